@@ -1,0 +1,150 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/tierlink/tierlink/ent/migrate/migrations"
+)
+
+// Migration is one versioned schema change file.
+type Migration struct {
+	Version string
+	SQL     string
+}
+
+// Migrations returns the committed migrations of a dialect in order.
+func Migrations(dialectName string) ([]Migration, error) {
+	dir := "sqlite"
+	if dialectName == dialect.Postgres {
+		dir = "postgres"
+	}
+	entries, err := fs.ReadDir(migrations.FS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		b, err := fs.ReadFile(migrations.FS, dir+"/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: strings.TrimSuffix(e.Name(), ".sql"), SQL: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+// Migrate applies every committed migration not yet applied, each in its
+// own transaction, and returns the versions it applied. Several instances
+// starting at once are serialised by a lock on the version table.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	ms, err := Migrations(db.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS tierlink_migrations (version VARCHAR(255) PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create migration table: %w", err)
+	}
+	var applied []string
+	for _, m := range ms {
+		done, err := db.applyOne(ctx, m)
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: %w", m.Version, err)
+		}
+		if done {
+			applied = append(applied, m.Version)
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
+	tx, err := db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if db.Dialect == dialect.Postgres {
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE tierlink_migrations IN EXCLUSIVE MODE`); err != nil {
+			return false, err
+		}
+	}
+	var n int
+	q := `SELECT COUNT(*) FROM tierlink_migrations WHERE version = ?`
+	if db.Dialect == dialect.Postgres {
+		q = `SELECT COUNT(*) FROM tierlink_migrations WHERE version = $1`
+	}
+	if err := tx.QueryRowContext(ctx, q, m.Version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for _, stmt := range Statements(m.SQL) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return false, fmt.Errorf("%w\n%s", err, stmt)
+		}
+	}
+	ins := `INSERT INTO tierlink_migrations (version, applied_at) VALUES (?, ?)`
+	if db.Dialect == dialect.Postgres {
+		ins = `INSERT INTO tierlink_migrations (version, applied_at) VALUES ($1, $2)`
+	}
+	if _, err := tx.ExecContext(ctx, ins, m.Version, time.Now().UTC()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// Statements splits a migration file into statements; the files are
+// generated, one statement per line-terminated ';', and carry no
+// transaction control of their own.
+func Statements(src string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		if u := strings.ToUpper(strings.TrimSuffix(t, ";")); u == "BEGIN" || u == "COMMIT" {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(t, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Pending reports the schema changes the ent schema wants beyond what the
+// applied migrations built; empty means the migrations are complete.
+func (db *DB) Pending(ctx context.Context) (string, error) {
+	var b strings.Builder
+	if err := db.Client.Schema.WriteTo(ctx, &b); err != nil {
+		return "", err
+	}
+	var stmts []string
+	for _, s := range Statements(b.String()) {
+		stmts = append(stmts, s)
+	}
+	return strings.Join(stmts, "\n"), nil
+}
+
+var _ = sql.ErrNoRows

@@ -1,0 +1,164 @@
+// Package rule holds the ent privacy rules that keep the partner boundary:
+// they are evaluated on every query and mutation, whoever issues it.
+package rule
+
+import (
+	"context"
+
+	"entgo.io/ent/entql"
+	"github.com/tierlink/tierlink/ent/privacy"
+	"github.com/tierlink/tierlink/ent/viewer"
+)
+
+// DenyIfNoViewer refuses any operation whose context names nobody.
+func DenyIfNoViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if _, ok := viewer.FromContext(ctx); !ok {
+			return privacy.Denyf("viewer is missing from the context")
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowIfSystem lets jobs and start-up code through.
+func AllowIfSystem() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, _ := viewer.FromContext(ctx); v.IsSystem() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowStaffQuery lets every staff role read.
+func AllowStaffQuery() privacy.QueryRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, _ := viewer.FromContext(ctx); v.IsStaff() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowEditorMutation lets admins and buyers change company records.
+func AllowEditorMutation() privacy.MutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, _ := viewer.FromContext(ctx); v.CanEdit() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowAdminMutation lets admins change accounts.
+func AllowAdminMutation() privacy.MutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, _ := viewer.FromContext(ctx); v.IsAdmin() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// DenyPartner refuses partner users outright, for records that are the
+// company's internal business (ownership ledger, audit, invitations).
+func DenyPartner() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, _ := viewer.FromContext(ctx); v.IsPartner() {
+			return privacy.Denyf("partner users have no access")
+		}
+		return privacy.Skip
+	})
+}
+
+// FilterPartnerField narrows a partner user's operations to rows whose
+// partner_id is the viewer's own partner; rows of other partners simply do
+// not exist for them, so reads of them come back as not found.
+func FilterPartnerField() privacy.QueryMutationRule {
+	type partnerFilter interface {
+		WherePartnerID(entql.IntP)
+	}
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		pf, ok := f.(partnerFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		pf.WherePartnerID(entql.IntEQ(v.PartnerID))
+		return privacy.Skip
+	})
+}
+
+// FilterOwnPartner narrows a partner user's reads of partners to its own.
+func FilterOwnPartner() privacy.QueryMutationRule {
+	type idFilter interface {
+		WhereID(entql.IntP)
+	}
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		pf, ok := f.(idFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		pf.WhereID(entql.IntEQ(v.PartnerID))
+		return privacy.Skip
+	})
+}
+
+// AllowPartnerQuery allows a partner user's (already filtered) read.
+func AllowPartnerQuery() privacy.QueryRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, _ := viewer.FromContext(ctx); v.IsPartner() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// FilterUserRows lets a partner user read staff accounts (its account
+// managers) and its own account, never the users of other partners.
+func FilterUserRows() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		f.Where(entql.Or(entql.FieldNil("partner_id"), entql.FieldEQ("id", v.UserID)))
+		return privacy.Skip
+	})
+}
+
+// FilterOwnUserID narrows non-admin viewers to rows they own (API tokens).
+func FilterOwnUserID() privacy.QueryMutationRule {
+	type userFilter interface {
+		WhereUserID(entql.IntP)
+	}
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if v.IsAdmin() {
+			return privacy.Skip
+		}
+		uf, ok := f.(userFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		uf.WhereUserID(entql.IntEQ(v.UserID))
+		return privacy.Allow
+	})
+}
+
+// AllowAuthenticated allows any named person (after earlier filters ran).
+func AllowAuthenticated() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v, ok := viewer.FromContext(ctx); ok && v.UserID != 0 {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}

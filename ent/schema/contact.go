@@ -1,0 +1,49 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Contact is a fixed external contact at a partner. It belongs to the
+// company, and always has exactly one internal owner.
+type Contact struct{ ent.Schema }
+
+// Mixin of the Contact.
+func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the Contact.
+func (Contact) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("partner_id").Immutable(),
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("sort_key").MaxLen(800),
+		field.String("search_text").MaxLen(2000),
+		field.String("title").Default("").MaxLen(200),
+		field.String("email").Default("").MaxLen(254),
+		field.String("phone").Default("").MaxLen(64),
+		field.String("language").Default("zh-CN").MaxLen(16),
+		field.Int("owner_id"),
+	}
+}
+
+// Edges of the Contact.
+func (Contact) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("partner", Partner.Type).Ref("contacts").Field("partner_id").Unique().Required().Immutable(),
+		edge.From("owner", User.Type).Ref("contacts").Field("owner_id").Unique().Required(),
+		edge.To("transfers", ContactTransfer.Type),
+	}
+}
+
+// Indexes of the Contact.
+func (Contact) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("partner_id", "sort_key", "id"),
+		index.Fields("owner_id"),
+		index.Fields("sort_key", "id"),
+		index.Fields("partner_id", "email"),
+	}
+}

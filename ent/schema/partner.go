@@ -1,0 +1,52 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Partner is an outside company the manufacturer works with.
+type Partner struct{ ent.Schema }
+
+// Mixin of the Partner.
+func (Partner) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the Partner.
+func (Partner) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("code").NotEmpty().MaxLen(32),
+		field.String("name").NotEmpty().MaxLen(200),
+		// sort_key orders Chinese names by pinyin and Latin names
+		// case-insensitively, so one ORDER BY serves both.
+		field.String("sort_key").MaxLen(800),
+		// search_text holds lowercased name, pinyin and initials, so "hxjm"
+		// finds 华星精密 with one indexed-friendly LIKE.
+		field.String("search_text").MaxLen(2000),
+		field.Enum("kind").Values("supplier", "customer", "logistics", "service"),
+		field.Int("tier").Optional().Nillable().Min(1).Max(3),
+		field.Strings("tags").Default([]string{}),
+		field.Strings("categories").Default([]string{}),
+		field.Enum("status").Values("prospect", "active", "suspended", "offboarded").Default("active"),
+		field.String("address").Default("").MaxLen(500),
+		field.String("time_zone").Default("Asia/Shanghai").MaxLen(64),
+		field.Int("ack_sla_hours").Default(24).Min(1).Max(24 * 30),
+	}
+}
+
+// Edges of the Partner.
+func (Partner) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("contacts", Contact.Type),
+	}
+}
+
+// Indexes of the Partner.
+func (Partner) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("code").Unique(),
+		index.Fields("sort_key", "id"),
+		index.Fields("kind", "status"),
+	}
+}

@@ -1,0 +1,133 @@
+package schema
+
+// The privacy policies of every schema live here, in one file, so that the
+// partner boundary can be read and reviewed in one place.
+
+import (
+	"entgo.io/ent"
+	"github.com/tierlink/tierlink/ent/privacy"
+	"github.com/tierlink/tierlink/ent/rule"
+)
+
+// systemOnly is the policy of records only the auth layer touches.
+func systemOnly() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.AllowIfSystem(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the Session.
+func (Session) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the APIToken: everyone manages their own; admins see all.
+func (APIToken) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.FilterOwnUserID(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.FilterOwnUserID(), rule.AllowAuthenticated(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the Invitation.
+func (Invitation) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowEditorMutation(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the LoginThrottle.
+func (LoginThrottle) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the AuditEntry: written once, never changed or removed, and
+// read only by staff.
+func (AuditEntry) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowAuthenticated(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the Contact.
+func (Contact) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowEditorMutation(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterPartnerField(),
+			rule.AllowPartnerQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Partner.
+func (Partner) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowEditorMutation(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterOwnPartner(),
+			rule.AllowPartnerQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the ContactTransfer: the ledger is append-only; only the state
+// of a pending entry moves on, and nothing is ever deleted.
+func (ContactTransfer) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpDelete|ent.OpDeleteOne),
+			rule.DenyPartner(),
+			rule.AllowEditorMutation(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.DenyPartner(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the User.
+func (User) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowAdminMutation(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterUserRows(),
+			rule.AllowPartnerQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}

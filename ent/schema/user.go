@@ -1,0 +1,47 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// User is a person who logs in: company staff, or a partner contact that
+// was invited and is then bound to that contact's partner.
+type User struct{ ent.Schema }
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").NotEmpty().MaxLen(254),
+		field.String("name").NotEmpty().MaxLen(200),
+		field.Enum("role").Values("admin", "buyer", "viewer", "partner"),
+		field.String("password_hash").Optional().Sensitive(),
+		field.String("locale").Default("").MaxLen(16),
+		field.Bool("active").Default(true),
+		field.Time("deactivated_at").Optional().Nillable(),
+		field.Int("partner_id").Optional().Nillable().Immutable(),
+		field.Int("contact_id").Optional().Nillable().Immutable(),
+		field.Time("last_login_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("contacts", Contact.Type),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("email").Unique(),
+		index.Fields("role", "active"),
+		index.Fields("partner_id"),
+	}
+}

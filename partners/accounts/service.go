@@ -1,0 +1,404 @@
+package accounts
+
+import (
+	"context"
+	"sync"
+	"strings"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/apitoken"
+	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/invitation"
+	"github.com/tierlink/tierlink/ent/session"
+	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// Service manages accounts and authentication.
+type Service struct {
+	client *ent.Client
+	dir    *directory.Service
+	now    func() time.Time
+	// Params are the argon2id costs for new password hashes.
+	Params Argon2Params
+	// SessionTTL is how long an idle session lives.
+	SessionTTL time.Duration
+	// InvitationTTL is how long an invitation link works.
+	InvitationTTL time.Duration
+	// Throttle limits failed logins.
+	Throttle ThrottleLimits
+	dummyHash string
+	dummyOnce sync.Once
+}
+
+// New returns an accounts service.
+func New(client *ent.Client, dir *directory.Service) *Service {
+	s := &Service{client: client, dir: dir, now: time.Now, Params: OWASPParams,
+		SessionTTL: 12 * time.Hour, InvitationTTL: 7 * 24 * time.Hour, Throttle: DefaultThrottle}
+	return s
+}
+
+// SetClock replaces the clock, for tests.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+func system(ctx context.Context) context.Context {
+	v, _ := viewer.FromContext(ctx)
+	sys := viewer.System("accounts")
+	sys.RequestID = v.RequestID
+	return viewer.NewContext(ctx, sys)
+}
+
+// CreateUser adds a staff user.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+	if err := partners.Validate(in); err != nil {
+		return User{}, err
+	}
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	var id int
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		if n, err := c.User.Query().Where(user.Email(email)).Count(system(ctx)); err != nil {
+			return err
+		} else if n > 0 {
+			return &partners.Error{Code: partners.EConflict, Message: "a user with this e-mail exists",
+				Fields: []partners.FieldError{{Field: "email", Reason: "is already used by another account"}}}
+		}
+		q := c.User.Create().SetEmail(email).SetName(in.Name).SetRole(user.Role(in.Role)).SetLocale(in.Locale)
+		if in.Password != "" {
+			q.SetPasswordHash(HashPassword(in.Password, s.Params))
+		}
+		u, err := q.Save(ctx)
+		if err != nil {
+			return err
+		}
+		id = u.ID
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "user.create", EntityType: "user", EntityID: u.ID,
+			After: map[string]any{"email": u.Email, "name": u.Name, "role": u.Role}})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, id)
+}
+
+// SetPassword replaces a user's password (CLI and admin use).
+func (s *Service) SetPassword(ctx context.Context, id int, pw string) error {
+	if len(pw) < 12 || len(pw) > 256 {
+		return partners.Invalid("password", "must be 12 to 256 characters")
+	}
+	return s.client.User.UpdateOneID(id).SetPasswordHash(HashPassword(pw, s.Params)).Exec(ctx)
+}
+
+// User returns one user with the number of contacts they own.
+func (s *Service) User(ctx context.Context, id int) (User, error) {
+	u, err := s.client.User.Get(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	out := toUser(u)
+	if u.Role != user.RolePartner {
+		n, err := s.client.Contact.Query().Where(contact.OwnerID(id)).Count(ctx)
+		if err != nil {
+			return User{}, err
+		}
+		out.OwnedContacts = n
+	}
+	return out, nil
+}
+
+// UserByEmail looks a user up by e-mail.
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := s.client.User.Query().Where(user.Email(strings.ToLower(strings.TrimSpace(email)))).Only(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, u.ID)
+}
+
+// ListUsers lists accounts with how many contacts each owns.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
+	if err := partners.Validate(f); err != nil {
+		return nil, err
+	}
+	q := s.client.User.Query()
+	if f.Role != "" {
+		q.Where(user.RoleEQ(user.Role(f.Role)))
+	}
+	if f.Active != "" {
+		q.Where(user.Active(f.Active == "true"))
+	}
+	if t := strings.TrimSpace(f.Q); t != "" {
+		q.Where(user.Or(user.NameContainsFold(t), user.EmailContainsFold(t)))
+	}
+	us, err := q.Order(ent.Asc(user.FieldName), ent.Asc(user.FieldID)).Limit(5000).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var counts []struct {
+		OwnerID int `json:"owner_id"`
+		Count   int `json:"count"`
+	}
+	if err := s.client.Contact.Query().GroupBy(contact.FieldOwnerID).Aggregate(ent.Count()).Scan(ctx, &counts); err != nil {
+		return nil, err
+	}
+	owned := map[int]int{}
+	for _, c := range counts {
+		owned[c.OwnerID] = c.Count
+	}
+	out := make([]User, 0, len(us))
+	for _, u := range us {
+		o := toUser(u)
+		o.OwnedContacts = owned[u.ID]
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// UpdateMe changes the caller's own name or language.
+func (s *Service) UpdateMe(ctx context.Context, in MeInput) (User, error) {
+	if err := partners.Validate(in); err != nil {
+		return User{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	if v.UserID == 0 {
+		return User{}, partners.Errorf(partners.EUnauthenticated, "log in first")
+	}
+	q := s.client.User.UpdateOneID(v.UserID)
+	if in.Locale != nil {
+		l := *in.Locale
+		if l == "auto" {
+			l = ""
+		}
+		q.SetLocale(l)
+	}
+	if in.Name != nil {
+		q.SetName(*in.Name)
+	}
+	// A user may change their own settings whatever their role: the
+	// check above pins the row to the caller.
+	if err := q.Exec(system(ctx)); err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, v.UserID)
+}
+
+// Deactivate ends a user's access. A staff user who owns contacts is
+// refused unless heirs are named; then every contact moves on the ledger,
+// the account is closed and its sessions and tokens die, all in one
+// transaction, so no contact is ever left without an active owner.
+func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (DeactivateResult, error) {
+	if err := partners.Validate(in); err != nil {
+		return DeactivateResult{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	if v.UserID == id {
+		return DeactivateResult{}, partners.Errorf(partners.EConflict, "you cannot deactivate your own account")
+	}
+	var res DeactivateResult
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		u, err := c.User.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !u.Active {
+			return partners.Errorf(partners.EConflict, "the user is already deactivated")
+		}
+		owned, err := c.Contact.Query().Where(contact.OwnerID(id)).All(ctx)
+		if err != nil {
+			return err
+		}
+		byHeir := map[int][]int{}
+		partnerHeir := map[int]int{}
+		for i, h := range in.Heirs {
+			if h.ToOwnerID == id {
+				return partners.Invalid("heirs["+itoa(i)+"].to_owner_id", "must be someone other than the user leaving")
+			}
+			partnerHeir[h.PartnerID] = h.ToOwnerID
+		}
+		if in.HeirID == id {
+			return partners.Invalid("heir_id", "must be someone other than the user leaving")
+		}
+		for _, ct := range owned {
+			heir := partnerHeir[ct.PartnerID]
+			if heir == 0 {
+				heir = in.HeirID
+			}
+			if heir == 0 {
+				return &partners.Error{Code: partners.EConflict,
+					Message: "the user owns " + itoa(len(owned)) + " contacts; name an heir to hand them over",
+					Fields:  []partners.FieldError{{Field: "heir_id", Reason: "is required while the user owns contacts"}}}
+			}
+			byHeir[heir] = append(byHeir[heir], ct.ID)
+		}
+		batch := ""
+		for heir, ids := range byHeir {
+			if batch == "" {
+				batch = newBatchID()
+			}
+			field := "heir_id"
+			if heir != in.HeirID {
+				field = "heirs.to_owner_id"
+			}
+			if _, err := s.dir.HandOver(ctx, c, directory.Handover{ContactIDs: ids, ToOwnerID: heir,
+				Reason: contacttransfer.ReasonDeparture, Note: in.Note, EffectiveAt: s.now(), Batch: batch}); err != nil {
+				if pe, ok := err.(*partners.Error); ok && len(pe.Fields) > 0 && pe.Fields[0].Field == "to_owner_id" {
+					pe.Fields[0].Field = field
+				}
+				return err
+			}
+			res.Moved += len(ids)
+		}
+		res.Batch = batch
+		// Scheduled hand-overs to or from the leaver can no longer apply.
+		n, err := c.ContactTransfer.Update().Where(contacttransfer.StateEQ(contacttransfer.StatePending),
+			contacttransfer.Or(contacttransfer.ToOwnerID(id), contacttransfer.FromOwnerID(id))).
+			SetState(contacttransfer.StateFailed).SetFailureReason(u.Name + " was deactivated").SetCompletedAt(s.now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		res.Cancelled = n
+		if err := c.User.UpdateOne(u).SetActive(false).SetDeactivatedAt(s.now()).Exec(ctx); err != nil {
+			return err
+		}
+		sys := system(ctx)
+		if _, err := c.Session.Delete().Where(session.UserID(id)).Exec(sys); err != nil {
+			return err
+		}
+		if _, err := c.APIToken.Update().Where(apitoken.UserID(id), apitoken.RevokedAtIsNil()).SetRevokedAt(s.now()).Save(sys); err != nil {
+			return err
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "user.deactivate", EntityType: "user", EntityID: id,
+			Before: map[string]any{"active": true}, After: map[string]any{"active": false, "moved_contacts": res.Moved, "batch": batch}})
+	})
+	if err != nil {
+		return DeactivateResult{}, err
+	}
+	res.User, err = s.User(ctx, id)
+	return res, err
+}
+
+func toUser(u *ent.User) User {
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Locale: u.Locale, Active: u.Active,
+		PartnerID: u.PartnerID, ContactID: u.ContactID, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt, DeactivatedAt: u.DeactivatedAt}
+}
+
+// CreateInvitation invites a contact (who must have an e-mail) to log in.
+func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (NewInvitation, error) {
+	if err := partners.Validate(in); err != nil {
+		return NewInvitation{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	token := randomToken(32)
+	var inv *ent.Invitation
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		ct, err := c.Contact.Get(ctx, in.ContactID)
+		if ent.IsNotFound(err) {
+			return partners.Invalid("contact_id", "no such contact")
+		} else if err != nil {
+			return err
+		}
+		if ct.Email == "" {
+			return partners.Invalid("contact_id", "the contact has no e-mail address to log in with")
+		}
+		if n, err := c.User.Query().Where(user.Email(ct.Email)).Count(system(ctx)); err != nil {
+			return err
+		} else if n > 0 {
+			return partners.Errorf(partners.EConflict, "an account with the contact's e-mail already exists")
+		}
+		inv, err = c.Invitation.Create().SetContactID(ct.ID).SetPartnerID(ct.PartnerID).SetEmail(ct.Email).
+			SetTokenHash(hashToken(token)).SetInvitedByID(v.UserID).SetCreatedAt(s.now()).
+			SetExpiresAt(s.now().Add(s.InvitationTTL)).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "invitation.create", EntityType: "invitation",
+			EntityID: inv.ID, PartnerID: &ct.PartnerID, After: map[string]any{"contact_id": ct.ID, "email": ct.Email}})
+	})
+	if err != nil {
+		return NewInvitation{}, err
+	}
+	return NewInvitation{Invitation: toInvitation(inv), Token: token}, nil
+}
+
+// ListInvitations lists invitations, newest first.
+func (s *Service) ListInvitations(ctx context.Context, partnerID int) ([]Invitation, error) {
+	q := s.client.Invitation.Query()
+	if partnerID != 0 {
+		q.Where(invitation.PartnerID(partnerID))
+	}
+	rows, err := q.Order(ent.Desc(invitation.FieldID)).Limit(500).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Invitation, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, toInvitation(r))
+	}
+	return out, nil
+}
+
+// PendingInvitation returns the invitation a token opens, if it still
+// works, for the accept page.
+func (s *Service) PendingInvitation(ctx context.Context, token string) (Invitation, error) {
+	inv, err := s.client.Invitation.Query().Where(invitation.TokenHash(hashToken(token))).Only(system(ctx))
+	if err != nil || inv.UsedAt != nil || s.now().After(inv.ExpiresAt) {
+		return Invitation{}, partners.Errorf(partners.ENotFound, "this invitation link is invalid, used or expired")
+	}
+	return toInvitation(inv), nil
+}
+
+// AcceptInvitation creates the partner user an invitation allows; the
+// token works once.
+func (s *Service) AcceptInvitation(ctx context.Context, token string, in AcceptInput) (User, error) {
+	if err := partners.Validate(in); err != nil {
+		return User{}, err
+	}
+	sys := system(ctx)
+	var id int
+	err := partners.WithTx(sys, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		inv, err := c.Invitation.Query().Where(invitation.TokenHash(hashToken(token))).Only(sys)
+		if err != nil || inv.UsedAt != nil || s.now().After(inv.ExpiresAt) {
+			return partners.Errorf(partners.ENotFound, "this invitation link is invalid, used or expired")
+		}
+		if n, err := c.User.Query().Where(user.Email(inv.Email)).Count(sys); err != nil {
+			return err
+		} else if n > 0 {
+			return partners.Errorf(partners.EConflict, "an account with this e-mail already exists")
+		}
+		u, err := c.User.Create().SetEmail(inv.Email).SetName(in.Name).SetRole(user.RolePartner).
+			SetPartnerID(inv.PartnerID).SetContactID(inv.ContactID).SetPasswordHash(HashPassword(in.Password, s.Params)).Save(sys)
+		if err != nil {
+			return err
+		}
+		// The used_at IS NULL guard makes the token single-use even when
+		// two accepts race.
+		n, err := c.Invitation.Update().Where(invitation.ID(inv.ID), invitation.UsedAtIsNil()).
+			SetUsedAt(s.now()).SetUserID(u.ID).Save(sys)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return partners.Errorf(partners.ENotFound, "this invitation link is invalid, used or expired")
+		}
+		id = u.ID
+		pid := inv.PartnerID
+		return partners.Audit(sys, c, partners.AuditRecord{Action: "invitation.accept", EntityType: "user", EntityID: u.ID,
+			PartnerID: &pid, After: map[string]any{"email": u.Email, "contact_id": inv.ContactID}})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return s.User(sys, id)
+}
+
+func toInvitation(r *ent.Invitation) Invitation {
+	return Invitation{ID: r.ID, ContactID: r.ContactID, PartnerID: r.PartnerID, Email: r.Email, CreatedAt: r.CreatedAt,
+		ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt, UserID: r.UserID}
+}

@@ -1,0 +1,120 @@
+package accounts
+
+import "time"
+
+// User is an account as shown to callers.
+type User struct {
+	ID            int        `json:"id"`
+	Email         string     `json:"email"`
+	Name          string     `json:"name"`
+	Role          string     `json:"role"`
+	Locale        string     `json:"locale"`
+	Active        bool       `json:"active"`
+	PartnerID     *int       `json:"partner_id"`
+	ContactID     *int       `json:"contact_id"`
+	OwnedContacts int        `json:"owned_contacts"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastLoginAt   *time.Time `json:"last_login_at"`
+	DeactivatedAt *time.Time `json:"deactivated_at"`
+}
+
+// UserInput creates a staff user.
+type UserInput struct {
+	Email    string `json:"email" validate:"required,max=254,email"`
+	Name     string `json:"name" validate:"required,max=200"`
+	Role     string `json:"role" validate:"required,oneof=admin buyer viewer"`
+	Password string `json:"password" validate:"omitempty,min=12,max=256"`
+	Locale   string `json:"locale" validate:"omitempty,oneof=zh-CN en"`
+}
+
+// UserFilter narrows a user listing.
+type UserFilter struct {
+	Role   string `query:"role" validate:"omitempty,oneof=admin buyer viewer partner"`
+	Active string `query:"active" validate:"omitempty,oneof=true false"`
+	Q      string `query:"q" validate:"max=100"`
+}
+
+// MeInput changes the caller's own settings.
+type MeInput struct {
+	Locale *string `json:"locale" validate:"omitempty,oneof=zh-CN en auto"`
+	Name   *string `json:"name" validate:"omitempty,min=1,max=200"`
+}
+
+// PartnerHeir names who takes over one partner's contacts.
+type PartnerHeir struct {
+	PartnerID int `json:"partner_id" validate:"required,min=1"`
+	ToOwnerID int `json:"to_owner_id" validate:"required,min=1"`
+}
+
+// DeactivateInput deactivates a user, naming heirs for their contacts.
+type DeactivateInput struct {
+	HeirID int           `json:"heir_id" validate:"omitempty,min=1"`
+	Heirs  []PartnerHeir `json:"heirs" validate:"max=1000,dive"`
+	Note   string        `json:"note" validate:"max=2000"`
+}
+
+// DeactivateResult says what a deactivation did.
+type DeactivateResult struct {
+	User      User   `json:"user"`
+	Moved     int    `json:"moved_contacts"`
+	Batch     string `json:"batch,omitempty"`
+	Cancelled int    `json:"cancelled_transfers"`
+}
+
+// LoginInput is a password login.
+type LoginInput struct {
+	Email    string `json:"email" form:"email" validate:"required,max=254"`
+	Password string `json:"password" form:"password" validate:"required,max=256"`
+}
+
+// Token is an API token as listed; the secret is shown only at creation.
+type Token struct {
+	ID         int        `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	UserID     int        `json:"user_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// TokenInput creates an API token for the caller.
+type TokenInput struct {
+	Name string `json:"name" validate:"required,max=100"`
+}
+
+// NewToken is a freshly created token with its secret.
+type NewToken struct {
+	Token
+	Secret string `json:"token"`
+}
+
+// Invitation is an invitation as listed to staff.
+type Invitation struct {
+	ID        int        `json:"id"`
+	ContactID int        `json:"contact_id"`
+	PartnerID int        `json:"partner_id"`
+	Email     string     `json:"email"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at"`
+	UserID    *int       `json:"user_id"`
+}
+
+// InvitationInput invites a contact to log in.
+type InvitationInput struct {
+	ContactID int `json:"contact_id" validate:"required,min=1"`
+}
+
+// NewInvitation is a freshly created invitation with its one-time link
+// token, shown once.
+type NewInvitation struct {
+	Invitation
+	Token string `json:"token"`
+}
+
+// AcceptInput turns an invitation into a partner user account.
+type AcceptInput struct {
+	Name     string `json:"name" form:"name" validate:"required,max=200"`
+	Password string `json:"password" form:"password" validate:"required,min=12,max=256"`
+}

@@ -1,0 +1,283 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+)
+
+// scheduleSlack is how far ahead an effective time must be to count as
+// scheduled rather than now; it absorbs clock skew between browser and
+// server.
+const scheduleSlack = time.Minute
+
+// Handover is one hand-over request, resolved to contacts and an heir.
+type Handover struct {
+	ContactIDs  []int
+	ToOwnerID   int
+	Reason      contacttransfer.Reason
+	Note        string
+	EffectiveAt time.Time
+	Batch       string
+}
+
+// Transfer hands contacts to another owner, now or at a scheduled time.
+// All the contacts move in one transaction, or none does.
+func (s *Service) Transfer(ctx context.Context, in TransferInput) ([]Transfer, error) {
+	if err := partners.Validate(in); err != nil {
+		return nil, err
+	}
+	h := Handover{ContactIDs: in.ContactIDs, ToOwnerID: in.ToOwnerID, Note: in.Note,
+		Reason: contacttransfer.Reason(cmpStr(in.Reason, "reassignment")), EffectiveAt: s.now(), Batch: newBatch()}
+	if in.EffectiveAt != nil {
+		if in.EffectiveAt.Before(s.now().Add(-24 * time.Hour)) {
+			return nil, partners.Invalid("effective_at", "must not be in the past")
+		}
+		if in.EffectiveAt.After(s.now()) {
+			h.EffectiveAt = *in.EffectiveAt
+		}
+	}
+	var ids []int
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		ids, err = s.HandOver(ctx, tx.Client(), h)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.transfersByID(ctx, ids)
+}
+
+// HandOver records a hand-over through c, the client of the caller's
+// transaction, and applies it at once unless it is scheduled. It returns
+// the ledger entries it wrote.
+func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]int, error) {
+	if _, err := activeStaff(ctx, c, h.ToOwnerID, "to_owner_id"); err != nil {
+		return nil, err
+	}
+	ids := slices.Clone(h.ContactIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	cts, err := c.Contact.Query().Where(contact.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(cts) != len(ids) {
+		found := map[int]bool{}
+		for _, ct := range cts {
+			found[ct.ID] = true
+		}
+		for i, id := range ids {
+			if !found[id] {
+				return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d does not exist", id))
+			}
+		}
+	}
+	now := s.now()
+	scheduled := h.EffectiveAt.After(now.Add(scheduleSlack))
+	v, _ := viewer.FromContext(ctx)
+	var requestedBy *int
+	if v.UserID != 0 {
+		requestedBy = &v.UserID
+	}
+	builders := make([]*ent.ContactTransferCreate, 0, len(cts))
+	for i, ct := range cts {
+		if ct.OwnerID == h.ToOwnerID && !scheduled {
+			return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d is already owned by the new owner", ct.ID))
+		}
+		b := c.ContactTransfer.Create().SetContactID(ct.ID).SetPartnerID(ct.PartnerID).SetFromOwnerID(ct.OwnerID).
+			SetToOwnerID(h.ToOwnerID).SetReason(h.Reason).SetNote(h.Note).SetBatch(h.Batch).
+			SetEffectiveAt(h.EffectiveAt).SetNillableRequestedByID(requestedBy).SetCreatedAt(now)
+		if !scheduled {
+			b.SetState(contacttransfer.StateDone).SetCompletedAt(now)
+		}
+		builders = append(builders, b)
+	}
+	var out []int
+	for chunk := range slices.Chunk(builders, 500) {
+		rows, err := c.ContactTransfer.CreateBulk(chunk...).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, r.ID)
+		}
+	}
+	if scheduled {
+		return out, nil
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		if _, err := c.Contact.Update().Where(contact.IDIn(chunk...)).SetOwnerID(h.ToOwnerID).Save(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, ct := range cts {
+		pid := ct.PartnerID
+		if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.transfer", EntityType: "contact", EntityID: ct.ID,
+			PartnerID: &pid, Before: map[string]any{"owner_id": ct.OwnerID},
+			After: map[string]any{"owner_id": h.ToOwnerID, "reason": string(h.Reason), "batch": h.Batch, "note": h.Note}}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RunDueTransfers applies scheduled transfers whose time has come. Each is
+// applied in its own transaction; one that can no longer apply (the owner
+// changed meanwhile, the heir left) is marked failed with the reason.
+func (s *Service) RunDueTransfers(ctx context.Context) (done, failed int, err error) {
+	due, err := s.client.ContactTransfer.Query().
+		Where(contacttransfer.StateEQ(contacttransfer.StatePending), contacttransfer.EffectiveAtLTE(s.now())).
+		Order(ent.Asc(contacttransfer.FieldEffectiveAt), ent.Asc(contacttransfer.FieldID)).Limit(5000).All(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range due {
+		var reason string
+		err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+			c := tx.Client()
+			// Re-read under the write lock: another instance may have run it.
+			cur, err := c.ContactTransfer.Get(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			if cur.State != contacttransfer.StatePending {
+				return nil
+			}
+			ct, err := c.Contact.Get(ctx, t.ContactID)
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			switch _, herr := activeStaff(ctx, c, t.ToOwnerID, "to_owner_id"); {
+			case ct.OwnerID != t.FromOwnerID:
+				reason = "the contact's owner changed after the transfer was scheduled"
+			case herr != nil:
+				reason = "the new owner is no longer an active staff user"
+			}
+			if reason != "" {
+				return c.ContactTransfer.UpdateOne(cur).SetState(contacttransfer.StateFailed).
+					SetFailureReason(reason).SetCompletedAt(now).Exec(ctx)
+			}
+			if err := c.Contact.UpdateOne(ct).SetOwnerID(t.ToOwnerID).Exec(ctx); err != nil {
+				return err
+			}
+			if err := c.ContactTransfer.UpdateOne(cur).SetState(contacttransfer.StateDone).SetCompletedAt(now).Exec(ctx); err != nil {
+				return err
+			}
+			pid := ct.PartnerID
+			return partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.transfer", EntityType: "contact", EntityID: ct.ID,
+				PartnerID: &pid, Before: map[string]any{"owner_id": ct.OwnerID},
+				After: map[string]any{"owner_id": t.ToOwnerID, "reason": string(t.Reason), "batch": t.Batch, "scheduled": true}})
+		})
+		switch {
+		case err != nil:
+			return done, failed, err
+		case reason != "":
+			failed++
+		default:
+			done++
+		}
+	}
+	return done, failed, nil
+}
+
+// CancelTransfer withdraws a pending scheduled transfer.
+func (s *Service) CancelTransfer(ctx context.Context, id int) (Transfer, error) {
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		t, err := tx.ContactTransfer.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t.State != contacttransfer.StatePending {
+			return partners.Errorf(partners.EConflict, "only a pending transfer can be cancelled; this one is %s", t.State)
+		}
+		return tx.ContactTransfer.UpdateOne(t).SetState(contacttransfer.StateCancelled).SetCompletedAt(s.now()).Exec(ctx)
+	})
+	if err != nil {
+		return Transfer{}, err
+	}
+	ts, err := s.transfersByID(ctx, []int{id})
+	if err != nil {
+		return Transfer{}, err
+	}
+	return ts[0], nil
+}
+
+// ListTransfers returns ledger entries, newest first.
+func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) (TransferPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return TransferPage{}, err
+	}
+	q := s.client.ContactTransfer.Query()
+	if f.State != "" {
+		q.Where(contacttransfer.StateEQ(contacttransfer.State(f.State)))
+	}
+	if f.PartnerID != 0 {
+		q.Where(contacttransfer.PartnerID(f.PartnerID))
+	}
+	if f.ContactID != 0 {
+		q.Where(contacttransfer.ContactID(f.ContactID))
+	}
+	if f.OwnerID != 0 {
+		q.Where(contacttransfer.Or(contacttransfer.FromOwnerID(f.OwnerID), contacttransfer.ToOwnerID(f.OwnerID)))
+	}
+	if f.Cursor != "" {
+		var cur struct{ I int }
+		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
+			return TransferPage{}, err
+		}
+		q.Where(contacttransfer.IDLT(cur.I))
+	}
+	limit := cmpOr(f.Limit, 50)
+	rows, err := q.Order(ent.Desc(contacttransfer.FieldID)).Limit(limit + 1).WithContact().All(ctx)
+	if err != nil {
+		return TransferPage{}, err
+	}
+	var page TransferPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.NextCursor = partners.EncodeCursor(struct{ I int }{rows[len(rows)-1].ID})
+	}
+	page.Items, err = s.transfersOut(ctx, rows)
+	return page, err
+}
+
+func (s *Service) transfersByID(ctx context.Context, ids []int) ([]Transfer, error) {
+	rows, err := s.client.ContactTransfer.Query().Where(contacttransfer.IDIn(ids...)).
+		Order(ent.Asc(contacttransfer.FieldID)).WithContact().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.transfersOut(ctx, rows)
+}
+
+func (s *Service) transfersOut(ctx context.Context, rows []*ent.ContactTransfer) ([]Transfer, error) {
+	var uids []int
+	for _, r := range rows {
+		uids = append(uids, r.FromOwnerID, r.ToOwnerID)
+	}
+	users, err := s.userRefs(ctx, uids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Transfer, 0, len(rows))
+	for _, r := range rows {
+		t := Transfer{ID: r.ID, Batch: r.Batch, ContactID: r.ContactID, PartnerID: r.PartnerID, From: users[r.FromOwnerID],
+			To: users[r.ToOwnerID], Reason: string(r.Reason), Note: r.Note, EffectiveAt: r.EffectiveAt, State: string(r.State),
+			FailureReason: r.FailureReason, RequestedByID: r.RequestedByID, CreatedAt: r.CreatedAt, CompletedAt: r.CompletedAt}
+		if r.Edges.Contact != nil {
+			t.ContactName = r.Edges.Contact.Name
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

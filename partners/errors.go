@@ -1,0 +1,116 @@
+// Package partners is Tierlink's domain: the partner directory, contacts
+// and their ownership, accounts, and (in subpackages) the areas that have a
+// vocabulary of their own. Nothing here knows about HTTP.
+package partners
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/privacy"
+)
+
+// Code classifies a domain error; the transport maps each to one status.
+type Code string
+
+// Error codes.
+const (
+	EInvalid         Code = "invalid"
+	ENotFound        Code = "not_found"
+	EConflict        Code = "conflict"
+	EForbidden       Code = "forbidden"
+	EUnauthenticated Code = "unauthenticated"
+	ERateLimited     Code = "rate_limited"
+	ETooLarge        Code = "too_large"
+	EInternal        Code = "internal"
+)
+
+// FieldError says what is wrong with one input field.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// Error is a domain error meant to be shown to the caller.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	return fmt.Sprintf("%s: %s %s", e.Message, e.Fields[0].Field, e.Fields[0].Reason)
+}
+
+// Errorf returns an Error with the given code.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an invalid-input error naming one field.
+func Invalid(field, reason string) *Error {
+	return &Error{Code: EInvalid, Message: "invalid input", Fields: []FieldError{{Field: field, Reason: reason}}}
+}
+
+// NotFound returns a not-found error for a kind of record.
+func NotFound(what string) *Error { return Errorf(ENotFound, "%s not found", what) }
+
+// ErrorCode returns the code of err, mapping ent's own errors: a record
+// hidden by privacy and a missing one look the same to the caller.
+func ErrorCode(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	case ent.IsNotFound(err):
+		return ENotFound
+	case errors.Is(err, privacy.Deny):
+		return EForbidden
+	case ent.IsConstraintError(err):
+		return EConflict
+	case ent.IsValidationError(err):
+		return EInvalid
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the caller-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Message
+	case ent.IsNotFound(err):
+		return "not found"
+	case errors.Is(err, privacy.Deny):
+		return "not allowed for your role"
+	case ent.IsConstraintError(err):
+		return "conflicts with an existing record"
+	case ent.IsValidationError(err):
+		var ve *ent.ValidationError
+		if errors.As(err, &ve) {
+			return "invalid " + ve.Name
+		}
+		return "invalid input"
+	}
+	return "internal error"
+}
+
+// ErrorFields returns the per-field reasons carried by err, if any.
+func ErrorFields(err error) []FieldError {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	var ve *ent.ValidationError
+	if errors.As(err, &ve) {
+		return []FieldError{{Field: ve.Name, Reason: ve.Unwrap().Error()}}
+	}
+	return nil
+}

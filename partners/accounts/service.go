@@ -2,8 +2,8 @@ package accounts
 
 import (
 	"context"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
@@ -30,7 +30,7 @@ type Service struct {
 	// InvitationTTL is how long an invitation link works.
 	InvitationTTL time.Duration
 	// Throttle limits failed logins.
-	Throttle ThrottleLimits
+	Throttle  ThrottleLimits
 	dummyHash string
 	dummyOnce sync.Once
 }

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tierlink/tierlink/ent/database"
+)
+
+// Config is the program's configuration, from flags over TIERLINK_*
+// environment variables over defaults.
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	BaseURL         *url.URL
+	TrustedProxies  []netip.Prefix
+	TimeZone        *time.Location
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	DB              database.Target
+}
+
+// configError is a bad setting: the program prints it as one line and
+// exits 2.
+type configError struct{ name, reason string }
+
+func (e configError) Error() string { return e.name + ": " + e.reason }
+
+// envVars lists every variable the program reads, with its default and
+// meaning; the README's configuration table is checked against it.
+var envVars = []struct{ Name, Default, Help string }{
+	{"TIERLINK_ADDR", "127.0.0.1:8080", "address to listen on"},
+	{"TIERLINK_DATA_DIR", "./data", "directory for the SQLite database and local files"},
+	{"TIERLINK_DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data dir"},
+	{"TIERLINK_BASE_URL", "", "URL users reach the portal at; http only on loopback (default http://ADDR)"},
+	{"TIERLINK_TRUSTED_PROXIES", "", "comma-separated CIDRs allowed to set X-Forwarded-For"},
+	{"TIERLINK_TIME_ZONE", "Asia/Shanghai", "company time zone for pages and schedules"},
+	{"TIERLINK_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"TIERLINK_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests get at shutdown"},
+}
+
+type configFlags struct {
+	addr, dataDir, dbURL, baseURL *string
+}
+
+func addConfigFlags(fs *flag.FlagSet, getenv func(string) string, withServe bool) configFlags {
+	def := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		for _, e := range envVars {
+			if e.Name == name {
+				return e.Default
+			}
+		}
+		return ""
+	}
+	cf := configFlags{
+		dataDir: fs.String("data-dir", def("TIERLINK_DATA_DIR"), "data directory (TIERLINK_DATA_DIR)"),
+		dbURL:   fs.String("database-url", def("TIERLINK_DATABASE_URL"), "database URL (TIERLINK_DATABASE_URL)"),
+	}
+	if withServe {
+		cf.addr = fs.String("addr", def("TIERLINK_ADDR"), "listen address (TIERLINK_ADDR)")
+		cf.baseURL = fs.String("base-url", def("TIERLINK_BASE_URL"), "public URL (TIERLINK_BASE_URL)")
+	}
+	return cf
+}
+
+func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
+	c := Config{DataDir: *cf.dataDir, DatabaseURL: *cf.dbURL}
+	if c.DataDir == "" {
+		return c, configError{"TIERLINK_DATA_DIR", "must not be empty"}
+	}
+	var err error
+	if c.DB, err = database.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
+		return c, configError{"TIERLINK_DATABASE_URL", err.Error()}
+	}
+	if cf.addr != nil {
+		c.Addr = *cf.addr
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return c, configError{"TIERLINK_ADDR", "must be host:port, like 127.0.0.1:8080"}
+		}
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return c, configError{"TIERLINK_ADDR", fmt.Sprintf("bad port %q", port)}
+		}
+		raw := *cf.baseURL
+		if raw == "" {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "localhost"
+			}
+			raw = "http://" + net.JoinHostPort(host, port)
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, configError{"TIERLINK_BASE_URL", "must be an absolute http(s) URL like https://portal.example.com"}
+		}
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			return c, configError{"TIERLINK_BASE_URL", "plain http is allowed only for localhost; use https (session cookies are Secure)"}
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.BaseURL = u
+	}
+	if v := getenv("TIERLINK_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if !strings.Contains(p, "/") {
+				if a, err := netip.ParseAddr(p); err == nil {
+					p = netip.PrefixFrom(a, a.BitLen()).String()
+				}
+			}
+			pr, err := netip.ParsePrefix(p)
+			if err != nil {
+				return c, configError{"TIERLINK_TRUSTED_PROXIES", fmt.Sprintf("%q is not an address or CIDR", p)}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, pr.Masked())
+		}
+	}
+	tz := getenv("TIERLINK_TIME_ZONE")
+	if tz == "" {
+		tz = "Asia/Shanghai"
+	}
+	if c.TimeZone, err = time.LoadLocation(tz); err != nil {
+		return c, configError{"TIERLINK_TIME_ZONE", fmt.Sprintf("%q is not an IANA time zone", tz)}
+	}
+	switch lv := strings.ToLower(getenv("TIERLINK_LOG_LEVEL")); lv {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, configError{"TIERLINK_LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	c.ShutdownTimeout = 30 * time.Second
+	if v := getenv("TIERLINK_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, configError{"TIERLINK_SHUTDOWN_TIMEOUT", "must be a positive duration like 30s"}
+		}
+		c.ShutdownTimeout = d
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}

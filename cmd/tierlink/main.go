@@ -1,0 +1,406 @@
+// Command tierlink runs the Tierlink supplier and partner portal and its
+// administrative tasks.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // time zones on hosts and images without tzdata
+
+	"github.com/tierlink/tierlink/ent/database"
+	_ "github.com/tierlink/tierlink/ent/runtime" // registers privacy policies and hooks
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/jobs"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/demo"
+	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/portal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	os.Exit(m.Run(ctx, os.Args[1:]))
+}
+
+// Main is the program, with its surroundings injectable so tests can run
+// it whole on port 0 with a temporary data dir.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Ready, if set, is called with the listening address once serving.
+	Ready func(addr string)
+}
+
+const usage = `usage: tierlink <command> [flags]
+
+commands:
+  serve [--demo]                          run the portal (migrates first)
+  migrate                                 apply database migrations
+  user create --email E --name N --role admin|buyer|viewer --password-stdin
+  token create --email E --name N         print a new API token once
+  import partners|contacts FILE.csv       import a CSV (all rows or none)
+  export partners|contacts [--out FILE]   export a CSV
+
+Every command takes --data-dir and --database-url; see README.md for the
+TIERLINK_* environment variables.`
+
+// Run runs one command and returns the exit code: 0 ok, 1 failed, 2 bad
+// usage or configuration.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(m.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = m.serve(ctx, args[1:])
+	case "migrate":
+		err = m.migrate(ctx, args[1:])
+	case "user":
+		err = m.sub(ctx, args[1:], "user", map[string]func(context.Context, []string) error{"create": m.userCreate})
+	case "token":
+		err = m.sub(ctx, args[1:], "token", map[string]func(context.Context, []string) error{"create": m.tokenCreate})
+	case "import":
+		err = m.importCSV(ctx, args[1:])
+	case "export":
+		err = m.exportCSV(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprintln(m.Stdout, usage)
+		return 0
+	default:
+		err = usageError(fmt.Sprintf("unknown command %q", args[0]))
+	}
+	return m.exit(err)
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func (m *Main) exit(err error) int {
+	var ce configError
+	var ue usageError
+	var ie *directory.ImportError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 2
+	case errors.As(err, &ce), errors.As(err, &ue):
+		fmt.Fprintln(m.Stderr, "tierlink: "+err.Error())
+		return 2
+	case errors.As(err, &ie):
+		fmt.Fprintln(m.Stderr, "tierlink: "+ie.Error())
+		return 1
+	}
+	msg := partners.ErrorMessage(err)
+	if partners.ErrorCode(err) == partners.EInternal {
+		msg = err.Error()
+	} else if fs := partners.ErrorFields(err); len(fs) > 0 {
+		msg += ": " + fs[0].Field + " " + fs[0].Reason
+	}
+	fmt.Fprintln(m.Stderr, "tierlink: "+strings.ReplaceAll(msg, "\n", " "))
+	return 1
+}
+
+func (m *Main) sub(ctx context.Context, args []string, name string, cmds map[string]func(context.Context, []string) error) error {
+	if len(args) == 0 || cmds[args[0]] == nil {
+		return usageError(fmt.Sprintf("usage: tierlink %s create …", name))
+	}
+	return cmds[args[0]](ctx, args[1:])
+}
+
+func (m *Main) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	return fs
+}
+
+// app is an opened database with the domain services on it.
+type app struct {
+	cfg  Config
+	db   *database.DB
+	dir  *directory.Service
+	acc  *accounts.Service
+	log  *slog.Logger
+	sysc context.Context
+}
+
+func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
+	cfg, err := loadConfig(cf, m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	db, err := database.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, v := range applied {
+		log.Info("migration applied", "version", v)
+	}
+	dir := directory.New(db.Client)
+	return &app{cfg: cfg, db: db, dir: dir, acc: accounts.New(db.Client, dir), log: log,
+		sysc: viewer.NewContext(ctx, viewer.System("cli"))}, nil
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	fs := m.flags("migrate")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	fmt.Fprintln(m.Stdout, "database is up to date")
+	return nil
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve")
+	cf := addConfigFlags(fs, m.Getenv, true)
+	withDemo := fs.Bool("demo", false, "seed a demo company into an empty database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("serve takes no arguments")
+	}
+	if _, err := loadConfig(cf, m.Getenv); err != nil {
+		return err
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	if *withDemo {
+		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc)
+		if err != nil {
+			return err
+		}
+		if logins != nil {
+			fmt.Fprintf(m.Stdout, "Demo company seeded. Every demo account's password is %q:\n", demo.Password)
+			for _, l := range logins {
+				fmt.Fprintf(m.Stdout, "  %-34s %-28s %s\n", l.Email, l.Role, l.Name)
+			}
+		} else {
+			fmt.Fprintln(m.Stdout, "Data directory already holds data; demo seed skipped (demo password: "+demo.Password+").")
+		}
+	}
+	portal.SetDisplayZone(a.cfg.TimeZone)
+	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
+		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return configError{"TIERLINK_ADDR", err.Error()}
+	}
+	sched := jobs.New(a.log, a.cfg.TimeZone)
+	for _, j := range jobs.Standard(a.dir, a.acc) {
+		if err := sched.Add(j); err != nil {
+			return err
+		}
+	}
+	sched.Start()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	a.log.Info("tierlink serving", "addr", addr, "base_url", a.cfg.BaseURL.String(), "database", a.cfg.DB.Dialect)
+	fmt.Fprintf(m.Stdout, "Tierlink is running at %s\n", a.cfg.BaseURL.String())
+	if m.Ready != nil {
+		m.Ready(addr)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		if err != nil {
+			return err
+		}
+	}
+	// Order matters: stop taking requests and let in-flight ones finish,
+	// then stop jobs, then close the database (deferred).
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	herr := srv.Shutdown(sctx)
+	jerr := sched.Stop(sctx)
+	a.log.Info("stopped")
+	return errors.Join(herr, jerr)
+}
+
+func (m *Main) userCreate(ctx context.Context, args []string) error {
+	fs := m.flags("user create")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	email := fs.String("email", "", "e-mail (login name)")
+	name := fs.String("name", "", "display name (default: the e-mail)")
+	role := fs.String("role", "", "admin, buyer or viewer")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *role == "" {
+		return usageError("user create needs --email and --role")
+	}
+	if *name == "" {
+		*name = *email
+	}
+	pw := ""
+	if *pwStdin {
+		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		pw = strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return usageError("--password-stdin: standard input was empty")
+		}
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	u, err := a.acc.CreateUser(a.sysc, accounts.UserInput{Email: *email, Name: *name, Role: *role, Password: pw})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "created %s user %s (id %d)\n", u.Role, u.Email, u.ID)
+	return nil
+}
+
+func (m *Main) tokenCreate(ctx context.Context, args []string) error {
+	fs := m.flags("token create")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	email := fs.String("email", "", "user the token acts as")
+	name := fs.String("name", "", "what the token is for, like erp-sync")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *name == "" {
+		return usageError("token create needs --email and --name")
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	v, err := a.acc.ViewerFor(a.sysc, *email)
+	if err != nil {
+		return err
+	}
+	t, err := a.acc.CreateToken(viewer.NewContext(ctx, v), accounts.TokenInput{Name: *name})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, t.Secret)
+	return nil
+}
+
+func (m *Main) importCSV(ctx context.Context, args []string) error {
+	fs := m.flags("import")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if len(args) == 0 || (args[0] != "partners" && args[0] != "contacts") {
+		return usageError("usage: tierlink import partners|contacts FILE.csv")
+	}
+	kind := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("usage: tierlink import " + kind + " FILE.csv")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return usageError(err.Error())
+	}
+	defer f.Close()
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	progress := func(done, total int) {
+		if *quiet || total == 0 {
+			return
+		}
+		const width = 30
+		n := done * width / total
+		fmt.Fprintf(m.Stderr, "\r[%s%s] %d/%d", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
+		if done == total {
+			fmt.Fprintln(m.Stderr)
+		}
+	}
+	var res directory.ImportResult
+	if kind == "partners" {
+		res, err = a.dir.ImportPartners(a.sysc, f, progress)
+	} else {
+		res, err = a.dir.ImportContacts(a.sysc, f, progress)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "imported %s: %d created, %d updated\n", kind, res.Created, res.Updated)
+	return nil
+}
+
+func (m *Main) exportCSV(ctx context.Context, args []string) error {
+	fs := m.flags("export")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	out := fs.String("out", "", "file to write (default standard output)")
+	if len(args) == 0 || (args[0] != "partners" && args[0] != "contacts") {
+		return usageError("usage: tierlink export partners|contacts [--out FILE]")
+	}
+	kind := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	w := m.Stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return usageError(err.Error())
+		}
+		defer f.Close()
+		bw := bufio.NewWriter(f)
+		defer bw.Flush()
+		w = bw
+	}
+	if kind == "partners" {
+		_, err = a.dir.ExportPartners(a.sysc, w)
+	} else {
+		_, err = a.dir.ExportContacts(a.sysc, w)
+	}
+	return err
+}

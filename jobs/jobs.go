@@ -1,0 +1,111 @@
+// Package jobs runs Tierlink's scheduled work on robfig/cron: each job is
+// a named function that calls the partners domain as the system viewer.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// Job is one piece of scheduled work.
+type Job struct {
+	Name string
+	Spec string
+	Run  func(ctx context.Context) (items int, err error)
+}
+
+// Scheduler runs jobs on their cron specs.
+type Scheduler struct {
+	cron *cron.Cron
+	log  *slog.Logger
+	jobs []Job
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+// Parser accepts 5-field specs with an optional leading seconds field,
+// descriptors like @hourly, and CRON_TZ=/TZ= prefixes.
+var Parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// New returns a scheduler; loc is the company time zone specs run in
+// unless they name their own.
+func New(log *slog.Logger, loc *time.Location) *Scheduler {
+	ctx, stop := context.WithCancel(context.Background())
+	cl := cronLogger{log}
+	return &Scheduler{
+		cron: cron.New(cron.WithParser(Parser), cron.WithLocation(loc), cron.WithLogger(cl),
+			// Skip-if-running outside, Recover innermost: a panicking run
+			// is logged and its slot freed.
+			cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl))),
+		log: log, ctx: ctx, stop: stop,
+	}
+}
+
+// Add registers a job.
+func (s *Scheduler) Add(j Job) error {
+	if _, err := Parser.Parse(j.Spec); err != nil {
+		return fmt.Errorf("job %s: bad schedule %q: %w", j.Name, j.Spec, err)
+	}
+	_, err := s.cron.AddFunc(j.Spec, func() {
+		ctx := viewer.NewContext(s.ctx, viewer.System("job:"+j.Name))
+		start := time.Now()
+		n, err := j.Run(ctx)
+		if err != nil {
+			s.log.Error("job failed", "job", j.Name, "err", err, "duration_ms", time.Since(start).Milliseconds())
+			return
+		}
+		s.log.Info("job done", "job", j.Name, "items", n, "duration_ms", time.Since(start).Milliseconds())
+	})
+	if err == nil {
+		s.jobs = append(s.jobs, j)
+	}
+	return err
+}
+
+// Start begins running jobs.
+func (s *Scheduler) Start() { s.cron.Start() }
+
+// Stop stops scheduling, cancels running jobs' context once ctx ends, and
+// waits for them to return.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	done := s.cron.Stop()
+	select {
+	case <-done.Done():
+		s.stop()
+		return nil
+	case <-ctx.Done():
+		s.stop()
+		<-done.Done()
+		return ctx.Err()
+	}
+}
+
+// Standard returns the foundation's jobs: scheduled contact transfers and
+// the purge of expired sessions.
+func Standard(dir *directory.Service, acc *accounts.Service) []Job {
+	return []Job{
+		{Name: "contact-transfers", Spec: "@every 1m", Run: func(ctx context.Context) (int, error) {
+			done, failed, err := dir.RunDueTransfers(ctx)
+			return done + failed, err
+		}},
+		{Name: "session-purge", Spec: "@hourly", Run: func(ctx context.Context) (int, error) {
+			return acc.PurgeSessions(ctx)
+		}},
+	}
+}
+
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}

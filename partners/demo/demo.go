@@ -1,0 +1,159 @@
+// Package demo seeds a believable company into an empty database, so a
+// newcomer can run `tierlink serve --demo` and look around.
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// Password is every demo account's password.
+const Password = "tierlink-demo"
+
+// Login is a demo account to print.
+type Login struct {
+	Email, Role, Name string
+}
+
+type staffSeed struct{ email, name, role, locale string }
+
+var staff = []staffSeed{
+	{"admin@demo.tierlink.local", "周敏 Zhou Min", "admin", "zh-CN"},
+	{"wang.fang@demo.tierlink.local", "王芳 Wang Fang", "buyer", "zh-CN"},
+	{"li.qiang@demo.tierlink.local", "李强 Li Qiang", "buyer", "zh-CN"},
+	{"emma.schulz@demo.tierlink.local", "Emma Schulz", "buyer", "en"},
+	{"chen.jing@demo.tierlink.local", "陈静 Chen Jing", "viewer", "zh-CN"},
+}
+
+type partnerSeed struct {
+	code, name, kind string
+	tier             int
+	cats, tags       []string
+	addr, tz         string
+	contacts         [][3]string // name, title, email
+}
+
+var seeds = []partnerSeed{
+	{"SUP-HX", "华星精密机械", "supplier", 1, []string{"CNC machining", "Housings"}, []string{"strategic"}, "苏州工业园区星湖街 88 号", "Asia/Shanghai",
+		[][3]string{{"刘洋", "销售经理", "liu.yang@huaxing.example"}, {"孙丽", "物流专员", "sun.li@huaxing.example"}}},
+	{"SUP-DY", "东岳电子", "supplier", 1, []string{"PCBA", "Cable harness"}, []string{"strategic"}, "深圳市宝安区福海街道", "Asia/Shanghai",
+		[][3]string{{"黄伟", "客户经理", "huang.wei@dongyue.example"}, {"何静", "品质工程师", "he.jing@dongyue.example"}}},
+	{"SUP-BOSCH-K", "Kessler Antriebstechnik GmbH", "supplier", 1, []string{"Gear motors"}, []string{"import"}, "Industriestr. 12, 70565 Stuttgart", "Europe/Berlin",
+		[][3]string{{"Jonas Weber", "Key Account Manager", "j.weber@kessler.example"}, {"Anna Vogel", "Order Desk", "orders@kessler.example"}}},
+	{"SUP-JL", "金龙铝业", "supplier", 2, []string{"Aluminium extrusion"}, nil, "佛山市南海区", "Asia/Shanghai",
+		[][3]string{{"张敏", "销售", "zhang.min@jinlong.example"}}},
+	{"SUP-YT", "永通紧固件", "supplier", 2, []string{"Fasteners"}, []string{"consignment"}, "宁波市镇海区", "Asia/Shanghai",
+		[][3]string{{"陈晨", "业务员", "chen.chen@yongtong.example"}, {"林涛", "厂长", "lin.tao@yongtong.example"}}},
+	{"SUP-RX", "瑞祥塑胶", "supplier", 2, []string{"Injection moulding"}, nil, "东莞市长安镇", "Asia/Shanghai",
+		[][3]string{{"吴杰", "项目经理", "wu.jie@ruixiang.example"}}},
+	{"SUP-HT", "恒通轴承", "supplier", 2, []string{"Bearings"}, nil, "洛阳市涧西区", "Asia/Shanghai",
+		[][3]string{{"郑华", "销售经理", "zheng.hua@hengtong.example"}}},
+	{"SUP-TAKU", "Takumi Sensors K.K.", "supplier", 2, []string{"Sensors"}, []string{"import"}, "Osaka, Japan", "Asia/Tokyo",
+		[][3]string{{"Sato Haruki", "Sales", "h.sato@takumi.example"}}},
+	{"SUP-XG", "新光线缆", "supplier", 2, []string{"Cable harness"}, nil, "昆山市开发区", "Asia/Shanghai",
+		[][3]string{{"马丽", "销售", "ma.li@xinguang.example"}}},
+	{"SUP-ZF", "正峰模具", "supplier", 2, []string{"Tooling"}, nil, "台州市黄岩区", "Asia/Shanghai",
+		[][3]string{{"杨帆", "技术经理", "yang.fan@zhengfeng.example"}}},
+	{"SUP-BY", "博远包装", "supplier", 3, []string{"Packaging"}, nil, "嘉兴市秀洲区", "Asia/Shanghai",
+		[][3]string{{"许静", "客服", "xu.jing@boyuan.example"}}},
+	{"SUP-HL", "华联钢材", "supplier", 3, []string{"Steel sheet"}, nil, "唐山市路北区", "Asia/Shanghai",
+		[][3]string{{"高峰", "销售", "gao.feng@hualian.example"}}},
+	{"SUP-CX", "长兴表面处理", "supplier", 3, []string{"Anodising", "Powder coating"}, nil, "湖州市长兴县", "Asia/Shanghai",
+		[][3]string{{"罗敏", "业务", "luo.min@changxing.example"}}},
+	{"SUP-DF", "东方磁材", "supplier", 3, []string{"Magnets"}, nil, "包头市稀土高新区", "Asia/Shanghai",
+		[][3]string{{"韩雪", "销售", "han.xue@dongfang.example"}}},
+	{"SUP-SR", "盛荣橡胶", "supplier", 3, []string{"Seals", "Gaskets"}, nil, "青岛市黄岛区", "Asia/Shanghai",
+		[][3]string{{"曹阳", "销售", "cao.yang@shengrong.example"}}},
+	{"SUP-PRAX", "Praxis Polymers Ltd", "supplier", 3, []string{"Resins"}, []string{"import"}, "Manchester, UK", "Europe/London",
+		[][3]string{{"Oliver Hughes", "Account Manager", "o.hughes@praxis.example"}}},
+	{"SUP-JC", "精诚电机", "supplier", 1, []string{"Motors"}, []string{"strategic"}, "常州市武进区", "Asia/Shanghai",
+		[][3]string{{"彭磊", "销售总监", "peng.lei@jingcheng.example"}, {"邓娜", "计划员", "deng.na@jingcheng.example"}}},
+	{"SUP-AH", "安和五金", "supplier", 3, []string{"Stampings"}, nil, "中山市小榄镇", "Asia/Shanghai",
+		[][3]string{{"谢斌", "老板", "xie.bin@anhe.example"}}},
+	{"SUP-TC", "天成玻璃", "supplier", 2, []string{"Glass"}, nil, "蚌埠市", "Asia/Shanghai",
+		[][3]string{{"魏强", "销售", "wei.qiang@tiancheng.example"}}},
+	{"SUP-NOVA", "Nova Fasteners Inc.", "supplier", 3, []string{"Fasteners"}, []string{"second source"}, "Cleveland, OH", "America/New_York",
+		[][3]string{{"Rachel Kim", "Inside Sales", "rkim@novafast.example"}}},
+	{"DLR-BJ", "北京华北机电经销", "customer", 0, nil, []string{"north"}, "北京市大兴区", "Asia/Shanghai",
+		[][3]string{{"田野", "采购经理", "tian.ye@huabei.example"}}},
+	{"DLR-GZ", "广州南方工业供应", "customer", 0, nil, []string{"south"}, "广州市黄埔区", "Asia/Shanghai",
+		[][3]string{{"钟华", "采购", "zhong.hua@nanfang.example"}}},
+	{"DLR-CD", "成都西部设备", "customer", 0, nil, []string{"west"}, "成都市高新区", "Asia/Shanghai",
+		[][3]string{{"任静", "采购", "ren.jing@xibu.example"}}},
+	{"DLR-MUC", "Alpen Industriebedarf", "customer", 0, nil, []string{"export"}, "München", "Europe/Berlin",
+		[][3]string{{"Lukas Maier", "Einkauf", "l.maier@alpen.example"}}},
+	{"DLR-SG", "Lion City Automation", "customer", 0, nil, []string{"export"}, "Singapore", "Asia/Singapore",
+		[][3]string{{"Tan Wei Ming", "Procurement", "weiming@lioncity.example"}}},
+	{"LOG-SF", "顺丰供应链", "logistics", 0, nil, nil, "深圳市", "Asia/Shanghai",
+		[][3]string{{"龙飞", "客户经理", "long.fei@sf-scm.example"}}},
+	{"LOG-KN", "Kuehne Freight Partners", "logistics", 0, nil, []string{"ocean"}, "Hamburg", "Europe/Berlin",
+		[][3]string{{"Mia Fischer", "Customer Service", "m.fischer@kfp.example"}}},
+}
+
+// Seed fills an empty database with the demo company and returns the
+// logins to print. It refuses a database that already has users.
+func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service) ([]Login, error) {
+	ctx = viewer.NewContext(ctx, viewer.System("demo"))
+	if n, err := client.User.Query().Count(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		return nil, nil
+	}
+	var logins []Login
+	var ids []int
+	for _, s := range staff {
+		u, err := acc.CreateUser(ctx, accounts.UserInput{Email: s.email, Name: s.name, Role: s.role, Password: Password, Locale: s.locale})
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", s.email, err)
+		}
+		ids = append(ids, u.ID)
+		logins = append(logins, Login{Email: s.email, Role: s.role, Name: s.name})
+	}
+	buyers := ids[1:4]
+	var firstContact directory.Contact
+	for i, p := range seeds {
+		in := directory.PartnerInput{Code: p.code, Name: p.name, Kind: p.kind, Categories: p.cats, Tags: p.tags, Address: p.addr, TimeZone: p.tz}
+		if p.tier > 0 {
+			t := p.tier
+			in.Tier = &t
+		}
+		if i%9 == 8 {
+			in.Status = "prospect"
+		}
+		created, err := dir.CreatePartner(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("demo partner %s: %w", p.code, err)
+		}
+		for j, c := range p.contacts {
+			lang := "zh-CN"
+			if c[0][0] < 0x80 {
+				lang = "en"
+			}
+			ct, err := dir.CreateContact(ctx, directory.ContactInput{PartnerID: created.ID, Name: c[0], Title: c[1], Email: c[2],
+				Phone: fmt.Sprintf("+86 138 %04d %04d", 1000+i*7, 2000+j*13), Language: lang, OwnerID: buyers[(i+j)%len(buyers)]})
+			if err != nil {
+				return nil, fmt.Errorf("demo contact %s: %w", c[0], err)
+			}
+			if i == 0 && j == 0 {
+				firstContact = ct
+			}
+		}
+	}
+	// One supplier contact already has a portal account, to show the
+	// partner's side.
+	inv, err := acc.CreateInvitation(viewer.NewContext(ctx, viewer.Viewer{UserID: ids[1], Role: viewer.RoleBuyer, Label: "demo"}),
+		accounts.InvitationInput{ContactID: firstContact.ID})
+	if err != nil {
+		return nil, fmt.Errorf("demo invitation: %w", err)
+	}
+	if _, err := acc.AcceptInvitation(ctx, inv.Token, accounts.AcceptInput{Name: firstContact.Name, Password: Password}); err != nil {
+		return nil, fmt.Errorf("demo partner user: %w", err)
+	}
+	logins = append(logins, Login{Email: firstContact.Email, Role: "partner (" + firstContact.Partner.Name + ")", Name: firstContact.Name})
+	return logins, nil
+}

@@ -1,0 +1,545 @@
+package directory
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/partners"
+)
+
+// PartnerColumns are the columns of a partner CSV, in export order. Lists
+// (tags, categories) are separated by ';'.
+var PartnerColumns = []string{"code", "name", "kind", "tier", "status", "tags", "categories", "address", "time_zone", "ack_sla_hours"}
+
+// ContactColumns are the columns of a contact CSV, in export order.
+var ContactColumns = []string{"partner_code", "name", "title", "email", "phone", "language", "owner_email"}
+
+// RowError is one problem in an import file.
+type RowError struct {
+	Line   int    `json:"line"`
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+}
+
+func (e RowError) String() string {
+	if e.Column == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	return fmt.Sprintf("line %d, column %s: %s", e.Line, e.Column, e.Reason)
+}
+
+// ImportError lists every bad row of a refused import; nothing was stored.
+type ImportError struct{ Rows []RowError }
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "import refused, nothing stored: %d problem(s)", len(e.Rows))
+	for i, r := range e.Rows {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(e.Rows)-20)
+			break
+		}
+		b.WriteString("\n  " + r.String())
+	}
+	return b.String()
+}
+
+// ImportResult says what an import stored.
+type ImportResult struct {
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+}
+
+// Progress is told how many rows of total are stored so far.
+type Progress func(done, total int)
+
+// maxImportErrors stops collecting problems once a file is clearly wrong.
+const maxImportErrors = 1000
+
+type table struct {
+	header []string
+	rows   [][]string
+	lines  []int
+}
+
+// readTable reads a UTF-8 CSV (with or without BOM, as Excel writes it)
+// and checks its header against the known columns.
+func readTable(r io.Reader, columns, required []string) (*table, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, &ImportError{Rows: []RowError{{Line: 1, Reason: "the file is empty; expected a header row"}}}
+	}
+	if err != nil {
+		return nil, &ImportError{Rows: []RowError{{Line: 1, Reason: csvReason(err)}}}
+	}
+	t := &table{}
+	var errs []RowError
+	seen := map[string]bool{}
+	for _, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(columns, h) {
+			errs = append(errs, RowError{Line: 1, Column: h, Reason: "is not a known column; expected " + strings.Join(columns, ", ")})
+		}
+		if seen[h] {
+			errs = append(errs, RowError{Line: 1, Column: h, Reason: "appears twice"})
+		}
+		seen[h] = true
+		t.header = append(t.header, h)
+	}
+	for _, req := range required {
+		if !seen[req] {
+			errs = append(errs, RowError{Line: 1, Column: req, Reason: "required column is missing"})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &ImportError{Rows: errs}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			return nil, &ImportError{Rows: []RowError{{Line: line, Reason: csvReason(err)}}}
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		if len(rec) != len(t.header) {
+			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf("has %d fields; the header has %d", len(rec), len(t.header))})
+			if len(errs) >= maxImportErrors {
+				return nil, &ImportError{Rows: errs}
+			}
+			continue
+		}
+		for i, f := range rec {
+			if !utf8.ValidString(f) {
+				errs = append(errs, RowError{Line: line, Column: t.header[i], Reason: "is not valid UTF-8; save the file as CSV UTF-8"})
+			}
+			rec[i] = strings.TrimSpace(f)
+		}
+		t.rows = append(t.rows, rec)
+		t.lines = append(t.lines, line)
+	}
+	if len(errs) > 0 {
+		return nil, &ImportError{Rows: errs}
+	}
+	return t, nil
+}
+
+func csvReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return "malformed CSV: " + pe.Err.Error()
+	}
+	return "malformed CSV: " + err.Error()
+}
+
+func (t *table) get(row []string, col string) string {
+	for i, h := range t.header {
+		if h == col {
+			return row[i]
+		}
+	}
+	return ""
+}
+
+func (t *table) has(col string) bool { return slices.Contains(t.header, col) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// rowErrors turns a validation error into row errors on line.
+func rowErrors(line int, err error) []RowError {
+	var out []RowError
+	for _, f := range partners.ErrorFields(err) {
+		col, _, _ := strings.Cut(f.Field, "[")
+		out = append(out, RowError{Line: line, Column: col, Reason: f.Reason})
+	}
+	if len(out) == 0 {
+		out = append(out, RowError{Line: line, Reason: partners.ErrorMessage(err)})
+	}
+	return out
+}
+
+// ImportPartners creates or updates (by code) every partner in a CSV, or
+// none: the whole file is checked first and stored in one transaction.
+func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Progress) (ImportResult, error) {
+	t, err := readTable(r, PartnerColumns, []string{"code", "name", "kind"})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	var errs []RowError
+	inputs := make([]PartnerInput, len(t.rows))
+	codes := map[string]int{}
+	for i, row := range t.rows {
+		line := t.lines[i]
+		in := PartnerInput{Code: t.get(row, "code"), Name: t.get(row, "name"), Kind: t.get(row, "kind"),
+			Status: t.get(row, "status"), Tags: splitList(t.get(row, "tags")), Categories: splitList(t.get(row, "categories")),
+			Address: t.get(row, "address"), TimeZone: t.get(row, "time_zone")}
+		if v := t.get(row, "tier"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, RowError{Line: line, Column: "tier", Reason: "must be 1, 2 or 3"})
+			} else {
+				in.Tier = &n
+			}
+		}
+		if v := t.get(row, "ack_sla_hours"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, RowError{Line: line, Column: "ack_sla_hours", Reason: "must be a whole number of hours"})
+			} else {
+				in.AckSLAHours = n
+			}
+		}
+		if err := partners.Validate(in); err != nil {
+			errs = append(errs, rowErrors(line, err)...)
+		}
+		if in.Tier != nil && in.Kind != "supplier" {
+			errs = append(errs, RowError{Line: line, Column: "tier", Reason: "applies only to suppliers"})
+		}
+		if prev, dup := codes[strings.ToLower(in.Code)]; dup && in.Code != "" {
+			errs = append(errs, RowError{Line: line, Column: "code", Reason: fmt.Sprintf("repeats the code of line %d", prev)})
+		}
+		codes[strings.ToLower(in.Code)] = line
+		inputs[i] = in
+		if len(errs) >= maxImportErrors {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return ImportResult{}, &ImportError{Rows: errs}
+	}
+	var res ImportResult
+	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		existing := map[string]*ent.Partner{}
+		for chunk := range slices.Chunk(inputs, 1000) {
+			cs := make([]string, len(chunk))
+			for i, in := range chunk {
+				cs[i] = in.Code
+			}
+			ps, err := c.Partner.Query().Where(partner.CodeIn(cs...)).All(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				existing[p.Code] = p
+			}
+		}
+		var creates []*ent.PartnerCreate
+		flush := func() error {
+			if len(creates) == 0 {
+				return nil
+			}
+			if err := c.Partner.CreateBulk(creates...).Exec(ctx); err != nil {
+				return err
+			}
+			res.Created += len(creates)
+			creates = creates[:0]
+			return nil
+		}
+		for i, in := range inputs {
+			if p, ok := existing[in.Code]; ok {
+				u := c.Partner.UpdateOne(p).SetName(in.Name).SetSortKey(partners.SortKey(in.Name)).
+					SetSearchText(partners.SearchText(in.Name, in.Code)).SetKind(partner.Kind(in.Kind)).
+					SetTags(nonNil(in.Tags)).SetCategories(nonNil(in.Categories)).SetAddress(in.Address)
+				if in.Tier != nil {
+					u.SetTier(*in.Tier)
+				} else {
+					u.ClearTier()
+				}
+				if t.has("status") && in.Status != "" {
+					u.SetStatus(partner.Status(in.Status))
+				}
+				if in.TimeZone != "" {
+					u.SetTimeZone(in.TimeZone)
+				}
+				if in.AckSLAHours != 0 {
+					u.SetAckSLAHours(in.AckSLAHours)
+				}
+				if err := u.Exec(ctx); err != nil {
+					return fmt.Errorf("line %d: %w", t.lines[i], err)
+				}
+				res.Updated++
+			} else {
+				q := c.Partner.Create().SetCode(in.Code).SetName(in.Name).SetKind(partner.Kind(in.Kind)).
+					SetSortKey(partners.SortKey(in.Name)).SetSearchText(partners.SearchText(in.Name, in.Code)).
+					SetNillableTier(in.Tier).SetTags(nonNil(in.Tags)).SetCategories(nonNil(in.Categories)).SetAddress(in.Address)
+				if in.Status != "" {
+					q.SetStatus(partner.Status(in.Status))
+				}
+				if in.TimeZone != "" {
+					q.SetTimeZone(in.TimeZone)
+				}
+				if in.AckSLAHours != 0 {
+					q.SetAckSLAHours(in.AckSLAHours)
+				}
+				creates = append(creates, q)
+				if len(creates) == 500 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if progress != nil && (i+1)%1000 == 0 {
+				progress(i+1, len(inputs))
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(len(inputs), len(inputs))
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "partner.import", EntityType: "partner",
+			After: map[string]any{"created": res.Created, "updated": res.Updated}})
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// ImportContacts creates contacts, or updates those matched by partner and
+// e-mail, all or none. A changed owner moves on the ledger (reason import).
+func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Progress) (ImportResult, error) {
+	t, err := readTable(r, ContactColumns, []string{"partner_code", "name", "owner_email"})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	partnerIDs := map[string]int{}
+	ps, err := s.client.Partner.Query().Select(partner.FieldID, partner.FieldCode).All(ctx)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	for _, p := range ps {
+		partnerIDs[p.Code] = p.ID
+	}
+	owners := map[string]int{}
+	us, err := s.client.User.Query().Where(user.Active(true), user.RoleIn(user.RoleAdmin, user.RoleBuyer, user.RoleViewer)).All(ctx)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	for _, u := range us {
+		owners[u.Email] = u.ID
+	}
+	var errs []RowError
+	inputs := make([]ContactInput, len(t.rows))
+	keys := map[string]int{}
+	for i, row := range t.rows {
+		line := t.lines[i]
+		in := ContactInput{Name: t.get(row, "name"), Title: t.get(row, "title"), Email: strings.ToLower(t.get(row, "email")),
+			Phone: t.get(row, "phone"), Language: t.get(row, "language")}
+		code := t.get(row, "partner_code")
+		if id, ok := partnerIDs[code]; ok {
+			in.PartnerID = id
+		} else {
+			errs = append(errs, RowError{Line: line, Column: "partner_code", Reason: fmt.Sprintf("no partner has code %q", code)})
+			in.PartnerID = -1
+		}
+		oe := strings.ToLower(t.get(row, "owner_email"))
+		if id, ok := owners[oe]; ok {
+			in.OwnerID = id
+		} else {
+			errs = append(errs, RowError{Line: line, Column: "owner_email", Reason: fmt.Sprintf("%q is not an active staff user", oe)})
+			in.OwnerID = -1
+		}
+		if in.PartnerID > 0 && in.OwnerID > 0 {
+			if err := partners.Validate(in); err != nil {
+				errs = append(errs, rowErrors(line, err)...)
+			}
+		} else if in.Name == "" {
+			errs = append(errs, RowError{Line: line, Column: "name", Reason: "is required"})
+		}
+		if in.Email != "" {
+			k := code + "\x00" + in.Email
+			if prev, dup := keys[k]; dup {
+				errs = append(errs, RowError{Line: line, Column: "email", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
+			}
+			keys[k] = line
+		}
+		inputs[i] = in
+		if len(errs) >= maxImportErrors {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return ImportResult{}, &ImportError{Rows: errs}
+	}
+	var res ImportResult
+	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		existing := map[string]*ent.Contact{}
+		var emails []string
+		for _, in := range inputs {
+			if in.Email != "" {
+				emails = append(emails, in.Email)
+			}
+		}
+		for chunk := range slices.Chunk(emails, 1000) {
+			cts, err := c.Contact.Query().Where(contact.EmailIn(chunk...)).All(ctx)
+			if err != nil {
+				return err
+			}
+			for _, ct := range cts {
+				existing[strconv.Itoa(ct.PartnerID)+"\x00"+ct.Email] = ct
+			}
+		}
+		var creates []*ent.ContactCreate
+		flush := func() error {
+			if len(creates) == 0 {
+				return nil
+			}
+			if err := c.Contact.CreateBulk(creates...).Exec(ctx); err != nil {
+				return err
+			}
+			res.Created += len(creates)
+			creates = creates[:0]
+			return nil
+		}
+		batch := newBatch()
+		for i, in := range inputs {
+			lang := cmpStr(in.Language, "zh-CN")
+			search := contactSearch(in.Name, in.Title, in.Email, in.Phone)
+			if ct, ok := existing[strconv.Itoa(in.PartnerID)+"\x00"+in.Email]; ok && in.Email != "" {
+				if err := c.Contact.UpdateOne(ct).SetName(in.Name).SetSortKey(partners.SortKey(in.Name)).SetSearchText(search).
+					SetTitle(in.Title).SetPhone(in.Phone).SetLanguage(lang).Exec(ctx); err != nil {
+					return err
+				}
+				if ct.OwnerID != in.OwnerID {
+					if _, err := s.HandOver(ctx, c, Handover{ContactIDs: []int{ct.ID}, ToOwnerID: in.OwnerID,
+						Reason: contacttransfer.ReasonImport, Note: "CSV import", EffectiveAt: s.now(), Batch: batch}); err != nil {
+						return err
+					}
+				}
+				res.Updated++
+			} else {
+				creates = append(creates, c.Contact.Create().SetPartnerID(in.PartnerID).SetName(in.Name).
+					SetSortKey(partners.SortKey(in.Name)).SetSearchText(search).SetTitle(in.Title).SetEmail(in.Email).
+					SetPhone(in.Phone).SetLanguage(lang).SetOwnerID(in.OwnerID))
+				if len(creates) == 500 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if progress != nil && (i+1)%1000 == 0 {
+				progress(i+1, len(inputs))
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(len(inputs), len(inputs))
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.import", EntityType: "contact",
+			After: map[string]any{"created": res.Created, "updated": res.Updated}})
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// ExportPartners writes every partner visible to the caller as CSV, in
+// the columns ImportPartners reads.
+func (s *Service) ExportPartners(ctx context.Context, w io.Writer) (int, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(PartnerColumns); err != nil {
+		return 0, err
+	}
+	n := 0
+	lastKey, lastID := "", 0
+	for {
+		q := s.client.Partner.Query()
+		if lastID != 0 {
+			q.Where(partner.Or(partner.SortKeyGT(lastKey), partner.And(partner.SortKey(lastKey), partner.IDGT(lastID))))
+		}
+		rows, err := q.Order(ent.Asc(partner.FieldSortKey), ent.Asc(partner.FieldID)).Limit(2000).All(ctx)
+		if err != nil {
+			return n, err
+		}
+		for _, p := range rows {
+			tier := ""
+			if p.Tier != nil {
+				tier = strconv.Itoa(*p.Tier)
+			}
+			if err := cw.Write([]string{p.Code, p.Name, string(p.Kind), tier, string(p.Status), strings.Join(p.Tags, ";"),
+				strings.Join(p.Categories, ";"), p.Address, p.TimeZone, strconv.Itoa(p.AckSLAHours)}); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(rows) < 2000 {
+			break
+		}
+		lastKey, lastID = rows[len(rows)-1].SortKey, rows[len(rows)-1].ID
+	}
+	cw.Flush()
+	return n, cw.Error()
+}
+
+// ExportContacts writes every visible contact as CSV.
+func (s *Service) ExportContacts(ctx context.Context, w io.Writer) (int, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(ContactColumns); err != nil {
+		return 0, err
+	}
+	n, lastID := 0, 0
+	for {
+		rows, err := s.client.Contact.Query().Where(contact.IDGT(lastID)).Order(ent.Asc(contact.FieldID)).
+			Limit(2000).WithPartner().WithOwner().All(ctx)
+		if err != nil {
+			return n, err
+		}
+		for _, ct := range rows {
+			if err := cw.Write([]string{ct.Edges.Partner.Code, ct.Name, ct.Title, ct.Email, ct.Phone, ct.Language,
+				ct.Edges.Owner.Email}); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(rows) < 2000 {
+			break
+		}
+		lastID = rows[len(rows)-1].ID
+	}
+	cw.Flush()
+	return n, cw.Error()
+}

@@ -1,0 +1,105 @@
+package portal
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// locale translates page text; keys are the English text's short name.
+type locale struct {
+	Lang string
+	msgs map[string]string
+}
+
+// T returns the text for key, falling back to English, then to the key.
+func (l *locale) T(key string) string {
+	if m, ok := l.msgs[key]; ok {
+		return m
+	}
+	if m, ok := messages["en"][key]; ok {
+		return m
+	}
+	return key
+}
+
+var locales = map[string]*locale{
+	"en":    {Lang: "en", msgs: messages["en"]},
+	"zh-CN": {Lang: "zh-CN", msgs: messages["zh-CN"]},
+}
+
+// pickLocale prefers the user's saved setting, then Accept-Language.
+func pickLocale(c *fiber.Ctx, saved string) *locale {
+	if l, ok := locales[saved]; ok {
+		return l
+	}
+	for _, part := range strings.Split(c.Get(fiber.HeaderAcceptLanguage), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.Split(part, ";")[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return locales["zh-CN"]
+		case strings.HasPrefix(tag, "en"):
+			return locales["en"]
+		}
+	}
+	return locales["en"]
+}
+
+var messages = map[string]map[string]string{
+	"en": {
+		"app": "Tierlink", "login": "Log in", "logout": "Log out", "email": "E-mail", "password": "Password",
+		"directory": "Directory", "staff": "Staff", "transfer_contacts": "Transfer contacts", "settings": "Settings",
+		"search": "Search", "search_hint": "Name, pinyin, initials or code", "kind": "Kind", "tier": "Tier", "status": "Status",
+		"tag": "Tag", "owner": "Owner", "owners": "Owners", "any": "Any", "contacts": "Contacts", "code": "Code", "name": "Name",
+		"title": "Title", "phone": "Phone", "language": "Language", "next_page": "Next page", "no_results": "Nothing matches.",
+		"supplier": "Supplier", "customer": "Dealer / customer", "logistics": "Logistics", "service": "Service",
+		"prospect": "Prospect", "active": "Active", "suspended": "Suspended", "offboarded": "Offboarded",
+		"address": "Address", "time_zone": "Time zone", "ack_sla": "Acknowledgement SLA (hours)", "categories": "Categories",
+		"tags": "Tags", "history": "Ownership history", "audit": "Audit trail", "contact": "Contact", "partner": "Partner",
+		"from": "From", "to": "To", "reason": "Reason", "note": "Hand-over note", "effective": "Effective", "state": "State",
+		"when": "When", "who": "Who", "action": "Action", "hand_over": "Hand over", "new_owner": "New owner",
+		"effective_hint": "Leave empty to hand over now", "reassignment": "Reassignment", "departure": "Departure",
+		"import": "Import", "pending": "Pending", "done": "Done", "failed": "Failed", "cancelled": "Cancelled",
+		"select_all": "Select all", "selected_contacts": "Contacts to hand over", "filter": "Filter",
+		"transfer_done": "Ownership handed over.", "transfer_scheduled": "Transfer scheduled.",
+		"role": "Role", "admin": "Admin", "buyer": "Buyer", "viewer": "Viewer", "owned_contacts": "Contacts owned",
+		"deactivate": "Deactivate and hand over", "deactivated": "Deactivated", "heir": "Heir for all contacts",
+		"heir_for": "Heir for this partner", "same_as_default": "Same as above", "deactivate_done": "User deactivated; contacts handed over.",
+		"deactivate_intro": "Deactivating ends this user's access. Every contact they own moves to the heir you choose, in one step, and the move is kept on each contact's history.",
+		"invite":           "Invite to portal", "invite_link": "Send this one-time link to the contact; it expires in 7 days:",
+		"accept_invite": "Create your account", "your_name": "Your name", "create_account": "Create account",
+		"account_created": "Your account is ready. Log in.", "save": "Save", "saved": "Saved.", "auto": "Browser default",
+		"error": "Something went wrong", "back": "Back", "my_company": "My company", "last_login": "Last login",
+		"all_partners": "All partners", "none": "None", "forbidden_role": "Your role cannot do this.",
+		"wrong_login": "Wrong e-mail or password.", "no_contacts": "No contacts yet.", "cancel": "Cancel",
+		"details": "Details", "login_intro": "Supplier and partner collaboration portal",
+	},
+	"zh-CN": {
+		"app": "Tierlink", "login": "登录", "logout": "退出", "email": "邮箱", "password": "密码",
+		"directory": "伙伴名录", "staff": "员工", "transfer_contacts": "转交联系人", "settings": "设置",
+		"search": "搜索", "search_hint": "名称、拼音、首字母或编码", "kind": "类型", "tier": "层级", "status": "状态",
+		"tag": "标签", "owner": "负责人", "owners": "负责人", "any": "全部", "contacts": "联系人", "code": "编码", "name": "名称",
+		"title": "职务", "phone": "电话", "language": "语言", "next_page": "下一页", "no_results": "没有匹配的结果。",
+		"supplier": "供应商", "customer": "经销商/客户", "logistics": "物流", "service": "服务",
+		"prospect": "潜在", "active": "合作中", "suspended": "暂停", "offboarded": "已终止",
+		"address": "地址", "time_zone": "时区", "ack_sla": "确认时限（小时）", "categories": "供货品类",
+		"tags": "标签", "history": "负责人变更记录", "audit": "审计记录", "contact": "联系人", "partner": "伙伴",
+		"from": "原负责人", "to": "新负责人", "reason": "原因", "note": "交接说明", "effective": "生效时间", "state": "状态",
+		"when": "时间", "who": "操作人", "action": "操作", "hand_over": "转交", "new_owner": "新负责人",
+		"effective_hint": "留空表示立即转交", "reassignment": "工作调整", "departure": "离职",
+		"import": "导入", "pending": "待生效", "done": "已完成", "failed": "失败", "cancelled": "已取消",
+		"select_all": "全选", "selected_contacts": "要转交的联系人", "filter": "筛选",
+		"transfer_done": "已完成转交。", "transfer_scheduled": "已安排定时转交。",
+		"role": "角色", "admin": "管理员", "buyer": "采购", "viewer": "只读", "owned_contacts": "负责的联系人",
+		"deactivate": "停用并交接", "deactivated": "已停用", "heir": "全部联系人的接手人",
+		"heir_for": "该伙伴的接手人", "same_as_default": "同上", "deactivate_done": "已停用该用户，联系人已交接。",
+		"deactivate_intro": "停用后该用户将无法登录。其负责的所有联系人会一次性转给您选择的接手人，并记录在每个联系人的变更记录中。",
+		"invite":           "邀请登录门户", "invite_link": "请把这个一次性链接发给联系人，7 天内有效：",
+		"accept_invite": "创建您的账号", "your_name": "您的姓名", "create_account": "创建账号",
+		"account_created": "账号已创建，请登录。", "save": "保存", "saved": "已保存。", "auto": "跟随浏览器",
+		"error": "出错了", "back": "返回", "my_company": "我的公司", "last_login": "最近登录",
+		"all_partners": "全部伙伴", "none": "无", "forbidden_role": "您的角色无权执行此操作。",
+		"wrong_login": "邮箱或密码错误。", "no_contacts": "暂无联系人。", "cancel": "取消",
+		"details": "详情", "login_intro": "供应商与合作伙伴协同门户",
+	},
+}

@@ -1,0 +1,616 @@
+package portal
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+type pageSet struct{ pages map[string]*template.Template }
+
+// pageData is what every page template receives.
+type pageData struct {
+	L       *locale
+	Title   string
+	Session *accounts.Session
+	CSRF    string
+	Staff   bool
+	Editor  bool
+	Admin   bool
+	Flash   string
+	Err     *Problem
+	Data    any
+}
+
+func loadPages() (*pageSet, error) {
+	funcs := template.FuncMap{
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
+		"fmtTime": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return t.In(displayZone).Format("2006-01-02 15:04")
+			case *time.Time:
+				if t != nil {
+					return t.In(displayZone).Format("2006-01-02 15:04")
+				}
+			}
+			return ""
+		},
+		"diff": auditDiff,
+	}
+	shared := []string{"templates/layout.html", "templates/transfers_table.html"}
+	entries, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	ps := &pageSet{pages: map[string]*template.Template{}}
+	for _, e := range entries {
+		name := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".html")
+		if name == "layout" || name == "transfers_table" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, e)...)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		ps.pages[name] = t
+	}
+	return ps, nil
+}
+
+// displayZone is the zone pages show times in and read form times in.
+var displayZone = time.UTC
+
+// SetDisplayZone sets the company time zone used by the pages.
+func SetDisplayZone(z *time.Location) { displayZone = z }
+
+func auditDiff(before, after map[string]any) string {
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, k := range names {
+		b, a := fmt.Sprint(before[k]), fmt.Sprint(after[k])
+		if before == nil {
+			parts = append(parts, k+"="+a)
+		} else if b != a {
+			parts = append(parts, k+": "+b+" → "+a)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Server) render(c *fiber.Ctx, name, title string, data any) error {
+	return s.renderStatus(c, fiber.StatusOK, name, title, data, nil)
+}
+
+func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data any, perr *Problem) error {
+	sess := currentSession(c)
+	saved := ""
+	if sess != nil {
+		saved = sess.Locale
+	}
+	pd := pageData{L: pickLocale(c, saved), Session: sess, Data: data, Err: perr}
+	if sess != nil {
+		pd.CSRF = sess.CSRF
+		pd.Staff, pd.Editor, pd.Admin = sess.Viewer.IsStaff(), sess.Viewer.CanEdit(), sess.Viewer.Role == viewer.RoleAdmin
+	}
+	pd.Title = pd.L.T(title)
+	if f := c.Query("msg"); f != "" && len(f) < 40 {
+		pd.Flash = pd.L.T(f)
+	}
+	var buf bytes.Buffer
+	if err := s.pages.pages[name].ExecuteTemplate(&buf, "layout", pd); err != nil {
+		return err
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+func (s *Server) renderError(c *fiber.Ctx, p Problem) error {
+	if p.Status == fiber.StatusUnprocessableEntity || p.Status == fiber.StatusConflict {
+		// A form error: show it on a page with a way back.
+		p.Title = "Invalid input"
+	}
+	return s.renderStatus(c, p.Status, "error", "error", p, nil)
+}
+
+func (s *Server) registerAssets() {
+	sub, _ := fs.Sub(assetFS, "assets")
+	s.app.Get("/assets/:name", func(c *fiber.Ctx) error {
+		name := c.Params("name")
+		b, err := fs.ReadFile(sub, name)
+		if err != nil || strings.Contains(name, "/") {
+			return fiber.NewError(fiber.StatusNotFound, "no such asset")
+		}
+		switch {
+		case strings.HasSuffix(name, ".css"):
+			c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
+		case strings.HasSuffix(name, ".js"):
+			c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+		}
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.Send(b)
+	})
+}
+
+// page wraps a page handler with its access rule.
+func (s *Server) page(a access, h fiber.Handler) fiber.Handler { return a.handler(h) }
+
+func (s *Server) registerPages() {
+	p := s.app
+	p.Get("/", s.page(authed, func(c *fiber.Ctx) error {
+		v := currentViewer(c)
+		if v.IsPartner() {
+			return c.Redirect("/partners/"+itoa(v.PartnerID), fiber.StatusSeeOther)
+		}
+		return c.Redirect("/partners", fiber.StatusSeeOther)
+	}))
+	p.Get("/login", s.page(anyone, s.loginPage))
+	p.Post("/login", s.page(anyone, s.loginSubmit))
+	p.Post("/logout", s.page(authed, func(c *fiber.Ctx) error {
+		if err := s.deps.Accounts.Logout(c.UserContext(), c.Cookies(s.cookieName)); err != nil {
+			return err
+		}
+		s.clearCookie(c)
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}))
+	p.Get("/partners", s.page(authed, s.partnersPage))
+	p.Get("/partners/:id", s.page(authed, s.partnerPage))
+	p.Get("/contacts/:id", s.page(staff, s.contactPage))
+	p.Post("/contacts/:id/transfer", s.page(editor, s.contactTransferSubmit))
+	p.Post("/contacts/:id/invite", s.page(editor, s.inviteSubmit))
+	p.Get("/transfers/new", s.page(editor, s.bulkTransferPage))
+	p.Post("/transfers", s.page(editor, s.bulkTransferSubmit))
+	p.Get("/staff", s.page(staff, s.staffPage))
+	p.Get("/staff/:id", s.page(admin, s.staffUserPage))
+	p.Post("/staff/:id/deactivate", s.page(admin, s.deactivateSubmit))
+	p.Get("/invite/:token", s.page(anyone, s.invitePage))
+	p.Post("/invite/:token", s.page(anyone, s.inviteAccept))
+	p.Get("/settings", s.page(authed, s.settingsPage))
+	p.Post("/settings", s.page(authed, s.settingsSubmit))
+	p.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such page") })
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") || strings.ContainsAny(n, "\r\n") {
+		return "/"
+	}
+	return n
+}
+
+type loginData struct{ Next, Email string }
+
+func (s *Server) loginPage(c *fiber.Ctx) error {
+	if currentViewer(c).UserID != 0 {
+		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	}
+	return s.render(c, "login", "login", loginData{Next: safeNext(c.Query("next"))})
+}
+
+func (s *Server) loginSubmit(c *fiber.Ctx) error {
+	in := accounts.LoginInput{Email: c.FormValue("email"), Password: c.FormValue("password")}
+	next := safeNext(c.FormValue("next"))
+	token, sess, err := s.deps.Accounts.Login(c.UserContext(), in, s.clientIP(c), c.Get(fiber.HeaderUserAgent))
+	if err != nil {
+		code := partners.ErrorCode(err)
+		if code == partners.EUnauthenticated || code == partners.EInvalid || code == partners.ERateLimited {
+			p := s.problemFor(c, err)
+			if code != partners.ERateLimited {
+				p.Detail = pickLocale(c, "").T("wrong_login")
+			}
+			return s.renderStatus(c, p.Status, "login", "login", loginData{Next: next, Email: in.Email}, &p)
+		}
+		return err
+	}
+	s.setSessionCookie(c, token, sess.ExpiresAt)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+type partnersData struct {
+	F        directory.PartnerFilter
+	Page     directory.PartnerPage
+	Kinds    []string
+	Statuses []string
+	Tiers    []int
+	Staff    []accounts.User
+	Next     string
+}
+
+func (s *Server) partnersPage(c *fiber.Ctx) error {
+	v := currentViewer(c)
+	if v.IsPartner() {
+		return c.Redirect("/partners/"+itoa(v.PartnerID), fiber.StatusSeeOther)
+	}
+	f, err := bindQuery[directory.PartnerFilter](c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	page, err := s.deps.Directory.ListPartners(ctx, f)
+	if err != nil {
+		return err
+	}
+	staffUsers, err := s.staffUsers(c)
+	if err != nil {
+		return err
+	}
+	d := partnersData{F: f, Page: page, Kinds: directory.Kinds, Statuses: directory.Statuses, Tiers: []int{1, 2, 3}, Staff: staffUsers}
+	if page.NextCursor != "" {
+		q := c.Context().QueryArgs()
+		vals := url.Values{}
+		q.VisitAll(func(k, v []byte) { vals.Set(string(k), string(v)) })
+		vals.Set("cursor", page.NextCursor)
+		d.Next = "/partners?" + vals.Encode()
+	}
+	return s.render(c, "partners", "directory", d)
+}
+
+func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
+	all, err := s.deps.Accounts.ListUsers(c.UserContext(), accounts.UserFilter{Active: "true"})
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, u := range all {
+		if u.Role != "partner" {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+type partnerData struct {
+	P         directory.Partner
+	Contacts  []directory.Contact
+	Transfers []directory.Transfer
+	Audit     []partners.AuditOut
+	InviteURL string
+}
+
+func (s *Server) partnerPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	p, err := s.deps.Directory.Partner(ctx, id)
+	if err != nil {
+		return err
+	}
+	cs, err := s.deps.Directory.ListContacts(ctx, directory.ContactFilter{PartnerID: id, Limit: 500})
+	if err != nil {
+		return err
+	}
+	d := partnerData{P: p, Contacts: cs.Items}
+	if currentViewer(c).IsStaff() {
+		ts, err := s.deps.Directory.ListTransfers(ctx, directory.TransferFilter{PartnerID: id, Limit: 100})
+		if err != nil {
+			return err
+		}
+		au, err := partners.ListAudit(ctx, s.deps.DB.Client, partners.AuditFilter{PartnerID: id, Limit: 100})
+		if err != nil {
+			return err
+		}
+		d.Transfers, d.Audit = ts.Items, au.Items
+	}
+	if tok := c.Query("invite"); tok != "" && len(tok) < 100 {
+		d.InviteURL = s.inviteURL(tok)
+	}
+	return s.render(c, "partner", p.Name, d)
+}
+
+type contactData struct {
+	C         directory.Contact
+	Staff     []accounts.User
+	Transfers []directory.Transfer
+}
+
+func (s *Server) contactPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	ct, err := s.deps.Directory.Contact(ctx, id)
+	if err != nil {
+		return err
+	}
+	ts, err := s.deps.Directory.ListTransfers(ctx, directory.TransferFilter{ContactID: id, Limit: 200})
+	if err != nil {
+		return err
+	}
+	staffUsers, err := s.staffUsers(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "contact", ct.Name, contactData{C: ct, Staff: staffUsers, Transfers: ts.Items})
+}
+
+// formTime reads a datetime-local value in the company's zone.
+func formTime(v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04", v, displayZone)
+	if err != nil {
+		return nil, partners.Invalid("effective_at", "must be a date and time")
+	}
+	return &t, nil
+}
+
+func formInt(c *fiber.Ctx, name string) (int, error) {
+	v := c.FormValue(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, partners.Invalid(name, "must be a whole number")
+	}
+	return n, nil
+}
+
+func (s *Server) contactTransferSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	to, err := formInt(c, "to_owner_id")
+	if err != nil {
+		return err
+	}
+	eff, err := formTime(c.FormValue("effective_at"))
+	if err != nil {
+		return err
+	}
+	ts, err := s.deps.Directory.Transfer(c.UserContext(), directory.TransferInput{ContactIDs: []int{id}, ToOwnerID: to,
+		Reason: c.FormValue("reason"), Note: c.FormValue("note"), EffectiveAt: eff})
+	if err != nil {
+		return err
+	}
+	msg := "transfer_done"
+	if ts[0].State == "pending" {
+		msg = "transfer_scheduled"
+	}
+	return c.Redirect("/contacts/"+itoa(id)+"?msg="+msg, fiber.StatusSeeOther)
+}
+
+func (s *Server) inviteSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.deps.Accounts.CreateInvitation(c.UserContext(), accounts.InvitationInput{ContactID: id})
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/partners/"+itoa(inv.PartnerID)+"?invite="+inv.Token, fiber.StatusSeeOther)
+}
+
+type bulkData struct {
+	F        directory.ContactFilter
+	Contacts []directory.Contact
+	Staff    []accounts.User
+}
+
+func (s *Server) bulkTransferPage(c *fiber.Ctx) error {
+	f, err := bindQuery[directory.ContactFilter](c)
+	if err != nil {
+		return err
+	}
+	if f.Limit == 0 {
+		f.Limit = 500
+	}
+	cs, err := s.deps.Directory.ListContacts(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	staffUsers, err := s.staffUsers(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "transfer_new", "transfer_contacts", bulkData{F: f, Contacts: cs.Items, Staff: staffUsers})
+}
+
+func (s *Server) bulkTransferSubmit(c *fiber.Ctx) error {
+	var ids []int
+	for _, v := range c.Context().PostArgs().PeekMulti("contact_ids") {
+		n, err := strconv.Atoi(string(v))
+		if err != nil {
+			return partners.Invalid("contact_ids", "must be contact ids")
+		}
+		ids = append(ids, n)
+	}
+	to, err := formInt(c, "to_owner_id")
+	if err != nil {
+		return err
+	}
+	eff, err := formTime(c.FormValue("effective_at"))
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Directory.Transfer(c.UserContext(), directory.TransferInput{ContactIDs: ids, ToOwnerID: to,
+		Reason: c.FormValue("reason"), Note: c.FormValue("note"), EffectiveAt: eff}); err != nil {
+		return err
+	}
+	msg := "transfer_done"
+	if eff != nil && eff.After(time.Now().Add(time.Minute)) {
+		msg = "transfer_scheduled"
+	}
+	return c.Redirect("/transfers/new?owner_id="+itoa(to)+"&msg="+msg, fiber.StatusSeeOther)
+}
+
+type staffData struct{ Users []accounts.User }
+
+func (s *Server) staffPage(c *fiber.Ctx) error {
+	us, err := s.deps.Accounts.ListUsers(c.UserContext(), accounts.UserFilter{})
+	if err != nil {
+		return err
+	}
+	out := us[:0]
+	for _, u := range us {
+		if u.Role != "partner" {
+			out = append(out, u)
+		}
+	}
+	return s.render(c, "staff", "staff", staffData{Users: out})
+}
+
+type heirGroup struct {
+	Partner  directory.PartnerRef
+	Contacts []directory.Contact
+}
+
+type staffUserData struct {
+	U      accounts.User
+	Heirs  []accounts.User
+	Groups []heirGroup
+}
+
+func (s *Server) staffUserPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, err := s.deps.Accounts.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	cs, err := s.deps.Directory.ListContacts(ctx, directory.ContactFilter{OwnerID: id, Limit: 500})
+	if err != nil {
+		return err
+	}
+	staffUsers, err := s.staffUsers(c)
+	if err != nil {
+		return err
+	}
+	var heirs []accounts.User
+	for _, h := range staffUsers {
+		if h.ID != id {
+			heirs = append(heirs, h)
+		}
+	}
+	var groups []heirGroup
+	idx := map[int]int{}
+	for _, ct := range cs.Items {
+		i, ok := idx[ct.Partner.ID]
+		if !ok {
+			i = len(groups)
+			idx[ct.Partner.ID] = i
+			groups = append(groups, heirGroup{Partner: ct.Partner})
+		}
+		groups[i].Contacts = append(groups[i].Contacts, ct)
+	}
+	return s.render(c, "staff_user", "deactivate", staffUserData{U: u, Heirs: heirs, Groups: groups})
+}
+
+func (s *Server) deactivateSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	heir, err := formInt(c, "heir_id")
+	if err != nil {
+		return err
+	}
+	in := accounts.DeactivateInput{HeirID: heir, Note: c.FormValue("note")}
+	var ferr error
+	c.Context().PostArgs().VisitAll(func(k, v []byte) {
+		name := string(k)
+		if !strings.HasPrefix(name, "heir_") || name == "heir_id" || len(v) == 0 {
+			return
+		}
+		pid, err1 := strconv.Atoi(strings.TrimPrefix(name, "heir_"))
+		to, err2 := strconv.Atoi(string(v))
+		if err1 != nil || err2 != nil {
+			ferr = partners.Invalid(name, "must name a partner and a staff user")
+			return
+		}
+		in.Heirs = append(in.Heirs, accounts.PartnerHeir{PartnerID: pid, ToOwnerID: to})
+	})
+	if ferr != nil {
+		return ferr
+	}
+	if _, err := s.deps.Accounts.Deactivate(c.UserContext(), id, in); err != nil {
+		return err
+	}
+	return c.Redirect("/staff?msg=deactivate_done", fiber.StatusSeeOther)
+}
+
+type inviteData struct{ Token, Email string }
+
+func (s *Server) invitePage(c *fiber.Ctx) error {
+	tok := c.Params("token")
+	inv, err := s.deps.Accounts.PendingInvitation(c.UserContext(), tok)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "invite", "accept_invite", inviteData{Token: tok, Email: inv.Email})
+}
+
+func (s *Server) inviteAccept(c *fiber.Ctx) error {
+	tok := c.Params("token")
+	if _, err := s.deps.Accounts.AcceptInvitation(c.UserContext(), tok, accounts.AcceptInput{
+		Name: c.FormValue("name"), Password: c.FormValue("password")}); err != nil {
+		return err
+	}
+	return c.Redirect("/login?msg=account_created", fiber.StatusSeeOther)
+}
+
+type settingsData struct{ Locale string }
+
+func (s *Server) settingsPage(c *fiber.Ctx) error {
+	u, err := s.deps.Accounts.User(c.UserContext(), currentViewer(c).UserID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale})
+}
+
+func (s *Server) settingsSubmit(c *fiber.Ctx) error {
+	l := c.FormValue("locale")
+	if _, err := s.deps.Accounts.UpdateMe(c.UserContext(), accounts.MeInput{Locale: &l}); err != nil {
+		return err
+	}
+	return c.Redirect("/settings?msg=saved", fiber.StatusSeeOther)
+}

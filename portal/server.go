@@ -1,0 +1,146 @@
+// Package portal is Tierlink's HTTP transport: the JSON API under /api/v1,
+// the server-rendered pages, health and metrics endpoints, all on Fiber.
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// Config is the transport's configuration.
+type Config struct {
+	// BaseURL is where users reach the portal; its scheme decides cookie
+	// security and its host the accepted Origin.
+	BaseURL *url.URL
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// BodyLimit caps JSON and form bodies, in bytes.
+	BodyLimit int
+	// QuietAccessLog drops the per-request log line (benchmarks).
+	QuietAccessLog bool
+	// Logger receives structured logs.
+	Logger *slog.Logger
+}
+
+// Deps are the domain services the transport calls.
+type Deps struct {
+	DB        *database.DB
+	Directory *directory.Service
+	Accounts  *accounts.Service
+}
+
+// Server is the portal's HTTP server.
+type Server struct {
+	app           *fiber.App
+	cfg           Config
+	deps          Deps
+	log           *slog.Logger
+	doc           *openAPIDoc
+	docJSON       []byte
+	metrics       *metrics
+	pages         *pageSet
+	cookieName    string
+	secureCookies bool
+}
+
+// New builds the server and registers every route.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, doc: newOpenAPIDoc(), metrics: newMetrics()}
+	// __Host- cookies must be Secure; plain http is allowed only on a
+	// loopback base URL, for local use and tests.
+	s.secureCookies = cfg.BaseURL.Scheme == "https"
+	s.cookieName = "tierlink_session"
+	if s.secureCookies {
+		s.cookieName = "__Host-tierlink_session"
+	}
+	var err error
+	if s.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "tierlink",
+		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	s.routes()
+	s.docJSON, err = json.MarshalIndent(s.doc.document(cfg.BaseURL.String()), "", "  ")
+	return s, err
+}
+
+// App exposes the Fiber app, for tests that drive it with app.Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting and waits for in-flight requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+func (s *Server) routes() {
+	s.app.Use(s.requestContext)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.ready)
+	s.app.Get("/metrics", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")
+		s.metrics.write(c)
+		return nil
+	})
+	s.app.Get("/api/openapi.json", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(s.docJSON)
+	})
+	s.registerAssets()
+
+	// Everything registered after this point knows who is calling.
+	s.app.Use(s.authenticate)
+	v1 := api{s: s, router: s.app.Group("/api/v1"), prefix: "/api/v1"}
+	s.registerAuthRoutes(v1.group("/auth"))
+	s.registerMeRoutes(v1.group("/me"))
+	s.registerPartnerRoutes(v1.group("/partners"))
+	s.registerContactRoutes(v1.group("/contacts"))
+	s.registerTransferRoutes(v1.group("/transfers"))
+	s.registerUserRoutes(v1.group("/users"))
+	s.registerTokenRoutes(v1.group("/tokens"))
+	s.registerInvitationRoutes(v1.group("/invitations"))
+	s.registerAuditRoutes(v1.group("/audit"))
+	// Anything else under /api is a problem+json 404, never a page.
+	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
+
+	s.registerPages()
+}
+
+func (s *Server) ready(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.deps.DB.Writer.PingContext(ctx); err != nil {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unavailable"})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -306,16 +306,18 @@ func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (New
 		if ct.Email == "" {
 			return partners.Invalid("contact_id", "the contact has no e-mail address to log in with")
 		}
-		if n, err := c.User.Query().Where(user.Email(ct.Email)).Count(system(ctx)); err != nil {
-			return err
-		} else if n > 0 {
-			return partners.Errorf(partners.EConflict, "an account with the contact's e-mail already exists")
-		}
+		// Write first: privacy decides who may invite before anything
+		// about existing accounts is revealed; a conflict rolls it back.
 		inv, err = c.Invitation.Create().SetContactID(ct.ID).SetPartnerID(ct.PartnerID).SetEmail(ct.Email).
 			SetTokenHash(hashToken(token)).SetInvitedByID(v.UserID).SetCreatedAt(s.now()).
 			SetExpiresAt(s.now().Add(s.InvitationTTL)).Save(ctx)
 		if err != nil {
 			return err
+		}
+		if n, err := c.User.Query().Where(user.Email(ct.Email)).Count(system(ctx)); err != nil {
+			return err
+		} else if n > 0 {
+			return partners.Errorf(partners.EConflict, "an account with the contact's e-mail already exists")
 		}
 		return partners.Audit(ctx, c, partners.AuditRecord{Action: "invitation.create", EntityType: "invitation",
 			EntityID: inv.ID, PartnerID: &ct.PartnerID, After: map[string]any{"contact_id": ct.ID, "email": ct.Email}})

@@ -1,0 +1,221 @@
+package accounts_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/partnerstest"
+)
+
+func forEachDialect(t *testing.T, fn func(t *testing.T, f *partnerstest.Fixture)) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { fn(t, partnerstest.New(t, d)) })
+	}
+}
+
+func wantCode(t *testing.T, err error, code partners.Code) {
+	t.Helper()
+	if got := partners.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func TestPasswordHash(t *testing.T) {
+	h := accounts.HashPassword("s3cret-enough-pw", accounts.OWASPParams)
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash = %s", h)
+	}
+	if ok, err := accounts.CheckPassword("s3cret-enough-pw", h); !ok || err != nil {
+		t.Fatalf("right password: %v %v", ok, err)
+	}
+	if ok, _ := accounts.CheckPassword("wrong", h); ok {
+		t.Fatal("wrong password accepted")
+	}
+	if h2 := accounts.HashPassword("s3cret-enough-pw", accounts.OWASPParams); h2 == h {
+		t.Fatal("two hashes share a salt")
+	}
+	for _, bad := range []string{"", "$argon2id$", "$bcrypt$x$y$z$w", "$argon2id$v=19$m=9999999,t=1,p=1$AAAA$AAAA"} {
+		if ok, err := accounts.CheckPassword("x", bad); ok || err == nil {
+			t.Errorf("CheckPassword(%q) = %v, %v", bad, ok, err)
+		}
+	}
+}
+
+func TestLoginAndSessions(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		ctx := context.Background()
+		in := accounts.LoginInput{Email: " Buyer@Co.Test ", Password: partnerstest.Password}
+		tok1, s1, err := f.Acc.Login(ctx, in, "10.0.0.1", "test")
+		if err != nil || s1.Viewer.UserID != f.Buyer.ID || s1.CSRF == "" {
+			t.Fatalf("login = %+v, %v", s1, err)
+		}
+		tok2, _, err := f.Acc.Login(ctx, in, "10.0.0.1", "test")
+		if err != nil || tok1 == tok2 {
+			t.Fatal("each login must get a new session id")
+		}
+		got, err := f.Acc.Authenticate(ctx, tok1)
+		if err != nil || got.Viewer.UserID != f.Buyer.ID || got.CSRF != s1.CSRF {
+			t.Fatalf("authenticate = %+v, %v", got, err)
+		}
+		if err := f.Acc.Logout(ctx, tok1); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Acc.Authenticate(ctx, tok1)
+		wantCode(t, err, partners.EUnauthenticated)
+		_, err = f.Acc.Authenticate(ctx, "made-up-by-client")
+		wantCode(t, err, partners.EUnauthenticated)
+		t.Run("Expiry", func(t *testing.T) {
+			now := time.Now()
+			f.Acc.SetClock(func() time.Time { return now })
+			defer f.Acc.SetClock(time.Now)
+			tok, _, err := f.Acc.Login(ctx, in, "10.0.0.1", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(f.Acc.SessionTTL - time.Minute)
+			if _, err := f.Acc.Authenticate(ctx, tok); err != nil {
+				t.Fatalf("session died early: %v", err)
+			}
+			now = now.Add(f.Acc.SessionTTL - time.Minute) // slid forward by the use above
+			if _, err := f.Acc.Authenticate(ctx, tok); err != nil {
+				t.Fatalf("sliding expiry did not slide: %v", err)
+			}
+			now = now.Add(f.Acc.SessionTTL + time.Minute)
+			_, err = f.Acc.Authenticate(ctx, tok)
+			wantCode(t, err, partners.EUnauthenticated)
+		})
+		t.Run("ErrWrongPasswordAndUnknownUserLookAlike", func(t *testing.T) {
+			_, _, err1 := f.Acc.Login(ctx, accounts.LoginInput{Email: "buyer@co.test", Password: "nope"}, "10.0.0.2", "")
+			_, _, err2 := f.Acc.Login(ctx, accounts.LoginInput{Email: "nobody@co.test", Password: "nope"}, "10.0.0.2", "")
+			if err1 == nil || err2 == nil || err1.Error() != err2.Error() {
+				t.Fatalf("%v vs %v", err1, err2)
+			}
+		})
+	})
+}
+
+func TestLoginThrottle(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		ctx := context.Background()
+		bad := accounts.LoginInput{Email: "viewer@co.test", Password: "wrong password"}
+		good := accounts.LoginInput{Email: "viewer@co.test", Password: partnerstest.Password}
+		// Concurrent failures are all counted: none slips past the limit.
+		var wg sync.WaitGroup
+		for i := 0; i < f.Acc.Throttle.PerAccount; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.Acc.Login(ctx, bad, "10.9.0.1", "")
+			}()
+		}
+		wg.Wait()
+		_, _, err := f.Acc.Login(ctx, good, "10.9.0.2", "")
+		wantCode(t, err, partners.ERateLimited)
+		// Another account from another address is unaffected.
+		if _, _, err := f.Acc.Login(ctx, accounts.LoginInput{Email: "admin@co.test", Password: partnerstest.Password}, "10.9.0.3", ""); err != nil {
+			t.Fatalf("other account: %v", err)
+		}
+		t.Run("PerAddress", func(t *testing.T) {
+			for i := 0; i < f.Acc.Throttle.PerAddress; i++ {
+				f.Acc.Login(ctx, accounts.LoginInput{Email: "spray" + string(rune('a'+i%26)) + "@x.test", Password: "x"}, "10.8.0.1", "")
+			}
+			_, _, err := f.Acc.Login(ctx, accounts.LoginInput{Email: "admin@co.test", Password: partnerstest.Password}, "10.8.0.1", "")
+			wantCode(t, err, partners.ERateLimited)
+		})
+		t.Run("LockExpires", func(t *testing.T) {
+			f.Acc.SetClock(func() time.Time { return time.Now().Add(f.Acc.Throttle.Lock + f.Acc.Throttle.Window + time.Minute) })
+			defer f.Acc.SetClock(time.Now)
+			if _, _, err := f.Acc.Login(ctx, good, "10.9.0.2", ""); err != nil {
+				t.Fatalf("after lock: %v", err)
+			}
+		})
+	})
+}
+
+func TestTokens(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		ctx := f.Ctx(f.Buyer)
+		nt, err := f.Acc.CreateToken(ctx, accounts.TokenInput{Name: "erp-sync"})
+		if err != nil || !strings.HasPrefix(nt.Secret, "tl_"+nt.Prefix+"_") {
+			t.Fatalf("token = %+v, %v", nt, err)
+		}
+		v, err := f.Acc.AuthenticateToken(context.Background(), nt.Secret)
+		if err != nil || v.UserID != f.Buyer.ID {
+			t.Fatalf("auth = %+v, %v", v, err)
+		}
+		// Others cannot see or revoke it; admins can.
+		_, err = f.Acc.RevokeToken(f.Ctx(f.Buyer2), nt.ID)
+		wantCode(t, err, partners.ENotFound)
+		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Buyer2)); len(ts) != 0 {
+			t.Fatalf("buyer2 sees %v", ts)
+		}
+		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Admin)); len(ts) != 1 {
+			t.Fatalf("admin sees %v", ts)
+		}
+		if _, err := f.Acc.RevokeToken(ctx, nt.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Acc.AuthenticateToken(context.Background(), nt.Secret)
+		wantCode(t, err, partners.EUnauthenticated)
+		_, err = f.Acc.AuthenticateToken(context.Background(), "tl_forged_token")
+		wantCode(t, err, partners.EUnauthenticated)
+	})
+}
+
+func TestInvitations(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		ctx := f.Ctx(f.Buyer)
+		inv, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: f.ContactA2.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two accepts race; exactly one wins.
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = f.Acc.AcceptInvitation(context.Background(), inv.Token, accounts.AcceptInput{Name: "孙丽", Password: partnerstest.Password})
+			}()
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("accept race: %v / %v", errs[0], errs[1])
+		}
+		u, err := f.Acc.UserByEmail(f.System(), "sun@a.test")
+		if err != nil || u.Role != "partner" || *u.PartnerID != f.PartnerA.ID {
+			t.Fatalf("partner user = %+v, %v", u, err)
+		}
+		_, err = f.Acc.PendingInvitation(context.Background(), inv.Token)
+		wantCode(t, err, partners.ENotFound)
+		t.Run("ErrExpired", func(t *testing.T) {
+			c2, err := f.Dir.CreateContact(f.System(), directoryContact(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: c2.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Acc.SetClock(func() time.Time { return time.Now().Add(f.Acc.InvitationTTL + time.Hour) })
+			defer f.Acc.SetClock(time.Now)
+			_, err = f.Acc.AcceptInvitation(context.Background(), inv.Token, accounts.AcceptInput{Name: "Late", Password: partnerstest.Password})
+			wantCode(t, err, partners.ENotFound)
+		})
+		t.Run("ErrPartnerCannotInvite", func(t *testing.T) {
+			_, err := f.Acc.CreateInvitation(f.Ctx(f.UserA), accounts.InvitationInput{ContactID: f.ContactA.ID})
+			wantCode(t, err, partners.EForbidden)
+		})
+		t.Run("ErrAlreadyUser", func(t *testing.T) {
+			_, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: f.ContactA.ID})
+			wantCode(t, err, partners.EConflict)
+		})
+	})
+}

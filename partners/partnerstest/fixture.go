@@ -1,0 +1,103 @@
+// Package partnerstest builds a small company in a real database for
+// tests: staff of every role, two partners with contacts, and one partner
+// user per partner, all made through the domain services.
+package partnerstest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// Password is every fixture account's password.
+const Password = "correct horse battery"
+
+// CheapParams keep password hashing fast in tests; production uses OWASP.
+var CheapParams = accounts.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+
+// Fixture is the test company.
+type Fixture struct {
+	DB  *database.DB
+	Dir *directory.Service
+	Acc *accounts.Service
+
+	Admin, Buyer, Buyer2, Viewer accounts.User
+	PartnerA, PartnerB           directory.Partner
+	ContactA, ContactA2          directory.Contact
+	ContactB                     directory.Contact
+	UserA, UserB                 accounts.User
+}
+
+// New builds the fixture on a fresh database of dialect d.
+func New(tb testing.TB, d string) *Fixture {
+	tb.Helper()
+	db := dbtest.Open(tb, d)
+	dir := directory.New(db.Client)
+	acc := accounts.New(db.Client, dir)
+	acc.Params = CheapParams
+	f := &Fixture{DB: db, Dir: dir, Acc: acc}
+	sys := viewer.NewContext(context.Background(), viewer.System("test"))
+	must := func(err error) {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var err error
+	f.Admin, err = acc.CreateUser(sys, accounts.UserInput{Email: "admin@co.test", Name: "Ada Admin", Role: "admin", Password: Password})
+	must(err)
+	f.Buyer, err = acc.CreateUser(sys, accounts.UserInput{Email: "buyer@co.test", Name: "Bo Buyer", Role: "buyer", Password: Password})
+	must(err)
+	f.Buyer2, err = acc.CreateUser(sys, accounts.UserInput{Email: "buyer2@co.test", Name: "Cai Buyer", Role: "buyer", Password: Password})
+	must(err)
+	f.Viewer, err = acc.CreateUser(sys, accounts.UserInput{Email: "viewer@co.test", Name: "Vi Viewer", Role: "viewer", Password: Password})
+	must(err)
+	tier := 1
+	f.PartnerA, err = dir.CreatePartner(sys, directory.PartnerInput{Code: "SUP-A", Name: "华星精密", Kind: "supplier", Tier: &tier,
+		Tags: []string{"strategic"}, Categories: []string{"Housings"}})
+	must(err)
+	f.PartnerB, err = dir.CreatePartner(sys, directory.PartnerInput{Code: "SUP-B", Name: "Bravo Metals", Kind: "supplier", Tier: &tier})
+	must(err)
+	f.ContactA, err = dir.CreateContact(sys, directory.ContactInput{PartnerID: f.PartnerA.ID, Name: "刘洋", Email: "liu@a.test", OwnerID: f.Buyer.ID})
+	must(err)
+	f.ContactA2, err = dir.CreateContact(sys, directory.ContactInput{PartnerID: f.PartnerA.ID, Name: "孙丽", Email: "sun@a.test", OwnerID: f.Buyer.ID})
+	must(err)
+	f.ContactB, err = dir.CreateContact(sys, directory.ContactInput{PartnerID: f.PartnerB.ID, Name: "Brian Bravo", Email: "brian@b.test", OwnerID: f.Buyer2.ID})
+	must(err)
+	f.UserA = f.partnerUser(tb, f.ContactA)
+	f.UserB = f.partnerUser(tb, f.ContactB)
+	return f
+}
+
+func (f *Fixture) partnerUser(tb testing.TB, c directory.Contact) accounts.User {
+	tb.Helper()
+	ctx := f.Ctx(f.Buyer)
+	inv, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: c.ID})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u, err := f.Acc.AcceptInvitation(context.Background(), inv.Token, accounts.AcceptInput{Name: c.Name, Password: Password})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// Ctx returns a context acting as u.
+func (f *Fixture) Ctx(u accounts.User) context.Context {
+	v := viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), Label: u.Email}
+	if u.PartnerID != nil {
+		v.PartnerID = *u.PartnerID
+	}
+	return viewer.NewContext(context.Background(), v)
+}
+
+// System returns a context acting as the system.
+func (f *Fixture) System() context.Context {
+	return viewer.NewContext(context.Background(), viewer.System("test"))
+}

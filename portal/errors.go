@@ -38,6 +38,13 @@ type badRequest struct{ msg string }
 func (e badRequest) Error() string { return e.msg }
 
 func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
+	if requestID(c) == "" {
+		// Errors raised before routing (an oversize body) skip
+		// requestContext; they still get an id to quote.
+		c.Locals(localRequestID, newRequestID())
+		c.Set(fiber.HeaderXRequestID, requestID(c))
+		s.securityHeaders(c)
+	}
 	p := Problem{Instance: c.Path(), RequestID: requestID(c)}
 	var fe *fiber.Error
 	var br badRequest

@@ -28,6 +28,12 @@ func requestID(c *fiber.Ctx) string {
 	return id
 }
 
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func validRequestID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
@@ -46,9 +52,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	start := time.Now()
 	id := c.Get(fiber.HeaderXRequestID)
 	if !validRequestID(id) {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = newRequestID()
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)

@@ -32,7 +32,10 @@ func (a api) group(prefix string) api {
 }
 
 func (a api) handle(method, path string, o op, h fiber.Handler) {
-	full := strings.TrimSuffix(a.prefix+path, "/")
+	if path == "/" {
+		path = "" // the group's own path, without a trailing slash
+	}
+	full := a.prefix + path
 	a.router.Add(method, path, o.Access.handler(h))
 	a.s.doc.add(method, full, o)
 }
@@ -45,13 +48,18 @@ func openAPIPath(p string) string { return paramRE.ReplaceAllString(p, "{$1}") }
 type openAPIDoc struct {
 	paths   map[string]map[string]any
 	schemas map[string]any
+	ops     map[string]map[string]op // fiber path → method → op, for tests
 }
 
 func newOpenAPIDoc() *openAPIDoc {
-	return &openAPIDoc{paths: map[string]map[string]any{}, schemas: map[string]any{}}
+	return &openAPIDoc{paths: map[string]map[string]any{}, schemas: map[string]any{}, ops: map[string]map[string]op{}}
 }
 
 func (d *openAPIDoc) add(method, path string, o op) {
+	if d.ops[path] == nil {
+		d.ops[path] = map[string]op{}
+	}
+	d.ops[path][method] = o
 	p := openAPIPath(path)
 	if d.paths[p] == nil {
 		d.paths[p] = map[string]any{}

@@ -5,6 +5,8 @@ package rule
 import (
 	"context"
 
+	"entgo.io/ent"
+
 	"entgo.io/ent/entql"
 	"github.com/tierlink/tierlink/ent/privacy"
 	"github.com/tierlink/tierlink/ent/viewer"
@@ -142,7 +144,7 @@ func FilterOwnUserID() privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
 		v, _ := viewer.FromContext(ctx)
 		if v.IsAdmin() {
-			return privacy.Skip
+			return privacy.Allow
 		}
 		uf, ok := f.(userFilter)
 		if !ok {
@@ -161,4 +163,26 @@ func AllowAuthenticated() privacy.QueryMutationRule {
 		}
 		return privacy.Skip
 	})
+}
+
+// OwnUserOnCreate refuses creating a row for another user (filters do
+// not constrain INSERTs, so creates are checked on the mutation itself).
+func OwnUserOnCreate() privacy.MutationRule {
+	type userIDer interface {
+		UserID() (int, bool)
+	}
+	return privacy.OnMutationOperation(privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v, _ := viewer.FromContext(ctx)
+		if v.IsAdmin() {
+			return privacy.Skip
+		}
+		um, ok := m.(userIDer)
+		if !ok {
+			return privacy.Denyf("unexpected mutation type %T", m)
+		}
+		if id, set := um.UserID(); !set || id != v.UserID {
+			return privacy.Denyf("a token may only be created for yourself")
+		}
+		return privacy.Skip
+	}), ent.OpCreate)
 }

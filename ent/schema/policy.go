@@ -23,7 +23,7 @@ func (Session) Policy() ent.Policy { return systemOnly() }
 // Policy of the APIToken: everyone manages their own; admins see all.
 func (APIToken) Policy() ent.Policy {
 	return privacy.Policy{
-		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.FilterOwnUserID(), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.OwnUserOnCreate(), rule.FilterOwnUserID(), privacy.AlwaysDenyRule()},
 		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.FilterOwnUserID(), rule.AllowAuthenticated(), privacy.AlwaysDenyRule()},
 	}
 }

@@ -1,0 +1,141 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/partnerstest"
+)
+
+// who is a kind of caller in the authorization matrix.
+type who string
+
+const (
+	anon     who = "anon"
+	wViewer  who = "viewer"
+	wBuyer   who = "buyer"
+	wAdmin   who = "admin"
+	wPartner who = "partnerA"
+	wForeign who = "partnerB"
+)
+
+var everyone = []who{anon, wViewer, wBuyer, wAdmin, wPartner, wForeign}
+
+type testSession struct{ cookie, csrf string }
+
+type env struct {
+	t        testing.TB
+	f        *partnerstest.Fixture
+	srv      *Server
+	sessions map[who]testSession
+	vars     map[string]string
+	liveURL  string
+}
+
+func newEnv(t testing.TB, dialect string) *env {
+	t.Helper()
+	f := partnerstest.New(t, dialect)
+	base, _ := url.Parse("http://127.0.0.1:8080")
+	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, f: f, srv: srv, sessions: map[who]testSession{}}
+	users := map[who]accounts.User{wViewer: f.Viewer, wBuyer: f.Buyer, wAdmin: f.Admin, wPartner: f.UserA, wForeign: f.UserB}
+	for w, u := range users {
+		tok, s, err := f.Acc.Login(context.Background(), accounts.LoginInput{Email: u.Email, Password: partnerstest.Password}, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatalf("login %s: %v", w, err)
+		}
+		e.sessions[w] = testSession{cookie: tok, csrf: s.CSRF}
+	}
+	return e
+}
+
+// req builds a request as w; bodies starting with '{' or '[' are JSON,
+// others are forms.
+func (e *env) req(w who, method, path, body string) *http.Request {
+	var r *http.Request
+	if body == "" {
+		r = httptest.NewRequest(method, path, nil)
+	} else {
+		r = httptest.NewRequest(method, path, strings.NewReader(body))
+		if body[0] == '{' || body[0] == '[' {
+			r.Header.Set("Content-Type", "application/json")
+		} else {
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if s, ok := e.sessions[w]; ok {
+		r.AddCookie(&http.Cookie{Name: e.srv.cookieName, Value: s.cookie})
+		r.Header.Set("X-CSRF-Token", s.csrf)
+	}
+	return r
+}
+
+func (e *env) do(r *http.Request) *http.Response {
+	e.t.Helper()
+	resp, err := e.srv.App().Test(r, -1)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", r.Method, r.URL, err)
+	}
+	return resp
+}
+
+func (e *env) call(w who, method, path, body string) (*http.Response, []byte) {
+	e.t.Helper()
+	resp := e.do(e.req(w, method, path, body))
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
+func decode[T any](t testing.TB, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %T: %v\n%s", v, err, b)
+	}
+	return v
+}
+
+// live serves the app on a loopback port for tests that need a real
+// connection (body limits, streaming) and returns its base URL.
+func (e *env) live() string {
+	e.t.Helper()
+	if e.liveURL != "" {
+		return e.liveURL
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go e.srv.Serve(ln)
+	e.t.Cleanup(func() { e.srv.Shutdown(context.Background()) })
+	e.liveURL = "http://" + ln.Addr().String()
+	return e.liveURL
+}
+
+// doLive sends r to the live server.
+func (e *env) doLive(r *http.Request) *http.Response {
+	e.t.Helper()
+	u, _ := url.Parse(e.live() + r.URL.RequestURI())
+	r.URL = u
+	r.RequestURI = ""
+	r.Host = u.Host
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", r.Method, u, err)
+	}
+	return resp
+}

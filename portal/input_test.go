@@ -1,0 +1,240 @@
+package portal
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+)
+
+// The OpenAPI document describes exactly the API routes the router serves.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	resp, b := e.call(anon, "GET", "/api/openapi.json", "")
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
+	}
+	doc := decode[struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}](t, b)
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi = %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			documented[strings.ToUpper(m)+" "+p] = true
+		}
+	}
+	for _, k := range routeKeys(e.srv) {
+		method, path, _ := strings.Cut(k, " ")
+		if !strings.HasPrefix(path, "/api/v1") {
+			continue
+		}
+		key := method + " " + openAPIPath(path)
+		if !documented[key] {
+			t.Errorf("route %s is not in the OpenAPI document", key)
+		}
+		delete(documented, key)
+	}
+	for k := range documented {
+		t.Errorf("OpenAPI documents %s, which the router does not serve", k)
+	}
+}
+
+type apiOp struct {
+	method, path string
+	o            op
+}
+
+// apiOps lists documented operations with a concrete path for partner A's
+// records and the caller who may use them.
+func apiOps(e *env) []apiOp {
+	var out []apiOp
+	for p, ops := range e.srv.doc.ops {
+		for m, o := range ops {
+			out = append(out, apiOp{method: m, path: p, o: o})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].method+out[i].path < out[j].method+out[j].path })
+	return out
+}
+
+func callerFor(a access) who {
+	switch a {
+	case admin:
+		return wAdmin
+	case anyone:
+		return anon
+	}
+	return wBuyer
+}
+
+func concrete(e *env, p string) string {
+	p = strings.ReplaceAll(p, ":id", fmt.Sprint(e.f.PartnerA.ID))
+	return p
+}
+
+// Every JSON body is decoded strictly: malformed, empty, oversize,
+// wrongly typed, unknown-field and wrong-content-type bodies each get a
+// clear problem+json answer and change nothing.
+func TestBadBodies(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	for _, a := range apiOps(e) {
+		if a.o.Body == nil {
+			continue
+		}
+		w := callerFor(a.o.Access)
+		path := concrete(e, a.path)
+		for _, tc := range []struct {
+			name, body, ctype string
+			status            int
+			field             string
+		}{
+			{"Malformed", `{"name": `, "application/json", 400, ""},
+			{"NotAnObject", `[1,2]`, "application/json", 400, ""},
+			{"Missing", ``, "application/json", 400, ""},
+			{"TwoValues", `{} {}`, "application/json", 400, ""},
+			{"Unknown", `{"no_such_field": 1}`, "application/json", 422, "no_such_field"},
+			{"WrongContentType", `{}`, "text/plain", 415, ""},
+		} {
+			t.Run(a.method+" "+a.path+"/"+tc.name, func(t *testing.T) {
+				r := e.req(w, a.method, path, "")
+				r.Body = http.NoBody
+				if tc.body != "" {
+					r = e.req(w, a.method, path, tc.body)
+				}
+				r.Header.Set("Content-Type", tc.ctype)
+				resp := e.do(r)
+				defer resp.Body.Close()
+				var p Problem
+				json.NewDecoder(resp.Body).Decode(&p)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("status %d, want %d (%+v)", resp.StatusCode, tc.status, p)
+				}
+				if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+					t.Fatalf("content type %q", ct)
+				}
+				if p.Status != tc.status || p.Detail == "" || p.RequestID == "" {
+					t.Fatalf("problem = %+v", p)
+				}
+				if tc.field != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tc.field) {
+					t.Fatalf("errors = %+v, want field %s", p.Errors, tc.field)
+				}
+			})
+		}
+	}
+}
+
+// Required fields that are missing are each named in the problem.
+func TestMissingFieldsNamed(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	for _, a := range apiOps(e) {
+		if a.o.Body == nil {
+			continue
+		}
+		t.Run(a.method+" "+a.path, func(t *testing.T) {
+			resp, b := e.call(callerFor(a.o.Access), a.method, concrete(e, a.path), `{}`)
+			if resp.StatusCode == 200 || resp.StatusCode == 201 || resp.StatusCode == 204 {
+				return // every field is optional (a patch)
+			}
+			p := decode[Problem](t, b)
+			if resp.StatusCode != 422 && resp.StatusCode != 409 {
+				t.Fatalf("status %d: %+v", resp.StatusCode, p)
+			}
+			if resp.StatusCode == 422 && len(p.Errors) == 0 {
+				t.Fatalf("422 without field errors: %+v", p)
+			}
+		})
+	}
+}
+
+// Path ids that name nothing, or are not ids at all, are 404s; unknown
+// and malformed query parameters are 422s naming the parameter.
+func TestBadPathsAndQueries(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	for _, a := range apiOps(e) {
+		w := callerFor(a.o.Access)
+		body := ""
+		if a.o.Body != nil {
+			body = `{}`
+		}
+		if strings.Contains(a.path, ":id") {
+			for _, id := range []string{"999999", "abc", "-1", "0", "1e3", strings.Repeat("9", 40)} {
+				t.Run(a.method+" "+a.path+"/id="+id[:min(len(id), 8)], func(t *testing.T) {
+					resp, b := e.call(w, a.method, strings.ReplaceAll(a.path, ":id", id), body)
+					if resp.StatusCode != 404 {
+						t.Fatalf("status %d, want 404: %s", resp.StatusCode, b)
+					}
+				})
+			}
+		}
+		if a.method == "GET" && a.o.Query != nil {
+			t.Run(a.path+"/UnknownParam", func(t *testing.T) {
+				resp, b := e.call(w, "GET", concrete(e, a.path)+"?frobnicate=1", "")
+				p := decode[Problem](t, b)
+				if resp.StatusCode != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "frobnicate" {
+					t.Fatalf("status %d: %+v", resp.StatusCode, p)
+				}
+			})
+			t.Run(a.path+"/OversizeParam", func(t *testing.T) {
+				resp, _ := e.call(w, "GET", concrete(e, a.path)+"?cursor="+strings.Repeat("A", 5000), "")
+				if resp.StatusCode != 422 && resp.StatusCode != 431 && resp.StatusCode != 414 {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+			})
+		}
+	}
+	resp, b := e.call(wBuyer, "GET", "/api/v1/partners?limit=many", "")
+	if p := decode[Problem](t, b); resp.StatusCode != 422 || p.Errors[0].Field != "limit" || !strings.Contains(p.Errors[0].Reason, "whole number") {
+		t.Fatalf("limit=many: %d %+v", resp.StatusCode, p)
+	}
+	resp, b = e.call(wBuyer, "GET", "/api/v1/partners?limit=100000", "")
+	if p := decode[Problem](t, b); resp.StatusCode != 422 || p.Errors[0].Field != "limit" {
+		t.Fatalf("limit=100000: %d %+v", resp.StatusCode, p)
+	}
+	resp, b = e.call(wBuyer, "GET", "/api/v1/no-such-thing", "")
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("unknown API route: %d %s", resp.StatusCode, b)
+	}
+}
+
+// A body announced larger than the limit is refused with 413 before it
+// is read: the server answers after the headers alone.
+func TestOversizeBodyRefusedBeforeReading(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base := e.live()
+	for _, a := range apiOps(e) {
+		if a.o.Body == nil {
+			continue
+		}
+		t.Run(a.method+" "+a.path, func(t *testing.T) {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			s := e.sessions[wBuyer]
+			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nCookie: %s=%s\r\nX-CSRF-Token: %s\r\nContent-Length: %d\r\n\r\n",
+				a.method, concrete(e, a.path), e.srv.cookieName, s.cookie, s.csrf, 64<<20)
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p Problem
+			json.NewDecoder(resp.Body).Decode(&p)
+			if resp.StatusCode != 413 || p.Status != 413 || p.RequestID == "" || resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("status %d, %+v", resp.StatusCode, p)
+			}
+		})
+	}
+}

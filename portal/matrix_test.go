@@ -1,0 +1,228 @@
+package portal
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// matrixRow is one route's expected statuses for every kind of caller,
+// in the order anon, viewer, buyer, admin, partner A, partner B. The
+// records named by the path belong to partner A, so partner B's column
+// says what a foreign partner gets.
+type matrixRow struct {
+	path  string                     // with {A}, {CA}, {CA2}, {B2}, {TOK}, {TR}, {INV} placeholders
+	body  func(e *env, w who) string // nil: no body
+	setup func(e *env, vars map[string]string)
+	want  string
+}
+
+func jsonBody(s string) func(*env, who) string { return func(*env, who) string { return s } }
+
+var matrix = map[string]matrixRow{
+	"GET /healthz":          {path: "/healthz", want: "200 200 200 200 200 200"},
+	"GET /readyz":           {path: "/readyz", want: "200 200 200 200 200 200"},
+	"GET /metrics":          {path: "/metrics", want: "200 200 200 200 200 200"},
+	"GET /api/openapi.json": {path: "/api/openapi.json", want: "200 200 200 200 200 200"},
+	"GET /assets/:name":     {path: "/assets/app.css", want: "200 200 200 200 200 200"},
+
+	"POST /api/v1/auth/login": {path: "/api/v1/auth/login",
+		body: jsonBody(`{"email":"buyer@co.test","password":"correct horse battery"}`), want: "200 200 200 200 200 200"},
+	"POST /api/v1/auth/logout": {path: "/api/v1/auth/logout", want: "401 204 204 204 204 204"},
+	"GET /api/v1/me":           {path: "/api/v1/me", want: "401 200 200 200 200 200"},
+	"PATCH /api/v1/me":         {path: "/api/v1/me", body: jsonBody(`{"locale":"en"}`), want: "401 200 200 200 200 200"},
+
+	"GET /api/v1/partners": {path: "/api/v1/partners", want: "401 200 200 200 200 200"},
+	"POST /api/v1/partners": {path: "/api/v1/partners", body: func(_ *env, w who) string {
+		return fmt.Sprintf(`{"code":"NEW-%s","name":"New %s","kind":"service"}`, w, w)
+	}, want: "401 403 201 201 403 403"},
+	"GET /api/v1/partners/:id":           {path: "/api/v1/partners/{A}", want: "401 200 200 200 200 404"},
+	"PATCH /api/v1/partners/:id":         {path: "/api/v1/partners/{A}", body: jsonBody(`{"address":"1 Road"}`), want: "401 403 200 200 403 403"},
+	"GET /api/v1/partners/:id/contacts":  {path: "/api/v1/partners/{A}/contacts", want: "401 200 200 200 200 404"},
+	"GET /api/v1/partners/:id/transfers": {path: "/api/v1/partners/{A}/transfers", want: "401 200 200 200 403 403"},
+	"GET /api/v1/partners/:id/audit":     {path: "/api/v1/partners/{A}/audit", want: "401 200 200 200 403 403"},
+
+	"GET /api/v1/contacts": {path: "/api/v1/contacts", want: "401 200 200 200 200 200"},
+	"POST /api/v1/contacts": {path: "/api/v1/contacts", body: func(e *env, w who) string {
+		return fmt.Sprintf(`{"partner_id":%d,"name":"C %s","owner_id":%d}`, e.f.PartnerA.ID, w, e.f.Buyer.ID)
+	}, want: "401 403 201 201 403 403"},
+	"GET /api/v1/contacts/:id":           {path: "/api/v1/contacts/{CA}", want: "401 200 200 200 200 404"},
+	"PATCH /api/v1/contacts/:id":         {path: "/api/v1/contacts/{CA}", body: jsonBody(`{"title":"Sales"}`), want: "401 403 200 200 403 403"},
+	"GET /api/v1/contacts/:id/transfers": {path: "/api/v1/contacts/{CA}/transfers", want: "401 200 200 200 403 403"},
+
+	"GET /api/v1/transfers": {path: "/api/v1/transfers", want: "401 200 200 200 403 403"},
+	"POST /api/v1/transfers": {path: "/api/v1/transfers", body: func(e *env, w who) string {
+		to := e.f.Buyer2.ID
+		if w == wAdmin { // the buyer already moved it to buyer2
+			to = e.f.Buyer.ID
+		}
+		return fmt.Sprintf(`{"contact_ids":[%d],"to_owner_id":%d,"note":"matrix"}`, e.f.ContactA2.ID, to)
+	}, want: "401 403 201 201 403 403"},
+	"POST /api/v1/transfers/:id/cancel": {path: "/api/v1/transfers/{TR}/cancel", setup: pendingTransfer, want: "401 403 200 409 403 403"},
+
+	"GET /api/v1/users": {path: "/api/v1/users", want: "401 200 200 200 403 403"},
+	"POST /api/v1/users": {path: "/api/v1/users", body: func(_ *env, w who) string {
+		return fmt.Sprintf(`{"email":"%s@new.test","name":"N","role":"viewer"}`, w)
+	}, want: "401 403 403 201 403 403"},
+	"GET /api/v1/users/:id": {path: "/api/v1/users/{B2}", want: "401 200 200 200 403 403"},
+	"POST /api/v1/users/:id/deactivate": {path: "/api/v1/users/{B2}/deactivate", body: func(e *env, _ who) string {
+		return fmt.Sprintf(`{"heir_id":%d}`, e.f.Buyer.ID)
+	}, want: "401 403 403 200 403 403"},
+
+	"GET /api/v1/tokens":        {path: "/api/v1/tokens", want: "401 200 200 200 200 200"},
+	"POST /api/v1/tokens":       {path: "/api/v1/tokens", body: jsonBody(`{"name":"erp"}`), want: "401 201 201 201 201 201"},
+	"DELETE /api/v1/tokens/:id": {path: "/api/v1/tokens/{TOK}", setup: buyerToken, want: "401 404 200 200 404 404"},
+
+	"GET /api/v1/invitations": {path: "/api/v1/invitations", want: "401 200 200 200 403 403"},
+	"POST /api/v1/invitations": {path: "/api/v1/invitations", body: func(e *env, _ who) string {
+		return fmt.Sprintf(`{"contact_id":%d}`, e.f.ContactA2.ID)
+	}, want: "401 403 201 201 403 403"},
+	"POST /api/v1/invitations/accept": {path: "/api/v1/invitations/accept", setup: invitation, body: func(e *env, _ who) string {
+		return fmt.Sprintf(`{"token":%q,"name":"New","password":"a long enough password"}`, e.vars["INV"])
+	}, want: "201 404 404 404 404 404"},
+
+	"GET /api/v1/audit": {path: "/api/v1/audit", want: "401 200 200 200 403 403"},
+
+	// Pages: anonymous callers are sent to the login page.
+	"GET /":      {path: "/", want: "303 303 303 303 303 303"},
+	"GET /login": {path: "/login", want: "200 303 303 303 303 303"},
+	"POST /login": {path: "/login", body: func(*env, who) string {
+		return "email=buyer%40co.test&password=correct+horse+battery"
+	}, want: "303 303 303 303 303 303"},
+	"POST /logout":      {path: "/logout", body: jsonBody("x=1"), want: "303 303 303 303 303 303"},
+	"GET /partners":     {path: "/partners", want: "303 200 200 200 303 303"},
+	"GET /partners/:id": {path: "/partners/{A}", want: "303 200 200 200 200 404"},
+	"GET /contacts/:id": {path: "/contacts/{CA}", want: "303 200 200 200 403 403"},
+	"POST /contacts/:id/transfer": {path: "/contacts/{CA}/transfer", body: func(e *env, w who) string {
+		to := e.f.Buyer2.ID
+		if w == wAdmin {
+			to = e.f.Buyer.ID
+		}
+		return fmt.Sprintf("to_owner_id=%d&reason=reassignment&note=n", to)
+	}, want: "303 403 303 303 403 403"},
+	"POST /contacts/:id/invite": {path: "/contacts/{CA2}/invite", body: jsonBody("x=1"), want: "303 403 303 303 403 403"},
+	"GET /transfers/new":        {path: "/transfers/new", want: "303 403 200 200 403 403"},
+	"POST /transfers": {path: "/transfers", body: func(e *env, w who) string {
+		to := e.f.Buyer2.ID
+		if w == wAdmin {
+			to = e.f.Buyer.ID
+		}
+		return fmt.Sprintf("contact_ids=%d&to_owner_id=%d", e.f.ContactA2.ID, to)
+	}, want: "303 403 303 303 403 403"},
+	"GET /staff":     {path: "/staff", want: "303 200 200 200 403 403"},
+	"GET /staff/:id": {path: "/staff/{B2}", want: "303 403 403 200 403 403"},
+	"POST /staff/:id/deactivate": {path: "/staff/{B2}/deactivate", body: func(e *env, _ who) string {
+		return fmt.Sprintf("heir_id=%d", e.f.Buyer.ID)
+	}, want: "303 403 403 303 403 403"},
+	"GET /invite/:token": {path: "/invite/{INV}", setup: invitation, want: "200 200 200 200 200 200"},
+	"POST /invite/:token": {path: "/invite/{INV}", setup: invitation, body: jsonBody("name=New&password=a+long+enough+password"),
+		want: "303 404 404 404 404 404"},
+	"GET /settings":  {path: "/settings", want: "303 200 200 200 200 200"},
+	"POST /settings": {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
+}
+
+func pendingTransfer(e *env, vars map[string]string) {
+	at := time.Now().Add(time.Hour)
+	ts, err := e.f.Dir.Transfer(e.f.Ctx(e.f.Buyer), directory.TransferInput{ContactIDs: []int{e.f.ContactA2.ID}, ToOwnerID: e.f.Buyer2.ID, EffectiveAt: &at})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["TR"] = fmt.Sprint(ts[0].ID)
+}
+
+func buyerToken(e *env, vars map[string]string) {
+	tok, err := e.f.Acc.CreateToken(e.f.Ctx(e.f.Buyer), accounts.TokenInput{Name: "erp"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["TOK"] = fmt.Sprint(tok.ID)
+}
+
+func invitation(e *env, vars map[string]string) {
+	inv, err := e.f.Acc.CreateInvitation(e.f.Ctx(e.f.Buyer), accounts.InvitationInput{ContactID: e.f.ContactA2.ID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["INV"] = inv.Token
+}
+
+// routeKeys lists every route the router serves, as "METHOD /path".
+func routeKeys(s *Server) []string {
+	seen := map[string]bool{}
+	for _, r := range s.App().GetRoutes(true) {
+		if r.Method == "HEAD" || r.Method == "CONNECT" || r.Method == "TRACE" || r.Method == "OPTIONS" {
+			continue
+		}
+		seen[r.Method+" "+r.Path] = true
+	}
+	var keys []string
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			probe := newEnv(t, d)
+			keys := routeKeys(probe.srv)
+			for _, k := range keys {
+				if _, ok := matrix[k]; !ok {
+					t.Errorf("route %s has no row in the authorization matrix", k)
+				}
+			}
+			for k := range matrix {
+				if !containsString(keys, k) {
+					t.Errorf("matrix row %s names no route", k)
+				}
+			}
+			for _, k := range keys {
+				row, ok := matrix[k]
+				if !ok {
+					continue
+				}
+				t.Run(strings.ReplaceAll(k, "/", "_"), func(t *testing.T) {
+					e := newEnv(t, d)
+					e.vars = map[string]string{"A": fmt.Sprint(e.f.PartnerA.ID), "CA": fmt.Sprint(e.f.ContactA.ID),
+						"CA2": fmt.Sprint(e.f.ContactA2.ID), "B2": fmt.Sprint(e.f.Buyer2.ID)}
+					if row.setup != nil {
+						row.setup(e, e.vars)
+					}
+					path := row.path
+					for name, v := range e.vars {
+						path = strings.ReplaceAll(path, "{"+name+"}", v)
+					}
+					method, _, _ := strings.Cut(k, " ")
+					want := strings.Fields(row.want)
+					for i, w := range everyone {
+						body := ""
+						if row.body != nil {
+							body = row.body(e, w)
+						}
+						resp, b := e.call(w, method, path, body)
+						if got := fmt.Sprint(resp.StatusCode); got != want[i] {
+							t.Errorf("%s as %s: status %s, want %s\n%.300s", k, w, got, want[i], b)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func containsString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -117,6 +117,9 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 		}
 		f := rv.Field(i)
 		s := string(val)
+		if s == "" {
+			return // an empty form field means "not set"
+		}
 		switch f.Kind() {
 		case reflect.String:
 			f.SetString(s)

@@ -201,6 +201,11 @@ func TestBadPathsAndQueries(t *testing.T) {
 	if p := decode[Problem](t, b); resp.StatusCode != 422 || p.Errors[0].Field != "limit" {
 		t.Fatalf("limit=100000: %d %+v", resp.StatusCode, p)
 	}
+	// Browsers submit untouched filter fields empty; that means "any".
+	resp, b = e.call(wBuyer, "GET", "/api/v1/partners?q=&kind=&tier=&owner_id=&limit=", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("empty filters: %d %s", resp.StatusCode, b)
+	}
 	resp, b = e.call(wBuyer, "GET", "/api/v1/no-such-thing", "")
 	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("unknown API route: %d %s", resp.StatusCode, b)

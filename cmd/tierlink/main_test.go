@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type run struct {
+	code           int
+	stdout, stderr string
+}
+
+func runMain(t *testing.T, env map[string]string, stdin string, args ...string) run {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code := m.Run(context.Background(), args)
+	return run{code, out.String(), errb.String()}
+}
+
+func TestBadConfigIsOneLineExit2(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"TIERLINK_ADDR": "nonsense"}, nil, "TIERLINK_ADDR: must be host:port"},
+		{map[string]string{"TIERLINK_ADDR": "127.0.0.1:http-ish"}, nil, "TIERLINK_ADDR: bad port"},
+		{map[string]string{"TIERLINK_DATABASE_URL": "mysql://x"}, nil, "TIERLINK_DATABASE_URL: unsupported scheme"},
+		{map[string]string{"TIERLINK_BASE_URL": "http://portal.example.com"}, nil, "TIERLINK_BASE_URL: plain http is allowed only for localhost"},
+		{map[string]string{"TIERLINK_BASE_URL": "ftp://x"}, nil, "TIERLINK_BASE_URL: must be an absolute http(s) URL"},
+		{map[string]string{"TIERLINK_TIME_ZONE": "Mars/Olympus"}, nil, "TIERLINK_TIME_ZONE:"},
+		{map[string]string{"TIERLINK_TRUSTED_PROXIES": "10.0.0.0/8, bogus"}, nil, "TIERLINK_TRUSTED_PROXIES:"},
+		{map[string]string{"TIERLINK_LOG_LEVEL": "loud"}, nil, "TIERLINK_LOG_LEVEL:"},
+		{map[string]string{"TIERLINK_SHUTDOWN_TIMEOUT": "-1s"}, nil, "TIERLINK_SHUTDOWN_TIMEOUT:"},
+		{nil, []string{"--addr", "1.2.3.4"}, "TIERLINK_ADDR:"},
+	} {
+		env := map[string]string{"TIERLINK_DATA_DIR": dir}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		r := runMain(t, env, "", append([]string{"serve"}, tc.args...)...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+			t.Errorf("%v %v: exit %d, stderr %q; want one line with %q", tc.env, tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if r := runMain(t, nil, "", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: %+v", r)
+	}
+}
+
+func TestServeDemo(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"TIERLINK_DATA_DIR": dir, "TIERLINK_ADDR": "127.0.0.1:0", "TIERLINK_LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
+		Ready: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--demo"}) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, errb.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	base := "http://" + addr
+	resp, err := http.Get(base + "/readyz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", resp, err)
+	}
+	// A demo login works and finds the seeded suppliers across tiers.
+	body := `{"email":"wang.fang@demo.tierlink.local","password":"tierlink-demo"}`
+	resp, err = http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/partners?kind=supplier&limit=200", nil)
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []struct {
+			Tier *int `json:"tier"`
+		} `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&page)
+	tiers := map[int]int{}
+	for _, p := range page.Items {
+		tiers[*p.Tier]++
+	}
+	if len(page.Items) < 18 || tiers[1] == 0 || tiers[2] == 0 || tiers[3] == 0 {
+		t.Fatalf("suppliers = %d, tiers %v", len(page.Items), tiers)
+	}
+	if !strings.Contains(out.String(), "admin@demo.tierlink.local") || !strings.Contains(out.String(), "partner (") {
+		t.Fatalf("demo logins not printed:\n%s", out.String())
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exit %d: %s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	// Seeding happens once: a second --demo start keeps the data.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	out.Reset()
+	go func() { done <- m.Run(ctx2, []string{"serve", "--demo"}) }()
+	<-addrc
+	cancel2()
+	<-done
+	if !strings.Contains(out.String(), "demo seed skipped") {
+		t.Fatalf("second start:\n%s", out.String())
+	}
+}
+
+func TestScriptingCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"TIERLINK_DATA_DIR": dir, "TIERLINK_LOG_LEVEL": "warn"}
+	if r := runMain(t, env, "", "migrate"); r.code != 0 {
+		t.Fatalf("migrate: %+v", r)
+	}
+	if r := runMain(t, env, "a very long password\n", "user", "create", "--email", "Ops@Example.com", "--role", "admin", "--password-stdin"); r.code != 0 || !strings.Contains(r.stdout, "created admin user ops@example.com") {
+		t.Fatalf("user create: %+v", r)
+	}
+	if r := runMain(t, env, "x\n", "user", "create", "--email", "ops@example.com", "--role", "admin", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "password") {
+		t.Fatalf("short password: %+v", r)
+	}
+	if r := runMain(t, env, "", "user", "create", "--email", "ops@example.com", "--role", "admin"); r.code != 1 || !strings.Contains(r.stderr, "email is already used") {
+		t.Fatalf("duplicate: %+v", r)
+	}
+	if r := runMain(t, env, "", "user", "create", "--email", "x@example.com", "--role", "god"); r.code != 1 || !strings.Contains(r.stderr, "role must be one of") {
+		t.Fatalf("bad role: %+v", r)
+	}
+	r := runMain(t, env, "", "token", "create", "--email", "ops@example.com", "--name", "erp")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "tl_") || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("token create: %+v", r)
+	}
+	if r := runMain(t, env, "", "token", "create", "--email", "nobody@example.com", "--name", "erp"); r.code != 1 || !strings.Contains(r.stderr, "no user") {
+		t.Fatalf("token for nobody: %+v", r)
+	}
+
+	partners := filepath.Join(dir, "p.csv")
+	os.WriteFile(partners, []byte("\ufeffcode,name,kind,tier\nS-1,华星精密,supplier,1\nD-1,Dealer One,customer,\n"), 0o644)
+	if r := runMain(t, env, "", "import", "partners", partners); r.code != 0 || !strings.Contains(r.stdout, "2 created") {
+		t.Fatalf("import: %+v", r)
+	}
+	contacts := filepath.Join(dir, "c.csv")
+	os.WriteFile(contacts, []byte("partner_code,name,email,owner_email\nS-1,刘洋,liu@s1.test,ops@example.com\n"), 0o644)
+	if r := runMain(t, env, "", "import", "contacts", contacts); r.code != 0 {
+		t.Fatalf("import contacts: %+v", r)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("code,name,kind\nS-2,,supplier\n"), 0o644)
+	if r := runMain(t, env, "", "import", "partners", bad); r.code != 1 || !strings.Contains(r.stderr, "line 2, column name: is required") {
+		t.Fatalf("bad import: %+v", r)
+	}
+	out := filepath.Join(dir, "out.csv")
+	if r := runMain(t, env, "", "export", "partners", "--out", out); r.code != 0 {
+		t.Fatalf("export: %+v", r)
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), "S-1,华星精密,supplier,1,active") || strings.Contains(string(b), "S-2") {
+		t.Fatalf("export:\n%s", b)
+	}
+	r = runMain(t, env, "", "export", "contacts")
+	if r.code != 0 || !strings.Contains(r.stdout, "S-1,刘洋,,liu@s1.test,,zh-CN,ops@example.com") {
+		t.Fatalf("export contacts: %+v", r)
+	}
+	if r := runMain(t, env, "", "import", "widgets", "x.csv"); r.code != 2 {
+		t.Fatalf("import widgets: %+v", r)
+	}
+	if r := runMain(t, env, "", "import", "partners", filepath.Join(dir, "missing.csv")); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("missing file: %+v", r)
+	}
+	_ = io.Discard
+}

@@ -1,0 +1,151 @@
+package portal
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+// chromium finds a headless browser, or reports it missing (a failure
+// under CI=true).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("TIERLINK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	dbtest.Require(t, "Chromium (apt-get install chromium)", true)
+	return ""
+}
+
+// browser starts a headless Chromium with a phone-sized or desktop window.
+func browser(t *testing.T, w, h int) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(w, h),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("TIERLINK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(dir+"/"+name+".png", buf, 0o644)
+	}
+}
+
+// A buyer logs in, finds a supplier by its pinyin initials, opens a
+// contact and hands it to a colleague; the page and the ledger agree.
+func TestBrowserTransferJourney(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base := e.live()
+	ctx := browser(t, 1280, 900)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/partners"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "buyer@co.test"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("q")),
+		chromedp.SendKeys(chromedp.ID("q"), "hxjm"),
+		chromedp.Click(chromedp.ID("search")),
+		chromedp.WaitVisible(chromedp.CSS(`#q[value="hxjm"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//a[contains(@class,"partner-link") and text()="华星精密"]`)),
+	)
+	if err != nil {
+		t.Fatalf("login and search: %v", err)
+	}
+	screenshot(t, ctx, "directory")
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#partners tbody tr").length`))
+	if err != nil || rows != 1 {
+		t.Fatalf("search rows = %d, %v", rows, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//a[text()="华星精密"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//a[text()="刘洋"]`)),
+		chromedp.Click(chromedp.Search(`//a[text()="刘洋"]`)),
+		chromedp.WaitVisible(chromedp.ID("transfer-form")),
+		chromedp.SetValue(chromedp.ID("to_owner_id"), itoa(e.f.Buyer2.ID)),
+		chromedp.SendKeys(chromedp.ID("note"), "接手华星项目 / taking over"),
+		chromedp.Click(chromedp.ID("transfer")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	screenshot(t, ctx, "contact")
+	owner, err1 := chromedp.Run(ctx, chromedp.Text(chromedp.ID("owner")))
+	history, err2 := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".history")))
+	if err1 != nil || err2 != nil || strings.TrimSpace(owner) != "Cai Buyer" || !strings.Contains(history, "接手华星项目") {
+		t.Fatalf("page shows owner %q, history %q (%v %v)", owner, history, err1, err2)
+	}
+	c, err := e.f.Dir.Contact(e.f.System(), e.f.ContactA.ID)
+	if err != nil || c.Owner.ID != e.f.Buyer2.ID {
+		t.Fatalf("stored owner = %d, %v", c.Owner.ID, err)
+	}
+	ts, _ := e.f.Dir.ListTransfers(e.f.System(), directory.TransferFilter{ContactID: e.f.ContactA.ID})
+	if len(ts.Items) != 1 || ts.Items[0].State != "done" || ts.Items[0].From.ID != e.f.Buyer.ID {
+		t.Fatalf("ledger = %+v", ts.Items)
+	}
+}
+
+// On a phone-sized screen a partner user sees its own company and
+// contacts, laid out without sideways scrolling.
+func TestBrowserPartnerOnPhone(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base := e.live()
+	ctx := browser(t, 390, 844)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("contacts")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "partner-phone")
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "华星精密") || !strings.Contains(text, "孙丽") || strings.Contains(text, "Bravo") {
+		t.Fatalf("partner page text:\n%s", text)
+	}
+	scrollW, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	clientW, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.clientWidth`))
+	if scrollW > clientW+2 {
+		t.Fatalf("page scrolls sideways on a phone: %d > %d", scrollW, clientW)
+	}
+}

@@ -125,17 +125,3 @@ func (e *env) live() string {
 	e.liveURL = "http://" + ln.Addr().String()
 	return e.liveURL
 }
-
-// doLive sends r to the live server.
-func (e *env) doLive(r *http.Request) *http.Response {
-	e.t.Helper()
-	u, _ := url.Parse(e.live() + r.URL.RequestURI())
-	r.URL = u
-	r.RequestURI = ""
-	r.Host = u.Host
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", r.Method, u, err)
-	}
-	return resp
-}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // time zones on hosts and images without tzdata
@@ -386,17 +387,29 @@ func (m *Main) exportCSV(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.db.Close()
-	w := m.Stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return usageError(err.Error())
-		}
-		defer f.Close()
-		bw := bufio.NewWriter(f)
-		defer bw.Flush()
-		w = bw
+	if *out == "" {
+		return exportTo(ctx, a, kind, m.Stdout)
 	}
+	// Write beside the target and rename, so an interrupted export never
+	// leaves a half-written file under the requested name.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".tierlink-export-*")
+	if err != nil {
+		return usageError(err.Error())
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename; best effort otherwise
+	bw := bufio.NewWriter(tmp)
+	if err := exportTo(ctx, a, kind, bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := errors.Join(bw.Flush(), tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), *out)
+}
+
+func exportTo(_ context.Context, a *app, kind string, w io.Writer) error {
+	var err error
 	if kind == "partners" {
 		_, err = a.dir.ExportPartners(a.sysc, w)
 	} else {

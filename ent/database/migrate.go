@@ -2,7 +2,6 @@ package database
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql/schema"
 
 	"github.com/tierlink/tierlink/ent/migrate/migrations"
 )
@@ -137,14 +137,17 @@ func Statements(src string) []string {
 // applied migrations built; empty means the migrations are complete.
 func (db *DB) Pending(ctx context.Context) (string, error) {
 	var b strings.Builder
-	if err := db.Client.Schema.WriteTo(ctx, &b); err != nil {
+	// Drops count too: a removed index or column is a change the
+	// migrations must carry.
+	if err := db.Client.Schema.WriteTo(ctx, &b, schema.WithDropIndex(true), schema.WithDropColumn(true)); err != nil {
 		return "", err
 	}
 	var stmts []string
 	for _, s := range Statements(b.String()) {
+		if strings.HasPrefix(s, "PRAGMA foreign_keys") {
+			continue // no-ops inside the migration's transaction
+		}
 		stmts = append(stmts, s)
 	}
 	return strings.Join(stmts, "\n"), nil
 }
-
-var _ = sql.ErrNoRows

@@ -115,6 +115,11 @@ var (
 				Columns: []*schema.Column{ContactsColumns[11]},
 			},
 			{
+				Name:    "contact_partner_id_owner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[11]},
+			},
+			{
 				Name:    "contact_sort_key_id",
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[4], ContactsColumns[0]},
@@ -271,9 +276,9 @@ var (
 				Columns: []*schema.Column{PartnersColumns[5], PartnersColumns[0]},
 			},
 			{
-				Name:    "partner_kind_status",
+				Name:    "partner_kind_sort_key_id",
 				Unique:  false,
-				Columns: []*schema.Column{PartnersColumns[7], PartnersColumns[11]},
+				Columns: []*schema.Column{PartnersColumns[7], PartnersColumns[5], PartnersColumns[0]},
 			},
 		},
 	}

@@ -43,6 +43,9 @@ func (Contact) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("partner_id", "sort_key", "id"),
 		index.Fields("owner_id"),
+		// Covers the per-partner owner counts of every directory page
+		// and the owner filter, without touching table rows.
+		index.Fields("partner_id", "owner_id"),
 		index.Fields("sort_key", "id"),
 		index.Fields("partner_id", "email"),
 	}

@@ -47,6 +47,6 @@ func (Partner) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("code").Unique(),
 		index.Fields("sort_key", "id"),
-		index.Fields("kind", "status"),
+		index.Fields("kind", "sort_key", "id"),
 	}
 }

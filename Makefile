@@ -1,0 +1,45 @@
+# Tierlink developer tasks. `make test` is what CI runs.
+GO       ?= go
+TOOLS    ?= $(HOME)/.cache/tierlink-tools/bin
+GOLANGCI := $(TOOLS)/golangci-lint
+GOLANGCI_VERSION := v2.15.0
+
+.PHONY: test test-short lint fmt bench run generate migrations tools
+
+## test: vet, then the whole suite with the race detector. PostgreSQL
+## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
+## starts one); browser tests need Debian's chromium.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+## lint: gofmt, go vet and a short golangci-lint list (.golangci.yml).
+lint: $(GOLANGCI)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOLANGCI) run ./...
+
+$(GOLANGCI):
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## bench: every benchmark once, printed as one table (docs/benchmarks.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee /tmp/tierlink-bench.txt | .ci/benchtable.sh
+
+run:
+	$(GO) run ./cmd/tierlink serve --demo
+
+## generate: regenerate ent code from ent/schema.
+generate:
+	$(GO) generate ./ent
+
+## migrations NAME=add_x: write the next versioned migration per dialect.
+migrations: generate
+	@test -n "$(NAME)" || { echo "usage: make migrations NAME=add_something"; exit 2; }
+	TIERLINK_TEST_POSTGRES_URL=$${TIERLINK_TEST_POSTGRES_URL:-$$(.ci/postgres.sh start)} $(GO) run ./ent/migrate/migrations/gen -name $(NAME)

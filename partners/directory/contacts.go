@@ -104,7 +104,7 @@ func (s *Service) ListContacts(ctx context.Context, f ContactFilter) (ContactPag
 	}
 	var ps []predicate.Contact
 	if t := partners.SearchTerm(f.Q); t != "" {
-		ps = append(ps, contact.SearchTextContains(t))
+		ps = append(ps, containsText(contact.FieldSearchText, t))
 	}
 	if f.PartnerID != 0 {
 		ps = append(ps, contact.PartnerID(f.PartnerID))

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Every TIERLINK_* variable the program reads is declared in envVars and
+// documented in the README's configuration table, and the table names
+// nothing the program does not read.
+func TestConfigurationDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nameRE := regexp.MustCompile(`"(TIERLINK_[A-Z0-9_]+)"`)
+	read := map[string]bool{}
+	for _, dir := range []string{".", "../../portal", "../../jobs", "../../partners", "../../ent/database"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, _ := os.ReadFile(f)
+			for _, m := range nameRE.FindAllStringSubmatch(string(b), -1) {
+				read[m[1]] = true
+			}
+		}
+	}
+	declared := map[string]bool{}
+	for _, e := range envVars {
+		declared[e.Name] = true
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(TIERLINK_[A-Z0-9_]+)`").FindAllStringSubmatch(string(readme), -1) {
+		documented[m[1]] = true
+	}
+	for name := range read {
+		if !declared[name] {
+			t.Errorf("%s is read but not in envVars", name)
+		}
+		if !documented[name] {
+			t.Errorf("%s is read but not in the README configuration table", name)
+		}
+	}
+	for name := range documented {
+		if !read[name] {
+			t.Errorf("README documents %s, which the program does not read", name)
+		}
+	}
+}

@@ -4,7 +4,7 @@ TOOLS    ?= $(HOME)/.cache/tierlink-tools/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: test test-short lint fmt bench run generate migrations tools
+.PHONY: test test-short lint fmt bench run generate migrations tools fuzz
 
 ## test: vet, then the whole suite with the race detector. PostgreSQL
 ## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
@@ -43,3 +43,14 @@ generate:
 migrations: generate
 	@test -n "$(NAME)" || { echo "usage: make migrations NAME=add_something"; exit 2; }
 	TIERLINK_TEST_POSTGRES_URL=$${TIERLINK_TEST_POSTGRES_URL:-$$(.ci/postgres.sh start)} $(GO) run ./ent/migrate/migrations/gen -name $(NAME)
+
+## fuzz: run every fuzz target for FUZZTIME each (their seed corpora
+## already run in `make test`); findings land in testdata/fuzz and
+## become regression tests.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for pkg in $$(go list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 1x $$pkg; exit 1; }; \
+	  done; \
+	done

@@ -4,8 +4,10 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -49,12 +51,32 @@ func New(log *slog.Logger, loc *time.Location) *Scheduler {
 	}
 }
 
+// ParseSpec parses a schedule as the scheduler will run it. robfig/cron
+// v3.0.1 panics on a TZ= or CRON_TZ= prefix with nothing after it, so that
+// shape is refused first, and any other panic in the parser becomes an
+// error instead of taking the process down.
+func ParseSpec(spec string) (sched cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("unreadable schedule %q", spec)
+		}
+	}()
+	if len(spec) > 200 {
+		return nil, errors.New("schedule is longer than 200 characters")
+	}
+	if (strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=")) && !strings.Contains(spec, " ") {
+		return nil, errors.New("a time zone prefix must be followed by a space and a schedule")
+	}
+	return Parser.Parse(spec)
+}
+
 // Add registers a job.
 func (s *Scheduler) Add(j Job) error {
-	if _, err := Parser.Parse(j.Spec); err != nil {
+	sched, err := ParseSpec(j.Spec)
+	if err != nil {
 		return fmt.Errorf("job %s: bad schedule %q: %w", j.Name, j.Spec, err)
 	}
-	_, err := s.cron.AddFunc(j.Spec, func() {
+	s.cron.Schedule(sched, cron.FuncJob(func() {
 		ctx := viewer.NewContext(s.ctx, viewer.System("job:"+j.Name))
 		start := time.Now()
 		n, err := j.Run(ctx)
@@ -63,11 +85,9 @@ func (s *Scheduler) Add(j Job) error {
 			return
 		}
 		s.log.Info("job done", "job", j.Name, "items", n, "duration_ms", time.Since(start).Milliseconds())
-	})
-	if err == nil {
-		s.jobs = append(s.jobs, j)
-	}
-	return err
+	}))
+	s.jobs = append(s.jobs, j)
+	return nil
 }
 
 // Start begins running jobs.

@@ -30,7 +30,19 @@ func SortKey(name string) string {
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	return strings.TrimSpace(b.String())
+	return foldMarks(strings.TrimSpace(b.String()))
+}
+
+// foldMarks removes diacritics (Ä → A, é → e), so accented Latin names
+// sort among their base letters and are found without typing accents.
+func foldMarks(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return norm.NFC.String(b.String())
 }
 
 // SearchText returns what a name is searched by: the lowercased name, its
@@ -44,6 +56,9 @@ func SearchText(parts ...string) string {
 			continue
 		}
 		fields = append(fields, p)
+		if f := foldMarks(p); f != p {
+			fields = append(fields, f)
+		}
 		var full, initials strings.Builder
 		hasHan := false
 		for _, r := range p {
@@ -67,7 +82,8 @@ func SearchText(parts ...string) string {
 	return strings.Join(fields, " | ")
 }
 
-// SearchTerm normalises a user's query the same way SearchText does.
+// SearchTerm normalises a user's query the same way SearchText does;
+// accents are folded, so "muller" and "müller" both find Müller.
 func SearchTerm(q string) string {
-	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(q)))
+	return foldMarks(strings.ToLower(norm.NFKC.String(strings.TrimSpace(q))))
 }

@@ -334,7 +334,18 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 	if err != nil {
 		return ImportResult{}, err
 	}
+	s.analyze(ctx, "partners")
 	return res, nil
+}
+
+// analyze refreshes the planner's statistics after a bulk load, so the
+// next searches use the right indexes at once instead of after the
+// database's own background analysis. Best effort: a failure only costs
+// speed.
+func (s *Service) analyze(ctx context.Context, tables ...string) {
+	for _, t := range tables {
+		_, _ = s.client.ExecContext(ctx, "ANALYZE "+t)
+	}
 }
 
 // ImportContacts creates contacts, or updates those matched by partner and
@@ -476,6 +487,7 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 	if err != nil {
 		return ImportResult{}, err
 	}
+	s.analyze(ctx, "contacts", "contact_transfers")
 	return res, nil
 }
 

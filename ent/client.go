@@ -19,6 +19,9 @@ import (
 	"github.com/tierlink/tierlink/ent/auditentry"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/documentdownload"
+	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -41,6 +44,12 @@ type Client struct {
 	Contact *ContactClient
 	// ContactTransfer is the client for interacting with the ContactTransfer builders.
 	ContactTransfer *ContactTransferClient
+	// Document is the client for interacting with the Document builders.
+	Document *DocumentClient
+	// DocumentDownload is the client for interacting with the DocumentDownload builders.
+	DocumentDownload *DocumentDownloadClient
+	// DocumentVersion is the client for interacting with the DocumentVersion builders.
+	DocumentVersion *DocumentVersionClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -66,6 +75,9 @@ func (c *Client) init() {
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.ContactTransfer = NewContactTransferClient(c.config)
+	c.Document = NewDocumentClient(c.config)
+	c.DocumentDownload = NewDocumentDownloadClient(c.config)
+	c.DocumentVersion = NewDocumentVersionClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
@@ -161,17 +173,20 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIToken:        NewAPITokenClient(cfg),
-		AuditEntry:      NewAuditEntryClient(cfg),
-		Contact:         NewContactClient(cfg),
-		ContactTransfer: NewContactTransferClient(cfg),
-		Invitation:      NewInvitationClient(cfg),
-		LoginThrottle:   NewLoginThrottleClient(cfg),
-		Partner:         NewPartnerClient(cfg),
-		Session:         NewSessionClient(cfg),
-		User:            NewUserClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		APIToken:         NewAPITokenClient(cfg),
+		AuditEntry:       NewAuditEntryClient(cfg),
+		Contact:          NewContactClient(cfg),
+		ContactTransfer:  NewContactTransferClient(cfg),
+		Document:         NewDocumentClient(cfg),
+		DocumentDownload: NewDocumentDownloadClient(cfg),
+		DocumentVersion:  NewDocumentVersionClient(cfg),
+		Invitation:       NewInvitationClient(cfg),
+		LoginThrottle:    NewLoginThrottleClient(cfg),
+		Partner:          NewPartnerClient(cfg),
+		Session:          NewSessionClient(cfg),
+		User:             NewUserClient(cfg),
 	}, nil
 }
 
@@ -189,17 +204,20 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIToken:        NewAPITokenClient(cfg),
-		AuditEntry:      NewAuditEntryClient(cfg),
-		Contact:         NewContactClient(cfg),
-		ContactTransfer: NewContactTransferClient(cfg),
-		Invitation:      NewInvitationClient(cfg),
-		LoginThrottle:   NewLoginThrottleClient(cfg),
-		Partner:         NewPartnerClient(cfg),
-		Session:         NewSessionClient(cfg),
-		User:            NewUserClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		APIToken:         NewAPITokenClient(cfg),
+		AuditEntry:       NewAuditEntryClient(cfg),
+		Contact:          NewContactClient(cfg),
+		ContactTransfer:  NewContactTransferClient(cfg),
+		Document:         NewDocumentClient(cfg),
+		DocumentDownload: NewDocumentDownloadClient(cfg),
+		DocumentVersion:  NewDocumentVersionClient(cfg),
+		Invitation:       NewInvitationClient(cfg),
+		LoginThrottle:    NewLoginThrottleClient(cfg),
+		Partner:          NewPartnerClient(cfg),
+		Session:          NewSessionClient(cfg),
+		User:             NewUserClient(cfg),
 	}, nil
 }
 
@@ -229,8 +247,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.AuditEntry, c.Contact, c.ContactTransfer, c.Invitation,
-		c.LoginThrottle, c.Partner, c.Session, c.User,
+		c.APIToken, c.AuditEntry, c.Contact, c.ContactTransfer, c.Document,
+		c.DocumentDownload, c.DocumentVersion, c.Invitation, c.LoginThrottle,
+		c.Partner, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -240,8 +259,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.AuditEntry, c.Contact, c.ContactTransfer, c.Invitation,
-		c.LoginThrottle, c.Partner, c.Session, c.User,
+		c.APIToken, c.AuditEntry, c.Contact, c.ContactTransfer, c.Document,
+		c.DocumentDownload, c.DocumentVersion, c.Invitation, c.LoginThrottle,
+		c.Partner, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -258,6 +278,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Contact.mutate(ctx, m)
 	case *ContactTransferMutation:
 		return c.ContactTransfer.mutate(ctx, m)
+	case *DocumentMutation:
+		return c.Document.mutate(ctx, m)
+	case *DocumentDownloadMutation:
+		return c.DocumentDownload.mutate(ctx, m)
+	case *DocumentVersionMutation:
+		return c.DocumentVersion.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
 	case *LoginThrottleMutation:
@@ -870,6 +896,440 @@ func (c *ContactTransferClient) mutate(ctx context.Context, m *ContactTransferMu
 		return (&ContactTransferDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ContactTransfer mutation op: %q", m.Op())
+	}
+}
+
+// DocumentClient is a client for the Document schema.
+type DocumentClient struct {
+	config
+}
+
+// NewDocumentClient returns a client for the Document from the given config.
+func NewDocumentClient(c config) *DocumentClient {
+	return &DocumentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `document.Hooks(f(g(h())))`.
+func (c *DocumentClient) Use(hooks ...Hook) {
+	c.hooks.Document = append(c.hooks.Document, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `document.Intercept(f(g(h())))`.
+func (c *DocumentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Document = append(c.inters.Document, interceptors...)
+}
+
+// Create returns a builder for creating a Document entity.
+func (c *DocumentClient) Create() *DocumentCreate {
+	mutation := newDocumentMutation(c.config, OpCreate)
+	return &DocumentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Document entities.
+func (c *DocumentClient) CreateBulk(builders ...*DocumentCreate) *DocumentCreateBulk {
+	return &DocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DocumentClient) MapCreateBulk(slice any, setFunc func(*DocumentCreate, int)) *DocumentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DocumentCreateBulk{err: fmt.Errorf("calling to DocumentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DocumentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Document.
+func (c *DocumentClient) Update() *DocumentUpdate {
+	mutation := newDocumentMutation(c.config, OpUpdate)
+	return &DocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DocumentClient) UpdateOne(_m *Document) *DocumentUpdateOne {
+	mutation := newDocumentMutation(c.config, OpUpdateOne, withDocument(_m))
+	return &DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DocumentClient) UpdateOneID(id int) *DocumentUpdateOne {
+	mutation := newDocumentMutation(c.config, OpUpdateOne, withDocumentID(id))
+	return &DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Document.
+func (c *DocumentClient) Delete() *DocumentDelete {
+	mutation := newDocumentMutation(c.config, OpDelete)
+	return &DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DocumentClient) DeleteOne(_m *Document) *DocumentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DocumentClient) DeleteOneID(id int) *DocumentDeleteOne {
+	builder := c.Delete().Where(document.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DocumentDeleteOne{builder}
+}
+
+// Query returns a query builder for Document.
+func (c *DocumentClient) Query() *DocumentQuery {
+	return &DocumentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDocument},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Document entity by its id.
+func (c *DocumentClient) Get(ctx context.Context, id int) (*Document, error) {
+	return c.Query().Where(document.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DocumentClient) GetX(ctx context.Context, id int) *Document {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryVersions queries the versions edge of a Document.
+func (c *DocumentClient) QueryVersions(_m *Document) *DocumentVersionQuery {
+	query := (&DocumentVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(document.Table, document.FieldID, id),
+			sqlgraph.To(documentversion.Table, documentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, document.VersionsTable, document.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DocumentClient) Hooks() []Hook {
+	hooks := c.hooks.Document
+	return append(hooks[:len(hooks):len(hooks)], document.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DocumentClient) Interceptors() []Interceptor {
+	return c.inters.Document
+}
+
+func (c *DocumentClient) mutate(ctx context.Context, m *DocumentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DocumentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Document mutation op: %q", m.Op())
+	}
+}
+
+// DocumentDownloadClient is a client for the DocumentDownload schema.
+type DocumentDownloadClient struct {
+	config
+}
+
+// NewDocumentDownloadClient returns a client for the DocumentDownload from the given config.
+func NewDocumentDownloadClient(c config) *DocumentDownloadClient {
+	return &DocumentDownloadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `documentdownload.Hooks(f(g(h())))`.
+func (c *DocumentDownloadClient) Use(hooks ...Hook) {
+	c.hooks.DocumentDownload = append(c.hooks.DocumentDownload, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `documentdownload.Intercept(f(g(h())))`.
+func (c *DocumentDownloadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DocumentDownload = append(c.inters.DocumentDownload, interceptors...)
+}
+
+// Create returns a builder for creating a DocumentDownload entity.
+func (c *DocumentDownloadClient) Create() *DocumentDownloadCreate {
+	mutation := newDocumentDownloadMutation(c.config, OpCreate)
+	return &DocumentDownloadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DocumentDownload entities.
+func (c *DocumentDownloadClient) CreateBulk(builders ...*DocumentDownloadCreate) *DocumentDownloadCreateBulk {
+	return &DocumentDownloadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DocumentDownloadClient) MapCreateBulk(slice any, setFunc func(*DocumentDownloadCreate, int)) *DocumentDownloadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DocumentDownloadCreateBulk{err: fmt.Errorf("calling to DocumentDownloadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DocumentDownloadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DocumentDownloadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DocumentDownload.
+func (c *DocumentDownloadClient) Update() *DocumentDownloadUpdate {
+	mutation := newDocumentDownloadMutation(c.config, OpUpdate)
+	return &DocumentDownloadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DocumentDownloadClient) UpdateOne(_m *DocumentDownload) *DocumentDownloadUpdateOne {
+	mutation := newDocumentDownloadMutation(c.config, OpUpdateOne, withDocumentDownload(_m))
+	return &DocumentDownloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DocumentDownloadClient) UpdateOneID(id int) *DocumentDownloadUpdateOne {
+	mutation := newDocumentDownloadMutation(c.config, OpUpdateOne, withDocumentDownloadID(id))
+	return &DocumentDownloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DocumentDownload.
+func (c *DocumentDownloadClient) Delete() *DocumentDownloadDelete {
+	mutation := newDocumentDownloadMutation(c.config, OpDelete)
+	return &DocumentDownloadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DocumentDownloadClient) DeleteOne(_m *DocumentDownload) *DocumentDownloadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DocumentDownloadClient) DeleteOneID(id int) *DocumentDownloadDeleteOne {
+	builder := c.Delete().Where(documentdownload.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DocumentDownloadDeleteOne{builder}
+}
+
+// Query returns a query builder for DocumentDownload.
+func (c *DocumentDownloadClient) Query() *DocumentDownloadQuery {
+	return &DocumentDownloadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDocumentDownload},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DocumentDownload entity by its id.
+func (c *DocumentDownloadClient) Get(ctx context.Context, id int) (*DocumentDownload, error) {
+	return c.Query().Where(documentdownload.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DocumentDownloadClient) GetX(ctx context.Context, id int) *DocumentDownload {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DocumentDownloadClient) Hooks() []Hook {
+	hooks := c.hooks.DocumentDownload
+	return append(hooks[:len(hooks):len(hooks)], documentdownload.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DocumentDownloadClient) Interceptors() []Interceptor {
+	return c.inters.DocumentDownload
+}
+
+func (c *DocumentDownloadClient) mutate(ctx context.Context, m *DocumentDownloadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DocumentDownloadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DocumentDownloadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DocumentDownloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DocumentDownloadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DocumentDownload mutation op: %q", m.Op())
+	}
+}
+
+// DocumentVersionClient is a client for the DocumentVersion schema.
+type DocumentVersionClient struct {
+	config
+}
+
+// NewDocumentVersionClient returns a client for the DocumentVersion from the given config.
+func NewDocumentVersionClient(c config) *DocumentVersionClient {
+	return &DocumentVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `documentversion.Hooks(f(g(h())))`.
+func (c *DocumentVersionClient) Use(hooks ...Hook) {
+	c.hooks.DocumentVersion = append(c.hooks.DocumentVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `documentversion.Intercept(f(g(h())))`.
+func (c *DocumentVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DocumentVersion = append(c.inters.DocumentVersion, interceptors...)
+}
+
+// Create returns a builder for creating a DocumentVersion entity.
+func (c *DocumentVersionClient) Create() *DocumentVersionCreate {
+	mutation := newDocumentVersionMutation(c.config, OpCreate)
+	return &DocumentVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DocumentVersion entities.
+func (c *DocumentVersionClient) CreateBulk(builders ...*DocumentVersionCreate) *DocumentVersionCreateBulk {
+	return &DocumentVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DocumentVersionClient) MapCreateBulk(slice any, setFunc func(*DocumentVersionCreate, int)) *DocumentVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DocumentVersionCreateBulk{err: fmt.Errorf("calling to DocumentVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DocumentVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DocumentVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DocumentVersion.
+func (c *DocumentVersionClient) Update() *DocumentVersionUpdate {
+	mutation := newDocumentVersionMutation(c.config, OpUpdate)
+	return &DocumentVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DocumentVersionClient) UpdateOne(_m *DocumentVersion) *DocumentVersionUpdateOne {
+	mutation := newDocumentVersionMutation(c.config, OpUpdateOne, withDocumentVersion(_m))
+	return &DocumentVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DocumentVersionClient) UpdateOneID(id int) *DocumentVersionUpdateOne {
+	mutation := newDocumentVersionMutation(c.config, OpUpdateOne, withDocumentVersionID(id))
+	return &DocumentVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DocumentVersion.
+func (c *DocumentVersionClient) Delete() *DocumentVersionDelete {
+	mutation := newDocumentVersionMutation(c.config, OpDelete)
+	return &DocumentVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DocumentVersionClient) DeleteOne(_m *DocumentVersion) *DocumentVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DocumentVersionClient) DeleteOneID(id int) *DocumentVersionDeleteOne {
+	builder := c.Delete().Where(documentversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DocumentVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for DocumentVersion.
+func (c *DocumentVersionClient) Query() *DocumentVersionQuery {
+	return &DocumentVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDocumentVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DocumentVersion entity by its id.
+func (c *DocumentVersionClient) Get(ctx context.Context, id int) (*DocumentVersion, error) {
+	return c.Query().Where(documentversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DocumentVersionClient) GetX(ctx context.Context, id int) *DocumentVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDocument queries the document edge of a DocumentVersion.
+func (c *DocumentVersionClient) QueryDocument(_m *DocumentVersion) *DocumentQuery {
+	query := (&DocumentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(documentversion.Table, documentversion.FieldID, id),
+			sqlgraph.To(document.Table, document.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, documentversion.DocumentTable, documentversion.DocumentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DocumentVersionClient) Hooks() []Hook {
+	hooks := c.hooks.DocumentVersion
+	return append(hooks[:len(hooks):len(hooks)], documentversion.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DocumentVersionClient) Interceptors() []Interceptor {
+	return c.inters.DocumentVersion
+}
+
+func (c *DocumentVersionClient) mutate(ctx context.Context, m *DocumentVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DocumentVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DocumentVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DocumentVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DocumentVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DocumentVersion mutation op: %q", m.Op())
 	}
 }
 
@@ -1578,12 +2038,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditEntry, Contact, ContactTransfer, Invitation, LoginThrottle,
-		Partner, Session, User []ent.Hook
+		APIToken, AuditEntry, Contact, ContactTransfer, Document, DocumentDownload,
+		DocumentVersion, Invitation, LoginThrottle, Partner, Session, User []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditEntry, Contact, ContactTransfer, Invitation, LoginThrottle,
-		Partner, Session, User []ent.Interceptor
+		APIToken, AuditEntry, Contact, ContactTransfer, Document, DocumentDownload,
+		DocumentVersion, Invitation, LoginThrottle, Partner, Session,
+		User []ent.Interceptor
 	}
 )
 

@@ -16,6 +16,9 @@ import (
 	"github.com/tierlink/tierlink/ent/auditentry"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/documentdownload"
+	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -81,15 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:        apitoken.ValidColumn,
-			auditentry.Table:      auditentry.ValidColumn,
-			contact.Table:         contact.ValidColumn,
-			contacttransfer.Table: contacttransfer.ValidColumn,
-			invitation.Table:      invitation.ValidColumn,
-			loginthrottle.Table:   loginthrottle.ValidColumn,
-			partner.Table:         partner.ValidColumn,
-			session.Table:         session.ValidColumn,
-			user.Table:            user.ValidColumn,
+			apitoken.Table:         apitoken.ValidColumn,
+			auditentry.Table:       auditentry.ValidColumn,
+			contact.Table:          contact.ValidColumn,
+			contacttransfer.Table:  contacttransfer.ValidColumn,
+			document.Table:         document.ValidColumn,
+			documentdownload.Table: documentdownload.ValidColumn,
+			documentversion.Table:  documentversion.ValidColumn,
+			invitation.Table:       invitation.ValidColumn,
+			loginthrottle.Table:    loginthrottle.ValidColumn,
+			partner.Table:          partner.ValidColumn,
+			session.Table:          session.ValidColumn,
+			user.Table:             user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -7,6 +7,9 @@ import (
 	"github.com/tierlink/tierlink/ent/auditentry"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/documentdownload"
+	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -22,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 9)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -118,6 +121,81 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   document.Table,
+			Columns: document.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: document.FieldID,
+			},
+		},
+		Type: "Document",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			document.FieldCreatedAt:      {Type: field.TypeTime, Column: document.FieldCreatedAt},
+			document.FieldUpdatedAt:      {Type: field.TypeTime, Column: document.FieldUpdatedAt},
+			document.FieldPartnerID:      {Type: field.TypeInt, Column: document.FieldPartnerID},
+			document.FieldKind:           {Type: field.TypeEnum, Column: document.FieldKind},
+			document.FieldTitle:          {Type: field.TypeString, Column: document.FieldTitle},
+			document.FieldDescription:    {Type: field.TypeString, Column: document.FieldDescription},
+			document.FieldTags:           {Type: field.TypeJSON, Column: document.FieldTags},
+			document.FieldCurrentVersion: {Type: field.TypeInt, Column: document.FieldCurrentVersion},
+			document.FieldCertIssuer:     {Type: field.TypeString, Column: document.FieldCertIssuer},
+			document.FieldCertNumber:     {Type: field.TypeString, Column: document.FieldCertNumber},
+			document.FieldValidFrom:      {Type: field.TypeTime, Column: document.FieldValidFrom},
+			document.FieldExpiresOn:      {Type: field.TypeTime, Column: document.FieldExpiresOn},
+			document.FieldOrderID:        {Type: field.TypeInt, Column: document.FieldOrderID},
+			document.FieldShipmentID:     {Type: field.TypeInt, Column: document.FieldShipmentID},
+			document.FieldGroupID:        {Type: field.TypeInt, Column: document.FieldGroupID},
+			document.FieldCreatedByID:    {Type: field.TypeInt, Column: document.FieldCreatedByID},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   documentdownload.Table,
+			Columns: documentdownload.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: documentdownload.FieldID,
+			},
+		},
+		Type: "DocumentDownload",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			documentdownload.FieldDocumentID: {Type: field.TypeInt, Column: documentdownload.FieldDocumentID},
+			documentdownload.FieldVersionID:  {Type: field.TypeInt, Column: documentdownload.FieldVersionID},
+			documentdownload.FieldVersion:    {Type: field.TypeInt, Column: documentdownload.FieldVersion},
+			documentdownload.FieldPartnerID:  {Type: field.TypeInt, Column: documentdownload.FieldPartnerID},
+			documentdownload.FieldUserID:     {Type: field.TypeInt, Column: documentdownload.FieldUserID},
+			documentdownload.FieldUser:       {Type: field.TypeString, Column: documentdownload.FieldUser},
+			documentdownload.FieldVia:        {Type: field.TypeEnum, Column: documentdownload.FieldVia},
+			documentdownload.FieldIP:         {Type: field.TypeString, Column: documentdownload.FieldIP},
+			documentdownload.FieldCreatedAt:  {Type: field.TypeTime, Column: documentdownload.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   documentversion.Table,
+			Columns: documentversion.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: documentversion.FieldID,
+			},
+		},
+		Type: "DocumentVersion",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			documentversion.FieldDocumentID:   {Type: field.TypeInt, Column: documentversion.FieldDocumentID},
+			documentversion.FieldPartnerID:    {Type: field.TypeInt, Column: documentversion.FieldPartnerID},
+			documentversion.FieldVersion:      {Type: field.TypeInt, Column: documentversion.FieldVersion},
+			documentversion.FieldObjectKey:    {Type: field.TypeString, Column: documentversion.FieldObjectKey},
+			documentversion.FieldSize:         {Type: field.TypeInt64, Column: documentversion.FieldSize},
+			documentversion.FieldSha256:       {Type: field.TypeString, Column: documentversion.FieldSha256},
+			documentversion.FieldContentType:  {Type: field.TypeString, Column: documentversion.FieldContentType},
+			documentversion.FieldFilename:     {Type: field.TypeString, Column: documentversion.FieldFilename},
+			documentversion.FieldUploadedByID: {Type: field.TypeInt, Column: documentversion.FieldUploadedByID},
+			documentversion.FieldUploadedBy:   {Type: field.TypeString, Column: documentversion.FieldUploadedBy},
+			documentversion.FieldCreatedAt:    {Type: field.TypeTime, Column: documentversion.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -138,7 +216,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldUserID:      {Type: field.TypeInt, Column: invitation.FieldUserID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -155,7 +233,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldLockedUntil: {Type: field.TypeTime, Column: loginthrottle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partner.Table,
 			Columns: partner.Columns,
@@ -182,7 +260,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partner.FieldAckSLAHours: {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -203,7 +281,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -275,6 +353,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ContactTransfer",
 		"Contact",
+	)
+	graph.MustAddE(
+		"versions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   document.VersionsTable,
+			Columns: []string{document.VersionsColumn},
+			Bidi:    false,
+		},
+		"Document",
+		"DocumentVersion",
+	)
+	graph.MustAddE(
+		"document",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   documentversion.DocumentTable,
+			Columns: []string{documentversion.DocumentColumn},
+			Bidi:    false,
+		},
+		"DocumentVersion",
+		"Document",
 	)
 	graph.MustAddE(
 		"contacts",
@@ -731,6 +833,334 @@ func (f *ContactTransferFilter) WhereHasContactWith(preds ...predicate.Contact) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DocumentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DocumentQuery builder.
+func (_q *DocumentQuery) Filter() *DocumentFilter {
+	return &DocumentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DocumentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DocumentMutation builder.
+func (m *DocumentMutation) Filter() *DocumentFilter {
+	return &DocumentFilter{config: m.config, predicateAdder: m}
+}
+
+// DocumentFilter provides a generic filtering capability at runtime for DocumentQuery.
+type DocumentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DocumentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DocumentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(document.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DocumentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(document.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DocumentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(document.FieldUpdatedAt))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *DocumentFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(document.FieldPartnerID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *DocumentFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(document.FieldKind))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *DocumentFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(document.FieldTitle))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *DocumentFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(document.FieldDescription))
+}
+
+// WhereTags applies the entql json.RawMessage predicate on the tags field.
+func (f *DocumentFilter) WhereTags(p entql.BytesP) {
+	f.Where(p.Field(document.FieldTags))
+}
+
+// WhereCurrentVersion applies the entql int predicate on the current_version field.
+func (f *DocumentFilter) WhereCurrentVersion(p entql.IntP) {
+	f.Where(p.Field(document.FieldCurrentVersion))
+}
+
+// WhereCertIssuer applies the entql string predicate on the cert_issuer field.
+func (f *DocumentFilter) WhereCertIssuer(p entql.StringP) {
+	f.Where(p.Field(document.FieldCertIssuer))
+}
+
+// WhereCertNumber applies the entql string predicate on the cert_number field.
+func (f *DocumentFilter) WhereCertNumber(p entql.StringP) {
+	f.Where(p.Field(document.FieldCertNumber))
+}
+
+// WhereValidFrom applies the entql time.Time predicate on the valid_from field.
+func (f *DocumentFilter) WhereValidFrom(p entql.TimeP) {
+	f.Where(p.Field(document.FieldValidFrom))
+}
+
+// WhereExpiresOn applies the entql time.Time predicate on the expires_on field.
+func (f *DocumentFilter) WhereExpiresOn(p entql.TimeP) {
+	f.Where(p.Field(document.FieldExpiresOn))
+}
+
+// WhereOrderID applies the entql int predicate on the order_id field.
+func (f *DocumentFilter) WhereOrderID(p entql.IntP) {
+	f.Where(p.Field(document.FieldOrderID))
+}
+
+// WhereShipmentID applies the entql int predicate on the shipment_id field.
+func (f *DocumentFilter) WhereShipmentID(p entql.IntP) {
+	f.Where(p.Field(document.FieldShipmentID))
+}
+
+// WhereGroupID applies the entql int predicate on the group_id field.
+func (f *DocumentFilter) WhereGroupID(p entql.IntP) {
+	f.Where(p.Field(document.FieldGroupID))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *DocumentFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(document.FieldCreatedByID))
+}
+
+// WhereHasVersions applies a predicate to check if query has an edge versions.
+func (f *DocumentFilter) WhereHasVersions() {
+	f.Where(entql.HasEdge("versions"))
+}
+
+// WhereHasVersionsWith applies a predicate to check if query has an edge versions with a given conditions (other predicates).
+func (f *DocumentFilter) WhereHasVersionsWith(preds ...predicate.DocumentVersion) {
+	f.Where(entql.HasEdgeWith("versions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DocumentDownloadQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DocumentDownloadQuery builder.
+func (_q *DocumentDownloadQuery) Filter() *DocumentDownloadFilter {
+	return &DocumentDownloadFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DocumentDownloadMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DocumentDownloadMutation builder.
+func (m *DocumentDownloadMutation) Filter() *DocumentDownloadFilter {
+	return &DocumentDownloadFilter{config: m.config, predicateAdder: m}
+}
+
+// DocumentDownloadFilter provides a generic filtering capability at runtime for DocumentDownloadQuery.
+type DocumentDownloadFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DocumentDownloadFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DocumentDownloadFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(documentdownload.FieldID))
+}
+
+// WhereDocumentID applies the entql int predicate on the document_id field.
+func (f *DocumentDownloadFilter) WhereDocumentID(p entql.IntP) {
+	f.Where(p.Field(documentdownload.FieldDocumentID))
+}
+
+// WhereVersionID applies the entql int predicate on the version_id field.
+func (f *DocumentDownloadFilter) WhereVersionID(p entql.IntP) {
+	f.Where(p.Field(documentdownload.FieldVersionID))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *DocumentDownloadFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(documentdownload.FieldVersion))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *DocumentDownloadFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(documentdownload.FieldPartnerID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *DocumentDownloadFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(documentdownload.FieldUserID))
+}
+
+// WhereUser applies the entql string predicate on the user field.
+func (f *DocumentDownloadFilter) WhereUser(p entql.StringP) {
+	f.Where(p.Field(documentdownload.FieldUser))
+}
+
+// WhereVia applies the entql string predicate on the via field.
+func (f *DocumentDownloadFilter) WhereVia(p entql.StringP) {
+	f.Where(p.Field(documentdownload.FieldVia))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *DocumentDownloadFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(documentdownload.FieldIP))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DocumentDownloadFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(documentdownload.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DocumentVersionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DocumentVersionQuery builder.
+func (_q *DocumentVersionQuery) Filter() *DocumentVersionFilter {
+	return &DocumentVersionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DocumentVersionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DocumentVersionMutation builder.
+func (m *DocumentVersionMutation) Filter() *DocumentVersionFilter {
+	return &DocumentVersionFilter{config: m.config, predicateAdder: m}
+}
+
+// DocumentVersionFilter provides a generic filtering capability at runtime for DocumentVersionQuery.
+type DocumentVersionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DocumentVersionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DocumentVersionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(documentversion.FieldID))
+}
+
+// WhereDocumentID applies the entql int predicate on the document_id field.
+func (f *DocumentVersionFilter) WhereDocumentID(p entql.IntP) {
+	f.Where(p.Field(documentversion.FieldDocumentID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *DocumentVersionFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(documentversion.FieldPartnerID))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *DocumentVersionFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(documentversion.FieldVersion))
+}
+
+// WhereObjectKey applies the entql string predicate on the object_key field.
+func (f *DocumentVersionFilter) WhereObjectKey(p entql.StringP) {
+	f.Where(p.Field(documentversion.FieldObjectKey))
+}
+
+// WhereSize applies the entql int64 predicate on the size field.
+func (f *DocumentVersionFilter) WhereSize(p entql.Int64P) {
+	f.Where(p.Field(documentversion.FieldSize))
+}
+
+// WhereSha256 applies the entql string predicate on the sha256 field.
+func (f *DocumentVersionFilter) WhereSha256(p entql.StringP) {
+	f.Where(p.Field(documentversion.FieldSha256))
+}
+
+// WhereContentType applies the entql string predicate on the content_type field.
+func (f *DocumentVersionFilter) WhereContentType(p entql.StringP) {
+	f.Where(p.Field(documentversion.FieldContentType))
+}
+
+// WhereFilename applies the entql string predicate on the filename field.
+func (f *DocumentVersionFilter) WhereFilename(p entql.StringP) {
+	f.Where(p.Field(documentversion.FieldFilename))
+}
+
+// WhereUploadedByID applies the entql int predicate on the uploaded_by_id field.
+func (f *DocumentVersionFilter) WhereUploadedByID(p entql.IntP) {
+	f.Where(p.Field(documentversion.FieldUploadedByID))
+}
+
+// WhereUploadedBy applies the entql string predicate on the uploaded_by field.
+func (f *DocumentVersionFilter) WhereUploadedBy(p entql.StringP) {
+	f.Where(p.Field(documentversion.FieldUploadedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DocumentVersionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(documentversion.FieldCreatedAt))
+}
+
+// WhereHasDocument applies a predicate to check if query has an edge document.
+func (f *DocumentVersionFilter) WhereHasDocument() {
+	f.Where(entql.HasEdge("document"))
+}
+
+// WhereHasDocumentWith applies a predicate to check if query has an edge document with a given conditions (other predicates).
+func (f *DocumentVersionFilter) WhereHasDocumentWith(preds ...predicate.Document) {
+	f.Where(entql.HasEdgeWith("document", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InvitationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -759,7 +1189,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -844,7 +1274,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -904,7 +1334,7 @@ type PartnerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1028,7 +1458,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1108,7 +1538,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

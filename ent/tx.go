@@ -22,6 +22,12 @@ type Tx struct {
 	Contact *ContactClient
 	// ContactTransfer is the client for interacting with the ContactTransfer builders.
 	ContactTransfer *ContactTransferClient
+	// Document is the client for interacting with the Document builders.
+	Document *DocumentClient
+	// DocumentDownload is the client for interacting with the DocumentDownload builders.
+	DocumentDownload *DocumentDownloadClient
+	// DocumentVersion is the client for interacting with the DocumentVersion builders.
+	DocumentVersion *DocumentVersionClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -167,6 +173,9 @@ func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.ContactTransfer = NewContactTransferClient(tx.config)
+	tx.Document = NewDocumentClient(tx.config)
+	tx.DocumentDownload = NewDocumentDownloadClient(tx.config)
+	tx.DocumentVersion = NewDocumentVersionClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)

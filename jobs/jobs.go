@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
 )
 
 // Job is one piece of scheduled work.
@@ -108,9 +109,9 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	}
 }
 
-// Standard returns the foundation's jobs: scheduled contact transfers and
-// the purge of expired sessions.
-func Standard(dir *directory.Service, acc *accounts.Service) []Job {
+// Standard returns the standing jobs: scheduled contact transfers, the
+// purge of expired sessions, and the sweep of orphan document objects.
+func Standard(dir *directory.Service, acc *accounts.Service, docs *documents.Service) []Job {
 	return []Job{
 		{Name: "contact-transfers", Spec: "@every 1m", Run: func(ctx context.Context) (int, error) {
 			done, failed, err := dir.RunDueTransfers(ctx)
@@ -118,6 +119,9 @@ func Standard(dir *directory.Service, acc *accounts.Service) []Job {
 		}},
 		{Name: "session-purge", Spec: "@hourly", Run: func(ctx context.Context) (int, error) {
 			return acc.PurgeSessions(ctx)
+		}},
+		{Name: "storage-sweep", Spec: "17 3 * * *", Run: func(ctx context.Context) (int, error) {
+			return docs.Sweep(ctx, 6*time.Hour)
 		}},
 	}
 }

@@ -23,6 +23,8 @@ const (
 	EUnauthenticated Code = "unauthenticated"
 	ERateLimited     Code = "rate_limited"
 	ETooLarge        Code = "too_large"
+	EUnsupported     Code = "unsupported"
+	ELengthRequired  Code = "length_required"
 	EInternal        Code = "internal"
 )
 

@@ -19,6 +19,8 @@ var statusOf = map[partners.Code]int{
 	partners.EUnauthenticated: fiber.StatusUnauthorized,
 	partners.ERateLimited:     fiber.StatusTooManyRequests,
 	partners.ETooLarge:        fiber.StatusRequestEntityTooLarge,
+	partners.EUnsupported:     fiber.StatusUnsupportedMediaType,
+	partners.ELengthRequired:  fiber.StatusLengthRequired,
 }
 
 // Problem is an RFC 9457 problem detail.
@@ -106,6 +108,8 @@ func titleOf(status int) string {
 		return "Conflict"
 	case 413:
 		return "Request too large"
+	case 411:
+		return "Length required"
 	case 415:
 		return "Unsupported media type"
 	case 422:

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
@@ -39,6 +41,7 @@ type env struct {
 	sessions map[who]testSession
 	vars     map[string]string
 	liveURL  string
+	docID    int
 }
 
 func newEnv(t testing.TB, dialect string) *env {
@@ -46,7 +49,7 @@ func newEnv(t testing.TB, dialect string) *env {
 	f := partnerstest.New(t, dialect)
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc})
+		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +71,10 @@ func (e *env) req(w who, method, path, body string) *http.Request {
 	var r *http.Request
 	if body == "" {
 		r = httptest.NewRequest(method, path, nil)
+	} else if ct, raw, ok := strings.Cut(body, "\x00"); ok && strings.Contains(ct, "/") {
+		// "type\x00bytes" sends raw bytes of a content type (uploads).
+		r = httptest.NewRequest(method, path, strings.NewReader(raw))
+		r.Header.Set("Content-Type", ct)
 	} else {
 		r = httptest.NewRequest(method, path, strings.NewReader(body))
 		if body[0] == '{' || body[0] == '[' {
@@ -124,4 +131,23 @@ func (e *env) live() string {
 	e.t.Cleanup(func() { e.srv.Shutdown(context.Background()) })
 	e.liveURL = "http://" + ln.Addr().String()
 	return e.liveURL
+}
+
+// pdf is a small valid PDF for upload tests.
+var pdf = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj " +
+	"3 0 obj<</Type/Page/MediaBox[0 0 3 3]/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+// docA returns the id of a certificate of partner A, uploading it once.
+func (e *env) docA() int {
+	e.t.Helper()
+	if e.docID != 0 {
+		return e.docID
+	}
+	d, err := e.f.Docs.Upload(e.f.Ctx(e.f.Buyer), documents.UploadInput{PartnerID: e.f.PartnerA.ID, Kind: "certificate",
+		Filename: "ISO9001.pdf", ExpiresOn: "2030-01-31"}, documents.Body{R: bytes.NewReader(pdf), Size: int64(len(pdf)), ClaimedType: "application/pdf"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.docID = d.ID
+	return d.ID
 }

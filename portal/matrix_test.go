@@ -89,6 +89,18 @@ var matrix = map[string]matrixRow{
 
 	"GET /api/v1/audit": {path: "/api/v1/audit", want: "401 200 200 200 403 403"},
 
+	"GET /api/v1/documents": {path: "/api/v1/documents", setup: docA, want: "401 200 200 200 200 200"},
+	"POST /api/v1/documents": {path: "/api/v1/documents?partner_id={A}&kind=certificate&filename=c.pdf&expires_on=2030-01-01",
+		body: rawPDF, want: "401 403 201 201 201 404"},
+	"GET /api/v1/documents/:id":           {path: "/api/v1/documents/{DOC}", setup: docA, want: "401 200 200 200 200 404"},
+	"PATCH /api/v1/documents/:id":         {path: "/api/v1/documents/{DOC}", setup: docA, body: jsonBody(`{"title":"New title"}`), want: "401 403 200 200 403 403"},
+	"DELETE /api/v1/documents/:id":        {path: "/api/v1/documents/{DOC}", setup: docA, want: "401 403 204 404 403 403"},
+	"POST /api/v1/documents/:id/versions": {path: "/api/v1/documents/{DOC}/versions?filename=v2.pdf", setup: docA, body: rawPDF, want: "401 403 201 201 201 404"},
+	"GET /api/v1/documents/:id/download":  {path: "/api/v1/documents/{DOC}/download", setup: docA, want: "401 200 200 200 200 404"},
+	"GET /api/v1/documents/:id/downloads": {path: "/api/v1/documents/{DOC}/downloads", setup: docA, want: "401 200 200 200 403 403"},
+	"GET /documents/:id":                  {path: "/documents/{DOC}", setup: docA, want: "303 200 200 200 200 404"},
+	"POST /documents/:id/delete":          {path: "/documents/{DOC}/delete", setup: docA, body: jsonBody("x=1"), want: "303 403 303 404 403 403"},
+
 	// Pages: anonymous callers are sent to the login page.
 	"GET /":      {path: "/", want: "303 303 303 303 303 303"},
 	"GET /login": {path: "/login", want: "200 303 303 303 303 303"},
@@ -126,6 +138,10 @@ var matrix = map[string]matrixRow{
 	"GET /settings":  {path: "/settings", want: "303 200 200 200 200 200"},
 	"POST /settings": {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
 }
+
+func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }
+
+func docA(e *env, vars map[string]string) { vars["DOC"] = fmt.Sprint(e.docA()) }
 
 func pendingTransfer(e *env, vars map[string]string) {
 	at := time.Now().Add(time.Hour)

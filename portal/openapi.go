@@ -15,10 +15,11 @@ type op struct {
 	Summary string
 	Tag     string
 	Access  access
-	Query   any // a struct with `query` tags
-	Body    any // the JSON request body type
-	Resp    any // the JSON response body type
-	Status  int // success status; 200 when zero
+	Query   any  // a struct with `query` tags
+	Body    any  // the JSON request body type
+	Upload  bool // the request body is a file, streamed
+	Resp    any  // the JSON response body type
+	Status  int  // success status; 200 when zero
 }
 
 type api struct {
@@ -91,6 +92,10 @@ func (d *openAPIDoc) add(method, path string, o op) {
 	if params != nil {
 		operation["parameters"] = params
 	}
+	if o.Upload {
+		operation["requestBody"] = map[string]any{"required": true, "description": "the file; Content-Length is required and Content-Type must match the file",
+			"content": map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	}
 	if o.Body != nil {
 		operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 			"application/json": map[string]any{"schema": d.schema(reflect.TypeOf(o.Body))}}}
@@ -100,8 +105,11 @@ func (d *openAPIDoc) add(method, path string, o op) {
 	if o.Resp != nil {
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": d.schema(reflect.TypeOf(o.Resp))}}
 	}
-	if status == 204 {
+	switch status {
+	case 204:
 		ok["description"] = "No content"
+	case 302:
+		ok["description"] = "Redirect to a presigned link (or, with redirect=false, the link as JSON; local storage streams the file with 200)"
 	}
 	responses[itoa(status)] = ok
 	problem := map[string]any{"description": "Problem", "content": map[string]any{

@@ -18,6 +18,7 @@ import (
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
 )
 
 //go:embed templates/*.html
@@ -63,8 +64,15 @@ func loadPages() (*pageSet, error) {
 			return ""
 		},
 		"diff": auditDiff,
+		"fmtDate": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02")
+		},
+		"size": formatSize,
 	}
-	shared := []string{"templates/layout.html", "templates/transfers_table.html"}
+	shared := []string{"templates/layout.html", "templates/transfers_table.html", "templates/upload_form.html", "templates/documents_table.html"}
 	entries, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -72,7 +80,7 @@ func loadPages() (*pageSet, error) {
 	ps := &pageSet{pages: map[string]*template.Template{}}
 	for _, e := range entries {
 		name := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".html")
-		if name == "layout" || name == "transfers_table" {
+		if name == "layout" || name == "transfers_table" || name == "upload_form" || name == "documents_table" {
 			continue
 		}
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, e)...)
@@ -202,6 +210,8 @@ func (s *Server) registerPages() {
 	p.Get("/staff", s.page(staff, s.staffPage))
 	p.Get("/staff/:id", s.page(admin, s.staffUserPage))
 	p.Post("/staff/:id/deactivate", s.page(admin, s.deactivateSubmit))
+	p.Get("/documents/:id", s.page(authed, s.documentPage))
+	p.Post("/documents/:id/delete", s.page(editor, s.documentDelete))
 	p.Get("/invite/:token", s.page(anyone, s.invitePage))
 	p.Post("/invite/:token", s.page(anyone, s.inviteAccept))
 	p.Get("/settings", s.page(authed, s.settingsPage))
@@ -298,7 +308,33 @@ func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
 	return out, nil
 }
 
+// uploadForm is what the upload form template needs.
+type uploadForm struct {
+	L          *locale
+	CSRF       string
+	Action     string
+	PartnerID  int
+	DocumentID int
+	Kinds      []string
+}
+
+func (s *Server) uploadForm(c *fiber.Ctx, partnerID, documentID int) (uploadForm, bool) {
+	v := currentViewer(c)
+	sess := currentSession(c)
+	if sess == nil || !(v.CanEdit() || (v.IsPartner() && v.PartnerID == partnerID)) {
+		return uploadForm{}, false
+	}
+	f := uploadForm{L: pickLocale(c, sess.Locale), CSRF: sess.CSRF, Action: "/api/v1/documents", PartnerID: partnerID, DocumentID: documentID, Kinds: documents.Kinds}
+	if documentID != 0 {
+		f.Action = "/api/v1/documents/" + itoa(documentID) + "/versions"
+	}
+	return f, true
+}
+
 type partnerData struct {
+	Documents []documents.Document
+	Upload    uploadForm
+	CanUpload bool
 	P         directory.Partner
 	Contacts  []directory.Contact
 	Transfers []directory.Transfer
@@ -320,7 +356,12 @@ func (s *Server) partnerPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := partnerData{P: p, Contacts: cs.Items}
+	ds, err := s.deps.Documents.List(ctx, documents.Filter{PartnerID: id, Limit: 200})
+	if err != nil {
+		return err
+	}
+	d := partnerData{P: p, Contacts: cs.Items, Documents: ds.Items}
+	d.Upload, d.CanUpload = s.uploadForm(c, id, 0)
 	if currentViewer(c).IsStaff() {
 		ts, err := s.deps.Directory.ListTransfers(ctx, directory.TransferFilter{PartnerID: id, Limit: 100})
 		if err != nil {
@@ -613,4 +654,51 @@ func (s *Server) settingsSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/settings?msg=saved", fiber.StatusSeeOther)
+}
+
+type documentData struct {
+	D           documents.Document
+	PartnerName string
+	Downloads   []documents.DownloadRecord
+	Upload      uploadForm
+	CanUpload   bool
+}
+
+func (s *Server) documentPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	d, err := s.deps.Documents.Document(ctx, id)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Directory.Partner(ctx, d.PartnerID)
+	if err != nil {
+		return err
+	}
+	data := documentData{D: d, PartnerName: p.Name}
+	if currentViewer(c).IsStaff() {
+		if data.Downloads, err = s.deps.Documents.Downloads(ctx, id); err != nil {
+			return err
+		}
+	}
+	data.Upload, data.CanUpload = s.uploadForm(c, d.PartnerID, id)
+	return s.render(c, "document", d.Title, data)
+}
+
+func (s *Server) documentDelete(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.deps.Documents.Document(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Documents.Delete(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.Redirect("/partners/"+itoa(d.PartnerID)+"?msg=deleted", fiber.StatusSeeOther)
 }

@@ -5,6 +5,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -17,6 +18,8 @@ import (
 	"github.com/tierlink/tierlink/ent/database"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/storage"
 )
 
 // Config is the transport's configuration.
@@ -39,6 +42,7 @@ type Deps struct {
 	DB        *database.DB
 	Directory *directory.Service
 	Accounts  *accounts.Service
+	Documents *documents.Service
 }
 
 // Server is the portal's HTTP server.
@@ -86,6 +90,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadBufferSize:        16 << 10,
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
+		// Uploads stream to storage instead of sitting in memory, and
+		// multipart bodies are never spooled to temporary files;
+		// limitBodies caps every other body.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
 	s.docJSON, err = json.MarshalIndent(s.doc.document(cfg.BaseURL.String()), "", "  ")
@@ -116,6 +125,7 @@ func (s *Server) routes() {
 	})
 	s.registerAssets()
 
+	s.app.Use(s.limitBodies)
 	// Everything registered after this point knows who is calling.
 	s.app.Use(s.authenticate)
 	v1 := api{s: s, router: s.app.Group("/api/v1"), prefix: "/api/v1"}
@@ -128,6 +138,7 @@ func (s *Server) routes() {
 	s.registerTokenRoutes(v1.group("/tokens"))
 	s.registerInvitationRoutes(v1.group("/invitations"))
 	s.registerAuditRoutes(v1.group("/audit"))
+	s.registerDocumentRoutes(v1.group("/documents"))
 	// Anything else under /api is a problem+json 404, never a page.
 	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
 
@@ -139,6 +150,9 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	defer cancel()
 	if err := s.deps.DB.Writer.PingContext(ctx); err != nil {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unavailable"})
+	}
+	if _, err := s.deps.Documents.Store().Stat(ctx, "readyz-probe"); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "storage unavailable"})
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }

@@ -80,13 +80,14 @@ func (m *MinIO) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	if size < 0 {
 		return errors.New("minio storage: size must be known")
 	}
-	_, err := m.c.PutObject(ctx, m.cfg.Bucket, key, &exactReader{r: r, left: size}, size, minio.PutObjectOptions{
+	er := &exactReader{r: r, left: size}
+	_, err := m.c.PutObject(ctx, m.cfg.Bucket, key, er, size, minio.PutObjectOptions{
 		ContentType: contentType,
 		PartSize:    m.cfg.PartSize,
 		NumThreads:  1,
 	})
-	if errors.Is(err, ErrTooLarge) {
-		return ErrTooLarge
+	if err != nil && er.failed != nil {
+		return er.failed
 	}
 	return err
 }

@@ -50,12 +50,16 @@ type Store interface {
 type exactReader struct {
 	r    io.Reader
 	left int64
+	// failed keeps a short or long body's error, which clients (minio-go)
+	// may wrap beyond recognition.
+	failed error
 }
 
 func (e *exactReader) Read(p []byte) (int, error) {
 	if e.left <= 0 {
 		var one [1]byte
 		if n, _ := io.ReadFull(e.r, one[:]); n > 0 {
+			e.failed = ErrTooLarge
 			return 0, ErrTooLarge
 		}
 		return 0, io.EOF
@@ -66,6 +70,7 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	e.left -= int64(n)
 	if err == io.EOF && e.left > 0 {
+		e.failed = io.ErrUnexpectedEOF
 		return n, io.ErrUnexpectedEOF
 	}
 	if err == io.EOF {

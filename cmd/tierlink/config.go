@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/storage"
 )
 
 // Config is the program's configuration, from flags over TIERLINK_*
@@ -25,6 +27,9 @@ type Config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	DB              database.Target
+	S3              *storage.MinIOConfig // nil: local disk
+	UploadLimit     int64
+	LinkTTL         time.Duration
 }
 
 // configError is a bad setting: the program prints it as one line and
@@ -44,6 +49,14 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_TIME_ZONE", "Asia/Shanghai", "company time zone for pages and schedules"},
 	{"TIERLINK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"TIERLINK_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests get at shutdown"},
+	{"TIERLINK_S3_ENDPOINT", "", "MinIO/S3 host:port; empty stores documents under the data dir"},
+	{"TIERLINK_S3_ACCESS_KEY", "", "MinIO/S3 access key"},
+	{"TIERLINK_S3_SECRET_KEY", "", "MinIO/S3 secret key"},
+	{"TIERLINK_S3_BUCKET", "tierlink", "bucket, created at start if missing"},
+	{"TIERLINK_S3_REGION", "us-east-1", "region, always set so presigning needs no network call"},
+	{"TIERLINK_S3_SECURE", "true", "use https to MinIO/S3"},
+	{"TIERLINK_UPLOAD_LIMIT", "512MiB", "largest document upload"},
+	{"TIERLINK_DOWNLOAD_LINK_TTL", "5m", "how long a presigned download link works"},
 }
 
 type configFlags struct {
@@ -153,7 +166,68 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 		}
 		c.ShutdownTimeout = d
 	}
+	if ep := getenv("TIERLINK_S3_ENDPOINT"); ep != "" {
+		if strings.Contains(ep, "://") || strings.Contains(ep, "/") {
+			return c, configError{"TIERLINK_S3_ENDPOINT", "must be host:port, without a scheme (set TIERLINK_S3_SECURE for https)"}
+		}
+		s3 := &storage.MinIOConfig{Endpoint: ep, AccessKey: getenv("TIERLINK_S3_ACCESS_KEY"), SecretKey: getenv("TIERLINK_S3_SECRET_KEY"),
+			Bucket: or(getenv("TIERLINK_S3_BUCKET"), "tierlink"), Region: or(getenv("TIERLINK_S3_REGION"), "us-east-1"), Secure: true}
+		if s3.AccessKey == "" || s3.SecretKey == "" {
+			return c, configError{"TIERLINK_S3_ACCESS_KEY", "and TIERLINK_S3_SECRET_KEY are required with TIERLINK_S3_ENDPOINT"}
+		}
+		if v := getenv("TIERLINK_S3_SECURE"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, configError{"TIERLINK_S3_SECURE", "must be true or false"}
+			}
+			s3.Secure = b
+		}
+		c.S3 = s3
+	}
+	c.UploadLimit = 512 << 20
+	if v := getenv("TIERLINK_UPLOAD_LIMIT"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n <= 0 {
+			return c, configError{"TIERLINK_UPLOAD_LIMIT", "must be a size like 512MiB, 2GiB or a number of bytes"}
+		}
+		c.UploadLimit = n
+	}
+	c.LinkTTL = 5 * time.Minute
+	if v := getenv("TIERLINK_DOWNLOAD_LINK_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 7*24*time.Hour {
+			return c, configError{"TIERLINK_DOWNLOAD_LINK_TTL", "must be a duration from 1s to 168h, like 5m"}
+		}
+		c.LinkTTL = d
+	}
 	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// parseBytes reads sizes like 512MiB, 1GiB, 10MB or 1048576.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size")
+	}
+	return n * mult, nil
 }
 
 func isLoopback(host string) bool {

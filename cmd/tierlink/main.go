@@ -14,8 +14,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones on hosts and images without tzdata
 
 	"github.com/tierlink/tierlink/ent/database"
@@ -26,7 +28,9 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/demo"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/portal"
+	"github.com/tierlink/tierlink/storage"
 )
 
 func main() {
@@ -55,6 +59,8 @@ commands:
   token create --email E --name N         print a new API token once
   import partners|contacts FILE.csv       import a CSV (all rows or none)
   export partners|contacts [--out FILE]   export a CSV
+  documents sweep [--grace 1h]            remove stored objects no document references
+  documents verify                        re-hash stored documents against their SHA-256
 
 Every command takes --data-dir and --database-url; see README.md for the
 TIERLINK_* environment variables.`
@@ -80,6 +86,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.importCSV(ctx, args[1:])
 	case "export":
 		err = m.exportCSV(ctx, args[1:])
+	case "documents":
+		err = m.sub(ctx, args[1:], "documents", map[string]func(context.Context, []string) error{"sweep": m.documentsSweep, "verify": m.documentsVerify})
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.Stdout, usage)
 		return 0
@@ -121,7 +129,12 @@ func (m *Main) exit(err error) int {
 
 func (m *Main) sub(ctx context.Context, args []string, name string, cmds map[string]func(context.Context, []string) error) error {
 	if len(args) == 0 || cmds[args[0]] == nil {
-		return usageError(fmt.Sprintf("usage: tierlink %s create …", name))
+		verbs := make([]string, 0, len(cmds))
+		for v := range cmds {
+			verbs = append(verbs, v)
+		}
+		sort.Strings(verbs)
+		return usageError(fmt.Sprintf("usage: tierlink %s %s …", name, strings.Join(verbs, "|")))
 	}
 	return cmds[args[0]](ctx, args[1:])
 }
@@ -138,6 +151,7 @@ type app struct {
 	db   *database.DB
 	dir  *directory.Service
 	acc  *accounts.Service
+	docs *documents.Service
 	log  *slog.Logger
 	sysc context.Context
 }
@@ -161,7 +175,20 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 		log.Info("migration applied", "version", v)
 	}
 	dir := directory.New(db.Client)
-	return &app{cfg: cfg, db: db, dir: dir, acc: accounts.New(db.Client, dir), log: log,
+	var store storage.Store
+	if cfg.S3 != nil {
+		store, err = storage.NewMinIO(ctx, *cfg.S3)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else if store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "objects")); err != nil {
+		db.Close()
+		return nil, err
+	}
+	docs := documents.New(db.Client, store, cfg.TimeZone, log)
+	docs.MaxSize, docs.LinkTTL = cfg.UploadLimit, cfg.LinkTTL
+	return &app{cfg: cfg, db: db, dir: dir, acc: accounts.New(db.Client, dir), docs: docs, log: log,
 		sysc: viewer.NewContext(ctx, viewer.System("cli"))}, nil
 }
 
@@ -214,7 +241,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	portal.SetDisplayZone(a.cfg.TimeZone)
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
-		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc})
+		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs})
 	if err != nil {
 		return err
 	}
@@ -223,7 +250,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return configError{"TIERLINK_ADDR", err.Error()}
 	}
 	sched := jobs.New(a.log, a.cfg.TimeZone)
-	for _, j := range jobs.Standard(a.dir, a.acc) {
+	for _, j := range jobs.Standard(a.dir, a.acc, a.docs) {
 		if err := sched.Add(j); err != nil {
 			return err
 		}
@@ -232,7 +259,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
-	a.log.Info("tierlink serving", "addr", addr, "base_url", a.cfg.BaseURL.String(), "database", a.cfg.DB.Dialect)
+	a.log.Info("tierlink serving", "addr", addr, "base_url", a.cfg.BaseURL.String(), "database", a.cfg.DB.Dialect, "storage", a.docs.Store().Name())
 	fmt.Fprintf(m.Stdout, "Tierlink is running at %s\n", a.cfg.BaseURL.String())
 	if m.Ready != nil {
 		m.Ready(addr)
@@ -417,3 +444,54 @@ func exportTo(_ context.Context, a *app, kind string, w io.Writer) error {
 	}
 	return err
 }
+
+func (m *Main) documentsSweep(ctx context.Context, args []string) error {
+	fs := m.flags("documents sweep")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	grace := fs.Duration("grace", time.Hour, "leave objects younger than this (uploads may still be committing)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *grace < time.Minute {
+		return usageError("--grace must be at least 1m, or in-flight uploads could lose their objects")
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	n, err := a.docs.Sweep(a.sysc, *grace)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "removed %d orphan object(s)\n", n)
+	return nil
+}
+
+func (m *Main) documentsVerify(ctx context.Context, args []string) error {
+	fs := m.flags("documents verify")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	checked, problems, err := a.docs.Verify(a.sysc)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(m.Stdout, "document %d v%d (%s): %s\n", p.DocumentID, p.Version, p.Key, p.Reason)
+	}
+	fmt.Fprintf(m.Stdout, "checked %d version(s), %d problem(s)\n", checked, len(problems))
+	if len(problems) > 0 {
+		return errVerifyFailed
+	}
+	return nil
+}
+
+// errVerifyFailed makes verify exit 1 after printing its findings.
+var errVerifyFailed = errors.New("verification found problems")

@@ -184,6 +184,136 @@ var (
 			},
 		},
 	}
+	// DocumentsColumns holds the columns for the "documents" table.
+	DocumentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"drawing", "certificate", "packing_list", "invoice", "quality_report", "other"}},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "tags", Type: field.TypeJSON},
+		{Name: "current_version", Type: field.TypeInt, Default: 0},
+		{Name: "cert_issuer", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "cert_number", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "valid_from", Type: field.TypeTime, Nullable: true},
+		{Name: "expires_on", Type: field.TypeTime, Nullable: true},
+		{Name: "order_id", Type: field.TypeInt, Nullable: true},
+		{Name: "shipment_id", Type: field.TypeInt, Nullable: true},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+	}
+	// DocumentsTable holds the schema information for the "documents" table.
+	DocumentsTable = &schema.Table{
+		Name:       "documents",
+		Columns:    DocumentsColumns,
+		PrimaryKey: []*schema.Column{DocumentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "document_partner_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[3], DocumentsColumns[0]},
+			},
+			{
+				Name:    "document_kind_expires_on",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[4], DocumentsColumns[12]},
+			},
+			{
+				Name:    "document_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[13]},
+			},
+			{
+				Name:    "document_shipment_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[14]},
+			},
+			{
+				Name:    "document_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[15]},
+			},
+		},
+	}
+	// DocumentDownloadsColumns holds the columns for the "document_downloads" table.
+	DocumentDownloadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "document_id", Type: field.TypeInt},
+		{Name: "version_id", Type: field.TypeInt},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user", Type: field.TypeString, Default: ""},
+		{Name: "via", Type: field.TypeEnum, Enums: []string{"presigned", "stream"}},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// DocumentDownloadsTable holds the schema information for the "document_downloads" table.
+	DocumentDownloadsTable = &schema.Table{
+		Name:       "document_downloads",
+		Columns:    DocumentDownloadsColumns,
+		PrimaryKey: []*schema.Column{DocumentDownloadsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "documentdownload_document_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentDownloadsColumns[1], DocumentDownloadsColumns[0]},
+			},
+			{
+				Name:    "documentdownload_partner_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentDownloadsColumns[4], DocumentDownloadsColumns[0]},
+			},
+		},
+	}
+	// DocumentVersionsColumns holds the columns for the "document_versions" table.
+	DocumentVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "object_key", Type: field.TypeString},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "sha256", Type: field.TypeString},
+		{Name: "content_type", Type: field.TypeString},
+		{Name: "filename", Type: field.TypeString, Size: 200},
+		{Name: "uploaded_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "uploaded_by", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "document_id", Type: field.TypeInt},
+	}
+	// DocumentVersionsTable holds the schema information for the "document_versions" table.
+	DocumentVersionsTable = &schema.Table{
+		Name:       "document_versions",
+		Columns:    DocumentVersionsColumns,
+		PrimaryKey: []*schema.Column{DocumentVersionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "document_versions_documents_versions",
+				Columns:    []*schema.Column{DocumentVersionsColumns[11]},
+				RefColumns: []*schema.Column{DocumentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "documentversion_document_id_version",
+				Unique:  true,
+				Columns: []*schema.Column{DocumentVersionsColumns[11], DocumentVersionsColumns[2]},
+			},
+			{
+				Name:    "documentversion_object_key",
+				Unique:  true,
+				Columns: []*schema.Column{DocumentVersionsColumns[3]},
+			},
+			{
+				Name:    "documentversion_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentVersionsColumns[1]},
+			},
+		},
+	}
 	// InvitationsColumns holds the columns for the "invitations" table.
 	InvitationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -362,6 +492,9 @@ var (
 		AuditEntriesTable,
 		ContactsTable,
 		ContactTransfersTable,
+		DocumentsTable,
+		DocumentDownloadsTable,
+		DocumentVersionsTable,
 		InvitationsTable,
 		LoginThrottlesTable,
 		PartnersTable,
@@ -374,4 +507,5 @@ func init() {
 	ContactsTable.ForeignKeys[0].RefTable = PartnersTable
 	ContactsTable.ForeignKeys[1].RefTable = UsersTable
 	ContactTransfersTable.ForeignKeys[0].RefTable = ContactsTable
+	DocumentVersionsTable.ForeignKeys[0].RefTable = DocumentsTable
 }

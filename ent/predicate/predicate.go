@@ -18,6 +18,15 @@ type Contact func(*sql.Selector)
 // ContactTransfer is the predicate function for contacttransfer builders.
 type ContactTransfer func(*sql.Selector)
 
+// Document is the predicate function for document builders.
+type Document func(*sql.Selector)
+
+// DocumentDownload is the predicate function for documentdownload builders.
+type DocumentDownload func(*sql.Selector)
+
+// DocumentVersion is the predicate function for documentversion builders.
+type DocumentVersion func(*sql.Selector)
+
 // Invitation is the predicate function for invitation builders.
 type Invitation func(*sql.Selector)
 

@@ -186,3 +186,37 @@ func OwnUserOnCreate() privacy.MutationRule {
 		return privacy.Skip
 	}), ent.OpCreate)
 }
+
+// PartnerOwnRows lets a partner user create rows for its own partner and
+// update rows of its own partner; deletes stay with staff.
+func PartnerOwnRows() privacy.MutationRule {
+	ownRows := privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		pf, ok := f.(interface{ WherePartnerID(entql.IntP) })
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		pf.WherePartnerID(entql.IntEQ(v.PartnerID))
+		return privacy.Allow
+	})
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			pm, ok := m.(interface{ PartnerID() (int, bool) })
+			if !ok {
+				return privacy.Denyf("unexpected mutation type %T", m)
+			}
+			if id, set := pm.PartnerID(); set && id == v.PartnerID {
+				return privacy.Allow
+			}
+			return privacy.Denyf("partner users may only add records of their own partner")
+		case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
+			return ownRows.EvalMutation(ctx, m)
+		}
+		return privacy.Denyf("partner users may not delete records")
+	})
+}

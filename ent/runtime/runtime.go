@@ -10,6 +10,9 @@ import (
 	"github.com/tierlink/tierlink/ent/auditentry"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/documentdownload"
+	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -214,6 +217,148 @@ func init() {
 	contacttransferDescCreatedAt := contacttransferFields[11].Descriptor()
 	// contacttransfer.DefaultCreatedAt holds the default value on creation for the created_at field.
 	contacttransfer.DefaultCreatedAt = contacttransferDescCreatedAt.Default.(func() time.Time)
+	documentMixin := schema.Document{}.Mixin()
+	document.Policy = privacy.NewPolicies(schema.Document{})
+	document.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := document.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	documentMixinFields0 := documentMixin[0].Fields()
+	_ = documentMixinFields0
+	documentFields := schema.Document{}.Fields()
+	_ = documentFields
+	// documentDescCreatedAt is the schema descriptor for created_at field.
+	documentDescCreatedAt := documentMixinFields0[0].Descriptor()
+	// document.DefaultCreatedAt holds the default value on creation for the created_at field.
+	document.DefaultCreatedAt = documentDescCreatedAt.Default.(func() time.Time)
+	// documentDescUpdatedAt is the schema descriptor for updated_at field.
+	documentDescUpdatedAt := documentMixinFields0[1].Descriptor()
+	// document.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	document.DefaultUpdatedAt = documentDescUpdatedAt.Default.(func() time.Time)
+	// document.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	document.UpdateDefaultUpdatedAt = documentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// documentDescTitle is the schema descriptor for title field.
+	documentDescTitle := documentFields[2].Descriptor()
+	// document.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	document.TitleValidator = func() func(string) error {
+		validators := documentDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// documentDescDescription is the schema descriptor for description field.
+	documentDescDescription := documentFields[3].Descriptor()
+	// document.DefaultDescription holds the default value on creation for the description field.
+	document.DefaultDescription = documentDescDescription.Default.(string)
+	// document.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	document.DescriptionValidator = documentDescDescription.Validators[0].(func(string) error)
+	// documentDescTags is the schema descriptor for tags field.
+	documentDescTags := documentFields[4].Descriptor()
+	// document.DefaultTags holds the default value on creation for the tags field.
+	document.DefaultTags = documentDescTags.Default.([]string)
+	// documentDescCurrentVersion is the schema descriptor for current_version field.
+	documentDescCurrentVersion := documentFields[5].Descriptor()
+	// document.DefaultCurrentVersion holds the default value on creation for the current_version field.
+	document.DefaultCurrentVersion = documentDescCurrentVersion.Default.(int)
+	// documentDescCertIssuer is the schema descriptor for cert_issuer field.
+	documentDescCertIssuer := documentFields[6].Descriptor()
+	// document.DefaultCertIssuer holds the default value on creation for the cert_issuer field.
+	document.DefaultCertIssuer = documentDescCertIssuer.Default.(string)
+	// document.CertIssuerValidator is a validator for the "cert_issuer" field. It is called by the builders before save.
+	document.CertIssuerValidator = documentDescCertIssuer.Validators[0].(func(string) error)
+	// documentDescCertNumber is the schema descriptor for cert_number field.
+	documentDescCertNumber := documentFields[7].Descriptor()
+	// document.DefaultCertNumber holds the default value on creation for the cert_number field.
+	document.DefaultCertNumber = documentDescCertNumber.Default.(string)
+	// document.CertNumberValidator is a validator for the "cert_number" field. It is called by the builders before save.
+	document.CertNumberValidator = documentDescCertNumber.Validators[0].(func(string) error)
+	documentdownload.Policy = privacy.NewPolicies(schema.DocumentDownload{})
+	documentdownload.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := documentdownload.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	documentdownloadFields := schema.DocumentDownload{}.Fields()
+	_ = documentdownloadFields
+	// documentdownloadDescUser is the schema descriptor for user field.
+	documentdownloadDescUser := documentdownloadFields[5].Descriptor()
+	// documentdownload.DefaultUser holds the default value on creation for the user field.
+	documentdownload.DefaultUser = documentdownloadDescUser.Default.(string)
+	// documentdownloadDescIP is the schema descriptor for ip field.
+	documentdownloadDescIP := documentdownloadFields[7].Descriptor()
+	// documentdownload.DefaultIP holds the default value on creation for the ip field.
+	documentdownload.DefaultIP = documentdownloadDescIP.Default.(string)
+	// documentdownload.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	documentdownload.IPValidator = documentdownloadDescIP.Validators[0].(func(string) error)
+	// documentdownloadDescCreatedAt is the schema descriptor for created_at field.
+	documentdownloadDescCreatedAt := documentdownloadFields[8].Descriptor()
+	// documentdownload.DefaultCreatedAt holds the default value on creation for the created_at field.
+	documentdownload.DefaultCreatedAt = documentdownloadDescCreatedAt.Default.(func() time.Time)
+	documentversion.Policy = privacy.NewPolicies(schema.DocumentVersion{})
+	documentversion.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := documentversion.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	documentversionFields := schema.DocumentVersion{}.Fields()
+	_ = documentversionFields
+	// documentversionDescObjectKey is the schema descriptor for object_key field.
+	documentversionDescObjectKey := documentversionFields[3].Descriptor()
+	// documentversion.ObjectKeyValidator is a validator for the "object_key" field. It is called by the builders before save.
+	documentversion.ObjectKeyValidator = documentversionDescObjectKey.Validators[0].(func(string) error)
+	// documentversionDescSha256 is the schema descriptor for sha256 field.
+	documentversionDescSha256 := documentversionFields[5].Descriptor()
+	// documentversion.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	documentversion.Sha256Validator = documentversionDescSha256.Validators[0].(func(string) error)
+	// documentversionDescContentType is the schema descriptor for content_type field.
+	documentversionDescContentType := documentversionFields[6].Descriptor()
+	// documentversion.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	documentversion.ContentTypeValidator = documentversionDescContentType.Validators[0].(func(string) error)
+	// documentversionDescFilename is the schema descriptor for filename field.
+	documentversionDescFilename := documentversionFields[7].Descriptor()
+	// documentversion.FilenameValidator is a validator for the "filename" field. It is called by the builders before save.
+	documentversion.FilenameValidator = func() func(string) error {
+		validators := documentversionDescFilename.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(filename string) error {
+			for _, fn := range fns {
+				if err := fn(filename); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// documentversionDescUploadedBy is the schema descriptor for uploaded_by field.
+	documentversionDescUploadedBy := documentversionFields[9].Descriptor()
+	// documentversion.DefaultUploadedBy holds the default value on creation for the uploaded_by field.
+	documentversion.DefaultUploadedBy = documentversionDescUploadedBy.Default.(string)
+	// documentversionDescCreatedAt is the schema descriptor for created_at field.
+	documentversionDescCreatedAt := documentversionFields[10].Descriptor()
+	// documentversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	documentversion.DefaultCreatedAt = documentversionDescCreatedAt.Default.(func() time.Time)
 	invitation.Policy = privacy.NewPolicies(schema.Invitation{})
 	invitation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

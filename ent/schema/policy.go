@@ -131,3 +131,44 @@ func (User) Policy() ent.Policy {
 		},
 	}
 }
+
+// documentPolicy lets staff editors manage documents, and partner users
+// read and add documents and versions of their own partner only.
+func documentPolicy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowEditorMutation(),
+			rule.PartnerOwnRows(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterPartnerField(),
+			rule.AllowPartnerQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Document.
+func (Document) Policy() ent.Policy { return documentPolicy() }
+
+// Policy of the DocumentVersion.
+func (DocumentVersion) Policy() ent.Policy { return documentPolicy() }
+
+// Policy of the DocumentDownload: written by the system when a download
+// is handed out; read by staff only.
+func (DocumentDownload) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpUpdate|ent.OpUpdateOne),
+			rule.AllowIfSystem(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}

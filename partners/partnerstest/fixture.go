@@ -6,12 +6,15 @@ package partnerstest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/tierlink/tierlink/ent/database"
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/storage"
 )
 
 // Password is every fixture account's password.
@@ -25,6 +28,8 @@ type Fixture struct {
 	DB  *database.DB
 	Dir *directory.Service
 	Acc *accounts.Service
+	// Docs stores objects on local disk unless UseStore swaps the store.
+	Docs *documents.Service
 
 	Admin, Buyer, Buyer2, Viewer accounts.User
 	PartnerA, PartnerB           directory.Partner
@@ -40,7 +45,11 @@ func New(tb testing.TB, d string) *Fixture {
 	dir := directory.New(db.Client)
 	acc := accounts.New(db.Client, dir)
 	acc.Params = CheapParams
-	f := &Fixture{DB: db, Dir: dir, Acc: acc}
+	local, err := storage.NewLocal(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil)}
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
 	must := func(err error) {
 		tb.Helper()
@@ -48,7 +57,6 @@ func New(tb testing.TB, d string) *Fixture {
 			tb.Fatal(err)
 		}
 	}
-	var err error
 	f.Admin, err = acc.CreateUser(sys, accounts.UserInput{Email: "admin@co.test", Name: "Ada Admin", Role: "admin", Password: Password})
 	must(err)
 	f.Buyer, err = acc.CreateUser(sys, accounts.UserInput{Email: "buyer@co.test", Name: "Bo Buyer", Role: "buyer", Password: Password})
@@ -86,6 +94,11 @@ func (f *Fixture) partnerUser(tb testing.TB, c directory.Contact) accounts.User 
 		tb.Fatal(err)
 	}
 	return u
+}
+
+// UseStore makes documents live in st (a MinIO store, say).
+func (f *Fixture) UseStore(st storage.Store) {
+	f.Docs = documents.New(f.DB.Client, st, time.UTC, nil)
 }
 
 // Ctx returns a context acting as u.

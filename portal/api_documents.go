@@ -1,0 +1,204 @@
+package portal
+
+import (
+	"io"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/storage"
+)
+
+// uploadRoutes are the routes whose bodies stream to storage instead of
+// being read into memory; every other body is capped at BodyLimit.
+var uploadRoutes = regexp.MustCompile(`^/api/v1/documents(/[0-9]+/versions)?$`)
+
+// limitBodies caps request bodies outside the upload routes. Streaming is
+// on for the whole server (so uploads never sit in memory), which means
+// fasthttp itself no longer refuses large bodies; this does, before any
+// handler reads one.
+func (s *Server) limitBodies(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodPost && uploadRoutes.MatchString(c.Path()) {
+		return c.Next()
+	}
+	req := c.Request()
+	cl := req.Header.ContentLength()
+	if cl > s.cfg.BodyLimit {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the request body is larger than this endpoint accepts")
+	}
+	if cl == -1 && req.IsBodyStream() { // chunked: length unknown until read
+		b, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(s.cfg.BodyLimit)+1))
+		if err != nil {
+			return badRequest{"the request body could not be read"}
+		}
+		if len(b) > s.cfg.BodyLimit {
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the request body is larger than this endpoint accepts")
+		}
+		req.SetBody(b)
+	}
+	return c.Next()
+}
+
+// uploadBody is the streaming request body of an upload.
+func uploadBody(c *fiber.Ctx) documents.Body {
+	return documents.Body{R: c.Context().RequestBodyStream(), Size: int64(c.Request().Header.ContentLength()),
+		ClaimedType: c.Get(fiber.HeaderContentType)}
+}
+
+// downloadQuery picks a version and how to receive it.
+type downloadQuery struct {
+	Version  int    `query:"version" validate:"omitempty,min=1"`
+	Redirect string `query:"redirect" validate:"omitempty,oneof=true false"`
+}
+
+// downloadLink is a presigned link, for API callers that asked for it
+// instead of a redirect.
+type downloadLink struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Filename  string    `json:"filename"`
+	Size      int64     `json:"size"`
+	SHA256    string    `json:"sha256"`
+}
+
+func (s *Server) registerDocumentRoutes(r api) {
+	docs := s.deps.Documents
+	r.handle("GET", "/", op{Summary: "List documents", Tag: "documents", Access: authed, Query: documents.Filter{}, Resp: documents.Page{}},
+		func(c *fiber.Ctx) error {
+			f, err := bindQuery[documents.Filter](c)
+			if err != nil {
+				return err
+			}
+			p, err := docs.List(c.UserContext(), f)
+			if err != nil {
+				return err
+			}
+			return c.JSON(p)
+		})
+	r.handle("POST", "/", op{Summary: "Upload a document: the body is the file, described by the query", Tag: "documents",
+		Access: authed, Query: documents.UploadInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, func(c *fiber.Ctx) error {
+		in, err := bindQuery[documents.UploadInput](c)
+		if err != nil {
+			return err
+		}
+		d, err := docs.Upload(c.UserContext(), in, uploadBody(c))
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(d)
+	})
+	r.handle("GET", "/:id", op{Summary: "Get a document with its versions", Tag: "documents", Access: authed, Resp: documents.Document{}},
+		func(c *fiber.Ctx) error {
+			id, err := pathID(c, "id")
+			if err != nil {
+				return err
+			}
+			d, err := docs.Document(c.UserContext(), id)
+			if err != nil {
+				return err
+			}
+			return c.JSON(d)
+		})
+	r.handle("PATCH", "/:id", op{Summary: "Change a document's title, tags or certificate details", Tag: "documents", Access: editor,
+		Body: documents.Patch{}, Resp: documents.Document{}}, func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		p, err := bind[documents.Patch](c)
+		if err != nil {
+			return err
+		}
+		d, err := docs.Update(c.UserContext(), id, p)
+		if err != nil {
+			return err
+		}
+		return c.JSON(d)
+	})
+	r.handle("DELETE", "/:id", op{Summary: "Delete a document and every version's file", Tag: "documents", Access: editor, Status: 204},
+		func(c *fiber.Ctx) error {
+			id, err := pathID(c, "id")
+			if err != nil {
+				return err
+			}
+			if err := docs.Delete(c.UserContext(), id); err != nil {
+				return err
+			}
+			return c.SendStatus(fiber.StatusNoContent)
+		})
+	r.handle("POST", "/:id/versions", op{Summary: "Upload a new version: the body is the file", Tag: "documents", Access: authed,
+		Query: documents.VersionInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		// An unknown document is a 404 whatever the query says.
+		if _, err := docs.Document(c.UserContext(), id); err != nil {
+			return err
+		}
+		in, err := bindQuery[documents.VersionInput](c)
+		if err != nil {
+			return err
+		}
+		d, err := docs.AddVersion(c.UserContext(), id, in, uploadBody(c))
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(d)
+	})
+	r.handle("GET", "/:id/download", op{Summary: "Download a version: a redirect to a short-lived link, or the file itself",
+		Tag: "documents", Access: authed, Query: downloadQuery{}, Resp: downloadLink{}, Status: 302}, s.download)
+	r.handle("GET", "/:id/downloads", op{Summary: "Who downloaded the document", Tag: "documents", Access: staff,
+		Resp: listResult[documents.DownloadRecord]{}}, func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		rs, err := docs.Downloads(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(listResult[documents.DownloadRecord]{Items: rs})
+	})
+}
+
+func (s *Server) download(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	q, err := bindQuery[downloadQuery](c)
+	if err != nil {
+		return err
+	}
+	d, err := s.deps.Documents.Download(c.UserContext(), id, q.Version, s.clientIP(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	if d.URL != "" {
+		if q.Redirect == "false" {
+			return c.JSON(downloadLink{URL: d.URL, ExpiresAt: d.ExpiresAt, Filename: d.Filename, Size: d.Size, SHA256: d.SHA256})
+		}
+		return c.Redirect(d.URL, fiber.StatusFound)
+	}
+	c.Set(fiber.HeaderContentType, d.ContentType)
+	c.Set(fiber.HeaderContentDisposition, storage.ContentDisposition(d.Filename))
+	c.Set("Digest", "sha-256="+d.SHA256)
+	return c.SendStream(d.Body, int(d.Size))
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 0, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
 )
 
 // chromium finds a headless browser, or reports it missing (a failure
@@ -147,5 +149,54 @@ func TestBrowserPartnerOnPhone(t *testing.T) {
 	clientW, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.clientWidth`))
 	if scrollW > clientW+2 {
 		t.Fatalf("page scrolls sideways on a phone: %d > %d", scrollW, clientW)
+	}
+}
+
+// On a phone, a supplier's user uploads its certificate with an expiry
+// date, sees it listed with its badge, and downloads it back intact.
+func TestBrowserSupplierUploadsCertificate(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base := e.live()
+	file := t.TempDir() + "/ISO9001-证书.pdf"
+	if err := os.WriteFile(file, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, 390, 844)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("upload-file")),
+		chromedp.SetValue(chromedp.ID("upload-kind"), "certificate"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("upload-kind").dispatchEvent(new Event("change"))`),
+		chromedp.SendKeys(chromedp.ID("upload-title"), "ISO 9001 证书"),
+		chromedp.SetValue(chromedp.ID("upload-expires"), "2030-06-30"),
+		chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{file}),
+		chromedp.Click(chromedp.ID("upload-submit")),
+		chromedp.WaitVisible(chromedp.ID("versions")),
+	)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	screenshot(t, ctx, "document-phone")
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("cert-status")))
+	if err != nil || strings.TrimSpace(status) != "Valid" {
+		t.Fatalf("certificate badge %q, %v", status, err)
+	}
+	// Download through the page's link, as the phone would.
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector("a.download").href).then(r => r.status + " " + r.headers.get("content-disposition") + " " + r.headers.get("content-length"))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(got, "200 attachment;") || !strings.Contains(got, "ISO9001-%E8%AF%81%E4%B9%A6.pdf") || !strings.HasSuffix(got, fmt.Sprint(len(pdf))) {
+		t.Fatalf("download = %q, %v", got, err)
+	}
+	page, err := e.f.Docs.List(e.f.System(), documents.Filter{PartnerID: e.f.PartnerA.ID})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Title != "ISO 9001 证书" || page.Items[0].Certificate.ExpiresOn == nil {
+		t.Fatalf("stored = %+v, %v", page.Items, err)
+	}
+	recs, _ := e.f.Docs.Downloads(e.f.System(), page.Items[0].ID)
+	if len(recs) != 1 || recs[0].User != "liu@a.test" {
+		t.Fatalf("download record = %+v", recs)
 	}
 }

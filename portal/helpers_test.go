@@ -46,7 +46,13 @@ type env struct {
 
 func newEnv(t testing.TB, dialect string) *env {
 	t.Helper()
-	f := partnerstest.New(t, dialect)
+	return newEnvWith(t, partnerstest.New(t, dialect))
+}
+
+// newEnvWith builds the server over a prepared fixture (one whose
+// documents live in MinIO, say).
+func newEnvWith(t testing.TB, f *partnerstest.Fixture) *env {
+	t.Helper()
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs})

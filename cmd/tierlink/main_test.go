@@ -194,3 +194,41 @@ func TestScriptingCommands(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+func TestDocumentsCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"TIERLINK_DATA_DIR": dir, "TIERLINK_LOG_LEVEL": "warn"}
+	if r := runMain(t, env, "", "documents", "verify"); r.code != 0 || !strings.Contains(r.stdout, "checked 0 version(s), 0 problem(s)") {
+		t.Fatalf("verify: %+v", r)
+	}
+	if r := runMain(t, env, "", "documents", "sweep"); r.code != 0 || !strings.Contains(r.stdout, "removed 0") {
+		t.Fatalf("sweep: %+v", r)
+	}
+	if r := runMain(t, env, "", "documents", "sweep", "--grace", "1s"); r.code != 2 {
+		t.Fatalf("tiny grace: %+v", r)
+	}
+	if r := runMain(t, env, "", "documents", "shred"); r.code != 2 || !strings.Contains(r.stderr, "sweep|verify") {
+		t.Fatalf("unknown verb: %+v", r)
+	}
+	for k, want := range map[string]string{
+		"TIERLINK_S3_ENDPOINT":       "TIERLINK_S3_ACCESS_KEY",
+		"TIERLINK_UPLOAD_LIMIT":      "TIERLINK_UPLOAD_LIMIT",
+		"TIERLINK_DOWNLOAD_LINK_TTL": "TIERLINK_DOWNLOAD_LINK_TTL",
+	} {
+		e := map[string]string{"TIERLINK_DATA_DIR": dir, k: "huge"}
+		if k == "TIERLINK_S3_ENDPOINT" {
+			e[k] = "127.0.0.1:9000"
+		}
+		if r := runMain(t, e, "", "serve"); r.code != 2 || !strings.Contains(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s: %+v", k, r)
+		}
+	}
+	if r := runMain(t, map[string]string{"TIERLINK_DATA_DIR": dir, "TIERLINK_S3_ENDPOINT": "http://x:9000"}, "", "serve"); r.code != 2 || !strings.Contains(r.stderr, "without a scheme") {
+		t.Errorf("scheme: %+v", r)
+	}
+	for in, want := range map[string]int64{"512MiB": 512 << 20, "1GiB": 1 << 30, "10MB": 10e6, "4096": 4096} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v", in, got, err)
+		}
+	}
+}

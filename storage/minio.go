@@ -40,7 +40,7 @@ func NewMinIO(ctx context.Context, cfg MinIOConfig) (*MinIO, error) {
 		cfg.Region = "us-east-1"
 	}
 	if cfg.PartSize == 0 {
-		cfg.PartSize = 16 << 20
+		cfg.PartSize = 8 << 20
 	}
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
@@ -84,7 +84,10 @@ func (m *MinIO) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	_, err := m.c.PutObject(ctx, m.cfg.Bucket, key, er, size, minio.PutObjectOptions{
 		ContentType: contentType,
 		PartSize:    m.cfg.PartSize,
-		NumThreads:  1,
+		NumThreads:  2,
+		// Two part buffers in flight: bounded memory, but the next part
+		// reads while the previous one uploads.
+		ConcurrentStreamParts: true,
 	})
 	if err != nil && er.failed != nil {
 		return er.failed

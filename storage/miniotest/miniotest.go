@@ -165,6 +165,16 @@ func (s *Server) Store(tb testing.TB) *storage.MinIO {
 	return st
 }
 
+// StoreFor returns a storage.MinIO on the named bucket.
+func (s *Server) StoreFor(tb testing.TB, bucket string) *storage.MinIO {
+	tb.Helper()
+	st, err := storage.NewMinIO(context.Background(), s.Config(bucket))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
 // Config returns a backend configuration for bucket on this server.
 func (s *Server) Config(bucket string) storage.MinIOConfig {
 	return storage.MinIOConfig{Endpoint: s.Endpoint, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Bucket: bucket, Region: "us-east-1"}

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners/accounts"
@@ -83,56 +85,20 @@ func (s *Server) registerMeRoutes(r api) {
 func (s *Server) registerUserRoutes(r api) {
 	acc := s.deps.Accounts
 	r.handle("GET", "/", op{Summary: "List users", Tag: "users", Access: staff, Query: accounts.UserFilter{},
-		Resp: listResult[accounts.User]{}}, func(c *fiber.Ctx) error {
-		f, err := bindQuery[accounts.UserFilter](c)
-		if err != nil {
-			return err
-		}
-		us, err := acc.ListUsers(c.UserContext(), f)
-		if err != nil {
-			return err
-		}
-		return c.JSON(listResult[accounts.User]{Items: us})
-	})
+		Resp: listResult[accounts.User]{}}, listOf(listed(acc.ListUsers)))
 	r.handle("POST", "/", op{Summary: "Create a staff user", Tag: "users", Access: admin, Body: accounts.UserInput{},
-		Resp: accounts.User{}, Status: 201}, func(c *fiber.Ctx) error {
-		in, err := bind[accounts.UserInput](c)
-		if err != nil {
-			return err
-		}
-		u, err := acc.CreateUser(c.UserContext(), in)
-		if err != nil {
-			return err
-		}
-		return c.Status(fiber.StatusCreated).JSON(u)
-	})
-	r.handle("GET", "/:id", op{Summary: "Get a user", Tag: "users", Access: staff, Resp: accounts.User{}}, func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		u, err := acc.User(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(u)
-	})
+		Resp: accounts.User{}, Status: 201}, create(acc.CreateUser))
+	r.handle("GET", "/:id", op{Summary: "Get a user", Tag: "users", Access: staff, Resp: accounts.User{}}, getByID(acc.User))
 	r.handle("POST", "/:id/deactivate", op{Summary: "Deactivate a user, handing their contacts to heirs", Tag: "users",
-		Access: admin, Body: accounts.DeactivateInput{}, Resp: accounts.DeactivateResult{}}, func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		in, err := bind[accounts.DeactivateInput](c)
-		if err != nil {
-			return err
-		}
-		res, err := acc.Deactivate(c.UserContext(), id, in)
-		if err != nil {
-			return err
-		}
-		return c.JSON(res)
-	})
+		Access: admin, Body: accounts.DeactivateInput{}, Resp: accounts.DeactivateResult{}}, updateByID(acc.Deactivate))
+}
+
+// listed wraps a service returning a slice so it answers {"items": …}.
+func listed[Q, T any](fn func(context.Context, Q) ([]T, error)) func(context.Context, Q) (listResult[T], error) {
+	return func(ctx context.Context, q Q) (listResult[T], error) {
+		items, err := fn(ctx, q)
+		return listResult[T]{Items: items}, err
+	}
 }
 
 func (s *Server) registerTokenRoutes(r api) {
@@ -146,69 +112,28 @@ func (s *Server) registerTokenRoutes(r api) {
 		return c.JSON(listResult[accounts.Token]{Items: ts})
 	})
 	r.handle("POST", "/", op{Summary: "Create an API token; the secret is shown once", Tag: "tokens", Access: authed,
-		Body: accounts.TokenInput{}, Resp: accounts.NewToken{}, Status: 201}, func(c *fiber.Ctx) error {
-		in, err := bind[accounts.TokenInput](c)
-		if err != nil {
-			return err
-		}
-		t, err := acc.CreateToken(c.UserContext(), in)
-		if err != nil {
-			return err
-		}
-		return c.Status(fiber.StatusCreated).JSON(t)
-	})
+		Body: accounts.TokenInput{}, Resp: accounts.NewToken{}, Status: 201}, create(acc.CreateToken))
 	r.handle("DELETE", "/:id", op{Summary: "Revoke an API token", Tag: "tokens", Access: authed, Resp: accounts.Token{}},
-		func(c *fiber.Ctx) error {
-			id, err := pathID(c, "id")
-			if err != nil {
-				return err
-			}
-			t, err := acc.RevokeToken(c.UserContext(), id)
-			if err != nil {
-				return err
-			}
-			return c.JSON(t)
-		})
+		getByID(acc.RevokeToken))
 }
 
 func (s *Server) registerInvitationRoutes(r api) {
 	acc := s.deps.Accounts
 	r.handle("GET", "/", op{Summary: "List invitations", Tag: "invitations", Access: staff, Query: invitationFilter{},
-		Resp: listResult[accounts.Invitation]{}}, func(c *fiber.Ctx) error {
-		f, err := bindQuery[invitationFilter](c)
-		if err != nil {
-			return err
-		}
-		is, err := acc.ListInvitations(c.UserContext(), f.PartnerID)
-		if err != nil {
-			return err
-		}
-		return c.JSON(listResult[accounts.Invitation]{Items: is})
-	})
+		Resp: listResult[accounts.Invitation]{}}, listOf(listed(func(ctx context.Context, f invitationFilter) ([]accounts.Invitation, error) {
+		return acc.ListInvitations(ctx, f.PartnerID)
+	})))
 	r.handle("POST", "/", op{Summary: "Invite a contact to log in; returns the one-time link", Tag: "invitations",
-		Access: editor, Body: accounts.InvitationInput{}, Resp: invitationResult{}, Status: 201}, func(c *fiber.Ctx) error {
-		in, err := bind[accounts.InvitationInput](c)
-		if err != nil {
-			return err
-		}
-		inv, err := acc.CreateInvitation(c.UserContext(), in)
-		if err != nil {
-			return err
-		}
-		return c.Status(fiber.StatusCreated).JSON(invitationResult{NewInvitation: inv, URL: s.inviteURL(inv.Token)})
-	})
+		Access: editor, Body: accounts.InvitationInput{}, Resp: invitationResult{}, Status: 201},
+		create(func(ctx context.Context, in accounts.InvitationInput) (invitationResult, error) {
+			inv, err := acc.CreateInvitation(ctx, in)
+			return invitationResult{NewInvitation: inv, URL: s.inviteURL(inv.Token)}, err
+		}))
 	r.handle("POST", "/accept", op{Summary: "Accept an invitation, creating a partner user", Tag: "invitations",
-		Access: anyone, Body: acceptRequest{}, Resp: accounts.User{}, Status: 201}, func(c *fiber.Ctx) error {
-		in, err := bind[acceptRequest](c)
-		if err != nil {
-			return err
-		}
-		u, err := acc.AcceptInvitation(c.UserContext(), in.Token, accounts.AcceptInput{Name: in.Name, Password: in.Password})
-		if err != nil {
-			return err
-		}
-		return c.Status(fiber.StatusCreated).JSON(u)
-	})
+		Access: anyone, Body: acceptRequest{}, Resp: accounts.User{}, Status: 201},
+		create(func(ctx context.Context, in acceptRequest) (accounts.User, error) {
+			return acc.AcceptInvitation(ctx, in.Token, accounts.AcceptInput{Name: in.Name, Password: in.Password})
+		}))
 }
 
 // invitationResult carries the invitation link.

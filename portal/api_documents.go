@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"io"
 	"regexp"
 	"strconv"
@@ -67,17 +68,7 @@ type downloadLink struct {
 func (s *Server) registerDocumentRoutes(r api) {
 	docs := s.deps.Documents
 	r.handle("GET", "/", op{Summary: "List documents", Tag: "documents", Access: authed, Query: documents.Filter{}, Resp: documents.Page{}},
-		func(c *fiber.Ctx) error {
-			f, err := bindQuery[documents.Filter](c)
-			if err != nil {
-				return err
-			}
-			p, err := docs.List(c.UserContext(), f)
-			if err != nil {
-				return err
-			}
-			return c.JSON(p)
-		})
+		listOf(docs.List))
 	r.handle("POST", "/", op{Summary: "Upload a document: the body is the file, described by the query", Tag: "documents",
 		Access: authed, Query: documents.UploadInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, func(c *fiber.Ctx) error {
 		in, err := bindQuery[documents.UploadInput](c)
@@ -91,33 +82,9 @@ func (s *Server) registerDocumentRoutes(r api) {
 		return c.Status(fiber.StatusCreated).JSON(d)
 	})
 	r.handle("GET", "/:id", op{Summary: "Get a document with its versions", Tag: "documents", Access: authed, Resp: documents.Document{}},
-		func(c *fiber.Ctx) error {
-			id, err := pathID(c, "id")
-			if err != nil {
-				return err
-			}
-			d, err := docs.Document(c.UserContext(), id)
-			if err != nil {
-				return err
-			}
-			return c.JSON(d)
-		})
+		getByID(docs.Document))
 	r.handle("PATCH", "/:id", op{Summary: "Change a document's title, tags or certificate details", Tag: "documents", Access: editor,
-		Body: documents.Patch{}, Resp: documents.Document{}}, func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		p, err := bind[documents.Patch](c)
-		if err != nil {
-			return err
-		}
-		d, err := docs.Update(c.UserContext(), id, p)
-		if err != nil {
-			return err
-		}
-		return c.JSON(d)
-	})
+		Body: documents.Patch{}, Resp: documents.Document{}}, updateByID(docs.Update))
 	r.handle("DELETE", "/:id", op{Summary: "Delete a document and every version's file", Tag: "documents", Access: editor, Status: 204},
 		func(c *fiber.Ctx) error {
 			id, err := pathID(c, "id")
@@ -152,17 +119,10 @@ func (s *Server) registerDocumentRoutes(r api) {
 	r.handle("GET", "/:id/download", op{Summary: "Download a version: a redirect to a short-lived link, or the file itself",
 		Tag: "documents", Access: authed, Query: downloadQuery{}, Resp: downloadLink{}, Status: 302}, s.download)
 	r.handle("GET", "/:id/downloads", op{Summary: "Who downloaded the document", Tag: "documents", Access: staff,
-		Resp: listResult[documents.DownloadRecord]{}}, func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		rs, err := docs.Downloads(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(listResult[documents.DownloadRecord]{Items: rs})
-	})
+		Resp: listResult[documents.DownloadRecord]{}}, getByID(func(ctx context.Context, id int) (listResult[documents.DownloadRecord], error) {
+		rs, err := docs.Downloads(ctx, id)
+		return listResult[documents.DownloadRecord]{Items: rs}, err
+	}))
 }
 
 func (s *Server) download(c *fiber.Ctx) error {

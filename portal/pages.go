@@ -321,7 +321,8 @@ type uploadForm struct {
 func (s *Server) uploadForm(c *fiber.Ctx, partnerID, documentID int) (uploadForm, bool) {
 	v := currentViewer(c)
 	sess := currentSession(c)
-	if sess == nil || !(v.CanEdit() || (v.IsPartner() && v.PartnerID == partnerID)) {
+	ownPartner := v.IsPartner() && v.PartnerID == partnerID
+	if sess == nil || (!v.CanEdit() && !ownPartner) {
 		return uploadForm{}, false
 	}
 	f := uploadForm{L: pickLocale(c, sess.Locale), CSRF: sess.CSRF, Action: "/api/v1/documents", PartnerID: partnerID, DocumentID: documentID, Kinds: documents.Kinds}

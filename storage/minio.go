@@ -111,7 +111,7 @@ func (m *MinIO) Get(ctx context.Context, key string) (io.ReadCloser, Object, err
 	}
 	st, err := o.Stat()
 	if err != nil {
-		o.Close()
+		_ = o.Close()
 		if notFound(err) {
 			return nil, Object{}, ErrNotFound
 		}

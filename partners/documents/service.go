@@ -89,7 +89,8 @@ func (s *Service) mayAdd(ctx context.Context, partnerID int) error {
 		}
 		return err
 	}
-	if !v.CanEdit() && !(v.IsPartner() && v.PartnerID == partnerID) {
+	ownPartner := v.IsPartner() && v.PartnerID == partnerID
+	if !v.CanEdit() && !ownPartner {
 		return partners.Errorf(partners.EForbidden, "your role may not upload documents")
 	}
 	return nil

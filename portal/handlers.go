@@ -1,0 +1,100 @@
+package portal
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// The API's handlers share four shapes. Each helper does the whole of
+// decode → validate → call the service with the request's context →
+// respond, so handlers differ only in the service call they name.
+
+// listOf serves GET with a query struct.
+func listOf[Q, R any](fn func(context.Context, Q) (R, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		q, err := bindQuery[Q](c)
+		if err != nil {
+			return err
+		}
+		out, err := fn(c.UserContext(), q)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
+// create serves POST with a JSON body, answering 201.
+func create[B, R any](fn func(context.Context, B) (R, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		in, err := bind[B](c)
+		if err != nil {
+			return err
+		}
+		out, err := fn(c.UserContext(), in)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(out)
+	}
+}
+
+// getByID serves GET of one record named by the :id path parameter.
+func getByID[R any](fn func(context.Context, int) (R, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		out, err := fn(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
+// updateByID serves a change (PATCH, or POST of an action) to the record
+// named by :id, with a JSON body.
+func updateByID[B, R any](fn func(context.Context, int, B) (R, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		in, err := bind[B](c)
+		if err != nil {
+			return err
+		}
+		out, err := fn(c.UserContext(), id, in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
+// listUnder serves GET of records under the :id parent, after checking
+// the parent is visible (so a hidden parent is a 404, not an empty list).
+func listUnder[Q, P, R any](parent func(context.Context, int) (P, error), set func(*Q, int), fn func(context.Context, Q) (R, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		q, err := bindQuery[Q](c)
+		if err != nil {
+			return err
+		}
+		if _, err := parent(c.UserContext(), id); err != nil {
+			return err
+		}
+		set(&q, id)
+		out, err := fn(c.UserContext(), q)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}

@@ -226,7 +226,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer a.db.Close()
 	if *withDemo {
-		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc)
+		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs)
 		if err != nil {
 			return err
 		}

@@ -88,8 +88,9 @@ func TestServeDemo(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("login: %v %v", resp, err)
 	}
+	cookies := resp.Cookies()
 	req, _ := http.NewRequest("GET", base+"/api/v1/partners?kind=supplier&limit=200", nil)
-	for _, c := range resp.Cookies() {
+	for _, c := range cookies {
 		req.AddCookie(c)
 	}
 	resp, err = http.DefaultClient.Do(req)
@@ -108,6 +109,28 @@ func TestServeDemo(t *testing.T) {
 	}
 	if len(page.Items) < 18 || tiers[1] == 0 || tiers[2] == 0 || tiers[3] == 0 {
 		t.Fatalf("suppliers = %d, tiers %v", len(page.Items), tiers)
+	}
+	req, _ = http.NewRequest("GET", base+"/api/v1/documents?kind=certificate", nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	if r2, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		var docs struct {
+			Items []struct {
+				Certificate struct{ Status string } `json:"certificate"`
+			} `json:"items"`
+		}
+		json.NewDecoder(r2.Body).Decode(&docs)
+		r2.Body.Close()
+		seen := map[string]bool{}
+		for _, d := range docs.Items {
+			seen[d.Certificate.Status] = true
+		}
+		if !seen["valid"] || !seen["expiring"] || !seen["expired"] {
+			t.Fatalf("demo certificates: %+v", docs.Items)
+		}
 	}
 	if !strings.Contains(out.String(), "admin@demo.tierlink.local") || !strings.Contains(out.String(), "partner (") {
 		t.Fatalf("demo logins not printed:\n%s", out.String())

@@ -3,13 +3,16 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
 )
 
 // Password is every demo account's password.
@@ -97,7 +100,7 @@ var seeds = []partnerSeed{
 
 // Seed fills an empty database with the demo company and returns the
 // logins to print. It refuses a database that already has users.
-func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service) ([]Login, error) {
+func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service, docs *documents.Service) ([]Login, error) {
 	ctx = viewer.NewContext(ctx, viewer.System("demo"))
 	if n, err := client.User.Query().Count(ctx); err != nil {
 		return nil, err
@@ -116,6 +119,7 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 	}
 	buyers := ids[1:4]
 	var firstContact directory.Contact
+	var suppliers []directory.Partner
 	for i, p := range seeds {
 		in := directory.PartnerInput{Code: p.code, Name: p.name, Kind: p.kind, Categories: p.cats, Tags: p.tags, Address: p.addr, TimeZone: p.tz}
 		if p.tier > 0 {
@@ -128,6 +132,9 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 		created, err := dir.CreatePartner(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("demo partner %s: %w", p.code, err)
+		}
+		if p.kind == "supplier" {
+			suppliers = append(suppliers, created)
 		}
 		for j, c := range p.contacts {
 			lang := "zh-CN"
@@ -144,6 +151,9 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 			}
 		}
 	}
+	if err := seedDocuments(ctx, docs, suppliers); err != nil {
+		return nil, err
+	}
 	// One supplier contact already has a portal account, to show the
 	// partner's side.
 	inv, err := acc.CreateInvitation(viewer.NewContext(ctx, viewer.Viewer{UserID: ids[1], Role: viewer.RoleBuyer, Label: "demo"}),
@@ -156,4 +166,40 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 	}
 	logins = append(logins, Login{Email: firstContact.Email, Role: "partner (" + firstContact.Partner.Name + ")", Name: firstContact.Name})
 	return logins, nil
+}
+
+// seedDocuments gives some suppliers certificates that are valid, about
+// to expire and expired, and a drawing, so the badges have something to
+// show.
+func seedDocuments(ctx context.Context, docs *documents.Service, suppliers []directory.Partner) error {
+	today := time.Now().UTC()
+	type seed struct {
+		partner           int
+		kind, title, file string
+		issuer, number    string
+		expiresInDays     int
+	}
+	list := []seed{
+		{0, "certificate", "ISO 9001:2015 质量管理体系认证", "ISO9001-华星.pdf", "SGS", "CN21/30112", 400},
+		{0, "drawing", "外壳 HX-220 图纸 Rev C", "HX-220-RevC.pdf", "", "", 0},
+		{1, "certificate", "IATF 16949 证书", "IATF16949-东岳.pdf", "TÜV SÜD", "IATF 0412345", 21},
+		{2, "certificate", "ISO 14001 Umweltmanagement", "ISO14001-Kessler.pdf", "DEKRA", "U-77812", -12},
+		{3, "certificate", "RoHS 符合性声明", "RoHS-金龙.pdf", "金龙铝业", "RoHS-2025-08", 150},
+	}
+	for _, d := range list {
+		if d.partner >= len(suppliers) {
+			continue
+		}
+		body := []byte("%PDF-1.4\n% Tierlink demo document: " + d.title + "\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+		in := documents.UploadInput{PartnerID: suppliers[d.partner].ID, Kind: d.kind, Title: d.title, Filename: d.file,
+			CertIssuer: d.issuer, CertNumber: d.number}
+		if d.kind == "certificate" {
+			in.ValidFrom = today.AddDate(-2, 0, 0).Format("2006-01-02")
+			in.ExpiresOn = today.AddDate(0, 0, d.expiresInDays).Format("2006-01-02")
+		}
+		if _, err := docs.Upload(ctx, in, documents.Body{R: bytes.NewReader(body), Size: int64(len(body)), ClaimedType: "application/pdf"}); err != nil {
+			return fmt.Errorf("demo document %s: %w", d.title, err)
+		}
+	}
+	return nil
 }

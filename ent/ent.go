@@ -12,15 +12,21 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
+	"github.com/tierlink/tierlink/ent/domainevent"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/user"
@@ -85,14 +91,20 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:         apitoken.ValidColumn,
+			acknowledgement.Table:  acknowledgement.ValidColumn,
 			auditentry.Table:       auditentry.ValidColumn,
+			changerequest.Table:    changerequest.ValidColumn,
 			contact.Table:          contact.ValidColumn,
 			contacttransfer.Table:  contacttransfer.ValidColumn,
 			document.Table:         document.ValidColumn,
 			documentdownload.Table: documentdownload.ValidColumn,
 			documentversion.Table:  documentversion.ValidColumn,
+			domainevent.Table:      domainevent.ValidColumn,
 			invitation.Table:       invitation.ValidColumn,
 			loginthrottle.Table:    loginthrottle.ValidColumn,
+			order.Table:            order.ValidColumn,
+			orderline.Table:        orderline.ValidColumn,
+			orderrevision.Table:    orderrevision.ValidColumn,
 			partner.Table:          partner.ValidColumn,
 			session.Table:          session.ValidColumn,
 			user.Table:             user.ValidColumn,

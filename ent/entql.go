@@ -3,15 +3,21 @@
 package ent
 
 import (
+	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
+	"github.com/tierlink/tierlink/ent/domainevent"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/session"
@@ -25,7 +31,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -48,6 +54,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   acknowledgement.Table,
+			Columns: acknowledgement.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: acknowledgement.FieldID,
+			},
+		},
+		Type: "Acknowledgement",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			acknowledgement.FieldOrderID:   {Type: field.TypeInt, Column: acknowledgement.FieldOrderID},
+			acknowledgement.FieldPartnerID: {Type: field.TypeInt, Column: acknowledgement.FieldPartnerID},
+			acknowledgement.FieldRevision:  {Type: field.TypeInt, Column: acknowledgement.FieldRevision},
+			acknowledgement.FieldUserID:    {Type: field.TypeInt, Column: acknowledgement.FieldUserID},
+			acknowledgement.FieldUser:      {Type: field.TypeString, Column: acknowledgement.FieldUser},
+			acknowledgement.FieldLines:     {Type: field.TypeJSON, Column: acknowledgement.FieldLines},
+			acknowledgement.FieldCreatedAt: {Type: field.TypeTime, Column: acknowledgement.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditentry.Table,
 			Columns: auditentry.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -69,7 +95,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditentry.FieldRequestID:  {Type: field.TypeString, Column: auditentry.FieldRequestID},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   changerequest.Table,
+			Columns: changerequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: changerequest.FieldID,
+			},
+		},
+		Type: "ChangeRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			changerequest.FieldOrderID:           {Type: field.TypeInt, Column: changerequest.FieldOrderID},
+			changerequest.FieldPartnerID:         {Type: field.TypeInt, Column: changerequest.FieldPartnerID},
+			changerequest.FieldAcknowledgementID: {Type: field.TypeInt, Column: changerequest.FieldAcknowledgementID},
+			changerequest.FieldRevision:          {Type: field.TypeInt, Column: changerequest.FieldRevision},
+			changerequest.FieldChanges:           {Type: field.TypeJSON, Column: changerequest.FieldChanges},
+			changerequest.FieldState:             {Type: field.TypeEnum, Column: changerequest.FieldState},
+			changerequest.FieldDecidedByID:       {Type: field.TypeInt, Column: changerequest.FieldDecidedByID},
+			changerequest.FieldDecidedBy:         {Type: field.TypeString, Column: changerequest.FieldDecidedBy},
+			changerequest.FieldDecidedAt:         {Type: field.TypeTime, Column: changerequest.FieldDecidedAt},
+			changerequest.FieldDecisionReason:    {Type: field.TypeString, Column: changerequest.FieldDecisionReason},
+			changerequest.FieldCreatedAt:         {Type: field.TypeTime, Column: changerequest.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -93,7 +143,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldOwnerID:    {Type: field.TypeInt, Column: contact.FieldOwnerID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contacttransfer.Table,
 			Columns: contacttransfer.Columns,
@@ -119,7 +169,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contacttransfer.FieldCompletedAt:   {Type: field.TypeTime, Column: contacttransfer.FieldCompletedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
@@ -148,7 +198,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldCreatedByID:    {Type: field.TypeInt, Column: document.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   documentdownload.Table,
 			Columns: documentdownload.Columns,
@@ -170,7 +220,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			documentdownload.FieldCreatedAt:  {Type: field.TypeTime, Column: documentdownload.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   documentversion.Table,
 			Columns: documentversion.Columns,
@@ -194,7 +244,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			documentversion.FieldCreatedAt:    {Type: field.TypeTime, Column: documentversion.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   domainevent.Table,
+			Columns: domainevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: domainevent.FieldID,
+			},
+		},
+		Type: "DomainEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			domainevent.FieldPartnerID:   {Type: field.TypeInt, Column: domainevent.FieldPartnerID},
+			domainevent.FieldKind:        {Type: field.TypeString, Column: domainevent.FieldKind},
+			domainevent.FieldSubjectType: {Type: field.TypeString, Column: domainevent.FieldSubjectType},
+			domainevent.FieldSubjectID:   {Type: field.TypeInt, Column: domainevent.FieldSubjectID},
+			domainevent.FieldPayload:     {Type: field.TypeJSON, Column: domainevent.FieldPayload},
+			domainevent.FieldActor:       {Type: field.TypeString, Column: domainevent.FieldActor},
+			domainevent.FieldCreatedAt:   {Type: field.TypeTime, Column: domainevent.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -216,7 +286,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldUserID:      {Type: field.TypeInt, Column: invitation.FieldUserID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -233,7 +303,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldLockedUntil: {Type: field.TypeTime, Column: loginthrottle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   order.Table,
+			Columns: order.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: order.FieldID,
+			},
+		},
+		Type: "Order",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			order.FieldCreatedAt:      {Type: field.TypeTime, Column: order.FieldCreatedAt},
+			order.FieldUpdatedAt:      {Type: field.TypeTime, Column: order.FieldUpdatedAt},
+			order.FieldPartnerID:      {Type: field.TypeInt, Column: order.FieldPartnerID},
+			order.FieldDirection:      {Type: field.TypeEnum, Column: order.FieldDirection},
+			order.FieldNumber:         {Type: field.TypeString, Column: order.FieldNumber},
+			order.FieldCurrency:       {Type: field.TypeString, Column: order.FieldCurrency},
+			order.FieldStatus:         {Type: field.TypeEnum, Column: order.FieldStatus},
+			order.FieldRevision:       {Type: field.TypeInt, Column: order.FieldRevision},
+			order.FieldBuyerID:        {Type: field.TypeInt, Column: order.FieldBuyerID},
+			order.FieldNotes:          {Type: field.TypeString, Column: order.FieldNotes},
+			order.FieldPublishedAt:    {Type: field.TypeTime, Column: order.FieldPublishedAt},
+			order.FieldAcknowledgedAt: {Type: field.TypeTime, Column: order.FieldAcknowledgedAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   orderline.Table,
+			Columns: orderline.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: orderline.FieldID,
+			},
+		},
+		Type: "OrderLine",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			orderline.FieldOrderID:      {Type: field.TypeInt, Column: orderline.FieldOrderID},
+			orderline.FieldPartnerID:    {Type: field.TypeInt, Column: orderline.FieldPartnerID},
+			orderline.FieldLineNo:       {Type: field.TypeInt, Column: orderline.FieldLineNo},
+			orderline.FieldItemCode:     {Type: field.TypeString, Column: orderline.FieldItemCode},
+			orderline.FieldDescription:  {Type: field.TypeString, Column: orderline.FieldDescription},
+			orderline.FieldQuantity:     {Type: field.TypeInt64, Column: orderline.FieldQuantity},
+			orderline.FieldUnit:         {Type: field.TypeString, Column: orderline.FieldUnit},
+			orderline.FieldUnitPrice:    {Type: field.TypeInt64, Column: orderline.FieldUnitPrice},
+			orderline.FieldRequiredDate: {Type: field.TypeTime, Column: orderline.FieldRequiredDate},
+			orderline.FieldPromisedDate: {Type: field.TypeTime, Column: orderline.FieldPromisedDate},
+			orderline.FieldAckState:     {Type: field.TypeEnum, Column: orderline.FieldAckState},
+			orderline.FieldAckAt:        {Type: field.TypeTime, Column: orderline.FieldAckAt},
+			orderline.FieldRejectReason: {Type: field.TypeString, Column: orderline.FieldRejectReason},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   orderrevision.Table,
+			Columns: orderrevision.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: orderrevision.FieldID,
+			},
+		},
+		Type: "OrderRevision",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			orderrevision.FieldOrderID:   {Type: field.TypeInt, Column: orderrevision.FieldOrderID},
+			orderrevision.FieldPartnerID: {Type: field.TypeInt, Column: orderrevision.FieldPartnerID},
+			orderrevision.FieldRevision:  {Type: field.TypeInt, Column: orderrevision.FieldRevision},
+			orderrevision.FieldReason:    {Type: field.TypeString, Column: orderrevision.FieldReason},
+			orderrevision.FieldSnapshot:  {Type: field.TypeJSON, Column: orderrevision.FieldSnapshot},
+			orderrevision.FieldCreatedBy: {Type: field.TypeString, Column: orderrevision.FieldCreatedBy},
+			orderrevision.FieldCreatedAt: {Type: field.TypeTime, Column: orderrevision.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partner.Table,
 			Columns: partner.Columns,
@@ -260,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partner.FieldAckSLAHours: {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -281,7 +422,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -377,6 +518,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"DocumentVersion",
 		"Document",
+	)
+	graph.MustAddE(
+		"lines",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.LinesTable,
+			Columns: []string{order.LinesColumn},
+			Bidi:    false,
+		},
+		"Order",
+		"OrderLine",
+	)
+	graph.MustAddE(
+		"order",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   orderline.OrderTable,
+			Columns: []string{orderline.OrderColumn},
+			Bidi:    false,
+		},
+		"OrderLine",
+		"Order",
 	)
 	graph.MustAddE(
 		"contacts",
@@ -487,6 +652,81 @@ func (f *APITokenFilter) WhereRevokedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AcknowledgementQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AcknowledgementQuery builder.
+func (_q *AcknowledgementQuery) Filter() *AcknowledgementFilter {
+	return &AcknowledgementFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AcknowledgementMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AcknowledgementMutation builder.
+func (m *AcknowledgementMutation) Filter() *AcknowledgementFilter {
+	return &AcknowledgementFilter{config: m.config, predicateAdder: m}
+}
+
+// AcknowledgementFilter provides a generic filtering capability at runtime for AcknowledgementQuery.
+type AcknowledgementFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AcknowledgementFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AcknowledgementFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(acknowledgement.FieldID))
+}
+
+// WhereOrderID applies the entql int predicate on the order_id field.
+func (f *AcknowledgementFilter) WhereOrderID(p entql.IntP) {
+	f.Where(p.Field(acknowledgement.FieldOrderID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *AcknowledgementFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(acknowledgement.FieldPartnerID))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *AcknowledgementFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(acknowledgement.FieldRevision))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *AcknowledgementFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(acknowledgement.FieldUserID))
+}
+
+// WhereUser applies the entql string predicate on the user field.
+func (f *AcknowledgementFilter) WhereUser(p entql.StringP) {
+	f.Where(p.Field(acknowledgement.FieldUser))
+}
+
+// WhereLines applies the entql json.RawMessage predicate on the lines field.
+func (f *AcknowledgementFilter) WhereLines(p entql.BytesP) {
+	f.Where(p.Field(acknowledgement.FieldLines))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AcknowledgementFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(acknowledgement.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -515,7 +755,7 @@ type AuditEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -577,6 +817,101 @@ func (f *AuditEntryFilter) WhereRequestID(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ChangeRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ChangeRequestQuery builder.
+func (_q *ChangeRequestQuery) Filter() *ChangeRequestFilter {
+	return &ChangeRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ChangeRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ChangeRequestMutation builder.
+func (m *ChangeRequestMutation) Filter() *ChangeRequestFilter {
+	return &ChangeRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// ChangeRequestFilter provides a generic filtering capability at runtime for ChangeRequestQuery.
+type ChangeRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ChangeRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ChangeRequestFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(changerequest.FieldID))
+}
+
+// WhereOrderID applies the entql int predicate on the order_id field.
+func (f *ChangeRequestFilter) WhereOrderID(p entql.IntP) {
+	f.Where(p.Field(changerequest.FieldOrderID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *ChangeRequestFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(changerequest.FieldPartnerID))
+}
+
+// WhereAcknowledgementID applies the entql int predicate on the acknowledgement_id field.
+func (f *ChangeRequestFilter) WhereAcknowledgementID(p entql.IntP) {
+	f.Where(p.Field(changerequest.FieldAcknowledgementID))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *ChangeRequestFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(changerequest.FieldRevision))
+}
+
+// WhereChanges applies the entql json.RawMessage predicate on the changes field.
+func (f *ChangeRequestFilter) WhereChanges(p entql.BytesP) {
+	f.Where(p.Field(changerequest.FieldChanges))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *ChangeRequestFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(changerequest.FieldState))
+}
+
+// WhereDecidedByID applies the entql int predicate on the decided_by_id field.
+func (f *ChangeRequestFilter) WhereDecidedByID(p entql.IntP) {
+	f.Where(p.Field(changerequest.FieldDecidedByID))
+}
+
+// WhereDecidedBy applies the entql string predicate on the decided_by field.
+func (f *ChangeRequestFilter) WhereDecidedBy(p entql.StringP) {
+	f.Where(p.Field(changerequest.FieldDecidedBy))
+}
+
+// WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
+func (f *ChangeRequestFilter) WhereDecidedAt(p entql.TimeP) {
+	f.Where(p.Field(changerequest.FieldDecidedAt))
+}
+
+// WhereDecisionReason applies the entql string predicate on the decision_reason field.
+func (f *ChangeRequestFilter) WhereDecisionReason(p entql.StringP) {
+	f.Where(p.Field(changerequest.FieldDecisionReason))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ChangeRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(changerequest.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -605,7 +940,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -742,7 +1077,7 @@ type ContactTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -861,7 +1196,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -995,7 +1330,7 @@ type DocumentDownloadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentDownloadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1080,7 +1415,7 @@ type DocumentVersionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentVersionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1161,6 +1496,81 @@ func (f *DocumentVersionFilter) WhereHasDocumentWith(preds ...predicate.Document
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DomainEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DomainEventQuery builder.
+func (_q *DomainEventQuery) Filter() *DomainEventFilter {
+	return &DomainEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DomainEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DomainEventMutation builder.
+func (m *DomainEventMutation) Filter() *DomainEventFilter {
+	return &DomainEventFilter{config: m.config, predicateAdder: m}
+}
+
+// DomainEventFilter provides a generic filtering capability at runtime for DomainEventQuery.
+type DomainEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DomainEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DomainEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(domainevent.FieldID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *DomainEventFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(domainevent.FieldPartnerID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *DomainEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(domainevent.FieldKind))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *DomainEventFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(domainevent.FieldSubjectType))
+}
+
+// WhereSubjectID applies the entql int predicate on the subject_id field.
+func (f *DomainEventFilter) WhereSubjectID(p entql.IntP) {
+	f.Where(p.Field(domainevent.FieldSubjectID))
+}
+
+// WherePayload applies the entql json.RawMessage predicate on the payload field.
+func (f *DomainEventFilter) WherePayload(p entql.BytesP) {
+	f.Where(p.Field(domainevent.FieldPayload))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *DomainEventFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(domainevent.FieldActor))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DomainEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(domainevent.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InvitationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1189,7 +1599,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1274,7 +1684,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1306,6 +1716,314 @@ func (f *LoginThrottleFilter) WhereLockedUntil(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OrderQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OrderQuery builder.
+func (_q *OrderQuery) Filter() *OrderFilter {
+	return &OrderFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OrderMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OrderMutation builder.
+func (m *OrderMutation) Filter() *OrderFilter {
+	return &OrderFilter{config: m.config, predicateAdder: m}
+}
+
+// OrderFilter provides a generic filtering capability at runtime for OrderQuery.
+type OrderFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OrderFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OrderFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(order.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OrderFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(order.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OrderFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(order.FieldUpdatedAt))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *OrderFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(order.FieldPartnerID))
+}
+
+// WhereDirection applies the entql string predicate on the direction field.
+func (f *OrderFilter) WhereDirection(p entql.StringP) {
+	f.Where(p.Field(order.FieldDirection))
+}
+
+// WhereNumber applies the entql string predicate on the number field.
+func (f *OrderFilter) WhereNumber(p entql.StringP) {
+	f.Where(p.Field(order.FieldNumber))
+}
+
+// WhereCurrency applies the entql string predicate on the currency field.
+func (f *OrderFilter) WhereCurrency(p entql.StringP) {
+	f.Where(p.Field(order.FieldCurrency))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *OrderFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(order.FieldStatus))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *OrderFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(order.FieldRevision))
+}
+
+// WhereBuyerID applies the entql int predicate on the buyer_id field.
+func (f *OrderFilter) WhereBuyerID(p entql.IntP) {
+	f.Where(p.Field(order.FieldBuyerID))
+}
+
+// WhereNotes applies the entql string predicate on the notes field.
+func (f *OrderFilter) WhereNotes(p entql.StringP) {
+	f.Where(p.Field(order.FieldNotes))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *OrderFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(order.FieldPublishedAt))
+}
+
+// WhereAcknowledgedAt applies the entql time.Time predicate on the acknowledged_at field.
+func (f *OrderFilter) WhereAcknowledgedAt(p entql.TimeP) {
+	f.Where(p.Field(order.FieldAcknowledgedAt))
+}
+
+// WhereHasLines applies a predicate to check if query has an edge lines.
+func (f *OrderFilter) WhereHasLines() {
+	f.Where(entql.HasEdge("lines"))
+}
+
+// WhereHasLinesWith applies a predicate to check if query has an edge lines with a given conditions (other predicates).
+func (f *OrderFilter) WhereHasLinesWith(preds ...predicate.OrderLine) {
+	f.Where(entql.HasEdgeWith("lines", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OrderLineQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OrderLineQuery builder.
+func (_q *OrderLineQuery) Filter() *OrderLineFilter {
+	return &OrderLineFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OrderLineMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OrderLineMutation builder.
+func (m *OrderLineMutation) Filter() *OrderLineFilter {
+	return &OrderLineFilter{config: m.config, predicateAdder: m}
+}
+
+// OrderLineFilter provides a generic filtering capability at runtime for OrderLineQuery.
+type OrderLineFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OrderLineFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OrderLineFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(orderline.FieldID))
+}
+
+// WhereOrderID applies the entql int predicate on the order_id field.
+func (f *OrderLineFilter) WhereOrderID(p entql.IntP) {
+	f.Where(p.Field(orderline.FieldOrderID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *OrderLineFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(orderline.FieldPartnerID))
+}
+
+// WhereLineNo applies the entql int predicate on the line_no field.
+func (f *OrderLineFilter) WhereLineNo(p entql.IntP) {
+	f.Where(p.Field(orderline.FieldLineNo))
+}
+
+// WhereItemCode applies the entql string predicate on the item_code field.
+func (f *OrderLineFilter) WhereItemCode(p entql.StringP) {
+	f.Where(p.Field(orderline.FieldItemCode))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *OrderLineFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(orderline.FieldDescription))
+}
+
+// WhereQuantity applies the entql int64 predicate on the quantity field.
+func (f *OrderLineFilter) WhereQuantity(p entql.Int64P) {
+	f.Where(p.Field(orderline.FieldQuantity))
+}
+
+// WhereUnit applies the entql string predicate on the unit field.
+func (f *OrderLineFilter) WhereUnit(p entql.StringP) {
+	f.Where(p.Field(orderline.FieldUnit))
+}
+
+// WhereUnitPrice applies the entql int64 predicate on the unit_price field.
+func (f *OrderLineFilter) WhereUnitPrice(p entql.Int64P) {
+	f.Where(p.Field(orderline.FieldUnitPrice))
+}
+
+// WhereRequiredDate applies the entql time.Time predicate on the required_date field.
+func (f *OrderLineFilter) WhereRequiredDate(p entql.TimeP) {
+	f.Where(p.Field(orderline.FieldRequiredDate))
+}
+
+// WherePromisedDate applies the entql time.Time predicate on the promised_date field.
+func (f *OrderLineFilter) WherePromisedDate(p entql.TimeP) {
+	f.Where(p.Field(orderline.FieldPromisedDate))
+}
+
+// WhereAckState applies the entql string predicate on the ack_state field.
+func (f *OrderLineFilter) WhereAckState(p entql.StringP) {
+	f.Where(p.Field(orderline.FieldAckState))
+}
+
+// WhereAckAt applies the entql time.Time predicate on the ack_at field.
+func (f *OrderLineFilter) WhereAckAt(p entql.TimeP) {
+	f.Where(p.Field(orderline.FieldAckAt))
+}
+
+// WhereRejectReason applies the entql string predicate on the reject_reason field.
+func (f *OrderLineFilter) WhereRejectReason(p entql.StringP) {
+	f.Where(p.Field(orderline.FieldRejectReason))
+}
+
+// WhereHasOrder applies a predicate to check if query has an edge order.
+func (f *OrderLineFilter) WhereHasOrder() {
+	f.Where(entql.HasEdge("order"))
+}
+
+// WhereHasOrderWith applies a predicate to check if query has an edge order with a given conditions (other predicates).
+func (f *OrderLineFilter) WhereHasOrderWith(preds ...predicate.Order) {
+	f.Where(entql.HasEdgeWith("order", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OrderRevisionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OrderRevisionQuery builder.
+func (_q *OrderRevisionQuery) Filter() *OrderRevisionFilter {
+	return &OrderRevisionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OrderRevisionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OrderRevisionMutation builder.
+func (m *OrderRevisionMutation) Filter() *OrderRevisionFilter {
+	return &OrderRevisionFilter{config: m.config, predicateAdder: m}
+}
+
+// OrderRevisionFilter provides a generic filtering capability at runtime for OrderRevisionQuery.
+type OrderRevisionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OrderRevisionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OrderRevisionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(orderrevision.FieldID))
+}
+
+// WhereOrderID applies the entql int predicate on the order_id field.
+func (f *OrderRevisionFilter) WhereOrderID(p entql.IntP) {
+	f.Where(p.Field(orderrevision.FieldOrderID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *OrderRevisionFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(orderrevision.FieldPartnerID))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *OrderRevisionFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(orderrevision.FieldRevision))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *OrderRevisionFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(orderrevision.FieldReason))
+}
+
+// WhereSnapshot applies the entql json.RawMessage predicate on the snapshot field.
+func (f *OrderRevisionFilter) WhereSnapshot(p entql.BytesP) {
+	f.Where(p.Field(orderrevision.FieldSnapshot))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *OrderRevisionFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(orderrevision.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OrderRevisionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(orderrevision.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PartnerQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1334,7 +2052,7 @@ type PartnerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1458,7 +2176,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1538,7 +2256,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -16,8 +16,12 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Acknowledgement is the client for interacting with the Acknowledgement builders.
+	Acknowledgement *AcknowledgementClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// ChangeRequest is the client for interacting with the ChangeRequest builders.
+	ChangeRequest *ChangeRequestClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// ContactTransfer is the client for interacting with the ContactTransfer builders.
@@ -28,10 +32,18 @@ type Tx struct {
 	DocumentDownload *DocumentDownloadClient
 	// DocumentVersion is the client for interacting with the DocumentVersion builders.
 	DocumentVersion *DocumentVersionClient
+	// DomainEvent is the client for interacting with the DomainEvent builders.
+	DomainEvent *DomainEventClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// Order is the client for interacting with the Order builders.
+	Order *OrderClient
+	// OrderLine is the client for interacting with the OrderLine builders.
+	OrderLine *OrderLineClient
+	// OrderRevision is the client for interacting with the OrderRevision builders.
+	OrderRevision *OrderRevisionClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
 	// Session is the client for interacting with the Session builders.
@@ -170,14 +182,20 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Acknowledgement = NewAcknowledgementClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.ChangeRequest = NewChangeRequestClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.ContactTransfer = NewContactTransferClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.DocumentDownload = NewDocumentDownloadClient(tx.config)
 	tx.DocumentVersion = NewDocumentVersionClient(tx.config)
+	tx.DomainEvent = NewDomainEventClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.Order = NewOrderClient(tx.config)
+	tx.OrderLine = NewOrderLineClient(tx.config)
+	tx.OrderRevision = NewOrderRevisionClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -50,6 +50,9 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &syn):
 		return badRequest{fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+	case errors.As(err, &typ) && (strings.HasPrefix(typ.Value, "quantity: ") || strings.HasPrefix(typ.Value, "price: ")):
+		_, reason, _ := strings.Cut(typ.Value, ": ")
+		return partners.Invalid(typ.Field, reason)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -100,7 +103,7 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 	rt := rv.Type()
 	fields := map[string]int{}
 	for i := 0; i < rt.NumField(); i++ {
-		if name := rt.Field(i).Tag.Get("query"); name != "" {
+		if name := rt.Field(i).Tag.Get("query"); name != "" && name != "-" {
 			fields[name] = i
 		}
 	}

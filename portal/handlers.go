@@ -98,3 +98,33 @@ func listUnder[Q, P, R any](parent func(context.Context, int) (P, error), set fu
 		return c.JSON(out)
 	}
 }
+
+// createUnder serves POST of a JSON body that creates something under the
+// record named by :id, answering 201.
+func createUnder[B, R any](fn func(context.Context, int, B) (R, error)) fiber.Handler {
+	h := updateByID(fn)
+	return func(c *fiber.Ctx) error {
+		if err := h(c); err != nil {
+			return err
+		}
+		if c.Response().StatusCode() == fiber.StatusOK {
+			c.Status(fiber.StatusCreated)
+		}
+		return nil
+	}
+}
+
+// ifExists answers 404 for an :id that names nothing visible before the
+// handler judges the body, so an unknown record is never a 422.
+func ifExists[P any](lookup func(context.Context, int) (P, error), h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if _, err := lookup(c.UserContext(), id); err != nil {
+			return err
+		}
+		return h(c)
+	}
+}

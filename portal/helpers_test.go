@@ -42,6 +42,7 @@ type env struct {
 	vars     map[string]string
 	liveURL  string
 	docID    int
+	orders   map[string]string
 }
 
 func newEnv(t testing.TB, dialect string) *env {
@@ -55,7 +56,7 @@ func newEnvWith(t testing.TB, f *partnerstest.Fixture) *env {
 	t.Helper()
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs})
+		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,11 +80,16 @@ func callerFor(a access) who {
 }
 
 func concrete(e *env, p string) string {
-	id := e.f.PartnerA.ID
-	if strings.HasPrefix(p, "/api/v1/documents/") {
-		id = e.docA()
+	id := fmt.Sprint(e.f.PartnerA.ID)
+	switch {
+	case strings.HasPrefix(p, "/api/v1/documents/"):
+		id = fmt.Sprint(e.docA())
+	case strings.HasPrefix(p, "/api/v1/orders/"):
+		id = e.orderVars()["ORD"]
+	case strings.HasPrefix(p, "/api/v1/change-requests/"):
+		id = e.orderVars()["CR"]
 	}
-	return strings.ReplaceAll(p, ":id", fmt.Sprint(id))
+	return strings.ReplaceAll(p, ":id", id)
 }
 
 // Every JSON body is decoded strictly: malformed, empty, oversize,
@@ -249,4 +254,13 @@ func TestOversizeBodyRefusedBeforeReading(t *testing.T) {
 			}
 		})
 	}
+}
+
+// orderVars makes the matrix's orders once per env and returns their ids.
+func (e *env) orderVars() map[string]string {
+	if e.orders == nil {
+		e.orders = map[string]string{}
+		orderSetup(e, e.orders)
+	}
+	return e.orders
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/orders"
 )
 
 // matrixRow is one route's expected statuses for every kind of caller,
@@ -101,6 +102,23 @@ var matrix = map[string]matrixRow{
 	"GET /documents/:id":                  {path: "/documents/{DOC}", setup: docA, want: "303 200 200 200 200 404"},
 	"POST /documents/:id/delete":          {path: "/documents/{DOC}/delete", setup: docA, body: jsonBody("x=1"), want: "303 403 303 404 403 403"},
 
+	"GET /api/v1/orders": {path: "/api/v1/orders", setup: orderSetup, want: "401 200 200 200 200 200"},
+	"POST /api/v1/orders": {path: "/api/v1/orders", body: func(e *env, w who) string {
+		return fmt.Sprintf(`{"partner_id":%d,"direction":"upstream","number":"PO-%s","currency":"CNY","lines":[{"item_code":"X","quantity":1,"unit_price":1,"required_date":"2026-12-01"}]}`, e.f.PartnerA.ID, w)
+	}, want: "401 403 201 201 403 403"},
+	"GET /api/v1/orders/:id":                  {path: "/api/v1/orders/{ORD}", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"POST /api/v1/orders/:id/publish":         {path: "/api/v1/orders/{DRAFT}/publish", setup: orderSetup, want: "401 403 200 409 403 403"},
+	"GET /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"POST /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, body: func(_ *env, w who) string {
+		line := map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w]
+		return fmt.Sprintf(`{"lines":[{"line_no":%d,"action":"accept"}]}`, max(line, 1))
+	}, want: "401 403 201 201 201 404"},
+	"GET /api/v1/orders/:id/change-requests": {path: "/api/v1/orders/{ORD}/change-requests", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"GET /api/v1/change-requests":            {path: "/api/v1/change-requests?state=open", setup: orderSetup, want: "401 200 200 200 403 403"},
+	"POST /api/v1/change-requests/:id/decision": {path: "/api/v1/change-requests/{CR}/decision", setup: orderSetup,
+		body: jsonBody(`{"decision":"approve"}`), want: "401 403 200 409 403 403"},
+	"GET /api/v1/events": {path: "/api/v1/events", setup: orderSetup, want: "401 200 200 200 200 200"},
+
 	// Pages: anonymous callers are sent to the login page.
 	"GET /":      {path: "/", want: "303 303 303 303 303 303"},
 	"GET /login": {path: "/login", want: "200 303 303 303 303 303"},
@@ -142,6 +160,35 @@ var matrix = map[string]matrixRow{
 func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }
 
 func docA(e *env, vars map[string]string) { vars["DOC"] = fmt.Sprint(e.docA()) }
+
+// orderSetup makes a published three-line order of partner A ({ORD}), a
+// draft ({DRAFT}), and an open change request on another order ({CR}).
+func orderSetup(e *env, vars map[string]string) {
+	mk := func(number string, lines int) orders.Order {
+		in := orders.OrderInput{PartnerID: e.f.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY"}
+		for i := 0; i < lines; i++ {
+			in.Lines = append(in.Lines, orders.LineInput{ItemCode: fmt.Sprint("ITEM-", i), Quantity: 1000, UnitPrice: 10000, RequiredDate: "2026-12-01"})
+		}
+		o, err := e.f.Orders.Create(e.f.Ctx(e.f.Buyer), in)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return o
+	}
+	o := mk("PO-M1", 3)
+	if _, err := e.f.Orders.Publish(e.f.Ctx(e.f.Buyer), o.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	vars["ORD"] = fmt.Sprint(o.ID)
+	vars["DRAFT"] = fmt.Sprint(mk("PO-M2", 1).ID)
+	c := mk("PO-M3", 1)
+	e.f.Orders.Publish(e.f.Ctx(e.f.Buyer), c.ID)
+	c, err := e.f.Orders.Acknowledge(e.f.Ctx(e.f.UserA), c.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "change", PromisedDate: "2026-12-09"}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["CR"] = fmt.Sprint(c.ChangeRequests[0].ID)
+}
 
 func pendingTransfer(e *env, vars map[string]string) {
 	at := time.Now().Add(time.Hour)

@@ -84,7 +84,7 @@ func (d *openAPIDoc) add(method, path string, o op) {
 		t := reflect.TypeOf(o.Query)
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if name := f.Tag.Get("query"); name != "" {
+			if name := f.Tag.Get("query"); name != "" && name != "-" {
 				params = append(params, map[string]any{"name": name, "in": "query", "required": false, "schema": d.schema(f.Type)})
 			}
 		}
@@ -130,6 +130,13 @@ func (d *openAPIDoc) schema(t reflect.Type) map[string]any {
 		t, nullable = t.Elem(), true
 	}
 	var s map[string]any
+	if sc, ok := reflect.Zero(t).Interface().(interface{ OpenAPISchema() map[string]any }); ok {
+		s = sc.OpenAPISchema()
+		if nullable {
+			s["type"] = []any{s["type"], "null"}
+		}
+		return s
+	}
 	switch {
 	case t == timeType:
 		s = map[string]any{"type": "string", "format": "date-time"}

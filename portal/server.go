@@ -19,6 +19,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -43,6 +44,7 @@ type Deps struct {
 	Directory *directory.Service
 	Accounts  *accounts.Service
 	Documents *documents.Service
+	Orders    *orders.Service
 }
 
 // Server is the portal's HTTP server.
@@ -139,6 +141,9 @@ func (s *Server) routes() {
 	s.registerInvitationRoutes(v1.group("/invitations"))
 	s.registerAuditRoutes(v1.group("/audit"))
 	s.registerDocumentRoutes(v1.group("/documents"))
+	s.registerOrderRoutes(v1.group("/orders"))
+	s.registerChangeRequestRoutes(v1.group("/change-requests"))
+	s.registerEventRoutes(v1.group("/events"))
 	// Anything else under /api is a problem+json 404, never a page.
 	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
 

@@ -29,6 +29,7 @@ import (
 	"github.com/tierlink/tierlink/partners/demo"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/portal"
 	"github.com/tierlink/tierlink/storage"
 )
@@ -241,7 +242,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	portal.SetDisplayZone(a.cfg.TimeZone)
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
-		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs})
+		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: orders.New(a.db.Client)})
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,35 @@ var (
 			},
 		},
 	}
+	// AcknowledgementsColumns holds the columns for the "acknowledgements" table.
+	AcknowledgementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "revision", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user", Type: field.TypeString, Default: ""},
+		{Name: "lines", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// AcknowledgementsTable holds the schema information for the "acknowledgements" table.
+	AcknowledgementsTable = &schema.Table{
+		Name:       "acknowledgements",
+		Columns:    AcknowledgementsColumns,
+		PrimaryKey: []*schema.Column{AcknowledgementsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "acknowledgement_order_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AcknowledgementsColumns[1], AcknowledgementsColumns[0]},
+			},
+			{
+				Name:    "acknowledgement_partner_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AcknowledgementsColumns[2], AcknowledgementsColumns[7]},
+			},
+		},
+	}
 	// AuditEntriesColumns holds the columns for the "audit_entries" table.
 	AuditEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -66,6 +95,39 @@ var (
 				Name:    "auditentry_entity_type_entity_id_id",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEntriesColumns[5], AuditEntriesColumns[6], AuditEntriesColumns[0]},
+			},
+		},
+	}
+	// ChangeRequestsColumns holds the columns for the "change_requests" table.
+	ChangeRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "acknowledgement_id", Type: field.TypeInt},
+		{Name: "revision", Type: field.TypeInt},
+		{Name: "changes", Type: field.TypeJSON},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"open", "approved", "rejected"}, Default: "open"},
+		{Name: "decided_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_by", Type: field.TypeString, Default: ""},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "decision_reason", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ChangeRequestsTable holds the schema information for the "change_requests" table.
+	ChangeRequestsTable = &schema.Table{
+		Name:       "change_requests",
+		Columns:    ChangeRequestsColumns,
+		PrimaryKey: []*schema.Column{ChangeRequestsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "changerequest_order_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ChangeRequestsColumns[1], ChangeRequestsColumns[0]},
+			},
+			{
+				Name:    "changerequest_state_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ChangeRequestsColumns[6], ChangeRequestsColumns[2]},
 			},
 		},
 	}
@@ -314,6 +376,40 @@ var (
 			},
 		},
 	}
+	// DomainEventsColumns holds the columns for the "domain_events" table.
+	DomainEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "subject_type", Type: field.TypeString},
+		{Name: "subject_id", Type: field.TypeInt},
+		{Name: "payload", Type: field.TypeJSON, Nullable: true},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// DomainEventsTable holds the schema information for the "domain_events" table.
+	DomainEventsTable = &schema.Table{
+		Name:       "domain_events",
+		Columns:    DomainEventsColumns,
+		PrimaryKey: []*schema.Column{DomainEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "domainevent_partner_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{DomainEventsColumns[1], DomainEventsColumns[0]},
+			},
+			{
+				Name:    "domainevent_kind_id",
+				Unique:  false,
+				Columns: []*schema.Column{DomainEventsColumns[2], DomainEventsColumns[0]},
+			},
+			{
+				Name:    "domainevent_subject_type_subject_id",
+				Unique:  false,
+				Columns: []*schema.Column{DomainEventsColumns[3], DomainEventsColumns[4]},
+			},
+		},
+	}
 	// InvitationsColumns holds the columns for the "invitations" table.
 	InvitationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -368,6 +464,122 @@ var (
 				Name:    "loginthrottle_key",
 				Unique:  true,
 				Columns: []*schema.Column{LoginThrottlesColumns[1]},
+			},
+		},
+	}
+	// OrdersColumns holds the columns for the "orders" table.
+	OrdersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "direction", Type: field.TypeEnum, Enums: []string{"upstream", "downstream"}},
+		{Name: "number", Type: field.TypeString, Size: 64},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"draft", "published", "changes_requested", "acknowledged", "rejected", "cancelled", "closed"}, Default: "draft"},
+		{Name: "revision", Type: field.TypeInt, Default: 1},
+		{Name: "buyer_id", Type: field.TypeInt},
+		{Name: "notes", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "acknowledged_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OrdersTable holds the schema information for the "orders" table.
+	OrdersTable = &schema.Table{
+		Name:       "orders",
+		Columns:    OrdersColumns,
+		PrimaryKey: []*schema.Column{OrdersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "order_partner_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{OrdersColumns[3], OrdersColumns[5]},
+			},
+			{
+				Name:    "order_status_published_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[7], OrdersColumns[11]},
+			},
+			{
+				Name:    "order_partner_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[3], OrdersColumns[0]},
+			},
+			{
+				Name:    "order_buyer_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[9]},
+			},
+		},
+	}
+	// OrderLinesColumns holds the columns for the "order_lines" table.
+	OrderLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "line_no", Type: field.TypeInt},
+		{Name: "item_code", Type: field.TypeString, Size: 64},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "quantity", Type: field.TypeInt64},
+		{Name: "unit", Type: field.TypeString, Size: 16, Default: "pcs"},
+		{Name: "unit_price", Type: field.TypeInt64},
+		{Name: "required_date", Type: field.TypeTime},
+		{Name: "promised_date", Type: field.TypeTime, Nullable: true},
+		{Name: "ack_state", Type: field.TypeEnum, Enums: []string{"pending", "accepted", "changes_requested", "rejected"}, Default: "pending"},
+		{Name: "ack_at", Type: field.TypeTime, Nullable: true},
+		{Name: "reject_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// OrderLinesTable holds the schema information for the "order_lines" table.
+	OrderLinesTable = &schema.Table{
+		Name:       "order_lines",
+		Columns:    OrderLinesColumns,
+		PrimaryKey: []*schema.Column{OrderLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "order_lines_orders_lines",
+				Columns:    []*schema.Column{OrderLinesColumns[13]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderline_order_id_line_no",
+				Unique:  true,
+				Columns: []*schema.Column{OrderLinesColumns[13], OrderLinesColumns[2]},
+			},
+			{
+				Name:    "orderline_partner_id_required_date",
+				Unique:  false,
+				Columns: []*schema.Column{OrderLinesColumns[1], OrderLinesColumns[8]},
+			},
+		},
+	}
+	// OrderRevisionsColumns holds the columns for the "order_revisions" table.
+	OrderRevisionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "revision", Type: field.TypeInt},
+		{Name: "reason", Type: field.TypeString, Default: ""},
+		{Name: "snapshot", Type: field.TypeJSON},
+		{Name: "created_by", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// OrderRevisionsTable holds the schema information for the "order_revisions" table.
+	OrderRevisionsTable = &schema.Table{
+		Name:       "order_revisions",
+		Columns:    OrderRevisionsColumns,
+		PrimaryKey: []*schema.Column{OrderRevisionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderrevision_order_id_revision",
+				Unique:  true,
+				Columns: []*schema.Column{OrderRevisionsColumns[1], OrderRevisionsColumns[3]},
+			},
+			{
+				Name:    "orderrevision_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderRevisionsColumns[2]},
 			},
 		},
 	}
@@ -489,14 +701,20 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AcknowledgementsTable,
 		AuditEntriesTable,
+		ChangeRequestsTable,
 		ContactsTable,
 		ContactTransfersTable,
 		DocumentsTable,
 		DocumentDownloadsTable,
 		DocumentVersionsTable,
+		DomainEventsTable,
 		InvitationsTable,
 		LoginThrottlesTable,
+		OrdersTable,
+		OrderLinesTable,
+		OrderRevisionsTable,
 		PartnersTable,
 		SessionsTable,
 		UsersTable,
@@ -508,4 +726,5 @@ func init() {
 	ContactsTable.ForeignKeys[1].RefTable = UsersTable
 	ContactTransfersTable.ForeignKeys[0].RefTable = ContactsTable
 	DocumentVersionsTable.ForeignKeys[0].RefTable = DocumentsTable
+	OrderLinesTable.ForeignKeys[0].RefTable = OrdersTable
 }

@@ -135,6 +135,30 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The AcknowledgementQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AcknowledgementQueryRuleFunc func(context.Context, *ent.AcknowledgementQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AcknowledgementQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AcknowledgementQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AcknowledgementQuery", q)
+}
+
+// The AcknowledgementMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AcknowledgementMutationRuleFunc func(context.Context, *ent.AcknowledgementMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AcknowledgementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AcknowledgementMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AcknowledgementMutation", m)
+}
+
 // The AuditEntryQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditEntryQueryRuleFunc func(context.Context, *ent.AuditEntryQuery) error
@@ -157,6 +181,30 @@ func (f AuditEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEntryMutation", m)
+}
+
+// The ChangeRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ChangeRequestQueryRuleFunc func(context.Context, *ent.ChangeRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ChangeRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ChangeRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ChangeRequestQuery", q)
+}
+
+// The ChangeRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ChangeRequestMutationRuleFunc func(context.Context, *ent.ChangeRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ChangeRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ChangeRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ChangeRequestMutation", m)
 }
 
 // The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -279,6 +327,30 @@ func (f DocumentVersionMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DocumentVersionMutation", m)
 }
 
+// The DomainEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DomainEventQueryRuleFunc func(context.Context, *ent.DomainEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DomainEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DomainEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DomainEventQuery", q)
+}
+
+// The DomainEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DomainEventMutationRuleFunc func(context.Context, *ent.DomainEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DomainEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DomainEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DomainEventMutation", m)
+}
+
 // The InvitationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type InvitationQueryRuleFunc func(context.Context, *ent.InvitationQuery) error
@@ -325,6 +397,78 @@ func (f LoginThrottleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginThrottleMutation", m)
+}
+
+// The OrderQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrderQueryRuleFunc func(context.Context, *ent.OrderQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrderQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrderQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrderQuery", q)
+}
+
+// The OrderMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrderMutationRuleFunc func(context.Context, *ent.OrderMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrderMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrderMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrderMutation", m)
+}
+
+// The OrderLineQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrderLineQueryRuleFunc func(context.Context, *ent.OrderLineQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrderLineQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrderLineQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrderLineQuery", q)
+}
+
+// The OrderLineMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrderLineMutationRuleFunc func(context.Context, *ent.OrderLineMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrderLineMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrderLineMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrderLineMutation", m)
+}
+
+// The OrderRevisionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrderRevisionQueryRuleFunc func(context.Context, *ent.OrderRevisionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrderRevisionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrderRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrderRevisionQuery", q)
+}
+
+// The OrderRevisionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrderRevisionMutationRuleFunc func(context.Context, *ent.OrderRevisionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrderRevisionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrderRevisionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrderRevisionMutation", m)
 }
 
 // The PartnerQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -436,7 +580,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.AcknowledgementQuery:
+		return q.Filter(), nil
 	case *ent.AuditEntryQuery:
+		return q.Filter(), nil
+	case *ent.ChangeRequestQuery:
 		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
@@ -448,9 +596,17 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DocumentVersionQuery:
 		return q.Filter(), nil
+	case *ent.DomainEventQuery:
+		return q.Filter(), nil
 	case *ent.InvitationQuery:
 		return q.Filter(), nil
 	case *ent.LoginThrottleQuery:
+		return q.Filter(), nil
+	case *ent.OrderQuery:
+		return q.Filter(), nil
+	case *ent.OrderLineQuery:
+		return q.Filter(), nil
+	case *ent.OrderRevisionQuery:
 		return q.Filter(), nil
 	case *ent.PartnerQuery:
 		return q.Filter(), nil
@@ -467,7 +623,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
+	case *ent.AcknowledgementMutation:
+		return m.Filter(), nil
 	case *ent.AuditEntryMutation:
+		return m.Filter(), nil
+	case *ent.ChangeRequestMutation:
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil
@@ -479,9 +639,17 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.DocumentVersionMutation:
 		return m.Filter(), nil
+	case *ent.DomainEventMutation:
+		return m.Filter(), nil
 	case *ent.InvitationMutation:
 		return m.Filter(), nil
 	case *ent.LoginThrottleMutation:
+		return m.Filter(), nil
+	case *ent.OrderMutation:
+		return m.Filter(), nil
+	case *ent.OrderLineMutation:
+		return m.Filter(), nil
+	case *ent.OrderRevisionMutation:
 		return m.Filter(), nil
 	case *ent.PartnerMutation:
 		return m.Filter(), nil

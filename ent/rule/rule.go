@@ -220,3 +220,29 @@ func PartnerOwnRows() privacy.MutationRule {
 		return privacy.Denyf("partner users may not delete records")
 	})
 }
+
+// FilterPublishedOrders hides draft orders from partner users: an order
+// becomes visible to its partner when it is published.
+func FilterPublishedOrders() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		f.Where(entql.FieldNEQ("status", "draft"))
+		return privacy.Skip
+	})
+}
+
+// FilterLinesOfPublishedOrders hides a draft order's lines from partner
+// users, whichever way the lines are queried.
+func FilterLinesOfPublishedOrders() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		f.Where(entql.HasEdgeWith("order", entql.FieldNEQ("status", "draft")))
+		return privacy.Skip
+	})
+}

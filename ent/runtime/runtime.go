@@ -6,15 +6,21 @@ import (
 	"context"
 	"time"
 
+	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
+	"github.com/tierlink/tierlink/ent/domainevent"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/schema"
 	"github.com/tierlink/tierlink/ent/session"
@@ -83,6 +89,25 @@ func init() {
 	apitokenDescCreatedAt := apitokenFields[4].Descriptor()
 	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
 	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
+	acknowledgement.Policy = privacy.NewPolicies(schema.Acknowledgement{})
+	acknowledgement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := acknowledgement.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	acknowledgementFields := schema.Acknowledgement{}.Fields()
+	_ = acknowledgementFields
+	// acknowledgementDescUser is the schema descriptor for user field.
+	acknowledgementDescUser := acknowledgementFields[4].Descriptor()
+	// acknowledgement.DefaultUser holds the default value on creation for the user field.
+	acknowledgement.DefaultUser = acknowledgementDescUser.Default.(string)
+	// acknowledgementDescCreatedAt is the schema descriptor for created_at field.
+	acknowledgementDescCreatedAt := acknowledgementFields[6].Descriptor()
+	// acknowledgement.DefaultCreatedAt holds the default value on creation for the created_at field.
+	acknowledgement.DefaultCreatedAt = acknowledgementDescCreatedAt.Default.(func() time.Time)
 	auditentry.Policy = privacy.NewPolicies(schema.AuditEntry{})
 	auditentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -114,6 +139,31 @@ func init() {
 	auditentryDescRequestID := auditentryFields[9].Descriptor()
 	// auditentry.DefaultRequestID holds the default value on creation for the request_id field.
 	auditentry.DefaultRequestID = auditentryDescRequestID.Default.(string)
+	changerequest.Policy = privacy.NewPolicies(schema.ChangeRequest{})
+	changerequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := changerequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	changerequestFields := schema.ChangeRequest{}.Fields()
+	_ = changerequestFields
+	// changerequestDescDecidedBy is the schema descriptor for decided_by field.
+	changerequestDescDecidedBy := changerequestFields[7].Descriptor()
+	// changerequest.DefaultDecidedBy holds the default value on creation for the decided_by field.
+	changerequest.DefaultDecidedBy = changerequestDescDecidedBy.Default.(string)
+	// changerequestDescDecisionReason is the schema descriptor for decision_reason field.
+	changerequestDescDecisionReason := changerequestFields[9].Descriptor()
+	// changerequest.DefaultDecisionReason holds the default value on creation for the decision_reason field.
+	changerequest.DefaultDecisionReason = changerequestDescDecisionReason.Default.(string)
+	// changerequest.DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
+	changerequest.DecisionReasonValidator = changerequestDescDecisionReason.Validators[0].(func(string) error)
+	// changerequestDescCreatedAt is the schema descriptor for created_at field.
+	changerequestDescCreatedAt := changerequestFields[10].Descriptor()
+	// changerequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	changerequest.DefaultCreatedAt = changerequestDescCreatedAt.Default.(func() time.Time)
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -359,6 +409,33 @@ func init() {
 	documentversionDescCreatedAt := documentversionFields[10].Descriptor()
 	// documentversion.DefaultCreatedAt holds the default value on creation for the created_at field.
 	documentversion.DefaultCreatedAt = documentversionDescCreatedAt.Default.(func() time.Time)
+	domainevent.Policy = privacy.NewPolicies(schema.DomainEvent{})
+	domainevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := domainevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	domaineventFields := schema.DomainEvent{}.Fields()
+	_ = domaineventFields
+	// domaineventDescKind is the schema descriptor for kind field.
+	domaineventDescKind := domaineventFields[1].Descriptor()
+	// domainevent.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	domainevent.KindValidator = domaineventDescKind.Validators[0].(func(string) error)
+	// domaineventDescSubjectType is the schema descriptor for subject_type field.
+	domaineventDescSubjectType := domaineventFields[2].Descriptor()
+	// domainevent.SubjectTypeValidator is a validator for the "subject_type" field. It is called by the builders before save.
+	domainevent.SubjectTypeValidator = domaineventDescSubjectType.Validators[0].(func(string) error)
+	// domaineventDescActor is the schema descriptor for actor field.
+	domaineventDescActor := domaineventFields[5].Descriptor()
+	// domainevent.DefaultActor holds the default value on creation for the actor field.
+	domainevent.DefaultActor = domaineventDescActor.Default.(string)
+	// domaineventDescCreatedAt is the schema descriptor for created_at field.
+	domaineventDescCreatedAt := domaineventFields[6].Descriptor()
+	// domainevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	domainevent.DefaultCreatedAt = domaineventDescCreatedAt.Default.(func() time.Time)
 	invitation.Policy = privacy.NewPolicies(schema.Invitation{})
 	invitation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -429,6 +506,146 @@ func init() {
 	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
 	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
 	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
+	orderMixin := schema.Order{}.Mixin()
+	order.Policy = privacy.NewPolicies(schema.Order{})
+	order.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := order.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	orderMixinFields0 := orderMixin[0].Fields()
+	_ = orderMixinFields0
+	orderFields := schema.Order{}.Fields()
+	_ = orderFields
+	// orderDescCreatedAt is the schema descriptor for created_at field.
+	orderDescCreatedAt := orderMixinFields0[0].Descriptor()
+	// order.DefaultCreatedAt holds the default value on creation for the created_at field.
+	order.DefaultCreatedAt = orderDescCreatedAt.Default.(func() time.Time)
+	// orderDescUpdatedAt is the schema descriptor for updated_at field.
+	orderDescUpdatedAt := orderMixinFields0[1].Descriptor()
+	// order.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	order.DefaultUpdatedAt = orderDescUpdatedAt.Default.(func() time.Time)
+	// order.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	order.UpdateDefaultUpdatedAt = orderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// orderDescNumber is the schema descriptor for number field.
+	orderDescNumber := orderFields[2].Descriptor()
+	// order.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	order.NumberValidator = func() func(string) error {
+		validators := orderDescNumber.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(number string) error {
+			for _, fn := range fns {
+				if err := fn(number); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescCurrency is the schema descriptor for currency field.
+	orderDescCurrency := orderFields[3].Descriptor()
+	// order.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	order.CurrencyValidator = func() func(string) error {
+		validators := orderDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescRevision is the schema descriptor for revision field.
+	orderDescRevision := orderFields[5].Descriptor()
+	// order.DefaultRevision holds the default value on creation for the revision field.
+	order.DefaultRevision = orderDescRevision.Default.(int)
+	// orderDescNotes is the schema descriptor for notes field.
+	orderDescNotes := orderFields[7].Descriptor()
+	// order.DefaultNotes holds the default value on creation for the notes field.
+	order.DefaultNotes = orderDescNotes.Default.(string)
+	// order.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	order.NotesValidator = orderDescNotes.Validators[0].(func(string) error)
+	orderline.Policy = privacy.NewPolicies(schema.OrderLine{})
+	orderline.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := orderline.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	orderlineFields := schema.OrderLine{}.Fields()
+	_ = orderlineFields
+	// orderlineDescItemCode is the schema descriptor for item_code field.
+	orderlineDescItemCode := orderlineFields[3].Descriptor()
+	// orderline.ItemCodeValidator is a validator for the "item_code" field. It is called by the builders before save.
+	orderline.ItemCodeValidator = func() func(string) error {
+		validators := orderlineDescItemCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(item_code string) error {
+			for _, fn := range fns {
+				if err := fn(item_code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderlineDescDescription is the schema descriptor for description field.
+	orderlineDescDescription := orderlineFields[4].Descriptor()
+	// orderline.DefaultDescription holds the default value on creation for the description field.
+	orderline.DefaultDescription = orderlineDescDescription.Default.(string)
+	// orderline.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	orderline.DescriptionValidator = orderlineDescDescription.Validators[0].(func(string) error)
+	// orderlineDescUnit is the schema descriptor for unit field.
+	orderlineDescUnit := orderlineFields[6].Descriptor()
+	// orderline.DefaultUnit holds the default value on creation for the unit field.
+	orderline.DefaultUnit = orderlineDescUnit.Default.(string)
+	// orderline.UnitValidator is a validator for the "unit" field. It is called by the builders before save.
+	orderline.UnitValidator = orderlineDescUnit.Validators[0].(func(string) error)
+	// orderlineDescRejectReason is the schema descriptor for reject_reason field.
+	orderlineDescRejectReason := orderlineFields[12].Descriptor()
+	// orderline.DefaultRejectReason holds the default value on creation for the reject_reason field.
+	orderline.DefaultRejectReason = orderlineDescRejectReason.Default.(string)
+	// orderline.RejectReasonValidator is a validator for the "reject_reason" field. It is called by the builders before save.
+	orderline.RejectReasonValidator = orderlineDescRejectReason.Validators[0].(func(string) error)
+	orderrevision.Policy = privacy.NewPolicies(schema.OrderRevision{})
+	orderrevision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := orderrevision.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	orderrevisionFields := schema.OrderRevision{}.Fields()
+	_ = orderrevisionFields
+	// orderrevisionDescReason is the schema descriptor for reason field.
+	orderrevisionDescReason := orderrevisionFields[3].Descriptor()
+	// orderrevision.DefaultReason holds the default value on creation for the reason field.
+	orderrevision.DefaultReason = orderrevisionDescReason.Default.(string)
+	// orderrevisionDescCreatedBy is the schema descriptor for created_by field.
+	orderrevisionDescCreatedBy := orderrevisionFields[5].Descriptor()
+	// orderrevision.DefaultCreatedBy holds the default value on creation for the created_by field.
+	orderrevision.DefaultCreatedBy = orderrevisionDescCreatedBy.Default.(string)
+	// orderrevisionDescCreatedAt is the schema descriptor for created_at field.
+	orderrevisionDescCreatedAt := orderrevisionFields[6].Descriptor()
+	// orderrevision.DefaultCreatedAt holds the default value on creation for the created_at field.
+	orderrevision.DefaultCreatedAt = orderrevisionDescCreatedAt.Default.(func() time.Time)
 	partnerMixin := schema.Partner{}.Mixin()
 	partner.Policy = privacy.NewPolicies(schema.Partner{})
 	partner.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -172,3 +172,77 @@ func (DocumentDownload) Policy() ent.Policy {
 		Query: privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
 	}
 }
+
+// orderPolicy keeps orders with staff: partner users read their own
+// partner's published orders and update them only through answering
+// (the privacy filter pins updates to their partner); they never create
+// or delete orders.
+func orderPolicy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowEditorMutation(),
+			privacy.OnMutationOperation(rule.PartnerOwnRows(), ent.OpUpdate|ent.OpUpdateOne),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterPartnerField(),
+			rule.FilterPublishedOrders(),
+			rule.AllowPartnerQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Order.
+func (Order) Policy() ent.Policy { return orderPolicy() }
+
+// Policy of the OrderLine.
+func (OrderLine) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: orderPolicy().(privacy.Policy).Mutation,
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterPartnerField(),
+			rule.FilterLinesOfPublishedOrders(),
+			rule.AllowPartnerQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the OrderRevision: written by staff decisions, read by the
+// partner concerned.
+func (OrderRevision) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.AllowEditorMutation(), privacy.AlwaysDenyRule()},
+		Query:    documentPolicy().(privacy.Policy).Query,
+	}
+}
+
+// Policy of the Acknowledgement.
+func (Acknowledgement) Policy() ent.Policy { return documentPolicy() }
+
+// Policy of the ChangeRequest.
+func (ChangeRequest) Policy() ent.Policy { return documentPolicy() }
+
+// Policy of the DomainEvent: appended with the change it describes, by
+// whoever made the change; never changed; partner users read their own.
+func (DomainEvent) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowAuthenticated(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: documentPolicy().(privacy.Policy).Query,
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -30,6 +31,8 @@ type Fixture struct {
 	Acc *accounts.Service
 	// Docs stores objects on local disk unless UseStore swaps the store.
 	Docs *documents.Service
+	// Orders manages orders.
+	Orders *orders.Service
 
 	Admin, Buyer, Buyer2, Viewer accounts.User
 	PartnerA, PartnerB           directory.Partner
@@ -49,7 +52,7 @@ func New(tb testing.TB, d string) *Fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil)}
+	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil), Orders: orders.New(db.Client)}
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
 	must := func(err error) {
 		tb.Helper()

@@ -1,0 +1,196 @@
+package orders_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+
+	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/partnerstest"
+)
+
+func wantCode(t *testing.T, err error, code partners.Code) {
+	t.Helper()
+	if got := partners.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func input(partnerID int, number string) orders.OrderInput {
+	var in orders.OrderInput
+	json.Unmarshal([]byte(`{"direction":"upstream","currency":"cny","lines":[
+		{"item_code":"HX-220","description":"外壳","quantity":"1000","unit":"pcs","unit_price":12.5,"required_date":"2026-12-15"},
+		{"item_code":"HX-221","quantity":250.5,"unit":"kg","unit_price":"3.1415","required_date":"2026-12-20"}]}`), &in)
+	in.PartnerID, in.Number = partnerID, number
+	return in
+}
+
+func TestOrderFlow(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			svc := orders.New(f.DB.Client)
+			buyer, a, b := f.Ctx(f.Buyer), f.Ctx(f.UserA), f.Ctx(f.UserB)
+			o, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
+			if err != nil || o.Status != "draft" || len(o.Lines) != 2 || o.Lines[1].Quantity.String() != "250.5" || o.Lines[1].UnitPrice.String() != "3.1415" || o.Currency != "CNY" {
+				t.Fatalf("create = %+v, %v", o, err)
+			}
+			_, err = svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
+			wantCode(t, err, partners.EConflict)
+			// A draft does not exist for the supplier.
+			_, err = svc.Order(a, o.ID)
+			wantCode(t, err, partners.ENotFound)
+			if _, err := svc.Publish(buyer, o.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Order(a, o.ID); err != nil {
+				t.Fatalf("published order hidden from its supplier: %v", err)
+			}
+			_, err = svc.Order(b, o.ID)
+			wantCode(t, err, partners.ENotFound)
+			_, err = svc.Acknowledge(b, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			wantCode(t, err, partners.ENotFound)
+
+			// Line 1 accepted; line 2 accepted with a later date.
+			o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{
+				{LineNo: 1, Action: "accept"},
+				{LineNo: 2, Action: "change", PromisedDate: "2026-12-28", Reason: "铝材到货延迟"},
+			}})
+			if err != nil || o.Status != "changes_requested" || o.AcknowledgedAt == nil || o.Lines[0].AckState != "accepted" || len(o.ChangeRequests) != 1 {
+				t.Fatalf("ack = %+v, %v", o, err)
+			}
+			_, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			wantCode(t, err, partners.EConflict)
+			// The supplier cannot decide its own change request.
+			_, err = svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
+			if c := partners.ErrorCode(err); c != partners.EForbidden && c != partners.ENotFound {
+				t.Fatalf("supplier decided: %v", err)
+			}
+			// Two buyers approve at once: one outcome.
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, u := range []context.Context{buyer, f.Ctx(f.Admin)} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = svc.Decide(u, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
+				}()
+			}
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) {
+				t.Fatalf("double approval: %v / %v", errs[0], errs[1])
+			}
+			o, _ = svc.Order(buyer, o.ID)
+			if o.Status != "acknowledged" || o.Revision != 2 || o.Lines[1].PromisedDate == nil || o.Lines[1].PromisedDate.Format("2006-01-02") != "2026-12-28" || len(o.Revisions) != 2 {
+				t.Fatalf("after approval: %+v", o)
+			}
+			// The events tell the story, in order, for the supplier too.
+			page, err := partners.ListEvents(a, f.DB.Client, partners.EventFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, e := range page.Items {
+				kinds = append(kinds, e.Kind)
+			}
+			want := []string{"order.published", "change.requested", "order.acknowledged", "change.approved"}
+			if len(kinds) != len(want) {
+				t.Fatalf("events = %v", kinds)
+			}
+			for i := range want {
+				if kinds[i] != want[i] {
+					t.Fatalf("events = %v", kinds)
+				}
+			}
+			if pb, _ := partners.ListEvents(b, f.DB.Client, partners.EventFilter{}); len(pb.Items) != 0 {
+				t.Fatalf("partner B sees %d events", len(pb.Items))
+			}
+			// Resuming from the cursor gives nothing new, then the next event.
+			next, _ := partners.ListEvents(a, f.DB.Client, partners.EventFilter{Cursor: page.NextCursor})
+			if len(next.Items) != 0 {
+				t.Fatalf("cursor replayed %d events", len(next.Items))
+			}
+		})
+	}
+}
+
+func TestRejectedChangeGoesBackToSupplier(t *testing.T) {
+	f := partnerstest.New(t, "sqlite3")
+	svc := orders.New(f.DB.Client)
+	buyer, a := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+	o, _ := svc.Create(buyer, input(f.PartnerA.ID, "PO-7"))
+	svc.Publish(buyer, o.ID)
+	q := orders.Qty(900_000)
+	o, err := svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "change", Quantity: &q}, {LineNo: 2, Action: "reject", Reason: "停产"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err = svc.Decide(buyer, o.ChangeRequests[0].ID, orders.Decision{Decision: "reject", Reason: "need the full 1000"})
+	if err != nil || o.Status != "published" || o.Lines[0].AckState != "pending" || o.Lines[0].Quantity.String() != "1000" || o.Revision != 1 {
+		t.Fatalf("after reject: %+v, %v", o, err)
+	}
+	o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+	if err != nil || o.Status != "acknowledged" {
+		t.Fatalf("re-ack: %+v, %v", o, err)
+	}
+}
+
+func TestOrderRefusals(t *testing.T) {
+	f := partnerstest.New(t, "sqlite3")
+	svc := orders.New(f.DB.Client)
+	buyer := f.Ctx(f.Buyer)
+	in := input(f.PartnerA.ID, "PO-9")
+	in.Direction = "downstream"
+	_, err := svc.Create(buyer, in)
+	wantCode(t, err, partners.EInvalid)
+	_, err = svc.Create(f.Ctx(f.Viewer), input(f.PartnerA.ID, "PO-9"))
+	wantCode(t, err, partners.EForbidden)
+	_, err = svc.Create(f.Ctx(f.UserA), input(f.PartnerA.ID, "PO-9"))
+	if err == nil {
+		t.Fatal("a supplier created an order")
+	}
+	o, _ := svc.Create(buyer, input(f.PartnerA.ID, "PO-9"))
+	_, err = svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+	wantCode(t, err, partners.ENotFound) // still a draft
+	svc.Publish(buyer, o.ID)
+	for _, bad := range []orders.AckLine{
+		{LineNo: 9, Action: "accept"},
+		{LineNo: 1, Action: "reject"},
+		{LineNo: 1, Action: "change"},
+		{LineNo: 1, Action: "accept", PromisedDate: "2027-01-01"},
+		{LineNo: 1, Action: "change", PromisedDate: "01/02/2027"},
+	} {
+		_, err := svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{bad}})
+		wantCode(t, err, partners.EInvalid)
+	}
+	got, _ := svc.Order(buyer, o.ID)
+	if got.Lines[0].AckState != "pending" || got.AcknowledgedAt != nil {
+		t.Fatal("a refused answer changed the order")
+	}
+}
+
+func TestQtyJSON(t *testing.T) {
+	for in, want := range map[string]string{`1`: "1", `0.1`: "0.1", `"2.500"`: "2.5", `1000000`: "1000000", `0.001`: "0.001"} {
+		var q orders.Qty
+		if err := json.Unmarshal([]byte(in), &q); err != nil || q.String() != want {
+			t.Errorf("%s → %q, %v", in, q.String(), err)
+		}
+	}
+	var sum orders.Qty
+	for _, s := range []string{"0.1", "0.2"} {
+		q, _ := orders.ParseQty(s)
+		sum += q
+	}
+	if sum.String() != "0.3" {
+		t.Fatalf("0.1+0.2 = %s", sum)
+	}
+	for _, bad := range []string{`1.0001`, `1e3`, `"abc"`, `null`, `""`, `99999999999999`} {
+		var q orders.Qty
+		if err := json.Unmarshal([]byte(bad), &q); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

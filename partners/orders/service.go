@@ -1,0 +1,592 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/acknowledgement"
+	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/orderrevision"
+	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+)
+
+// Service manages orders.
+type Service struct {
+	client *ent.Client
+	now    func() time.Time
+}
+
+// New returns an orders service.
+func New(client *ent.Client) *Service { return &Service{client: client, now: time.Now} }
+
+// SetClock replaces the clock, for tests.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+func date(field, v string) (time.Time, error) {
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return time.Time{}, partners.Invalid(field, "must be a date like 2026-12-31")
+	}
+	return t, nil
+}
+
+// Create adds a draft order; nothing is visible to the partner until it
+// is published.
+func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
+	if err := partners.Validate(in); err != nil {
+		return Order{}, err
+	}
+	dates := make([]time.Time, len(in.Lines))
+	for i, l := range in.Lines {
+		d, err := date(fmt.Sprintf("lines[%d].required_date", i), l.RequiredDate)
+		if err != nil {
+			return Order{}, err
+		}
+		dates[i] = d
+	}
+	v, _ := viewer.FromContext(ctx)
+	var id int
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		p, err := c.Partner.Get(ctx, in.PartnerID)
+		if ent.IsNotFound(err) {
+			return partners.Invalid("partner_id", "no such partner")
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case in.Direction == "upstream" && p.Kind != partner.KindSupplier:
+			return partners.Invalid("direction", "upstream orders go to suppliers; this partner is a "+string(p.Kind))
+		case in.Direction == "downstream" && p.Kind != partner.KindCustomer:
+			return partners.Invalid("direction", "downstream orders go to dealers and customers; this partner is a "+string(p.Kind))
+		}
+		if n, err := c.Order.Query().Where(order.PartnerID(in.PartnerID), order.Number(in.Number)).Count(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			return &partners.Error{Code: partners.EConflict, Message: "this partner already has an order with this number",
+				Fields: []partners.FieldError{{Field: "number", Reason: "is already used for this partner"}}}
+		}
+		o, err := c.Order.Create().SetPartnerID(in.PartnerID).SetDirection(order.Direction(in.Direction)).SetNumber(in.Number).
+			SetCurrency(strings.ToUpper(in.Currency)).SetBuyerID(v.UserID).SetNotes(in.Notes).Save(ctx)
+		if err != nil {
+			return err
+		}
+		id = o.ID
+		lines := make([]*ent.OrderLineCreate, len(in.Lines))
+		for i, l := range in.Lines {
+			lines[i] = c.OrderLine.Create().SetOrderID(o.ID).SetPartnerID(o.PartnerID).SetLineNo(i + 1).SetItemCode(l.ItemCode).
+				SetDescription(l.Description).SetQuantity(int64(l.Quantity)).SetUnit(or(l.Unit, "pcs")).
+				SetUnitPrice(int64(l.UnitPrice)).SetRequiredDate(dates[i])
+		}
+		if err := c.OrderLine.CreateBulk(lines...).Exec(ctx); err != nil {
+			return err
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "order.create", EntityType: "order", EntityID: o.ID,
+			PartnerID: &o.PartnerID, After: map[string]any{"number": o.Number, "lines": len(in.Lines)}})
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Order(ctx, id)
+}
+
+// Publish makes a draft visible to the partner and starts the
+// acknowledgement clock.
+func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		o, err := c.Order.Query().Where(order.ID(id)).WithLines().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if o.Status != order.StatusDraft {
+			return partners.Errorf(partners.EConflict, "only a draft can be published; this order is %s", o.Status)
+		}
+		now := s.now()
+		o, err = c.Order.UpdateOne(o).SetStatus(order.StatusPublished).SetPublishedAt(now).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.snapshot(ctx, c, id, "published"); err != nil {
+			return err
+		}
+		return partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: "order.published", SubjectType: "order", SubjectID: id,
+			Payload: map[string]any{"number": o.Number, "direction": string(o.Direction)}})
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Order(ctx, id)
+}
+
+// Acknowledge records a partner's answer to pending lines. Accepted and
+// rejected lines are settled; lines accepted with changes become one
+// change request for the buyer. The time is stored per line and, once no
+// line is pending, on the order.
+func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, error) {
+	if err := partners.Validate(in); err != nil {
+		return Order{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	if !v.IsPartner() && !v.CanEdit() {
+		return Order{}, partners.Errorf(partners.EForbidden, "your role may not acknowledge orders")
+	}
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		o, err := c.Order.Query().Where(order.ID(id)).WithLines().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if o.Status != order.StatusPublished {
+			return partners.Errorf(partners.EConflict, "the order is %s; only a published order awaiting an answer can be acknowledged", o.Status)
+		}
+		byNo := map[int]*ent.OrderLine{}
+		for _, l := range o.Edges.Lines {
+			byNo[l.LineNo] = l
+		}
+		now := s.now()
+		seen := map[int]bool{}
+		var changes []Change
+		var record []map[string]any
+		for i, a := range in.Lines {
+			f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
+			l, ok := byNo[a.LineNo]
+			if !ok {
+				return partners.Invalid(f("line_no"), fmt.Sprintf("the order has no line %d", a.LineNo))
+			}
+			if seen[a.LineNo] {
+				return partners.Invalid(f("line_no"), "answers the same line twice")
+			}
+			seen[a.LineNo] = true
+			if l.AckState != orderline.AckStatePending {
+				return partners.Invalid(f("line_no"), fmt.Sprintf("line %d was already answered (%s)", a.LineNo, l.AckState))
+			}
+			u := c.OrderLine.UpdateOne(l).SetAckAt(now)
+			switch a.Action {
+			case "accept":
+				if a.PromisedDate != "" || a.Quantity != nil || a.UnitPrice != nil {
+					return partners.Invalid(f("action"), "an accepted line carries no changes; use action change")
+				}
+				u.SetAckState(orderline.AckStateAccepted)
+			case "reject":
+				if strings.TrimSpace(a.Reason) == "" {
+					return partners.Invalid(f("reason"), "is required when rejecting a line")
+				}
+				u.SetAckState(orderline.AckStateRejected).SetRejectReason(a.Reason)
+			case "change":
+				ch := Change{LineNo: a.LineNo, Reason: a.Reason, Quantity: a.Quantity, UnitPrice: a.UnitPrice}
+				if a.PromisedDate != "" {
+					d, err := date(f("promised_date"), a.PromisedDate)
+					if err != nil {
+						return err
+					}
+					ch.PromisedDate = &d
+				}
+				if ch.PromisedDate == nil && ch.Quantity == nil && ch.UnitPrice == nil {
+					return partners.Invalid(f("action"), "a change needs a promised_date, quantity or unit_price")
+				}
+				if ch.Quantity != nil && *ch.Quantity <= 0 {
+					return partners.Invalid(f("quantity"), "must be more than 0")
+				}
+				if ch.UnitPrice != nil && *ch.UnitPrice < 0 {
+					return partners.Invalid(f("unit_price"), "must not be negative")
+				}
+				changes = append(changes, ch)
+				u.SetAckState(orderline.AckStateChangesRequested)
+			}
+			if err := u.Exec(ctx); err != nil {
+				return err
+			}
+			record = append(record, map[string]any{"line_no": a.LineNo, "action": a.Action, "promised_date": a.PromisedDate,
+				"quantity": a.Quantity, "unit_price": a.UnitPrice, "reason": a.Reason})
+		}
+		ack := c.Acknowledgement.Create().SetOrderID(id).SetPartnerID(o.PartnerID).SetRevision(o.Revision).
+			SetUser(v.Label).SetLines(record).SetCreatedAt(now)
+		if v.UserID != 0 {
+			ack.SetUserID(v.UserID)
+		}
+		a, err := ack.Save(ctx)
+		if err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			cr, err := c.ChangeRequest.Create().SetOrderID(id).SetPartnerID(o.PartnerID).SetAcknowledgementID(a.ID).
+				SetRevision(o.Revision).SetChanges(changesJSON(changes)).SetCreatedAt(now).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if err := partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: "change.requested", SubjectType: "order",
+				SubjectID: id, Payload: map[string]any{"change_request_id": cr.ID, "lines": len(changes)}}); err != nil {
+				return err
+			}
+		}
+		if err := partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: "order.acknowledged", SubjectType: "order",
+			SubjectID: id, Payload: map[string]any{"acknowledgement_id": a.ID, "lines": len(in.Lines), "changes": len(changes)}}); err != nil {
+			return err
+		}
+		return s.settle(ctx, c, id, now)
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Order(ctx, id)
+}
+
+// settle sets the order's status from its lines: changes requested while
+// a change request is open; acknowledged (or rejected, if every line was)
+// once no line is pending; otherwise still published.
+func (s *Service) settle(ctx context.Context, c *ent.Client, id int, now time.Time) error {
+	o, err := c.Order.Query().Where(order.ID(id)).WithLines().Only(ctx)
+	if err != nil {
+		return err
+	}
+	pending, changing, rejected := 0, 0, 0
+	for _, l := range o.Edges.Lines {
+		switch l.AckState {
+		case orderline.AckStatePending:
+			pending++
+		case orderline.AckStateChangesRequested:
+			changing++
+		case orderline.AckStateRejected:
+			rejected++
+		}
+	}
+	u := c.Order.UpdateOne(o)
+	switch {
+	case changing > 0:
+		u.SetStatus(order.StatusChangesRequested)
+	case pending > 0:
+		u.SetStatus(order.StatusPublished)
+	case rejected == len(o.Edges.Lines):
+		u.SetStatus(order.StatusRejected)
+	default:
+		u.SetStatus(order.StatusAcknowledged)
+	}
+	if pending == 0 && o.AcknowledgedAt == nil {
+		u.SetAcknowledgedAt(now)
+	}
+	return u.Exec(ctx)
+}
+
+// Decide approves or rejects an open change request. Approving applies
+// the changes to the lines, accepts them, and makes a new revision;
+// rejecting sends those lines back to the partner for a new answer.
+// Deciding twice is refused, so two buyers at once get one outcome.
+func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, error) {
+	if err := partners.Validate(d); err != nil {
+		return Order{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	var orderID int
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		cr, err := c.ChangeRequest.Get(ctx, crID)
+		if err != nil {
+			return err
+		}
+		orderID = cr.OrderID
+		now := s.now()
+		state := changerequest.StateApproved
+		if d.Decision == "reject" {
+			state = changerequest.StateRejected
+		}
+		// The state guard in the UPDATE makes the decision once, even
+		// when two buyers press at the same moment.
+		n, err := c.ChangeRequest.Update().Where(changerequest.ID(crID), changerequest.StateEQ(changerequest.StateOpen)).
+			SetState(state).SetDecidedAt(now).SetDecidedBy(v.Label).SetNillableDecidedByID(nonZero(v.UserID)).
+			SetDecisionReason(d.Reason).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return partners.Errorf(partners.EConflict, "the change request was already %s by %s", cr.State, or(cr.DecidedBy, "someone"))
+		}
+		changes := parseChanges(cr.Changes)
+		for _, ch := range changes {
+			l, err := c.OrderLine.Query().Where(orderline.OrderID(cr.OrderID), orderline.LineNo(ch.LineNo)).Only(ctx)
+			if err != nil {
+				return err
+			}
+			u := c.OrderLine.UpdateOne(l)
+			if state == changerequest.StateApproved {
+				u.SetAckState(orderline.AckStateAccepted)
+				if ch.PromisedDate != nil {
+					u.SetPromisedDate(*ch.PromisedDate)
+				}
+				if ch.Quantity != nil {
+					u.SetQuantity(int64(*ch.Quantity))
+				}
+				if ch.UnitPrice != nil {
+					u.SetUnitPrice(int64(*ch.UnitPrice))
+				}
+			} else {
+				u.SetAckState(orderline.AckStatePending).ClearAckAt()
+			}
+			if err := u.Exec(ctx); err != nil {
+				return err
+			}
+		}
+		o, err := c.Order.Get(ctx, cr.OrderID)
+		if err != nil {
+			return err
+		}
+		kind := "change.rejected"
+		if state == changerequest.StateApproved {
+			kind = "change.approved"
+			if o, err = c.Order.UpdateOne(o).AddRevision(1).Save(ctx); err != nil {
+				return err
+			}
+			if err := s.snapshot(ctx, c, o.ID, fmt.Sprintf("change request %d approved", crID)); err != nil {
+				return err
+			}
+		}
+		if err := partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: kind, SubjectType: "order", SubjectID: o.ID,
+			Payload: map[string]any{"change_request_id": crID, "revision": o.Revision, "reason": d.Reason}}); err != nil {
+			return err
+		}
+		return s.settle(ctx, c, o.ID, now)
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Order(ctx, orderID)
+}
+
+// snapshot keeps the order as it stands now as its current revision.
+func (s *Service) snapshot(ctx context.Context, c *ent.Client, id int, reason string) error {
+	o, err := c.Order.Query().Where(order.ID(id)).WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).Only(ctx)
+	if err != nil {
+		return err
+	}
+	out := toOrder(o)
+	v, _ := viewer.FromContext(ctx)
+	snap := map[string]any{"currency": out.Currency, "lines": linesJSON(out.Lines)}
+	return c.OrderRevision.Create().SetOrderID(id).SetPartnerID(o.PartnerID).SetRevision(o.Revision).SetReason(reason).
+		SetSnapshot(snap).SetCreatedBy(v.Label).SetCreatedAt(s.now()).Exec(ctx)
+}
+
+// Order returns an order with its lines, change requests and revisions.
+func (s *Service) Order(ctx context.Context, id int) (Order, error) {
+	o, err := s.client.Order.Query().Where(order.ID(id)).
+		WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).Only(ctx)
+	if err != nil {
+		return Order{}, err
+	}
+	out := toOrder(o)
+	crs, err := s.client.ChangeRequest.Query().Where(changerequest.OrderID(id)).Order(ent.Desc(changerequest.FieldID)).All(ctx)
+	if err != nil {
+		return Order{}, err
+	}
+	for _, cr := range crs {
+		out.ChangeRequests = append(out.ChangeRequests, toChangeRequest(cr))
+	}
+	revs, err := s.client.OrderRevision.Query().Where(orderrevision.OrderID(id)).Order(ent.Desc(orderrevision.FieldRevision)).All(ctx)
+	if err != nil {
+		return Order{}, err
+	}
+	for _, r := range revs {
+		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
+	}
+	return out, nil
+}
+
+// ChangeRequest returns one change request.
+func (s *Service) ChangeRequest(ctx context.Context, id int) (ChangeRequest, error) {
+	cr, err := s.client.ChangeRequest.Get(ctx, id)
+	if err != nil {
+		return ChangeRequest{}, err
+	}
+	return toChangeRequest(cr), nil
+}
+
+// ChangeRequests lists change requests, newest first (open ones for the
+// buyer to decide, typically).
+func (s *Service) ChangeRequests(ctx context.Context, orderID int, state string) ([]ChangeRequest, error) {
+	q := s.client.ChangeRequest.Query()
+	if orderID != 0 {
+		if _, err := s.client.Order.Get(ctx, orderID); err != nil {
+			return nil, err
+		}
+		q.Where(changerequest.OrderID(orderID))
+	}
+	if state != "" {
+		q.Where(changerequest.StateEQ(changerequest.State(state)))
+	}
+	rows, err := q.Order(ent.Desc(changerequest.FieldID)).Limit(500).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChangeRequest, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, toChangeRequest(r))
+	}
+	return out, nil
+}
+
+// List returns orders, newest first.
+func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
+	if err := partners.Validate(f); err != nil {
+		return Page{}, err
+	}
+	q := s.client.Order.Query()
+	if f.PartnerID != 0 {
+		q.Where(order.PartnerID(f.PartnerID))
+	}
+	if f.Direction != "" {
+		q.Where(order.DirectionEQ(order.Direction(f.Direction)))
+	}
+	if f.Status != "" {
+		q.Where(order.StatusEQ(order.Status(f.Status)))
+	}
+	if t := strings.TrimSpace(f.Q); t != "" {
+		q.Where(order.NumberContainsFold(t))
+	}
+	if f.Cursor != "" {
+		var cur struct{ I int }
+		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
+			return Page{}, err
+		}
+		q.Where(order.IDLT(cur.I))
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	rows, err := q.Order(ent.Desc(order.FieldID)).Limit(limit + 1).
+		WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).All(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	var p Page
+	if len(rows) > limit {
+		rows = rows[:limit]
+		p.NextCursor = partners.EncodeCursor(struct{ I int }{rows[len(rows)-1].ID})
+	}
+	p.Items = make([]Order, 0, len(rows))
+	for _, o := range rows {
+		p.Items = append(p.Items, toOrder(o))
+	}
+	return p, nil
+}
+
+// Acknowledgements lists the answers an order received, oldest first.
+func (s *Service) Acknowledgements(ctx context.Context, orderID int) ([]map[string]any, error) {
+	if _, err := s.client.Order.Get(ctx, orderID); err != nil {
+		return nil, err
+	}
+	rows, err := s.client.Acknowledgement.Query().Where(acknowledgement.OrderID(orderID)).Order(ent.Asc(acknowledgement.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, map[string]any{"id": r.ID, "revision": r.Revision, "user": r.User, "lines": r.Lines, "at": r.CreatedAt})
+	}
+	return out, nil
+}
+
+func toOrder(o *ent.Order) Order {
+	out := Order{ID: o.ID, PartnerID: o.PartnerID, Direction: string(o.Direction), Number: o.Number, Currency: o.Currency,
+		Status: string(o.Status), Revision: o.Revision, BuyerID: o.BuyerID, Notes: o.Notes, PublishedAt: o.PublishedAt,
+		AcknowledgedAt: o.AcknowledgedAt, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Lines: []Line{}}
+	for _, l := range o.Edges.Lines {
+		out.Lines = append(out.Lines, Line{LineNo: l.LineNo, ItemCode: l.ItemCode, Description: l.Description, Quantity: Qty(l.Quantity),
+			Unit: l.Unit, UnitPrice: Price(l.UnitPrice), RequiredDate: l.RequiredDate, PromisedDate: l.PromisedDate,
+			AckState: string(l.AckState), AckAt: l.AckAt, RejectReason: l.RejectReason})
+	}
+	return out
+}
+
+func toChangeRequest(r *ent.ChangeRequest) ChangeRequest {
+	return ChangeRequest{ID: r.ID, OrderID: r.OrderID, Revision: r.Revision, Changes: parseChanges(r.Changes), State: string(r.State),
+		DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, DecisionReason: r.DecisionReason, CreatedAt: r.CreatedAt}
+}
+
+func changesJSON(cs []Change) []map[string]any {
+	out := make([]map[string]any, 0, len(cs))
+	for _, c := range cs {
+		m := map[string]any{"line_no": c.LineNo, "reason": c.Reason}
+		if c.PromisedDate != nil {
+			m["promised_date"] = c.PromisedDate.Format("2006-01-02")
+		}
+		if c.Quantity != nil {
+			m["quantity_milli"] = int64(*c.Quantity)
+		}
+		if c.UnitPrice != nil {
+			m["unit_price_e4"] = int64(*c.UnitPrice)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func parseChanges(ms []map[string]any) []Change {
+	out := make([]Change, 0, len(ms))
+	for _, m := range ms {
+		c := Change{LineNo: toInt(m["line_no"])}
+		c.Reason, _ = m["reason"].(string)
+		if s, ok := m["promised_date"].(string); ok {
+			if t, err := time.Parse("2006-01-02", s); err == nil {
+				c.PromisedDate = &t
+			}
+		}
+		if v, ok := m["quantity_milli"]; ok {
+			q := Qty(toInt(v))
+			c.Quantity = &q
+		}
+		if v, ok := m["unit_price_e4"]; ok {
+			p := Price(toInt(v))
+			c.UnitPrice = &p
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func linesJSON(ls []Line) []map[string]any {
+	out := make([]map[string]any, 0, len(ls))
+	for _, l := range ls {
+		m := map[string]any{"line_no": l.LineNo, "item_code": l.ItemCode, "quantity": l.Quantity.String(), "unit": l.Unit,
+			"unit_price": l.UnitPrice.String(), "required_date": l.RequiredDate.Format("2006-01-02"), "ack_state": l.AckState}
+		if l.PromisedDate != nil {
+			m["promised_date"] = l.PromisedDate.Format("2006-01-02")
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// toInt reads a JSON number that went through a map (float64 after a
+// round trip through the database, int before).
+func toInt(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
+func nonZero(id int) *int {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

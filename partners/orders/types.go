@@ -1,0 +1,130 @@
+// Package orders is upstream purchase orders and downstream delivery
+// orders: publishing, the partner's line-by-line acknowledgement (EDI 855:
+// accept, accept with changes, reject), change requests the buyer
+// decides, and every revision kept.
+package orders
+
+import "time"
+
+// LineInput is one line of a new order.
+type LineInput struct {
+	ItemCode     string `json:"item_code" validate:"required,max=64"`
+	Description  string `json:"description" validate:"max=500"`
+	Quantity     Qty    `json:"quantity" validate:"gt=0"`
+	Unit         string `json:"unit" validate:"omitempty,max=16"`
+	UnitPrice    Price  `json:"unit_price" validate:"gte=0"`
+	RequiredDate string `json:"required_date" validate:"required,datetime=2006-01-02"`
+}
+
+// OrderInput creates a draft order.
+type OrderInput struct {
+	PartnerID int         `json:"partner_id" validate:"required,min=1"`
+	Direction string      `json:"direction" validate:"required,oneof=upstream downstream"`
+	Number    string      `json:"number" validate:"required,max=64,partnercode"`
+	Currency  string      `json:"currency" validate:"required,len=3,alpha"`
+	Notes     string      `json:"notes" validate:"max=2000"`
+	Lines     []LineInput `json:"lines" validate:"required,min=1,max=500,dive"`
+}
+
+// Line is an order line as shown.
+type Line struct {
+	LineNo       int        `json:"line_no"`
+	ItemCode     string     `json:"item_code"`
+	Description  string     `json:"description"`
+	Quantity     Qty        `json:"quantity"`
+	Unit         string     `json:"unit"`
+	UnitPrice    Price      `json:"unit_price"`
+	RequiredDate time.Time  `json:"required_date"`
+	PromisedDate *time.Time `json:"promised_date"`
+	AckState     string     `json:"ack_state"`
+	AckAt        *time.Time `json:"ack_at"`
+	RejectReason string     `json:"reject_reason,omitempty"`
+}
+
+// Order is an order as shown, with its lines.
+type Order struct {
+	ID             int             `json:"id"`
+	PartnerID      int             `json:"partner_id"`
+	Direction      string          `json:"direction"`
+	Number         string          `json:"number"`
+	Currency       string          `json:"currency"`
+	Status         string          `json:"status"`
+	Revision       int             `json:"revision"`
+	BuyerID        int             `json:"buyer_id"`
+	Notes          string          `json:"notes"`
+	PublishedAt    *time.Time      `json:"published_at"`
+	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
+	Lines          []Line          `json:"lines"`
+	ChangeRequests []ChangeRequest `json:"change_requests,omitempty"`
+	Revisions      []Revision      `json:"revisions,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+// AckLine answers one line.
+type AckLine struct {
+	LineNo       int    `json:"line_no" validate:"required,min=1"`
+	Action       string `json:"action" validate:"required,oneof=accept change reject"`
+	PromisedDate string `json:"promised_date" validate:"omitempty,datetime=2006-01-02"`
+	Quantity     *Qty   `json:"quantity"`
+	UnitPrice    *Price `json:"unit_price"`
+	Reason       string `json:"reason" validate:"max=500"`
+}
+
+// AckInput acknowledges some or all pending lines of an order.
+type AckInput struct {
+	Lines []AckLine `json:"lines" validate:"required,min=1,max=500,dive"`
+}
+
+// Change is one proposed line change.
+type Change struct {
+	LineNo       int        `json:"line_no"`
+	PromisedDate *time.Time `json:"promised_date,omitempty"`
+	Quantity     *Qty       `json:"quantity,omitempty"`
+	UnitPrice    *Price     `json:"unit_price,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+}
+
+// ChangeRequest is a change request as shown.
+type ChangeRequest struct {
+	ID             int        `json:"id"`
+	OrderID        int        `json:"order_id"`
+	Revision       int        `json:"revision"`
+	Changes        []Change   `json:"changes"`
+	State          string     `json:"state"`
+	DecidedBy      string     `json:"decided_by,omitempty"`
+	DecidedAt      *time.Time `json:"decided_at"`
+	DecisionReason string     `json:"decision_reason,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// Decision approves or rejects a change request.
+type Decision struct {
+	Decision string `json:"decision" validate:"required,oneof=approve reject"`
+	Reason   string `json:"reason" validate:"max=1000"`
+}
+
+// Revision is one kept revision of an order.
+type Revision struct {
+	Revision  int            `json:"revision"`
+	Reason    string         `json:"reason"`
+	Snapshot  map[string]any `json:"snapshot"`
+	CreatedBy string         `json:"created_by"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// Filter narrows an order listing.
+type Filter struct {
+	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
+	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	Status    string `query:"status" validate:"omitempty,oneof=draft published changes_requested acknowledged rejected cancelled closed"`
+	Q         string `query:"q" validate:"max=64"`
+	Cursor    string `query:"cursor" validate:"max=200"`
+	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// Page is one page of orders, newest first.
+type Page struct {
+	Items      []Order `json:"items"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/order"
@@ -32,6 +33,9 @@ import (
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/session"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
+	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 
 	stdsql "database/sql"
@@ -62,6 +66,8 @@ type Client struct {
 	DocumentVersion *DocumentVersionClient
 	// DomainEvent is the client for interacting with the DomainEvent builders.
 	DomainEvent *DomainEventClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -76,6 +82,12 @@ type Client struct {
 	Partner *PartnerClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// Shipment is the client for interacting with the Shipment builders.
+	Shipment *ShipmentClient
+	// ShipmentEvent is the client for interacting with the ShipmentEvent builders.
+	ShipmentEvent *ShipmentEventClient
+	// ShipmentLine is the client for interacting with the ShipmentLine builders.
+	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -99,6 +111,7 @@ func (c *Client) init() {
 	c.DocumentDownload = NewDocumentDownloadClient(c.config)
 	c.DocumentVersion = NewDocumentVersionClient(c.config)
 	c.DomainEvent = NewDomainEventClient(c.config)
+	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.Order = NewOrderClient(c.config)
@@ -106,6 +119,9 @@ func (c *Client) init() {
 	c.OrderRevision = NewOrderRevisionClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.Shipment = NewShipmentClient(c.config)
+	c.ShipmentEvent = NewShipmentEventClient(c.config)
+	c.ShipmentLine = NewShipmentLineClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -209,6 +225,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DocumentDownload: NewDocumentDownloadClient(cfg),
 		DocumentVersion:  NewDocumentVersionClient(cfg),
 		DomainEvent:      NewDomainEventClient(cfg),
+		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Invitation:       NewInvitationClient(cfg),
 		LoginThrottle:    NewLoginThrottleClient(cfg),
 		Order:            NewOrderClient(cfg),
@@ -216,6 +233,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OrderRevision:    NewOrderRevisionClient(cfg),
 		Partner:          NewPartnerClient(cfg),
 		Session:          NewSessionClient(cfg),
+		Shipment:         NewShipmentClient(cfg),
+		ShipmentEvent:    NewShipmentEventClient(cfg),
+		ShipmentLine:     NewShipmentLineClient(cfg),
 		User:             NewUserClient(cfg),
 	}, nil
 }
@@ -246,6 +266,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DocumentDownload: NewDocumentDownloadClient(cfg),
 		DocumentVersion:  NewDocumentVersionClient(cfg),
 		DomainEvent:      NewDomainEventClient(cfg),
+		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Invitation:       NewInvitationClient(cfg),
 		LoginThrottle:    NewLoginThrottleClient(cfg),
 		Order:            NewOrderClient(cfg),
@@ -253,6 +274,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OrderRevision:    NewOrderRevisionClient(cfg),
 		Partner:          NewPartnerClient(cfg),
 		Session:          NewSessionClient(cfg),
+		Shipment:         NewShipmentClient(cfg),
+		ShipmentEvent:    NewShipmentEventClient(cfg),
+		ShipmentLine:     NewShipmentLineClient(cfg),
 		User:             NewUserClient(cfg),
 	}, nil
 }
@@ -285,8 +309,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Acknowledgement, c.AuditEntry, c.ChangeRequest, c.Contact,
 		c.ContactTransfer, c.Document, c.DocumentDownload, c.DocumentVersion,
-		c.DomainEvent, c.Invitation, c.LoginThrottle, c.Order, c.OrderLine,
-		c.OrderRevision, c.Partner, c.Session, c.User,
+		c.DomainEvent, c.IdempotencyKey, c.Invitation, c.LoginThrottle, c.Order,
+		c.OrderLine, c.OrderRevision, c.Partner, c.Session, c.Shipment,
+		c.ShipmentEvent, c.ShipmentLine, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -298,8 +323,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Acknowledgement, c.AuditEntry, c.ChangeRequest, c.Contact,
 		c.ContactTransfer, c.Document, c.DocumentDownload, c.DocumentVersion,
-		c.DomainEvent, c.Invitation, c.LoginThrottle, c.Order, c.OrderLine,
-		c.OrderRevision, c.Partner, c.Session, c.User,
+		c.DomainEvent, c.IdempotencyKey, c.Invitation, c.LoginThrottle, c.Order,
+		c.OrderLine, c.OrderRevision, c.Partner, c.Session, c.Shipment,
+		c.ShipmentEvent, c.ShipmentLine, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -328,6 +354,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.DocumentVersion.mutate(ctx, m)
 	case *DomainEventMutation:
 		return c.DomainEvent.mutate(ctx, m)
+	case *IdempotencyKeyMutation:
+		return c.IdempotencyKey.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
 	case *LoginThrottleMutation:
@@ -342,6 +370,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Partner.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *ShipmentMutation:
+		return c.Shipment.mutate(ctx, m)
+	case *ShipmentEventMutation:
+		return c.ShipmentEvent.mutate(ctx, m)
+	case *ShipmentLineMutation:
+		return c.ShipmentLine.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -1785,6 +1819,140 @@ func (c *DomainEventClient) mutate(ctx context.Context, m *DomainEventMutation) 
 	}
 }
 
+// IdempotencyKeyClient is a client for the IdempotencyKey schema.
+type IdempotencyKeyClient struct {
+	config
+}
+
+// NewIdempotencyKeyClient returns a client for the IdempotencyKey from the given config.
+func NewIdempotencyKeyClient(c config) *IdempotencyKeyClient {
+	return &IdempotencyKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `idempotencykey.Hooks(f(g(h())))`.
+func (c *IdempotencyKeyClient) Use(hooks ...Hook) {
+	c.hooks.IdempotencyKey = append(c.hooks.IdempotencyKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `idempotencykey.Intercept(f(g(h())))`.
+func (c *IdempotencyKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdempotencyKey = append(c.inters.IdempotencyKey, interceptors...)
+}
+
+// Create returns a builder for creating a IdempotencyKey entity.
+func (c *IdempotencyKeyClient) Create() *IdempotencyKeyCreate {
+	mutation := newIdempotencyKeyMutation(c.config, OpCreate)
+	return &IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdempotencyKey entities.
+func (c *IdempotencyKeyClient) CreateBulk(builders ...*IdempotencyKeyCreate) *IdempotencyKeyCreateBulk {
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdempotencyKeyClient) MapCreateBulk(slice any, setFunc func(*IdempotencyKeyCreate, int)) *IdempotencyKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdempotencyKeyCreateBulk{err: fmt.Errorf("calling to IdempotencyKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdempotencyKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Update() *IdempotencyKeyUpdate {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdate)
+	return &IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdempotencyKeyClient) UpdateOne(_m *IdempotencyKey) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKey(_m))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdempotencyKeyClient) UpdateOneID(id int) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKeyID(id))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Delete() *IdempotencyKeyDelete {
+	mutation := newIdempotencyKeyMutation(c.config, OpDelete)
+	return &IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdempotencyKeyClient) DeleteOne(_m *IdempotencyKey) *IdempotencyKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdempotencyKeyClient) DeleteOneID(id int) *IdempotencyKeyDeleteOne {
+	builder := c.Delete().Where(idempotencykey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdempotencyKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Query() *IdempotencyKeyQuery {
+	return &IdempotencyKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdempotencyKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdempotencyKey entity by its id.
+func (c *IdempotencyKeyClient) Get(ctx context.Context, id int) (*IdempotencyKey, error) {
+	return c.Query().Where(idempotencykey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdempotencyKeyClient) GetX(ctx context.Context, id int) *IdempotencyKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IdempotencyKeyClient) Hooks() []Hook {
+	hooks := c.hooks.IdempotencyKey
+	return append(hooks[:len(hooks):len(hooks)], idempotencykey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdempotencyKeyClient) Interceptors() []Interceptor {
+	return c.inters.IdempotencyKey
+}
+
+func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdempotencyKey mutation op: %q", m.Op())
+	}
+}
+
 // InvitationClient is a client for the Invitation schema.
 type InvitationClient struct {
 	config
@@ -2771,6 +2939,472 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// ShipmentClient is a client for the Shipment schema.
+type ShipmentClient struct {
+	config
+}
+
+// NewShipmentClient returns a client for the Shipment from the given config.
+func NewShipmentClient(c config) *ShipmentClient {
+	return &ShipmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `shipment.Hooks(f(g(h())))`.
+func (c *ShipmentClient) Use(hooks ...Hook) {
+	c.hooks.Shipment = append(c.hooks.Shipment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `shipment.Intercept(f(g(h())))`.
+func (c *ShipmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Shipment = append(c.inters.Shipment, interceptors...)
+}
+
+// Create returns a builder for creating a Shipment entity.
+func (c *ShipmentClient) Create() *ShipmentCreate {
+	mutation := newShipmentMutation(c.config, OpCreate)
+	return &ShipmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Shipment entities.
+func (c *ShipmentClient) CreateBulk(builders ...*ShipmentCreate) *ShipmentCreateBulk {
+	return &ShipmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShipmentClient) MapCreateBulk(slice any, setFunc func(*ShipmentCreate, int)) *ShipmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShipmentCreateBulk{err: fmt.Errorf("calling to ShipmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShipmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShipmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Shipment.
+func (c *ShipmentClient) Update() *ShipmentUpdate {
+	mutation := newShipmentMutation(c.config, OpUpdate)
+	return &ShipmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShipmentClient) UpdateOne(_m *Shipment) *ShipmentUpdateOne {
+	mutation := newShipmentMutation(c.config, OpUpdateOne, withShipment(_m))
+	return &ShipmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShipmentClient) UpdateOneID(id int) *ShipmentUpdateOne {
+	mutation := newShipmentMutation(c.config, OpUpdateOne, withShipmentID(id))
+	return &ShipmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Shipment.
+func (c *ShipmentClient) Delete() *ShipmentDelete {
+	mutation := newShipmentMutation(c.config, OpDelete)
+	return &ShipmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShipmentClient) DeleteOne(_m *Shipment) *ShipmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShipmentClient) DeleteOneID(id int) *ShipmentDeleteOne {
+	builder := c.Delete().Where(shipment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShipmentDeleteOne{builder}
+}
+
+// Query returns a query builder for Shipment.
+func (c *ShipmentClient) Query() *ShipmentQuery {
+	return &ShipmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShipment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Shipment entity by its id.
+func (c *ShipmentClient) Get(ctx context.Context, id int) (*Shipment, error) {
+	return c.Query().Where(shipment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShipmentClient) GetX(ctx context.Context, id int) *Shipment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLines queries the lines edge of a Shipment.
+func (c *ShipmentClient) QueryLines(_m *Shipment) *ShipmentLineQuery {
+	query := (&ShipmentLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shipment.Table, shipment.FieldID, id),
+			sqlgraph.To(shipmentline.Table, shipmentline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, shipment.LinesTable, shipment.LinesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEvents queries the events edge of a Shipment.
+func (c *ShipmentClient) QueryEvents(_m *Shipment) *ShipmentEventQuery {
+	query := (&ShipmentEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shipment.Table, shipment.FieldID, id),
+			sqlgraph.To(shipmentevent.Table, shipmentevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, shipment.EventsTable, shipment.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ShipmentClient) Hooks() []Hook {
+	hooks := c.hooks.Shipment
+	return append(hooks[:len(hooks):len(hooks)], shipment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShipmentClient) Interceptors() []Interceptor {
+	return c.inters.Shipment
+}
+
+func (c *ShipmentClient) mutate(ctx context.Context, m *ShipmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShipmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShipmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShipmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShipmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Shipment mutation op: %q", m.Op())
+	}
+}
+
+// ShipmentEventClient is a client for the ShipmentEvent schema.
+type ShipmentEventClient struct {
+	config
+}
+
+// NewShipmentEventClient returns a client for the ShipmentEvent from the given config.
+func NewShipmentEventClient(c config) *ShipmentEventClient {
+	return &ShipmentEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `shipmentevent.Hooks(f(g(h())))`.
+func (c *ShipmentEventClient) Use(hooks ...Hook) {
+	c.hooks.ShipmentEvent = append(c.hooks.ShipmentEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `shipmentevent.Intercept(f(g(h())))`.
+func (c *ShipmentEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ShipmentEvent = append(c.inters.ShipmentEvent, interceptors...)
+}
+
+// Create returns a builder for creating a ShipmentEvent entity.
+func (c *ShipmentEventClient) Create() *ShipmentEventCreate {
+	mutation := newShipmentEventMutation(c.config, OpCreate)
+	return &ShipmentEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ShipmentEvent entities.
+func (c *ShipmentEventClient) CreateBulk(builders ...*ShipmentEventCreate) *ShipmentEventCreateBulk {
+	return &ShipmentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShipmentEventClient) MapCreateBulk(slice any, setFunc func(*ShipmentEventCreate, int)) *ShipmentEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShipmentEventCreateBulk{err: fmt.Errorf("calling to ShipmentEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShipmentEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShipmentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ShipmentEvent.
+func (c *ShipmentEventClient) Update() *ShipmentEventUpdate {
+	mutation := newShipmentEventMutation(c.config, OpUpdate)
+	return &ShipmentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShipmentEventClient) UpdateOne(_m *ShipmentEvent) *ShipmentEventUpdateOne {
+	mutation := newShipmentEventMutation(c.config, OpUpdateOne, withShipmentEvent(_m))
+	return &ShipmentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShipmentEventClient) UpdateOneID(id int) *ShipmentEventUpdateOne {
+	mutation := newShipmentEventMutation(c.config, OpUpdateOne, withShipmentEventID(id))
+	return &ShipmentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ShipmentEvent.
+func (c *ShipmentEventClient) Delete() *ShipmentEventDelete {
+	mutation := newShipmentEventMutation(c.config, OpDelete)
+	return &ShipmentEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShipmentEventClient) DeleteOne(_m *ShipmentEvent) *ShipmentEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShipmentEventClient) DeleteOneID(id int) *ShipmentEventDeleteOne {
+	builder := c.Delete().Where(shipmentevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShipmentEventDeleteOne{builder}
+}
+
+// Query returns a query builder for ShipmentEvent.
+func (c *ShipmentEventClient) Query() *ShipmentEventQuery {
+	return &ShipmentEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShipmentEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ShipmentEvent entity by its id.
+func (c *ShipmentEventClient) Get(ctx context.Context, id int) (*ShipmentEvent, error) {
+	return c.Query().Where(shipmentevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShipmentEventClient) GetX(ctx context.Context, id int) *ShipmentEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryShipment queries the shipment edge of a ShipmentEvent.
+func (c *ShipmentEventClient) QueryShipment(_m *ShipmentEvent) *ShipmentQuery {
+	query := (&ShipmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shipmentevent.Table, shipmentevent.FieldID, id),
+			sqlgraph.To(shipment.Table, shipment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, shipmentevent.ShipmentTable, shipmentevent.ShipmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ShipmentEventClient) Hooks() []Hook {
+	hooks := c.hooks.ShipmentEvent
+	return append(hooks[:len(hooks):len(hooks)], shipmentevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShipmentEventClient) Interceptors() []Interceptor {
+	return c.inters.ShipmentEvent
+}
+
+func (c *ShipmentEventClient) mutate(ctx context.Context, m *ShipmentEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShipmentEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShipmentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShipmentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShipmentEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ShipmentEvent mutation op: %q", m.Op())
+	}
+}
+
+// ShipmentLineClient is a client for the ShipmentLine schema.
+type ShipmentLineClient struct {
+	config
+}
+
+// NewShipmentLineClient returns a client for the ShipmentLine from the given config.
+func NewShipmentLineClient(c config) *ShipmentLineClient {
+	return &ShipmentLineClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `shipmentline.Hooks(f(g(h())))`.
+func (c *ShipmentLineClient) Use(hooks ...Hook) {
+	c.hooks.ShipmentLine = append(c.hooks.ShipmentLine, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `shipmentline.Intercept(f(g(h())))`.
+func (c *ShipmentLineClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ShipmentLine = append(c.inters.ShipmentLine, interceptors...)
+}
+
+// Create returns a builder for creating a ShipmentLine entity.
+func (c *ShipmentLineClient) Create() *ShipmentLineCreate {
+	mutation := newShipmentLineMutation(c.config, OpCreate)
+	return &ShipmentLineCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ShipmentLine entities.
+func (c *ShipmentLineClient) CreateBulk(builders ...*ShipmentLineCreate) *ShipmentLineCreateBulk {
+	return &ShipmentLineCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShipmentLineClient) MapCreateBulk(slice any, setFunc func(*ShipmentLineCreate, int)) *ShipmentLineCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShipmentLineCreateBulk{err: fmt.Errorf("calling to ShipmentLineClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShipmentLineCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShipmentLineCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ShipmentLine.
+func (c *ShipmentLineClient) Update() *ShipmentLineUpdate {
+	mutation := newShipmentLineMutation(c.config, OpUpdate)
+	return &ShipmentLineUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShipmentLineClient) UpdateOne(_m *ShipmentLine) *ShipmentLineUpdateOne {
+	mutation := newShipmentLineMutation(c.config, OpUpdateOne, withShipmentLine(_m))
+	return &ShipmentLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShipmentLineClient) UpdateOneID(id int) *ShipmentLineUpdateOne {
+	mutation := newShipmentLineMutation(c.config, OpUpdateOne, withShipmentLineID(id))
+	return &ShipmentLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ShipmentLine.
+func (c *ShipmentLineClient) Delete() *ShipmentLineDelete {
+	mutation := newShipmentLineMutation(c.config, OpDelete)
+	return &ShipmentLineDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShipmentLineClient) DeleteOne(_m *ShipmentLine) *ShipmentLineDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShipmentLineClient) DeleteOneID(id int) *ShipmentLineDeleteOne {
+	builder := c.Delete().Where(shipmentline.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShipmentLineDeleteOne{builder}
+}
+
+// Query returns a query builder for ShipmentLine.
+func (c *ShipmentLineClient) Query() *ShipmentLineQuery {
+	return &ShipmentLineQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShipmentLine},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ShipmentLine entity by its id.
+func (c *ShipmentLineClient) Get(ctx context.Context, id int) (*ShipmentLine, error) {
+	return c.Query().Where(shipmentline.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShipmentLineClient) GetX(ctx context.Context, id int) *ShipmentLine {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryShipment queries the shipment edge of a ShipmentLine.
+func (c *ShipmentLineClient) QueryShipment(_m *ShipmentLine) *ShipmentQuery {
+	query := (&ShipmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shipmentline.Table, shipmentline.FieldID, id),
+			sqlgraph.To(shipment.Table, shipment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, shipmentline.ShipmentTable, shipmentline.ShipmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ShipmentLineClient) Hooks() []Hook {
+	hooks := c.hooks.ShipmentLine
+	return append(hooks[:len(hooks):len(hooks)], shipmentline.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShipmentLineClient) Interceptors() []Interceptor {
+	return c.inters.ShipmentLine
+}
+
+func (c *ShipmentLineClient) mutate(ctx context.Context, m *ShipmentLineMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShipmentLineCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShipmentLineUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShipmentLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShipmentLineDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ShipmentLine mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -2925,15 +3559,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		APIToken, Acknowledgement, AuditEntry, ChangeRequest, Contact, ContactTransfer,
-		Document, DocumentDownload, DocumentVersion, DomainEvent, Invitation,
-		LoginThrottle, Order, OrderLine, OrderRevision, Partner, Session,
-		User []ent.Hook
+		Document, DocumentDownload, DocumentVersion, DomainEvent, IdempotencyKey,
+		Invitation, LoginThrottle, Order, OrderLine, OrderRevision, Partner, Session,
+		Shipment, ShipmentEvent, ShipmentLine, User []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, ChangeRequest, Contact, ContactTransfer,
-		Document, DocumentDownload, DocumentVersion, DomainEvent, Invitation,
-		LoginThrottle, Order, OrderLine, OrderRevision, Partner, Session,
-		User []ent.Interceptor
+		Document, DocumentDownload, DocumentVersion, DomainEvent, IdempotencyKey,
+		Invitation, LoginThrottle, Order, OrderLine, OrderRevision, Partner, Session,
+		Shipment, ShipmentEvent, ShipmentLine, User []ent.Interceptor
 	}
 )
 

@@ -22,6 +22,7 @@ import (
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/order"
@@ -29,6 +30,9 @@ import (
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/session"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
+	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 )
 
@@ -100,6 +104,7 @@ func checkColumn(t, c string) error {
 			documentdownload.Table: documentdownload.ValidColumn,
 			documentversion.Table:  documentversion.ValidColumn,
 			domainevent.Table:      domainevent.ValidColumn,
+			idempotencykey.Table:   idempotencykey.ValidColumn,
 			invitation.Table:       invitation.ValidColumn,
 			loginthrottle.Table:    loginthrottle.ValidColumn,
 			order.Table:            order.ValidColumn,
@@ -107,6 +112,9 @@ func checkColumn(t, c string) error {
 			orderrevision.Table:    orderrevision.ValidColumn,
 			partner.Table:          partner.ValidColumn,
 			session.Table:          session.ValidColumn,
+			shipment.Table:         shipment.ValidColumn,
+			shipmentevent.Table:    shipmentevent.ValidColumn,
+			shipmentline.Table:     shipmentline.ValidColumn,
 			user.Table:             user.ValidColumn,
 		})
 	})

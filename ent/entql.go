@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/order"
@@ -21,6 +22,9 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/session"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
+	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -31,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -266,6 +270,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   idempotencykey.Table,
+			Columns: idempotencykey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: idempotencykey.FieldID,
+			},
+		},
+		Type: "IdempotencyKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			idempotencykey.FieldScope:       {Type: field.TypeString, Column: idempotencykey.FieldScope},
+			idempotencykey.FieldKey:         {Type: field.TypeString, Column: idempotencykey.FieldKey},
+			idempotencykey.FieldRequestHash: {Type: field.TypeString, Column: idempotencykey.FieldRequestHash},
+			idempotencykey.FieldState:       {Type: field.TypeEnum, Column: idempotencykey.FieldState},
+			idempotencykey.FieldStatusCode:  {Type: field.TypeInt, Column: idempotencykey.FieldStatusCode},
+			idempotencykey.FieldResponse:    {Type: field.TypeBytes, Column: idempotencykey.FieldResponse},
+			idempotencykey.FieldCreatedAt:   {Type: field.TypeTime, Column: idempotencykey.FieldCreatedAt},
+			idempotencykey.FieldExpiresAt:   {Type: field.TypeTime, Column: idempotencykey.FieldExpiresAt},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -286,7 +311,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldUserID:      {Type: field.TypeInt, Column: invitation.FieldUserID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -303,7 +328,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldLockedUntil: {Type: field.TypeTime, Column: loginthrottle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -328,7 +353,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldAcknowledgedAt: {Type: field.TypeTime, Column: order.FieldAcknowledgedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderline.Table,
 			Columns: orderline.Columns,
@@ -354,7 +379,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderline.FieldRejectReason: {Type: field.TypeString, Column: orderline.FieldRejectReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderrevision.Table,
 			Columns: orderrevision.Columns,
@@ -374,7 +399,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderrevision.FieldCreatedAt: {Type: field.TypeTime, Column: orderrevision.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partner.Table,
 			Columns: partner.Columns,
@@ -385,23 +410,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Partner",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			partner.FieldCreatedAt:   {Type: field.TypeTime, Column: partner.FieldCreatedAt},
-			partner.FieldUpdatedAt:   {Type: field.TypeTime, Column: partner.FieldUpdatedAt},
-			partner.FieldCode:        {Type: field.TypeString, Column: partner.FieldCode},
-			partner.FieldName:        {Type: field.TypeString, Column: partner.FieldName},
-			partner.FieldSortKey:     {Type: field.TypeString, Column: partner.FieldSortKey},
-			partner.FieldSearchText:  {Type: field.TypeString, Column: partner.FieldSearchText},
-			partner.FieldKind:        {Type: field.TypeEnum, Column: partner.FieldKind},
-			partner.FieldTier:        {Type: field.TypeInt, Column: partner.FieldTier},
-			partner.FieldTags:        {Type: field.TypeJSON, Column: partner.FieldTags},
-			partner.FieldCategories:  {Type: field.TypeJSON, Column: partner.FieldCategories},
-			partner.FieldStatus:      {Type: field.TypeEnum, Column: partner.FieldStatus},
-			partner.FieldAddress:     {Type: field.TypeString, Column: partner.FieldAddress},
-			partner.FieldTimeZone:    {Type: field.TypeString, Column: partner.FieldTimeZone},
-			partner.FieldAckSLAHours: {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
+			partner.FieldCreatedAt:       {Type: field.TypeTime, Column: partner.FieldCreatedAt},
+			partner.FieldUpdatedAt:       {Type: field.TypeTime, Column: partner.FieldUpdatedAt},
+			partner.FieldCode:            {Type: field.TypeString, Column: partner.FieldCode},
+			partner.FieldName:            {Type: field.TypeString, Column: partner.FieldName},
+			partner.FieldSortKey:         {Type: field.TypeString, Column: partner.FieldSortKey},
+			partner.FieldSearchText:      {Type: field.TypeString, Column: partner.FieldSearchText},
+			partner.FieldKind:            {Type: field.TypeEnum, Column: partner.FieldKind},
+			partner.FieldTier:            {Type: field.TypeInt, Column: partner.FieldTier},
+			partner.FieldTags:            {Type: field.TypeJSON, Column: partner.FieldTags},
+			partner.FieldCategories:      {Type: field.TypeJSON, Column: partner.FieldCategories},
+			partner.FieldStatus:          {Type: field.TypeEnum, Column: partner.FieldStatus},
+			partner.FieldAddress:         {Type: field.TypeString, Column: partner.FieldAddress},
+			partner.FieldTimeZone:        {Type: field.TypeString, Column: partner.FieldTimeZone},
+			partner.FieldAckSLAHours:     {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
+			partner.FieldOverDeliveryPct: {Type: field.TypeInt, Column: partner.FieldOverDeliveryPct},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -422,7 +448,74 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   shipment.Table,
+			Columns: shipment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: shipment.FieldID,
+			},
+		},
+		Type: "Shipment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			shipment.FieldCreatedAt:      {Type: field.TypeTime, Column: shipment.FieldCreatedAt},
+			shipment.FieldUpdatedAt:      {Type: field.TypeTime, Column: shipment.FieldUpdatedAt},
+			shipment.FieldPartnerID:      {Type: field.TypeInt, Column: shipment.FieldPartnerID},
+			shipment.FieldDirection:      {Type: field.TypeEnum, Column: shipment.FieldDirection},
+			shipment.FieldNumber:         {Type: field.TypeString, Column: shipment.FieldNumber},
+			shipment.FieldCarrier:        {Type: field.TypeString, Column: shipment.FieldCarrier},
+			shipment.FieldTrackingNumber: {Type: field.TypeString, Column: shipment.FieldTrackingNumber},
+			shipment.FieldShipDate:       {Type: field.TypeTime, Column: shipment.FieldShipDate},
+			shipment.FieldEta:            {Type: field.TypeTime, Column: shipment.FieldEta},
+			shipment.FieldPackages:       {Type: field.TypeInt, Column: shipment.FieldPackages},
+			shipment.FieldWeightGrams:    {Type: field.TypeInt64, Column: shipment.FieldWeightGrams},
+			shipment.FieldStatus:         {Type: field.TypeEnum, Column: shipment.FieldStatus},
+			shipment.FieldCreatedBy:      {Type: field.TypeString, Column: shipment.FieldCreatedBy},
+			shipment.FieldLastEventAt:    {Type: field.TypeTime, Column: shipment.FieldLastEventAt},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   shipmentevent.Table,
+			Columns: shipmentevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: shipmentevent.FieldID,
+			},
+		},
+		Type: "ShipmentEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			shipmentevent.FieldShipmentID: {Type: field.TypeInt, Column: shipmentevent.FieldShipmentID},
+			shipmentevent.FieldPartnerID:  {Type: field.TypeInt, Column: shipmentevent.FieldPartnerID},
+			shipmentevent.FieldKind:       {Type: field.TypeEnum, Column: shipmentevent.FieldKind},
+			shipmentevent.FieldReason:     {Type: field.TypeString, Column: shipmentevent.FieldReason},
+			shipmentevent.FieldNewEta:     {Type: field.TypeTime, Column: shipmentevent.FieldNewEta},
+			shipmentevent.FieldLocation:   {Type: field.TypeString, Column: shipmentevent.FieldLocation},
+			shipmentevent.FieldActor:      {Type: field.TypeString, Column: shipmentevent.FieldActor},
+			shipmentevent.FieldCreatedAt:  {Type: field.TypeTime, Column: shipmentevent.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[20] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   shipmentline.Table,
+			Columns: shipmentline.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: shipmentline.FieldID,
+			},
+		},
+		Type: "ShipmentLine",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			shipmentline.FieldShipmentID:  {Type: field.TypeInt, Column: shipmentline.FieldShipmentID},
+			shipmentline.FieldPartnerID:   {Type: field.TypeInt, Column: shipmentline.FieldPartnerID},
+			shipmentline.FieldOrderID:     {Type: field.TypeInt, Column: shipmentline.FieldOrderID},
+			shipmentline.FieldOrderLineID: {Type: field.TypeInt, Column: shipmentline.FieldOrderLineID},
+			shipmentline.FieldQuantity:    {Type: field.TypeInt64, Column: shipmentline.FieldQuantity},
+			shipmentline.FieldReceived:    {Type: field.TypeInt64, Column: shipmentline.FieldReceived},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -554,6 +647,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Partner",
 		"Contact",
+	)
+	graph.MustAddE(
+		"lines",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   shipment.LinesTable,
+			Columns: []string{shipment.LinesColumn},
+			Bidi:    false,
+		},
+		"Shipment",
+		"ShipmentLine",
+	)
+	graph.MustAddE(
+		"events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   shipment.EventsTable,
+			Columns: []string{shipment.EventsColumn},
+			Bidi:    false,
+		},
+		"Shipment",
+		"ShipmentEvent",
+	)
+	graph.MustAddE(
+		"shipment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   shipmentevent.ShipmentTable,
+			Columns: []string{shipmentevent.ShipmentColumn},
+			Bidi:    false,
+		},
+		"ShipmentEvent",
+		"Shipment",
+	)
+	graph.MustAddE(
+		"shipment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   shipmentline.ShipmentTable,
+			Columns: []string{shipmentline.ShipmentColumn},
+			Bidi:    false,
+		},
+		"ShipmentLine",
+		"Shipment",
 	)
 	graph.MustAddE(
 		"contacts",
@@ -1571,6 +1712,86 @@ func (f *DomainEventFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *IdempotencyKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IdempotencyKeyQuery builder.
+func (_q *IdempotencyKeyQuery) Filter() *IdempotencyKeyFilter {
+	return &IdempotencyKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IdempotencyKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IdempotencyKeyMutation builder.
+func (m *IdempotencyKeyMutation) Filter() *IdempotencyKeyFilter {
+	return &IdempotencyKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// IdempotencyKeyFilter provides a generic filtering capability at runtime for IdempotencyKeyQuery.
+type IdempotencyKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IdempotencyKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *IdempotencyKeyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(idempotencykey.FieldID))
+}
+
+// WhereScope applies the entql string predicate on the scope field.
+func (f *IdempotencyKeyFilter) WhereScope(p entql.StringP) {
+	f.Where(p.Field(idempotencykey.FieldScope))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *IdempotencyKeyFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(idempotencykey.FieldKey))
+}
+
+// WhereRequestHash applies the entql string predicate on the request_hash field.
+func (f *IdempotencyKeyFilter) WhereRequestHash(p entql.StringP) {
+	f.Where(p.Field(idempotencykey.FieldRequestHash))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *IdempotencyKeyFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(idempotencykey.FieldState))
+}
+
+// WhereStatusCode applies the entql int predicate on the status_code field.
+func (f *IdempotencyKeyFilter) WhereStatusCode(p entql.IntP) {
+	f.Where(p.Field(idempotencykey.FieldStatusCode))
+}
+
+// WhereResponse applies the entql []byte predicate on the response field.
+func (f *IdempotencyKeyFilter) WhereResponse(p entql.BytesP) {
+	f.Where(p.Field(idempotencykey.FieldResponse))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *IdempotencyKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(idempotencykey.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *IdempotencyKeyFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(idempotencykey.FieldExpiresAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InvitationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1599,7 +1820,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1684,7 +1905,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1744,7 +1965,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1858,7 +2079,7 @@ type OrderLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1977,7 +2198,7 @@ type OrderRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2052,7 +2273,7 @@ type PartnerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2133,6 +2354,11 @@ func (f *PartnerFilter) WhereAckSLAHours(p entql.IntP) {
 	f.Where(p.Field(partner.FieldAckSLAHours))
 }
 
+// WhereOverDeliveryPct applies the entql int predicate on the over_delivery_pct field.
+func (f *PartnerFilter) WhereOverDeliveryPct(p entql.IntP) {
+	f.Where(p.Field(partner.FieldOverDeliveryPct))
+}
+
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
 func (f *PartnerFilter) WhereHasContacts() {
 	f.Where(entql.HasEdge("contacts"))
@@ -2176,7 +2402,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2228,6 +2454,322 @@ func (f *SessionFilter) WhereUserAgent(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ShipmentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ShipmentQuery builder.
+func (_q *ShipmentQuery) Filter() *ShipmentFilter {
+	return &ShipmentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ShipmentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ShipmentMutation builder.
+func (m *ShipmentMutation) Filter() *ShipmentFilter {
+	return &ShipmentFilter{config: m.config, predicateAdder: m}
+}
+
+// ShipmentFilter provides a generic filtering capability at runtime for ShipmentQuery.
+type ShipmentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ShipmentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ShipmentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(shipment.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ShipmentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(shipment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ShipmentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(shipment.FieldUpdatedAt))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *ShipmentFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(shipment.FieldPartnerID))
+}
+
+// WhereDirection applies the entql string predicate on the direction field.
+func (f *ShipmentFilter) WhereDirection(p entql.StringP) {
+	f.Where(p.Field(shipment.FieldDirection))
+}
+
+// WhereNumber applies the entql string predicate on the number field.
+func (f *ShipmentFilter) WhereNumber(p entql.StringP) {
+	f.Where(p.Field(shipment.FieldNumber))
+}
+
+// WhereCarrier applies the entql string predicate on the carrier field.
+func (f *ShipmentFilter) WhereCarrier(p entql.StringP) {
+	f.Where(p.Field(shipment.FieldCarrier))
+}
+
+// WhereTrackingNumber applies the entql string predicate on the tracking_number field.
+func (f *ShipmentFilter) WhereTrackingNumber(p entql.StringP) {
+	f.Where(p.Field(shipment.FieldTrackingNumber))
+}
+
+// WhereShipDate applies the entql time.Time predicate on the ship_date field.
+func (f *ShipmentFilter) WhereShipDate(p entql.TimeP) {
+	f.Where(p.Field(shipment.FieldShipDate))
+}
+
+// WhereEta applies the entql time.Time predicate on the eta field.
+func (f *ShipmentFilter) WhereEta(p entql.TimeP) {
+	f.Where(p.Field(shipment.FieldEta))
+}
+
+// WherePackages applies the entql int predicate on the packages field.
+func (f *ShipmentFilter) WherePackages(p entql.IntP) {
+	f.Where(p.Field(shipment.FieldPackages))
+}
+
+// WhereWeightGrams applies the entql int64 predicate on the weight_grams field.
+func (f *ShipmentFilter) WhereWeightGrams(p entql.Int64P) {
+	f.Where(p.Field(shipment.FieldWeightGrams))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ShipmentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(shipment.FieldStatus))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *ShipmentFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(shipment.FieldCreatedBy))
+}
+
+// WhereLastEventAt applies the entql time.Time predicate on the last_event_at field.
+func (f *ShipmentFilter) WhereLastEventAt(p entql.TimeP) {
+	f.Where(p.Field(shipment.FieldLastEventAt))
+}
+
+// WhereHasLines applies a predicate to check if query has an edge lines.
+func (f *ShipmentFilter) WhereHasLines() {
+	f.Where(entql.HasEdge("lines"))
+}
+
+// WhereHasLinesWith applies a predicate to check if query has an edge lines with a given conditions (other predicates).
+func (f *ShipmentFilter) WhereHasLinesWith(preds ...predicate.ShipmentLine) {
+	f.Where(entql.HasEdgeWith("lines", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEvents applies a predicate to check if query has an edge events.
+func (f *ShipmentFilter) WhereHasEvents() {
+	f.Where(entql.HasEdge("events"))
+}
+
+// WhereHasEventsWith applies a predicate to check if query has an edge events with a given conditions (other predicates).
+func (f *ShipmentFilter) WhereHasEventsWith(preds ...predicate.ShipmentEvent) {
+	f.Where(entql.HasEdgeWith("events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ShipmentEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ShipmentEventQuery builder.
+func (_q *ShipmentEventQuery) Filter() *ShipmentEventFilter {
+	return &ShipmentEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ShipmentEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ShipmentEventMutation builder.
+func (m *ShipmentEventMutation) Filter() *ShipmentEventFilter {
+	return &ShipmentEventFilter{config: m.config, predicateAdder: m}
+}
+
+// ShipmentEventFilter provides a generic filtering capability at runtime for ShipmentEventQuery.
+type ShipmentEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ShipmentEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ShipmentEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(shipmentevent.FieldID))
+}
+
+// WhereShipmentID applies the entql int predicate on the shipment_id field.
+func (f *ShipmentEventFilter) WhereShipmentID(p entql.IntP) {
+	f.Where(p.Field(shipmentevent.FieldShipmentID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *ShipmentEventFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(shipmentevent.FieldPartnerID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *ShipmentEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(shipmentevent.FieldKind))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *ShipmentEventFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(shipmentevent.FieldReason))
+}
+
+// WhereNewEta applies the entql time.Time predicate on the new_eta field.
+func (f *ShipmentEventFilter) WhereNewEta(p entql.TimeP) {
+	f.Where(p.Field(shipmentevent.FieldNewEta))
+}
+
+// WhereLocation applies the entql string predicate on the location field.
+func (f *ShipmentEventFilter) WhereLocation(p entql.StringP) {
+	f.Where(p.Field(shipmentevent.FieldLocation))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *ShipmentEventFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(shipmentevent.FieldActor))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ShipmentEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(shipmentevent.FieldCreatedAt))
+}
+
+// WhereHasShipment applies a predicate to check if query has an edge shipment.
+func (f *ShipmentEventFilter) WhereHasShipment() {
+	f.Where(entql.HasEdge("shipment"))
+}
+
+// WhereHasShipmentWith applies a predicate to check if query has an edge shipment with a given conditions (other predicates).
+func (f *ShipmentEventFilter) WhereHasShipmentWith(preds ...predicate.Shipment) {
+	f.Where(entql.HasEdgeWith("shipment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ShipmentLineQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ShipmentLineQuery builder.
+func (_q *ShipmentLineQuery) Filter() *ShipmentLineFilter {
+	return &ShipmentLineFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ShipmentLineMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ShipmentLineMutation builder.
+func (m *ShipmentLineMutation) Filter() *ShipmentLineFilter {
+	return &ShipmentLineFilter{config: m.config, predicateAdder: m}
+}
+
+// ShipmentLineFilter provides a generic filtering capability at runtime for ShipmentLineQuery.
+type ShipmentLineFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ShipmentLineFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ShipmentLineFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(shipmentline.FieldID))
+}
+
+// WhereShipmentID applies the entql int predicate on the shipment_id field.
+func (f *ShipmentLineFilter) WhereShipmentID(p entql.IntP) {
+	f.Where(p.Field(shipmentline.FieldShipmentID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *ShipmentLineFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(shipmentline.FieldPartnerID))
+}
+
+// WhereOrderID applies the entql int predicate on the order_id field.
+func (f *ShipmentLineFilter) WhereOrderID(p entql.IntP) {
+	f.Where(p.Field(shipmentline.FieldOrderID))
+}
+
+// WhereOrderLineID applies the entql int predicate on the order_line_id field.
+func (f *ShipmentLineFilter) WhereOrderLineID(p entql.IntP) {
+	f.Where(p.Field(shipmentline.FieldOrderLineID))
+}
+
+// WhereQuantity applies the entql int64 predicate on the quantity field.
+func (f *ShipmentLineFilter) WhereQuantity(p entql.Int64P) {
+	f.Where(p.Field(shipmentline.FieldQuantity))
+}
+
+// WhereReceived applies the entql int64 predicate on the received field.
+func (f *ShipmentLineFilter) WhereReceived(p entql.Int64P) {
+	f.Where(p.Field(shipmentline.FieldReceived))
+}
+
+// WhereHasShipment applies a predicate to check if query has an edge shipment.
+func (f *ShipmentLineFilter) WhereHasShipment() {
+	f.Where(entql.HasEdge("shipment"))
+}
+
+// WhereHasShipmentWith applies a predicate to check if query has an edge shipment with a given conditions (other predicates).
+func (f *ShipmentLineFilter) WhereHasShipmentWith(preds ...predicate.Shipment) {
+	f.Where(entql.HasEdgeWith("shipment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2256,7 +2798,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -46,6 +46,8 @@ type Partner struct {
 	TimeZone string `json:"time_zone,omitempty"`
 	// AckSLAHours holds the value of the "ack_sla_hours" field.
 	AckSLAHours int `json:"ack_sla_hours,omitempty"`
+	// OverDeliveryPct holds the value of the "over_delivery_pct" field.
+	OverDeliveryPct int `json:"over_delivery_pct,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PartnerQuery when eager-loading is set.
 	Edges        PartnerEdges `json:"edges"`
@@ -77,7 +79,7 @@ func (*Partner) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case partner.FieldTags, partner.FieldCategories:
 			values[i] = new([]byte)
-		case partner.FieldID, partner.FieldTier, partner.FieldAckSLAHours:
+		case partner.FieldID, partner.FieldTier, partner.FieldAckSLAHours, partner.FieldOverDeliveryPct:
 			values[i] = new(sql.NullInt64)
 		case partner.FieldCode, partner.FieldName, partner.FieldSortKey, partner.FieldSearchText, partner.FieldKind, partner.FieldStatus, partner.FieldAddress, partner.FieldTimeZone:
 			values[i] = new(sql.NullString)
@@ -193,6 +195,12 @@ func (_m *Partner) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AckSLAHours = int(value.Int64)
 			}
+		case partner.FieldOverDeliveryPct:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field over_delivery_pct", values[i])
+			} else if value.Valid {
+				_m.OverDeliveryPct = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -277,6 +285,9 @@ func (_m *Partner) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("ack_sla_hours=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AckSLAHours))
+	builder.WriteString(", ")
+	builder.WriteString("over_delivery_pct=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OverDeliveryPct))
 	builder.WriteByte(')')
 	return builder.String()
 }

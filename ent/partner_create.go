@@ -163,6 +163,20 @@ func (_c *PartnerCreate) SetNillableAckSLAHours(v *int) *PartnerCreate {
 	return _c
 }
 
+// SetOverDeliveryPct sets the "over_delivery_pct" field.
+func (_c *PartnerCreate) SetOverDeliveryPct(v int) *PartnerCreate {
+	_c.mutation.SetOverDeliveryPct(v)
+	return _c
+}
+
+// SetNillableOverDeliveryPct sets the "over_delivery_pct" field if the given value is not nil.
+func (_c *PartnerCreate) SetNillableOverDeliveryPct(v *int) *PartnerCreate {
+	if v != nil {
+		_c.SetOverDeliveryPct(*v)
+	}
+	return _c
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_c *PartnerCreate) AddContactIDs(ids ...int) *PartnerCreate {
 	_c.mutation.AddContactIDs(ids...)
@@ -252,6 +266,10 @@ func (_c *PartnerCreate) defaults() error {
 	if _, ok := _c.mutation.AckSLAHours(); !ok {
 		v := partner.DefaultAckSLAHours
 		_c.mutation.SetAckSLAHours(v)
+	}
+	if _, ok := _c.mutation.OverDeliveryPct(); !ok {
+		v := partner.DefaultOverDeliveryPct
+		_c.mutation.SetOverDeliveryPct(v)
 	}
 	return nil
 }
@@ -347,6 +365,14 @@ func (_c *PartnerCreate) check() error {
 			return &ValidationError{Name: "ack_sla_hours", err: fmt.Errorf(`ent: validator failed for field "Partner.ack_sla_hours": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.OverDeliveryPct(); !ok {
+		return &ValidationError{Name: "over_delivery_pct", err: errors.New(`ent: missing required field "Partner.over_delivery_pct"`)}
+	}
+	if v, ok := _c.mutation.OverDeliveryPct(); ok {
+		if err := partner.OverDeliveryPctValidator(v); err != nil {
+			return &ValidationError{Name: "over_delivery_pct", err: fmt.Errorf(`ent: validator failed for field "Partner.over_delivery_pct": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -429,6 +455,10 @@ func (_c *PartnerCreate) createSpec() (*Partner, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AckSLAHours(); ok {
 		_spec.SetField(partner.FieldAckSLAHours, field.TypeInt, value)
 		_node.AckSLAHours = value
+	}
+	if value, ok := _c.mutation.OverDeliveryPct(); ok {
+		_spec.SetField(partner.FieldOverDeliveryPct, field.TypeInt, value)
+		_node.OverDeliveryPct = value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -669,6 +699,24 @@ func (u *PartnerUpsert) UpdateAckSLAHours() *PartnerUpsert {
 // AddAckSLAHours adds v to the "ack_sla_hours" field.
 func (u *PartnerUpsert) AddAckSLAHours(v int) *PartnerUpsert {
 	u.Add(partner.FieldAckSLAHours, v)
+	return u
+}
+
+// SetOverDeliveryPct sets the "over_delivery_pct" field.
+func (u *PartnerUpsert) SetOverDeliveryPct(v int) *PartnerUpsert {
+	u.Set(partner.FieldOverDeliveryPct, v)
+	return u
+}
+
+// UpdateOverDeliveryPct sets the "over_delivery_pct" field to the value that was provided on create.
+func (u *PartnerUpsert) UpdateOverDeliveryPct() *PartnerUpsert {
+	u.SetExcluded(partner.FieldOverDeliveryPct)
+	return u
+}
+
+// AddOverDeliveryPct adds v to the "over_delivery_pct" field.
+func (u *PartnerUpsert) AddOverDeliveryPct(v int) *PartnerUpsert {
+	u.Add(partner.FieldOverDeliveryPct, v)
 	return u
 }
 
@@ -917,6 +965,27 @@ func (u *PartnerUpsertOne) AddAckSLAHours(v int) *PartnerUpsertOne {
 func (u *PartnerUpsertOne) UpdateAckSLAHours() *PartnerUpsertOne {
 	return u.Update(func(s *PartnerUpsert) {
 		s.UpdateAckSLAHours()
+	})
+}
+
+// SetOverDeliveryPct sets the "over_delivery_pct" field.
+func (u *PartnerUpsertOne) SetOverDeliveryPct(v int) *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.SetOverDeliveryPct(v)
+	})
+}
+
+// AddOverDeliveryPct adds v to the "over_delivery_pct" field.
+func (u *PartnerUpsertOne) AddOverDeliveryPct(v int) *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.AddOverDeliveryPct(v)
+	})
+}
+
+// UpdateOverDeliveryPct sets the "over_delivery_pct" field to the value that was provided on create.
+func (u *PartnerUpsertOne) UpdateOverDeliveryPct() *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.UpdateOverDeliveryPct()
 	})
 }
 
@@ -1331,6 +1400,27 @@ func (u *PartnerUpsertBulk) AddAckSLAHours(v int) *PartnerUpsertBulk {
 func (u *PartnerUpsertBulk) UpdateAckSLAHours() *PartnerUpsertBulk {
 	return u.Update(func(s *PartnerUpsert) {
 		s.UpdateAckSLAHours()
+	})
+}
+
+// SetOverDeliveryPct sets the "over_delivery_pct" field.
+func (u *PartnerUpsertBulk) SetOverDeliveryPct(v int) *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.SetOverDeliveryPct(v)
+	})
+}
+
+// AddOverDeliveryPct adds v to the "over_delivery_pct" field.
+func (u *PartnerUpsertBulk) AddOverDeliveryPct(v int) *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.AddOverDeliveryPct(v)
+	})
+}
+
+// UpdateOverDeliveryPct sets the "over_delivery_pct" field to the value that was provided on create.
+func (u *PartnerUpsertBulk) UpdateOverDeliveryPct() *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.UpdateOverDeliveryPct()
 	})
 }
 

@@ -221,6 +221,27 @@ func (_u *PartnerUpdate) AddAckSLAHours(v int) *PartnerUpdate {
 	return _u
 }
 
+// SetOverDeliveryPct sets the "over_delivery_pct" field.
+func (_u *PartnerUpdate) SetOverDeliveryPct(v int) *PartnerUpdate {
+	_u.mutation.ResetOverDeliveryPct()
+	_u.mutation.SetOverDeliveryPct(v)
+	return _u
+}
+
+// SetNillableOverDeliveryPct sets the "over_delivery_pct" field if the given value is not nil.
+func (_u *PartnerUpdate) SetNillableOverDeliveryPct(v *int) *PartnerUpdate {
+	if v != nil {
+		_u.SetOverDeliveryPct(*v)
+	}
+	return _u
+}
+
+// AddOverDeliveryPct adds value to the "over_delivery_pct" field.
+func (_u *PartnerUpdate) AddOverDeliveryPct(v int) *PartnerUpdate {
+	_u.mutation.AddOverDeliveryPct(v)
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *PartnerUpdate) AddContactIDs(ids ...int) *PartnerUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -356,6 +377,11 @@ func (_u *PartnerUpdate) check() error {
 			return &ValidationError{Name: "ack_sla_hours", err: fmt.Errorf(`ent: validator failed for field "Partner.ack_sla_hours": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.OverDeliveryPct(); ok {
+		if err := partner.OverDeliveryPctValidator(v); err != nil {
+			return &ValidationError{Name: "over_delivery_pct", err: fmt.Errorf(`ent: validator failed for field "Partner.over_delivery_pct": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -434,6 +460,12 @@ func (_u *PartnerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedAckSLAHours(); ok {
 		_spec.AddField(partner.FieldAckSLAHours, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.OverDeliveryPct(); ok {
+		_spec.SetField(partner.FieldOverDeliveryPct, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOverDeliveryPct(); ok {
+		_spec.AddField(partner.FieldOverDeliveryPct, field.TypeInt, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -692,6 +724,27 @@ func (_u *PartnerUpdateOne) AddAckSLAHours(v int) *PartnerUpdateOne {
 	return _u
 }
 
+// SetOverDeliveryPct sets the "over_delivery_pct" field.
+func (_u *PartnerUpdateOne) SetOverDeliveryPct(v int) *PartnerUpdateOne {
+	_u.mutation.ResetOverDeliveryPct()
+	_u.mutation.SetOverDeliveryPct(v)
+	return _u
+}
+
+// SetNillableOverDeliveryPct sets the "over_delivery_pct" field if the given value is not nil.
+func (_u *PartnerUpdateOne) SetNillableOverDeliveryPct(v *int) *PartnerUpdateOne {
+	if v != nil {
+		_u.SetOverDeliveryPct(*v)
+	}
+	return _u
+}
+
+// AddOverDeliveryPct adds value to the "over_delivery_pct" field.
+func (_u *PartnerUpdateOne) AddOverDeliveryPct(v int) *PartnerUpdateOne {
+	_u.mutation.AddOverDeliveryPct(v)
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *PartnerUpdateOne) AddContactIDs(ids ...int) *PartnerUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -840,6 +893,11 @@ func (_u *PartnerUpdateOne) check() error {
 			return &ValidationError{Name: "ack_sla_hours", err: fmt.Errorf(`ent: validator failed for field "Partner.ack_sla_hours": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.OverDeliveryPct(); ok {
+		if err := partner.OverDeliveryPctValidator(v); err != nil {
+			return &ValidationError{Name: "over_delivery_pct", err: fmt.Errorf(`ent: validator failed for field "Partner.over_delivery_pct": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -935,6 +993,12 @@ func (_u *PartnerUpdateOne) sqlSave(ctx context.Context) (_node *Partner, err er
 	}
 	if value, ok := _u.mutation.AddedAckSLAHours(); ok {
 		_spec.AddField(partner.FieldAckSLAHours, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.OverDeliveryPct(); ok {
+		_spec.SetField(partner.FieldOverDeliveryPct, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOverDeliveryPct(); ok {
+		_spec.AddField(partner.FieldOverDeliveryPct, field.TypeInt, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -34,6 +34,8 @@ type Tx struct {
 	DocumentVersion *DocumentVersionClient
 	// DomainEvent is the client for interacting with the DomainEvent builders.
 	DomainEvent *DomainEventClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -48,6 +50,12 @@ type Tx struct {
 	Partner *PartnerClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// Shipment is the client for interacting with the Shipment builders.
+	Shipment *ShipmentClient
+	// ShipmentEvent is the client for interacting with the ShipmentEvent builders.
+	ShipmentEvent *ShipmentEventClient
+	// ShipmentLine is the client for interacting with the ShipmentLine builders.
+	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -191,6 +199,7 @@ func (tx *Tx) init() {
 	tx.DocumentDownload = NewDocumentDownloadClient(tx.config)
 	tx.DocumentVersion = NewDocumentVersionClient(tx.config)
 	tx.DomainEvent = NewDomainEventClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
@@ -198,6 +207,9 @@ func (tx *Tx) init() {
 	tx.OrderRevision = NewOrderRevisionClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.Shipment = NewShipmentClient(tx.config)
+	tx.ShipmentEvent = NewShipmentEventClient(tx.config)
+	tx.ShipmentLine = NewShipmentLineClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

@@ -12,7 +12,9 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
@@ -111,7 +113,7 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 
 // Standard returns the standing jobs: scheduled contact transfers, the
 // purge of expired sessions, and the sweep of orphan document objects.
-func Standard(dir *directory.Service, acc *accounts.Service, docs *documents.Service) []Job {
+func Standard(client *ent.Client, dir *directory.Service, acc *accounts.Service, docs *documents.Service) []Job {
 	return []Job{
 		{Name: "contact-transfers", Spec: "@every 1m", Run: func(ctx context.Context) (int, error) {
 			done, failed, err := dir.RunDueTransfers(ctx)
@@ -119,6 +121,9 @@ func Standard(dir *directory.Service, acc *accounts.Service, docs *documents.Ser
 		}},
 		{Name: "session-purge", Spec: "@hourly", Run: func(ctx context.Context) (int, error) {
 			return acc.PurgeSessions(ctx)
+		}},
+		{Name: "idempotency-purge", Spec: "@hourly", Run: func(ctx context.Context) (int, error) {
+			return partners.PurgeIdempotencyKeys(ctx, client, time.Now())
 		}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Run: func(ctx context.Context) (int, error) {
 			return docs.Sweep(ctx, 6*time.Hour)

@@ -33,8 +33,8 @@ func (s *Server) registerOrderRoutes(r api) {
 		return ackList{Items: items}, err
 	}))
 	r.handle("POST", "/:id/acknowledgements", op{Summary: "Acknowledge lines: accept, change (promised date, quantity, price) or reject",
-		Tag: "orders", Access: authed, Body: orders.AckInput{}, Resp: orders.Order{}, Status: 201},
-		ifExists(ord.Order, createUnder(ord.Acknowledge)))
+		Tag: "orders", Access: authed, Body: orders.AckInput{}, Resp: orders.Order{}, Status: 201, Idempotent: true},
+		ifExists(ord.Order, s.idempotent(createUnder(ord.Acknowledge))))
 	r.handle("GET", "/:id/change-requests", op{Summary: "Change requests of an order", Tag: "orders", Access: authed,
 		Query: changeRequestFilter{}, Resp: listResult[orders.ChangeRequest]{}},
 		listUnder(ord.Order, func(f *crQuery, id int) { f.OrderID = id }, func(ctx context.Context, q crQuery) (listResult[orders.ChangeRequest], error) {

@@ -56,7 +56,7 @@ func newEnvWith(t testing.TB, f *partnerstest.Fixture) *env {
 	t.Helper()
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders})
+		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments})
 	if err != nil {
 		t.Fatal(err)
 	}

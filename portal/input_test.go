@@ -88,6 +88,8 @@ func concrete(e *env, p string) string {
 		id = e.orderVars()["ORD"]
 	case strings.HasPrefix(p, "/api/v1/change-requests/"):
 		id = e.orderVars()["CR"]
+	case strings.HasPrefix(p, "/api/v1/shipments/"):
+		id = e.orderVars()["SHIP"]
 	}
 	return strings.ReplaceAll(p, ":id", id)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
 )
 
 // matrixRow is one route's expected statuses for every kind of caller,
@@ -119,6 +120,23 @@ var matrix = map[string]matrixRow{
 		body: jsonBody(`{"decision":"approve"}`), want: "401 403 200 409 403 403"},
 	"GET /api/v1/events": {path: "/api/v1/events", setup: orderSetup, want: "401 200 200 200 200 200"},
 
+	"GET /api/v1/shipments": {path: "/api/v1/shipments", setup: orderSetup, want: "401 200 200 200 200 200"},
+	"POST /api/v1/shipments": {path: "/api/v1/shipments", setup: orderSetup, body: func(e *env, _ who) string {
+		return fmt.Sprintf(`{"partner_id":%d,"carrier":"SF","lines":[{"order_id":%s,"line_no":2,"quantity":0.1}]}`, e.f.PartnerA.ID, e.vars["ORD"])
+	}, want: "401 403 201 201 201 422"},
+	"GET /api/v1/shipments/:id":        {path: "/api/v1/shipments/{SHIP}", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"GET /api/v1/shipments/:id/events": {path: "/api/v1/shipments/{SHIP}/events", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"POST /api/v1/shipments/:id/events": {path: "/api/v1/shipments/{SHIP}/events", setup: orderSetup, body: func(_ *env, w who) string {
+		switch w {
+		case wAdmin:
+			return `{"kind":"in_transit","location":"Shanghai"}`
+		case wPartner:
+			return `{"kind":"delayed","reason":"customs","new_eta":"2026-12-20"}`
+		}
+		return `{"kind":"shipped"}`
+	}, want: "401 403 201 201 201 404"},
+	"GET /api/v1/status-board": {path: "/api/v1/status-board", setup: orderSetup, want: "401 200 200 200 200 200"},
+
 	// Pages: anonymous callers are sent to the login page.
 	"GET /":      {path: "/", want: "303 303 303 303 303 303"},
 	"GET /login": {path: "/login", want: "200 303 303 303 303 303"},
@@ -188,6 +206,12 @@ func orderSetup(e *env, vars map[string]string) {
 		e.t.Fatal(err)
 	}
 	vars["CR"] = fmt.Sprint(c.ChangeRequests[0].ID)
+	sh, err := e.f.Shipments.Create(e.f.Ctx(e.f.UserA), shipments.Input{PartnerID: e.f.PartnerA.ID,
+		Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: 1000}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["SHIP"] = fmt.Sprint(sh.ID)
 }
 
 func pendingTransfer(e *env, vars map[string]string) {
@@ -272,7 +296,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						}
 						resp, b := e.call(w, method, path, body)
 						if got := fmt.Sprint(resp.StatusCode); got != want[i] {
-							t.Errorf("%s as %s: status %s, want %s\n%.300s", k, w, got, want[i], b)
+							t.Errorf("%s as %s: status %s, want %s\n%.400s", k, w, got, want[i], b)
 						}
 					}
 				})

@@ -18,8 +18,10 @@ type op struct {
 	Query   any  // a struct with `query` tags
 	Body    any  // the JSON request body type
 	Upload  bool // the request body is a file, streamed
-	Resp    any  // the JSON response body type
-	Status  int  // success status; 200 when zero
+	// Idempotent routes honour the Idempotency-Key header.
+	Idempotent bool
+	Resp       any // the JSON response body type
+	Status     int // success status; 200 when zero
 }
 
 type api struct {
@@ -79,6 +81,11 @@ func (d *openAPIDoc) add(method, path string, o op) {
 	for _, m := range paramRE.FindAllStringSubmatch(path, -1) {
 		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
 			"schema": map[string]any{"type": "string"}})
+	}
+	if o.Idempotent {
+		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
+			"description": "retries with the same key and body replay the first response (24 h); another body is 422; a key in flight is 409",
+			"schema":      map[string]any{"type": "string", "maxLength": 255}})
 	}
 	if o.Query != nil {
 		t := reflect.TypeOf(o.Query)

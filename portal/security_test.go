@@ -72,7 +72,7 @@ func TestLoginPageSetsFreshSession(t *testing.T) {
 func TestSecureCookieOnHTTPS(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	base, _ := url.Parse("https://portal.example.com")
-	srv, err := New(Config{BaseURL: base, QuietAccessLog: true}, Deps{DB: e.f.DB, Directory: e.f.Dir, Accounts: e.f.Acc, Documents: e.f.Docs, Orders: e.f.Orders})
+	srv, err := New(Config{BaseURL: base, QuietAccessLog: true}, Deps{DB: e.f.DB, Directory: e.f.Dir, Accounts: e.f.Acc, Documents: e.f.Docs, Orders: e.f.Orders, Shipments: e.f.Shipments})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -45,6 +46,7 @@ type Deps struct {
 	Accounts  *accounts.Service
 	Documents *documents.Service
 	Orders    *orders.Service
+	Shipments *shipments.Service
 }
 
 // Server is the portal's HTTP server.
@@ -144,6 +146,8 @@ func (s *Server) routes() {
 	s.registerOrderRoutes(v1.group("/orders"))
 	s.registerChangeRequestRoutes(v1.group("/change-requests"))
 	s.registerEventRoutes(v1.group("/events"))
+	s.registerShipmentRoutes(v1.group("/shipments"))
+	s.registerBoardRoutes(v1.group("/status-board"))
 	// Anything else under /api is a problem+json 404, never a page.
 	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
 

@@ -30,6 +30,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/portal"
 	"github.com/tierlink/tierlink/storage"
 )
@@ -242,7 +243,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	portal.SetDisplayZone(a.cfg.TimeZone)
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
-		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: orders.New(a.db.Client)})
+		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: orders.New(a.db.Client), Shipments: shipments.New(a.db.Client)})
 	if err != nil {
 		return err
 	}
@@ -251,7 +252,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return configError{"TIERLINK_ADDR", err.Error()}
 	}
 	sched := jobs.New(a.log, a.cfg.TimeZone)
-	for _, j := range jobs.Standard(a.dir, a.acc, a.docs) {
+	for _, j := range jobs.Standard(a.db.Client, a.dir, a.acc, a.docs) {
 		if err := sched.Add(j); err != nil {
 			return err
 		}

@@ -410,6 +410,36 @@ var (
 			},
 		},
 	}
+	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
+	IdempotencyKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "scope", Type: field.TypeString, Size: 64},
+		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "request_hash", Type: field.TypeString},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"in_flight", "committed", "done"}, Default: "in_flight"},
+		{Name: "status_code", Type: field.TypeInt, Default: 0},
+		{Name: "response", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// IdempotencyKeysTable holds the schema information for the "idempotency_keys" table.
+	IdempotencyKeysTable = &schema.Table{
+		Name:       "idempotency_keys",
+		Columns:    IdempotencyKeysColumns,
+		PrimaryKey: []*schema.Column{IdempotencyKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencykey_scope_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyKeysColumns[1], IdempotencyKeysColumns[2]},
+			},
+			{
+				Name:    "idempotencykey_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
+			},
+		},
+	}
 	// InvitationsColumns holds the columns for the "invitations" table.
 	InvitationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -600,6 +630,7 @@ var (
 		{Name: "address", Type: field.TypeString, Size: 500, Default: ""},
 		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: "Asia/Shanghai"},
 		{Name: "ack_sla_hours", Type: field.TypeInt, Default: 24},
+		{Name: "over_delivery_pct", Type: field.TypeInt, Default: 0},
 	}
 	// PartnersTable holds the schema information for the "partners" table.
 	PartnersTable = &schema.Table{
@@ -659,6 +690,121 @@ var (
 			},
 		},
 	}
+	// ShipmentsColumns holds the columns for the "shipments" table.
+	ShipmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "direction", Type: field.TypeEnum, Enums: []string{"upstream", "downstream"}},
+		{Name: "number", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "carrier", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "tracking_number", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "ship_date", Type: field.TypeTime, Nullable: true},
+		{Name: "eta", Type: field.TypeTime, Nullable: true},
+		{Name: "packages", Type: field.TypeInt, Default: 0},
+		{Name: "weight_grams", Type: field.TypeInt64, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"created", "shipped", "in_transit", "delayed", "delivered", "received", "cancelled"}, Default: "created"},
+		{Name: "created_by", Type: field.TypeString, Default: ""},
+		{Name: "last_event_at", Type: field.TypeTime, Nullable: true},
+	}
+	// ShipmentsTable holds the schema information for the "shipments" table.
+	ShipmentsTable = &schema.Table{
+		Name:       "shipments",
+		Columns:    ShipmentsColumns,
+		PrimaryKey: []*schema.Column{ShipmentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "shipment_partner_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentsColumns[3], ShipmentsColumns[0]},
+			},
+			{
+				Name:    "shipment_status_last_event_at",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentsColumns[12], ShipmentsColumns[14]},
+			},
+		},
+	}
+	// ShipmentEventsColumns holds the columns for the "shipment_events" table.
+	ShipmentEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"created", "shipped", "in_transit", "delayed", "delivered", "received", "cancelled"}},
+		{Name: "reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "new_eta", Type: field.TypeTime, Nullable: true},
+		{Name: "location", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "shipment_id", Type: field.TypeInt},
+	}
+	// ShipmentEventsTable holds the schema information for the "shipment_events" table.
+	ShipmentEventsTable = &schema.Table{
+		Name:       "shipment_events",
+		Columns:    ShipmentEventsColumns,
+		PrimaryKey: []*schema.Column{ShipmentEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "shipment_events_shipments_events",
+				Columns:    []*schema.Column{ShipmentEventsColumns[8]},
+				RefColumns: []*schema.Column{ShipmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "shipmentevent_shipment_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentEventsColumns[8], ShipmentEventsColumns[0]},
+			},
+			{
+				Name:    "shipmentevent_partner_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentEventsColumns[1], ShipmentEventsColumns[7]},
+			},
+		},
+	}
+	// ShipmentLinesColumns holds the columns for the "shipment_lines" table.
+	ShipmentLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "order_line_id", Type: field.TypeInt},
+		{Name: "quantity", Type: field.TypeInt64},
+		{Name: "received", Type: field.TypeInt64, Default: 0},
+		{Name: "shipment_id", Type: field.TypeInt},
+	}
+	// ShipmentLinesTable holds the schema information for the "shipment_lines" table.
+	ShipmentLinesTable = &schema.Table{
+		Name:       "shipment_lines",
+		Columns:    ShipmentLinesColumns,
+		PrimaryKey: []*schema.Column{ShipmentLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "shipment_lines_shipments_lines",
+				Columns:    []*schema.Column{ShipmentLinesColumns[6]},
+				RefColumns: []*schema.Column{ShipmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "shipmentline_order_line_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentLinesColumns[3]},
+			},
+			{
+				Name:    "shipmentline_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentLinesColumns[2]},
+			},
+			{
+				Name:    "shipmentline_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentLinesColumns[1]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -710,6 +856,7 @@ var (
 		DocumentDownloadsTable,
 		DocumentVersionsTable,
 		DomainEventsTable,
+		IdempotencyKeysTable,
 		InvitationsTable,
 		LoginThrottlesTable,
 		OrdersTable,
@@ -717,6 +864,9 @@ var (
 		OrderRevisionsTable,
 		PartnersTable,
 		SessionsTable,
+		ShipmentsTable,
+		ShipmentEventsTable,
+		ShipmentLinesTable,
 		UsersTable,
 	}
 )
@@ -727,4 +877,6 @@ func init() {
 	ContactTransfersTable.ForeignKeys[0].RefTable = ContactsTable
 	DocumentVersionsTable.ForeignKeys[0].RefTable = DocumentsTable
 	OrderLinesTable.ForeignKeys[0].RefTable = OrdersTable
+	ShipmentEventsTable.ForeignKeys[0].RefTable = ShipmentsTable
+	ShipmentLinesTable.ForeignKeys[0].RefTable = ShipmentsTable
 }

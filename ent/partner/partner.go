@@ -44,6 +44,8 @@ const (
 	FieldTimeZone = "time_zone"
 	// FieldAckSLAHours holds the string denoting the ack_sla_hours field in the database.
 	FieldAckSLAHours = "ack_sla_hours"
+	// FieldOverDeliveryPct holds the string denoting the over_delivery_pct field in the database.
+	FieldOverDeliveryPct = "over_delivery_pct"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// Table holds the table name of the partner in the database.
@@ -74,6 +76,7 @@ var Columns = []string{
 	FieldAddress,
 	FieldTimeZone,
 	FieldAckSLAHours,
+	FieldOverDeliveryPct,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -126,6 +129,10 @@ var (
 	DefaultAckSLAHours int
 	// AckSLAHoursValidator is a validator for the "ack_sla_hours" field. It is called by the builders before save.
 	AckSLAHoursValidator func(int) error
+	// DefaultOverDeliveryPct holds the default value on creation for the "over_delivery_pct" field.
+	DefaultOverDeliveryPct int
+	// OverDeliveryPctValidator is a validator for the "over_delivery_pct" field. It is called by the builders before save.
+	OverDeliveryPctValidator func(int) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -247,6 +254,11 @@ func ByTimeZone(opts ...sql.OrderTermOption) OrderOption {
 // ByAckSLAHours orders the results by the ack_sla_hours field.
 func ByAckSLAHours(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAckSLAHours, opts...).ToFunc()
+}
+
+// ByOverDeliveryPct orders the results by the over_delivery_pct field.
+func ByOverDeliveryPct(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOverDeliveryPct, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

@@ -105,6 +105,11 @@ func AckSLAHours(v int) predicate.Partner {
 	return predicate.Partner(sql.FieldEQ(FieldAckSLAHours, v))
 }
 
+// OverDeliveryPct applies equality check predicate on the "over_delivery_pct" field. It's identical to OverDeliveryPctEQ.
+func OverDeliveryPct(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldEQ(FieldOverDeliveryPct, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Partner {
 	return predicate.Partner(sql.FieldEQ(FieldCreatedAt, v))
@@ -703,6 +708,46 @@ func AckSLAHoursLT(v int) predicate.Partner {
 // AckSLAHoursLTE applies the LTE predicate on the "ack_sla_hours" field.
 func AckSLAHoursLTE(v int) predicate.Partner {
 	return predicate.Partner(sql.FieldLTE(FieldAckSLAHours, v))
+}
+
+// OverDeliveryPctEQ applies the EQ predicate on the "over_delivery_pct" field.
+func OverDeliveryPctEQ(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldEQ(FieldOverDeliveryPct, v))
+}
+
+// OverDeliveryPctNEQ applies the NEQ predicate on the "over_delivery_pct" field.
+func OverDeliveryPctNEQ(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldNEQ(FieldOverDeliveryPct, v))
+}
+
+// OverDeliveryPctIn applies the In predicate on the "over_delivery_pct" field.
+func OverDeliveryPctIn(vs ...int) predicate.Partner {
+	return predicate.Partner(sql.FieldIn(FieldOverDeliveryPct, vs...))
+}
+
+// OverDeliveryPctNotIn applies the NotIn predicate on the "over_delivery_pct" field.
+func OverDeliveryPctNotIn(vs ...int) predicate.Partner {
+	return predicate.Partner(sql.FieldNotIn(FieldOverDeliveryPct, vs...))
+}
+
+// OverDeliveryPctGT applies the GT predicate on the "over_delivery_pct" field.
+func OverDeliveryPctGT(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldGT(FieldOverDeliveryPct, v))
+}
+
+// OverDeliveryPctGTE applies the GTE predicate on the "over_delivery_pct" field.
+func OverDeliveryPctGTE(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldGTE(FieldOverDeliveryPct, v))
+}
+
+// OverDeliveryPctLT applies the LT predicate on the "over_delivery_pct" field.
+func OverDeliveryPctLT(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldLT(FieldOverDeliveryPct, v))
+}
+
+// OverDeliveryPctLTE applies the LTE predicate on the "over_delivery_pct" field.
+func OverDeliveryPctLTE(v int) predicate.Partner {
+	return predicate.Partner(sql.FieldLTE(FieldOverDeliveryPct, v))
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

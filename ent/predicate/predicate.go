@@ -36,6 +36,9 @@ type DocumentVersion func(*sql.Selector)
 // DomainEvent is the predicate function for domainevent builders.
 type DomainEvent func(*sql.Selector)
 
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
+
 // Invitation is the predicate function for invitation builders.
 type Invitation func(*sql.Selector)
 
@@ -56,6 +59,15 @@ type Partner func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// Shipment is the predicate function for shipment builders.
+type Shipment func(*sql.Selector)
+
+// ShipmentEvent is the predicate function for shipmentevent builders.
+type ShipmentEvent func(*sql.Selector)
+
+// ShipmentLine is the predicate function for shipmentline builders.
+type ShipmentLine func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -16,6 +16,7 @@ import (
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
 	"github.com/tierlink/tierlink/ent/order"
@@ -24,6 +25,9 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/schema"
 	"github.com/tierlink/tierlink/ent/session"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
+	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 
 	"entgo.io/ent"
@@ -436,6 +440,65 @@ func init() {
 	domaineventDescCreatedAt := domaineventFields[6].Descriptor()
 	// domainevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	domainevent.DefaultCreatedAt = domaineventDescCreatedAt.Default.(func() time.Time)
+	idempotencykey.Policy = privacy.NewPolicies(schema.IdempotencyKey{})
+	idempotencykey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := idempotencykey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
+	_ = idempotencykeyFields
+	// idempotencykeyDescScope is the schema descriptor for scope field.
+	idempotencykeyDescScope := idempotencykeyFields[0].Descriptor()
+	// idempotencykey.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	idempotencykey.ScopeValidator = func() func(string) error {
+		validators := idempotencykeyDescScope.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(scope string) error {
+			for _, fn := range fns {
+				if err := fn(scope); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescKey is the schema descriptor for key field.
+	idempotencykeyDescKey := idempotencykeyFields[1].Descriptor()
+	// idempotencykey.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencykey.KeyValidator = func() func(string) error {
+		validators := idempotencykeyDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescRequestHash is the schema descriptor for request_hash field.
+	idempotencykeyDescRequestHash := idempotencykeyFields[2].Descriptor()
+	// idempotencykey.RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
+	idempotencykey.RequestHashValidator = idempotencykeyDescRequestHash.Validators[0].(func(string) error)
+	// idempotencykeyDescStatusCode is the schema descriptor for status_code field.
+	idempotencykeyDescStatusCode := idempotencykeyFields[4].Descriptor()
+	// idempotencykey.DefaultStatusCode holds the default value on creation for the status_code field.
+	idempotencykey.DefaultStatusCode = idempotencykeyDescStatusCode.Default.(int)
+	// idempotencykeyDescCreatedAt is the schema descriptor for created_at field.
+	idempotencykeyDescCreatedAt := idempotencykeyFields[6].Descriptor()
+	// idempotencykey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	idempotencykey.DefaultCreatedAt = idempotencykeyDescCreatedAt.Default.(func() time.Time)
 	invitation.Policy = privacy.NewPolicies(schema.Invitation{})
 	invitation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -772,6 +835,26 @@ func init() {
 			return nil
 		}
 	}()
+	// partnerDescOverDeliveryPct is the schema descriptor for over_delivery_pct field.
+	partnerDescOverDeliveryPct := partnerFields[12].Descriptor()
+	// partner.DefaultOverDeliveryPct holds the default value on creation for the over_delivery_pct field.
+	partner.DefaultOverDeliveryPct = partnerDescOverDeliveryPct.Default.(int)
+	// partner.OverDeliveryPctValidator is a validator for the "over_delivery_pct" field. It is called by the builders before save.
+	partner.OverDeliveryPctValidator = func() func(int) error {
+		validators := partnerDescOverDeliveryPct.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(over_delivery_pct int) error {
+			for _, fn := range fns {
+				if err := fn(over_delivery_pct); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -811,6 +894,106 @@ func init() {
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	shipmentMixin := schema.Shipment{}.Mixin()
+	shipment.Policy = privacy.NewPolicies(schema.Shipment{})
+	shipment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := shipment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	shipmentMixinFields0 := shipmentMixin[0].Fields()
+	_ = shipmentMixinFields0
+	shipmentFields := schema.Shipment{}.Fields()
+	_ = shipmentFields
+	// shipmentDescCreatedAt is the schema descriptor for created_at field.
+	shipmentDescCreatedAt := shipmentMixinFields0[0].Descriptor()
+	// shipment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	shipment.DefaultCreatedAt = shipmentDescCreatedAt.Default.(func() time.Time)
+	// shipmentDescUpdatedAt is the schema descriptor for updated_at field.
+	shipmentDescUpdatedAt := shipmentMixinFields0[1].Descriptor()
+	// shipment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	shipment.DefaultUpdatedAt = shipmentDescUpdatedAt.Default.(func() time.Time)
+	// shipment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	shipment.UpdateDefaultUpdatedAt = shipmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// shipmentDescNumber is the schema descriptor for number field.
+	shipmentDescNumber := shipmentFields[2].Descriptor()
+	// shipment.DefaultNumber holds the default value on creation for the number field.
+	shipment.DefaultNumber = shipmentDescNumber.Default.(string)
+	// shipment.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	shipment.NumberValidator = shipmentDescNumber.Validators[0].(func(string) error)
+	// shipmentDescCarrier is the schema descriptor for carrier field.
+	shipmentDescCarrier := shipmentFields[3].Descriptor()
+	// shipment.DefaultCarrier holds the default value on creation for the carrier field.
+	shipment.DefaultCarrier = shipmentDescCarrier.Default.(string)
+	// shipment.CarrierValidator is a validator for the "carrier" field. It is called by the builders before save.
+	shipment.CarrierValidator = shipmentDescCarrier.Validators[0].(func(string) error)
+	// shipmentDescTrackingNumber is the schema descriptor for tracking_number field.
+	shipmentDescTrackingNumber := shipmentFields[4].Descriptor()
+	// shipment.DefaultTrackingNumber holds the default value on creation for the tracking_number field.
+	shipment.DefaultTrackingNumber = shipmentDescTrackingNumber.Default.(string)
+	// shipment.TrackingNumberValidator is a validator for the "tracking_number" field. It is called by the builders before save.
+	shipment.TrackingNumberValidator = shipmentDescTrackingNumber.Validators[0].(func(string) error)
+	// shipmentDescPackages is the schema descriptor for packages field.
+	shipmentDescPackages := shipmentFields[7].Descriptor()
+	// shipment.DefaultPackages holds the default value on creation for the packages field.
+	shipment.DefaultPackages = shipmentDescPackages.Default.(int)
+	// shipmentDescWeightGrams is the schema descriptor for weight_grams field.
+	shipmentDescWeightGrams := shipmentFields[8].Descriptor()
+	// shipment.DefaultWeightGrams holds the default value on creation for the weight_grams field.
+	shipment.DefaultWeightGrams = shipmentDescWeightGrams.Default.(int64)
+	// shipmentDescCreatedBy is the schema descriptor for created_by field.
+	shipmentDescCreatedBy := shipmentFields[10].Descriptor()
+	// shipment.DefaultCreatedBy holds the default value on creation for the created_by field.
+	shipment.DefaultCreatedBy = shipmentDescCreatedBy.Default.(string)
+	shipmentevent.Policy = privacy.NewPolicies(schema.ShipmentEvent{})
+	shipmentevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := shipmentevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	shipmenteventFields := schema.ShipmentEvent{}.Fields()
+	_ = shipmenteventFields
+	// shipmenteventDescReason is the schema descriptor for reason field.
+	shipmenteventDescReason := shipmenteventFields[3].Descriptor()
+	// shipmentevent.DefaultReason holds the default value on creation for the reason field.
+	shipmentevent.DefaultReason = shipmenteventDescReason.Default.(string)
+	// shipmentevent.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	shipmentevent.ReasonValidator = shipmenteventDescReason.Validators[0].(func(string) error)
+	// shipmenteventDescLocation is the schema descriptor for location field.
+	shipmenteventDescLocation := shipmenteventFields[5].Descriptor()
+	// shipmentevent.DefaultLocation holds the default value on creation for the location field.
+	shipmentevent.DefaultLocation = shipmenteventDescLocation.Default.(string)
+	// shipmentevent.LocationValidator is a validator for the "location" field. It is called by the builders before save.
+	shipmentevent.LocationValidator = shipmenteventDescLocation.Validators[0].(func(string) error)
+	// shipmenteventDescActor is the schema descriptor for actor field.
+	shipmenteventDescActor := shipmenteventFields[6].Descriptor()
+	// shipmentevent.DefaultActor holds the default value on creation for the actor field.
+	shipmentevent.DefaultActor = shipmenteventDescActor.Default.(string)
+	// shipmenteventDescCreatedAt is the schema descriptor for created_at field.
+	shipmenteventDescCreatedAt := shipmenteventFields[7].Descriptor()
+	// shipmentevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	shipmentevent.DefaultCreatedAt = shipmenteventDescCreatedAt.Default.(func() time.Time)
+	shipmentline.Policy = privacy.NewPolicies(schema.ShipmentLine{})
+	shipmentline.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := shipmentline.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	shipmentlineFields := schema.ShipmentLine{}.Fields()
+	_ = shipmentlineFields
+	// shipmentlineDescReceived is the schema descriptor for received field.
+	shipmentlineDescReceived := shipmentlineFields[5].Descriptor()
+	// shipmentline.DefaultReceived holds the default value on creation for the received field.
+	shipmentline.DefaultReceived = shipmentlineDescReceived.Default.(int64)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -32,6 +32,8 @@ func (Partner) Fields() []ent.Field {
 		field.String("address").Default("").MaxLen(500),
 		field.String("time_zone").Default("Asia/Shanghai").MaxLen(64),
 		field.Int("ack_sla_hours").Default(24).Min(1).Max(24 * 30),
+		// How far past an ordered quantity a shipment may go, in percent.
+		field.Int("over_delivery_pct").Default(0).Min(0).Max(100),
 	}
 }
 

@@ -246,3 +246,19 @@ func (DomainEvent) Policy() ent.Policy {
 		Query: documentPolicy().(privacy.Policy).Query,
 	}
 }
+
+// shipmentPolicy lets partner users post and update shipments of their
+// own partner and read them; staff editors manage all.
+func shipmentPolicy() ent.Policy { return documentPolicy() }
+
+// Policy of the Shipment.
+func (Shipment) Policy() ent.Policy { return shipmentPolicy() }
+
+// Policy of the ShipmentLine.
+func (ShipmentLine) Policy() ent.Policy { return shipmentPolicy() }
+
+// Policy of the ShipmentEvent.
+func (ShipmentEvent) Policy() ent.Policy { return shipmentPolicy() }
+
+// Policy of the IdempotencyKey: handled by the transport as the system.
+func (IdempotencyKey) Policy() ent.Policy { return systemOnly() }

@@ -68,6 +68,7 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (Partner, 
 		if in.AckSLAHours != 0 {
 			q.SetAckSLAHours(in.AckSLAHours)
 		}
+		q.SetOverDeliveryPct(in.OverDeliveryPct)
 		p, err := q.Save(ctx)
 		if err != nil {
 			return err
@@ -132,6 +133,9 @@ func (s *Service) UpdatePartner(ctx context.Context, id int, in PartnerPatch) (P
 		}
 		if in.AckSLAHours != nil {
 			q.SetAckSLAHours(*in.AckSLAHours)
+		}
+		if in.OverDeliveryPct != nil {
+			q.SetOverDeliveryPct(*in.OverDeliveryPct)
 		}
 		after, err := q.Save(ctx)
 		if err != nil {
@@ -271,7 +275,7 @@ func (s *Service) partnersOut(ctx context.Context, rows []*ent.Partner) ([]Partn
 		}
 		out = append(out, Partner{ID: p.ID, Code: p.Code, Name: p.Name, Kind: string(p.Kind), Tier: p.Tier,
 			Tags: nonNil(p.Tags), Categories: nonNil(p.Categories), Status: string(p.Status), Address: p.Address,
-			TimeZone: p.TimeZone, AckSLAHours: p.AckSLAHours, ContactCount: counts[p.ID], Owners: os,
+			TimeZone: p.TimeZone, AckSLAHours: p.AckSLAHours, OverDeliveryPct: p.OverDeliveryPct, ContactCount: counts[p.ID], Owners: os,
 			CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt})
 	}
 	return out, nil
@@ -306,7 +310,8 @@ func activeStaff(ctx context.Context, c *ent.Client, id int, field string) (*ent
 
 func partnerAudit(p *ent.Partner) map[string]any {
 	return map[string]any{"code": p.Code, "name": p.Name, "kind": p.Kind, "tier": p.Tier, "tags": p.Tags,
-		"categories": p.Categories, "status": p.Status, "address": p.Address, "time_zone": p.TimeZone, "ack_sla_hours": p.AckSLAHours}
+		"categories": p.Categories, "status": p.Status, "address": p.Address, "time_zone": p.TimeZone, "ack_sla_hours": p.AckSLAHours,
+		"over_delivery_pct": p.OverDeliveryPct}
 }
 
 func nonNil(s []string) []string {

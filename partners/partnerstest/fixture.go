@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -33,6 +34,8 @@ type Fixture struct {
 	Docs *documents.Service
 	// Orders manages orders.
 	Orders *orders.Service
+	// Shipments manages shipments.
+	Shipments *shipments.Service
 
 	Admin, Buyer, Buyer2, Viewer accounts.User
 	PartnerA, PartnerB           directory.Partner
@@ -52,7 +55,7 @@ func New(tb testing.TB, d string) *Fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil), Orders: orders.New(db.Client)}
+	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil), Orders: orders.New(db.Client), Shipments: shipments.New(db.Client)}
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
 	must := func(err error) {
 		tb.Helper()

@@ -1,0 +1,141 @@
+package shipments
+
+import (
+	"context"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/shipmentline"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/orders"
+)
+
+// BoardFilter narrows the status board.
+type BoardFilter struct {
+	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
+	State     string `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
+	Limit     int    `query:"limit" validate:"omitempty,min=1,max=1000"`
+}
+
+// BoardLine is one order line's computed status.
+type BoardLine struct {
+	OrderID     int        `json:"order_id"`
+	OrderNumber string     `json:"order_number"`
+	PartnerID   int        `json:"partner_id"`
+	Direction   string     `json:"direction"`
+	LineNo      int        `json:"line_no"`
+	ItemCode    string     `json:"item_code"`
+	Ordered     orders.Qty `json:"ordered"`
+	Shipped     orders.Qty `json:"shipped"`
+	InTransit   orders.Qty `json:"in_transit"`
+	Received    orders.Qty `json:"received"`
+	Due         time.Time  `json:"due"`
+	ETA         *time.Time `json:"eta"`
+	// State is open, shipped, in_transit or received.
+	State  string `json:"state"`
+	AtRisk bool   `json:"at_risk"`
+	Late   bool   `json:"late"`
+}
+
+// Board is the status board.
+type Board struct {
+	Lines []BoardLine `json:"lines"`
+}
+
+// Board computes the status of open order lines from orders, shipments
+// and receipts; nobody types a status in. The due date is the accepted
+// promised date, else the required date; a line is at risk when a
+// shipment's ETA is after it, and late once it has passed unreceived.
+func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
+	if err := partners.Validate(f); err != nil {
+		return Board{}, err
+	}
+	q := s.client.OrderLine.Query().Where(orderline.AckStateNEQ(orderline.AckStateRejected),
+		orderline.HasOrderWith(order.StatusIn(order.StatusPublished, order.StatusChangesRequested, order.StatusAcknowledged)))
+	if f.PartnerID != 0 {
+		q.Where(orderline.PartnerID(f.PartnerID))
+	}
+	if f.Direction != "" {
+		q.Where(orderline.HasOrderWith(order.DirectionEQ(order.Direction(f.Direction))))
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 500
+	}
+	lines, err := q.WithOrder().Order(ent.Asc(orderline.FieldRequiredDate), ent.Asc(orderline.FieldID)).Limit(5000).All(ctx)
+	if err != nil {
+		return Board{}, err
+	}
+	ids := make([]int, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	sls, err := s.client.ShipmentLine.Query().Where(shipmentline.OrderLineIDIn(ids...),
+		shipmentline.HasShipmentWith(shipment.StatusNEQ(shipment.StatusCancelled))).WithShipment().All(ctx)
+	if err != nil {
+		return Board{}, err
+	}
+	bySL := map[int][]*ent.ShipmentLine{}
+	for _, sl := range sls {
+		bySL[sl.OrderLineID] = append(bySL[sl.OrderLineID], sl)
+	}
+	y, m, d := s.now().UTC().Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	out := Board{Lines: []BoardLine{}}
+	for _, l := range lines {
+		o := l.Edges.Order
+		b := BoardLine{OrderID: o.ID, OrderNumber: o.Number, PartnerID: l.PartnerID, Direction: string(o.Direction), LineNo: l.LineNo,
+			ItemCode: l.ItemCode, Ordered: orders.Qty(l.Quantity), Due: l.RequiredDate}
+		if l.PromisedDate != nil {
+			b.Due = *l.PromisedDate
+		}
+		for _, sl := range bySL[l.ID] {
+			sh := sl.Edges.Shipment
+			b.Shipped += orders.Qty(sl.Quantity)
+			b.Received += orders.Qty(sl.Received)
+			switch sh.Status {
+			case shipment.StatusInTransit, shipment.StatusDelayed, shipment.StatusDelivered:
+				b.InTransit += orders.Qty(sl.Quantity)
+			}
+			if sh.Status != shipment.StatusReceived && sh.Eta != nil && (b.ETA == nil || sh.Eta.After(*b.ETA)) {
+				b.ETA = sh.Eta
+			}
+		}
+		switch {
+		case b.Received >= b.Ordered:
+			b.State = "received"
+		case b.InTransit > 0:
+			b.State = "in_transit"
+		case b.Shipped > 0:
+			b.State = "shipped"
+		default:
+			b.State = "open"
+		}
+		if b.State != "received" {
+			b.AtRisk = b.ETA != nil && b.ETA.After(b.Due)
+			b.Late = today.After(b.Due)
+		}
+		switch f.State {
+		case "", b.State:
+		case "at_risk":
+			if !b.AtRisk {
+				continue
+			}
+		case "late":
+			if !b.Late {
+				continue
+			}
+		default:
+			continue
+		}
+		out.Lines = append(out.Lines, b)
+		if len(out.Lines) == limit {
+			break
+		}
+	}
+	return out, nil
+}

@@ -2,7 +2,9 @@ package partners
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
@@ -11,10 +13,20 @@ import (
 
 type idemKey struct{}
 
-// WithIdempotencyKey returns ctx carrying the id of the idempotency key a
-// request claimed; WithTx marks it committed with the request's work.
-func WithIdempotencyKey(ctx context.Context, id int) context.Context {
-	return context.WithValue(ctx, idemKey{}, id)
+// IdempotencyClaim is an Idempotency-Key a request carries.
+type IdempotencyClaim struct {
+	Scope, Key, Hash string
+	ExpiresAt        time.Time
+}
+
+// ErrIdempotencyTaken is returned by WithTx when another request with the
+// same key committed first; the work was rolled back.
+var ErrIdempotencyTaken = errors.New("idempotency key already used")
+
+// WithIdempotencyKey returns ctx carrying a request's key; WithTx records
+// it, as committed, in the same transaction as the request's work.
+func WithIdempotencyKey(ctx context.Context, c IdempotencyClaim) context.Context {
+	return context.WithValue(ctx, idemKey{}, c)
 }
 
 // WithTx runs fn in a transaction, committing if it returns nil and rolling
@@ -37,13 +49,19 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 		}
 		return err
 	}
-	// A request made with an Idempotency-Key is marked as applied in the
-	// same transaction as its work, so a retry can never apply it twice.
-	if id, ok := ctx.Value(idemKey{}).(int); ok {
+	// A request made with an Idempotency-Key records the key in the same
+	// transaction as its work. The (scope, key) unique index lets only one
+	// of two concurrent duplicates commit; the other rolls back whole.
+	if claim, ok := ctx.Value(idemKey{}).(IdempotencyClaim); ok {
 		sys := viewer.NewContext(ctx, viewer.System("idempotency"))
-		if err := tx.IdempotencyKey.UpdateOneID(id).SetState(idempotencykey.StateCommitted).Exec(sys); err != nil && !ent.IsNotFound(err) {
-			tx.Rollback() //nolint:errcheck // the marking error matters more
-			return fmt.Errorf("mark idempotency key: %w", err)
+		err := tx.IdempotencyKey.Create().SetScope(claim.Scope).SetKey(claim.Key).SetRequestHash(claim.Hash).
+			SetState(idempotencykey.StateCommitted).SetExpiresAt(claim.ExpiresAt).Exec(sys)
+		if err != nil {
+			tx.Rollback() //nolint:errcheck // the claim's error matters more
+			if ent.IsConstraintError(err) {
+				return ErrIdempotencyTaken
+			}
+			return fmt.Errorf("record idempotency key: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

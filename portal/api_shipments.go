@@ -1,15 +1,8 @@
 package portal
 
 import (
-	"context"
-
 	"github.com/tierlink/tierlink/partners/shipments"
 )
-
-// shipmentEvents is a shipment's status history.
-type shipmentEvents struct {
-	Items []shipments.Event `json:"items"`
-}
 
 func (s *Server) registerShipmentRoutes(r api) {
 	sh := s.deps.Shipments
@@ -19,14 +12,12 @@ func (s *Server) registerShipmentRoutes(r api) {
 		Body: shipments.Input{}, Resp: shipments.Shipment{}, Status: 201, Idempotent: true}, s.idempotent(create(sh.Create)))
 	r.handle("GET", "/:id", op{Summary: "Get a shipment with its lines and events", Tag: "shipments", Access: authed,
 		Resp: shipments.Shipment{}}, getByID(sh.Shipment))
-	r.handle("GET", "/:id/events", op{Summary: "A shipment's status history", Tag: "shipments", Access: authed,
-		Resp: shipmentEvents{}}, getByID(func(ctx context.Context, id int) (shipmentEvents, error) {
-		x, err := sh.Shipment(ctx, id)
-		return shipmentEvents{Items: x.Events}, err
-	}))
+	r.handle("GET", "/:id/events", op{Summary: "A shipment's status history, oldest first, a page at a time", Tag: "shipments", Access: authed,
+		Query: shipments.EventFilter{}, Resp: shipments.EventPage{}},
+		pagedUnder(sh.Events))
 	r.handle("POST", "/:id/events", op{Summary: "Post a status update: shipped, in_transit, delayed (reason, new_eta), delivered, received (quantities), cancelled",
 		Tag: "shipments", Access: authed, Body: shipments.EventInput{}, Resp: shipments.Shipment{}, Status: 201, Idempotent: true},
-		ifExists(sh.Shipment, s.idempotent(createUnder(sh.AddEvent))))
+		ifExists(sh.Exists, s.idempotent(createUnder(sh.AddEvent))))
 }
 
 func (s *Server) registerBoardRoutes(r api) {

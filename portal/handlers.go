@@ -128,3 +128,22 @@ func ifExists[P any](lookup func(context.Context, int) (P, error), h fiber.Handl
 		return h(c)
 	}
 }
+
+// pagedUnder serves GET of a page of records under :id.
+func pagedUnder[Q, R any](fn func(context.Context, int, Q) (R, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		q, err := bindQuery[Q](c)
+		if err != nil {
+			return err
+		}
+		out, err := fn(c.UserContext(), id, q)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}

@@ -1,8 +1,10 @@
 package portal
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"time"
 
@@ -46,67 +48,79 @@ func (s *Server) idempotent(h fiber.Handler) fiber.Handler {
 			return partners.Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
 		}
 		v := currentViewer(c)
-		scope := "u" + strconv.Itoa(v.UserID)
+		claim := partners.IdempotencyClaim{Scope: "u" + strconv.Itoa(v.UserID), Key: key, ExpiresAt: time.Now().Add(IdempotencyTTL)}
 		sum := sha256.Sum256([]byte(c.Method() + " " + c.OriginalURL() + "\n" + string(c.Body())))
-		hash := hex.EncodeToString(sum[:])
+		claim.Hash = hex.EncodeToString(sum[:])
 		sys := viewer.NewContext(c.UserContext(), viewer.System("idempotency"))
 		keys := s.deps.DB.Client.IdempotencyKey
-		var row *ent.IdempotencyKey
-		for attempt := 0; attempt < 2 && row == nil; attempt++ {
-			now := time.Now()
-			created, err := keys.Create().SetScope(scope).SetKey(key).SetRequestHash(hash).SetCreatedAt(now).
-				SetExpiresAt(now.Add(IdempotencyTTL)).Save(sys)
-			if err == nil {
-				row = created
-				break
-			}
-			if !ent.IsConstraintError(err) {
+		if done, err := s.replay(c, sys, claim); done || err != nil {
+			return err
+		}
+		c.SetUserContext(partners.WithIdempotencyKey(c.UserContext(), claim))
+		err := h(c)
+		if errors.Is(err, partners.ErrIdempotencyTaken) {
+			// A concurrent duplicate committed first; this one was
+			// rolled back. Answer as a retry would be answered.
+			c.Response().Reset()
+			s.securityHeaders(c)
+			c.Set(fiber.HeaderXRequestID, requestID(c))
+			if done, err := s.replay(c, sys, claim); done || err != nil {
 				return err
 			}
-			prev, err := keys.Query().Where(idempotencykey.Scope(scope), idempotencykey.Key(key)).Only(sys)
-			if ent.IsNotFound(err) {
-				continue // expired and removed meanwhile
-			} else if err != nil {
-				return err
-			}
-			if now.After(prev.ExpiresAt) {
-				if _, err := keys.Delete().Where(idempotencykey.ID(prev.ID), idempotencykey.ExpiresAtLT(now)).Exec(sys); err != nil {
-					return err
-				}
-				continue
-			}
-			if prev.RequestHash != hash {
-				return partners.Invalid("Idempotency-Key", "was already used with a different request; use a new key for a new request")
-			}
-			switch prev.State {
-			case idempotencykey.StateInFlight:
-				return partners.Errorf(partners.EConflict, "a request with this Idempotency-Key is still being processed; retry shortly")
-			case idempotencykey.StateCommitted:
-				return partners.Errorf(partners.EConflict, "the request with this Idempotency-Key was applied, but its response was not kept; fetch the resource to see it")
-			}
-			c.Set("Idempotent-Replayed", "true")
-			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-			if prev.StatusCode >= 400 {
-				c.Set(fiber.HeaderContentType, "application/problem+json")
-			}
-			return c.Status(prev.StatusCode).Send(prev.Response)
+			return partners.Errorf(partners.EConflict, "a request with this Idempotency-Key is being processed; retry shortly")
 		}
-		if row == nil {
-			return partners.Errorf(partners.EConflict, "the Idempotency-Key is busy; retry shortly")
-		}
-		c.SetUserContext(partners.WithIdempotencyKey(c.UserContext(), row.ID))
-		if err := h(c); err != nil {
+		if err != nil {
 			if herr := s.errorHandler(c, err); herr != nil {
 				return herr
 			}
 		}
 		status := c.Response().StatusCode()
 		if status >= 500 {
-			// Nothing was applied that a retry should not redo.
-			_, err := keys.Delete().Where(idempotencykey.ID(row.ID)).Exec(sys)
-			return err
+			return nil // nothing committed under the key; a retry redoes it
 		}
 		body := append([]byte(nil), c.Response().Body()...)
-		return keys.UpdateOneID(row.ID).SetState(idempotencykey.StateDone).SetStatusCode(status).SetResponse(body).Exec(sys)
+		n, err := keys.Update().Where(idempotencykey.Scope(claim.Scope), idempotencykey.Key(claim.Key)).
+			SetState(idempotencykey.StateDone).SetStatusCode(status).SetResponse(body).Save(sys)
+		if err != nil || n > 0 {
+			return err
+		}
+		// The request failed before any work (a 4xx): remember that
+		// answer too, so the retry gets the same one.
+		err = keys.Create().SetScope(claim.Scope).SetKey(claim.Key).SetRequestHash(claim.Hash).SetState(idempotencykey.StateDone).
+			SetStatusCode(status).SetResponse(body).SetExpiresAt(claim.ExpiresAt).Exec(sys)
+		if ent.IsConstraintError(err) {
+			return nil
+		}
+		return err
 	}
+}
+
+// replay answers a request whose key was seen before: the stored response
+// when it is done, a 409 while the first request is still in flight, a
+// 422 when the key came with another request. It reports whether it
+// answered.
+func (s *Server) replay(c *fiber.Ctx, sys context.Context, claim partners.IdempotencyClaim) (bool, error) {
+	keys := s.deps.DB.Client.IdempotencyKey
+	prev, err := keys.Query().Where(idempotencykey.Scope(claim.Scope), idempotencykey.Key(claim.Key)).Only(sys)
+	if ent.IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return true, err
+	}
+	if time.Now().After(prev.ExpiresAt) {
+		_, err := keys.Delete().Where(idempotencykey.ID(prev.ID)).Exec(sys)
+		return err != nil, err
+	}
+	if prev.RequestHash != claim.Hash {
+		return true, partners.Invalid("Idempotency-Key", "was already used with a different request; use a new key for a new request")
+	}
+	if prev.State != idempotencykey.StateDone {
+		return true, partners.Errorf(partners.EConflict, "a request with this Idempotency-Key was just applied and its answer is being saved; retry shortly")
+	}
+	c.Set("Idempotent-Replayed", "true")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	if prev.StatusCode >= 400 {
+		c.Set(fiber.HeaderContentType, "application/problem+json")
+	}
+	return true, c.Status(prev.StatusCode).Send(prev.Response)
 }

@@ -292,7 +292,11 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 	v, _ := viewer.FromContext(ctx)
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		sh, err := c.Shipment.Query().Where(shipment.ID(id)).WithLines().Only(ctx)
+		q := c.Shipment.Query().Where(shipment.ID(id))
+		if in.Kind == "received" {
+			q.WithLines()
+		}
+		sh, err := q.Only(ctx)
 		if err != nil {
 			return err
 		}
@@ -305,7 +309,9 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 			return &partners.Error{Code: partners.EConflict, Message: whyNot(sh.Status, to),
 				Fields: []partners.FieldError{{Field: "kind", Reason: whyNot(sh.Status, to)}}}
 		}
-		u := c.Shipment.UpdateOne(sh).SetStatus(to).SetLastEventAt(s.now())
+		// A plain UPDATE: UpdateOne would read the row back, which this
+		// hot path does not need.
+		u := c.Shipment.Update().Where(shipment.ID(sh.ID)).SetStatus(to).SetLastEventAt(s.now())
 		switch to {
 		case shipment.StatusDelayed:
 			if strings.TrimSpace(in.Reason) == "" {
@@ -350,7 +356,7 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 		if in.Kind != "received" && len(in.Received) > 0 {
 			return partners.Invalid("received", "only a receipt carries received quantities")
 		}
-		if err := u.Exec(ctx); err != nil {
+		if _, err := u.Save(ctx); err != nil {
 			return err
 		}
 		ev := c.ShipmentEvent.Create().SetShipmentID(id).SetPartnerID(sh.PartnerID).SetKind(shipmentevent.Kind(in.Kind)).
@@ -367,14 +373,82 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 	return s.Shipment(ctx, id)
 }
 
-// Shipment returns a shipment with its lines and events.
+// Exists reports whether a shipment is visible to the caller (not found
+// otherwise), with one indexed read.
+func (s *Service) Exists(ctx context.Context, id int) (bool, error) {
+	if _, err := s.client.Shipment.Query().Where(shipment.ID(id)).OnlyID(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// recentEvents is how many of its latest events a shipment is shown
+// with; a busy shipment's full history is paged through Events.
+const recentEvents = 20
+
+// Shipment returns a shipment with its lines and latest events.
 func (s *Service) Shipment(ctx context.Context, id int) (Shipment, error) {
-	sh, err := s.client.Shipment.Query().Where(shipment.ID(id)).WithLines().
-		WithEvents(func(q *ent.ShipmentEventQuery) { q.Order(ent.Asc(shipmentevent.FieldID)) }).Only(ctx)
+	sh, err := s.client.Shipment.Query().Where(shipment.ID(id)).WithLines().Only(ctx)
 	if err != nil {
 		return Shipment{}, err
 	}
+	evs, err := s.client.ShipmentEvent.Query().Where(shipmentevent.ShipmentID(id)).
+		Order(ent.Desc(shipmentevent.FieldID)).Limit(recentEvents).All(ctx)
+	if err != nil {
+		return Shipment{}, err
+	}
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	sh.Edges.Events = evs
 	return s.toShipment(ctx, sh)
+}
+
+// EventFilter pages a shipment's history, oldest first.
+type EventFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+}
+
+// EventPage is one page of a shipment's history.
+type EventPage struct {
+	Items      []Event `json:"items"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// Events pages through a shipment's whole status history.
+func (s *Service) Events(ctx context.Context, id int, f EventFilter) (EventPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return EventPage{}, err
+	}
+	if _, err := s.client.Shipment.Get(ctx, id); err != nil {
+		return EventPage{}, err
+	}
+	var cur struct{ I int }
+	if f.Cursor != "" {
+		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
+			return EventPage{}, err
+		}
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	evs, err := s.client.ShipmentEvent.Query().Where(shipmentevent.ShipmentID(id), shipmentevent.IDGT(cur.I)).
+		Order(ent.Asc(shipmentevent.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return EventPage{}, err
+	}
+	var p EventPage
+	if len(evs) > limit {
+		evs = evs[:limit]
+		p.NextCursor = partners.EncodeCursor(struct{ I int }{evs[len(evs)-1].ID})
+	}
+	p.Items = make([]Event, 0, len(evs))
+	for _, e := range evs {
+		p.Items = append(p.Items, Event{Kind: string(e.Kind), Reason: e.Reason, NewETA: e.NewEta, Location: e.Location, Actor: e.Actor, At: e.CreatedAt})
+	}
+	return p, nil
 }
 
 // List returns shipments, newest first.
@@ -403,8 +477,9 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	if limit == 0 {
 		limit = 50
 	}
-	rows, err := q.Order(ent.Desc(shipment.FieldID)).Limit(limit + 1).WithLines().
-		WithEvents(func(q *ent.ShipmentEventQuery) { q.Order(ent.Asc(shipmentevent.FieldID)) }).All(ctx)
+	// Listed shipments carry no events: a list of busy shipments would
+	// otherwise carry all their histories.
+	rows, err := q.Order(ent.Desc(shipment.FieldID)).Limit(limit + 1).WithLines().All(ctx)
 	if err != nil {
 		return Page{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
 )
 
 // chromium finds a headless browser, or reports it missing (a failure
@@ -199,4 +200,79 @@ func TestBrowserSupplierUploadsCertificate(t *testing.T) {
 	if len(recs) != 1 || recs[0].User != "liu@a.test" {
 		t.Fatalf("download record = %+v", recs)
 	}
+}
+
+// On a phone, the supplier accepts an order with a later date; the buyer,
+// in another browser, approves the change; the order shows revision 2
+// with the promised date.
+func TestBrowserAcknowledgeWithChangeAndApprove(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base := e.live()
+	o, err := e.f.Orders.Create(e.f.Ctx(e.f.Buyer), orders.OrderInput{PartnerID: e.f.PartnerA.ID, Direction: "upstream", Number: "PO-2026-0042",
+		Currency: "CNY", Lines: []orders.LineInput{{ItemCode: "HX-220", Description: "外壳", Quantity: 500_000, UnitPrice: 125_000, RequiredDate: "2026-12-15"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.f.Orders.Publish(e.f.Ctx(e.f.Buyer), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	login := func(ctx context.Context, email string) error {
+		return chromedp.Do(ctx,
+			chromedp.Navigate(base+"/login"),
+			chromedp.WaitVisible(chromedp.ID("email")),
+			chromedp.SendKeys(chromedp.ID("email"), email),
+			chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+			chromedp.Click(chromedp.ID("login")),
+			chromedp.WaitVisible(chromedp.CSS("header.top")),
+		)
+	}
+	supplier := browser(t, 390, 844)
+	if err := login(supplier, "liu@a.test"); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(supplier,
+		chromedp.Navigate(base+"/orders"),
+		chromedp.WaitVisible(chromedp.Search(`//a[contains(@class,"order-link") and text()="PO-2026-0042"]`)),
+		chromedp.Click(chromedp.Search(`//a[text()="PO-2026-0042"]`)),
+		chromedp.WaitVisible(chromedp.ID("ack-form")),
+		chromedp.SetValue(chromedp.ID("action_1"), "change"),
+		chromedp.SetValue(chromedp.ID("promised_1"), "2026-12-22"),
+		chromedp.Click(chromedp.ID("ack-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".change-request")),
+	)
+	if err != nil {
+		t.Fatalf("supplier: %v", err)
+	}
+	screenshot(t, supplier, "ack-phone")
+
+	buyer := browser(t, 1280, 900)
+	if err := login(buyer, "buyer@co.test"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.f.Orders.Order(e.f.System(), o.ID)
+	err = chromedp.Do(buyer,
+		chromedp.Navigate(fmt.Sprintf("%s/orders/%d", base, o.ID)),
+		chromedp.WaitVisible(chromedp.ID(fmt.Sprintf("approve-%d", got.ChangeRequests[0].ID))),
+		chromedp.Click(chromedp.ID(fmt.Sprintf("approve-%d", got.ChangeRequests[0].ID))),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if err != nil {
+		t.Fatalf("buyer: %v", err)
+	}
+	rev, _ := chromedp.Run(buyer, chromedp.Text(chromedp.ID("revision")))
+	promised, _ := chromedp.Run(buyer, chromedp.Text(chromedp.CSS("td.promised")))
+	status, _ := chromedp.Run(buyer, chromedp.Text(chromedp.ID("order-status")))
+	if strings.TrimSpace(rev) != "r2" || strings.TrimSpace(promised) != "2026-12-22" || strings.TrimSpace(status) != "Acknowledged" {
+		t.Fatalf("buyer sees revision %q, promised %q, status %q", rev, promised, status)
+	}
+	// The supplier's page shows the decision too.
+	if err := chromedp.Do(supplier, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("revision"))); err != nil {
+		t.Fatal(err)
+	}
+	srev, _ := chromedp.Run(supplier, chromedp.Text(chromedp.ID("revision")))
+	state, _ := chromedp.Run(supplier, chromedp.Text(chromedp.CSS(".cr-state")))
+	if strings.TrimSpace(srev) != "r2" || strings.TrimSpace(state) != "approved" {
+		t.Fatalf("supplier sees %q / %q", srev, state)
+	}
+	screenshot(t, buyer, "order-approved")
 }

@@ -171,6 +171,28 @@ var matrix = map[string]matrixRow{
 	"GET /invite/:token": {path: "/invite/{INV}", setup: invitation, want: "200 200 200 200 200 200"},
 	"POST /invite/:token": {path: "/invite/{INV}", setup: invitation, body: jsonBody("name=New&password=a+long+enough+password"),
 		want: "303 404 404 404 404 404"},
+	"GET /orders":     {path: "/orders", setup: orderSetup, want: "303 200 200 200 200 200"},
+	"GET /orders/:id": {path: "/orders/{ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
+	"POST /orders/:id/acknowledge": {path: "/orders/{ORD}/acknowledge", setup: orderSetup, body: func(_ *env, w who) string {
+		return fmt.Sprintf("action_%d=accept", max(map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w], 1))
+	}, want: "303 403 303 303 303 404"},
+	"POST /change-requests/:id/decision": {path: "/change-requests/{CR}/decision", setup: orderSetup, body: jsonBody("decision=approve"),
+		want: "303 403 303 409 403 403"},
+	"GET /board":         {path: "/board", setup: orderSetup, want: "303 200 200 200 200 200"},
+	"GET /shipments/new": {path: "/shipments/new?order_id={ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
+	"POST /shipments": {path: "/shipments", setup: orderSetup, body: func(e *env, _ who) string {
+		return "order_id=" + e.vars["ORD"] + "&carrier=SF&ship_2=0.1"
+	}, want: "303 403 303 303 303 404"},
+	"GET /shipments/:id": {path: "/shipments/{SHIP}", setup: orderSetup, want: "303 200 200 200 200 404"},
+	"POST /shipments/:id/events": {path: "/shipments/{SHIP}/events", setup: orderSetup, body: func(_ *env, w who) string {
+		switch w {
+		case wAdmin:
+			return "kind=in_transit&location=Shanghai"
+		case wPartner:
+			return "kind=delayed&reason=customs&new_eta=2026-12-20"
+		}
+		return "kind=shipped"
+	}, want: "303 403 303 303 303 404"},
 	"GET /settings":  {path: "/settings", want: "303 200 200 200 200 200"},
 	"POST /settings": {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
 }

@@ -64,11 +64,16 @@ func loadPages() (*pageSet, error) {
 			return ""
 		},
 		"diff": auditDiff,
-		"fmtDate": func(t *time.Time) string {
-			if t == nil {
-				return ""
+		"fmtDate": func(v any) string {
+			switch t := v.(type) {
+			case *time.Time:
+				if t != nil {
+					return t.UTC().Format("2006-01-02")
+				}
+			case time.Time:
+				return t.UTC().Format("2006-01-02")
 			}
-			return t.UTC().Format("2006-01-02")
+			return ""
 		},
 		"size": formatSize,
 	}
@@ -212,6 +217,7 @@ func (s *Server) registerPages() {
 	p.Post("/staff/:id/deactivate", s.page(admin, s.deactivateSubmit))
 	p.Get("/documents/:id", s.page(authed, s.documentPage))
 	p.Post("/documents/:id/delete", s.page(editor, s.documentDelete))
+	s.registerOrderPages()
 	p.Get("/invite/:token", s.page(anyone, s.invitePage))
 	p.Post("/invite/:token", s.page(anyone, s.inviteAccept))
 	p.Get("/settings", s.page(authed, s.settingsPage))

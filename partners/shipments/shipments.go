@@ -527,3 +527,15 @@ func (s *Service) toShipment(ctx context.Context, sh *ent.Shipment) (Shipment, e
 	}
 	return out, nil
 }
+
+// NextStates lists the updates a shipment in status may receive, for
+// forms to offer (receipts are entered on their own form).
+func NextStates(status string) []string {
+	var out []string
+	for _, st := range next[shipment.Status(status)] {
+		if st != shipment.StatusReceived {
+			out = append(out, string(st))
+		}
+	}
+	return out
+}

@@ -15,7 +15,7 @@ import (
 
 // uploadRoutes are the routes whose bodies stream to storage instead of
 // being read into memory; every other body is capped at BodyLimit.
-var uploadRoutes = regexp.MustCompile(`^/api/v1/documents(/[0-9]+/versions)?$`)
+var uploadRoutes = regexp.MustCompile(`^/api/v1/(documents(/[0-9]+/versions)?|orders/import)$`)
 
 // limitBodies caps request bodies outside the upload routes. Streaming is
 // on for the whole server (so uploads never sit in memory), which means

@@ -2,8 +2,15 @@ package portal
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/orders"
 )
 
@@ -17,8 +24,42 @@ type ackList struct {
 	Items []map[string]any `json:"items"`
 }
 
+// importQuery controls an order import.
+type importQuery struct {
+	Publish  string `query:"publish" validate:"omitempty,oneof=true false"`
+	Filename string `query:"filename" validate:"max=255"` // sent by the page's upload form; informational
+}
+
+// maxOrderCSV caps an order import's body; it streams, so it may be
+// larger than other bodies.
+const maxOrderCSV = 64 << 20
+
 func (s *Server) registerOrderRoutes(r api) {
 	ord := s.deps.Orders
+	r.handle("POST", "/import", op{Summary: "Import orders from an ERP export (text/csv body; all rows or none)", Tag: "orders",
+		Access: editor, Query: importQuery{}, Upload: true, Resp: orders.ImportResult{}, Status: 201}, func(c *fiber.Ctx) error {
+		q, err := bindQuery[importQuery](c)
+		if err != nil {
+			return err
+		}
+		if c.Request().Header.ContentLength() > maxOrderCSV {
+			return partners.Errorf(partners.ETooLarge, "the file is larger than %d bytes", maxOrderCSV)
+		}
+		body := io.LimitReader(c.Context().RequestBodyStream(), maxOrderCSV)
+		res, err := ord.ImportCSV(c.UserContext(), body, q.Publish == "true")
+		var ie *directory.ImportError
+		if errors.As(err, &ie) {
+			e := &partners.Error{Code: partners.EInvalid, Message: "import refused, nothing stored: " + strconv.Itoa(len(ie.Rows)) + " problem(s)"}
+			for _, r := range ie.Rows {
+				e.Fields = append(e.Fields, partners.FieldError{Field: fmt.Sprintf("line %d: %s", r.Line, r.Column), Reason: r.Reason})
+			}
+			return e
+		}
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(res)
+	})
 	r.handle("GET", "/", op{Summary: "List orders (partner users: their own published orders)", Tag: "orders", Access: authed,
 		Query: orders.Filter{}, Resp: orders.Page{}}, listOf(ord.List))
 	r.handle("POST", "/", op{Summary: "Create a draft order", Tag: "orders", Access: editor, Body: orders.OrderInput{},

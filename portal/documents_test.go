@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 	"github.com/tierlink/tierlink/storage"
 	"github.com/tierlink/tierlink/storage/miniotest"
@@ -159,3 +160,23 @@ func rawUpload(t *testing.T, e *env, w who, path string, size int64) *http.Respo
 }
 
 var png1x1 = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"), make([]byte, 40)...)
+
+func TestOrderFormCreatesOrder(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	resp, _ := e.call(wBuyer, "POST", "/orders", fmt.Sprintf("partner_id=%d&number=PO-FORM-1&currency=cny&item_code=HX-220&description=%%E5%%A4%%96%%E5%%A3%%B3&quantity=12.5&unit=pcs&unit_price=3.25&required_date=2026-12-01&item_code=&quantity=&unit=pcs&unit_price=&required_date=&publish=true", e.f.PartnerA.ID))
+	if resp.StatusCode != 303 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	page, err := e.f.Orders.List(e.f.Ctx(e.f.UserA), orders.Filter{})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("supplier sees %+v, %v", page.Items, err)
+	}
+	o := page.Items[0]
+	if o.Number != "PO-FORM-1" || o.Status != "published" || o.Currency != "CNY" || len(o.Lines) != 1 || o.Lines[0].Quantity.String() != "12.5" || o.Lines[0].Description != "外壳" {
+		t.Fatalf("stored %+v", o)
+	}
+	resp, b := e.call(wBuyer, "POST", "/orders", fmt.Sprintf("partner_id=%d&number=PO-FORM-2&currency=CNY&item_code=X&quantity=1.00001&unit_price=1&required_date=2026-12-01", e.f.PartnerA.ID))
+	if resp.StatusCode != 422 || !strings.Contains(string(b), "decimals") {
+		t.Fatalf("bad quantity: %d", resp.StatusCode)
+	}
+}

@@ -98,6 +98,9 @@ var messages = map[string]map[string]string{
 		"cr_open": "open", "cr_approved": "approved", "cr_rejected": "rejected",
 		"s_created": "Created", "s_shipped": "Shipped", "s_in_transit": "In transit", "s_delayed": "Delayed", "s_delivered": "Delivered",
 		"s_received": "Received", "s_cancelled": "Cancelled",
+		"new_order": "New order", "add_line": "Add a line", "publish_now": "Publish to the partner now", "create_order": "Create order",
+		"import_csv": "Import from a CSV file", "import_orders_hint": "One row per order line: partner_code, order_number, currency, item_code, description, quantity, unit, unit_price, required_date. Every row or none is imported.",
+		"order_created": "Order created.", "imported": "Imported.", "unit": "Unit",
 		"l_open": "Open", "l_shipped": "Shipped", "l_in_transit": "In transit", "l_received": "Received", "l_at_risk": "At risk", "l_late": "Late",
 	},
 	"zh-CN": {
@@ -152,6 +155,9 @@ var messages = map[string]map[string]string{
 		"cr_open": "待审批", "cr_approved": "已批准", "cr_rejected": "已驳回",
 		"s_created": "已创建", "s_shipped": "已发货", "s_in_transit": "运输中", "s_delayed": "延误", "s_delivered": "已送达",
 		"s_received": "已签收", "s_cancelled": "已取消",
+		"new_order": "新建订单", "add_line": "添加一行", "publish_now": "立即发布给伙伴", "create_order": "创建订单",
+		"import_csv": "从 CSV 文件导入", "import_orders_hint": "每行一个订单行：partner_code, order_number, currency, item_code, description, quantity, unit, unit_price, required_date。要么全部导入，要么都不导入。",
+		"order_created": "订单已创建。", "imported": "已导入。", "unit": "单位",
 		"l_open": "未发货", "l_shipped": "已发货", "l_in_transit": "运输中", "l_received": "已收货", "l_at_risk": "有风险", "l_late": "逾期",
 	},
 }

@@ -107,7 +107,10 @@ var matrix = map[string]matrixRow{
 	"POST /api/v1/orders": {path: "/api/v1/orders", body: func(e *env, w who) string {
 		return fmt.Sprintf(`{"partner_id":%d,"direction":"upstream","number":"PO-%s","currency":"CNY","lines":[{"item_code":"X","quantity":1,"unit_price":1,"required_date":"2026-12-01"}]}`, e.f.PartnerA.ID, w)
 	}, want: "401 403 201 201 403 403"},
-	"GET /api/v1/orders/:id":                  {path: "/api/v1/orders/{ORD}", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"GET /api/v1/orders/:id": {path: "/api/v1/orders/{ORD}", setup: orderSetup, want: "401 200 200 200 200 404"},
+	"POST /api/v1/orders/import": {path: "/api/v1/orders/import?publish=true", body: func(_ *env, w who) string {
+		return "text/csv\x00partner_code,order_number,currency,item_code,quantity,unit_price,required_date\nSUP-A,PO-IMP-" + string(w) + ",CNY,X,1,1,2026-12-01\n"
+	}, want: "401 403 201 201 403 403"},
 	"POST /api/v1/orders/:id/publish":         {path: "/api/v1/orders/{DRAFT}/publish", setup: orderSetup, want: "401 403 200 409 403 403"},
 	"GET /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, want: "401 200 200 200 200 404"},
 	"POST /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, body: func(_ *env, w who) string {
@@ -172,6 +175,10 @@ var matrix = map[string]matrixRow{
 	"POST /invite/:token": {path: "/invite/{INV}", setup: invitation, body: jsonBody("name=New&password=a+long+enough+password"),
 		want: "303 404 404 404 404 404"},
 	"GET /orders":     {path: "/orders", setup: orderSetup, want: "303 200 200 200 200 200"},
+	"GET /orders/new": {path: "/orders/new", want: "303 403 200 200 403 403"},
+	"POST /orders": {path: "/orders", body: func(e *env, w who) string {
+		return fmt.Sprintf("partner_id=%d&number=PO-W-%s&currency=CNY&item_code=X&quantity=2&unit=pcs&unit_price=1.5&required_date=2026-12-01&item_code=&quantity=&publish=true", e.f.PartnerA.ID, w)
+	}, want: "303 403 303 303 403 403"},
 	"GET /orders/:id": {path: "/orders/{ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
 	"POST /orders/:id/acknowledge": {path: "/orders/{ORD}/acknowledge", setup: orderSetup, body: func(_ *env, w who) string {
 		return fmt.Sprintf("action_%d=accept", max(map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w], 1))

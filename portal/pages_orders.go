@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -15,6 +16,8 @@ import (
 func (s *Server) registerOrderPages() {
 	p := s.app
 	p.Get("/orders", s.page(authed, s.ordersPage))
+	p.Get("/orders/new", s.page(editor, s.orderNewPage))
+	p.Post("/orders", s.page(editor, s.orderSubmit))
 	p.Get("/orders/:id", s.page(authed, s.orderPage))
 	p.Post("/orders/:id/acknowledge", s.page(authed, s.ackSubmit))
 	p.Post("/change-requests/:id/decision", s.page(editor, s.decisionSubmit))
@@ -261,4 +264,78 @@ func (s *Server) shipmentEventSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(fmt.Sprintf("/shipments/%d?msg=update_posted", id), fiber.StatusSeeOther)
+}
+
+type orderNewData struct {
+	Partners []directory.Partner
+	Rows     []int
+}
+
+func (s *Server) orderNewPage(c *fiber.Ctx) error {
+	var ps []directory.Partner
+	for _, kind := range []string{"supplier", "customer"} {
+		page, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Kind: kind, Status: "active", Limit: 200})
+		if err != nil {
+			return err
+		}
+		ps = append(ps, page.Items...)
+	}
+	return s.render(c, "order_new", "new_order", orderNewData{Partners: ps, Rows: []int{1, 2, 3, 4, 5}})
+}
+
+func (s *Server) orderSubmit(c *fiber.Ctx) error {
+	pid, err := formInt(c, "partner_id")
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Directory.Partner(c.UserContext(), pid)
+	if err != nil {
+		return partners.Invalid("partner_id", "choose a partner")
+	}
+	in := orders.OrderInput{PartnerID: pid, Number: strings.TrimSpace(c.FormValue("number")), Currency: c.FormValue("currency"),
+		Notes: c.FormValue("notes"), Direction: "upstream"}
+	if p.Kind == "customer" {
+		in.Direction = "downstream"
+	}
+	args := c.Context().PostArgs()
+	col := func(name string) []string {
+		var out []string
+		for _, v := range args.PeekMulti(name) {
+			out = append(out, strings.TrimSpace(string(v)))
+		}
+		return out
+	}
+	items, descs, qtys, units, prices, dates := col("item_code"), col("description"), col("quantity"), col("unit"), col("unit_price"), col("required_date")
+	at := func(xs []string, i int) string {
+		if i < len(xs) {
+			return xs[i]
+		}
+		return ""
+	}
+	for i := range items {
+		if items[i] == "" && at(qtys, i) == "" {
+			continue // an unused row
+		}
+		l := orders.LineInput{ItemCode: items[i], Description: at(descs, i), Unit: at(units, i), RequiredDate: at(dates, i)}
+		q, err := orders.ParseQty(at(qtys, i))
+		if err != nil {
+			return partners.Invalid(fmt.Sprintf("lines[%d].quantity", len(in.Lines)), err.Error())
+		}
+		pr, err := orders.ParsePrice(at(prices, i))
+		if err != nil {
+			return partners.Invalid(fmt.Sprintf("lines[%d].unit_price", len(in.Lines)), err.Error())
+		}
+		l.Quantity, l.UnitPrice = q, pr
+		in.Lines = append(in.Lines, l)
+	}
+	o, err := s.deps.Orders.Create(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("publish") == "true" {
+		if o, err = s.deps.Orders.Publish(c.UserContext(), o.ID); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(fmt.Sprintf("/orders/%d?msg=order_created", o.ID), fiber.StatusSeeOther)
 }

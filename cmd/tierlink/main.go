@@ -60,6 +60,7 @@ commands:
   user create --email E --name N --role admin|buyer|viewer --password-stdin
   token create --email E --name N         print a new API token once
   import partners|contacts FILE.csv       import a CSV (all rows or none)
+  import orders FILE.csv --buyer E [--publish]   import orders from an ERP export
   export partners|contacts [--out FILE]   export a CSV
   documents sweep [--grace 1h]            remove stored objects no document references
   documents verify                        re-hash stored documents against their SHA-256
@@ -356,10 +357,12 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 	fs := m.flags("import")
 	cf := addConfigFlags(fs, m.Getenv, false)
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if len(args) == 0 || (args[0] != "partners" && args[0] != "contacts") {
-		return usageError("usage: tierlink import partners|contacts FILE.csv")
+	if len(args) == 0 || (args[0] != "partners" && args[0] != "contacts" && args[0] != "orders") {
+		return usageError("usage: tierlink import partners|contacts|orders FILE.csv")
 	}
 	kind := args[0]
+	buyer := fs.String("buyer", "", "orders: the buyer (staff e-mail) the orders belong to")
+	publish := fs.Bool("publish", false, "orders: publish to the partners at once")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -386,6 +389,21 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 		if done == total {
 			fmt.Fprintln(m.Stderr)
 		}
+	}
+	if kind == "orders" {
+		if *buyer == "" {
+			return usageError("import orders needs --buyer EMAIL: the buyer the orders belong to")
+		}
+		v, err := a.acc.ViewerFor(a.sysc, *buyer)
+		if err != nil {
+			return err
+		}
+		res, err := orders.New(a.db.Client).ImportCSV(viewer.NewContext(ctx, v), f, *publish)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "imported orders: %d orders with %d lines\n", res.Orders, res.Lines)
+		return nil
 	}
 	var res directory.ImportResult
 	if kind == "partners" {

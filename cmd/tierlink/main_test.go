@@ -192,6 +192,14 @@ func TestScriptingCommands(t *testing.T) {
 	if r := runMain(t, env, "", "import", "contacts", contacts); r.code != 0 {
 		t.Fatalf("import contacts: %+v", r)
 	}
+	ordersCSV := filepath.Join(dir, "o.csv")
+	os.WriteFile(ordersCSV, []byte("partner_code,order_number,currency,item_code,quantity,unit_price,required_date\nS-1,PO-9,CNY,X,5,2,2026-12-01\n"), 0o644)
+	if r := runMain(t, env, "", "import", "orders", ordersCSV); r.code != 2 || !strings.Contains(r.stderr, "--buyer") {
+		t.Fatalf("orders without buyer: %+v", r)
+	}
+	if r := runMain(t, env, "", "import", "orders", "--buyer", "ops@example.com", "--publish", ordersCSV); r.code != 0 || !strings.Contains(r.stdout, "1 orders with 1 lines") {
+		t.Fatalf("import orders: %+v", r)
+	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("code,name,kind\nS-2,,supplier\n"), 0o644)
 	if r := runMain(t, env, "", "import", "partners", bad); r.code != 1 || !strings.Contains(r.stderr, "line 2, column name: is required") {

@@ -163,6 +163,26 @@ func csvReason(err error) string {
 	return "malformed CSV: " + err.Error()
 }
 
+// Table is a checked CSV file: its rows with the file line each began on.
+type Table struct {
+	Rows  [][]string
+	Lines []int
+	t     *table
+}
+
+// Get returns a row's value of a column ("" when the file lacks it).
+func (t *Table) Get(row []string, col string) string { return t.t.get(row, col) }
+
+// ReadCSV reads a CSV the way the directory imports do (BOM, header
+// checked against columns and required), for other areas' imports.
+func ReadCSV(r io.Reader, columns, required []string) (*Table, error) {
+	t, err := readTable(r, columns, required)
+	if err != nil {
+		return nil, err
+	}
+	return &Table{Rows: t.rows, Lines: t.lines, t: t}, nil
+}
+
 func (t *table) get(row []string, col string) string {
 	for i, h := range t.header {
 		if h == col {

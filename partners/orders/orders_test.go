@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 
@@ -192,5 +193,42 @@ func TestQtyJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &q); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+func TestImportCSV(t *testing.T) {
+	f := partnerstest.New(t, "sqlite3")
+	svc := orders.New(f.DB.Client)
+	buyer := f.Ctx(f.Buyer)
+	bad := "\ufeffpartner_code,order_number,currency,item_code,quantity,unit_price,required_date\n" +
+		"SUP-A,PO-1,CNY,X,10,1.5,2026-12-01\n" +
+		"SUP-A,PO-1,USD,Y,1.0001,1,2026-12-02\n" +
+		"NOPE,PO-2,CNY,Z,1,1,2026-12-03\n" +
+		"SUP-B,PO-3,CNY,,1,1,31/12/2026\n"
+	_, err := svc.ImportCSV(buyer, strings.NewReader(bad), false)
+	for _, want := range []string{"line 3, column currency: differs from line 2", "line 3, column quantity: has more than 3 decimals",
+		`line 4, column partner_code: no partner has code "NOPE"`, "line 5, column item_code: is required", "line 5, column required_date"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	if p, _ := svc.List(buyer, orders.Filter{}); len(p.Items) != 0 {
+		t.Fatal("a refused import stored orders")
+	}
+	good := "partner_code,order_number,currency,item_code,description,quantity,unit,unit_price,required_date\n" +
+		"SUP-A,PO-1,cny,X,外壳,10,pcs,1.5,2026-12-01\n" +
+		"SUP-A,PO-1,CNY,Y,,2.5,kg,3,2026-12-02\n" +
+		"SUP-B,PO-1,CNY,Z,,1,pcs,1,2026-12-03\n"
+	res, err := svc.ImportCSV(buyer, strings.NewReader(good), true)
+	if err != nil || res.Orders != 2 || res.Lines != 3 {
+		t.Fatalf("import = %+v, %v", res, err)
+	}
+	page, _ := svc.List(f.Ctx(f.UserA), orders.Filter{})
+	if len(page.Items) != 1 || page.Items[0].Status != "published" || len(page.Items[0].Lines) != 2 || page.Items[0].Lines[1].Quantity.String() != "2.5" {
+		t.Fatalf("supplier A sees %+v", page.Items)
+	}
+	_, err = svc.ImportCSV(buyer, strings.NewReader(good), false)
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("re-import: %v", err)
 	}
 }

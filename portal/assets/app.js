@@ -24,6 +24,7 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!file) { return; }
       var params = new URLSearchParams();
       form.querySelectorAll("[data-param]").forEach(function (el) {
+        if (el.type === "checkbox" && !el.checked) { return; }
         if (el.value && !(el.closest("fieldset") && el.closest("fieldset").hidden)) { params.set(el.name, el.value); }
       });
       params.set("filename", file.name);
@@ -37,8 +38,8 @@ document.addEventListener("DOMContentLoaded", function () {
       xhr.onload = function () {
         btn.disabled = false;
         if (xhr.status === 201) {
-          var d = JSON.parse(xhr.responseText);
-          window.location.href = "/documents/" + d.id + "?msg=uploaded";
+          var next = form.getAttribute("data-next");
+          window.location.href = next || "/documents/" + JSON.parse(xhr.responseText).id + "?msg=uploaded";
           return;
         }
         var msg = xhr.status + " " + xhr.statusText;
@@ -50,6 +51,14 @@ document.addEventListener("DOMContentLoaded", function () {
       };
       xhr.onerror = function () { btn.disabled = false; out.textContent = form.getAttribute("data-network-error"); out.hidden = false; };
       xhr.send(file);
+    });
+  });
+  document.querySelectorAll("[data-add-row]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var rows = btn.form.querySelectorAll(btn.getAttribute("data-add-row"));
+      var last = rows[rows.length - 1], copy = last.cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (i) { if (i.name !== "unit") { i.value = ""; } });
+      last.parentNode.appendChild(copy);
     });
   });
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {

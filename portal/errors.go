@@ -77,6 +77,11 @@ func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
 // an error page for browsers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	p := s.problemFor(c, err)
+	if c.Request().IsBodyStream() && uploadRoutes.MatchString(c.Path()) {
+		// The refused body may be unread; the connection cannot carry
+		// another request after it.
+		c.Context().SetConnectionClose()
+	}
 	if p.Status == fiber.StatusUnauthorized && isPage(c) {
 		return c.Redirect("/login?next="+urlQueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 	}

@@ -316,6 +316,7 @@ func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
 
 // uploadForm is what the upload form template needs.
 type uploadForm struct {
+	ShipmentID int
 	L          *locale
 	CSRF       string
 	Action     string

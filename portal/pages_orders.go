@@ -9,6 +9,7 @@ import (
 
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -237,6 +238,9 @@ type shipmentData struct {
 	S         shipments.Shipment
 	CanUpdate bool
 	Next      []string
+	Documents []documents.Document
+	Upload    uploadForm
+	CanUpload bool
 }
 
 func (s *Server) shipmentPage(c *fiber.Ctx) error {
@@ -251,6 +255,14 @@ func (s *Server) shipmentPage(c *fiber.Ctx) error {
 	v := currentViewer(c)
 	d := shipmentData{S: sh, Next: shipments.NextStates(sh.Status)}
 	d.CanUpdate = len(d.Next) > 0 && (v.IsPartner() || v.CanEdit())
+	docs, err := s.deps.Documents.List(c.UserContext(), documents.Filter{ShipmentID: id, Limit: 100})
+	if err != nil {
+		return err
+	}
+	d.Documents = docs.Items
+	d.Upload, d.CanUpload = s.uploadForm(c, sh.PartnerID, 0)
+	d.Upload.ShipmentID = id
+	d.Upload.Kinds = []string{"packing_list", "invoice", "quality_report", "certificate", "other"}
 	return s.render(c, "shipment", sh.Number, d)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 	"github.com/tierlink/tierlink/storage"
 	"github.com/tierlink/tierlink/storage/miniotest"
@@ -299,4 +300,24 @@ func TestSweepAndVerify(t *testing.T) {
 			t.Fatalf("verify missing: %+v", problems)
 		}
 	})
+}
+
+// Documents attach to a shipment or order of their own partner only.
+func TestDocumentLinks(t *testing.T) {
+	f := partnerstest.New(t, "sqlite3")
+	ctx := f.Ctx(f.Buyer)
+	o, err := f.Orders.Create(ctx, orders.OrderInput{PartnerID: f.PartnerB.ID, Direction: "upstream", Number: "PO-L", Currency: "CNY",
+		Lines: []orders.LineInput{{ItemCode: "X", Quantity: 1000, UnitPrice: 1, RequiredDate: "2026-12-01"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "packing_list", Filename: "p.pdf", OrderID: o.ID}, body(pdf, "application/pdf"))
+	wantCode(t, err, partners.EInvalid)
+	d, err := f.Docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerB.ID, Kind: "packing_list", Filename: "p.pdf", OrderID: o.ID}, body(pdf, "application/pdf"))
+	if err != nil || d.OrderID == nil || *d.OrderID != o.ID {
+		t.Fatalf("linked = %+v, %v", d, err)
+	}
+	if n := objects(t, f.Docs.Store()); n != 1 {
+		t.Fatalf("%d objects: the refused link reached storage", n)
+	}
 }

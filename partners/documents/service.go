@@ -96,6 +96,25 @@ func (s *Service) mayAdd(ctx context.Context, partnerID int) error {
 	return nil
 }
 
+// checkLinks refuses links to an order or shipment that is not the
+// document's partner's (or not visible to the caller), before storage is
+// touched.
+func (s *Service) checkLinks(ctx context.Context, in UploadInput) error {
+	if in.OrderID != 0 {
+		o, err := s.client.Order.Get(ctx, in.OrderID)
+		if err != nil || o.PartnerID != in.PartnerID {
+			return partners.Invalid("order_id", "must be an order of the same partner")
+		}
+	}
+	if in.ShipmentID != 0 {
+		sh, err := s.client.Shipment.Get(ctx, in.ShipmentID)
+		if err != nil || sh.PartnerID != in.PartnerID {
+			return partners.Invalid("shipment_id", "must be a shipment of the same partner")
+		}
+	}
+	return nil
+}
+
 // stored is an object written for an upload that its rows may not yet
 // reference.
 type stored struct {
@@ -167,6 +186,9 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 		return Document{}, partners.Invalid("expires_on", "is before valid_from")
 	}
 	if err := s.mayAdd(ctx, in.PartnerID); err != nil {
+		return Document{}, err
+	}
+	if err := s.checkLinks(ctx, in); err != nil {
 		return Document{}, err
 	}
 	obj, err := s.put(ctx, in.PartnerID, in.Filename, b)

@@ -459,20 +459,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Shipment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			shipment.FieldCreatedAt:      {Type: field.TypeTime, Column: shipment.FieldCreatedAt},
-			shipment.FieldUpdatedAt:      {Type: field.TypeTime, Column: shipment.FieldUpdatedAt},
-			shipment.FieldPartnerID:      {Type: field.TypeInt, Column: shipment.FieldPartnerID},
-			shipment.FieldDirection:      {Type: field.TypeEnum, Column: shipment.FieldDirection},
-			shipment.FieldNumber:         {Type: field.TypeString, Column: shipment.FieldNumber},
-			shipment.FieldCarrier:        {Type: field.TypeString, Column: shipment.FieldCarrier},
-			shipment.FieldTrackingNumber: {Type: field.TypeString, Column: shipment.FieldTrackingNumber},
-			shipment.FieldShipDate:       {Type: field.TypeTime, Column: shipment.FieldShipDate},
-			shipment.FieldEta:            {Type: field.TypeTime, Column: shipment.FieldEta},
-			shipment.FieldPackages:       {Type: field.TypeInt, Column: shipment.FieldPackages},
-			shipment.FieldWeightGrams:    {Type: field.TypeInt64, Column: shipment.FieldWeightGrams},
-			shipment.FieldStatus:         {Type: field.TypeEnum, Column: shipment.FieldStatus},
-			shipment.FieldCreatedBy:      {Type: field.TypeString, Column: shipment.FieldCreatedBy},
-			shipment.FieldLastEventAt:    {Type: field.TypeTime, Column: shipment.FieldLastEventAt},
+			shipment.FieldCreatedAt:        {Type: field.TypeTime, Column: shipment.FieldCreatedAt},
+			shipment.FieldUpdatedAt:        {Type: field.TypeTime, Column: shipment.FieldUpdatedAt},
+			shipment.FieldPartnerID:        {Type: field.TypeInt, Column: shipment.FieldPartnerID},
+			shipment.FieldDirection:        {Type: field.TypeEnum, Column: shipment.FieldDirection},
+			shipment.FieldNumber:           {Type: field.TypeString, Column: shipment.FieldNumber},
+			shipment.FieldCarrier:          {Type: field.TypeString, Column: shipment.FieldCarrier},
+			shipment.FieldTrackingNumber:   {Type: field.TypeString, Column: shipment.FieldTrackingNumber},
+			shipment.FieldShipDate:         {Type: field.TypeTime, Column: shipment.FieldShipDate},
+			shipment.FieldEta:              {Type: field.TypeTime, Column: shipment.FieldEta},
+			shipment.FieldPackages:         {Type: field.TypeInt, Column: shipment.FieldPackages},
+			shipment.FieldWeightGrams:      {Type: field.TypeInt64, Column: shipment.FieldWeightGrams},
+			shipment.FieldStatus:           {Type: field.TypeEnum, Column: shipment.FieldStatus},
+			shipment.FieldCreatedBy:        {Type: field.TypeString, Column: shipment.FieldCreatedBy},
+			shipment.FieldLastEventAt:      {Type: field.TypeTime, Column: shipment.FieldLastEventAt},
+			shipment.FieldCarrierPartnerID: {Type: field.TypeInt, Column: shipment.FieldCarrierPartnerID},
 		},
 	}
 	graph.Nodes[19] = &sqlgraph.Node{
@@ -2561,6 +2562,11 @@ func (f *ShipmentFilter) WhereCreatedBy(p entql.StringP) {
 // WhereLastEventAt applies the entql time.Time predicate on the last_event_at field.
 func (f *ShipmentFilter) WhereLastEventAt(p entql.TimeP) {
 	f.Where(p.Field(shipment.FieldLastEventAt))
+}
+
+// WhereCarrierPartnerID applies the entql int predicate on the carrier_partner_id field.
+func (f *ShipmentFilter) WhereCarrierPartnerID(p entql.IntP) {
+	f.Where(p.Field(shipment.FieldCarrierPartnerID))
 }
 
 // WhereHasLines applies a predicate to check if query has an edge lines.

@@ -17731,36 +17731,38 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // ShipmentMutation represents an operation that mutates the Shipment nodes in the graph.
 type ShipmentMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	created_at      *time.Time
-	updated_at      *time.Time
-	partner_id      *int
-	addpartner_id   *int
-	direction       *shipment.Direction
-	number          *string
-	carrier         *string
-	tracking_number *string
-	ship_date       *time.Time
-	eta             *time.Time
-	packages        *int
-	addpackages     *int
-	weight_grams    *int64
-	addweight_grams *int64
-	status          *shipment.Status
-	created_by      *string
-	last_event_at   *time.Time
-	clearedFields   map[string]struct{}
-	lines           map[int]struct{}
-	removedlines    map[int]struct{}
-	clearedlines    bool
-	events          map[int]struct{}
-	removedevents   map[int]struct{}
-	clearedevents   bool
-	done            bool
-	oldValue        func(context.Context) (*Shipment, error)
-	predicates      []predicate.Shipment
+	op                    Op
+	typ                   string
+	id                    *int
+	created_at            *time.Time
+	updated_at            *time.Time
+	partner_id            *int
+	addpartner_id         *int
+	direction             *shipment.Direction
+	number                *string
+	carrier               *string
+	tracking_number       *string
+	ship_date             *time.Time
+	eta                   *time.Time
+	packages              *int
+	addpackages           *int
+	weight_grams          *int64
+	addweight_grams       *int64
+	status                *shipment.Status
+	created_by            *string
+	last_event_at         *time.Time
+	carrier_partner_id    *int
+	addcarrier_partner_id *int
+	clearedFields         map[string]struct{}
+	lines                 map[int]struct{}
+	removedlines          map[int]struct{}
+	clearedlines          bool
+	events                map[int]struct{}
+	removedevents         map[int]struct{}
+	clearedevents         bool
+	done                  bool
+	oldValue              func(context.Context) (*Shipment, error)
+	predicates            []predicate.Shipment
 }
 
 var _ ent.Mutation = (*ShipmentMutation)(nil)
@@ -18464,6 +18466,76 @@ func (m *ShipmentMutation) ResetLastEventAt() {
 	delete(m.clearedFields, shipment.FieldLastEventAt)
 }
 
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (m *ShipmentMutation) SetCarrierPartnerID(i int) {
+	m.carrier_partner_id = &i
+	m.addcarrier_partner_id = nil
+}
+
+// CarrierPartnerID returns the value of the "carrier_partner_id" field in the mutation.
+func (m *ShipmentMutation) CarrierPartnerID() (r int, exists bool) {
+	v := m.carrier_partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCarrierPartnerID returns the old "carrier_partner_id" field's value of the Shipment entity.
+// If the Shipment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShipmentMutation) OldCarrierPartnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCarrierPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCarrierPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCarrierPartnerID: %w", err)
+	}
+	return oldValue.CarrierPartnerID, nil
+}
+
+// AddCarrierPartnerID adds i to the "carrier_partner_id" field.
+func (m *ShipmentMutation) AddCarrierPartnerID(i int) {
+	if m.addcarrier_partner_id != nil {
+		*m.addcarrier_partner_id += i
+	} else {
+		m.addcarrier_partner_id = &i
+	}
+}
+
+// AddedCarrierPartnerID returns the value that was added to the "carrier_partner_id" field in this mutation.
+func (m *ShipmentMutation) AddedCarrierPartnerID() (r int, exists bool) {
+	v := m.addcarrier_partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCarrierPartnerID clears the value of the "carrier_partner_id" field.
+func (m *ShipmentMutation) ClearCarrierPartnerID() {
+	m.carrier_partner_id = nil
+	m.addcarrier_partner_id = nil
+	m.clearedFields[shipment.FieldCarrierPartnerID] = struct{}{}
+}
+
+// CarrierPartnerIDCleared returns if the "carrier_partner_id" field was cleared in this mutation.
+func (m *ShipmentMutation) CarrierPartnerIDCleared() bool {
+	_, ok := m.clearedFields[shipment.FieldCarrierPartnerID]
+	return ok
+}
+
+// ResetCarrierPartnerID resets all changes to the "carrier_partner_id" field.
+func (m *ShipmentMutation) ResetCarrierPartnerID() {
+	m.carrier_partner_id = nil
+	m.addcarrier_partner_id = nil
+	delete(m.clearedFields, shipment.FieldCarrierPartnerID)
+}
+
 // AddLineIDs adds the "lines" edge to the ShipmentLine entity by ids.
 func (m *ShipmentMutation) AddLineIDs(ids ...int) {
 	if m.lines == nil {
@@ -18606,7 +18678,7 @@ func (m *ShipmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ShipmentMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, shipment.FieldCreatedAt)
 	}
@@ -18649,6 +18721,9 @@ func (m *ShipmentMutation) Fields() []string {
 	if m.last_event_at != nil {
 		fields = append(fields, shipment.FieldLastEventAt)
 	}
+	if m.carrier_partner_id != nil {
+		fields = append(fields, shipment.FieldCarrierPartnerID)
+	}
 	return fields
 }
 
@@ -18685,6 +18760,8 @@ func (m *ShipmentMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedBy()
 	case shipment.FieldLastEventAt:
 		return m.LastEventAt()
+	case shipment.FieldCarrierPartnerID:
+		return m.CarrierPartnerID()
 	}
 	return nil, false
 }
@@ -18722,6 +18799,8 @@ func (m *ShipmentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCreatedBy(ctx)
 	case shipment.FieldLastEventAt:
 		return m.OldLastEventAt(ctx)
+	case shipment.FieldCarrierPartnerID:
+		return m.OldCarrierPartnerID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Shipment field %s", name)
 }
@@ -18829,6 +18908,13 @@ func (m *ShipmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastEventAt(v)
 		return nil
+	case shipment.FieldCarrierPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCarrierPartnerID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Shipment field %s", name)
 }
@@ -18846,6 +18932,9 @@ func (m *ShipmentMutation) AddedFields() []string {
 	if m.addweight_grams != nil {
 		fields = append(fields, shipment.FieldWeightGrams)
 	}
+	if m.addcarrier_partner_id != nil {
+		fields = append(fields, shipment.FieldCarrierPartnerID)
+	}
 	return fields
 }
 
@@ -18860,6 +18949,8 @@ func (m *ShipmentMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPackages()
 	case shipment.FieldWeightGrams:
 		return m.AddedWeightGrams()
+	case shipment.FieldCarrierPartnerID:
+		return m.AddedCarrierPartnerID()
 	}
 	return nil, false
 }
@@ -18890,6 +18981,13 @@ func (m *ShipmentMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddWeightGrams(v)
 		return nil
+	case shipment.FieldCarrierPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCarrierPartnerID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Shipment numeric field %s", name)
 }
@@ -18906,6 +19004,9 @@ func (m *ShipmentMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(shipment.FieldLastEventAt) {
 		fields = append(fields, shipment.FieldLastEventAt)
+	}
+	if m.FieldCleared(shipment.FieldCarrierPartnerID) {
+		fields = append(fields, shipment.FieldCarrierPartnerID)
 	}
 	return fields
 }
@@ -18929,6 +19030,9 @@ func (m *ShipmentMutation) ClearField(name string) error {
 		return nil
 	case shipment.FieldLastEventAt:
 		m.ClearLastEventAt()
+		return nil
+	case shipment.FieldCarrierPartnerID:
+		m.ClearCarrierPartnerID()
 		return nil
 	}
 	return fmt.Errorf("unknown Shipment nullable field %s", name)
@@ -18979,6 +19083,9 @@ func (m *ShipmentMutation) ResetField(name string) error {
 		return nil
 	case shipment.FieldLastEventAt:
 		m.ResetLastEventAt()
+		return nil
+	case shipment.FieldCarrierPartnerID:
+		m.ResetCarrierPartnerID()
 		return nil
 	}
 	return fmt.Errorf("unknown Shipment field %s", name)

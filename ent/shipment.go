@@ -45,6 +45,8 @@ type Shipment struct {
 	CreatedBy string `json:"created_by,omitempty"`
 	// LastEventAt holds the value of the "last_event_at" field.
 	LastEventAt *time.Time `json:"last_event_at,omitempty"`
+	// CarrierPartnerID holds the value of the "carrier_partner_id" field.
+	CarrierPartnerID *int `json:"carrier_partner_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ShipmentQuery when eager-loading is set.
 	Edges        ShipmentEdges `json:"edges"`
@@ -85,7 +87,7 @@ func (*Shipment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case shipment.FieldID, shipment.FieldPartnerID, shipment.FieldPackages, shipment.FieldWeightGrams:
+		case shipment.FieldID, shipment.FieldPartnerID, shipment.FieldPackages, shipment.FieldWeightGrams, shipment.FieldCarrierPartnerID:
 			values[i] = new(sql.NullInt64)
 		case shipment.FieldDirection, shipment.FieldNumber, shipment.FieldCarrier, shipment.FieldTrackingNumber, shipment.FieldStatus, shipment.FieldCreatedBy:
 			values[i] = new(sql.NullString)
@@ -199,6 +201,13 @@ func (_m *Shipment) assignValues(columns []string, values []any) error {
 				_m.LastEventAt = new(time.Time)
 				*_m.LastEventAt = value.Time
 			}
+		case shipment.FieldCarrierPartnerID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field carrier_partner_id", values[i])
+			} else if value.Valid {
+				_m.CarrierPartnerID = new(int)
+				*_m.CarrierPartnerID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -291,6 +300,11 @@ func (_m *Shipment) String() string {
 	if v := _m.LastEventAt; v != nil {
 		builder.WriteString("last_event_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.CarrierPartnerID; v != nil {
+		builder.WriteString("carrier_partner_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

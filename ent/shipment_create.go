@@ -204,6 +204,20 @@ func (_c *ShipmentCreate) SetNillableLastEventAt(v *time.Time) *ShipmentCreate {
 	return _c
 }
 
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (_c *ShipmentCreate) SetCarrierPartnerID(v int) *ShipmentCreate {
+	_c.mutation.SetCarrierPartnerID(v)
+	return _c
+}
+
+// SetNillableCarrierPartnerID sets the "carrier_partner_id" field if the given value is not nil.
+func (_c *ShipmentCreate) SetNillableCarrierPartnerID(v *int) *ShipmentCreate {
+	if v != nil {
+		_c.SetCarrierPartnerID(*v)
+	}
+	return _c
+}
+
 // AddLineIDs adds the "lines" edge to the ShipmentLine entity by IDs.
 func (_c *ShipmentCreate) AddLineIDs(ids ...int) *ShipmentCreate {
 	_c.mutation.AddLineIDs(ids...)
@@ -459,6 +473,10 @@ func (_c *ShipmentCreate) createSpec() (*Shipment, *sqlgraph.CreateSpec) {
 		_spec.SetField(shipment.FieldLastEventAt, field.TypeTime, value)
 		_node.LastEventAt = &value
 	}
+	if value, ok := _c.mutation.CarrierPartnerID(); ok {
+		_spec.SetField(shipment.FieldCarrierPartnerID, field.TypeInt, value)
+		_node.CarrierPartnerID = &value
+	}
 	if nodes := _c.mutation.LinesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -693,6 +711,30 @@ func (u *ShipmentUpsert) ClearLastEventAt() *ShipmentUpsert {
 	return u
 }
 
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (u *ShipmentUpsert) SetCarrierPartnerID(v int) *ShipmentUpsert {
+	u.Set(shipment.FieldCarrierPartnerID, v)
+	return u
+}
+
+// UpdateCarrierPartnerID sets the "carrier_partner_id" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateCarrierPartnerID() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldCarrierPartnerID)
+	return u
+}
+
+// AddCarrierPartnerID adds v to the "carrier_partner_id" field.
+func (u *ShipmentUpsert) AddCarrierPartnerID(v int) *ShipmentUpsert {
+	u.Add(shipment.FieldCarrierPartnerID, v)
+	return u
+}
+
+// ClearCarrierPartnerID clears the value of the "carrier_partner_id" field.
+func (u *ShipmentUpsert) ClearCarrierPartnerID() *ShipmentUpsert {
+	u.SetNull(shipment.FieldCarrierPartnerID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -919,6 +961,34 @@ func (u *ShipmentUpsertOne) UpdateLastEventAt() *ShipmentUpsertOne {
 func (u *ShipmentUpsertOne) ClearLastEventAt() *ShipmentUpsertOne {
 	return u.Update(func(s *ShipmentUpsert) {
 		s.ClearLastEventAt()
+	})
+}
+
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (u *ShipmentUpsertOne) SetCarrierPartnerID(v int) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetCarrierPartnerID(v)
+	})
+}
+
+// AddCarrierPartnerID adds v to the "carrier_partner_id" field.
+func (u *ShipmentUpsertOne) AddCarrierPartnerID(v int) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.AddCarrierPartnerID(v)
+	})
+}
+
+// UpdateCarrierPartnerID sets the "carrier_partner_id" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateCarrierPartnerID() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateCarrierPartnerID()
+	})
+}
+
+// ClearCarrierPartnerID clears the value of the "carrier_partner_id" field.
+func (u *ShipmentUpsertOne) ClearCarrierPartnerID() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearCarrierPartnerID()
 	})
 }
 
@@ -1314,6 +1384,34 @@ func (u *ShipmentUpsertBulk) UpdateLastEventAt() *ShipmentUpsertBulk {
 func (u *ShipmentUpsertBulk) ClearLastEventAt() *ShipmentUpsertBulk {
 	return u.Update(func(s *ShipmentUpsert) {
 		s.ClearLastEventAt()
+	})
+}
+
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (u *ShipmentUpsertBulk) SetCarrierPartnerID(v int) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetCarrierPartnerID(v)
+	})
+}
+
+// AddCarrierPartnerID adds v to the "carrier_partner_id" field.
+func (u *ShipmentUpsertBulk) AddCarrierPartnerID(v int) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.AddCarrierPartnerID(v)
+	})
+}
+
+// UpdateCarrierPartnerID sets the "carrier_partner_id" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateCarrierPartnerID() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateCarrierPartnerID()
+	})
+}
+
+// ClearCarrierPartnerID clears the value of the "carrier_partner_id" field.
+func (u *ShipmentUpsertBulk) ClearCarrierPartnerID() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearCarrierPartnerID()
 	})
 }
 

@@ -195,6 +195,33 @@ func (_u *ShipmentUpdate) ClearLastEventAt() *ShipmentUpdate {
 	return _u
 }
 
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (_u *ShipmentUpdate) SetCarrierPartnerID(v int) *ShipmentUpdate {
+	_u.mutation.ResetCarrierPartnerID()
+	_u.mutation.SetCarrierPartnerID(v)
+	return _u
+}
+
+// SetNillableCarrierPartnerID sets the "carrier_partner_id" field if the given value is not nil.
+func (_u *ShipmentUpdate) SetNillableCarrierPartnerID(v *int) *ShipmentUpdate {
+	if v != nil {
+		_u.SetCarrierPartnerID(*v)
+	}
+	return _u
+}
+
+// AddCarrierPartnerID adds value to the "carrier_partner_id" field.
+func (_u *ShipmentUpdate) AddCarrierPartnerID(v int) *ShipmentUpdate {
+	_u.mutation.AddCarrierPartnerID(v)
+	return _u
+}
+
+// ClearCarrierPartnerID clears the value of the "carrier_partner_id" field.
+func (_u *ShipmentUpdate) ClearCarrierPartnerID() *ShipmentUpdate {
+	_u.mutation.ClearCarrierPartnerID()
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the ShipmentLine entity by IDs.
 func (_u *ShipmentUpdate) AddLineIDs(ids ...int) *ShipmentUpdate {
 	_u.mutation.AddLineIDs(ids...)
@@ -401,6 +428,15 @@ func (_u *ShipmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastEventAtCleared() {
 		_spec.ClearField(shipment.FieldLastEventAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CarrierPartnerID(); ok {
+		_spec.SetField(shipment.FieldCarrierPartnerID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCarrierPartnerID(); ok {
+		_spec.AddField(shipment.FieldCarrierPartnerID, field.TypeInt, value)
+	}
+	if _u.mutation.CarrierPartnerIDCleared() {
+		_spec.ClearField(shipment.FieldCarrierPartnerID, field.TypeInt)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -678,6 +714,33 @@ func (_u *ShipmentUpdateOne) ClearLastEventAt() *ShipmentUpdateOne {
 	return _u
 }
 
+// SetCarrierPartnerID sets the "carrier_partner_id" field.
+func (_u *ShipmentUpdateOne) SetCarrierPartnerID(v int) *ShipmentUpdateOne {
+	_u.mutation.ResetCarrierPartnerID()
+	_u.mutation.SetCarrierPartnerID(v)
+	return _u
+}
+
+// SetNillableCarrierPartnerID sets the "carrier_partner_id" field if the given value is not nil.
+func (_u *ShipmentUpdateOne) SetNillableCarrierPartnerID(v *int) *ShipmentUpdateOne {
+	if v != nil {
+		_u.SetCarrierPartnerID(*v)
+	}
+	return _u
+}
+
+// AddCarrierPartnerID adds value to the "carrier_partner_id" field.
+func (_u *ShipmentUpdateOne) AddCarrierPartnerID(v int) *ShipmentUpdateOne {
+	_u.mutation.AddCarrierPartnerID(v)
+	return _u
+}
+
+// ClearCarrierPartnerID clears the value of the "carrier_partner_id" field.
+func (_u *ShipmentUpdateOne) ClearCarrierPartnerID() *ShipmentUpdateOne {
+	_u.mutation.ClearCarrierPartnerID()
+	return _u
+}
+
 // AddLineIDs adds the "lines" edge to the ShipmentLine entity by IDs.
 func (_u *ShipmentUpdateOne) AddLineIDs(ids ...int) *ShipmentUpdateOne {
 	_u.mutation.AddLineIDs(ids...)
@@ -914,6 +977,15 @@ func (_u *ShipmentUpdateOne) sqlSave(ctx context.Context) (_node *Shipment, err 
 	}
 	if _u.mutation.LastEventAtCleared() {
 		_spec.ClearField(shipment.FieldLastEventAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CarrierPartnerID(); ok {
+		_spec.SetField(shipment.FieldCarrierPartnerID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCarrierPartnerID(); ok {
+		_spec.AddField(shipment.FieldCarrierPartnerID, field.TypeInt, value)
+	}
+	if _u.mutation.CarrierPartnerIDCleared() {
+		_spec.ClearField(shipment.FieldCarrierPartnerID, field.TypeInt)
 	}
 	if _u.mutation.LinesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -707,6 +707,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"created", "shipped", "in_transit", "delayed", "delivered", "received", "cancelled"}, Default: "created"},
 		{Name: "created_by", Type: field.TypeString, Default: ""},
 		{Name: "last_event_at", Type: field.TypeTime, Nullable: true},
+		{Name: "carrier_partner_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ShipmentsTable holds the schema information for the "shipments" table.
 	ShipmentsTable = &schema.Table{
@@ -723,6 +724,11 @@ var (
 				Name:    "shipment_status_last_event_at",
 				Unique:  false,
 				Columns: []*schema.Column{ShipmentsColumns[12], ShipmentsColumns[14]},
+			},
+			{
+				Name:    "shipment_carrier_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentsColumns[15]},
 			},
 		},
 	}

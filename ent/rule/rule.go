@@ -7,8 +7,13 @@ import (
 
 	"entgo.io/ent"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/entql"
+	gen "github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/privacy"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/viewer"
 )
 
@@ -243,6 +248,66 @@ func FilterLinesOfPublishedOrders() privacy.QueryMutationRule {
 			return privacy.Skip
 		}
 		f.Where(entql.HasEdgeWith("order", entql.FieldNEQ("status", "draft")))
+		return privacy.Skip
+	})
+}
+
+// PartnerOrCarrierRows narrows a partner user to shipments of its partner
+// or carried by it, for reads and updates alike.
+func PartnerOrCarrierRows() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		f.Where(entql.Or(entql.FieldEQ("partner_id", v.PartnerID), entql.FieldEQ("carrier_partner_id", v.PartnerID)))
+		return privacy.Allow
+	})
+}
+
+// PartnerOrCarrierChildRows does the same for a shipment's lines and
+// events, through their shipment.
+func PartnerOrCarrierChildRows() privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		f.Where(entql.Or(entql.FieldEQ("partner_id", v.PartnerID),
+			entql.HasEdgeWith("shipment", entql.FieldEQ("carrier_partner_id", v.PartnerID))))
+		return privacy.Allow
+	})
+}
+
+// AllowCarrierEvent lets a logistics partner's user add a movement
+// (never a receipt or a cancellation) to a shipment it carries; the
+// shipment is looked up as the system, since the event belongs to the
+// shipment's partner, not the carrier.
+func AllowCarrierEvent() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v, _ := viewer.FromContext(ctx)
+		em, ok := m.(*gen.ShipmentEventMutation)
+		if !v.IsPartner() || !ok || !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		kind, _ := em.Kind()
+		switch kind {
+		case shipmentevent.KindShipped, shipmentevent.KindInTransit, shipmentevent.KindDelayed, shipmentevent.KindDelivered:
+		default:
+			return privacy.Skip
+		}
+		sid, ok := em.ShipmentID()
+		if !ok {
+			return privacy.Skip
+		}
+		sys := viewer.NewContext(ctx, viewer.System("carrier-check"))
+		carried, err := em.Client().Shipment.Query().Where(shipment.ID(sid), predicate.Shipment(sql.FieldEQ("carrier_partner_id", v.PartnerID))).Exist(sys)
+		if err != nil {
+			return privacy.Denyf("carrier check: %v", err)
+		}
+		if carried {
+			return privacy.Allow
+		}
 		return privacy.Skip
 	})
 }

@@ -247,18 +247,64 @@ func (DomainEvent) Policy() ent.Policy {
 	}
 }
 
-// shipmentPolicy lets partner users post and update shipments of their
-// own partner and read them; staff editors manage all.
-func shipmentPolicy() ent.Policy { return documentPolicy() }
-
-// Policy of the Shipment.
-func (Shipment) Policy() ent.Policy { return shipmentPolicy() }
+// Policy of the Shipment: partner users post and update their own
+// partner's shipments; a logistics partner also sees and updates the
+// shipments it carries; staff editors manage all.
+func (Shipment) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowEditorMutation(),
+			privacy.OnMutationOperation(rule.PartnerOrCarrierRows(), ent.OpUpdate|ent.OpUpdateOne),
+			privacy.OnMutationOperation(rule.PartnerOwnRows(), ent.OpCreate),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.PartnerOrCarrierRows(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
 
 // Policy of the ShipmentLine.
-func (ShipmentLine) Policy() ent.Policy { return shipmentPolicy() }
+func (ShipmentLine) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: documentPolicy().(privacy.Policy).Mutation,
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.PartnerOrCarrierChildRows(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
 
-// Policy of the ShipmentEvent.
-func (ShipmentEvent) Policy() ent.Policy { return shipmentPolicy() }
+// Policy of the ShipmentEvent: the carrier may add movements to the
+// shipments it carries.
+func (ShipmentEvent) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowEditorMutation(),
+			rule.AllowCarrierEvent(),
+			rule.PartnerOwnRows(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.PartnerOrCarrierChildRows(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
 
 // Policy of the IdempotencyKey: handled by the transport as the system.
 func (IdempotencyKey) Policy() ent.Policy { return systemOnly() }

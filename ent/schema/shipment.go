@@ -32,6 +32,9 @@ func (Shipment) Fields() []ent.Field {
 		field.Enum("status").Values("created", "shipped", "in_transit", "delayed", "delivered", "received", "cancelled").Default("created"),
 		field.String("created_by").Default("").Immutable(),
 		field.Time("last_event_at").Optional().Nillable(),
+		// The logistics partner carrying the goods, whose users may see
+		// this shipment and post its movements.
+		field.Int("carrier_partner_id").Optional().Nillable(),
 	}
 }
 
@@ -42,7 +45,7 @@ func (Shipment) Edges() []ent.Edge {
 
 // Indexes of the Shipment.
 func (Shipment) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("partner_id", "id"), index.Fields("status", "last_event_at")}
+	return []ent.Index{index.Fields("partner_id", "id"), index.Fields("status", "last_event_at"), index.Fields("carrier_partner_id")}
 }
 
 // ShipmentLine is how much of one order line a shipment carries.

@@ -44,6 +44,8 @@ const (
 	FieldCreatedBy = "created_by"
 	// FieldLastEventAt holds the string denoting the last_event_at field in the database.
 	FieldLastEventAt = "last_event_at"
+	// FieldCarrierPartnerID holds the string denoting the carrier_partner_id field in the database.
+	FieldCarrierPartnerID = "carrier_partner_id"
 	// EdgeLines holds the string denoting the lines edge name in mutations.
 	EdgeLines = "lines"
 	// EdgeEvents holds the string denoting the events edge name in mutations.
@@ -83,6 +85,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldCreatedBy,
 	FieldLastEventAt,
+	FieldCarrierPartnerID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -259,6 +262,11 @@ func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
 // ByLastEventAt orders the results by the last_event_at field.
 func ByLastEventAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastEventAt, opts...).ToFunc()
+}
+
+// ByCarrierPartnerID orders the results by the carrier_partner_id field.
+func ByCarrierPartnerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCarrierPartnerID, opts...).ToFunc()
 }
 
 // ByLinesCount orders the results by lines count.

@@ -115,6 +115,11 @@ func LastEventAt(v time.Time) predicate.Shipment {
 	return predicate.Shipment(sql.FieldEQ(FieldLastEventAt, v))
 }
 
+// CarrierPartnerID applies equality check predicate on the "carrier_partner_id" field. It's identical to CarrierPartnerIDEQ.
+func CarrierPartnerID(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldEQ(FieldCarrierPartnerID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Shipment {
 	return predicate.Shipment(sql.FieldEQ(FieldCreatedAt, v))
@@ -763,6 +768,56 @@ func LastEventAtIsNil() predicate.Shipment {
 // LastEventAtNotNil applies the NotNil predicate on the "last_event_at" field.
 func LastEventAtNotNil() predicate.Shipment {
 	return predicate.Shipment(sql.FieldNotNull(FieldLastEventAt))
+}
+
+// CarrierPartnerIDEQ applies the EQ predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDEQ(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldEQ(FieldCarrierPartnerID, v))
+}
+
+// CarrierPartnerIDNEQ applies the NEQ predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDNEQ(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldNEQ(FieldCarrierPartnerID, v))
+}
+
+// CarrierPartnerIDIn applies the In predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDIn(vs ...int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldIn(FieldCarrierPartnerID, vs...))
+}
+
+// CarrierPartnerIDNotIn applies the NotIn predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDNotIn(vs ...int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldNotIn(FieldCarrierPartnerID, vs...))
+}
+
+// CarrierPartnerIDGT applies the GT predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDGT(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldGT(FieldCarrierPartnerID, v))
+}
+
+// CarrierPartnerIDGTE applies the GTE predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDGTE(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldGTE(FieldCarrierPartnerID, v))
+}
+
+// CarrierPartnerIDLT applies the LT predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDLT(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldLT(FieldCarrierPartnerID, v))
+}
+
+// CarrierPartnerIDLTE applies the LTE predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDLTE(v int) predicate.Shipment {
+	return predicate.Shipment(sql.FieldLTE(FieldCarrierPartnerID, v))
+}
+
+// CarrierPartnerIDIsNil applies the IsNil predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDIsNil() predicate.Shipment {
+	return predicate.Shipment(sql.FieldIsNull(FieldCarrierPartnerID))
+}
+
+// CarrierPartnerIDNotNil applies the NotNil predicate on the "carrier_partner_id" field.
+func CarrierPartnerIDNotNil() predicate.Shipment {
+	return predicate.Shipment(sql.FieldNotNull(FieldCarrierPartnerID))
 }
 
 // HasLines applies the HasEdge predicate on the "lines" edge.

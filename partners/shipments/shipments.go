@@ -30,15 +30,18 @@ type LineInput struct {
 
 // Input posts a shipment.
 type Input struct {
-	PartnerID      int         `json:"partner_id" validate:"required,min=1"`
-	Number         string      `json:"number" validate:"max=64"`
-	Carrier        string      `json:"carrier" validate:"max=100"`
-	TrackingNumber string      `json:"tracking_number" validate:"max=100"`
-	ShipDate       string      `json:"ship_date" validate:"omitempty,datetime=2006-01-02"`
-	ETA            string      `json:"eta" validate:"omitempty,datetime=2006-01-02"`
-	Packages       int         `json:"packages" validate:"min=0,max=100000"`
-	WeightKg       orders.Qty  `json:"weight_kg" validate:"gte=0"`
-	Lines          []LineInput `json:"lines" validate:"required,min=1,max=500,dive"`
+	PartnerID      int        `json:"partner_id" validate:"required,min=1"`
+	Number         string     `json:"number" validate:"max=64"`
+	Carrier        string     `json:"carrier" validate:"max=100"`
+	TrackingNumber string     `json:"tracking_number" validate:"max=100"`
+	ShipDate       string     `json:"ship_date" validate:"omitempty,datetime=2006-01-02"`
+	ETA            string     `json:"eta" validate:"omitempty,datetime=2006-01-02"`
+	Packages       int        `json:"packages" validate:"min=0,max=100000"`
+	WeightKg       orders.Qty `json:"weight_kg" validate:"gte=0"`
+	// CarrierPartnerID names the logistics partner carrying the goods; its
+	// users may then follow the shipment and post its movements.
+	CarrierPartnerID int         `json:"carrier_partner_id" validate:"omitempty,min=1"`
+	Lines            []LineInput `json:"lines" validate:"required,min=1,max=500,dive"`
 }
 
 // Received is what arrived of one shipment line.
@@ -78,20 +81,21 @@ type Event struct {
 
 // Shipment is a shipment as shown.
 type Shipment struct {
-	ID             int        `json:"id"`
-	PartnerID      int        `json:"partner_id"`
-	Direction      string     `json:"direction"`
-	Number         string     `json:"number"`
-	Carrier        string     `json:"carrier"`
-	TrackingNumber string     `json:"tracking_number"`
-	ShipDate       *time.Time `json:"ship_date"`
-	ETA            *time.Time `json:"eta"`
-	Packages       int        `json:"packages"`
-	WeightKg       orders.Qty `json:"weight_kg"`
-	Status         string     `json:"status"`
-	Lines          []Line     `json:"lines"`
-	Events         []Event    `json:"events"`
-	CreatedAt      time.Time  `json:"created_at"`
+	ID               int        `json:"id"`
+	PartnerID        int        `json:"partner_id"`
+	Direction        string     `json:"direction"`
+	Number           string     `json:"number"`
+	Carrier          string     `json:"carrier"`
+	TrackingNumber   string     `json:"tracking_number"`
+	ShipDate         *time.Time `json:"ship_date"`
+	ETA              *time.Time `json:"eta"`
+	Packages         int        `json:"packages"`
+	WeightKg         orders.Qty `json:"weight_kg"`
+	Status           string     `json:"status"`
+	CarrierPartnerID *int       `json:"carrier_partner_id"`
+	Lines            []Line     `json:"lines"`
+	Events           []Event    `json:"events"`
+	CreatedAt        time.Time  `json:"created_at"`
 }
 
 // Filter narrows a shipment listing.
@@ -190,6 +194,15 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 		if direction == shipment.DirectionDownstream && !v.CanEdit() {
 			return partners.Errorf(partners.EForbidden, "deliveries to dealers and customers are posted by the company")
 		}
+		if in.CarrierPartnerID != 0 {
+			if !v.CanEdit() {
+				return partners.Errorf(partners.EForbidden, "the company names the carrier of a shipment")
+			}
+			cp, err := c.Partner.Get(ctx, in.CarrierPartnerID)
+			if err != nil || cp.Kind != "logistics" {
+				return partners.Invalid("carrier_partner_id", "must be a logistics partner")
+			}
+		}
 		type key struct{ order, line int }
 		seen := map[key]bool{}
 		lines := make([]*ent.ShipmentLineCreate, 0, len(in.Lines))
@@ -235,7 +248,8 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 		now := s.now()
 		sh, err := c.Shipment.Create().SetPartnerID(in.PartnerID).SetDirection(direction).SetNumber(in.Number).SetCarrier(in.Carrier).
 			SetTrackingNumber(in.TrackingNumber).SetNillableShipDate(shipDate).SetNillableEta(eta).SetPackages(in.Packages).
-			SetWeightGrams(int64(in.WeightKg)).SetCreatedBy(v.Label).SetLastEventAt(now).Save(ctx)
+			SetWeightGrams(int64(in.WeightKg)).SetCreatedBy(v.Label).SetLastEventAt(now).
+			SetNillableCarrierPartnerID(nonZero(in.CarrierPartnerID)).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -329,9 +343,10 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 		case shipment.StatusReceived:
 			// The receiving side enters receipts: the company for
 			// supplies, the dealer for deliveries.
+			// (A carrier is a partner user too, but not the receiver.)
 			receiver := v.CanEdit()
 			if sh.Direction == shipment.DirectionDownstream {
-				receiver = v.IsPartner() || v.CanEdit()
+				receiver = receiver || (v.IsPartner() && v.PartnerID == sh.PartnerID)
 			}
 			if !receiver {
 				return partners.Errorf(partners.EForbidden, "receipts are entered by the receiving side")
@@ -502,7 +517,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 func (s *Service) toShipment(ctx context.Context, sh *ent.Shipment) (Shipment, error) {
 	out := Shipment{ID: sh.ID, PartnerID: sh.PartnerID, Direction: string(sh.Direction), Number: sh.Number, Carrier: sh.Carrier,
 		TrackingNumber: sh.TrackingNumber, ShipDate: sh.ShipDate, ETA: sh.Eta, Packages: sh.Packages, WeightKg: orders.Qty(sh.WeightGrams),
-		Status: string(sh.Status), CreatedAt: sh.CreatedAt, Lines: []Line{}, Events: []Event{}}
+		Status: string(sh.Status), CarrierPartnerID: sh.CarrierPartnerID, CreatedAt: sh.CreatedAt, Lines: []Line{}, Events: []Event{}}
 	var ids []int
 	for _, l := range sh.Edges.Lines {
 		ids = append(ids, l.OrderLineID)
@@ -538,4 +553,11 @@ func NextStates(status string) []string {
 		}
 	}
 	return out
+}
+
+func nonZero(id int) *int {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }

@@ -1,12 +1,15 @@
 package shipments_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -143,4 +146,81 @@ func TestOverDeliveryTolerance(t *testing.T) {
 	}
 	_, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("0.001")}}})
 	wantCode(t, err, partners.EInvalid)
+}
+
+// A logistics partner named as carrier follows and moves the shipments it
+// carries — and nothing else: not other shipments, not the dealer's
+// orders, not the receipt.
+func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			svc := shipments.New(f.DB.Client)
+			staff := f.Ctx(f.Buyer)
+			dealer, _ := f.Dir.CreatePartner(staff, directory.PartnerInput{Code: "DLR-1", Name: "Dealer", Kind: "customer"})
+			carrier, _ := f.Dir.CreatePartner(staff, directory.PartnerInput{Code: "LOG-1", Name: "Freight", Kind: "logistics"})
+			dealerUser := partnerUser(t, f, dealer.ID, "buyer@dealer.test")
+			carrierUser := partnerUser(t, f, carrier.ID, "ops@freight.test")
+			o, err := f.Orders.Create(staff, orders.OrderInput{PartnerID: dealer.ID, Direction: "downstream", Number: "SO-1", Currency: "CNY",
+				Lines: []orders.LineInput{{ItemCode: "M-1", Quantity: qty("15"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Orders.Publish(staff, o.ID)
+			_, err = svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: f.PartnerA.ID,
+				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
+			wantCode(t, err, partners.EInvalid) // a supplier is no carrier
+			sh, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: carrier.ID,
+				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("10")}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("5")}}}); err != nil {
+				t.Fatal(err) // delivered by the company's own truck: not the carrier's business
+			}
+			c := f.Ctx(carrierUser)
+			page, err := svc.List(c, shipments.Filter{})
+			if err != nil || len(page.Items) != 1 || page.Items[0].ID != sh.ID {
+				t.Fatalf("carrier lists %+v, %v", page.Items, err)
+			}
+			for _, k := range []string{"shipped", "in_transit"} {
+				if _, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: k, Location: "Hamburg"}); err != nil {
+					t.Fatalf("carrier %s: %v", k, err)
+				}
+			}
+			if _, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "delayed", Reason: "port strike", NewETA: "2026-12-14"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Orders.Order(c, o.ID); partners.ErrorCode(err) != partners.ENotFound {
+				t.Fatalf("carrier read the dealer's order: %v", err)
+			}
+			svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "delivered"})
+			_, err = svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}})
+			wantCode(t, err, partners.EForbidden)
+			// The dealer receives; the supplier of another partner sees nothing.
+			if _, err := svc.AddEvent(f.Ctx(dealerUser), sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}}); err != nil {
+				t.Fatalf("dealer receipt: %v", err)
+			}
+			if _, err := svc.Shipment(f.Ctx(f.UserA), sh.ID); partners.ErrorCode(err) != partners.ENotFound {
+				t.Fatalf("supplier A saw the delivery: %v", err)
+			}
+		})
+	}
+}
+
+func partnerUser(t *testing.T, f *partnerstest.Fixture, partnerID int, email string) accounts.User {
+	t.Helper()
+	ct, err := f.Dir.CreateContact(f.System(), directory.ContactInput{PartnerID: partnerID, Name: email, Email: email, OwnerID: f.Buyer.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := f.Acc.CreateInvitation(f.Ctx(f.Buyer), accounts.InvitationInput{ContactID: ct.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.Acc.AcceptInvitation(context.Background(), inv.Token, accounts.AcceptInput{Name: email, Password: partnerstest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

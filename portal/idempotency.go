@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,7 +41,9 @@ func validIdempotencyKey(k string) bool {
 // crash between the work and the saved response never doubles the work.
 func (s *Server) idempotent(h fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		key := c.Get("Idempotency-Key")
+		// Copied: fiber's header strings alias a buffer the next request
+		// reuses; the key must not change under us.
+		key := strings.Clone(c.Get("Idempotency-Key"))
 		if key == "" {
 			return h(c)
 		}

@@ -16,7 +16,7 @@ func (s *Server) registerShipmentRoutes(r api) {
 		Query: shipments.EventFilter{}, Resp: shipments.EventPage{}},
 		pagedUnder(sh.Events))
 	r.handle("POST", "/:id/events", op{Summary: "Post a status update: shipped, in_transit, delayed (reason, new_eta), delivered, received (quantities), cancelled",
-		Tag: "shipments", Access: authed, Body: shipments.EventInput{}, Resp: shipments.Shipment{}, Status: 201, Idempotent: true},
+		Tag: "shipments", Access: authed, Body: shipments.EventInput{}, Resp: shipments.EventResult{}, Status: 201, Idempotent: true},
 		ifExists(sh.Exists, s.idempotent(createUnder(sh.AddEvent))))
 }
 

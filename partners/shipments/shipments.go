@@ -292,18 +292,28 @@ func shippedOn(ctx context.Context, c *ent.Client, lineID int) (int64, error) {
 	return rows[0].Sum.Int64, nil
 }
 
+// EventResult answers a status update: the event recorded and where the
+// shipment now stands (GET the shipment for the rest).
+type EventResult struct {
+	ShipmentID int        `json:"shipment_id"`
+	Status     string     `json:"status"`
+	ETA        *time.Time `json:"eta"`
+	Event      Event      `json:"event"`
+}
+
 // AddEvent records a status update after checking it may follow the
 // current status. A delay needs its reason and new ETA; a receipt, the
 // quantity received per line, entered by the receiving side.
-func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment, error) {
+func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (EventResult, error) {
 	if err := partners.Validate(in); err != nil {
-		return Shipment{}, err
+		return EventResult{}, err
 	}
 	newETA, err := date("new_eta", in.NewETA)
 	if err != nil {
-		return Shipment{}, err
+		return EventResult{}, err
 	}
 	v, _ := viewer.FromContext(ctx)
+	res := EventResult{ShipmentID: id, Status: in.Kind, Event: Event{Kind: in.Kind, Reason: in.Reason, NewETA: newETA, Location: in.Location, Actor: v.Label}}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		q := c.Shipment.Query().Where(shipment.ID(id))
@@ -315,6 +325,10 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 			return err
 		}
 		to := shipment.Status(in.Kind)
+		res.ETA = sh.Eta
+		if newETA != nil {
+			res.ETA = newETA
+		}
 		allowed := false
 		for _, st := range next[sh.Status] {
 			allowed = allowed || st == to
@@ -374,8 +388,9 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 		if _, err := u.Save(ctx); err != nil {
 			return err
 		}
+		res.Event.At = s.now()
 		ev := c.ShipmentEvent.Create().SetShipmentID(id).SetPartnerID(sh.PartnerID).SetKind(shipmentevent.Kind(in.Kind)).
-			SetReason(in.Reason).SetNillableNewEta(newETA).SetLocation(in.Location).SetActor(v.Label).SetCreatedAt(s.now())
+			SetReason(in.Reason).SetNillableNewEta(newETA).SetLocation(in.Location).SetActor(v.Label).SetCreatedAt(res.Event.At)
 		if err := ev.Exec(ctx); err != nil {
 			return err
 		}
@@ -383,9 +398,9 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (Shipment
 			Payload: map[string]any{"reason": in.Reason, "new_eta": in.NewETA}})
 	})
 	if err != nil {
-		return Shipment{}, err
+		return EventResult{}, err
 	}
-	return s.Shipment(ctx, id)
+	return res, nil
 }
 
 // Exists reports whether a shipment is visible to the caller (not found

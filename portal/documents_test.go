@@ -180,3 +180,18 @@ func TestOrderFormCreatesOrder(t *testing.T) {
 		t.Fatalf("bad quantity: %d", resp.StatusCode)
 	}
 }
+
+// The buyer's list of change requests to decide shows open ones only.
+func TestChangeRequestsPage(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	vars := e.orderVars()
+	_, b := e.call(wBuyer, "GET", "/change-requests", "")
+	if !strings.Contains(string(b), "PO-M3") || !strings.Contains(string(b), "2026-12-09") {
+		t.Fatalf("open change request missing:\n%.2000s", b)
+	}
+	e.call(wBuyer, "POST", "/change-requests/"+vars["CR"]+"/decision", "decision=approve")
+	_, b = e.call(wBuyer, "GET", "/change-requests", "")
+	if strings.Contains(string(b), "PO-M3") {
+		t.Fatal("a decided change request is still listed")
+	}
+}

@@ -101,6 +101,7 @@ var messages = map[string]map[string]string{
 		"new_order": "New order", "add_line": "Add a line", "publish_now": "Publish to the partner now", "create_order": "Create order",
 		"import_csv": "Import from a CSV file", "import_orders_hint": "One row per order line: partner_code, order_number, currency, item_code, description, quantity, unit, unit_price, required_date. Every row or none is imported.",
 		"order_created": "Order created.", "imported": "Imported.", "unit": "Unit",
+		"change_requests": "Change requests", "changes": "Changes", "nothing_to_decide": "Nothing to decide.",
 		"l_open": "Open", "l_shipped": "Shipped", "l_in_transit": "In transit", "l_received": "Received", "l_at_risk": "At risk", "l_late": "Late",
 	},
 	"zh-CN": {
@@ -158,6 +159,7 @@ var messages = map[string]map[string]string{
 		"new_order": "新建订单", "add_line": "添加一行", "publish_now": "立即发布给伙伴", "create_order": "创建订单",
 		"import_csv": "从 CSV 文件导入", "import_orders_hint": "每行一个订单行：partner_code, order_number, currency, item_code, description, quantity, unit, unit_price, required_date。要么全部导入，要么都不导入。",
 		"order_created": "订单已创建。", "imported": "已导入。", "unit": "单位",
+		"change_requests": "变更申请", "changes": "变更内容", "nothing_to_decide": "没有待审批的变更。",
 		"l_open": "未发货", "l_shipped": "已发货", "l_in_transit": "运输中", "l_received": "已收货", "l_at_risk": "有风险", "l_late": "逾期",
 	},
 }

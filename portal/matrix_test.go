@@ -185,8 +185,9 @@ var matrix = map[string]matrixRow{
 	}, want: "303 403 303 303 303 404"},
 	"POST /change-requests/:id/decision": {path: "/change-requests/{CR}/decision", setup: orderSetup, body: jsonBody("decision=approve"),
 		want: "303 403 303 409 403 403"},
-	"GET /board":         {path: "/board", setup: orderSetup, want: "303 200 200 200 200 200"},
-	"GET /shipments/new": {path: "/shipments/new?order_id={ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
+	"GET /board":           {path: "/board", setup: orderSetup, want: "303 200 200 200 200 200"},
+	"GET /change-requests": {path: "/change-requests", setup: orderSetup, want: "303 200 200 200 403 403"},
+	"GET /shipments/new":   {path: "/shipments/new?order_id={ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
 	"POST /shipments": {path: "/shipments", setup: orderSetup, body: func(e *env, _ who) string {
 		return "order_id=" + e.vars["ORD"] + "&carrier=SF&ship_2=0.1"
 	}, want: "303 403 303 303 303 404"},

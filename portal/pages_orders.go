@@ -23,6 +23,7 @@ func (s *Server) registerOrderPages() {
 	p.Post("/orders/:id/acknowledge", s.page(authed, s.ackSubmit))
 	p.Post("/change-requests/:id/decision", s.page(editor, s.decisionSubmit))
 	p.Get("/board", s.page(authed, s.boardPage))
+	p.Get("/change-requests", s.page(staff, s.changeRequestsPage))
 	p.Get("/shipments/new", s.page(authed, s.shipmentNewPage))
 	p.Post("/shipments", s.page(authed, s.shipmentSubmit))
 	p.Get("/shipments/:id", s.page(authed, s.shipmentPage))
@@ -350,4 +351,35 @@ func (s *Server) orderSubmit(c *fiber.Ctx) error {
 		}
 	}
 	return c.Redirect(fmt.Sprintf("/orders/%d?msg=order_created", o.ID), fiber.StatusSeeOther)
+}
+
+type crRow struct {
+	CR      orders.ChangeRequest
+	Order   string
+	Partner string
+}
+
+// changeRequestsPage lists the open change requests a buyer has to decide.
+func (s *Server) changeRequestsPage(c *fiber.Ctx) error {
+	crs, err := s.deps.Orders.ChangeRequests(c.UserContext(), 0, "open")
+	if err != nil {
+		return err
+	}
+	rows := make([]crRow, 0, len(crs))
+	names := map[int]string{}
+	for _, cr := range crs {
+		o, err := s.deps.Orders.Order(c.UserContext(), cr.OrderID)
+		if err != nil {
+			return err
+		}
+		if _, ok := names[o.PartnerID]; !ok {
+			p, err := s.deps.Directory.Partner(c.UserContext(), o.PartnerID)
+			if err != nil {
+				return err
+			}
+			names[o.PartnerID] = p.Name
+		}
+		rows = append(rows, crRow{CR: cr, Order: o.Number, Partner: names[o.PartnerID]})
+	}
+	return s.render(c, "change_requests", "change_requests", struct{ Items []crRow }{rows})
 }

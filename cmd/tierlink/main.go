@@ -229,7 +229,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer a.db.Close()
 	if *withDemo {
-		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs)
+		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, orders.New(a.db.Client), shipments.New(a.db.Client))
 		if err != nil {
 			return err
 		}

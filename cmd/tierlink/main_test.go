@@ -132,6 +132,22 @@ func TestServeDemo(t *testing.T) {
 			t.Fatalf("demo certificates: %+v", docs.Items)
 		}
 	}
+	req, _ = http.NewRequest("GET", base+"/api/v1/status-board?state=at_risk", nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	if r3, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		var board struct {
+			Lines []struct{ OrderNumber string } `json:"lines"`
+		}
+		json.NewDecoder(r3.Body).Decode(&board)
+		r3.Body.Close()
+		if len(board.Lines) == 0 {
+			t.Fatal("demo board shows nothing at risk")
+		}
+	}
 	if !strings.Contains(out.String(), "admin@demo.tierlink.local") || !strings.Contains(out.String(), "partner (") {
 		t.Fatalf("demo logins not printed:\n%s", out.String())
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
 )
 
 // Password is every demo account's password.
@@ -100,7 +102,8 @@ var seeds = []partnerSeed{
 
 // Seed fills an empty database with the demo company and returns the
 // logins to print. It refuses a database that already has users.
-func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service, docs *documents.Service) ([]Login, error) {
+func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service, docs *documents.Service,
+	ords *orders.Service, ships *shipments.Service) ([]Login, error) {
 	ctx = viewer.NewContext(ctx, viewer.System("demo"))
 	if n, err := client.User.Query().Count(ctx); err != nil {
 		return nil, err
@@ -119,7 +122,7 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 	}
 	buyers := ids[1:4]
 	var firstContact directory.Contact
-	var suppliers []directory.Partner
+	var suppliers, dealers, carriers []directory.Partner
 	for i, p := range seeds {
 		in := directory.PartnerInput{Code: p.code, Name: p.name, Kind: p.kind, Categories: p.cats, Tags: p.tags, Address: p.addr, TimeZone: p.tz}
 		if p.tier > 0 {
@@ -133,8 +136,13 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 		if err != nil {
 			return nil, fmt.Errorf("demo partner %s: %w", p.code, err)
 		}
-		if p.kind == "supplier" {
+		switch p.kind {
+		case "supplier":
 			suppliers = append(suppliers, created)
+		case "customer":
+			dealers = append(dealers, created)
+		case "logistics":
+			carriers = append(carriers, created)
 		}
 		for j, c := range p.contacts {
 			lang := "zh-CN"
@@ -154,6 +162,7 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 	if err := seedDocuments(ctx, docs, suppliers); err != nil {
 		return nil, err
 	}
+
 	// One supplier contact already has a portal account, to show the
 	// partner's side.
 	inv, err := acc.CreateInvitation(viewer.NewContext(ctx, viewer.Viewer{UserID: ids[1], Role: viewer.RoleBuyer, Label: "demo"}),
@@ -161,8 +170,14 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 	if err != nil {
 		return nil, fmt.Errorf("demo invitation: %w", err)
 	}
-	if _, err := acc.AcceptInvitation(ctx, inv.Token, accounts.AcceptInput{Name: firstContact.Name, Password: Password}); err != nil {
+	pu, err := acc.AcceptInvitation(ctx, inv.Token, accounts.AcceptInput{Name: firstContact.Name, Password: Password})
+	if err != nil {
 		return nil, fmt.Errorf("demo partner user: %w", err)
+	}
+	buyerCtx := viewer.NewContext(ctx, viewer.Viewer{UserID: ids[1], Role: viewer.RoleBuyer, Label: staff[1].email})
+	supplierCtx := viewer.NewContext(ctx, viewer.Viewer{UserID: pu.ID, Role: viewer.RolePartner, PartnerID: *pu.PartnerID, Label: pu.Email})
+	if err := seedOrders(buyerCtx, supplierCtx, ords, ships, suppliers, dealers, carriers); err != nil {
+		return nil, err
 	}
 	logins = append(logins, Login{Email: firstContact.Email, Role: "partner (" + firstContact.Partner.Name + ")", Name: firstContact.Name})
 	return logins, nil
@@ -202,4 +217,83 @@ func seedDocuments(ctx context.Context, docs *documents.Service, suppliers []dir
 		}
 	}
 	return nil
+}
+
+// seedOrders gives the demo a working week: orders awaiting an answer,
+// a requested change, goods in transit and late, and a dealer delivery
+// carried by a logistics partner.
+func seedOrders(buyer, supplierA context.Context, ords *orders.Service, ships *shipments.Service, suppliers, dealers, carriers []directory.Partner) error {
+	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
+	qty := func(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
+	price := func(s string) orders.Price { p, _ := orders.ParsePrice(s); return p }
+	mk := func(p directory.Partner, dir, number string, lines ...orders.LineInput) (orders.Order, error) {
+		o, err := ords.Create(buyer, orders.OrderInput{PartnerID: p.ID, Direction: dir, Number: number, Currency: "CNY", Lines: lines})
+		if err != nil {
+			return o, fmt.Errorf("demo order %s: %w", number, err)
+		}
+		return ords.Publish(buyer, o.ID)
+	}
+	if len(suppliers) < 3 || len(dealers) == 0 || len(carriers) == 0 {
+		return nil
+	}
+	// 东岳: awaiting an answer.
+	if _, err := mk(suppliers[1], "upstream", "PO-2026-1101",
+		orders.LineInput{ItemCode: "HX-220", Description: "外壳 Rev C", Quantity: qty("2000"), Unit: "pcs", UnitPrice: price("12.5"), RequiredDate: day(14)},
+		orders.LineInput{ItemCode: "HX-221", Description: "盖板", Quantity: qty("2000"), Unit: "pcs", UnitPrice: price("3.8"), RequiredDate: day(14)}); err != nil {
+		return err
+	}
+	// 华星 (the demo supplier login): answered with a later date, waiting
+	// for the buyer.
+	o2, err := mk(suppliers[0], "upstream", "PO-2026-1088",
+		orders.LineInput{ItemCode: "HX-310", Description: "支架", Quantity: qty("500"), Unit: "pcs", UnitPrice: price("8.6"), RequiredDate: day(10)})
+	if err != nil {
+		return err
+	}
+	if _, err := ords.Acknowledge(supplierA, o2.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "change", PromisedDate: day(17), Reason: "铝材到货延迟一周"}}}); err != nil {
+		return fmt.Errorf("demo acknowledgement: %w", err)
+	}
+	// Kessler: acknowledged; one shipment in transit, one delayed past the due date.
+	o3, err := mk(suppliers[2], "upstream", "PO-2026-1042",
+		orders.LineInput{ItemCode: "GM-90", Description: "Gear motor 90 W", Quantity: qty("120"), Unit: "pcs", UnitPrice: price("410"), RequiredDate: day(5)},
+		orders.LineInput{ItemCode: "GM-120", Description: "Gear motor 120 W", Quantity: qty("60"), Unit: "pcs", UnitPrice: price("520"), RequiredDate: day(3)})
+	if err != nil {
+		return err
+	}
+	if _, err := ords.Acknowledge(buyer, o3.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}, {LineNo: 2, Action: "accept"}}}); err != nil {
+		return err
+	}
+	s1, err := ships.Create(buyer, shipments.Input{PartnerID: suppliers[2].ID, Carrier: "DHL", TrackingNumber: "JD014600003456789", ETA: day(4),
+		Lines: []shipments.LineInput{{OrderID: o3.ID, LineNo: 1, Quantity: qty("120")}}})
+	if err != nil {
+		return fmt.Errorf("demo shipment: %w", err)
+	}
+	s2, err := ships.Create(buyer, shipments.Input{PartnerID: suppliers[2].ID, Carrier: "Maersk", ETA: day(2),
+		Lines: []shipments.LineInput{{OrderID: o3.ID, LineNo: 2, Quantity: qty("60")}}})
+	if err != nil {
+		return err
+	}
+	for _, e := range []struct {
+		id int
+		in shipments.EventInput
+	}{
+		{s1.ID, shipments.EventInput{Kind: "shipped"}}, {s1.ID, shipments.EventInput{Kind: "in_transit", Location: "Frankfurt"}},
+		{s2.ID, shipments.EventInput{Kind: "shipped"}}, {s2.ID, shipments.EventInput{Kind: "delayed", Reason: "Vessel rolled over at Rotterdam", NewETA: day(9)}},
+	} {
+		if _, err := ships.AddEvent(buyer, e.id, e.in); err != nil {
+			return fmt.Errorf("demo shipment update: %w", err)
+		}
+	}
+	// A dealer delivery carried by the logistics partner.
+	o4, err := mk(dealers[0], "downstream", "SO-2026-0311",
+		orders.LineInput{ItemCode: "TL-500", Description: "整机", Quantity: qty("40"), Unit: "set", UnitPrice: price("6800"), RequiredDate: day(6)})
+	if err != nil {
+		return err
+	}
+	d1, err := ships.Create(buyer, shipments.Input{PartnerID: dealers[0].ID, CarrierPartnerID: carriers[0].ID, ETA: day(5),
+		Lines: []shipments.LineInput{{OrderID: o4.ID, LineNo: 1, Quantity: qty("40")}}})
+	if err != nil {
+		return err
+	}
+	_, err = ships.AddEvent(buyer, d1.ID, shipments.EventInput{Kind: "shipped"})
+	return err
 }

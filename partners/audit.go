@@ -81,26 +81,20 @@ func ListAudit(ctx context.Context, c *ent.Client, f AuditFilter) (AuditPage, er
 	if f.EntityID != 0 {
 		q.Where(auditentry.EntityID(f.EntityID))
 	}
-	if f.Cursor != "" {
-		var cur struct{ ID int }
-		if err := DecodeCursor(f.Cursor, &cur); err != nil {
-			return AuditPage{}, err
-		}
-		q.Where(auditentry.IDLT(cur.ID))
+	before, err := BeforeID(f.Cursor)
+	if err != nil {
+		return AuditPage{}, err
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 50
+	if before != 0 {
+		q.Where(auditentry.IDLT(before))
 	}
+	limit := Limit(f.Limit, 50)
 	rows, err := q.Order(ent.Desc(auditentry.FieldID)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return AuditPage{}, err
 	}
 	var p AuditPage
-	if len(rows) > limit {
-		rows = rows[:limit]
-		p.NextCursor = EncodeCursor(struct{ ID int }{rows[len(rows)-1].ID})
-	}
+	rows, p.NextCursor = Trim(rows, limit, func(r *ent.AuditEntry) int { return r.ID })
 	p.Items = make([]AuditOut, 0, len(rows))
 	for _, r := range rows {
 		p.Items = append(p.Items, AuditOut{ID: r.ID, At: r.CreatedAt, Actor: r.Actor, ActorID: r.ActorID, Action: r.Action,

@@ -22,3 +22,39 @@ func DecodeCursor(s string, v any) error {
 	}
 	return nil
 }
+
+// idCursor is the position of a newest-first page: the last id shown.
+type idCursor struct {
+	I int `json:"i"`
+}
+
+// BeforeID reads a newest-first cursor: the id the next page continues
+// below, or 0 for the first page.
+func BeforeID(cursor string) (int, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	var c idCursor
+	if err := DecodeCursor(cursor, &c); err != nil {
+		return 0, err
+	}
+	return c.I, nil
+}
+
+// Trim cuts rows fetched with limit+1 down to limit and returns the
+// cursor of the next page ("" on the last page).
+func Trim[T any](rows []T, limit int, id func(T) int) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, EncodeCursor(idCursor{I: id(rows[len(rows)-1])})
+}
+
+// Limit returns the page size asked for, or def when none was.
+func Limit(asked, def int) int {
+	if asked <= 0 {
+		return def
+	}
+	return asked
+}

@@ -77,3 +77,27 @@ func FuzzSearchText(f *testing.F) {
 		}
 	})
 }
+
+func TestNewestFirstPaging(t *testing.T) {
+	rows := []int{9, 8, 7, 6, 5}
+	page, next := Trim(rows, 2, func(i int) int { return i })
+	if len(page) != 2 || next == "" {
+		t.Fatalf("page %v next %q", page, next)
+	}
+	before, err := BeforeID(next)
+	if err != nil || before != 8 {
+		t.Fatalf("before = %d, %v", before, err)
+	}
+	if _, next := Trim(rows[:2], 2, func(i int) int { return i }); next != "" {
+		t.Fatal("a last page has a next cursor")
+	}
+	if b, err := BeforeID(""); b != 0 || err != nil {
+		t.Fatal("empty cursor")
+	}
+	if _, err := BeforeID("###"); ErrorCode(err) != EInvalid {
+		t.Fatalf("bad cursor: %v", err)
+	}
+	if Limit(0, 50) != 50 || Limit(7, 50) != 7 {
+		t.Fatal("Limit")
+	}
+}

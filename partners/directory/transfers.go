@@ -230,23 +230,20 @@ func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) (Transfer
 	if f.OwnerID != 0 {
 		q.Where(contacttransfer.Or(contacttransfer.FromOwnerID(f.OwnerID), contacttransfer.ToOwnerID(f.OwnerID)))
 	}
-	if f.Cursor != "" {
-		var cur struct{ I int }
-		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
-			return TransferPage{}, err
-		}
-		q.Where(contacttransfer.IDLT(cur.I))
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return TransferPage{}, err
 	}
-	limit := cmpOr(f.Limit, 50)
+	if before != 0 {
+		q.Where(contacttransfer.IDLT(before))
+	}
+	limit := partners.Limit(f.Limit, 50)
 	rows, err := q.Order(ent.Desc(contacttransfer.FieldID)).Limit(limit + 1).WithContact().All(ctx)
 	if err != nil {
 		return TransferPage{}, err
 	}
 	var page TransferPage
-	if len(rows) > limit {
-		rows = rows[:limit]
-		page.NextCursor = partners.EncodeCursor(struct{ I int }{rows[len(rows)-1].ID})
-	}
+	rows, page.NextCursor = partners.Trim(rows, limit, func(t *ent.ContactTransfer) int { return t.ID })
 	page.Items, err = s.transfersOut(ctx, rows)
 	return page, err
 }

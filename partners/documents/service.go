@@ -433,27 +433,21 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 			q.Where(document.ExpiresOnGT(soon))
 		}
 	}
-	if f.Cursor != "" {
-		var cur struct{ I int }
-		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
-			return Page{}, err
-		}
-		q.Where(document.IDLT(cur.I))
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return Page{}, err
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 50
+	if before != 0 {
+		q.Where(document.IDLT(before))
 	}
+	limit := partners.Limit(f.Limit, 50)
 	rows, err := q.Order(ent.Desc(document.FieldID)).Limit(limit + 1).
 		WithVersions(func(q *ent.DocumentVersionQuery) { q.Order(ent.Desc(documentversion.FieldVersion)) }).All(ctx)
 	if err != nil {
 		return Page{}, err
 	}
 	var p Page
-	if len(rows) > limit {
-		rows = rows[:limit]
-		p.NextCursor = partners.EncodeCursor(struct{ I int }{rows[len(rows)-1].ID})
-	}
+	rows, p.NextCursor = partners.Trim(rows, limit, func(d *ent.Document) int { return d.ID })
 	p.Items = make([]Document, 0, len(rows))
 	for _, d := range rows {
 		out := s.toDocument(d)

@@ -232,3 +232,30 @@ func TestImportCSV(t *testing.T) {
 		t.Fatalf("re-import: %v", err)
 	}
 }
+
+func TestListPagesNewestFirst(t *testing.T) {
+	f := partnerstest.New(t, "sqlite3")
+	svc := orders.New(f.DB.Client)
+	for i := 0; i < 5; i++ {
+		if _, err := svc.Create(f.Ctx(f.Buyer), input(f.PartnerA.ID, "PO-P"+string(rune('0'+i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	cursor := ""
+	for i := 0; i < 5; i++ {
+		p, err := svc.List(f.Ctx(f.Buyer), orders.Filter{Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range p.Items {
+			seen = append(seen, o.Number)
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if strings.Join(seen, ",") != "PO-P4,PO-P3,PO-P2,PO-P1,PO-P0" {
+		t.Fatalf("paged %v", seen)
+	}
+}

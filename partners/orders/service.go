@@ -448,27 +448,21 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	if t := strings.TrimSpace(f.Q); t != "" {
 		q.Where(order.NumberContainsFold(t))
 	}
-	if f.Cursor != "" {
-		var cur struct{ I int }
-		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
-			return Page{}, err
-		}
-		q.Where(order.IDLT(cur.I))
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return Page{}, err
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 50
+	if before != 0 {
+		q.Where(order.IDLT(before))
 	}
+	limit := partners.Limit(f.Limit, 50)
 	rows, err := q.Order(ent.Desc(order.FieldID)).Limit(limit + 1).
 		WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).All(ctx)
 	if err != nil {
 		return Page{}, err
 	}
 	var p Page
-	if len(rows) > limit {
-		rows = rows[:limit]
-		p.NextCursor = partners.EncodeCursor(struct{ I int }{rows[len(rows)-1].ID})
-	}
+	rows, p.NextCursor = partners.Trim(rows, limit, func(o *ent.Order) int { return o.ID })
 	p.Items = make([]Order, 0, len(rows))
 	for _, o := range rows {
 		p.Items = append(p.Items, toOrder(o))

@@ -496,17 +496,14 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	if f.Status != "" {
 		q.Where(shipment.StatusEQ(shipment.Status(f.Status)))
 	}
-	if f.Cursor != "" {
-		var cur struct{ I int }
-		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
-			return Page{}, err
-		}
-		q.Where(shipment.IDLT(cur.I))
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return Page{}, err
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 50
+	if before != 0 {
+		q.Where(shipment.IDLT(before))
 	}
+	limit := partners.Limit(f.Limit, 50)
 	// Listed shipments carry no events: a list of busy shipments would
 	// otherwise carry all their histories.
 	rows, err := q.Order(ent.Desc(shipment.FieldID)).Limit(limit + 1).WithLines().All(ctx)
@@ -514,10 +511,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		return Page{}, err
 	}
 	var p Page
-	if len(rows) > limit {
-		rows = rows[:limit]
-		p.NextCursor = partners.EncodeCursor(struct{ I int }{rows[len(rows)-1].ID})
-	}
+	rows, p.NextCursor = partners.Trim(rows, limit, func(sh *ent.Shipment) int { return sh.ID })
 	p.Items = make([]Shipment, 0, len(rows))
 	for _, sh := range rows {
 		out, err := s.toShipment(ctx, sh)

@@ -107,36 +107,27 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 			fields[name] = i
 		}
 	}
-	var err error
-	c.Context().QueryArgs().VisitAll(func(k, val []byte) {
-		if err != nil {
-			return
-		}
+	for k, val := range c.Context().QueryArgs().All() {
 		name := string(k)
 		i, ok := fields[name]
 		if !ok {
-			err = partners.Invalid(name, "is not a known parameter")
-			return
+			return v, partners.Invalid(name, "is not a known parameter")
 		}
 		f := rv.Field(i)
 		s := string(val)
 		if s == "" {
-			return // an empty form field means "not set"
+			continue // an empty form field means "not set"
 		}
 		switch f.Kind() {
 		case reflect.String:
 			f.SetString(s)
 		case reflect.Int:
-			n, perr := strconv.Atoi(s)
-			if perr != nil {
-				err = partners.Invalid(name, "must be a whole number")
-				return
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return v, partners.Invalid(name, "must be a whole number")
 			}
 			f.SetInt(int64(n))
 		}
-	})
-	if err != nil {
-		return v, err
 	}
 	return v, partners.Validate(v)
 }

@@ -291,9 +291,10 @@ func (s *Server) partnersPage(c *fiber.Ctx) error {
 	}
 	d := partnersData{F: f, Page: page, Kinds: directory.Kinds, Statuses: directory.Statuses, Tiers: []int{1, 2, 3}, Staff: staffUsers}
 	if page.NextCursor != "" {
-		q := c.Context().QueryArgs()
 		vals := url.Values{}
-		q.VisitAll(func(k, v []byte) { vals.Set(string(k), string(v)) })
+		for k, v := range c.Context().QueryArgs().All() {
+			vals.Set(string(k), string(v))
+		}
 		vals.Set("cursor", page.NextCursor)
 		d.Next = "/partners?" + vals.Encode()
 	}
@@ -603,22 +604,17 @@ func (s *Server) deactivateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	in := accounts.DeactivateInput{HeirID: heir, Note: c.FormValue("note")}
-	var ferr error
-	c.Context().PostArgs().VisitAll(func(k, v []byte) {
+	for k, v := range c.Context().PostArgs().All() {
 		name := string(k)
 		if !strings.HasPrefix(name, "heir_") || name == "heir_id" || len(v) == 0 {
-			return
+			continue
 		}
 		pid, err1 := strconv.Atoi(strings.TrimPrefix(name, "heir_"))
 		to, err2 := strconv.Atoi(string(v))
 		if err1 != nil || err2 != nil {
-			ferr = partners.Invalid(name, "must name a partner and a staff user")
-			return
+			return partners.Invalid(name, "must name a partner and a staff user")
 		}
 		in.Heirs = append(in.Heirs, accounts.PartnerHeir{PartnerID: pid, ToOwnerID: to})
-	})
-	if ferr != nil {
-		return ferr
 	}
 	if _, err := s.deps.Accounts.Deactivate(c.UserContext(), id, in); err != nil {
 		return err

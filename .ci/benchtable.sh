@@ -6,7 +6,7 @@ BEGIN {
   print "| benchmark | figure | reference (same run) | ratio | other |"
   print "|---|---:|---:|---:|---|"
 }
-/^(goos|goarch|cpu):/ { machine = machine " " $0 }
+/^(goos|goarch|cpu):/ { if (!seen[$0]++) machine = machine " " $0 }
 /^Benchmark/ {
   name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
   fig = ""; ref = ""; ratio = ""; other = ""

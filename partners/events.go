@@ -6,7 +6,6 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/domainevent"
-	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/viewer"
 )
 
@@ -93,10 +92,4 @@ func ListEvents(ctx context.Context, c *ent.Client, f EventFilter) (EventPage, e
 	}
 	p.NextCursor = EncodeCursor(cur)
 	return p, nil
-}
-
-// PurgeIdempotencyKeys removes keys past their expiry.
-func PurgeIdempotencyKeys(ctx context.Context, c *ent.Client, now time.Time) (int, error) {
-	sys := viewer.NewContext(ctx, viewer.System("idempotency-purge"))
-	return c.IdempotencyKey.Delete().Where(idempotencykey.ExpiresAtLT(now)).Exec(sys)
 }

@@ -69,3 +69,18 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 	}
 	return nil
 }
+
+// AsSystem returns ctx acting as the system under label, keeping the
+// request id of whoever asked, for the few reads and writes a service
+// makes beyond its caller's reach (sessions, download records).
+func AsSystem(ctx context.Context, label string) context.Context {
+	v, _ := viewer.FromContext(ctx)
+	sys := viewer.System(label)
+	sys.RequestID = v.RequestID
+	return viewer.NewContext(ctx, sys)
+}
+
+// PurgeIdempotencyKeys removes keys past their expiry.
+func PurgeIdempotencyKeys(ctx context.Context, c *ent.Client, now time.Time) (int, error) {
+	return c.IdempotencyKey.Delete().Where(idempotencykey.ExpiresAtLT(now)).Exec(AsSystem(ctx, "idempotency-purge"))
+}

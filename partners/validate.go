@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -85,4 +86,25 @@ func reason(fe validator.FieldError) string {
 		return "must be a URL"
 	}
 	return "fails " + fe.Tag()
+}
+
+// ParseDate reads a YYYY-MM-DD input field; empty means not given.
+func ParseDate(field, v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return nil, Invalid(field, "must be a date like 2026-12-31")
+	}
+	return &t, nil
+}
+
+// IDOrNil turns an optional id (0 for none) into what ent's nillable
+// setters take.
+func IDOrNil(id int) *int {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }

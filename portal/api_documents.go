@@ -97,13 +97,9 @@ func (s *Server) registerDocumentRoutes(r api) {
 			return c.SendStatus(fiber.StatusNoContent)
 		})
 	r.handle("POST", "/:id/versions", op{Summary: "Upload a new version: the body is the file", Tag: "documents", Access: authed,
-		Query: documents.VersionInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, func(c *fiber.Ctx) error {
+		Query: documents.VersionInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, ifExists(docs.Document, func(c *fiber.Ctx) error {
 		id, err := pathID(c, "id")
 		if err != nil {
-			return err
-		}
-		// An unknown document is a 404 whatever the query says.
-		if _, err := docs.Document(c.UserContext(), id); err != nil {
 			return err
 		}
 		in, err := bindQuery[documents.VersionInput](c)
@@ -115,7 +111,7 @@ func (s *Server) registerDocumentRoutes(r api) {
 			return err
 		}
 		return c.Status(fiber.StatusCreated).JSON(d)
-	})
+	}))
 	r.handle("GET", "/:id/download", op{Summary: "Download a version: a redirect to a short-lived link, or the file itself",
 		Tag: "documents", Access: authed, Query: downloadQuery{}, Resp: downloadLink{}, Status: 302}, s.download)
 	r.handle("GET", "/:id/downloads", op{Summary: "Who downloaded the document", Tag: "documents", Access: staff,

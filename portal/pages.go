@@ -301,8 +301,14 @@ func (s *Server) partnersPage(c *fiber.Ctx) error {
 	return s.render(c, "partners", "directory", d)
 }
 
+// staffUsers lists the active staff, who may own contacts.
 func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
-	all, err := s.deps.Accounts.ListUsers(c.UserContext(), accounts.UserFilter{Active: "true"})
+	return s.staffList(c, accounts.UserFilter{Active: "true"})
+}
+
+// staffList lists company users (never partner users) matching f.
+func (s *Server) staffList(c *fiber.Ctx, f accounts.UserFilter) ([]accounts.User, error) {
+	all, err := s.deps.Accounts.ListUsers(c.UserContext(), f)
 	if err != nil {
 		return nil, err
 	}
@@ -532,17 +538,11 @@ func (s *Server) bulkTransferSubmit(c *fiber.Ctx) error {
 type staffData struct{ Users []accounts.User }
 
 func (s *Server) staffPage(c *fiber.Ctx) error {
-	us, err := s.deps.Accounts.ListUsers(c.UserContext(), accounts.UserFilter{})
+	us, err := s.staffList(c, accounts.UserFilter{})
 	if err != nil {
 		return err
 	}
-	out := us[:0]
-	for _, u := range us {
-		if u.Role != "partner" {
-			out = append(out, u)
-		}
-	}
-	return s.render(c, "staff", "staff", staffData{Users: out})
+	return s.render(c, "staff", "staff", staffData{Users: us})
 }
 
 type heirGroup struct {

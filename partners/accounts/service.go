@@ -45,12 +45,7 @@ func New(client *ent.Client, dir *directory.Service) *Service {
 // SetClock replaces the clock, for tests.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-func system(ctx context.Context) context.Context {
-	v, _ := viewer.FromContext(ctx)
-	sys := viewer.System("accounts")
-	sys.RequestID = v.RequestID
-	return viewer.NewContext(ctx, sys)
-}
+func system(ctx context.Context) context.Context { return partners.AsSystem(ctx, "accounts") }
 
 // CreateUser adds a staff user.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {

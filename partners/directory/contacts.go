@@ -120,7 +120,7 @@ func (s *Service) ListContacts(ctx context.Context, f ContactFilter) (ContactPag
 		}
 		q.Where(contact.Or(contact.SortKeyGT(cur.K), contact.And(contact.SortKey(cur.K), contact.IDGT(cur.I))))
 	}
-	limit := cmpOr(f.Limit, 50)
+	limit := partners.Limit(f.Limit, 50)
 	rows, err := q.Order(ent.Asc(contact.FieldSortKey), ent.Asc(contact.FieldID)).Limit(limit + 1).
 		WithPartner().WithOwner().All(ctx)
 	if err != nil {

@@ -191,7 +191,7 @@ func (s *Service) ListPartners(ctx context.Context, f PartnerFilter) (PartnerPag
 		}
 		q.Where(partner.Or(partner.SortKeyGT(cur.K), partner.And(partner.SortKey(cur.K), partner.IDGT(cur.I))))
 	}
-	limit := cmpOr(f.Limit, 50)
+	limit := partners.Limit(f.Limit, 50)
 	rows, err := q.Order(ent.Asc(partner.FieldSortKey), ent.Asc(partner.FieldID)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return PartnerPage{}, err
@@ -319,13 +319,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func cmpOr(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 func newBatch() string {

@@ -54,28 +54,12 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Store returns the object store documents live in.
 func (s *Service) Store() storage.Store { return s.store }
 
-func system(ctx context.Context) context.Context {
-	v, _ := viewer.FromContext(ctx)
-	sys := viewer.System("documents")
-	sys.RequestID = v.RequestID
-	return viewer.NewContext(ctx, sys)
-}
+func system(ctx context.Context) context.Context { return partners.AsSystem(ctx, "documents") }
 
 func newKey(partnerID int) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("docs/%d/%s", partnerID, hex.EncodeToString(b))
-}
-
-func parseDate(field, v string) (*time.Time, error) {
-	if v == "" {
-		return nil, nil
-	}
-	t, err := time.Parse("2006-01-02", v)
-	if err != nil {
-		return nil, partners.Invalid(field, "must be a date like 2026-12-31")
-	}
-	return &t, nil
 }
 
 // mayAdd refuses, before any byte is stored, callers who could not add a
@@ -171,11 +155,11 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	if err := partners.Validate(in); err != nil {
 		return Document{}, err
 	}
-	validFrom, err := parseDate("valid_from", in.ValidFrom)
+	validFrom, err := partners.ParseDate("valid_from", in.ValidFrom)
 	if err != nil {
 		return Document{}, err
 	}
-	expires, err := parseDate("expires_on", in.ExpiresOn)
+	expires, err := partners.ParseDate("expires_on", in.ExpiresOn)
 	if err != nil {
 		return Document{}, err
 	}
@@ -316,14 +300,14 @@ func (s *Service) Update(ctx context.Context, id int, p Patch) (Document, error)
 			q.SetCertNumber(*p.CertNumber)
 		}
 		if p.ValidFrom != nil {
-			t, err := parseDate("valid_from", *p.ValidFrom)
+			t, err := partners.ParseDate("valid_from", *p.ValidFrom)
 			if err != nil {
 				return err
 			}
 			q.SetNillableValidFrom(t)
 		}
 		if p.ExpiresOn != nil {
-			t, err := parseDate("expires_on", *p.ExpiresOn)
+			t, err := partners.ParseDate("expires_on", *p.ExpiresOn)
 			if err != nil {
 				return err
 			}

@@ -29,14 +29,6 @@ func New(client *ent.Client) *Service { return &Service{client: client, now: tim
 // SetClock replaces the clock, for tests.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-func date(field, v string) (time.Time, error) {
-	t, err := time.Parse("2006-01-02", v)
-	if err != nil {
-		return time.Time{}, partners.Invalid(field, "must be a date like 2026-12-31")
-	}
-	return t, nil
-}
-
 // Create adds a draft order; nothing is visible to the partner until it
 // is published.
 func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
@@ -45,11 +37,11 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 	}
 	dates := make([]time.Time, len(in.Lines))
 	for i, l := range in.Lines {
-		d, err := date(fmt.Sprintf("lines[%d].required_date", i), l.RequiredDate)
+		d, err := partners.ParseDate(fmt.Sprintf("lines[%d].required_date", i), l.RequiredDate)
 		if err != nil {
 			return Order{}, err
 		}
-		dates[i] = d
+		dates[i] = *d // required by validation, so never nil
 	}
 	v, _ := viewer.FromContext(ctx)
 	var id int
@@ -183,11 +175,11 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			case "change":
 				ch := Change{LineNo: a.LineNo, Reason: a.Reason, Quantity: a.Quantity, UnitPrice: a.UnitPrice}
 				if a.PromisedDate != "" {
-					d, err := date(f("promised_date"), a.PromisedDate)
+					d, err := partners.ParseDate(f("promised_date"), a.PromisedDate)
 					if err != nil {
 						return err
 					}
-					ch.PromisedDate = &d
+					ch.PromisedDate = d
 				}
 				if ch.PromisedDate == nil && ch.Quantity == nil && ch.UnitPrice == nil {
 					return partners.Invalid(f("action"), "a change needs a promised_date, quantity or unit_price")
@@ -300,7 +292,7 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 		// The state guard in the UPDATE makes the decision once, even
 		// when two buyers press at the same moment.
 		n, err := c.ChangeRequest.Update().Where(changerequest.ID(crID), changerequest.StateEQ(changerequest.StateOpen)).
-			SetState(state).SetDecidedAt(now).SetDecidedBy(v.Label).SetNillableDecidedByID(nonZero(v.UserID)).
+			SetState(state).SetDecidedAt(now).SetDecidedBy(v.Label).SetNillableDecidedByID(partners.IDOrNil(v.UserID)).
 			SetDecisionReason(d.Reason).Save(ctx)
 		if err != nil {
 			return err
@@ -569,13 +561,6 @@ func toInt(v any) int {
 		return int(n)
 	}
 	return 0
-}
-
-func nonZero(id int) *int {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }
 
 func or(v, def string) string {

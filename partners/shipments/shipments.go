@@ -151,17 +151,6 @@ func whyNot(from, to shipment.Status) string {
 	return fmt.Sprintf("a shipment cannot go from %s to %s", from, to)
 }
 
-func date(field, v string) (*time.Time, error) {
-	if v == "" {
-		return nil, nil
-	}
-	t, err := time.Parse("2006-01-02", v)
-	if err != nil {
-		return nil, partners.Invalid(field, "must be a date like 2026-12-31")
-	}
-	return &t, nil
-}
-
 // Create posts a shipment against lines of one partner's open orders.
 // The quantity shipped on a line, with this shipment, may not pass what
 // was ordered (plus the partner's over-delivery tolerance).
@@ -169,11 +158,11 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 	if err := partners.Validate(in); err != nil {
 		return Shipment{}, err
 	}
-	shipDate, err := date("ship_date", in.ShipDate)
+	shipDate, err := partners.ParseDate("ship_date", in.ShipDate)
 	if err != nil {
 		return Shipment{}, err
 	}
-	eta, err := date("eta", in.ETA)
+	eta, err := partners.ParseDate("eta", in.ETA)
 	if err != nil {
 		return Shipment{}, err
 	}
@@ -249,7 +238,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 		sh, err := c.Shipment.Create().SetPartnerID(in.PartnerID).SetDirection(direction).SetNumber(in.Number).SetCarrier(in.Carrier).
 			SetTrackingNumber(in.TrackingNumber).SetNillableShipDate(shipDate).SetNillableEta(eta).SetPackages(in.Packages).
 			SetWeightGrams(int64(in.WeightKg)).SetCreatedBy(v.Label).SetLastEventAt(now).
-			SetNillableCarrierPartnerID(nonZero(in.CarrierPartnerID)).Save(ctx)
+			SetNillableCarrierPartnerID(partners.IDOrNil(in.CarrierPartnerID)).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -308,7 +297,7 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (EventRes
 	if err := partners.Validate(in); err != nil {
 		return EventResult{}, err
 	}
-	newETA, err := date("new_eta", in.NewETA)
+	newETA, err := partners.ParseDate("new_eta", in.NewETA)
 	if err != nil {
 		return EventResult{}, err
 	}
@@ -562,11 +551,4 @@ func NextStates(status string) []string {
 		}
 	}
 	return out
-}
-
-func nonZero(id int) *int {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

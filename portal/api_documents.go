@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"regexp"
@@ -43,9 +44,19 @@ func (s *Server) limitBodies(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// bodyReader is the request body as a stream. fasthttp has no stream
+// for a request without a body (or one it already read whole), so fall
+// back to the bytes it holds rather than hand a nil reader on.
+func bodyReader(c *fiber.Ctx) io.Reader {
+	if r := c.Context().RequestBodyStream(); r != nil {
+		return r
+	}
+	return bytes.NewReader(c.Body())
+}
+
 // uploadBody is the streaming request body of an upload.
 func uploadBody(c *fiber.Ctx) documents.Body {
-	return documents.Body{R: c.Context().RequestBodyStream(), Size: int64(c.Request().Header.ContentLength()),
+	return documents.Body{R: bodyReader(c), Size: int64(c.Request().Header.ContentLength()),
 		ClaimedType: c.Get(fiber.HeaderContentType)}
 }
 

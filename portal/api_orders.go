@@ -45,7 +45,7 @@ func (s *Server) registerOrderRoutes(r api) {
 		if c.Request().Header.ContentLength() > maxOrderCSV {
 			return partners.Errorf(partners.ETooLarge, "the file is larger than %d bytes", maxOrderCSV)
 		}
-		body := io.LimitReader(c.Context().RequestBodyStream(), maxOrderCSV)
+		body := io.LimitReader(bodyReader(c), maxOrderCSV)
 		res, err := ord.ImportCSV(c.UserContext(), body, q.Publish == "true")
 		var ie *directory.ImportError
 		if errors.As(err, &ie) {

@@ -195,3 +195,58 @@ func TestChangeRequestsPage(t *testing.T) {
 		t.Fatal("a decided change request is still listed")
 	}
 }
+
+// The order import answers bad files with problems naming line and
+// column, refuses oversize and unknown input, and stores nothing then.
+func TestOrderImportOverHTTP(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	header := "partner_code,order_number,currency,item_code,quantity,unit_price,required_date\n"
+	count := func() int {
+		p, err := e.f.Orders.List(e.f.System(), orders.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Items)
+	}
+	for _, tc := range []struct {
+		name, path, body string
+		status           int
+		field            string
+	}{
+		{"MalformedCSV", "/api/v1/orders/import", "partner_code,\"unterminated\n", 422, "line 1"},
+		{"UnknownColumn", "/api/v1/orders/import", "partner_code,colour\n", 422, "line 1: colour"},
+		{"BadRow", "/api/v1/orders/import", header + "SUP-A,PO-X,CNY,X,1.00001,1,2026-12-01\n", 422, "line 2: quantity"},
+		{"ForeignPartnerCode", "/api/v1/orders/import", header + "NOPE,PO-X,CNY,X,1,1,2026-12-01\n", 422, "line 2: partner_code"},
+		{"Empty", "/api/v1/orders/import", "", 422, "line 1"},
+		{"UnknownParam", "/api/v1/orders/import?colour=red", header, 422, "colour"},
+		{"BadParam", "/api/v1/orders/import?publish=maybe", header, 422, "publish"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := "text/csv\x00" + tc.body
+			if tc.body == "" {
+				body = ""
+			}
+			r := e.req(wBuyer, "POST", tc.path, body)
+			r.Header.Set("Content-Type", "text/csv")
+			resp := e.do(r)
+			var p Problem
+			json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(fmt.Sprint(p.Errors), tc.field) {
+				t.Fatalf("status %d, %+v", resp.StatusCode, p)
+			}
+			if n := count(); n != 0 {
+				t.Fatalf("%d orders stored by a refused import", n)
+			}
+		})
+	}
+	t.Run("Oversize", func(t *testing.T) {
+		resp := rawUpload(t, e, wBuyer, "/api/v1/orders/import", 65<<20)
+		var p Problem
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || count() != 0 {
+			t.Fatalf("status %d, %+v", resp.StatusCode, p)
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"io"
+	"log/slog"
 	"net"
 
 	"github.com/gofiber/fiber/v2"
@@ -258,4 +260,25 @@ func (e *env) clientIPFor(xff, peer string) string {
 	defer app.ReleaseCtx(c)
 	_ = h(c)
 	return got
+}
+
+// A panicking handler answers 500 for its own request and the server
+// keeps serving. (The server here lacks its orders service, so the
+// orders route panics on a nil dependency.)
+func TestPanicIsContained(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base, _ := url.Parse("http://127.0.0.1:8080")
+	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Deps{DB: e.f.DB, Directory: e.f.Dir, Accounts: e.f.Acc, Documents: e.f.Docs, Shipments: e.f.Shipments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	resp, body := e.call(wBuyer, "GET", "/api/v1/orders", "")
+	if resp.StatusCode != 500 || !strings.Contains(string(body), "internal error") || strings.Contains(string(body), "nil pointer") {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.call(anon, "GET", "/healthz", ""); resp.StatusCode != 200 {
+		t.Fatalf("server unusable after a panic: %d", resp.StatusCode)
+	}
 }

@@ -18,13 +18,17 @@ import (
 	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
@@ -32,6 +36,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -52,12 +57,16 @@ type Client struct {
 	Acknowledgement *AcknowledgementClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Bridge is the client for interacting with the Bridge builders.
+	Bridge *BridgeClient
 	// ChangeRequest is the client for interacting with the ChangeRequest builders.
 	ChangeRequest *ChangeRequestClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// ContactTransfer is the client for interacting with the ContactTransfer builders.
 	ContactTransfer *ContactTransferClient
+	// Delivery is the client for interacting with the Delivery builders.
+	Delivery *DeliveryClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// DocumentDownload is the client for interacting with the DocumentDownload builders.
@@ -66,6 +75,10 @@ type Client struct {
 	DocumentVersion *DocumentVersionClient
 	// DomainEvent is the client for interacting with the DomainEvent builders.
 	DomainEvent *DomainEventClient
+	// Group is the client for interacting with the Group builders.
+	Group *GroupClient
+	// GroupMember is the client for interacting with the GroupMember builders.
+	GroupMember *GroupMemberClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
@@ -80,6 +93,8 @@ type Client struct {
 	OrderRevision *OrderRevisionClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
+	// Post is the client for interacting with the Post builders.
+	Post *PostClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Shipment is the client for interacting with the Shipment builders.
@@ -104,13 +119,17 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Acknowledgement = NewAcknowledgementClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.Bridge = NewBridgeClient(c.config)
 	c.ChangeRequest = NewChangeRequestClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.ContactTransfer = NewContactTransferClient(c.config)
+	c.Delivery = NewDeliveryClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.DocumentDownload = NewDocumentDownloadClient(c.config)
 	c.DocumentVersion = NewDocumentVersionClient(c.config)
 	c.DomainEvent = NewDomainEventClient(c.config)
+	c.Group = NewGroupClient(c.config)
+	c.GroupMember = NewGroupMemberClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
@@ -118,6 +137,7 @@ func (c *Client) init() {
 	c.OrderLine = NewOrderLineClient(c.config)
 	c.OrderRevision = NewOrderRevisionClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
+	c.Post = NewPostClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Shipment = NewShipmentClient(c.config)
 	c.ShipmentEvent = NewShipmentEventClient(c.config)
@@ -218,13 +238,17 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIToken:         NewAPITokenClient(cfg),
 		Acknowledgement:  NewAcknowledgementClient(cfg),
 		AuditEntry:       NewAuditEntryClient(cfg),
+		Bridge:           NewBridgeClient(cfg),
 		ChangeRequest:    NewChangeRequestClient(cfg),
 		Contact:          NewContactClient(cfg),
 		ContactTransfer:  NewContactTransferClient(cfg),
+		Delivery:         NewDeliveryClient(cfg),
 		Document:         NewDocumentClient(cfg),
 		DocumentDownload: NewDocumentDownloadClient(cfg),
 		DocumentVersion:  NewDocumentVersionClient(cfg),
 		DomainEvent:      NewDomainEventClient(cfg),
+		Group:            NewGroupClient(cfg),
+		GroupMember:      NewGroupMemberClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Invitation:       NewInvitationClient(cfg),
 		LoginThrottle:    NewLoginThrottleClient(cfg),
@@ -232,6 +256,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OrderLine:        NewOrderLineClient(cfg),
 		OrderRevision:    NewOrderRevisionClient(cfg),
 		Partner:          NewPartnerClient(cfg),
+		Post:             NewPostClient(cfg),
 		Session:          NewSessionClient(cfg),
 		Shipment:         NewShipmentClient(cfg),
 		ShipmentEvent:    NewShipmentEventClient(cfg),
@@ -259,13 +284,17 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIToken:         NewAPITokenClient(cfg),
 		Acknowledgement:  NewAcknowledgementClient(cfg),
 		AuditEntry:       NewAuditEntryClient(cfg),
+		Bridge:           NewBridgeClient(cfg),
 		ChangeRequest:    NewChangeRequestClient(cfg),
 		Contact:          NewContactClient(cfg),
 		ContactTransfer:  NewContactTransferClient(cfg),
+		Delivery:         NewDeliveryClient(cfg),
 		Document:         NewDocumentClient(cfg),
 		DocumentDownload: NewDocumentDownloadClient(cfg),
 		DocumentVersion:  NewDocumentVersionClient(cfg),
 		DomainEvent:      NewDomainEventClient(cfg),
+		Group:            NewGroupClient(cfg),
+		GroupMember:      NewGroupMemberClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Invitation:       NewInvitationClient(cfg),
 		LoginThrottle:    NewLoginThrottleClient(cfg),
@@ -273,6 +302,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OrderLine:        NewOrderLineClient(cfg),
 		OrderRevision:    NewOrderRevisionClient(cfg),
 		Partner:          NewPartnerClient(cfg),
+		Post:             NewPostClient(cfg),
 		Session:          NewSessionClient(cfg),
 		Shipment:         NewShipmentClient(cfg),
 		ShipmentEvent:    NewShipmentEventClient(cfg),
@@ -307,11 +337,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Acknowledgement, c.AuditEntry, c.ChangeRequest, c.Contact,
-		c.ContactTransfer, c.Document, c.DocumentDownload, c.DocumentVersion,
-		c.DomainEvent, c.IdempotencyKey, c.Invitation, c.LoginThrottle, c.Order,
-		c.OrderLine, c.OrderRevision, c.Partner, c.Session, c.Shipment,
-		c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.APIToken, c.Acknowledgement, c.AuditEntry, c.Bridge, c.ChangeRequest,
+		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
+		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
+		c.Invitation, c.LoginThrottle, c.Order, c.OrderLine, c.OrderRevision,
+		c.Partner, c.Post, c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -321,11 +352,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Acknowledgement, c.AuditEntry, c.ChangeRequest, c.Contact,
-		c.ContactTransfer, c.Document, c.DocumentDownload, c.DocumentVersion,
-		c.DomainEvent, c.IdempotencyKey, c.Invitation, c.LoginThrottle, c.Order,
-		c.OrderLine, c.OrderRevision, c.Partner, c.Session, c.Shipment,
-		c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.APIToken, c.Acknowledgement, c.AuditEntry, c.Bridge, c.ChangeRequest,
+		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
+		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
+		c.Invitation, c.LoginThrottle, c.Order, c.OrderLine, c.OrderRevision,
+		c.Partner, c.Post, c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -340,12 +372,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Acknowledgement.mutate(ctx, m)
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *BridgeMutation:
+		return c.Bridge.mutate(ctx, m)
 	case *ChangeRequestMutation:
 		return c.ChangeRequest.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *ContactTransferMutation:
 		return c.ContactTransfer.mutate(ctx, m)
+	case *DeliveryMutation:
+		return c.Delivery.mutate(ctx, m)
 	case *DocumentMutation:
 		return c.Document.mutate(ctx, m)
 	case *DocumentDownloadMutation:
@@ -354,6 +390,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.DocumentVersion.mutate(ctx, m)
 	case *DomainEventMutation:
 		return c.DomainEvent.mutate(ctx, m)
+	case *GroupMutation:
+		return c.Group.mutate(ctx, m)
+	case *GroupMemberMutation:
+		return c.GroupMember.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InvitationMutation:
@@ -368,6 +408,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OrderRevision.mutate(ctx, m)
 	case *PartnerMutation:
 		return c.Partner.mutate(ctx, m)
+	case *PostMutation:
+		return c.Post.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *ShipmentMutation:
@@ -782,6 +824,140 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
+	}
+}
+
+// BridgeClient is a client for the Bridge schema.
+type BridgeClient struct {
+	config
+}
+
+// NewBridgeClient returns a client for the Bridge from the given config.
+func NewBridgeClient(c config) *BridgeClient {
+	return &BridgeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `bridge.Hooks(f(g(h())))`.
+func (c *BridgeClient) Use(hooks ...Hook) {
+	c.hooks.Bridge = append(c.hooks.Bridge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `bridge.Intercept(f(g(h())))`.
+func (c *BridgeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Bridge = append(c.inters.Bridge, interceptors...)
+}
+
+// Create returns a builder for creating a Bridge entity.
+func (c *BridgeClient) Create() *BridgeCreate {
+	mutation := newBridgeMutation(c.config, OpCreate)
+	return &BridgeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Bridge entities.
+func (c *BridgeClient) CreateBulk(builders ...*BridgeCreate) *BridgeCreateBulk {
+	return &BridgeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BridgeClient) MapCreateBulk(slice any, setFunc func(*BridgeCreate, int)) *BridgeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BridgeCreateBulk{err: fmt.Errorf("calling to BridgeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BridgeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BridgeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Bridge.
+func (c *BridgeClient) Update() *BridgeUpdate {
+	mutation := newBridgeMutation(c.config, OpUpdate)
+	return &BridgeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BridgeClient) UpdateOne(_m *Bridge) *BridgeUpdateOne {
+	mutation := newBridgeMutation(c.config, OpUpdateOne, withBridge(_m))
+	return &BridgeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BridgeClient) UpdateOneID(id int) *BridgeUpdateOne {
+	mutation := newBridgeMutation(c.config, OpUpdateOne, withBridgeID(id))
+	return &BridgeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Bridge.
+func (c *BridgeClient) Delete() *BridgeDelete {
+	mutation := newBridgeMutation(c.config, OpDelete)
+	return &BridgeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BridgeClient) DeleteOne(_m *Bridge) *BridgeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BridgeClient) DeleteOneID(id int) *BridgeDeleteOne {
+	builder := c.Delete().Where(bridge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BridgeDeleteOne{builder}
+}
+
+// Query returns a query builder for Bridge.
+func (c *BridgeClient) Query() *BridgeQuery {
+	return &BridgeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBridge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Bridge entity by its id.
+func (c *BridgeClient) Get(ctx context.Context, id int) (*Bridge, error) {
+	return c.Query().Where(bridge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BridgeClient) GetX(ctx context.Context, id int) *Bridge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *BridgeClient) Hooks() []Hook {
+	hooks := c.hooks.Bridge
+	return append(hooks[:len(hooks):len(hooks)], bridge.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BridgeClient) Interceptors() []Interceptor {
+	return c.inters.Bridge
+}
+
+func (c *BridgeClient) mutate(ctx context.Context, m *BridgeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BridgeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BridgeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BridgeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BridgeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Bridge mutation op: %q", m.Op())
 	}
 }
 
@@ -1248,6 +1424,140 @@ func (c *ContactTransferClient) mutate(ctx context.Context, m *ContactTransferMu
 		return (&ContactTransferDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ContactTransfer mutation op: %q", m.Op())
+	}
+}
+
+// DeliveryClient is a client for the Delivery schema.
+type DeliveryClient struct {
+	config
+}
+
+// NewDeliveryClient returns a client for the Delivery from the given config.
+func NewDeliveryClient(c config) *DeliveryClient {
+	return &DeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `delivery.Hooks(f(g(h())))`.
+func (c *DeliveryClient) Use(hooks ...Hook) {
+	c.hooks.Delivery = append(c.hooks.Delivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `delivery.Intercept(f(g(h())))`.
+func (c *DeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Delivery = append(c.inters.Delivery, interceptors...)
+}
+
+// Create returns a builder for creating a Delivery entity.
+func (c *DeliveryClient) Create() *DeliveryCreate {
+	mutation := newDeliveryMutation(c.config, OpCreate)
+	return &DeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Delivery entities.
+func (c *DeliveryClient) CreateBulk(builders ...*DeliveryCreate) *DeliveryCreateBulk {
+	return &DeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeliveryClient) MapCreateBulk(slice any, setFunc func(*DeliveryCreate, int)) *DeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeliveryCreateBulk{err: fmt.Errorf("calling to DeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Delivery.
+func (c *DeliveryClient) Update() *DeliveryUpdate {
+	mutation := newDeliveryMutation(c.config, OpUpdate)
+	return &DeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeliveryClient) UpdateOne(_m *Delivery) *DeliveryUpdateOne {
+	mutation := newDeliveryMutation(c.config, OpUpdateOne, withDelivery(_m))
+	return &DeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeliveryClient) UpdateOneID(id int) *DeliveryUpdateOne {
+	mutation := newDeliveryMutation(c.config, OpUpdateOne, withDeliveryID(id))
+	return &DeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Delivery.
+func (c *DeliveryClient) Delete() *DeliveryDelete {
+	mutation := newDeliveryMutation(c.config, OpDelete)
+	return &DeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeliveryClient) DeleteOne(_m *Delivery) *DeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeliveryClient) DeleteOneID(id int) *DeliveryDeleteOne {
+	builder := c.Delete().Where(delivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for Delivery.
+func (c *DeliveryClient) Query() *DeliveryQuery {
+	return &DeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Delivery entity by its id.
+func (c *DeliveryClient) Get(ctx context.Context, id int) (*Delivery, error) {
+	return c.Query().Where(delivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeliveryClient) GetX(ctx context.Context, id int) *Delivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DeliveryClient) Hooks() []Hook {
+	hooks := c.hooks.Delivery
+	return append(hooks[:len(hooks):len(hooks)], delivery.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeliveryClient) Interceptors() []Interceptor {
+	return c.inters.Delivery
+}
+
+func (c *DeliveryClient) mutate(ctx context.Context, m *DeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Delivery mutation op: %q", m.Op())
 	}
 }
 
@@ -1816,6 +2126,322 @@ func (c *DomainEventClient) mutate(ctx context.Context, m *DomainEventMutation) 
 		return (&DomainEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DomainEvent mutation op: %q", m.Op())
+	}
+}
+
+// GroupClient is a client for the Group schema.
+type GroupClient struct {
+	config
+}
+
+// NewGroupClient returns a client for the Group from the given config.
+func NewGroupClient(c config) *GroupClient {
+	return &GroupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `group.Hooks(f(g(h())))`.
+func (c *GroupClient) Use(hooks ...Hook) {
+	c.hooks.Group = append(c.hooks.Group, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `group.Intercept(f(g(h())))`.
+func (c *GroupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Group = append(c.inters.Group, interceptors...)
+}
+
+// Create returns a builder for creating a Group entity.
+func (c *GroupClient) Create() *GroupCreate {
+	mutation := newGroupMutation(c.config, OpCreate)
+	return &GroupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Group entities.
+func (c *GroupClient) CreateBulk(builders ...*GroupCreate) *GroupCreateBulk {
+	return &GroupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupClient) MapCreateBulk(slice any, setFunc func(*GroupCreate, int)) *GroupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupCreateBulk{err: fmt.Errorf("calling to GroupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Group.
+func (c *GroupClient) Update() *GroupUpdate {
+	mutation := newGroupMutation(c.config, OpUpdate)
+	return &GroupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupClient) UpdateOne(_m *Group) *GroupUpdateOne {
+	mutation := newGroupMutation(c.config, OpUpdateOne, withGroup(_m))
+	return &GroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GroupClient) UpdateOneID(id int) *GroupUpdateOne {
+	mutation := newGroupMutation(c.config, OpUpdateOne, withGroupID(id))
+	return &GroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Group.
+func (c *GroupClient) Delete() *GroupDelete {
+	mutation := newGroupMutation(c.config, OpDelete)
+	return &GroupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GroupClient) DeleteOne(_m *Group) *GroupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GroupClient) DeleteOneID(id int) *GroupDeleteOne {
+	builder := c.Delete().Where(group.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GroupDeleteOne{builder}
+}
+
+// Query returns a query builder for Group.
+func (c *GroupClient) Query() *GroupQuery {
+	return &GroupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Group entity by its id.
+func (c *GroupClient) Get(ctx context.Context, id int) (*Group, error) {
+	return c.Query().Where(group.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GroupClient) GetX(ctx context.Context, id int) *Group {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMembers queries the members edge of a Group.
+func (c *GroupClient) QueryMembers(_m *Group) *GroupMemberQuery {
+	query := (&GroupMemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, id),
+			sqlgraph.To(groupmember.Table, groupmember.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.MembersTable, group.MembersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPosts queries the posts edge of a Group.
+func (c *GroupClient) QueryPosts(_m *Group) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.PostsTable, group.PostsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *GroupClient) Hooks() []Hook {
+	hooks := c.hooks.Group
+	return append(hooks[:len(hooks):len(hooks)], group.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupClient) Interceptors() []Interceptor {
+	return c.inters.Group
+}
+
+func (c *GroupClient) mutate(ctx context.Context, m *GroupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Group mutation op: %q", m.Op())
+	}
+}
+
+// GroupMemberClient is a client for the GroupMember schema.
+type GroupMemberClient struct {
+	config
+}
+
+// NewGroupMemberClient returns a client for the GroupMember from the given config.
+func NewGroupMemberClient(c config) *GroupMemberClient {
+	return &GroupMemberClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `groupmember.Hooks(f(g(h())))`.
+func (c *GroupMemberClient) Use(hooks ...Hook) {
+	c.hooks.GroupMember = append(c.hooks.GroupMember, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `groupmember.Intercept(f(g(h())))`.
+func (c *GroupMemberClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GroupMember = append(c.inters.GroupMember, interceptors...)
+}
+
+// Create returns a builder for creating a GroupMember entity.
+func (c *GroupMemberClient) Create() *GroupMemberCreate {
+	mutation := newGroupMemberMutation(c.config, OpCreate)
+	return &GroupMemberCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GroupMember entities.
+func (c *GroupMemberClient) CreateBulk(builders ...*GroupMemberCreate) *GroupMemberCreateBulk {
+	return &GroupMemberCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupMemberClient) MapCreateBulk(slice any, setFunc func(*GroupMemberCreate, int)) *GroupMemberCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupMemberCreateBulk{err: fmt.Errorf("calling to GroupMemberClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupMemberCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupMemberCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GroupMember.
+func (c *GroupMemberClient) Update() *GroupMemberUpdate {
+	mutation := newGroupMemberMutation(c.config, OpUpdate)
+	return &GroupMemberUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupMemberClient) UpdateOne(_m *GroupMember) *GroupMemberUpdateOne {
+	mutation := newGroupMemberMutation(c.config, OpUpdateOne, withGroupMember(_m))
+	return &GroupMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GroupMemberClient) UpdateOneID(id int) *GroupMemberUpdateOne {
+	mutation := newGroupMemberMutation(c.config, OpUpdateOne, withGroupMemberID(id))
+	return &GroupMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GroupMember.
+func (c *GroupMemberClient) Delete() *GroupMemberDelete {
+	mutation := newGroupMemberMutation(c.config, OpDelete)
+	return &GroupMemberDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GroupMemberClient) DeleteOne(_m *GroupMember) *GroupMemberDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GroupMemberClient) DeleteOneID(id int) *GroupMemberDeleteOne {
+	builder := c.Delete().Where(groupmember.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GroupMemberDeleteOne{builder}
+}
+
+// Query returns a query builder for GroupMember.
+func (c *GroupMemberClient) Query() *GroupMemberQuery {
+	return &GroupMemberQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroupMember},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GroupMember entity by its id.
+func (c *GroupMemberClient) Get(ctx context.Context, id int) (*GroupMember, error) {
+	return c.Query().Where(groupmember.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GroupMemberClient) GetX(ctx context.Context, id int) *GroupMember {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGroup queries the group edge of a GroupMember.
+func (c *GroupMemberClient) QueryGroup(_m *GroupMember) *GroupQuery {
+	query := (&GroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(groupmember.Table, groupmember.FieldID, id),
+			sqlgraph.To(group.Table, group.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, groupmember.GroupTable, groupmember.GroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *GroupMemberClient) Hooks() []Hook {
+	hooks := c.hooks.GroupMember
+	return append(hooks[:len(hooks):len(hooks)], groupmember.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupMemberClient) Interceptors() []Interceptor {
+	return c.inters.GroupMember
+}
+
+func (c *GroupMemberClient) mutate(ctx context.Context, m *GroupMemberMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupMemberCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupMemberUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupMemberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GroupMember mutation op: %q", m.Op())
 	}
 }
 
@@ -2805,6 +3431,156 @@ func (c *PartnerClient) mutate(ctx context.Context, m *PartnerMutation) (Value, 
 	}
 }
 
+// PostClient is a client for the Post schema.
+type PostClient struct {
+	config
+}
+
+// NewPostClient returns a client for the Post from the given config.
+func NewPostClient(c config) *PostClient {
+	return &PostClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `post.Hooks(f(g(h())))`.
+func (c *PostClient) Use(hooks ...Hook) {
+	c.hooks.Post = append(c.hooks.Post, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `post.Intercept(f(g(h())))`.
+func (c *PostClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Post = append(c.inters.Post, interceptors...)
+}
+
+// Create returns a builder for creating a Post entity.
+func (c *PostClient) Create() *PostCreate {
+	mutation := newPostMutation(c.config, OpCreate)
+	return &PostCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Post entities.
+func (c *PostClient) CreateBulk(builders ...*PostCreate) *PostCreateBulk {
+	return &PostCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PostClient) MapCreateBulk(slice any, setFunc func(*PostCreate, int)) *PostCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PostCreateBulk{err: fmt.Errorf("calling to PostClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PostCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PostCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Post.
+func (c *PostClient) Update() *PostUpdate {
+	mutation := newPostMutation(c.config, OpUpdate)
+	return &PostUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PostClient) UpdateOne(_m *Post) *PostUpdateOne {
+	mutation := newPostMutation(c.config, OpUpdateOne, withPost(_m))
+	return &PostUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PostClient) UpdateOneID(id int) *PostUpdateOne {
+	mutation := newPostMutation(c.config, OpUpdateOne, withPostID(id))
+	return &PostUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Post.
+func (c *PostClient) Delete() *PostDelete {
+	mutation := newPostMutation(c.config, OpDelete)
+	return &PostDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PostClient) DeleteOne(_m *Post) *PostDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PostClient) DeleteOneID(id int) *PostDeleteOne {
+	builder := c.Delete().Where(post.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PostDeleteOne{builder}
+}
+
+// Query returns a query builder for Post.
+func (c *PostClient) Query() *PostQuery {
+	return &PostQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePost},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Post entity by its id.
+func (c *PostClient) Get(ctx context.Context, id int) (*Post, error) {
+	return c.Query().Where(post.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PostClient) GetX(ctx context.Context, id int) *Post {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGroup queries the group edge of a Post.
+func (c *PostClient) QueryGroup(_m *Post) *GroupQuery {
+	query := (&GroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, id),
+			sqlgraph.To(group.Table, group.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, post.GroupTable, post.GroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PostClient) Hooks() []Hook {
+	hooks := c.hooks.Post
+	return append(hooks[:len(hooks):len(hooks)], post.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PostClient) Interceptors() []Interceptor {
+	return c.inters.Post
+}
+
+func (c *PostClient) mutate(ctx context.Context, m *PostMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PostCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PostUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PostUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PostDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Post mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -3558,16 +4334,18 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Acknowledgement, AuditEntry, ChangeRequest, Contact, ContactTransfer,
-		Document, DocumentDownload, DocumentVersion, DomainEvent, IdempotencyKey,
-		Invitation, LoginThrottle, Order, OrderLine, OrderRevision, Partner, Session,
-		Shipment, ShipmentEvent, ShipmentLine, User []ent.Hook
+		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
+		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
+		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, LoginThrottle,
+		Order, OrderLine, OrderRevision, Partner, Post, Session, Shipment,
+		ShipmentEvent, ShipmentLine, User []ent.Hook
 	}
 	inters struct {
-		APIToken, Acknowledgement, AuditEntry, ChangeRequest, Contact, ContactTransfer,
-		Document, DocumentDownload, DocumentVersion, DomainEvent, IdempotencyKey,
-		Invitation, LoginThrottle, Order, OrderLine, OrderRevision, Partner, Session,
-		Shipment, ShipmentEvent, ShipmentLine, User []ent.Interceptor
+		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
+		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
+		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, LoginThrottle,
+		Order, OrderLine, OrderRevision, Partner, Post, Session, Shipment,
+		ShipmentEvent, ShipmentLine, User []ent.Interceptor
 	}
 )
 

@@ -15,13 +15,17 @@ import (
 	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
@@ -29,6 +33,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -97,13 +102,17 @@ func checkColumn(t, c string) error {
 			apitoken.Table:         apitoken.ValidColumn,
 			acknowledgement.Table:  acknowledgement.ValidColumn,
 			auditentry.Table:       auditentry.ValidColumn,
+			bridge.Table:           bridge.ValidColumn,
 			changerequest.Table:    changerequest.ValidColumn,
 			contact.Table:          contact.ValidColumn,
 			contacttransfer.Table:  contacttransfer.ValidColumn,
+			delivery.Table:         delivery.ValidColumn,
 			document.Table:         document.ValidColumn,
 			documentdownload.Table: documentdownload.ValidColumn,
 			documentversion.Table:  documentversion.ValidColumn,
 			domainevent.Table:      domainevent.ValidColumn,
+			group.Table:            group.ValidColumn,
+			groupmember.Table:      groupmember.ValidColumn,
 			idempotencykey.Table:   idempotencykey.ValidColumn,
 			invitation.Table:       invitation.ValidColumn,
 			loginthrottle.Table:    loginthrottle.ValidColumn,
@@ -111,6 +120,7 @@ func checkColumn(t, c string) error {
 			orderline.Table:        orderline.ValidColumn,
 			orderrevision.Table:    orderrevision.ValidColumn,
 			partner.Table:          partner.ValidColumn,
+			post.Table:             post.ValidColumn,
 			session.Table:          session.ValidColumn,
 			shipment.Table:         shipment.ValidColumn,
 			shipmentevent.Table:    shipmentevent.ValidColumn,

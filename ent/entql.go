@@ -6,13 +6,17 @@ import (
 	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
@@ -20,6 +24,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
@@ -35,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -101,6 +106,33 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   bridge.Table,
+			Columns: bridge.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: bridge.FieldID,
+			},
+		},
+		Type: "Bridge",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			bridge.FieldCreatedAt:     {Type: field.TypeTime, Column: bridge.FieldCreatedAt},
+			bridge.FieldUpdatedAt:     {Type: field.TypeTime, Column: bridge.FieldUpdatedAt},
+			bridge.FieldGroupID:       {Type: field.TypeInt, Column: bridge.FieldGroupID},
+			bridge.FieldKind:          {Type: field.TypeEnum, Column: bridge.FieldKind},
+			bridge.FieldName:          {Type: field.TypeString, Column: bridge.FieldName},
+			bridge.FieldURL:           {Type: field.TypeString, Column: bridge.FieldURL},
+			bridge.FieldSecret:        {Type: field.TypeString, Column: bridge.FieldSecret},
+			bridge.FieldEnabled:       {Type: field.TypeBool, Column: bridge.FieldEnabled},
+			bridge.FieldMirrorPosts:   {Type: field.TypeBool, Column: bridge.FieldMirrorPosts},
+			bridge.FieldMirrorStatus:  {Type: field.TypeBool, Column: bridge.FieldMirrorStatus},
+			bridge.FieldRatePerMinute: {Type: field.TypeInt, Column: bridge.FieldRatePerMinute},
+			bridge.FieldLeaseOwner:    {Type: field.TypeString, Column: bridge.FieldLeaseOwner},
+			bridge.FieldLeaseUntil:    {Type: field.TypeTime, Column: bridge.FieldLeaseUntil},
+			bridge.FieldPausedUntil:   {Type: field.TypeTime, Column: bridge.FieldPausedUntil},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   changerequest.Table,
 			Columns: changerequest.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -123,7 +155,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			changerequest.FieldCreatedAt:         {Type: field.TypeTime, Column: changerequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -147,7 +179,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldOwnerID:    {Type: field.TypeInt, Column: contact.FieldOwnerID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contacttransfer.Table,
 			Columns: contacttransfer.Columns,
@@ -173,7 +205,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contacttransfer.FieldCompletedAt:   {Type: field.TypeTime, Column: contacttransfer.FieldCompletedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   delivery.Table,
+			Columns: delivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: delivery.FieldID,
+			},
+		},
+		Type: "Delivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			delivery.FieldBridgeID:      {Type: field.TypeInt, Column: delivery.FieldBridgeID},
+			delivery.FieldGroupID:       {Type: field.TypeInt, Column: delivery.FieldGroupID},
+			delivery.FieldPostID:        {Type: field.TypeInt, Column: delivery.FieldPostID},
+			delivery.FieldMsgID:         {Type: field.TypeString, Column: delivery.FieldMsgID},
+			delivery.FieldTitle:         {Type: field.TypeString, Column: delivery.FieldTitle},
+			delivery.FieldText:          {Type: field.TypeString, Column: delivery.FieldText},
+			delivery.FieldLink:          {Type: field.TypeString, Column: delivery.FieldLink},
+			delivery.FieldState:         {Type: field.TypeEnum, Column: delivery.FieldState},
+			delivery.FieldAttempts:      {Type: field.TypeInt, Column: delivery.FieldAttempts},
+			delivery.FieldNextAttemptAt: {Type: field.TypeTime, Column: delivery.FieldNextAttemptAt},
+			delivery.FieldLastError:     {Type: field.TypeString, Column: delivery.FieldLastError},
+			delivery.FieldSentAt:        {Type: field.TypeTime, Column: delivery.FieldSentAt},
+			delivery.FieldBatchID:       {Type: field.TypeString, Column: delivery.FieldBatchID},
+			delivery.FieldCreatedAt:     {Type: field.TypeTime, Column: delivery.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
@@ -202,7 +261,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldCreatedByID:    {Type: field.TypeInt, Column: document.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   documentdownload.Table,
 			Columns: documentdownload.Columns,
@@ -224,7 +283,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			documentdownload.FieldCreatedAt:  {Type: field.TypeTime, Column: documentdownload.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   documentversion.Table,
 			Columns: documentversion.Columns,
@@ -248,7 +307,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			documentversion.FieldCreatedAt:    {Type: field.TypeTime, Column: documentversion.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   domainevent.Table,
 			Columns: domainevent.Columns,
@@ -268,7 +327,49 @@ var schemaGraph = func() *sqlgraph.Schema {
 			domainevent.FieldCreatedAt:   {Type: field.TypeTime, Column: domainevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   group.Table,
+			Columns: group.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: group.FieldID,
+			},
+		},
+		Type: "Group",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			group.FieldCreatedAt: {Type: field.TypeTime, Column: group.FieldCreatedAt},
+			group.FieldUpdatedAt: {Type: field.TypeTime, Column: group.FieldUpdatedAt},
+			group.FieldName:      {Type: field.TypeString, Column: group.FieldName},
+			group.FieldPurpose:   {Type: field.TypeString, Column: group.FieldPurpose},
+			group.FieldKind:      {Type: field.TypeEnum, Column: group.FieldKind},
+			group.FieldPartnerID: {Type: field.TypeInt, Column: group.FieldPartnerID},
+			group.FieldOwnerID:   {Type: field.TypeInt, Column: group.FieldOwnerID},
+			group.FieldLastSeq:   {Type: field.TypeInt64, Column: group.FieldLastSeq},
+			group.FieldLanguage:  {Type: field.TypeString, Column: group.FieldLanguage},
+			group.FieldArchived:  {Type: field.TypeBool, Column: group.FieldArchived},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   groupmember.Table,
+			Columns: groupmember.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: groupmember.FieldID,
+			},
+		},
+		Type: "GroupMember",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			groupmember.FieldGroupID:   {Type: field.TypeInt, Column: groupmember.FieldGroupID},
+			groupmember.FieldUserID:    {Type: field.TypeInt, Column: groupmember.FieldUserID},
+			groupmember.FieldContactID: {Type: field.TypeInt, Column: groupmember.FieldContactID},
+			groupmember.FieldPartnerID: {Type: field.TypeInt, Column: groupmember.FieldPartnerID},
+			groupmember.FieldAddedBy:   {Type: field.TypeString, Column: groupmember.FieldAddedBy},
+			groupmember.FieldCreatedAt: {Type: field.TypeTime, Column: groupmember.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencykey.Table,
 			Columns: idempotencykey.Columns,
@@ -289,7 +390,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencykey.FieldExpiresAt:   {Type: field.TypeTime, Column: idempotencykey.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -311,7 +412,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldUserID:      {Type: field.TypeInt, Column: invitation.FieldUserID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -328,7 +429,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldLockedUntil: {Type: field.TypeTime, Column: loginthrottle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -353,7 +454,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldAcknowledgedAt: {Type: field.TypeTime, Column: order.FieldAcknowledgedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderline.Table,
 			Columns: orderline.Columns,
@@ -379,7 +480,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderline.FieldRejectReason: {Type: field.TypeString, Column: orderline.FieldRejectReason},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderrevision.Table,
 			Columns: orderrevision.Columns,
@@ -399,7 +500,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderrevision.FieldCreatedAt: {Type: field.TypeTime, Column: orderrevision.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partner.Table,
 			Columns: partner.Columns,
@@ -427,7 +528,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partner.FieldOverDeliveryPct: {Type: field.TypeInt, Column: partner.FieldOverDeliveryPct},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   post.Table,
+			Columns: post.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: post.FieldID,
+			},
+		},
+		Type: "Post",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			post.FieldGroupID:            {Type: field.TypeInt, Column: post.FieldGroupID},
+			post.FieldSeq:                {Type: field.TypeInt64, Column: post.FieldSeq},
+			post.FieldKind:               {Type: field.TypeEnum, Column: post.FieldKind},
+			post.FieldAuthorID:           {Type: field.TypeInt, Column: post.FieldAuthorID},
+			post.FieldAuthor:             {Type: field.TypeString, Column: post.FieldAuthor},
+			post.FieldAuthorContactID:    {Type: field.TypeInt, Column: post.FieldAuthorContactID},
+			post.FieldAuthorPartnerID:    {Type: field.TypeInt, Column: post.FieldAuthorPartnerID},
+			post.FieldBody:               {Type: field.TypeString, Column: post.FieldBody},
+			post.FieldBodyZh:             {Type: field.TypeString, Column: post.FieldBodyZh},
+			post.FieldMentions:           {Type: field.TypeJSON, Column: post.FieldMentions},
+			post.FieldDocumentIds:        {Type: field.TypeJSON, Column: post.FieldDocumentIds},
+			post.FieldEventID:            {Type: field.TypeInt, Column: post.FieldEventID},
+			post.FieldEventKind:          {Type: field.TypeString, Column: post.FieldEventKind},
+			post.FieldPartnerID:          {Type: field.TypeInt, Column: post.FieldPartnerID},
+			post.FieldSubjectType:        {Type: field.TypeString, Column: post.FieldSubjectType},
+			post.FieldSubjectID:          {Type: field.TypeInt, Column: post.FieldSubjectID},
+			post.FieldCardKind:           {Type: field.TypeString, Column: post.FieldCardKind},
+			post.FieldCardState:          {Type: field.TypeEnum, Column: post.FieldCardState},
+			post.FieldCardOutcome:        {Type: field.TypeString, Column: post.FieldCardOutcome},
+			post.FieldActedBy:            {Type: field.TypeString, Column: post.FieldActedBy},
+			post.FieldActedAt:            {Type: field.TypeTime, Column: post.FieldActedAt},
+			post.FieldAwaitsReply:        {Type: field.TypeBool, Column: post.FieldAwaitsReply},
+			post.FieldRepliedAt:          {Type: field.TypeTime, Column: post.FieldRepliedAt},
+			post.FieldRepliedByContactID: {Type: field.TypeInt, Column: post.FieldRepliedByContactID},
+			post.FieldRepliedPartnerID:   {Type: field.TypeInt, Column: post.FieldRepliedPartnerID},
+			post.FieldCreatedAt:          {Type: field.TypeTime, Column: post.FieldCreatedAt},
+			post.FieldUpdatedAt:          {Type: field.TypeTime, Column: post.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -448,7 +589,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipment.Table,
 			Columns: shipment.Columns,
@@ -476,7 +617,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipment.FieldCarrierPartnerID: {Type: field.TypeInt, Column: shipment.FieldCarrierPartnerID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentevent.Table,
 			Columns: shipmentevent.Columns,
@@ -497,7 +638,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentevent.FieldCreatedAt:  {Type: field.TypeTime, Column: shipmentevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentline.Table,
 			Columns: shipmentline.Columns,
@@ -516,7 +657,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentline.FieldReceived:    {Type: field.TypeInt64, Column: shipmentline.FieldReceived},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -614,6 +755,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Document",
 	)
 	graph.MustAddE(
+		"members",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.MembersTable,
+			Columns: []string{group.MembersColumn},
+			Bidi:    false,
+		},
+		"Group",
+		"GroupMember",
+	)
+	graph.MustAddE(
+		"posts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   group.PostsTable,
+			Columns: []string{group.PostsColumn},
+			Bidi:    false,
+		},
+		"Group",
+		"Post",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   groupmember.GroupTable,
+			Columns: []string{groupmember.GroupColumn},
+			Bidi:    false,
+		},
+		"GroupMember",
+		"Group",
+	)
+	graph.MustAddE(
 		"lines",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -648,6 +825,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Partner",
 		"Contact",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   post.GroupTable,
+			Columns: []string{post.GroupColumn},
+			Bidi:    false,
+		},
+		"Post",
+		"Group",
 	)
 	graph.MustAddE(
 		"lines",
@@ -959,6 +1148,116 @@ func (f *AuditEntryFilter) WhereRequestID(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *BridgeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BridgeQuery builder.
+func (_q *BridgeQuery) Filter() *BridgeFilter {
+	return &BridgeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BridgeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BridgeMutation builder.
+func (m *BridgeMutation) Filter() *BridgeFilter {
+	return &BridgeFilter{config: m.config, predicateAdder: m}
+}
+
+// BridgeFilter provides a generic filtering capability at runtime for BridgeQuery.
+type BridgeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BridgeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *BridgeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(bridge.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *BridgeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(bridge.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *BridgeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(bridge.FieldUpdatedAt))
+}
+
+// WhereGroupID applies the entql int predicate on the group_id field.
+func (f *BridgeFilter) WhereGroupID(p entql.IntP) {
+	f.Where(p.Field(bridge.FieldGroupID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *BridgeFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(bridge.FieldKind))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *BridgeFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(bridge.FieldName))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *BridgeFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(bridge.FieldURL))
+}
+
+// WhereSecret applies the entql string predicate on the secret field.
+func (f *BridgeFilter) WhereSecret(p entql.StringP) {
+	f.Where(p.Field(bridge.FieldSecret))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *BridgeFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(bridge.FieldEnabled))
+}
+
+// WhereMirrorPosts applies the entql bool predicate on the mirror_posts field.
+func (f *BridgeFilter) WhereMirrorPosts(p entql.BoolP) {
+	f.Where(p.Field(bridge.FieldMirrorPosts))
+}
+
+// WhereMirrorStatus applies the entql bool predicate on the mirror_status field.
+func (f *BridgeFilter) WhereMirrorStatus(p entql.BoolP) {
+	f.Where(p.Field(bridge.FieldMirrorStatus))
+}
+
+// WhereRatePerMinute applies the entql int predicate on the rate_per_minute field.
+func (f *BridgeFilter) WhereRatePerMinute(p entql.IntP) {
+	f.Where(p.Field(bridge.FieldRatePerMinute))
+}
+
+// WhereLeaseOwner applies the entql string predicate on the lease_owner field.
+func (f *BridgeFilter) WhereLeaseOwner(p entql.StringP) {
+	f.Where(p.Field(bridge.FieldLeaseOwner))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *BridgeFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(bridge.FieldLeaseUntil))
+}
+
+// WherePausedUntil applies the entql time.Time predicate on the paused_until field.
+func (f *BridgeFilter) WherePausedUntil(p entql.TimeP) {
+	f.Where(p.Field(bridge.FieldPausedUntil))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ChangeRequestQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -987,7 +1286,7 @@ type ChangeRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChangeRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1082,7 +1381,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1219,7 +1518,7 @@ type ContactTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1310,6 +1609,116 @@ func (f *ContactTransferFilter) WhereHasContactWith(preds ...predicate.Contact) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeliveryQuery builder.
+func (_q *DeliveryQuery) Filter() *DeliveryFilter {
+	return &DeliveryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeliveryMutation builder.
+func (m *DeliveryMutation) Filter() *DeliveryFilter {
+	return &DeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// DeliveryFilter provides a generic filtering capability at runtime for DeliveryQuery.
+type DeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeliveryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldID))
+}
+
+// WhereBridgeID applies the entql int predicate on the bridge_id field.
+func (f *DeliveryFilter) WhereBridgeID(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldBridgeID))
+}
+
+// WhereGroupID applies the entql int predicate on the group_id field.
+func (f *DeliveryFilter) WhereGroupID(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldGroupID))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *DeliveryFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldPostID))
+}
+
+// WhereMsgID applies the entql string predicate on the msg_id field.
+func (f *DeliveryFilter) WhereMsgID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldMsgID))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *DeliveryFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldTitle))
+}
+
+// WhereText applies the entql string predicate on the text field.
+func (f *DeliveryFilter) WhereText(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldText))
+}
+
+// WhereLink applies the entql string predicate on the link field.
+func (f *DeliveryFilter) WhereLink(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldLink))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *DeliveryFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldState))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *DeliveryFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *DeliveryFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldNextAttemptAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *DeliveryFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldLastError))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *DeliveryFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldSentAt))
+}
+
+// WhereBatchID applies the entql string predicate on the batch_id field.
+func (f *DeliveryFilter) WhereBatchID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldBatchID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DocumentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1338,7 +1747,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1472,7 +1881,7 @@ type DocumentDownloadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentDownloadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1557,7 +1966,7 @@ type DocumentVersionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentVersionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1666,7 +2075,7 @@ type DomainEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DomainEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1713,6 +2122,208 @@ func (f *DomainEventFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *GroupQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GroupQuery builder.
+func (_q *GroupQuery) Filter() *GroupFilter {
+	return &GroupFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GroupMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GroupMutation builder.
+func (m *GroupMutation) Filter() *GroupFilter {
+	return &GroupFilter{config: m.config, predicateAdder: m}
+}
+
+// GroupFilter provides a generic filtering capability at runtime for GroupQuery.
+type GroupFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GroupFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GroupFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(group.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *GroupFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(group.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *GroupFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(group.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *GroupFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(group.FieldName))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *GroupFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(group.FieldPurpose))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *GroupFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(group.FieldKind))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *GroupFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(group.FieldPartnerID))
+}
+
+// WhereOwnerID applies the entql int predicate on the owner_id field.
+func (f *GroupFilter) WhereOwnerID(p entql.IntP) {
+	f.Where(p.Field(group.FieldOwnerID))
+}
+
+// WhereLastSeq applies the entql int64 predicate on the last_seq field.
+func (f *GroupFilter) WhereLastSeq(p entql.Int64P) {
+	f.Where(p.Field(group.FieldLastSeq))
+}
+
+// WhereLanguage applies the entql string predicate on the language field.
+func (f *GroupFilter) WhereLanguage(p entql.StringP) {
+	f.Where(p.Field(group.FieldLanguage))
+}
+
+// WhereArchived applies the entql bool predicate on the archived field.
+func (f *GroupFilter) WhereArchived(p entql.BoolP) {
+	f.Where(p.Field(group.FieldArchived))
+}
+
+// WhereHasMembers applies a predicate to check if query has an edge members.
+func (f *GroupFilter) WhereHasMembers() {
+	f.Where(entql.HasEdge("members"))
+}
+
+// WhereHasMembersWith applies a predicate to check if query has an edge members with a given conditions (other predicates).
+func (f *GroupFilter) WhereHasMembersWith(preds ...predicate.GroupMember) {
+	f.Where(entql.HasEdgeWith("members", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPosts applies a predicate to check if query has an edge posts.
+func (f *GroupFilter) WhereHasPosts() {
+	f.Where(entql.HasEdge("posts"))
+}
+
+// WhereHasPostsWith applies a predicate to check if query has an edge posts with a given conditions (other predicates).
+func (f *GroupFilter) WhereHasPostsWith(preds ...predicate.Post) {
+	f.Where(entql.HasEdgeWith("posts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *GroupMemberQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GroupMemberQuery builder.
+func (_q *GroupMemberQuery) Filter() *GroupMemberFilter {
+	return &GroupMemberFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GroupMemberMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GroupMemberMutation builder.
+func (m *GroupMemberMutation) Filter() *GroupMemberFilter {
+	return &GroupMemberFilter{config: m.config, predicateAdder: m}
+}
+
+// GroupMemberFilter provides a generic filtering capability at runtime for GroupMemberQuery.
+type GroupMemberFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GroupMemberFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GroupMemberFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(groupmember.FieldID))
+}
+
+// WhereGroupID applies the entql int predicate on the group_id field.
+func (f *GroupMemberFilter) WhereGroupID(p entql.IntP) {
+	f.Where(p.Field(groupmember.FieldGroupID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *GroupMemberFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(groupmember.FieldUserID))
+}
+
+// WhereContactID applies the entql int predicate on the contact_id field.
+func (f *GroupMemberFilter) WhereContactID(p entql.IntP) {
+	f.Where(p.Field(groupmember.FieldContactID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *GroupMemberFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(groupmember.FieldPartnerID))
+}
+
+// WhereAddedBy applies the entql string predicate on the added_by field.
+func (f *GroupMemberFilter) WhereAddedBy(p entql.StringP) {
+	f.Where(p.Field(groupmember.FieldAddedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *GroupMemberFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(groupmember.FieldCreatedAt))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *GroupMemberFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *GroupMemberFilter) WhereHasGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *IdempotencyKeyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1741,7 +2352,7 @@ type IdempotencyKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1821,7 +2432,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1906,7 +2517,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1966,7 +2577,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2080,7 +2691,7 @@ type OrderLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2199,7 +2810,7 @@ type OrderRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2274,7 +2885,7 @@ type PartnerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2375,6 +2986,195 @@ func (f *PartnerFilter) WhereHasContactsWith(preds ...predicate.Contact) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PostQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PostQuery builder.
+func (_q *PostQuery) Filter() *PostFilter {
+	return &PostFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PostMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PostMutation builder.
+func (m *PostMutation) Filter() *PostFilter {
+	return &PostFilter{config: m.config, predicateAdder: m}
+}
+
+// PostFilter provides a generic filtering capability at runtime for PostQuery.
+type PostFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PostFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PostFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(post.FieldID))
+}
+
+// WhereGroupID applies the entql int predicate on the group_id field.
+func (f *PostFilter) WhereGroupID(p entql.IntP) {
+	f.Where(p.Field(post.FieldGroupID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *PostFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(post.FieldSeq))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *PostFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(post.FieldKind))
+}
+
+// WhereAuthorID applies the entql int predicate on the author_id field.
+func (f *PostFilter) WhereAuthorID(p entql.IntP) {
+	f.Where(p.Field(post.FieldAuthorID))
+}
+
+// WhereAuthor applies the entql string predicate on the author field.
+func (f *PostFilter) WhereAuthor(p entql.StringP) {
+	f.Where(p.Field(post.FieldAuthor))
+}
+
+// WhereAuthorContactID applies the entql int predicate on the author_contact_id field.
+func (f *PostFilter) WhereAuthorContactID(p entql.IntP) {
+	f.Where(p.Field(post.FieldAuthorContactID))
+}
+
+// WhereAuthorPartnerID applies the entql int predicate on the author_partner_id field.
+func (f *PostFilter) WhereAuthorPartnerID(p entql.IntP) {
+	f.Where(p.Field(post.FieldAuthorPartnerID))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *PostFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(post.FieldBody))
+}
+
+// WhereBodyZh applies the entql string predicate on the body_zh field.
+func (f *PostFilter) WhereBodyZh(p entql.StringP) {
+	f.Where(p.Field(post.FieldBodyZh))
+}
+
+// WhereMentions applies the entql json.RawMessage predicate on the mentions field.
+func (f *PostFilter) WhereMentions(p entql.BytesP) {
+	f.Where(p.Field(post.FieldMentions))
+}
+
+// WhereDocumentIds applies the entql json.RawMessage predicate on the document_ids field.
+func (f *PostFilter) WhereDocumentIds(p entql.BytesP) {
+	f.Where(p.Field(post.FieldDocumentIds))
+}
+
+// WhereEventID applies the entql int predicate on the event_id field.
+func (f *PostFilter) WhereEventID(p entql.IntP) {
+	f.Where(p.Field(post.FieldEventID))
+}
+
+// WhereEventKind applies the entql string predicate on the event_kind field.
+func (f *PostFilter) WhereEventKind(p entql.StringP) {
+	f.Where(p.Field(post.FieldEventKind))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *PostFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(post.FieldPartnerID))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *PostFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(post.FieldSubjectType))
+}
+
+// WhereSubjectID applies the entql int predicate on the subject_id field.
+func (f *PostFilter) WhereSubjectID(p entql.IntP) {
+	f.Where(p.Field(post.FieldSubjectID))
+}
+
+// WhereCardKind applies the entql string predicate on the card_kind field.
+func (f *PostFilter) WhereCardKind(p entql.StringP) {
+	f.Where(p.Field(post.FieldCardKind))
+}
+
+// WhereCardState applies the entql string predicate on the card_state field.
+func (f *PostFilter) WhereCardState(p entql.StringP) {
+	f.Where(p.Field(post.FieldCardState))
+}
+
+// WhereCardOutcome applies the entql string predicate on the card_outcome field.
+func (f *PostFilter) WhereCardOutcome(p entql.StringP) {
+	f.Where(p.Field(post.FieldCardOutcome))
+}
+
+// WhereActedBy applies the entql string predicate on the acted_by field.
+func (f *PostFilter) WhereActedBy(p entql.StringP) {
+	f.Where(p.Field(post.FieldActedBy))
+}
+
+// WhereActedAt applies the entql time.Time predicate on the acted_at field.
+func (f *PostFilter) WhereActedAt(p entql.TimeP) {
+	f.Where(p.Field(post.FieldActedAt))
+}
+
+// WhereAwaitsReply applies the entql bool predicate on the awaits_reply field.
+func (f *PostFilter) WhereAwaitsReply(p entql.BoolP) {
+	f.Where(p.Field(post.FieldAwaitsReply))
+}
+
+// WhereRepliedAt applies the entql time.Time predicate on the replied_at field.
+func (f *PostFilter) WhereRepliedAt(p entql.TimeP) {
+	f.Where(p.Field(post.FieldRepliedAt))
+}
+
+// WhereRepliedByContactID applies the entql int predicate on the replied_by_contact_id field.
+func (f *PostFilter) WhereRepliedByContactID(p entql.IntP) {
+	f.Where(p.Field(post.FieldRepliedByContactID))
+}
+
+// WhereRepliedPartnerID applies the entql int predicate on the replied_partner_id field.
+func (f *PostFilter) WhereRepliedPartnerID(p entql.IntP) {
+	f.Where(p.Field(post.FieldRepliedPartnerID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PostFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(post.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PostFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(post.FieldUpdatedAt))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *PostFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *PostFilter) WhereHasGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2403,7 +3203,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2483,7 +3283,7 @@ type ShipmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2626,7 +3426,7 @@ type ShipmentEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2720,7 +3520,7 @@ type ShipmentLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2804,7 +3604,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

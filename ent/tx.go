@@ -20,12 +20,16 @@ type Tx struct {
 	Acknowledgement *AcknowledgementClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Bridge is the client for interacting with the Bridge builders.
+	Bridge *BridgeClient
 	// ChangeRequest is the client for interacting with the ChangeRequest builders.
 	ChangeRequest *ChangeRequestClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// ContactTransfer is the client for interacting with the ContactTransfer builders.
 	ContactTransfer *ContactTransferClient
+	// Delivery is the client for interacting with the Delivery builders.
+	Delivery *DeliveryClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// DocumentDownload is the client for interacting with the DocumentDownload builders.
@@ -34,6 +38,10 @@ type Tx struct {
 	DocumentVersion *DocumentVersionClient
 	// DomainEvent is the client for interacting with the DomainEvent builders.
 	DomainEvent *DomainEventClient
+	// Group is the client for interacting with the Group builders.
+	Group *GroupClient
+	// GroupMember is the client for interacting with the GroupMember builders.
+	GroupMember *GroupMemberClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
@@ -48,6 +56,8 @@ type Tx struct {
 	OrderRevision *OrderRevisionClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
+	// Post is the client for interacting with the Post builders.
+	Post *PostClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Shipment is the client for interacting with the Shipment builders.
@@ -192,13 +202,17 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Acknowledgement = NewAcknowledgementClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.Bridge = NewBridgeClient(tx.config)
 	tx.ChangeRequest = NewChangeRequestClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.ContactTransfer = NewContactTransferClient(tx.config)
+	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.DocumentDownload = NewDocumentDownloadClient(tx.config)
 	tx.DocumentVersion = NewDocumentVersionClient(tx.config)
 	tx.DomainEvent = NewDomainEventClient(tx.config)
+	tx.Group = NewGroupClient(tx.config)
+	tx.GroupMember = NewGroupMemberClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
@@ -206,6 +220,7 @@ func (tx *Tx) init() {
 	tx.OrderLine = NewOrderLineClient(tx.config)
 	tx.OrderRevision = NewOrderRevisionClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
+	tx.Post = NewPostClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)
 	tx.ShipmentEvent = NewShipmentEventClient(tx.config)

@@ -98,6 +98,37 @@ var (
 			},
 		},
 	}
+	// BridgesColumns holds the columns for the "bridges" table.
+	BridgesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "group_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"wecom", "feishu", "dingtalk", "slack", "webhook"}},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "url", Type: field.TypeString, Size: 2000},
+		{Name: "secret", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "mirror_posts", Type: field.TypeBool, Default: true},
+		{Name: "mirror_status", Type: field.TypeBool, Default: true},
+		{Name: "rate_per_minute", Type: field.TypeInt},
+		{Name: "lease_owner", Type: field.TypeString, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "paused_until", Type: field.TypeTime, Nullable: true},
+	}
+	// BridgesTable holds the schema information for the "bridges" table.
+	BridgesTable = &schema.Table{
+		Name:       "bridges",
+		Columns:    BridgesColumns,
+		PrimaryKey: []*schema.Column{BridgesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "bridge_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{BridgesColumns[3]},
+			},
+		},
+	}
 	// ChangeRequestsColumns holds the columns for the "change_requests" table.
 	ChangeRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -243,6 +274,52 @@ var (
 				Name:    "contacttransfer_partner_id_id",
 				Unique:  false,
 				Columns: []*schema.Column{ContactTransfersColumns[1], ContactTransfersColumns[0]},
+			},
+		},
+	}
+	// DeliveriesColumns holds the columns for the "deliveries" table.
+	DeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "bridge_id", Type: field.TypeInt},
+		{Name: "group_id", Type: field.TypeInt},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "msg_id", Type: field.TypeString, Size: 64},
+		{Name: "title", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "text", Type: field.TypeString, Size: 2147483647},
+		{Name: "link", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"pending", "sent", "dead"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "batch_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// DeliveriesTable holds the schema information for the "deliveries" table.
+	DeliveriesTable = &schema.Table{
+		Name:       "deliveries",
+		Columns:    DeliveriesColumns,
+		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "delivery_bridge_id_state_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[1], DeliveriesColumns[8], DeliveriesColumns[0]},
+			},
+			{
+				Name:    "delivery_state_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[8], DeliveriesColumns[10]},
+			},
+			{
+				Name:    "delivery_post_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[3]},
+			},
+			{
+				Name:    "delivery_msg_id",
+				Unique:  true,
+				Columns: []*schema.Column{DeliveriesColumns[4]},
 			},
 		},
 	}
@@ -407,6 +484,84 @@ var (
 				Name:    "domainevent_subject_type_subject_id",
 				Unique:  false,
 				Columns: []*schema.Column{DomainEventsColumns[3], DomainEventsColumns[4]},
+			},
+		},
+	}
+	// GroupsColumns holds the columns for the "groups" table.
+	GroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "purpose", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"partner", "internal"}},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "owner_id", Type: field.TypeInt},
+		{Name: "last_seq", Type: field.TypeInt64, Default: 0},
+		{Name: "language", Type: field.TypeString, Size: 16, Default: "zh-CN"},
+		{Name: "archived", Type: field.TypeBool, Default: false},
+	}
+	// GroupsTable holds the schema information for the "groups" table.
+	GroupsTable = &schema.Table{
+		Name:       "groups",
+		Columns:    GroupsColumns,
+		PrimaryKey: []*schema.Column{GroupsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "group_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupsColumns[6]},
+			},
+			{
+				Name:    "group_owner_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupsColumns[7]},
+			},
+		},
+	}
+	// GroupMembersColumns holds the columns for the "group_members" table.
+	GroupMembersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "added_by", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "group_id", Type: field.TypeInt},
+	}
+	// GroupMembersTable holds the schema information for the "group_members" table.
+	GroupMembersTable = &schema.Table{
+		Name:       "group_members",
+		Columns:    GroupMembersColumns,
+		PrimaryKey: []*schema.Column{GroupMembersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "group_members_groups_members",
+				Columns:    []*schema.Column{GroupMembersColumns[6]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "groupmember_group_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{GroupMembersColumns[6], GroupMembersColumns[1]},
+			},
+			{
+				Name:    "groupmember_group_id_contact_id",
+				Unique:  true,
+				Columns: []*schema.Column{GroupMembersColumns[6], GroupMembersColumns[2]},
+			},
+			{
+				Name:    "groupmember_contact_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupMembersColumns[2]},
+			},
+			{
+				Name:    "groupmember_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupMembersColumns[1]},
 			},
 		},
 	}
@@ -655,6 +810,73 @@ var (
 			},
 		},
 	}
+	// PostsColumns holds the columns for the "posts" table.
+	PostsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"message", "system", "card"}},
+		{Name: "author_id", Type: field.TypeInt, Nullable: true},
+		{Name: "author", Type: field.TypeString, Default: ""},
+		{Name: "author_contact_id", Type: field.TypeInt, Nullable: true},
+		{Name: "author_partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "body_zh", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "mentions", Type: field.TypeJSON, Nullable: true},
+		{Name: "document_ids", Type: field.TypeJSON, Nullable: true},
+		{Name: "event_id", Type: field.TypeInt, Nullable: true},
+		{Name: "event_kind", Type: field.TypeString, Default: ""},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "subject_type", Type: field.TypeString, Default: ""},
+		{Name: "subject_id", Type: field.TypeInt, Nullable: true},
+		{Name: "card_kind", Type: field.TypeString, Default: ""},
+		{Name: "card_state", Type: field.TypeEnum, Nullable: true, Enums: []string{"open", "done"}},
+		{Name: "card_outcome", Type: field.TypeString, Default: ""},
+		{Name: "acted_by", Type: field.TypeString, Default: ""},
+		{Name: "acted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "awaits_reply", Type: field.TypeBool, Default: false},
+		{Name: "replied_at", Type: field.TypeTime, Nullable: true},
+		{Name: "replied_by_contact_id", Type: field.TypeInt, Nullable: true},
+		{Name: "replied_partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "group_id", Type: field.TypeInt},
+	}
+	// PostsTable holds the schema information for the "posts" table.
+	PostsTable = &schema.Table{
+		Name:       "posts",
+		Columns:    PostsColumns,
+		PrimaryKey: []*schema.Column{PostsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "posts_groups_posts",
+				Columns:    []*schema.Column{PostsColumns[27]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "post_group_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{PostsColumns[27], PostsColumns[1]},
+			},
+			{
+				Name:    "post_subject_type_subject_id_card_state",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[14], PostsColumns[15], PostsColumns[17]},
+			},
+			{
+				Name:    "post_group_id_awaits_reply_replied_at",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[27], PostsColumns[21], PostsColumns[22]},
+			},
+			{
+				Name:    "post_group_id_event_id_card_kind",
+				Unique:  true,
+				Columns: []*schema.Column{PostsColumns[27], PostsColumns[11], PostsColumns[16]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -855,13 +1077,17 @@ var (
 		APITokensTable,
 		AcknowledgementsTable,
 		AuditEntriesTable,
+		BridgesTable,
 		ChangeRequestsTable,
 		ContactsTable,
 		ContactTransfersTable,
+		DeliveriesTable,
 		DocumentsTable,
 		DocumentDownloadsTable,
 		DocumentVersionsTable,
 		DomainEventsTable,
+		GroupsTable,
+		GroupMembersTable,
 		IdempotencyKeysTable,
 		InvitationsTable,
 		LoginThrottlesTable,
@@ -869,6 +1095,7 @@ var (
 		OrderLinesTable,
 		OrderRevisionsTable,
 		PartnersTable,
+		PostsTable,
 		SessionsTable,
 		ShipmentsTable,
 		ShipmentEventsTable,
@@ -882,7 +1109,9 @@ func init() {
 	ContactsTable.ForeignKeys[1].RefTable = UsersTable
 	ContactTransfersTable.ForeignKeys[0].RefTable = ContactsTable
 	DocumentVersionsTable.ForeignKeys[0].RefTable = DocumentsTable
+	GroupMembersTable.ForeignKeys[0].RefTable = GroupsTable
 	OrderLinesTable.ForeignKeys[0].RefTable = OrdersTable
+	PostsTable.ForeignKeys[0].RefTable = GroupsTable
 	ShipmentEventsTable.ForeignKeys[0].RefTable = ShipmentsTable
 	ShipmentLinesTable.ForeignKeys[0].RefTable = ShipmentsTable
 }

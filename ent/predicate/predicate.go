@@ -15,6 +15,9 @@ type Acknowledgement func(*sql.Selector)
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// Bridge is the predicate function for bridge builders.
+type Bridge func(*sql.Selector)
+
 // ChangeRequest is the predicate function for changerequest builders.
 type ChangeRequest func(*sql.Selector)
 
@@ -23,6 +26,9 @@ type Contact func(*sql.Selector)
 
 // ContactTransfer is the predicate function for contacttransfer builders.
 type ContactTransfer func(*sql.Selector)
+
+// Delivery is the predicate function for delivery builders.
+type Delivery func(*sql.Selector)
 
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
@@ -35,6 +41,12 @@ type DocumentVersion func(*sql.Selector)
 
 // DomainEvent is the predicate function for domainevent builders.
 type DomainEvent func(*sql.Selector)
+
+// Group is the predicate function for group builders.
+type Group func(*sql.Selector)
+
+// GroupMember is the predicate function for groupmember builders.
+type GroupMember func(*sql.Selector)
 
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
@@ -56,6 +68,9 @@ type OrderRevision func(*sql.Selector)
 
 // Partner is the predicate function for partner builders.
 type Partner func(*sql.Selector)
+
+// Post is the predicate function for post builders.
+type Post func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

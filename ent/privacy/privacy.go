@@ -183,6 +183,30 @@ func (f AuditEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEntryMutation", m)
 }
 
+// The BridgeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BridgeQueryRuleFunc func(context.Context, *ent.BridgeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BridgeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BridgeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BridgeQuery", q)
+}
+
+// The BridgeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BridgeMutationRuleFunc func(context.Context, *ent.BridgeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BridgeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BridgeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BridgeMutation", m)
+}
+
 // The ChangeRequestQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ChangeRequestQueryRuleFunc func(context.Context, *ent.ChangeRequestQuery) error
@@ -253,6 +277,30 @@ func (f ContactTransferMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ContactTransferMutation", m)
+}
+
+// The DeliveryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeliveryQueryRuleFunc func(context.Context, *ent.DeliveryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeliveryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeliveryQuery", q)
+}
+
+// The DeliveryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeliveryMutationRuleFunc func(context.Context, *ent.DeliveryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeliveryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeliveryMutation", m)
 }
 
 // The DocumentQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -349,6 +397,54 @@ func (f DomainEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DomainEventMutation", m)
+}
+
+// The GroupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GroupQueryRuleFunc func(context.Context, *ent.GroupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GroupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GroupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GroupQuery", q)
+}
+
+// The GroupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GroupMutationRuleFunc func(context.Context, *ent.GroupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GroupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GroupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GroupMutation", m)
+}
+
+// The GroupMemberQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GroupMemberQueryRuleFunc func(context.Context, *ent.GroupMemberQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GroupMemberQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GroupMemberQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GroupMemberQuery", q)
+}
+
+// The GroupMemberMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GroupMemberMutationRuleFunc func(context.Context, *ent.GroupMemberMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GroupMemberMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GroupMemberMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GroupMemberMutation", m)
 }
 
 // The IdempotencyKeyQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -519,6 +615,30 @@ func (f PartnerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerMutation", m)
 }
 
+// The PostQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PostQueryRuleFunc func(context.Context, *ent.PostQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PostQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PostQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PostQuery", q)
+}
+
+// The PostMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PostMutationRuleFunc func(context.Context, *ent.PostMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PostMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PostMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PostMutation", m)
+}
+
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -680,11 +800,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEntryQuery:
 		return q.Filter(), nil
+	case *ent.BridgeQuery:
+		return q.Filter(), nil
 	case *ent.ChangeRequestQuery:
 		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
 	case *ent.ContactTransferQuery:
+		return q.Filter(), nil
+	case *ent.DeliveryQuery:
 		return q.Filter(), nil
 	case *ent.DocumentQuery:
 		return q.Filter(), nil
@@ -693,6 +817,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.DocumentVersionQuery:
 		return q.Filter(), nil
 	case *ent.DomainEventQuery:
+		return q.Filter(), nil
+	case *ent.GroupQuery:
+		return q.Filter(), nil
+	case *ent.GroupMemberQuery:
 		return q.Filter(), nil
 	case *ent.IdempotencyKeyQuery:
 		return q.Filter(), nil
@@ -707,6 +835,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.OrderRevisionQuery:
 		return q.Filter(), nil
 	case *ent.PartnerQuery:
+		return q.Filter(), nil
+	case *ent.PostQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
@@ -731,11 +861,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AuditEntryMutation:
 		return m.Filter(), nil
+	case *ent.BridgeMutation:
+		return m.Filter(), nil
 	case *ent.ChangeRequestMutation:
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil
 	case *ent.ContactTransferMutation:
+		return m.Filter(), nil
+	case *ent.DeliveryMutation:
 		return m.Filter(), nil
 	case *ent.DocumentMutation:
 		return m.Filter(), nil
@@ -744,6 +878,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DocumentVersionMutation:
 		return m.Filter(), nil
 	case *ent.DomainEventMutation:
+		return m.Filter(), nil
+	case *ent.GroupMutation:
+		return m.Filter(), nil
+	case *ent.GroupMemberMutation:
 		return m.Filter(), nil
 	case *ent.IdempotencyKeyMutation:
 		return m.Filter(), nil
@@ -758,6 +896,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OrderRevisionMutation:
 		return m.Filter(), nil
 	case *ent.PartnerMutation:
+		return m.Filter(), nil
+	case *ent.PostMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil

@@ -311,3 +311,61 @@ func AllowCarrierEvent() privacy.MutationRule {
 		return privacy.Skip
 	})
 }
+
+// memberOf is the predicate "the viewer's contact is a member of the
+// group", reached from a row through path (the edges that lead to the
+// group). A partner user with no contact matches no group.
+func memberOf(v viewer.Viewer, path ...string) entql.P {
+	p := entql.HasEdgeWith("members", entql.FieldEQ("contact_id", v.ContactID))
+	if v.ContactID == 0 {
+		p = entql.FieldEQ("id", -1)
+	}
+	for i := len(path) - 1; i >= 0; i-- {
+		p = entql.HasEdgeWith(path[i], p)
+	}
+	return p
+}
+
+// FilterGroupMember narrows a partner user to the groups its contact is a
+// member of, and to their members and posts (path leads from the row to
+// its group: none for a group, "group" for a member or a post).
+func FilterGroupMember(path ...string) privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v, _ := viewer.FromContext(ctx)
+		if !v.IsPartner() {
+			return privacy.Skip
+		}
+		f.Where(memberOf(v, path...))
+		return privacy.Allow
+	})
+}
+
+// AllowMemberMessage lets a partner user write a message, as itself, into
+// a group its contact is a member of. Membership is looked up as the
+// system because the check must not depend on what the filters let the
+// mutation see.
+func AllowMemberMessage() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v, _ := viewer.FromContext(ctx)
+		pm, ok := m.(*gen.PostMutation)
+		if !v.IsPartner() || !ok || !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		kind, _ := pm.Kind()
+		gid, _ := pm.GroupID()
+		cid, _ := pm.AuthorContactID()
+		if kind != "message" || v.ContactID == 0 || cid != v.ContactID {
+			return privacy.Denyf("partner users may only write messages as themselves")
+		}
+		sys := viewer.NewContext(ctx, viewer.System("privacy"))
+		n, err := pm.Client().GroupMember.Query().
+			Where(sql.FieldEQ("group_id", gid), sql.FieldEQ("contact_id", v.ContactID)).Count(sys)
+		if err != nil {
+			return privacy.Denyf("membership: %v", err)
+		}
+		if n == 0 {
+			return privacy.Denyf("not a member of the group")
+		}
+		return privacy.Allow
+	})
+}

@@ -9,13 +9,17 @@ import (
 	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/auditentry"
+	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
@@ -23,6 +27,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/schema"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
@@ -143,6 +148,88 @@ func init() {
 	auditentryDescRequestID := auditentryFields[9].Descriptor()
 	// auditentry.DefaultRequestID holds the default value on creation for the request_id field.
 	auditentry.DefaultRequestID = auditentryDescRequestID.Default.(string)
+	bridgeMixin := schema.Bridge{}.Mixin()
+	bridge.Policy = privacy.NewPolicies(schema.Bridge{})
+	bridge.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := bridge.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	bridgeMixinFields0 := bridgeMixin[0].Fields()
+	_ = bridgeMixinFields0
+	bridgeFields := schema.Bridge{}.Fields()
+	_ = bridgeFields
+	// bridgeDescCreatedAt is the schema descriptor for created_at field.
+	bridgeDescCreatedAt := bridgeMixinFields0[0].Descriptor()
+	// bridge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	bridge.DefaultCreatedAt = bridgeDescCreatedAt.Default.(func() time.Time)
+	// bridgeDescUpdatedAt is the schema descriptor for updated_at field.
+	bridgeDescUpdatedAt := bridgeMixinFields0[1].Descriptor()
+	// bridge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	bridge.DefaultUpdatedAt = bridgeDescUpdatedAt.Default.(func() time.Time)
+	// bridge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	bridge.UpdateDefaultUpdatedAt = bridgeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// bridgeDescName is the schema descriptor for name field.
+	bridgeDescName := bridgeFields[2].Descriptor()
+	// bridge.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	bridge.NameValidator = func() func(string) error {
+		validators := bridgeDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// bridgeDescURL is the schema descriptor for url field.
+	bridgeDescURL := bridgeFields[3].Descriptor()
+	// bridge.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	bridge.URLValidator = func() func(string) error {
+		validators := bridgeDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// bridgeDescSecret is the schema descriptor for secret field.
+	bridgeDescSecret := bridgeFields[4].Descriptor()
+	// bridge.DefaultSecret holds the default value on creation for the secret field.
+	bridge.DefaultSecret = bridgeDescSecret.Default.(string)
+	// bridge.SecretValidator is a validator for the "secret" field. It is called by the builders before save.
+	bridge.SecretValidator = bridgeDescSecret.Validators[0].(func(string) error)
+	// bridgeDescEnabled is the schema descriptor for enabled field.
+	bridgeDescEnabled := bridgeFields[5].Descriptor()
+	// bridge.DefaultEnabled holds the default value on creation for the enabled field.
+	bridge.DefaultEnabled = bridgeDescEnabled.Default.(bool)
+	// bridgeDescMirrorPosts is the schema descriptor for mirror_posts field.
+	bridgeDescMirrorPosts := bridgeFields[6].Descriptor()
+	// bridge.DefaultMirrorPosts holds the default value on creation for the mirror_posts field.
+	bridge.DefaultMirrorPosts = bridgeDescMirrorPosts.Default.(bool)
+	// bridgeDescMirrorStatus is the schema descriptor for mirror_status field.
+	bridgeDescMirrorStatus := bridgeFields[7].Descriptor()
+	// bridge.DefaultMirrorStatus holds the default value on creation for the mirror_status field.
+	bridge.DefaultMirrorStatus = bridgeDescMirrorStatus.Default.(bool)
+	// bridgeDescLeaseOwner is the schema descriptor for lease_owner field.
+	bridgeDescLeaseOwner := bridgeFields[9].Descriptor()
+	// bridge.DefaultLeaseOwner holds the default value on creation for the lease_owner field.
+	bridge.DefaultLeaseOwner = bridgeDescLeaseOwner.Default.(string)
 	changerequest.Policy = privacy.NewPolicies(schema.ChangeRequest{})
 	changerequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -271,6 +358,71 @@ func init() {
 	contacttransferDescCreatedAt := contacttransferFields[11].Descriptor()
 	// contacttransfer.DefaultCreatedAt holds the default value on creation for the created_at field.
 	contacttransfer.DefaultCreatedAt = contacttransferDescCreatedAt.Default.(func() time.Time)
+	delivery.Policy = privacy.NewPolicies(schema.Delivery{})
+	delivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := delivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deliveryFields := schema.Delivery{}.Fields()
+	_ = deliveryFields
+	// deliveryDescMsgID is the schema descriptor for msg_id field.
+	deliveryDescMsgID := deliveryFields[3].Descriptor()
+	// delivery.MsgIDValidator is a validator for the "msg_id" field. It is called by the builders before save.
+	delivery.MsgIDValidator = func() func(string) error {
+		validators := deliveryDescMsgID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(msg_id string) error {
+			for _, fn := range fns {
+				if err := fn(msg_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deliveryDescTitle is the schema descriptor for title field.
+	deliveryDescTitle := deliveryFields[4].Descriptor()
+	// delivery.DefaultTitle holds the default value on creation for the title field.
+	delivery.DefaultTitle = deliveryDescTitle.Default.(string)
+	// delivery.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	delivery.TitleValidator = deliveryDescTitle.Validators[0].(func(string) error)
+	// deliveryDescLink is the schema descriptor for link field.
+	deliveryDescLink := deliveryFields[6].Descriptor()
+	// delivery.DefaultLink holds the default value on creation for the link field.
+	delivery.DefaultLink = deliveryDescLink.Default.(string)
+	// delivery.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	delivery.LinkValidator = deliveryDescLink.Validators[0].(func(string) error)
+	// deliveryDescAttempts is the schema descriptor for attempts field.
+	deliveryDescAttempts := deliveryFields[8].Descriptor()
+	// delivery.DefaultAttempts holds the default value on creation for the attempts field.
+	delivery.DefaultAttempts = deliveryDescAttempts.Default.(int)
+	// deliveryDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	deliveryDescNextAttemptAt := deliveryFields[9].Descriptor()
+	// delivery.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	delivery.DefaultNextAttemptAt = deliveryDescNextAttemptAt.Default.(func() time.Time)
+	// deliveryDescLastError is the schema descriptor for last_error field.
+	deliveryDescLastError := deliveryFields[10].Descriptor()
+	// delivery.DefaultLastError holds the default value on creation for the last_error field.
+	delivery.DefaultLastError = deliveryDescLastError.Default.(string)
+	// delivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	delivery.LastErrorValidator = deliveryDescLastError.Validators[0].(func(string) error)
+	// deliveryDescBatchID is the schema descriptor for batch_id field.
+	deliveryDescBatchID := deliveryFields[12].Descriptor()
+	// delivery.DefaultBatchID holds the default value on creation for the batch_id field.
+	delivery.DefaultBatchID = deliveryDescBatchID.Default.(string)
+	// delivery.BatchIDValidator is a validator for the "batch_id" field. It is called by the builders before save.
+	delivery.BatchIDValidator = deliveryDescBatchID.Validators[0].(func(string) error)
+	// deliveryDescCreatedAt is the schema descriptor for created_at field.
+	deliveryDescCreatedAt := deliveryFields[13].Descriptor()
+	// delivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	delivery.DefaultCreatedAt = deliveryDescCreatedAt.Default.(func() time.Time)
 	documentMixin := schema.Document{}.Mixin()
 	document.Policy = privacy.NewPolicies(schema.Document{})
 	document.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -440,6 +592,87 @@ func init() {
 	domaineventDescCreatedAt := domaineventFields[6].Descriptor()
 	// domainevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	domainevent.DefaultCreatedAt = domaineventDescCreatedAt.Default.(func() time.Time)
+	groupMixin := schema.Group{}.Mixin()
+	group.Policy = privacy.NewPolicies(schema.Group{})
+	group.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := group.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	groupMixinFields0 := groupMixin[0].Fields()
+	_ = groupMixinFields0
+	groupFields := schema.Group{}.Fields()
+	_ = groupFields
+	// groupDescCreatedAt is the schema descriptor for created_at field.
+	groupDescCreatedAt := groupMixinFields0[0].Descriptor()
+	// group.DefaultCreatedAt holds the default value on creation for the created_at field.
+	group.DefaultCreatedAt = groupDescCreatedAt.Default.(func() time.Time)
+	// groupDescUpdatedAt is the schema descriptor for updated_at field.
+	groupDescUpdatedAt := groupMixinFields0[1].Descriptor()
+	// group.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	group.DefaultUpdatedAt = groupDescUpdatedAt.Default.(func() time.Time)
+	// group.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	group.UpdateDefaultUpdatedAt = groupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// groupDescName is the schema descriptor for name field.
+	groupDescName := groupFields[0].Descriptor()
+	// group.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	group.NameValidator = func() func(string) error {
+		validators := groupDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// groupDescPurpose is the schema descriptor for purpose field.
+	groupDescPurpose := groupFields[1].Descriptor()
+	// group.DefaultPurpose holds the default value on creation for the purpose field.
+	group.DefaultPurpose = groupDescPurpose.Default.(string)
+	// group.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	group.PurposeValidator = groupDescPurpose.Validators[0].(func(string) error)
+	// groupDescLastSeq is the schema descriptor for last_seq field.
+	groupDescLastSeq := groupFields[5].Descriptor()
+	// group.DefaultLastSeq holds the default value on creation for the last_seq field.
+	group.DefaultLastSeq = groupDescLastSeq.Default.(int64)
+	// groupDescLanguage is the schema descriptor for language field.
+	groupDescLanguage := groupFields[6].Descriptor()
+	// group.DefaultLanguage holds the default value on creation for the language field.
+	group.DefaultLanguage = groupDescLanguage.Default.(string)
+	// group.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	group.LanguageValidator = groupDescLanguage.Validators[0].(func(string) error)
+	// groupDescArchived is the schema descriptor for archived field.
+	groupDescArchived := groupFields[7].Descriptor()
+	// group.DefaultArchived holds the default value on creation for the archived field.
+	group.DefaultArchived = groupDescArchived.Default.(bool)
+	groupmember.Policy = privacy.NewPolicies(schema.GroupMember{})
+	groupmember.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := groupmember.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	groupmemberFields := schema.GroupMember{}.Fields()
+	_ = groupmemberFields
+	// groupmemberDescAddedBy is the schema descriptor for added_by field.
+	groupmemberDescAddedBy := groupmemberFields[4].Descriptor()
+	// groupmember.DefaultAddedBy holds the default value on creation for the added_by field.
+	groupmember.DefaultAddedBy = groupmemberDescAddedBy.Default.(string)
+	// groupmemberDescCreatedAt is the schema descriptor for created_at field.
+	groupmemberDescCreatedAt := groupmemberFields[5].Descriptor()
+	// groupmember.DefaultCreatedAt holds the default value on creation for the created_at field.
+	groupmember.DefaultCreatedAt = groupmemberDescCreatedAt.Default.(func() time.Time)
 	idempotencykey.Policy = privacy.NewPolicies(schema.IdempotencyKey{})
 	idempotencykey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -855,6 +1088,63 @@ func init() {
 			return nil
 		}
 	}()
+	post.Policy = privacy.NewPolicies(schema.Post{})
+	post.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := post.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	postFields := schema.Post{}.Fields()
+	_ = postFields
+	// postDescAuthor is the schema descriptor for author field.
+	postDescAuthor := postFields[4].Descriptor()
+	// post.DefaultAuthor holds the default value on creation for the author field.
+	post.DefaultAuthor = postDescAuthor.Default.(string)
+	// postDescBody is the schema descriptor for body field.
+	postDescBody := postFields[7].Descriptor()
+	// post.DefaultBody holds the default value on creation for the body field.
+	post.DefaultBody = postDescBody.Default.(string)
+	// postDescBodyZh is the schema descriptor for body_zh field.
+	postDescBodyZh := postFields[8].Descriptor()
+	// post.DefaultBodyZh holds the default value on creation for the body_zh field.
+	post.DefaultBodyZh = postDescBodyZh.Default.(string)
+	// postDescEventKind is the schema descriptor for event_kind field.
+	postDescEventKind := postFields[12].Descriptor()
+	// post.DefaultEventKind holds the default value on creation for the event_kind field.
+	post.DefaultEventKind = postDescEventKind.Default.(string)
+	// postDescSubjectType is the schema descriptor for subject_type field.
+	postDescSubjectType := postFields[14].Descriptor()
+	// post.DefaultSubjectType holds the default value on creation for the subject_type field.
+	post.DefaultSubjectType = postDescSubjectType.Default.(string)
+	// postDescCardKind is the schema descriptor for card_kind field.
+	postDescCardKind := postFields[16].Descriptor()
+	// post.DefaultCardKind holds the default value on creation for the card_kind field.
+	post.DefaultCardKind = postDescCardKind.Default.(string)
+	// postDescCardOutcome is the schema descriptor for card_outcome field.
+	postDescCardOutcome := postFields[18].Descriptor()
+	// post.DefaultCardOutcome holds the default value on creation for the card_outcome field.
+	post.DefaultCardOutcome = postDescCardOutcome.Default.(string)
+	// postDescActedBy is the schema descriptor for acted_by field.
+	postDescActedBy := postFields[19].Descriptor()
+	// post.DefaultActedBy holds the default value on creation for the acted_by field.
+	post.DefaultActedBy = postDescActedBy.Default.(string)
+	// postDescAwaitsReply is the schema descriptor for awaits_reply field.
+	postDescAwaitsReply := postFields[21].Descriptor()
+	// post.DefaultAwaitsReply holds the default value on creation for the awaits_reply field.
+	post.DefaultAwaitsReply = postDescAwaitsReply.Default.(bool)
+	// postDescCreatedAt is the schema descriptor for created_at field.
+	postDescCreatedAt := postFields[25].Descriptor()
+	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
+	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
+	// postDescUpdatedAt is the schema descriptor for updated_at field.
+	postDescUpdatedAt := postFields[26].Descriptor()
+	// post.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	post.DefaultUpdatedAt = postDescUpdatedAt.Default.(func() time.Time)
+	// post.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	post.UpdateDefaultUpdatedAt = postDescUpdatedAt.UpdateDefault.(func() time.Time)
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

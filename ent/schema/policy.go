@@ -308,3 +308,49 @@ func (ShipmentEvent) Policy() ent.Policy {
 
 // Policy of the IdempotencyKey: handled by the transport as the system.
 func (IdempotencyKey) Policy() ent.Policy { return systemOnly() }
+
+// groupPolicy lets staff read every group and editors run them; a
+// partner user reads only the groups its contact belongs to, with their
+// members and posts, and changes nothing but its own messages.
+func groupPolicy(path ...string) ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowEditorMutation(),
+			rule.AllowMemberMessage(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			rule.FilterGroupMember(path...),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Group.
+func (Group) Policy() ent.Policy { return groupPolicy() }
+
+// Policy of the GroupMember.
+func (GroupMember) Policy() ent.Policy { return groupPolicy("group") }
+
+// Policy of the Post.
+func (Post) Policy() ent.Policy { return groupPolicy("group") }
+
+// bridgePolicy keeps bridges and their outbox with staff: their URLs and
+// secrets are credentials of the company's chat accounts.
+func bridgePolicy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.AllowEditorMutation(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the Bridge.
+func (Bridge) Policy() ent.Policy { return bridgePolicy() }
+
+// Policy of the Delivery.
+func (Delivery) Policy() ent.Policy { return bridgePolicy() }

@@ -33,6 +33,7 @@ type Viewer struct {
 	UserID    int
 	Role      Role
 	PartnerID int // set only for partner users
+	ContactID int // the partner user's contact, for group membership
 	Label     string
 	RequestID string
 }

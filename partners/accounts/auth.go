@@ -240,6 +240,9 @@ func toViewer(u *ent.User) viewer.Viewer {
 	if u.PartnerID != nil {
 		v.PartnerID = *u.PartnerID
 	}
+	if u.ContactID != nil {
+		v.ContactID = *u.ContactID
+	}
 	return v
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/invitation"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/user"
@@ -249,6 +250,20 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 			res.Moved += len(ids)
 		}
 		res.Batch = batch
+		// Groups go with the contacts; those left (internal groups) go
+		// to the heir, and a leaver who owns groups needs one.
+		if n, err := c.Group.Query().Where(group.OwnerID(id)).Count(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			if in.HeirID == 0 {
+				return &partners.Error{Code: partners.EConflict,
+					Message: "the user owns " + itoa(n) + " groups; name an heir to hand them over",
+					Fields:  []partners.FieldError{{Field: "heir_id", Reason: "is required while the user owns groups"}}}
+			}
+			if err := directory.MoveGroups(ctx, c, id, in.HeirID, 0); err != nil {
+				return err
+			}
+		}
 		// Scheduled hand-overs to or from the leaver can no longer apply.
 		n, err := c.ContactTransfer.Update().Where(contacttransfer.StateEQ(contacttransfer.StatePending),
 			contacttransfer.Or(contacttransfer.ToOwnerID(id), contacttransfer.FromOwnerID(id))).

@@ -9,6 +9,8 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 )
@@ -119,7 +121,14 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 			return nil, err
 		}
 	}
+	moved := map[[2]int]bool{}
 	for _, ct := range cts {
+		if k := [2]int{ct.OwnerID, ct.PartnerID}; !moved[k] {
+			moved[k] = true
+			if err := MoveGroups(ctx, c, ct.OwnerID, h.ToOwnerID, ct.PartnerID); err != nil {
+				return nil, err
+			}
+		}
 		pid := ct.PartnerID
 		if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.transfer", EntityType: "contact", EntityID: ct.ID,
 			PartnerID: &pid, Before: map[string]any{"owner_id": ct.OwnerID},
@@ -171,6 +180,9 @@ func (s *Service) RunDueTransfers(ctx context.Context) (done, failed int, err er
 				return err
 			}
 			if err := c.ContactTransfer.UpdateOne(cur).SetState(contacttransfer.StateDone).SetCompletedAt(now).Exec(ctx); err != nil {
+				return err
+			}
+			if err := MoveGroups(ctx, c, ct.OwnerID, t.ToOwnerID, ct.PartnerID); err != nil {
 				return err
 			}
 			pid := ct.PartnerID
@@ -277,4 +289,48 @@ func (s *Service) transfersOut(ctx context.Context, rows []*ent.ContactTransfer)
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// MoveGroups hands the groups that from owns about partnerID to to, once
+// from owns no contact of that partner any more: a group's ownership
+// moves with its owner's contacts. partnerID 0 moves every group from
+// owns (a departure). The new owner joins each group it receives.
+func MoveGroups(ctx context.Context, c *ent.Client, from, to, partnerID int) error {
+	sys := partners.AsSystem(ctx, "ledger")
+	q := c.Group.Query().Where(group.OwnerID(from))
+	if partnerID != 0 {
+		left, err := c.Contact.Query().Where(contact.OwnerID(from), contact.PartnerID(partnerID)).Exist(sys)
+		if err != nil || left {
+			return err
+		}
+		q.Where(group.PartnerID(partnerID))
+	}
+	gs, err := q.All(sys)
+	if err != nil || len(gs) == 0 {
+		return err
+	}
+	if partnerID == 0 {
+		if _, err := activeStaff(ctx, c, to, "heir_id"); err != nil {
+			return err
+		}
+	}
+	for _, g := range gs {
+		if err := c.Group.UpdateOne(g).SetOwnerID(to).Exec(sys); err != nil {
+			return err
+		}
+		member, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.UserID(to)).Exist(sys)
+		if err != nil {
+			return err
+		}
+		if !member {
+			if err := c.GroupMember.Create().SetGroupID(g.ID).SetUserID(to).SetAddedBy("ownership ledger").Exec(sys); err != nil {
+				return err
+			}
+		}
+		if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "group.owner", EntityType: "group", EntityID: g.ID, PartnerID: g.PartnerID,
+			Before: map[string]any{"owner_id": from}, After: map[string]any{"owner_id": to, "reason": "ownership ledger"}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

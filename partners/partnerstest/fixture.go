@@ -5,6 +5,7 @@ package partnerstest
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/storage"
@@ -21,6 +24,9 @@ import (
 
 // Password is every fixture account's password.
 const Password = "correct horse battery"
+
+// Loopback is a bridge guard that lets tests reach their receivers.
+var Loopback = bridges.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 
 // CheapParams keep password hashing fast in tests; production uses OWASP.
 var CheapParams = accounts.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
@@ -36,6 +42,9 @@ type Fixture struct {
 	Orders *orders.Service
 	// Shipments manages shipments.
 	Shipments *shipments.Service
+	// Groups runs groups, feeds and bridges; its bridges may reach
+	// loopback, where tests run their receivers.
+	Groups *groups.Service
 
 	Admin, Buyer, Buyer2, Viewer accounts.User
 	PartnerA, PartnerB           directory.Partner
@@ -56,6 +65,7 @@ func New(tb testing.TB, d string) *Fixture {
 		tb.Fatal(err)
 	}
 	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil), Orders: orders.New(db.Client), Shipments: shipments.New(db.Client)}
+	f.Groups = groups.New(db.Client, f.Orders, f.Shipments, Loopback, nil)
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
 	must := func(err error) {
 		tb.Helper()
@@ -112,6 +122,9 @@ func (f *Fixture) Ctx(u accounts.User) context.Context {
 	v := viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), Label: u.Email}
 	if u.PartnerID != nil {
 		v.PartnerID = *u.PartnerID
+	}
+	if u.ContactID != nil {
+		v.ContactID = *u.ContactID
 	}
 	return viewer.NewContext(context.Background(), v)
 }

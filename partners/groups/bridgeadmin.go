@@ -1,0 +1,259 @@
+package groups
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/bridge"
+	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/bridges"
+)
+
+// CreateBridge connects a group to an outside chat. The URL is checked
+// against internal addresses; a webhook bridge without a secret gets a
+// generated one, shown in this answer only.
+func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput) (Bridge, error) {
+	if err := partners.Validate(in); err != nil {
+		return Bridge{}, err
+	}
+	if v, _ := viewer.FromContext(ctx); !v.CanEdit() {
+		return Bridge{}, partners.Errorf(partners.EForbidden, "your role may not configure bridges")
+	}
+	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+		return Bridge{}, err
+	}
+	if err := s.guard.CheckURL(ctx, in.URL); err != nil {
+		return Bridge{}, partners.Invalid("url", err.Error())
+	}
+	generated := ""
+	if in.Kind == bridges.Webhook {
+		if in.Secret == "" {
+			var k [24]byte
+			_, _ = rand.Read(k[:])
+			in.Secret = "whsec_" + base64.StdEncoding.EncodeToString(k[:])
+			generated = in.Secret
+		}
+		if _, err := bridges.SignWebhook(in.Secret, "x", "0", nil); err != nil {
+			return Bridge{}, partners.Invalid("secret", err.Error())
+		}
+	}
+	rate := in.RatePerMinute
+	if rate == 0 {
+		rate = bridges.DefaultRate(in.Kind)
+	}
+	var b *ent.Bridge
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		if b, err = tx.Client().Bridge.Create().SetGroupID(groupID).SetKind(bridge.Kind(in.Kind)).SetName(in.Name).SetURL(in.URL).
+			SetSecret(in.Secret).SetRatePerMinute(rate).SetMirrorPosts(in.MirrorPosts == nil || *in.MirrorPosts).
+			SetMirrorStatus(in.MirrorStatus == nil || *in.MirrorStatus).Save(ctx); err != nil {
+			return err
+		}
+		return partners.Audit(ctx, tx.Client(), partners.AuditRecord{Action: "bridge.create", EntityType: "bridge", EntityID: b.ID,
+			After: map[string]any{"group_id": groupID, "kind": in.Kind, "name": in.Name}})
+	})
+	if err != nil {
+		return Bridge{}, err
+	}
+	out, err := s.toBridge(ctx, b)
+	out.Secret = generated
+	return out, err
+}
+
+// Bridges lists a group's bridges with their outbox counts.
+func (s *Service) Bridges(ctx context.Context, groupID int) (BridgeList, error) {
+	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+		return BridgeList{}, err
+	}
+	rows, err := s.client.Bridge.Query().Where(bridge.GroupID(groupID)).Order(ent.Asc(bridge.FieldID)).All(ctx)
+	if err != nil {
+		return BridgeList{}, err
+	}
+	out := BridgeList{Items: make([]Bridge, 0, len(rows))}
+	for _, b := range rows {
+		bb, err := s.toBridge(ctx, b)
+		if err != nil {
+			return BridgeList{}, err
+		}
+		out.Items = append(out.Items, bb)
+	}
+	return out, nil
+}
+
+// Bridge returns one bridge.
+func (s *Service) Bridge(ctx context.Context, id int) (Bridge, error) {
+	b, err := s.client.Bridge.Get(ctx, id)
+	if err != nil {
+		return Bridge{}, err
+	}
+	return s.toBridge(ctx, b)
+}
+
+func (s *Service) toBridge(ctx context.Context, b *ent.Bridge) (Bridge, error) {
+	counts := map[string]int{}
+	var rows []struct {
+		State string `json:"state"`
+		Count int    `json:"count"`
+	}
+	if err := s.client.Delivery.Query().Where(delivery.BridgeID(b.ID), delivery.StateIn(delivery.StatePending, delivery.StateDead)).
+		GroupBy(delivery.FieldState).Aggregate(ent.Count()).Scan(ctx, &rows); err != nil {
+		return Bridge{}, err
+	}
+	for _, r := range rows {
+		counts[r.State] = r.Count
+	}
+	return Bridge{ID: b.ID, GroupID: b.GroupID, Kind: string(b.Kind), Name: b.Name, URL: maskURL(b.URL), HasSecret: b.Secret != "",
+		Enabled: b.Enabled, MirrorPosts: b.MirrorPosts, MirrorStatus: b.MirrorStatus, RatePerMinute: b.RatePerMinute,
+		Pending: counts["pending"], Dead: counts["dead"], CreatedAt: b.CreatedAt}, nil
+}
+
+// maskURL shows where a bridge points without its credentials: scheme,
+// host and the start of the path.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "…"
+	}
+	p := u.Path
+	if len(p) > 12 {
+		p = p[:12] + "…"
+	}
+	if u.RawQuery != "" {
+		p += "?…"
+	}
+	return u.Scheme + "://" + u.Host + p
+}
+
+// UpdateBridge changes a bridge (pausing it keeps its outbox).
+func (s *Service) UpdateBridge(ctx context.Context, id int, p BridgePatch) (Bridge, error) {
+	if err := partners.Validate(p); err != nil {
+		return Bridge{}, err
+	}
+	b, err := s.client.Bridge.Get(ctx, id)
+	if err != nil {
+		return Bridge{}, err
+	}
+	u := s.client.Bridge.UpdateOne(b)
+	if p.Name != nil {
+		u.SetName(*p.Name)
+	}
+	if p.Enabled != nil {
+		u.SetEnabled(*p.Enabled)
+	}
+	if p.MirrorPosts != nil {
+		u.SetMirrorPosts(*p.MirrorPosts)
+	}
+	if p.MirrorStatus != nil {
+		u.SetMirrorStatus(*p.MirrorStatus)
+	}
+	if p.RatePerMinute != nil {
+		u.SetRatePerMinute(*p.RatePerMinute)
+	}
+	if b, err = u.Save(ctx); err != nil {
+		return Bridge{}, err
+	}
+	s.Changed(b.GroupID)
+	return s.toBridge(ctx, b)
+}
+
+// SendTest queues a test message to one bridge, through the outbox like
+// any other, so the delivery log shows whether the far end took it.
+func (s *Service) SendTest(ctx context.Context, id int) (Delivery, error) {
+	v, _ := viewer.FromContext(ctx)
+	if !v.CanEdit() {
+		return Delivery{}, partners.Errorf(partners.EForbidden, "your role may not configure bridges")
+	}
+	b, err := s.client.Bridge.Get(ctx, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	g, err := s.client.Group.Get(ctx, b.GroupID)
+	if err != nil {
+		return Delivery{}, err
+	}
+	text := fmt.Sprintf("Test message from Tierlink, sent by %s at %s. 这是一条测试消息。", v.Label, s.now().UTC().Format(time.RFC3339))
+	if err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
+		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))}); err != nil {
+		return Delivery{}, err
+	}
+	s.Changed(g.ID)
+	d, err := s.client.Delivery.Query().Where(delivery.BridgeID(b.ID)).Order(ent.Desc(delivery.FieldID)).First(ctx)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return toDelivery(d), nil
+}
+
+// Deliveries pages a bridge's delivery log, newest first.
+func (s *Service) Deliveries(ctx context.Context, bridgeID int, f DeliveryFilter) (DeliveryPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return DeliveryPage{}, err
+	}
+	if _, err := s.client.Bridge.Get(ctx, bridgeID); err != nil {
+		return DeliveryPage{}, err
+	}
+	q := s.client.Delivery.Query().Where(delivery.BridgeID(bridgeID))
+	if f.State != "" {
+		q.Where(delivery.StateEQ(delivery.State(f.State)))
+	}
+	if f.PostID != 0 {
+		q.Where(delivery.PostID(f.PostID))
+	}
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return DeliveryPage{}, err
+	}
+	if before != 0 {
+		q.Where(delivery.IDLT(before))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rows, err := q.Order(ent.Desc(delivery.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return DeliveryPage{}, err
+	}
+	var p DeliveryPage
+	rows, p.NextCursor = partners.Trim(rows, limit, func(d *ent.Delivery) int { return d.ID })
+	p.Items = make([]Delivery, 0, len(rows))
+	for _, d := range rows {
+		p.Items = append(p.Items, toDelivery(d))
+	}
+	return p, nil
+}
+
+// RetryDelivery puts a dead letter back in the outbox for a fresh round
+// of attempts; only admins may.
+func (s *Service) RetryDelivery(ctx context.Context, id int) (Delivery, error) {
+	if v, _ := viewer.FromContext(ctx); !v.IsAdmin() {
+		return Delivery{}, partners.Errorf(partners.EForbidden, "only administrators may retry dead letters")
+	}
+	d, err := s.client.Delivery.Get(ctx, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if d.State != delivery.StateDead {
+		return Delivery{}, partners.Errorf(partners.EConflict, "the delivery is %s; only a dead letter can be retried", d.State)
+	}
+	if d, err = s.client.Delivery.UpdateOne(d).SetState(delivery.StatePending).SetAttempts(0).SetNextAttemptAt(s.now()).Save(ctx); err != nil {
+		return Delivery{}, err
+	}
+	s.Changed(d.GroupID)
+	return toDelivery(d), nil
+}
+
+// DeliveryExists reports a visible delivery.
+func (s *Service) DeliveryExists(ctx context.Context, id int) (bool, error) {
+	_, err := s.client.Delivery.Get(ctx, id)
+	return err == nil, err
+}
+
+func toDelivery(d *ent.Delivery) Delivery {
+	return Delivery{ID: d.ID, BridgeID: d.BridgeID, PostID: d.PostID, MsgID: d.MsgID, Text: d.Text, State: string(d.State),
+		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt, LastError: d.LastError, SentAt: d.SentAt, BatchID: d.BatchID, CreatedAt: d.CreatedAt}
+}

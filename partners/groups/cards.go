@@ -1,0 +1,158 @@
+package groups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
+)
+
+// cardLinkAndActions says where a card's subject is shown and which
+// buttons it carries while open.
+func (s *Service) cardLinkAndActions(ctx context.Context, r *ent.Post) (string, []CardAction) {
+	id := 0
+	if r.SubjectID != nil {
+		id = *r.SubjectID
+	}
+	var link string
+	var acts []CardAction
+	switch r.CardKind {
+	case CardOrderAck:
+		link = fmt.Sprintf("/orders/%d", id)
+		acts = []CardAction{{Name: "acknowledge", Side: "partner"}}
+	case CardChangeRequest:
+		link = "/change-requests"
+		if cr, err := s.client.ChangeRequest.Query().Where(changerequest.ID(id)).Only(ctx); err == nil {
+			link = fmt.Sprintf("/orders/%d", cr.OrderID)
+		}
+		acts = []CardAction{{Name: "approve", Side: "staff"}, {Name: "reject", Side: "staff"}}
+	case CardReceipt:
+		link = fmt.Sprintf("/shipments/%d", id)
+		acts = []CardAction{{Name: "confirm_receipt", Side: "staff"}}
+	case CardDeliveryRcpt:
+		link = fmt.Sprintf("/shipments/%d", id)
+		acts = []CardAction{{Name: "confirm_receipt", Side: "partner"}}
+	}
+	if r.CardState == nil || *r.CardState != post.CardStateOpen {
+		acts = []CardAction{}
+	}
+	return link, acts
+}
+
+// Act presses a card's button. The action goes through the domain
+// service as the caller, so it is permitted exactly when the same change
+// made elsewhere would be; the service's own guard makes it happen once,
+// and the event it records closes the card, in every group, in the same
+// transaction. Whoever comes second — a double click, a second approver —
+// gets a conflict that names who acted and when.
+func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionResult, error) {
+	if err := partners.Validate(in); err != nil {
+		return ActionResult{}, err
+	}
+	card, err := s.client.Post.Query().Where(post.ID(cardID), post.KindEQ(post.KindCard)).Only(ctx)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	_, acts := s.cardLinkAndActions(ctx, card)
+	if card.CardState != nil && *card.CardState == post.CardStateDone {
+		return ActionResult{}, s.alreadyDone(ctx, card.ID)
+	}
+	v, _ := viewer.FromContext(ctx)
+	var allowed *CardAction
+	for i, a := range acts {
+		if a.Name == in.Action {
+			allowed = &acts[i]
+		}
+	}
+	if allowed == nil {
+		return ActionResult{}, partners.Invalid("action", fmt.Sprintf("a %s card has no %s action", card.CardKind, in.Action))
+	}
+	if (allowed.Side == "staff" && !v.CanEdit()) || (allowed.Side == "partner" && !v.IsPartner()) {
+		return ActionResult{}, partners.Errorf(partners.EForbidden, "only the %s side may %s here", allowed.Side, in.Action)
+	}
+	subject := 0
+	if card.SubjectID != nil {
+		subject = *card.SubjectID
+	}
+	switch in.Action {
+	case "approve", "reject":
+		_, err = s.orders.Decide(ctx, subject, orders.Decision{Decision: in.Action, Reason: in.Reason})
+	case "acknowledge":
+		err = s.acknowledgeAll(ctx, subject)
+	case "confirm_receipt":
+		err = s.receiveAll(ctx, subject)
+	}
+	if err != nil {
+		var pe *partners.Error
+		if errors.As(err, &pe) && pe.Code == partners.EConflict {
+			if done := s.alreadyDone(ctx, card.ID); done != nil {
+				return ActionResult{}, done
+			}
+		}
+		return ActionResult{}, err
+	}
+	row, err := s.client.Post.Get(system(ctx), card.ID)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	out, err := s.toPost(system(ctx), row)
+	return ActionResult{Card: out}, err
+}
+
+// alreadyDone is the conflict for a card someone already settled, or
+// nil if it is still open.
+func (s *Service) alreadyDone(ctx context.Context, id int) error {
+	card, err := s.client.Post.Get(system(ctx), id)
+	if err != nil {
+		return err
+	}
+	if card.CardState == nil || *card.CardState != post.CardStateDone {
+		return nil
+	}
+	when := ""
+	if card.ActedAt != nil {
+		when = " at " + card.ActedAt.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return &partners.Error{Code: partners.EConflict,
+		Message: fmt.Sprintf("already %s by %s%s", card.CardOutcome, card.ActedBy, when)}
+}
+
+// acknowledgeAll accepts every line still awaiting an answer.
+func (s *Service) acknowledgeAll(ctx context.Context, orderID int) error {
+	o, err := s.orders.Order(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	var in orders.AckInput
+	for _, l := range o.Lines {
+		if l.AckState == "pending" {
+			in.Lines = append(in.Lines, orders.AckLine{LineNo: l.LineNo, Action: "accept"})
+		}
+	}
+	if len(in.Lines) == 0 {
+		return partners.Errorf(partners.EConflict, "no line of order %s awaits an answer", o.Number)
+	}
+	_, err = s.orders.Acknowledge(ctx, orderID, in)
+	return err
+}
+
+// receiveAll confirms receipt of everything the shipment carries.
+func (s *Service) receiveAll(ctx context.Context, shipmentID int) error {
+	sh, err := s.shipments.Shipment(ctx, shipmentID)
+	if err != nil {
+		return err
+	}
+	in := shipments.EventInput{Kind: "received"}
+	for _, l := range sh.Lines {
+		in.Received = append(in.Received, shipments.Received{LineID: l.ID, Quantity: l.Quantity})
+	}
+	_, err = s.shipments.AddEvent(ctx, shipmentID, in)
+	return err
+}

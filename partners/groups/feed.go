@@ -1,0 +1,404 @@
+package groups
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/groupmember"
+	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/bridges"
+)
+
+// announceHook tells listeners about a feed change once the transaction
+// that made it commits (at once, outside a transaction), so a stream
+// never announces a post that a rollback then takes back.
+func (s *Service) announceHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		gm, ok := m.(*ent.GroupMutation)
+		if err != nil || !ok {
+			return v, err
+		}
+		if _, bumped := gm.AddedLastSeq(); !bumped {
+			return v, err
+		}
+		id, ok := gm.ID()
+		if !ok {
+			return v, err
+		}
+		if tx, terr := gm.Tx(); terr == nil {
+			tx.OnCommit(func(next ent.Committer) ent.Committer {
+				return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+					if err := next.Commit(ctx, tx); err != nil {
+						return err
+					}
+					s.Changed(id)
+					return nil
+				})
+			})
+		} else {
+			s.Changed(id)
+		}
+		return v, err
+	})
+}
+
+// newPost is a post to append.
+type newPost struct {
+	kind                   post.Kind
+	authorID               *int
+	author                 string
+	authorContact, authorP *int
+	body, bodyZh           string
+	mentions               []Mention
+	docs                   []int
+	event                  *ent.DomainEvent
+	subjectType            string
+	subjectID              int
+	cardKind               string
+	awaitsReply            bool
+}
+
+// appendPost adds a post to a group's feed through c (the caller's
+// transaction): it takes the group's next feed number under the group's
+// row lock and writes the outbox entries of the group's bridges.
+func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p newPost) (*ent.Post, error) {
+	sys := system(ctx)
+	g, err := c.Group.UpdateOneID(g.ID).AddLastSeq(1).Save(sys)
+	if err != nil {
+		return nil, err
+	}
+	q := c.Post.Create().SetGroupID(g.ID).SetSeq(g.LastSeq).SetKind(p.kind).SetNillableAuthorID(p.authorID).SetAuthor(p.author).
+		SetNillableAuthorContactID(p.authorContact).SetNillableAuthorPartnerID(p.authorP).SetBody(p.body).SetBodyZh(p.bodyZh).
+		SetAwaitsReply(p.awaitsReply).SetCreatedAt(s.now()).SetUpdatedAt(s.now())
+	if len(p.mentions) > 0 {
+		ms := make([]map[string]any, 0, len(p.mentions))
+		for _, m := range p.mentions {
+			ms = append(ms, map[string]any{"type": m.Type, "id": m.ID, "name": m.Name})
+		}
+		q.SetMentions(ms)
+	}
+	if len(p.docs) > 0 {
+		q.SetDocumentIds(p.docs)
+	}
+	if p.event != nil {
+		q.SetEventID(p.event.ID).SetEventKind(p.event.Kind).SetPartnerID(p.event.PartnerID)
+	}
+	if p.subjectType != "" {
+		q.SetSubjectType(p.subjectType).SetSubjectID(p.subjectID)
+	}
+	if p.cardKind != "" {
+		q.SetCardKind(p.cardKind).SetCardState(post.CardStateOpen)
+	}
+	// A post by a partner user is checked by the privacy rules as that
+	// user; everything else is written as the system.
+	wctx := sys
+	if v, _ := viewer.FromContext(ctx); v.IsPartner() && p.kind == post.KindMessage {
+		wctx = ctx
+	}
+	row, err := q.Save(wctx)
+	if err != nil {
+		return nil, err
+	}
+	text := p.body
+	if g.Language == "zh-CN" && p.bodyZh != "" {
+		text = p.bodyZh
+	}
+	if p.kind == post.KindMessage {
+		text = p.author + ": " + text
+		if n := len(p.docs); n > 0 {
+			text += fmt.Sprintf(" (+%d document(s))", n)
+		}
+	}
+	_, err = bridges.Enqueue(sys, c, bridges.Outgoing{GroupID: g.ID, PostID: row.ID, Status: p.kind != post.KindMessage,
+		Title: g.Name, Text: text, Link: s.link(fmt.Sprintf("/groups/%d#post-%d", g.ID, row.ID))})
+	return row, err
+}
+
+func (s *Service) link(path string) string {
+	u := *s.base
+	u.Path, u.Fragment = "", ""
+	p, frag, _ := strings.Cut(path, "#")
+	u.Path = strings.TrimSuffix(s.base.Path, "/") + p
+	u.Fragment = frag
+	return u.String()
+}
+
+// Post writes a member's message. Staff editors may write in any group;
+// a partner user only in groups its contact belongs to. Mentions of
+// members (@name) are recorded; a staff message in a group with external
+// members awaits their reply, and a partner's message answers every
+// staff message still waiting.
+func (s *Service) Post(ctx context.Context, groupID int, in PostInput) (Post, error) {
+	if err := partners.Validate(in); err != nil {
+		return Post{}, err
+	}
+	in.Body = strings.TrimSpace(in.Body)
+	if in.Body == "" && len(in.DocumentIDs) == 0 {
+		return Post{}, partners.Invalid("body", "is required unless documents are shared")
+	}
+	if !utf8.ValidString(in.Body) {
+		return Post{}, partners.Invalid("body", "must be UTF-8 text")
+	}
+	v, _ := viewer.FromContext(ctx)
+	if !v.IsPartner() && !v.CanEdit() {
+		return Post{}, partners.Errorf(partners.EForbidden, "your role may read groups but not write in them")
+	}
+	var id int
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		g, err := c.Group.Get(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		if g.Archived {
+			return partners.Errorf(partners.EConflict, "the group is archived")
+		}
+		sys := system(ctx)
+		if err := s.checkDocuments(ctx, c, g, in.DocumentIDs); err != nil {
+			return err
+		}
+		members, err := s.memberNames(sys, c, g.ID)
+		if err != nil {
+			return err
+		}
+		p := newPost{kind: post.KindMessage, author: v.Label, body: in.Body, docs: in.DocumentIDs, mentions: ParseMentions(in.Body, members)}
+		if v.UserID != 0 {
+			uid := v.UserID
+			p.authorID = &uid
+			if u, err := c.User.Query().Where(user.ID(uid)).Only(sys); err == nil {
+				p.author = u.Name
+			}
+		}
+		if v.IsPartner() {
+			cid, pid := v.ContactID, v.PartnerID
+			p.authorContact, p.authorP = &cid, &pid
+		} else {
+			ext, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.ContactIDNotNil()).Exist(sys)
+			if err != nil {
+				return err
+			}
+			p.awaitsReply = ext
+		}
+		row, err := s.appendPost(ctx, c, g, p)
+		if err != nil {
+			return err
+		}
+		id = row.ID
+		if v.IsPartner() {
+			// The first partner reply after staff posts: reply tracking
+			// for the scorecards.
+			return c.Post.Update().Where(post.GroupID(g.ID), post.AwaitsReply(true), post.RepliedAtIsNil(), post.IDLT(row.ID)).
+				SetRepliedAt(row.CreatedAt).SetRepliedByContactID(v.ContactID).SetRepliedPartnerID(v.PartnerID).Exec(sys)
+		}
+		return nil
+	})
+	if err != nil {
+		return Post{}, err
+	}
+	row, err := s.client.Post.Get(system(ctx), id)
+	if err != nil {
+		return Post{}, err
+	}
+	return s.toPost(system(ctx), row)
+}
+
+// checkDocuments lets a member share only documents it can see that
+// belong to the group's partner, and none in a group that joins several
+// partners, where they would be shown to the others.
+func (s *Service) checkDocuments(ctx context.Context, c *ent.Client, g *ent.Group, ids []int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if g.PartnerID == nil {
+		return partners.Invalid("document_ids", "documents are shared in partner groups only")
+	}
+	if ok, err := receivesStatus(system(ctx), c, g); err != nil {
+		return err
+	} else if !ok {
+		return partners.Invalid("document_ids", "this group has contacts of other partners; share documents in the partner's own group")
+	}
+	for i, id := range ids {
+		d, err := c.Document.Query().Where(document.ID(id)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return partners.Invalid(fmt.Sprintf("document_ids[%d]", i), fmt.Sprintf("document %d does not exist", id))
+		}
+		if err != nil {
+			return err
+		}
+		if d.PartnerID != *g.PartnerID {
+			return partners.Invalid(fmt.Sprintf("document_ids[%d]", i), "belongs to another partner than the group's")
+		}
+	}
+	return nil
+}
+
+// memberNames lists the members by name, for mentions.
+func (s *Service) memberNames(ctx context.Context, c *ent.Client, groupID int) ([]Mention, error) {
+	ms, err := s.Members(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Mention, 0, len(ms.Items))
+	for _, m := range ms.Items {
+		if m.UserID != nil {
+			out = append(out, Mention{Type: "user", ID: *m.UserID, Name: m.Name})
+		} else if m.ContactID != nil {
+			out = append(out, Mention{Type: "contact", ID: *m.ContactID, Name: m.Name})
+		}
+	}
+	return out, nil
+}
+
+// Posts pages a group's feed: newest first from a cursor, or, with
+// after, oldest first from a feed number (what a stream replays).
+func (s *Service) Posts(ctx context.Context, groupID int, f PostFilter) (PostPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return PostPage{}, err
+	}
+	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+		return PostPage{}, err
+	}
+	limit := partners.Limit(f.Limit, 50)
+	q := s.client.Post.Query().Where(post.GroupID(groupID))
+	var p PostPage
+	var rows []*ent.Post
+	if f.After > 0 {
+		var err error
+		rows, err = q.Where(post.SeqGT(f.After)).Order(ent.Asc(post.FieldSeq)).Limit(limit).All(ctx)
+		if err != nil {
+			return PostPage{}, err
+		}
+	} else {
+		var cur struct{ S int64 }
+		if f.Cursor != "" {
+			if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
+				return PostPage{}, err
+			}
+			q.Where(post.SeqLT(cur.S))
+		}
+		var err error
+		rows, err = q.Order(ent.Desc(post.FieldSeq)).Limit(limit + 1).All(ctx)
+		if err != nil {
+			return PostPage{}, err
+		}
+		if len(rows) > limit {
+			rows = rows[:limit]
+			p.NextCursor = partners.EncodeCursor(struct{ S int64 }{rows[limit-1].Seq})
+		}
+	}
+	items, err := s.toPosts(system(ctx), rows)
+	if err != nil {
+		return PostPage{}, err
+	}
+	p.Items = items
+	return p, nil
+}
+
+// loadAfter reads posts after a feed number, oldest first, as the
+// system: the caller checked the subscriber may read the group.
+func (s *Service) loadAfter(ctx context.Context, groupID int, after int64, limit int) ([]Post, error) {
+	sys := system(ctx)
+	rows, err := s.client.Post.Query().Where(post.GroupID(groupID), post.SeqGT(after)).Order(ent.Asc(post.FieldSeq)).Limit(limit).All(sys)
+	if err != nil {
+		return nil, err
+	}
+	return s.toPosts(sys, rows)
+}
+
+// head is a group's latest feed number.
+func (s *Service) head(ctx context.Context, groupID int) (int64, error) {
+	g, err := s.client.Group.Query().Where(group.ID(groupID)).Only(system(ctx))
+	if err != nil {
+		return 0, err
+	}
+	return g.LastSeq, nil
+}
+
+func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error) {
+	out := make([]Post, 0, len(rows))
+	for _, r := range rows {
+		p, err := s.toPost(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
+	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: string(r.Kind), Author: r.Author, Body: r.Body, BodyZh: r.BodyZh,
+		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff"}
+	switch {
+	case r.Kind != post.KindMessage:
+		p.AuthorSide, p.Author = "system", "Tierlink"
+	case r.AuthorPartnerID != nil:
+		p.AuthorSide = "partner"
+	}
+	for _, m := range r.Mentions {
+		p.Mentions = append(p.Mentions, Mention{Type: fmt.Sprint(m["type"]), ID: toInt(m["id"]), Name: fmt.Sprint(m["name"])})
+	}
+	if len(r.DocumentIds) > 0 {
+		docs, err := s.client.Document.Query().Where(document.IDIn(r.DocumentIds...)).All(ctx)
+		if err != nil {
+			return Post{}, err
+		}
+		for _, d := range docs {
+			p.Documents = append(p.Documents, DocRef{ID: d.ID, Title: d.Title, Kind: string(d.Kind)})
+		}
+	}
+	if r.CardKind != "" {
+		p.Card = &Card{Kind: r.CardKind, Outcome: r.CardOutcome, ActedBy: r.ActedBy, ActedAt: r.ActedAt, SubjectType: r.SubjectType,
+			Actions: []CardAction{}}
+		if r.CardState != nil {
+			p.Card.State = string(*r.CardState)
+		}
+		if r.SubjectID != nil {
+			p.Card.SubjectID = *r.SubjectID
+		}
+		p.Card.Link, p.Card.Actions = s.cardLinkAndActions(ctx, r)
+	}
+	return p, nil
+}
+
+func toInt(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	}
+	return 0
+}
+
+// closeCards marks the open cards about a subject as done, in every
+// group, with who acted and when; each change takes a new feed number
+// so every stream shows the card change in place.
+func (s *Service) closeCards(ctx context.Context, c *ent.Client, subjectType string, subjectID int, outcome, by string, at time.Time) error {
+	sys := system(ctx)
+	cards, err := c.Post.Query().Where(post.SubjectType(subjectType), post.SubjectID(subjectID), post.CardStateEQ(post.CardStateOpen)).All(sys)
+	if err != nil {
+		return err
+	}
+	for _, card := range cards {
+		g, err := c.Group.UpdateOneID(card.GroupID).AddLastSeq(1).Save(sys)
+		if err != nil {
+			return err
+		}
+		if err := c.Post.UpdateOne(card).SetSeq(g.LastSeq).SetCardState(post.CardStateDone).SetCardOutcome(outcome).
+			SetActedBy(by).SetActedAt(at).Exec(sys); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+// Package groups is where coordination happens: shared groups of staff
+// and partner contacts with a feed of messages, system posts made from
+// domain events, and cards that act on real state; a live stream of the
+// feed; and the bridges that mirror it into outside chats.
+package groups
+
+import "time"
+
+// GroupInput creates a group.
+type GroupInput struct {
+	Name      string `json:"name" validate:"required,max=200"`
+	Purpose   string `json:"purpose" validate:"max=1000"`
+	Kind      string `json:"kind" validate:"required,oneof=partner internal"`
+	PartnerID int    `json:"partner_id" validate:"omitempty,min=1"`
+	OwnerID   int    `json:"owner_id" validate:"omitempty,min=1"`
+	Language  string `json:"language" validate:"omitempty,oneof=en zh-CN"`
+	// UserIDs and ContactIDs are the first members.
+	UserIDs    []int `json:"user_ids" validate:"max=200,dive,min=1"`
+	ContactIDs []int `json:"contact_ids" validate:"max=200,dive,min=1"`
+}
+
+// GroupPatch changes a group; empty fields stay as they are.
+type GroupPatch struct {
+	Name     *string `json:"name" validate:"omitempty,min=1,max=200"`
+	Purpose  *string `json:"purpose" validate:"omitempty,max=1000"`
+	OwnerID  *int    `json:"owner_id" validate:"omitempty,min=1"`
+	Language *string `json:"language" validate:"omitempty,oneof=en zh-CN"`
+	Archived *bool   `json:"archived"`
+}
+
+// Group is a group as shown.
+type Group struct {
+	ID        int    `json:"id"`
+	Name      string `json:"name"`
+	Purpose   string `json:"purpose"`
+	Kind      string `json:"kind"`
+	PartnerID *int   `json:"partner_id"`
+	OwnerID   int    `json:"owner_id"`
+	Language  string `json:"language"`
+	Archived  bool   `json:"archived"`
+	LastSeq   int64  `json:"last_seq"`
+	Members   int    `json:"members"`
+	// ReceivesStatus tells whether status about the group's partner is
+	// posted automatically: never when contacts of another partner are
+	// members.
+	ReceivesStatus bool      `json:"receives_status"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Filter lists groups.
+type Filter struct {
+	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
+	Kind      string `query:"kind" validate:"omitempty,oneof=partner internal"`
+	Archived  bool   `query:"archived"`
+	Cursor    string `query:"cursor" validate:"max=200"`
+	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// Page is a page of groups, newest first.
+type Page struct {
+	Items      []Group `json:"items"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// MemberInput adds a staff user or a contact.
+type MemberInput struct {
+	UserID    int `json:"user_id" validate:"required_without=ContactID,excluded_with=ContactID,omitempty,min=1"`
+	ContactID int `json:"contact_id" validate:"required_without=UserID,excluded_with=UserID,omitempty,min=1"`
+}
+
+// Member is a member as shown.
+type Member struct {
+	ID        int       `json:"id"`
+	GroupID   int       `json:"group_id"`
+	UserID    *int      `json:"user_id,omitempty"`
+	ContactID *int      `json:"contact_id,omitempty"`
+	PartnerID *int      `json:"partner_id,omitempty"`
+	Name      string    `json:"name"`
+	Side      string    `json:"side"` // staff or partner
+	AddedAt   time.Time `json:"added_at"`
+}
+
+// MemberList is a group's members.
+type MemberList struct {
+	Items []Member `json:"items"`
+}
+
+// PostInput is a member's message.
+type PostInput struct {
+	Body        string `json:"body" validate:"max=10000"`
+	DocumentIDs []int  `json:"document_ids" validate:"max=20,dive,min=1"`
+}
+
+// Mention is a member named with @ in a message.
+type Mention struct {
+	Type string `json:"type"` // user or contact
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+// DocRef is a document shared in a post.
+type DocRef struct {
+	ID    int    `json:"id"`
+	Title string `json:"title"`
+	Kind  string `json:"kind"`
+}
+
+// CardAction is a button on a card and which side may press it.
+type CardAction struct {
+	Name string `json:"name"`
+	Side string `json:"side"` // staff or partner
+}
+
+// Card is the actionable part of a card post.
+type Card struct {
+	Kind        string       `json:"kind"` // order_ack, change_request, receipt
+	State       string       `json:"state"`
+	Outcome     string       `json:"outcome,omitempty"`
+	ActedBy     string       `json:"acted_by,omitempty"`
+	ActedAt     *time.Time   `json:"acted_at,omitempty"`
+	SubjectType string       `json:"subject_type"`
+	SubjectID   int          `json:"subject_id"`
+	Link        string       `json:"link"`
+	Actions     []CardAction `json:"actions"`
+}
+
+// Post is a feed entry as shown and as streamed.
+type Post struct {
+	ID         int        `json:"id"`
+	GroupID    int        `json:"group_id"`
+	Seq        int64      `json:"seq"`
+	Kind       string     `json:"kind"` // message, system, card
+	Author     string     `json:"author"`
+	AuthorSide string     `json:"author_side"` // staff, partner, system
+	Body       string     `json:"body"`
+	BodyZh     string     `json:"body_zh,omitempty"`
+	Mentions   []Mention  `json:"mentions,omitempty"`
+	Documents  []DocRef   `json:"documents,omitempty"`
+	Card       *Card      `json:"card,omitempty"`
+	EventKind  string     `json:"event_kind,omitempty"`
+	RepliedAt  *time.Time `json:"replied_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// PostFilter pages a feed backwards from a cursor (newest first) or,
+// with after, forwards from a feed number (oldest first).
+type PostFilter struct {
+	After  int64  `query:"after" validate:"omitempty,min=0"`
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+}
+
+// PostPage is a page of posts.
+type PostPage struct {
+	Items      []Post `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// ActionInput presses a card's button.
+type ActionInput struct {
+	Action string `json:"action" validate:"required,oneof=approve reject acknowledge confirm_receipt"`
+	Reason string `json:"reason" validate:"max=1000"`
+}
+
+// ActionResult is the card after the action.
+type ActionResult struct {
+	Card Post `json:"card"`
+}
+
+// BridgeInput connects a group to an outside chat.
+type BridgeInput struct {
+	Kind          string `json:"kind" validate:"required,oneof=wecom feishu dingtalk slack webhook"`
+	Name          string `json:"name" validate:"required,max=100"`
+	URL           string `json:"url" validate:"required,max=2000"`
+	Secret        string `json:"secret" validate:"max=500"`
+	MirrorPosts   *bool  `json:"mirror_posts"`
+	MirrorStatus  *bool  `json:"mirror_status"`
+	RatePerMinute int    `json:"rate_per_minute" validate:"omitempty,min=1,max=6000"`
+}
+
+// BridgePatch changes a bridge.
+type BridgePatch struct {
+	Name          *string `json:"name" validate:"omitempty,min=1,max=100"`
+	Enabled       *bool   `json:"enabled"`
+	MirrorPosts   *bool   `json:"mirror_posts"`
+	MirrorStatus  *bool   `json:"mirror_status"`
+	RatePerMinute *int    `json:"rate_per_minute" validate:"omitempty,min=1,max=6000"`
+}
+
+// Bridge is a bridge as shown: the URL is masked, since it is itself a
+// credential (WeCom and Slack put the key in it), and the secret is only
+// said to exist — except when a webhook bridge is created and Tierlink
+// generated the secret, which is shown that once.
+type Bridge struct {
+	ID            int       `json:"id"`
+	GroupID       int       `json:"group_id"`
+	Kind          string    `json:"kind"`
+	Name          string    `json:"name"`
+	URL           string    `json:"url"`
+	HasSecret     bool      `json:"has_secret"`
+	Secret        string    `json:"secret,omitempty"`
+	Enabled       bool      `json:"enabled"`
+	MirrorPosts   bool      `json:"mirror_posts"`
+	MirrorStatus  bool      `json:"mirror_status"`
+	RatePerMinute int       `json:"rate_per_minute"`
+	Pending       int       `json:"pending"`
+	Dead          int       `json:"dead"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// BridgeList is a group's bridges.
+type BridgeList struct {
+	Items []Bridge `json:"items"`
+}
+
+// DeliveryFilter pages a bridge's delivery log, newest first.
+type DeliveryFilter struct {
+	State  string `query:"state" validate:"omitempty,oneof=pending sent dead"`
+	PostID int    `query:"post_id" validate:"omitempty,min=1"`
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// Delivery is one outbox entry as shown.
+type Delivery struct {
+	ID            int        `json:"id"`
+	BridgeID      int        `json:"bridge_id"`
+	PostID        *int       `json:"post_id"`
+	MsgID         string     `json:"msg_id"`
+	Text          string     `json:"text"`
+	State         string     `json:"state"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt time.Time  `json:"next_attempt_at"`
+	LastError     string     `json:"last_error,omitempty"`
+	SentAt        *time.Time `json:"sent_at,omitempty"`
+	BatchID       string     `json:"batch_id,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+}
+
+// DeliveryPage is a page of the delivery log.
+type DeliveryPage struct {
+	Items      []Delivery `json:"items"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}

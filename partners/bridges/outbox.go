@@ -124,6 +124,10 @@ type Dispatcher struct {
 	Poll time.Duration
 	// Backoff is the wait after a failed attempt (Backoff by default).
 	Backoff func(attempt int) time.Duration
+	// Window is the period a bridge's rate applies to (a minute, as the
+	// platforms count), and the pause after the far end says "too fast"
+	// without a Retry-After.
+	Window time.Duration
 	now     func() time.Time
 	wake    chan struct{}
 
@@ -136,7 +140,7 @@ func NewDispatcher(client *ent.Client, guard Guard, log *slog.Logger) *Dispatche
 	host, _ := os.Hostname()
 	return &Dispatcher{client: client, http: guard.Client(15 * time.Second), log: log,
 		Instance: host + "-" + NewMessageID()[4:12], Lease: 15 * time.Second, Poll: time.Second,
-		Backoff: Backoff, now: time.Now, wake: make(chan struct{}, 1), sent: map[int][]time.Time{}}
+		Backoff: Backoff, Window: time.Minute, now: time.Now, wake: make(chan struct{}, 1), sent: map[int][]time.Time{}}
 }
 
 // Wake makes the dispatcher look at the outbox now.
@@ -272,7 +276,7 @@ func (d *Dispatcher) budget(b *ent.Bridge, now time.Time) int {
 	defer d.mu.Unlock()
 	ts := d.sent[b.ID]
 	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= time.Minute {
+	for i < len(ts) && now.Sub(ts[i]) >= d.Window {
 		i++
 	}
 	d.sent[b.ID] = ts[i:]
@@ -333,7 +337,7 @@ func (d *Dispatcher) send(ctx context.Context, b *ent.Bridge, rows []*ent.Delive
 		return q.Exec(ctx)
 	case errors.Is(err, errRateLimited):
 		// Not the message's fault: pause the bridge, keep the attempt.
-		until := now.Add(max(retryAfter, time.Minute-time.Duration(now.Second())*time.Second))
+		until := now.Add(max(retryAfter, d.Window))
 		d.log.Info("outbox: bridge rate limited by the far end", "bridge_id", b.ID, "until", until)
 		if err := d.client.Bridge.UpdateOneID(b.ID).SetPausedUntil(until).Exec(ctx); err != nil {
 			return err

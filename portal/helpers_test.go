@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/documents"
@@ -56,7 +58,7 @@ func newEnvWith(t testing.TB, f *partnerstest.Fixture) *env {
 	t.Helper()
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments})
+		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +101,44 @@ func (e *env) req(w who, method, path, body string) *http.Request {
 
 func (e *env) do(r *http.Request) *http.Response {
 	e.t.Helper()
+	if strings.HasSuffix(r.URL.Path, "/stream") {
+		return e.doStream(r)
+	}
 	resp, err := e.srv.App().Test(r, -1)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", r.Method, r.URL, err)
 	}
+	return resp
+}
+
+// doStream sends r over a real connection (a stream never ends, which
+// app.Test would wait for) and keeps the start of an event stream: its
+// first event, enough to tell that it flows.
+func (e *env) doStream(r *http.Request) *http.Response {
+	e.t.Helper()
+	u, _ := url.Parse(e.live() + r.URL.RequestURI())
+	r.URL, r.RequestURI, r.Host = u, "", u.Host
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(r.WithContext(ctx))
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", r.Method, r.URL, err)
+	}
+	defer resp.Body.Close()
+	var head []byte
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		br := bufio.NewReader(resp.Body)
+		for !bytes.HasSuffix(head, []byte("\n\n")) {
+			b, err := br.ReadByte()
+			if err != nil {
+				break
+			}
+			head = append(head, b)
+		}
+	} else {
+		head, _ = io.ReadAll(resp.Body)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(head))
 	return resp
 }
 

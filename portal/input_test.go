@@ -90,6 +90,14 @@ func concrete(e *env, p string) string {
 		id = e.orderVars()["CR"]
 	case strings.HasPrefix(p, "/api/v1/shipments/"):
 		id = e.orderVars()["SHIP"]
+	case strings.HasPrefix(p, "/api/v1/groups/"):
+		id = e.orderVars()["GRP"]
+	case strings.HasPrefix(p, "/api/v1/cards/"):
+		id = e.orderVars()["CRCARD"]
+	case strings.HasPrefix(p, "/api/v1/bridges/"):
+		id = e.orderVars()["BR"]
+	case strings.HasPrefix(p, "/api/v1/deliveries/"):
+		id = e.orderVars()["DEAD"]
 	}
 	return strings.ReplaceAll(p, ":id", id)
 }
@@ -262,7 +270,7 @@ func TestOversizeBodyRefusedBeforeReading(t *testing.T) {
 func (e *env) orderVars() map[string]string {
 	if e.orders == nil {
 		e.orders = map[string]string{}
-		orderSetup(e, e.orders)
+		groupSetup(e, e.orders)
 	}
 	return e.orders
 }

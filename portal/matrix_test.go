@@ -10,6 +10,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -146,7 +147,32 @@ var matrix = map[string]matrixRow{
 	"POST /login": {path: "/login", body: func(*env, who) string {
 		return "email=buyer%40co.test&password=correct+horse+battery"
 	}, want: "303 303 303 303 303 303"},
-	"POST /logout":      {path: "/logout", body: jsonBody("x=1"), want: "303 303 303 303 303 303"},
+	"POST /logout":       {path: "/logout", body: jsonBody("x=1"), want: "303 303 303 303 303 303"},
+	"GET /api/v1/groups": {path: "/api/v1/groups", setup: groupSetup, want: "401 200 200 200 200 200"},
+	"POST /api/v1/groups": {path: "/api/v1/groups", body: func(_ *env, w who) string {
+		return fmt.Sprintf(`{"name":"Group %s","kind":"internal"}`, w)
+	}, want: "401 403 201 201 403 403"},
+	"GET /api/v1/groups/:id":         {path: "/api/v1/groups/{GRP}", setup: groupSetup, want: "401 200 200 200 200 404"},
+	"PATCH /api/v1/groups/:id":       {path: "/api/v1/groups/{GRP}", setup: groupSetup, body: jsonBody(`{"purpose":"PO follow-up"}`), want: "401 403 200 200 403 403"},
+	"GET /api/v1/groups/:id/members": {path: "/api/v1/groups/{GRP}/members", setup: groupSetup, want: "401 200 200 200 200 404"},
+	"POST /api/v1/groups/:id/members": {path: "/api/v1/groups/{GRP}/members", setup: groupSetup, body: func(e *env, w who) string {
+		return fmt.Sprintf(`{"user_id":%d}`, pick(w == wAdmin, e.f.Admin.ID, e.f.Viewer.ID))
+	}, want: "401 403 201 201 403 403"},
+	"DELETE /api/v1/groups/:id/members/:member_id": {path: "/api/v1/groups/{GRP}/members/{MEM}", setup: groupSetup, want: "401 403 204 404 403 403"},
+	"GET /api/v1/groups/:id/posts":                 {path: "/api/v1/groups/{GRP}/posts", setup: groupSetup, want: "401 200 200 200 200 404"},
+	"POST /api/v1/groups/:id/posts":                {path: "/api/v1/groups/{GRP}/posts", setup: groupSetup, body: jsonBody(`{"body":"@刘洋 when does it ship?"}`), want: "401 403 201 201 201 404"},
+	"GET /api/v1/groups/:id/stream":                {path: "/api/v1/groups/{GRP}/stream?after=0", setup: groupSetup, want: "401 200 200 200 200 404"},
+	"GET /api/v1/groups/:id/bridges":               {path: "/api/v1/groups/{GRP}/bridges", setup: groupSetup, want: "401 200 200 200 403 403"},
+	"POST /api/v1/groups/:id/bridges": {path: "/api/v1/groups/{GRP}/bridges", setup: groupSetup,
+		body: jsonBody(`{"kind":"slack","name":"Slack","url":"http://127.0.0.1:9/services/T/B/X"}`), want: "401 403 201 201 403 403"},
+	"POST /api/v1/cards/:id/actions": {path: "/api/v1/cards/{CRCARD}/actions", setup: groupSetup, body: jsonBody(`{"action":"approve"}`),
+		want: "401 403 200 409 403 404"},
+	"GET /api/v1/bridges/:id":            {path: "/api/v1/bridges/{BR}", setup: groupSetup, want: "401 200 200 200 403 403"},
+	"PATCH /api/v1/bridges/:id":          {path: "/api/v1/bridges/{BR}", setup: groupSetup, body: jsonBody(`{"enabled":false}`), want: "401 403 200 200 403 403"},
+	"POST /api/v1/bridges/:id/test":      {path: "/api/v1/bridges/{BR}/test", setup: groupSetup, want: "401 403 201 201 403 403"},
+	"GET /api/v1/bridges/:id/deliveries": {path: "/api/v1/bridges/{BR}/deliveries", setup: groupSetup, want: "401 200 200 200 403 403"},
+	"POST /api/v1/deliveries/:id/retry":  {path: "/api/v1/deliveries/{DEAD}/retry", setup: groupSetup, want: "401 403 403 200 403 403"},
+
 	"GET /partners":     {path: "/partners", want: "303 200 200 200 303 303"},
 	"GET /partners/:id": {path: "/partners/{A}", want: "303 200 200 200 200 404"},
 	"GET /contacts/:id": {path: "/contacts/{CA}", want: "303 200 200 200 403 403"},
@@ -242,6 +268,55 @@ func orderSetup(e *env, vars map[string]string) {
 		e.t.Fatal(err)
 	}
 	vars["SHIP"] = fmt.Sprint(sh.ID)
+}
+
+func pick[T any](cond bool, a, b T) T {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// groupSetup makes partner A's group ({GRP}) with both of A's contacts
+// ({MEM} is the second), then the orders of orderSetup, whose events put
+// an acknowledgement card ({ACKCARD}) and a change-request card
+// ({CRCARD}) in it; a bridge ({BR}) with a dead letter ({DEAD}).
+func groupSetup(e *env, vars map[string]string) {
+	g, err := e.f.Groups.Create(e.f.Ctx(e.f.Buyer), groups.GroupInput{Name: "华星 coordination", Kind: "partner", PartnerID: e.f.PartnerA.ID,
+		ContactIDs: []int{e.f.ContactA.ID, e.f.ContactA2.ID}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["GRP"] = fmt.Sprint(g.ID)
+	ms, _ := e.f.Groups.Members(e.f.Ctx(e.f.Buyer), g.ID)
+	for _, m := range ms.Items {
+		if m.ContactID != nil && *m.ContactID == e.f.ContactA2.ID {
+			vars["MEM"] = fmt.Sprint(m.ID)
+		}
+	}
+	orderSetup(e, vars)
+	feed, err := e.f.Groups.Posts(e.f.Ctx(e.f.Buyer), g.ID, groups.PostFilter{Limit: 100})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, p := range feed.Items {
+		if p.Card != nil {
+			vars[map[string]string{groups.CardOrderAck: "ACKCARD", groups.CardChangeRequest: "CRCARD"}[p.Card.Kind]] = fmt.Sprint(p.ID)
+		}
+	}
+	b, err := e.f.Groups.CreateBridge(e.f.Ctx(e.f.Buyer), g.ID, groups.BridgeInput{Kind: "webhook", Name: "ERP", URL: "http://127.0.0.1:9/hook"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	vars["BR"] = fmt.Sprint(b.ID)
+	d, err := e.f.Groups.SendTest(e.f.Ctx(e.f.Buyer), b.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.f.DB.Client.Delivery.UpdateOneID(d.ID).SetState("dead").Exec(e.f.System()); err != nil {
+		e.t.Fatal(err)
+	}
+	vars["DEAD"] = fmt.Sprint(d.ID)
 }
 
 func pendingTransfer(e *env, vars map[string]string) {

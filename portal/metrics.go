@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type metrics struct {
 	started  time.Time
 	requests map[reqKey]uint64
 	hist     map[string]*histogram
+	// streams counts open live-feed streams.
+	streams atomic.Int64
 }
 
 type reqKey struct {
@@ -72,6 +75,9 @@ func (m *metrics) write(w io.Writer) {
 		}
 		return a.status < b.status
 	})
+	fmt.Fprintln(w, "# HELP tierlink_feed_streams Open live-feed (SSE) streams.")
+	fmt.Fprintln(w, "# TYPE tierlink_feed_streams gauge")
+	fmt.Fprintf(w, "tierlink_feed_streams %d\n", m.streams.Load())
 	fmt.Fprintln(w, "# HELP tierlink_http_requests_total HTTP requests by method, route and status.")
 	fmt.Fprintln(w, "# TYPE tierlink_http_requests_total counter")
 	for _, k := range keys {

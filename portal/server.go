@@ -22,6 +22,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/storage"
@@ -40,6 +41,9 @@ type Config struct {
 	QuietAccessLog bool
 	// Logger receives structured logs.
 	Logger *slog.Logger
+	// StreamHeartbeat is how often an idle live-feed stream sends a
+	// keep-alive comment (15 s by default).
+	StreamHeartbeat time.Duration
 }
 
 // Deps are the domain services the transport calls.
@@ -50,6 +54,7 @@ type Deps struct {
 	Documents *documents.Service
 	Orders    *orders.Service
 	Shipments *shipments.Service
+	Groups    *groups.Service
 }
 
 // Server is the portal's HTTP server.
@@ -73,6 +78,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.StreamHeartbeat == 0 {
+		cfg.StreamHeartbeat = 15 * time.Second
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, doc: newOpenAPIDoc(), metrics: newMetrics()}
 	// __Host- cookies must be Secure; plain http is allowed only on a
@@ -114,8 +122,13 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
-// Shutdown stops accepting and waits for in-flight requests until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+// Shutdown ends the live-feed streams (their clients reconnect to
+// another instance), stops accepting, and waits for in-flight requests
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.deps.Groups.Hub().Close()
+	return s.app.ShutdownWithContext(ctx)
+}
 
 func (s *Server) routes() {
 	s.app.Use(s.requestContext)
@@ -156,6 +169,10 @@ func (s *Server) routes() {
 	s.registerEventRoutes(v1.group("/events"))
 	s.registerShipmentRoutes(v1.group("/shipments"))
 	s.registerBoardRoutes(v1.group("/status-board"))
+	s.registerGroupRoutes(v1.group("/groups"))
+	s.registerCardRoutes(v1.group("/cards"))
+	s.registerBridgeRoutes(v1.group("/bridges"))
+	s.registerDeliveryRoutes(v1.group("/deliveries"))
 	// Anything else under /api is a problem+json 404, never a page.
 	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
 

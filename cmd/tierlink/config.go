@@ -30,6 +30,30 @@ type Config struct {
 	S3              *storage.MinIOConfig // nil: local disk
 	UploadLimit     int64
 	LinkTTL         time.Duration
+	// BridgeAllow are internal networks bridges may still reach.
+	BridgeAllow []netip.Prefix
+}
+
+// parseNets reads a comma-separated list of addresses and CIDRs.
+func parseNets(name string, getenv func(string) string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(getenv(name), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, configError{name, fmt.Sprintf("%q is not an address or CIDR", p)}
+		}
+		out = append(out, pr.Masked())
+	}
+	return out, nil
 }
 
 // configError is a bad setting: the program prints it as one line and
@@ -57,6 +81,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_S3_SECURE", "true", "use https to MinIO/S3"},
 	{"TIERLINK_UPLOAD_LIMIT", "512MiB", "largest document upload"},
 	{"TIERLINK_DOWNLOAD_LINK_TTL", "5m", "how long a presigned download link works"},
+	{"TIERLINK_BRIDGE_ALLOW_NETS", "", "comma-separated CIDRs of internal networks chat bridges may reach (all internal addresses are refused by default)"},
 }
 
 type configFlags struct {
@@ -121,23 +146,11 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		c.BaseURL = u
 	}
-	if v := getenv("TIERLINK_TRUSTED_PROXIES"); v != "" {
-		for _, p := range strings.Split(v, ",") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if !strings.Contains(p, "/") {
-				if a, err := netip.ParseAddr(p); err == nil {
-					p = netip.PrefixFrom(a, a.BitLen()).String()
-				}
-			}
-			pr, err := netip.ParsePrefix(p)
-			if err != nil {
-				return c, configError{"TIERLINK_TRUSTED_PROXIES", fmt.Sprintf("%q is not an address or CIDR", p)}
-			}
-			c.TrustedProxies = append(c.TrustedProxies, pr.Masked())
-		}
+	if c.TrustedProxies, err = parseNets("TIERLINK_TRUSTED_PROXIES", getenv); err != nil {
+		return c, err
+	}
+	if c.BridgeAllow, err = parseNets("TIERLINK_BRIDGE_ALLOW_NETS", getenv); err != nil {
+		return c, err
 	}
 	tz := getenv("TIERLINK_TIME_ZONE")
 	if tz == "" {

@@ -26,9 +26,11 @@ import (
 	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/demo"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/portal"
@@ -228,8 +230,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.db.Close()
+	ords, ships := orders.New(a.db.Client), shipments.New(a.db.Client)
+	grps := groups.New(a.db.Client, ords, ships, bridges.Guard{Allow: a.cfg.BridgeAllow}, a.cfg.BaseURL)
 	if *withDemo {
-		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, orders.New(a.db.Client), shipments.New(a.db.Client))
+		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, ords, ships)
 		if err != nil {
 			return err
 		}
@@ -244,7 +248,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	portal.SetDisplayZone(a.cfg.TimeZone)
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
-		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: orders.New(a.db.Client), Shipments: shipments.New(a.db.Client)})
+		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps})
 	if err != nil {
 		return err
 	}
@@ -259,6 +263,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	sched.Start()
+	// The outbox dispatcher wakes on every committed feed change and
+	// polls besides, for retries and for other instances' writes.
+	disp := bridges.NewDispatcher(a.db.Client, bridges.Guard{Allow: a.cfg.BridgeAllow}, a.log)
+	grps.OnChange(func(int) { disp.Wake() })
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDispatch()
+	dispatched := make(chan struct{})
+	go func() { defer close(dispatched); disp.Run(dctx) }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
@@ -281,6 +293,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	herr := srv.Shutdown(sctx)
 	jerr := sched.Stop(sctx)
+	// A send cut off here is sent again after restart, with the same
+	// webhook-id.
+	stopDispatch()
+	select {
+	case <-dispatched:
+	case <-sctx.Done():
+	}
 	a.log.Info("stopped")
 	return errors.Join(herr, jerr)
 }

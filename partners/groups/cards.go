@@ -41,9 +41,18 @@ func (s *Service) cardLinkAndActions(ctx context.Context, r *ent.Post) (string, 
 		acts = []CardAction{{Name: "confirm_receipt", Side: "partner"}}
 	}
 	if r.CardState == nil || *r.CardState != post.CardStateOpen {
-		acts = []CardAction{}
+		return link, []CardAction{}
 	}
 	return link, acts
+}
+
+// allActions are a card's buttons whatever its state.
+func (s *Service) allActions(ctx context.Context, r *ent.Post) []CardAction {
+	open := *r
+	st := post.CardStateOpen
+	open.CardState = &st
+	_, acts := s.cardLinkAndActions(ctx, &open)
+	return acts
 }
 
 // Act presses a card's button. The action goes through the domain
@@ -60,10 +69,7 @@ func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionRe
 	if err != nil {
 		return ActionResult{}, err
 	}
-	_, acts := s.cardLinkAndActions(ctx, card)
-	if card.CardState != nil && *card.CardState == post.CardStateDone {
-		return ActionResult{}, s.alreadyDone(ctx, card.ID)
-	}
+	acts := s.allActions(ctx, card)
 	v, _ := viewer.FromContext(ctx)
 	var allowed *CardAction
 	for i, a := range acts {
@@ -76,6 +82,9 @@ func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionRe
 	}
 	if (allowed.Side == "staff" && !v.CanEdit()) || (allowed.Side == "partner" && !v.IsPartner()) {
 		return ActionResult{}, partners.Errorf(partners.EForbidden, "only the %s side may %s here", allowed.Side, in.Action)
+	}
+	if card.CardState != nil && *card.CardState == post.CardStateDone {
+		return ActionResult{}, s.alreadyDone(ctx, card.ID)
 	}
 	subject := 0
 	if card.SubjectID != nil {
@@ -155,4 +164,13 @@ func (s *Service) receiveAll(ctx context.Context, shipmentID int) error {
 	}
 	_, err = s.shipments.AddEvent(ctx, shipmentID, in)
 	return err
+}
+
+// CardExists reports a card the viewer can see, for 404s before a body
+// is judged.
+func (s *Service) CardExists(ctx context.Context, id int) (bool, error) {
+	if _, err := s.client.Post.Query().Where(post.ID(id), post.KindEQ(post.KindCard)).Only(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -402,3 +402,12 @@ func (s *Service) closeCards(ctx context.Context, c *ent.Client, subjectType str
 	}
 	return nil
 }
+
+// Since reads the posts after a feed number, oldest first, for a viewer
+// who may read the group: what a resuming stream replays.
+func (s *Service) Since(ctx context.Context, groupID int, after int64, limit int) ([]Post, error) {
+	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+		return nil, err
+	}
+	return s.loadAfter(ctx, groupID, after, limit)
+}

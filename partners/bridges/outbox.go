@@ -128,8 +128,8 @@ type Dispatcher struct {
 	// platforms count), and the pause after the far end says "too fast"
 	// without a Retry-After.
 	Window time.Duration
-	now     func() time.Time
-	wake    chan struct{}
+	now    func() time.Time
+	wake   chan struct{}
 
 	mu   sync.Mutex
 	sent map[int][]time.Time // per bridge: sends in the last minute

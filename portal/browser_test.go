@@ -276,3 +276,77 @@ func TestBrowserAcknowledgeWithChangeAndApprove(t *testing.T) {
 	}
 	screenshot(t, buyer, "order-approved")
 }
+
+func login(t *testing.T, ctx context.Context, base, next, email string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/login?next="+next),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.ID("login")),
+	)
+	if err != nil {
+		t.Fatalf("login %s: %v", email, err)
+	}
+}
+
+// Two people in one group: the buyer approves a change-request card on a
+// desktop and the supplier, on a phone, sees the card change without
+// reloading; the supplier's reply reaches the buyer the same way.
+func TestBrowserGroupCardsLive(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	base := e.live()
+	vars := e.orderVars()
+	grp, card := "/groups/"+vars["GRP"], "#post-"+vars["CRCARD"]
+	buyer, supplier := browser(t, 1280, 900), browser(t, 390, 844)
+	login(t, supplier, base, grp, e.f.UserA.Email)
+	login(t, buyer, base, grp, e.f.Buyer.Email)
+	for who, ctx := range map[string]context.Context{"supplier": supplier, "buyer": buyer} {
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#feed[data-live="true"]`)), chromedp.WaitVisible(chromedp.CSS(card))); err != nil {
+			t.Fatalf("%s: feed not live: %v", who, err)
+		}
+	}
+	// The supplier sees the card but has no button on it.
+	n, err := chromedp.Run(supplier, chromedp.Evaluate[int](`document.querySelectorAll("`+card+` .card-button").length`))
+	if err != nil || n != 0 {
+		t.Fatalf("supplier buttons on a buyer's card: %d, %v", n, err)
+	}
+	screenshot(t, supplier, "group-phone-before")
+	if err := chromedp.Do(buyer, chromedp.Click(chromedp.CSS(card+` button[value="approve"]`)),
+		chromedp.WaitVisible(chromedp.CSS(card+" .card-done"))); err != nil {
+		t.Fatalf("buyer approves: %v", err)
+	}
+	if err := chromedp.Do(supplier, chromedp.WaitVisible(chromedp.CSS(card+" .card-done"))); err != nil {
+		t.Fatalf("supplier never saw the card change: %v", err)
+	}
+	actor, err := chromedp.Run(supplier, chromedp.Text(chromedp.CSS(card+" .card-actor")))
+	if err != nil || strings.TrimSpace(actor) != e.f.Buyer.Email {
+		t.Fatalf("supplier sees actor %q, %v", actor, err)
+	}
+	screenshot(t, supplier, "group-phone-after")
+	// The supplier answers from the phone; the buyer sees it live.
+	err = chromedp.Do(supplier,
+		chromedp.SendKeys(chromedp.CSS("#compose textarea"), "收到，周五发货 / shipping Friday"),
+		chromedp.Click(chromedp.CSS("#compose button[type=submit]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(buyer, chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"post-body") and contains(text(),"shipping Friday")]`))); err != nil {
+		t.Fatalf("buyer never saw the reply: %v", err)
+	}
+	o, _ := e.f.Orders.ChangeRequest(e.f.System(), mustAtoi(t, vars["CR"]))
+	if o.State != "approved" {
+		t.Fatalf("change request state %s", o.State)
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

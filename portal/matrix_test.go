@@ -227,8 +227,20 @@ var matrix = map[string]matrixRow{
 		}
 		return "kind=shipped"
 	}, want: "303 403 303 303 303 404"},
-	"GET /settings":  {path: "/settings", want: "303 200 200 200 200 200"},
-	"POST /settings": {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
+	"GET /groups":            {path: "/groups", setup: groupSetup, want: "303 200 200 200 200 200"},
+	"POST /groups":           {path: "/groups", body: jsonBody("name=Quality+room&kind=internal"), want: "303 403 303 303 403 403"},
+	"GET /groups/:id":        {path: "/groups/{GRP}", setup: groupSetup, want: "303 200 200 200 200 404"},
+	"POST /groups/:id/posts": {path: "/groups/{GRP}/posts", setup: groupSetup, body: jsonBody("body=hello"), want: "303 403 303 303 303 404"},
+	"POST /groups/:id/members": {path: "/groups/{GRP}/members", setup: groupSetup, body: func(e *env, w who) string {
+		return fmt.Sprintf("member=u%d", pick(w == wAdmin, e.f.Admin.ID, e.f.Viewer.ID))
+	}, want: "303 403 303 303 403 403"},
+	"POST /cards/:id/act":        {path: "/cards/{CRCARD}/act", setup: groupSetup, body: jsonBody("action=approve"), want: "303 403 303 409 403 404"},
+	"GET /groups/:id/bridges":    {path: "/groups/{GRP}/bridges", setup: groupSetup, want: "303 200 200 200 403 403"},
+	"POST /groups/:id/bridges":   {path: "/groups/{GRP}/bridges", setup: groupSetup, body: jsonBody("kind=slack&name=S&url=http%3A%2F%2F127.0.0.1%3A9%2Fx"), want: "303 403 303 303 403 403"},
+	"POST /bridges/:id/test":     {path: "/bridges/{BR}/test", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 303 303 403 403"},
+	"POST /deliveries/:id/retry": {path: "/deliveries/{DEAD}/retry", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
+	"GET /settings":              {path: "/settings", want: "303 200 200 200 200 200"},
+	"POST /settings":             {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
 }
 
 func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }

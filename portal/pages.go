@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 )
@@ -76,6 +77,13 @@ func loadPages() (*pageSet, error) {
 			return ""
 		},
 		"size": formatSize,
+		"deref": func(p *int) int {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"emptyPost": func() groups.Post { return groups.Post{Kind: "message", Card: &groups.Card{}} },
 	}
 	shared := []string{"templates/layout.html", "templates/transfers_table.html", "templates/upload_form.html", "templates/documents_table.html"}
 	entries, err := fs.Glob(templateFS, "templates/*.html")
@@ -218,6 +226,7 @@ func (s *Server) registerPages() {
 	p.Get("/documents/:id", s.page(authed, s.documentPage))
 	p.Post("/documents/:id/delete", s.page(editor, s.documentDelete))
 	s.registerOrderPages()
+	s.registerGroupPages()
 	p.Get("/invite/:token", s.page(anyone, s.invitePage))
 	p.Post("/invite/:token", s.page(anyone, s.inviteAccept))
 	p.Get("/settings", s.page(authed, s.settingsPage))

@@ -100,9 +100,12 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 		p.bodyZh = fmt.Sprintf("%s 已拒绝订单 %s 的变更，相关行等待重新答复。", actor, n)
 	case "shipment.created":
 		n, _ := num()
-		eta := fmt.Sprint(ev.Payload["eta"])
-		p.body = fmt.Sprintf("Shipment %s announced (%d line(s)), ETA %s.", n, toInt(ev.Payload["lines"]), eta)
-		p.bodyZh = fmt.Sprintf("发货通知 %s（%d 行），预计到达 %s。", n, toInt(ev.Payload["lines"]), eta)
+		p.body = fmt.Sprintf("Shipment %s announced (%d line(s)).", n, toInt(ev.Payload["lines"]))
+		p.bodyZh = fmt.Sprintf("发货通知 %s（%d 行）。", n, toInt(ev.Payload["lines"]))
+		if eta, _ := ev.Payload["eta"].(string); eta != "" {
+			p.body = fmt.Sprintf("Shipment %s announced (%d line(s)), ETA %s.", n, toInt(ev.Payload["lines"]), eta)
+			p.bodyZh = fmt.Sprintf("发货通知 %s（%d 行），预计到达 %s。", n, toInt(ev.Payload["lines"]), eta)
+		}
 	case "shipment.shipped":
 		n, _ := num()
 		p.body, p.bodyZh = fmt.Sprintf("Shipment %s has shipped.", n), fmt.Sprintf("货件 %s 已发运。", n)

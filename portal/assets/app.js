@@ -64,4 +64,118 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });
   });
+  // A group's feed: new posts and card changes arrive over Server-Sent
+  // Events and are drawn from the page's own post template; card buttons
+  // and the compose box post without leaving the page.
+  var feed = document.getElementById("feed");
+  if (feed) { liveFeed(feed); }
 });
+
+function liveFeed(feed) {
+  var tpl = document.getElementById("post-tpl");
+  var labels = JSON.parse(document.getElementById("feed-labels").textContent || "{}");
+  var zh = document.documentElement.lang === "zh-CN";
+  var side = feed.getAttribute("data-side"), editor = feed.getAttribute("data-editor") === "true";
+  var csrf = feed.getAttribute("data-csrf"), group = feed.getAttribute("data-group");
+  function fmt(t) {
+    if (!t) { return ""; }
+    var d = new Date(t), p = function (n) { return n < 10 ? "0" + n : "" + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+  function render(p) {
+    var li = tpl.content.firstElementChild.cloneNode(true);
+    li.id = "post-" + p.id;
+    li.className = "post post-" + p.kind + " side-" + p.author_side;
+    li.setAttribute("data-id", p.id); li.setAttribute("data-seq", p.seq);
+    li.querySelector(".post-author").textContent = p.author;
+    li.querySelector(".post-time").textContent = fmt(p.created_at);
+    li.querySelector(".post-body").textContent = (zh && p.body_zh) ? p.body_zh : p.body;
+    var docs = li.querySelector(".post-docs");
+    docs.textContent = "";
+    (p.documents || []).forEach(function (d) {
+      var a = document.createElement("a"), item = document.createElement("li");
+      a.href = "/documents/" + d.id; a.textContent = "📎 " + d.title; item.appendChild(a); docs.appendChild(item);
+    });
+    var card = li.querySelector(".card");
+    card.hidden = !p.card;
+    if (p.card) {
+      card.querySelector(".card-link").href = p.card.link;
+      var done = card.querySelector(".card-done");
+      done.hidden = p.card.state !== "done";
+      card.querySelector(".card-outcome").textContent = labels["out_" + p.card.outcome] || p.card.outcome || "";
+      card.querySelector(".card-actor").textContent = p.card.acted_by || "";
+      card.querySelector(".card-time").textContent = fmt(p.card.acted_at);
+      var form = card.querySelector("form");
+      form.action = "/cards/" + p.id + "/act";
+      form.querySelectorAll("button").forEach(function (b) { b.remove(); });
+      (p.card.actions || []).forEach(function (a) {
+        if (!((a.side === "staff" && editor) || (a.side === "partner" && side === "partner"))) { return; }
+        var b = document.createElement("button");
+        b.type = "submit"; b.name = "action"; b.value = a.name; b.className = "card-button";
+        b.textContent = labels["a_" + a.name] || a.name;
+        form.appendChild(b);
+      });
+    }
+    return li;
+  }
+  function upsert(p) {
+    var old = document.getElementById("post-" + p.id), li = render(p);
+    if (old) {
+      if (+old.getAttribute("data-seq") > p.seq) { return; }
+      old.replaceWith(li);
+    } else {
+      feed.appendChild(li);
+      li.scrollIntoView({block: "nearest"});
+    }
+  }
+  function problem(xhr) {
+    try { var p = JSON.parse(xhr.responseText); return p.detail + (p.errors ? ": " + p.errors.map(function (e) { return e.field + " " + e.reason; }).join("; ") : ""); }
+    catch (e) { return xhr.status + " " + xhr.statusText; }
+  }
+  function send(url, body, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.onload = function () { done(xhr); };
+    xhr.onerror = function () { done(xhr); };
+    xhr.send(JSON.stringify(body));
+  }
+  feed.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.classList.contains("card-actions") || !ev.submitter) { return; }
+    ev.preventDefault();
+    var li = form.closest(".post"), err = li.querySelector(".card-error");
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    send("/api/v1/cards/" + li.getAttribute("data-id") + "/actions", {action: ev.submitter.value}, function (xhr) {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      if (xhr.status === 200) { upsert(JSON.parse(xhr.responseText).card); return; }
+      err.textContent = problem(xhr); err.hidden = false;
+    });
+  });
+  var compose = document.getElementById("compose");
+  if (compose) {
+    compose.querySelectorAll("button.mention").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var t = compose.querySelector("textarea");
+        t.value += (t.value && !/\s$/.test(t.value) ? " " : "") + "@" + b.getAttribute("data-name") + " ";
+        t.focus();
+      });
+    });
+    compose.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var t = compose.querySelector("textarea"), err = compose.querySelector(".compose-error"), sel = compose.querySelector("select[name=document_ids]");
+      var body = {body: t.value, document_ids: sel ? Array.from(sel.selectedOptions).map(function (o) { return +o.value; }) : []};
+      send(compose.getAttribute("data-api"), body, function (xhr) {
+        if (xhr.status === 201) { t.value = ""; err.hidden = true; upsert(JSON.parse(xhr.responseText)); return; }
+        err.textContent = problem(xhr); err.hidden = false;
+      });
+    });
+  }
+  if (!window.EventSource) { return; }
+  var status = document.getElementById("live-status");
+  var es = new EventSource("/api/v1/groups/" + group + "/stream?after=" + feed.getAttribute("data-after"));
+  es.addEventListener("post", function (e) { upsert(JSON.parse(e.data)); });
+  es.onopen = function () { status.hidden = true; feed.setAttribute("data-live", "true"); };
+  es.onerror = function () { status.hidden = false; };
+}

@@ -31,7 +31,7 @@ func TestKillWithOutboxPending(t *testing.T) {
 	postRE := regexp.MustCompile(`#post-(\d+)$`)
 	var (
 		mu      sync.Mutex
-		arrived []string       // webhook-ids in arrival order
+		arrived []string // webhook-ids in arrival order
 		postOf  = map[string]int{}
 		bad     int
 	)

@@ -33,8 +33,9 @@ func (g Guard) Permitted(ip netip.Addr) bool {
 			return true
 		}
 	}
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || sharedNet.Contains(ip) || !ip.IsValid())
+	internal := ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || sharedNet.Contains(ip) || !ip.IsValid()
+	return !internal
 }
 
 // CheckURL says why raw may not be a bridge URL, or nil. Names are

@@ -422,11 +422,11 @@ func TestParseMentions(t *testing.T) {
 		{"@", "[]"},
 		{"@@Bo", "[1]"},
 	} {
-		var ids []int
+		ids := []int{}
 		for _, m := range groups.ParseMentions(tc.text, ms) {
 			ids = append(ids, m.ID)
 		}
-		if got := fmt.Sprint(ids); got != tc.want && !(got == "[]" && tc.want == "[]") {
+		if got := fmt.Sprint(ids); got != tc.want {
 			t.Errorf("ParseMentions(%q) = %v, want %s", tc.text, got, tc.want)
 		}
 	}

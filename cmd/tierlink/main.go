@@ -233,7 +233,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	ords, ships := orders.New(a.db.Client), shipments.New(a.db.Client)
 	grps := groups.New(a.db.Client, ords, ships, bridges.Guard{Allow: a.cfg.BridgeAllow}, a.cfg.BaseURL)
 	if *withDemo {
-		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, ords, ships)
+		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, ords, ships, grps)
 		if err != nil {
 			return err
 		}

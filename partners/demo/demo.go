@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -103,7 +104,7 @@ var seeds = []partnerSeed{
 // Seed fills an empty database with the demo company and returns the
 // logins to print. It refuses a database that already has users.
 func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service, docs *documents.Service,
-	ords *orders.Service, ships *shipments.Service) ([]Login, error) {
+	ords *orders.Service, ships *shipments.Service, grps *groups.Service) ([]Login, error) {
 	ctx = viewer.NewContext(ctx, viewer.System("demo"))
 	if n, err := client.User.Query().Count(ctx); err != nil {
 		return nil, err
@@ -175,8 +176,34 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 		return nil, fmt.Errorf("demo partner user: %w", err)
 	}
 	buyerCtx := viewer.NewContext(ctx, viewer.Viewer{UserID: ids[1], Role: viewer.RoleBuyer, Label: staff[1].email})
-	supplierCtx := viewer.NewContext(ctx, viewer.Viewer{UserID: pu.ID, Role: viewer.RolePartner, PartnerID: *pu.PartnerID, Label: pu.Email})
+	supplierCtx := viewer.NewContext(ctx, viewer.Viewer{UserID: pu.ID, Role: viewer.RolePartner, PartnerID: *pu.PartnerID,
+		ContactID: firstContact.ID, Label: pu.Email})
+	// The first supplier's group exists before its orders, so their
+	// status arrives in it as posts and cards.
+	cs, err := dir.ListContacts(ctx, directory.ContactFilter{PartnerID: firstContact.Partner.ID, Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	var cids []int
+	for _, c := range cs.Items {
+		cids = append(cids, c.ID)
+	}
+	g, err := grps.Create(buyerCtx, groups.GroupInput{Name: firstContact.Partner.Name + " 协同群", Purpose: "订单确认、发货与质量 / orders, shipments and quality",
+		Kind: "partner", PartnerID: firstContact.Partner.ID, ContactIDs: cids, UserIDs: []int{ids[2]}})
+	if err != nil {
+		return nil, fmt.Errorf("demo group: %w", err)
+	}
+	if _, err := grps.Create(buyerCtx, groups.GroupInput{Name: "采购部 / Procurement", Purpose: "internal", Kind: "internal",
+		PartnerID: firstContact.Partner.ID, UserIDs: ids[1:]}); err != nil {
+		return nil, fmt.Errorf("demo group: %w", err)
+	}
 	if err := seedOrders(buyerCtx, supplierCtx, ords, ships, suppliers, dealers, carriers); err != nil {
+		return nil, err
+	}
+	if _, err := grps.Post(buyerCtx, g.ID, groups.PostInput{Body: "@" + firstContact.Name + " 请确认本周的发货计划 / please confirm this week's shipments"}); err != nil {
+		return nil, err
+	}
+	if _, err := grps.Post(supplierCtx, g.ID, groups.PostInput{Body: "收到，周五前发出 / received, shipping by Friday"}); err != nil {
 		return nil, err
 	}
 	logins = append(logins, Login{Email: firstContact.Email, Role: "partner (" + firstContact.Partner.Name + ")", Name: firstContact.Name})

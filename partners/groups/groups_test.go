@@ -465,11 +465,11 @@ func TestStreamResumesWithoutGapOrDuplicate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				replay, err := w.Groups.Posts(ctx, w.A.ID, groups.PostFilter{After: last, Limit: 500})
+				replay, err := w.Groups.Since(ctx, w.A.ID, last, 500)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, p := range replay.Items {
+				for _, p := range replay {
 					seen = append(seen, p.Seq)
 					last = p.Seq
 				}
@@ -497,7 +497,7 @@ func TestStreamResumesWithoutGapOrDuplicate(t *testing.T) {
 			}
 			wg.Wait()
 			if len(seen) != writers*each {
-				t.Fatalf("saw %d changes, want %d", len(seen), writers*each)
+				t.Fatalf("saw %d changes, want %d: %v", len(seen), writers*each, seen)
 			}
 			for i, s := range seen {
 				if s != int64(i+1) {

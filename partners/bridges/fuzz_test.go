@@ -33,4 +33,3 @@ func FuzzVerifyWebhook(f *testing.F) {
 		}
 	})
 }
-

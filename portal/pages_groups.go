@@ -12,6 +12,7 @@ import (
 
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
@@ -151,14 +152,8 @@ func (s *Server) groupPage(c *fiber.Ctx) error {
 		}
 	}
 	if v.CanEdit() {
-		us, err := s.deps.Accounts.ListUsers(ctx, accounts.UserFilter{Active: "true"})
-		if err != nil {
+		if d.Staff, err = s.staffUsers(c); err != nil {
 			return err
-		}
-		for _, u := range us {
-			if u.PartnerID == nil && u.Active {
-				d.Staff = append(d.Staff, u)
-			}
 		}
 	}
 	b, _ := json.Marshal(feed.Items)
@@ -242,6 +237,12 @@ func (s *Server) bridgesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return s.renderBridges(c, id, "")
+}
+
+// renderBridges shows a group's bridges with their delivery logs, and a
+// just-generated signing secret when there is one to show once.
+func (s *Server) renderBridges(c *fiber.Ctx, id int, secret string) error {
 	ctx := c.UserContext()
 	g, err := s.deps.Groups.Group(ctx, id)
 	if err != nil {
@@ -251,8 +252,7 @@ func (s *Server) bridgesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := bridgesData{G: g, Bridges: bs.Items, Deliveries: map[int][]groups.Delivery{},
-		Kinds: []string{"wecom", "feishu", "dingtalk", "slack", "webhook"}}
+	d := bridgesData{G: g, Bridges: bs.Items, Deliveries: map[int][]groups.Delivery{}, Kinds: bridges.Kinds, Secret: secret}
 	for _, b := range bs.Items {
 		log, err := s.deps.Groups.Deliveries(ctx, b.ID, groups.DeliveryFilter{Limit: 20})
 		if err != nil {
@@ -275,23 +275,9 @@ func (s *Server) bridgeSubmit(c *fiber.Ctx) error {
 	}
 	if b.Secret != "" {
 		// A generated signing secret is shown once, on this page.
-		return s.renderBridgesWithSecret(c, id, b.Secret)
+		return s.renderBridges(c, id, b.Secret)
 	}
 	return c.Redirect(fmt.Sprintf("/groups/%d/bridges?msg=bridge_created", id), fiber.StatusSeeOther)
-}
-
-func (s *Server) renderBridgesWithSecret(c *fiber.Ctx, id int, secret string) error {
-	ctx := c.UserContext()
-	g, err := s.deps.Groups.Group(ctx, id)
-	if err != nil {
-		return err
-	}
-	bs, err := s.deps.Groups.Bridges(ctx, id)
-	if err != nil {
-		return err
-	}
-	return s.render(c, "group_bridges", "bridges", bridgesData{G: g, Bridges: bs.Items, Deliveries: map[int][]groups.Delivery{},
-		Kinds: []string{"wecom", "feishu", "dingtalk", "slack", "webhook"}, Secret: secret})
 }
 
 func (s *Server) bridgeTestSubmit(c *fiber.Ctx) error {

@@ -51,8 +51,8 @@ var specs = map[string]spec{
 	Webhook:  {limit: 0, rate: 600},
 }
 
-// KnownKind reports whether kind names a bridge kind.
-func KnownKind(kind string) bool { _, ok := specs[kind]; return ok }
+// Kinds lists the bridge kinds, in the order forms offer them.
+var Kinds = []string{WeCom, Feishu, DingTalk, Slack, Webhook}
 
 // DefaultRate is the documented messages per minute of a kind.
 func DefaultRate(kind string) int { return specs[kind].rate }
@@ -255,14 +255,7 @@ func fit(text, link string, sp spec) string {
 		}
 		return text
 	}
-	if budget < 0 {
-		budget = 0
-	}
-	cut := text[:budget]
-	for !utf8.ValidString(cut) {
-		cut = cut[:len(cut)-1]
-	}
-	return cut + tail
+	return truncate(text, max(budget, 0)) + tail
 }
 
 // Fits reports whether m would go out whole (untruncated) through kind,

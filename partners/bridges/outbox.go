@@ -51,25 +51,26 @@ func Enqueue(ctx context.Context, c *ent.Client, o Outgoing) (int, error) {
 		return 0, err
 	}
 	for _, b := range bs {
-		if err := enqueueOne(sys, c, b.ID, o); err != nil {
+		if _, err := enqueueOne(sys, c, b.ID, o); err != nil {
 			return 0, err
 		}
 	}
 	return len(bs), nil
 }
 
-// EnqueueTo writes one delivery to one bridge (a test message).
-func EnqueueTo(ctx context.Context, c *ent.Client, bridgeID int, o Outgoing) error {
+// EnqueueTo writes one delivery to one bridge (a test message) and
+// returns it.
+func EnqueueTo(ctx context.Context, c *ent.Client, bridgeID int, o Outgoing) (*ent.Delivery, error) {
 	return enqueueOne(viewer.NewContext(ctx, viewer.System("outbox")), c, bridgeID, o)
 }
 
-func enqueueOne(ctx context.Context, c *ent.Client, bridgeID int, o Outgoing) error {
+func enqueueOne(ctx context.Context, c *ent.Client, bridgeID int, o Outgoing) (*ent.Delivery, error) {
 	q := c.Delivery.Create().SetBridgeID(bridgeID).SetGroupID(o.GroupID).SetMsgID(NewMessageID()).
 		SetTitle(truncate(o.Title, 300)).SetText(o.Text).SetLink(o.Link).SetNextAttemptAt(time.Now())
 	if o.PostID != 0 {
 		q.SetPostID(o.PostID)
 	}
-	return q.Exec(ctx)
+	return q.Save(ctx)
 }
 
 // NewMessageID returns a fresh webhook-id.

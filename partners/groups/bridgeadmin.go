@@ -179,15 +179,12 @@ func (s *Service) SendTest(ctx context.Context, id int) (Delivery, error) {
 		return Delivery{}, err
 	}
 	text := fmt.Sprintf("Test message from Tierlink, sent by %s at %s. 这是一条测试消息。", v.Label, s.now().UTC().Format(time.RFC3339))
-	if err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
-		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))}); err != nil {
-		return Delivery{}, err
-	}
-	s.Changed(g.ID)
-	d, err := s.client.Delivery.Query().Where(delivery.BridgeID(b.ID)).Order(ent.Desc(delivery.FieldID)).First(ctx)
+	d, err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
+		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))})
 	if err != nil {
 		return Delivery{}, err
 	}
+	s.Changed(g.ID)
 	return toDelivery(d), nil
 }
 

@@ -14,45 +14,40 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-// cardLinkAndActions says where a card's subject is shown and which
-// buttons it carries while open.
-func (s *Service) cardLinkAndActions(ctx context.Context, r *ent.Post) (string, []CardAction) {
+// cardLink says where a card's subject is shown.
+func (s *Service) cardLink(ctx context.Context, r *ent.Post) string {
 	id := 0
 	if r.SubjectID != nil {
 		id = *r.SubjectID
 	}
-	var link string
-	var acts []CardAction
 	switch r.CardKind {
 	case CardOrderAck:
-		link = fmt.Sprintf("/orders/%d", id)
-		acts = []CardAction{{Name: "acknowledge", Side: "partner"}}
+		return fmt.Sprintf("/orders/%d", id)
 	case CardChangeRequest:
-		link = "/change-requests"
 		if cr, err := s.client.ChangeRequest.Query().Where(changerequest.ID(id)).Only(ctx); err == nil {
-			link = fmt.Sprintf("/orders/%d", cr.OrderID)
+			return fmt.Sprintf("/orders/%d", cr.OrderID)
 		}
-		acts = []CardAction{{Name: "approve", Side: "staff"}, {Name: "reject", Side: "staff"}}
-	case CardReceipt:
-		link = fmt.Sprintf("/shipments/%d", id)
-		acts = []CardAction{{Name: "confirm_receipt", Side: "staff"}}
-	case CardDeliveryRcpt:
-		link = fmt.Sprintf("/shipments/%d", id)
-		acts = []CardAction{{Name: "confirm_receipt", Side: "partner"}}
+		return "/change-requests"
+	case CardReceipt, CardDeliveryRcpt:
+		return fmt.Sprintf("/shipments/%d", id)
 	}
-	if r.CardState == nil || *r.CardState != post.CardStateOpen {
-		return link, []CardAction{}
-	}
-	return link, acts
+	return ""
 }
 
-// allActions are a card's buttons whatever its state.
-func (s *Service) allActions(ctx context.Context, r *ent.Post) []CardAction {
-	open := *r
-	st := post.CardStateOpen
-	open.CardState = &st
-	_, acts := s.cardLinkAndActions(ctx, &open)
-	return acts
+// cardActions are the buttons a kind of card carries, and which side may
+// press each.
+func cardActions(kind string) []CardAction {
+	switch kind {
+	case CardOrderAck:
+		return []CardAction{{Name: "acknowledge", Side: "partner"}}
+	case CardChangeRequest:
+		return []CardAction{{Name: "approve", Side: "staff"}, {Name: "reject", Side: "staff"}}
+	case CardReceipt:
+		return []CardAction{{Name: "confirm_receipt", Side: "staff"}}
+	case CardDeliveryRcpt:
+		return []CardAction{{Name: "confirm_receipt", Side: "partner"}}
+	}
+	return []CardAction{}
 }
 
 // Act presses a card's button. The action goes through the domain
@@ -69,7 +64,7 @@ func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionRe
 	if err != nil {
 		return ActionResult{}, err
 	}
-	acts := s.allActions(ctx, card)
+	acts := cardActions(card.CardKind)
 	v, _ := viewer.FromContext(ctx)
 	var allowed *CardAction
 	for i, a := range acts {

@@ -269,38 +269,30 @@ func (s *Service) Posts(ctx context.Context, groupID int, f PostFilter) (PostPag
 		return PostPage{}, err
 	}
 	limit := partners.Limit(f.Limit, 50)
-	q := s.client.Post.Query().Where(post.GroupID(groupID))
-	var p PostPage
-	var rows []*ent.Post
 	if f.After > 0 {
-		var err error
-		rows, err = q.Where(post.SeqGT(f.After)).Order(ent.Asc(post.FieldSeq)).Limit(limit).All(ctx)
-		if err != nil {
-			return PostPage{}, err
-		}
-	} else {
-		var cur struct{ S int64 }
-		if f.Cursor != "" {
-			if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
-				return PostPage{}, err
-			}
-			q.Where(post.SeqLT(cur.S))
-		}
-		var err error
-		rows, err = q.Order(ent.Desc(post.FieldSeq)).Limit(limit + 1).All(ctx)
-		if err != nil {
-			return PostPage{}, err
-		}
-		if len(rows) > limit {
-			rows = rows[:limit]
-			p.NextCursor = partners.EncodeCursor(struct{ S int64 }{rows[limit-1].Seq})
-		}
+		items, err := s.loadAfter(ctx, groupID, f.After, limit)
+		return PostPage{Items: items}, err
 	}
-	items, err := s.toPosts(system(ctx), rows)
+	q := s.client.Post.Query().Where(post.GroupID(groupID))
+	var cur struct{ S int64 }
+	if f.Cursor != "" {
+		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
+			return PostPage{}, err
+		}
+		q.Where(post.SeqLT(cur.S))
+	}
+	rows, err := q.Order(ent.Desc(post.FieldSeq)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return PostPage{}, err
 	}
-	p.Items = items
+	var p PostPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		p.NextCursor = partners.EncodeCursor(struct{ S int64 }{rows[limit-1].Seq})
+	}
+	if p.Items, err = s.toPosts(system(ctx), rows); err != nil {
+		return PostPage{}, err
+	}
 	return p, nil
 }
 
@@ -366,7 +358,10 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 		if r.SubjectID != nil {
 			p.Card.SubjectID = *r.SubjectID
 		}
-		p.Card.Link, p.Card.Actions = s.cardLinkAndActions(ctx, r)
+		p.Card.Link = s.cardLink(ctx, r)
+		if r.CardState != nil && *r.CardState == post.CardStateOpen {
+			p.Card.Actions = cardActions(r.CardKind)
+		}
 	}
 	return p, nil
 }

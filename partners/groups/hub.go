@@ -44,7 +44,6 @@ type Sub struct {
 	done    chan struct{}
 	recheck chan struct{}
 	once    sync.Once
-	hub     *Hub
 	group   int
 }
 
@@ -74,7 +73,7 @@ func newHub(load func(context.Context, int, int64, int) ([]Post, error), head fu
 // skips changes at or below what it has sent, which leaves no gap and no
 // duplicate.
 func (h *Hub) Subscribe(ctx context.Context, groupID int) (*Sub, error) {
-	s := &Sub{C: make(chan Event, subBuffer), done: make(chan struct{}), recheck: make(chan struct{}, 1), hub: h, group: groupID}
+	s := &Sub{C: make(chan Event, subBuffer), done: make(chan struct{}), recheck: make(chan struct{}, 1), group: groupID}
 	join := func(last int64, fresh bool) bool {
 		if r := h.rooms[groupID]; r != nil {
 			r.subs[s] = struct{}{}

@@ -31,7 +31,10 @@ import (
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/notice"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
@@ -83,8 +86,14 @@ type Client struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
+	// JobRun is the client for interacting with the JobRun builders.
+	JobRun *JobRunClient
+	// JobState is the client for interacting with the JobState builders.
+	JobState *JobStateClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// Notice is the client for interacting with the Notice builders.
+	Notice *NoticeClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderLine is the client for interacting with the OrderLine builders.
@@ -132,7 +141,10 @@ func (c *Client) init() {
 	c.GroupMember = NewGroupMemberClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
+	c.JobRun = NewJobRunClient(c.config)
+	c.JobState = NewJobStateClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
+	c.Notice = NewNoticeClient(c.config)
 	c.Order = NewOrderClient(c.config)
 	c.OrderLine = NewOrderLineClient(c.config)
 	c.OrderRevision = NewOrderRevisionClient(c.config)
@@ -251,7 +263,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		GroupMember:      NewGroupMemberClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Invitation:       NewInvitationClient(cfg),
+		JobRun:           NewJobRunClient(cfg),
+		JobState:         NewJobStateClient(cfg),
 		LoginThrottle:    NewLoginThrottleClient(cfg),
+		Notice:           NewNoticeClient(cfg),
 		Order:            NewOrderClient(cfg),
 		OrderLine:        NewOrderLineClient(cfg),
 		OrderRevision:    NewOrderRevisionClient(cfg),
@@ -297,7 +312,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		GroupMember:      NewGroupMemberClient(cfg),
 		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
 		Invitation:       NewInvitationClient(cfg),
+		JobRun:           NewJobRunClient(cfg),
+		JobState:         NewJobStateClient(cfg),
 		LoginThrottle:    NewLoginThrottleClient(cfg),
+		Notice:           NewNoticeClient(cfg),
 		Order:            NewOrderClient(cfg),
 		OrderLine:        NewOrderLineClient(cfg),
 		OrderRevision:    NewOrderRevisionClient(cfg),
@@ -340,9 +358,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIToken, c.Acknowledgement, c.AuditEntry, c.Bridge, c.ChangeRequest,
 		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
-		c.Invitation, c.LoginThrottle, c.Order, c.OrderLine, c.OrderRevision,
-		c.Partner, c.Post, c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine,
-		c.User,
+		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
+		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.Session, c.Shipment,
+		c.ShipmentEvent, c.ShipmentLine, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -355,9 +373,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIToken, c.Acknowledgement, c.AuditEntry, c.Bridge, c.ChangeRequest,
 		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
-		c.Invitation, c.LoginThrottle, c.Order, c.OrderLine, c.OrderRevision,
-		c.Partner, c.Post, c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine,
-		c.User,
+		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
+		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.Session, c.Shipment,
+		c.ShipmentEvent, c.ShipmentLine, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -398,8 +416,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
+	case *JobRunMutation:
+		return c.JobRun.mutate(ctx, m)
+	case *JobStateMutation:
+		return c.JobState.mutate(ctx, m)
 	case *LoginThrottleMutation:
 		return c.LoginThrottle.mutate(ctx, m)
+	case *NoticeMutation:
+		return c.Notice.mutate(ctx, m)
 	case *OrderMutation:
 		return c.Order.mutate(ctx, m)
 	case *OrderLineMutation:
@@ -2713,6 +2737,274 @@ func (c *InvitationClient) mutate(ctx context.Context, m *InvitationMutation) (V
 	}
 }
 
+// JobRunClient is a client for the JobRun schema.
+type JobRunClient struct {
+	config
+}
+
+// NewJobRunClient returns a client for the JobRun from the given config.
+func NewJobRunClient(c config) *JobRunClient {
+	return &JobRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `jobrun.Hooks(f(g(h())))`.
+func (c *JobRunClient) Use(hooks ...Hook) {
+	c.hooks.JobRun = append(c.hooks.JobRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `jobrun.Intercept(f(g(h())))`.
+func (c *JobRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JobRun = append(c.inters.JobRun, interceptors...)
+}
+
+// Create returns a builder for creating a JobRun entity.
+func (c *JobRunClient) Create() *JobRunCreate {
+	mutation := newJobRunMutation(c.config, OpCreate)
+	return &JobRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JobRun entities.
+func (c *JobRunClient) CreateBulk(builders ...*JobRunCreate) *JobRunCreateBulk {
+	return &JobRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobRunClient) MapCreateBulk(slice any, setFunc func(*JobRunCreate, int)) *JobRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobRunCreateBulk{err: fmt.Errorf("calling to JobRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JobRun.
+func (c *JobRunClient) Update() *JobRunUpdate {
+	mutation := newJobRunMutation(c.config, OpUpdate)
+	return &JobRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobRunClient) UpdateOne(_m *JobRun) *JobRunUpdateOne {
+	mutation := newJobRunMutation(c.config, OpUpdateOne, withJobRun(_m))
+	return &JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobRunClient) UpdateOneID(id int) *JobRunUpdateOne {
+	mutation := newJobRunMutation(c.config, OpUpdateOne, withJobRunID(id))
+	return &JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JobRun.
+func (c *JobRunClient) Delete() *JobRunDelete {
+	mutation := newJobRunMutation(c.config, OpDelete)
+	return &JobRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobRunClient) DeleteOne(_m *JobRun) *JobRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobRunClient) DeleteOneID(id int) *JobRunDeleteOne {
+	builder := c.Delete().Where(jobrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobRunDeleteOne{builder}
+}
+
+// Query returns a query builder for JobRun.
+func (c *JobRunClient) Query() *JobRunQuery {
+	return &JobRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJobRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JobRun entity by its id.
+func (c *JobRunClient) Get(ctx context.Context, id int) (*JobRun, error) {
+	return c.Query().Where(jobrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobRunClient) GetX(ctx context.Context, id int) *JobRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobRunClient) Hooks() []Hook {
+	hooks := c.hooks.JobRun
+	return append(hooks[:len(hooks):len(hooks)], jobrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobRunClient) Interceptors() []Interceptor {
+	return c.inters.JobRun
+}
+
+func (c *JobRunClient) mutate(ctx context.Context, m *JobRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JobRun mutation op: %q", m.Op())
+	}
+}
+
+// JobStateClient is a client for the JobState schema.
+type JobStateClient struct {
+	config
+}
+
+// NewJobStateClient returns a client for the JobState from the given config.
+func NewJobStateClient(c config) *JobStateClient {
+	return &JobStateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `jobstate.Hooks(f(g(h())))`.
+func (c *JobStateClient) Use(hooks ...Hook) {
+	c.hooks.JobState = append(c.hooks.JobState, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `jobstate.Intercept(f(g(h())))`.
+func (c *JobStateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JobState = append(c.inters.JobState, interceptors...)
+}
+
+// Create returns a builder for creating a JobState entity.
+func (c *JobStateClient) Create() *JobStateCreate {
+	mutation := newJobStateMutation(c.config, OpCreate)
+	return &JobStateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JobState entities.
+func (c *JobStateClient) CreateBulk(builders ...*JobStateCreate) *JobStateCreateBulk {
+	return &JobStateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobStateClient) MapCreateBulk(slice any, setFunc func(*JobStateCreate, int)) *JobStateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobStateCreateBulk{err: fmt.Errorf("calling to JobStateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobStateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobStateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JobState.
+func (c *JobStateClient) Update() *JobStateUpdate {
+	mutation := newJobStateMutation(c.config, OpUpdate)
+	return &JobStateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobStateClient) UpdateOne(_m *JobState) *JobStateUpdateOne {
+	mutation := newJobStateMutation(c.config, OpUpdateOne, withJobState(_m))
+	return &JobStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobStateClient) UpdateOneID(id int) *JobStateUpdateOne {
+	mutation := newJobStateMutation(c.config, OpUpdateOne, withJobStateID(id))
+	return &JobStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JobState.
+func (c *JobStateClient) Delete() *JobStateDelete {
+	mutation := newJobStateMutation(c.config, OpDelete)
+	return &JobStateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobStateClient) DeleteOne(_m *JobState) *JobStateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobStateClient) DeleteOneID(id int) *JobStateDeleteOne {
+	builder := c.Delete().Where(jobstate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobStateDeleteOne{builder}
+}
+
+// Query returns a query builder for JobState.
+func (c *JobStateClient) Query() *JobStateQuery {
+	return &JobStateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJobState},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JobState entity by its id.
+func (c *JobStateClient) Get(ctx context.Context, id int) (*JobState, error) {
+	return c.Query().Where(jobstate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobStateClient) GetX(ctx context.Context, id int) *JobState {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobStateClient) Hooks() []Hook {
+	hooks := c.hooks.JobState
+	return append(hooks[:len(hooks):len(hooks)], jobstate.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobStateClient) Interceptors() []Interceptor {
+	return c.inters.JobState
+}
+
+func (c *JobStateClient) mutate(ctx context.Context, m *JobStateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobStateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobStateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobStateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JobState mutation op: %q", m.Op())
+	}
+}
+
 // LoginThrottleClient is a client for the LoginThrottle schema.
 type LoginThrottleClient struct {
 	config
@@ -2844,6 +3136,140 @@ func (c *LoginThrottleClient) mutate(ctx context.Context, m *LoginThrottleMutati
 		return (&LoginThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginThrottle mutation op: %q", m.Op())
+	}
+}
+
+// NoticeClient is a client for the Notice schema.
+type NoticeClient struct {
+	config
+}
+
+// NewNoticeClient returns a client for the Notice from the given config.
+func NewNoticeClient(c config) *NoticeClient {
+	return &NoticeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notice.Hooks(f(g(h())))`.
+func (c *NoticeClient) Use(hooks ...Hook) {
+	c.hooks.Notice = append(c.hooks.Notice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notice.Intercept(f(g(h())))`.
+func (c *NoticeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Notice = append(c.inters.Notice, interceptors...)
+}
+
+// Create returns a builder for creating a Notice entity.
+func (c *NoticeClient) Create() *NoticeCreate {
+	mutation := newNoticeMutation(c.config, OpCreate)
+	return &NoticeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Notice entities.
+func (c *NoticeClient) CreateBulk(builders ...*NoticeCreate) *NoticeCreateBulk {
+	return &NoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NoticeClient) MapCreateBulk(slice any, setFunc func(*NoticeCreate, int)) *NoticeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NoticeCreateBulk{err: fmt.Errorf("calling to NoticeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NoticeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Notice.
+func (c *NoticeClient) Update() *NoticeUpdate {
+	mutation := newNoticeMutation(c.config, OpUpdate)
+	return &NoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NoticeClient) UpdateOne(_m *Notice) *NoticeUpdateOne {
+	mutation := newNoticeMutation(c.config, OpUpdateOne, withNotice(_m))
+	return &NoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NoticeClient) UpdateOneID(id int) *NoticeUpdateOne {
+	mutation := newNoticeMutation(c.config, OpUpdateOne, withNoticeID(id))
+	return &NoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Notice.
+func (c *NoticeClient) Delete() *NoticeDelete {
+	mutation := newNoticeMutation(c.config, OpDelete)
+	return &NoticeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NoticeClient) DeleteOne(_m *Notice) *NoticeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NoticeClient) DeleteOneID(id int) *NoticeDeleteOne {
+	builder := c.Delete().Where(notice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NoticeDeleteOne{builder}
+}
+
+// Query returns a query builder for Notice.
+func (c *NoticeClient) Query() *NoticeQuery {
+	return &NoticeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Notice entity by its id.
+func (c *NoticeClient) Get(ctx context.Context, id int) (*Notice, error) {
+	return c.Query().Where(notice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NoticeClient) GetX(ctx context.Context, id int) *Notice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NoticeClient) Hooks() []Hook {
+	hooks := c.hooks.Notice
+	return append(hooks[:len(hooks):len(hooks)], notice.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NoticeClient) Interceptors() []Interceptor {
+	return c.inters.Notice
+}
+
+func (c *NoticeClient) mutate(ctx context.Context, m *NoticeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NoticeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NoticeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Notice mutation op: %q", m.Op())
 	}
 }
 
@@ -4336,16 +4762,16 @@ type (
 	hooks struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
 		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
-		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, LoginThrottle,
-		Order, OrderLine, OrderRevision, Partner, Post, Session, Shipment,
-		ShipmentEvent, ShipmentLine, User []ent.Hook
+		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
+		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post, Session,
+		Shipment, ShipmentEvent, ShipmentLine, User []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
 		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
-		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, LoginThrottle,
-		Order, OrderLine, OrderRevision, Partner, Post, Session, Shipment,
-		ShipmentEvent, ShipmentLine, User []ent.Interceptor
+		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
+		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post, Session,
+		Shipment, ShipmentEvent, ShipmentLine, User []ent.Interceptor
 	}
 )
 

@@ -41,6 +41,8 @@ type Delivery struct {
 	LastError string `json:"last_error,omitempty"`
 	// SentAt holds the value of the "sent_at" field.
 	SentAt *time.Time `json:"sent_at,omitempty"`
+	// DeadAt holds the value of the "dead_at" field.
+	DeadAt *time.Time `json:"dead_at,omitempty"`
 	// BatchID holds the value of the "batch_id" field.
 	BatchID string `json:"batch_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -57,7 +59,7 @@ func (*Delivery) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case delivery.FieldMsgID, delivery.FieldTitle, delivery.FieldText, delivery.FieldLink, delivery.FieldState, delivery.FieldLastError, delivery.FieldBatchID:
 			values[i] = new(sql.NullString)
-		case delivery.FieldNextAttemptAt, delivery.FieldSentAt, delivery.FieldCreatedAt:
+		case delivery.FieldNextAttemptAt, delivery.FieldSentAt, delivery.FieldDeadAt, delivery.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -154,6 +156,13 @@ func (_m *Delivery) assignValues(columns []string, values []any) error {
 				_m.SentAt = new(time.Time)
 				*_m.SentAt = value.Time
 			}
+		case delivery.FieldDeadAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field dead_at", values[i])
+			} else if value.Valid {
+				_m.DeadAt = new(time.Time)
+				*_m.DeadAt = value.Time
+			}
 		case delivery.FieldBatchID:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field batch_id", values[i])
@@ -239,6 +248,11 @@ func (_m *Delivery) String() string {
 	builder.WriteString(", ")
 	if v := _m.SentAt; v != nil {
 		builder.WriteString("sent_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DeadAt; v != nil {
+		builder.WriteString("dead_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -158,6 +158,20 @@ func (_c *DeliveryCreate) SetNillableSentAt(v *time.Time) *DeliveryCreate {
 	return _c
 }
 
+// SetDeadAt sets the "dead_at" field.
+func (_c *DeliveryCreate) SetDeadAt(v time.Time) *DeliveryCreate {
+	_c.mutation.SetDeadAt(v)
+	return _c
+}
+
+// SetNillableDeadAt sets the "dead_at" field if the given value is not nil.
+func (_c *DeliveryCreate) SetNillableDeadAt(v *time.Time) *DeliveryCreate {
+	if v != nil {
+		_c.SetDeadAt(*v)
+	}
+	return _c
+}
+
 // SetBatchID sets the "batch_id" field.
 func (_c *DeliveryCreate) SetBatchID(v string) *DeliveryCreate {
 	_c.mutation.SetBatchID(v)
@@ -407,6 +421,10 @@ func (_c *DeliveryCreate) createSpec() (*Delivery, *sqlgraph.CreateSpec) {
 		_spec.SetField(delivery.FieldSentAt, field.TypeTime, value)
 		_node.SentAt = &value
 	}
+	if value, ok := _c.mutation.DeadAt(); ok {
+		_spec.SetField(delivery.FieldDeadAt, field.TypeTime, value)
+		_node.DeadAt = &value
+	}
 	if value, ok := _c.mutation.BatchID(); ok {
 		_spec.SetField(delivery.FieldBatchID, field.TypeString, value)
 		_node.BatchID = value
@@ -536,6 +554,24 @@ func (u *DeliveryUpsert) UpdateSentAt() *DeliveryUpsert {
 // ClearSentAt clears the value of the "sent_at" field.
 func (u *DeliveryUpsert) ClearSentAt() *DeliveryUpsert {
 	u.SetNull(delivery.FieldSentAt)
+	return u
+}
+
+// SetDeadAt sets the "dead_at" field.
+func (u *DeliveryUpsert) SetDeadAt(v time.Time) *DeliveryUpsert {
+	u.Set(delivery.FieldDeadAt, v)
+	return u
+}
+
+// UpdateDeadAt sets the "dead_at" field to the value that was provided on create.
+func (u *DeliveryUpsert) UpdateDeadAt() *DeliveryUpsert {
+	u.SetExcluded(delivery.FieldDeadAt)
+	return u
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (u *DeliveryUpsert) ClearDeadAt() *DeliveryUpsert {
+	u.SetNull(delivery.FieldDeadAt)
 	return u
 }
 
@@ -698,6 +734,27 @@ func (u *DeliveryUpsertOne) UpdateSentAt() *DeliveryUpsertOne {
 func (u *DeliveryUpsertOne) ClearSentAt() *DeliveryUpsertOne {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.ClearSentAt()
+	})
+}
+
+// SetDeadAt sets the "dead_at" field.
+func (u *DeliveryUpsertOne) SetDeadAt(v time.Time) *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.SetDeadAt(v)
+	})
+}
+
+// UpdateDeadAt sets the "dead_at" field to the value that was provided on create.
+func (u *DeliveryUpsertOne) UpdateDeadAt() *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.UpdateDeadAt()
+	})
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (u *DeliveryUpsertOne) ClearDeadAt() *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.ClearDeadAt()
 	})
 }
 
@@ -1028,6 +1085,27 @@ func (u *DeliveryUpsertBulk) UpdateSentAt() *DeliveryUpsertBulk {
 func (u *DeliveryUpsertBulk) ClearSentAt() *DeliveryUpsertBulk {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.ClearSentAt()
+	})
+}
+
+// SetDeadAt sets the "dead_at" field.
+func (u *DeliveryUpsertBulk) SetDeadAt(v time.Time) *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.SetDeadAt(v)
+	})
+}
+
+// UpdateDeadAt sets the "dead_at" field to the value that was provided on create.
+func (u *DeliveryUpsertBulk) UpdateDeadAt() *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.UpdateDeadAt()
+	})
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (u *DeliveryUpsertBulk) ClearDeadAt() *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.ClearDeadAt()
 	})
 }
 

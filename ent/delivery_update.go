@@ -112,6 +112,26 @@ func (_u *DeliveryUpdate) ClearSentAt() *DeliveryUpdate {
 	return _u
 }
 
+// SetDeadAt sets the "dead_at" field.
+func (_u *DeliveryUpdate) SetDeadAt(v time.Time) *DeliveryUpdate {
+	_u.mutation.SetDeadAt(v)
+	return _u
+}
+
+// SetNillableDeadAt sets the "dead_at" field if the given value is not nil.
+func (_u *DeliveryUpdate) SetNillableDeadAt(v *time.Time) *DeliveryUpdate {
+	if v != nil {
+		_u.SetDeadAt(*v)
+	}
+	return _u
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (_u *DeliveryUpdate) ClearDeadAt() *DeliveryUpdate {
+	_u.mutation.ClearDeadAt()
+	return _u
+}
+
 // SetBatchID sets the "batch_id" field.
 func (_u *DeliveryUpdate) SetBatchID(v string) *DeliveryUpdate {
 	_u.mutation.SetBatchID(v)
@@ -220,6 +240,12 @@ func (_u *DeliveryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.SentAtCleared() {
 		_spec.ClearField(delivery.FieldSentAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.DeadAt(); ok {
+		_spec.SetField(delivery.FieldDeadAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeadAtCleared() {
+		_spec.ClearField(delivery.FieldDeadAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.BatchID(); ok {
 		_spec.SetField(delivery.FieldBatchID, field.TypeString, value)
 	}
@@ -325,6 +351,26 @@ func (_u *DeliveryUpdateOne) SetNillableSentAt(v *time.Time) *DeliveryUpdateOne 
 // ClearSentAt clears the value of the "sent_at" field.
 func (_u *DeliveryUpdateOne) ClearSentAt() *DeliveryUpdateOne {
 	_u.mutation.ClearSentAt()
+	return _u
+}
+
+// SetDeadAt sets the "dead_at" field.
+func (_u *DeliveryUpdateOne) SetDeadAt(v time.Time) *DeliveryUpdateOne {
+	_u.mutation.SetDeadAt(v)
+	return _u
+}
+
+// SetNillableDeadAt sets the "dead_at" field if the given value is not nil.
+func (_u *DeliveryUpdateOne) SetNillableDeadAt(v *time.Time) *DeliveryUpdateOne {
+	if v != nil {
+		_u.SetDeadAt(*v)
+	}
+	return _u
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (_u *DeliveryUpdateOne) ClearDeadAt() *DeliveryUpdateOne {
+	_u.mutation.ClearDeadAt()
 	return _u
 }
 
@@ -465,6 +511,12 @@ func (_u *DeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Delivery, err 
 	}
 	if _u.mutation.SentAtCleared() {
 		_spec.ClearField(delivery.FieldSentAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeadAt(); ok {
+		_spec.SetField(delivery.FieldDeadAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeadAtCleared() {
+		_spec.ClearField(delivery.FieldDeadAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.BatchID(); ok {
 		_spec.SetField(delivery.FieldBatchID, field.TypeString, value)

@@ -42,6 +42,8 @@ type Document struct {
 	ValidFrom *time.Time `json:"valid_from,omitempty"`
 	// ExpiresOn holds the value of the "expires_on" field.
 	ExpiresOn *time.Time `json:"expires_on,omitempty"`
+	// Mandatory holds the value of the "mandatory" field.
+	Mandatory bool `json:"mandatory,omitempty"`
 	// OrderID holds the value of the "order_id" field.
 	OrderID *int `json:"order_id,omitempty"`
 	// ShipmentID holds the value of the "shipment_id" field.
@@ -81,6 +83,8 @@ func (*Document) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case document.FieldTags:
 			values[i] = new([]byte)
+		case document.FieldMandatory:
+			values[i] = new(sql.NullBool)
 		case document.FieldID, document.FieldPartnerID, document.FieldCurrentVersion, document.FieldOrderID, document.FieldShipmentID, document.FieldGroupID, document.FieldCreatedByID:
 			values[i] = new(sql.NullInt64)
 		case document.FieldKind, document.FieldTitle, document.FieldDescription, document.FieldCertIssuer, document.FieldCertNumber:
@@ -183,6 +187,12 @@ func (_m *Document) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ExpiresOn = new(time.Time)
 				*_m.ExpiresOn = value.Time
+			}
+		case document.FieldMandatory:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field mandatory", values[i])
+			} else if value.Valid {
+				_m.Mandatory = value.Bool
 			}
 		case document.FieldOrderID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -292,6 +302,9 @@ func (_m *Document) String() string {
 		builder.WriteString("expires_on=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("mandatory=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Mandatory))
 	builder.WriteString(", ")
 	if v := _m.OrderID; v != nil {
 		builder.WriteString("order_id=")

@@ -159,6 +159,20 @@ func (_c *DocumentCreate) SetNillableExpiresOn(v *time.Time) *DocumentCreate {
 	return _c
 }
 
+// SetMandatory sets the "mandatory" field.
+func (_c *DocumentCreate) SetMandatory(v bool) *DocumentCreate {
+	_c.mutation.SetMandatory(v)
+	return _c
+}
+
+// SetNillableMandatory sets the "mandatory" field if the given value is not nil.
+func (_c *DocumentCreate) SetNillableMandatory(v *bool) *DocumentCreate {
+	if v != nil {
+		_c.SetMandatory(*v)
+	}
+	return _c
+}
+
 // SetOrderID sets the "order_id" field.
 func (_c *DocumentCreate) SetOrderID(v int) *DocumentCreate {
 	_c.mutation.SetOrderID(v)
@@ -301,6 +315,10 @@ func (_c *DocumentCreate) defaults() error {
 		v := document.DefaultCertNumber
 		_c.mutation.SetCertNumber(v)
 	}
+	if _, ok := _c.mutation.Mandatory(); !ok {
+		v := document.DefaultMandatory
+		_c.mutation.SetMandatory(v)
+	}
 	return nil
 }
 
@@ -360,6 +378,9 @@ func (_c *DocumentCreate) check() error {
 		if err := document.CertNumberValidator(v); err != nil {
 			return &ValidationError{Name: "cert_number", err: fmt.Errorf(`ent: validator failed for field "Document.cert_number": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Mandatory(); !ok {
+		return &ValidationError{Name: "mandatory", err: errors.New(`ent: missing required field "Document.mandatory"`)}
 	}
 	return nil
 }
@@ -435,6 +456,10 @@ func (_c *DocumentCreate) createSpec() (*Document, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ExpiresOn(); ok {
 		_spec.SetField(document.FieldExpiresOn, field.TypeTime, value)
 		_node.ExpiresOn = &value
+	}
+	if value, ok := _c.mutation.Mandatory(); ok {
+		_spec.SetField(document.FieldMandatory, field.TypeBool, value)
+		_node.Mandatory = value
 	}
 	if value, ok := _c.mutation.OrderID(); ok {
 		_spec.SetField(document.FieldOrderID, field.TypeInt, value)
@@ -655,6 +680,18 @@ func (u *DocumentUpsert) UpdateExpiresOn() *DocumentUpsert {
 // ClearExpiresOn clears the value of the "expires_on" field.
 func (u *DocumentUpsert) ClearExpiresOn() *DocumentUpsert {
 	u.SetNull(document.FieldExpiresOn)
+	return u
+}
+
+// SetMandatory sets the "mandatory" field.
+func (u *DocumentUpsert) SetMandatory(v bool) *DocumentUpsert {
+	u.Set(document.FieldMandatory, v)
+	return u
+}
+
+// UpdateMandatory sets the "mandatory" field to the value that was provided on create.
+func (u *DocumentUpsert) UpdateMandatory() *DocumentUpsert {
+	u.SetExcluded(document.FieldMandatory)
 	return u
 }
 
@@ -939,6 +976,20 @@ func (u *DocumentUpsertOne) UpdateExpiresOn() *DocumentUpsertOne {
 func (u *DocumentUpsertOne) ClearExpiresOn() *DocumentUpsertOne {
 	return u.Update(func(s *DocumentUpsert) {
 		s.ClearExpiresOn()
+	})
+}
+
+// SetMandatory sets the "mandatory" field.
+func (u *DocumentUpsertOne) SetMandatory(v bool) *DocumentUpsertOne {
+	return u.Update(func(s *DocumentUpsert) {
+		s.SetMandatory(v)
+	})
+}
+
+// UpdateMandatory sets the "mandatory" field to the value that was provided on create.
+func (u *DocumentUpsertOne) UpdateMandatory() *DocumentUpsertOne {
+	return u.Update(func(s *DocumentUpsert) {
+		s.UpdateMandatory()
 	})
 }
 
@@ -1401,6 +1452,20 @@ func (u *DocumentUpsertBulk) UpdateExpiresOn() *DocumentUpsertBulk {
 func (u *DocumentUpsertBulk) ClearExpiresOn() *DocumentUpsertBulk {
 	return u.Update(func(s *DocumentUpsert) {
 		s.ClearExpiresOn()
+	})
+}
+
+// SetMandatory sets the "mandatory" field.
+func (u *DocumentUpsertBulk) SetMandatory(v bool) *DocumentUpsertBulk {
+	return u.Update(func(s *DocumentUpsert) {
+		s.SetMandatory(v)
+	})
+}
+
+// UpdateMandatory sets the "mandatory" field to the value that was provided on create.
+func (u *DocumentUpsertBulk) UpdateMandatory() *DocumentUpsertBulk {
+	return u.Update(func(s *DocumentUpsert) {
+		s.UpdateMandatory()
 	})
 }
 

@@ -180,6 +180,20 @@ func (_u *DocumentUpdate) ClearExpiresOn() *DocumentUpdate {
 	return _u
 }
 
+// SetMandatory sets the "mandatory" field.
+func (_u *DocumentUpdate) SetMandatory(v bool) *DocumentUpdate {
+	_u.mutation.SetMandatory(v)
+	return _u
+}
+
+// SetNillableMandatory sets the "mandatory" field if the given value is not nil.
+func (_u *DocumentUpdate) SetNillableMandatory(v *bool) *DocumentUpdate {
+	if v != nil {
+		_u.SetMandatory(*v)
+	}
+	return _u
+}
+
 // SetOrderID sets the "order_id" field.
 func (_u *DocumentUpdate) SetOrderID(v int) *DocumentUpdate {
 	_u.mutation.ResetOrderID()
@@ -436,6 +450,9 @@ func (_u *DocumentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ExpiresOnCleared() {
 		_spec.ClearField(document.FieldExpiresOn, field.TypeTime)
 	}
+	if value, ok := _u.mutation.Mandatory(); ok {
+		_spec.SetField(document.FieldMandatory, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.OrderID(); ok {
 		_spec.SetField(document.FieldOrderID, field.TypeInt, value)
 	}
@@ -679,6 +696,20 @@ func (_u *DocumentUpdateOne) SetNillableExpiresOn(v *time.Time) *DocumentUpdateO
 // ClearExpiresOn clears the value of the "expires_on" field.
 func (_u *DocumentUpdateOne) ClearExpiresOn() *DocumentUpdateOne {
 	_u.mutation.ClearExpiresOn()
+	return _u
+}
+
+// SetMandatory sets the "mandatory" field.
+func (_u *DocumentUpdateOne) SetMandatory(v bool) *DocumentUpdateOne {
+	_u.mutation.SetMandatory(v)
+	return _u
+}
+
+// SetNillableMandatory sets the "mandatory" field if the given value is not nil.
+func (_u *DocumentUpdateOne) SetNillableMandatory(v *bool) *DocumentUpdateOne {
+	if v != nil {
+		_u.SetMandatory(*v)
+	}
 	return _u
 }
 
@@ -967,6 +998,9 @@ func (_u *DocumentUpdateOne) sqlSave(ctx context.Context) (_node *Document, err 
 	}
 	if _u.mutation.ExpiresOnCleared() {
 		_spec.ClearField(document.FieldExpiresOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Mandatory(); ok {
+		_spec.SetField(document.FieldMandatory, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.OrderID(); ok {
 		_spec.SetField(document.FieldOrderID, field.TypeInt, value)

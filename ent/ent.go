@@ -28,7 +28,10 @@ import (
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/notice"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
@@ -115,7 +118,10 @@ func checkColumn(t, c string) error {
 			groupmember.Table:      groupmember.ValidColumn,
 			idempotencykey.Table:   idempotencykey.ValidColumn,
 			invitation.Table:       invitation.ValidColumn,
+			jobrun.Table:           jobrun.ValidColumn,
+			jobstate.Table:         jobstate.ValidColumn,
 			loginthrottle.Table:    loginthrottle.ValidColumn,
+			notice.Table:           notice.ValidColumn,
 			order.Table:            order.ValidColumn,
 			orderline.Table:        orderline.ValidColumn,
 			orderrevision.Table:    orderrevision.ValidColumn,

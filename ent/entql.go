@@ -19,7 +19,10 @@ import (
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/notice"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
@@ -40,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -228,6 +231,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			delivery.FieldNextAttemptAt: {Type: field.TypeTime, Column: delivery.FieldNextAttemptAt},
 			delivery.FieldLastError:     {Type: field.TypeString, Column: delivery.FieldLastError},
 			delivery.FieldSentAt:        {Type: field.TypeTime, Column: delivery.FieldSentAt},
+			delivery.FieldDeadAt:        {Type: field.TypeTime, Column: delivery.FieldDeadAt},
 			delivery.FieldBatchID:       {Type: field.TypeString, Column: delivery.FieldBatchID},
 			delivery.FieldCreatedAt:     {Type: field.TypeTime, Column: delivery.FieldCreatedAt},
 		},
@@ -255,6 +259,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldCertNumber:     {Type: field.TypeString, Column: document.FieldCertNumber},
 			document.FieldValidFrom:      {Type: field.TypeTime, Column: document.FieldValidFrom},
 			document.FieldExpiresOn:      {Type: field.TypeTime, Column: document.FieldExpiresOn},
+			document.FieldMandatory:      {Type: field.TypeBool, Column: document.FieldMandatory},
 			document.FieldOrderID:        {Type: field.TypeInt, Column: document.FieldOrderID},
 			document.FieldShipmentID:     {Type: field.TypeInt, Column: document.FieldShipmentID},
 			document.FieldGroupID:        {Type: field.TypeInt, Column: document.FieldGroupID},
@@ -338,16 +343,20 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Group",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			group.FieldCreatedAt: {Type: field.TypeTime, Column: group.FieldCreatedAt},
-			group.FieldUpdatedAt: {Type: field.TypeTime, Column: group.FieldUpdatedAt},
-			group.FieldName:      {Type: field.TypeString, Column: group.FieldName},
-			group.FieldPurpose:   {Type: field.TypeString, Column: group.FieldPurpose},
-			group.FieldKind:      {Type: field.TypeEnum, Column: group.FieldKind},
-			group.FieldPartnerID: {Type: field.TypeInt, Column: group.FieldPartnerID},
-			group.FieldOwnerID:   {Type: field.TypeInt, Column: group.FieldOwnerID},
-			group.FieldLastSeq:   {Type: field.TypeInt64, Column: group.FieldLastSeq},
-			group.FieldLanguage:  {Type: field.TypeString, Column: group.FieldLanguage},
-			group.FieldArchived:  {Type: field.TypeBool, Column: group.FieldArchived},
+			group.FieldCreatedAt:      {Type: field.TypeTime, Column: group.FieldCreatedAt},
+			group.FieldUpdatedAt:      {Type: field.TypeTime, Column: group.FieldUpdatedAt},
+			group.FieldName:           {Type: field.TypeString, Column: group.FieldName},
+			group.FieldPurpose:        {Type: field.TypeString, Column: group.FieldPurpose},
+			group.FieldKind:           {Type: field.TypeEnum, Column: group.FieldKind},
+			group.FieldPartnerID:      {Type: field.TypeInt, Column: group.FieldPartnerID},
+			group.FieldOwnerID:        {Type: field.TypeInt, Column: group.FieldOwnerID},
+			group.FieldLastSeq:        {Type: field.TypeInt64, Column: group.FieldLastSeq},
+			group.FieldLanguage:       {Type: field.TypeString, Column: group.FieldLanguage},
+			group.FieldArchived:       {Type: field.TypeBool, Column: group.FieldArchived},
+			group.FieldDigestEnabled:  {Type: field.TypeBool, Column: group.FieldDigestEnabled},
+			group.FieldDigestSpec:     {Type: field.TypeString, Column: group.FieldDigestSpec},
+			group.FieldDigestQuiet:    {Type: field.TypeBool, Column: group.FieldDigestQuiet},
+			group.FieldDigestLastTick: {Type: field.TypeTime, Column: group.FieldDigestLastTick},
 		},
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
@@ -414,6 +423,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   jobrun.Table,
+			Columns: jobrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: jobrun.FieldID,
+			},
+		},
+		Type: "JobRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			jobrun.FieldJob:         {Type: field.TypeString, Column: jobrun.FieldJob},
+			jobrun.FieldTick:        {Type: field.TypeTime, Column: jobrun.FieldTick},
+			jobrun.FieldTrigger:     {Type: field.TypeEnum, Column: jobrun.FieldTrigger},
+			jobrun.FieldInstance:    {Type: field.TypeString, Column: jobrun.FieldInstance},
+			jobrun.FieldStartedAt:   {Type: field.TypeTime, Column: jobrun.FieldStartedAt},
+			jobrun.FieldEndedAt:     {Type: field.TypeTime, Column: jobrun.FieldEndedAt},
+			jobrun.FieldOutcome:     {Type: field.TypeEnum, Column: jobrun.FieldOutcome},
+			jobrun.FieldError:       {Type: field.TypeString, Column: jobrun.FieldError},
+			jobrun.FieldItems:       {Type: field.TypeInt, Column: jobrun.FieldItems},
+			jobrun.FieldReport:      {Type: field.TypeString, Column: jobrun.FieldReport},
+			jobrun.FieldRequestedBy: {Type: field.TypeString, Column: jobrun.FieldRequestedBy},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   jobstate.Table,
+			Columns: jobstate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: jobstate.FieldID,
+			},
+		},
+		Type: "JobState",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			jobstate.FieldJob:       {Type: field.TypeString, Column: jobstate.FieldJob},
+			jobstate.FieldPaused:    {Type: field.TypeBool, Column: jobstate.FieldPaused},
+			jobstate.FieldChangedBy: {Type: field.TypeString, Column: jobstate.FieldChangedBy},
+			jobstate.FieldChangedAt: {Type: field.TypeTime, Column: jobstate.FieldChangedAt},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -429,7 +479,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldLockedUntil: {Type: field.TypeTime, Column: loginthrottle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notice.Table,
+			Columns: notice.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notice.FieldID,
+			},
+		},
+		Type: "Notice",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notice.FieldKey:       {Type: field.TypeString, Column: notice.FieldKey},
+			notice.FieldKind:      {Type: field.TypeString, Column: notice.FieldKind},
+			notice.FieldPartnerID: {Type: field.TypeInt, Column: notice.FieldPartnerID},
+			notice.FieldCreatedAt: {Type: field.TypeTime, Column: notice.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -454,7 +521,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldAcknowledgedAt: {Type: field.TypeTime, Column: order.FieldAcknowledgedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderline.Table,
 			Columns: orderline.Columns,
@@ -480,7 +547,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderline.FieldRejectReason: {Type: field.TypeString, Column: orderline.FieldRejectReason},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderrevision.Table,
 			Columns: orderrevision.Columns,
@@ -500,7 +567,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderrevision.FieldCreatedAt: {Type: field.TypeTime, Column: orderrevision.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partner.Table,
 			Columns: partner.Columns,
@@ -511,24 +578,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Partner",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			partner.FieldCreatedAt:       {Type: field.TypeTime, Column: partner.FieldCreatedAt},
-			partner.FieldUpdatedAt:       {Type: field.TypeTime, Column: partner.FieldUpdatedAt},
-			partner.FieldCode:            {Type: field.TypeString, Column: partner.FieldCode},
-			partner.FieldName:            {Type: field.TypeString, Column: partner.FieldName},
-			partner.FieldSortKey:         {Type: field.TypeString, Column: partner.FieldSortKey},
-			partner.FieldSearchText:      {Type: field.TypeString, Column: partner.FieldSearchText},
-			partner.FieldKind:            {Type: field.TypeEnum, Column: partner.FieldKind},
-			partner.FieldTier:            {Type: field.TypeInt, Column: partner.FieldTier},
-			partner.FieldTags:            {Type: field.TypeJSON, Column: partner.FieldTags},
-			partner.FieldCategories:      {Type: field.TypeJSON, Column: partner.FieldCategories},
-			partner.FieldStatus:          {Type: field.TypeEnum, Column: partner.FieldStatus},
-			partner.FieldAddress:         {Type: field.TypeString, Column: partner.FieldAddress},
-			partner.FieldTimeZone:        {Type: field.TypeString, Column: partner.FieldTimeZone},
-			partner.FieldAckSLAHours:     {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
-			partner.FieldOverDeliveryPct: {Type: field.TypeInt, Column: partner.FieldOverDeliveryPct},
+			partner.FieldCreatedAt:                {Type: field.TypeTime, Column: partner.FieldCreatedAt},
+			partner.FieldUpdatedAt:                {Type: field.TypeTime, Column: partner.FieldUpdatedAt},
+			partner.FieldCode:                     {Type: field.TypeString, Column: partner.FieldCode},
+			partner.FieldName:                     {Type: field.TypeString, Column: partner.FieldName},
+			partner.FieldSortKey:                  {Type: field.TypeString, Column: partner.FieldSortKey},
+			partner.FieldSearchText:               {Type: field.TypeString, Column: partner.FieldSearchText},
+			partner.FieldKind:                     {Type: field.TypeEnum, Column: partner.FieldKind},
+			partner.FieldTier:                     {Type: field.TypeInt, Column: partner.FieldTier},
+			partner.FieldTags:                     {Type: field.TypeJSON, Column: partner.FieldTags},
+			partner.FieldCategories:               {Type: field.TypeJSON, Column: partner.FieldCategories},
+			partner.FieldStatus:                   {Type: field.TypeEnum, Column: partner.FieldStatus},
+			partner.FieldAddress:                  {Type: field.TypeString, Column: partner.FieldAddress},
+			partner.FieldTimeZone:                 {Type: field.TypeString, Column: partner.FieldTimeZone},
+			partner.FieldAckSLAHours:              {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
+			partner.FieldOverDeliveryPct:          {Type: field.TypeInt, Column: partner.FieldOverDeliveryPct},
+			partner.FieldBlockOnLapsedCertificate: {Type: field.TypeBool, Column: partner.FieldBlockOnLapsedCertificate},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -568,7 +636,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldUpdatedAt:          {Type: field.TypeTime, Column: post.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -589,7 +657,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipment.Table,
 			Columns: shipment.Columns,
@@ -617,7 +685,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipment.FieldCarrierPartnerID: {Type: field.TypeInt, Column: shipment.FieldCarrierPartnerID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentevent.Table,
 			Columns: shipmentevent.Columns,
@@ -638,7 +706,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentevent.FieldCreatedAt:  {Type: field.TypeTime, Column: shipmentevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentline.Table,
 			Columns: shipmentline.Columns,
@@ -657,7 +725,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentline.FieldReceived:    {Type: field.TypeInt64, Column: shipmentline.FieldReceived},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -1708,6 +1776,11 @@ func (f *DeliveryFilter) WhereSentAt(p entql.TimeP) {
 	f.Where(p.Field(delivery.FieldSentAt))
 }
 
+// WhereDeadAt applies the entql time.Time predicate on the dead_at field.
+func (f *DeliveryFilter) WhereDeadAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldDeadAt))
+}
+
 // WhereBatchID applies the entql string predicate on the batch_id field.
 func (f *DeliveryFilter) WhereBatchID(p entql.StringP) {
 	f.Where(p.Field(delivery.FieldBatchID))
@@ -1816,6 +1889,11 @@ func (f *DocumentFilter) WhereValidFrom(p entql.TimeP) {
 // WhereExpiresOn applies the entql time.Time predicate on the expires_on field.
 func (f *DocumentFilter) WhereExpiresOn(p entql.TimeP) {
 	f.Where(p.Field(document.FieldExpiresOn))
+}
+
+// WhereMandatory applies the entql bool predicate on the mandatory field.
+func (f *DocumentFilter) WhereMandatory(p entql.BoolP) {
+	f.Where(p.Field(document.FieldMandatory))
 }
 
 // WhereOrderID applies the entql int predicate on the order_id field.
@@ -2211,6 +2289,26 @@ func (f *GroupFilter) WhereArchived(p entql.BoolP) {
 	f.Where(p.Field(group.FieldArchived))
 }
 
+// WhereDigestEnabled applies the entql bool predicate on the digest_enabled field.
+func (f *GroupFilter) WhereDigestEnabled(p entql.BoolP) {
+	f.Where(p.Field(group.FieldDigestEnabled))
+}
+
+// WhereDigestSpec applies the entql string predicate on the digest_spec field.
+func (f *GroupFilter) WhereDigestSpec(p entql.StringP) {
+	f.Where(p.Field(group.FieldDigestSpec))
+}
+
+// WhereDigestQuiet applies the entql bool predicate on the digest_quiet field.
+func (f *GroupFilter) WhereDigestQuiet(p entql.BoolP) {
+	f.Where(p.Field(group.FieldDigestQuiet))
+}
+
+// WhereDigestLastTick applies the entql time.Time predicate on the digest_last_tick field.
+func (f *GroupFilter) WhereDigestLastTick(p entql.TimeP) {
+	f.Where(p.Field(group.FieldDigestLastTick))
+}
+
 // WhereHasMembers applies a predicate to check if query has an edge members.
 func (f *GroupFilter) WhereHasMembers() {
 	f.Where(entql.HasEdge("members"))
@@ -2489,6 +2587,161 @@ func (f *InvitationFilter) WhereUserID(p entql.IntP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *JobRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the JobRunQuery builder.
+func (_q *JobRunQuery) Filter() *JobRunFilter {
+	return &JobRunFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *JobRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the JobRunMutation builder.
+func (m *JobRunMutation) Filter() *JobRunFilter {
+	return &JobRunFilter{config: m.config, predicateAdder: m}
+}
+
+// JobRunFilter provides a generic filtering capability at runtime for JobRunQuery.
+type JobRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *JobRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *JobRunFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(jobrun.FieldID))
+}
+
+// WhereJob applies the entql string predicate on the job field.
+func (f *JobRunFilter) WhereJob(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldJob))
+}
+
+// WhereTick applies the entql time.Time predicate on the tick field.
+func (f *JobRunFilter) WhereTick(p entql.TimeP) {
+	f.Where(p.Field(jobrun.FieldTick))
+}
+
+// WhereTrigger applies the entql string predicate on the trigger field.
+func (f *JobRunFilter) WhereTrigger(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldTrigger))
+}
+
+// WhereInstance applies the entql string predicate on the instance field.
+func (f *JobRunFilter) WhereInstance(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldInstance))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *JobRunFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(jobrun.FieldStartedAt))
+}
+
+// WhereEndedAt applies the entql time.Time predicate on the ended_at field.
+func (f *JobRunFilter) WhereEndedAt(p entql.TimeP) {
+	f.Where(p.Field(jobrun.FieldEndedAt))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *JobRunFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldOutcome))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *JobRunFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldError))
+}
+
+// WhereItems applies the entql int predicate on the items field.
+func (f *JobRunFilter) WhereItems(p entql.IntP) {
+	f.Where(p.Field(jobrun.FieldItems))
+}
+
+// WhereReport applies the entql string predicate on the report field.
+func (f *JobRunFilter) WhereReport(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldReport))
+}
+
+// WhereRequestedBy applies the entql string predicate on the requested_by field.
+func (f *JobRunFilter) WhereRequestedBy(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldRequestedBy))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *JobStateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the JobStateQuery builder.
+func (_q *JobStateQuery) Filter() *JobStateFilter {
+	return &JobStateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *JobStateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the JobStateMutation builder.
+func (m *JobStateMutation) Filter() *JobStateFilter {
+	return &JobStateFilter{config: m.config, predicateAdder: m}
+}
+
+// JobStateFilter provides a generic filtering capability at runtime for JobStateQuery.
+type JobStateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *JobStateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *JobStateFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(jobstate.FieldID))
+}
+
+// WhereJob applies the entql string predicate on the job field.
+func (f *JobStateFilter) WhereJob(p entql.StringP) {
+	f.Where(p.Field(jobstate.FieldJob))
+}
+
+// WherePaused applies the entql bool predicate on the paused field.
+func (f *JobStateFilter) WherePaused(p entql.BoolP) {
+	f.Where(p.Field(jobstate.FieldPaused))
+}
+
+// WhereChangedBy applies the entql string predicate on the changed_by field.
+func (f *JobStateFilter) WhereChangedBy(p entql.StringP) {
+	f.Where(p.Field(jobstate.FieldChangedBy))
+}
+
+// WhereChangedAt applies the entql time.Time predicate on the changed_at field.
+func (f *JobStateFilter) WhereChangedAt(p entql.TimeP) {
+	f.Where(p.Field(jobstate.FieldChangedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *LoginThrottleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2517,7 +2770,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2549,6 +2802,66 @@ func (f *LoginThrottleFilter) WhereLockedUntil(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NoticeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NoticeQuery builder.
+func (_q *NoticeQuery) Filter() *NoticeFilter {
+	return &NoticeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NoticeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NoticeMutation builder.
+func (m *NoticeMutation) Filter() *NoticeFilter {
+	return &NoticeFilter{config: m.config, predicateAdder: m}
+}
+
+// NoticeFilter provides a generic filtering capability at runtime for NoticeQuery.
+type NoticeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NoticeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NoticeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notice.FieldID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *NoticeFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(notice.FieldKey))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NoticeFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notice.FieldKind))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *NoticeFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(notice.FieldPartnerID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NoticeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notice.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrderQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2577,7 +2890,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2691,7 +3004,7 @@ type OrderLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2810,7 +3123,7 @@ type OrderRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2885,7 +3198,7 @@ type PartnerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2971,6 +3284,11 @@ func (f *PartnerFilter) WhereOverDeliveryPct(p entql.IntP) {
 	f.Where(p.Field(partner.FieldOverDeliveryPct))
 }
 
+// WhereBlockOnLapsedCertificate applies the entql bool predicate on the block_on_lapsed_certificate field.
+func (f *PartnerFilter) WhereBlockOnLapsedCertificate(p entql.BoolP) {
+	f.Where(p.Field(partner.FieldBlockOnLapsedCertificate))
+}
+
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
 func (f *PartnerFilter) WhereHasContacts() {
 	f.Where(entql.HasEdge("contacts"))
@@ -3014,7 +3332,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3203,7 +3521,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3283,7 +3601,7 @@ type ShipmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3426,7 +3744,7 @@ type ShipmentEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3520,7 +3838,7 @@ type ShipmentLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3604,7 +3922,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

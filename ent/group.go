@@ -37,6 +37,14 @@ type Group struct {
 	Language string `json:"language,omitempty"`
 	// Archived holds the value of the "archived" field.
 	Archived bool `json:"archived,omitempty"`
+	// DigestEnabled holds the value of the "digest_enabled" field.
+	DigestEnabled bool `json:"digest_enabled,omitempty"`
+	// DigestSpec holds the value of the "digest_spec" field.
+	DigestSpec string `json:"digest_spec,omitempty"`
+	// DigestQuiet holds the value of the "digest_quiet" field.
+	DigestQuiet bool `json:"digest_quiet,omitempty"`
+	// DigestLastTick holds the value of the "digest_last_tick" field.
+	DigestLastTick *time.Time `json:"digest_last_tick,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the GroupQuery when eager-loading is set.
 	Edges        GroupEdges `json:"edges"`
@@ -77,13 +85,13 @@ func (*Group) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case group.FieldArchived:
+		case group.FieldArchived, group.FieldDigestEnabled, group.FieldDigestQuiet:
 			values[i] = new(sql.NullBool)
 		case group.FieldID, group.FieldPartnerID, group.FieldOwnerID, group.FieldLastSeq:
 			values[i] = new(sql.NullInt64)
-		case group.FieldName, group.FieldPurpose, group.FieldKind, group.FieldLanguage:
+		case group.FieldName, group.FieldPurpose, group.FieldKind, group.FieldLanguage, group.FieldDigestSpec:
 			values[i] = new(sql.NullString)
-		case group.FieldCreatedAt, group.FieldUpdatedAt:
+		case group.FieldCreatedAt, group.FieldUpdatedAt, group.FieldDigestLastTick:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -167,6 +175,31 @@ func (_m *Group) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Archived = value.Bool
 			}
+		case group.FieldDigestEnabled:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field digest_enabled", values[i])
+			} else if value.Valid {
+				_m.DigestEnabled = value.Bool
+			}
+		case group.FieldDigestSpec:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field digest_spec", values[i])
+			} else if value.Valid {
+				_m.DigestSpec = value.String
+			}
+		case group.FieldDigestQuiet:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field digest_quiet", values[i])
+			} else if value.Valid {
+				_m.DigestQuiet = value.Bool
+			}
+		case group.FieldDigestLastTick:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field digest_last_tick", values[i])
+			} else if value.Valid {
+				_m.DigestLastTick = new(time.Time)
+				*_m.DigestLastTick = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -244,6 +277,20 @@ func (_m *Group) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("archived=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Archived))
+	builder.WriteString(", ")
+	builder.WriteString("digest_enabled=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DigestEnabled))
+	builder.WriteString(", ")
+	builder.WriteString("digest_spec=")
+	builder.WriteString(_m.DigestSpec)
+	builder.WriteString(", ")
+	builder.WriteString("digest_quiet=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DigestQuiet))
+	builder.WriteString(", ")
+	if v := _m.DigestLastTick; v != nil {
+		builder.WriteString("digest_last_tick=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -140,6 +140,62 @@ func (_c *GroupCreate) SetNillableArchived(v *bool) *GroupCreate {
 	return _c
 }
 
+// SetDigestEnabled sets the "digest_enabled" field.
+func (_c *GroupCreate) SetDigestEnabled(v bool) *GroupCreate {
+	_c.mutation.SetDigestEnabled(v)
+	return _c
+}
+
+// SetNillableDigestEnabled sets the "digest_enabled" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableDigestEnabled(v *bool) *GroupCreate {
+	if v != nil {
+		_c.SetDigestEnabled(*v)
+	}
+	return _c
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (_c *GroupCreate) SetDigestSpec(v string) *GroupCreate {
+	_c.mutation.SetDigestSpec(v)
+	return _c
+}
+
+// SetNillableDigestSpec sets the "digest_spec" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableDigestSpec(v *string) *GroupCreate {
+	if v != nil {
+		_c.SetDigestSpec(*v)
+	}
+	return _c
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (_c *GroupCreate) SetDigestQuiet(v bool) *GroupCreate {
+	_c.mutation.SetDigestQuiet(v)
+	return _c
+}
+
+// SetNillableDigestQuiet sets the "digest_quiet" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableDigestQuiet(v *bool) *GroupCreate {
+	if v != nil {
+		_c.SetDigestQuiet(*v)
+	}
+	return _c
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (_c *GroupCreate) SetDigestLastTick(v time.Time) *GroupCreate {
+	_c.mutation.SetDigestLastTick(v)
+	return _c
+}
+
+// SetNillableDigestLastTick sets the "digest_last_tick" field if the given value is not nil.
+func (_c *GroupCreate) SetNillableDigestLastTick(v *time.Time) *GroupCreate {
+	if v != nil {
+		_c.SetDigestLastTick(*v)
+	}
+	return _c
+}
+
 // AddMemberIDs adds the "members" edge to the GroupMember entity by IDs.
 func (_c *GroupCreate) AddMemberIDs(ids ...int) *GroupCreate {
 	_c.mutation.AddMemberIDs(ids...)
@@ -237,6 +293,18 @@ func (_c *GroupCreate) defaults() error {
 		v := group.DefaultArchived
 		_c.mutation.SetArchived(v)
 	}
+	if _, ok := _c.mutation.DigestEnabled(); !ok {
+		v := group.DefaultDigestEnabled
+		_c.mutation.SetDigestEnabled(v)
+	}
+	if _, ok := _c.mutation.DigestSpec(); !ok {
+		v := group.DefaultDigestSpec
+		_c.mutation.SetDigestSpec(v)
+	}
+	if _, ok := _c.mutation.DigestQuiet(); !ok {
+		v := group.DefaultDigestQuiet
+		_c.mutation.SetDigestQuiet(v)
+	}
 	return nil
 }
 
@@ -288,6 +356,20 @@ func (_c *GroupCreate) check() error {
 	}
 	if _, ok := _c.mutation.Archived(); !ok {
 		return &ValidationError{Name: "archived", err: errors.New(`ent: missing required field "Group.archived"`)}
+	}
+	if _, ok := _c.mutation.DigestEnabled(); !ok {
+		return &ValidationError{Name: "digest_enabled", err: errors.New(`ent: missing required field "Group.digest_enabled"`)}
+	}
+	if _, ok := _c.mutation.DigestSpec(); !ok {
+		return &ValidationError{Name: "digest_spec", err: errors.New(`ent: missing required field "Group.digest_spec"`)}
+	}
+	if v, ok := _c.mutation.DigestSpec(); ok {
+		if err := group.DigestSpecValidator(v); err != nil {
+			return &ValidationError{Name: "digest_spec", err: fmt.Errorf(`ent: validator failed for field "Group.digest_spec": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.DigestQuiet(); !ok {
+		return &ValidationError{Name: "digest_quiet", err: errors.New(`ent: missing required field "Group.digest_quiet"`)}
 	}
 	return nil
 }
@@ -355,6 +437,22 @@ func (_c *GroupCreate) createSpec() (*Group, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Archived(); ok {
 		_spec.SetField(group.FieldArchived, field.TypeBool, value)
 		_node.Archived = value
+	}
+	if value, ok := _c.mutation.DigestEnabled(); ok {
+		_spec.SetField(group.FieldDigestEnabled, field.TypeBool, value)
+		_node.DigestEnabled = value
+	}
+	if value, ok := _c.mutation.DigestSpec(); ok {
+		_spec.SetField(group.FieldDigestSpec, field.TypeString, value)
+		_node.DigestSpec = value
+	}
+	if value, ok := _c.mutation.DigestQuiet(); ok {
+		_spec.SetField(group.FieldDigestQuiet, field.TypeBool, value)
+		_node.DigestQuiet = value
+	}
+	if value, ok := _c.mutation.DigestLastTick(); ok {
+		_spec.SetField(group.FieldDigestLastTick, field.TypeTime, value)
+		_node.DigestLastTick = &value
 	}
 	if nodes := _c.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -536,6 +634,60 @@ func (u *GroupUpsert) UpdateArchived() *GroupUpsert {
 	return u
 }
 
+// SetDigestEnabled sets the "digest_enabled" field.
+func (u *GroupUpsert) SetDigestEnabled(v bool) *GroupUpsert {
+	u.Set(group.FieldDigestEnabled, v)
+	return u
+}
+
+// UpdateDigestEnabled sets the "digest_enabled" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateDigestEnabled() *GroupUpsert {
+	u.SetExcluded(group.FieldDigestEnabled)
+	return u
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (u *GroupUpsert) SetDigestSpec(v string) *GroupUpsert {
+	u.Set(group.FieldDigestSpec, v)
+	return u
+}
+
+// UpdateDigestSpec sets the "digest_spec" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateDigestSpec() *GroupUpsert {
+	u.SetExcluded(group.FieldDigestSpec)
+	return u
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (u *GroupUpsert) SetDigestQuiet(v bool) *GroupUpsert {
+	u.Set(group.FieldDigestQuiet, v)
+	return u
+}
+
+// UpdateDigestQuiet sets the "digest_quiet" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateDigestQuiet() *GroupUpsert {
+	u.SetExcluded(group.FieldDigestQuiet)
+	return u
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (u *GroupUpsert) SetDigestLastTick(v time.Time) *GroupUpsert {
+	u.Set(group.FieldDigestLastTick, v)
+	return u
+}
+
+// UpdateDigestLastTick sets the "digest_last_tick" field to the value that was provided on create.
+func (u *GroupUpsert) UpdateDigestLastTick() *GroupUpsert {
+	u.SetExcluded(group.FieldDigestLastTick)
+	return u
+}
+
+// ClearDigestLastTick clears the value of the "digest_last_tick" field.
+func (u *GroupUpsert) ClearDigestLastTick() *GroupUpsert {
+	u.SetNull(group.FieldDigestLastTick)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -696,6 +848,69 @@ func (u *GroupUpsertOne) SetArchived(v bool) *GroupUpsertOne {
 func (u *GroupUpsertOne) UpdateArchived() *GroupUpsertOne {
 	return u.Update(func(s *GroupUpsert) {
 		s.UpdateArchived()
+	})
+}
+
+// SetDigestEnabled sets the "digest_enabled" field.
+func (u *GroupUpsertOne) SetDigestEnabled(v bool) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestEnabled(v)
+	})
+}
+
+// UpdateDigestEnabled sets the "digest_enabled" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateDigestEnabled() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestEnabled()
+	})
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (u *GroupUpsertOne) SetDigestSpec(v string) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestSpec(v)
+	})
+}
+
+// UpdateDigestSpec sets the "digest_spec" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateDigestSpec() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestSpec()
+	})
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (u *GroupUpsertOne) SetDigestQuiet(v bool) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestQuiet(v)
+	})
+}
+
+// UpdateDigestQuiet sets the "digest_quiet" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateDigestQuiet() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestQuiet()
+	})
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (u *GroupUpsertOne) SetDigestLastTick(v time.Time) *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestLastTick(v)
+	})
+}
+
+// UpdateDigestLastTick sets the "digest_last_tick" field to the value that was provided on create.
+func (u *GroupUpsertOne) UpdateDigestLastTick() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestLastTick()
+	})
+}
+
+// ClearDigestLastTick clears the value of the "digest_last_tick" field.
+func (u *GroupUpsertOne) ClearDigestLastTick() *GroupUpsertOne {
+	return u.Update(func(s *GroupUpsert) {
+		s.ClearDigestLastTick()
 	})
 }
 
@@ -1025,6 +1240,69 @@ func (u *GroupUpsertBulk) SetArchived(v bool) *GroupUpsertBulk {
 func (u *GroupUpsertBulk) UpdateArchived() *GroupUpsertBulk {
 	return u.Update(func(s *GroupUpsert) {
 		s.UpdateArchived()
+	})
+}
+
+// SetDigestEnabled sets the "digest_enabled" field.
+func (u *GroupUpsertBulk) SetDigestEnabled(v bool) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestEnabled(v)
+	})
+}
+
+// UpdateDigestEnabled sets the "digest_enabled" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateDigestEnabled() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestEnabled()
+	})
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (u *GroupUpsertBulk) SetDigestSpec(v string) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestSpec(v)
+	})
+}
+
+// UpdateDigestSpec sets the "digest_spec" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateDigestSpec() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestSpec()
+	})
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (u *GroupUpsertBulk) SetDigestQuiet(v bool) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestQuiet(v)
+	})
+}
+
+// UpdateDigestQuiet sets the "digest_quiet" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateDigestQuiet() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestQuiet()
+	})
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (u *GroupUpsertBulk) SetDigestLastTick(v time.Time) *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.SetDigestLastTick(v)
+	})
+}
+
+// UpdateDigestLastTick sets the "digest_last_tick" field to the value that was provided on create.
+func (u *GroupUpsertBulk) UpdateDigestLastTick() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.UpdateDigestLastTick()
+	})
+}
+
+// ClearDigestLastTick clears the value of the "digest_last_tick" field.
+func (u *GroupUpsertBulk) ClearDigestLastTick() *GroupUpsertBulk {
+	return u.Update(func(s *GroupUpsert) {
+		s.ClearDigestLastTick()
 	})
 }
 

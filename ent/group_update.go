@@ -135,6 +135,68 @@ func (_u *GroupUpdate) SetNillableArchived(v *bool) *GroupUpdate {
 	return _u
 }
 
+// SetDigestEnabled sets the "digest_enabled" field.
+func (_u *GroupUpdate) SetDigestEnabled(v bool) *GroupUpdate {
+	_u.mutation.SetDigestEnabled(v)
+	return _u
+}
+
+// SetNillableDigestEnabled sets the "digest_enabled" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableDigestEnabled(v *bool) *GroupUpdate {
+	if v != nil {
+		_u.SetDigestEnabled(*v)
+	}
+	return _u
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (_u *GroupUpdate) SetDigestSpec(v string) *GroupUpdate {
+	_u.mutation.SetDigestSpec(v)
+	return _u
+}
+
+// SetNillableDigestSpec sets the "digest_spec" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableDigestSpec(v *string) *GroupUpdate {
+	if v != nil {
+		_u.SetDigestSpec(*v)
+	}
+	return _u
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (_u *GroupUpdate) SetDigestQuiet(v bool) *GroupUpdate {
+	_u.mutation.SetDigestQuiet(v)
+	return _u
+}
+
+// SetNillableDigestQuiet sets the "digest_quiet" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableDigestQuiet(v *bool) *GroupUpdate {
+	if v != nil {
+		_u.SetDigestQuiet(*v)
+	}
+	return _u
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (_u *GroupUpdate) SetDigestLastTick(v time.Time) *GroupUpdate {
+	_u.mutation.SetDigestLastTick(v)
+	return _u
+}
+
+// SetNillableDigestLastTick sets the "digest_last_tick" field if the given value is not nil.
+func (_u *GroupUpdate) SetNillableDigestLastTick(v *time.Time) *GroupUpdate {
+	if v != nil {
+		_u.SetDigestLastTick(*v)
+	}
+	return _u
+}
+
+// ClearDigestLastTick clears the value of the "digest_last_tick" field.
+func (_u *GroupUpdate) ClearDigestLastTick() *GroupUpdate {
+	_u.mutation.ClearDigestLastTick()
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the GroupMember entity by IDs.
 func (_u *GroupUpdate) AddMemberIDs(ids ...int) *GroupUpdate {
 	_u.mutation.AddMemberIDs(ids...)
@@ -271,6 +333,11 @@ func (_u *GroupUpdate) check() error {
 			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Group.language": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DigestSpec(); ok {
+		if err := group.DigestSpecValidator(v); err != nil {
+			return &ValidationError{Name: "digest_spec", err: fmt.Errorf(`ent: validator failed for field "Group.digest_spec": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -321,6 +388,21 @@ func (_u *GroupUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Archived(); ok {
 		_spec.SetField(group.FieldArchived, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DigestEnabled(); ok {
+		_spec.SetField(group.FieldDigestEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DigestSpec(); ok {
+		_spec.SetField(group.FieldDigestSpec, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.DigestQuiet(); ok {
+		_spec.SetField(group.FieldDigestQuiet, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DigestLastTick(); ok {
+		_spec.SetField(group.FieldDigestLastTick, field.TypeTime, value)
+	}
+	if _u.mutation.DigestLastTickCleared() {
+		_spec.ClearField(group.FieldDigestLastTick, field.TypeTime)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -538,6 +620,68 @@ func (_u *GroupUpdateOne) SetNillableArchived(v *bool) *GroupUpdateOne {
 	return _u
 }
 
+// SetDigestEnabled sets the "digest_enabled" field.
+func (_u *GroupUpdateOne) SetDigestEnabled(v bool) *GroupUpdateOne {
+	_u.mutation.SetDigestEnabled(v)
+	return _u
+}
+
+// SetNillableDigestEnabled sets the "digest_enabled" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableDigestEnabled(v *bool) *GroupUpdateOne {
+	if v != nil {
+		_u.SetDigestEnabled(*v)
+	}
+	return _u
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (_u *GroupUpdateOne) SetDigestSpec(v string) *GroupUpdateOne {
+	_u.mutation.SetDigestSpec(v)
+	return _u
+}
+
+// SetNillableDigestSpec sets the "digest_spec" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableDigestSpec(v *string) *GroupUpdateOne {
+	if v != nil {
+		_u.SetDigestSpec(*v)
+	}
+	return _u
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (_u *GroupUpdateOne) SetDigestQuiet(v bool) *GroupUpdateOne {
+	_u.mutation.SetDigestQuiet(v)
+	return _u
+}
+
+// SetNillableDigestQuiet sets the "digest_quiet" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableDigestQuiet(v *bool) *GroupUpdateOne {
+	if v != nil {
+		_u.SetDigestQuiet(*v)
+	}
+	return _u
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (_u *GroupUpdateOne) SetDigestLastTick(v time.Time) *GroupUpdateOne {
+	_u.mutation.SetDigestLastTick(v)
+	return _u
+}
+
+// SetNillableDigestLastTick sets the "digest_last_tick" field if the given value is not nil.
+func (_u *GroupUpdateOne) SetNillableDigestLastTick(v *time.Time) *GroupUpdateOne {
+	if v != nil {
+		_u.SetDigestLastTick(*v)
+	}
+	return _u
+}
+
+// ClearDigestLastTick clears the value of the "digest_last_tick" field.
+func (_u *GroupUpdateOne) ClearDigestLastTick() *GroupUpdateOne {
+	_u.mutation.ClearDigestLastTick()
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the GroupMember entity by IDs.
 func (_u *GroupUpdateOne) AddMemberIDs(ids ...int) *GroupUpdateOne {
 	_u.mutation.AddMemberIDs(ids...)
@@ -687,6 +831,11 @@ func (_u *GroupUpdateOne) check() error {
 			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Group.language": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DigestSpec(); ok {
+		if err := group.DigestSpecValidator(v); err != nil {
+			return &ValidationError{Name: "digest_spec", err: fmt.Errorf(`ent: validator failed for field "Group.digest_spec": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -754,6 +903,21 @@ func (_u *GroupUpdateOne) sqlSave(ctx context.Context) (_node *Group, err error)
 	}
 	if value, ok := _u.mutation.Archived(); ok {
 		_spec.SetField(group.FieldArchived, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DigestEnabled(); ok {
+		_spec.SetField(group.FieldDigestEnabled, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DigestSpec(); ok {
+		_spec.SetField(group.FieldDigestSpec, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.DigestQuiet(); ok {
+		_spec.SetField(group.FieldDigestQuiet, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DigestLastTick(); ok {
+		_spec.SetField(group.FieldDigestLastTick, field.TypeTime, value)
+	}
+	if _u.mutation.DigestLastTickCleared() {
+		_spec.ClearField(group.FieldDigestLastTick, field.TypeTime)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -27,7 +27,10 @@ import (
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/notice"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
@@ -66,7 +69,10 @@ const (
 	TypeGroupMember      = "GroupMember"
 	TypeIdempotencyKey   = "IdempotencyKey"
 	TypeInvitation       = "Invitation"
+	TypeJobRun           = "JobRun"
+	TypeJobState         = "JobState"
 	TypeLoginThrottle    = "LoginThrottle"
+	TypeNotice           = "Notice"
 	TypeOrder            = "Order"
 	TypeOrderLine        = "OrderLine"
 	TypeOrderRevision    = "OrderRevision"
@@ -7136,6 +7142,7 @@ type DeliveryMutation struct {
 	next_attempt_at *time.Time
 	last_error      *string
 	sent_at         *time.Time
+	dead_at         *time.Time
 	batch_id        *string
 	created_at      *time.Time
 	clearedFields   map[string]struct{}
@@ -7781,6 +7788,55 @@ func (m *DeliveryMutation) ResetSentAt() {
 	delete(m.clearedFields, delivery.FieldSentAt)
 }
 
+// SetDeadAt sets the "dead_at" field.
+func (m *DeliveryMutation) SetDeadAt(t time.Time) {
+	m.dead_at = &t
+}
+
+// DeadAt returns the value of the "dead_at" field in the mutation.
+func (m *DeliveryMutation) DeadAt() (r time.Time, exists bool) {
+	v := m.dead_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeadAt returns the old "dead_at" field's value of the Delivery entity.
+// If the Delivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeliveryMutation) OldDeadAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeadAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeadAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeadAt: %w", err)
+	}
+	return oldValue.DeadAt, nil
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (m *DeliveryMutation) ClearDeadAt() {
+	m.dead_at = nil
+	m.clearedFields[delivery.FieldDeadAt] = struct{}{}
+}
+
+// DeadAtCleared returns if the "dead_at" field was cleared in this mutation.
+func (m *DeliveryMutation) DeadAtCleared() bool {
+	_, ok := m.clearedFields[delivery.FieldDeadAt]
+	return ok
+}
+
+// ResetDeadAt resets all changes to the "dead_at" field.
+func (m *DeliveryMutation) ResetDeadAt() {
+	m.dead_at = nil
+	delete(m.clearedFields, delivery.FieldDeadAt)
+}
+
 // SetBatchID sets the "batch_id" field.
 func (m *DeliveryMutation) SetBatchID(s string) {
 	m.batch_id = &s
@@ -7887,7 +7943,7 @@ func (m *DeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.bridge_id != nil {
 		fields = append(fields, delivery.FieldBridgeID)
 	}
@@ -7923,6 +7979,9 @@ func (m *DeliveryMutation) Fields() []string {
 	}
 	if m.sent_at != nil {
 		fields = append(fields, delivery.FieldSentAt)
+	}
+	if m.dead_at != nil {
+		fields = append(fields, delivery.FieldDeadAt)
 	}
 	if m.batch_id != nil {
 		fields = append(fields, delivery.FieldBatchID)
@@ -7962,6 +8021,8 @@ func (m *DeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.LastError()
 	case delivery.FieldSentAt:
 		return m.SentAt()
+	case delivery.FieldDeadAt:
+		return m.DeadAt()
 	case delivery.FieldBatchID:
 		return m.BatchID()
 	case delivery.FieldCreatedAt:
@@ -7999,6 +8060,8 @@ func (m *DeliveryMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLastError(ctx)
 	case delivery.FieldSentAt:
 		return m.OldSentAt(ctx)
+	case delivery.FieldDeadAt:
+		return m.OldDeadAt(ctx)
 	case delivery.FieldBatchID:
 		return m.OldBatchID(ctx)
 	case delivery.FieldCreatedAt:
@@ -8095,6 +8158,13 @@ func (m *DeliveryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSentAt(v)
+		return nil
+	case delivery.FieldDeadAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeadAt(v)
 		return nil
 	case delivery.FieldBatchID:
 		v, ok := value.(string)
@@ -8197,6 +8267,9 @@ func (m *DeliveryMutation) ClearedFields() []string {
 	if m.FieldCleared(delivery.FieldSentAt) {
 		fields = append(fields, delivery.FieldSentAt)
 	}
+	if m.FieldCleared(delivery.FieldDeadAt) {
+		fields = append(fields, delivery.FieldDeadAt)
+	}
 	return fields
 }
 
@@ -8216,6 +8289,9 @@ func (m *DeliveryMutation) ClearField(name string) error {
 		return nil
 	case delivery.FieldSentAt:
 		m.ClearSentAt()
+		return nil
+	case delivery.FieldDeadAt:
+		m.ClearDeadAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Delivery nullable field %s", name)
@@ -8260,6 +8336,9 @@ func (m *DeliveryMutation) ResetField(name string) error {
 		return nil
 	case delivery.FieldSentAt:
 		m.ResetSentAt()
+		return nil
+	case delivery.FieldDeadAt:
+		m.ResetDeadAt()
 		return nil
 	case delivery.FieldBatchID:
 		m.ResetBatchID()
@@ -8340,6 +8419,7 @@ type DocumentMutation struct {
 	cert_number        *string
 	valid_from         *time.Time
 	expires_on         *time.Time
+	mandatory          *bool
 	order_id           *int
 	addorder_id        *int
 	shipment_id        *int
@@ -8968,6 +9048,42 @@ func (m *DocumentMutation) ResetExpiresOn() {
 	delete(m.clearedFields, document.FieldExpiresOn)
 }
 
+// SetMandatory sets the "mandatory" field.
+func (m *DocumentMutation) SetMandatory(b bool) {
+	m.mandatory = &b
+}
+
+// Mandatory returns the value of the "mandatory" field in the mutation.
+func (m *DocumentMutation) Mandatory() (r bool, exists bool) {
+	v := m.mandatory
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMandatory returns the old "mandatory" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldMandatory(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMandatory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMandatory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMandatory: %w", err)
+	}
+	return oldValue.Mandatory, nil
+}
+
+// ResetMandatory resets all changes to the "mandatory" field.
+func (m *DocumentMutation) ResetMandatory() {
+	m.mandatory = nil
+}
+
 // SetOrderID sets the "order_id" field.
 func (m *DocumentMutation) SetOrderID(i int) {
 	m.order_id = &i
@@ -9336,7 +9452,7 @@ func (m *DocumentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DocumentMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, document.FieldCreatedAt)
 	}
@@ -9372,6 +9488,9 @@ func (m *DocumentMutation) Fields() []string {
 	}
 	if m.expires_on != nil {
 		fields = append(fields, document.FieldExpiresOn)
+	}
+	if m.mandatory != nil {
+		fields = append(fields, document.FieldMandatory)
 	}
 	if m.order_id != nil {
 		fields = append(fields, document.FieldOrderID)
@@ -9417,6 +9536,8 @@ func (m *DocumentMutation) Field(name string) (ent.Value, bool) {
 		return m.ValidFrom()
 	case document.FieldExpiresOn:
 		return m.ExpiresOn()
+	case document.FieldMandatory:
+		return m.Mandatory()
 	case document.FieldOrderID:
 		return m.OrderID()
 	case document.FieldShipmentID:
@@ -9458,6 +9579,8 @@ func (m *DocumentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldValidFrom(ctx)
 	case document.FieldExpiresOn:
 		return m.OldExpiresOn(ctx)
+	case document.FieldMandatory:
+		return m.OldMandatory(ctx)
 	case document.FieldOrderID:
 		return m.OldOrderID(ctx)
 	case document.FieldShipmentID:
@@ -9558,6 +9681,13 @@ func (m *DocumentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetExpiresOn(v)
+		return nil
+	case document.FieldMandatory:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMandatory(v)
 		return nil
 	case document.FieldOrderID:
 		v, ok := value.(int)
@@ -9785,6 +9915,9 @@ func (m *DocumentMutation) ResetField(name string) error {
 		return nil
 	case document.FieldExpiresOn:
 		m.ResetExpiresOn()
+		return nil
+	case document.FieldMandatory:
+		m.ResetMandatory()
 		return nil
 	case document.FieldOrderID:
 		m.ResetOrderID()
@@ -12657,32 +12790,36 @@ func (m *DomainEventMutation) ResetEdge(name string) error {
 // GroupMutation represents an operation that mutates the Group nodes in the graph.
 type GroupMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	created_at     *time.Time
-	updated_at     *time.Time
-	name           *string
-	purpose        *string
-	kind           *group.Kind
-	partner_id     *int
-	addpartner_id  *int
-	owner_id       *int
-	addowner_id    *int
-	last_seq       *int64
-	addlast_seq    *int64
-	language       *string
-	archived       *bool
-	clearedFields  map[string]struct{}
-	members        map[int]struct{}
-	removedmembers map[int]struct{}
-	clearedmembers bool
-	posts          map[int]struct{}
-	removedposts   map[int]struct{}
-	clearedposts   bool
-	done           bool
-	oldValue       func(context.Context) (*Group, error)
-	predicates     []predicate.Group
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	purpose          *string
+	kind             *group.Kind
+	partner_id       *int
+	addpartner_id    *int
+	owner_id         *int
+	addowner_id      *int
+	last_seq         *int64
+	addlast_seq      *int64
+	language         *string
+	archived         *bool
+	digest_enabled   *bool
+	digest_spec      *string
+	digest_quiet     *bool
+	digest_last_tick *time.Time
+	clearedFields    map[string]struct{}
+	members          map[int]struct{}
+	removedmembers   map[int]struct{}
+	clearedmembers   bool
+	posts            map[int]struct{}
+	removedposts     map[int]struct{}
+	clearedposts     bool
+	done             bool
+	oldValue         func(context.Context) (*Group, error)
+	predicates       []predicate.Group
 }
 
 var _ ent.Mutation = (*GroupMutation)(nil)
@@ -13217,6 +13354,163 @@ func (m *GroupMutation) ResetArchived() {
 	m.archived = nil
 }
 
+// SetDigestEnabled sets the "digest_enabled" field.
+func (m *GroupMutation) SetDigestEnabled(b bool) {
+	m.digest_enabled = &b
+}
+
+// DigestEnabled returns the value of the "digest_enabled" field in the mutation.
+func (m *GroupMutation) DigestEnabled() (r bool, exists bool) {
+	v := m.digest_enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestEnabled returns the old "digest_enabled" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldDigestEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestEnabled: %w", err)
+	}
+	return oldValue.DigestEnabled, nil
+}
+
+// ResetDigestEnabled resets all changes to the "digest_enabled" field.
+func (m *GroupMutation) ResetDigestEnabled() {
+	m.digest_enabled = nil
+}
+
+// SetDigestSpec sets the "digest_spec" field.
+func (m *GroupMutation) SetDigestSpec(s string) {
+	m.digest_spec = &s
+}
+
+// DigestSpec returns the value of the "digest_spec" field in the mutation.
+func (m *GroupMutation) DigestSpec() (r string, exists bool) {
+	v := m.digest_spec
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestSpec returns the old "digest_spec" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldDigestSpec(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestSpec is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestSpec requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestSpec: %w", err)
+	}
+	return oldValue.DigestSpec, nil
+}
+
+// ResetDigestSpec resets all changes to the "digest_spec" field.
+func (m *GroupMutation) ResetDigestSpec() {
+	m.digest_spec = nil
+}
+
+// SetDigestQuiet sets the "digest_quiet" field.
+func (m *GroupMutation) SetDigestQuiet(b bool) {
+	m.digest_quiet = &b
+}
+
+// DigestQuiet returns the value of the "digest_quiet" field in the mutation.
+func (m *GroupMutation) DigestQuiet() (r bool, exists bool) {
+	v := m.digest_quiet
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestQuiet returns the old "digest_quiet" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldDigestQuiet(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestQuiet is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestQuiet requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestQuiet: %w", err)
+	}
+	return oldValue.DigestQuiet, nil
+}
+
+// ResetDigestQuiet resets all changes to the "digest_quiet" field.
+func (m *GroupMutation) ResetDigestQuiet() {
+	m.digest_quiet = nil
+}
+
+// SetDigestLastTick sets the "digest_last_tick" field.
+func (m *GroupMutation) SetDigestLastTick(t time.Time) {
+	m.digest_last_tick = &t
+}
+
+// DigestLastTick returns the value of the "digest_last_tick" field in the mutation.
+func (m *GroupMutation) DigestLastTick() (r time.Time, exists bool) {
+	v := m.digest_last_tick
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestLastTick returns the old "digest_last_tick" field's value of the Group entity.
+// If the Group object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMutation) OldDigestLastTick(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestLastTick is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestLastTick requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestLastTick: %w", err)
+	}
+	return oldValue.DigestLastTick, nil
+}
+
+// ClearDigestLastTick clears the value of the "digest_last_tick" field.
+func (m *GroupMutation) ClearDigestLastTick() {
+	m.digest_last_tick = nil
+	m.clearedFields[group.FieldDigestLastTick] = struct{}{}
+}
+
+// DigestLastTickCleared returns if the "digest_last_tick" field was cleared in this mutation.
+func (m *GroupMutation) DigestLastTickCleared() bool {
+	_, ok := m.clearedFields[group.FieldDigestLastTick]
+	return ok
+}
+
+// ResetDigestLastTick resets all changes to the "digest_last_tick" field.
+func (m *GroupMutation) ResetDigestLastTick() {
+	m.digest_last_tick = nil
+	delete(m.clearedFields, group.FieldDigestLastTick)
+}
+
 // AddMemberIDs adds the "members" edge to the GroupMember entity by ids.
 func (m *GroupMutation) AddMemberIDs(ids ...int) {
 	if m.members == nil {
@@ -13359,7 +13653,7 @@ func (m *GroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GroupMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, group.FieldCreatedAt)
 	}
@@ -13390,6 +13684,18 @@ func (m *GroupMutation) Fields() []string {
 	if m.archived != nil {
 		fields = append(fields, group.FieldArchived)
 	}
+	if m.digest_enabled != nil {
+		fields = append(fields, group.FieldDigestEnabled)
+	}
+	if m.digest_spec != nil {
+		fields = append(fields, group.FieldDigestSpec)
+	}
+	if m.digest_quiet != nil {
+		fields = append(fields, group.FieldDigestQuiet)
+	}
+	if m.digest_last_tick != nil {
+		fields = append(fields, group.FieldDigestLastTick)
+	}
 	return fields
 }
 
@@ -13418,6 +13724,14 @@ func (m *GroupMutation) Field(name string) (ent.Value, bool) {
 		return m.Language()
 	case group.FieldArchived:
 		return m.Archived()
+	case group.FieldDigestEnabled:
+		return m.DigestEnabled()
+	case group.FieldDigestSpec:
+		return m.DigestSpec()
+	case group.FieldDigestQuiet:
+		return m.DigestQuiet()
+	case group.FieldDigestLastTick:
+		return m.DigestLastTick()
 	}
 	return nil, false
 }
@@ -13447,6 +13761,14 @@ func (m *GroupMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldLanguage(ctx)
 	case group.FieldArchived:
 		return m.OldArchived(ctx)
+	case group.FieldDigestEnabled:
+		return m.OldDigestEnabled(ctx)
+	case group.FieldDigestSpec:
+		return m.OldDigestSpec(ctx)
+	case group.FieldDigestQuiet:
+		return m.OldDigestQuiet(ctx)
+	case group.FieldDigestLastTick:
+		return m.OldDigestLastTick(ctx)
 	}
 	return nil, fmt.Errorf("unknown Group field %s", name)
 }
@@ -13526,6 +13848,34 @@ func (m *GroupMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetArchived(v)
 		return nil
+	case group.FieldDigestEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestEnabled(v)
+		return nil
+	case group.FieldDigestSpec:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestSpec(v)
+		return nil
+	case group.FieldDigestQuiet:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestQuiet(v)
+		return nil
+	case group.FieldDigestLastTick:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestLastTick(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Group field %s", name)
 }
@@ -13598,6 +13948,9 @@ func (m *GroupMutation) ClearedFields() []string {
 	if m.FieldCleared(group.FieldPartnerID) {
 		fields = append(fields, group.FieldPartnerID)
 	}
+	if m.FieldCleared(group.FieldDigestLastTick) {
+		fields = append(fields, group.FieldDigestLastTick)
+	}
 	return fields
 }
 
@@ -13614,6 +13967,9 @@ func (m *GroupMutation) ClearField(name string) error {
 	switch name {
 	case group.FieldPartnerID:
 		m.ClearPartnerID()
+		return nil
+	case group.FieldDigestLastTick:
+		m.ClearDigestLastTick()
 		return nil
 	}
 	return fmt.Errorf("unknown Group nullable field %s", name)
@@ -13652,6 +14008,18 @@ func (m *GroupMutation) ResetField(name string) error {
 		return nil
 	case group.FieldArchived:
 		m.ResetArchived()
+		return nil
+	case group.FieldDigestEnabled:
+		m.ResetDigestEnabled()
+		return nil
+	case group.FieldDigestSpec:
+		m.ResetDigestSpec()
+		return nil
+	case group.FieldDigestQuiet:
+		m.ResetDigestQuiet()
+		return nil
+	case group.FieldDigestLastTick:
+		m.ResetDigestLastTick()
 		return nil
 	}
 	return fmt.Errorf("unknown Group field %s", name)
@@ -16279,6 +16647,1418 @@ func (m *InvitationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Invitation edge %s", name)
 }
 
+// JobRunMutation represents an operation that mutates the JobRun nodes in the graph.
+type JobRunMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	job           *string
+	tick          *time.Time
+	trigger       *jobrun.Trigger
+	instance      *string
+	started_at    *time.Time
+	ended_at      *time.Time
+	outcome       *jobrun.Outcome
+	error         *string
+	items         *int
+	additems      *int
+	report        *string
+	requested_by  *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*JobRun, error)
+	predicates    []predicate.JobRun
+}
+
+var _ ent.Mutation = (*JobRunMutation)(nil)
+
+// jobrunOption allows management of the mutation configuration using functional options.
+type jobrunOption func(*JobRunMutation)
+
+// newJobRunMutation creates new mutation for the JobRun entity.
+func newJobRunMutation(c config, op Op, opts ...jobrunOption) *JobRunMutation {
+	m := &JobRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeJobRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withJobRunID sets the ID field of the mutation.
+func withJobRunID(id int) jobrunOption {
+	return func(m *JobRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *JobRun
+		)
+		m.oldValue = func(ctx context.Context) (*JobRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().JobRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withJobRun sets the old JobRun of the mutation.
+func withJobRun(node *JobRun) jobrunOption {
+	return func(m *JobRunMutation) {
+		m.oldValue = func(context.Context) (*JobRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m JobRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m JobRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *JobRunMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *JobRunMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().JobRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJob sets the "job" field.
+func (m *JobRunMutation) SetJob(s string) {
+	m.job = &s
+}
+
+// Job returns the value of the "job" field in the mutation.
+func (m *JobRunMutation) Job() (r string, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJob returns the old "job" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldJob(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJob: %w", err)
+	}
+	return oldValue.Job, nil
+}
+
+// ResetJob resets all changes to the "job" field.
+func (m *JobRunMutation) ResetJob() {
+	m.job = nil
+}
+
+// SetTick sets the "tick" field.
+func (m *JobRunMutation) SetTick(t time.Time) {
+	m.tick = &t
+}
+
+// Tick returns the value of the "tick" field in the mutation.
+func (m *JobRunMutation) Tick() (r time.Time, exists bool) {
+	v := m.tick
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTick returns the old "tick" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldTick(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTick is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTick requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTick: %w", err)
+	}
+	return oldValue.Tick, nil
+}
+
+// ResetTick resets all changes to the "tick" field.
+func (m *JobRunMutation) ResetTick() {
+	m.tick = nil
+}
+
+// SetTrigger sets the "trigger" field.
+func (m *JobRunMutation) SetTrigger(j jobrun.Trigger) {
+	m.trigger = &j
+}
+
+// Trigger returns the value of the "trigger" field in the mutation.
+func (m *JobRunMutation) Trigger() (r jobrun.Trigger, exists bool) {
+	v := m.trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrigger returns the old "trigger" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldTrigger(ctx context.Context) (v jobrun.Trigger, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrigger: %w", err)
+	}
+	return oldValue.Trigger, nil
+}
+
+// ResetTrigger resets all changes to the "trigger" field.
+func (m *JobRunMutation) ResetTrigger() {
+	m.trigger = nil
+}
+
+// SetInstance sets the "instance" field.
+func (m *JobRunMutation) SetInstance(s string) {
+	m.instance = &s
+}
+
+// Instance returns the value of the "instance" field in the mutation.
+func (m *JobRunMutation) Instance() (r string, exists bool) {
+	v := m.instance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstance returns the old "instance" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldInstance(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstance: %w", err)
+	}
+	return oldValue.Instance, nil
+}
+
+// ResetInstance resets all changes to the "instance" field.
+func (m *JobRunMutation) ResetInstance() {
+	m.instance = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *JobRunMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *JobRunMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *JobRunMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (m *JobRunMutation) SetEndedAt(t time.Time) {
+	m.ended_at = &t
+}
+
+// EndedAt returns the value of the "ended_at" field in the mutation.
+func (m *JobRunMutation) EndedAt() (r time.Time, exists bool) {
+	v := m.ended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedAt returns the old "ended_at" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldEndedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedAt: %w", err)
+	}
+	return oldValue.EndedAt, nil
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (m *JobRunMutation) ClearEndedAt() {
+	m.ended_at = nil
+	m.clearedFields[jobrun.FieldEndedAt] = struct{}{}
+}
+
+// EndedAtCleared returns if the "ended_at" field was cleared in this mutation.
+func (m *JobRunMutation) EndedAtCleared() bool {
+	_, ok := m.clearedFields[jobrun.FieldEndedAt]
+	return ok
+}
+
+// ResetEndedAt resets all changes to the "ended_at" field.
+func (m *JobRunMutation) ResetEndedAt() {
+	m.ended_at = nil
+	delete(m.clearedFields, jobrun.FieldEndedAt)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *JobRunMutation) SetOutcome(j jobrun.Outcome) {
+	m.outcome = &j
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *JobRunMutation) Outcome() (r jobrun.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldOutcome(ctx context.Context) (v jobrun.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *JobRunMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetError sets the "error" field.
+func (m *JobRunMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *JobRunMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *JobRunMutation) ResetError() {
+	m.error = nil
+}
+
+// SetItems sets the "items" field.
+func (m *JobRunMutation) SetItems(i int) {
+	m.items = &i
+	m.additems = nil
+}
+
+// Items returns the value of the "items" field in the mutation.
+func (m *JobRunMutation) Items() (r int, exists bool) {
+	v := m.items
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItems returns the old "items" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldItems(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItems is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItems requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItems: %w", err)
+	}
+	return oldValue.Items, nil
+}
+
+// AddItems adds i to the "items" field.
+func (m *JobRunMutation) AddItems(i int) {
+	if m.additems != nil {
+		*m.additems += i
+	} else {
+		m.additems = &i
+	}
+}
+
+// AddedItems returns the value that was added to the "items" field in this mutation.
+func (m *JobRunMutation) AddedItems() (r int, exists bool) {
+	v := m.additems
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetItems resets all changes to the "items" field.
+func (m *JobRunMutation) ResetItems() {
+	m.items = nil
+	m.additems = nil
+}
+
+// SetReport sets the "report" field.
+func (m *JobRunMutation) SetReport(s string) {
+	m.report = &s
+}
+
+// Report returns the value of the "report" field in the mutation.
+func (m *JobRunMutation) Report() (r string, exists bool) {
+	v := m.report
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReport returns the old "report" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldReport(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReport is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReport requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReport: %w", err)
+	}
+	return oldValue.Report, nil
+}
+
+// ResetReport resets all changes to the "report" field.
+func (m *JobRunMutation) ResetReport() {
+	m.report = nil
+}
+
+// SetRequestedBy sets the "requested_by" field.
+func (m *JobRunMutation) SetRequestedBy(s string) {
+	m.requested_by = &s
+}
+
+// RequestedBy returns the value of the "requested_by" field in the mutation.
+func (m *JobRunMutation) RequestedBy() (r string, exists bool) {
+	v := m.requested_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedBy returns the old "requested_by" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldRequestedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedBy: %w", err)
+	}
+	return oldValue.RequestedBy, nil
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" field.
+func (m *JobRunMutation) ResetRequestedBy() {
+	m.requested_by = nil
+}
+
+// Where appends a list predicates to the JobRunMutation builder.
+func (m *JobRunMutation) Where(ps ...predicate.JobRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the JobRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *JobRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.JobRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *JobRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *JobRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (JobRun).
+func (m *JobRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *JobRunMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.job != nil {
+		fields = append(fields, jobrun.FieldJob)
+	}
+	if m.tick != nil {
+		fields = append(fields, jobrun.FieldTick)
+	}
+	if m.trigger != nil {
+		fields = append(fields, jobrun.FieldTrigger)
+	}
+	if m.instance != nil {
+		fields = append(fields, jobrun.FieldInstance)
+	}
+	if m.started_at != nil {
+		fields = append(fields, jobrun.FieldStartedAt)
+	}
+	if m.ended_at != nil {
+		fields = append(fields, jobrun.FieldEndedAt)
+	}
+	if m.outcome != nil {
+		fields = append(fields, jobrun.FieldOutcome)
+	}
+	if m.error != nil {
+		fields = append(fields, jobrun.FieldError)
+	}
+	if m.items != nil {
+		fields = append(fields, jobrun.FieldItems)
+	}
+	if m.report != nil {
+		fields = append(fields, jobrun.FieldReport)
+	}
+	if m.requested_by != nil {
+		fields = append(fields, jobrun.FieldRequestedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *JobRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case jobrun.FieldJob:
+		return m.Job()
+	case jobrun.FieldTick:
+		return m.Tick()
+	case jobrun.FieldTrigger:
+		return m.Trigger()
+	case jobrun.FieldInstance:
+		return m.Instance()
+	case jobrun.FieldStartedAt:
+		return m.StartedAt()
+	case jobrun.FieldEndedAt:
+		return m.EndedAt()
+	case jobrun.FieldOutcome:
+		return m.Outcome()
+	case jobrun.FieldError:
+		return m.Error()
+	case jobrun.FieldItems:
+		return m.Items()
+	case jobrun.FieldReport:
+		return m.Report()
+	case jobrun.FieldRequestedBy:
+		return m.RequestedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *JobRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case jobrun.FieldJob:
+		return m.OldJob(ctx)
+	case jobrun.FieldTick:
+		return m.OldTick(ctx)
+	case jobrun.FieldTrigger:
+		return m.OldTrigger(ctx)
+	case jobrun.FieldInstance:
+		return m.OldInstance(ctx)
+	case jobrun.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case jobrun.FieldEndedAt:
+		return m.OldEndedAt(ctx)
+	case jobrun.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case jobrun.FieldError:
+		return m.OldError(ctx)
+	case jobrun.FieldItems:
+		return m.OldItems(ctx)
+	case jobrun.FieldReport:
+		return m.OldReport(ctx)
+	case jobrun.FieldRequestedBy:
+		return m.OldRequestedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown JobRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case jobrun.FieldJob:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJob(v)
+		return nil
+	case jobrun.FieldTick:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTick(v)
+		return nil
+	case jobrun.FieldTrigger:
+		v, ok := value.(jobrun.Trigger)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrigger(v)
+		return nil
+	case jobrun.FieldInstance:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstance(v)
+		return nil
+	case jobrun.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case jobrun.FieldEndedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedAt(v)
+		return nil
+	case jobrun.FieldOutcome:
+		v, ok := value.(jobrun.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case jobrun.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case jobrun.FieldItems:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItems(v)
+		return nil
+	case jobrun.FieldReport:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReport(v)
+		return nil
+	case jobrun.FieldRequestedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *JobRunMutation) AddedFields() []string {
+	var fields []string
+	if m.additems != nil {
+		fields = append(fields, jobrun.FieldItems)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *JobRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case jobrun.FieldItems:
+		return m.AddedItems()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case jobrun.FieldItems:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddItems(v)
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *JobRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(jobrun.FieldEndedAt) {
+		fields = append(fields, jobrun.FieldEndedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *JobRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *JobRunMutation) ClearField(name string) error {
+	switch name {
+	case jobrun.FieldEndedAt:
+		m.ClearEndedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *JobRunMutation) ResetField(name string) error {
+	switch name {
+	case jobrun.FieldJob:
+		m.ResetJob()
+		return nil
+	case jobrun.FieldTick:
+		m.ResetTick()
+		return nil
+	case jobrun.FieldTrigger:
+		m.ResetTrigger()
+		return nil
+	case jobrun.FieldInstance:
+		m.ResetInstance()
+		return nil
+	case jobrun.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case jobrun.FieldEndedAt:
+		m.ResetEndedAt()
+		return nil
+	case jobrun.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case jobrun.FieldError:
+		m.ResetError()
+		return nil
+	case jobrun.FieldItems:
+		m.ResetItems()
+		return nil
+	case jobrun.FieldReport:
+		m.ResetReport()
+		return nil
+	case jobrun.FieldRequestedBy:
+		m.ResetRequestedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *JobRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *JobRunMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *JobRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *JobRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *JobRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *JobRunMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *JobRunMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown JobRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *JobRunMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown JobRun edge %s", name)
+}
+
+// JobStateMutation represents an operation that mutates the JobState nodes in the graph.
+type JobStateMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	job           *string
+	paused        *bool
+	changed_by    *string
+	changed_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*JobState, error)
+	predicates    []predicate.JobState
+}
+
+var _ ent.Mutation = (*JobStateMutation)(nil)
+
+// jobstateOption allows management of the mutation configuration using functional options.
+type jobstateOption func(*JobStateMutation)
+
+// newJobStateMutation creates new mutation for the JobState entity.
+func newJobStateMutation(c config, op Op, opts ...jobstateOption) *JobStateMutation {
+	m := &JobStateMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeJobState,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withJobStateID sets the ID field of the mutation.
+func withJobStateID(id int) jobstateOption {
+	return func(m *JobStateMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *JobState
+		)
+		m.oldValue = func(ctx context.Context) (*JobState, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().JobState.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withJobState sets the old JobState of the mutation.
+func withJobState(node *JobState) jobstateOption {
+	return func(m *JobStateMutation) {
+		m.oldValue = func(context.Context) (*JobState, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m JobStateMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m JobStateMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *JobStateMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *JobStateMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().JobState.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJob sets the "job" field.
+func (m *JobStateMutation) SetJob(s string) {
+	m.job = &s
+}
+
+// Job returns the value of the "job" field in the mutation.
+func (m *JobStateMutation) Job() (r string, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJob returns the old "job" field's value of the JobState entity.
+// If the JobState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobStateMutation) OldJob(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJob: %w", err)
+	}
+	return oldValue.Job, nil
+}
+
+// ResetJob resets all changes to the "job" field.
+func (m *JobStateMutation) ResetJob() {
+	m.job = nil
+}
+
+// SetPaused sets the "paused" field.
+func (m *JobStateMutation) SetPaused(b bool) {
+	m.paused = &b
+}
+
+// Paused returns the value of the "paused" field in the mutation.
+func (m *JobStateMutation) Paused() (r bool, exists bool) {
+	v := m.paused
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaused returns the old "paused" field's value of the JobState entity.
+// If the JobState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobStateMutation) OldPaused(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaused is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaused requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaused: %w", err)
+	}
+	return oldValue.Paused, nil
+}
+
+// ResetPaused resets all changes to the "paused" field.
+func (m *JobStateMutation) ResetPaused() {
+	m.paused = nil
+}
+
+// SetChangedBy sets the "changed_by" field.
+func (m *JobStateMutation) SetChangedBy(s string) {
+	m.changed_by = &s
+}
+
+// ChangedBy returns the value of the "changed_by" field in the mutation.
+func (m *JobStateMutation) ChangedBy() (r string, exists bool) {
+	v := m.changed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedBy returns the old "changed_by" field's value of the JobState entity.
+// If the JobState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobStateMutation) OldChangedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedBy: %w", err)
+	}
+	return oldValue.ChangedBy, nil
+}
+
+// ResetChangedBy resets all changes to the "changed_by" field.
+func (m *JobStateMutation) ResetChangedBy() {
+	m.changed_by = nil
+}
+
+// SetChangedAt sets the "changed_at" field.
+func (m *JobStateMutation) SetChangedAt(t time.Time) {
+	m.changed_at = &t
+}
+
+// ChangedAt returns the value of the "changed_at" field in the mutation.
+func (m *JobStateMutation) ChangedAt() (r time.Time, exists bool) {
+	v := m.changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedAt returns the old "changed_at" field's value of the JobState entity.
+// If the JobState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobStateMutation) OldChangedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedAt: %w", err)
+	}
+	return oldValue.ChangedAt, nil
+}
+
+// ResetChangedAt resets all changes to the "changed_at" field.
+func (m *JobStateMutation) ResetChangedAt() {
+	m.changed_at = nil
+}
+
+// Where appends a list predicates to the JobStateMutation builder.
+func (m *JobStateMutation) Where(ps ...predicate.JobState) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the JobStateMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *JobStateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.JobState, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *JobStateMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *JobStateMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (JobState).
+func (m *JobStateMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *JobStateMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.job != nil {
+		fields = append(fields, jobstate.FieldJob)
+	}
+	if m.paused != nil {
+		fields = append(fields, jobstate.FieldPaused)
+	}
+	if m.changed_by != nil {
+		fields = append(fields, jobstate.FieldChangedBy)
+	}
+	if m.changed_at != nil {
+		fields = append(fields, jobstate.FieldChangedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *JobStateMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case jobstate.FieldJob:
+		return m.Job()
+	case jobstate.FieldPaused:
+		return m.Paused()
+	case jobstate.FieldChangedBy:
+		return m.ChangedBy()
+	case jobstate.FieldChangedAt:
+		return m.ChangedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *JobStateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case jobstate.FieldJob:
+		return m.OldJob(ctx)
+	case jobstate.FieldPaused:
+		return m.OldPaused(ctx)
+	case jobstate.FieldChangedBy:
+		return m.OldChangedBy(ctx)
+	case jobstate.FieldChangedAt:
+		return m.OldChangedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown JobState field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobStateMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case jobstate.FieldJob:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJob(v)
+		return nil
+	case jobstate.FieldPaused:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaused(v)
+		return nil
+	case jobstate.FieldChangedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedBy(v)
+		return nil
+	case jobstate.FieldChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown JobState field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *JobStateMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *JobStateMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobStateMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown JobState numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *JobStateMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *JobStateMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *JobStateMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown JobState nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *JobStateMutation) ResetField(name string) error {
+	switch name {
+	case jobstate.FieldJob:
+		m.ResetJob()
+		return nil
+	case jobstate.FieldPaused:
+		m.ResetPaused()
+		return nil
+	case jobstate.FieldChangedBy:
+		m.ResetChangedBy()
+		return nil
+	case jobstate.FieldChangedAt:
+		m.ResetChangedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown JobState field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *JobStateMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *JobStateMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *JobStateMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *JobStateMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *JobStateMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *JobStateMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *JobStateMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown JobState unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *JobStateMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown JobState edge %s", name)
+}
+
 // LoginThrottleMutation represents an operation that mutates the LoginThrottle nodes in the graph.
 type LoginThrottleMutation struct {
 	config
@@ -16823,6 +18603,553 @@ func (m *LoginThrottleMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LoginThrottleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginThrottle edge %s", name)
+}
+
+// NoticeMutation represents an operation that mutates the Notice nodes in the graph.
+type NoticeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	key           *string
+	kind          *string
+	partner_id    *int
+	addpartner_id *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Notice, error)
+	predicates    []predicate.Notice
+}
+
+var _ ent.Mutation = (*NoticeMutation)(nil)
+
+// noticeOption allows management of the mutation configuration using functional options.
+type noticeOption func(*NoticeMutation)
+
+// newNoticeMutation creates new mutation for the Notice entity.
+func newNoticeMutation(c config, op Op, opts ...noticeOption) *NoticeMutation {
+	m := &NoticeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNotice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNoticeID sets the ID field of the mutation.
+func withNoticeID(id int) noticeOption {
+	return func(m *NoticeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Notice
+		)
+		m.oldValue = func(ctx context.Context) (*Notice, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Notice.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNotice sets the old Notice of the mutation.
+func withNotice(node *Notice) noticeOption {
+	return func(m *NoticeMutation) {
+		m.oldValue = func(context.Context) (*Notice, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NoticeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NoticeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NoticeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NoticeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Notice.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKey sets the "key" field.
+func (m *NoticeMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *NoticeMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *NoticeMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *NoticeMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *NoticeMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *NoticeMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *NoticeMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *NoticeMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldPartnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *NoticeMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *NoticeMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (m *NoticeMutation) ClearPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	m.clearedFields[notice.FieldPartnerID] = struct{}{}
+}
+
+// PartnerIDCleared returns if the "partner_id" field was cleared in this mutation.
+func (m *NoticeMutation) PartnerIDCleared() bool {
+	_, ok := m.clearedFields[notice.FieldPartnerID]
+	return ok
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *NoticeMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	delete(m.clearedFields, notice.FieldPartnerID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *NoticeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *NoticeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Notice entity.
+// If the Notice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NoticeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *NoticeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the NoticeMutation builder.
+func (m *NoticeMutation) Where(ps ...predicate.Notice) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NoticeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NoticeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Notice, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NoticeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NoticeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Notice).
+func (m *NoticeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NoticeMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.key != nil {
+		fields = append(fields, notice.FieldKey)
+	}
+	if m.kind != nil {
+		fields = append(fields, notice.FieldKind)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, notice.FieldPartnerID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, notice.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NoticeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case notice.FieldKey:
+		return m.Key()
+	case notice.FieldKind:
+		return m.Kind()
+	case notice.FieldPartnerID:
+		return m.PartnerID()
+	case notice.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NoticeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case notice.FieldKey:
+		return m.OldKey(ctx)
+	case notice.FieldKind:
+		return m.OldKind(ctx)
+	case notice.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case notice.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Notice field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case notice.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case notice.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case notice.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case notice.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notice field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NoticeMutation) AddedFields() []string {
+	var fields []string
+	if m.addpartner_id != nil {
+		fields = append(fields, notice.FieldPartnerID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NoticeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case notice.FieldPartnerID:
+		return m.AddedPartnerID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NoticeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case notice.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Notice numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NoticeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(notice.FieldPartnerID) {
+		fields = append(fields, notice.FieldPartnerID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NoticeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NoticeMutation) ClearField(name string) error {
+	switch name {
+	case notice.FieldPartnerID:
+		m.ClearPartnerID()
+		return nil
+	}
+	return fmt.Errorf("unknown Notice nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NoticeMutation) ResetField(name string) error {
+	switch name {
+	case notice.FieldKey:
+		m.ResetKey()
+		return nil
+	case notice.FieldKind:
+		m.ResetKind()
+		return nil
+	case notice.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case notice.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Notice field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NoticeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NoticeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NoticeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NoticeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NoticeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NoticeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NoticeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Notice unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NoticeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Notice edge %s", name)
 }
 
 // OrderMutation represents an operation that mutates the Order nodes in the graph.
@@ -19940,36 +22267,37 @@ func (m *OrderRevisionMutation) ResetEdge(name string) error {
 // PartnerMutation represents an operation that mutates the Partner nodes in the graph.
 type PartnerMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int
-	created_at           *time.Time
-	updated_at           *time.Time
-	code                 *string
-	name                 *string
-	sort_key             *string
-	search_text          *string
-	kind                 *partner.Kind
-	tier                 *int
-	addtier              *int
-	tags                 *[]string
-	appendtags           []string
-	categories           *[]string
-	appendcategories     []string
-	status               *partner.Status
-	address              *string
-	time_zone            *string
-	ack_sla_hours        *int
-	addack_sla_hours     *int
-	over_delivery_pct    *int
-	addover_delivery_pct *int
-	clearedFields        map[string]struct{}
-	contacts             map[int]struct{}
-	removedcontacts      map[int]struct{}
-	clearedcontacts      bool
-	done                 bool
-	oldValue             func(context.Context) (*Partner, error)
-	predicates           []predicate.Partner
+	op                          Op
+	typ                         string
+	id                          *int
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	code                        *string
+	name                        *string
+	sort_key                    *string
+	search_text                 *string
+	kind                        *partner.Kind
+	tier                        *int
+	addtier                     *int
+	tags                        *[]string
+	appendtags                  []string
+	categories                  *[]string
+	appendcategories            []string
+	status                      *partner.Status
+	address                     *string
+	time_zone                   *string
+	ack_sla_hours               *int
+	addack_sla_hours            *int
+	over_delivery_pct           *int
+	addover_delivery_pct        *int
+	block_on_lapsed_certificate *bool
+	clearedFields               map[string]struct{}
+	contacts                    map[int]struct{}
+	removedcontacts             map[int]struct{}
+	clearedcontacts             bool
+	done                        bool
+	oldValue                    func(context.Context) (*Partner, error)
+	predicates                  []predicate.Partner
 }
 
 var _ ent.Mutation = (*PartnerMutation)(nil)
@@ -20714,6 +23042,42 @@ func (m *PartnerMutation) ResetOverDeliveryPct() {
 	m.addover_delivery_pct = nil
 }
 
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (m *PartnerMutation) SetBlockOnLapsedCertificate(b bool) {
+	m.block_on_lapsed_certificate = &b
+}
+
+// BlockOnLapsedCertificate returns the value of the "block_on_lapsed_certificate" field in the mutation.
+func (m *PartnerMutation) BlockOnLapsedCertificate() (r bool, exists bool) {
+	v := m.block_on_lapsed_certificate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlockOnLapsedCertificate returns the old "block_on_lapsed_certificate" field's value of the Partner entity.
+// If the Partner object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerMutation) OldBlockOnLapsedCertificate(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlockOnLapsedCertificate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlockOnLapsedCertificate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlockOnLapsedCertificate: %w", err)
+	}
+	return oldValue.BlockOnLapsedCertificate, nil
+}
+
+// ResetBlockOnLapsedCertificate resets all changes to the "block_on_lapsed_certificate" field.
+func (m *PartnerMutation) ResetBlockOnLapsedCertificate() {
+	m.block_on_lapsed_certificate = nil
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *PartnerMutation) AddContactIDs(ids ...int) {
 	if m.contacts == nil {
@@ -20802,7 +23166,7 @@ func (m *PartnerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PartnerMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, partner.FieldCreatedAt)
 	}
@@ -20848,6 +23212,9 @@ func (m *PartnerMutation) Fields() []string {
 	if m.over_delivery_pct != nil {
 		fields = append(fields, partner.FieldOverDeliveryPct)
 	}
+	if m.block_on_lapsed_certificate != nil {
+		fields = append(fields, partner.FieldBlockOnLapsedCertificate)
+	}
 	return fields
 }
 
@@ -20886,6 +23253,8 @@ func (m *PartnerMutation) Field(name string) (ent.Value, bool) {
 		return m.AckSLAHours()
 	case partner.FieldOverDeliveryPct:
 		return m.OverDeliveryPct()
+	case partner.FieldBlockOnLapsedCertificate:
+		return m.BlockOnLapsedCertificate()
 	}
 	return nil, false
 }
@@ -20925,6 +23294,8 @@ func (m *PartnerMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldAckSLAHours(ctx)
 	case partner.FieldOverDeliveryPct:
 		return m.OldOverDeliveryPct(ctx)
+	case partner.FieldBlockOnLapsedCertificate:
+		return m.OldBlockOnLapsedCertificate(ctx)
 	}
 	return nil, fmt.Errorf("unknown Partner field %s", name)
 }
@@ -21038,6 +23409,13 @@ func (m *PartnerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetOverDeliveryPct(v)
+		return nil
+	case partner.FieldBlockOnLapsedCertificate:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlockOnLapsedCertificate(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Partner field %s", name)
@@ -21180,6 +23558,9 @@ func (m *PartnerMutation) ResetField(name string) error {
 		return nil
 	case partner.FieldOverDeliveryPct:
 		m.ResetOverDeliveryPct()
+		return nil
+	case partner.FieldBlockOnLapsedCertificate:
+		m.ResetBlockOnLapsedCertificate()
 		return nil
 	}
 	return fmt.Errorf("unknown Partner field %s", name)

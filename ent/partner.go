@@ -48,6 +48,8 @@ type Partner struct {
 	AckSLAHours int `json:"ack_sla_hours,omitempty"`
 	// OverDeliveryPct holds the value of the "over_delivery_pct" field.
 	OverDeliveryPct int `json:"over_delivery_pct,omitempty"`
+	// BlockOnLapsedCertificate holds the value of the "block_on_lapsed_certificate" field.
+	BlockOnLapsedCertificate bool `json:"block_on_lapsed_certificate,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PartnerQuery when eager-loading is set.
 	Edges        PartnerEdges `json:"edges"`
@@ -79,6 +81,8 @@ func (*Partner) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case partner.FieldTags, partner.FieldCategories:
 			values[i] = new([]byte)
+		case partner.FieldBlockOnLapsedCertificate:
+			values[i] = new(sql.NullBool)
 		case partner.FieldID, partner.FieldTier, partner.FieldAckSLAHours, partner.FieldOverDeliveryPct:
 			values[i] = new(sql.NullInt64)
 		case partner.FieldCode, partner.FieldName, partner.FieldSortKey, partner.FieldSearchText, partner.FieldKind, partner.FieldStatus, partner.FieldAddress, partner.FieldTimeZone:
@@ -201,6 +205,12 @@ func (_m *Partner) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.OverDeliveryPct = int(value.Int64)
 			}
+		case partner.FieldBlockOnLapsedCertificate:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field block_on_lapsed_certificate", values[i])
+			} else if value.Valid {
+				_m.BlockOnLapsedCertificate = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -288,6 +298,9 @@ func (_m *Partner) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("over_delivery_pct=")
 	builder.WriteString(fmt.Sprintf("%v", _m.OverDeliveryPct))
+	builder.WriteString(", ")
+	builder.WriteString("block_on_lapsed_certificate=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BlockOnLapsedCertificate))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -177,6 +177,20 @@ func (_c *PartnerCreate) SetNillableOverDeliveryPct(v *int) *PartnerCreate {
 	return _c
 }
 
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (_c *PartnerCreate) SetBlockOnLapsedCertificate(v bool) *PartnerCreate {
+	_c.mutation.SetBlockOnLapsedCertificate(v)
+	return _c
+}
+
+// SetNillableBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field if the given value is not nil.
+func (_c *PartnerCreate) SetNillableBlockOnLapsedCertificate(v *bool) *PartnerCreate {
+	if v != nil {
+		_c.SetBlockOnLapsedCertificate(*v)
+	}
+	return _c
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_c *PartnerCreate) AddContactIDs(ids ...int) *PartnerCreate {
 	_c.mutation.AddContactIDs(ids...)
@@ -270,6 +284,10 @@ func (_c *PartnerCreate) defaults() error {
 	if _, ok := _c.mutation.OverDeliveryPct(); !ok {
 		v := partner.DefaultOverDeliveryPct
 		_c.mutation.SetOverDeliveryPct(v)
+	}
+	if _, ok := _c.mutation.BlockOnLapsedCertificate(); !ok {
+		v := partner.DefaultBlockOnLapsedCertificate
+		_c.mutation.SetBlockOnLapsedCertificate(v)
 	}
 	return nil
 }
@@ -373,6 +391,9 @@ func (_c *PartnerCreate) check() error {
 			return &ValidationError{Name: "over_delivery_pct", err: fmt.Errorf(`ent: validator failed for field "Partner.over_delivery_pct": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.BlockOnLapsedCertificate(); !ok {
+		return &ValidationError{Name: "block_on_lapsed_certificate", err: errors.New(`ent: missing required field "Partner.block_on_lapsed_certificate"`)}
+	}
 	return nil
 }
 
@@ -459,6 +480,10 @@ func (_c *PartnerCreate) createSpec() (*Partner, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.OverDeliveryPct(); ok {
 		_spec.SetField(partner.FieldOverDeliveryPct, field.TypeInt, value)
 		_node.OverDeliveryPct = value
+	}
+	if value, ok := _c.mutation.BlockOnLapsedCertificate(); ok {
+		_spec.SetField(partner.FieldBlockOnLapsedCertificate, field.TypeBool, value)
+		_node.BlockOnLapsedCertificate = value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -717,6 +742,18 @@ func (u *PartnerUpsert) UpdateOverDeliveryPct() *PartnerUpsert {
 // AddOverDeliveryPct adds v to the "over_delivery_pct" field.
 func (u *PartnerUpsert) AddOverDeliveryPct(v int) *PartnerUpsert {
 	u.Add(partner.FieldOverDeliveryPct, v)
+	return u
+}
+
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (u *PartnerUpsert) SetBlockOnLapsedCertificate(v bool) *PartnerUpsert {
+	u.Set(partner.FieldBlockOnLapsedCertificate, v)
+	return u
+}
+
+// UpdateBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field to the value that was provided on create.
+func (u *PartnerUpsert) UpdateBlockOnLapsedCertificate() *PartnerUpsert {
+	u.SetExcluded(partner.FieldBlockOnLapsedCertificate)
 	return u
 }
 
@@ -986,6 +1023,20 @@ func (u *PartnerUpsertOne) AddOverDeliveryPct(v int) *PartnerUpsertOne {
 func (u *PartnerUpsertOne) UpdateOverDeliveryPct() *PartnerUpsertOne {
 	return u.Update(func(s *PartnerUpsert) {
 		s.UpdateOverDeliveryPct()
+	})
+}
+
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (u *PartnerUpsertOne) SetBlockOnLapsedCertificate(v bool) *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.SetBlockOnLapsedCertificate(v)
+	})
+}
+
+// UpdateBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field to the value that was provided on create.
+func (u *PartnerUpsertOne) UpdateBlockOnLapsedCertificate() *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.UpdateBlockOnLapsedCertificate()
 	})
 }
 
@@ -1421,6 +1472,20 @@ func (u *PartnerUpsertBulk) AddOverDeliveryPct(v int) *PartnerUpsertBulk {
 func (u *PartnerUpsertBulk) UpdateOverDeliveryPct() *PartnerUpsertBulk {
 	return u.Update(func(s *PartnerUpsert) {
 		s.UpdateOverDeliveryPct()
+	})
+}
+
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (u *PartnerUpsertBulk) SetBlockOnLapsedCertificate(v bool) *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.SetBlockOnLapsedCertificate(v)
+	})
+}
+
+// UpdateBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field to the value that was provided on create.
+func (u *PartnerUpsertBulk) UpdateBlockOnLapsedCertificate() *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.UpdateBlockOnLapsedCertificate()
 	})
 }
 

@@ -242,6 +242,20 @@ func (_u *PartnerUpdate) AddOverDeliveryPct(v int) *PartnerUpdate {
 	return _u
 }
 
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (_u *PartnerUpdate) SetBlockOnLapsedCertificate(v bool) *PartnerUpdate {
+	_u.mutation.SetBlockOnLapsedCertificate(v)
+	return _u
+}
+
+// SetNillableBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field if the given value is not nil.
+func (_u *PartnerUpdate) SetNillableBlockOnLapsedCertificate(v *bool) *PartnerUpdate {
+	if v != nil {
+		_u.SetBlockOnLapsedCertificate(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *PartnerUpdate) AddContactIDs(ids ...int) *PartnerUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -466,6 +480,9 @@ func (_u *PartnerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedOverDeliveryPct(); ok {
 		_spec.AddField(partner.FieldOverDeliveryPct, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.BlockOnLapsedCertificate(); ok {
+		_spec.SetField(partner.FieldBlockOnLapsedCertificate, field.TypeBool, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -745,6 +762,20 @@ func (_u *PartnerUpdateOne) AddOverDeliveryPct(v int) *PartnerUpdateOne {
 	return _u
 }
 
+// SetBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field.
+func (_u *PartnerUpdateOne) SetBlockOnLapsedCertificate(v bool) *PartnerUpdateOne {
+	_u.mutation.SetBlockOnLapsedCertificate(v)
+	return _u
+}
+
+// SetNillableBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field if the given value is not nil.
+func (_u *PartnerUpdateOne) SetNillableBlockOnLapsedCertificate(v *bool) *PartnerUpdateOne {
+	if v != nil {
+		_u.SetBlockOnLapsedCertificate(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *PartnerUpdateOne) AddContactIDs(ids ...int) *PartnerUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -999,6 +1030,9 @@ func (_u *PartnerUpdateOne) sqlSave(ctx context.Context) (_node *Partner, err er
 	}
 	if value, ok := _u.mutation.AddedOverDeliveryPct(); ok {
 		_spec.AddField(partner.FieldOverDeliveryPct, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.BlockOnLapsedCertificate(); ok {
+		_spec.SetField(partner.FieldBlockOnLapsedCertificate, field.TypeBool, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -46,8 +46,14 @@ type Tx struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
+	// JobRun is the client for interacting with the JobRun builders.
+	JobRun *JobRunClient
+	// JobState is the client for interacting with the JobState builders.
+	JobState *JobStateClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// Notice is the client for interacting with the Notice builders.
+	Notice *NoticeClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderLine is the client for interacting with the OrderLine builders.
@@ -215,7 +221,10 @@ func (tx *Tx) init() {
 	tx.GroupMember = NewGroupMemberClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
+	tx.JobRun = NewJobRunClient(tx.config)
+	tx.JobState = NewJobStateClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.Notice = NewNoticeClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderLine = NewOrderLineClient(tx.config)
 	tx.OrderRevision = NewOrderRevisionClient(tx.config)

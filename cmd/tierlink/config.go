@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/jobs"
+	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -32,6 +35,10 @@ type Config struct {
 	LinkTTL         time.Duration
 	// BridgeAllow are internal networks bridges may still reach.
 	BridgeAllow []netip.Prefix
+	// JobSchedules override jobs' default schedules by name.
+	JobSchedules   map[string]string
+	DigestSchedule string
+	StaleAfter     time.Duration
 }
 
 // parseNets reads a comma-separated list of addresses and CIDRs.
@@ -81,6 +88,9 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_S3_SECURE", "true", "use https to MinIO/S3"},
 	{"TIERLINK_UPLOAD_LIMIT", "512MiB", "largest document upload"},
 	{"TIERLINK_DOWNLOAD_LINK_TTL", "5m", "how long a presigned download link works"},
+	{"TIERLINK_DIGEST_SCHEDULE", "30 8 * * 1-5", "default schedule of group status digests (cron, company time zone); each group may set its own"},
+	{"TIERLINK_JOB_SCHEDULES", "", "override job schedules: name=cron;name=cron (see tierlink jobs list)"},
+	{"TIERLINK_STALE_SHIPMENT_AFTER", "48h", "silence after which a shipment on its way gets a request for an update"},
 	{"TIERLINK_BRIDGE_ALLOW_NETS", "", "comma-separated CIDRs of internal networks chat bridges may reach (all internal addresses are refused by default)"},
 }
 
@@ -212,6 +222,21 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 			return c, configError{"TIERLINK_DOWNLOAD_LINK_TTL", "must be a duration from 1s to 168h, like 5m"}
 		}
 		c.LinkTTL = d
+	}
+	c.DigestSchedule = or(getenv("TIERLINK_DIGEST_SCHEDULE"), groups.DefaultDigestSchedule)
+	if _, err := schedule.Parse(c.DigestSchedule, c.TimeZone); err != nil {
+		return c, configError{"TIERLINK_DIGEST_SCHEDULE", err.Error()}
+	}
+	if c.JobSchedules, err = jobs.ParseSchedules(getenv("TIERLINK_JOB_SCHEDULES"), c.TimeZone); err != nil {
+		return c, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
+	}
+	c.StaleAfter = 48 * time.Hour
+	if v := getenv("TIERLINK_STALE_SHIPMENT_AFTER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return c, configError{"TIERLINK_STALE_SHIPMENT_AFTER", "must be a duration of at least 1h, like 48h"}
+		}
+		c.StaleAfter = d
 	}
 	return c, nil
 }

@@ -15,8 +15,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 	_ "time/tzdata" // time zones on hosts and images without tzdata
 
@@ -33,6 +35,7 @@ import (
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
+	"github.com/tierlink/tierlink/partners/status"
 	"github.com/tierlink/tierlink/portal"
 	"github.com/tierlink/tierlink/storage"
 )
@@ -66,6 +69,8 @@ commands:
   export partners|contacts [--out FILE]   export a CSV
   documents sweep [--grace 1h]            remove stored objects no document references
   documents verify                        re-hash stored documents against their SHA-256
+  jobs list                               scheduled jobs: schedule, next run, last outcome
+  jobs run NAME                           run a job now, through the run ledger, and wait
 
 Every command takes --data-dir and --database-url; see README.md for the
 TIERLINK_* environment variables.`
@@ -93,6 +98,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.exportCSV(ctx, args[1:])
 	case "documents":
 		err = m.sub(ctx, args[1:], "documents", map[string]func(context.Context, []string) error{"sweep": m.documentsSweep, "verify": m.documentsVerify})
+	case "jobs":
+		err = m.sub(ctx, args[1:], "jobs", map[string]func(context.Context, []string) error{"list": m.jobsList, "run": m.jobsRun})
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.Stdout, usage)
 		return 0
@@ -157,6 +164,10 @@ type app struct {
 	dir  *directory.Service
 	acc  *accounts.Service
 	docs *documents.Service
+	ords *orders.Service
+	shps *shipments.Service
+	grps *groups.Service
+	jobs *jobs.Scheduler
 	log  *slog.Logger
 	sysc context.Context
 }
@@ -193,8 +204,36 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	}
 	docs := documents.New(db.Client, store, cfg.TimeZone, log)
 	docs.MaxSize, docs.LinkTTL = cfg.UploadLimit, cfg.LinkTTL
-	return &app{cfg: cfg, db: db, dir: dir, acc: accounts.New(db.Client, dir), docs: docs, log: log,
-		sysc: viewer.NewContext(ctx, viewer.System("cli"))}, nil
+	a := &app{cfg: cfg, db: db, dir: dir, acc: accounts.New(db.Client, dir), docs: docs, log: log,
+		ords: orders.New(db.Client), shps: shipments.New(db.Client), sysc: viewer.NewContext(ctx, viewer.System("cli"))}
+	// Groups install the hooks that turn domain events into posts, so
+	// every command that changes orders or shipments needs them.
+	a.grps = groups.New(db.Client, a.ords, a.shps, bridges.Guard{Allow: cfg.BridgeAllow}, cfg.BaseURL)
+	if err := a.grps.SetDigestDefault(cfg.DigestSchedule, cfg.TimeZone); err != nil {
+		db.Close()
+		return nil, configError{"TIERLINK_DIGEST_SCHEDULE", err.Error()}
+	}
+	st := status.New(db.Client, a.grps, a.ords, a.shps, cfg.TimeZone)
+	st.StaleAfter = cfg.StaleAfter
+	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st}, cfg.JobSchedules)
+	if err != nil {
+		db.Close()
+		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
+	}
+	a.jobs = jobs.New(db.Client, log, cfg.TimeZone, instanceName())
+	for _, j := range js {
+		if err := a.jobs.Add(j); err != nil {
+			db.Close()
+			return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
+		}
+	}
+	return a, nil
+}
+
+// instanceName names this process in the run ledger and outbox leases.
+func instanceName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), bridges.NewMessageID()[4:10])
 }
 
 func (m *Main) migrate(ctx context.Context, args []string) error {
@@ -230,8 +269,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.db.Close()
-	ords, ships := orders.New(a.db.Client), shipments.New(a.db.Client)
-	grps := groups.New(a.db.Client, ords, ships, bridges.Guard{Allow: a.cfg.BridgeAllow}, a.cfg.BaseURL)
+	ords, ships, grps := a.ords, a.shps, a.grps
 	if *withDemo {
 		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, ords, ships, grps)
 		if err != nil {
@@ -256,12 +294,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return configError{"TIERLINK_ADDR", err.Error()}
 	}
-	sched := jobs.New(a.log, a.cfg.TimeZone)
-	for _, j := range jobs.Standard(a.db.Client, a.dir, a.acc, a.docs) {
-		if err := sched.Add(j); err != nil {
-			return err
-		}
-	}
+	sched := a.jobs
 	sched.Start()
 	// The outbox dispatcher wakes on every committed feed change and
 	// polls besides, for retries and for other instances' writes.
@@ -417,7 +450,7 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := orders.New(a.db.Client).ImportCSV(viewer.NewContext(ctx, v), f, *publish)
+		res, err := a.ords.ImportCSV(viewer.NewContext(ctx, v), f, *publish)
 		if err != nil {
 			return err
 		}
@@ -534,3 +567,71 @@ func (m *Main) documentsVerify(ctx context.Context, args []string) error {
 
 // errVerifyFailed makes verify exit 1 after printing its findings.
 var errVerifyFailed = errors.New("verification found problems")
+
+func (m *Main) jobsList(ctx context.Context, args []string) error {
+	fs := m.flags("jobs list")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("jobs list takes no arguments")
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	l, err := a.jobs.List(a.sysc)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSCHEDULE\tMISSED TICKS\tSTATE\tNEXT RUN\tLAST RUN\tOUTCOME\tITEMS")
+	for _, j := range l.Items {
+		state, next, last, outcome, items := "active", "-", "-", "-", "-"
+		if j.Paused {
+			state = "paused"
+		}
+		if j.Next != nil {
+			next = j.Next.Format("2006-01-02 15:04:05 MST")
+		}
+		if r := j.Last; r != nil {
+			last, outcome, items = r.StartedAt.In(a.cfg.TimeZone).Format("2006-01-02 15:04:05"), r.Outcome, strconv.Itoa(r.Items)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec, strings.ReplaceAll(j.Missed, "_", "-"), state, next, last, outcome, items)
+	}
+	return tw.Flush()
+}
+
+func (m *Main) jobsRun(ctx context.Context, args []string) error {
+	fs := m.flags("jobs run")
+	cf := addConfigFlags(fs, m.Getenv, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("usage: tierlink jobs run NAME (see tierlink jobs list)")
+	}
+	a, err := m.open(ctx, cf)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	name := fs.Arg(0)
+	if !a.jobs.Has(name) {
+		return usageError(fmt.Sprintf("no job is named %q (see tierlink jobs list)", name))
+	}
+	r, err := a.jobs.RunNow(a.sysc, name, true)
+	if err != nil {
+		return err
+	}
+	if r.Outcome != "ok" {
+		return fmt.Errorf("job %s failed: %s", name, r.Error)
+	}
+	fmt.Fprintf(m.Stdout, "%s: ok, %d item(s)\n", name, r.Items)
+	if r.Report != "" {
+		fmt.Fprintln(m.Stdout, r.Report)
+	}
+	return nil
+}

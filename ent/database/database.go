@@ -213,3 +213,7 @@ func WithDatabase(base, name string) (string, error) {
 	u.Path = "/" + name
 	return u.String(), nil
 }
+
+// Driver is the database's ent driver, for wrapping (tests count the
+// queries a piece of work makes through it).
+func (db *DB) Driver() dialect.Driver { return db.drv }

@@ -39,6 +39,8 @@ const (
 	FieldLastError = "last_error"
 	// FieldSentAt holds the string denoting the sent_at field in the database.
 	FieldSentAt = "sent_at"
+	// FieldDeadAt holds the string denoting the dead_at field in the database.
+	FieldDeadAt = "dead_at"
 	// FieldBatchID holds the string denoting the batch_id field in the database.
 	FieldBatchID = "batch_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -62,6 +64,7 @@ var Columns = []string{
 	FieldNextAttemptAt,
 	FieldLastError,
 	FieldSentAt,
+	FieldDeadAt,
 	FieldBatchID,
 	FieldCreatedAt,
 }
@@ -203,6 +206,11 @@ func ByLastError(opts ...sql.OrderTermOption) OrderOption {
 // BySentAt orders the results by the sent_at field.
 func BySentAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
+}
+
+// ByDeadAt orders the results by the dead_at field.
+func ByDeadAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeadAt, opts...).ToFunc()
 }
 
 // ByBatchID orders the results by the batch_id field.

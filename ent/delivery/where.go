@@ -109,6 +109,11 @@ func SentAt(v time.Time) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldSentAt, v))
 }
 
+// DeadAt applies equality check predicate on the "dead_at" field. It's identical to DeadAtEQ.
+func DeadAt(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldEQ(FieldDeadAt, v))
+}
+
 // BatchID applies equality check predicate on the "batch_id" field. It's identical to BatchIDEQ.
 func BatchID(v string) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldBatchID, v))
@@ -722,6 +727,56 @@ func SentAtIsNil() predicate.Delivery {
 // SentAtNotNil applies the NotNil predicate on the "sent_at" field.
 func SentAtNotNil() predicate.Delivery {
 	return predicate.Delivery(sql.FieldNotNull(FieldSentAt))
+}
+
+// DeadAtEQ applies the EQ predicate on the "dead_at" field.
+func DeadAtEQ(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldEQ(FieldDeadAt, v))
+}
+
+// DeadAtNEQ applies the NEQ predicate on the "dead_at" field.
+func DeadAtNEQ(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldNEQ(FieldDeadAt, v))
+}
+
+// DeadAtIn applies the In predicate on the "dead_at" field.
+func DeadAtIn(vs ...time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldIn(FieldDeadAt, vs...))
+}
+
+// DeadAtNotIn applies the NotIn predicate on the "dead_at" field.
+func DeadAtNotIn(vs ...time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldNotIn(FieldDeadAt, vs...))
+}
+
+// DeadAtGT applies the GT predicate on the "dead_at" field.
+func DeadAtGT(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldGT(FieldDeadAt, v))
+}
+
+// DeadAtGTE applies the GTE predicate on the "dead_at" field.
+func DeadAtGTE(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldGTE(FieldDeadAt, v))
+}
+
+// DeadAtLT applies the LT predicate on the "dead_at" field.
+func DeadAtLT(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldLT(FieldDeadAt, v))
+}
+
+// DeadAtLTE applies the LTE predicate on the "dead_at" field.
+func DeadAtLTE(v time.Time) predicate.Delivery {
+	return predicate.Delivery(sql.FieldLTE(FieldDeadAt, v))
+}
+
+// DeadAtIsNil applies the IsNil predicate on the "dead_at" field.
+func DeadAtIsNil() predicate.Delivery {
+	return predicate.Delivery(sql.FieldIsNull(FieldDeadAt))
+}
+
+// DeadAtNotNil applies the NotNil predicate on the "dead_at" field.
+func DeadAtNotNil() predicate.Delivery {
+	return predicate.Delivery(sql.FieldNotNull(FieldDeadAt))
 }
 
 // BatchIDEQ applies the EQ predicate on the "batch_id" field.

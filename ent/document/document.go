@@ -40,6 +40,8 @@ const (
 	FieldValidFrom = "valid_from"
 	// FieldExpiresOn holds the string denoting the expires_on field in the database.
 	FieldExpiresOn = "expires_on"
+	// FieldMandatory holds the string denoting the mandatory field in the database.
+	FieldMandatory = "mandatory"
 	// FieldOrderID holds the string denoting the order_id field in the database.
 	FieldOrderID = "order_id"
 	// FieldShipmentID holds the string denoting the shipment_id field in the database.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldCertNumber,
 	FieldValidFrom,
 	FieldExpiresOn,
+	FieldMandatory,
 	FieldOrderID,
 	FieldShipmentID,
 	FieldGroupID,
@@ -124,6 +127,8 @@ var (
 	DefaultCertNumber string
 	// CertNumberValidator is a validator for the "cert_number" field. It is called by the builders before save.
 	CertNumberValidator func(string) error
+	// DefaultMandatory holds the default value on creation for the "mandatory" field.
+	DefaultMandatory bool
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -214,6 +219,11 @@ func ByValidFrom(opts ...sql.OrderTermOption) OrderOption {
 // ByExpiresOn orders the results by the expires_on field.
 func ByExpiresOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiresOn, opts...).ToFunc()
+}
+
+// ByMandatory orders the results by the mandatory field.
+func ByMandatory(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMandatory, opts...).ToFunc()
 }
 
 // ByOrderID orders the results by the order_id field.

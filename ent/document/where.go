@@ -105,6 +105,11 @@ func ExpiresOn(v time.Time) predicate.Document {
 	return predicate.Document(sql.FieldEQ(FieldExpiresOn, v))
 }
 
+// Mandatory applies equality check predicate on the "mandatory" field. It's identical to MandatoryEQ.
+func Mandatory(v bool) predicate.Document {
+	return predicate.Document(sql.FieldEQ(FieldMandatory, v))
+}
+
 // OrderID applies equality check predicate on the "order_id" field. It's identical to OrderIDEQ.
 func OrderID(v int) predicate.Document {
 	return predicate.Document(sql.FieldEQ(FieldOrderID, v))
@@ -663,6 +668,16 @@ func ExpiresOnIsNil() predicate.Document {
 // ExpiresOnNotNil applies the NotNil predicate on the "expires_on" field.
 func ExpiresOnNotNil() predicate.Document {
 	return predicate.Document(sql.FieldNotNull(FieldExpiresOn))
+}
+
+// MandatoryEQ applies the EQ predicate on the "mandatory" field.
+func MandatoryEQ(v bool) predicate.Document {
+	return predicate.Document(sql.FieldEQ(FieldMandatory, v))
+}
+
+// MandatoryNEQ applies the NEQ predicate on the "mandatory" field.
+func MandatoryNEQ(v bool) predicate.Document {
+	return predicate.Document(sql.FieldNEQ(FieldMandatory, v))
 }
 
 // OrderIDEQ applies the EQ predicate on the "order_id" field.

@@ -36,6 +36,14 @@ const (
 	FieldLanguage = "language"
 	// FieldArchived holds the string denoting the archived field in the database.
 	FieldArchived = "archived"
+	// FieldDigestEnabled holds the string denoting the digest_enabled field in the database.
+	FieldDigestEnabled = "digest_enabled"
+	// FieldDigestSpec holds the string denoting the digest_spec field in the database.
+	FieldDigestSpec = "digest_spec"
+	// FieldDigestQuiet holds the string denoting the digest_quiet field in the database.
+	FieldDigestQuiet = "digest_quiet"
+	// FieldDigestLastTick holds the string denoting the digest_last_tick field in the database.
+	FieldDigestLastTick = "digest_last_tick"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
 	EdgeMembers = "members"
 	// EdgePosts holds the string denoting the posts edge name in mutations.
@@ -71,6 +79,10 @@ var Columns = []string{
 	FieldLastSeq,
 	FieldLanguage,
 	FieldArchived,
+	FieldDigestEnabled,
+	FieldDigestSpec,
+	FieldDigestQuiet,
+	FieldDigestLastTick,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -111,6 +123,14 @@ var (
 	LanguageValidator func(string) error
 	// DefaultArchived holds the default value on creation for the "archived" field.
 	DefaultArchived bool
+	// DefaultDigestEnabled holds the default value on creation for the "digest_enabled" field.
+	DefaultDigestEnabled bool
+	// DefaultDigestSpec holds the default value on creation for the "digest_spec" field.
+	DefaultDigestSpec string
+	// DigestSpecValidator is a validator for the "digest_spec" field. It is called by the builders before save.
+	DigestSpecValidator func(string) error
+	// DefaultDigestQuiet holds the default value on creation for the "digest_quiet" field.
+	DefaultDigestQuiet bool
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -192,6 +212,26 @@ func ByLanguage(opts ...sql.OrderTermOption) OrderOption {
 // ByArchived orders the results by the archived field.
 func ByArchived(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldArchived, opts...).ToFunc()
+}
+
+// ByDigestEnabled orders the results by the digest_enabled field.
+func ByDigestEnabled(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigestEnabled, opts...).ToFunc()
+}
+
+// ByDigestSpec orders the results by the digest_spec field.
+func ByDigestSpec(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigestSpec, opts...).ToFunc()
+}
+
+// ByDigestQuiet orders the results by the digest_quiet field.
+func ByDigestQuiet(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigestQuiet, opts...).ToFunc()
+}
+
+// ByDigestLastTick orders the results by the digest_last_tick field.
+func ByDigestLastTick(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigestLastTick, opts...).ToFunc()
 }
 
 // ByMembersCount orders the results by members count.

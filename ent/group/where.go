@@ -100,6 +100,26 @@ func Archived(v bool) predicate.Group {
 	return predicate.Group(sql.FieldEQ(FieldArchived, v))
 }
 
+// DigestEnabled applies equality check predicate on the "digest_enabled" field. It's identical to DigestEnabledEQ.
+func DigestEnabled(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestEnabled, v))
+}
+
+// DigestSpec applies equality check predicate on the "digest_spec" field. It's identical to DigestSpecEQ.
+func DigestSpec(v string) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestSpec, v))
+}
+
+// DigestQuiet applies equality check predicate on the "digest_quiet" field. It's identical to DigestQuietEQ.
+func DigestQuiet(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestQuiet, v))
+}
+
+// DigestLastTick applies equality check predicate on the "digest_last_tick" field. It's identical to DigestLastTickEQ.
+func DigestLastTick(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestLastTick, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Group {
 	return predicate.Group(sql.FieldEQ(FieldCreatedAt, v))
@@ -533,6 +553,141 @@ func ArchivedEQ(v bool) predicate.Group {
 // ArchivedNEQ applies the NEQ predicate on the "archived" field.
 func ArchivedNEQ(v bool) predicate.Group {
 	return predicate.Group(sql.FieldNEQ(FieldArchived, v))
+}
+
+// DigestEnabledEQ applies the EQ predicate on the "digest_enabled" field.
+func DigestEnabledEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestEnabled, v))
+}
+
+// DigestEnabledNEQ applies the NEQ predicate on the "digest_enabled" field.
+func DigestEnabledNEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldDigestEnabled, v))
+}
+
+// DigestSpecEQ applies the EQ predicate on the "digest_spec" field.
+func DigestSpecEQ(v string) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestSpec, v))
+}
+
+// DigestSpecNEQ applies the NEQ predicate on the "digest_spec" field.
+func DigestSpecNEQ(v string) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldDigestSpec, v))
+}
+
+// DigestSpecIn applies the In predicate on the "digest_spec" field.
+func DigestSpecIn(vs ...string) predicate.Group {
+	return predicate.Group(sql.FieldIn(FieldDigestSpec, vs...))
+}
+
+// DigestSpecNotIn applies the NotIn predicate on the "digest_spec" field.
+func DigestSpecNotIn(vs ...string) predicate.Group {
+	return predicate.Group(sql.FieldNotIn(FieldDigestSpec, vs...))
+}
+
+// DigestSpecGT applies the GT predicate on the "digest_spec" field.
+func DigestSpecGT(v string) predicate.Group {
+	return predicate.Group(sql.FieldGT(FieldDigestSpec, v))
+}
+
+// DigestSpecGTE applies the GTE predicate on the "digest_spec" field.
+func DigestSpecGTE(v string) predicate.Group {
+	return predicate.Group(sql.FieldGTE(FieldDigestSpec, v))
+}
+
+// DigestSpecLT applies the LT predicate on the "digest_spec" field.
+func DigestSpecLT(v string) predicate.Group {
+	return predicate.Group(sql.FieldLT(FieldDigestSpec, v))
+}
+
+// DigestSpecLTE applies the LTE predicate on the "digest_spec" field.
+func DigestSpecLTE(v string) predicate.Group {
+	return predicate.Group(sql.FieldLTE(FieldDigestSpec, v))
+}
+
+// DigestSpecContains applies the Contains predicate on the "digest_spec" field.
+func DigestSpecContains(v string) predicate.Group {
+	return predicate.Group(sql.FieldContains(FieldDigestSpec, v))
+}
+
+// DigestSpecHasPrefix applies the HasPrefix predicate on the "digest_spec" field.
+func DigestSpecHasPrefix(v string) predicate.Group {
+	return predicate.Group(sql.FieldHasPrefix(FieldDigestSpec, v))
+}
+
+// DigestSpecHasSuffix applies the HasSuffix predicate on the "digest_spec" field.
+func DigestSpecHasSuffix(v string) predicate.Group {
+	return predicate.Group(sql.FieldHasSuffix(FieldDigestSpec, v))
+}
+
+// DigestSpecEqualFold applies the EqualFold predicate on the "digest_spec" field.
+func DigestSpecEqualFold(v string) predicate.Group {
+	return predicate.Group(sql.FieldEqualFold(FieldDigestSpec, v))
+}
+
+// DigestSpecContainsFold applies the ContainsFold predicate on the "digest_spec" field.
+func DigestSpecContainsFold(v string) predicate.Group {
+	return predicate.Group(sql.FieldContainsFold(FieldDigestSpec, v))
+}
+
+// DigestQuietEQ applies the EQ predicate on the "digest_quiet" field.
+func DigestQuietEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestQuiet, v))
+}
+
+// DigestQuietNEQ applies the NEQ predicate on the "digest_quiet" field.
+func DigestQuietNEQ(v bool) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldDigestQuiet, v))
+}
+
+// DigestLastTickEQ applies the EQ predicate on the "digest_last_tick" field.
+func DigestLastTickEQ(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldEQ(FieldDigestLastTick, v))
+}
+
+// DigestLastTickNEQ applies the NEQ predicate on the "digest_last_tick" field.
+func DigestLastTickNEQ(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldNEQ(FieldDigestLastTick, v))
+}
+
+// DigestLastTickIn applies the In predicate on the "digest_last_tick" field.
+func DigestLastTickIn(vs ...time.Time) predicate.Group {
+	return predicate.Group(sql.FieldIn(FieldDigestLastTick, vs...))
+}
+
+// DigestLastTickNotIn applies the NotIn predicate on the "digest_last_tick" field.
+func DigestLastTickNotIn(vs ...time.Time) predicate.Group {
+	return predicate.Group(sql.FieldNotIn(FieldDigestLastTick, vs...))
+}
+
+// DigestLastTickGT applies the GT predicate on the "digest_last_tick" field.
+func DigestLastTickGT(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldGT(FieldDigestLastTick, v))
+}
+
+// DigestLastTickGTE applies the GTE predicate on the "digest_last_tick" field.
+func DigestLastTickGTE(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldGTE(FieldDigestLastTick, v))
+}
+
+// DigestLastTickLT applies the LT predicate on the "digest_last_tick" field.
+func DigestLastTickLT(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldLT(FieldDigestLastTick, v))
+}
+
+// DigestLastTickLTE applies the LTE predicate on the "digest_last_tick" field.
+func DigestLastTickLTE(v time.Time) predicate.Group {
+	return predicate.Group(sql.FieldLTE(FieldDigestLastTick, v))
+}
+
+// DigestLastTickIsNil applies the IsNil predicate on the "digest_last_tick" field.
+func DigestLastTickIsNil() predicate.Group {
+	return predicate.Group(sql.FieldIsNull(FieldDigestLastTick))
+}
+
+// DigestLastTickNotNil applies the NotNil predicate on the "digest_last_tick" field.
+func DigestLastTickNotNil() predicate.Group {
+	return predicate.Group(sql.FieldNotNull(FieldDigestLastTick))
 }
 
 // HasMembers applies the HasEdge predicate on the "members" edge.

@@ -292,6 +292,7 @@ var (
 		{Name: "next_attempt_at", Type: field.TypeTime},
 		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "dead_at", Type: field.TypeTime, Nullable: true},
 		{Name: "batch_id", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 	}
@@ -310,6 +311,11 @@ var (
 				Name:    "delivery_state_next_attempt_at",
 				Unique:  false,
 				Columns: []*schema.Column{DeliveriesColumns[8], DeliveriesColumns[10]},
+			},
+			{
+				Name:    "delivery_state_dead_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[8], DeliveriesColumns[13]},
 			},
 			{
 				Name:    "delivery_post_id",
@@ -338,6 +344,7 @@ var (
 		{Name: "cert_number", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "valid_from", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_on", Type: field.TypeTime, Nullable: true},
+		{Name: "mandatory", Type: field.TypeBool, Default: false},
 		{Name: "order_id", Type: field.TypeInt, Nullable: true},
 		{Name: "shipment_id", Type: field.TypeInt, Nullable: true},
 		{Name: "group_id", Type: field.TypeInt, Nullable: true},
@@ -362,17 +369,17 @@ var (
 			{
 				Name:    "document_order_id",
 				Unique:  false,
-				Columns: []*schema.Column{DocumentsColumns[13]},
+				Columns: []*schema.Column{DocumentsColumns[14]},
 			},
 			{
 				Name:    "document_shipment_id",
 				Unique:  false,
-				Columns: []*schema.Column{DocumentsColumns[14]},
+				Columns: []*schema.Column{DocumentsColumns[15]},
 			},
 			{
 				Name:    "document_group_id",
 				Unique:  false,
-				Columns: []*schema.Column{DocumentsColumns[15]},
+				Columns: []*schema.Column{DocumentsColumns[16]},
 			},
 		},
 	}
@@ -500,6 +507,10 @@ var (
 		{Name: "last_seq", Type: field.TypeInt64, Default: 0},
 		{Name: "language", Type: field.TypeString, Size: 16, Default: "zh-CN"},
 		{Name: "archived", Type: field.TypeBool, Default: false},
+		{Name: "digest_enabled", Type: field.TypeBool, Default: true},
+		{Name: "digest_spec", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "digest_quiet", Type: field.TypeBool, Default: false},
+		{Name: "digest_last_tick", Type: field.TypeTime, Nullable: true},
 	}
 	// GroupsTable holds the schema information for the "groups" table.
 	GroupsTable = &schema.Table{
@@ -631,6 +642,60 @@ var (
 			},
 		},
 	}
+	// JobRunsColumns holds the columns for the "job_runs" table.
+	JobRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "job", Type: field.TypeString, Size: 64},
+		{Name: "tick", Type: field.TypeTime},
+		{Name: "trigger", Type: field.TypeEnum, Enums: []string{"schedule", "catch_up", "manual"}},
+		{Name: "instance", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"running", "ok", "failed", "abandoned"}, Default: "running"},
+		{Name: "error", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "items", Type: field.TypeInt, Default: 0},
+		{Name: "report", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "requested_by", Type: field.TypeString, Size: 200, Default: ""},
+	}
+	// JobRunsTable holds the schema information for the "job_runs" table.
+	JobRunsTable = &schema.Table{
+		Name:       "job_runs",
+		Columns:    JobRunsColumns,
+		PrimaryKey: []*schema.Column{JobRunsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "jobrun_job_tick",
+				Unique:  true,
+				Columns: []*schema.Column{JobRunsColumns[1], JobRunsColumns[2]},
+			},
+			{
+				Name:    "jobrun_outcome_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{JobRunsColumns[7], JobRunsColumns[5]},
+			},
+		},
+	}
+	// JobStatesColumns holds the columns for the "job_states" table.
+	JobStatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "job", Type: field.TypeString, Size: 64},
+		{Name: "paused", Type: field.TypeBool, Default: false},
+		{Name: "changed_by", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "changed_at", Type: field.TypeTime},
+	}
+	// JobStatesTable holds the schema information for the "job_states" table.
+	JobStatesTable = &schema.Table{
+		Name:       "job_states",
+		Columns:    JobStatesColumns,
+		PrimaryKey: []*schema.Column{JobStatesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "jobstate_job",
+				Unique:  true,
+				Columns: []*schema.Column{JobStatesColumns[1]},
+			},
+		},
+	}
 	// LoginThrottlesColumns holds the columns for the "login_throttles" table.
 	LoginThrottlesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -649,6 +714,32 @@ var (
 				Name:    "loginthrottle_key",
 				Unique:  true,
 				Columns: []*schema.Column{LoginThrottlesColumns[1]},
+			},
+		},
+	}
+	// NoticesColumns holds the columns for the "notices" table.
+	NoticesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 200},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// NoticesTable holds the schema information for the "notices" table.
+	NoticesTable = &schema.Table{
+		Name:       "notices",
+		Columns:    NoticesColumns,
+		PrimaryKey: []*schema.Column{NoticesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notice_key",
+				Unique:  true,
+				Columns: []*schema.Column{NoticesColumns[1]},
+			},
+			{
+				Name:    "notice_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{NoticesColumns[4]},
 			},
 		},
 	}
@@ -786,6 +877,7 @@ var (
 		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: "Asia/Shanghai"},
 		{Name: "ack_sla_hours", Type: field.TypeInt, Default: 24},
 		{Name: "over_delivery_pct", Type: field.TypeInt, Default: 0},
+		{Name: "block_on_lapsed_certificate", Type: field.TypeBool, Default: false},
 	}
 	// PartnersTable holds the schema information for the "partners" table.
 	PartnersTable = &schema.Table{
@@ -1090,7 +1182,10 @@ var (
 		GroupMembersTable,
 		IdempotencyKeysTable,
 		InvitationsTable,
+		JobRunsTable,
+		JobStatesTable,
 		LoginThrottlesTable,
+		NoticesTable,
 		OrdersTable,
 		OrderLinesTable,
 		OrderRevisionsTable,

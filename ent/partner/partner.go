@@ -46,6 +46,8 @@ const (
 	FieldAckSLAHours = "ack_sla_hours"
 	// FieldOverDeliveryPct holds the string denoting the over_delivery_pct field in the database.
 	FieldOverDeliveryPct = "over_delivery_pct"
+	// FieldBlockOnLapsedCertificate holds the string denoting the block_on_lapsed_certificate field in the database.
+	FieldBlockOnLapsedCertificate = "block_on_lapsed_certificate"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// Table holds the table name of the partner in the database.
@@ -77,6 +79,7 @@ var Columns = []string{
 	FieldTimeZone,
 	FieldAckSLAHours,
 	FieldOverDeliveryPct,
+	FieldBlockOnLapsedCertificate,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -133,6 +136,8 @@ var (
 	DefaultOverDeliveryPct int
 	// OverDeliveryPctValidator is a validator for the "over_delivery_pct" field. It is called by the builders before save.
 	OverDeliveryPctValidator func(int) error
+	// DefaultBlockOnLapsedCertificate holds the default value on creation for the "block_on_lapsed_certificate" field.
+	DefaultBlockOnLapsedCertificate bool
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -259,6 +264,11 @@ func ByAckSLAHours(opts ...sql.OrderTermOption) OrderOption {
 // ByOverDeliveryPct orders the results by the over_delivery_pct field.
 func ByOverDeliveryPct(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOverDeliveryPct, opts...).ToFunc()
+}
+
+// ByBlockOnLapsedCertificate orders the results by the block_on_lapsed_certificate field.
+func ByBlockOnLapsedCertificate(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBlockOnLapsedCertificate, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

@@ -110,6 +110,11 @@ func OverDeliveryPct(v int) predicate.Partner {
 	return predicate.Partner(sql.FieldEQ(FieldOverDeliveryPct, v))
 }
 
+// BlockOnLapsedCertificate applies equality check predicate on the "block_on_lapsed_certificate" field. It's identical to BlockOnLapsedCertificateEQ.
+func BlockOnLapsedCertificate(v bool) predicate.Partner {
+	return predicate.Partner(sql.FieldEQ(FieldBlockOnLapsedCertificate, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Partner {
 	return predicate.Partner(sql.FieldEQ(FieldCreatedAt, v))
@@ -748,6 +753,16 @@ func OverDeliveryPctLT(v int) predicate.Partner {
 // OverDeliveryPctLTE applies the LTE predicate on the "over_delivery_pct" field.
 func OverDeliveryPctLTE(v int) predicate.Partner {
 	return predicate.Partner(sql.FieldLTE(FieldOverDeliveryPct, v))
+}
+
+// BlockOnLapsedCertificateEQ applies the EQ predicate on the "block_on_lapsed_certificate" field.
+func BlockOnLapsedCertificateEQ(v bool) predicate.Partner {
+	return predicate.Partner(sql.FieldEQ(FieldBlockOnLapsedCertificate, v))
+}
+
+// BlockOnLapsedCertificateNEQ applies the NEQ predicate on the "block_on_lapsed_certificate" field.
+func BlockOnLapsedCertificateNEQ(v bool) predicate.Partner {
+	return predicate.Partner(sql.FieldNEQ(FieldBlockOnLapsedCertificate, v))
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

@@ -54,8 +54,17 @@ type IdempotencyKey func(*sql.Selector)
 // Invitation is the predicate function for invitation builders.
 type Invitation func(*sql.Selector)
 
+// JobRun is the predicate function for jobrun builders.
+type JobRun func(*sql.Selector)
+
+// JobState is the predicate function for jobstate builders.
+type JobState func(*sql.Selector)
+
 // LoginThrottle is the predicate function for loginthrottle builders.
 type LoginThrottle func(*sql.Selector)
+
+// Notice is the predicate function for notice builders.
+type Notice func(*sql.Selector)
 
 // Order is the predicate function for order builders.
 type Order func(*sql.Selector)

@@ -22,7 +22,10 @@ import (
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/invitation"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/notice"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
@@ -414,13 +417,13 @@ func init() {
 	// delivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
 	delivery.LastErrorValidator = deliveryDescLastError.Validators[0].(func(string) error)
 	// deliveryDescBatchID is the schema descriptor for batch_id field.
-	deliveryDescBatchID := deliveryFields[12].Descriptor()
+	deliveryDescBatchID := deliveryFields[13].Descriptor()
 	// delivery.DefaultBatchID holds the default value on creation for the batch_id field.
 	delivery.DefaultBatchID = deliveryDescBatchID.Default.(string)
 	// delivery.BatchIDValidator is a validator for the "batch_id" field. It is called by the builders before save.
 	delivery.BatchIDValidator = deliveryDescBatchID.Validators[0].(func(string) error)
 	// deliveryDescCreatedAt is the schema descriptor for created_at field.
-	deliveryDescCreatedAt := deliveryFields[13].Descriptor()
+	deliveryDescCreatedAt := deliveryFields[14].Descriptor()
 	// delivery.DefaultCreatedAt holds the default value on creation for the created_at field.
 	delivery.DefaultCreatedAt = deliveryDescCreatedAt.Default.(func() time.Time)
 	documentMixin := schema.Document{}.Mixin()
@@ -491,6 +494,10 @@ func init() {
 	document.DefaultCertNumber = documentDescCertNumber.Default.(string)
 	// document.CertNumberValidator is a validator for the "cert_number" field. It is called by the builders before save.
 	document.CertNumberValidator = documentDescCertNumber.Validators[0].(func(string) error)
+	// documentDescMandatory is the schema descriptor for mandatory field.
+	documentDescMandatory := documentFields[10].Descriptor()
+	// document.DefaultMandatory holds the default value on creation for the mandatory field.
+	document.DefaultMandatory = documentDescMandatory.Default.(bool)
 	documentdownload.Policy = privacy.NewPolicies(schema.DocumentDownload{})
 	documentdownload.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -654,6 +661,20 @@ func init() {
 	groupDescArchived := groupFields[7].Descriptor()
 	// group.DefaultArchived holds the default value on creation for the archived field.
 	group.DefaultArchived = groupDescArchived.Default.(bool)
+	// groupDescDigestEnabled is the schema descriptor for digest_enabled field.
+	groupDescDigestEnabled := groupFields[8].Descriptor()
+	// group.DefaultDigestEnabled holds the default value on creation for the digest_enabled field.
+	group.DefaultDigestEnabled = groupDescDigestEnabled.Default.(bool)
+	// groupDescDigestSpec is the schema descriptor for digest_spec field.
+	groupDescDigestSpec := groupFields[9].Descriptor()
+	// group.DefaultDigestSpec holds the default value on creation for the digest_spec field.
+	group.DefaultDigestSpec = groupDescDigestSpec.Default.(string)
+	// group.DigestSpecValidator is a validator for the "digest_spec" field. It is called by the builders before save.
+	group.DigestSpecValidator = groupDescDigestSpec.Validators[0].(func(string) error)
+	// groupDescDigestQuiet is the schema descriptor for digest_quiet field.
+	groupDescDigestQuiet := groupFields[10].Descriptor()
+	// group.DefaultDigestQuiet holds the default value on creation for the digest_quiet field.
+	group.DefaultDigestQuiet = groupDescDigestQuiet.Default.(bool)
 	groupmember.Policy = privacy.NewPolicies(schema.GroupMember{})
 	groupmember.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -769,6 +790,110 @@ func init() {
 	invitationDescCreatedAt := invitationFields[5].Descriptor()
 	// invitation.DefaultCreatedAt holds the default value on creation for the created_at field.
 	invitation.DefaultCreatedAt = invitationDescCreatedAt.Default.(func() time.Time)
+	jobrun.Policy = privacy.NewPolicies(schema.JobRun{})
+	jobrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := jobrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	jobrunFields := schema.JobRun{}.Fields()
+	_ = jobrunFields
+	// jobrunDescJob is the schema descriptor for job field.
+	jobrunDescJob := jobrunFields[0].Descriptor()
+	// jobrun.JobValidator is a validator for the "job" field. It is called by the builders before save.
+	jobrun.JobValidator = func() func(string) error {
+		validators := jobrunDescJob.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(job string) error {
+			for _, fn := range fns {
+				if err := fn(job); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobrunDescInstance is the schema descriptor for instance field.
+	jobrunDescInstance := jobrunFields[3].Descriptor()
+	// jobrun.DefaultInstance holds the default value on creation for the instance field.
+	jobrun.DefaultInstance = jobrunDescInstance.Default.(string)
+	// jobrun.InstanceValidator is a validator for the "instance" field. It is called by the builders before save.
+	jobrun.InstanceValidator = jobrunDescInstance.Validators[0].(func(string) error)
+	// jobrunDescStartedAt is the schema descriptor for started_at field.
+	jobrunDescStartedAt := jobrunFields[4].Descriptor()
+	// jobrun.DefaultStartedAt holds the default value on creation for the started_at field.
+	jobrun.DefaultStartedAt = jobrunDescStartedAt.Default.(func() time.Time)
+	// jobrunDescError is the schema descriptor for error field.
+	jobrunDescError := jobrunFields[7].Descriptor()
+	// jobrun.DefaultError holds the default value on creation for the error field.
+	jobrun.DefaultError = jobrunDescError.Default.(string)
+	// jobrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	jobrun.ErrorValidator = jobrunDescError.Validators[0].(func(string) error)
+	// jobrunDescItems is the schema descriptor for items field.
+	jobrunDescItems := jobrunFields[8].Descriptor()
+	// jobrun.DefaultItems holds the default value on creation for the items field.
+	jobrun.DefaultItems = jobrunDescItems.Default.(int)
+	// jobrunDescReport is the schema descriptor for report field.
+	jobrunDescReport := jobrunFields[9].Descriptor()
+	// jobrun.DefaultReport holds the default value on creation for the report field.
+	jobrun.DefaultReport = jobrunDescReport.Default.(string)
+	// jobrunDescRequestedBy is the schema descriptor for requested_by field.
+	jobrunDescRequestedBy := jobrunFields[10].Descriptor()
+	// jobrun.DefaultRequestedBy holds the default value on creation for the requested_by field.
+	jobrun.DefaultRequestedBy = jobrunDescRequestedBy.Default.(string)
+	// jobrun.RequestedByValidator is a validator for the "requested_by" field. It is called by the builders before save.
+	jobrun.RequestedByValidator = jobrunDescRequestedBy.Validators[0].(func(string) error)
+	jobstate.Policy = privacy.NewPolicies(schema.JobState{})
+	jobstate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := jobstate.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	jobstateFields := schema.JobState{}.Fields()
+	_ = jobstateFields
+	// jobstateDescJob is the schema descriptor for job field.
+	jobstateDescJob := jobstateFields[0].Descriptor()
+	// jobstate.JobValidator is a validator for the "job" field. It is called by the builders before save.
+	jobstate.JobValidator = func() func(string) error {
+		validators := jobstateDescJob.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(job string) error {
+			for _, fn := range fns {
+				if err := fn(job); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobstateDescPaused is the schema descriptor for paused field.
+	jobstateDescPaused := jobstateFields[1].Descriptor()
+	// jobstate.DefaultPaused holds the default value on creation for the paused field.
+	jobstate.DefaultPaused = jobstateDescPaused.Default.(bool)
+	// jobstateDescChangedBy is the schema descriptor for changed_by field.
+	jobstateDescChangedBy := jobstateFields[2].Descriptor()
+	// jobstate.DefaultChangedBy holds the default value on creation for the changed_by field.
+	jobstate.DefaultChangedBy = jobstateDescChangedBy.Default.(string)
+	// jobstate.ChangedByValidator is a validator for the "changed_by" field. It is called by the builders before save.
+	jobstate.ChangedByValidator = jobstateDescChangedBy.Validators[0].(func(string) error)
+	// jobstateDescChangedAt is the schema descriptor for changed_at field.
+	jobstateDescChangedAt := jobstateFields[3].Descriptor()
+	// jobstate.DefaultChangedAt holds the default value on creation for the changed_at field.
+	jobstate.DefaultChangedAt = jobstateDescChangedAt.Default.(func() time.Time)
+	// jobstate.UpdateDefaultChangedAt holds the default value on update for the changed_at field.
+	jobstate.UpdateDefaultChangedAt = jobstateDescChangedAt.UpdateDefault.(func() time.Time)
 	loginthrottle.Policy = privacy.NewPolicies(schema.LoginThrottle{})
 	loginthrottle.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -802,6 +927,57 @@ func init() {
 	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
 	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
 	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
+	notice.Policy = privacy.NewPolicies(schema.Notice{})
+	notice.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notice.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	noticeFields := schema.Notice{}.Fields()
+	_ = noticeFields
+	// noticeDescKey is the schema descriptor for key field.
+	noticeDescKey := noticeFields[0].Descriptor()
+	// notice.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	notice.KeyValidator = func() func(string) error {
+		validators := noticeDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// noticeDescKind is the schema descriptor for kind field.
+	noticeDescKind := noticeFields[1].Descriptor()
+	// notice.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	notice.KindValidator = func() func(string) error {
+		validators := noticeDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// noticeDescCreatedAt is the schema descriptor for created_at field.
+	noticeDescCreatedAt := noticeFields[3].Descriptor()
+	// notice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notice.DefaultCreatedAt = noticeDescCreatedAt.Default.(func() time.Time)
 	orderMixin := schema.Order{}.Mixin()
 	order.Policy = privacy.NewPolicies(schema.Order{})
 	order.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1088,6 +1264,10 @@ func init() {
 			return nil
 		}
 	}()
+	// partnerDescBlockOnLapsedCertificate is the schema descriptor for block_on_lapsed_certificate field.
+	partnerDescBlockOnLapsedCertificate := partnerFields[13].Descriptor()
+	// partner.DefaultBlockOnLapsedCertificate holds the default value on creation for the block_on_lapsed_certificate field.
+	partner.DefaultBlockOnLapsedCertificate = partnerDescBlockOnLapsedCertificate.Default.(bool)
 	post.Policy = privacy.NewPolicies(schema.Post{})
 	post.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

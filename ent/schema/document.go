@@ -30,6 +30,9 @@ func (Document) Fields() []ent.Field {
 		field.String("cert_number").Default("").MaxLen(100),
 		field.Time("valid_from").Optional().Nillable(),
 		field.Time("expires_on").Optional().Nillable(),
+		// A mandatory certificate must be valid for the partner to get
+		// new orders, when the partner is set to block on a lapse.
+		field.Bool("mandatory").Default(false),
 		// Links to the order, shipment or group the document belongs to;
 		// those records arrive with later features.
 		field.Int("order_id").Optional().Nillable(),

@@ -33,6 +33,14 @@ func (Group) Fields() []ent.Field {
 		field.Int64("last_seq").Default(0),
 		field.String("language").Default("zh-CN").MaxLen(16),
 		field.Bool("archived").Default(false),
+		// The status digest: its schedule (a cron spec; empty means the
+		// company default), whether an empty digest says "all on track"
+		// or nothing, and the last tick handled, which makes each digest
+		// go out once.
+		field.Bool("digest_enabled").Default(true),
+		field.String("digest_spec").Default("").MaxLen(200),
+		field.Bool("digest_quiet").Default(false),
+		field.Time("digest_last_tick").Optional().Nillable(),
 	}
 }
 
@@ -194,6 +202,8 @@ func (Delivery) Fields() []ent.Field {
 		field.Time("next_attempt_at").Default(time.Now),
 		field.String("last_error").Default("").MaxLen(1000),
 		field.Time("sent_at").Optional().Nillable(),
+		// dead_at is when the outbox gave up, for the daily report.
+		field.Time("dead_at").Optional().Nillable(),
 		// Set when the message went out merged into a batch.
 		field.String("batch_id").Default("").MaxLen(64),
 		field.Time("created_at").Default(time.Now).Immutable(),
@@ -205,6 +215,7 @@ func (Delivery) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("bridge_id", "state", "id"),
 		index.Fields("state", "next_attempt_at"),
+		index.Fields("state", "dead_at"),
 		index.Fields("post_id"),
 		index.Fields("msg_id").Unique(),
 	}

@@ -34,6 +34,9 @@ func (Partner) Fields() []ent.Field {
 		field.Int("ack_sla_hours").Default(24).Min(1).Max(24 * 30),
 		// How far past an ordered quantity a shipment may go, in percent.
 		field.Int("over_delivery_pct").Default(0).Min(0).Max(100),
+		// Refuse new orders while one of the partner's mandatory
+		// certificates has lapsed.
+		field.Bool("block_on_lapsed_certificate").Default(false),
 	}
 }
 

@@ -354,3 +354,21 @@ func (Bridge) Policy() ent.Policy { return bridgePolicy() }
 
 // Policy of the Delivery.
 func (Delivery) Policy() ent.Policy { return bridgePolicy() }
+
+// jobPolicy lets staff read the run ledger; only the scheduler, acting
+// as the system, writes it.
+func jobPolicy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the JobRun.
+func (JobRun) Policy() ent.Policy { return jobPolicy() }
+
+// Policy of the JobState.
+func (JobState) Policy() ent.Policy { return jobPolicy() }
+
+// Policy of the Notice.
+func (Notice) Policy() ent.Policy { return systemOnly() }

@@ -353,7 +353,7 @@ func (d *Dispatcher) send(ctx context.Context, b *ent.Bridge, rows []*ent.Delive
 			attempts := r.Attempts + 1
 			u := d.client.Delivery.UpdateOneID(r.ID).SetAttempts(attempts).SetLastError(clip(err.Error()))
 			if attempts >= MaxAttempts {
-				u.SetState(delivery.StateDead)
+				u.SetState(delivery.StateDead).SetDeadAt(now)
 			} else {
 				u.SetNextAttemptAt(now.Add(d.Backoff(attempts)))
 			}

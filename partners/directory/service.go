@@ -68,7 +68,7 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (Partner, 
 		if in.AckSLAHours != 0 {
 			q.SetAckSLAHours(in.AckSLAHours)
 		}
-		q.SetOverDeliveryPct(in.OverDeliveryPct)
+		q.SetOverDeliveryPct(in.OverDeliveryPct).SetBlockOnLapsedCertificate(in.BlockOnLapsedCertificate)
 		p, err := q.Save(ctx)
 		if err != nil {
 			return err
@@ -136,6 +136,9 @@ func (s *Service) UpdatePartner(ctx context.Context, id int, in PartnerPatch) (P
 		}
 		if in.OverDeliveryPct != nil {
 			q.SetOverDeliveryPct(*in.OverDeliveryPct)
+		}
+		if in.BlockOnLapsedCertificate != nil {
+			q.SetBlockOnLapsedCertificate(*in.BlockOnLapsedCertificate)
 		}
 		after, err := q.Save(ctx)
 		if err != nil {
@@ -275,7 +278,8 @@ func (s *Service) partnersOut(ctx context.Context, rows []*ent.Partner) ([]Partn
 		}
 		out = append(out, Partner{ID: p.ID, Code: p.Code, Name: p.Name, Kind: string(p.Kind), Tier: p.Tier,
 			Tags: nonNil(p.Tags), Categories: nonNil(p.Categories), Status: string(p.Status), Address: p.Address,
-			TimeZone: p.TimeZone, AckSLAHours: p.AckSLAHours, OverDeliveryPct: p.OverDeliveryPct, ContactCount: counts[p.ID], Owners: os,
+			TimeZone: p.TimeZone, AckSLAHours: p.AckSLAHours, OverDeliveryPct: p.OverDeliveryPct,
+			BlockOnLapsedCertificate: p.BlockOnLapsedCertificate, ContactCount: counts[p.ID], Owners: os,
 			CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt})
 	}
 	return out, nil
@@ -311,7 +315,7 @@ func activeStaff(ctx context.Context, c *ent.Client, id int, field string) (*ent
 func partnerAudit(p *ent.Partner) map[string]any {
 	return map[string]any{"code": p.Code, "name": p.Name, "kind": p.Kind, "tier": p.Tier, "tags": p.Tags,
 		"categories": p.Categories, "status": p.Status, "address": p.Address, "time_zone": p.TimeZone, "ack_sla_hours": p.AckSLAHours,
-		"over_delivery_pct": p.OverDeliveryPct}
+		"over_delivery_pct": p.OverDeliveryPct, "block_on_lapsed_certificate": p.BlockOnLapsedCertificate}
 }
 
 func nonNil(s []string) []string {

@@ -39,40 +39,45 @@ type Partner struct {
 	TimeZone    string   `json:"time_zone"`
 	AckSLAHours int      `json:"ack_sla_hours"`
 	// OverDeliveryPct is how far past an ordered quantity shipments may go.
-	OverDeliveryPct int       `json:"over_delivery_pct"`
-	ContactCount    int       `json:"contact_count"`
-	Owners          []UserRef `json:"owners"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	OverDeliveryPct int `json:"over_delivery_pct"`
+	// BlockOnLapsedCertificate refuses new orders while a mandatory
+	// certificate of the partner has expired.
+	BlockOnLapsedCertificate bool      `json:"block_on_lapsed_certificate"`
+	ContactCount             int       `json:"contact_count"`
+	Owners                   []UserRef `json:"owners"`
+	CreatedAt                time.Time `json:"created_at"`
+	UpdatedAt                time.Time `json:"updated_at"`
 }
 
 // PartnerInput creates a partner.
 type PartnerInput struct {
-	Code            string   `json:"code" validate:"required,max=32,partnercode"`
-	Name            string   `json:"name" validate:"required,max=200"`
-	Kind            string   `json:"kind" validate:"required,oneof=supplier customer logistics service"`
-	Tier            *int     `json:"tier" validate:"omitempty,min=1,max=3"`
-	Tags            []string `json:"tags" validate:"max=20,dive,required,max=40"`
-	Categories      []string `json:"categories" validate:"max=50,dive,required,max=80"`
-	Status          string   `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
-	Address         string   `json:"address" validate:"max=500"`
-	TimeZone        string   `json:"time_zone" validate:"omitempty,max=64,timezone"`
-	AckSLAHours     int      `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
-	OverDeliveryPct int      `json:"over_delivery_pct" validate:"min=0,max=100"`
+	Code                     string   `json:"code" validate:"required,max=32,partnercode"`
+	Name                     string   `json:"name" validate:"required,max=200"`
+	Kind                     string   `json:"kind" validate:"required,oneof=supplier customer logistics service"`
+	Tier                     *int     `json:"tier" validate:"omitempty,min=1,max=3"`
+	Tags                     []string `json:"tags" validate:"max=20,dive,required,max=40"`
+	Categories               []string `json:"categories" validate:"max=50,dive,required,max=80"`
+	Status                   string   `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
+	Address                  string   `json:"address" validate:"max=500"`
+	TimeZone                 string   `json:"time_zone" validate:"omitempty,max=64,timezone"`
+	AckSLAHours              int      `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
+	OverDeliveryPct          int      `json:"over_delivery_pct" validate:"min=0,max=100"`
+	BlockOnLapsedCertificate bool     `json:"block_on_lapsed_certificate"`
 }
 
 // PartnerPatch changes some fields of a partner; absent fields stay.
 type PartnerPatch struct {
-	Name            *string   `json:"name" validate:"omitempty,min=1,max=200"`
-	Kind            *string   `json:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
-	Tier            *int      `json:"tier" validate:"omitempty,min=0,max=3"`
-	Tags            *[]string `json:"tags" validate:"omitempty,max=20,dive,required,max=40"`
-	Categories      *[]string `json:"categories" validate:"omitempty,max=50,dive,required,max=80"`
-	Status          *string   `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
-	Address         *string   `json:"address" validate:"omitempty,max=500"`
-	TimeZone        *string   `json:"time_zone" validate:"omitempty,max=64,timezone"`
-	AckSLAHours     *int      `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
-	OverDeliveryPct *int      `json:"over_delivery_pct" validate:"omitempty,min=0,max=100"`
+	Name                     *string   `json:"name" validate:"omitempty,min=1,max=200"`
+	Kind                     *string   `json:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
+	Tier                     *int      `json:"tier" validate:"omitempty,min=0,max=3"`
+	Tags                     *[]string `json:"tags" validate:"omitempty,max=20,dive,required,max=40"`
+	Categories               *[]string `json:"categories" validate:"omitempty,max=50,dive,required,max=80"`
+	Status                   *string   `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
+	Address                  *string   `json:"address" validate:"omitempty,max=500"`
+	TimeZone                 *string   `json:"time_zone" validate:"omitempty,max=64,timezone"`
+	AckSLAHours              *int      `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
+	OverDeliveryPct          *int      `json:"over_delivery_pct" validate:"omitempty,min=0,max=100"`
+	BlockOnLapsedCertificate *bool     `json:"block_on_lapsed_certificate"`
 }
 
 // PartnerFilter narrows and pages a partner search.

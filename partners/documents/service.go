@@ -163,7 +163,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	if err != nil {
 		return Document{}, err
 	}
-	if in.Kind != "certificate" && (in.CertIssuer != "" || in.CertNumber != "" || validFrom != nil || expires != nil) {
+	if in.Kind != "certificate" && (in.CertIssuer != "" || in.CertNumber != "" || validFrom != nil || expires != nil || in.Mandatory) {
 		return Document{}, partners.Invalid("kind", "only certificates carry issuer, number and validity")
 	}
 	if validFrom != nil && expires != nil && expires.Before(*validFrom) {
@@ -189,7 +189,8 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 		c := tx.Client()
 		q := c.Document.Create().SetPartnerID(in.PartnerID).SetKind(document.Kind(in.Kind)).SetTitle(title).
 			SetDescription(in.Description).SetTags(splitTags(in.Tags)).SetCurrentVersion(1).
-			SetCertIssuer(in.CertIssuer).SetCertNumber(in.CertNumber).SetNillableValidFrom(validFrom).SetNillableExpiresOn(expires)
+			SetCertIssuer(in.CertIssuer).SetCertNumber(in.CertNumber).SetNillableValidFrom(validFrom).SetNillableExpiresOn(expires).
+			SetMandatory(in.Mandatory)
 		if in.OrderID != 0 {
 			q.SetOrderID(in.OrderID)
 		}
@@ -280,7 +281,7 @@ func (s *Service) Update(ctx context.Context, id int, p Patch) (Document, error)
 			return err
 		}
 		q := c.Document.UpdateOne(before)
-		certField := p.CertIssuer != nil || p.CertNumber != nil || p.ValidFrom != nil || p.ExpiresOn != nil
+		certField := p.CertIssuer != nil || p.CertNumber != nil || p.ValidFrom != nil || p.ExpiresOn != nil || p.Mandatory != nil
 		if certField && before.Kind != document.KindCertificate {
 			return partners.Invalid("kind", "only certificates carry issuer, number and validity")
 		}
@@ -312,6 +313,9 @@ func (s *Service) Update(ctx context.Context, id int, p Patch) (Document, error)
 				return err
 			}
 			q.SetNillableExpiresOn(t)
+		}
+		if p.Mandatory != nil {
+			q.SetMandatory(*p.Mandatory)
 		}
 		after, err := q.Save(ctx)
 		if err != nil {
@@ -475,7 +479,7 @@ func (s *Service) toDocument(d *ent.Document) Document {
 	}
 	if d.Kind == document.KindCertificate {
 		out.Certificate = &Certificate{Issuer: d.CertIssuer, Number: d.CertNumber, ValidFrom: d.ValidFrom, ExpiresOn: d.ExpiresOn,
-			Status: s.CertStatus(d.ExpiresOn)}
+			Mandatory: d.Mandatory, Status: s.CertStatus(d.ExpiresOn)}
 	}
 	return out
 }

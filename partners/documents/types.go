@@ -17,6 +17,9 @@ type Certificate struct {
 	Number    string     `json:"number"`
 	ValidFrom *time.Time `json:"valid_from"`
 	ExpiresOn *time.Time `json:"expires_on"`
+	// Mandatory certificates must be valid for a partner that blocks
+	// orders on a lapse.
+	Mandatory bool `json:"mandatory"`
 	// Status is valid, expiring (within 30 days), expired, or "" when no
 	// expiry is known.
 	Status string `json:"status"`
@@ -66,6 +69,7 @@ type UploadInput struct {
 	CertNumber  string `query:"cert_number" validate:"max=100"`
 	ValidFrom   string `query:"valid_from" validate:"omitempty,datetime=2006-01-02"`
 	ExpiresOn   string `query:"expires_on" validate:"omitempty,datetime=2006-01-02"`
+	Mandatory   bool   `query:"mandatory"`
 	OrderID     int    `query:"order_id" validate:"omitempty,min=1"`
 	ShipmentID  int    `query:"shipment_id" validate:"omitempty,min=1"`
 	GroupID     int    `query:"group_id" validate:"omitempty,min=1"`
@@ -85,6 +89,7 @@ type Patch struct {
 	CertNumber  *string   `json:"cert_number" validate:"omitempty,max=100"`
 	ValidFrom   *string   `json:"valid_from" validate:"omitempty,datetime=2006-01-02"`
 	ExpiresOn   *string   `json:"expires_on" validate:"omitempty,datetime=2006-01-02"`
+	Mandatory   *bool     `json:"mandatory"`
 }
 
 // Filter narrows a document listing.

@@ -34,6 +34,24 @@ func (s *Service) cardLink(ctx context.Context, r *ent.Post) string {
 	return ""
 }
 
+// subjectLink says where a system post's subject is shown.
+func subjectLink(r *ent.Post) string {
+	if r.SubjectID == nil {
+		return ""
+	}
+	switch r.SubjectType {
+	case "order":
+		return fmt.Sprintf("/orders/%d", *r.SubjectID)
+	case "shipment":
+		return fmt.Sprintf("/shipments/%d", *r.SubjectID)
+	case "document":
+		return fmt.Sprintf("/documents/%d", *r.SubjectID)
+	case "partner":
+		return fmt.Sprintf("/board?partner_id=%d", *r.SubjectID)
+	}
+	return ""
+}
+
 // cardActions are the buttons a kind of card carries, and which side may
 // press each.
 func cardActions(kind string) []CardAction {

@@ -66,6 +66,8 @@ type newPost struct {
 	subjectID              int
 	cardKind               string
 	awaitsReply            bool
+	eventKind              string
+	partnerID              *int
 }
 
 // appendPost adds a post to a group's feed through c (the caller's
@@ -92,6 +94,8 @@ func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p
 	}
 	if p.event != nil {
 		q.SetEventID(p.event.ID).SetEventKind(p.event.Kind).SetPartnerID(p.event.PartnerID)
+	} else if p.eventKind != "" {
+		q.SetEventKind(p.eventKind).SetNillablePartnerID(p.partnerID)
 	}
 	if p.subjectType != "" {
 		q.SetSubjectType(p.subjectType).SetSubjectID(p.subjectID)
@@ -330,7 +334,8 @@ func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error)
 
 func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: string(r.Kind), Author: r.Author, Body: r.Body, BodyZh: r.BodyZh,
-		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff"}
+		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff",
+		Link: subjectLink(r)}
 	switch {
 	case r.Kind != post.KindMessage:
 		p.AuthorSide, p.Author = "system", "Tierlink"

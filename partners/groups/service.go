@@ -4,21 +4,30 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
+
+// DefaultDigestSchedule is when a group's status digest goes out unless
+// the company or the group says otherwise: weekdays at 08:30.
+const DefaultDigestSchedule = "30 8 * * 1-5"
 
 // Service runs groups, their feeds and bridges.
 type Service struct {
@@ -29,6 +38,9 @@ type Service struct {
 	base      *url.URL
 	now       func() time.Time
 	hub       *Hub
+	// digestSpec is the company's default digest schedule, in loc.
+	digestSpec string
+	loc        *time.Location
 
 	mu        sync.Mutex
 	listeners []func(groupID int)
@@ -42,7 +54,8 @@ func New(client *ent.Client, ords *orders.Service, ships *shipments.Service, gua
 	if base == nil {
 		base = &url.URL{Scheme: "http", Host: "localhost"}
 	}
-	s := &Service{client: client, orders: ords, shipments: ships, guard: guard, base: base, now: time.Now}
+	s := &Service{client: client, orders: ords, shipments: ships, guard: guard, base: base, now: time.Now,
+		digestSpec: DefaultDigestSchedule, loc: time.UTC}
 	s.hub = newHub(s.loadAfter, s.head)
 	client.DomainEvent.Use(s.projectHook)
 	client.Group.Use(s.announceHook)
@@ -233,8 +246,55 @@ func (s *Service) toGroup(ctx context.Context, g *ent.Group) (Group, error) {
 	if err != nil {
 		return Group{}, err
 	}
-	return Group{ID: g.ID, Name: g.Name, Purpose: g.Purpose, Kind: string(g.Kind), PartnerID: g.PartnerID, OwnerID: g.OwnerID,
-		Language: g.Language, Archived: g.Archived, LastSeq: g.LastSeq, Members: n, ReceivesStatus: receives, CreatedAt: g.CreatedAt}, nil
+	out := Group{ID: g.ID, Name: g.Name, Purpose: g.Purpose, Kind: string(g.Kind), PartnerID: g.PartnerID, OwnerID: g.OwnerID,
+		Language: g.Language, Archived: g.Archived, LastSeq: g.LastSeq, Members: n, ReceivesStatus: receives, CreatedAt: g.CreatedAt,
+		Digest: Digest{Enabled: g.DigestEnabled, Schedule: g.DigestSpec, DefaultSchedule: s.digestSpec, Quiet: g.DigestQuiet, LastTick: g.DigestLastTick}}
+	if sched, err := s.DigestSchedule(g); err == nil && g.DigestEnabled && receives {
+		if n := sched.Next(s.now()); !n.IsZero() {
+			n = n.In(s.loc)
+			out.Digest.Next = &n
+		}
+	}
+	return out, nil
+}
+
+// DigestSchedule is the schedule of a group's status digest.
+func (s *Service) DigestSchedule(g *ent.Group) (cron.Schedule, error) {
+	spec := g.DigestSpec
+	if spec == "" {
+		spec = s.digestSpec
+	}
+	return schedule.Parse(spec, s.loc)
+}
+
+// SetDigestDefault sets the company's default digest schedule and the
+// time zone schedules without their own run in.
+func (s *Service) SetDigestDefault(spec string, loc *time.Location) error {
+	if _, err := schedule.Parse(spec, loc); err != nil {
+		return fmt.Errorf("default digest schedule %q: %w", spec, err)
+	}
+	s.digestSpec, s.loc = spec, loc
+	return nil
+}
+
+// StatusGroups are the groups that may receive automatic status about a
+// partner (see the privacy rule of statusGroups), read through c.
+func (s *Service) StatusGroups(ctx context.Context, c *ent.Client, partnerID int) ([]*ent.Group, error) {
+	return statusGroups(system(ctx), c, partnerID)
+}
+
+// Announce posts a into group g through c, the caller's transaction, and
+// sends it out through the group's bridges.
+func (s *Service) Announce(ctx context.Context, c *ent.Client, g *ent.Group, a Announcement) (*ent.Post, error) {
+	p := newPost{kind: post.KindSystem, body: a.Body, bodyZh: a.BodyZh, mentions: a.Mentions, eventKind: a.Kind,
+		subjectType: a.SubjectType, subjectID: a.SubjectID, awaitsReply: a.AwaitsReply}
+	if a.PartnerID != 0 {
+		p.partnerID = &a.PartnerID
+	}
+	if a.CardKind != "" {
+		p.kind, p.cardKind = post.KindCard, a.CardKind
+	}
+	return s.appendPost(ctx, c, g, p)
 }
 
 // receivesStatus is the privacy rule for automatic status: a group
@@ -309,6 +369,21 @@ func (s *Service) Update(ctx context.Context, id int, p GroupPatch) (Group, erro
 		if p.Archived != nil {
 			u.SetArchived(*p.Archived)
 		}
+		if p.DigestEnabled != nil {
+			u.SetDigestEnabled(*p.DigestEnabled)
+		}
+		if p.DigestQuiet != nil {
+			u.SetDigestQuiet(*p.DigestQuiet)
+		}
+		if p.DigestSchedule != nil {
+			spec := strings.TrimSpace(*p.DigestSchedule)
+			if spec != "" {
+				if _, err := schedule.Parse(spec, s.loc); err != nil {
+					return partners.Invalid("digest_schedule", err.Error())
+				}
+			}
+			u.SetDigestSpec(spec)
+		}
 		if p.OwnerID != nil {
 			if err := staffUser(ctx, c, *p.OwnerID, "owner_id"); err != nil {
 				return err
@@ -319,7 +394,8 @@ func (s *Service) Update(ctx context.Context, id int, p GroupPatch) (Group, erro
 			return err
 		}
 		return partners.Audit(ctx, c, partners.AuditRecord{Action: "group.update", EntityType: "group", EntityID: id, PartnerID: g.PartnerID,
-			Before: map[string]any{"name": g.Name, "owner_id": g.OwnerID, "archived": g.Archived}})
+			Before: map[string]any{"name": g.Name, "owner_id": g.OwnerID, "archived": g.Archived,
+				"digest_enabled": g.DigestEnabled, "digest_schedule": g.DigestSpec, "digest_quiet": g.DigestQuiet}})
 	})
 	if err != nil {
 		return Group{}, err

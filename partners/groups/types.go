@@ -26,6 +26,13 @@ type GroupPatch struct {
 	OwnerID  *int    `json:"owner_id" validate:"omitempty,min=1"`
 	Language *string `json:"language" validate:"omitempty,oneof=en zh-CN"`
 	Archived *bool   `json:"archived"`
+	// DigestEnabled, DigestSchedule and DigestQuiet set the group's
+	// status digest: on or off, its cron spec ("" for the company
+	// default), and whether an empty digest posts nothing instead of
+	// "all on track".
+	DigestEnabled  *bool   `json:"digest_enabled"`
+	DigestSchedule *string `json:"digest_schedule" validate:"omitempty,max=200"`
+	DigestQuiet    *bool   `json:"digest_quiet"`
 }
 
 // Group is a group as shown.
@@ -44,7 +51,34 @@ type Group struct {
 	// posted automatically: never when contacts of another partner are
 	// members.
 	ReceivesStatus bool      `json:"receives_status"`
+	Digest         Digest    `json:"digest"`
 	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Digest is a group's status digest setting.
+type Digest struct {
+	Enabled bool `json:"enabled"`
+	// Schedule is the group's own cron spec, "" for the company default
+	// (DefaultSchedule).
+	Schedule        string     `json:"schedule"`
+	DefaultSchedule string     `json:"default_schedule"`
+	Quiet           bool       `json:"quiet"`
+	LastTick        *time.Time `json:"last_tick"`
+	Next            *time.Time `json:"next"`
+}
+
+// Announcement is a post Tierlink makes on its own, outside any domain
+// event: a digest, a reminder, a warning.
+type Announcement struct {
+	Kind        string // digest, ack_reminder, ack_escalation, stale_shipment, certificate_expiry
+	PartnerID   int
+	Body        string
+	BodyZh      string
+	SubjectType string // order, shipment, document, partner
+	SubjectID   int
+	CardKind    string // a card to act on, or "" for a plain post
+	Mentions    []Mention
+	AwaitsReply bool
 }
 
 // Filter lists groups.
@@ -126,21 +160,23 @@ type Card struct {
 
 // Post is a feed entry as shown and as streamed.
 type Post struct {
-	ID         int        `json:"id"`
-	GroupID    int        `json:"group_id"`
-	Seq        int64      `json:"seq"`
-	Kind       string     `json:"kind"` // message, system, card
-	Author     string     `json:"author"`
-	AuthorSide string     `json:"author_side"` // staff, partner, system
-	Body       string     `json:"body"`
-	BodyZh     string     `json:"body_zh,omitempty"`
-	Mentions   []Mention  `json:"mentions,omitempty"`
-	Documents  []DocRef   `json:"documents,omitempty"`
-	Card       *Card      `json:"card,omitempty"`
-	EventKind  string     `json:"event_kind,omitempty"`
-	RepliedAt  *time.Time `json:"replied_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	ID         int       `json:"id"`
+	GroupID    int       `json:"group_id"`
+	Seq        int64     `json:"seq"`
+	Kind       string    `json:"kind"` // message, system, card
+	Author     string    `json:"author"`
+	AuthorSide string    `json:"author_side"` // staff, partner, system
+	Body       string    `json:"body"`
+	BodyZh     string    `json:"body_zh,omitempty"`
+	Mentions   []Mention `json:"mentions,omitempty"`
+	Documents  []DocRef  `json:"documents,omitempty"`
+	Card       *Card     `json:"card,omitempty"`
+	EventKind  string    `json:"event_kind,omitempty"`
+	// Link is where a system post's subject is shown.
+	Link      string     `json:"link,omitempty"`
+	RepliedAt *time.Time `json:"replied_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // PostFilter pages a feed backwards from a cursor (newest first) or,

@@ -9,6 +9,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/acknowledgement"
 	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
@@ -59,6 +60,9 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 		case in.Direction == "downstream" && p.Kind != partner.KindCustomer:
 			return partners.Invalid("direction", "downstream orders go to dealers and customers; this partner is a "+string(p.Kind))
 		}
+		if err := s.checkBlocked(ctx, c, p); err != nil {
+			return err
+		}
 		if n, err := c.Order.Query().Where(order.PartnerID(in.PartnerID), order.Number(in.Number)).Count(ctx); err != nil {
 			return err
 		} else if n > 0 {
@@ -89,6 +93,44 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 	return s.Order(ctx, id)
 }
 
+// Blocked returns why new orders to a partner are refused, or "" when
+// they are not: the partner is set to block while a mandatory
+// certificate has lapsed, and one has.
+func (s *Service) Blocked(ctx context.Context, partnerID int) (string, error) {
+	p, err := s.client.Partner.Get(ctx, partnerID)
+	if err != nil {
+		return "", err
+	}
+	return s.blockReason(ctx, s.client, p)
+}
+
+func (s *Service) checkBlocked(ctx context.Context, c *ent.Client, p *ent.Partner) error {
+	why, err := s.blockReason(ctx, c, p)
+	if err != nil || why == "" {
+		return err
+	}
+	return &partners.Error{Code: partners.EConflict, Message: why,
+		Fields: []partners.FieldError{{Field: "partner_id", Reason: why}}}
+}
+
+func (s *Service) blockReason(ctx context.Context, c *ent.Client, p *ent.Partner) (string, error) {
+	if !p.BlockOnLapsedCertificate {
+		return "", nil
+	}
+	y, m, d := s.now().UTC().Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	// Read as the system: the rule holds whoever is ordering.
+	lapsed, err := c.Document.Query().Where(document.PartnerID(p.ID), document.KindEQ(document.KindCertificate), document.Mandatory(true),
+		document.ExpiresOnLT(today)).Order(ent.Asc(document.FieldExpiresOn)).First(partners.AsSystem(ctx, "orders"))
+	if ent.IsNotFound(err) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("new orders to %s are blocked: the mandatory certificate %q (document %d) expired on %s; upload a valid one first",
+		p.Name, lapsed.Title, lapsed.ID, lapsed.ExpiresOn.Format("2006-01-02")), nil
+}
+
 // Publish makes a draft visible to the partner and starts the
 // acknowledgement clock.
 func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
@@ -100,6 +142,13 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 		}
 		if o.Status != order.StatusDraft {
 			return partners.Errorf(partners.EConflict, "only a draft can be published; this order is %s", o.Status)
+		}
+		p, err := c.Partner.Get(ctx, o.PartnerID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkBlocked(ctx, c, p); err != nil {
+			return err
 		}
 		now := s.now()
 		o, err = c.Order.UpdateOne(o).SetStatus(order.StatusPublished).SetPublishedAt(now).Save(ctx)

@@ -19,6 +19,7 @@ import (
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
+	"github.com/tierlink/tierlink/partners/status"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -45,6 +46,8 @@ type Fixture struct {
 	// Groups runs groups, feeds and bridges; its bridges may reach
 	// loopback, where tests run their receivers.
 	Groups *groups.Service
+	// Status posts digests, reminders and warnings into groups.
+	Status *status.Service
 
 	Admin, Buyer, Buyer2, Viewer accounts.User
 	PartnerA, PartnerB           directory.Partner
@@ -66,6 +69,7 @@ func New(tb testing.TB, d string) *Fixture {
 	}
 	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil), Orders: orders.New(db.Client), Shipments: shipments.New(db.Client)}
 	f.Groups = groups.New(db.Client, f.Orders, f.Shipments, Loopback, nil)
+	f.Status = status.New(db.Client, f.Groups, f.Orders, f.Shipments, time.UTC)
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
 	must := func(err error) {
 		tb.Helper()

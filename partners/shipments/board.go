@@ -2,6 +2,7 @@ package shipments
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
@@ -46,46 +47,41 @@ type Board struct {
 	Lines []BoardLine `json:"lines"`
 }
 
-// Board computes the status of open order lines from orders, shipments
-// and receipts; nobody types a status in. The due date is the accepted
-// promised date, else the required date; a line is at risk when a
-// shipment's ETA is after it, and late once it has passed unreceived.
-func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
-	if err := partners.Validate(f); err != nil {
-		return Board{}, err
-	}
+// OpenLines computes the status of the open order lines of the given
+// partners (every partner the caller sees when none are given), in one
+// direction or both, at most max lines, due date first — in two queries
+// however many lines there are.
+func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction string, max int) ([]BoardLine, error) {
 	q := s.client.OrderLine.Query().Where(orderline.AckStateNEQ(orderline.AckStateRejected),
 		orderline.HasOrderWith(order.StatusIn(order.StatusPublished, order.StatusChangesRequested, order.StatusAcknowledged)))
-	if f.PartnerID != 0 {
-		q.Where(orderline.PartnerID(f.PartnerID))
+	if len(partnerIDs) > 0 {
+		q.Where(orderline.PartnerIDIn(partnerIDs...))
 	}
-	if f.Direction != "" {
-		q.Where(orderline.HasOrderWith(order.DirectionEQ(order.Direction(f.Direction))))
+	if direction != "" {
+		q.Where(orderline.HasOrderWith(order.DirectionEQ(order.Direction(direction))))
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 500
-	}
-	lines, err := q.WithOrder().Order(ent.Asc(orderline.FieldRequiredDate), ent.Asc(orderline.FieldID)).Limit(5000).All(ctx)
+	lines, err := q.WithOrder().Order(ent.Asc(orderline.FieldRequiredDate), ent.Asc(orderline.FieldID)).Limit(max).All(ctx)
 	if err != nil {
-		return Board{}, err
+		return nil, err
 	}
 	ids := make([]int, len(lines))
 	for i, l := range lines {
 		ids[i] = l.ID
 	}
-	sls, err := s.client.ShipmentLine.Query().Where(shipmentline.OrderLineIDIn(ids...),
-		shipmentline.HasShipmentWith(shipment.StatusNEQ(shipment.StatusCancelled))).WithShipment().All(ctx)
-	if err != nil {
-		return Board{}, err
-	}
 	bySL := map[int][]*ent.ShipmentLine{}
-	for _, sl := range sls {
-		bySL[sl.OrderLineID] = append(bySL[sl.OrderLineID], sl)
+	for chunk := range slices.Chunk(ids, 5000) {
+		sls, err := s.client.ShipmentLine.Query().Where(shipmentline.OrderLineIDIn(chunk...),
+			shipmentline.HasShipmentWith(shipment.StatusNEQ(shipment.StatusCancelled))).WithShipment().All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, sl := range sls {
+			bySL[sl.OrderLineID] = append(bySL[sl.OrderLineID], sl)
+		}
 	}
 	y, m, d := s.now().UTC().Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	out := Board{Lines: []BoardLine{}}
+	out := make([]BoardLine, 0, len(lines))
 	for _, l := range lines {
 		o := l.Edges.Order
 		b := BoardLine{OrderID: o.ID, OrderNumber: o.Number, PartnerID: l.PartnerID, Direction: string(o.Direction), LineNo: l.LineNo,
@@ -119,6 +115,33 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 			b.AtRisk = b.ETA != nil && b.ETA.After(b.Due)
 			b.Late = today.After(b.Due)
 		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// Board computes the status of open order lines from orders, shipments
+// and receipts; nobody types a status in. The due date is the accepted
+// promised date, else the required date; a line is at risk when a
+// shipment's ETA is after it, and late once it has passed unreceived.
+func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
+	if err := partners.Validate(f); err != nil {
+		return Board{}, err
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 500
+	}
+	var ids []int
+	if f.PartnerID != 0 {
+		ids = []int{f.PartnerID}
+	}
+	lines, err := s.OpenLines(ctx, ids, f.Direction, 5000)
+	if err != nil {
+		return Board{}, err
+	}
+	out := Board{Lines: []BoardLine{}}
+	for _, b := range lines {
 		switch f.State {
 		case "", b.State:
 		case "at_risk":

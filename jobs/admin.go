@@ -1,0 +1,249 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/jobstate"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+)
+
+// Info is a job as the job list shows it.
+type Info struct {
+	Name    string     `json:"name"`
+	About   string     `json:"about"`
+	Spec    string     `json:"schedule"`
+	Missed  string     `json:"missed_ticks"` // catch_up or skip
+	Paused  bool       `json:"paused"`
+	Running bool       `json:"running_here"`
+	Next    *time.Time `json:"next_run"`
+	Last    *Run       `json:"last_run"`
+}
+
+// Run is one run in the ledger.
+type Run struct {
+	ID          int        `json:"id"`
+	Job         string     `json:"job"`
+	Tick        time.Time  `json:"tick"`
+	Trigger     string     `json:"trigger"`
+	Instance    string     `json:"instance"`
+	StartedAt   time.Time  `json:"started_at"`
+	EndedAt     *time.Time `json:"ended_at"`
+	Outcome     string     `json:"outcome"`
+	Error       string     `json:"error,omitempty"`
+	Items       int        `json:"items"`
+	Report      string     `json:"report,omitempty"`
+	RequestedBy string     `json:"requested_by,omitempty"`
+}
+
+// JobList is every job.
+type JobList struct {
+	Items []Info `json:"items"`
+}
+
+// RunFilter pages a job's runs, newest first.
+type RunFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+}
+
+// RunPage is a page of runs.
+type RunPage struct {
+	Items      []Run  `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Detail is one job with its latest runs.
+type Detail struct {
+	Info
+	Runs RunPage `json:"runs"`
+}
+
+func toRun(r *ent.JobRun) Run {
+	return Run{ID: r.ID, Job: r.Job, Tick: r.Tick, Trigger: string(r.Trigger), Instance: r.Instance, StartedAt: r.StartedAt,
+		EndedAt: r.EndedAt, Outcome: string(r.Outcome), Error: r.Error, Items: r.Items, Report: r.Report, RequestedBy: r.RequestedBy}
+}
+
+func staff(ctx context.Context) error {
+	v, _ := viewer.FromContext(ctx)
+	if !v.IsStaff() && !v.IsSystem() {
+		return partners.Errorf(partners.EForbidden, "only staff see scheduled jobs")
+	}
+	return nil
+}
+
+func admin(ctx context.Context) (viewer.Viewer, error) {
+	v, _ := viewer.FromContext(ctx)
+	if !v.IsAdmin() {
+		return v, partners.Errorf(partners.EForbidden, "only administrators change scheduled jobs")
+	}
+	return v, nil
+}
+
+// Has tells whether a job of that name is registered.
+func (s *Scheduler) Has(name string) bool {
+	_, ok := s.byName[name]
+	return ok
+}
+
+// List returns every job with its schedule, next run, pause state and
+// last run.
+func (s *Scheduler) List(ctx context.Context) (JobList, error) {
+	if err := staff(ctx); err != nil {
+		return JobList{}, err
+	}
+	states, err := s.client.JobState.Query().All(ctx)
+	if err != nil {
+		return JobList{}, err
+	}
+	paused := map[string]bool{}
+	for _, st := range states {
+		paused[st.Job] = st.Paused
+	}
+	out := JobList{Items: make([]Info, 0, len(s.entries))}
+	for _, e := range s.entries {
+		info, err := s.info(ctx, e, paused[e.job.Name])
+		if err != nil {
+			return JobList{}, err
+		}
+		out.Items = append(out.Items, info)
+	}
+	return out, nil
+}
+
+func (s *Scheduler) info(ctx context.Context, e *entry, paused bool) (Info, error) {
+	info := Info{Name: e.job.Name, About: e.job.About, Spec: e.job.Spec, Missed: string(e.job.Missed), Paused: paused, Running: e.running.Load()}
+	if n := e.sched.Next(s.now()); !n.IsZero() {
+		n = n.In(s.loc)
+		info.Next = &n
+	}
+	last, err := s.client.JobRun.Query().Where(jobrun.Job(e.job.Name)).Order(ent.Desc(jobrun.FieldStartedAt), ent.Desc(jobrun.FieldID)).First(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return Info{}, err
+	}
+	if last != nil {
+		r := toRun(last)
+		info.Last = &r
+	}
+	return info, nil
+}
+
+// Job returns one job and its latest runs.
+func (s *Scheduler) Job(ctx context.Context, name string, f RunFilter) (Detail, error) {
+	if err := staff(ctx); err != nil {
+		return Detail{}, err
+	}
+	e, ok := s.byName[name]
+	if !ok {
+		return Detail{}, notFound(name)
+	}
+	if err := partners.Validate(f); err != nil {
+		return Detail{}, err
+	}
+	st, err := s.client.JobState.Query().Where(jobstate.Job(name)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return Detail{}, err
+	}
+	info, err := s.info(ctx, e, st != nil && st.Paused)
+	if err != nil {
+		return Detail{}, err
+	}
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return Detail{}, err
+	}
+	limit := partners.Limit(f.Limit, 50)
+	q := s.client.JobRun.Query().Where(jobrun.Job(name))
+	if before > 0 {
+		q.Where(jobrun.IDLT(before))
+	}
+	rows, err := q.Order(ent.Desc(jobrun.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return Detail{}, err
+	}
+	rows, next := partners.Trim(rows, limit, func(r *ent.JobRun) int { return r.ID })
+	d := Detail{Info: info, Runs: RunPage{Items: make([]Run, 0, len(rows)), NextCursor: next}}
+	for _, r := range rows {
+		d.Runs.Items = append(d.Runs.Items, toRun(r))
+	}
+	return d, nil
+}
+
+// SetPaused pauses or resumes a job on every instance: a paused job's
+// ticks are skipped (and logged) until it is resumed; running it by hand
+// still works.
+func (s *Scheduler) SetPaused(ctx context.Context, name string, paused bool) (Info, error) {
+	v, err := admin(ctx)
+	if err != nil {
+		return Info{}, err
+	}
+	e, ok := s.byName[name]
+	if !ok {
+		return Info{}, notFound(name)
+	}
+	sys := partners.AsSystem(ctx, "jobs")
+	err = partners.WithTx(sys, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		n, err := c.JobState.Update().Where(jobstate.Job(name)).SetPaused(paused).SetChangedBy(v.Label).Save(sys)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := c.JobState.Create().SetJob(name).SetPaused(paused).SetChangedBy(v.Label).Exec(sys); err != nil {
+				return err
+			}
+		}
+		action := "job.resume"
+		if paused {
+			action = "job.pause"
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: action, EntityType: "job", After: map[string]any{"job": name}})
+	})
+	if ent.IsConstraintError(err) {
+		// Two admins created the state at once; the other's row is there now.
+		return s.SetPaused(ctx, name, paused)
+	}
+	if err != nil {
+		return Info{}, err
+	}
+	return s.info(ctx, e, paused)
+}
+
+// RunNow runs a job at once, on this instance, whatever its schedule or
+// pause; with wait it returns when the run ends, otherwise as soon as the
+// run is claimed. A job already running here is refused.
+func (s *Scheduler) RunNow(ctx context.Context, name string, wait bool) (Run, error) {
+	v, err := admin(ctx)
+	if err != nil {
+		return Run{}, err
+	}
+	e, ok := s.byName[name]
+	if !ok {
+		return Run{}, notFound(name)
+	}
+	tick := s.now().UTC().Truncate(time.Millisecond)
+	var row *ent.JobRun
+	if wait {
+		row, err = s.run(e, tick, jobrun.TriggerManual, v.Label, nil)
+	} else {
+		started := make(chan *ent.JobRun, 1)
+		row, err = s.run(e, tick, jobrun.TriggerManual, v.Label, started)
+	}
+	switch {
+	case errors.Is(err, errBusy):
+		return Run{}, partners.Errorf(partners.EConflict, "job %s is already running on this instance", name)
+	case errors.Is(err, errClaimed):
+		return Run{}, partners.Errorf(partners.EConflict, "job %s was started at this very moment by someone else", name)
+	case err != nil:
+		return Run{}, err
+	}
+	if wait {
+		// The row returned is the one with the outcome recorded.
+		return toRun(row), nil
+	}
+	return toRun(row), nil
+}

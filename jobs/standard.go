@@ -1,0 +1,142 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/jobrun"
+	"github.com/tierlink/tierlink/ent/notice"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/schedule"
+	"github.com/tierlink/tierlink/partners/status"
+)
+
+// Services are what the standard jobs call.
+type Services struct {
+	Client    *ent.Client
+	Directory *directory.Service
+	Accounts  *accounts.Service
+	Documents *documents.Service
+	Status    *status.Service
+}
+
+// Ledger retention.
+const (
+	keepRuns      = 90 * 24 * time.Hour
+	keepNotices   = 400 * 24 * time.Hour
+	abandonedFrom = 6 * time.Hour
+)
+
+// Standard returns Tierlink's jobs with their default schedules; specs
+// overrides a schedule by job name.
+func Standard(svc Services, specs map[string]string) ([]Job, error) {
+	fromStatus := func(fn func(context.Context, time.Time) (status.Result, error)) func(context.Context, time.Time) (Result, error) {
+		return func(ctx context.Context, tick time.Time) (Result, error) {
+			r, err := fn(ctx, time.Now())
+			return Result{Items: r.Posted, Report: r.Report}, err
+		}
+	}
+	js := []Job{
+		{Name: "group-digests", Spec: "@every 1m", Missed: CatchUp,
+			About: "Posts each group's status digest on the group's own schedule (default weekdays 08:30)",
+			Run:   fromStatus(svc.Status.Digests)},
+		{Name: "ack-reminders", Spec: "*/5 * * * *", Missed: CatchUp,
+			About: "Reminds partners of orders unacknowledged past their SLA; escalates to owners at twice the SLA",
+			Run:   fromStatus(svc.Status.AckReminders)},
+		{Name: "stale-shipments", Spec: "7 * * * *", Missed: CatchUp,
+			About: "Asks for an update on shipments in transit with none for 48 hours",
+			Run:   fromStatus(svc.Status.StaleShipments)},
+		{Name: "certificate-expiry", Spec: "0 7 * * *", Missed: CatchUp,
+			About: "Warns partners' groups 30, 7 and 0 days before a certificate expires",
+			Run:   fromStatus(svc.Status.CertificateExpiry)},
+		{Name: "contact-transfers", Spec: "@every 1m", Missed: CatchUp,
+			About: "Carries out scheduled contact ownership transfers whose time has come",
+			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+				done, failed, err := svc.Directory.RunDueTransfers(ctx)
+				return Result{Items: done + failed, Report: fmt.Sprintf("%d transfer(s) done, %d failed", done, failed)}, err
+			}},
+		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
+			About: "Removes stored objects no document version refers to (left by crashed uploads)",
+			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+				n, err := svc.Documents.Sweep(ctx, 6*time.Hour)
+				return Result{Items: n, Report: fmt.Sprintf("%d orphan object(s) removed", n)}, err
+			}},
+		{Name: "dead-letter-report", Spec: "0 8 * * *", Missed: CatchUp,
+			About: "Reports the bridge messages given up on in the last 24 hours",
+			Run:   fromStatus(svc.Status.DeadLetters)},
+		{Name: "session-purge", Spec: "@hourly", Missed: Skip,
+			About: "Deletes expired sessions",
+			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+				n, err := svc.Accounts.PurgeSessions(ctx)
+				return Result{Items: n}, err
+			}},
+		{Name: "idempotency-purge", Spec: "@hourly", Missed: Skip,
+			About: "Deletes Idempotency-Key records past their 24 hours",
+			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+				n, err := partners.PurgeIdempotencyKeys(ctx, svc.Client, time.Now())
+				return Result{Items: n}, err
+			}},
+		{Name: "ledger-purge", Spec: "41 * * * *", Missed: Skip,
+			About: "Marks runs whose instance died as abandoned; deletes runs after 90 days and sent-notice records after 400",
+			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+				return purgeLedger(ctx, svc.Client, time.Now())
+			}},
+	}
+	for name, spec := range specs {
+		found := false
+		for i := range js {
+			if js[i].Name == name {
+				js[i].Spec, found = spec, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("no job is named %q", name)
+		}
+	}
+	return js, nil
+}
+
+// ParseSchedules reads "name=spec;name=spec" overrides of job schedules.
+func ParseSchedules(s string, loc *time.Location) (map[string]string, error) {
+	out := map[string]string{}
+	for part := range strings.SplitSeq(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, spec, ok := strings.Cut(part, "=")
+		name, spec = strings.TrimSpace(name), strings.TrimSpace(spec)
+		if !ok || name == "" || spec == "" {
+			return nil, fmt.Errorf("%q is not name=schedule", part)
+		}
+		if _, err := schedule.Parse(spec, loc); err != nil {
+			return nil, fmt.Errorf("job %s: %w", name, err)
+		}
+		out[name] = spec
+	}
+	return out, nil
+}
+
+func purgeLedger(ctx context.Context, c *ent.Client, now time.Time) (Result, error) {
+	abandoned, err := c.JobRun.Update().Where(jobrun.OutcomeEQ(jobrun.OutcomeRunning), jobrun.StartedAtLT(now.Add(-abandonedFrom))).
+		SetOutcome(jobrun.OutcomeAbandoned).SetError("the instance running it stopped before it ended").Save(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	runs, err := c.JobRun.Delete().Where(jobrun.StartedAtLT(now.Add(-keepRuns))).Exec(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	notices, err := c.Notice.Delete().Where(notice.CreatedAtLT(now.Add(-keepNotices))).Exec(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Items: abandoned + runs + notices,
+		Report: fmt.Sprintf("%d run(s) marked abandoned, %d old run(s) and %d old notice record(s) deleted", abandoned, runs, notices)}, nil
+}

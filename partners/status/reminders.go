@@ -1,0 +1,339 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/bridge"
+	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/partners/groups"
+)
+
+// AckReminders reminds partners of published orders they have not
+// acknowledged within their SLA, with a card to acknowledge on, and at
+// twice the SLA escalates: the post names the owners of the partner's
+// contacts and the order's buyer, so the people who own the
+// relationship are told. Each level goes out once per order revision; an
+// order first seen past twice its SLA gets the escalation only.
+func (s *Service) AckReminders(ctx context.Context, now time.Time) (Result, error) {
+	sys := system(ctx)
+	os, err := s.client.Order.Query().Where(order.DirectionEQ(order.DirectionUpstream), order.StatusEQ(order.StatusPublished),
+		order.PublishedAtNotNil()).Order(ent.Asc(order.FieldID)).All(sys)
+	if err != nil || len(os) == 0 {
+		return Result{}, err
+	}
+	pids := make([]int, 0, len(os))
+	var keys []string
+	for _, o := range os {
+		pids = append(pids, o.PartnerID)
+		keys = append(keys, ackKey(o, 1), ackKey(o, 2))
+	}
+	ps, err := s.client.Partner.Query().Where(partner.IDIn(pids...)).All(sys)
+	if err != nil {
+		return Result{}, err
+	}
+	sla := map[int]time.Duration{}
+	for _, p := range ps {
+		sla[p.ID] = time.Duration(p.AckSLAHours) * time.Hour
+	}
+	done, err := sent(sys, s.client, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	owners, err := s.owners(sys, pids)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{}
+	for _, o := range os {
+		limit := sla[o.PartnerID]
+		waited := now.Sub(*o.PublishedAt)
+		level := 0
+		switch {
+		case limit == 0:
+		case waited >= 2*limit:
+			level = 2
+		case waited >= limit:
+			level = 1
+		}
+		if level == 0 || done[ackKey(o, level)] {
+			continue
+		}
+		keys := []string{ackKey(o, level)}
+		if level == 2 && !done[ackKey(o, 1)] {
+			keys = append(keys, ackKey(o, 1))
+		}
+		ae, az := age(waited)
+		h := int(limit.Hours())
+		a := groups.Announcement{Kind: "ack_reminder", PartnerID: o.PartnerID, SubjectType: "order", SubjectID: o.ID, CardKind: groups.CardOrderAck,
+			Body:   fmt.Sprintf("Reminder: order %s was published %s ago and is past the %d h acknowledgement target. Please acknowledge it.", o.Number, ae, h),
+			BodyZh: fmt.Sprintf("提醒：订单 %s 已发布 %s，超过 %d 小时的确认时限，请尽快确认。", o.Number, az, h)}
+		if level == 2 {
+			told := owners[o.PartnerID]
+			if u, ok := owners[-o.BuyerID]; ok {
+				told = append(told, u...)
+			}
+			told = uniqueMentions(told)
+			names := make([]string, len(told))
+			for i, m := range told {
+				names[i] = "@" + m.Name
+			}
+			a.Kind, a.Mentions = "ack_escalation", told
+			a.Body = fmt.Sprintf("Escalation: order %s is still unacknowledged after %s, twice the %d h target. %s please follow up.",
+				o.Number, ae, h, strings.Join(names, " "))
+			a.BodyZh = fmt.Sprintf("升级提醒：订单 %s 已 %s 未确认，达到 %d 小时时限的两倍。请 %s 跟进。", o.Number, az, h, strings.Join(names, " "))
+		}
+		n, err := s.announce(sys, a, a.Kind, keys...)
+		if err != nil {
+			return res, fmt.Errorf("reminder for order %d: %w", o.ID, err)
+		}
+		if n > 0 {
+			res.Posted++
+		} else {
+			res.Skipped++
+		}
+	}
+	res.Report = fmt.Sprintf("%d unacknowledged order(s) checked, %d reminder(s) or escalation(s) posted", len(os), res.Posted)
+	return res, nil
+}
+
+func ackKey(o *ent.Order, level int) string {
+	return fmt.Sprintf("ack:%d:r%d:l%d", o.ID, o.Revision, level)
+}
+
+// owners maps each partner to the staff owning its contacts, and each
+// negated user id to that user, for the buyers of orders.
+func (s *Service) owners(ctx context.Context, pids []int) (map[int][]groups.Mention, error) {
+	cs, err := s.client.Contact.Query().Where(contact.PartnerIDIn(pids...)).Select(contact.FieldPartnerID, contact.FieldOwnerID).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	us, err := s.client.User.Query().Where(user.Active(true), user.RoleIn(user.RoleAdmin, user.RoleBuyer, user.RoleViewer)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int][]groups.Mention{}
+	byID := map[int]groups.Mention{}
+	for _, u := range us {
+		m := groups.Mention{Type: "user", ID: u.ID, Name: u.Name}
+		byID[u.ID] = m
+		out[-u.ID] = []groups.Mention{m}
+	}
+	for _, c := range cs {
+		if m, ok := byID[c.OwnerID]; ok {
+			out[c.PartnerID] = append(out[c.PartnerID], m)
+		}
+	}
+	return out, nil
+}
+
+func uniqueMentions(ms []groups.Mention) []groups.Mention {
+	slices.SortFunc(ms, func(a, b groups.Mention) int { return a.ID - b.ID })
+	return slices.CompactFunc(ms, func(a, b groups.Mention) bool { return a.ID == b.ID })
+}
+
+// StaleShipments asks for an update on every shipment on its way that
+// has had none for StaleAfter, and again after each further StaleAfter of
+// silence. The request awaits the partner's reply in the group.
+func (s *Service) StaleShipments(ctx context.Context, now time.Time) (Result, error) {
+	sys := system(ctx)
+	after := s.StaleAfter
+	if after <= 0 {
+		after = 48 * time.Hour
+	}
+	shs, err := s.client.Shipment.Query().Where(shipment.StatusIn(shipment.StatusShipped, shipment.StatusInTransit, shipment.StatusDelayed),
+		shipment.LastEventAtNotNil(), shipment.LastEventAtLTE(now.Add(-after))).Order(ent.Asc(shipment.FieldID)).All(sys)
+	if err != nil || len(shs) == 0 {
+		return Result{}, err
+	}
+	key := func(sh *ent.Shipment) string {
+		return fmt.Sprintf("stale:%d:%d:%d", sh.ID, sh.LastEventAt.Unix(), int(now.Sub(*sh.LastEventAt)/after))
+	}
+	keys := make([]string, len(shs))
+	for i, sh := range shs {
+		keys[i] = key(sh)
+	}
+	done, err := sent(sys, s.client, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{}
+	for _, sh := range shs {
+		if done[key(sh)] {
+			continue
+		}
+		n := sh.Number
+		if n == "" {
+			n = fmt.Sprintf("#%d", sh.ID)
+		}
+		ae, az := age(now.Sub(*sh.LastEventAt))
+		a := groups.Announcement{Kind: "stale_shipment", PartnerID: sh.PartnerID, SubjectType: "shipment", SubjectID: sh.ID, AwaitsReply: true,
+			Body:   fmt.Sprintf("Shipment %s (%s) has had no update for %s. Please post where it is and when it will arrive.", n, sh.Status, ae),
+			BodyZh: fmt.Sprintf("货件 %s（%s）已 %s 没有更新，请告知当前位置和预计到达时间。", n, sh.Status, az)}
+		if c, err := s.announce(sys, a, a.Kind, key(sh)); err != nil {
+			return res, fmt.Errorf("update request for shipment %d: %w", sh.ID, err)
+		} else if c > 0 {
+			res.Posted++
+		} else {
+			res.Skipped++
+		}
+	}
+	res.Report = fmt.Sprintf("%d silent shipment(s) found, %d update request(s) posted", len(shs), res.Posted)
+	return res, nil
+}
+
+// Certificate warning steps, in days before expiry.
+var certSteps = []int{30, 7, 0}
+
+// CertificateExpiry warns a partner's groups 30 and 7 days before a
+// certificate expires and on the day; a warning missed (the service was
+// down, or the expiry was entered late) is replaced by the next step, so
+// each certificate gets at most one post per step and never a stale one.
+// Where the partner blocks orders on a lapsed mandatory certificate, the
+// warning says so.
+func (s *Service) CertificateExpiry(ctx context.Context, now time.Time) (Result, error) {
+	sys := system(ctx)
+	today := s.today(now)
+	docs, err := s.client.Document.Query().Where(document.KindEQ(document.KindCertificate), document.ExpiresOnNotNil(),
+		document.ExpiresOnGTE(today.AddDate(0, 0, -7)), document.ExpiresOnLTE(today.AddDate(0, 0, 30))).
+		Order(ent.Asc(document.FieldExpiresOn), ent.Asc(document.FieldID)).All(sys)
+	if err != nil || len(docs) == 0 {
+		return Result{}, err
+	}
+	var keys []string
+	pids := make([]int, 0, len(docs))
+	for _, d := range docs {
+		pids = append(pids, d.PartnerID)
+		for _, st := range certSteps {
+			keys = append(keys, certKey(d, st))
+		}
+	}
+	done, err := sent(sys, s.client, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	ps, err := s.client.Partner.Query().Where(partner.IDIn(pids...)).All(sys)
+	if err != nil {
+		return Result{}, err
+	}
+	blocks := map[int]bool{}
+	for _, p := range ps {
+		blocks[p.ID] = p.BlockOnLapsedCertificate
+	}
+	res := Result{}
+	for _, d := range docs {
+		left := int(d.ExpiresOn.Sub(today).Hours() / 24)
+		step := -1
+		for _, st := range certSteps {
+			if left <= st {
+				step = st
+			}
+		}
+		if step < 0 || done[certKey(d, step)] {
+			continue
+		}
+		// The steps already passed are recorded too, so a later run does
+		// not send an earlier, staler warning.
+		keys := []string{}
+		for _, st := range certSteps {
+			if st >= step && !done[certKey(d, st)] {
+				keys = append(keys, certKey(d, st))
+			}
+		}
+		en, zh := day(*d.ExpiresOn)
+		a := groups.Announcement{Kind: "certificate_expiry", PartnerID: d.PartnerID, SubjectType: "document", SubjectID: d.ID, AwaitsReply: true}
+		switch {
+		case left > 0:
+			a.Body = fmt.Sprintf("Certificate %q expires in %d day(s), on %s. Please upload the renewed certificate.", d.Title, left, en)
+			a.BodyZh = fmt.Sprintf("证书「%s」将在 %d 天后（%s）到期，请上传更新后的证书。", d.Title, left, zh)
+		case left == 0:
+			a.Body = fmt.Sprintf("Certificate %q expires today (%s). Please upload the renewed certificate.", d.Title, en)
+			a.BodyZh = fmt.Sprintf("证书「%s」今天（%s）到期，请上传更新后的证书。", d.Title, zh)
+		default:
+			a.Body = fmt.Sprintf("Certificate %q expired on %s. Please upload the renewed certificate.", d.Title, en)
+			a.BodyZh = fmt.Sprintf("证书「%s」已于 %s 到期，请上传更新后的证书。", d.Title, zh)
+		}
+		if d.Mandatory && blocks[d.PartnerID] {
+			a.Body += " It is mandatory: new orders are blocked once it has lapsed."
+			a.BodyZh += "这是必需证书：过期后将暂停接收新订单。"
+		}
+		if c, err := s.announce(sys, a, a.Kind, keys...); err != nil {
+			return res, fmt.Errorf("expiry warning for document %d: %w", d.ID, err)
+		} else if c > 0 {
+			res.Posted++
+		} else {
+			res.Skipped++
+		}
+	}
+	res.Report = fmt.Sprintf("%d certificate(s) expiring within 30 days or lately expired, %d warning(s) posted", len(docs), res.Posted)
+	return res, nil
+}
+
+func certKey(d *ent.Document, step int) string {
+	return fmt.Sprintf("cert:%d:%s:d%d", d.ID, d.ExpiresOn.Format("2006-01-02"), step)
+}
+
+// DeadLetters reports the bridge messages that were given up on in the
+// day before now, per bridge, with the last error — for the run ledger
+// and the log, where administrators look; the messages themselves can be
+// retried from the group's bridge page.
+func (s *Service) DeadLetters(ctx context.Context, now time.Time) (Result, error) {
+	sys := system(ctx)
+	ds, err := s.client.Delivery.Query().Where(delivery.StateEQ(delivery.StateDead), delivery.DeadAtGT(now.Add(-24*time.Hour)),
+		delivery.DeadAtLTE(now)).Order(ent.Asc(delivery.FieldBridgeID), ent.Asc(delivery.FieldID)).All(sys)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(ds) == 0 {
+		return Result{Report: "no undelivered bridge messages in the last 24 hours"}, nil
+	}
+	type agg struct {
+		name, kind string
+		group, n   int
+		last       string
+	}
+	var order []int
+	per := map[int]*agg{}
+	var bids []int
+	for _, d := range ds {
+		bids = append(bids, d.BridgeID)
+	}
+	bs, err := s.client.Bridge.Query().Where(bridge.IDIn(bids...)).All(sys)
+	if err != nil {
+		return Result{}, err
+	}
+	byID := map[int]*ent.Bridge{}
+	for _, b := range bs {
+		byID[b.ID] = b
+	}
+	for _, d := range ds {
+		a, ok := per[d.BridgeID]
+		if !ok {
+			a = &agg{group: d.GroupID}
+			if b := byID[d.BridgeID]; b != nil {
+				a.name, a.kind = b.Name, string(b.Kind)
+			}
+			per[d.BridgeID] = a
+			order = append(order, d.BridgeID)
+		}
+		a.n++
+		a.last = d.LastError
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d message(s) to %d bridge(s) were given up on in the last 24 hours:\n", len(ds), len(order))
+	for _, id := range order {
+		a := per[id]
+		fmt.Fprintf(&b, "• %s bridge %q (#%d, group %d): %d message(s); last error: %s\n", a.kind, a.name, id, a.group, a.n, a.last)
+	}
+	return Result{Posted: len(ds), Report: strings.TrimSpace(b.String())}, nil
+}

@@ -241,9 +241,6 @@ func (s *Scheduler) RunNow(ctx context.Context, name string, wait bool) (Run, er
 	case err != nil:
 		return Run{}, err
 	}
-	if wait {
-		// The row returned is the one with the outcome recorded.
-		return toRun(row), nil
-	}
+	// Waited for, the row carries the outcome; otherwise it is running.
 	return toRun(row), nil
 }

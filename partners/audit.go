@@ -56,7 +56,7 @@ type AuditOut struct {
 // AuditFilter narrows an audit listing.
 type AuditFilter struct {
 	PartnerID  int    `query:"partner_id" validate:"omitempty,min=1"`
-	EntityType string `query:"entity_type" validate:"omitempty,oneof=partner contact user token invitation transfer"`
+	EntityType string `query:"entity_type" validate:"omitempty,oneof=partner contact user token invitation transfer document order group bridge job"`
 	EntityID   int    `query:"entity_id" validate:"omitempty,min=1"`
 	Cursor     string `query:"cursor" validate:"omitempty,max=200"`
 	Limit      int    `query:"limit" validate:"omitempty,min=1,max=200"`

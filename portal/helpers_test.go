@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/partnerstest"
@@ -57,8 +58,7 @@ func newEnv(t testing.TB, dialect string) *env {
 func newEnvWith(t testing.TB, f *partnerstest.Fixture) *env {
 	t.Helper()
 	base, _ := url.Parse("http://127.0.0.1:8080")
-	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups})
+	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, testDeps(t, f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,4 +193,23 @@ func (e *env) docA() int {
 	}
 	e.docID = d.ID
 	return d.ID
+}
+
+// testDeps are the portal's dependencies over a fixture, with the
+// standard jobs registered on a scheduler that is not started (runs are
+// asked for by hand) and stopped before the database closes.
+func testDeps(t testing.TB, f *partnerstest.Fixture) Deps {
+	t.Helper()
+	js, err := jobs.Standard(jobs.Services{Client: f.DB.Client, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Status: f.Status}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched := jobs.New(f.DB.Client, slog.New(slog.NewTextHandler(io.Discard, nil)), time.UTC, "test")
+	for _, j := range js {
+		if err := sched.Add(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { sched.Stop(context.Background()) })
+	return Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched}
 }

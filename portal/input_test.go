@@ -99,7 +99,7 @@ func concrete(e *env, p string) string {
 	case strings.HasPrefix(p, "/api/v1/deliveries/"):
 		id = e.orderVars()["DEAD"]
 	}
-	return strings.ReplaceAll(p, ":id", id)
+	return strings.ReplaceAll(strings.ReplaceAll(p, ":id", id), ":name", "session-purge")
 }
 
 // Every JSON body is decoded strictly: malformed, empty, oversize,
@@ -190,6 +190,16 @@ func TestBadPathsAndQueries(t *testing.T) {
 			for _, id := range []string{"999999", "abc", "-1", "0", "1e3", strings.Repeat("9", 40)} {
 				t.Run(a.method+" "+a.path+"/id="+id[:min(len(id), 8)], func(t *testing.T) {
 					resp, b := e.call(w, a.method, strings.ReplaceAll(a.path, ":id", id), body)
+					if resp.StatusCode != 404 {
+						t.Fatalf("status %d, want 404: %s", resp.StatusCode, b)
+					}
+				})
+			}
+		}
+		if strings.Contains(a.path, ":name") {
+			for _, name := range []string{"no-such-job", "Session-Purge", "..", "a%2Fb", "-x", strings.Repeat("j", 65), "%E4%BB%BB%E5%8A%A1"} {
+				t.Run(a.method+" "+a.path+"/name="+name[:min(len(name), 8)], func(t *testing.T) {
+					resp, b := e.call(wAdmin, a.method, strings.ReplaceAll(a.path, ":name", name), body)
 					if resp.StatusCode != 404 {
 						t.Fatalf("status %d, want 404: %s", resp.StatusCode, b)
 					}

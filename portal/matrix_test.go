@@ -171,6 +171,11 @@ var matrix = map[string]matrixRow{
 	"PATCH /api/v1/bridges/:id":          {path: "/api/v1/bridges/{BR}", setup: groupSetup, body: jsonBody(`{"enabled":false}`), want: "401 403 200 200 403 403"},
 	"POST /api/v1/bridges/:id/test":      {path: "/api/v1/bridges/{BR}/test", setup: groupSetup, want: "401 403 201 201 403 403"},
 	"GET /api/v1/bridges/:id/deliveries": {path: "/api/v1/bridges/{BR}/deliveries", setup: groupSetup, want: "401 200 200 200 403 403"},
+	"GET /api/v1/jobs":                   {path: "/api/v1/jobs", want: "401 200 200 200 403 403"},
+	"GET /api/v1/jobs/:name":             {path: "/api/v1/jobs/session-purge", want: "401 200 200 200 403 403"},
+	"POST /api/v1/jobs/:name/pause":      {path: "/api/v1/jobs/session-purge/pause", want: "401 403 403 200 403 403"},
+	"POST /api/v1/jobs/:name/resume":     {path: "/api/v1/jobs/session-purge/resume", want: "401 403 403 200 403 403"},
+	"POST /api/v1/jobs/:name/run":        {path: "/api/v1/jobs/session-purge/run", want: "401 403 403 202 403 403"},
 	"POST /api/v1/deliveries/:id/retry":  {path: "/api/v1/deliveries/{DEAD}/retry", setup: groupSetup, want: "401 403 403 200 403 403"},
 
 	"GET /partners":     {path: "/partners", want: "303 200 200 200 303 303"},
@@ -234,13 +239,19 @@ var matrix = map[string]matrixRow{
 	"POST /groups/:id/members": {path: "/groups/{GRP}/members", setup: groupSetup, body: func(e *env, w who) string {
 		return fmt.Sprintf("member=u%d", pick(w == wAdmin, e.f.Admin.ID, e.f.Viewer.ID))
 	}, want: "303 403 303 303 403 403"},
-	"POST /cards/:id/act":        {path: "/cards/{CRCARD}/act", setup: groupSetup, body: jsonBody("action=approve"), want: "303 403 303 409 403 404"},
-	"GET /groups/:id/bridges":    {path: "/groups/{GRP}/bridges", setup: groupSetup, want: "303 200 200 200 403 403"},
-	"POST /groups/:id/bridges":   {path: "/groups/{GRP}/bridges", setup: groupSetup, body: jsonBody("kind=slack&name=S&url=http%3A%2F%2F127.0.0.1%3A9%2Fx"), want: "303 403 303 303 403 403"},
-	"POST /bridges/:id/test":     {path: "/bridges/{BR}/test", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 303 303 403 403"},
-	"POST /deliveries/:id/retry": {path: "/deliveries/{DEAD}/retry", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
-	"GET /settings":              {path: "/settings", want: "303 200 200 200 200 200"},
-	"POST /settings":             {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
+	"POST /cards/:id/act":           {path: "/cards/{CRCARD}/act", setup: groupSetup, body: jsonBody("action=approve"), want: "303 403 303 409 403 404"},
+	"GET /groups/:id/bridges":       {path: "/groups/{GRP}/bridges", setup: groupSetup, want: "303 200 200 200 403 403"},
+	"POST /groups/:id/bridges":      {path: "/groups/{GRP}/bridges", setup: groupSetup, body: jsonBody("kind=slack&name=S&url=http%3A%2F%2F127.0.0.1%3A9%2Fx"), want: "303 403 303 303 403 403"},
+	"POST /bridges/:id/test":        {path: "/bridges/{BR}/test", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 303 303 403 403"},
+	"POST /groups/:id/digest":       {path: "/groups/{GRP}/digest", setup: groupSetup, body: jsonBody("enabled=1&schedule=0+9+*+*+1"), want: "303 403 303 303 403 403"},
+	"GET /admin/jobs":               {path: "/admin/jobs", want: "303 200 200 200 403 403"},
+	"GET /admin/jobs/:name":         {path: "/admin/jobs/session-purge", want: "303 200 200 200 403 403"},
+	"POST /admin/jobs/:name/pause":  {path: "/admin/jobs/session-purge/pause", body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
+	"POST /admin/jobs/:name/resume": {path: "/admin/jobs/session-purge/resume", body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
+	"POST /admin/jobs/:name/run":    {path: "/admin/jobs/session-purge/run", body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
+	"POST /deliveries/:id/retry":    {path: "/deliveries/{DEAD}/retry", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
+	"GET /settings":                 {path: "/settings", want: "303 200 200 200 200 200"},
+	"POST /settings":                {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
 }
 
 func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }

@@ -65,6 +65,12 @@ func loadPages() (*pageSet, error) {
 			return ""
 		},
 		"diff": auditDiff,
+		"duration": func(from time.Time, to *time.Time) string {
+			if to == nil {
+				return "…"
+			}
+			return to.Sub(from).Round(time.Millisecond).String()
+		},
 		"fmtDate": func(v any) string {
 			switch t := v.(type) {
 			case *time.Time:
@@ -85,7 +91,7 @@ func loadPages() (*pageSet, error) {
 		},
 		"emptyPost": func() groups.Post { return groups.Post{Kind: "message", Card: &groups.Card{}} },
 	}
-	shared := []string{"templates/layout.html", "templates/transfers_table.html", "templates/upload_form.html", "templates/documents_table.html"}
+	shared := []string{"templates/layout.html", "templates/transfers_table.html", "templates/upload_form.html", "templates/documents_table.html", "templates/job_actions.html"}
 	entries, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -93,7 +99,7 @@ func loadPages() (*pageSet, error) {
 	ps := &pageSet{pages: map[string]*template.Template{}}
 	for _, e := range entries {
 		name := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".html")
-		if name == "layout" || name == "transfers_table" || name == "upload_form" || name == "documents_table" {
+		if name == "layout" || name == "transfers_table" || name == "upload_form" || name == "documents_table" || name == "job_actions" {
 			continue
 		}
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, e)...)
@@ -227,6 +233,7 @@ func (s *Server) registerPages() {
 	p.Post("/documents/:id/delete", s.page(editor, s.documentDelete))
 	s.registerOrderPages()
 	s.registerGroupPages()
+	s.registerJobPages()
 	p.Get("/invite/:token", s.page(anyone, s.invitePage))
 	p.Post("/invite/:token", s.page(anyone, s.inviteAccept))
 	p.Get("/settings", s.page(authed, s.settingsPage))
@@ -364,6 +371,8 @@ type partnerData struct {
 	Transfers []directory.Transfer
 	Audit     []partners.AuditOut
 	InviteURL string
+	// Blocked says why new orders to the partner are refused.
+	Blocked string
 }
 
 func (s *Server) partnerPage(c *fiber.Ctx) error {
@@ -385,6 +394,11 @@ func (s *Server) partnerPage(c *fiber.Ctx) error {
 		return err
 	}
 	d := partnerData{P: p, Contacts: cs.Items, Documents: ds.Items}
+	if v := currentViewer(c); v.IsStaff() && s.deps.Orders != nil {
+		if d.Blocked, err = s.deps.Orders.Blocked(ctx, id); err != nil {
+			return err
+		}
+	}
 	d.Upload, d.CanUpload = s.uploadForm(c, id, 0)
 	if currentViewer(c).IsStaff() {
 		ts, err := s.deps.Directory.ListTransfers(ctx, directory.TransferFilter{PartnerID: id, Limit: 100})

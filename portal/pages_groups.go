@@ -25,6 +25,7 @@ func (s *Server) registerGroupPages() {
 	p.Get("/groups/:id", s.page(authed, s.groupPage))
 	p.Post("/groups/:id/posts", s.page(authed, s.groupPostSubmit))
 	p.Post("/groups/:id/members", s.page(editor, s.groupMemberSubmit))
+	p.Post("/groups/:id/digest", s.page(editor, s.digestSubmit))
 	p.Post("/cards/:id/act", s.page(authed, s.cardActSubmit))
 	p.Get("/groups/:id/bridges", s.page(staff, s.bridgesPage))
 	p.Post("/groups/:id/bridges", s.page(editor, s.bridgeSubmit))
@@ -309,4 +310,16 @@ func (s *Server) deliveryRetrySubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(fmt.Sprintf("/groups/%d/bridges?msg=retry_queued", b.GroupID), fiber.StatusSeeOther)
+}
+
+func (s *Server) digestSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	enabled, quiet, spec := c.FormValue("enabled") == "1", c.FormValue("quiet") == "1", strings.TrimSpace(c.FormValue("schedule"))
+	if _, err := s.deps.Groups.Update(c.UserContext(), id, groups.GroupPatch{DigestEnabled: &enabled, DigestQuiet: &quiet, DigestSchedule: &spec}); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/groups/%d?msg=digest_saved#digest", id), fiber.StatusSeeOther)
 }

@@ -74,7 +74,7 @@ func TestLoginPageSetsFreshSession(t *testing.T) {
 func TestSecureCookieOnHTTPS(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	base, _ := url.Parse("https://portal.example.com")
-	srv, err := New(Config{BaseURL: base, QuietAccessLog: true}, Deps{DB: e.f.DB, Directory: e.f.Dir, Accounts: e.f.Acc, Documents: e.f.Docs, Orders: e.f.Orders, Shipments: e.f.Shipments, Groups: e.f.Groups})
+	srv, err := New(Config{BaseURL: base, QuietAccessLog: true}, testDeps(t, e.f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +268,9 @@ func (e *env) clientIPFor(xff, peer string) string {
 func TestPanicIsContained(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	base, _ := url.Parse("http://127.0.0.1:8080")
-	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Deps{DB: e.f.DB, Directory: e.f.Dir, Accounts: e.f.Acc, Documents: e.f.Docs, Shipments: e.f.Shipments, Groups: e.f.Groups})
+	deps := testDeps(t, e.f)
+	deps.Orders = nil
+	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -55,6 +56,8 @@ type Deps struct {
 	Orders    *orders.Service
 	Shipments *shipments.Service
 	Groups    *groups.Service
+	// Jobs is the scheduler, for the job list, pause, resume and run now.
+	Jobs *jobs.Scheduler
 }
 
 // Server is the portal's HTTP server.
@@ -173,6 +176,7 @@ func (s *Server) routes() {
 	s.registerCardRoutes(v1.group("/cards"))
 	s.registerBridgeRoutes(v1.group("/bridges"))
 	s.registerDeliveryRoutes(v1.group("/deliveries"))
+	s.registerJobRoutes(v1.group("/jobs"))
 	// Anything else under /api is a problem+json 404, never a page.
 	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
 

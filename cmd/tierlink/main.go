@@ -286,7 +286,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	portal.SetDisplayZone(a.cfg.TimeZone)
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
-		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps})
+		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
+			Jobs: a.jobs})
 	if err != nil {
 		return err
 	}

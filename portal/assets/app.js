@@ -90,6 +90,9 @@ function liveFeed(feed) {
     li.querySelector(".post-author").textContent = p.author;
     li.querySelector(".post-time").textContent = fmt(p.created_at);
     li.querySelector(".post-body").textContent = (zh && p.body_zh) ? p.body_zh : p.body;
+    var link = li.querySelector(".post-link");
+    link.hidden = !p.link;
+    if (p.link) { link.href = p.link; }
     var docs = li.querySelector(".post-docs");
     docs.textContent = "";
     (p.documents || []).forEach(function (d) {

@@ -1,0 +1,68 @@
+package portal
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tierlink/tierlink/jobs"
+)
+
+func (s *Server) registerJobPages() {
+	p := s.app
+	p.Get("/admin/jobs", s.page(staff, s.jobsPage))
+	p.Get("/admin/jobs/:name", s.page(staff, s.jobPage))
+	p.Post("/admin/jobs/:name/pause", s.page(admin, s.jobPauseSubmit(true)))
+	p.Post("/admin/jobs/:name/resume", s.page(admin, s.jobPauseSubmit(false)))
+	p.Post("/admin/jobs/:name/run", s.page(admin, s.jobRunSubmit))
+}
+
+func (s *Server) jobsPage(c *fiber.Ctx) error {
+	l, err := s.deps.Jobs.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.render(c, "jobs", "jobs", l)
+}
+
+func (s *Server) jobPage(c *fiber.Ctx) error {
+	name, err := jobName(c)
+	if err != nil {
+		return err
+	}
+	f, err := bindQuery[jobs.RunFilter](c)
+	if err != nil {
+		return err
+	}
+	d, err := s.deps.Jobs.Job(c.UserContext(), name, f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "job", "jobs", d)
+}
+
+func (s *Server) jobPauseSubmit(paused bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		name, err := jobName(c)
+		if err != nil {
+			return err
+		}
+		if _, err := s.deps.Jobs.SetPaused(c.UserContext(), name, paused); err != nil {
+			return err
+		}
+		msg := "job_resumed"
+		if paused {
+			msg = "job_paused"
+		}
+		return c.Redirect("/admin/jobs/"+name+"?msg="+msg, fiber.StatusSeeOther)
+	}
+}
+
+func (s *Server) jobRunSubmit(c *fiber.Ctx) error {
+	name, err := jobName(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Jobs.RunNow(c.UserContext(), name, false); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/jobs/"+name+"?msg=job_started", fiber.StatusSeeOther)
+}

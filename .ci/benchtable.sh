@@ -15,7 +15,7 @@ BEGIN {
     if (u == "ns/op") continue
     if (u ~ /^ref_/) { sub(/^ref_/, "", u); ref = v " " u }
     else if (u == "%_of_ref") ratio = v "%"
-    else if (u == "req/s" || u == "MiB/s" || u == "p99_ms") fig = v " " u
+    else if (u == "req/s" || u == "MiB/s" || u == "p99_ms" || u == "s") fig = v " " u
     else other = other (other == "" ? "" : ", ") u "=" v
   }
   printf "| %s | %s | %s | %s | %s |\n", name, fig, ref, ratio, other

@@ -230,6 +230,10 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 	if c.JobSchedules, err = jobs.ParseSchedules(getenv("TIERLINK_JOB_SCHEDULES"), c.TimeZone); err != nil {
 		return c, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
+	// Names are checked here, before anything touches the database.
+	if _, err := jobs.Standard(jobs.Services{}, c.JobSchedules); err != nil {
+		return c, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
+	}
 	c.StaleAfter = 48 * time.Hour
 	if v := getenv("TIERLINK_STALE_SHIPMENT_AFTER"); v != "" {
 		d, err := time.ParseDuration(v)

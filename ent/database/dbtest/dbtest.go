@@ -82,6 +82,22 @@ func Open(tb testing.TB, d string) *database.DB {
 	return db
 }
 
+// PostgresURL returns the URL of a fresh, migrated PostgreSQL database
+// for a test that runs the program itself; it skips (or, under CI=true,
+// fails) when PostgreSQL is not configured.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		Require(tb, "PostgreSQL ("+PostgresEnv+")", true)
+	}
+	url, err := freshPostgres(context.Background(), tb, base)
+	if err != nil {
+		tb.Fatalf("postgres: %v", err)
+	}
+	return url
+}
+
 var (
 	templateMu   sync.Mutex
 	templateName string

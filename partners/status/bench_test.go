@@ -114,7 +114,7 @@ func seedBulk(tb testing.TB, f *partnerstest.Fixture, n, m int) {
 			os := make([]*ent.OrderCreate, 0, m)
 			for j := range m {
 				os = append(os, c.Order.Create().SetPartnerID(p.ID).SetDirection(order.DirectionUpstream).SetNumber(fmt.Sprintf("PO-%d", j)).
-					SetCurrency("CNY").SetStatus(order.StatusPublished).SetBuyerID(f.Buyer.ID).SetPublishedAt(now.Add(-time.Duration(j) * time.Hour)))
+					SetCurrency("CNY").SetStatus(order.StatusPublished).SetBuyerID(f.Buyer.ID).SetPublishedAt(now.Add(-time.Duration(j)*time.Hour)))
 			}
 			orders, err := c.Order.CreateBulk(os...).Save(ctx)
 			if err != nil {

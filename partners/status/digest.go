@@ -65,9 +65,14 @@ func (s *Service) Digests(ctx context.Context, now time.Time) (Result, error) {
 			}
 			scheds[spec] = sched
 		}
+		// A group that never had a digest starts from its creation, but
+		// at most an hour back: groups that existed before digests did
+		// get their first at the next tick, not a late one at once.
 		since := g.CreatedAt
 		if g.DigestLastTick != nil {
 			since = *g.DigestLastTick
+		} else if hourAgo := now.Add(-time.Hour); since.Before(hourAgo) {
+			since = hourAgo
 		}
 		if tick, ok := schedule.Latest(sched, since, now, digestLookback); ok {
 			dues = append(dues, due{g: g, tick: tick, since: since})

@@ -41,9 +41,17 @@ type Job struct {
 	About  string
 	Spec   string
 	Missed Missed
-	// Run does the work of one tick; tick is the scheduled time (for a
-	// manual run, when it was asked for).
-	Run func(ctx context.Context, tick time.Time) (Result, error)
+	// Run does the work of one tick.
+	Run func(ctx context.Context, t Tick) (Result, error)
+}
+
+// Tick is the run a job body is asked to do.
+type Tick struct {
+	// At is the scheduled time; for a manual run, when it was asked for.
+	At time.Time
+	// Manual says an administrator asked for this run: a job whose work
+	// waits on its own schedules (the digest) does it now.
+	Manual bool
 }
 
 // Result is what a run reports to the ledger.
@@ -243,7 +251,7 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, row *ent.JobRun) *ent
 	e.running.Store(true)
 	defer e.running.Store(false)
 	start := time.Now()
-	res, err := call(ctx, e.job, row.Tick.In(s.loc))
+	res, err := call(ctx, e.job, Tick{At: row.Tick.In(s.loc), Manual: row.Trigger == jobrun.TriggerManual})
 	u := s.client.JobRun.UpdateOne(row).SetEndedAt(s.now()).SetItems(res.Items).SetReport(clip(res.Report, 20000))
 	if err != nil {
 		u.SetOutcome(jobrun.OutcomeFailed).SetError(clip(err.Error(), 2000))
@@ -261,7 +269,7 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, row *ent.JobRun) *ent
 }
 
 // call runs the job body, turning a panic into an error.
-func call(ctx context.Context, j Job, tick time.Time) (res Result, err error) {
+func call(ctx context.Context, j Job, tick Tick) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())

@@ -52,7 +52,7 @@ func TestSchedulerRunsAsSystemAndStopsWaiting(t *testing.T) {
 	var n atomic.Int32
 	var sawSystem atomic.Bool
 	release := make(chan struct{})
-	if err := s.Add(Job{Name: "tick", Spec: "* * * * * *", Run: func(ctx context.Context, _ time.Time) (Result, error) {
+	if err := s.Add(Job{Name: "tick", Spec: "* * * * * *", Run: func(ctx context.Context, _ Tick) (Result, error) {
 		v, _ := viewer.FromContext(ctx)
 		sawSystem.Store(v.IsSystem())
 		n.Add(1)
@@ -93,7 +93,7 @@ func TestPanicIsRecordedAndTheSchedulerCarriesOn(t *testing.T) {
 	db := dbtest.Open(t, "sqlite3")
 	s := New(db.Client, quiet(), time.UTC, "a")
 	var n atomic.Int32
-	s.Add(Job{Name: "boom", Spec: "* * * * * *", Run: func(context.Context, time.Time) (Result, error) {
+	s.Add(Job{Name: "boom", Spec: "* * * * * *", Run: func(context.Context, Tick) (Result, error) {
 		if n.Add(1) == 1 {
 			panic("boom")
 		}
@@ -116,9 +116,9 @@ func TestEachTickRunsOnceAcrossInstances(t *testing.T) {
 			db := dbtest.Open(t, d)
 			var mu sync.Mutex
 			seen := map[time.Time]int{}
-			job := Job{Name: "beat", Spec: "* * * * * *", Run: func(_ context.Context, tick time.Time) (Result, error) {
+			job := Job{Name: "beat", Spec: "* * * * * *", Run: func(_ context.Context, tick Tick) (Result, error) {
 				mu.Lock()
-				seen[tick.UTC()]++
+				seen[tick.At.UTC()]++
 				mu.Unlock()
 				return Result{}, nil
 			}}
@@ -162,16 +162,16 @@ func TestMissedTicksFollowThePolicy(t *testing.T) {
 	var caught atomic.Value
 	mk := func(inst string) *Scheduler {
 		s := New(db.Client, quiet(), time.UTC, inst)
-		s.Add(Job{Name: "catch", Spec: "0 * * * *", Missed: CatchUp, Run: func(_ context.Context, tick time.Time) (Result, error) {
+		s.Add(Job{Name: "catch", Spec: "0 * * * *", Missed: CatchUp, Run: func(_ context.Context, tick Tick) (Result, error) {
 			catches.Add(1)
-			caught.Store(tick)
+			caught.Store(tick.At)
 			return Result{}, nil
 		}})
-		s.Add(Job{Name: "skip", Spec: "0 * * * *", Missed: Skip, Run: func(context.Context, time.Time) (Result, error) {
+		s.Add(Job{Name: "skip", Spec: "0 * * * *", Missed: Skip, Run: func(context.Context, Tick) (Result, error) {
 			skips.Add(1)
 			return Result{}, nil
 		}})
-		s.Add(Job{Name: "never-ran", Spec: "0 * * * *", Missed: CatchUp, Run: func(context.Context, time.Time) (Result, error) {
+		s.Add(Job{Name: "never-ran", Spec: "0 * * * *", Missed: CatchUp, Run: func(context.Context, Tick) (Result, error) {
 			t.Error("a job with no history has missed nothing")
 			return Result{}, nil
 		}})
@@ -208,7 +208,7 @@ func TestPauseRunNowAndResume(t *testing.T) {
 	s := New(db.Client, quiet(), time.UTC, "a")
 	var n atomic.Int32
 	gate := make(chan struct{}, 10)
-	s.Add(Job{Name: "beat", Spec: "* * * * * *", Run: func(context.Context, time.Time) (Result, error) {
+	s.Add(Job{Name: "beat", Spec: "* * * * * *", Run: func(context.Context, Tick) (Result, error) {
 		n.Add(1)
 		<-gate
 		return Result{Items: 2, Report: "did two things"}, nil

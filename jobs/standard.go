@@ -36,8 +36,8 @@ const (
 // Standard returns Tierlink's jobs with their default schedules; specs
 // overrides a schedule by job name.
 func Standard(svc Services, specs map[string]string) ([]Job, error) {
-	fromStatus := func(fn func(context.Context, time.Time) (status.Result, error)) func(context.Context, time.Time) (Result, error) {
-		return func(ctx context.Context, tick time.Time) (Result, error) {
+	fromStatus := func(fn func(context.Context, time.Time) (status.Result, error)) func(context.Context, Tick) (Result, error) {
+		return func(ctx context.Context, _ Tick) (Result, error) {
 			r, err := fn(ctx, time.Now())
 			return Result{Items: r.Posted, Report: r.Report}, err
 		}
@@ -45,7 +45,14 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 	js := []Job{
 		{Name: "group-digests", Spec: "@every 1m", Missed: CatchUp,
 			About: "Posts each group's status digest on the group's own schedule (default weekdays 08:30)",
-			Run:   fromStatus(svc.Status.Digests)},
+			Run: func(ctx context.Context, t Tick) (Result, error) {
+				// Run by hand, every group gets its digest now.
+				fn := svc.Status.Digests
+				if t.Manual {
+					fn = svc.Status.DigestsNow
+				}
+				return fromStatus(fn)(ctx, t)
+			}},
 		{Name: "ack-reminders", Spec: "*/5 * * * *", Missed: CatchUp,
 			About: "Reminds partners of orders unacknowledged past their SLA; escalates to owners at twice the SLA",
 			Run:   fromStatus(svc.Status.AckReminders)},
@@ -57,13 +64,13 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 			Run:   fromStatus(svc.Status.CertificateExpiry)},
 		{Name: "contact-transfers", Spec: "@every 1m", Missed: CatchUp,
 			About: "Carries out scheduled contact ownership transfers whose time has come",
-			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				done, failed, err := svc.Directory.RunDueTransfers(ctx)
 				return Result{Items: done + failed, Report: fmt.Sprintf("%d transfer(s) done, %d failed", done, failed)}, err
 			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",
-			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := svc.Documents.Sweep(ctx, 6*time.Hour)
 				return Result{Items: n, Report: fmt.Sprintf("%d orphan object(s) removed", n)}, err
 			}},
@@ -72,19 +79,19 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 			Run:   fromStatus(svc.Status.DeadLetters)},
 		{Name: "session-purge", Spec: "@hourly", Missed: Skip,
 			About: "Deletes expired sessions",
-			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := svc.Accounts.PurgeSessions(ctx)
 				return Result{Items: n}, err
 			}},
 		{Name: "idempotency-purge", Spec: "@hourly", Missed: Skip,
 			About: "Deletes Idempotency-Key records past their 24 hours",
-			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := partners.PurgeIdempotencyKeys(ctx, svc.Client, time.Now())
 				return Result{Items: n}, err
 			}},
 		{Name: "ledger-purge", Spec: "41 * * * *", Missed: Skip,
 			About: "Marks runs whose instance died as abandoned; deletes runs after 90 days and sent-notice records after 400",
-			Run: func(ctx context.Context, _ time.Time) (Result, error) {
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				return purgeLedger(ctx, svc.Client, time.Now())
 			}},
 	}

@@ -99,3 +99,28 @@ func TestDigestSettingsOnTheGroupPage(t *testing.T) {
 		t.Fatal("partner user sees the digest settings")
 	}
 }
+
+// Run by hand, the digest job posts every group's digest now, whatever
+// the groups' schedules say.
+func TestRunDigestsByHand(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	v := e.orderVars()
+	resp, b := e.call(wAdmin, "POST", "/api/v1/jobs/group-digests/run", "")
+	if resp.StatusCode != 202 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, b = e.call(wPartner, "GET", "/api/v1/groups/"+v["GRP"]+"/posts?limit=100", "")
+		if strings.Contains(string(b), `"event_kind":"digest"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no digest in the feed: %.500s", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(string(b), "PO-M1") {
+		t.Errorf("the digest does not name the open order: %.800s", b)
+	}
+}

@@ -46,6 +46,16 @@ type due struct {
 // contacts of another partner get no digest (the privacy rule of
 // automatic status).
 func (s *Service) Digests(ctx context.Context, now time.Time) (Result, error) {
+	return s.digests(ctx, now, false)
+}
+
+// DigestsNow posts every digest-enabled group's digest at once, for the
+// tick now, whatever the groups' schedules say: an administrator asked.
+func (s *Service) DigestsNow(ctx context.Context, now time.Time) (Result, error) {
+	return s.digests(ctx, now, true)
+}
+
+func (s *Service) digests(ctx context.Context, now time.Time, force bool) (Result, error) {
 	sys := system(ctx)
 	gs, err := s.client.Group.Query().Where(group.KindEQ(group.KindPartner), group.Archived(false), group.DigestEnabled(true),
 		group.PartnerIDNotNil()).Order(ent.Asc(group.FieldID)).All(sys)
@@ -74,7 +84,9 @@ func (s *Service) Digests(ctx context.Context, now time.Time) (Result, error) {
 		} else if hourAgo := now.Add(-time.Hour); since.Before(hourAgo) {
 			since = hourAgo
 		}
-		if tick, ok := schedule.Latest(sched, since, now, digestLookback); ok {
+		if force {
+			dues = append(dues, due{g: g, tick: now, since: since})
+		} else if tick, ok := schedule.Latest(sched, since, now, digestLookback); ok {
 			dues = append(dues, due{g: g, tick: tick, since: since})
 		}
 	}

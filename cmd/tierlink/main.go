@@ -168,8 +168,11 @@ type app struct {
 	shps *shipments.Service
 	grps *groups.Service
 	jobs *jobs.Scheduler
-	log  *slog.Logger
-	sysc context.Context
+	// instance names this process in the run ledger, outbox leases and
+	// relay messages.
+	instance string
+	log      *slog.Logger
+	sysc     context.Context
 }
 
 func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
@@ -220,7 +223,8 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 		db.Close()
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
-	a.jobs = jobs.New(db.Client, log, cfg.TimeZone, instanceName())
+	a.instance = instanceName()
+	a.jobs = jobs.New(db.Client, log, cfg.TimeZone, a.instance)
 	for _, j := range js {
 		if err := a.jobs.Add(j); err != nil {
 			db.Close()
@@ -301,8 +305,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// polls besides, for retries and for other instances' writes.
 	disp := bridges.NewDispatcher(a.db.Client, bridges.Guard{Allow: a.cfg.BridgeAllow}, a.log)
 	grps.OnChange(func(int) { disp.Wake() })
+	disp.Instance = a.instance
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDispatch()
+	// On PostgreSQL, other instances hear of every committed feed change
+	// (their streams and dispatchers wake) through LISTEN/NOTIFY.
+	relay := database.NewRelay(a.db, a.instance, a.log)
+	if relay.Enabled() {
+		grps.SetRelay(relay.Publish)
+		go relay.Run(dctx, grps.Remote, grps.Resync)
+	}
 	dispatched := make(chan struct{})
 	go func() { defer close(dispatched); disp.Run(dctx) }()
 	served := make(chan error, 1)

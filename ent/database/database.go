@@ -31,6 +31,7 @@ type DB struct {
 	// Reader serves plain reads; on PostgreSQL it is the same pool as Writer.
 	Reader *sql.DB
 	drv    dialect.Driver
+	url    string // PostgreSQL only, for the relay's own connection
 }
 
 // Close closes the client and its pools.
@@ -161,7 +162,7 @@ func openPostgres(ctx context.Context, raw string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	drv := entsql.OpenDB(dialect.Postgres, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.Postgres, Writer: db, Reader: db, drv: drv}, nil
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: dialect.Postgres, Writer: db, Reader: db, drv: drv, url: raw}, nil
 }
 
 // rwDriver sends writes and transactions to the single SQLite writer and

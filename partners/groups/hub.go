@@ -153,6 +153,21 @@ func (h *Hub) Notify(groupID int) {
 	go h.fetch(groupID, r)
 }
 
+// NotifyAll reloads every group that has subscribers and makes their
+// partner streams recheck access, for when changes may have been missed.
+func (h *Hub) NotifyAll() {
+	h.mu.Lock()
+	ids := make([]int, 0, len(h.rooms))
+	for id := range h.rooms {
+		ids = append(ids, id)
+	}
+	h.mu.Unlock()
+	for _, id := range ids {
+		h.Notify(id)
+		h.Recheck(id)
+	}
+}
+
 // Recheck asks a group's subscribers to check their access again.
 func (h *Hub) Recheck(groupID int) {
 	h.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ type Service struct {
 
 	mu        sync.Mutex
 	listeners []func(groupID int)
+	relay     func(msg string)
 }
 
 // New returns the service and installs, on client, the hooks that turn
@@ -78,6 +80,11 @@ func (s *Service) OnChange(fn func(groupID int)) {
 // change committed, locally or (through a broadcaster) on another
 // instance.
 func (s *Service) Changed(groupID int) {
+	s.changed(groupID)
+	s.publish("f" + strconv.Itoa(groupID))
+}
+
+func (s *Service) changed(groupID int) {
 	s.hub.Notify(groupID)
 	s.mu.Lock()
 	ls := s.listeners
@@ -86,6 +93,48 @@ func (s *Service) Changed(groupID int) {
 		fn(groupID)
 	}
 }
+
+func (s *Service) publish(msg string) {
+	s.mu.Lock()
+	r := s.relay
+	s.mu.Unlock()
+	if r != nil {
+		r(msg)
+	}
+}
+
+// SetRelay makes the service tell other instances about committed feed
+// and membership changes through publish (PostgreSQL NOTIFY); what they
+// tell it arrives through Remote.
+func (s *Service) SetRelay(publish func(msg string)) {
+	s.mu.Lock()
+	s.relay = publish
+	s.mu.Unlock()
+}
+
+// Remote applies a change another instance committed: a feed change
+// ("f<group>") reaches this instance's streams and listeners, a
+// membership change ("m<group>") makes its partner streams recheck
+// access. Anything else is ignored.
+func (s *Service) Remote(msg string) {
+	if len(msg) < 2 {
+		return
+	}
+	id, err := strconv.Atoi(msg[1:])
+	if err != nil || id <= 0 {
+		return
+	}
+	switch msg[0] {
+	case 'f':
+		s.changed(id)
+	case 'm':
+		s.hub.Recheck(id)
+	}
+}
+
+// Resync looks again at every group this instance streams, after the
+// relay reconnected and may have missed changes.
+func (s *Service) Resync() { s.hub.NotifyAll() }
 
 // SetClock replaces the clock, for tests.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -513,5 +562,6 @@ func (s *Service) RemoveMember(ctx context.Context, groupID, memberID int) error
 		return err
 	}
 	s.hub.Recheck(groupID)
+	s.publish("m" + strconv.Itoa(groupID))
 	return nil
 }

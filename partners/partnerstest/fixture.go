@@ -59,7 +59,13 @@ type Fixture struct {
 // New builds the fixture on a fresh database of dialect d.
 func New(tb testing.TB, d string) *Fixture {
 	tb.Helper()
-	db := dbtest.Open(tb, d)
+	return NewOn(tb, dbtest.Open(tb, d))
+}
+
+// NewOn builds the fixture on an open, migrated, empty database (one
+// that several simulated instances share, say).
+func NewOn(tb testing.TB, db *database.DB) *Fixture {
+	tb.Helper()
 	dir := directory.New(db.Client)
 	acc := accounts.New(db.Client, dir)
 	acc.Params = CheapParams

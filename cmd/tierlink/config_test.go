@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// Every TIERLINK_* variable the program reads is declared in envVars and
-// documented in the README's configuration table, and the table names
-// nothing the program does not read.
+// Every TIERLINK_* variable the program reads is declared in envVars,
+// documented in the README's configuration table and set in the compose
+// file, and neither names anything the program does not read.
 func TestConfigurationDocumented(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -50,5 +50,32 @@ func TestConfigurationDocumented(t *testing.T) {
 		if !read[name] {
 			t.Errorf("README documents %s, which the program does not read", name)
 		}
+	}
+	// The compose file sets every variable, and nothing else of ours.
+	compose, err := os.ReadFile("../../deploy/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+(TIERLINK_[A-Z0-9_]+):`).FindAllStringSubmatch(string(compose), -1) {
+		set[m[1]] = true
+	}
+	for name := range read {
+		if !set[name] {
+			t.Errorf("%s is read but not set in deploy/compose.yaml", name)
+		}
+	}
+	for name := range set {
+		if !read[name] && name != "TIERLINK_HOST" {
+			t.Errorf("deploy/compose.yaml sets %s, which the program does not read", name)
+		}
+	}
+	// The image builds the binary this repository's go.mod asks for.
+	docker, err := os.ReadFile("../../deploy/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(docker), "./cmd/tierlink") || !strings.Contains(string(docker), "CGO_ENABLED=0") || !strings.Contains(string(docker), "distroless/static") {
+		t.Error("deploy/Dockerfile no longer builds a static binary onto distroless")
 	}
 }

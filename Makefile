@@ -4,7 +4,7 @@ TOOLS    ?= $(HOME)/.cache/tierlink-tools/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: test test-short lint fmt bench run generate migrations tools fuzz
+.PHONY: test test-cluster test-short lint fmt bench run generate migrations tools fuzz
 
 ## test: vet, then the whole suite with the race detector. PostgreSQL
 ## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
@@ -12,6 +12,12 @@ GOLANGCI_VERSION := v2.15.0
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-cluster: three tierlink serve instances over one PostgreSQL and a
+## four-node MinIO in distributed, erasure-coded mode (needs
+## TIERLINK_TEST_POSTGRES_URL; builds MinIO once into the tool cache).
+test-cluster:
+	$(GO) test -tags cluster -run '^TestCluster$$' -count=1 -timeout 20m -v ./cmd/tierlink
 
 test-short:
 	$(GO) test -count=1 ./...

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -21,9 +22,18 @@ import (
 // the same pass: one read of the open orders and one write transaction
 // per group.
 func BenchmarkDigest(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("groups=%d", n), func(b *testing.B) {
-			f := partnerstest.New(b, dialect.SQLite)
+	type shape struct {
+		d string
+		n int
+	}
+	shapes := []shape{{dialect.SQLite, 1000}, {dialect.SQLite, 10000}}
+	if len(dbtest.Dialects(b)) > 1 {
+		shapes = append(shapes, shape{dialect.Postgres, 1000})
+	}
+	for _, sh := range shapes {
+		n := sh.n
+		b.Run(fmt.Sprintf("%s/groups=%d", sh.d, n), func(b *testing.B) {
+			f := partnerstest.New(b, sh.d)
 			sys := f.System()
 			seedBulk(b, f, n, 50)
 			now := time.Now()
@@ -72,7 +82,11 @@ func rawFloor(b *testing.B, f *partnerstest.Fixture, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE groups SET last_seq = last_seq + 0 WHERE id = ?`, id); err != nil {
+		q := `UPDATE groups SET last_seq = last_seq + 0 WHERE id = ?`
+		if f.DB.Dialect == dialect.Postgres {
+			q = `UPDATE groups SET last_seq = last_seq + 0 WHERE id = $1`
+		}
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			b.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {

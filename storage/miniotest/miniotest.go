@@ -179,3 +179,68 @@ func (s *Server) StoreFor(tb testing.TB, bucket string) *storage.MinIO {
 func (s *Server) Config(bucket string) storage.MinIOConfig {
 	return storage.MinIOConfig{Endpoint: s.Endpoint, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Bucket: bucket, Region: "us-east-1"}
 }
+
+// StartDistributed runs MinIO in distributed, erasure-coded mode: nodes
+// server processes on loopback, one drive each, all listing every
+// drive. It returns the nodes; any of them serves the whole store.
+func StartDistributed(tb testing.TB, nodes int) []*Server {
+	tb.Helper()
+	bin, err := Binary()
+	if err != nil {
+		dbtest.Require(tb, "MinIO ("+err.Error()+")", true)
+	}
+	secret := make([]byte, 12)
+	_, _ = rand.Read(secret)
+	root := tb.TempDir()
+	servers := make([]*Server, nodes)
+	endpoints := make([]string, nodes)
+	for i := range nodes {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dir := filepath.Join(root, fmt.Sprintf("drive%d", i+1))
+		servers[i] = &Server{Endpoint: fmt.Sprintf("127.0.0.1:%d", port), AccessKey: "tierlinktest", SecretKey: hex.EncodeToString(secret), Dir: dir}
+		endpoints[i] = "http://" + servers[i].Endpoint + dir
+	}
+	logs := make([]*strings.Builder, nodes)
+	for i, s := range servers {
+		console, _ := freePort()
+		args := append([]string{"server", "--quiet", "--address", s.Endpoint, "--console-address", fmt.Sprintf("127.0.0.1:%d", console)}, endpoints...)
+		s.cmd = exec.Command(bin, args...)
+		// In a container MinIO waits for loopback names to resolve to a
+		// "real" address; _MINIO_SERVER_LOCAL tells each node which
+		// endpoint is its own.
+		s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.AccessKey, "MINIO_ROOT_PASSWORD="+s.SecretKey,
+			"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1", "_MINIO_SERVER_LOCAL="+s.Endpoint)
+		logs[i] = &strings.Builder{}
+		s.cmd.Stdout, s.cmd.Stderr = logs[i], logs[i]
+		if err := s.cmd.Start(); err != nil {
+			tb.Fatalf("start minio node %d: %v", i+1, err)
+		}
+		tb.Cleanup(func() {
+			s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
+			done := make(chan struct{})
+			go func() { s.cmd.Wait(); close(done) }() //nolint:errcheck
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				s.cmd.Process.Kill() //nolint:errcheck
+			}
+		})
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get("http://" + servers[0].Endpoint + "/minio/health/cluster")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return servers
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("distributed minio did not become ready: %v\n%s", err, logs[0].String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners/groups"
 )
 
@@ -120,8 +120,14 @@ func pct(lat []time.Duration, p float64) float64 {
 // ms). The reference is a bare Fiber SSE handler broadcasting a fixed
 // payload from a POST to the same number of streams, in the same run.
 func BenchmarkFeedFanout(b *testing.B) {
+	for _, d := range dbtest.Dialects(b) {
+		b.Run(d, func(b *testing.B) { benchFanout(b, d) })
+	}
+}
+
+func benchFanout(b *testing.B, d string) {
 	for range b.N {
-		e := newEnv(b, dialect.SQLite)
+		e := newEnv(b, d)
 		g, err := e.f.Groups.Create(e.f.Ctx(e.f.Buyer), groups.GroupInput{Name: "fan-out", Kind: "internal"})
 		if err != nil {
 			b.Fatal(err)

@@ -179,7 +179,7 @@ func TestCluster(t *testing.T) {
 					}
 					p := instances[(w+i)%3]
 					var out struct{ ID int }
-					st := apiQuiet(p.base, tok, "POST", fmt.Sprintf("/api/v1/groups/%d/posts", g.ID), fmt.Sprintf(`{"body":"load %d-%d"}`, w, i), &out)
+					st, _ := apiDo(p.base, tok, "POST", fmt.Sprintf("/api/v1/groups/%d/posts", g.ID), fmt.Sprintf(`{"body":"load %d-%d"}`, w, i), &out)
 					if st == 201 {
 						amu.Lock()
 						acked = append(acked, out.ID)
@@ -242,20 +242,4 @@ func TestCluster(t *testing.T) {
 		}
 		t.Logf("%d ticks, one run each, by instance: %v", len(rs), who)
 	})
-}
-
-// apiQuiet is api without a test to fail: errors are status 0.
-func apiQuiet(base, tok, method, path, body string, out any) int {
-	r, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-	r.Header.Set("Authorization", "Bearer "+tok)
-	r.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		json.NewDecoder(resp.Body).Decode(out)
-	}
-	return resp.StatusCode
 }

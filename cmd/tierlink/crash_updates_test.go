@@ -17,19 +17,28 @@ import (
 
 func api(t *testing.T, base, tok, method, path, body string, out any) int {
 	t.Helper()
+	st, err := apiDo(base, tok, method, path, body, out)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return st
+}
+
+// apiDo calls the API with a token and decodes the answer into out.
+func apiDo(base, tok, method, path, body string, out any) (int, error) {
 	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return 0, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil {
 		json.Unmarshal(b, out)
 	}
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 // Killing the server (SIGKILL) in the middle of a load of shipment

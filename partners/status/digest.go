@@ -254,10 +254,15 @@ func (s *Service) load(ctx context.Context, pids []int, since, now time.Time) (s
 	return st, nil
 }
 
-// lineRef names an order line with a date.
-func lineRef(l shipments.BoardLine, t time.Time) (string, string) {
-	en, zh := day(t)
-	return fmt.Sprintf("%s/%d (%s)", l.OrderNumber, l.LineNo, en), fmt.Sprintf("%s/%d（%s）", l.OrderNumber, l.LineNo, zh)
+// refs collects the items of one digest line in both languages.
+type refs struct{ en, zh []string }
+
+func (r *refs) put(en, zh string) { r.en, r.zh = append(r.en, en), append(r.zh, zh) }
+
+// line names an order line with its due date.
+func (r *refs) line(l shipments.BoardLine) {
+	en, zh := day(l.Due)
+	r.put(fmt.Sprintf("%s/%d (%s)", l.OrderNumber, l.LineNo, en), fmt.Sprintf("%s/%d（%s）", l.OrderNumber, l.LineNo, zh))
 }
 
 // compose writes one group's digest; empty says nothing needs anyone.
@@ -280,83 +285,64 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 			zh = slices.Insert(zh, n, titleZh)
 		}
 	}
+	// say adds "• N …: items" in both languages when there are items.
+	say := func(r refs, en, zh string) {
+		if len(r.en) > 0 {
+			add(fmt.Sprintf(en, len(r.en), listEn(r.en)), fmt.Sprintf(zh, len(r.zh), listZh(r.zh)))
+		}
+	}
 	section("Upstream:", "上游：", func() {
-		if aw := st.awaiting[pid]; len(aw) > 0 {
-			var ie, iz []string
-			for _, o := range aw {
-				ae, az := age(now.Sub(*o.PublishedAt))
-				ie, iz = append(ie, fmt.Sprintf("%s (%s)", o.Number, ae)), append(iz, fmt.Sprintf("%s（%s）", o.Number, az))
-			}
-			add(fmt.Sprintf("• %d order(s) awaiting acknowledgement: %s", len(aw), listEn(ie)),
-				fmt.Sprintf("• %d 个订单等待确认：%s", len(aw), listZh(iz)))
+		var waiting, changes, late, risk, due refs
+		for _, o := range st.awaiting[pid] {
+			ae, az := age(now.Sub(*o.PublishedAt))
+			waiting.put(fmt.Sprintf("%s (%s)", o.Number, ae), fmt.Sprintf("%s（%s）", o.Number, az))
 		}
-		if cr := st.changes[pid]; len(cr) > 0 {
-			add(fmt.Sprintf("• %d open change request(s): %s", len(cr), listEn(cr)),
-				fmt.Sprintf("• %d 个变更申请待处理：%s", len(cr), listZh(cr)))
+		for _, n := range st.changes[pid] {
+			changes.put(n, n)
 		}
-		var lateE, lateZ, riskE, riskZ, dueE, dueZ []string
 		for _, l := range st.lines[pid] {
 			if l.Direction != "upstream" || l.State == "received" {
 				continue
 			}
-			e, z := lineRef(l, l.Due)
 			switch {
 			case l.Late:
-				lateE, lateZ = append(lateE, e), append(lateZ, z)
+				late.line(l)
 			case l.AtRisk:
-				riskE, riskZ = append(riskE, e), append(riskZ, z)
+				risk.line(l)
 			}
 			if !l.Due.Before(today) && l.Due.Before(week) {
-				dueE, dueZ = append(dueE, e), append(dueZ, z)
+				due.line(l)
 			}
 		}
-		if len(lateE) > 0 {
-			add(fmt.Sprintf("• %d line(s) late: %s", len(lateE), listEn(lateE)),
-				fmt.Sprintf("• %d 行已逾期：%s", len(lateE), listZh(lateZ)))
-		}
-		if len(riskE) > 0 {
-			add(fmt.Sprintf("• %d line(s) at risk (ETA after the due date): %s", len(riskE), listEn(riskE)),
-				fmt.Sprintf("• %d 行有延误风险（预计到达晚于交期）：%s", len(riskE), listZh(riskZ)))
-		}
-		if len(dueE) > 0 {
-			add(fmt.Sprintf("• %d receipt(s) due this week: %s", len(dueE), listEn(dueE)),
-				fmt.Sprintf("• 本周应收货 %d 行：%s", len(dueE), listZh(dueZ)))
-		}
+		say(waiting, "• %d order(s) awaiting acknowledgement: %s", "• %d 个订单等待确认：%s")
+		say(changes, "• %d open change request(s): %s", "• %d 个变更申请待处理：%s")
+		say(late, "• %d line(s) late: %s", "• %d 行已逾期：%s")
+		say(risk, "• %d line(s) at risk (ETA after the due date): %s", "• %d 行有延误风险（预计到达晚于交期）：%s")
+		say(due, "• %d receipt(s) due this week: %s", "• 本周应收货 %d 行：%s")
 	})
 	section("Downstream:", "下游：", func() {
-		var lateE, lateZ, dueE, dueZ []string
+		var due, late, delivered refs
 		for _, l := range st.lines[pid] {
 			if l.Direction != "downstream" || l.State == "received" {
 				continue
 			}
-			e, z := lineRef(l, l.Due)
 			switch {
 			case l.Late:
-				lateE, lateZ = append(lateE, e), append(lateZ, z)
+				late.line(l)
 			case l.Due.Before(week):
-				dueE, dueZ = append(dueE, e), append(dueZ, z)
+				due.line(l)
 			}
 		}
-		if len(dueE) > 0 {
-			add(fmt.Sprintf("• %d delivery line(s) due this week: %s", len(dueE), listEn(dueE)),
-				fmt.Sprintf("• 本周应交货 %d 行：%s", len(dueE), listZh(dueZ)))
-		}
-		if len(lateE) > 0 {
-			add(fmt.Sprintf("• %d delivery line(s) late: %s", len(lateE), listEn(lateE)),
-				fmt.Sprintf("• %d 行交货逾期：%s", len(lateE), listZh(lateZ)))
-		}
-		if del := st.delivered[pid]; len(del) > 0 {
-			var ns []string
-			for _, sh := range del {
-				n := sh.Number
-				if n == "" {
-					n = fmt.Sprintf("#%d", sh.ID)
-				}
-				ns = append(ns, n)
+		for _, sh := range st.delivered[pid] {
+			n := sh.Number
+			if n == "" {
+				n = fmt.Sprintf("#%d", sh.ID)
 			}
-			add(fmt.Sprintf("• %d shipment(s) delivered since the last digest: %s", len(del), listEn(ns)),
-				fmt.Sprintf("• 上次摘要以来已交付 %d 批：%s", len(del), listZh(ns)))
+			delivered.put(n, n)
 		}
+		say(due, "• %d delivery line(s) due this week: %s", "• 本周应交货 %d 行：%s")
+		say(late, "• %d delivery line(s) late: %s", "• %d 行交货逾期：%s")
+		say(delivered, "• %d shipment(s) delivered since the last digest: %s", "• 上次摘要以来已交付 %d 批：%s")
 	})
 	at := d.tick.In(s.loc)
 	head := fmt.Sprintf("Status digest for %s, %s", name, at.Format("Mon 2 Jan 15:04"))

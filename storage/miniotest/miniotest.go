@@ -127,23 +127,36 @@ func Start(tb testing.TB, dirs ...string) *Server {
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatalf("start minio: %v", err)
 	}
+	stopAtCleanup(tb, s.cmd)
+	waitHealthy(tb, "http://"+s.Endpoint+"/minio/health/ready", 60*time.Second, &logs)
+	return s
+}
+
+// stopAtCleanup ends a server when the test does: SIGTERM, then SIGKILL
+// after ten seconds.
+func stopAtCleanup(tb testing.TB, cmd *exec.Cmd) {
 	tb.Cleanup(func() {
-		s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
+		cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
 		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }() //nolint:errcheck
+		go func() { cmd.Wait(); close(done) }() //nolint:errcheck
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill() //nolint:errcheck
+			cmd.Process.Kill() //nolint:errcheck
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+}
+
+// waitHealthy polls a health URL until it answers 200.
+func waitHealthy(tb testing.TB, url string, wait time.Duration, logs *strings.Builder) {
+	tb.Helper()
+	deadline := time.Now().Add(wait)
 	for {
-		resp, err := http.Get("http://" + s.Endpoint + "/minio/health/ready")
+		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -218,29 +231,8 @@ func StartDistributed(tb testing.TB, nodes int) []*Server {
 		if err := s.cmd.Start(); err != nil {
 			tb.Fatalf("start minio node %d: %v", i+1, err)
 		}
-		tb.Cleanup(func() {
-			s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
-			done := make(chan struct{})
-			go func() { s.cmd.Wait(); close(done) }() //nolint:errcheck
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				s.cmd.Process.Kill() //nolint:errcheck
-			}
-		})
+		stopAtCleanup(tb, s.cmd)
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		resp, err := http.Get("http://" + servers[0].Endpoint + "/minio/health/cluster")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return servers
-			}
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("distributed minio did not become ready: %v\n%s", err, logs[0].String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitHealthy(tb, "http://"+servers[0].Endpoint+"/minio/health/cluster", 90*time.Second, logs[0])
+	return servers
 }

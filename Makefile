@@ -4,7 +4,7 @@ TOOLS    ?= $(HOME)/.cache/tierlink-tools/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: test test-cluster test-short lint fmt bench run generate migrations tools fuzz
+.PHONY: test test-cluster test-short lint vuln fmt bench run generate migrations tools fuzz
 
 ## test: vet, then the whole suite with the race detector. PostgreSQL
 ## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
@@ -30,6 +30,11 @@ lint: $(GOLANGCI)
 
 $(GOLANGCI):
 	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+## vuln: govulncheck ./... against a vulnerability database built from the
+## golang.org/x/vulndb module (.ci/vuln.sh explains why).
+vuln:
+	GO=$(GO) .ci/vuln.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

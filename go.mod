@@ -2,6 +2,8 @@ module github.com/tierlink/tierlink
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	entgo.io/ent v0.14.5
 	github.com/chromedp/chromedp v0.23.0

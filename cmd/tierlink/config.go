@@ -32,6 +32,7 @@ type Config struct {
 	DB              database.Target
 	S3              *storage.MinIOConfig // nil: local disk
 	UploadLimit     int64
+	PartnerQuota    int64
 	LinkTTL         time.Duration
 	// BridgeAllow are internal networks bridges may still reach.
 	BridgeAllow []netip.Prefix
@@ -87,6 +88,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_S3_REGION", "us-east-1", "region, always set so presigning needs no network call"},
 	{"TIERLINK_S3_SECURE", "true", "use https to MinIO/S3"},
 	{"TIERLINK_UPLOAD_LIMIT", "512MiB", "largest document upload"},
+	{"TIERLINK_PARTNER_QUOTA", "10GiB", "storage each partner's documents may use together; 0 for no limit"},
 	{"TIERLINK_DOWNLOAD_LINK_TTL", "5m", "how long a presigned download link works"},
 	{"TIERLINK_DIGEST_SCHEDULE", "30 8 * * 1-5", "default schedule of group status digests (cron, company time zone); each group may set its own"},
 	{"TIERLINK_JOB_SCHEDULES", "", "override job schedules: name=cron;name=cron (see tierlink jobs list)"},
@@ -214,6 +216,17 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 			return c, configError{"TIERLINK_UPLOAD_LIMIT", "must be a size like 512MiB, 2GiB or a number of bytes"}
 		}
 		c.UploadLimit = n
+	}
+	c.PartnerQuota = 10 << 30
+	if v := getenv("TIERLINK_PARTNER_QUOTA"); v != "" {
+		n, err := parseBytes(v)
+		if v == "0" {
+			n, err = 0, nil
+		}
+		if err != nil || n < 0 {
+			return c, configError{"TIERLINK_PARTNER_QUOTA", "must be a size like 10GiB, or 0 for no limit"}
+		}
+		c.PartnerQuota = n
 	}
 	c.LinkTTL = 5 * time.Minute
 	if v := getenv("TIERLINK_DOWNLOAD_LINK_TTL"); v != "" {

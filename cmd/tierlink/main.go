@@ -206,7 +206,7 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 		return nil, err
 	}
 	docs := documents.New(db.Client, store, cfg.TimeZone, log)
-	docs.MaxSize, docs.LinkTTL = cfg.UploadLimit, cfg.LinkTTL
+	docs.MaxSize, docs.LinkTTL, docs.PartnerQuota, docs.Dialect = cfg.UploadLimit, cfg.LinkTTL, cfg.PartnerQuota, db.Dialect
 	a := &app{cfg: cfg, db: db, dir: dir, acc: accounts.New(db.Client, dir), docs: docs, log: log,
 		ords: orders.New(db.Client), shps: shipments.New(db.Client), sysc: viewer.NewContext(ctx, viewer.System("cli"))}
 	// Groups install the hooks that turn domain events into posts, so

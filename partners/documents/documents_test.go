@@ -1,12 +1,14 @@
 package documents_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -320,4 +322,67 @@ func TestDocumentLinks(t *testing.T) {
 	if n := objects(t, f.Docs.Store()); n != 1 {
 		t.Fatalf("%d objects: the refused link reached storage", n)
 	}
+}
+
+// A partner's documents share a storage quota: an upload that would pass
+// it is refused before anything is stored, and new versions count.
+func TestPartnerStorageQuota(t *testing.T) {
+	forEach(t, func(t *testing.T, f *partnerstest.Fixture) {
+		ctx := f.Ctx(f.Buyer)
+		f.Docs.PartnerQuota = int64(2*len(pdf) + 10)
+		in := documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "drawing", Filename: "x.pdf"}
+		d, err := f.Docs.Upload(ctx, in, body(pdf, "application/pdf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Docs.AddVersion(ctx, d.ID, documents.VersionInput{Filename: "x2.pdf"}, body(pdf, "application/pdf")); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Docs.Upload(ctx, in, body(pdf, "application/pdf"))
+		wantCode(t, err, partners.ETooLarge)
+		if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "file" || !strings.Contains(err.Error(), "storage quota") {
+			t.Fatalf("refusal %v %+v", err, fs)
+		}
+		_, err = f.Docs.AddVersion(ctx, d.ID, documents.VersionInput{Filename: "x3.pdf"}, body(pdf, "application/pdf"))
+		wantCode(t, err, partners.ETooLarge)
+		if n := objects(t, f.Docs.Store()); n != 2 {
+			t.Fatalf("%d objects stored, want the 2 within quota", n)
+		}
+		// Another partner has its own quota.
+		if _, err := f.Docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerB.ID, Kind: "drawing", Filename: "b.pdf"}, body(pdf, "application/pdf")); err != nil {
+			t.Fatalf("partner B: %v", err)
+		}
+	})
+}
+
+// A zip bomb is stored as the bytes it is: nothing in Tierlink inflates
+// an upload (the type is sniffed from the first bytes), so a 10 KiB file
+// that would expand to gigabytes costs 10 KiB.
+func TestZipBombIsNeverInflated(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("zeros.bin")
+	chunk := make([]byte, 1<<20)
+	for range 1024 { // 1 GiB of zeros, deflated to about a megabyte
+		w.Write(chunk)
+	}
+	zw.Close()
+	bomb := buf.Bytes()
+	forEach(t, func(t *testing.T, f *partnerstest.Fixture) {
+		ctx := f.Ctx(f.Buyer)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d, err := f.Docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "other", Filename: "bomb.zip"}, body(bomb, "application/zip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if d.Current.Size != int64(len(bomb)) || d.Current.ContentType != "application/zip" {
+			t.Fatalf("stored %+v", d.Current)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+			t.Fatalf("uploading a %d-byte zip bomb allocated %d MiB", len(bomb), grew>>20)
+		}
+	})
 }

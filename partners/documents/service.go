@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,10 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
+	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/storage"
@@ -32,6 +36,14 @@ type Service struct {
 	// MaxSize is the largest upload accepted, checked before storage is
 	// touched.
 	MaxSize int64
+	// PartnerQuota caps the bytes one partner's document versions may
+	// hold together (0: no cap), checked before storage is touched and
+	// again in the transaction that records the version.
+	PartnerQuota int64
+	// Dialect is the database's; on PostgreSQL the quota check inside
+	// the transaction locks the partner's row, so concurrent uploads of
+	// one partner queue there (SQLite has one writer anyway).
+	Dialect string
 	// LinkTTL is how long a presigned download link works.
 	LinkTTL time.Duration
 }
@@ -118,6 +130,9 @@ func (s *Service) put(ctx context.Context, partnerID int, filename string, b Bod
 	}
 	if b.Size > s.MaxSize {
 		return stored{}, partners.Errorf(partners.ETooLarge, "the file is %d bytes; the limit is %d bytes", b.Size, s.MaxSize)
+	}
+	if err := s.checkQuota(ctx, s.client, partnerID, b.Size); err != nil {
+		return stored{}, err
 	}
 	name := storage.SanitizeFilename(filename)
 	br := bufio.NewReaderSize(b.R, sniffLen)
@@ -221,7 +236,43 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	return s.Document(ctx, id)
 }
 
+// checkQuota refuses size more bytes for a partner whose versions would
+// then pass the quota. Checked before the upload is streamed (nothing
+// stored) and again inside the recording transaction, so two uploads
+// racing past the first check cannot both land.
+func (s *Service) checkQuota(ctx context.Context, c *ent.Client, partnerID int, size int64) error {
+	if s.PartnerQuota <= 0 {
+		return nil
+	}
+	var sum []struct {
+		Sum sql.NullInt64 `json:"sum"`
+	}
+	err := c.DocumentVersion.Query().Where(documentversion.PartnerID(partnerID)).Aggregate(ent.Sum(documentversion.FieldSize)).
+		Scan(system(ctx), &sum)
+	if err != nil {
+		return err
+	}
+	used := int64(0)
+	if len(sum) == 1 && sum[0].Sum.Valid {
+		used = sum[0].Sum.Int64
+	}
+	if used+size > s.PartnerQuota {
+		return &partners.Error{Code: partners.ETooLarge,
+			Message: fmt.Sprintf("this partner's documents use %d of their %d-byte storage quota; %d more bytes do not fit", used, s.PartnerQuota, size),
+			Fields:  []partners.FieldError{{Field: "file", Reason: "exceeds the partner's storage quota"}}}
+	}
+	return nil
+}
+
 func (s *Service) createVersion(ctx context.Context, c *ent.Client, d *ent.Document, n int, obj stored) error {
+	if s.PartnerQuota > 0 && s.Dialect == dialect.Postgres {
+		if _, err := c.Partner.Query().Where(partner.ID(d.PartnerID)).ForUpdate().Only(system(ctx)); err != nil {
+			return err
+		}
+	}
+	if err := s.checkQuota(ctx, c, d.PartnerID, obj.size); err != nil {
+		return err
+	}
 	v, _ := viewer.FromContext(ctx)
 	q := c.DocumentVersion.Create().SetDocumentID(d.ID).SetPartnerID(d.PartnerID).SetVersion(n).SetObjectKey(obj.key).
 		SetSize(obj.size).SetSha256(obj.sha).SetContentType(obj.contentType).SetFilename(obj.filename).SetUploadedBy(v.Label).

@@ -74,6 +74,7 @@ func NewOn(tb testing.TB, db *database.DB) *Fixture {
 		tb.Fatal(err)
 	}
 	f := &Fixture{DB: db, Dir: dir, Acc: acc, Docs: documents.New(db.Client, local, time.UTC, nil), Orders: orders.New(db.Client), Shipments: shipments.New(db.Client)}
+	f.Docs.Dialect = db.Dialect
 	f.Groups = groups.New(db.Client, f.Orders, f.Shipments, Loopback, nil)
 	f.Status = status.New(db.Client, f.Groups, f.Orders, f.Shipments, time.UTC)
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
@@ -125,6 +126,7 @@ func (f *Fixture) partnerUser(tb testing.TB, c directory.Contact) accounts.User 
 // UseStore makes documents live in st (a MinIO store, say).
 func (f *Fixture) UseStore(st storage.Store) {
 	f.Docs = documents.New(f.DB.Client, st, time.UTC, nil)
+	f.Docs.Dialect = f.DB.Dialect
 }
 
 // Ctx returns a context acting as u.

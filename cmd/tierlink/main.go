@@ -272,7 +272,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer func() {
+		a.db.Close()
+		a.log.Info("shutdown: database closed")
+	}()
 	ords, ships, grps := a.ords, a.shps, a.grps
 	if *withDemo {
 		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, ords, ships, grps)
@@ -338,7 +341,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	herr := srv.Shutdown(sctx)
+	a.log.Info("shutdown: requests drained", "err", herr)
 	jerr := sched.Stop(sctx)
+	a.log.Info("shutdown: jobs stopped", "err", jerr)
 	// A send cut off here is sent again after restart, with the same
 	// webhook-id.
 	stopDispatch()
@@ -346,7 +351,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	case <-dispatched:
 	case <-sctx.Done():
 	}
-	a.log.Info("stopped")
+	a.log.Info("shutdown: outbox dispatcher stopped")
 	return errors.Join(herr, jerr)
 }
 

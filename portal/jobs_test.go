@@ -124,3 +124,29 @@ func TestRunDigestsByHand(t *testing.T) {
 		t.Errorf("the digest does not name the open order: %.800s", b)
 	}
 }
+
+// The partner page sets the ordering rules, including the block on a
+// lapsed mandatory certificate; bad values name their field.
+func TestOrderingRulesForm(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	a := fmt.Sprint(e.f.PartnerA.ID)
+	resp, b := e.call(wBuyer, "GET", "/partners/"+a, "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `id="ordering-form"`) {
+		t.Fatalf("partner page %d lacks the ordering form", resp.StatusCode)
+	}
+	resp, b = e.call(wBuyer, "POST", "/partners/"+a+"/ordering", "ack_sla_hours=0&over_delivery_pct=5")
+	if resp.StatusCode != 422 || !strings.Contains(string(b), "ack_sla_hours") {
+		t.Fatalf("bad SLA: %d %.300s", resp.StatusCode, b)
+	}
+	resp, _ = e.call(wBuyer, "POST", "/partners/"+a+"/ordering", "ack_sla_hours=48&over_delivery_pct=5&block_on_lapsed_certificate=1")
+	if resp.StatusCode != 303 {
+		t.Fatalf("save %d", resp.StatusCode)
+	}
+	p, err := e.f.Dir.Partner(e.f.Ctx(e.f.Buyer), e.f.PartnerA.ID)
+	if err != nil || p.AckSLAHours != 48 || p.OverDeliveryPct != 5 || !p.BlockOnLapsedCertificate {
+		t.Fatalf("partner %+v %v", p, err)
+	}
+	if _, b := e.call(wPartner, "GET", "/partners/"+a, ""); strings.Contains(string(b), `id="ordering-form"`) {
+		t.Fatal("a partner user sees the ordering form")
+	}
+}

@@ -243,6 +243,7 @@ var matrix = map[string]matrixRow{
 	"GET /groups/:id/bridges":       {path: "/groups/{GRP}/bridges", setup: groupSetup, want: "303 200 200 200 403 403"},
 	"POST /groups/:id/bridges":      {path: "/groups/{GRP}/bridges", setup: groupSetup, body: jsonBody("kind=slack&name=S&url=http%3A%2F%2F127.0.0.1%3A9%2Fx"), want: "303 403 303 303 403 403"},
 	"POST /bridges/:id/test":        {path: "/bridges/{BR}/test", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 303 303 403 403"},
+	"POST /partners/:id/ordering":   {path: "/partners/{A}/ordering", body: jsonBody("ack_sla_hours=24&over_delivery_pct=5&block_on_lapsed_certificate=1"), want: "303 403 303 303 403 403"},
 	"POST /groups/:id/digest":       {path: "/groups/{GRP}/digest", setup: groupSetup, body: jsonBody("enabled=1&schedule=0+9+*+*+1"), want: "303 403 303 303 403 403"},
 	"GET /admin/jobs":               {path: "/admin/jobs", want: "303 200 200 200 403 403"},
 	"GET /admin/jobs/:name":         {path: "/admin/jobs/session-purge", want: "303 200 200 200 403 403"},

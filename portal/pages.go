@@ -221,6 +221,7 @@ func (s *Server) registerPages() {
 	}))
 	p.Get("/partners", s.page(authed, s.partnersPage))
 	p.Get("/partners/:id", s.page(authed, s.partnerPage))
+	p.Post("/partners/:id/ordering", s.page(editor, s.orderingSubmit))
 	p.Get("/contacts/:id", s.page(staff, s.contactPage))
 	p.Post("/contacts/:id/transfer", s.page(editor, s.contactTransferSubmit))
 	p.Post("/contacts/:id/invite", s.page(editor, s.inviteSubmit))
@@ -728,4 +729,28 @@ func (s *Server) documentDelete(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/partners/"+itoa(d.PartnerID)+"?msg=deleted", fiber.StatusSeeOther)
+}
+
+// orderingSubmit saves a partner's ordering rules: the acknowledgement
+// target the reminders use, the over-delivery allowance, and whether a
+// lapsed mandatory certificate blocks new orders.
+func (s *Server) orderingSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	sla, err := formInt(c, "ack_sla_hours")
+	if err != nil {
+		return err
+	}
+	over, err := formInt(c, "over_delivery_pct")
+	if err != nil {
+		return err
+	}
+	block := c.FormValue("block_on_lapsed_certificate") == "1"
+	if _, err := s.deps.Directory.UpdatePartner(c.UserContext(), id, directory.PartnerPatch{AckSLAHours: &sla, OverDeliveryPct: &over,
+		BlockOnLapsedCertificate: &block}); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/partners/%d?msg=saved#ordering", id), fiber.StatusSeeOther)
 }

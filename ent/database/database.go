@@ -183,6 +183,12 @@ func (d *rwDriver) Query(ctx context.Context, query string, args, v any) error {
 
 func (d *rwDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.w.Tx(ctx) }
 
+// QueryContext runs a plain read on the reader pool, for the aggregate
+// queries ent's builders do not express (scorecards).
+func (d *rwDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.r.DB().QueryContext(ctx, query, args...)
+}
+
 func (d *rwDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
 	return d.w.BeginTx(ctx, opts)
 }

@@ -1,0 +1,348 @@
+package scorecards
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/tierlink/tierlink/ent"
+)
+
+// Ratio is a share with the counts behind it. Value is nil when there is
+// nothing to divide by: "no data", never 0% or 100%.
+type Ratio struct {
+	Value *float64 `json:"value"`
+	Num   float64  `json:"num"`
+	Den   float64  `json:"den"`
+}
+
+func ratio(num, den float64) Ratio {
+	r := Ratio{Num: num, Den: den}
+	if den > 0 {
+		v := num / den
+		r.Value = &v
+	}
+	return r
+}
+
+// Metrics are one partner's figures over one period.
+type Metrics struct {
+	PartnerID int `json:"partner_id"`
+	// Acknowledgement: hours from publishing to the partner's complete
+	// answer, over orders published in the period and answered; the
+	// share answered within the partner's SLA counts the orders still
+	// open past it as misses and leaves out those still within it.
+	AckMedianHours *float64 `json:"ack_median_hours"`
+	AckP90Hours    *float64 `json:"ack_p90_hours"`
+	AckWithinSLA   Ratio    `json:"ack_within_sla"`
+	// ChangeRate is the share of orders answered in the period that came
+	// back with a change request.
+	ChangeRate Ratio `json:"change_rate"`
+	// On-time-in-full over order lines due in the period (the accepted
+	// promised date, else the required date): per line, the quantity
+	// received by the end of the due day, capped at the quantity
+	// ordered, receipts of split shipments summed; the partner figure is
+	// weighted by quantity. InFull counts receipts whenever they came;
+	// OnTime is the share of what was received that came in time.
+	OTIF   Ratio `json:"otif"`
+	OnTime Ratio `json:"on_time"`
+	InFull Ratio `json:"in_full"`
+	// Replies: staff messages awaiting the partner in its groups, posted
+	// in the period, answered by one of its contacts on the same
+	// calendar day in the partner's time zone; and the mean hours to the
+	// first reply of those answered at all.
+	Replies         Ratio    `json:"replies_same_day"`
+	FirstReplyHours *float64 `json:"first_reply_hours"`
+}
+
+// Service computes scorecards.
+type Service struct {
+	client  *ent.Client
+	dialect string
+	loc     *time.Location
+}
+
+// New returns the service; d is the database dialect (the aggregate
+// queries differ in date arithmetic), loc the company time zone.
+func New(client *ent.Client, d string, loc *time.Location) *Service {
+	return &Service{client: client, dialect: d, loc: loc}
+}
+
+// sql adapts a query written with ? placeholders (?t for a time with no
+// column to infer its type from) and {secs a b} (seconds from b to a) to
+// the dialect.
+func (s *Service) sql(q string) string {
+	for {
+		i := strings.Index(q, "{secs ")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(q[i:], "}") + i
+		parts := strings.Fields(q[i+6 : j])
+		a, b := parts[0], parts[1]
+		expr := fmt.Sprintf("((julianday(%s) - julianday(%s)) * 86400.0)", a, b)
+		if s.dialect == dialect.Postgres {
+			expr = fmt.Sprintf("EXTRACT(EPOCH FROM (%s - %s))", a, b)
+		}
+		q = q[:i] + expr + q[j+1:]
+	}
+	if s.dialect != dialect.Postgres {
+		return strings.ReplaceAll(q, "?t", "?")
+	}
+	// PostgreSQL numbers its placeholders, and a time parameter with no
+	// column beside it (in VALUES, in arithmetic) needs its type said.
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			b.WriteByte(q[i])
+			continue
+		}
+		n++
+		if i+1 < len(q) && q[i+1] == 't' {
+			b.WriteString("CAST($" + strconv.Itoa(n) + " AS TIMESTAMPTZ)")
+			i++
+			continue
+		}
+		b.WriteString("$" + strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// before and atOrAfter compare a time column with a parameter: SQLite
+// compares the text, and stored times carry their own offsets, so both
+// sides go through julianday there.
+func (s *Service) before(col string) string {
+	if s.dialect == dialect.Postgres {
+		return col + " < ?"
+	}
+	return "julianday(" + col + ") < julianday(?)"
+}
+
+func (s *Service) atOrAfter(col string) string {
+	if s.dialect == dialect.Postgres {
+		return col + " >= ?"
+	}
+	return "julianday(" + col + ") >= julianday(?)"
+}
+
+func (s *Service) query(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := s.client.QueryContext(ctx, s.sql(q), args...)
+	if err != nil {
+		return fmt.Errorf("scorecard query: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func ptr(v sql.NullFloat64, scale float64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	f := v.Float64 * scale
+	return &f
+}
+
+// Compute returns every partner's metrics over p, as of asOf (the end
+// of the period, or now for the current one), keyed by partner. A
+// partner with nothing in the period has no entry; callers show it as
+// "no data" throughout.
+func (s *Service) Compute(ctx context.Context, p Period, asOf time.Time) (map[int]*Metrics, error) {
+	out := map[int]*Metrics{}
+	get := func(pid int) *Metrics {
+		m, ok := out[pid]
+		if !ok {
+			m = &Metrics{PartnerID: pid}
+			out[pid] = m
+		}
+		return m
+	}
+	start, end, now := p.Start.UTC(), p.End.UTC(), asOf.UTC()
+
+	// Acknowledgement time and the share within the SLA.
+	err := s.query(ctx, `
+WITH o AS (
+  SELECT o.partner_id AS pid, pa.ack_sla_hours * 3600.0 AS sla,
+         CASE WHEN o.acknowledged_at IS NOT NULL AND `+s.before("o.acknowledged_at")+` THEN {secs o.acknowledged_at o.published_at} END AS s,
+         {secs ?t o.published_at} AS age
+  FROM orders o JOIN partners pa ON pa.id = o.partner_id
+  WHERE o.published_at IS NOT NULL AND `+s.atOrAfter("o.published_at")+` AND `+s.before("o.published_at")+`
+), r AS (
+  SELECT pid, sla, s, age,
+         ROW_NUMBER() OVER (PARTITION BY pid ORDER BY s IS NULL, s) AS rn,
+         COUNT(s) OVER (PARTITION BY pid) AS n
+  FROM o
+)
+SELECT pid,
+       SUM(CASE WHEN s IS NOT NULL AND s <= sla THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s IS NOT NULL THEN 1 WHEN age > sla THEN 1 ELSE 0 END),
+       MAX(CASE WHEN s IS NOT NULL AND rn = (n + 1) / 2 THEN s END),
+       MAX(CASE WHEN s IS NOT NULL AND rn = (9 * n + 9) / 10 THEN s END)
+FROM r GROUP BY pid`, []any{now, now, start, end}, func(rows *sql.Rows) error {
+		var pid int
+		var within, decided float64
+		var med, p90 sql.NullFloat64
+		if err := rows.Scan(&pid, &within, &decided, &med, &p90); err != nil {
+			return err
+		}
+		m := get(pid)
+		m.AckWithinSLA = ratio(within, decided)
+		m.AckMedianHours, m.AckP90Hours = ptr(med, 1.0/3600), ptr(p90, 1.0/3600)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Change requests among the orders answered in the period.
+	err = s.query(ctx, `
+SELECT o.partner_id, COUNT(*),
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM change_requests cr WHERE cr.order_id = o.id) THEN 1 ELSE 0 END)
+FROM orders o
+WHERE o.acknowledged_at IS NOT NULL AND `+s.atOrAfter("o.acknowledged_at")+` AND `+s.before("o.acknowledged_at")+`
+GROUP BY o.partner_id`, []any{start, end}, func(rows *sql.Rows) error {
+		var pid int
+		var n, changed float64
+		if err := rows.Scan(&pid, &n, &changed); err != nil {
+			return err
+		}
+		get(pid).ChangeRate = ratio(changed, n)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// On-time-in-full per order line due in the period.
+	due := "COALESCE(ol.promised_date, ol.required_date)"
+	inTime := "julianday(rc.at) < julianday(l.due) + 1"
+	least := "MIN"
+	if s.dialect == dialect.Postgres {
+		inTime = "rc.at < l.due + INTERVAL '1 day'"
+		least = "LEAST"
+	}
+	err = s.query(ctx, `
+WITH l AS (
+  SELECT ol.id, ol.partner_id AS pid, ol.quantity AS q, `+due+` AS due
+  FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+  WHERE o.status NOT IN ('draft', 'cancelled') AND ol.ack_state <> 'rejected'
+    AND `+s.atOrAfter(due)+` AND `+s.before(due)+`
+), rc AS (
+  SELECT sl.order_line_id AS lid, sl.received AS r, e.created_at AS at
+  FROM shipment_lines sl JOIN shipment_events e ON e.shipment_id = sl.shipment_id AND e.kind = 'received'
+  WHERE sl.received > 0 AND `+s.before("e.created_at")+`
+), per AS (
+  SELECT l.pid, l.q,
+         COALESCE(SUM(CASE WHEN `+inTime+` THEN rc.r ELSE 0 END), 0) AS ontime,
+         COALESCE(SUM(rc.r), 0) AS total
+  FROM l LEFT JOIN rc ON rc.lid = l.id
+  GROUP BY l.id, l.pid, l.q
+)
+SELECT pid, SUM(q), SUM(`+least+`(ontime, q)), SUM(`+least+`(total, q))
+FROM per GROUP BY pid`, []any{start, end, now}, func(rows *sql.Rows) error {
+		var pid int
+		var ordered, ontime, received float64
+		if err := rows.Scan(&pid, &ordered, &ontime, &received); err != nil {
+			return err
+		}
+		m := get(pid)
+		m.OTIF, m.InFull, m.OnTime = ratio(ontime, ordered), ratio(received, ordered), ratio(ontime, received)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Replies in the partner's groups, by calendar day in its zone.
+	if err := s.replies(ctx, start, end, now, get); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// replies counts, per partner, staff messages awaiting it that its
+// contacts answered on the same local day. The day boundaries of every
+// partner time zone in the period are computed here (daylight saving
+// included) and joined in as a table of values, so the counting stays
+// one SQL aggregate.
+func (s *Service) replies(ctx context.Context, start, end, now time.Time, get func(int) *Metrics) error {
+	var zones []string
+	err := s.query(ctx, `SELECT DISTINCT time_zone FROM partners`, nil, func(rows *sql.Rows) error {
+		var z string
+		if err := rows.Scan(&z); err != nil {
+			return err
+		}
+		zones = append(zones, z)
+		return nil
+	})
+	if err != nil || len(zones) == 0 {
+		return err
+	}
+	var vals []string
+	var args []any
+	for _, z := range zones {
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			loc = time.UTC
+		}
+		lt := start.Add(-36 * time.Hour).In(loc)
+		for d := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc); d.Before(end.Add(36 * time.Hour)); d = d.AddDate(0, 0, 1) {
+			vals = append(vals, "(?, ?t, ?t)")
+			args = append(args, z, d.UTC(), d.AddDate(0, 0, 1).UTC())
+		}
+	}
+	args = append(args, start, end, now)
+	q := `
+WITH days (tz, day_start, day_end) AS (VALUES ` + strings.Join(vals, ", ") + `),
+w AS (
+  SELECT g.partner_id AS pid, p.created_at, p.replied_at, d.day_end
+  FROM posts p
+  JOIN "groups" g ON g.id = p.group_id
+  JOIN partners pa ON pa.id = g.partner_id
+  JOIN days d ON d.tz = pa.time_zone AND ` + s.atOrAfter2("p.created_at", "d.day_start") + ` AND ` + s.before2("p.created_at", "d.day_end") + `
+  WHERE p.awaits_reply AND g.partner_id IS NOT NULL AND ` + s.atOrAfter("p.created_at") + ` AND ` + s.before("p.created_at") + `
+)
+SELECT pid, COUNT(*),
+       SUM(CASE WHEN replied_at IS NOT NULL AND ` + s.before2("replied_at", "day_end") + ` AND ` + s.before("replied_at") + ` THEN 1 ELSE 0 END),
+       AVG(CASE WHEN replied_at IS NOT NULL AND ` + s.before("replied_at") + ` THEN {secs replied_at created_at} END)
+FROM w GROUP BY pid`
+	// The last placeholder of before("replied_at") appears twice; the
+	// value is now both times.
+	args = append(args, now)
+	return s.query(ctx, q, args, func(rows *sql.Rows) error {
+		var pid int
+		var n, same float64
+		var mean sql.NullFloat64
+		if err := rows.Scan(&pid, &n, &same, &mean); err != nil {
+			return err
+		}
+		m := get(pid)
+		m.Replies = ratio(same, n)
+		m.FirstReplyHours = ptr(mean, 1.0/3600)
+		return nil
+	})
+}
+
+func (s *Service) before2(a, b string) string {
+	if s.dialect == dialect.Postgres {
+		return a + " < " + b
+	}
+	return "julianday(" + a + ") < julianday(" + b + ")"
+}
+
+func (s *Service) atOrAfter2(a, b string) string {
+	if s.dialect == dialect.Postgres {
+		return a + " >= " + b
+	}
+	return "julianday(" + a + ") >= julianday(" + b + ")"
+}

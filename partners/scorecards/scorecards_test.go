@@ -1,0 +1,225 @@
+package scorecards_test
+
+import (
+	"math"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/partnerstest"
+	"github.com/tierlink/tierlink/partners/scorecards"
+	"github.com/tierlink/tierlink/partners/shipments"
+)
+
+func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
+
+type clock struct{ t atomic.Value }
+
+func (c *clock) now() time.Time  { return c.t.Load().(time.Time) }
+func (c *clock) set(t time.Time) { c.t.Store(t) }
+
+func near(t *testing.T, name string, got *float64, want float64) {
+	t.Helper()
+	if got == nil || math.Abs(*got-want) > 1e-6 {
+		if got == nil {
+			t.Errorf("%s = no data, want %v", name, want)
+			return
+		}
+		t.Errorf("%s = %v, want %v", name, *got, want)
+	}
+}
+
+func noData(t *testing.T, name string, got *float64) {
+	t.Helper()
+	if got != nil {
+		t.Errorf("%s = %v, want no data", name, *got)
+	}
+}
+
+var nov = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // a Monday
+
+// The acknowledgement figures and the change rate on a hand-computed
+// fixture: answered in 2 h and 30 h (median 2, p90 30), one order still
+// open past its 24 h SLA (a miss), one still within it (not counted).
+func TestAcknowledgementFormulas(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			c := &clock{}
+			f.Orders.SetClock(c.now)
+			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			publish := func(number string, at time.Time) orders.Order {
+				t.Helper()
+				c.set(at)
+				o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
+					Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o, err = f.Orders.Publish(b, o.ID); err != nil {
+					t.Fatal(err)
+				}
+				return o
+			}
+			answer := func(o orders.Order, at time.Time, action string) {
+				t.Helper()
+				c.set(at)
+				l := orders.AckLine{LineNo: 1, Action: action}
+				if action == "change" {
+					l.PromisedDate = "2026-12-28"
+				}
+				if _, err := f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{l}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o1 := publish("PO-1", nov)
+			answer(o1, nov.Add(2*time.Hour), "accept")
+			o2 := publish("PO-2", nov.Add(24*time.Hour))
+			answer(o2, nov.Add(54*time.Hour), "change")
+			publish("PO-3", nov.Add(48*time.Hour))
+			end := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
+			publish("PO-4", end.Add(-2*time.Hour))
+
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			p, _ := scorecards.PeriodOf(scorecards.Month, nov, time.UTC)
+			got, err := svc.Compute(f.System(), p, end)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := got[f.PartnerA.ID]
+			if m == nil {
+				t.Fatalf("no metrics for A: %+v", got)
+			}
+			near(t, "median", m.AckMedianHours, 2)
+			near(t, "p90", m.AckP90Hours, 30)
+			near(t, "within SLA", m.AckWithinSLA.Value, 1.0/3)
+			near(t, "change rate", m.ChangeRate.Value, 0.5)
+			if _, ok := got[f.PartnerB.ID]; ok {
+				t.Errorf("B has metrics without any business: %+v", got[f.PartnerB.ID])
+			}
+			// An empty period is no data, not 0% or 100%.
+			prev, err := svc.Compute(f.System(), p.Prev(), p.Start)
+			if err != nil || len(prev) != 0 {
+				t.Fatalf("October: %+v %v", prev, err)
+			}
+		})
+	}
+}
+
+// On-time-in-full on hand-computed lines: a split receipt summed, an
+// over-delivery capped, a late receipt counted in full but not on time.
+func TestOTIFFormulas(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			c := &clock{}
+			c.set(nov)
+			f.Orders.SetClock(c.now)
+			f.Shipments.SetClock(c.now)
+			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-OTIF", Currency: "CNY",
+				Lines: []orders.LineInput{
+					{ItemCode: "SPLIT", Quantity: qty("100"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "OVER", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "LATE", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Orders.Publish(b, o.ID)
+			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}, {LineNo: 2, Action: "accept"}, {LineNo: 3, Action: "accept"}}})
+			f.DB.Client.Partner.UpdateOneID(f.PartnerA.ID).SetOverDeliveryPct(20).ExecX(f.System())
+			ship := func(at time.Time, lines map[int]string) {
+				t.Helper()
+				c.set(at)
+				var in []shipments.LineInput
+				for no, q := range lines {
+					in = append(in, shipments.LineInput{OrderID: o.ID, LineNo: no, Quantity: qty(q)})
+				}
+				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: in})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range []string{"shipped", "delivered"} {
+					if _, err := f.Shipments.AddEvent(pa, sh.ID, shipments.EventInput{Kind: k}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var rc []shipments.Received
+				for _, l := range sh.Lines {
+					rc = append(rc, shipments.Received{LineID: l.ID, Quantity: l.Quantity})
+				}
+				if _, err := f.Shipments.AddEvent(b, sh.ID, shipments.EventInput{Kind: "received", Received: rc}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ship(time.Date(2026, 11, 8, 10, 0, 0, 0, time.UTC), map[int]string{1: "60", 2: "55"})
+			ship(time.Date(2026, 11, 10, 23, 0, 0, 0, time.UTC), map[int]string{1: "40"}) // the due day itself: on time
+			ship(time.Date(2026, 11, 12, 10, 0, 0, 0, time.UTC), map[int]string{3: "50"}) // late
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			p, _ := scorecards.PeriodOf(scorecards.Month, nov, time.UTC)
+			got, err := svc.Compute(f.System(), p, p.End)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := got[f.PartnerA.ID]
+			// Ordered 200. On time: 100 (split) + 50 (55 capped) + 0 = 150.
+			// Received, capped: 100 + 50 + 50 = 200.
+			near(t, "OTIF", m.OTIF.Value, 150.0/200)
+			near(t, "in full", m.InFull.Value, 1)
+			near(t, "on time", m.OnTime.Value, 150.0/200)
+		})
+	}
+}
+
+// A reply is "same day" by the partner's calendar: a message at 23:50 in
+// Shanghai answered at 23:58 counts; one answered at 00:05 the next day
+// does not, though both came within minutes.
+func TestRepliesByThePartnersMidnight(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			c := &clock{}
+			c.set(nov)
+			f.Groups.SetClock(c.now)
+			b := f.Ctx(f.Buyer)
+			g, err := f.Groups.Create(b, groups.GroupInput{Name: "A", Kind: "partner", PartnerID: f.PartnerA.ID, ContactIDs: []int{f.ContactA.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh, _ := time.LoadLocation("Asia/Shanghai") // partner A's zone
+			post := func(at time.Time, ctxUser string) {
+				t.Helper()
+				c.set(at)
+				ctx := b
+				if ctxUser == "partner" {
+					ctx = f.Ctx(f.UserA)
+				}
+				if _, err := f.Groups.Post(ctx, g.ID, groups.PostInput{Body: "x"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			post(time.Date(2026, 11, 5, 23, 50, 0, 0, sh), "staff")
+			post(time.Date(2026, 11, 5, 23, 58, 0, 0, sh), "partner")
+			post(time.Date(2026, 11, 6, 23, 50, 0, 0, sh), "staff")
+			post(time.Date(2026, 11, 7, 0, 5, 0, 0, sh), "partner")
+			post(time.Date(2026, 11, 9, 10, 0, 0, 0, sh), "staff") // never answered
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			p, _ := scorecards.PeriodOf(scorecards.Month, nov, time.UTC)
+			got, err := svc.Compute(f.System(), p, p.End)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := got[f.PartnerA.ID]
+			if m == nil {
+				t.Fatal("no metrics")
+			}
+			near(t, "same-day replies", m.Replies.Value, 1.0/3)
+			near(t, "first reply hours", m.FirstReplyHours, (8.0+15.0)/2/60)
+			noData(t, "OTIF", m.OTIF.Value)
+		})
+	}
+}

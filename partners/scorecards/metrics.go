@@ -52,6 +52,19 @@ type Metrics struct {
 	OTIF   Ratio `json:"otif"`
 	OnTime Ratio `json:"on_time"`
 	InFull Ratio `json:"in_full"`
+	// Shipment notices, over shipments that arrived in the period:
+	// mean hours from the notice to arrival, and the share announced at
+	// least an hour before they shipped (a notice typed in as the truck
+	// leaves is no notice).
+	NoticeLeadHours *float64 `json:"notice_lead_hours"`
+	NoticeAhead     Ratio    `json:"notice_ahead"`
+	// Freshness is the share of shipments on their way during the period
+	// that never went 48 hours without an update (until they arrived, or
+	// until the end of the period).
+	Freshness Ratio `json:"freshness"`
+	// PromiseDays is how many order lines (fully received in the period)
+	// arrived how many days from their promised date, in buckets.
+	PromiseDays map[string]int `json:"promise_days"`
 	// Replies: staff messages awaiting the partner in its groups, posted
 	// in the period, answered by one of its contacts on the same
 	// calendar day in the partner's time zone; and the mean hours to the
@@ -263,6 +276,10 @@ FROM per GROUP BY pid`, []any{start, end, now}, func(rows *sql.Rows) error {
 		return nil, err
 	}
 
+	if err := s.shipping(ctx, start, end, now, get); err != nil {
+		return nil, err
+	}
+
 	// Replies in the partner's groups, by calendar day in its zone.
 	if err := s.replies(ctx, start, end, now, get); err != nil {
 		return nil, err
@@ -345,4 +362,107 @@ func (s *Service) atOrAfter2(a, b string) string {
 		return a + " >= " + b
 	}
 	return "julianday(" + a + ") >= julianday(" + b + ")"
+}
+
+// Promise accuracy buckets, in days late (negative: early).
+var PromiseBuckets = []string{"early_3+", "early_1_2", "on_day", "late_1_2", "late_3_7", "late_8+"}
+
+// shipping computes the notice, freshness and promise figures.
+func (s *Service) shipping(ctx context.Context, start, end, now time.Time, get func(int) *Metrics) error {
+	err := s.query(ctx, `
+WITH sh AS (
+  SELECT s.partner_id AS pid, s.created_at AS noticed,
+         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind = 'shipped') AS shipped,
+         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind IN ('delivered', 'received')) AS arrived
+  FROM shipments s WHERE s.status <> 'cancelled'
+)
+SELECT pid, AVG({secs arrived noticed}),
+       SUM(CASE WHEN shipped IS NOT NULL AND {secs shipped noticed} >= 3600 THEN 1 ELSE 0 END),
+       COUNT(*)
+FROM sh
+WHERE arrived IS NOT NULL AND `+s.atOrAfter("arrived")+` AND `+s.before("arrived")+`
+GROUP BY pid`, []any{start, end}, func(rows *sql.Rows) error {
+		var pid int
+		var lead sql.NullFloat64
+		var ahead, n float64
+		if err := rows.Scan(&pid, &lead, &ahead, &n); err != nil {
+			return err
+		}
+		m := get(pid)
+		m.NoticeLeadHours, m.NoticeAhead = ptr(lead, 1.0/3600), ratio(ahead, n)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Freshness: the longest silence of each shipment while on its way,
+	// within the period, including the one up to its arrival or the end.
+	err = s.query(ctx, `
+WITH sh AS (
+  SELECT s.id, s.partner_id AS pid,
+         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind = 'shipped') AS shipped,
+         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind IN ('delivered', 'received', 'cancelled')) AS stopped
+  FROM shipments s
+), way AS (
+  SELECT id, pid, shipped, COALESCE(stopped, ?t) AS until FROM sh
+  WHERE shipped IS NOT NULL AND `+s.before("shipped")+` AND `+s.atOrAfter("COALESCE(stopped, ?t)")+`
+), ev AS (
+  SELECT w.id, w.pid, e.created_at AS at,
+         LAG(e.created_at) OVER (PARTITION BY w.id ORDER BY e.created_at, e.id) AS prev
+  FROM way w JOIN shipment_events e ON e.shipment_id = w.id
+  WHERE `+s.atOrAfter2("e.created_at", "w.shipped")+` AND NOT `+s.before2("w.until", "e.created_at")+`
+), gaps AS (
+  SELECT id, pid, MAX({secs at prev}) AS g FROM ev WHERE prev IS NOT NULL GROUP BY id, pid
+  UNION ALL
+  SELECT w.id, w.pid, {secs w.until x.last} FROM way w
+  JOIN (SELECT id, MAX(at) AS last FROM ev GROUP BY id) x ON x.id = w.id
+), worst AS (SELECT id, pid, MAX(g) AS g FROM gaps GROUP BY id, pid)
+SELECT pid, COUNT(*), SUM(CASE WHEN g <= 48 * 3600 THEN 1 ELSE 0 END) FROM worst GROUP BY pid`,
+		[]any{now, end, now, start}, func(rows *sql.Rows) error {
+			var pid int
+			var n, fresh float64
+			if err := rows.Scan(&pid, &n, &fresh); err != nil {
+				return err
+			}
+			get(pid).Freshness = ratio(fresh, n)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	// Promise accuracy: lines whose last receipt completed them in the
+	// period, by days from the promised (else required) date.
+	days := "CAST(julianday(date(done)) - julianday(date(due)) AS INTEGER)"
+	if s.dialect == dialect.Postgres {
+		days = "(CAST(done AS DATE) - CAST(due AS DATE))"
+	}
+	return s.query(ctx, `
+WITH x AS (
+  SELECT ol.partner_id AS pid, COALESCE(ol.promised_date, ol.required_date) AS due, ol.quantity AS q,
+         SUM(sl.received) AS got, MAX(e.created_at) AS done
+  FROM order_lines ol
+  JOIN shipment_lines sl ON sl.order_line_id = ol.id AND sl.received > 0
+  JOIN shipment_events e ON e.shipment_id = sl.shipment_id AND e.kind = 'received'
+  GROUP BY ol.id, ol.partner_id, ol.promised_date, ol.required_date, ol.quantity
+), d AS (
+  SELECT pid, `+days+` AS late FROM x
+  WHERE got >= q AND `+s.atOrAfter("done")+` AND `+s.before("done")+`
+)
+SELECT pid,
+       CASE WHEN late <= -3 THEN 'early_3+' WHEN late < 0 THEN 'early_1_2' WHEN late = 0 THEN 'on_day'
+            WHEN late <= 2 THEN 'late_1_2' WHEN late <= 7 THEN 'late_3_7' ELSE 'late_8+' END AS b,
+       COUNT(*)
+FROM d GROUP BY pid, b`, []any{start, end}, func(rows *sql.Rows) error {
+		var pid, n int
+		var b string
+		if err := rows.Scan(&pid, &b, &n); err != nil {
+			return err
+		}
+		m := get(pid)
+		if m.PromiseDays == nil {
+			m.PromiseDays = map[string]int{}
+		}
+		m.PromiseDays[b] = n
+		return nil
+	})
 }

@@ -171,6 +171,20 @@ func TestOTIFFormulas(t *testing.T) {
 			near(t, "OTIF", m.OTIF.Value, 150.0/200)
 			near(t, "in full", m.InFull.Value, 1)
 			near(t, "on time", m.OnTime.Value, 150.0/200)
+			// Every notice was typed in as the goods left, and each
+			// arrived at once: no advance notice, nothing ever stale.
+			near(t, "notice ahead", m.NoticeAhead.Value, 0)
+			near(t, "notice lead", m.NoticeLeadHours, 0)
+			near(t, "freshness", m.Freshness.Value, 1)
+			want := map[string]int{"early_1_2": 1, "on_day": 1, "late_1_2": 1}
+			if len(m.PromiseDays) != len(want) {
+				t.Errorf("promise days %v, want %v", m.PromiseDays, want)
+			}
+			for k, v := range want {
+				if m.PromiseDays[k] != v {
+					t.Errorf("promise days %v, want %v", m.PromiseDays, want)
+				}
+			}
 		})
 	}
 }
@@ -220,6 +234,60 @@ func TestRepliesByThePartnersMidnight(t *testing.T) {
 			near(t, "same-day replies", m.Replies.Value, 1.0/3)
 			near(t, "first reply hours", m.FirstReplyHours, (8.0+15.0)/2/60)
 			noData(t, "OTIF", m.OTIF.Value)
+		})
+	}
+}
+
+// Freshness and notice lead on a hand-computed pair: one shipment silent
+// for four days on its way (stale), one updated daily and announced a day
+// ahead (fresh, ahead).
+func TestFreshnessAndNotice(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			c := &clock{}
+			c.set(nov)
+			f.Orders.SetClock(c.now)
+			f.Shipments.SetClock(c.now)
+			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			o, _ := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-F", Currency: "CNY",
+				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+			f.Orders.Publish(b, o.ID)
+			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			day := func(n, h int) time.Time { return time.Date(2026, 11, n, h, 0, 0, 0, time.UTC) }
+			run := func(created time.Time, events ...struct {
+				k  string
+				at time.Time
+			}) {
+				t.Helper()
+				c.set(created)
+				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("5")}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range events {
+					c.set(e.at)
+					if _, err := f.Shipments.AddEvent(pa, sh.ID, shipments.EventInput{Kind: e.k}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			type ev = struct {
+				k  string
+				at time.Time
+			}
+			run(day(3, 8), ev{"shipped", day(3, 8)}, ev{"in_transit", day(4, 8)}, ev{"delivered", day(8, 8)})
+			run(day(4, 8), ev{"shipped", day(5, 8)}, ev{"in_transit", day(6, 8)}, ev{"in_transit", day(7, 8)}, ev{"delivered", day(8, 8)})
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			p, _ := scorecards.PeriodOf(scorecards.Month, nov, time.UTC)
+			got, err := svc.Compute(f.System(), p, p.End)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := got[f.PartnerA.ID]
+			near(t, "freshness", m.Freshness.Value, 0.5)
+			near(t, "notice ahead", m.NoticeAhead.Value, 0.5)
+			near(t, "notice lead", m.NoticeLeadHours, (5*24.0+4*24.0)/2)
 		})
 	}
 }

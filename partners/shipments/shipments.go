@@ -235,7 +235,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			lines = append(lines, c.ShipmentLine.Create().SetPartnerID(in.PartnerID).SetOrderID(o.ID).SetOrderLineID(ol.ID).SetQuantity(int64(l.Quantity)))
 		}
 		now := s.now()
-		sh, err := c.Shipment.Create().SetPartnerID(in.PartnerID).SetDirection(direction).SetNumber(in.Number).SetCarrier(in.Carrier).
+		sh, err := c.Shipment.Create().SetCreatedAt(now).SetUpdatedAt(now).SetPartnerID(in.PartnerID).SetDirection(direction).SetNumber(in.Number).SetCarrier(in.Carrier).
 			SetTrackingNumber(in.TrackingNumber).SetNillableShipDate(shipDate).SetNillableEta(eta).SetPackages(in.Packages).
 			SetWeightGrams(int64(in.WeightKg)).SetCreatedBy(v.Label).SetLastEventAt(now).
 			SetNillableCarrierPartnerID(partners.IDOrNil(in.CarrierPartnerID)).Save(ctx)

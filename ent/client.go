@@ -40,6 +40,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -104,6 +105,8 @@ type Client struct {
 	Partner *PartnerClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
+	// ScorecardSnapshot is the client for interacting with the ScorecardSnapshot builders.
+	ScorecardSnapshot *ScorecardSnapshotClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Shipment is the client for interacting with the Shipment builders.
@@ -150,6 +153,7 @@ func (c *Client) init() {
 	c.OrderRevision = NewOrderRevisionClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
 	c.Post = NewPostClient(c.config)
+	c.ScorecardSnapshot = NewScorecardSnapshotClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Shipment = NewShipmentClient(c.config)
 	c.ShipmentEvent = NewShipmentEventClient(c.config)
@@ -245,38 +249,39 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		APIToken:         NewAPITokenClient(cfg),
-		Acknowledgement:  NewAcknowledgementClient(cfg),
-		AuditEntry:       NewAuditEntryClient(cfg),
-		Bridge:           NewBridgeClient(cfg),
-		ChangeRequest:    NewChangeRequestClient(cfg),
-		Contact:          NewContactClient(cfg),
-		ContactTransfer:  NewContactTransferClient(cfg),
-		Delivery:         NewDeliveryClient(cfg),
-		Document:         NewDocumentClient(cfg),
-		DocumentDownload: NewDocumentDownloadClient(cfg),
-		DocumentVersion:  NewDocumentVersionClient(cfg),
-		DomainEvent:      NewDomainEventClient(cfg),
-		Group:            NewGroupClient(cfg),
-		GroupMember:      NewGroupMemberClient(cfg),
-		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
-		Invitation:       NewInvitationClient(cfg),
-		JobRun:           NewJobRunClient(cfg),
-		JobState:         NewJobStateClient(cfg),
-		LoginThrottle:    NewLoginThrottleClient(cfg),
-		Notice:           NewNoticeClient(cfg),
-		Order:            NewOrderClient(cfg),
-		OrderLine:        NewOrderLineClient(cfg),
-		OrderRevision:    NewOrderRevisionClient(cfg),
-		Partner:          NewPartnerClient(cfg),
-		Post:             NewPostClient(cfg),
-		Session:          NewSessionClient(cfg),
-		Shipment:         NewShipmentClient(cfg),
-		ShipmentEvent:    NewShipmentEventClient(cfg),
-		ShipmentLine:     NewShipmentLineClient(cfg),
-		User:             NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIToken:          NewAPITokenClient(cfg),
+		Acknowledgement:   NewAcknowledgementClient(cfg),
+		AuditEntry:        NewAuditEntryClient(cfg),
+		Bridge:            NewBridgeClient(cfg),
+		ChangeRequest:     NewChangeRequestClient(cfg),
+		Contact:           NewContactClient(cfg),
+		ContactTransfer:   NewContactTransferClient(cfg),
+		Delivery:          NewDeliveryClient(cfg),
+		Document:          NewDocumentClient(cfg),
+		DocumentDownload:  NewDocumentDownloadClient(cfg),
+		DocumentVersion:   NewDocumentVersionClient(cfg),
+		DomainEvent:       NewDomainEventClient(cfg),
+		Group:             NewGroupClient(cfg),
+		GroupMember:       NewGroupMemberClient(cfg),
+		IdempotencyKey:    NewIdempotencyKeyClient(cfg),
+		Invitation:        NewInvitationClient(cfg),
+		JobRun:            NewJobRunClient(cfg),
+		JobState:          NewJobStateClient(cfg),
+		LoginThrottle:     NewLoginThrottleClient(cfg),
+		Notice:            NewNoticeClient(cfg),
+		Order:             NewOrderClient(cfg),
+		OrderLine:         NewOrderLineClient(cfg),
+		OrderRevision:     NewOrderRevisionClient(cfg),
+		Partner:           NewPartnerClient(cfg),
+		Post:              NewPostClient(cfg),
+		ScorecardSnapshot: NewScorecardSnapshotClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Shipment:          NewShipmentClient(cfg),
+		ShipmentEvent:     NewShipmentEventClient(cfg),
+		ShipmentLine:      NewShipmentLineClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -294,38 +299,39 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		APIToken:         NewAPITokenClient(cfg),
-		Acknowledgement:  NewAcknowledgementClient(cfg),
-		AuditEntry:       NewAuditEntryClient(cfg),
-		Bridge:           NewBridgeClient(cfg),
-		ChangeRequest:    NewChangeRequestClient(cfg),
-		Contact:          NewContactClient(cfg),
-		ContactTransfer:  NewContactTransferClient(cfg),
-		Delivery:         NewDeliveryClient(cfg),
-		Document:         NewDocumentClient(cfg),
-		DocumentDownload: NewDocumentDownloadClient(cfg),
-		DocumentVersion:  NewDocumentVersionClient(cfg),
-		DomainEvent:      NewDomainEventClient(cfg),
-		Group:            NewGroupClient(cfg),
-		GroupMember:      NewGroupMemberClient(cfg),
-		IdempotencyKey:   NewIdempotencyKeyClient(cfg),
-		Invitation:       NewInvitationClient(cfg),
-		JobRun:           NewJobRunClient(cfg),
-		JobState:         NewJobStateClient(cfg),
-		LoginThrottle:    NewLoginThrottleClient(cfg),
-		Notice:           NewNoticeClient(cfg),
-		Order:            NewOrderClient(cfg),
-		OrderLine:        NewOrderLineClient(cfg),
-		OrderRevision:    NewOrderRevisionClient(cfg),
-		Partner:          NewPartnerClient(cfg),
-		Post:             NewPostClient(cfg),
-		Session:          NewSessionClient(cfg),
-		Shipment:         NewShipmentClient(cfg),
-		ShipmentEvent:    NewShipmentEventClient(cfg),
-		ShipmentLine:     NewShipmentLineClient(cfg),
-		User:             NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIToken:          NewAPITokenClient(cfg),
+		Acknowledgement:   NewAcknowledgementClient(cfg),
+		AuditEntry:        NewAuditEntryClient(cfg),
+		Bridge:            NewBridgeClient(cfg),
+		ChangeRequest:     NewChangeRequestClient(cfg),
+		Contact:           NewContactClient(cfg),
+		ContactTransfer:   NewContactTransferClient(cfg),
+		Delivery:          NewDeliveryClient(cfg),
+		Document:          NewDocumentClient(cfg),
+		DocumentDownload:  NewDocumentDownloadClient(cfg),
+		DocumentVersion:   NewDocumentVersionClient(cfg),
+		DomainEvent:       NewDomainEventClient(cfg),
+		Group:             NewGroupClient(cfg),
+		GroupMember:       NewGroupMemberClient(cfg),
+		IdempotencyKey:    NewIdempotencyKeyClient(cfg),
+		Invitation:        NewInvitationClient(cfg),
+		JobRun:            NewJobRunClient(cfg),
+		JobState:          NewJobStateClient(cfg),
+		LoginThrottle:     NewLoginThrottleClient(cfg),
+		Notice:            NewNoticeClient(cfg),
+		Order:             NewOrderClient(cfg),
+		OrderLine:         NewOrderLineClient(cfg),
+		OrderRevision:     NewOrderRevisionClient(cfg),
+		Partner:           NewPartnerClient(cfg),
+		Post:              NewPostClient(cfg),
+		ScorecardSnapshot: NewScorecardSnapshotClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Shipment:          NewShipmentClient(cfg),
+		ShipmentEvent:     NewShipmentEventClient(cfg),
+		ShipmentLine:      NewShipmentLineClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -359,8 +365,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
-		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.Session, c.Shipment,
-		c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
+		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -374,8 +380,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
-		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.Session, c.Shipment,
-		c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
+		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -434,6 +440,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Partner.mutate(ctx, m)
 	case *PostMutation:
 		return c.Post.mutate(ctx, m)
+	case *ScorecardSnapshotMutation:
+		return c.ScorecardSnapshot.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *ShipmentMutation:
@@ -4007,6 +4015,140 @@ func (c *PostClient) mutate(ctx context.Context, m *PostMutation) (Value, error)
 	}
 }
 
+// ScorecardSnapshotClient is a client for the ScorecardSnapshot schema.
+type ScorecardSnapshotClient struct {
+	config
+}
+
+// NewScorecardSnapshotClient returns a client for the ScorecardSnapshot from the given config.
+func NewScorecardSnapshotClient(c config) *ScorecardSnapshotClient {
+	return &ScorecardSnapshotClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `scorecardsnapshot.Hooks(f(g(h())))`.
+func (c *ScorecardSnapshotClient) Use(hooks ...Hook) {
+	c.hooks.ScorecardSnapshot = append(c.hooks.ScorecardSnapshot, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `scorecardsnapshot.Intercept(f(g(h())))`.
+func (c *ScorecardSnapshotClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ScorecardSnapshot = append(c.inters.ScorecardSnapshot, interceptors...)
+}
+
+// Create returns a builder for creating a ScorecardSnapshot entity.
+func (c *ScorecardSnapshotClient) Create() *ScorecardSnapshotCreate {
+	mutation := newScorecardSnapshotMutation(c.config, OpCreate)
+	return &ScorecardSnapshotCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ScorecardSnapshot entities.
+func (c *ScorecardSnapshotClient) CreateBulk(builders ...*ScorecardSnapshotCreate) *ScorecardSnapshotCreateBulk {
+	return &ScorecardSnapshotCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScorecardSnapshotClient) MapCreateBulk(slice any, setFunc func(*ScorecardSnapshotCreate, int)) *ScorecardSnapshotCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScorecardSnapshotCreateBulk{err: fmt.Errorf("calling to ScorecardSnapshotClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScorecardSnapshotCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScorecardSnapshotCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ScorecardSnapshot.
+func (c *ScorecardSnapshotClient) Update() *ScorecardSnapshotUpdate {
+	mutation := newScorecardSnapshotMutation(c.config, OpUpdate)
+	return &ScorecardSnapshotUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScorecardSnapshotClient) UpdateOne(_m *ScorecardSnapshot) *ScorecardSnapshotUpdateOne {
+	mutation := newScorecardSnapshotMutation(c.config, OpUpdateOne, withScorecardSnapshot(_m))
+	return &ScorecardSnapshotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScorecardSnapshotClient) UpdateOneID(id int) *ScorecardSnapshotUpdateOne {
+	mutation := newScorecardSnapshotMutation(c.config, OpUpdateOne, withScorecardSnapshotID(id))
+	return &ScorecardSnapshotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ScorecardSnapshot.
+func (c *ScorecardSnapshotClient) Delete() *ScorecardSnapshotDelete {
+	mutation := newScorecardSnapshotMutation(c.config, OpDelete)
+	return &ScorecardSnapshotDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScorecardSnapshotClient) DeleteOne(_m *ScorecardSnapshot) *ScorecardSnapshotDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScorecardSnapshotClient) DeleteOneID(id int) *ScorecardSnapshotDeleteOne {
+	builder := c.Delete().Where(scorecardsnapshot.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScorecardSnapshotDeleteOne{builder}
+}
+
+// Query returns a query builder for ScorecardSnapshot.
+func (c *ScorecardSnapshotClient) Query() *ScorecardSnapshotQuery {
+	return &ScorecardSnapshotQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeScorecardSnapshot},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ScorecardSnapshot entity by its id.
+func (c *ScorecardSnapshotClient) Get(ctx context.Context, id int) (*ScorecardSnapshot, error) {
+	return c.Query().Where(scorecardsnapshot.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScorecardSnapshotClient) GetX(ctx context.Context, id int) *ScorecardSnapshot {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ScorecardSnapshotClient) Hooks() []Hook {
+	hooks := c.hooks.ScorecardSnapshot
+	return append(hooks[:len(hooks):len(hooks)], scorecardsnapshot.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScorecardSnapshotClient) Interceptors() []Interceptor {
+	return c.inters.ScorecardSnapshot
+}
+
+func (c *ScorecardSnapshotClient) mutate(ctx context.Context, m *ScorecardSnapshotMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScorecardSnapshotCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScorecardSnapshotUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScorecardSnapshotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScorecardSnapshotDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ScorecardSnapshot mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -4763,15 +4905,17 @@ type (
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
 		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
-		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post, Session,
-		Shipment, ShipmentEvent, ShipmentLine, User []ent.Hook
+		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
+		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine,
+		User []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
 		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
-		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post, Session,
-		Shipment, ShipmentEvent, ShipmentLine, User []ent.Interceptor
+		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
+		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine,
+		User []ent.Interceptor
 	}
 )
 

@@ -37,6 +37,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -102,36 +103,37 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:         apitoken.ValidColumn,
-			acknowledgement.Table:  acknowledgement.ValidColumn,
-			auditentry.Table:       auditentry.ValidColumn,
-			bridge.Table:           bridge.ValidColumn,
-			changerequest.Table:    changerequest.ValidColumn,
-			contact.Table:          contact.ValidColumn,
-			contacttransfer.Table:  contacttransfer.ValidColumn,
-			delivery.Table:         delivery.ValidColumn,
-			document.Table:         document.ValidColumn,
-			documentdownload.Table: documentdownload.ValidColumn,
-			documentversion.Table:  documentversion.ValidColumn,
-			domainevent.Table:      domainevent.ValidColumn,
-			group.Table:            group.ValidColumn,
-			groupmember.Table:      groupmember.ValidColumn,
-			idempotencykey.Table:   idempotencykey.ValidColumn,
-			invitation.Table:       invitation.ValidColumn,
-			jobrun.Table:           jobrun.ValidColumn,
-			jobstate.Table:         jobstate.ValidColumn,
-			loginthrottle.Table:    loginthrottle.ValidColumn,
-			notice.Table:           notice.ValidColumn,
-			order.Table:            order.ValidColumn,
-			orderline.Table:        orderline.ValidColumn,
-			orderrevision.Table:    orderrevision.ValidColumn,
-			partner.Table:          partner.ValidColumn,
-			post.Table:             post.ValidColumn,
-			session.Table:          session.ValidColumn,
-			shipment.Table:         shipment.ValidColumn,
-			shipmentevent.Table:    shipmentevent.ValidColumn,
-			shipmentline.Table:     shipmentline.ValidColumn,
-			user.Table:             user.ValidColumn,
+			apitoken.Table:          apitoken.ValidColumn,
+			acknowledgement.Table:   acknowledgement.ValidColumn,
+			auditentry.Table:        auditentry.ValidColumn,
+			bridge.Table:            bridge.ValidColumn,
+			changerequest.Table:     changerequest.ValidColumn,
+			contact.Table:           contact.ValidColumn,
+			contacttransfer.Table:   contacttransfer.ValidColumn,
+			delivery.Table:          delivery.ValidColumn,
+			document.Table:          document.ValidColumn,
+			documentdownload.Table:  documentdownload.ValidColumn,
+			documentversion.Table:   documentversion.ValidColumn,
+			domainevent.Table:       domainevent.ValidColumn,
+			group.Table:             group.ValidColumn,
+			groupmember.Table:       groupmember.ValidColumn,
+			idempotencykey.Table:    idempotencykey.ValidColumn,
+			invitation.Table:        invitation.ValidColumn,
+			jobrun.Table:            jobrun.ValidColumn,
+			jobstate.Table:          jobstate.ValidColumn,
+			loginthrottle.Table:     loginthrottle.ValidColumn,
+			notice.Table:            notice.ValidColumn,
+			order.Table:             order.ValidColumn,
+			orderline.Table:         orderline.ValidColumn,
+			orderrevision.Table:     orderrevision.ValidColumn,
+			partner.Table:           partner.ValidColumn,
+			post.Table:              post.ValidColumn,
+			scorecardsnapshot.Table: scorecardsnapshot.ValidColumn,
+			session.Table:           session.ValidColumn,
+			shipment.Table:          shipment.ValidColumn,
+			shipmentevent.Table:     shipmentevent.ValidColumn,
+			shipmentline.Table:      shipmentline.ValidColumn,
+			user.Table:              user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

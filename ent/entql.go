@@ -29,6 +29,7 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/predicate"
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -43,7 +44,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -638,6 +639,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   scorecardsnapshot.Table,
+			Columns: scorecardsnapshot.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: scorecardsnapshot.FieldID,
+			},
+		},
+		Type: "ScorecardSnapshot",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			scorecardsnapshot.FieldPartnerID:   {Type: field.TypeInt, Column: scorecardsnapshot.FieldPartnerID},
+			scorecardsnapshot.FieldPeriodKind:  {Type: field.TypeEnum, Column: scorecardsnapshot.FieldPeriodKind},
+			scorecardsnapshot.FieldPeriodStart: {Type: field.TypeTime, Column: scorecardsnapshot.FieldPeriodStart},
+			scorecardsnapshot.FieldPeriodEnd:   {Type: field.TypeTime, Column: scorecardsnapshot.FieldPeriodEnd},
+			scorecardsnapshot.FieldMetrics:     {Type: field.TypeJSON, Column: scorecardsnapshot.FieldMetrics},
+			scorecardsnapshot.FieldScore:       {Type: field.TypeFloat64, Column: scorecardsnapshot.FieldScore},
+			scorecardsnapshot.FieldStanding:    {Type: field.TypeString, Column: scorecardsnapshot.FieldStanding},
+			scorecardsnapshot.FieldComputedAt:  {Type: field.TypeTime, Column: scorecardsnapshot.FieldComputedAt},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -657,7 +679,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipment.Table,
 			Columns: shipment.Columns,
@@ -685,7 +707,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipment.FieldCarrierPartnerID: {Type: field.TypeInt, Column: shipment.FieldCarrierPartnerID},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentevent.Table,
 			Columns: shipmentevent.Columns,
@@ -706,7 +728,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentevent.FieldCreatedAt:  {Type: field.TypeTime, Column: shipmentevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentline.Table,
 			Columns: shipmentline.Columns,
@@ -725,7 +747,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentline.FieldReceived:    {Type: field.TypeInt64, Column: shipmentline.FieldReceived},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -3493,6 +3515,86 @@ func (f *PostFilter) WhereHasGroupWith(preds ...predicate.Group) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ScorecardSnapshotQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ScorecardSnapshotQuery builder.
+func (_q *ScorecardSnapshotQuery) Filter() *ScorecardSnapshotFilter {
+	return &ScorecardSnapshotFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ScorecardSnapshotMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ScorecardSnapshotMutation builder.
+func (m *ScorecardSnapshotMutation) Filter() *ScorecardSnapshotFilter {
+	return &ScorecardSnapshotFilter{config: m.config, predicateAdder: m}
+}
+
+// ScorecardSnapshotFilter provides a generic filtering capability at runtime for ScorecardSnapshotQuery.
+type ScorecardSnapshotFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ScorecardSnapshotFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ScorecardSnapshotFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(scorecardsnapshot.FieldID))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *ScorecardSnapshotFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(scorecardsnapshot.FieldPartnerID))
+}
+
+// WherePeriodKind applies the entql string predicate on the period_kind field.
+func (f *ScorecardSnapshotFilter) WherePeriodKind(p entql.StringP) {
+	f.Where(p.Field(scorecardsnapshot.FieldPeriodKind))
+}
+
+// WherePeriodStart applies the entql time.Time predicate on the period_start field.
+func (f *ScorecardSnapshotFilter) WherePeriodStart(p entql.TimeP) {
+	f.Where(p.Field(scorecardsnapshot.FieldPeriodStart))
+}
+
+// WherePeriodEnd applies the entql time.Time predicate on the period_end field.
+func (f *ScorecardSnapshotFilter) WherePeriodEnd(p entql.TimeP) {
+	f.Where(p.Field(scorecardsnapshot.FieldPeriodEnd))
+}
+
+// WhereMetrics applies the entql json.RawMessage predicate on the metrics field.
+func (f *ScorecardSnapshotFilter) WhereMetrics(p entql.BytesP) {
+	f.Where(p.Field(scorecardsnapshot.FieldMetrics))
+}
+
+// WhereScore applies the entql float64 predicate on the score field.
+func (f *ScorecardSnapshotFilter) WhereScore(p entql.Float64P) {
+	f.Where(p.Field(scorecardsnapshot.FieldScore))
+}
+
+// WhereStanding applies the entql string predicate on the standing field.
+func (f *ScorecardSnapshotFilter) WhereStanding(p entql.StringP) {
+	f.Where(p.Field(scorecardsnapshot.FieldStanding))
+}
+
+// WhereComputedAt applies the entql time.Time predicate on the computed_at field.
+func (f *ScorecardSnapshotFilter) WhereComputedAt(p entql.TimeP) {
+	f.Where(p.Field(scorecardsnapshot.FieldComputedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3521,7 +3623,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3601,7 +3703,7 @@ type ShipmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3744,7 +3846,7 @@ type ShipmentEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3838,7 +3940,7 @@ type ShipmentLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3922,7 +4024,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -37,6 +37,7 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/predicate"
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -53,36 +54,37 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken         = "APIToken"
-	TypeAcknowledgement  = "Acknowledgement"
-	TypeAuditEntry       = "AuditEntry"
-	TypeBridge           = "Bridge"
-	TypeChangeRequest    = "ChangeRequest"
-	TypeContact          = "Contact"
-	TypeContactTransfer  = "ContactTransfer"
-	TypeDelivery         = "Delivery"
-	TypeDocument         = "Document"
-	TypeDocumentDownload = "DocumentDownload"
-	TypeDocumentVersion  = "DocumentVersion"
-	TypeDomainEvent      = "DomainEvent"
-	TypeGroup            = "Group"
-	TypeGroupMember      = "GroupMember"
-	TypeIdempotencyKey   = "IdempotencyKey"
-	TypeInvitation       = "Invitation"
-	TypeJobRun           = "JobRun"
-	TypeJobState         = "JobState"
-	TypeLoginThrottle    = "LoginThrottle"
-	TypeNotice           = "Notice"
-	TypeOrder            = "Order"
-	TypeOrderLine        = "OrderLine"
-	TypeOrderRevision    = "OrderRevision"
-	TypePartner          = "Partner"
-	TypePost             = "Post"
-	TypeSession          = "Session"
-	TypeShipment         = "Shipment"
-	TypeShipmentEvent    = "ShipmentEvent"
-	TypeShipmentLine     = "ShipmentLine"
-	TypeUser             = "User"
+	TypeAPIToken          = "APIToken"
+	TypeAcknowledgement   = "Acknowledgement"
+	TypeAuditEntry        = "AuditEntry"
+	TypeBridge            = "Bridge"
+	TypeChangeRequest     = "ChangeRequest"
+	TypeContact           = "Contact"
+	TypeContactTransfer   = "ContactTransfer"
+	TypeDelivery          = "Delivery"
+	TypeDocument          = "Document"
+	TypeDocumentDownload  = "DocumentDownload"
+	TypeDocumentVersion   = "DocumentVersion"
+	TypeDomainEvent       = "DomainEvent"
+	TypeGroup             = "Group"
+	TypeGroupMember       = "GroupMember"
+	TypeIdempotencyKey    = "IdempotencyKey"
+	TypeInvitation        = "Invitation"
+	TypeJobRun            = "JobRun"
+	TypeJobState          = "JobState"
+	TypeLoginThrottle     = "LoginThrottle"
+	TypeNotice            = "Notice"
+	TypeOrder             = "Order"
+	TypeOrderLine         = "OrderLine"
+	TypeOrderRevision     = "OrderRevision"
+	TypePartner           = "Partner"
+	TypePost              = "Post"
+	TypeScorecardSnapshot = "ScorecardSnapshot"
+	TypeSession           = "Session"
+	TypeShipment          = "Shipment"
+	TypeShipmentEvent     = "ShipmentEvent"
+	TypeShipmentLine      = "ShipmentLine"
+	TypeUser              = "User"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -26024,6 +26026,802 @@ func (m *PostMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Post edge %s", name)
+}
+
+// ScorecardSnapshotMutation represents an operation that mutates the ScorecardSnapshot nodes in the graph.
+type ScorecardSnapshotMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	partner_id    *int
+	addpartner_id *int
+	period_kind   *scorecardsnapshot.PeriodKind
+	period_start  *time.Time
+	period_end    *time.Time
+	metrics       *map[string]interface{}
+	score         *float64
+	addscore      *float64
+	standing      *string
+	computed_at   *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ScorecardSnapshot, error)
+	predicates    []predicate.ScorecardSnapshot
+}
+
+var _ ent.Mutation = (*ScorecardSnapshotMutation)(nil)
+
+// scorecardsnapshotOption allows management of the mutation configuration using functional options.
+type scorecardsnapshotOption func(*ScorecardSnapshotMutation)
+
+// newScorecardSnapshotMutation creates new mutation for the ScorecardSnapshot entity.
+func newScorecardSnapshotMutation(c config, op Op, opts ...scorecardsnapshotOption) *ScorecardSnapshotMutation {
+	m := &ScorecardSnapshotMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeScorecardSnapshot,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withScorecardSnapshotID sets the ID field of the mutation.
+func withScorecardSnapshotID(id int) scorecardsnapshotOption {
+	return func(m *ScorecardSnapshotMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ScorecardSnapshot
+		)
+		m.oldValue = func(ctx context.Context) (*ScorecardSnapshot, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ScorecardSnapshot.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withScorecardSnapshot sets the old ScorecardSnapshot of the mutation.
+func withScorecardSnapshot(node *ScorecardSnapshot) scorecardsnapshotOption {
+	return func(m *ScorecardSnapshotMutation) {
+		m.oldValue = func(context.Context) (*ScorecardSnapshot, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ScorecardSnapshotMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ScorecardSnapshotMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ScorecardSnapshotMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ScorecardSnapshotMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ScorecardSnapshot.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *ScorecardSnapshotMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *ScorecardSnapshotMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldPartnerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *ScorecardSnapshotMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *ScorecardSnapshotMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *ScorecardSnapshotMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+}
+
+// SetPeriodKind sets the "period_kind" field.
+func (m *ScorecardSnapshotMutation) SetPeriodKind(sk scorecardsnapshot.PeriodKind) {
+	m.period_kind = &sk
+}
+
+// PeriodKind returns the value of the "period_kind" field in the mutation.
+func (m *ScorecardSnapshotMutation) PeriodKind() (r scorecardsnapshot.PeriodKind, exists bool) {
+	v := m.period_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodKind returns the old "period_kind" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldPeriodKind(ctx context.Context) (v scorecardsnapshot.PeriodKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodKind: %w", err)
+	}
+	return oldValue.PeriodKind, nil
+}
+
+// ResetPeriodKind resets all changes to the "period_kind" field.
+func (m *ScorecardSnapshotMutation) ResetPeriodKind() {
+	m.period_kind = nil
+}
+
+// SetPeriodStart sets the "period_start" field.
+func (m *ScorecardSnapshotMutation) SetPeriodStart(t time.Time) {
+	m.period_start = &t
+}
+
+// PeriodStart returns the value of the "period_start" field in the mutation.
+func (m *ScorecardSnapshotMutation) PeriodStart() (r time.Time, exists bool) {
+	v := m.period_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodStart returns the old "period_start" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldPeriodStart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodStart: %w", err)
+	}
+	return oldValue.PeriodStart, nil
+}
+
+// ResetPeriodStart resets all changes to the "period_start" field.
+func (m *ScorecardSnapshotMutation) ResetPeriodStart() {
+	m.period_start = nil
+}
+
+// SetPeriodEnd sets the "period_end" field.
+func (m *ScorecardSnapshotMutation) SetPeriodEnd(t time.Time) {
+	m.period_end = &t
+}
+
+// PeriodEnd returns the value of the "period_end" field in the mutation.
+func (m *ScorecardSnapshotMutation) PeriodEnd() (r time.Time, exists bool) {
+	v := m.period_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodEnd returns the old "period_end" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldPeriodEnd(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodEnd: %w", err)
+	}
+	return oldValue.PeriodEnd, nil
+}
+
+// ResetPeriodEnd resets all changes to the "period_end" field.
+func (m *ScorecardSnapshotMutation) ResetPeriodEnd() {
+	m.period_end = nil
+}
+
+// SetMetrics sets the "metrics" field.
+func (m *ScorecardSnapshotMutation) SetMetrics(value map[string]interface{}) {
+	m.metrics = &value
+}
+
+// Metrics returns the value of the "metrics" field in the mutation.
+func (m *ScorecardSnapshotMutation) Metrics() (r map[string]interface{}, exists bool) {
+	v := m.metrics
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetrics returns the old "metrics" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldMetrics(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetrics is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetrics requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetrics: %w", err)
+	}
+	return oldValue.Metrics, nil
+}
+
+// ResetMetrics resets all changes to the "metrics" field.
+func (m *ScorecardSnapshotMutation) ResetMetrics() {
+	m.metrics = nil
+}
+
+// SetScore sets the "score" field.
+func (m *ScorecardSnapshotMutation) SetScore(f float64) {
+	m.score = &f
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *ScorecardSnapshotMutation) Score() (r float64, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldScore(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds f to the "score" field.
+func (m *ScorecardSnapshotMutation) AddScore(f float64) {
+	if m.addscore != nil {
+		*m.addscore += f
+	} else {
+		m.addscore = &f
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *ScorecardSnapshotMutation) AddedScore() (r float64, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearScore clears the value of the "score" field.
+func (m *ScorecardSnapshotMutation) ClearScore() {
+	m.score = nil
+	m.addscore = nil
+	m.clearedFields[scorecardsnapshot.FieldScore] = struct{}{}
+}
+
+// ScoreCleared returns if the "score" field was cleared in this mutation.
+func (m *ScorecardSnapshotMutation) ScoreCleared() bool {
+	_, ok := m.clearedFields[scorecardsnapshot.FieldScore]
+	return ok
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *ScorecardSnapshotMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+	delete(m.clearedFields, scorecardsnapshot.FieldScore)
+}
+
+// SetStanding sets the "standing" field.
+func (m *ScorecardSnapshotMutation) SetStanding(s string) {
+	m.standing = &s
+}
+
+// Standing returns the value of the "standing" field in the mutation.
+func (m *ScorecardSnapshotMutation) Standing() (r string, exists bool) {
+	v := m.standing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStanding returns the old "standing" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldStanding(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStanding is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStanding requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStanding: %w", err)
+	}
+	return oldValue.Standing, nil
+}
+
+// ResetStanding resets all changes to the "standing" field.
+func (m *ScorecardSnapshotMutation) ResetStanding() {
+	m.standing = nil
+}
+
+// SetComputedAt sets the "computed_at" field.
+func (m *ScorecardSnapshotMutation) SetComputedAt(t time.Time) {
+	m.computed_at = &t
+}
+
+// ComputedAt returns the value of the "computed_at" field in the mutation.
+func (m *ScorecardSnapshotMutation) ComputedAt() (r time.Time, exists bool) {
+	v := m.computed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComputedAt returns the old "computed_at" field's value of the ScorecardSnapshot entity.
+// If the ScorecardSnapshot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScorecardSnapshotMutation) OldComputedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComputedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComputedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComputedAt: %w", err)
+	}
+	return oldValue.ComputedAt, nil
+}
+
+// ResetComputedAt resets all changes to the "computed_at" field.
+func (m *ScorecardSnapshotMutation) ResetComputedAt() {
+	m.computed_at = nil
+}
+
+// Where appends a list predicates to the ScorecardSnapshotMutation builder.
+func (m *ScorecardSnapshotMutation) Where(ps ...predicate.ScorecardSnapshot) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ScorecardSnapshotMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ScorecardSnapshotMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ScorecardSnapshot, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ScorecardSnapshotMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ScorecardSnapshotMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ScorecardSnapshot).
+func (m *ScorecardSnapshotMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ScorecardSnapshotMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.partner_id != nil {
+		fields = append(fields, scorecardsnapshot.FieldPartnerID)
+	}
+	if m.period_kind != nil {
+		fields = append(fields, scorecardsnapshot.FieldPeriodKind)
+	}
+	if m.period_start != nil {
+		fields = append(fields, scorecardsnapshot.FieldPeriodStart)
+	}
+	if m.period_end != nil {
+		fields = append(fields, scorecardsnapshot.FieldPeriodEnd)
+	}
+	if m.metrics != nil {
+		fields = append(fields, scorecardsnapshot.FieldMetrics)
+	}
+	if m.score != nil {
+		fields = append(fields, scorecardsnapshot.FieldScore)
+	}
+	if m.standing != nil {
+		fields = append(fields, scorecardsnapshot.FieldStanding)
+	}
+	if m.computed_at != nil {
+		fields = append(fields, scorecardsnapshot.FieldComputedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ScorecardSnapshotMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case scorecardsnapshot.FieldPartnerID:
+		return m.PartnerID()
+	case scorecardsnapshot.FieldPeriodKind:
+		return m.PeriodKind()
+	case scorecardsnapshot.FieldPeriodStart:
+		return m.PeriodStart()
+	case scorecardsnapshot.FieldPeriodEnd:
+		return m.PeriodEnd()
+	case scorecardsnapshot.FieldMetrics:
+		return m.Metrics()
+	case scorecardsnapshot.FieldScore:
+		return m.Score()
+	case scorecardsnapshot.FieldStanding:
+		return m.Standing()
+	case scorecardsnapshot.FieldComputedAt:
+		return m.ComputedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ScorecardSnapshotMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case scorecardsnapshot.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case scorecardsnapshot.FieldPeriodKind:
+		return m.OldPeriodKind(ctx)
+	case scorecardsnapshot.FieldPeriodStart:
+		return m.OldPeriodStart(ctx)
+	case scorecardsnapshot.FieldPeriodEnd:
+		return m.OldPeriodEnd(ctx)
+	case scorecardsnapshot.FieldMetrics:
+		return m.OldMetrics(ctx)
+	case scorecardsnapshot.FieldScore:
+		return m.OldScore(ctx)
+	case scorecardsnapshot.FieldStanding:
+		return m.OldStanding(ctx)
+	case scorecardsnapshot.FieldComputedAt:
+		return m.OldComputedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ScorecardSnapshot field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScorecardSnapshotMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case scorecardsnapshot.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case scorecardsnapshot.FieldPeriodKind:
+		v, ok := value.(scorecardsnapshot.PeriodKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodKind(v)
+		return nil
+	case scorecardsnapshot.FieldPeriodStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodStart(v)
+		return nil
+	case scorecardsnapshot.FieldPeriodEnd:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodEnd(v)
+		return nil
+	case scorecardsnapshot.FieldMetrics:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetrics(v)
+		return nil
+	case scorecardsnapshot.FieldScore:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case scorecardsnapshot.FieldStanding:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStanding(v)
+		return nil
+	case scorecardsnapshot.FieldComputedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComputedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScorecardSnapshot field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ScorecardSnapshotMutation) AddedFields() []string {
+	var fields []string
+	if m.addpartner_id != nil {
+		fields = append(fields, scorecardsnapshot.FieldPartnerID)
+	}
+	if m.addscore != nil {
+		fields = append(fields, scorecardsnapshot.FieldScore)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ScorecardSnapshotMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case scorecardsnapshot.FieldPartnerID:
+		return m.AddedPartnerID()
+	case scorecardsnapshot.FieldScore:
+		return m.AddedScore()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScorecardSnapshotMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case scorecardsnapshot.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
+	case scorecardsnapshot.FieldScore:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScorecardSnapshot numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ScorecardSnapshotMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(scorecardsnapshot.FieldScore) {
+		fields = append(fields, scorecardsnapshot.FieldScore)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ScorecardSnapshotMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ScorecardSnapshotMutation) ClearField(name string) error {
+	switch name {
+	case scorecardsnapshot.FieldScore:
+		m.ClearScore()
+		return nil
+	}
+	return fmt.Errorf("unknown ScorecardSnapshot nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ScorecardSnapshotMutation) ResetField(name string) error {
+	switch name {
+	case scorecardsnapshot.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case scorecardsnapshot.FieldPeriodKind:
+		m.ResetPeriodKind()
+		return nil
+	case scorecardsnapshot.FieldPeriodStart:
+		m.ResetPeriodStart()
+		return nil
+	case scorecardsnapshot.FieldPeriodEnd:
+		m.ResetPeriodEnd()
+		return nil
+	case scorecardsnapshot.FieldMetrics:
+		m.ResetMetrics()
+		return nil
+	case scorecardsnapshot.FieldScore:
+		m.ResetScore()
+		return nil
+	case scorecardsnapshot.FieldStanding:
+		m.ResetStanding()
+		return nil
+	case scorecardsnapshot.FieldComputedAt:
+		m.ResetComputedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScorecardSnapshot field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ScorecardSnapshotMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ScorecardSnapshotMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ScorecardSnapshotMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ScorecardSnapshotMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ScorecardSnapshotMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ScorecardSnapshotMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ScorecardSnapshotMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ScorecardSnapshot unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ScorecardSnapshotMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ScorecardSnapshot edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.

@@ -64,6 +64,8 @@ type Tx struct {
 	Partner *PartnerClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
+	// ScorecardSnapshot is the client for interacting with the ScorecardSnapshot builders.
+	ScorecardSnapshot *ScorecardSnapshotClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Shipment is the client for interacting with the Shipment builders.
@@ -230,6 +232,7 @@ func (tx *Tx) init() {
 	tx.OrderRevision = NewOrderRevisionClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
+	tx.ScorecardSnapshot = NewScorecardSnapshotClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)
 	tx.ShipmentEvent = NewShipmentEventClient(tx.config)

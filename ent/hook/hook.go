@@ -309,6 +309,18 @@ func (f PostFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PostMutation", m)
 }
 
+// The ScorecardSnapshotFunc type is an adapter to allow the use of ordinary
+// function as ScorecardSnapshot mutator.
+type ScorecardSnapshotFunc func(context.Context, *ent.ScorecardSnapshotMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ScorecardSnapshotFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ScorecardSnapshotMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ScorecardSnapshotMutation", m)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary
 // function as Session mutator.
 type SessionFunc func(context.Context, *ent.SessionMutation) (ent.Value, error)

@@ -969,6 +969,36 @@ var (
 			},
 		},
 	}
+	// ScorecardSnapshotsColumns holds the columns for the "scorecard_snapshots" table.
+	ScorecardSnapshotsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "period_kind", Type: field.TypeEnum, Enums: []string{"week", "month", "quarter"}},
+		{Name: "period_start", Type: field.TypeTime},
+		{Name: "period_end", Type: field.TypeTime},
+		{Name: "metrics", Type: field.TypeJSON},
+		{Name: "score", Type: field.TypeFloat64, Nullable: true},
+		{Name: "standing", Type: field.TypeString, Default: ""},
+		{Name: "computed_at", Type: field.TypeTime},
+	}
+	// ScorecardSnapshotsTable holds the schema information for the "scorecard_snapshots" table.
+	ScorecardSnapshotsTable = &schema.Table{
+		Name:       "scorecard_snapshots",
+		Columns:    ScorecardSnapshotsColumns,
+		PrimaryKey: []*schema.Column{ScorecardSnapshotsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "scorecardsnapshot_partner_id_period_kind_period_start",
+				Unique:  true,
+				Columns: []*schema.Column{ScorecardSnapshotsColumns[1], ScorecardSnapshotsColumns[2], ScorecardSnapshotsColumns[3]},
+			},
+			{
+				Name:    "scorecardsnapshot_period_kind_period_start",
+				Unique:  false,
+				Columns: []*schema.Column{ScorecardSnapshotsColumns[2], ScorecardSnapshotsColumns[3]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1191,6 +1221,7 @@ var (
 		OrderRevisionsTable,
 		PartnersTable,
 		PostsTable,
+		ScorecardSnapshotsTable,
 		SessionsTable,
 		ShipmentsTable,
 		ShipmentEventsTable,

@@ -81,6 +81,9 @@ type Partner func(*sql.Selector)
 // Post is the predicate function for post builders.
 type Post func(*sql.Selector)
 
+// ScorecardSnapshot is the predicate function for scorecardsnapshot builders.
+type ScorecardSnapshot func(*sql.Selector)
+
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 

@@ -711,6 +711,30 @@ func (f PostMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PostMutation", m)
 }
 
+// The ScorecardSnapshotQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ScorecardSnapshotQueryRuleFunc func(context.Context, *ent.ScorecardSnapshotQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ScorecardSnapshotQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScorecardSnapshotQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ScorecardSnapshotQuery", q)
+}
+
+// The ScorecardSnapshotMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ScorecardSnapshotMutationRuleFunc func(context.Context, *ent.ScorecardSnapshotMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ScorecardSnapshotMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ScorecardSnapshotMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ScorecardSnapshotMutation", m)
+}
+
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -916,6 +940,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PostQuery:
 		return q.Filter(), nil
+	case *ent.ScorecardSnapshotQuery:
+		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.ShipmentQuery:
@@ -982,6 +1008,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PartnerMutation:
 		return m.Filter(), nil
 	case *ent.PostMutation:
+		return m.Filter(), nil
+	case *ent.ScorecardSnapshotMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil

@@ -32,6 +32,7 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/schema"
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -1325,6 +1326,25 @@ func init() {
 	post.DefaultUpdatedAt = postDescUpdatedAt.Default.(func() time.Time)
 	// post.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	post.UpdateDefaultUpdatedAt = postDescUpdatedAt.UpdateDefault.(func() time.Time)
+	scorecardsnapshot.Policy = privacy.NewPolicies(schema.ScorecardSnapshot{})
+	scorecardsnapshot.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := scorecardsnapshot.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	scorecardsnapshotFields := schema.ScorecardSnapshot{}.Fields()
+	_ = scorecardsnapshotFields
+	// scorecardsnapshotDescStanding is the schema descriptor for standing field.
+	scorecardsnapshotDescStanding := scorecardsnapshotFields[6].Descriptor()
+	// scorecardsnapshot.DefaultStanding holds the default value on creation for the standing field.
+	scorecardsnapshot.DefaultStanding = scorecardsnapshotDescStanding.Default.(string)
+	// scorecardsnapshotDescComputedAt is the schema descriptor for computed_at field.
+	scorecardsnapshotDescComputedAt := scorecardsnapshotFields[7].Descriptor()
+	// scorecardsnapshot.DefaultComputedAt holds the default value on creation for the computed_at field.
+	scorecardsnapshot.DefaultComputedAt = scorecardsnapshotDescComputedAt.Default.(func() time.Time)
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -372,3 +372,13 @@ func (JobState) Policy() ent.Policy { return jobPolicy() }
 
 // Policy of the Notice.
 func (Notice) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the ScorecardSnapshot: staff read every partner's, a partner
+// user its own; only the system writes them.
+func (ScorecardSnapshot) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), privacy.AlwaysDenyRule()},
+		Query: privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.AllowStaffQuery(), rule.FilterPartnerField(),
+			rule.AllowPartnerQuery(), privacy.AlwaysDenyRule()},
+	}
+}

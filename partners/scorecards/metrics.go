@@ -78,12 +78,14 @@ type Service struct {
 	client  *ent.Client
 	dialect string
 	loc     *time.Location
+	// Weights fold the metrics into the composite score.
+	Weights Weights
 }
 
 // New returns the service; d is the database dialect (the aggregate
 // queries differ in date arithmetic), loc the company time zone.
 func New(client *ent.Client, d string, loc *time.Location) *Service {
-	return &Service{client: client, dialect: d, loc: loc}
+	return &Service{client: client, dialect: d, loc: loc, Weights: DefaultWeights}
 }
 
 // sql adapts a query written with ? placeholders (?t for a time with no

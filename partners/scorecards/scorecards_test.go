@@ -291,3 +291,49 @@ func TestFreshnessAndNotice(t *testing.T) {
 		})
 	}
 }
+
+// A closed period is snapshotted once and then stays as it was when old
+// data is corrected, until a recompute is asked for.
+func TestSnapshotsHoldHistory(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			c := &clock{}
+			c.set(nov)
+			f.Orders.SetClock(c.now)
+			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			o, _ := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-S", Currency: "CNY",
+				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+			f.Orders.Publish(b, o.ID)
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			dec1 := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
+			n, err := svc.SnapshotClosed(f.System(), dec1)
+			if err != nil || n == 0 {
+				t.Fatalf("snapshots %d %v", n, err)
+			}
+			if again, _ := svc.SnapshotClosed(f.System(), dec1); again != 0 {
+				t.Fatalf("%d periods snapshotted twice", again)
+			}
+			p, _ := scorecards.PeriodOf(scorecards.Month, nov, time.UTC)
+			m, err := svc.Stored(f.Ctx(f.UserA), f.PartnerA.ID, p)
+			if err != nil || m == nil {
+				t.Fatalf("stored %v %v", m, err)
+			}
+			near(t, "within SLA (open past SLA)", m.AckWithinSLA.Value, 0)
+			// The order is answered late, in December, "correcting" November.
+			c.set(time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC))
+			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			m, _ = svc.Stored(b, f.PartnerA.ID, p)
+			near(t, "snapshot unchanged", m.AckWithinSLA.Value, 0)
+			if _, err := svc.Snapshot(f.System(), p); err != nil {
+				t.Fatal(err)
+			}
+			m, _ = svc.Stored(b, f.PartnerA.ID, p)
+			near(t, "after recompute", m.AckWithinSLA.Value, 1)
+			// Partner B reads nothing of A's.
+			if m, err := svc.Stored(f.Ctx(f.UserB), f.PartnerA.ID, p); err != nil || m != nil {
+				t.Fatalf("B read A's snapshot: %+v %v", m, err)
+			}
+		})
+	}
+}

@@ -337,3 +337,46 @@ func TestSnapshotsHoldHistory(t *testing.T) {
 		})
 	}
 }
+
+// The ranking sorts best first with no data last in either direction,
+// and a partner user sees its own row and nothing else.
+func TestRankingAndCards(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			c := &clock{}
+			c.set(nov)
+			f.Orders.SetClock(c.now)
+			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			o, _ := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-R", Currency: "CNY",
+				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+			f.Orders.Publish(b, o.ID)
+			c.set(nov.Add(time.Hour))
+			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+			r, err := svc.Rank(b, scorecards.RankFilter{}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Items) != 2 || r.Items[0].PartnerID != f.PartnerA.ID || r.Items[0].Score == nil || *r.Items[0].Score != 100 ||
+				r.Items[1].Score != nil || r.Items[0].Standing != "excellent" {
+				t.Fatalf("ranking %+v", r.Items)
+			}
+			r, _ = svc.Rank(b, scorecards.RankFilter{Sort: "score"}, now)
+			if r.Items[0].PartnerID != f.PartnerA.ID {
+				t.Fatalf("ascending puts no data first: %+v", r.Items)
+			}
+			if r, _ := svc.Rank(f.Ctx(f.UserB), scorecards.RankFilter{}, now); len(r.Items) != 1 || r.Items[0].PartnerID != f.PartnerB.ID {
+				t.Fatalf("partner B's ranking %+v", r.Items)
+			}
+			card, err := svc.Card(pa, f.PartnerA.ID, scorecards.CardQuery{}, now)
+			if err != nil || len(card.Trend) != 12 || card.Period != "2026-11" || card.Trend[11].Score == nil || card.Trend[10].Score != nil {
+				t.Fatalf("card %+v %v", card, err)
+			}
+			if _, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now); err == nil {
+				t.Fatal("partner B read A's scorecard")
+			}
+		})
+	}
+}

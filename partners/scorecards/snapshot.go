@@ -109,3 +109,22 @@ func (s *Service) Stored(ctx context.Context, partnerID int, p Period) (*Metrics
 	}
 	return &m, nil
 }
+
+// storedAll returns every partner's snapshot of p.
+func (s *Service) storedAll(ctx context.Context, p Period) (map[int]*Metrics, error) {
+	rows, err := s.client.ScorecardSnapshot.Query().Where(scorecardsnapshot.PeriodKindEQ(scorecardsnapshot.PeriodKind(p.Kind)),
+		scorecardsnapshot.PeriodStart(p.Start.UTC())).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]*Metrics, len(rows))
+	for _, r := range rows {
+		b, _ := json.Marshal(r.Metrics)
+		var m Metrics
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		out[r.PartnerID] = &m
+	}
+	return out, nil
+}

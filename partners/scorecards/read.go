@@ -1,0 +1,215 @@
+package scorecards
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
+)
+
+// Point is one period of a trend.
+type Point struct {
+	Period   string   `json:"period"`
+	Start    string   `json:"start"`
+	Score    *float64 `json:"score"`
+	OTIF     *float64 `json:"otif"`
+	Standing string   `json:"standing,omitempty"`
+}
+
+// Card is one partner's scorecard: the period's metrics, its score and
+// standing, and the trend over the twelve periods ending with it.
+type Card struct {
+	PartnerID   int      `json:"partner_id"`
+	PartnerName string   `json:"partner_name"`
+	Kind        string   `json:"kind"`
+	Tier        *int     `json:"tier"`
+	Period      string   `json:"period"`
+	Metrics     Metrics  `json:"metrics"`
+	Score       *float64 `json:"score"`
+	Standing    string   `json:"standing"`
+	Trend       []Point  `json:"trend,omitempty"`
+}
+
+// CardQuery picks the period of a scorecard.
+type CardQuery struct {
+	Period string `query:"period" validate:"omitempty,oneof=week month quarter"`
+}
+
+// metricsFor returns p's metrics for every partner: the stored snapshot
+// of a closed period (history does not shift), or a live computation of
+// the current one.
+func (s *Service) metricsFor(ctx context.Context, p Period, now time.Time) (map[int]*Metrics, error) {
+	if !p.End.After(now) {
+		rows, err := s.storedAll(ctx, p)
+		if err != nil || len(rows) > 0 {
+			return rows, err
+		}
+	}
+	asOf := now
+	if p.End.Before(now) {
+		asOf = p.End
+	}
+	return s.Compute(partners.AsSystem(ctx, "scorecards"), p, asOf)
+}
+
+// Card returns a partner's scorecard. A partner user reads its own and
+// no other: others do not exist for it.
+func (s *Service) Card(ctx context.Context, partnerID int, q CardQuery, now time.Time) (Card, error) {
+	if err := partners.Validate(q); err != nil {
+		return Card{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	if v.IsPartner() && v.PartnerID != partnerID {
+		return Card{}, partners.NotFound("partner")
+	}
+	pa, err := s.client.Partner.Get(ctx, partnerID)
+	if err != nil {
+		return Card{}, err
+	}
+	kind := q.Period
+	if kind == "" {
+		kind = Month
+	}
+	ps, err := Last(kind, now, s.loc, 12)
+	if err != nil {
+		return Card{}, err
+	}
+	c := Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: string(pa.Kind), Tier: pa.Tier, Period: ps[len(ps)-1].Label()}
+	for i, p := range ps {
+		all, err := s.metricsFor(ctx, p, now)
+		if err != nil {
+			return Card{}, err
+		}
+		m := all[partnerID]
+		if m == nil {
+			m = &Metrics{PartnerID: partnerID}
+		}
+		score := Score(*m, s.Weights)
+		c.Trend = append(c.Trend, Point{Period: p.Label(), Start: p.Start.Format("2006-01-02"), Score: score, OTIF: m.OTIF.Value, Standing: Standing(score)})
+		if i == len(ps)-1 {
+			c.Metrics, c.Score, c.Standing = *m, score, Standing(score)
+		}
+	}
+	return c, nil
+}
+
+// RankFilter narrows and orders the ranking.
+type RankFilter struct {
+	Period   string `query:"period" validate:"omitempty,oneof=week month quarter"`
+	Kind     string `query:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
+	Tier     int    `query:"tier" validate:"omitempty,min=1,max=3"`
+	Category string `query:"category" validate:"max=80"`
+	OwnerID  int    `query:"owner_id" validate:"omitempty,min=1"`
+	Sort     string `query:"sort" validate:"omitempty,oneof=score -score otif -otif ack -ack replies -replies name -name"`
+}
+
+// Ranking is the partners' scorecards for one period.
+type Ranking struct {
+	Period string `json:"period"`
+	Items  []Card `json:"items"`
+}
+
+// Rank returns every partner's scorecard for the current period, best
+// first unless asked otherwise; partners with no data sort last whatever
+// the direction. A partner user gets its own row only.
+func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Ranking, error) {
+	if err := partners.Validate(f); err != nil {
+		return Ranking{}, err
+	}
+	kind := f.Period
+	if kind == "" {
+		kind = Month
+	}
+	p, err := PeriodOf(kind, now, s.loc)
+	if err != nil {
+		return Ranking{}, err
+	}
+	q := s.client.Partner.Query() // the privacy policy leaves a partner user its own
+	if f.Kind != "" {
+		q.Where(partner.KindEQ(partner.Kind(f.Kind)))
+	}
+	if f.Tier != 0 {
+		q.Where(partner.Tier(f.Tier))
+	}
+	if f.OwnerID != 0 {
+		q.Where(partner.HasContactsWith(contact.OwnerID(f.OwnerID)))
+	}
+	ps, err := q.All(ctx)
+	if err != nil {
+		return Ranking{}, err
+	}
+	all, err := s.metricsFor(ctx, p, now)
+	if err != nil {
+		return Ranking{}, err
+	}
+	out := Ranking{Period: p.Label(), Items: []Card{}}
+	for _, pa := range ps {
+		if f.Category != "" && !slices.ContainsFunc(pa.Categories, func(c string) bool { return strings.EqualFold(c, f.Category) }) {
+			continue
+		}
+		m := all[pa.ID]
+		if m == nil {
+			m = &Metrics{PartnerID: pa.ID}
+		}
+		score := Score(*m, s.Weights)
+		out.Items = append(out.Items, Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: string(pa.Kind), Tier: pa.Tier, Period: p.Label(),
+			Metrics: *m, Score: score, Standing: Standing(score)})
+	}
+	sortCards(out.Items, f.Sort)
+	return out, nil
+}
+
+func sortCards(cs []Card, by string) {
+	if by == "" {
+		by = "-score"
+	}
+	desc := strings.HasPrefix(by, "-")
+	key := strings.TrimPrefix(by, "-")
+	val := func(c Card) *float64 {
+		switch key {
+		case "otif":
+			return c.Metrics.OTIF.Value
+		case "ack":
+			return c.Metrics.AckWithinSLA.Value
+		case "replies":
+			return c.Metrics.Replies.Value
+		}
+		return c.Score
+	}
+	slices.SortStableFunc(cs, func(a, b Card) int {
+		if key == "name" {
+			r := strings.Compare(partners.SortKey(a.PartnerName), partners.SortKey(b.PartnerName))
+			if desc {
+				r = -r
+			}
+			return r
+		}
+		va, vb := val(a), val(b)
+		switch {
+		case va == nil && vb == nil:
+			return strings.Compare(a.PartnerName, b.PartnerName)
+		case va == nil:
+			return 1 // no data last, either way
+		case vb == nil:
+			return -1
+		}
+		r := 0
+		if *va < *vb {
+			r = -1
+		} else if *va > *vb {
+			r = 1
+		}
+		if desc {
+			r = -r
+		}
+		if r == 0 {
+			r = strings.Compare(a.PartnerName, b.PartnerName)
+		}
+		return r
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/schedule"
+	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/status"
 )
 
@@ -24,6 +25,8 @@ type Services struct {
 	Accounts  *accounts.Service
 	Documents *documents.Service
 	Status    *status.Service
+	// Scorecards snapshot closed periods.
+	Scorecards *scorecards.Service
 }
 
 // Ledger retention.
@@ -77,6 +80,12 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 		{Name: "dead-letter-report", Spec: "0 8 * * *", Missed: CatchUp,
 			About: "Reports the bridge messages given up on in the last 24 hours",
 			Run:   fromStatus(svc.Status.DeadLetters)},
+		{Name: "scorecard-snapshots", Spec: "20 0 * * *", Missed: CatchUp,
+			About: "Snapshots each closed week, month and quarter's scorecards, so history does not shift",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				n, err := svc.Scorecards.SnapshotClosed(ctx, time.Now())
+				return Result{Items: n, Report: fmt.Sprintf("%d period(s) snapshotted", n)}, err
+			}},
 		{Name: "session-purge", Spec: "@hourly", Missed: Skip,
 			About: "Deletes expired sessions",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {

@@ -200,7 +200,7 @@ func (e *env) docA() int {
 // asked for by hand) and stopped before the database closes.
 func testDeps(t testing.TB, f *partnerstest.Fixture) Deps {
 	t.Helper()
-	js, err := jobs.Standard(jobs.Services{Client: f.DB.Client, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Status: f.Status}, nil)
+	js, err := jobs.Standard(jobs.Services{Client: f.DB.Client, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Status: f.Status, Scorecards: f.Scorecards}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +211,5 @@ func testDeps(t testing.TB, f *partnerstest.Fixture) Deps {
 		}
 	}
 	t.Cleanup(func() { sched.Stop(context.Background()) })
-	return Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched}
+	return Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched, Scorecards: f.Scorecards}
 }

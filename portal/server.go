@@ -25,6 +25,7 @@ import (
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/storage"
 )
@@ -58,6 +59,8 @@ type Deps struct {
 	Groups    *groups.Service
 	// Jobs is the scheduler, for the job list, pause, resume and run now.
 	Jobs *jobs.Scheduler
+	// Scorecards ranks partners and shows each one's scorecard.
+	Scorecards *scorecards.Service
 }
 
 // Server is the portal's HTTP server.
@@ -177,6 +180,7 @@ func (s *Server) routes() {
 	s.registerBridgeRoutes(v1.group("/bridges"))
 	s.registerDeliveryRoutes(v1.group("/deliveries"))
 	s.registerJobRoutes(v1.group("/jobs"))
+	s.registerScorecardRoutes(v1.group("/scorecards"))
 	// Anything else under /api is a problem+json 404, never a page.
 	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
 

@@ -34,6 +34,7 @@ import (
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/partners/status"
 	"github.com/tierlink/tierlink/portal"
@@ -159,15 +160,16 @@ func (m *Main) flags(name string) *flag.FlagSet {
 
 // app is an opened database with the domain services on it.
 type app struct {
-	cfg  Config
-	db   *database.DB
-	dir  *directory.Service
-	acc  *accounts.Service
-	docs *documents.Service
-	ords *orders.Service
-	shps *shipments.Service
-	grps *groups.Service
-	jobs *jobs.Scheduler
+	cfg   Config
+	db    *database.DB
+	dir   *directory.Service
+	acc   *accounts.Service
+	docs  *documents.Service
+	ords  *orders.Service
+	shps  *shipments.Service
+	grps  *groups.Service
+	cards *scorecards.Service
+	jobs  *jobs.Scheduler
 	// instance names this process in the run ledger, outbox leases and
 	// relay messages.
 	instance string
@@ -218,7 +220,8 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	}
 	st := status.New(db.Client, a.grps, a.ords, a.shps, cfg.TimeZone)
 	st.StaleAfter = cfg.StaleAfter
-	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st}, cfg.JobSchedules)
+	a.cards = scorecards.New(db.Client, db.Dialect, cfg.TimeZone)
+	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards}, cfg.JobSchedules)
 	if err != nil {
 		db.Close()
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
@@ -294,7 +297,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	portal.SetDisplayZone(a.cfg.TimeZone)
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
 		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
-			Jobs: a.jobs})
+			Jobs: a.jobs, Scorecards: a.cards})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/partners/status"
 	"github.com/tierlink/tierlink/storage"
@@ -48,6 +49,8 @@ type Fixture struct {
 	Groups *groups.Service
 	// Status posts digests, reminders and warnings into groups.
 	Status *status.Service
+	// Scorecards computes and snapshots scorecards.
+	Scorecards *scorecards.Service
 
 	Admin, Buyer, Buyer2, Viewer accounts.User
 	PartnerA, PartnerB           directory.Partner
@@ -77,6 +80,7 @@ func NewOn(tb testing.TB, db *database.DB) *Fixture {
 	f.Docs.Dialect = db.Dialect
 	f.Groups = groups.New(db.Client, f.Orders, f.Shipments, Loopback, nil)
 	f.Status = status.New(db.Client, f.Groups, f.Orders, f.Shipments, time.UTC)
+	f.Scorecards = scorecards.New(db.Client, db.Dialect, time.UTC)
 	sys := viewer.NewContext(context.Background(), viewer.System("test"))
 	must := func(err error) {
 		tb.Helper()

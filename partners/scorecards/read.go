@@ -213,3 +213,44 @@ func sortCards(cs []Card, by string) {
 		return r
 	})
 }
+
+// RecomputeInput names a closed period to compute again.
+type RecomputeInput struct {
+	Period string `json:"period" validate:"required,oneof=week month quarter"`
+	Day    string `json:"day" validate:"required,datetime=2006-01-02"`
+}
+
+// RecomputeResult says what was stored.
+type RecomputeResult struct {
+	Period   string `json:"period"`
+	Partners int    `json:"partners"`
+}
+
+// Recompute replaces the snapshot of the closed period containing Day,
+// for when old data was corrected and the correction should count.
+func (s *Service) Recompute(ctx context.Context, in RecomputeInput, now time.Time) (RecomputeResult, error) {
+	if err := partners.Validate(in); err != nil {
+		return RecomputeResult{}, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	if !v.IsAdmin() {
+		return RecomputeResult{}, partners.Errorf(partners.EForbidden, "only administrators recompute scorecards")
+	}
+	day, err := time.ParseInLocation("2006-01-02", in.Day, s.loc)
+	if err != nil {
+		return RecomputeResult{}, partners.Invalid("day", "is not a date")
+	}
+	p, err := PeriodOf(in.Period, day, s.loc)
+	if err != nil {
+		return RecomputeResult{}, partners.Invalid("period", err.Error())
+	}
+	if p.End.After(now) {
+		return RecomputeResult{}, partners.Invalid("day", "the period "+p.Label()+" is not closed yet; it is computed live")
+	}
+	n, err := s.Snapshot(ctx, p)
+	if err != nil {
+		return RecomputeResult{}, err
+	}
+	return RecomputeResult{Period: p.Label(), Partners: n}, partners.Audit(partners.AsSystem(ctx, "scorecards"), s.client,
+		partners.AuditRecord{Action: "scorecards.recompute", EntityType: "job", After: map[string]any{"period": p.Label(), "by": v.Label}})
+}

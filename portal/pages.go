@@ -65,6 +65,26 @@ func loadPages() (*pageSet, error) {
 			return ""
 		},
 		"diff": auditDiff,
+		"list": func(xs ...string) []string { return xs },
+		"deref64": func(p *float64) float64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		// pct shows a share, or "no data" — never 0% for nothing.
+		"pct": func(v *float64, l *locale) string {
+			if v == nil {
+				return l.T("no_data")
+			}
+			return fmt.Sprintf("%.0f%%", *v*100)
+		},
+		"hours": func(v *float64, l *locale) string {
+			if v == nil {
+				return l.T("no_data")
+			}
+			return fmt.Sprintf("%.1f h", *v)
+		},
 		"duration": func(from time.Time, to *time.Time) string {
 			if to == nil {
 				return "…"
@@ -235,6 +255,7 @@ func (s *Server) registerPages() {
 	s.registerOrderPages()
 	s.registerGroupPages()
 	s.registerJobPages()
+	s.registerScorecardPages()
 	p.Get("/invite/:token", s.page(anyone, s.invitePage))
 	p.Post("/invite/:token", s.page(anyone, s.inviteAccept))
 	p.Get("/settings", s.page(authed, s.settingsPage))

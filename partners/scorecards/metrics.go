@@ -369,14 +369,23 @@ func (s *Service) atOrAfter2(a, b string) string {
 // Promise accuracy buckets, in days late (negative: early).
 var PromiseBuckets = []string{"early_3+", "early_1_2", "on_day", "late_1_2", "late_3_7", "late_8+"}
 
+// shipmentTimes is every shipment's first shipped, arrived and stopped
+// times, in one pass over the events (a correlated subquery per
+// shipment was the slowest part of a scorecard).
+const shipmentTimes = `
+WITH se AS (
+  SELECT shipment_id,
+         MIN(CASE WHEN kind = 'shipped' THEN created_at END) AS shipped,
+         MIN(CASE WHEN kind IN ('delivered', 'received') THEN created_at END) AS arrived,
+         MIN(CASE WHEN kind IN ('delivered', 'received', 'cancelled') THEN created_at END) AS stopped
+  FROM shipment_events GROUP BY shipment_id
+)`
+
 // shipping computes the notice, freshness and promise figures.
 func (s *Service) shipping(ctx context.Context, start, end, now time.Time, get func(int) *Metrics) error {
-	err := s.query(ctx, `
-WITH sh AS (
-  SELECT s.partner_id AS pid, s.created_at AS noticed,
-         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind = 'shipped') AS shipped,
-         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind IN ('delivered', 'received')) AS arrived
-  FROM shipments s WHERE s.status <> 'cancelled'
+	err := s.query(ctx, shipmentTimes+`, sh AS (
+  SELECT s.partner_id AS pid, s.created_at AS noticed, se.shipped, se.arrived
+  FROM shipments s JOIN se ON se.shipment_id = s.id WHERE s.status <> 'cancelled'
 )
 SELECT pid, AVG({secs arrived noticed}),
        SUM(CASE WHEN shipped IS NOT NULL AND {secs shipped noticed} >= 3600 THEN 1 ELSE 0 END),
@@ -399,27 +408,21 @@ GROUP BY pid`, []any{start, end}, func(rows *sql.Rows) error {
 	}
 	// Freshness: the longest silence of each shipment while on its way,
 	// within the period, including the one up to its arrival or the end.
-	err = s.query(ctx, `
-WITH sh AS (
-  SELECT s.id, s.partner_id AS pid,
-         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind = 'shipped') AS shipped,
-         (SELECT MIN(e.created_at) FROM shipment_events e WHERE e.shipment_id = s.id AND e.kind IN ('delivered', 'received', 'cancelled')) AS stopped
-  FROM shipments s
-), way AS (
-  SELECT id, pid, shipped, COALESCE(stopped, ?t) AS until FROM sh
-  WHERE shipped IS NOT NULL AND `+s.before("shipped")+` AND `+s.atOrAfter("COALESCE(stopped, ?t)")+`
+	err = s.query(ctx, shipmentTimes+`, way AS (
+  SELECT s.id, s.partner_id AS pid, se.shipped, COALESCE(se.stopped, ?t) AS until
+  FROM shipments s JOIN se ON se.shipment_id = s.id
+  WHERE se.shipped IS NOT NULL AND `+s.before("se.shipped")+` AND `+s.atOrAfter("COALESCE(se.stopped, ?t)")+`
 ), ev AS (
-  SELECT w.id, w.pid, e.created_at AS at,
-         LAG(e.created_at) OVER (PARTITION BY w.id ORDER BY e.created_at, e.id) AS prev
-  FROM way w JOIN shipment_events e ON e.shipment_id = w.id
+  SELECT w.id, w.pid, w.until, e.created_at AS at,
+         LAG(e.created_at) OVER (PARTITION BY e.shipment_id ORDER BY e.created_at, e.id) AS prev
+  FROM shipment_events e JOIN way w ON w.id = e.shipment_id
   WHERE `+s.atOrAfter2("e.created_at", "w.shipped")+` AND NOT `+s.before2("w.until", "e.created_at")+`
-), gaps AS (
-  SELECT id, pid, MAX({secs at prev}) AS g FROM ev WHERE prev IS NOT NULL GROUP BY id, pid
-  UNION ALL
-  SELECT w.id, w.pid, {secs w.until x.last} FROM way w
-  JOIN (SELECT id, MAX(at) AS last FROM ev GROUP BY id) x ON x.id = w.id
-), worst AS (SELECT id, pid, MAX(g) AS g FROM gaps GROUP BY id, pid)
-SELECT pid, COUNT(*), SUM(CASE WHEN g <= 48 * 3600 THEN 1 ELSE 0 END) FROM worst GROUP BY pid`,
+), worst AS (
+  SELECT id, pid, MAX(CASE WHEN prev IS NULL THEN 0 ELSE {secs at prev} END) AS between_updates,
+         {secs MAX(until) MAX(at)} AS since_last
+  FROM ev GROUP BY id, pid
+)
+SELECT pid, COUNT(*), SUM(CASE WHEN between_updates <= 48 * 3600 AND since_last <= 48 * 3600 THEN 1 ELSE 0 END) FROM worst GROUP BY pid`,
 		[]any{now, end, now, start}, func(rows *sql.Rows) error {
 			var pid int
 			var n, fresh float64

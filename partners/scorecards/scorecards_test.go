@@ -377,6 +377,16 @@ func TestRankingAndCards(t *testing.T) {
 			if _, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now); err == nil {
 				t.Fatal("partner B read A's scorecard")
 			}
+			// Supervisors see each owner's portfolio, pooled.
+			ow, err := svc.Owners(b, scorecards.CardQuery{}, now)
+			if err != nil || len(ow.Items) != 2 || ow.Items[0].Name != "Bo Buyer" || ow.Items[0].Contacts != 2 || ow.Items[0].ActivePartners != 1 ||
+				ow.Items[1].Contacts != 1 || ow.Items[1].AckWithinSLA.Value != nil {
+				t.Fatalf("owners %+v %v", ow.Items, err)
+			}
+			near(t, "Bo's acknowledgements", ow.Items[0].AckWithinSLA.Value, 1)
+			if _, err := svc.Owners(pa, scorecards.CardQuery{}, now); err == nil {
+				t.Fatal("a partner user saw the owners' view")
+			}
 		})
 	}
 }

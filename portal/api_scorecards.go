@@ -22,6 +22,18 @@ func (s *Server) registerScorecardRoutes(r api) {
 		}
 		return c.JSON(out)
 	})
+	r.handle("GET", "/owners", op{Summary: "Supervisors' view: each staff owner's contacts, active partners and their partners' figures, pooled",
+		Tag: "scorecards", Access: staff, Query: scorecards.CardQuery{}, Resp: scorecards.OwnerList{}}, func(c *fiber.Ctx) error {
+		q, err := bindQuery[scorecards.CardQuery](c)
+		if err != nil {
+			return err
+		}
+		out, err := sc.Owners(c.UserContext(), q, time.Now())
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	})
 	r.handle("GET", "/:id", op{Summary: "A partner's scorecard: metrics, score, standing and the trend over twelve periods",
 		Tag: "scorecards", Access: authed, Query: scorecards.CardQuery{}, Resp: scorecards.Card{}}, func(c *fiber.Ctx) error {
 		id, err := pathID(c, "id")

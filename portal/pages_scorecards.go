@@ -18,6 +18,7 @@ func (s *Server) registerScorecardPages() {
 	p := s.app
 	p.Get("/scorecards", s.page(authed, s.scorecardsPage))
 	p.Get("/scorecards.csv", s.page(authed, s.scorecardsCSV))
+	p.Get("/scorecards/owners", s.page(staff, s.ownersPage))
 	p.Get("/scorecards/:id", s.page(authed, s.scorecardPage))
 }
 
@@ -163,4 +164,16 @@ func trendSVG(ps []scorecards.Point, bars bool) template.HTML {
 	flush()
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // built above from numbers and escaped labels
+}
+
+func (s *Server) ownersPage(c *fiber.Ctx) error {
+	q, err := bindQuery[scorecards.CardQuery](c)
+	if err != nil {
+		return err
+	}
+	l, err := s.deps.Scorecards.Owners(c.UserContext(), q, time.Now())
+	if err != nil {
+		return err
+	}
+	return s.render(c, "scorecard_owners", "scorecards", l)
 }

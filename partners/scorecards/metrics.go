@@ -414,9 +414,11 @@ GROUP BY pid`, []any{start, end}, func(rows *sql.Rows) error {
   WHERE se.shipped IS NOT NULL AND `+s.before("se.shipped")+` AND `+s.atOrAfter("COALESCE(se.stopped, ?t)")+`
 ), ev AS (
   SELECT w.id, w.pid, w.until, e.created_at AS at,
-         LAG(e.created_at) OVER (PARTITION BY e.shipment_id ORDER BY e.created_at, e.id) AS prev
+         LAG(e.created_at) OVER (PARTITION BY e.shipment_id ORDER BY e.id) AS prev
   FROM shipment_events e JOIN way w ON w.id = e.shipment_id
-  WHERE `+s.atOrAfter2("e.created_at", "w.shipped")+` AND NOT `+s.before2("w.until", "e.created_at")+`
+  -- Events come in order (ids), and none precedes "shipped" but
+  -- "created"; after the first stop the shipment is no longer on its way.
+  WHERE e.kind <> 'created' AND NOT `+s.before2("w.until", "e.created_at")+`
 ), worst AS (
   SELECT id, pid, MAX(CASE WHEN prev IS NULL THEN 0 ELSE {secs at prev} END) AS between_updates,
          {secs MAX(until) MAX(at)} AS since_last

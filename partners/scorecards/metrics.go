@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -174,7 +175,10 @@ func ptr(v sql.NullFloat64, scale float64) *float64 {
 // "no data" throughout.
 func (s *Service) Compute(ctx context.Context, p Period, asOf time.Time) (map[int]*Metrics, error) {
 	out := map[int]*Metrics{}
+	var mu sync.Mutex
 	get := func(pid int) *Metrics {
+		mu.Lock()
+		defer mu.Unlock()
 		m, ok := out[pid]
 		if !ok {
 			m = &Metrics{PartnerID: pid}
@@ -184,8 +188,13 @@ func (s *Service) Compute(ctx context.Context, p Period, asOf time.Time) (map[in
 	}
 	start, end, now := p.Start.UTC(), p.End.UTC(), asOf.UTC()
 
+	// The queries are independent reads: they run side by side on the
+	// read pool (SQLite's WAL readers, or PostgreSQL's connections).
+	r := newRunner(3)
+
 	// Acknowledgement time and the share within the SLA.
-	err := s.query(ctx, `
+	r.do(func() error {
+		return s.query(ctx, `
 WITH o AS (
   SELECT o.partner_id AS pid, pa.ack_sla_hours * 3600.0 AS sla,
          CASE WHEN o.acknowledged_at IS NOT NULL AND `+s.before("o.acknowledged_at")+` THEN {secs o.acknowledged_at o.published_at} END AS s,
@@ -204,39 +213,36 @@ SELECT pid,
        MAX(CASE WHEN s IS NOT NULL AND rn = (n + 1) / 2 THEN s END),
        MAX(CASE WHEN s IS NOT NULL AND rn = (9 * n + 9) / 10 THEN s END)
 FROM r GROUP BY pid`, []any{now, now, start, end}, func(rows *sql.Rows) error {
-		var pid int
-		var within, decided float64
-		var med, p90 sql.NullFloat64
-		if err := rows.Scan(&pid, &within, &decided, &med, &p90); err != nil {
-			return err
-		}
-		m := get(pid)
-		m.AckWithinSLA = ratio(within, decided)
-		m.AckMedianHours, m.AckP90Hours = ptr(med, 1.0/3600), ptr(p90, 1.0/3600)
-		return nil
+			var pid int
+			var within, decided float64
+			var med, p90 sql.NullFloat64
+			if err := rows.Scan(&pid, &within, &decided, &med, &p90); err != nil {
+				return err
+			}
+			m := get(pid)
+			m.AckWithinSLA = ratio(within, decided)
+			m.AckMedianHours, m.AckP90Hours = ptr(med, 1.0/3600), ptr(p90, 1.0/3600)
+			return nil
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
 
 	// Change requests among the orders answered in the period.
-	err = s.query(ctx, `
+	r.do(func() error {
+		return s.query(ctx, `
 SELECT o.partner_id, COUNT(*),
        SUM(CASE WHEN EXISTS (SELECT 1 FROM change_requests cr WHERE cr.order_id = o.id) THEN 1 ELSE 0 END)
 FROM orders o
 WHERE o.acknowledged_at IS NOT NULL AND `+s.atOrAfter("o.acknowledged_at")+` AND `+s.before("o.acknowledged_at")+`
 GROUP BY o.partner_id`, []any{start, end}, func(rows *sql.Rows) error {
-		var pid int
-		var n, changed float64
-		if err := rows.Scan(&pid, &n, &changed); err != nil {
-			return err
-		}
-		get(pid).ChangeRate = ratio(changed, n)
-		return nil
+			var pid int
+			var n, changed float64
+			if err := rows.Scan(&pid, &n, &changed); err != nil {
+				return err
+			}
+			get(pid).ChangeRate = ratio(changed, n)
+			return nil
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
 
 	// On-time-in-full per order line due in the period.
 	due := "COALESCE(ol.promised_date, ol.required_date)"
@@ -246,7 +252,8 @@ GROUP BY o.partner_id`, []any{start, end}, func(rows *sql.Rows) error {
 		inTime = "rc.at < l.due + INTERVAL '1 day'"
 		least = "LEAST"
 	}
-	err = s.query(ctx, `
+	r.do(func() error {
+		return s.query(ctx, `
 WITH l AS (
   SELECT ol.id, ol.partner_id AS pid, ol.quantity AS q, `+due+` AS due
   FROM order_lines ol JOIN orders o ON o.id = ol.order_id
@@ -265,25 +272,20 @@ WITH l AS (
 )
 SELECT pid, SUM(q), SUM(`+least+`(ontime, q)), SUM(`+least+`(total, q))
 FROM per GROUP BY pid`, []any{start, end, now}, func(rows *sql.Rows) error {
-		var pid int
-		var ordered, ontime, received float64
-		if err := rows.Scan(&pid, &ordered, &ontime, &received); err != nil {
-			return err
-		}
-		m := get(pid)
-		m.OTIF, m.InFull, m.OnTime = ratio(ontime, ordered), ratio(received, ordered), ratio(ontime, received)
-		return nil
+			var pid int
+			var ordered, ontime, received float64
+			if err := rows.Scan(&pid, &ordered, &ontime, &received); err != nil {
+				return err
+			}
+			m := get(pid)
+			m.OTIF, m.InFull, m.OnTime = ratio(ontime, ordered), ratio(received, ordered), ratio(ontime, received)
+			return nil
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
-
-	if err := s.shipping(ctx, start, end, now, get); err != nil {
-		return nil, err
-	}
-
+	s.shipping(ctx, r, start, end, now, get)
 	// Replies in the partner's groups, by calendar day in its zone.
-	if err := s.replies(ctx, start, end, now, get); err != nil {
+	r.do(func() error { return s.replies(ctx, start, end, now, get) })
+	if err := r.wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -382,8 +384,9 @@ WITH se AS (
 )`
 
 // shipping computes the notice, freshness and promise figures.
-func (s *Service) shipping(ctx context.Context, start, end, now time.Time, get func(int) *Metrics) error {
-	err := s.query(ctx, shipmentTimes+`, sh AS (
+func (s *Service) shipping(ctx context.Context, r *runner, start, end, now time.Time, get func(int) *Metrics) {
+	r.do(func() error {
+		return s.query(ctx, shipmentTimes+`, sh AS (
   SELECT s.partner_id AS pid, s.created_at AS noticed, se.shipped, se.arrived
   FROM shipments s JOIN se ON se.shipment_id = s.id WHERE s.status <> 'cancelled'
 )
@@ -393,22 +396,21 @@ SELECT pid, AVG({secs arrived noticed}),
 FROM sh
 WHERE arrived IS NOT NULL AND `+s.atOrAfter("arrived")+` AND `+s.before("arrived")+`
 GROUP BY pid`, []any{start, end}, func(rows *sql.Rows) error {
-		var pid int
-		var lead sql.NullFloat64
-		var ahead, n float64
-		if err := rows.Scan(&pid, &lead, &ahead, &n); err != nil {
-			return err
-		}
-		m := get(pid)
-		m.NoticeLeadHours, m.NoticeAhead = ptr(lead, 1.0/3600), ratio(ahead, n)
-		return nil
+			var pid int
+			var lead sql.NullFloat64
+			var ahead, n float64
+			if err := rows.Scan(&pid, &lead, &ahead, &n); err != nil {
+				return err
+			}
+			m := get(pid)
+			m.NoticeLeadHours, m.NoticeAhead = ptr(lead, 1.0/3600), ratio(ahead, n)
+			return nil
+		})
 	})
-	if err != nil {
-		return err
-	}
 	// Freshness: the longest silence of each shipment while on its way,
 	// within the period, including the one up to its arrival or the end.
-	err = s.query(ctx, shipmentTimes+`, way AS (
+	r.do(func() error {
+		return s.query(ctx, shipmentTimes+`, way AS (
   SELECT s.id, s.partner_id AS pid, se.shipped, COALESCE(se.stopped, ?t) AS until
   FROM shipments s JOIN se ON se.shipment_id = s.id
   WHERE se.shipped IS NOT NULL AND `+s.before("se.shipped")+` AND `+s.atOrAfter("COALESCE(se.stopped, ?t)")+`
@@ -425,25 +427,24 @@ GROUP BY pid`, []any{start, end}, func(rows *sql.Rows) error {
   FROM ev GROUP BY id, pid
 )
 SELECT pid, COUNT(*), SUM(CASE WHEN between_updates <= 48 * 3600 AND since_last <= 48 * 3600 THEN 1 ELSE 0 END) FROM worst GROUP BY pid`,
-		[]any{now, end, now, start}, func(rows *sql.Rows) error {
-			var pid int
-			var n, fresh float64
-			if err := rows.Scan(&pid, &n, &fresh); err != nil {
-				return err
-			}
-			get(pid).Freshness = ratio(fresh, n)
-			return nil
-		})
-	if err != nil {
-		return err
-	}
+			[]any{now, end, now, start}, func(rows *sql.Rows) error {
+				var pid int
+				var n, fresh float64
+				if err := rows.Scan(&pid, &n, &fresh); err != nil {
+					return err
+				}
+				get(pid).Freshness = ratio(fresh, n)
+				return nil
+			})
+	})
 	// Promise accuracy: lines whose last receipt completed them in the
 	// period, by days from the promised (else required) date.
 	days := "CAST(julianday(date(done)) - julianday(date(due)) AS INTEGER)"
 	if s.dialect == dialect.Postgres {
 		days = "(CAST(done AS DATE) - CAST(due AS DATE))"
 	}
-	return s.query(ctx, `
+	r.do(func() error {
+		return s.query(ctx, `
 WITH x AS (
   SELECT ol.partner_id AS pid, COALESCE(ol.promised_date, ol.required_date) AS due, ol.quantity AS q,
          SUM(sl.received) AS got, MAX(e.created_at) AS done
@@ -460,16 +461,49 @@ SELECT pid,
             WHEN late <= 2 THEN 'late_1_2' WHEN late <= 7 THEN 'late_3_7' ELSE 'late_8+' END AS b,
        COUNT(*)
 FROM d GROUP BY pid, b`, []any{start, end}, func(rows *sql.Rows) error {
-		var pid, n int
-		var b string
-		if err := rows.Scan(&pid, &b, &n); err != nil {
-			return err
-		}
-		m := get(pid)
-		if m.PromiseDays == nil {
-			m.PromiseDays = map[string]int{}
-		}
-		m.PromiseDays[b] = n
-		return nil
+			var pid, n int
+			var b string
+			if err := rows.Scan(&pid, &b, &n); err != nil {
+				return err
+			}
+			m := get(pid)
+			if m.PromiseDays == nil {
+				m.PromiseDays = map[string]int{}
+			}
+			m.PromiseDays[b] = n
+			return nil
+		})
 	})
+}
+
+// runner runs independent queries side by side, at most n at once, and
+// keeps the first error.
+type runner struct {
+	wg  sync.WaitGroup
+	sem chan struct{}
+	mu  sync.Mutex
+	err error
+}
+
+func newRunner(n int) *runner { return &runner{sem: make(chan struct{}, n)} }
+
+func (r *runner) do(fn func() error) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.sem <- struct{}{}
+		defer func() { <-r.sem }()
+		if err := fn(); err != nil {
+			r.mu.Lock()
+			if r.err == nil {
+				r.err = err
+			}
+			r.mu.Unlock()
+		}
+	}()
+}
+
+func (r *runner) wait() error {
+	r.wg.Wait()
+	return r.err
 }

@@ -33,6 +33,8 @@ type Card struct {
 	Score       *float64 `json:"score"`
 	Standing    string   `json:"standing"`
 	Trend       []Point  `json:"trend,omitempty"`
+	// Contacts are the partner's people, what each did in the period.
+	Contacts []ContactFigures `json:"contacts,omitempty"`
 }
 
 // CardQuery picks the period of a scorecard.
@@ -94,6 +96,14 @@ func (s *Service) Card(ctx context.Context, partnerID int, q CardQuery, now time
 		if i == len(ps)-1 {
 			c.Metrics, c.Score, c.Standing = *m, score, Standing(score)
 		}
+	}
+	cur := ps[len(ps)-1]
+	asOf := now
+	if cur.End.Before(now) {
+		asOf = cur.End
+	}
+	if c.Contacts, err = s.contacts(ctx, partnerID, cur, asOf); err != nil {
+		return Card{}, err
 	}
 	return c, nil
 }

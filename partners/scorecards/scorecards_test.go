@@ -232,6 +232,15 @@ func TestRepliesByThePartnersMidnight(t *testing.T) {
 				t.Fatal("no metrics")
 			}
 			near(t, "same-day replies", m.Replies.Value, 1.0/3)
+			card, err := svc.Card(b, f.PartnerA.ID, scorecards.CardQuery{}, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ct := range card.Contacts {
+				if ct.ContactID == f.ContactA.ID && (ct.Replies != 2 || ct.FirstReplyHours == nil) {
+					t.Errorf("刘洋's replies %+v", ct)
+				}
+			}
 			near(t, "first reply hours", m.FirstReplyHours, (8.0+15.0)/2/60)
 			noData(t, "OTIF", m.OTIF.Value)
 		})
@@ -376,6 +385,24 @@ func TestRankingAndCards(t *testing.T) {
 			}
 			if _, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now); err == nil {
 				t.Fatal("partner B read A's scorecard")
+			}
+			// Per contact: 刘洋 (user A's contact) answered the order in an
+			// hour; 孙丽 did nothing — zeros and no data, not 100%.
+			if len(card.Contacts) != 2 {
+				t.Fatalf("contacts %+v", card.Contacts)
+			}
+			for _, ct := range card.Contacts {
+				switch ct.ContactID {
+				case f.ContactA.ID:
+					near(t, "answer hours", ct.AnswerHours, 1)
+					if ct.Answers != 1 {
+						t.Errorf("answers %d", ct.Answers)
+					}
+				case f.ContactA2.ID:
+					if ct.Answers != 0 || ct.AnswerHours != nil || ct.FirstReplyHours != nil {
+						t.Errorf("idle contact %+v", ct)
+					}
+				}
 			}
 			// Supervisors see each owner's portfolio, pooled.
 			ow, err := svc.Owners(b, scorecards.CardQuery{}, now)

@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/schedule"
+	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -40,6 +41,7 @@ type Config struct {
 	JobSchedules   map[string]string
 	DigestSchedule string
 	StaleAfter     time.Duration
+	ScoreWeights   scorecards.Weights
 }
 
 // parseNets reads a comma-separated list of addresses and CIDRs.
@@ -93,6 +95,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_DIGEST_SCHEDULE", "30 8 * * 1-5", "default schedule of group status digests (cron, company time zone); each group may set its own"},
 	{"TIERLINK_JOB_SCHEDULES", "", "override job schedules: name=cron;name=cron (see tierlink jobs list)"},
 	{"TIERLINK_STALE_SHIPMENT_AFTER", "48h", "silence after which a shipment on its way gets a request for an update"},
+	{"TIERLINK_SCORE_WEIGHTS", "otif=30,ack=25,replies=15,freshness=10,notice=10,changes=10", "weights of the scorecard's composite score; names left out keep their default"},
 	{"TIERLINK_BRIDGE_ALLOW_NETS", "", "comma-separated CIDRs of internal networks chat bridges may reach (all internal addresses are refused by default)"},
 }
 
@@ -246,6 +249,9 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 	// Names are checked here, before anything touches the database.
 	if _, err := jobs.Standard(jobs.Services{}, c.JobSchedules); err != nil {
 		return c, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
+	}
+	if c.ScoreWeights, err = scorecards.ParseWeights(getenv("TIERLINK_SCORE_WEIGHTS")); err != nil {
+		return c, configError{"TIERLINK_SCORE_WEIGHTS", err.Error()}
 	}
 	c.StaleAfter = 48 * time.Hour
 	if v := getenv("TIERLINK_STALE_SHIPMENT_AFTER"); v != "" {

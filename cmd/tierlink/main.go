@@ -221,6 +221,7 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	st := status.New(db.Client, a.grps, a.ords, a.shps, cfg.TimeZone)
 	st.StaleAfter = cfg.StaleAfter
 	a.cards = scorecards.New(db.Client, db.Dialect, cfg.TimeZone)
+	a.cards.Weights = cfg.ScoreWeights
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards}, cfg.JobSchedules)
 	if err != nil {
 		db.Close()

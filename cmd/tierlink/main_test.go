@@ -46,6 +46,7 @@ func TestBadConfigIsOneLineExit2(t *testing.T) {
 		{map[string]string{"TIERLINK_JOB_SCHEDULES": "no-such-job=@hourly"}, nil, `TIERLINK_JOB_SCHEDULES: no job is named "no-such-job"`},
 		{map[string]string{"TIERLINK_JOB_SCHEDULES": "group-digests=61 * * * *"}, nil, "TIERLINK_JOB_SCHEDULES: job group-digests:"},
 		{map[string]string{"TIERLINK_DIGEST_SCHEDULE": "TZ="}, nil, "TIERLINK_DIGEST_SCHEDULE:"},
+		{map[string]string{"TIERLINK_SCORE_WEIGHTS": "speed=3"}, nil, `TIERLINK_SCORE_WEIGHTS: no metric is named "speed"`},
 		{map[string]string{"TIERLINK_STALE_SHIPMENT_AFTER": "5m"}, nil, "TIERLINK_STALE_SHIPMENT_AFTER: must be a duration of at least 1h"},
 	} {
 		env := map[string]string{"TIERLINK_DATA_DIR": dir}

@@ -41,6 +41,10 @@ type Metrics struct {
 	AckMedianHours *float64 `json:"ack_median_hours"`
 	AckP90Hours    *float64 `json:"ack_p90_hours"`
 	AckWithinSLA   Ratio    `json:"ack_within_sla"`
+	// OpenOrders are the orders published and still unanswered at the
+	// end of the period (or now), and OldestOpenHours the oldest's age.
+	OpenOrders      int      `json:"open_orders"`
+	OldestOpenHours *float64 `json:"oldest_open_hours"`
 	// ChangeRate is the share of orders answered in the period that came
 	// back with a change request.
 	ChangeRate Ratio `json:"change_rate"`
@@ -222,6 +226,25 @@ FROM r GROUP BY pid`, []any{now, now, start, end}, func(rows *sql.Rows) error {
 			m := get(pid)
 			m.AckWithinSLA = ratio(within, decided)
 			m.AckMedianHours, m.AckP90Hours = ptr(med, 1.0/3600), ptr(p90, 1.0/3600)
+			return nil
+		})
+	})
+
+	// Orders still waiting for an answer, whenever published.
+	r.do(func() error {
+		return s.query(ctx, `
+SELECT o.partner_id, COUNT(*), MAX({secs ?t o.published_at})
+FROM orders o
+WHERE o.published_at IS NOT NULL AND o.status NOT IN ('draft', 'cancelled', 'closed') AND `+s.before("o.published_at")+`
+  AND (o.acknowledged_at IS NULL OR NOT `+s.before("o.acknowledged_at")+`)
+GROUP BY o.partner_id`, []any{now, now, now}, func(rows *sql.Rows) error {
+			var pid, n int
+			var oldest sql.NullFloat64
+			if err := rows.Scan(&pid, &n, &oldest); err != nil {
+				return err
+			}
+			m := get(pid)
+			m.OpenOrders, m.OldestOpenHours = n, ptr(oldest, 1.0/3600)
 			return nil
 		})
 	})

@@ -1,5 +1,11 @@
 package scorecards
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Weights say how much each metric counts in the composite score.
 type Weights struct {
 	AckWithinSLA float64 `json:"ack_within_sla"`
@@ -58,4 +64,40 @@ func Standing(score *float64) string {
 		return "average"
 	}
 	return "excellent"
+}
+
+// ParseWeights reads "otif=30,ack=25,replies=15,freshness=10,notice=10,changes=10";
+// names left out keep their default weight, 0 leaves a metric out.
+func ParseWeights(v string) (Weights, error) {
+	w := DefaultWeights
+	if strings.TrimSpace(v) == "" {
+		return w, nil
+	}
+	for part := range strings.SplitSeq(v, ",") {
+		name, num, ok := strings.Cut(strings.TrimSpace(part), "=")
+		f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if !ok || err != nil || f < 0 || f > 1000 {
+			return w, fmt.Errorf("%q is not name=weight (a number from 0 to 1000)", part)
+		}
+		switch strings.TrimSpace(name) {
+		case "otif":
+			w.OTIF = f
+		case "ack":
+			w.AckWithinSLA = f
+		case "replies":
+			w.Replies = f
+		case "freshness":
+			w.Freshness = f
+		case "notice":
+			w.NoticeAhead = f
+		case "changes":
+			w.NoChanges = f
+		default:
+			return w, fmt.Errorf("no metric is named %q (otif, ack, replies, freshness, notice, changes)", name)
+		}
+	}
+	if w.OTIF+w.AckWithinSLA+w.Replies+w.Freshness+w.NoticeAhead+w.NoChanges == 0 {
+		return w, fmt.Errorf("at least one weight must be above 0")
+	}
+	return w, nil
 }

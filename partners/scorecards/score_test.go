@@ -52,3 +52,15 @@ func TestPeriods(t *testing.T) {
 		t.Fatal("fortnight accepted")
 	}
 }
+
+func TestParseWeights(t *testing.T) {
+	w, err := ParseWeights(" otif=50, changes=0 ")
+	if err != nil || w.OTIF != 50 || w.NoChanges != 0 || w.AckWithinSLA != DefaultWeights.AckWithinSLA {
+		t.Fatalf("%+v %v", w, err)
+	}
+	for _, bad := range []string{"otif", "otif=x", "speed=3", "otif=-1", "otif=0,ack=0,replies=0,freshness=0,notice=0,changes=0"} {
+		if _, err := ParseWeights(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -97,6 +97,11 @@ func TestAcknowledgementFormulas(t *testing.T) {
 			near(t, "p90", m.AckP90Hours, 30)
 			near(t, "within SLA", m.AckWithinSLA.Value, 1.0/3)
 			near(t, "change rate", m.ChangeRate.Value, 0.5)
+			// PO-3 and PO-4 still wait; PO-3 since 2 Nov 09:00 + 48 h.
+			if m.OpenOrders != 2 {
+				t.Errorf("open orders %d", m.OpenOrders)
+			}
+			near(t, "oldest open", m.OldestOpenHours, end.Sub(nov.Add(48*time.Hour)).Hours())
 			if _, ok := got[f.PartnerB.ID]; ok {
 				t.Errorf("B has metrics without any business: %+v", got[f.PartnerB.ID])
 			}

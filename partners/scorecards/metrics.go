@@ -156,7 +156,7 @@ func (s *Service) query(ctx context.Context, q string, args []any, scan func(*sq
 	if err != nil {
 		return fmt.Errorf("scorecard query: %w", err)
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; rows.Err says what went wrong
 	for rows.Next() {
 		if err := scan(rows); err != nil {
 			return err

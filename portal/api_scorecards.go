@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,45 +12,20 @@ import (
 func (s *Server) registerScorecardRoutes(r api) {
 	sc := s.deps.Scorecards
 	r.handle("GET", "/", op{Summary: "Partners ranked by scorecard for the current week, month or quarter (partner users: their own row)",
-		Tag: "scorecards", Access: authed, Query: scorecards.RankFilter{}, Resp: scorecards.Ranking{}}, func(c *fiber.Ctx) error {
-		f, err := bindQuery[scorecards.RankFilter](c)
-		if err != nil {
-			return err
-		}
-		out, err := sc.Rank(c.UserContext(), f, time.Now())
-		if err != nil {
-			return err
-		}
-		return c.JSON(out)
-	})
+		Tag: "scorecards", Access: authed, Query: scorecards.RankFilter{}, Resp: scorecards.Ranking{}},
+		listOf(func(ctx context.Context, f scorecards.RankFilter) (scorecards.Ranking, error) {
+			return sc.Rank(ctx, f, time.Now())
+		}))
 	r.handle("GET", "/owners", op{Summary: "Supervisors' view: each staff owner's contacts, active partners and their partners' figures, pooled",
-		Tag: "scorecards", Access: staff, Query: scorecards.CardQuery{}, Resp: scorecards.OwnerList{}}, func(c *fiber.Ctx) error {
-		q, err := bindQuery[scorecards.CardQuery](c)
-		if err != nil {
-			return err
-		}
-		out, err := sc.Owners(c.UserContext(), q, time.Now())
-		if err != nil {
-			return err
-		}
-		return c.JSON(out)
-	})
+		Tag: "scorecards", Access: staff, Query: scorecards.CardQuery{}, Resp: scorecards.OwnerList{}},
+		listOf(func(ctx context.Context, q scorecards.CardQuery) (scorecards.OwnerList, error) {
+			return sc.Owners(ctx, q, time.Now())
+		}))
 	r.handle("GET", "/:id", op{Summary: "A partner's scorecard: metrics, score, standing and the trend over twelve periods",
-		Tag: "scorecards", Access: authed, Query: scorecards.CardQuery{}, Resp: scorecards.Card{}}, func(c *fiber.Ctx) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		q, err := bindQuery[scorecards.CardQuery](c)
-		if err != nil {
-			return err
-		}
-		out, err := sc.Card(c.UserContext(), id, q, time.Now())
-		if err != nil {
-			return err
-		}
-		return c.JSON(out)
-	})
+		Tag: "scorecards", Access: authed, Query: scorecards.CardQuery{}, Resp: scorecards.Card{}},
+		pagedUnder(func(ctx context.Context, id int, q scorecards.CardQuery) (scorecards.Card, error) {
+			return sc.Card(ctx, id, q, time.Now())
+		}))
 	r.handle("POST", "/recompute", op{Summary: "Recompute a closed period's snapshot after old data was corrected", Tag: "scorecards",
 		Access: admin, Body: scorecards.RecomputeInput{}, Resp: scorecards.RecomputeResult{}}, func(c *fiber.Ctx) error {
 		in, err := bind[scorecards.RecomputeInput](c)

@@ -28,12 +28,19 @@ type scorecardsData struct {
 	Sorts   map[string]string // column → the sort its header link asks for
 }
 
-func (s *Server) scorecardsPage(c *fiber.Ctx) error {
+// ranking reads the filter from the query and ranks, for the page and
+// its CSV export alike.
+func (s *Server) ranking(c *fiber.Ctx) (scorecards.RankFilter, scorecards.Ranking, error) {
 	f, err := bindQuery[scorecards.RankFilter](c)
 	if err != nil {
-		return err
+		return f, scorecards.Ranking{}, err
 	}
 	r, err := s.deps.Scorecards.Rank(c.UserContext(), f, time.Now())
+	return f, r, err
+}
+
+func (s *Server) scorecardsPage(c *fiber.Ctx) error {
+	f, r, err := s.ranking(c)
 	if err != nil {
 		return err
 	}
@@ -50,11 +57,7 @@ func (s *Server) scorecardsPage(c *fiber.Ctx) error {
 // scorecardsCSV exports the ranking as filtered, one row per partner,
 // with empty cells for no data.
 func (s *Server) scorecardsCSV(c *fiber.Ctx) error {
-	f, err := bindQuery[scorecards.RankFilter](c)
-	if err != nil {
-		return err
-	}
-	r, err := s.deps.Scorecards.Rank(c.UserContext(), f, time.Now())
+	_, r, err := s.ranking(c)
 	if err != nil {
 		return err
 	}

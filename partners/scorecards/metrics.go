@@ -134,22 +134,23 @@ func (s *Service) sql(q string) string {
 	return b.String()
 }
 
-// before and atOrAfter compare a time column with a parameter: SQLite
-// compares the text, and stored times carry their own offsets, so both
-// sides go through julianday there.
-func (s *Service) before(col string) string {
+// timeCmp compares two time expressions: SQLite would compare the text,
+// and stored times carry their writer's offset, so both sides go through
+// julianday there.
+func (s *Service) timeCmp(a, op, b string) string {
 	if s.dialect == dialect.Postgres {
-		return col + " < ?"
+		return a + " " + op + " " + b
 	}
-	return "julianday(" + col + ") < julianday(?)"
+	return "julianday(" + a + ") " + op + " julianday(" + b + ")"
 }
 
-func (s *Service) atOrAfter(col string) string {
-	if s.dialect == dialect.Postgres {
-		return col + " >= ?"
-	}
-	return "julianday(" + col + ") >= julianday(?)"
-}
+// before and atOrAfter compare a time column with a parameter.
+func (s *Service) before(col string) string    { return s.timeCmp(col, "<", "?") }
+func (s *Service) atOrAfter(col string) string { return s.timeCmp(col, ">=", "?") }
+
+// before2 and atOrAfter2 compare two time columns.
+func (s *Service) before2(a, b string) string    { return s.timeCmp(a, "<", b) }
+func (s *Service) atOrAfter2(a, b string) string { return s.timeCmp(a, ">=", b) }
 
 func (s *Service) query(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
 	rows, err := s.client.QueryContext(ctx, s.sql(q), args...)
@@ -375,20 +376,6 @@ FROM w GROUP BY pid`
 		m.FirstReplyHours = ptr(mean, 1.0/3600)
 		return nil
 	})
-}
-
-func (s *Service) before2(a, b string) string {
-	if s.dialect == dialect.Postgres {
-		return a + " < " + b
-	}
-	return "julianday(" + a + ") < julianday(" + b + ")"
-}
-
-func (s *Service) atOrAfter2(a, b string) string {
-	if s.dialect == dialect.Postgres {
-		return a + " >= " + b
-	}
-	return "julianday(" + a + ") >= julianday(" + b + ")"
 }
 
 // Promise accuracy buckets, in days late (negative: early).

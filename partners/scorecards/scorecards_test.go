@@ -41,28 +41,55 @@ func noData(t *testing.T, name string, got *float64) {
 
 var nov = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // a Monday
 
+// newWorld is the fixture with its orders, shipments and groups on one
+// settable clock, set to nov.
+func newWorld(t *testing.T, d string) (*partnerstest.Fixture, *clock) {
+	t.Helper()
+	f := partnerstest.New(t, d)
+	c := &clock{}
+	c.set(nov)
+	f.Orders.SetClock(c.now)
+	f.Shipments.SetClock(c.now)
+	f.Groups.SetClock(c.now)
+	return f, c
+}
+
+// publishOne publishes to partner A an order of one line of 10, due
+// 10 December, at the clock's time.
+func publishOne(t *testing.T, f *partnerstest.Fixture, number string) orders.Order {
+	t.Helper()
+	b := f.Ctx(f.Buyer)
+	o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err = f.Orders.Publish(b, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// accept has partner A accept an order's one line.
+func accept(t *testing.T, f *partnerstest.Fixture, o orders.Order) {
+	t.Helper()
+	if _, err := f.Orders.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // The acknowledgement figures and the change rate on a hand-computed
 // fixture: answered in 2 h and 30 h (median 2, p90 30), one order still
 // open past its 24 h SLA (a miss), one still within it (not counted).
 func TestAcknowledgementFormulas(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			c := &clock{}
-			f.Orders.SetClock(c.now)
-			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			f, c := newWorld(t, d)
+			pa := f.Ctx(f.UserA)
 			publish := func(number string, at time.Time) orders.Order {
 				t.Helper()
 				c.set(at)
-				o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
-					Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if o, err = f.Orders.Publish(b, o.ID); err != nil {
-					t.Fatal(err)
-				}
-				return o
+				return publishOne(t, f, number)
 			}
 			answer := func(o orders.Order, at time.Time, action string) {
 				t.Helper()
@@ -119,11 +146,7 @@ func TestAcknowledgementFormulas(t *testing.T) {
 func TestOTIFFormulas(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			c := &clock{}
-			c.set(nov)
-			f.Orders.SetClock(c.now)
-			f.Shipments.SetClock(c.now)
+			f, c := newWorld(t, d)
 			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
 			o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-OTIF", Currency: "CNY",
 				Lines: []orders.LineInput{
@@ -200,10 +223,7 @@ func TestOTIFFormulas(t *testing.T) {
 func TestRepliesByThePartnersMidnight(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			c := &clock{}
-			c.set(nov)
-			f.Groups.SetClock(c.now)
+			f, c := newWorld(t, d)
 			b := f.Ctx(f.Buyer)
 			g, err := f.Groups.Create(b, groups.GroupInput{Name: "A", Kind: "partner", PartnerID: f.PartnerA.ID, ContactIDs: []int{f.ContactA.ID}})
 			if err != nil {
@@ -258,16 +278,10 @@ func TestRepliesByThePartnersMidnight(t *testing.T) {
 func TestFreshnessAndNotice(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			c := &clock{}
-			c.set(nov)
-			f.Orders.SetClock(c.now)
-			f.Shipments.SetClock(c.now)
-			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
-			o, _ := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-F", Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
-			f.Orders.Publish(b, o.ID)
-			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			f, c := newWorld(t, d)
+			pa := f.Ctx(f.UserA)
+			o := publishOne(t, f, "PO-F")
+			accept(t, f, o)
 			day := func(n, h int) time.Time { return time.Date(2026, 11, n, h, 0, 0, 0, time.UTC) }
 			run := func(created time.Time, events ...struct {
 				k  string
@@ -311,14 +325,9 @@ func TestFreshnessAndNotice(t *testing.T) {
 func TestSnapshotsHoldHistory(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			c := &clock{}
-			c.set(nov)
-			f.Orders.SetClock(c.now)
-			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
-			o, _ := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-S", Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
-			f.Orders.Publish(b, o.ID)
+			f, c := newWorld(t, d)
+			b := f.Ctx(f.Buyer)
+			o := publishOne(t, f, "PO-S")
 			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
 			dec1 := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 			n, err := svc.SnapshotClosed(f.System(), dec1)
@@ -336,7 +345,7 @@ func TestSnapshotsHoldHistory(t *testing.T) {
 			near(t, "within SLA (open past SLA)", m.AckWithinSLA.Value, 0)
 			// The order is answered late, in December, "correcting" November.
 			c.set(time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC))
-			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			accept(t, f, o)
 			m, _ = svc.Stored(b, f.PartnerA.ID, p)
 			near(t, "snapshot unchanged", m.AckWithinSLA.Value, 0)
 			if _, err := svc.Snapshot(f.System(), p); err != nil {
@@ -357,16 +366,11 @@ func TestSnapshotsHoldHistory(t *testing.T) {
 func TestRankingAndCards(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			c := &clock{}
-			c.set(nov)
-			f.Orders.SetClock(c.now)
+			f, c := newWorld(t, d)
 			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
-			o, _ := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-R", Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
-			f.Orders.Publish(b, o.ID)
+			o := publishOne(t, f, "PO-R")
 			c.set(nov.Add(time.Hour))
-			f.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+			accept(t, f, o)
 			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
 			now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 			r, err := svc.Rank(b, scorecards.RankFilter{}, now)

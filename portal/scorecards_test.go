@@ -41,3 +41,67 @@ func TestScorecardPages(t *testing.T) {
 		t.Fatalf("recompute of an open period %d %s", resp.StatusCode, b)
 	}
 }
+
+// The pages added with jobs, digests, ordering rules and scorecards answer
+// malformed, unknown, oversize and missing input with a clear 4xx page —
+// never a 500 — and change nothing.
+func TestNewPagesRefuseBadInput(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	v := e.orderVars()
+	a := fmt.Sprint(e.f.PartnerA.ID)
+	for _, tc := range []struct {
+		w            who
+		method, path string
+		body         string
+		want         int
+	}{
+		{wBuyer, "GET", "/scorecards/abc", "", 404},
+		{wBuyer, "GET", "/scorecards/999999", "", 404},
+		{wBuyer, "GET", "/scorecards/1e3", "", 404},
+		{wBuyer, "GET", "/scorecards?period=fortnight", "", 422},
+		{wBuyer, "GET", "/scorecards?frobnicate=1", "", 422},
+		{wBuyer, "GET", "/scorecards?sort=price", "", 422},
+		{wBuyer, "GET", "/scorecards?tier=9", "", 422},
+		{wBuyer, "GET", "/scorecards?category=" + strings.Repeat("c", 81), "", 422},
+		{wBuyer, "GET", "/scorecards.csv?period=x", "", 422},
+		{wBuyer, "GET", "/scorecards/owners?period=x", "", 422},
+		{wBuyer, "GET", "/scorecards/" + a + "?period=day", "", 422},
+		{wBuyer, "GET", "/admin/jobs/no-such-job", "", 404},
+		{wBuyer, "GET", "/admin/jobs/Session-Purge", "", 404},
+		{wBuyer, "GET", "/admin/jobs/session-purge?cursor=!!!", "", 422},
+		{wBuyer, "GET", "/admin/jobs/session-purge?limit=501", "", 422},
+		{wAdmin, "POST", "/admin/jobs/no-such-job/run", "x=1", 404},
+		{wAdmin, "POST", "/admin/jobs/no-such-job/pause", "x=1", 404},
+		{wBuyer, "POST", "/groups/" + v["GRP"] + "/digest", "enabled=1&schedule=" + strings.Repeat("*", 201), 422},
+		{wBuyer, "POST", "/groups/999999/digest", "enabled=1", 404},
+		{wBuyer, "POST", "/partners/" + a + "/ordering", "ack_sla_hours=abc&over_delivery_pct=0", 422},
+		{wBuyer, "POST", "/partners/" + a + "/ordering", "ack_sla_hours=24&over_delivery_pct=101", 422},
+		{wBuyer, "POST", "/partners/" + a + "/ordering", "", 422},
+		{wBuyer, "POST", "/partners/999999/ordering", "ack_sla_hours=24&over_delivery_pct=0", 404},
+	} {
+		t.Run(tc.method+" "+tc.path[:min(len(tc.path), 60)], func(t *testing.T) {
+			resp, b := e.call(tc.w, tc.method, tc.path, tc.body)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, tc.want, b)
+			}
+		})
+	}
+	// Nothing was changed by the refusals.
+	p, _ := e.f.Dir.Partner(e.f.Ctx(e.f.Buyer), e.f.PartnerA.ID)
+	if p.AckSLAHours != 24 || p.OverDeliveryPct != 0 || p.BlockOnLapsedCertificate {
+		t.Fatalf("partner changed by refused forms: %+v", p)
+	}
+	g, _ := e.f.Groups.Group(e.f.Ctx(e.f.Buyer), atoiT(t, v["GRP"]))
+	if g.Digest.Schedule != "" {
+		t.Fatalf("digest changed by a refused form: %+v", g.Digest)
+	}
+}
+
+func atoiT(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

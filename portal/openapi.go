@@ -13,15 +13,21 @@ import (
 // access check and the OpenAPI document.
 type op struct {
 	Summary string
-	Tag     string
-	Access  access
-	Query   any  // a struct with `query` tags
-	Body    any  // the JSON request body type
-	Upload  bool // the request body is a file, streamed
+	// Description says what the route does, for whom, and the rules a
+	// client must know (a test requires one on every operation).
+	Description string
+	Tag         string
+	Access      access
+	Query       any  // a struct with `query` tags
+	Body        any  // the JSON request body type
+	Upload      bool // the request body is a file, streamed
 	// Idempotent routes honour the Idempotency-Key header.
 	Idempotent bool
 	Resp       any // the JSON response body type
 	Status     int // success status; 200 when zero
+	// Errors lists 4xx statuses the route gives beyond those its shape
+	// implies (see errorStatuses), such as 409 for a decision made twice.
+	Errors []int
 }
 
 type api struct {

@@ -62,8 +62,9 @@ func uploadBody(c *fiber.Ctx) documents.Body {
 
 // downloadQuery picks a version and how to receive it.
 type downloadQuery struct {
-	Version  int    `query:"version" validate:"omitempty,min=1"`
-	Redirect string `query:"redirect" validate:"omitempty,oneof=true false"`
+	Version int `query:"version" validate:"omitempty,min=1"`
+	// Redirect false asks for the link as JSON instead of a redirect.
+	Redirect *bool `query:"redirect"`
 }
 
 // downloadLink is a presigned link, for API callers that asked for it
@@ -124,7 +125,7 @@ func (s *Server) registerDocumentRoutes(r api) {
 		return c.Status(fiber.StatusCreated).JSON(d)
 	}))
 	r.handle("GET", "/:id/download", op{Summary: "Download a version: a redirect to a short-lived link, or the file itself",
-		Tag: "documents", Access: authed, Query: downloadQuery{}, Resp: downloadLink{}, Status: 302}, s.download)
+		Tag: "documents", Access: authed, Query: downloadQuery{}, Resp: downloadLink{}, File: true, Redirect: true}, s.download)
 	r.handle("GET", "/:id/downloads", op{Summary: "Who downloaded the document", Tag: "documents", Access: staff,
 		Resp: listResult[documents.DownloadRecord]{}}, getByID(func(ctx context.Context, id int) (listResult[documents.DownloadRecord], error) {
 		rs, err := docs.Downloads(ctx, id)
@@ -147,7 +148,7 @@ func (s *Server) download(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	if d.URL != "" {
-		if q.Redirect == "false" {
+		if q.Redirect != nil && !*q.Redirect {
 			return c.JSON(downloadLink{URL: d.URL, ExpiresAt: d.ExpiresAt, Filename: d.Filename, Size: d.Size, SHA256: d.SHA256})
 		}
 		return c.Redirect(d.URL, fiber.StatusFound)

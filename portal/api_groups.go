@@ -48,7 +48,7 @@ func (s *Server) registerGroupRoutes(r api) {
 	r.handle("POST", "/:id/posts", op{Summary: "Write a message (@mentions, shared documents)", Tag: "groups", Access: authed,
 		Body: groups.PostInput{}, Resp: groups.Post{}, Status: 201, Idempotent: true}, ifExists(g.Exists, s.idempotent(createUnder(g.Post))))
 	r.handle("GET", "/:id/stream", op{Summary: "Live feed as Server-Sent Events (event: post, id: feed number); resumes after Last-Event-ID or ?after=",
-		Tag: "groups", Access: authed, Query: streamQuery{}}, s.stream)
+		Tag: "groups", Access: authed, Query: streamQuery{}, Stream: true}, s.stream)
 	r.handle("GET", "/:id/bridges", op{Summary: "List a group's bridges to outside chats", Tag: "bridges", Access: staff,
 		Resp: groups.BridgeList{}}, getByID(g.Bridges))
 	r.handle("POST", "/:id/bridges", op{Summary: "Connect a group to WeCom, Feishu, DingTalk, Slack or a signed webhook", Tag: "bridges",

@@ -26,7 +26,7 @@ type ackList struct {
 
 // importQuery controls an order import.
 type importQuery struct {
-	Publish  string `query:"publish" validate:"omitempty,oneof=true false"`
+	Publish  bool   `query:"publish"`
 	Filename string `query:"filename" validate:"max=255"` // sent by the page's upload form; informational
 }
 
@@ -46,7 +46,7 @@ func (s *Server) registerOrderRoutes(r api) {
 			return partners.Errorf(partners.ETooLarge, "the file is larger than %d bytes", maxOrderCSV)
 		}
 		body := io.LimitReader(bodyReader(c), maxOrderCSV)
-		res, err := ord.ImportCSV(c.UserContext(), body, q.Publish == "true")
+		res, err := ord.ImportCSV(c.UserContext(), body, q.Publish)
 		var ie *directory.ImportError
 		if errors.As(err, &ie) {
 			e := &partners.Error{Code: partners.EInvalid, Message: "import refused, nothing stored: " + strconv.Itoa(len(ie.Rows)) + " problem(s)"}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -96,40 +97,125 @@ func jsonKind(t reflect.Type) string {
 }
 
 // bindQuery fills T's `query`-tagged fields from the query string; an
-// unknown parameter or a malformed number is an error, not ignored.
+// unknown parameter, a repeated one or a malformed value is an error,
+// never ignored.
 func bindQuery[T any](c *fiber.Ctx) (T, error) {
 	var v T
+	plan := queryPlanOf(reflect.TypeOf(v))
 	rv := reflect.ValueOf(&v).Elem()
-	rt := rv.Type()
-	fields := map[string]int{}
-	for i := 0; i < rt.NumField(); i++ {
-		if name := rt.Field(i).Tag.Get("query"); name != "" && name != "-" {
-			fields[name] = i
-		}
-	}
+	seen := map[string]bool{}
+	var err error
 	for k, val := range c.Context().QueryArgs().All() {
 		name := string(k)
-		i, ok := fields[name]
+		f, ok := plan[name]
 		if !ok {
 			return v, partners.Invalid(name, "is not a known parameter")
 		}
-		f := rv.Field(i)
-		s := string(val)
-		if s == "" {
+		if seen[name] {
+			return v, partners.Invalid(name, "is given more than once")
+		}
+		seen[name] = true
+		if len(val) == 0 {
 			continue // an empty form field means "not set"
 		}
-		switch f.Kind() {
-		case reflect.String:
-			f.SetString(s)
-		case reflect.Int:
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return v, partners.Invalid(name, "must be a whole number")
-			}
-			f.SetInt(int64(n))
+		if err = f.set(rv.FieldByIndex(f.index), string(val)); err != nil {
+			return v, partners.Invalid(name, err.Error())
 		}
 	}
 	return v, partners.Validate(v)
+}
+
+// queryField is one bindable field of a query struct.
+type queryField struct {
+	index []int
+	set   func(reflect.Value, string) error
+}
+
+var queryPlans sync.Map // reflect.Type → map[string]queryField
+
+// queryPlanOf reads a query struct's fields once. A field the binder
+// cannot set is a programming error: it panics, which happens when the
+// route is registered (see api.handle), so such a struct never reaches
+// a request and is never silently dropped.
+func queryPlanOf(t reflect.Type) map[string]queryField {
+	if p, ok := queryPlans.Load(t); ok {
+		return p.(map[string]queryField)
+	}
+	if t.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("query type %s is not a struct", t))
+	}
+	plan := map[string]queryField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("query")
+		if name == "" || name == "-" {
+			continue
+		}
+		set := querySetter(f.Type)
+		if set == nil {
+			panic(fmt.Sprintf("query field %s.%s (%s) has a type the query binder cannot set", t, f.Name, f.Type))
+		}
+		if _, dup := plan[name]; dup {
+			panic(fmt.Sprintf("query parameter %q is declared twice in %s", name, t))
+		}
+		plan[name] = queryField{index: f.Index, set: set}
+	}
+	queryPlans.Store(t, plan)
+	return plan
+}
+
+// querySetter parses a text value into a value of type t, or is nil when
+// t is not a type a query string can carry.
+func querySetter(t reflect.Type) func(reflect.Value, string) error {
+	if t.Kind() == reflect.Pointer {
+		inner := querySetter(t.Elem())
+		if inner == nil {
+			return nil
+		}
+		return func(v reflect.Value, s string) error {
+			p := reflect.New(t.Elem())
+			if err := inner(p.Elem(), s); err != nil {
+				return err
+			}
+			v.Set(p)
+			return nil
+		}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return func(v reflect.Value, s string) error { v.SetString(s); return nil }
+	case reflect.Bool:
+		return func(v reflect.Value, s string) error {
+			switch s {
+			case "true":
+				v.SetBool(true)
+			case "false":
+				v.SetBool(false)
+			default:
+				return errors.New("must be true or false")
+			}
+			return nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return func(v reflect.Value, s string) error {
+			n, err := strconv.ParseInt(s, 10, t.Bits())
+			if err != nil {
+				return errors.New("must be a whole number")
+			}
+			v.SetInt(n)
+			return nil
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return func(v reflect.Value, s string) error {
+			n, err := strconv.ParseUint(s, 10, t.Bits())
+			if err != nil {
+				return errors.New("must be a whole number, 0 or more")
+			}
+			v.SetUint(n)
+			return nil
+		}
+	}
+	return nil
 }
 
 // pathID reads a positive integer path parameter; anything else names no

@@ -68,6 +68,12 @@ func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
 		}
 		p.Status, p.Detail, p.Errors = st, partners.ErrorMessage(err), partners.ErrorFields(err)
 	}
+	if p.Status == fiber.StatusNotFound && strings.HasPrefix(c.Route().Path, "/api/v1/") {
+		// One answer for a record that does not exist, one the caller
+		// may not see, and an id that is not a number at all, so that
+		// none of them tells anything apart.
+		p.Detail, p.Errors = "not found: the path names no record you can see", nil
+	}
 	p.Title = titleOf(p.Status)
 	p.Type = "urn:tierlink:problem:" + strings.ToLower(strings.ReplaceAll(p.Title, " ", "-"))
 	return p

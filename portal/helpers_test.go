@@ -99,15 +99,29 @@ func (e *env) req(w who, method, path, body string) *http.Request {
 	return r
 }
 
+// do sends r through the app and checks the exchange against the API
+// contract (contract_test.go).
 func (e *env) do(r *http.Request) *http.Response {
 	e.t.Helper()
+	var reqBody []byte
+	if r.Body != nil {
+		reqBody, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	probe := r.Clone(context.Background())
+	var resp *http.Response
 	if strings.HasSuffix(r.URL.Path, "/stream") {
-		return e.doStream(r)
+		resp = e.doStream(r)
+	} else {
+		var err error
+		if resp, err = e.srv.App().Test(r, -1); err != nil {
+			e.t.Fatalf("%s %s: %v", r.Method, r.URL, err)
+		}
 	}
-	resp, err := e.srv.App().Test(r, -1)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", r.Method, r.URL, err)
-	}
+	respBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	e.checkContract(probe, reqBody, resp, respBody)
 	return resp
 }
 

@@ -13,8 +13,11 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
@@ -109,7 +112,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		ReadBufferSize:        16 << 10,
-		JSONEncoder:           json.Marshal,
+		JSONEncoder:           encodeJSON,
 		JSONDecoder:           json.Unmarshal,
 		// Uploads stream to storage instead of sitting in memory, and
 		// multipart bodies are never spooled to temporary files;
@@ -181,8 +184,15 @@ func (s *Server) routes() {
 	s.registerDeliveryRoutes(v1.group("/deliveries"))
 	s.registerJobRoutes(v1.group("/jobs"))
 	s.registerScorecardRoutes(v1.group("/scorecards"))
-	// Anything else under /api is a problem+json 404, never a page.
-	s.app.Use("/api", func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API route") })
+	// Anything else under /api is a problem+json, never a page: 405
+	// with Allow for a known path asked with another method, else 404.
+	s.app.Use("/api", func(c *fiber.Ctx) error {
+		if methods := s.doc.methodsAt(c.Path()); len(methods) > 0 {
+			c.Set(fiber.HeaderAllow, strings.Join(methods, ", "))
+			return fiber.NewError(fiber.StatusMethodNotAllowed, "this path does not take "+c.Method()+"; it takes "+strings.Join(methods, ", "))
+		}
+		return fiber.NewError(fiber.StatusNotFound, "no such API route")
+	})
 
 	s.registerPages()
 }
@@ -198,5 +208,14 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }
+
+// jsonV1 is encoding/json's behaviour in every respect but one: a nil
+// slice or map is written as [] or {}, never null, so that every list
+// the document promises is a list (encoding/json v1 has no such option;
+// the v2 experiment, by the Go team, has).
+var jsonV1 = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsonv2.FormatNilSliceAsNull(false), jsonv2.FormatNilMapAsNull(false))
+
+// encodeJSON writes every JSON answer of the API.
+func encodeJSON(v any) ([]byte, error) { return jsonv2.Marshal(v, jsonV1) }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -160,9 +160,11 @@ type Card struct {
 
 // Post is a feed entry as shown and as streamed.
 type Post struct {
-	ID         int       `json:"id"`
-	GroupID    int       `json:"group_id"`
-	Seq        int64     `json:"seq"`
+	ID      int `json:"id"`
+	GroupID int `json:"group_id"`
+	// Seq is the feed number; a card that changes takes a new one, so
+	// that streams resuming by number see the change.
+	Seq        int64     `json:"seq" doc:"The post's feed number: unique within the group, and the highest number is the latest change. A card that changes state (approved, rejected, acknowledged, expired) takes a new, higher number, so a client that follows the feed by number (after=, or the stream's Last-Event-ID) receives the changed card again and should replace the post with the same id in place; to show posts in the order they were written, sort by created_at, then id."`
 	Kind       string    `json:"kind"` // message, system, card
 	Author     string    `json:"author"`
 	AuthorSide string    `json:"author_side"` // staff, partner, system

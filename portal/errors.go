@@ -69,6 +69,14 @@ func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
 		p.Status, p.Detail, p.Errors = st, partners.ErrorMessage(err), partners.ErrorFields(err)
 	}
 	if p.Status == fiber.StatusNotFound && strings.HasPrefix(c.Route().Path, "/api/v1/") {
+		// GET /orders/import reached GET /orders/:id, but the path is
+		// POST /orders/import's: the method is what is wrong.
+		if methods := s.doc.methodsMatching(c.Path(), true); len(methods) > 0 {
+			c.Set(fiber.HeaderAllow, strings.Join(methods, ", "))
+			p.Status, p.Detail = fiber.StatusMethodNotAllowed, "this path does not take "+c.Method()+"; it takes "+strings.Join(methods, ", ")
+		}
+	}
+	if p.Status == fiber.StatusNotFound && strings.HasPrefix(c.Route().Path, "/api/v1/") {
 		// One answer for a record that does not exist, one the caller
 		// may not see, and an id that is not a number at all, so that
 		// none of them tells anything apart.

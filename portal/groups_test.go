@@ -26,8 +26,19 @@ type sseClient struct {
 
 func (e *env) openStream(w who, groupID string, lastEventID string) *sseClient {
 	e.t.Helper()
+	return e.openStreamFrom(w, groupID, "0", lastEventID)
+}
+
+// openStreamAfter opens a feed's stream that starts after a feed number.
+func (e *env) openStreamAfter(w who, groupID, after string) *sseClient {
+	e.t.Helper()
+	return e.openStreamFrom(w, groupID, after, "")
+}
+
+func (e *env) openStreamFrom(w who, groupID, after, lastEventID string) *sseClient {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r, _ := http.NewRequestWithContext(ctx, "GET", e.live()+"/api/v1/groups/"+groupID+"/stream?after=0", nil)
+	r, _ := http.NewRequestWithContext(ctx, "GET", e.live()+"/api/v1/groups/"+groupID+"/stream?after="+after, nil)
 	if lastEventID != "" {
 		r.Header.Set("Last-Event-ID", lastEventID)
 	}

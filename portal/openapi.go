@@ -297,12 +297,16 @@ func pathParam(name string) map[string]any {
 
 // methodsAt lists the methods the API serves at a concrete path (with
 // HEAD beside GET, as the router answers it), or none for an unknown path.
-func (d *openAPIDoc) methodsAt(p string) []string {
+func (d *openAPIDoc) methodsAt(p string) []string { return d.methodsMatching(p, false) }
+
+// methodsMatching lists the methods at a path; literalOnly considers
+// only routes without parameters (/orders/import, not /orders/:id).
+func (d *openAPIDoc) methodsMatching(p string, literalOnly bool) []string {
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	var out []string
 	for route, ops := range d.ops {
 		rs := strings.Split(strings.Trim(route, "/"), "/")
-		if len(rs) != len(segs) {
+		if len(rs) != len(segs) || literalOnly && strings.Contains(route, ":") {
 			continue
 		}
 		match := true

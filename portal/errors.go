@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -71,7 +72,7 @@ func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
 	if p.Status == fiber.StatusNotFound && strings.HasPrefix(c.Route().Path, "/api/v1/") {
 		// GET /orders/import reached GET /orders/:id, but the path is
 		// POST /orders/import's: the method is what is wrong.
-		if methods := s.doc.methodsMatching(c.Path(), true); len(methods) > 0 {
+		if methods := s.doc.methodsMatching(c.Path(), true); len(methods) > 0 && !slices.Contains(methods, c.Method()) {
 			c.Set(fiber.HeaderAllow, strings.Join(methods, ", "))
 			p.Status, p.Detail = fiber.StatusMethodNotAllowed, "this path does not take "+c.Method()+"; it takes "+strings.Join(methods, ", ")
 		}

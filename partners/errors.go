@@ -58,6 +58,18 @@ func Invalid(field, reason string) *Error {
 	return &Error{Code: EInvalid, Message: "invalid input", Fields: []FieldError{{Field: field, Reason: reason}}}
 }
 
+// Ref maps the error of loading a record an input names by id: not found
+// (another partner's record, hidden by privacy, reads the same) becomes
+// Invalid(field, reason); any other error, a database failure say, passes
+// through. A record that loads but may not be linked should get the same
+// Invalid(field, reason), so it cannot be told from a missing one.
+func Ref(field, reason string, err error) error {
+	if ent.IsNotFound(err) {
+		return Invalid(field, reason)
+	}
+	return err
+}
+
 // NotFound returns a not-found error for a kind of record.
 func NotFound(what string) *Error { return Errorf(ENotFound, "%s not found", what) }
 

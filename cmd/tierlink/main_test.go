@@ -189,8 +189,12 @@ func TestScriptingCommands(t *testing.T) {
 	if r := runMain(t, env, "x\n", "user", "create", "--email", "ops@example.com", "--role", "admin", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "password") {
 		t.Fatalf("short password: %+v", r)
 	}
-	if r := runMain(t, env, "", "user", "create", "--email", "ops@example.com", "--role", "admin"); r.code != 1 || !strings.Contains(r.stderr, "email is already used") {
+	if r := runMain(t, env, "a very long password\n", "user", "create", "--email", "ops@example.com", "--role", "admin", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "email is already used") {
 		t.Fatalf("duplicate: %+v", r)
+	}
+	// Without a password the user could never log in.
+	if r := runMain(t, env, "", "user", "create", "--email", "nopw@example.com", "--role", "admin"); r.code != 1 || !strings.Contains(r.stderr, "password is required") {
+		t.Fatalf("no password: %+v", r)
 	}
 	if r := runMain(t, env, "", "user", "create", "--email", "x@example.com", "--role", "god"); r.code != 1 || !strings.Contains(r.stderr, "role must be one of") {
 		t.Fatalf("bad role: %+v", r)

@@ -63,11 +63,8 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 			return &partners.Error{Code: partners.EConflict, Message: "a user with this e-mail exists",
 				Fields: []partners.FieldError{{Field: "email", Reason: "is already used by another account"}}}
 		}
-		q := c.User.Create().SetEmail(email).SetName(in.Name).SetRole(user.Role(in.Role)).SetLocale(in.Locale)
-		if in.Password != "" {
-			q.SetPasswordHash(HashPassword(in.Password, s.Params))
-		}
-		u, err := q.Save(ctx)
+		u, err := c.User.Create().SetEmail(email).SetName(in.Name).SetRole(user.Role(in.Role)).SetLocale(in.Locale).
+			SetPasswordHash(HashPassword(in.Password, s.Params)).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -210,14 +207,28 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 		}
 		byHeir := map[int][]int{}
 		partnerHeir := map[int]int{}
+		// Every heir and partner named must be one, even when the leaver
+		// owns nothing for them to take over.
 		for i, h := range in.Heirs {
+			field := "heirs[" + itoa(i) + "]."
 			if h.ToOwnerID == id {
-				return partners.Invalid("heirs["+itoa(i)+"].to_owner_id", "must be someone other than the user leaving")
+				return partners.Invalid(field+"to_owner_id", "must be someone other than the user leaving")
+			}
+			if _, err := c.Partner.Get(ctx, h.PartnerID); err != nil {
+				return partners.Ref(field+"partner_id", "must be a partner", err)
+			}
+			if _, err := directory.ActiveStaff(ctx, c, h.ToOwnerID, field+"to_owner_id"); err != nil {
+				return err
 			}
 			partnerHeir[h.PartnerID] = h.ToOwnerID
 		}
 		if in.HeirID == id {
 			return partners.Invalid("heir_id", "must be someone other than the user leaving")
+		}
+		if in.HeirID != 0 {
+			if _, err := directory.ActiveStaff(ctx, c, in.HeirID, "heir_id"); err != nil {
+				return err
+			}
 		}
 		for _, ct := range owned {
 			heir := partnerHeir[ct.PartnerID]
@@ -308,10 +319,8 @@ func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (New
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		ct, err := c.Contact.Get(ctx, in.ContactID)
-		if ent.IsNotFound(err) {
-			return partners.Invalid("contact_id", "no such contact")
-		} else if err != nil {
-			return err
+		if err != nil {
+			return partners.Ref("contact_id", "no such contact", err)
 		}
 		if ct.Email == "" {
 			return partners.Invalid("contact_id", "the contact has no e-mail address to log in with")

@@ -20,10 +20,12 @@ type User struct {
 
 // UserInput creates a staff user.
 type UserInput struct {
-	Email    string `json:"email" validate:"required,max=254,email"`
-	Name     string `json:"name" validate:"required,max=200"`
-	Role     string `json:"role" validate:"required,oneof=admin buyer viewer"`
-	Password string `json:"password" validate:"omitempty,min=12,max=256"`
+	Email string `json:"email" validate:"required,max=254,email"`
+	Name  string `json:"name" validate:"required,max=200"`
+	Role  string `json:"role" validate:"required,oneof=admin buyer viewer"`
+	// Password is required: with no e-mail to set one later, a user
+	// created without one could never log in.
+	Password string `json:"password" validate:"required,min=12,max=256"`
 	Locale   string `json:"locale" validate:"omitempty,oneof=zh-CN en"`
 }
 

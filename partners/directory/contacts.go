@@ -18,12 +18,10 @@ func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, 
 	var id int
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		if _, err := c.Partner.Get(ctx, in.PartnerID); ent.IsNotFound(err) {
-			return partners.Invalid("partner_id", "no such partner")
-		} else if err != nil {
-			return err
+		if _, err := c.Partner.Get(ctx, in.PartnerID); err != nil {
+			return partners.Ref("partner_id", "no such partner", err)
 		}
-		if _, err := activeStaff(ctx, c, in.OwnerID, "owner_id"); err != nil {
+		if _, err := ActiveStaff(ctx, c, in.OwnerID, "owner_id"); err != nil {
 			return err
 		}
 		ct, err := c.Contact.Create().SetPartnerID(in.PartnerID).SetName(in.Name).

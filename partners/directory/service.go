@@ -302,14 +302,16 @@ func (s *Service) userRefs(ctx context.Context, ids []int) (map[int]UserRef, err
 	return m, nil
 }
 
-// activeStaff returns the user id if it is an active staff member, the
-// only kind of user that may own contacts.
-func activeStaff(ctx context.Context, c *ent.Client, id int, field string) (*ent.User, error) {
+// ActiveStaff returns the user with id if it is an active staff member,
+// the only kind of user that may own contacts or groups; a partner user
+// or a deactivated one gets the invalid-input error on field that an id
+// naming nobody gets.
+func ActiveStaff(ctx context.Context, c *ent.Client, id int, field string) (*ent.User, error) {
 	u, err := c.User.Query().Where(user.ID(id), user.Active(true), user.RoleIn(user.RoleAdmin, user.RoleBuyer, user.RoleViewer)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, partners.Invalid(field, "must be an active staff user")
+	if err != nil {
+		return nil, partners.Ref(field, "must be an active staff user", err)
 	}
-	return u, err
+	return u, nil
 }
 
 func partnerAudit(p *ent.Partner) map[string]any {

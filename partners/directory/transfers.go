@@ -62,7 +62,7 @@ func (s *Service) Transfer(ctx context.Context, in TransferInput) ([]Transfer, e
 // transaction, and applies it at once unless it is scheduled. It returns
 // the ledger entries it wrote.
 func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]int, error) {
-	if _, err := activeStaff(ctx, c, h.ToOwnerID, "to_owner_id"); err != nil {
+	if _, err := ActiveStaff(ctx, c, h.ToOwnerID, "to_owner_id"); err != nil {
 		return nil, err
 	}
 	ids := slices.Clone(h.ContactIDs)
@@ -72,15 +72,14 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 	if err != nil {
 		return nil, err
 	}
-	if len(cts) != len(ids) {
-		found := map[int]bool{}
-		for _, ct := range cts {
-			found[ct.ID] = true
-		}
-		for i, id := range ids {
-			if !found[id] {
-				return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d does not exist", id))
-			}
+	found := map[int]*ent.Contact{}
+	for _, ct := range cts {
+		found[ct.ID] = ct
+	}
+	// Refusals name a contact by its (first) place in the request.
+	for i, id := range h.ContactIDs {
+		if found[id] == nil {
+			return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d does not exist", id))
 		}
 	}
 	now := s.now()
@@ -90,11 +89,15 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 	if v.UserID != 0 {
 		requestedBy = &v.UserID
 	}
-	builders := make([]*ent.ContactTransferCreate, 0, len(cts))
-	for i, ct := range cts {
-		if ct.OwnerID == h.ToOwnerID && !scheduled {
-			return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d is already owned by the new owner", ct.ID))
+	// A transfer to the contact's current owner is refused, scheduled or
+	// not: when due it would move nothing, or fail if the owner changed.
+	for i, id := range h.ContactIDs {
+		if found[id].OwnerID == h.ToOwnerID {
+			return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d is already owned by the new owner", id))
 		}
+	}
+	builders := make([]*ent.ContactTransferCreate, 0, len(cts))
+	for _, ct := range cts {
 		b := c.ContactTransfer.Create().SetContactID(ct.ID).SetPartnerID(ct.PartnerID).SetFromOwnerID(ct.OwnerID).
 			SetToOwnerID(h.ToOwnerID).SetReason(h.Reason).SetNote(h.Note).SetBatch(h.Batch).
 			SetEffectiveAt(h.EffectiveAt).SetNillableRequestedByID(requestedBy).SetCreatedAt(now)
@@ -166,7 +169,7 @@ func (s *Service) RunDueTransfers(ctx context.Context) (done, failed int, err er
 				return err
 			}
 			now := s.now()
-			switch _, herr := activeStaff(ctx, c, t.ToOwnerID, "to_owner_id"); {
+			switch _, herr := ActiveStaff(ctx, c, t.ToOwnerID, "to_owner_id"); {
 			case ct.OwnerID != t.FromOwnerID:
 				reason = "the contact's owner changed after the transfer was scheduled"
 			case herr != nil:
@@ -310,7 +313,7 @@ func MoveGroups(ctx context.Context, c *ent.Client, from, to, partnerID int) err
 		return err
 	}
 	if partnerID == 0 {
-		if _, err := activeStaff(ctx, c, to, "heir_id"); err != nil {
+		if _, err := ActiveStaff(ctx, c, to, "heir_id"); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
+	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -92,20 +93,41 @@ func (s *Service) mayAdd(ctx context.Context, partnerID int) error {
 	return nil
 }
 
-// checkLinks refuses links to an order or shipment that is not the
-// document's partner's (or not visible to the caller), before storage is
-// touched.
+// checkLinks refuses, before storage is touched, links to an order,
+// shipment or group that is not the document's partner's or that the
+// caller cannot see; all get the answer an id that does not exist gets.
+// A document's group is a partner group of the document's partner, for
+// staff too: the partner sees the document and its group id, and an
+// internal group is the company's own business.
 func (s *Service) checkLinks(ctx context.Context, in UploadInput) error {
 	if in.OrderID != 0 {
+		const why = "must be an order of the same partner"
 		o, err := s.client.Order.Get(ctx, in.OrderID)
-		if err != nil || o.PartnerID != in.PartnerID {
-			return partners.Invalid("order_id", "must be an order of the same partner")
+		if err != nil {
+			return partners.Ref("order_id", why, err)
+		}
+		if o.PartnerID != in.PartnerID {
+			return partners.Invalid("order_id", why)
 		}
 	}
 	if in.ShipmentID != 0 {
+		const why = "must be a shipment of the same partner"
 		sh, err := s.client.Shipment.Get(ctx, in.ShipmentID)
-		if err != nil || sh.PartnerID != in.PartnerID {
-			return partners.Invalid("shipment_id", "must be a shipment of the same partner")
+		if err != nil {
+			return partners.Ref("shipment_id", why, err)
+		}
+		if sh.PartnerID != in.PartnerID {
+			return partners.Invalid("shipment_id", why)
+		}
+	}
+	if in.GroupID != 0 {
+		const why = "must be a partner group of the same partner"
+		g, err := s.client.Group.Get(ctx, in.GroupID)
+		if err != nil {
+			return partners.Ref("group_id", why, err)
+		}
+		if g.Kind != group.KindPartner || g.PartnerID == nil || *g.PartnerID != in.PartnerID {
+			return partners.Invalid("group_id", why)
 		}
 	}
 	return nil

@@ -233,11 +233,8 @@ func (s *Service) checkDocuments(ctx context.Context, c *ent.Client, g *ent.Grou
 	}
 	for i, id := range ids {
 		d, err := c.Document.Query().Where(document.ID(id)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return partners.Invalid(fmt.Sprintf("document_ids[%d]", i), fmt.Sprintf("document %d does not exist", id))
-		}
 		if err != nil {
-			return err
+			return partners.Ref(fmt.Sprintf("document_ids[%d]", i), fmt.Sprintf("document %d does not exist", id), err)
 		}
 		if d.PartnerID != *g.PartnerID {
 			return partners.Invalid(fmt.Sprintf("document_ids[%d]", i), "belongs to another partner than the group's")

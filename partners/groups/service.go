@@ -15,7 +15,6 @@ import (
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
-	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
@@ -164,10 +163,8 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		if in.PartnerID != 0 {
-			if ok, err := c.Partner.Query().Where(partner.ID(in.PartnerID)).Exist(ctx); err != nil {
-				return err
-			} else if !ok {
-				return partners.Invalid("partner_id", fmt.Sprintf("partner %d does not exist", in.PartnerID))
+			if _, err := c.Partner.Get(ctx, in.PartnerID); err != nil {
+				return partners.Ref("partner_id", fmt.Sprintf("partner %d does not exist", in.PartnerID), err)
 			}
 		}
 		if err := staffUser(ctx, c, owner, "owner_id"); err != nil {
@@ -212,11 +209,8 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 
 func staffUser(ctx context.Context, c *ent.Client, id int, field string) error {
 	u, err := c.User.Query().Where(user.ID(id)).Only(system(ctx))
-	if ent.IsNotFound(err) {
-		return partners.Invalid(field, fmt.Sprintf("user %d does not exist", id))
-	}
 	if err != nil {
-		return err
+		return partners.Ref(field, fmt.Sprintf("user %d does not exist", id), err)
 	}
 	if u.PartnerID != nil {
 		return partners.Invalid(field, "must be a staff user; partner users join through their contact")
@@ -252,11 +246,8 @@ func (s *Service) addMember(ctx context.Context, c *ent.Client, g *ent.Group, in
 			return partners.Invalid(field, "an internal group is for staff only")
 		}
 		ct, err := c.Contact.Query().Where(contact.ID(in.ContactID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return partners.Invalid(field, fmt.Sprintf("contact %d does not exist", in.ContactID))
-		}
 		if err != nil {
-			return err
+			return partners.Ref(field, fmt.Sprintf("contact %d does not exist", in.ContactID), err)
 		}
 		if ok, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.ContactID(in.ContactID)).Exist(ctx); err != nil {
 			return err

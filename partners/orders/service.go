@@ -49,10 +49,8 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		p, err := c.Partner.Get(ctx, in.PartnerID)
-		if ent.IsNotFound(err) {
-			return partners.Invalid("partner_id", "no such partner")
-		} else if err != nil {
-			return err
+		if err != nil {
+			return partners.Ref("partner_id", "no such partner", err)
 		}
 		switch {
 		case in.Direction == "upstream" && p.Kind != partner.KindSupplier:

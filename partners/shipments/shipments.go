@@ -171,10 +171,8 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		p, err := c.Partner.Get(ctx, in.PartnerID)
-		if ent.IsNotFound(err) {
-			return partners.Invalid("partner_id", "no such partner")
-		} else if err != nil {
-			return err
+		if err != nil {
+			return partners.Ref("partner_id", "no such partner", err)
 		}
 		direction := shipment.DirectionUpstream
 		if p.Kind != "supplier" {
@@ -187,9 +185,13 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			if !v.CanEdit() {
 				return partners.Errorf(partners.EForbidden, "the company names the carrier of a shipment")
 			}
+			const why = "must be a logistics partner"
 			cp, err := c.Partner.Get(ctx, in.CarrierPartnerID)
-			if err != nil || cp.Kind != "logistics" {
-				return partners.Invalid("carrier_partner_id", "must be a logistics partner")
+			if err != nil {
+				return partners.Ref("carrier_partner_id", why, err)
+			}
+			if cp.Kind != "logistics" {
+				return partners.Invalid("carrier_partner_id", why)
 			}
 		}
 		type key struct{ order, line int }
@@ -202,10 +204,8 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			}
 			seen[key{l.OrderID, l.LineNo}] = true
 			o, err := c.Order.Get(ctx, l.OrderID)
-			if ent.IsNotFound(err) {
-				return partners.Invalid(f("order_id"), fmt.Sprintf("order %d does not exist", l.OrderID))
-			} else if err != nil {
-				return err
+			if err != nil {
+				return partners.Ref(f("order_id"), fmt.Sprintf("order %d does not exist", l.OrderID), err)
 			}
 			if o.PartnerID != in.PartnerID {
 				return partners.Invalid(f("order_id"), "belongs to another partner; one shipment carries one partner's orders")

@@ -40,15 +40,30 @@ type Run struct {
 	RequestedBy string     `json:"requested_by,omitempty"`
 }
 
-// JobList is every job.
+// JobFilter pages the job list.
+type JobFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// JobList is one page of the jobs, in the order they were registered.
 type JobList struct {
-	Items []Info `json:"items"`
+	Items      []Info `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// jobCursor is a place in the job list: how many jobs came before it.
+// Jobs are registered in code, not stored, so the list pages by offset
+// over the registration order, which is the same on every instance of
+// one build.
+type jobCursor struct {
+	O int `json:"o"`
 }
 
 // RunFilter pages a job's runs, newest first.
 type RunFilter struct {
 	Cursor string `query:"cursor" validate:"max=200"`
-	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // RunPage is a page of runs.
@@ -91,8 +106,36 @@ func (s *Scheduler) Has(name string) bool {
 }
 
 // List returns every job with its schedule, next run, pause state and
-// last run.
+// last run; ListPage pages them.
 func (s *Scheduler) List(ctx context.Context) (JobList, error) {
+	return s.list(ctx, 0, len(s.entries))
+}
+
+// ListPage returns the jobs a page at a time, in registration order.
+func (s *Scheduler) ListPage(ctx context.Context, f JobFilter) (JobList, error) {
+	if err := staff(ctx); err != nil {
+		return JobList{}, err
+	}
+	if err := partners.Validate(f); err != nil {
+		return JobList{}, err
+	}
+	from := 0
+	if f.Cursor != "" {
+		var c jobCursor
+		if err := partners.DecodeCursor(f.Cursor, &c); err != nil {
+			return JobList{}, err
+		}
+		if c.O <= 0 {
+			return JobList{}, partners.Invalid("cursor", "is not a cursor this server issued")
+		}
+		from = min(c.O, len(s.entries))
+	}
+	return s.list(ctx, from, min(from+partners.Limit(f.Limit, 50), len(s.entries)))
+}
+
+// list returns the jobs from one place in the registration order up to
+// another, with the cursor of the next page when more follow.
+func (s *Scheduler) list(ctx context.Context, from, to int) (JobList, error) {
 	if err := staff(ctx); err != nil {
 		return JobList{}, err
 	}
@@ -104,8 +147,11 @@ func (s *Scheduler) List(ctx context.Context) (JobList, error) {
 	for _, st := range states {
 		paused[st.Job] = st.Paused
 	}
-	out := JobList{Items: make([]Info, 0, len(s.entries))}
-	for _, e := range s.entries {
+	out := JobList{Items: make([]Info, 0, to-from)}
+	if to < len(s.entries) {
+		out.NextCursor = partners.EncodeCursor(jobCursor{O: to})
+	}
+	for _, e := range s.entries[from:to] {
 		info, err := s.info(ctx, e, paused[e.job.Name])
 		if err != nil {
 			return JobList{}, err

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -303,5 +304,70 @@ func TestSchedules(t *testing.T) {
 		if j.About == "" || j.Missed == "" {
 			t.Errorf("job %s lacks a description or a missed-tick policy", j.Name)
 		}
+	}
+}
+
+// The job list pages by offset over the registration order, and a job's
+// runs by id, newest first: two at a time, each once.
+func TestJobListAndRunsPage(t *testing.T) {
+	db := dbtest.Open(t, "sqlite3")
+	s := New(db.Client, quiet(), time.UTC, "a")
+	var names []string
+	for _, n := range []string{"e", "a", "d", "b", "c"} {
+		names = append(names, n)
+		if err := s.Add(Job{Name: n, Spec: "@every 1h", Run: func(context.Context, Tick) (Result, error) { return Result{}, nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var listed []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		l, err := s.ListPage(sysCtx(), JobFilter{Limit: 2, Cursor: cursor})
+		if err != nil || len(l.Items) > 2 || pages > 5 {
+			t.Fatalf("page %d: %+v, %v", pages, l, err)
+		}
+		for _, j := range l.Items {
+			listed = append(listed, j.Name)
+		}
+		if cursor = l.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if strings.Join(listed, ",") != strings.Join(names, ",") {
+		t.Fatalf("listed %v, want %v", listed, names)
+	}
+	var want []int
+	for i := 0; i < 5; i++ {
+		r, err := s.RunNow(adminCtx(), "a", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append([]int{r.ID}, want...)
+		time.Sleep(2 * time.Millisecond) // each manual run claims its own tick
+	}
+	var got []int
+	cursor = ""
+	for pages := 0; ; pages++ {
+		d, err := s.Job(sysCtx(), "a", RunFilter{Limit: 2, Cursor: cursor})
+		if err != nil || len(d.Runs.Items) > 2 || pages > 5 {
+			t.Fatalf("runs page %d: %+v, %v", pages, d.Runs, err)
+		}
+		for _, r := range d.Runs.Items {
+			got = append(got, r.ID)
+		}
+		if cursor = d.Runs.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("runs paged %v, want %v", got, want)
+	}
+	for _, bad := range []string{"@@", partners.EncodeCursor(map[string]int{"o": -1})} {
+		if _, err := s.ListPage(sysCtx(), JobFilter{Cursor: bad}); partners.ErrorCode(err) != partners.EInvalid {
+			t.Fatalf("cursor %q: %v", bad, err)
+		}
+	}
+	if _, err := s.ListPage(sysCtx(), JobFilter{Limit: 201}); partners.ErrorCode(err) != partners.EInvalid {
+		t.Fatalf("limit 201: %v", err)
 	}
 }

@@ -2,9 +2,11 @@ package portal
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 )
 
@@ -26,15 +28,30 @@ type listResult[T any] struct {
 	Items []T `json:"items"`
 }
 
-// invitationFilter narrows invitations.
-type invitationFilter struct {
-	PartnerID int `query:"partner_id" validate:"omitempty,min=1"`
+// list registers a GET route that answers a page, {items, next_cursor},
+// paged by the limit and cursor of its query. A limit, when given, is
+// 1–200 (some lists allow more): the validator's omitempty cannot tell
+// limit=0 from no limit, so an explicit 0 is refused here, as the
+// document's minimum of 1 says.
+func (a api) list(path string, o op, h fiber.Handler) {
+	a.handle("GET", path, o, func(c *fiber.Ctx) error {
+		if v := c.Context().QueryArgs().Peek("limit"); len(v) > 0 {
+			if n, err := strconv.Atoi(string(v)); err == nil && n == 0 {
+				return partners.Invalid("limit", "must be at least 1")
+			}
+		}
+		return h(c)
+	})
 }
 
 func (s *Server) registerAuthRoutes(r api) {
 	acc := s.deps.Accounts
 	r.handle("POST", "/login", op{Summary: "Log in with e-mail and password; sets the session cookie", Tag: "auth", Access: anyone,
-		Body: accounts.LoginInput{}, Resp: loginResult{}}, func(c *fiber.Ctx) error {
+		Description: "Checks the e-mail and password and opens a browser session: the answer sets the session cookie and carries the CSRF token " +
+			"to send as X-CSRF-Token on every state-changing request of that session. A wrong e-mail or password is 401 (the two are not told apart); " +
+			"after 5 failures for one account or 30 from one address within 15 minutes, logins are refused with 429 for 15 minutes. " +
+			"Integrations should use an API token instead.",
+		Body: accounts.LoginInput{}, Resp: loginResult{}, Errors: []int{401, 429}}, func(c *fiber.Ctx) error {
 		in, err := bind[accounts.LoginInput](c)
 		if err != nil {
 			return err
@@ -50,7 +67,9 @@ func (s *Server) registerAuthRoutes(r api) {
 		}
 		return c.JSON(loginResult{User: u, CSRFToken: sess.CSRF})
 	})
-	r.handle("POST", "/logout", op{Summary: "End the session", Tag: "auth", Access: authed, Status: 204}, func(c *fiber.Ctx) error {
+	r.handle("POST", "/logout", op{Summary: "End the session", Tag: "auth", Access: authed, Status: 204,
+		Description: "Ends the caller's browser session and clears its cookie; answers 204 with no body. " +
+			"With an API token this does nothing to the token: revoke it with DELETE /api/v1/tokens/{id}."}, func(c *fiber.Ctx) error {
 		if err := acc.Logout(c.UserContext(), c.Cookies(s.cookieName)); err != nil {
 			return err
 		}
@@ -61,7 +80,9 @@ func (s *Server) registerAuthRoutes(r api) {
 
 func (s *Server) registerMeRoutes(r api) {
 	acc := s.deps.Accounts
-	r.handle("GET", "/", op{Summary: "Who am I", Tag: "auth", Access: authed, Resp: accounts.User{}}, func(c *fiber.Ctx) error {
+	r.handle("GET", "/", op{Summary: "Who am I", Tag: "auth", Access: authed, Resp: accounts.User{},
+		Description: "The account behind the session or API token: role (admin, buyer, viewer or partner), language and, for a partner user, " +
+			"the partner and contact it belongs to."}, func(c *fiber.Ctx) error {
 		u, err := acc.User(c.UserContext(), currentViewer(c).UserID)
 		if err != nil {
 			return err
@@ -69,6 +90,8 @@ func (s *Server) registerMeRoutes(r api) {
 		return c.JSON(u)
 	})
 	r.handle("PATCH", "/", op{Summary: "Change my name or language", Tag: "auth", Access: authed,
+		Description: "Changes the caller's own display name or language (zh-CN, en, or auto to follow the browser); fields left out are kept. " +
+			"Any signed-in user may call it, for their own account only.",
 		Body: accounts.MeInput{}, Resp: accounts.User{}}, func(c *fiber.Ctx) error {
 		in, err := bind[accounts.MeInput](c)
 		if err != nil {
@@ -84,53 +107,62 @@ func (s *Server) registerMeRoutes(r api) {
 
 func (s *Server) registerUserRoutes(r api) {
 	acc := s.deps.Accounts
-	r.handle("GET", "/", op{Summary: "List users", Tag: "users", Access: staff, Query: accounts.UserFilter{},
-		Resp: listResult[accounts.User]{}}, listOf(listed(acc.ListUsers)))
+	r.list("/", op{Summary: "List users", Tag: "users", Access: staff, Query: accounts.UserFilter{}, Resp: accounts.UserPage{},
+		Description: "Staff and partner user accounts in name order, a page at a time, each with how many contacts it owns. " +
+			"Staff only (viewer, buyer, admin). Filter by role, active (true or false) and q, which matches name or e-mail."},
+		listOf(acc.ListUsers))
 	r.handle("POST", "/", op{Summary: "Create a staff user", Tag: "users", Access: admin, Body: accounts.UserInput{},
-		Resp: accounts.User{}, Status: 201}, create(acc.CreateUser))
-	r.handle("GET", "/:id", op{Summary: "Get a user", Tag: "users", Access: staff, Resp: accounts.User{}}, getByID(acc.User))
+		Description: "Creates a staff account (admin, buyer or viewer) with its password; partner users are made by accepting an invitation instead. " +
+			"Admins only. An e-mail another account already uses is 409.",
+		Resp: accounts.User{}, Status: 201, Errors: []int{409}}, create(acc.CreateUser))
+	r.handle("GET", "/:id", op{Summary: "Get a user", Tag: "users", Access: staff, Resp: accounts.User{},
+		Description: "One account with its role, state and how many contacts it owns. Staff only."}, getByID(acc.User))
 	r.handle("POST", "/:id/deactivate", op{Summary: "Deactivate a user, handing their contacts to heirs", Tag: "users",
-		Access: admin, Body: accounts.DeactivateInput{}, Resp: accounts.DeactivateResult{}}, updateByID(acc.Deactivate))
-}
-
-// listed wraps a service returning a slice so it answers {"items": …}.
-func listed[Q, T any](fn func(context.Context, Q) ([]T, error)) func(context.Context, Q) (listResult[T], error) {
-	return func(ctx context.Context, q Q) (listResult[T], error) {
-		items, err := fn(ctx, q)
-		return listResult[T]{Items: items}, err
-	}
+		Description: "Deactivates an account (it can no longer log in or use its tokens) and, in the same step, hands every contact and group it owns " +
+			"to heirs: heirs names one per partner, heir_id takes the rest. Admins only. Deactivating yourself, deactivating twice, " +
+			"or leaving contacts or groups without an heir is 409; nothing changes then.",
+		Access: admin, Body: accounts.DeactivateInput{}, Resp: accounts.DeactivateResult{}, Errors: []int{409}}, updateByID(acc.Deactivate))
 }
 
 func (s *Server) registerTokenRoutes(r api) {
 	acc := s.deps.Accounts
-	r.handle("GET", "/", op{Summary: "List my API tokens (admins: all)", Tag: "tokens", Access: authed,
-		Resp: listResult[accounts.Token]{}}, func(c *fiber.Ctx) error {
-		ts, err := acc.ListTokens(c.UserContext())
-		if err != nil {
-			return err
-		}
-		return c.JSON(listResult[accounts.Token]{Items: ts})
-	})
+	r.list("/", op{Summary: "List my API tokens (admins: all)", Tag: "tokens", Access: authed,
+		Description: "API tokens newest first, a page at a time: the caller's own, or every user's for an admin. " +
+			"Only the prefix is shown; the secret is never shown again after creation. Revoked tokens stay listed with revoked_at.",
+		Query: accounts.TokenFilter{}, Resp: accounts.TokenPage{}}, listOf(acc.ListTokens))
 	r.handle("POST", "/", op{Summary: "Create an API token; the secret is shown once", Tag: "tokens", Access: authed,
+		Description: "Creates an API token that acts as the caller, with the caller's role and, for a partner user, the same partner boundary. " +
+			"The answer's token field is the secret, shown this once; send it as `Authorization: Bearer …`.",
 		Body: accounts.TokenInput{}, Resp: accounts.NewToken{}, Status: 201}, create(acc.CreateToken))
-	r.handle("DELETE", "/:id", op{Summary: "Revoke an API token", Tag: "tokens", Access: authed, Resp: accounts.Token{}},
-		getByID(acc.RevokeToken))
+	r.handle("DELETE", "/:id", op{Summary: "Revoke an API token", Tag: "tokens", Access: authed, Status: 204,
+		Description: "Revokes a token at once; it stays listed with revoked_at. Answers 204 with no body, also when the token was already revoked. " +
+			"Users revoke their own tokens, admins anyone's; another user's token is 404."},
+		deleteByID(func(ctx context.Context, id int) error {
+			_, err := acc.RevokeToken(ctx, id)
+			return err
+		}))
 }
 
 func (s *Server) registerInvitationRoutes(r api) {
 	acc := s.deps.Accounts
-	r.handle("GET", "/", op{Summary: "List invitations", Tag: "invitations", Access: staff, Query: invitationFilter{},
-		Resp: listResult[accounts.Invitation]{}}, listOf(listed(func(ctx context.Context, f invitationFilter) ([]accounts.Invitation, error) {
-		return acc.ListInvitations(ctx, f.PartnerID)
-	})))
+	r.list("/", op{Summary: "List invitations", Tag: "invitations", Access: staff, Query: accounts.InvitationFilter{},
+		Description: "Invitations newest first, a page at a time, optionally of one partner (partner_id), with when each expires and whether it was used. " +
+			"Staff only; the one-time link itself is never listed.",
+		Resp: accounts.InvitationPage{}}, listOf(acc.ListInvitations))
 	r.handle("POST", "/", op{Summary: "Invite a contact to log in; returns the one-time link", Tag: "invitations",
-		Access: editor, Body: accounts.InvitationInput{}, Resp: invitationResult{}, Status: 201},
+		Description: "Creates an invitation for a partner's contact and returns the one-time link (shown once, nothing is mailed) " +
+			"with which the contact sets a password and becomes a partner user logging in with the contact's e-mail; " +
+			"the link works for 7 days. Buyers and admins. " +
+			"A contact without an e-mail is 422; one whose e-mail already has an account is 409.",
+		Access: editor, Body: accounts.InvitationInput{}, Resp: invitationResult{}, Status: 201, Errors: []int{409}},
 		create(func(ctx context.Context, in accounts.InvitationInput) (invitationResult, error) {
 			inv, err := acc.CreateInvitation(ctx, in)
 			return invitationResult{NewInvitation: inv, URL: s.inviteURL(inv.Token)}, err
 		}))
 	r.handle("POST", "/accept", op{Summary: "Accept an invitation, creating a partner user", Tag: "invitations",
-		Access: anyone, Body: acceptRequest{}, Resp: accounts.User{}, Status: 201},
+		Description: "Turns an invitation's token into a partner user account with the given name and password (at least 12 characters); " +
+			"no login is needed. A token works once: an unknown, used or expired token is 404, and an e-mail that meanwhile got an account is 409.",
+		Access: anyone, Body: acceptRequest{}, Resp: accounts.User{}, Status: 201, Errors: []int{404, 409}},
 		create(func(ctx context.Context, in acceptRequest) (accounts.User, error) {
 			return acc.AcceptInvitation(ctx, in.Token, accounts.AcceptInput{Name: in.Name, Password: in.Password})
 		}))

@@ -2,7 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"regexp"
 	"strconv"
@@ -79,10 +78,17 @@ type downloadLink struct {
 
 func (s *Server) registerDocumentRoutes(r api) {
 	docs := s.deps.Documents
-	r.handle("GET", "/", op{Summary: "List documents", Tag: "documents", Access: authed, Query: documents.Filter{}, Resp: documents.Page{}},
+	r.list("/", op{Summary: "List documents", Tag: "documents", Access: authed, Query: documents.Filter{}, Resp: documents.Page{},
+		Description: "Documents newest first, a page at a time, each with its current version; filter by partner_id, kind, the order, shipment or group " +
+			"they belong to, q (title, description, certificate number) and cert_status: valid, expiring (within 30 days) or expired. " +
+			"Partner users see only their own partner's documents."},
 		listOf(docs.List))
 	r.handle("POST", "/", op{Summary: "Upload a document: the body is the file, described by the query", Tag: "documents",
-		Access: authed, Query: documents.UploadInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, func(c *fiber.Ctx) error {
+		Description: "Stores a new document and its first version. The body is the file itself with its real Content-Type and a Content-Length; " +
+			"the query describes it (dates as YYYY-MM-DD; a certificate's expires_on drives its status). The type is checked against the content, " +
+			"the size against the upload limit and the partner's storage quota (413). Buyers and admins upload for any partner, partner users " +
+			"for their own; a partner the caller cannot see is answered as one that does not exist, and viewers are 403.",
+		Access: authed, Query: documents.UploadInput{}, Upload: true, Resp: documents.Document{}, Status: 201, Errors: []int{404}}, func(c *fiber.Ctx) error {
 		in, err := bindQuery[documents.UploadInput](c)
 		if err != nil {
 			return err
@@ -93,22 +99,21 @@ func (s *Server) registerDocumentRoutes(r api) {
 		}
 		return c.Status(fiber.StatusCreated).JSON(d)
 	})
-	r.handle("GET", "/:id", op{Summary: "Get a document with its versions", Tag: "documents", Access: authed, Resp: documents.Document{}},
+	r.handle("GET", "/:id", op{Summary: "Get a document with its versions", Tag: "documents", Access: authed, Resp: documents.Document{},
+		Description: "One document with every version, newest first, and a certificate's particulars and status. " +
+			"Partner users may read their own partner's documents only; any other id is 404."},
 		getByID(docs.Document))
 	r.handle("PATCH", "/:id", op{Summary: "Change a document's title, tags or certificate details", Tag: "documents", Access: editor,
+		Description: "Changes the descriptive fields sent and keeps the rest; the files are changed only by uploading a new version. " +
+			"Dates are YYYY-MM-DD. Buyers and admins.",
 		Body: documents.Patch{}, Resp: documents.Document{}}, updateByID(docs.Update))
-	r.handle("DELETE", "/:id", op{Summary: "Delete a document and every version's file", Tag: "documents", Access: editor, Status: 204},
-		func(c *fiber.Ctx) error {
-			id, err := pathID(c, "id")
-			if err != nil {
-				return err
-			}
-			if err := docs.Delete(c.UserContext(), id); err != nil {
-				return err
-			}
-			return c.SendStatus(fiber.StatusNoContent)
-		})
+	r.handle("DELETE", "/:id", op{Summary: "Delete a document and every version's file", Tag: "documents", Access: editor, Status: 204,
+		Description: "Deletes the document, all its versions and their stored files, and answers 204 with no body. This cannot be undone; " +
+			"the deletion is audited. A document already deleted is 404. Buyers and admins."},
+		deleteByID(docs.Delete))
 	r.handle("POST", "/:id/versions", op{Summary: "Upload a new version: the body is the file", Tag: "documents", Access: authed,
+		Description: "Adds a version that becomes the current one; earlier versions stay downloadable. The body is the file with its real " +
+			"Content-Type and a Content-Length, checked as for a new document. Buyers, admins and the document's own partner's users.",
 		Query: documents.VersionInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, ifExists(docs.Document, func(c *fiber.Ctx) error {
 		id, err := pathID(c, "id")
 		if err != nil {
@@ -125,12 +130,14 @@ func (s *Server) registerDocumentRoutes(r api) {
 		return c.Status(fiber.StatusCreated).JSON(d)
 	}))
 	r.handle("GET", "/:id/download", op{Summary: "Download a version: a redirect to a short-lived link, or the file itself",
+		Description: "Hands out the current version, or the one named by version, and records the download. Where documents live in an object store " +
+			"the answer is a 302 to a presigned link valid for minutes (redirect=false answers the link as JSON instead); otherwise the file itself. " +
+			"Anyone who may read the document may download it.",
 		Tag: "documents", Access: authed, Query: downloadQuery{}, Resp: downloadLink{}, File: true, Redirect: true}, s.download)
-	r.handle("GET", "/:id/downloads", op{Summary: "Who downloaded the document", Tag: "documents", Access: staff,
-		Resp: listResult[documents.DownloadRecord]{}}, getByID(func(ctx context.Context, id int) (listResult[documents.DownloadRecord], error) {
-		rs, err := docs.Downloads(ctx, id)
-		return listResult[documents.DownloadRecord]{Items: rs}, err
-	}))
+	r.list("/:id/downloads", op{Summary: "Who downloaded the document", Tag: "documents", Access: staff,
+		Description: "The document's download record newest first, a page at a time: who took which version, when, from which address, " +
+			"and whether by presigned link or through the portal. Staff only.",
+		Query: documents.DownloadFilter{}, Resp: documents.DownloadPage{}}, pagedUnder(docs.ListDownloads))
 }
 
 func (s *Server) download(c *fiber.Ctx) error {

@@ -14,16 +14,6 @@ import (
 	"github.com/tierlink/tierlink/partners/orders"
 )
 
-// changeRequestFilter narrows the change requests to decide.
-type changeRequestFilter struct {
-	State string `query:"state" validate:"omitempty,oneof=open approved rejected"`
-}
-
-// ackList is an order's acknowledgements.
-type ackList struct {
-	Items []map[string]any `json:"items"`
-}
-
 // importQuery controls an order import.
 type importQuery struct {
 	Publish  bool   `query:"publish"`
@@ -37,6 +27,10 @@ const maxOrderCSV = 64 << 20
 func (s *Server) registerOrderRoutes(r api) {
 	ord := s.deps.Orders
 	r.handle("POST", "/import", op{Summary: "Import orders from an ERP export (text/csv body; all rows or none)", Tag: "orders",
+		Description: "Creates draft orders from a CSV file (one row per order line; columns partner_code, order_number, direction, currency, " +
+			"item_code, description, quantity, unit, unit_price, required_date as YYYY-MM-DD, notes; quantities and prices as decimals). " +
+			"All or nothing: every bad row, including an order number the partner already has, is reported as line and column in a 422 " +
+			"and nothing is stored. publish=true publishes the orders at once. Buyers and admins.",
 		Access: editor, Query: importQuery{}, Upload: true, Resp: orders.ImportResult{}, Status: 201}, func(c *fiber.Ctx) error {
 		q, err := bindQuery[importQuery](c)
 		if err != nil {
@@ -60,49 +54,61 @@ func (s *Server) registerOrderRoutes(r api) {
 		}
 		return c.Status(fiber.StatusCreated).JSON(res)
 	})
-	r.handle("GET", "/", op{Summary: "List orders (partner users: their own published orders)", Tag: "orders", Access: authed,
+	r.list("/", op{Summary: "List orders (partner users: their own published orders)", Tag: "orders", Access: authed,
+		Description: "Orders newest first, a page at a time, with their lines; filter by partner_id, direction (upstream purchase orders, " +
+			"downstream delivery orders), status and q (order number). Partner users see their own partner's orders once published, never drafts.",
 		Query: orders.Filter{}, Resp: orders.Page{}}, listOf(ord.List))
 	r.handle("POST", "/", op{Summary: "Create a draft order", Tag: "orders", Access: editor, Body: orders.OrderInput{},
-		Resp: orders.Order{}, Status: 201}, create(ord.Create))
+		Description: "Creates a draft the partner does not see until it is published. Quantities (up to 3 decimals) and unit prices " +
+			"(up to 4) are decimal numbers, required_date is YYYY-MM-DD, currency an ISO 4217 code. An order number the partner already has is 409, " +
+			"and so is a partner whose orders are blocked because a mandatory certificate lapsed. Buyers and admins.",
+		Resp: orders.Order{}, Status: 201, Errors: []int{409}}, create(ord.Create))
 	r.handle("GET", "/:id", op{Summary: "Get an order with lines, change requests and revisions", Tag: "orders", Access: authed,
+		Description: "One order with its lines and their acknowledgement state, its change requests and every kept revision. " +
+			"Partner users may read their own partner's published orders only; any other id is 404.",
 		Resp: orders.Order{}}, getByID(ord.Order))
 	r.handle("POST", "/:id/publish", op{Summary: "Publish a draft to the partner; starts the acknowledgement clock", Tag: "orders",
-		Access: editor, Resp: orders.Order{}}, getByID(ord.Publish))
-	r.handle("GET", "/:id/acknowledgements", op{Summary: "The partner's answers to an order", Tag: "orders", Access: authed,
-		Resp: ackList{}}, getByID(func(ctx context.Context, id int) (ackList, error) {
-		items, err := ord.Acknowledgements(ctx, id)
-		return ackList{Items: items}, err
-	}))
+		Description: "Makes a draft visible to the partner and starts the acknowledgement clock (the partner's ack_sla_hours). " +
+			"Only a draft can be published: publishing twice, or any order past draft, is 409, as is a partner blocked by a lapsed mandatory certificate. " +
+			"Buyers and admins.",
+		Access: editor, Resp: orders.Order{}, Errors: []int{409}}, getByID(ord.Publish))
+	r.list("/:id/acknowledgements", op{Summary: "The partner's answers to an order", Tag: "orders", Access: authed,
+		Description: "Every answer the order received, oldest first, a page at a time: who answered, to which revision, and each line's " +
+			"action (accept, change, reject) with the proposed promised_date (YYYY-MM-DD), quantity and unit_price as sent. " +
+			"Partner users see only their own partner's orders.",
+		Query: orders.AckFilter{}, Resp: orders.AckPage{}}, pagedUnder(ord.Acknowledgements))
 	r.handle("POST", "/:id/acknowledgements", op{Summary: "Acknowledge lines: accept, change (promised date, quantity, price) or reject",
+		Description: "Answers some or all pending lines of a published order (EDI 855): accept, change with a promised_date (YYYY-MM-DD), " +
+			"quantity or unit_price (decimals), or reject with a reason. Changes become a change request for the buyer to decide. " +
+			"An order that is not published and awaiting an answer is 409. The partner's users answer their own orders; buyers and admins may answer for them. " +
+			"Send an Idempotency-Key to retry safely.",
 		Tag: "orders", Access: authed, Body: orders.AckInput{}, Resp: orders.Order{}, Status: 201, Idempotent: true},
 		ifExists(ord.Order, s.idempotent(createUnder(ord.Acknowledge))))
-	r.handle("GET", "/:id/change-requests", op{Summary: "Change requests of an order", Tag: "orders", Access: authed,
-		Query: changeRequestFilter{}, Resp: listResult[orders.ChangeRequest]{}},
-		listUnder(ord.Order, func(f *crQuery, id int) { f.OrderID = id }, func(ctx context.Context, q crQuery) (listResult[orders.ChangeRequest], error) {
-			items, err := ord.ChangeRequests(ctx, q.OrderID, q.State)
-			return listResult[orders.ChangeRequest]{Items: items}, err
-		}))
-}
-
-// crQuery is a change-request listing under an order.
-type crQuery struct {
-	State   string `query:"state" validate:"omitempty,oneof=open approved rejected"`
-	OrderID int    `query:"-"`
+	r.list("/:id/change-requests", op{Summary: "Change requests of an order", Tag: "orders", Access: authed,
+		Description: "The order's change requests newest first, a page at a time, each with its proposed changes and, once decided, " +
+			"who decided and why; filter by state (open, approved, rejected). Partner users see only their own partner's orders.",
+		Query: orders.ChangeRequestFilter{}, Resp: orders.ChangeRequestPage{}},
+		listUnder(ord.Order, func(f *orders.ChangeRequestFilter, id int) { f.OrderID = id }, ord.ListChangeRequests))
 }
 
 func (s *Server) registerChangeRequestRoutes(r api) {
 	ord := s.deps.Orders
-	r.handle("GET", "/", op{Summary: "Change requests to decide (state=open) or decided", Tag: "orders", Access: staff,
-		Query: changeRequestFilter{}, Resp: listResult[orders.ChangeRequest]{}},
-		listOf(listed(func(ctx context.Context, f changeRequestFilter) ([]orders.ChangeRequest, error) {
-			return ord.ChangeRequests(ctx, 0, f.State)
-		})))
+	r.list("/", op{Summary: "Change requests to decide (state=open) or decided", Tag: "orders", Access: staff,
+		Query: orders.ChangeRequestFilter{}, Resp: orders.ChangeRequestPage{},
+		Description: "Change requests across orders, newest first, a page at a time; state=open lists those awaiting a buyer's decision. Staff only."},
+		listOf(ord.ListChangeRequests))
 	r.handle("POST", "/:id/decision", op{Summary: "Approve or reject a change request; approving makes a new revision", Tag: "orders",
-		Access: editor, Body: orders.Decision{}, Resp: orders.Order{}}, ifExists(ord.ChangeRequest, updateByID(ord.Decide)))
+		Description: "Approving applies the proposed changes to the lines, accepts them and makes a new order revision; rejecting sends " +
+			"those lines back to the partner for a new answer. A request is decided once: deciding again, also by a second buyer at the same moment, " +
+			"is 409 naming who decided. Buyers and admins.",
+		Access: editor, Body: orders.Decision{}, Resp: orders.Order{}, Errors: []int{409}}, ifExists(ord.ChangeRequest, updateByID(ord.Decide)))
 }
 
 func (s *Server) registerEventRoutes(r api) {
-	r.handle("GET", "/", op{Summary: "The domain event stream, oldest first after a cursor", Tag: "events", Access: authed,
+	r.list("/", op{Summary: "The domain event stream, oldest first after a cursor", Tag: "events", Access: authed,
+		Description: "Domain events (order.published, change.requested, shipment.delayed, …) oldest first after the cursor. " +
+			"next_cursor is returned even on the last page: keep it and poll with it to receive only newer events. " +
+			"Partner users receive only their own partner's events.",
 		Query: partners.EventFilter{}, Resp: partners.EventPage{}},
 		listOf(func(ctx context.Context, f partners.EventFilter) (partners.EventPage, error) {
 			return partners.ListEvents(ctx, s.deps.DB.Client, f)

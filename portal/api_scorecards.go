@@ -11,22 +11,32 @@ import (
 
 func (s *Server) registerScorecardRoutes(r api) {
 	sc := s.deps.Scorecards
-	r.handle("GET", "/", op{Summary: "Partners ranked by scorecard for the current week, month or quarter (partner users: their own row)",
+	r.list("/", op{Summary: "Partners ranked by scorecard for the current week, month or quarter (partner users: their own row)",
+		Description: "Every partner's scorecard for the current period (period: week, month by default, or quarter), best score first " +
+			"unless sort says otherwise, a page at a time; period names the period shown and items are its rows. Partners without data sort last " +
+			"in either direction. Filter by kind, tier, category and owner_id. Partner users get their own row only.",
 		Tag: "scorecards", Access: authed, Query: scorecards.RankFilter{}, Resp: scorecards.Ranking{}},
 		listOf(func(ctx context.Context, f scorecards.RankFilter) (scorecards.Ranking, error) {
 			return sc.Rank(ctx, f, time.Now())
 		}))
-	r.handle("GET", "/owners", op{Summary: "Supervisors' view: each staff owner's contacts, active partners and their partners' figures, pooled",
-		Tag: "scorecards", Access: staff, Query: scorecards.CardQuery{}, Resp: scorecards.OwnerList{}},
-		listOf(func(ctx context.Context, q scorecards.CardQuery) (scorecards.OwnerList, error) {
+	r.list("/owners", op{Summary: "Supervisors' view: each staff owner's contacts, active partners and their partners' figures, pooled",
+		Description: "Each staff user who owns contacts, in name order, a page at a time: how many contacts and active partners they own and " +
+			"their partners' figures for the current period, pooled (numerators and denominators summed, not rates averaged). Staff only.",
+		Tag: "scorecards", Access: staff, Query: scorecards.OwnerFilter{}, Resp: scorecards.OwnerList{}},
+		listOf(func(ctx context.Context, q scorecards.OwnerFilter) (scorecards.OwnerList, error) {
 			return sc.Owners(ctx, q, time.Now())
 		}))
 	r.handle("GET", "/:id", op{Summary: "A partner's scorecard: metrics, score, standing and the trend over twelve periods",
+		Description: "One partner's metrics for the current period (acknowledgement within SLA, on time in full, replies), its score and standing, " +
+			"the trend over the twelve periods ending with it and what each of its contacts did. Closed periods read from stored snapshots. " +
+			"Partner users may read their own partner's only; any other id is 404.",
 		Tag: "scorecards", Access: authed, Query: scorecards.CardQuery{}, Resp: scorecards.Card{}},
 		pagedUnder(func(ctx context.Context, id int, q scorecards.CardQuery) (scorecards.Card, error) {
 			return sc.Card(ctx, id, q, time.Now())
 		}))
 	r.handle("POST", "/recompute", op{Summary: "Recompute a closed period's snapshot after old data was corrected", Tag: "scorecards",
+		Description: "Computes again and stores the snapshot of the closed week, month or quarter containing day (YYYY-MM-DD), for when old data " +
+			"was corrected; a period not yet closed is 422, as it is computed live. Admins only; audited.",
 		Access: admin, Body: scorecards.RecomputeInput{}, Resp: scorecards.RecomputeResult{}}, func(c *fiber.Ctx) error {
 		in, err := bind[scorecards.RecomputeInput](c)
 		if err != nil {

@@ -339,6 +339,41 @@ func (s *Server) partnersPage(c *fiber.Ctx) error {
 	return s.render(c, "partners", "directory", d)
 }
 
+// nextPageURL is the page's own address with cursor set to the next
+// page's, keeping the filters the visitor chose.
+func nextPageURL(c *fiber.Ctx, path, cursor string) string {
+	vals := url.Values{}
+	for k, v := range c.Context().QueryArgs().All() {
+		vals.Set(string(k), string(v))
+	}
+	vals.Set("cursor", cursor)
+	return path + "?" + vals.Encode()
+}
+
+// maxListPages caps everyPage: 200 pages of 200 rows.
+const maxListPages = 200
+
+// everyPage reads a list from its first page to its last, 200 rows at a
+// time, for pages and exports that show the whole list (a staff picker,
+// a ranking to export); list is called with the cursor and limit of each
+// page.
+func everyPage[T any](list func(cursor string, limit int) ([]T, string, error)) ([]T, error) {
+	var all []T
+	cursor := ""
+	for range maxListPages {
+		items, next, err := list(cursor, 200)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		cursor = next
+	}
+	return all, nil
+}
+
 // staffUsers lists the active staff, who may own contacts.
 func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
 	return s.staffList(c, accounts.UserFilter{Active: "true"})
@@ -346,7 +381,11 @@ func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
 
 // staffList lists company users (never partner users) matching f.
 func (s *Server) staffList(c *fiber.Ctx, f accounts.UserFilter) ([]accounts.User, error) {
-	all, err := s.deps.Accounts.ListUsers(c.UserContext(), f)
+	all, err := everyPage(func(cursor string, limit int) ([]accounts.User, string, error) {
+		f.Cursor, f.Limit = cursor, limit
+		p, err := s.deps.Accounts.ListUsers(c.UserContext(), f)
+		return p.Items, p.NextCursor, err
+	})
 	if err != nil {
 		return nil, err
 	}

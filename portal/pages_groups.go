@@ -249,12 +249,15 @@ func (s *Server) renderBridges(c *fiber.Ctx, id int, secret string) error {
 	if err != nil {
 		return err
 	}
-	bs, err := s.deps.Groups.Bridges(ctx, id)
+	bs, err := everyPage(func(cursor string, limit int) ([]groups.Bridge, string, error) {
+		p, err := s.deps.Groups.Bridges(ctx, id, groups.BridgeFilter{Cursor: cursor, Limit: limit})
+		return p.Items, p.NextCursor, err
+	})
 	if err != nil {
 		return err
 	}
-	d := bridgesData{G: g, Bridges: bs.Items, Deliveries: map[int][]groups.Delivery{}, Kinds: bridges.Kinds, Secret: secret}
-	for _, b := range bs.Items {
+	d := bridgesData{G: g, Bridges: bs, Deliveries: map[int][]groups.Delivery{}, Kinds: bridges.Kinds, Secret: secret}
+	for _, b := range bs {
 		log, err := s.deps.Groups.Deliveries(ctx, b.ID, groups.DeliveryFilter{Limit: 20})
 		if err != nil {
 			return err

@@ -160,6 +160,7 @@ type boardData struct {
 	Board    shipments.Board
 	States   []string
 	Partners map[int]string
+	Next     string
 }
 
 func (s *Server) boardPage(c *fiber.Ctx) error {
@@ -167,20 +168,26 @@ func (s *Server) boardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if f.Limit == 0 {
+		f.Limit = 200 // a page of the board at a time, with a link to the next
+	}
 	b, err := s.deps.Shipments.Board(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	var ids []int
-	for _, l := range b.Lines {
+	for _, l := range b.Items {
 		ids = append(ids, l.PartnerID)
 	}
 	names, err := s.partnerNames(c, ids...)
 	if err != nil {
 		return err
 	}
-	return s.render(c, "board", "status_board", boardData{F: f, Board: b, Partners: names,
-		States: []string{"open", "shipped", "in_transit", "received", "at_risk", "late"}})
+	d := boardData{F: f, Board: b, Partners: names, States: []string{"open", "shipped", "in_transit", "received", "at_risk", "late"}}
+	if b.NextCursor != "" {
+		d.Next = nextPageURL(c, "/board", b.NextCursor)
+	}
+	return s.render(c, "board", "status_board", d)
 }
 
 type shipmentNewData struct{ O orders.Order }
@@ -361,7 +368,10 @@ type crRow struct {
 
 // changeRequestsPage lists the open change requests a buyer has to decide.
 func (s *Server) changeRequestsPage(c *fiber.Ctx) error {
-	crs, err := s.deps.Orders.ChangeRequests(c.UserContext(), 0, "open")
+	crs, err := everyPage(func(cursor string, limit int) ([]orders.ChangeRequest, string, error) {
+		p, err := s.deps.Orders.ListChangeRequests(c.UserContext(), orders.ChangeRequestFilter{State: "open", Cursor: cursor, Limit: limit})
+		return p.Items, p.NextCursor, err
+	})
 	if err != nil {
 		return err
 	}

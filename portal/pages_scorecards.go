@@ -35,7 +35,17 @@ func (s *Server) ranking(c *fiber.Ctx) (scorecards.RankFilter, scorecards.Rankin
 	if err != nil {
 		return f, scorecards.Ranking{}, err
 	}
-	r, err := s.deps.Scorecards.Rank(c.UserContext(), f, time.Now())
+	// The page and the export show the whole ranking; it is computed
+	// once per page read, so read it as of one moment.
+	now := time.Now()
+	var r scorecards.Ranking
+	r.Items, err = everyPage(func(cursor string, limit int) ([]scorecards.Card, string, error) {
+		pf := f
+		pf.Cursor, pf.Limit = cursor, limit
+		p, err := s.deps.Scorecards.Rank(c.UserContext(), pf, now)
+		r.Period = p.Period
+		return p.Items, p.NextCursor, err
+	})
 	return f, r, err
 }
 
@@ -170,11 +180,18 @@ func trendSVG(ps []scorecards.Point, bars bool) template.HTML {
 }
 
 func (s *Server) ownersPage(c *fiber.Ctx) error {
-	q, err := bindQuery[scorecards.CardQuery](c)
+	q, err := bindQuery[scorecards.OwnerFilter](c)
 	if err != nil {
 		return err
 	}
-	l, err := s.deps.Scorecards.Owners(c.UserContext(), q, time.Now())
+	now := time.Now()
+	var l scorecards.OwnerList
+	l.Items, err = everyPage(func(cursor string, limit int) ([]scorecards.Owner, string, error) {
+		q.Cursor, q.Limit = cursor, limit
+		p, err := s.deps.Scorecards.Owners(c.UserContext(), q, now)
+		l.Period = p.Period
+		return p.Items, p.NextCursor, err
+	})
 	if err != nil {
 		return err
 	}

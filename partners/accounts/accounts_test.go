@@ -152,11 +152,11 @@ func TestTokens(t *testing.T) {
 		// Others cannot see or revoke it; admins can.
 		_, err = f.Acc.RevokeToken(f.Ctx(f.Buyer2), nt.ID)
 		wantCode(t, err, partners.ENotFound)
-		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Buyer2)); len(ts) != 0 {
-			t.Fatalf("buyer2 sees %v", ts)
+		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Buyer2), accounts.TokenFilter{}); len(ts.Items) != 0 {
+			t.Fatalf("buyer2 sees %v", ts.Items)
 		}
-		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Admin)); len(ts) != 1 {
-			t.Fatalf("admin sees %v", ts)
+		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Admin), accounts.TokenFilter{}); len(ts.Items) != 1 {
+			t.Fatalf("admin sees %v", ts.Items)
 		}
 		if _, err := f.Acc.RevokeToken(ctx, nt.ID); err != nil {
 			t.Fatal(err)
@@ -216,6 +216,139 @@ func TestInvitations(t *testing.T) {
 		t.Run("ErrAlreadyUser", func(t *testing.T) {
 			_, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: f.ContactA.ID})
 			wantCode(t, err, partners.EConflict)
+		})
+	})
+}
+
+// pageAll follows next cursors from the first page to the last, two rows
+// at a time, and returns the ids in the order served.
+func pageAll(t *testing.T, list func(cursor string) ([]int, string, error)) []int {
+	t.Helper()
+	var ids []int
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 50 {
+			t.Fatal("paging does not end")
+		}
+		page, next, err := list(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("a page of %d rows, limit 2", len(page))
+		}
+		ids = append(ids, page...)
+		if next == "" {
+			return ids
+		}
+		cursor = next
+	}
+}
+
+// wantEachOnce fails unless got holds every id of want exactly once.
+func wantEachOnce(t *testing.T, got, want []int) {
+	t.Helper()
+	seen := map[int]int{}
+	for _, id := range got {
+		seen[id]++
+	}
+	for _, id := range want {
+		if seen[id] != 1 {
+			t.Fatalf("id %d served %d times; got %v, want each of %v once", id, seen[id], got, want)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want each of %v once", got, want)
+	}
+}
+
+func TestListsPage(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		sys := f.System()
+		t.Run("Users", func(t *testing.T) {
+			// Namesakes: the cursor must tell them apart.
+			for _, e := range []string{"z1@co.test", "z2@co.test", "z3@co.test"} {
+				if _, err := f.Acc.CreateUser(sys, accounts.UserInput{Email: e, Name: "Zhang Wei", Role: "viewer", Password: partnerstest.Password}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			all, err := f.Acc.ListUsers(sys, accounts.UserFilter{Limit: 200})
+			if err != nil || all.NextCursor != "" {
+				t.Fatalf("all users: %v %q", err, all.NextCursor)
+			}
+			var want []int
+			for _, u := range all.Items {
+				want = append(want, u.ID)
+			}
+			got := pageAll(t, func(cursor string) ([]int, string, error) {
+				p, err := f.Acc.ListUsers(sys, accounts.UserFilter{Limit: 2, Cursor: cursor})
+				var ids []int
+				for _, u := range p.Items {
+					ids = append(ids, u.ID)
+				}
+				return ids, p.NextCursor, err
+			})
+			wantEachOnce(t, got, want)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("paged order %v, one page's %v", got, want)
+				}
+			}
+			if len(want) != 9 {
+				t.Fatalf("%d users, want 9", len(want))
+			}
+		})
+		t.Run("Tokens", func(t *testing.T) {
+			var want []int
+			for i := 0; i < 5; i++ {
+				nt, err := f.Acc.CreateToken(f.Ctx(f.Buyer), accounts.TokenInput{Name: "t"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, nt.ID)
+			}
+			got := pageAll(t, func(cursor string) ([]int, string, error) {
+				p, err := f.Acc.ListTokens(f.Ctx(f.Buyer), accounts.TokenFilter{Limit: 2, Cursor: cursor})
+				var ids []int
+				for _, tk := range p.Items {
+					ids = append(ids, tk.ID)
+				}
+				return ids, p.NextCursor, err
+			})
+			wantEachOnce(t, got, want)
+		})
+		t.Run("Invitations", func(t *testing.T) {
+			for i := 0; i < 3; i++ {
+				if _, err := f.Acc.CreateInvitation(f.Ctx(f.Buyer), accounts.InvitationInput{ContactID: f.ContactA2.ID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			all, _ := f.Acc.ListInvitations(sys, accounts.InvitationFilter{PartnerID: f.PartnerA.ID})
+			var want []int
+			for _, inv := range all.Items {
+				want = append(want, inv.ID)
+			}
+			if len(want) != 4 { // the fixture's partner user's, and these
+				t.Fatalf("%d invitations of partner A, want 4", len(want))
+			}
+			got := pageAll(t, func(cursor string) ([]int, string, error) {
+				p, err := f.Acc.ListInvitations(sys, accounts.InvitationFilter{PartnerID: f.PartnerA.ID, Limit: 2, Cursor: cursor})
+				var ids []int
+				for _, inv := range p.Items {
+					ids = append(ids, inv.ID)
+				}
+				return ids, p.NextCursor, err
+			})
+			wantEachOnce(t, got, want)
+		})
+		t.Run("ErrForgedCursor", func(t *testing.T) {
+			forged := partners.EncodeCursor(map[string]int{"i": 1 << 30})
+			_, err := f.Acc.ListUsers(sys, accounts.UserFilter{Cursor: forged})
+			wantCode(t, err, partners.EInvalid)
+			_, err = f.Acc.ListTokens(sys, accounts.TokenFilter{Cursor: "not a cursor"})
+			wantCode(t, err, partners.EInvalid)
+			_, err = f.Acc.ListInvitations(sys, accounts.InvitationFilter{Limit: 201})
+			wantCode(t, err, partners.EInvalid)
 		})
 	})
 }

@@ -165,17 +165,32 @@ func (s *Service) CreateToken(ctx context.Context, in TokenInput) (NewToken, err
 	return NewToken{Token: toToken(t), Secret: secret}, nil
 }
 
-// ListTokens lists the caller's tokens (an admin's: everyone's).
-func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.client.APIToken.Query().Order(ent.Desc(apitoken.FieldID)).Limit(1000).All(ctx)
+// ListTokens lists the caller's tokens (an admin's: everyone's), newest
+// first, a page at a time.
+func (s *Service) ListTokens(ctx context.Context, f TokenFilter) (TokenPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return TokenPage{}, err
+	}
+	before, err := partners.BeforeID(f.Cursor)
 	if err != nil {
-		return nil, err
+		return TokenPage{}, err
 	}
-	out := make([]Token, 0, len(rows))
+	q := s.client.APIToken.Query()
+	if before != 0 {
+		q.Where(apitoken.IDLT(before))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rows, err := q.Order(ent.Desc(apitoken.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return TokenPage{}, err
+	}
+	var page TokenPage
+	rows, page.NextCursor = partners.Trim(rows, limit, func(t *ent.APIToken) int { return t.ID })
+	page.Items = make([]Token, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, toToken(r))
+		page.Items = append(page.Items, toToken(r))
 	}
-	return out, nil
+	return page, nil
 }
 
 // RevokeToken revokes a token; revoking twice is harmless.

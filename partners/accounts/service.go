@@ -112,10 +112,13 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	return s.User(ctx, u.ID)
 }
 
-// ListUsers lists accounts with how many contacts each owns.
-func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
+// ListUsers lists accounts in name order, a page at a time, with how
+// many contacts each owns. The cursor names the last user shown (an id,
+// so it stays short however long names are); the next page goes on after
+// that user's place in (name, id) order.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	if err := partners.Validate(f); err != nil {
-		return nil, err
+		return UserPage{}, err
 	}
 	q := s.client.User.Query()
 	if f.Role != "" {
@@ -127,28 +130,49 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
 	if t := strings.TrimSpace(f.Q); t != "" {
 		q.Where(user.Or(user.NameContainsFold(t), user.EmailContainsFold(t)))
 	}
-	us, err := q.Order(ent.Asc(user.FieldName), ent.Asc(user.FieldID)).Limit(5000).All(ctx)
+	lastID, err := partners.BeforeID(f.Cursor) // the last user shown
 	if err != nil {
-		return nil, err
+		return UserPage{}, err
+	}
+	if lastID != 0 {
+		last, err := s.client.User.Get(ctx, lastID)
+		if ent.IsNotFound(err) {
+			return UserPage{}, partners.Invalid("cursor", "is not a cursor this server issued")
+		}
+		if err != nil {
+			return UserPage{}, err
+		}
+		q.Where(user.Or(user.NameGT(last.Name), user.And(user.Name(last.Name), user.IDGT(last.ID))))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	us, err := q.Order(ent.Asc(user.FieldName), ent.Asc(user.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return UserPage{}, err
+	}
+	var page UserPage
+	us, page.NextCursor = partners.Trim(us, limit, func(u *ent.User) int { return u.ID })
+	ids := make([]int, len(us))
+	for i, u := range us {
+		ids[i] = u.ID
 	}
 	var counts []struct {
 		OwnerID int `json:"owner_id"`
 		Count   int `json:"count"`
 	}
-	if err := s.client.Contact.Query().GroupBy(contact.FieldOwnerID).Aggregate(ent.Count()).Scan(ctx, &counts); err != nil {
-		return nil, err
+	if err := s.client.Contact.Query().Where(contact.OwnerIDIn(ids...)).GroupBy(contact.FieldOwnerID).Aggregate(ent.Count()).Scan(ctx, &counts); err != nil {
+		return UserPage{}, err
 	}
 	owned := map[int]int{}
 	for _, c := range counts {
 		owned[c.OwnerID] = c.Count
 	}
-	out := make([]User, 0, len(us))
+	page.Items = make([]User, 0, len(us))
 	for _, u := range us {
 		o := toUser(u)
 		o.OwnedContacts = owned[u.ID]
-		out = append(out, o)
+		page.Items = append(page.Items, o)
 	}
-	return out, nil
+	return page, nil
 }
 
 // UpdateMe changes the caller's own name or language.
@@ -347,21 +371,34 @@ func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (New
 	return NewInvitation{Invitation: toInvitation(inv), Token: token}, nil
 }
 
-// ListInvitations lists invitations, newest first.
-func (s *Service) ListInvitations(ctx context.Context, partnerID int) ([]Invitation, error) {
+// ListInvitations lists invitations newest first, a page at a time.
+func (s *Service) ListInvitations(ctx context.Context, f InvitationFilter) (InvitationPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return InvitationPage{}, err
+	}
 	q := s.client.Invitation.Query()
-	if partnerID != 0 {
-		q.Where(invitation.PartnerID(partnerID))
+	if f.PartnerID != 0 {
+		q.Where(invitation.PartnerID(f.PartnerID))
 	}
-	rows, err := q.Order(ent.Desc(invitation.FieldID)).Limit(500).All(ctx)
+	before, err := partners.BeforeID(f.Cursor)
 	if err != nil {
-		return nil, err
+		return InvitationPage{}, err
 	}
-	out := make([]Invitation, 0, len(rows))
+	if before != 0 {
+		q.Where(invitation.IDLT(before))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rows, err := q.Order(ent.Desc(invitation.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return InvitationPage{}, err
+	}
+	var page InvitationPage
+	rows, page.NextCursor = partners.Trim(rows, limit, func(r *ent.Invitation) int { return r.ID })
+	page.Items = make([]Invitation, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, toInvitation(r))
+		page.Items = append(page.Items, toInvitation(r))
 	}
-	return out, nil
+	return page, nil
 }
 
 // PendingInvitation returns the invitation a token opens, if it still

@@ -34,6 +34,14 @@ type UserFilter struct {
 	Role   string `query:"role" validate:"omitempty,oneof=admin buyer viewer partner"`
 	Active string `query:"active" validate:"omitempty,oneof=true false"`
 	Q      string `query:"q" validate:"max=100"`
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// UserPage is one page of users in name order.
+type UserPage struct {
+	Items      []User `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // MeInput changes the caller's own settings.
@@ -80,6 +88,18 @@ type Token struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
+// TokenFilter pages a token listing.
+type TokenFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// TokenPage is one page of tokens, newest first.
+type TokenPage struct {
+	Items      []Token `json:"items"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
 // TokenInput creates an API token for the caller.
 type TokenInput struct {
 	Name string `json:"name" validate:"required,max=100"`
@@ -101,6 +121,19 @@ type Invitation struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	UsedAt    *time.Time `json:"used_at"`
 	UserID    *int       `json:"user_id"`
+}
+
+// InvitationFilter narrows an invitation listing.
+type InvitationFilter struct {
+	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
+	Cursor    string `query:"cursor" validate:"max=200"`
+	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// InvitationPage is one page of invitations, newest first.
+type InvitationPage struct {
+	Items      []Invitation `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty"`
 }
 
 // InvitationInput invites a contact to log in.

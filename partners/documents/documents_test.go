@@ -216,7 +216,10 @@ func TestDocumentBoundary(t *testing.T) {
 		}
 		n := objects(t, f.Docs.Store())
 		_, err := f.Docs.Upload(b, documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "other", Filename: "x.pdf"}, body(pdf, "application/pdf"))
-		wantCode(t, err, partners.ENotFound)
+		wantCode(t, err, partners.EInvalid)
+		if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "partner_id" {
+			t.Fatalf("fields = %+v", fs)
+		}
 		_, err = f.Docs.AddVersion(b, d.ID, documents.VersionInput{Filename: "x.pdf"}, body(pdf, "application/pdf"))
 		wantCode(t, err, partners.ENotFound)
 		_, err = f.Docs.Upload(f.Ctx(f.Viewer), documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "other", Filename: "x.pdf"}, body(pdf, "application/pdf"))

@@ -77,14 +77,13 @@ func newKey(partnerID int) string {
 
 // mayAdd refuses, before any byte is stored, callers who could not add a
 // document to the partner anyway. Privacy still decides at the insert;
-// this only keeps refused uploads from reaching storage.
+// this only keeps refused uploads from reaching storage. A partner the
+// caller cannot see is answered like one that does not exist: an error
+// on partner_id, the input that names it.
 func (s *Service) mayAdd(ctx context.Context, partnerID int) error {
 	v, _ := viewer.FromContext(ctx)
 	if _, err := s.client.Partner.Get(ctx, partnerID); err != nil {
-		if ent.IsNotFound(err) {
-			return partners.NotFound("partner")
-		}
-		return err
+		return partners.Ref("partner_id", "no such partner", err)
 	}
 	ownPartner := v.IsPartner() && v.PartnerID == partnerID
 	if !v.CanEdit() && !ownPartner {
@@ -621,13 +620,43 @@ func (s *Service) Download(ctx context.Context, id, version int, ip string) (Dow
 	return out, nil
 }
 
-// Downloads lists who downloaded a document, newest first (staff only).
+// Downloads lists who downloaded a document, newest first, the latest
+// 500 at most (staff only); ListDownloads pages through them all.
 func (s *Service) Downloads(ctx context.Context, id int) ([]DownloadRecord, error) {
+	return s.downloads(ctx, id, 0, 500)
+}
+
+// ListDownloads pages through who downloaded a document, newest first
+// (staff only).
+func (s *Service) ListDownloads(ctx context.Context, id int, f DownloadFilter) (DownloadPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return DownloadPage{}, err
+	}
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return DownloadPage{}, err
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rs, err := s.downloads(ctx, id, before, limit+1)
+	if err != nil {
+		return DownloadPage{}, err
+	}
+	var p DownloadPage
+	p.Items, p.NextCursor = partners.Trim(rs, limit, func(r DownloadRecord) int { return r.ID })
+	return p, nil
+}
+
+// downloads reads up to limit download records of a visible document,
+// newest first, below the id before (0: from the newest).
+func (s *Service) downloads(ctx context.Context, id, before, limit int) ([]DownloadRecord, error) {
 	if _, err := s.client.Document.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.client.DocumentDownload.Query().Where(documentdownload.DocumentID(id)).
-		Order(ent.Desc(documentdownload.FieldID)).Limit(500).All(ctx)
+	q := s.client.DocumentDownload.Query().Where(documentdownload.DocumentID(id))
+	if before != 0 {
+		q.Where(documentdownload.IDLT(before))
+	}
+	rows, err := q.Order(ent.Desc(documentdownload.FieldID)).Limit(limit).All(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -129,6 +129,18 @@ type DownloadRecord struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// DownloadFilter pages a document's download record.
+type DownloadFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// DownloadPage is one page of a document's download record, newest first.
+type DownloadPage struct {
+	Items      []DownloadRecord `json:"items"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+}
+
 // Download is how to hand a file to the caller: a presigned URL, or a
 // stream the portal serves itself.
 type Download struct {

@@ -67,16 +67,31 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 	return out, err
 }
 
-// Bridges lists a group's bridges with their outbox counts.
-func (s *Service) Bridges(ctx context.Context, groupID int) (BridgeList, error) {
-	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+// Bridges lists a group's bridges with their outbox counts, oldest
+// first, a page at a time; the cursor is the last bridge shown.
+func (s *Service) Bridges(ctx context.Context, groupID int, f BridgeFilter) (BridgeList, error) {
+	if err := partners.Validate(f); err != nil {
 		return BridgeList{}, err
 	}
-	rows, err := s.client.Bridge.Query().Where(bridge.GroupID(groupID)).Order(ent.Asc(bridge.FieldID)).All(ctx)
+	after, err := partners.BeforeID(f.Cursor)
 	if err != nil {
 		return BridgeList{}, err
 	}
-	out := BridgeList{Items: make([]Bridge, 0, len(rows))}
+	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+		return BridgeList{}, err
+	}
+	q := s.client.Bridge.Query().Where(bridge.GroupID(groupID))
+	if after != 0 {
+		q.Where(bridge.IDGT(after))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rows, err := q.Order(ent.Asc(bridge.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return BridgeList{}, err
+	}
+	var out BridgeList
+	rows, out.NextCursor = partners.Trim(rows, limit, func(b *ent.Bridge) int { return b.ID })
+	out.Items = make([]Bridge, 0, len(rows))
 	for _, b := range rows {
 		bb, err := s.toBridge(ctx, b)
 		if err != nil {

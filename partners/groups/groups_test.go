@@ -507,3 +507,73 @@ func TestStreamResumesWithoutGapOrDuplicate(t *testing.T) {
 		})
 	}
 }
+
+// A group's members and bridges page by id: two at a time they serve
+// every row once, and a hidden group stays hidden.
+func TestMembersAndBridgesPage(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			w := newWorld(t, d)
+			b := w.Ctx(w.Buyer)
+			for _, u := range []accounts.User{w.Admin, w.Viewer} {
+				if _, err := w.Groups.AddMember(b, w.A.ID, groups.MemberInput{UserID: u.ID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 0; i < 3; i++ {
+				if _, err := w.Groups.CreateBridge(b, w.A.ID, groups.BridgeInput{Kind: "webhook", Name: fmt.Sprint("ERP ", i), URL: "http://127.0.0.1:9/hook"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			all, err := w.Groups.Members(b, w.A.ID)
+			if err != nil || len(all.Items) < 5 {
+				t.Fatalf("members %+v, %v", all.Items, err)
+			}
+			var paged []int
+			cursor := ""
+			for pages := 0; ; pages++ {
+				p, err := w.Groups.ListMembers(b, w.A.ID, groups.MemberFilter{Limit: 2, Cursor: cursor})
+				if err != nil || len(p.Items) > 2 || pages > 10 {
+					t.Fatalf("members page %d: %+v, %v", pages, p.Items, err)
+				}
+				for _, m := range p.Items {
+					paged = append(paged, m.ID)
+				}
+				if cursor = p.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if len(paged) != len(all.Items) {
+				t.Fatalf("members paged %v, all %+v", paged, all.Items)
+			}
+			for i, m := range all.Items {
+				if paged[i] != m.ID {
+					t.Fatalf("members paged %v, all %+v", paged, all.Items)
+				}
+			}
+			var bridges []string
+			cursor = ""
+			for pages := 0; ; pages++ {
+				p, err := w.Groups.Bridges(b, w.A.ID, groups.BridgeFilter{Limit: 2, Cursor: cursor})
+				if err != nil || len(p.Items) > 2 || pages > 10 {
+					t.Fatalf("bridges page %d: %+v, %v", pages, p.Items, err)
+				}
+				for _, br := range p.Items {
+					bridges = append(bridges, br.Name)
+				}
+				if cursor = p.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if strings.Join(bridges, ",") != "ERP 0,ERP 1,ERP 2" {
+				t.Fatalf("bridges paged %v", bridges)
+			}
+			_, err = w.Groups.ListMembers(w.Ctx(w.UserB), w.A.ID, groups.MemberFilter{})
+			wantCode(t, err, partners.ENotFound)
+			_, err = w.Groups.ListMembers(b, w.A.ID, groups.MemberFilter{Cursor: "*"})
+			wantCode(t, err, partners.EInvalid)
+			_, err = w.Groups.Bridges(b, w.A.ID, groups.BridgeFilter{Limit: 500})
+			wantCode(t, err, partners.EInvalid)
+		})
+	}
+}

@@ -443,14 +443,50 @@ func (s *Service) Update(ctx context.Context, id int, p GroupPatch) (Group, erro
 	return s.Group(ctx, id)
 }
 
-// Members lists a group's members, staff first.
+// Members lists all of a group's members in the order they were added;
+// ListMembers pages them.
 func (s *Service) Members(ctx context.Context, groupID int) (MemberList, error) {
-	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
-		return MemberList{}, err
+	items, err := s.members(ctx, groupID, 0, 0)
+	return MemberList{Items: items}, err
+}
+
+// ListMembers pages through a group's members in the order they were
+// added. The cursor is the last member shown (partners.Trim's id
+// cursor); the next page goes on after it.
+func (s *Service) ListMembers(ctx context.Context, groupID int, f MemberFilter) (MemberPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return MemberPage{}, err
 	}
-	rows, err := s.client.GroupMember.Query().Where(groupmember.GroupID(groupID)).Order(ent.Asc(groupmember.FieldID)).All(ctx)
+	after, err := partners.BeforeID(f.Cursor)
 	if err != nil {
-		return MemberList{}, err
+		return MemberPage{}, err
+	}
+	limit := partners.Limit(f.Limit, 50)
+	items, err := s.members(ctx, groupID, after, limit+1)
+	if err != nil {
+		return MemberPage{}, err
+	}
+	var p MemberPage
+	p.Items, p.NextCursor = partners.Trim(items, limit, func(m Member) int { return m.ID })
+	return p, nil
+}
+
+// members reads up to limit (0: all) members of a visible group, after
+// the member id after, in the order they were added.
+func (s *Service) members(ctx context.Context, groupID, after, limit int) ([]Member, error) {
+	if _, err := s.client.Group.Get(ctx, groupID); err != nil {
+		return nil, err
+	}
+	q := s.client.GroupMember.Query().Where(groupmember.GroupID(groupID))
+	if after != 0 {
+		q.Where(groupmember.IDGT(after))
+	}
+	if limit > 0 {
+		q.Limit(limit)
+	}
+	rows, err := q.Order(ent.Asc(groupmember.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
 	}
 	sys := system(ctx)
 	var uids, cids []int
@@ -464,19 +500,19 @@ func (s *Service) Members(ctx context.Context, groupID int) (MemberList, error) 
 	names := map[string]string{}
 	us, err := s.client.User.Query().Where(user.IDIn(uids...)).All(sys)
 	if err != nil {
-		return MemberList{}, err
+		return nil, err
 	}
 	for _, u := range us {
 		names[fmt.Sprint("u", u.ID)] = u.Name
 	}
 	cs, err := s.client.Contact.Query().Where(contact.IDIn(cids...)).All(sys)
 	if err != nil {
-		return MemberList{}, err
+		return nil, err
 	}
 	for _, c := range cs {
 		names[fmt.Sprint("c", c.ID)] = c.Name
 	}
-	out := MemberList{Items: make([]Member, 0, len(rows))}
+	out := make([]Member, 0, len(rows))
 	for _, m := range rows {
 		mm := Member{ID: m.ID, GroupID: m.GroupID, UserID: m.UserID, ContactID: m.ContactID, PartnerID: m.PartnerID, AddedAt: m.CreatedAt, Side: "staff"}
 		if m.UserID != nil {
@@ -484,7 +520,7 @@ func (s *Service) Members(ctx context.Context, groupID int) (MemberList, error) 
 		} else if m.ContactID != nil {
 			mm.Name, mm.Side = names[fmt.Sprint("c", *m.ContactID)], "partner"
 		}
-		out.Items = append(out.Items, mm)
+		out = append(out, mm)
 	}
 	return out, nil
 }

@@ -114,9 +114,22 @@ type Member struct {
 	AddedAt   time.Time `json:"added_at"`
 }
 
-// MemberList is a group's members.
+// MemberList is all of a group's members.
 type MemberList struct {
 	Items []Member `json:"items"`
+}
+
+// MemberFilter pages a group's members.
+type MemberFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// MemberPage is one page of a group's members, in the order they were
+// added.
+type MemberPage struct {
+	Items      []Member `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty"`
 }
 
 // PostInput is a member's message.
@@ -247,9 +260,16 @@ type Bridge struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
-// BridgeList is a group's bridges.
+// BridgeFilter pages a group's bridges.
+type BridgeFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// BridgeList is one page of a group's bridges, oldest first.
 type BridgeList struct {
-	Items []Bridge `json:"items"`
+	Items      []Bridge `json:"items"`
+	NextCursor string   `json:"next_cursor,omitempty"`
 }
 
 // DeliveryFilter pages a bridge's delivery log, newest first.

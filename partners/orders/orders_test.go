@@ -259,3 +259,125 @@ func TestListPagesNewestFirst(t *testing.T) {
 		t.Fatalf("paged %v", seen)
 	}
 }
+
+// fiveLines is an order of five lines, for answers one line at a time.
+func fiveLines(partnerID int, number string) orders.OrderInput {
+	in := input(partnerID, number)
+	for len(in.Lines) < 5 {
+		in.Lines = append(in.Lines, in.Lines[0])
+	}
+	return in
+}
+
+// collect follows next cursors two rows at a time and returns the ids
+// in the order served.
+func collect(t *testing.T, list func(cursor string) ([]int, string, error)) []int {
+	t.Helper()
+	var ids []int
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("paging does not end")
+		}
+		page, next, err := list(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("a page of %d rows, limit 2", len(page))
+		}
+		ids = append(ids, page...)
+		if next == "" {
+			return ids
+		}
+		cursor = next
+	}
+}
+
+func TestAnswerListsPage(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			svc := orders.New(f.DB.Client)
+			buyer, a := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+			o, err := svc.Create(buyer, fiveLines(f.PartnerA.ID, "PO-ACK"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Publish(buyer, o.ID); err != nil {
+				t.Fatal(err)
+			}
+			for n := 1; n <= 4; n++ {
+				if _, err := svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: n, Action: "accept"}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			qty, price := orders.Qty(12_500), orders.Price(31_415)
+			if _, err := svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 5, Action: "change",
+				PromisedDate: "2026-12-28", Quantity: &qty, UnitPrice: &price, Reason: "铝材到货延迟"}}}); err != nil {
+				t.Fatal(err)
+			}
+			t.Run("Acknowledgements", func(t *testing.T) {
+				var last orders.Acknowledgement
+				ids := collect(t, func(cursor string) ([]int, string, error) {
+					p, err := svc.Acknowledgements(a, o.ID, orders.AckFilter{Limit: 2, Cursor: cursor})
+					var ids []int
+					for _, x := range p.Items {
+						ids = append(ids, x.ID)
+						last = x
+					}
+					return ids, p.NextCursor, err
+				})
+				if len(ids) != 5 {
+					t.Fatalf("served %v, want 5 answers", ids)
+				}
+				for i := 1; i < len(ids); i++ {
+					if ids[i] <= ids[i-1] {
+						t.Fatalf("served %v, want each once, oldest first", ids)
+					}
+				}
+				// The answer as sent, typed: decimals exact, dates as given.
+				l := last.Lines
+				if len(l) != 1 || l[0].LineNo != 5 || l[0].Action != "change" || l[0].PromisedDate != "2026-12-28" || l[0].Quantity == nil ||
+					l[0].Quantity.String() != "12.5" || l[0].UnitPrice == nil || l[0].UnitPrice.String() != "3.1415" || l[0].Reason != "铝材到货延迟" ||
+					last.User != f.UserA.Email || last.Revision != 1 {
+					t.Fatalf("last answer = %+v", last)
+				}
+				_, err := svc.Acknowledgements(f.Ctx(f.UserB), o.ID, orders.AckFilter{})
+				wantCode(t, err, partners.ENotFound)
+				_, err = svc.Acknowledgements(a, o.ID, orders.AckFilter{Cursor: "!!"})
+				wantCode(t, err, partners.EInvalid)
+			})
+			t.Run("ChangeRequests", func(t *testing.T) {
+				// Two more orders with a change each: three open requests.
+				for _, n := range []string{"PO-CR1", "PO-CR2"} {
+					o2, err := svc.Create(buyer, input(f.PartnerA.ID, n))
+					if err != nil {
+						t.Fatal(err)
+					}
+					svc.Publish(buyer, o2.ID)
+					if _, err := svc.Acknowledge(a, o2.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "change", Quantity: &qty}}}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ids := collect(t, func(cursor string) ([]int, string, error) {
+					p, err := svc.ListChangeRequests(buyer, orders.ChangeRequestFilter{State: "open", Limit: 2, Cursor: cursor})
+					var ids []int
+					for _, cr := range p.Items {
+						ids = append(ids, cr.ID)
+					}
+					return ids, p.NextCursor, err
+				})
+				if len(ids) != 3 || ids[0] <= ids[1] || ids[1] <= ids[2] {
+					t.Fatalf("served %v, want three requests once each, newest first", ids)
+				}
+				one, err := svc.ListChangeRequests(buyer, orders.ChangeRequestFilter{OrderID: o.ID, Limit: 2})
+				if err != nil || len(one.Items) != 1 || one.NextCursor != "" || one.Items[0].OrderID != o.ID {
+					t.Fatalf("one order's requests: %+v, %v", one, err)
+				}
+				_, err = svc.ListChangeRequests(buyer, orders.ChangeRequestFilter{Limit: 201})
+				wantCode(t, err, partners.EInvalid)
+			})
+		})
+	}
+}

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -445,9 +446,37 @@ func (s *Service) ChangeRequest(ctx context.Context, id int) (ChangeRequest, err
 	return toChangeRequest(cr), nil
 }
 
-// ChangeRequests lists change requests, newest first (open ones for the
-// buyer to decide, typically).
+// ChangeRequests lists change requests newest first, the latest 500 at
+// most: an order's (a hidden order is not found), or all the caller may
+// see (open ones for the buyer to decide, typically). ListChangeRequests
+// pages through them all.
 func (s *Service) ChangeRequests(ctx context.Context, orderID int, state string) ([]ChangeRequest, error) {
+	return s.changeRequests(ctx, orderID, state, 0, 500)
+}
+
+// ListChangeRequests pages through change requests newest first, as
+// ChangeRequests lists them.
+func (s *Service) ListChangeRequests(ctx context.Context, f ChangeRequestFilter) (ChangeRequestPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return ChangeRequestPage{}, err
+	}
+	before, err := partners.BeforeID(f.Cursor)
+	if err != nil {
+		return ChangeRequestPage{}, err
+	}
+	limit := partners.Limit(f.Limit, 50)
+	items, err := s.changeRequests(ctx, f.OrderID, f.State, before, limit+1)
+	if err != nil {
+		return ChangeRequestPage{}, err
+	}
+	var p ChangeRequestPage
+	p.Items, p.NextCursor = partners.Trim(items, limit, func(cr ChangeRequest) int { return cr.ID })
+	return p, nil
+}
+
+// changeRequests reads up to limit change requests newest first, below
+// the id before (0: from the newest).
+func (s *Service) changeRequests(ctx context.Context, orderID int, state string, before, limit int) ([]ChangeRequest, error) {
 	q := s.client.ChangeRequest.Query()
 	if orderID != 0 {
 		if _, err := s.client.Order.Get(ctx, orderID); err != nil {
@@ -458,7 +487,10 @@ func (s *Service) ChangeRequests(ctx context.Context, orderID int, state string)
 	if state != "" {
 		q.Where(changerequest.StateEQ(changerequest.State(state)))
 	}
-	rows, err := q.Order(ent.Desc(changerequest.FieldID)).Limit(500).All(ctx)
+	if before != 0 {
+		q.Where(changerequest.IDLT(before))
+	}
+	rows, err := q.Order(ent.Desc(changerequest.FieldID)).Limit(limit).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -509,20 +541,55 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	return p, nil
 }
 
-// Acknowledgements lists the answers an order received, oldest first.
-func (s *Service) Acknowledgements(ctx context.Context, orderID int) ([]map[string]any, error) {
+// Acknowledgements lists the answers an order received, oldest first, a
+// page at a time. The cursor is the last answer shown (the id cursor of
+// partners.Trim); the next page goes on above it.
+func (s *Service) Acknowledgements(ctx context.Context, orderID int, f AckFilter) (AckPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return AckPage{}, err
+	}
 	if _, err := s.client.Order.Get(ctx, orderID); err != nil {
-		return nil, err
+		return AckPage{}, err
 	}
-	rows, err := s.client.Acknowledgement.Query().Where(acknowledgement.OrderID(orderID)).Order(ent.Asc(acknowledgement.FieldID)).All(ctx)
+	after, err := partners.BeforeID(f.Cursor)
 	if err != nil {
-		return nil, err
+		return AckPage{}, err
 	}
-	out := make([]map[string]any, 0, len(rows))
+	q := s.client.Acknowledgement.Query().Where(acknowledgement.OrderID(orderID))
+	if after != 0 {
+		q.Where(acknowledgement.IDGT(after))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rows, err := q.Order(ent.Asc(acknowledgement.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return AckPage{}, err
+	}
+	var p AckPage
+	rows, p.NextCursor = partners.Trim(rows, limit, func(r *ent.Acknowledgement) int { return r.ID })
+	p.Items = make([]Acknowledgement, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, map[string]any{"id": r.ID, "revision": r.Revision, "user": r.User, "lines": r.Lines, "at": r.CreatedAt})
+		a, err := toAcknowledgement(r)
+		if err != nil {
+			return AckPage{}, err
+		}
+		p.Items = append(p.Items, a)
 	}
-	return out, nil
+	return p, nil
+}
+
+// toAcknowledgement reads a stored answer. Its lines were written as
+// JSON objects with the AckRecordLine keys (see Acknowledge), so a round
+// trip through JSON types them.
+func toAcknowledgement(r *ent.Acknowledgement) (Acknowledgement, error) {
+	a := Acknowledgement{ID: r.ID, Revision: r.Revision, User: r.User, At: r.CreatedAt, Lines: []AckRecordLine{}}
+	b, err := json.Marshal(r.Lines)
+	if err != nil {
+		return Acknowledgement{}, err
+	}
+	if err := json.Unmarshal(b, &a.Lines); err != nil {
+		return Acknowledgement{}, fmt.Errorf("acknowledgement %d: stored lines: %w", r.ID, err)
+	}
+	return a, nil
 }
 
 func toOrder(o *ent.Order) Order {

@@ -98,6 +98,55 @@ type ChangeRequest struct {
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
+// ChangeRequestFilter narrows and pages a change-request listing.
+type ChangeRequestFilter struct {
+	// OrderID limits the listing to one order; it comes from the path.
+	OrderID int    `query:"-"`
+	State   string `query:"state" validate:"omitempty,oneof=open approved rejected"`
+	Cursor  string `query:"cursor" validate:"max=200"`
+	Limit   int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// ChangeRequestPage is one page of change requests, newest first.
+type ChangeRequestPage struct {
+	Items      []ChangeRequest `json:"items"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+// AckRecordLine is one line of an acknowledgement as the partner sent it.
+type AckRecordLine struct {
+	LineNo int `json:"line_no"`
+	// Action is accept, change or reject.
+	Action string `json:"action"`
+	// PromisedDate is the date proposed by a change, as YYYY-MM-DD.
+	PromisedDate string `json:"promised_date,omitempty"`
+	Quantity     *Qty   `json:"quantity"`
+	UnitPrice    *Price `json:"unit_price"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// Acknowledgement is one answer a partner gave to an order.
+type Acknowledgement struct {
+	ID int `json:"id"`
+	// Revision is the order revision the answer was given to.
+	Revision int             `json:"revision"`
+	User     string          `json:"user"`
+	Lines    []AckRecordLine `json:"lines"`
+	At       time.Time       `json:"at"`
+}
+
+// AckFilter pages an order's acknowledgements.
+type AckFilter struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+}
+
+// AckPage is one page of an order's acknowledgements, oldest first.
+type AckPage struct {
+	Items      []Acknowledgement `json:"items"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
 // Decision approves or rejects a change request.
 type Decision struct {
 	Decision string `json:"decision" validate:"required,oneof=approve reject"`

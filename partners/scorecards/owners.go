@@ -26,15 +26,23 @@ type Owner struct {
 	FirstReplyHours *float64 `json:"first_reply_hours"`
 }
 
-// OwnerList is the supervisors' view for one period.
-type OwnerList struct {
-	Period string  `json:"period"`
-	Items  []Owner `json:"items"`
+// OwnerFilter picks the period of the owners' view and pages it.
+type OwnerFilter struct {
+	Period string `query:"period" validate:"omitempty,oneof=week month quarter"`
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
-// Owners returns every staff owner's portfolio for the current period of
-// kind; staff only.
-func (s *Service) Owners(ctx context.Context, q CardQuery, now time.Time) (OwnerList, error) {
+// OwnerList is one page of the supervisors' view for one period.
+type OwnerList struct {
+	Period     string  `json:"period"`
+	Items      []Owner `json:"items"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// Owners returns the staff owners' portfolios for the current period of
+// kind, in name order, a page at a time; staff only.
+func (s *Service) Owners(ctx context.Context, q OwnerFilter, now time.Time) (OwnerList, error) {
 	if err := partners.Validate(q); err != nil {
 		return OwnerList{}, err
 	}
@@ -108,6 +116,12 @@ func (s *Service) Owners(ctx context.Context, q CardQuery, now time.Time) (Owner
 		}
 		out.Items = append(out.Items, a.o)
 	}
-	slices.SortFunc(out.Items, func(x, y Owner) int { return strings.Compare(partners.SortKey(x.Name), partners.SortKey(y.Name)) })
-	return out, nil
+	slices.SortFunc(out.Items, func(x, y Owner) int {
+		if r := strings.Compare(partners.SortKey(x.Name), partners.SortKey(y.Name)); r != 0 {
+			return r
+		}
+		return x.UserID - y.UserID
+	})
+	out.Items, out.NextCursor, err = pageAt(out.Items, q.Cursor, partners.Limit(q.Limit, 50))
+	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/viewer"
@@ -116,17 +117,20 @@ type RankFilter struct {
 	Category string `query:"category" validate:"max=80"`
 	OwnerID  int    `query:"owner_id" validate:"omitempty,min=1"`
 	Sort     string `query:"sort" validate:"omitempty,oneof=score -score otif -otif ack -ack replies -replies name -name"`
+	Cursor   string `query:"cursor" validate:"max=200"`
+	Limit    int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
-// Ranking is the partners' scorecards for one period.
+// Ranking is one page of the partners' scorecards for one period.
 type Ranking struct {
-	Period string `json:"period"`
-	Items  []Card `json:"items"`
+	Period     string `json:"period"`
+	Items      []Card `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// Rank returns every partner's scorecard for the current period, best
-// first unless asked otherwise; partners with no data sort last whatever
-// the direction. A partner user gets its own row only.
+// Rank returns the partners' scorecards for the current period, a page
+// at a time, best first unless asked otherwise; partners with no data
+// sort last whatever the direction. A partner user gets its own row only.
 func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Ranking, error) {
 	if err := partners.Validate(f); err != nil {
 		return Ranking{}, err
@@ -149,7 +153,7 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 	if f.OwnerID != 0 {
 		q.Where(partner.HasContactsWith(contact.OwnerID(f.OwnerID)))
 	}
-	ps, err := q.All(ctx)
+	ps, err := q.Order(ent.Asc(partner.FieldID)).All(ctx)
 	if err != nil {
 		return Ranking{}, err
 	}
@@ -171,7 +175,8 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 			Metrics: *m, Score: score, Standing: Standing(score)})
 	}
 	sortCards(out.Items, f.Sort)
-	return out, nil
+	out.Items, out.NextCursor, err = pageAt(out.Items, f.Cursor, partners.Limit(f.Limit, 50))
+	return out, err
 }
 
 func sortCards(cs []Card, by string) {
@@ -191,18 +196,26 @@ func sortCards(cs []Card, by string) {
 		}
 		return c.Score
 	}
+	// Ties fall back to the partner's id, so that the order is the same
+	// on every request and an offset cursor pages it exactly.
 	slices.SortStableFunc(cs, func(a, b Card) int {
 		if key == "name" {
 			r := strings.Compare(partners.SortKey(a.PartnerName), partners.SortKey(b.PartnerName))
 			if desc {
 				r = -r
 			}
+			if r == 0 {
+				r = a.PartnerID - b.PartnerID
+			}
 			return r
 		}
 		va, vb := val(a), val(b)
 		switch {
 		case va == nil && vb == nil:
-			return strings.Compare(a.PartnerName, b.PartnerName)
+			if r := strings.Compare(a.PartnerName, b.PartnerName); r != 0 {
+				return r
+			}
+			return a.PartnerID - b.PartnerID
 		case va == nil:
 			return 1 // no data last, either way
 		case vb == nil:
@@ -219,6 +232,9 @@ func sortCards(cs []Card, by string) {
 		}
 		if r == 0 {
 			r = strings.Compare(a.PartnerName, b.PartnerName)
+		}
+		if r == 0 {
+			r = a.PartnerID - b.PartnerID
 		}
 		return r
 	})
@@ -263,4 +279,35 @@ func (s *Service) Recompute(ctx context.Context, in RecomputeInput, now time.Tim
 	}
 	return RecomputeResult{Period: p.Label(), Partners: n}, partners.Audit(partners.AsSystem(ctx, "scorecards"), s.client,
 		partners.AuditRecord{Action: "scorecards.recompute", EntityType: "job", After: map[string]any{"period": p.Label(), "by": v.Label}})
+}
+
+// offsetCursor is a place in a computed list: how many rows came before
+// it. The ranking and the owners' view are computed and sorted in memory
+// (by score, by a name's pinyin), not read in a stable database order, so
+// they page by offset; ties are broken by id, so the order is the same on
+// every request.
+type offsetCursor struct {
+	O int `json:"o"`
+}
+
+// pageAt cuts the page that starts at cursor out of rows, with the
+// cursor of the next page ("" on the last).
+func pageAt[T any](rows []T, cursor string, limit int) ([]T, string, error) {
+	off := 0
+	if cursor != "" {
+		var c offsetCursor
+		if err := partners.DecodeCursor(cursor, &c); err != nil {
+			return nil, "", err
+		}
+		if c.O <= 0 {
+			return nil, "", partners.Invalid("cursor", "is not a cursor this server issued")
+		}
+		off = min(c.O, len(rows))
+	}
+	end := min(off+limit, len(rows))
+	next := ""
+	if end < len(rows) {
+		next = partners.EncodeCursor(offsetCursor{O: end})
+	}
+	return rows[off:end], next, nil
 }

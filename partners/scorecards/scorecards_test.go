@@ -1,12 +1,16 @@
 package scorecards_test
 
 import (
+	"fmt"
 	"math"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
@@ -414,14 +418,97 @@ func TestRankingAndCards(t *testing.T) {
 				}
 			}
 			// Supervisors see each owner's portfolio, pooled.
-			ow, err := svc.Owners(b, scorecards.CardQuery{}, now)
+			ow, err := svc.Owners(b, scorecards.OwnerFilter{}, now)
 			if err != nil || len(ow.Items) != 2 || ow.Items[0].Name != "Bo Buyer" || ow.Items[0].Contacts != 2 || ow.Items[0].ActivePartners != 1 ||
 				ow.Items[1].Contacts != 1 || ow.Items[1].AckWithinSLA.Value != nil {
 				t.Fatalf("owners %+v %v", ow.Items, err)
 			}
 			near(t, "Bo's acknowledgements", ow.Items[0].AckWithinSLA.Value, 1)
-			if _, err := svc.Owners(pa, scorecards.CardQuery{}, now); err == nil {
+			if _, err := svc.Owners(pa, scorecards.OwnerFilter{}, now); err == nil {
 				t.Fatal("a partner user saw the owners' view")
+			}
+		})
+	}
+}
+
+// The ranking and the owners' view page by offset over one stable order:
+// paged two at a time they serve what one page serves, each row once,
+// namesakes included.
+func TestRankingAndOwnersPage(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			sys := f.System()
+			for i, owner := range []accounts.User{f.Admin, f.Viewer, f.Buyer2, f.Admin, f.Viewer} {
+				p, err := f.Dir.CreatePartner(sys, directory.PartnerInput{Code: fmt.Sprint("SAME-", i), Name: "Same Name", Kind: "customer"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Dir.CreateContact(sys, directory.ContactInput{PartnerID: p.ID, Name: "C", OwnerID: owner.ID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			svc := scorecards.New(f.DB.Client, f.DB.Dialect, time.UTC)
+			now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+			b := f.Ctx(f.Buyer)
+			for _, sort := range []string{"", "name", "-otif"} {
+				all, err := svc.Rank(b, scorecards.RankFilter{Sort: sort, Limit: 200}, now)
+				if err != nil || len(all.Items) != 7 || all.NextCursor != "" {
+					t.Fatalf("one page: %d rows, %q, %v", len(all.Items), all.NextCursor, err)
+				}
+				var paged []int
+				cursor := ""
+				for pages := 0; ; pages++ {
+					r, err := svc.Rank(b, scorecards.RankFilter{Sort: sort, Limit: 2, Cursor: cursor}, now)
+					if err != nil || len(r.Items) > 2 || r.Period != all.Period || pages > 10 {
+						t.Fatalf("page %d: %d rows, period %q, %v", pages, len(r.Items), r.Period, err)
+					}
+					for _, c := range r.Items {
+						paged = append(paged, c.PartnerID)
+					}
+					if cursor = r.NextCursor; cursor == "" {
+						break
+					}
+				}
+				if len(paged) != len(all.Items) {
+					t.Fatalf("sort %q: paged %v, one page has %d", sort, paged, len(all.Items))
+				}
+				for i, c := range all.Items {
+					if paged[i] != c.PartnerID {
+						t.Fatalf("sort %q: paged %v differs from one page at %d", sort, paged, i)
+					}
+				}
+			}
+			all, err := svc.Owners(b, scorecards.OwnerFilter{Limit: 200}, now)
+			if err != nil || len(all.Items) != 4 {
+				t.Fatalf("owners: %+v, %v", all.Items, err)
+			}
+			var paged []int
+			cursor := ""
+			for pages := 0; ; pages++ {
+				ow, err := svc.Owners(b, scorecards.OwnerFilter{Limit: 2, Cursor: cursor}, now)
+				if err != nil || len(ow.Items) > 2 || pages > 10 {
+					t.Fatalf("owners page %d: %+v, %v", pages, ow.Items, err)
+				}
+				for _, o := range ow.Items {
+					paged = append(paged, o.UserID)
+				}
+				if cursor = ow.NextCursor; cursor == "" {
+					break
+				}
+			}
+			for i, o := range all.Items {
+				if i >= len(paged) || paged[i] != o.UserID || len(paged) != len(all.Items) {
+					t.Fatalf("owners paged %v, one page %+v", paged, all.Items)
+				}
+			}
+			for _, bad := range []string{"!!", partners.EncodeCursor(map[string]int{"o": -2}), partners.EncodeCursor(map[string]int{"i": 9})} {
+				if _, err := svc.Rank(b, scorecards.RankFilter{Cursor: bad}, now); partners.ErrorCode(err) != partners.EInvalid {
+					t.Fatalf("cursor %q: %v", bad, err)
+				}
+				if _, err := svc.Owners(b, scorecards.OwnerFilter{Cursor: bad}, now); partners.ErrorCode(err) != partners.EInvalid {
+					t.Fatalf("owners cursor %q: %v", bad, err)
+				}
 			}
 		})
 	}

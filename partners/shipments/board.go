@@ -19,7 +19,8 @@ type BoardFilter struct {
 	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
 	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
 	State     string `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=1000"`
+	Cursor    string `query:"cursor" validate:"max=200"`
+	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // BoardLine is one order line's computed status.
@@ -42,10 +43,22 @@ type BoardLine struct {
 	Late   bool   `json:"late"`
 }
 
-// Board is the status board.
+// Board is one page of the status board, due date first.
 type Board struct {
-	Lines []BoardLine `json:"lines"`
+	Items      []BoardLine `json:"items"`
+	NextCursor string      `json:"next_cursor,omitempty"`
 }
+
+// boardCursor is a place on the board: how many lines came before it.
+// The board's states are computed, not stored, so a filtered board
+// cannot resume from a line's key in the database; it pages by offset
+// over the open lines in (due date, line id) order.
+type boardCursor struct {
+	O int `json:"o"`
+}
+
+// boardScan is how many open lines the board computes at most.
+const boardScan = 5000
 
 // OpenLines computes the status of the open order lines of the given
 // partners (every partner the caller sees when none are given), in one
@@ -128,19 +141,28 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 	if err := partners.Validate(f); err != nil {
 		return Board{}, err
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 500
+	skip := 0
+	if f.Cursor != "" {
+		var c boardCursor
+		if err := partners.DecodeCursor(f.Cursor, &c); err != nil {
+			return Board{}, err
+		}
+		if c.O <= 0 {
+			return Board{}, partners.Invalid("cursor", "is not a cursor this server issued")
+		}
+		skip = c.O
 	}
+	limit := partners.Limit(f.Limit, 50)
 	var ids []int
 	if f.PartnerID != 0 {
 		ids = []int{f.PartnerID}
 	}
-	lines, err := s.OpenLines(ctx, ids, f.Direction, 5000)
+	lines, err := s.OpenLines(ctx, ids, f.Direction, boardScan)
 	if err != nil {
 		return Board{}, err
 	}
-	out := Board{Lines: []BoardLine{}}
+	out := Board{Items: []BoardLine{}}
+	matched := 0
 	for _, b := range lines {
 		switch f.State {
 		case "", b.State:
@@ -155,10 +177,15 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 		default:
 			continue
 		}
-		out.Lines = append(out.Lines, b)
-		if len(out.Lines) == limit {
+		matched++
+		if matched <= skip {
+			continue
+		}
+		if len(out.Items) == limit {
+			out.NextCursor = partners.EncodeCursor(boardCursor{O: skip + limit})
 			break
 		}
+		out.Items = append(out.Items, b)
 	}
 	return out, nil
 }

@@ -85,7 +85,7 @@ func TestShipmentLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			board, _ := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{})
-			l1 := board.Lines[0]
+			l1 := board.Items[0]
 			if l1.State != "in_transit" || !l1.AtRisk || l1.Late || l1.Shipped.String() != "60" || l1.ETA.Format("2006-01-02") != "2026-12-12" {
 				t.Fatalf("board line 1 = %+v", l1)
 			}
@@ -111,19 +111,19 @@ func TestShipmentLifecycle(t *testing.T) {
 			svc.AddEvent(f.Ctx(f.Buyer), s2.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s2.Lines[0].ID, Quantity: qty("40")}}})
 			now = time.Date(2026, 12, 21, 9, 0, 0, 0, time.UTC)
 			board, _ = svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{})
-			if board.Lines[0].State != "received" || board.Lines[0].Late || board.Lines[0].Received.String() != "100" {
-				t.Fatalf("line 1 = %+v", board.Lines[0])
+			if board.Items[0].State != "received" || board.Items[0].Late || board.Items[0].Received.String() != "100" {
+				t.Fatalf("line 1 = %+v", board.Items[0])
 			}
-			if board.Lines[1].State != "open" || !board.Lines[1].Late {
-				t.Fatalf("line 2 = %+v", board.Lines[1])
+			if board.Items[1].State != "open" || !board.Items[1].Late {
+				t.Fatalf("line 2 = %+v", board.Items[1])
 			}
 			late, _ := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{State: "late"})
-			if len(late.Lines) != 1 || late.Lines[0].LineNo != 2 {
-				t.Fatalf("late = %+v", late.Lines)
+			if len(late.Items) != 1 || late.Items[0].LineNo != 2 {
+				t.Fatalf("late = %+v", late.Items)
 			}
 			// The supplier's board shows only its own lines.
-			if b, _ := svc.Board(f.Ctx(f.UserB), shipments.BoardFilter{}); len(b.Lines) != 0 {
-				t.Fatalf("partner B board = %+v", b.Lines)
+			if b, _ := svc.Board(f.Ctx(f.UserB), shipments.BoardFilter{}); len(b.Items) != 0 {
+				t.Fatalf("partner B board = %+v", b.Items)
 			}
 			events, _ := partners.ListEvents(f.Ctx(f.Buyer), f.DB.Client, partners.EventFilter{Kind: "shipment.delayed"})
 			if len(events.Items) != 1 {
@@ -223,4 +223,64 @@ func partnerUser(t *testing.T, f *partnerstest.Fixture, partnerID int, email str
 		t.Fatal(err)
 	}
 	return u
+}
+
+// The board pages by offset over its computed lines, filtered or not:
+// two at a time it serves what one page serves, each line once.
+func TestBoardPages(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f := partnerstest.New(t, d)
+			svc := shipments.New(f.DB.Client)
+			svc.SetClock(func() time.Time { return time.Date(2026, 12, 15, 9, 0, 0, 0, time.UTC) })
+			var lines []orders.LineInput
+			for _, due := range []string{"2026-12-01", "2026-12-01", "2026-12-05", "2026-12-10", "2026-12-20", "2026-12-20", "2026-12-31"} {
+				lines = append(lines, orders.LineInput{ItemCode: "X", Quantity: qty("1"), UnitPrice: 1, RequiredDate: due})
+			}
+			o, err := f.Orders.Create(f.Ctx(f.Buyer), orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-BOARD", Currency: "CNY", Lines: lines})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Orders.Publish(f.Ctx(f.Buyer), o.ID); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				state string
+				want  int
+			}{{"", 7}, {"late", 4}, {"open", 7}} {
+				all, err := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{State: tc.state, Limit: 200})
+				if err != nil || len(all.Items) != tc.want || all.NextCursor != "" {
+					t.Fatalf("state %q: %d lines, next %q, %v", tc.state, len(all.Items), all.NextCursor, err)
+				}
+				var paged []int
+				cursor := ""
+				for pages := 0; ; pages++ {
+					b, err := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{State: tc.state, Limit: 2, Cursor: cursor})
+					if err != nil || len(b.Items) > 2 || pages > 10 {
+						t.Fatalf("state %q page %d: %+v, %v", tc.state, pages, b.Items, err)
+					}
+					for _, l := range b.Items {
+						paged = append(paged, l.LineNo)
+					}
+					if cursor = b.NextCursor; cursor == "" {
+						break
+					}
+				}
+				if len(paged) != len(all.Items) {
+					t.Fatalf("state %q: paged %v, one page %d lines", tc.state, paged, len(all.Items))
+				}
+				for i, l := range all.Items {
+					if paged[i] != l.LineNo {
+						t.Fatalf("state %q: paged %v differs from one page at %d", tc.state, paged, i)
+					}
+				}
+			}
+			for _, bad := range []string{"%%%", partners.EncodeCursor(map[string]int{"o": 0}), partners.EncodeCursor(map[string]string{"o": "x"})} {
+				_, err := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{Cursor: bad})
+				wantCode(t, err, partners.EInvalid)
+			}
+			_, err = svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{Limit: 201})
+			wantCode(t, err, partners.EInvalid)
+		})
+	}
 }

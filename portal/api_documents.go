@@ -87,8 +87,8 @@ func (s *Server) registerDocumentRoutes(r api) {
 		Description: "Stores a new document and its first version. The body is the file itself with its real Content-Type and a Content-Length; " +
 			"the query describes it (dates as YYYY-MM-DD; a certificate's expires_on drives its status). The type is checked against the content, " +
 			"the size against the upload limit and the partner's storage quota (413). Buyers and admins upload for any partner, partner users " +
-			"for their own; a partner the caller cannot see is answered as one that does not exist, and viewers are 403.",
-		Access: authed, Query: documents.UploadInput{}, Upload: true, Resp: documents.Document{}, Status: 201, Errors: []int{404}}, func(c *fiber.Ctx) error {
+			"for their own; a partner_id the caller cannot see is a 422 on partner_id, like one that does not exist, and viewers are 403.",
+		Access: authed, Query: documents.UploadInput{}, Upload: true, Resp: documents.Document{}, Status: 201}, func(c *fiber.Ctx) error {
 		in, err := bindQuery[documents.UploadInput](c)
 		if err != nil {
 			return err

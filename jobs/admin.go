@@ -52,14 +52,6 @@ type JobList struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// jobCursor is a place in the job list: how many jobs came before it.
-// Jobs are registered in code, not stored, so the list pages by offset
-// over the registration order, which is the same on every instance of
-// one build.
-type jobCursor struct {
-	O int `json:"o"`
-}
-
 // RunFilter pages a job's runs, newest first.
 type RunFilter struct {
 	Cursor string `query:"cursor" validate:"max=200"`
@@ -119,17 +111,14 @@ func (s *Scheduler) ListPage(ctx context.Context, f JobFilter) (JobList, error) 
 	if err := partners.Validate(f); err != nil {
 		return JobList{}, err
 	}
-	from := 0
-	if f.Cursor != "" {
-		var c jobCursor
-		if err := partners.DecodeCursor(f.Cursor, &c); err != nil {
-			return JobList{}, err
-		}
-		if c.O <= 0 {
-			return JobList{}, partners.Invalid("cursor", "is not a cursor this server issued")
-		}
-		from = min(c.O, len(s.entries))
+	// Jobs are registered in code, not stored, so the list pages by
+	// offset over the registration order, the same on every instance of
+	// one build.
+	from, err := partners.Offset(f.Cursor)
+	if err != nil {
+		return JobList{}, err
 	}
+	from = min(from, len(s.entries))
 	return s.list(ctx, from, min(from+partners.Limit(f.Limit, 50), len(s.entries)))
 }
 
@@ -149,7 +138,7 @@ func (s *Scheduler) list(ctx context.Context, from, to int) (JobList, error) {
 	}
 	out := JobList{Items: make([]Info, 0, to-from)}
 	if to < len(s.entries) {
-		out.NextCursor = partners.EncodeCursor(jobCursor{O: to})
+		out.NextCursor = partners.OffsetCursor(to)
 	}
 	for _, e := range s.entries[from:to] {
 		info, err := s.info(ctx, e, paused[e.job.Name])

@@ -58,3 +58,46 @@ func Limit(asked, def int) int {
 	}
 	return asked
 }
+
+// offsetCursor is a place in a computed list: how many rows came before
+// it. Lists computed and sorted in memory (the scorecard ranking, the
+// status board, the job list) have no stable database key to resume
+// from, so they page by offset; each breaks ties by id so that the
+// order is the same on every request.
+type offsetCursor struct {
+	O int `json:"o"`
+}
+
+// Offset reads an offset cursor: how many rows to skip ("" skips none).
+func Offset(cursor string) (int, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	var c offsetCursor
+	if err := DecodeCursor(cursor, &c); err != nil {
+		return 0, err
+	}
+	if c.O <= 0 {
+		return 0, Invalid("cursor", "is not a cursor this server issued")
+	}
+	return c.O, nil
+}
+
+// OffsetCursor is the cursor of the page that starts after n rows.
+func OffsetCursor(n int) string { return EncodeCursor(offsetCursor{O: n}) }
+
+// PageAt cuts the page that starts at cursor out of rows, with the
+// cursor of the next page ("" on the last).
+func PageAt[T any](rows []T, cursor string, limit int) ([]T, string, error) {
+	off, err := Offset(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	off = min(off, len(rows))
+	end := min(off+limit, len(rows))
+	next := ""
+	if end < len(rows) {
+		next = OffsetCursor(end)
+	}
+	return rows[off:end], next, nil
+}

@@ -84,6 +84,23 @@ func reason(fe validator.FieldError) string {
 		return "may hold only letters, digits, '.', '_' and '-', starting with a letter or digit"
 	case "url":
 		return "must be a URL"
+	case "gt":
+		if fe.Param() == "0" {
+			return "must be more than 0"
+		}
+		return "must be more than " + fe.Param()
+	case "gte":
+		return "must be at least " + fe.Param()
+	case "len":
+		return fmt.Sprintf("must be exactly %s characters long", fe.Param())
+	case "datetime":
+		return "must be a date like 2026-12-31"
+	case "alpha":
+		return "may hold only letters"
+	case "required_without":
+		return "is required unless " + fe.Param() + " is given"
+	case "excluded_with":
+		return "must not be given together with " + fe.Param()
 	}
 	return "fails " + fe.Tag()
 }

@@ -2,11 +2,9 @@ package portal
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 )
 
@@ -26,22 +24,6 @@ type acceptRequest struct {
 // listResult wraps a plain list.
 type listResult[T any] struct {
 	Items []T `json:"items"`
-}
-
-// list registers a GET route that answers a page, {items, next_cursor},
-// paged by the limit and cursor of its query. A limit, when given, is
-// 1–200 (some lists allow more): the validator's omitempty cannot tell
-// limit=0 from no limit, so an explicit 0 is refused here, as the
-// document's minimum of 1 says.
-func (a api) list(path string, o op, h fiber.Handler) {
-	a.handle("GET", path, o, func(c *fiber.Ctx) error {
-		if v := c.Context().QueryArgs().Peek("limit"); len(v) > 0 {
-			if n, err := strconv.Atoi(string(v)); err == nil && n == 0 {
-				return partners.Invalid("limit", "must be at least 1")
-			}
-		}
-		return h(c)
-	})
 }
 
 func (s *Server) registerAuthRoutes(r api) {

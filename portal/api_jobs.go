@@ -28,7 +28,7 @@ func (s *Server) registerJobRoutes(r api) {
 		Description: "The scheduled jobs in a fixed order, a page at a time: what each does, its schedule, whether missed ticks are caught up " +
 			"or skipped, whether it is paused, its next run and its last run. Staff only.",
 		Access: staff, Query: jobs.JobFilter{}, Resp: jobs.JobList{}}, listOf(js.ListPage))
-	r.list("/:name", op{Summary: "A job and its run history (the run ledger), newest first", Tag: "jobs", Access: staff,
+	r.handle("GET", "/:name", op{Summary: "A job and its run history (the run ledger), newest first", Tag: "jobs", Access: staff,
 		Description: "One job with a page of its runs, newest first: limit and cursor page the runs, which answer as runs.items and " +
 			"runs.next_cursor. Each run says which instance ran it, for which tick, how it ended and what it reported. Staff only.",
 		Query: jobs.RunFilter{}, Resp: jobs.Detail{}}, func(c *fiber.Ctx) error {

@@ -118,8 +118,14 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 		if len(val) == 0 {
 			continue // an empty form field means "not set"
 		}
-		if err = f.set(rv.FieldByIndex(f.index), string(val)); err != nil {
+		fv := rv.FieldByIndex(f.index)
+		if err = f.set(fv, string(val)); err != nil {
 			return v, partners.Invalid(name, err.Error())
+		}
+		// validate's omitempty reads an explicit 0 as "not given";
+		// a number below the minimum that was given is refused here.
+		if f.min != nil && fv.Kind() == reflect.Int && fv.Int() < *f.min {
+			return v, partners.Invalid(name, fmt.Sprintf("must be at least %d", *f.min))
 		}
 	}
 	return v, partners.Validate(v)
@@ -129,6 +135,7 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 type queryField struct {
 	index []int
 	set   func(reflect.Value, string) error
+	min   *int64 // a given number's least value, from validate's min=
 }
 
 var queryPlans sync.Map // reflect.Type → map[string]queryField
@@ -158,7 +165,15 @@ func queryPlanOf(t reflect.Type) map[string]queryField {
 		if _, dup := plan[name]; dup {
 			panic(fmt.Sprintf("query parameter %q is declared twice in %s", name, t))
 		}
-		plan[name] = queryField{index: f.Index, set: set}
+		qf := queryField{index: f.Index, set: set}
+		for _, r := range strings.Split(f.Tag.Get("validate"), ",") {
+			if v, ok := strings.CutPrefix(r, "min="); ok {
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+					qf.min = &n
+				}
+			}
+		}
+		plan[name] = qf
 	}
 	queryPlans.Store(t, plan)
 	return plan

@@ -119,7 +119,7 @@ func TestDocumentsOverHTTPWithMinIO(t *testing.T) {
 		{"Unknown", up + "&colour=red", bytes.NewReader(pdf), int64(len(pdf)), "application/pdf", 422, ""},
 		{"Missing", fmt.Sprintf("/api/v1/documents?partner_id=%d&kind=drawing", e.f.PartnerA.ID), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf", 422, ""},
 		{"BadKind", fmt.Sprintf("/api/v1/documents?partner_id=%d&kind=poem&filename=x.pdf", e.f.PartnerA.ID), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf", 422, ""},
-		{"Foreign", fmt.Sprintf("/api/v1/documents?partner_id=%d&kind=drawing&filename=x.pdf", e.f.PartnerB.ID), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf", 404, ""},
+		{"Foreign", fmt.Sprintf("/api/v1/documents?partner_id=%d&kind=drawing&filename=x.pdf", e.f.PartnerB.ID), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf", 422, "partner_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := wBuyer

@@ -77,7 +77,7 @@ func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
 			p.Status, p.Detail = fiber.StatusMethodNotAllowed, "this path does not take "+c.Method()+"; it takes "+strings.Join(methods, ", ")
 		}
 	}
-	if p.Status == fiber.StatusNotFound && strings.HasPrefix(c.Route().Path, "/api/v1/") {
+	if p.Status == fiber.StatusNotFound && strings.HasPrefix(c.Route().Path, "/api/v1/") && strings.Contains(c.Route().Path, ":") {
 		// One answer for a record that does not exist, one the caller
 		// may not see, and an id that is not a number at all, so that
 		// none of them tells anything apart.

@@ -66,6 +66,36 @@ func (a api) handle(method, path string, o op, h fiber.Handler) {
 	a.s.doc.add(method, full, o)
 }
 
+// list registers a GET that answers a page: its query takes limit and
+// cursor and its answer is {items, next_cursor}, as every list of the
+// API is; a list route of another shape panics at registration.
+func (a api) list(path string, o op, h fiber.Handler) {
+	q, r := reflect.TypeOf(o.Query), reflect.TypeOf(o.Resp)
+	if q == nil || r == nil || !hasTagged(q, "query", "limit") || !hasTagged(q, "query", "cursor") ||
+		!hasTagged(r, "json", "items") || !hasTagged(r, "json", "next_cursor") {
+		panic(fmt.Sprintf("list route %s%s must take limit and cursor and answer {items, next_cursor}", a.prefix, path))
+	}
+	a.handle(fiber.MethodGet, path, o, h)
+}
+
+// hasTagged tells whether struct t (or one it embeds) has a field whose
+// tag key names name.
+func hasTagged(t reflect.Type, key, name string) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if n, _, _ := strings.Cut(f.Tag.Get(key), ","); n == name {
+			return true
+		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && hasTagged(f.Type, key, name) {
+			return true
+		}
+	}
+	return false
+}
+
 var paramRE = regexp.MustCompile(`:([A-Za-z_]+)`)
 
 // openAPIPath turns fiber's /x/:id into OpenAPI's /x/{id}.
@@ -523,7 +553,7 @@ func (d *openAPIDoc) object(t reflect.Type, input bool) map[string]any {
 				describe(ps, f.Tag.Get("doc"))
 			}
 			props[name] = ps
-			if input && hasRule(f.Tag.Get("validate"), "required") || !input && !omitempty {
+			if input && mustBeSent(f) || !input && !omitempty {
 				required = append(required, name)
 			}
 		}
@@ -631,6 +661,29 @@ func isNullType(t any) bool {
 	return ok && len(ts) == 2 && ts[1] == "null"
 }
 
+// mustBeSent tells whether a request field must be in the body: it is
+// required, or a value its zero would fail (quantity gt=0, name min=1)
+// is not optional.
+func mustBeSent(f reflect.StructField) bool {
+	rules := f.Tag.Get("validate")
+	if hasRule(rules, "required") {
+		return true
+	}
+	if f.Type.Kind() == reflect.Pointer || hasRule(rules, "omitempty") {
+		return false
+	}
+	for _, r := range strings.Split(rules, ",") {
+		if r == "dive" {
+			break
+		}
+		k, v, _ := strings.Cut(r, "=")
+		if n, err := strconv.Atoi(v); err == nil && (k == "gt" && n >= 0 || (k == "min" || k == "gte" || k == "len") && n > 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // hasRule tells whether a validate tag holds a rule (before any dive).
 func hasRule(rules, name string) bool {
 	for _, r := range strings.Split(rules, ",") {
@@ -644,7 +697,7 @@ func hasRule(rules, name string) bool {
 	return false
 }
 
-func (d *openAPIDoc) document(baseURL string) map[string]any {
+func (d *openAPIDoc) document(baseURL, cookieName string) map[string]any {
 	paths := map[string]any{}
 	for p, ops := range d.paths {
 		paths[p] = ops
@@ -679,7 +732,7 @@ func (d *openAPIDoc) document(baseURL string) map[string]any {
 			"responses": responses,
 			"securitySchemes": map[string]any{
 				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "API token from `tierlink token create` or POST /api/v1/tokens"},
-				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "__Host-tierlink_session", "description": "browser session; state-changing calls also need the X-CSRF-Token header"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": cookieName, "description": "browser session; state-changing calls also need the X-CSRF-Token header"},
 			},
 		},
 	}

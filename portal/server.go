@@ -121,7 +121,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
-	s.docJSON, err = json.MarshalIndent(s.doc.document(cfg.BaseURL.String()), "", "  ")
+	s.docJSON, err = json.MarshalIndent(s.doc.document(cfg.BaseURL.String(), s.cookieName), "", "  ")
 	return s, err
 }
 

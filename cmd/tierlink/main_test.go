@@ -145,7 +145,7 @@ func TestServeDemo(t *testing.T) {
 		t.Fatal(err)
 	} else {
 		var board struct {
-			Lines []struct{ OrderNumber string } `json:"lines"`
+			Lines []struct{ OrderNumber string } `json:"items"`
 		}
 		json.NewDecoder(r3.Body).Decode(&board)
 		r3.Body.Close()

@@ -122,6 +122,6 @@ func (s *Service) Owners(ctx context.Context, q OwnerFilter, now time.Time) (Own
 		}
 		return x.UserID - y.UserID
 	})
-	out.Items, out.NextCursor, err = pageAt(out.Items, q.Cursor, partners.Limit(q.Limit, 50))
+	out.Items, out.NextCursor, err = partners.PageAt(out.Items, q.Cursor, partners.Limit(q.Limit, 50))
 	return out, err
 }

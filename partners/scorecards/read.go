@@ -175,7 +175,7 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 			Metrics: *m, Score: score, Standing: Standing(score)})
 	}
 	sortCards(out.Items, f.Sort)
-	out.Items, out.NextCursor, err = pageAt(out.Items, f.Cursor, partners.Limit(f.Limit, 50))
+	out.Items, out.NextCursor, err = partners.PageAt(out.Items, f.Cursor, partners.Limit(f.Limit, 50))
 	return out, err
 }
 
@@ -279,35 +279,4 @@ func (s *Service) Recompute(ctx context.Context, in RecomputeInput, now time.Tim
 	}
 	return RecomputeResult{Period: p.Label(), Partners: n}, partners.Audit(partners.AsSystem(ctx, "scorecards"), s.client,
 		partners.AuditRecord{Action: "scorecards.recompute", EntityType: "job", After: map[string]any{"period": p.Label(), "by": v.Label}})
-}
-
-// offsetCursor is a place in a computed list: how many rows came before
-// it. The ranking and the owners' view are computed and sorted in memory
-// (by score, by a name's pinyin), not read in a stable database order, so
-// they page by offset; ties are broken by id, so the order is the same on
-// every request.
-type offsetCursor struct {
-	O int `json:"o"`
-}
-
-// pageAt cuts the page that starts at cursor out of rows, with the
-// cursor of the next page ("" on the last).
-func pageAt[T any](rows []T, cursor string, limit int) ([]T, string, error) {
-	off := 0
-	if cursor != "" {
-		var c offsetCursor
-		if err := partners.DecodeCursor(cursor, &c); err != nil {
-			return nil, "", err
-		}
-		if c.O <= 0 {
-			return nil, "", partners.Invalid("cursor", "is not a cursor this server issued")
-		}
-		off = min(c.O, len(rows))
-	}
-	end := min(off+limit, len(rows))
-	next := ""
-	if end < len(rows) {
-		next = partners.EncodeCursor(offsetCursor{O: end})
-	}
-	return rows[off:end], next, nil
 }

@@ -49,14 +49,6 @@ type Board struct {
 	NextCursor string      `json:"next_cursor,omitempty"`
 }
 
-// boardCursor is a place on the board: how many lines came before it.
-// The board's states are computed, not stored, so a filtered board
-// cannot resume from a line's key in the database; it pages by offset
-// over the open lines in (due date, line id) order.
-type boardCursor struct {
-	O int `json:"o"`
-}
-
 // boardScan is how many open lines the board computes at most.
 const boardScan = 5000
 
@@ -141,16 +133,12 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 	if err := partners.Validate(f); err != nil {
 		return Board{}, err
 	}
-	skip := 0
-	if f.Cursor != "" {
-		var c boardCursor
-		if err := partners.DecodeCursor(f.Cursor, &c); err != nil {
-			return Board{}, err
-		}
-		if c.O <= 0 {
-			return Board{}, partners.Invalid("cursor", "is not a cursor this server issued")
-		}
-		skip = c.O
+	// The board's states are computed, not stored, so a filtered board
+	// cannot resume from a line's key in the database: it pages by
+	// offset over the open lines in (due date, line id) order.
+	skip, err := partners.Offset(f.Cursor)
+	if err != nil {
+		return Board{}, err
 	}
 	limit := partners.Limit(f.Limit, 50)
 	var ids []int
@@ -182,7 +170,7 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 			continue
 		}
 		if len(out.Items) == limit {
-			out.NextCursor = partners.EncodeCursor(boardCursor{O: skip + limit})
+			out.NextCursor = partners.OffsetCursor(skip + limit)
 			break
 		}
 		out.Items = append(out.Items, b)

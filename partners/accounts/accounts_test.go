@@ -220,31 +220,6 @@ func TestInvitations(t *testing.T) {
 	})
 }
 
-// pageAll follows next cursors from the first page to the last, two rows
-// at a time, and returns the ids in the order served.
-func pageAll(t *testing.T, list func(cursor string) ([]int, string, error)) []int {
-	t.Helper()
-	var ids []int
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 50 {
-			t.Fatal("paging does not end")
-		}
-		page, next, err := list(cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) > 2 {
-			t.Fatalf("a page of %d rows, limit 2", len(page))
-		}
-		ids = append(ids, page...)
-		if next == "" {
-			return ids
-		}
-		cursor = next
-	}
-}
-
 // wantEachOnce fails unless got holds every id of want exactly once.
 func wantEachOnce(t *testing.T, got, want []int) {
 	t.Helper()
@@ -280,7 +255,7 @@ func TestListsPage(t *testing.T) {
 			for _, u := range all.Items {
 				want = append(want, u.ID)
 			}
-			got := pageAll(t, func(cursor string) ([]int, string, error) {
+			got := partnerstest.CollectPages(t, func(cursor string) ([]int, string, error) {
 				p, err := f.Acc.ListUsers(sys, accounts.UserFilter{Limit: 2, Cursor: cursor})
 				var ids []int
 				for _, u := range p.Items {
@@ -307,7 +282,7 @@ func TestListsPage(t *testing.T) {
 				}
 				want = append(want, nt.ID)
 			}
-			got := pageAll(t, func(cursor string) ([]int, string, error) {
+			got := partnerstest.CollectPages(t, func(cursor string) ([]int, string, error) {
 				p, err := f.Acc.ListTokens(f.Ctx(f.Buyer), accounts.TokenFilter{Limit: 2, Cursor: cursor})
 				var ids []int
 				for _, tk := range p.Items {
@@ -331,7 +306,7 @@ func TestListsPage(t *testing.T) {
 			if len(want) != 4 { // the fixture's partner user's, and these
 				t.Fatalf("%d invitations of partner A, want 4", len(want))
 			}
-			got := pageAll(t, func(cursor string) ([]int, string, error) {
+			got := partnerstest.CollectPages(t, func(cursor string) ([]int, string, error) {
 				p, err := f.Acc.ListInvitations(sys, accounts.InvitationFilter{PartnerID: f.PartnerA.ID, Limit: 2, Cursor: cursor})
 				var ids []int
 				for _, inv := range p.Items {

@@ -269,31 +269,6 @@ func fiveLines(partnerID int, number string) orders.OrderInput {
 	return in
 }
 
-// collect follows next cursors two rows at a time and returns the ids
-// in the order served.
-func collect(t *testing.T, list func(cursor string) ([]int, string, error)) []int {
-	t.Helper()
-	var ids []int
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 20 {
-			t.Fatal("paging does not end")
-		}
-		page, next, err := list(cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) > 2 {
-			t.Fatalf("a page of %d rows, limit 2", len(page))
-		}
-		ids = append(ids, page...)
-		if next == "" {
-			return ids
-		}
-		cursor = next
-	}
-}
-
 func TestAnswerListsPage(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
@@ -319,7 +294,7 @@ func TestAnswerListsPage(t *testing.T) {
 			}
 			t.Run("Acknowledgements", func(t *testing.T) {
 				var last orders.Acknowledgement
-				ids := collect(t, func(cursor string) ([]int, string, error) {
+				ids := partnerstest.CollectPages(t, func(cursor string) ([]int, string, error) {
 					p, err := svc.Acknowledgements(a, o.ID, orders.AckFilter{Limit: 2, Cursor: cursor})
 					var ids []int
 					for _, x := range p.Items {
@@ -360,7 +335,7 @@ func TestAnswerListsPage(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				ids := collect(t, func(cursor string) ([]int, string, error) {
+				ids := partnerstest.CollectPages(t, func(cursor string) ([]int, string, error) {
 					p, err := svc.ListChangeRequests(buyer, orders.ChangeRequestFilter{State: "open", Limit: 2, Cursor: cursor})
 					var ids []int
 					for _, cr := range p.Items {

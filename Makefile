@@ -31,6 +31,9 @@ lint: $(GOLANGCI)
 $(GOLANGCI):
 	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
+## tools: build the linters once into the tool cache.
+tools: $(GOLANGCI)
+
 ## vuln: govulncheck ./... against a vulnerability database built from the
 ## golang.org/x/vulndb module (.ci/vuln.sh explains why).
 vuln:

@@ -10,7 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
-	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/csvfile"
 	"github.com/tierlink/tierlink/partners/orders"
 )
 
@@ -18,6 +18,9 @@ import (
 type importQuery struct {
 	Publish  bool   `query:"publish"`
 	Filename string `query:"filename" validate:"max=255"` // sent by the page's upload form; informational
+	// Encoding names the file's encoding; left out, it is detected, and a
+	// file that could be either is refused asking for it.
+	Encoding string `query:"encoding" validate:"omitempty,oneof=utf-8 gb18030"`
 }
 
 // maxOrderCSV caps an order import's body; it streams, so it may be
@@ -28,7 +31,9 @@ func (s *Server) registerOrderRoutes(r api) {
 	ord := s.deps.Orders
 	r.handle("POST", "/import", op{Summary: "Import orders from an ERP export (text/csv body; all rows or none)", Tag: "orders",
 		Description: "Creates draft orders from a CSV file (one row per order line; columns partner_code, order_number, direction, currency, " +
-			"item_code, description, quantity, unit, unit_price, required_date as YYYY-MM-DD, notes; quantities and prices as decimals). " +
+			"item_code, description, quantity, unit, unit_price, required_date as YYYY-MM-DD, notes; quantities and prices as decimals), " +
+			"in UTF-8 (with or without byte-order mark) or GB18030/GBK as Chinese Excel saves it: detected, or named with encoding; " +
+			"a file that could be either is refused asking for encoding. An order that exists exactly as the file has it is left alone (unchanged). " +
 			"All or nothing: every bad row, including an order number the partner already has, is reported as line and column in a 422 " +
 			"and nothing is stored. publish=true publishes the orders at once. Buyers and admins.",
 		Access: editor, Query: importQuery{}, Upload: true, Resp: orders.ImportResult{}, Status: 201}, func(c *fiber.Ctx) error {
@@ -40,8 +45,8 @@ func (s *Server) registerOrderRoutes(r api) {
 			return partners.Errorf(partners.ETooLarge, "the file is larger than %d bytes", maxOrderCSV)
 		}
 		body := io.LimitReader(bodyReader(c), maxOrderCSV)
-		res, err := ord.ImportCSV(c.UserContext(), body, q.Publish)
-		var ie *directory.ImportError
+		res, err := ord.ImportCSV(c.UserContext(), csvfile.Named(body, csvfile.Encoding(q.Encoding)), q.Publish)
+		var ie *csvfile.ImportError
 		if errors.As(err, &ie) {
 			e := &partners.Error{Code: partners.EInvalid, Message: "import refused, nothing stored: " + strconv.Itoa(len(ie.Rows)) + " problem(s)"}
 			for _, r := range ie.Rows {

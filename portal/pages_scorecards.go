@@ -2,7 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/partners/csvfile"
 	"github.com/tierlink/tierlink/partners/scorecards"
 )
 
@@ -72,8 +72,9 @@ func (s *Server) scorecardsCSV(c *fiber.Ctx) error {
 		return err
 	}
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // Excel reads UTF-8 (Chinese names) only with a BOM
-	w := csv.NewWriter(&buf)
+	// UTF-8 with a byte-order mark (Excel reads Chinese names only so),
+	// and a partner named "=..." is written as text, not a formula.
+	w := csvfile.NewWriter(&buf, csvfile.UTF8)
 	_ = w.Write([]string{"period", "partner_id", "partner", "score", "standing", "ack_within_sla", "ack_median_hours", "otif", "on_time", "in_full",
 		"change_rate", "notice_ahead", "freshness", "replies_same_day", "first_reply_hours"})
 	pct := func(v *float64) string {
@@ -94,7 +95,7 @@ func (s *Server) scorecardsCSV(c *fiber.Ctx) error {
 			pct(m.OTIF.Value), pct(m.OnTime.Value), pct(m.InFull.Value), pct(m.ChangeRate.Value), pct(m.NoticeAhead.Value), pct(m.Freshness.Value),
 			pct(m.Replies.Value), num(m.FirstReplyHours)})
 	}
-	w.Flush() // writes to a buffer: w.Error is nil
+	_ = w.Flush() // writes to a buffer: no error
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="scorecards-%s.csv"`, r.Period))
 	return c.Send(buf.Bytes())

@@ -29,6 +29,7 @@ import (
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/bridges"
+	"github.com/tierlink/tierlink/partners/csvfile"
 	"github.com/tierlink/tierlink/partners/demo"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
@@ -65,9 +66,9 @@ commands:
   migrate                                 apply database migrations
   user create --email E --name N --role admin|buyer|viewer --password-stdin
   token create --email E --name N         print a new API token once
-  import partners|contacts FILE.csv       import a CSV (all rows or none)
+  import partners|contacts FILE.csv [--encoding utf-8|gb18030]   import a CSV (all rows or none)
   import orders FILE.csv --buyer E [--publish]   import orders from an ERP export
-  export partners|contacts [--out FILE]   export a CSV
+  export partners|contacts|orders [--out FILE] [--encoding utf-8|gb18030]   export a CSV
   documents sweep [--grace 1h]            remove stored objects no document references
   documents verify                        re-hash stored documents against their SHA-256
   jobs list                               scheduled jobs: schedule, next run, last outcome
@@ -436,6 +437,7 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 	}
 	kind := args[0]
 	buyer := fs.String("buyer", "", "orders: the buyer (staff e-mail) the orders belong to")
+	encName := fs.String("encoding", "", "utf-8 or gb18030 (GBK); detected when left out")
 	publish := fs.Bool("publish", false, "orders: publish to the partners at once")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -443,11 +445,16 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError("usage: tierlink import " + kind + " FILE.csv")
 	}
-	f, err := os.Open(fs.Arg(0))
+	enc, err := csvfile.ParseEncoding(*encName)
+	if err != nil {
+		return usageError("--encoding: " + err.Error())
+	}
+	file, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return usageError(err.Error())
 	}
-	defer f.Close()
+	defer file.Close()
+	f := csvfile.Named(file, enc)
 	a, err := m.open(ctx, cf)
 	if err != nil {
 		return err
@@ -476,7 +483,8 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "imported orders: %d orders with %d lines\n", res.Orders, res.Lines)
+		fmt.Fprintf(m.Stdout, "imported orders: %d orders with %d lines, %d unchanged (read as %s, %s)\n",
+			res.Orders, res.Lines, res.Unchanged, res.Encoding, res.EncodingHow)
 		return nil
 	}
 	var res directory.ImportResult
@@ -488,7 +496,8 @@ func (m *Main) importCSV(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "imported %s: %d created, %d updated\n", kind, res.Created, res.Updated)
+	fmt.Fprintf(m.Stdout, "imported %s: %d created, %d updated, %d unchanged (read as %s, %s)\n",
+		kind, res.Created, res.Updated, res.Unchanged, res.Encoding, res.EncodingHow)
 	return nil
 }
 
@@ -496,12 +505,17 @@ func (m *Main) exportCSV(ctx context.Context, args []string) error {
 	fs := m.flags("export")
 	cf := addConfigFlags(fs, m.Getenv, false)
 	out := fs.String("out", "", "file to write (default standard output)")
-	if len(args) == 0 || (args[0] != "partners" && args[0] != "contacts") {
-		return usageError("usage: tierlink export partners|contacts [--out FILE]")
+	encName := fs.String("encoding", "utf-8", "utf-8 (with a byte-order mark, for Excel) or gb18030 (for older tools)")
+	if len(args) == 0 || (args[0] != "partners" && args[0] != "contacts" && args[0] != "orders") {
+		return usageError("usage: tierlink export partners|contacts|orders [--out FILE] [--encoding utf-8|gb18030]")
 	}
 	kind := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	enc, err := csvfile.ParseEncoding(*encName)
+	if err != nil {
+		return usageError("--encoding: " + err.Error())
 	}
 	a, err := m.open(ctx, cf)
 	if err != nil {
@@ -509,7 +523,7 @@ func (m *Main) exportCSV(ctx context.Context, args []string) error {
 	}
 	defer a.db.Close()
 	if *out == "" {
-		return exportTo(ctx, a, kind, m.Stdout)
+		return exportTo(ctx, a, kind, m.Stdout, enc)
 	}
 	// Write beside the target and rename, so an interrupted export never
 	// leaves a half-written file under the requested name.
@@ -519,7 +533,7 @@ func (m *Main) exportCSV(ctx context.Context, args []string) error {
 	}
 	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename; best effort otherwise
 	bw := bufio.NewWriter(tmp)
-	if err := exportTo(ctx, a, kind, bw); err != nil {
+	if err := exportTo(ctx, a, kind, bw, enc); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -529,12 +543,15 @@ func (m *Main) exportCSV(ctx context.Context, args []string) error {
 	return os.Rename(tmp.Name(), *out)
 }
 
-func exportTo(_ context.Context, a *app, kind string, w io.Writer) error {
+func exportTo(_ context.Context, a *app, kind string, w io.Writer, enc csvfile.Encoding) error {
 	var err error
-	if kind == "partners" {
-		_, err = a.dir.ExportPartners(a.sysc, w)
-	} else {
-		_, err = a.dir.ExportContacts(a.sysc, w)
+	switch kind {
+	case "partners":
+		_, err = a.dir.ExportPartners(a.sysc, w, enc)
+	case "contacts":
+		_, err = a.dir.ExportContacts(a.sysc, w, enc)
+	default:
+		_, err = a.ords.ExportCSV(a.sysc, w, enc)
 	}
 	return err
 }

@@ -1,17 +1,13 @@
 package directory
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
@@ -19,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/csvfile"
 )
 
 // PartnerColumns are the columns of a partner CSV, in export order. Lists
@@ -26,173 +23,53 @@ import (
 var PartnerColumns = []string{"code", "name", "kind", "tier", "status", "tags", "categories", "address", "time_zone", "ack_sla_hours"}
 
 // ContactColumns are the columns of a contact CSV, in export order.
-var ContactColumns = []string{"partner_code", "name", "title", "email", "phone", "language", "owner_email"}
+// id is the contact's identity in this directory: an exported contact
+// imported back is updated in place, with or without an e-mail.
+var ContactColumns = []string{"id", "partner_code", "name", "title", "email", "phone", "language", "owner_email"}
 
 // RowError is one problem in an import file.
-type RowError struct {
-	Line   int    `json:"line"`
-	Column string `json:"column"`
-	Reason string `json:"reason"`
-}
-
-func (e RowError) String() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d, column %s: %s", e.Line, e.Column, e.Reason)
-}
+type RowError = csvfile.RowError
 
 // ImportError lists every bad row of a refused import; nothing was stored.
-type ImportError struct{ Rows []RowError }
+type ImportError = csvfile.ImportError
 
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "import refused, nothing stored: %d problem(s)", len(e.Rows))
-	for i, r := range e.Rows {
-		if i == 20 {
-			fmt.Fprintf(&b, "\n  … and %d more", len(e.Rows)-20)
-			break
-		}
-		b.WriteString("\n  " + r.String())
-	}
-	return b.String()
-}
-
-// ImportResult says what an import stored.
+// ImportResult says what an import stored, and the encoding the file was
+// read in.
 type ImportResult struct {
-	Created int `json:"created"`
-	Updated int `json:"updated"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	// Encoding is utf-8 or gb18030; EncodingHow says how it was decided
+	// (byte-order mark, named, detected, ASCII only).
+	Encoding    csvfile.Encoding `json:"encoding"`
+	EncodingHow string           `json:"encoding_how"`
 }
 
 // Progress is told how many rows of total are stored so far.
 type Progress func(done, total int)
 
 // maxImportErrors stops collecting problems once a file is clearly wrong.
-const maxImportErrors = 1000
+const maxImportErrors = csvfile.MaxErrors
 
 type table struct {
-	header []string
-	rows   [][]string
-	lines  []int
+	*csvfile.Table
+	rows  [][]string
+	lines []int
 }
 
-// readTable reads a UTF-8 CSV (with or without BOM, as Excel writes it)
-// and checks its header against the known columns.
+// readTable reads an import file with csvfile.Read (UTF-8 or GB18030,
+// detected or named with csvfile.Named) and checks its header.
 func readTable(r io.Reader, columns, required []string) (*table, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, &ImportError{Rows: []RowError{{Line: 1, Reason: "the file is empty; expected a header row"}}}
-	}
-	if err != nil {
-		return nil, &ImportError{Rows: []RowError{{Line: 1, Reason: csvReason(err)}}}
-	}
-	t := &table{}
-	var errs []RowError
-	seen := map[string]bool{}
-	for _, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if !slices.Contains(columns, h) {
-			errs = append(errs, RowError{Line: 1, Column: h, Reason: "is not a known column; expected " + strings.Join(columns, ", ")})
-		}
-		if seen[h] {
-			errs = append(errs, RowError{Line: 1, Column: h, Reason: "appears twice"})
-		}
-		seen[h] = true
-		t.header = append(t.header, h)
-	}
-	for _, req := range required {
-		if !seen[req] {
-			errs = append(errs, RowError{Line: 1, Column: req, Reason: "required column is missing"})
-		}
-	}
-	if len(errs) > 0 {
-		return nil, &ImportError{Rows: errs}
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// FieldPos is only valid after a successful Read.
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			return nil, &ImportError{Rows: []RowError{{Line: line, Reason: csvReason(err)}}}
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
-		}
-		if len(rec) != len(t.header) {
-			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf("has %d fields; the header has %d", len(rec), len(t.header))})
-			if len(errs) >= maxImportErrors {
-				return nil, &ImportError{Rows: errs}
-			}
-			continue
-		}
-		for i, f := range rec {
-			if !utf8.ValidString(f) {
-				errs = append(errs, RowError{Line: line, Column: t.header[i], Reason: "is not valid UTF-8; save the file as CSV UTF-8"})
-			}
-			rec[i] = strings.TrimSpace(f)
-		}
-		t.rows = append(t.rows, rec)
-		t.lines = append(t.lines, line)
-	}
-	if len(errs) > 0 {
-		return nil, &ImportError{Rows: errs}
-	}
-	return t, nil
-}
-
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return "malformed CSV: " + pe.Err.Error()
-	}
-	return "malformed CSV: " + err.Error()
-}
-
-// Table is a checked CSV file: its rows with the file line each began on.
-type Table struct {
-	Rows  [][]string
-	Lines []int
-	t     *table
-}
-
-// Get returns a row's value of a column ("" when the file lacks it).
-func (t *Table) Get(row []string, col string) string { return t.t.get(row, col) }
-
-// ReadCSV reads a CSV the way the directory imports do (BOM, header
-// checked against columns and required), for other areas' imports.
-func ReadCSV(r io.Reader, columns, required []string) (*Table, error) {
-	t, err := readTable(r, columns, required)
+	t, err := csvfile.Read(r, columns, required)
 	if err != nil {
 		return nil, err
 	}
-	return &Table{Rows: t.rows, Lines: t.lines, t: t}, nil
+	return &table{Table: t, rows: t.Rows, lines: t.Lines}, nil
 }
 
-func (t *table) get(row []string, col string) string {
-	for i, h := range t.header {
-		if h == col {
-			return row[i]
-		}
-	}
-	return ""
-}
+func (t *table) get(row []string, col string) string { return t.Get(row, col) }
 
-func (t *table) has(col string) bool { return slices.Contains(t.header, col) }
+func (t *table) has(col string) bool { return t.Has(col) }
 
 func splitList(s string) []string {
 	var out []string
@@ -219,6 +96,9 @@ func rowErrors(line int, err error) []RowError {
 
 // ImportPartners creates or updates (by code) every partner in a CSV, or
 // none: the whole file is checked first and stored in one transaction.
+// A partner the file leaves as it is is not written (so an export
+// imported back changes nothing). r may name its encoding with
+// csvfile.Named; otherwise it is detected.
 func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Progress) (ImportResult, error) {
 	t, err := readTable(r, PartnerColumns, []string{"code", "name", "kind"})
 	if err != nil {
@@ -266,7 +146,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 	if len(errs) > 0 {
 		return ImportResult{}, &ImportError{Rows: errs}
 	}
-	var res ImportResult
+	res := ImportResult{Encoding: t.Encoding, EncodingHow: t.How}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		existing := map[string]*ent.Partner{}
@@ -296,7 +176,9 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 			return nil
 		}
 		for i, in := range inputs {
-			if p, ok := existing[in.Code]; ok {
+			if p, ok := existing[in.Code]; ok && partnerUnchanged(p, in, t.has("status")) {
+				res.Unchanged++
+			} else if ok {
 				u := c.Partner.UpdateOne(p).SetName(in.Name).SetSortKey(partners.SortKey(in.Name)).
 					SetSearchText(partners.SearchText(in.Name, in.Code)).SetKind(partner.Kind(in.Kind)).
 					SetTags(nonNil(in.Tags)).SetCategories(nonNil(in.Categories)).SetAddress(in.Address)
@@ -358,6 +240,15 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 	return res, nil
 }
 
+// partnerUnchanged says whether importing in over p would change nothing.
+func partnerUnchanged(p *ent.Partner, in PartnerInput, hasStatus bool) bool {
+	tierSame := (p.Tier == nil && in.Tier == nil) || (p.Tier != nil && in.Tier != nil && *p.Tier == *in.Tier)
+	return p.Name == in.Name && string(p.Kind) == in.Kind && tierSame && slices.Equal(p.Tags, in.Tags) &&
+		slices.Equal(p.Categories, in.Categories) && p.Address == in.Address &&
+		(!hasStatus || in.Status == "" || string(p.Status) == in.Status) &&
+		(in.TimeZone == "" || p.TimeZone == in.TimeZone) && (in.AckSLAHours == 0 || p.AckSLAHours == in.AckSLAHours)
+}
+
 // analyze refreshes the planner's statistics after a bulk load, so the
 // next searches use the right indexes at once instead of after the
 // database's own background analysis. Best effort: a failure only costs
@@ -368,8 +259,10 @@ func (s *Service) analyze(ctx context.Context, tables ...string) {
 	}
 }
 
-// ImportContacts creates contacts, or updates those matched by partner and
-// e-mail, all or none. A changed owner moves on the ledger (reason import).
+// ImportContacts creates contacts, or updates those matched by id (as
+// exports write it) or else by partner and e-mail, all or none; a contact
+// the file leaves as it is is not written. A changed owner moves on the
+// ledger (reason import). r may name its encoding with csvfile.Named.
 func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Progress) (ImportResult, error) {
 	t, err := readTable(r, ContactColumns, []string{"partner_code", "name", "owner_email"})
 	if err != nil {
@@ -393,9 +286,21 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 	}
 	var errs []RowError
 	inputs := make([]ContactInput, len(t.rows))
+	ids := make([]int, len(t.rows))
 	keys := map[string]int{}
+	idLines := map[int]int{}
 	for i, row := range t.rows {
 		line := t.lines[i]
+		if v := t.get(row, "id"); v != "" {
+			id, err := strconv.Atoi(v)
+			if err != nil || id < 1 {
+				errs = append(errs, RowError{Line: line, Column: "id", Reason: "must be a contact id from an export, or empty for a new contact"})
+			} else if prev, dup := idLines[id]; dup {
+				errs = append(errs, RowError{Line: line, Column: "id", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
+			} else {
+				ids[i], idLines[id] = id, line
+			}
+		}
 		in := ContactInput{Name: t.get(row, "name"), Title: t.get(row, "title"), Email: strings.ToLower(t.get(row, "email")),
 			Phone: t.get(row, "phone"), Language: t.get(row, "language")}
 		code := t.get(row, "partner_code")
@@ -419,7 +324,7 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 		} else if in.Name == "" {
 			errs = append(errs, RowError{Line: line, Column: "name", Reason: "is required"})
 		}
-		if in.Email != "" {
+		if in.Email != "" && ids[i] == 0 {
 			k := code + "\x00" + in.Email
 			if prev, dup := keys[k]; dup {
 				errs = append(errs, RowError{Line: line, Column: "email", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
@@ -431,16 +336,36 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 			break
 		}
 	}
+	byID := map[int]*ent.Contact{}
+	for chunk := range slices.Chunk(slices.Collect(maps.Keys(idLines)), 1000) {
+		cts, err := s.client.Contact.Query().Where(contact.IDIn(chunk...)).All(ctx)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		for _, ct := range cts {
+			byID[ct.ID] = ct
+		}
+	}
+	for i, id := range ids {
+		if id == 0 || inputs[i].PartnerID < 0 {
+			continue
+		}
+		if ct, ok := byID[id]; !ok {
+			errs = append(errs, RowError{Line: t.lines[i], Column: "id", Reason: fmt.Sprintf("no contact has id %d in this directory; empty the cell to add the contact as new", id)})
+		} else if ct.PartnerID != inputs[i].PartnerID {
+			errs = append(errs, RowError{Line: t.lines[i], Column: "id", Reason: fmt.Sprintf("contact %d belongs to another partner than %q", id, t.get(t.rows[i], "partner_code"))})
+		}
+	}
 	if len(errs) > 0 {
 		return ImportResult{}, &ImportError{Rows: errs}
 	}
-	var res ImportResult
+	res := ImportResult{Encoding: t.Encoding, EncodingHow: t.How}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		existing := map[string]*ent.Contact{}
 		var emails []string
-		for _, in := range inputs {
-			if in.Email != "" {
+		for i, in := range inputs {
+			if in.Email != "" && ids[i] == 0 {
 				emails = append(emails, in.Email)
 			}
 		}
@@ -469,9 +394,17 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 		for i, in := range inputs {
 			lang := cmpStr(in.Language, "zh-CN")
 			search := contactSearch(in.Name, in.Title, in.Email, in.Phone)
-			if ct, ok := existing[strconv.Itoa(in.PartnerID)+"\x00"+in.Email]; ok && in.Email != "" {
+			ct, ok := byID[ids[i]]
+			if ids[i] == 0 {
+				ct, ok = existing[strconv.Itoa(in.PartnerID)+"\x00"+in.Email]
+				ok = ok && in.Email != ""
+			}
+			if ok && ct.Name == in.Name && ct.Title == in.Title && ct.Email == in.Email && ct.Phone == in.Phone &&
+				ct.Language == lang && ct.OwnerID == in.OwnerID {
+				res.Unchanged++
+			} else if ok {
 				if err := c.Contact.UpdateOne(ct).SetName(in.Name).SetSortKey(partners.SortKey(in.Name)).SetSearchText(search).
-					SetTitle(in.Title).SetPhone(in.Phone).SetLanguage(lang).Exec(ctx); err != nil {
+					SetTitle(in.Title).SetEmail(in.Email).SetPhone(in.Phone).SetLanguage(lang).Exec(ctx); err != nil {
 					return err
 				}
 				if ct.OwnerID != in.OwnerID {
@@ -512,9 +445,10 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 }
 
 // ExportPartners writes every partner visible to the caller as CSV, in
-// the columns ImportPartners reads.
-func (s *Service) ExportPartners(ctx context.Context, w io.Writer) (int, error) {
-	cw := csv.NewWriter(w)
+// the columns ImportPartners reads, in enc (UTF-8 with a byte-order mark
+// unless GB18030), with formula cells escaped (csvfile.Writer).
+func (s *Service) ExportPartners(ctx context.Context, w io.Writer, enc csvfile.Encoding) (int, error) {
+	cw := csvfile.NewWriter(w, enc)
 	if err := cw.Write(PartnerColumns); err != nil {
 		return 0, err
 	}
@@ -545,13 +479,13 @@ func (s *Service) ExportPartners(ctx context.Context, w io.Writer) (int, error) 
 		}
 		lastKey, lastID = rows[len(rows)-1].SortKey, rows[len(rows)-1].ID
 	}
-	cw.Flush()
-	return n, cw.Error()
+	return n, cw.Flush()
 }
 
-// ExportContacts writes every visible contact as CSV.
-func (s *Service) ExportContacts(ctx context.Context, w io.Writer) (int, error) {
-	cw := csv.NewWriter(w)
+// ExportContacts writes every visible contact as CSV, with its id, so the
+// file imports back into the same directory without adding anyone.
+func (s *Service) ExportContacts(ctx context.Context, w io.Writer, enc csvfile.Encoding) (int, error) {
+	cw := csvfile.NewWriter(w, enc)
 	if err := cw.Write(ContactColumns); err != nil {
 		return 0, err
 	}
@@ -563,7 +497,7 @@ func (s *Service) ExportContacts(ctx context.Context, w io.Writer) (int, error) 
 			return n, err
 		}
 		for _, ct := range rows {
-			if err := cw.Write([]string{ct.Edges.Partner.Code, ct.Name, ct.Title, ct.Email, ct.Phone, ct.Language,
+			if err := cw.Write([]string{strconv.Itoa(ct.ID), ct.Edges.Partner.Code, ct.Name, ct.Title, ct.Email, ct.Phone, ct.Language,
 				ct.Edges.Owner.Email}); err != nil {
 				return n, err
 			}
@@ -574,6 +508,5 @@ func (s *Service) ExportContacts(ctx context.Context, w io.Writer) (int, error) 
 		}
 		lastID = rows[len(rows)-1].ID
 	}
-	cw.Flush()
-	return n, cw.Error()
+	return n, cw.Flush()
 }

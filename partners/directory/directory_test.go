@@ -12,6 +12,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/csvfile"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
@@ -384,10 +385,10 @@ func TestCSV(t *testing.T) {
 				t.Fatalf("stored = %+v, %v", p, err)
 			}
 			var pbuf, cbuf bytes.Buffer
-			if _, err := f.Dir.ExportPartners(ctx, &pbuf); err != nil {
+			if _, err := f.Dir.ExportPartners(ctx, &pbuf, csvfile.UTF8); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.Dir.ExportContacts(ctx, &cbuf); err != nil {
+			if _, err := f.Dir.ExportContacts(ctx, &cbuf, csvfile.UTF8); err != nil {
 				t.Fatal(err)
 			}
 			// Into a fresh company with the same staff, the export
@@ -400,8 +401,8 @@ func TestCSV(t *testing.T) {
 				t.Fatal(err)
 			}
 			var pbuf2, cbuf2 bytes.Buffer
-			g.Dir.ExportPartners(g.System(), &pbuf2)
-			g.Dir.ExportContacts(g.System(), &cbuf2)
+			g.Dir.ExportPartners(g.System(), &pbuf2, csvfile.UTF8)
+			g.Dir.ExportContacts(g.System(), &cbuf2, csvfile.UTF8)
 			if pbuf.String() != pbuf2.String() {
 				t.Errorf("partners differ after round trip:\n%s\n---\n%s", pbuf.String(), pbuf2.String())
 			}

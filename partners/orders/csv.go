@@ -9,20 +9,29 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
-	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/csvfile"
 )
 
 // CSVColumns are the columns of an order import: one row per order line,
 // rows of one order sharing partner_code and order_number.
 var CSVColumns = []string{"partner_code", "order_number", "direction", "currency", "item_code", "description", "quantity", "unit", "unit_price", "required_date", "notes"}
 
-// ImportResult says what an import stored.
+// ImportResult says what an import stored, and the encoding the file was
+// read in.
 type ImportResult struct {
 	Orders int `json:"orders"`
 	Lines  int `json:"lines"`
+	// Unchanged counts orders the file names that exist exactly as the
+	// file has them (an export imported back): they are left alone.
+	Unchanged int `json:"unchanged"`
+	// Encoding is utf-8 or gb18030; EncodingHow says how it was decided
+	// (byte-order mark, named, detected, ASCII only).
+	Encoding    csvfile.Encoding `json:"encoding"`
+	EncodingHow string           `json:"encoding_how"`
 }
 
 type csvOrder struct {
@@ -33,16 +42,19 @@ type csvOrder struct {
 
 // ImportCSV creates draft orders from an ERP export, all or none: every
 // bad row is reported with its line and column, and nothing is stored
-// unless the whole file is good. With publish, the orders go to the
-// partners at once.
+// unless the whole file is good. An order that already exists exactly as
+// the file has it is left alone (so ExportCSV's file imports back
+// unchanged); one that differs is refused. With publish, the new orders
+// go to the partners at once. r may name its encoding with
+// csvfile.Named; otherwise it is detected.
 func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (ImportResult, error) {
-	t, err := directory.ReadCSV(r, CSVColumns, []string{"partner_code", "order_number", "currency", "item_code", "quantity", "unit_price", "required_date"})
+	t, err := csvfile.Read(r, CSVColumns, []string{"partner_code", "order_number", "currency", "item_code", "quantity", "unit_price", "required_date"})
 	if err != nil {
 		return ImportResult{}, err
 	}
-	var errs []directory.RowError
+	var errs []csvfile.RowError
 	add := func(line int, col, reason string) {
-		errs = append(errs, directory.RowError{Line: line, Column: col, Reason: reason})
+		errs = append(errs, csvfile.RowError{Line: line, Column: col, Reason: reason})
 	}
 	ps, err := s.client.Partner.Query().Select(partner.FieldID, partner.FieldCode, partner.FieldKind).All(ctx)
 	if err != nil {
@@ -110,9 +122,9 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			break
 		}
 	}
+	var fresh []*csvOrder
+	unchanged := 0
 	for _, o := range list {
-		in := o.in
-		in.Lines = nil
 		if err := partners.Validate(struct {
 			Number    string `json:"order_number" validate:"required,max=64,partnercode"`
 			Currency  string `json:"currency" validate:"required,len=3,alpha"`
@@ -129,17 +141,26 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		if len(o.in.Lines) > 500 {
 			add(o.first, "order_number", "has more than 500 lines")
 		}
-		if n, err := s.client.Order.Query().Where(order.PartnerID(o.in.PartnerID), order.Number(o.in.Number)).Count(ctx); err != nil {
+		old, err := s.client.Order.Query().Where(order.PartnerID(o.in.PartnerID), order.Number(o.in.Number)).
+			WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+			fresh = append(fresh, o)
+		case err != nil:
 			return ImportResult{}, err
-		} else if n > 0 {
-			add(o.first, "order_number", fmt.Sprintf("order %s already exists for this partner", o.in.Number))
+		case sameOrder(old, o):
+			unchanged++
+		default:
+			add(o.first, "order_number", fmt.Sprintf("order %s already exists for this partner and differs from the file; "+
+				"an order is changed by editing its draft or through a change request, not by import", o.in.Number))
 		}
 	}
 	if len(errs) > 0 {
-		return ImportResult{}, &directory.ImportError{Rows: errs}
+		return ImportResult{}, &csvfile.ImportError{Rows: errs}
 	}
+	list = fresh
 	v, _ := viewer.FromContext(ctx)
-	var res ImportResult
+	res := ImportResult{Unchanged: unchanged, Encoding: t.Encoding, EncodingHow: t.How}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		now := s.now()
@@ -181,4 +202,65 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		return ImportResult{}, err
 	}
 	return res, nil
+}
+
+// sameOrder says whether the stored order is exactly the file's.
+func sameOrder(old *ent.Order, o *csvOrder) bool {
+	if string(old.Direction) != o.in.Direction || old.Currency != o.in.Currency || old.Notes != o.in.Notes ||
+		len(old.Edges.Lines) != len(o.in.Lines) {
+		return false
+	}
+	for i, l := range old.Edges.Lines {
+		in := o.in.Lines[i]
+		if l.ItemCode != in.ItemCode || l.Description != in.Description || l.Quantity != int64(in.Quantity) ||
+			l.Unit != or(in.Unit, "pcs") || l.UnitPrice != int64(in.UnitPrice) || !l.RequiredDate.UTC().Equal(o.dates[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ExportCSV writes every order visible to the caller in the columns
+// ImportCSV reads, one row per line, the order's notes on its first row,
+// in enc (UTF-8 with a byte-order mark unless GB18030) with formula cells
+// escaped. Imported back into the same portal it changes nothing.
+func (s *Service) ExportCSV(ctx context.Context, w io.Writer, enc csvfile.Encoding) (int, error) {
+	cw := csvfile.NewWriter(w, enc)
+	if err := cw.Write(CSVColumns); err != nil {
+		return 0, err
+	}
+	codes := map[int]string{}
+	ps, err := s.client.Partner.Query().Select(partner.FieldID, partner.FieldCode).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range ps {
+		codes[p.ID] = p.Code
+	}
+	n, lastID := 0, 0
+	for {
+		rows, err := s.client.Order.Query().Where(order.IDGT(lastID)).Order(ent.Asc(order.FieldID)).Limit(500).
+			WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).All(ctx)
+		if err != nil {
+			return n, err
+		}
+		for _, o := range rows {
+			for i, l := range o.Edges.Lines {
+				notes := ""
+				if i == 0 {
+					notes = o.Notes
+				}
+				if err := cw.Write([]string{codes[o.PartnerID], o.Number, string(o.Direction), o.Currency, l.ItemCode, l.Description,
+					Qty(l.Quantity).String(), l.Unit, Price(l.UnitPrice).String(), l.RequiredDate.UTC().Format("2006-01-02"), notes}); err != nil {
+					return n, err
+				}
+			}
+			n++
+		}
+		if len(rows) < 500 {
+			break
+		}
+		lastID = rows[len(rows)-1].ID
+	}
+	return n, cw.Flush()
 }

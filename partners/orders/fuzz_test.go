@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/tierlink/tierlink/partners"
-	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/csvfile"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
@@ -41,7 +41,7 @@ func FuzzImportOrdersCSV(f *testing.F) {
 		if err == nil {
 			return
 		}
-		var ie *directory.ImportError
+		var ie *csvfile.ImportError
 		if !errors.As(err, &ie) && partners.ErrorCode(err) == partners.EInternal {
 			t.Fatalf("uncoded error: %v", err)
 		}

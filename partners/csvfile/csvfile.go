@@ -61,7 +61,7 @@ var (
 
 // howToName tells the reader of an ambiguity or a refusal how to choose.
 const howToName = "name the encoding: --encoding utf-8 or --encoding gb18030 on the command line, " +
-	"?encoding=utf-8 or ?encoding=gb18030 in the API, or the encoding choice of the upload form"
+	"?encoding=utf-8 or ?encoding=gb18030 in the API"
 
 // RowError is one problem in an import file.
 type RowError struct {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 type run struct {
@@ -241,6 +242,28 @@ func TestScriptingCommands(t *testing.T) {
 	r = runMain(t, env, "", "export", "contacts")
 	if r.code != 0 || !strings.Contains(r.stdout, "S-1,刘洋,,liu@s1.test,,zh-CN,ops@example.com") {
 		t.Fatalf("export contacts: %+v", r)
+	}
+	// Exports in GB18030 for older tools import back changing nothing,
+	// orders included; a bad encoding name is one line, exit 2.
+	for _, kind := range []string{"partners", "contacts", "orders"} {
+		gb := filepath.Join(dir, kind+"-gb.csv")
+		if r := runMain(t, env, "", "export", kind, "--encoding", "gb18030", "--out", gb); r.code != 0 {
+			t.Fatalf("export %s gb18030: %+v", kind, r)
+		}
+		raw, _ := os.ReadFile(gb)
+		if bytes.HasPrefix(raw, []byte("\ufeff")) || kind != "orders" && utf8.Valid(raw) { // 华星 and 刘洋 are not UTF-8 in GB18030
+			t.Fatalf("%s export is not GB18030:\n%q", kind, raw)
+		}
+		args := []string{"import", kind, "--encoding", "gb18030", gb}
+		if kind == "orders" {
+			args = []string{"import", kind, "--buyer", "ops@example.com", "--encoding", "gb18030", gb}
+		}
+		if r := runMain(t, env, "", args...); r.code != 0 || !strings.Contains(r.stdout, "unchanged") || !strings.Contains(strings.ToLower(r.stdout), "gb18030") {
+			t.Fatalf("re-import %s: %+v", kind, r)
+		}
+	}
+	if r := runMain(t, env, "", "export", "partners", "--encoding", "latin1"); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("bad encoding: %+v", r)
 	}
 	if r := runMain(t, env, "", "import", "widgets", "x.csv"); r.code != 2 {
 		t.Fatalf("import widgets: %+v", r)

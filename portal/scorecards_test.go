@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/scorecards"
 )
 
@@ -24,6 +25,14 @@ func TestScorecardPages(t *testing.T) {
 	resp, b = e.call(wBuyer, "GET", "/scorecards.csv", "")
 	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "\ufeffperiod,partner_id,partner,score") || !strings.Contains(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv %d %q", resp.StatusCode, string(b[:min(len(b), 80)]))
+	}
+	// A name a spreadsheet would run as a formula is written as text.
+	if _, err := e.f.Dir.CreatePartner(e.f.Ctx(e.f.Buyer), directory.PartnerInput{Code: "EVIL", Name: "=HYPERLINK(\"http://x.test\",\"A\")", Kind: "supplier"}); err != nil {
+		t.Fatal(err)
+	}
+	_, b = e.call(wBuyer, "GET", "/scorecards.csv", "")
+	if !strings.Contains(string(b), `"'=HYPERLINK(""http://x.test"",""A"")"`) {
+		t.Fatalf("formula cell not escaped:\n%s", b)
 	}
 	// The partner's own ranking is its own row.
 	_, b = e.call(wPartner, "GET", "/api/v1/scorecards", "")

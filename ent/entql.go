@@ -390,6 +390,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "IdempotencyKey",
 		Fields: map[string]*sqlgraph.FieldSpec{
+			idempotencykey.FieldRecordType:  {Type: field.TypeString, Column: idempotencykey.FieldRecordType},
+			idempotencykey.FieldRecordID:    {Type: field.TypeInt, Column: idempotencykey.FieldRecordID},
 			idempotencykey.FieldScope:       {Type: field.TypeString, Column: idempotencykey.FieldScope},
 			idempotencykey.FieldKey:         {Type: field.TypeString, Column: idempotencykey.FieldKey},
 			idempotencykey.FieldRequestHash: {Type: field.TypeString, Column: idempotencykey.FieldRequestHash},
@@ -2481,6 +2483,16 @@ func (f *IdempotencyKeyFilter) Where(p entql.P) {
 // WhereID applies the entql int predicate on the id field.
 func (f *IdempotencyKeyFilter) WhereID(p entql.IntP) {
 	f.Where(p.Field(idempotencykey.FieldID))
+}
+
+// WhereRecordType applies the entql string predicate on the record_type field.
+func (f *IdempotencyKeyFilter) WhereRecordType(p entql.StringP) {
+	f.Where(p.Field(idempotencykey.FieldRecordType))
+}
+
+// WhereRecordID applies the entql int predicate on the record_id field.
+func (f *IdempotencyKeyFilter) WhereRecordID(p entql.IntP) {
+	f.Where(p.Field(idempotencykey.FieldRecordID))
 }
 
 // WhereScope applies the entql string predicate on the scope field.

@@ -17,6 +17,10 @@ type IdempotencyKey struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
+	// RecordType holds the value of the "record_type" field.
+	RecordType string `json:"record_type,omitempty"`
+	// RecordID holds the value of the "record_id" field.
+	RecordID *int `json:"record_id,omitempty"`
 	// Scope holds the value of the "scope" field.
 	Scope string `json:"scope,omitempty"`
 	// Key holds the value of the "key" field.
@@ -43,9 +47,9 @@ func (*IdempotencyKey) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case idempotencykey.FieldResponse:
 			values[i] = new([]byte)
-		case idempotencykey.FieldID, idempotencykey.FieldStatusCode:
+		case idempotencykey.FieldID, idempotencykey.FieldRecordID, idempotencykey.FieldStatusCode:
 			values[i] = new(sql.NullInt64)
-		case idempotencykey.FieldScope, idempotencykey.FieldKey, idempotencykey.FieldRequestHash, idempotencykey.FieldState:
+		case idempotencykey.FieldRecordType, idempotencykey.FieldScope, idempotencykey.FieldKey, idempotencykey.FieldRequestHash, idempotencykey.FieldState:
 			values[i] = new(sql.NullString)
 		case idempotencykey.FieldCreatedAt, idempotencykey.FieldExpiresAt:
 			values[i] = new(sql.NullTime)
@@ -70,6 +74,19 @@ func (_m *IdempotencyKey) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field id", value)
 			}
 			_m.ID = int(value.Int64)
+		case idempotencykey.FieldRecordType:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field record_type", values[i])
+			} else if value.Valid {
+				_m.RecordType = value.String
+			}
+		case idempotencykey.FieldRecordID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field record_id", values[i])
+			} else if value.Valid {
+				_m.RecordID = new(int)
+				*_m.RecordID = int(value.Int64)
+			}
 		case idempotencykey.FieldScope:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field scope", values[i])
@@ -154,6 +171,14 @@ func (_m *IdempotencyKey) String() string {
 	var builder strings.Builder
 	builder.WriteString("IdempotencyKey(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
+	builder.WriteString("record_type=")
+	builder.WriteString(_m.RecordType)
+	builder.WriteString(", ")
+	if v := _m.RecordID; v != nil {
+		builder.WriteString("record_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("scope=")
 	builder.WriteString(_m.Scope)
 	builder.WriteString(", ")

@@ -22,6 +22,34 @@ type IdempotencyKeyCreate struct {
 	conflict []sql.ConflictOption
 }
 
+// SetRecordType sets the "record_type" field.
+func (_c *IdempotencyKeyCreate) SetRecordType(v string) *IdempotencyKeyCreate {
+	_c.mutation.SetRecordType(v)
+	return _c
+}
+
+// SetNillableRecordType sets the "record_type" field if the given value is not nil.
+func (_c *IdempotencyKeyCreate) SetNillableRecordType(v *string) *IdempotencyKeyCreate {
+	if v != nil {
+		_c.SetRecordType(*v)
+	}
+	return _c
+}
+
+// SetRecordID sets the "record_id" field.
+func (_c *IdempotencyKeyCreate) SetRecordID(v int) *IdempotencyKeyCreate {
+	_c.mutation.SetRecordID(v)
+	return _c
+}
+
+// SetNillableRecordID sets the "record_id" field if the given value is not nil.
+func (_c *IdempotencyKeyCreate) SetNillableRecordID(v *int) *IdempotencyKeyCreate {
+	if v != nil {
+		_c.SetRecordID(*v)
+	}
+	return _c
+}
+
 // SetScope sets the "scope" field.
 func (_c *IdempotencyKeyCreate) SetScope(v string) *IdempotencyKeyCreate {
 	_c.mutation.SetScope(v)
@@ -131,6 +159,10 @@ func (_c *IdempotencyKeyCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *IdempotencyKeyCreate) defaults() error {
+	if _, ok := _c.mutation.RecordType(); !ok {
+		v := idempotencykey.DefaultRecordType
+		_c.mutation.SetRecordType(v)
+	}
 	if _, ok := _c.mutation.State(); !ok {
 		v := idempotencykey.DefaultState
 		_c.mutation.SetState(v)
@@ -151,6 +183,14 @@ func (_c *IdempotencyKeyCreate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *IdempotencyKeyCreate) check() error {
+	if _, ok := _c.mutation.RecordType(); !ok {
+		return &ValidationError{Name: "record_type", err: errors.New(`ent: missing required field "IdempotencyKey.record_type"`)}
+	}
+	if v, ok := _c.mutation.RecordType(); ok {
+		if err := idempotencykey.RecordTypeValidator(v); err != nil {
+			return &ValidationError{Name: "record_type", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.record_type": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Scope(); !ok {
 		return &ValidationError{Name: "scope", err: errors.New(`ent: missing required field "IdempotencyKey.scope"`)}
 	}
@@ -219,6 +259,14 @@ func (_c *IdempotencyKeyCreate) createSpec() (*IdempotencyKey, *sqlgraph.CreateS
 		_spec = sqlgraph.NewCreateSpec(idempotencykey.Table, sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
+	if value, ok := _c.mutation.RecordType(); ok {
+		_spec.SetField(idempotencykey.FieldRecordType, field.TypeString, value)
+		_node.RecordType = value
+	}
+	if value, ok := _c.mutation.RecordID(); ok {
+		_spec.SetField(idempotencykey.FieldRecordID, field.TypeInt, value)
+		_node.RecordID = &value
+	}
 	if value, ok := _c.mutation.Scope(); ok {
 		_spec.SetField(idempotencykey.FieldScope, field.TypeString, value)
 		_node.Scope = value
@@ -258,7 +306,7 @@ func (_c *IdempotencyKeyCreate) createSpec() (*IdempotencyKey, *sqlgraph.CreateS
 // of the `INSERT` statement. For example:
 //
 //	client.IdempotencyKey.Create().
-//		SetScope(v).
+//		SetRecordType(v).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -267,7 +315,7 @@ func (_c *IdempotencyKeyCreate) createSpec() (*IdempotencyKey, *sqlgraph.CreateS
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.IdempotencyKeyUpsert) {
-//			SetScope(v+v).
+//			SetRecordType(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *IdempotencyKeyCreate) OnConflict(opts ...sql.ConflictOption) *IdempotencyKeyUpsertOne {
@@ -302,6 +350,42 @@ type (
 		*sql.UpdateSet
 	}
 )
+
+// SetRecordType sets the "record_type" field.
+func (u *IdempotencyKeyUpsert) SetRecordType(v string) *IdempotencyKeyUpsert {
+	u.Set(idempotencykey.FieldRecordType, v)
+	return u
+}
+
+// UpdateRecordType sets the "record_type" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsert) UpdateRecordType() *IdempotencyKeyUpsert {
+	u.SetExcluded(idempotencykey.FieldRecordType)
+	return u
+}
+
+// SetRecordID sets the "record_id" field.
+func (u *IdempotencyKeyUpsert) SetRecordID(v int) *IdempotencyKeyUpsert {
+	u.Set(idempotencykey.FieldRecordID, v)
+	return u
+}
+
+// UpdateRecordID sets the "record_id" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsert) UpdateRecordID() *IdempotencyKeyUpsert {
+	u.SetExcluded(idempotencykey.FieldRecordID)
+	return u
+}
+
+// AddRecordID adds v to the "record_id" field.
+func (u *IdempotencyKeyUpsert) AddRecordID(v int) *IdempotencyKeyUpsert {
+	u.Add(idempotencykey.FieldRecordID, v)
+	return u
+}
+
+// ClearRecordID clears the value of the "record_id" field.
+func (u *IdempotencyKeyUpsert) ClearRecordID() *IdempotencyKeyUpsert {
+	u.SetNull(idempotencykey.FieldRecordID)
+	return u
+}
 
 // SetState sets the "state" field.
 func (u *IdempotencyKeyUpsert) SetState(v idempotencykey.State) *IdempotencyKeyUpsert {
@@ -415,6 +499,48 @@ func (u *IdempotencyKeyUpsertOne) Update(set func(*IdempotencyKeyUpsert)) *Idemp
 		set(&IdempotencyKeyUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetRecordType sets the "record_type" field.
+func (u *IdempotencyKeyUpsertOne) SetRecordType(v string) *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.SetRecordType(v)
+	})
+}
+
+// UpdateRecordType sets the "record_type" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsertOne) UpdateRecordType() *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.UpdateRecordType()
+	})
+}
+
+// SetRecordID sets the "record_id" field.
+func (u *IdempotencyKeyUpsertOne) SetRecordID(v int) *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.SetRecordID(v)
+	})
+}
+
+// AddRecordID adds v to the "record_id" field.
+func (u *IdempotencyKeyUpsertOne) AddRecordID(v int) *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.AddRecordID(v)
+	})
+}
+
+// UpdateRecordID sets the "record_id" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsertOne) UpdateRecordID() *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.UpdateRecordID()
+	})
+}
+
+// ClearRecordID clears the value of the "record_id" field.
+func (u *IdempotencyKeyUpsertOne) ClearRecordID() *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.ClearRecordID()
+	})
 }
 
 // SetState sets the "state" field.
@@ -622,7 +748,7 @@ func (_c *IdempotencyKeyCreateBulk) ExecX(ctx context.Context) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.IdempotencyKeyUpsert) {
-//			SetScope(v+v).
+//			SetRecordType(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *IdempotencyKeyCreateBulk) OnConflict(opts ...sql.ConflictOption) *IdempotencyKeyUpsertBulk {
@@ -705,6 +831,48 @@ func (u *IdempotencyKeyUpsertBulk) Update(set func(*IdempotencyKeyUpsert)) *Idem
 		set(&IdempotencyKeyUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetRecordType sets the "record_type" field.
+func (u *IdempotencyKeyUpsertBulk) SetRecordType(v string) *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.SetRecordType(v)
+	})
+}
+
+// UpdateRecordType sets the "record_type" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsertBulk) UpdateRecordType() *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.UpdateRecordType()
+	})
+}
+
+// SetRecordID sets the "record_id" field.
+func (u *IdempotencyKeyUpsertBulk) SetRecordID(v int) *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.SetRecordID(v)
+	})
+}
+
+// AddRecordID adds v to the "record_id" field.
+func (u *IdempotencyKeyUpsertBulk) AddRecordID(v int) *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.AddRecordID(v)
+	})
+}
+
+// UpdateRecordID sets the "record_id" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsertBulk) UpdateRecordID() *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.UpdateRecordID()
+	})
+}
+
+// ClearRecordID clears the value of the "record_id" field.
+func (u *IdempotencyKeyUpsertBulk) ClearRecordID() *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.ClearRecordID()
+	})
 }
 
 // SetState sets the "state" field.

@@ -266,12 +266,12 @@ func (_q *IdempotencyKeyQuery) Clone() *IdempotencyKeyQuery {
 // Example:
 //
 //	var v []struct {
-//		Scope string `json:"scope,omitempty"`
+//		RecordType string `json:"record_type,omitempty"`
 //		Count int `json:"count,omitempty"`
 //	}
 //
 //	client.IdempotencyKey.Query().
-//		GroupBy(idempotencykey.FieldScope).
+//		GroupBy(idempotencykey.FieldRecordType).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
 func (_q *IdempotencyKeyQuery) GroupBy(field string, fields ...string) *IdempotencyKeyGroupBy {
@@ -289,11 +289,11 @@ func (_q *IdempotencyKeyQuery) GroupBy(field string, fields ...string) *Idempote
 // Example:
 //
 //	var v []struct {
-//		Scope string `json:"scope,omitempty"`
+//		RecordType string `json:"record_type,omitempty"`
 //	}
 //
 //	client.IdempotencyKey.Query().
-//		Select(idempotencykey.FieldScope).
+//		Select(idempotencykey.FieldRecordType).
 //		Scan(ctx, &v)
 func (_q *IdempotencyKeyQuery) Select(fields ...string) *IdempotencyKeySelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)

@@ -29,6 +29,47 @@ func (_u *IdempotencyKeyUpdate) Where(ps ...predicate.IdempotencyKey) *Idempoten
 	return _u
 }
 
+// SetRecordType sets the "record_type" field.
+func (_u *IdempotencyKeyUpdate) SetRecordType(v string) *IdempotencyKeyUpdate {
+	_u.mutation.SetRecordType(v)
+	return _u
+}
+
+// SetNillableRecordType sets the "record_type" field if the given value is not nil.
+func (_u *IdempotencyKeyUpdate) SetNillableRecordType(v *string) *IdempotencyKeyUpdate {
+	if v != nil {
+		_u.SetRecordType(*v)
+	}
+	return _u
+}
+
+// SetRecordID sets the "record_id" field.
+func (_u *IdempotencyKeyUpdate) SetRecordID(v int) *IdempotencyKeyUpdate {
+	_u.mutation.ResetRecordID()
+	_u.mutation.SetRecordID(v)
+	return _u
+}
+
+// SetNillableRecordID sets the "record_id" field if the given value is not nil.
+func (_u *IdempotencyKeyUpdate) SetNillableRecordID(v *int) *IdempotencyKeyUpdate {
+	if v != nil {
+		_u.SetRecordID(*v)
+	}
+	return _u
+}
+
+// AddRecordID adds value to the "record_id" field.
+func (_u *IdempotencyKeyUpdate) AddRecordID(v int) *IdempotencyKeyUpdate {
+	_u.mutation.AddRecordID(v)
+	return _u
+}
+
+// ClearRecordID clears the value of the "record_id" field.
+func (_u *IdempotencyKeyUpdate) ClearRecordID() *IdempotencyKeyUpdate {
+	_u.mutation.ClearRecordID()
+	return _u
+}
+
 // SetState sets the "state" field.
 func (_u *IdempotencyKeyUpdate) SetState(v idempotencykey.State) *IdempotencyKeyUpdate {
 	_u.mutation.SetState(v)
@@ -124,6 +165,11 @@ func (_u *IdempotencyKeyUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *IdempotencyKeyUpdate) check() error {
+	if v, ok := _u.mutation.RecordType(); ok {
+		if err := idempotencykey.RecordTypeValidator(v); err != nil {
+			return &ValidationError{Name: "record_type", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.record_type": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.State(); ok {
 		if err := idempotencykey.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.state": %w`, err)}
@@ -149,6 +195,18 @@ func (_u *IdempotencyKeyUpdate) sqlSave(ctx context.Context) (_node int, err err
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.RecordType(); ok {
+		_spec.SetField(idempotencykey.FieldRecordType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RecordID(); ok {
+		_spec.SetField(idempotencykey.FieldRecordID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRecordID(); ok {
+		_spec.AddField(idempotencykey.FieldRecordID, field.TypeInt, value)
+	}
+	if _u.mutation.RecordIDCleared() {
+		_spec.ClearField(idempotencykey.FieldRecordID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(idempotencykey.FieldState, field.TypeEnum, value)
@@ -188,6 +246,47 @@ type IdempotencyKeyUpdateOne struct {
 	hooks     []Hook
 	mutation  *IdempotencyKeyMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetRecordType sets the "record_type" field.
+func (_u *IdempotencyKeyUpdateOne) SetRecordType(v string) *IdempotencyKeyUpdateOne {
+	_u.mutation.SetRecordType(v)
+	return _u
+}
+
+// SetNillableRecordType sets the "record_type" field if the given value is not nil.
+func (_u *IdempotencyKeyUpdateOne) SetNillableRecordType(v *string) *IdempotencyKeyUpdateOne {
+	if v != nil {
+		_u.SetRecordType(*v)
+	}
+	return _u
+}
+
+// SetRecordID sets the "record_id" field.
+func (_u *IdempotencyKeyUpdateOne) SetRecordID(v int) *IdempotencyKeyUpdateOne {
+	_u.mutation.ResetRecordID()
+	_u.mutation.SetRecordID(v)
+	return _u
+}
+
+// SetNillableRecordID sets the "record_id" field if the given value is not nil.
+func (_u *IdempotencyKeyUpdateOne) SetNillableRecordID(v *int) *IdempotencyKeyUpdateOne {
+	if v != nil {
+		_u.SetRecordID(*v)
+	}
+	return _u
+}
+
+// AddRecordID adds value to the "record_id" field.
+func (_u *IdempotencyKeyUpdateOne) AddRecordID(v int) *IdempotencyKeyUpdateOne {
+	_u.mutation.AddRecordID(v)
+	return _u
+}
+
+// ClearRecordID clears the value of the "record_id" field.
+func (_u *IdempotencyKeyUpdateOne) ClearRecordID() *IdempotencyKeyUpdateOne {
+	_u.mutation.ClearRecordID()
+	return _u
 }
 
 // SetState sets the "state" field.
@@ -298,6 +397,11 @@ func (_u *IdempotencyKeyUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *IdempotencyKeyUpdateOne) check() error {
+	if v, ok := _u.mutation.RecordType(); ok {
+		if err := idempotencykey.RecordTypeValidator(v); err != nil {
+			return &ValidationError{Name: "record_type", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.record_type": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.State(); ok {
 		if err := idempotencykey.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.state": %w`, err)}
@@ -340,6 +444,18 @@ func (_u *IdempotencyKeyUpdateOne) sqlSave(ctx context.Context) (_node *Idempote
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.RecordType(); ok {
+		_spec.SetField(idempotencykey.FieldRecordType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RecordID(); ok {
+		_spec.SetField(idempotencykey.FieldRecordID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRecordID(); ok {
+		_spec.AddField(idempotencykey.FieldRecordID, field.TypeInt, value)
+	}
+	if _u.mutation.RecordIDCleared() {
+		_spec.ClearField(idempotencykey.FieldRecordID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(idempotencykey.FieldState, field.TypeEnum, value)

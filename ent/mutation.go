@@ -14958,6 +14958,9 @@ type IdempotencyKeyMutation struct {
 	op             Op
 	typ            string
 	id             *int
+	record_type    *string
+	record_id      *int
+	addrecord_id   *int
 	scope          *string
 	key            *string
 	request_hash   *string
@@ -15069,6 +15072,112 @@ func (m *IdempotencyKeyMutation) IDs(ctx context.Context) ([]int, error) {
 	default:
 		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
 	}
+}
+
+// SetRecordType sets the "record_type" field.
+func (m *IdempotencyKeyMutation) SetRecordType(s string) {
+	m.record_type = &s
+}
+
+// RecordType returns the value of the "record_type" field in the mutation.
+func (m *IdempotencyKeyMutation) RecordType() (r string, exists bool) {
+	v := m.record_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordType returns the old "record_type" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldRecordType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordType: %w", err)
+	}
+	return oldValue.RecordType, nil
+}
+
+// ResetRecordType resets all changes to the "record_type" field.
+func (m *IdempotencyKeyMutation) ResetRecordType() {
+	m.record_type = nil
+}
+
+// SetRecordID sets the "record_id" field.
+func (m *IdempotencyKeyMutation) SetRecordID(i int) {
+	m.record_id = &i
+	m.addrecord_id = nil
+}
+
+// RecordID returns the value of the "record_id" field in the mutation.
+func (m *IdempotencyKeyMutation) RecordID() (r int, exists bool) {
+	v := m.record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordID returns the old "record_id" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldRecordID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordID: %w", err)
+	}
+	return oldValue.RecordID, nil
+}
+
+// AddRecordID adds i to the "record_id" field.
+func (m *IdempotencyKeyMutation) AddRecordID(i int) {
+	if m.addrecord_id != nil {
+		*m.addrecord_id += i
+	} else {
+		m.addrecord_id = &i
+	}
+}
+
+// AddedRecordID returns the value that was added to the "record_id" field in this mutation.
+func (m *IdempotencyKeyMutation) AddedRecordID() (r int, exists bool) {
+	v := m.addrecord_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecordID clears the value of the "record_id" field.
+func (m *IdempotencyKeyMutation) ClearRecordID() {
+	m.record_id = nil
+	m.addrecord_id = nil
+	m.clearedFields[idempotencykey.FieldRecordID] = struct{}{}
+}
+
+// RecordIDCleared returns if the "record_id" field was cleared in this mutation.
+func (m *IdempotencyKeyMutation) RecordIDCleared() bool {
+	_, ok := m.clearedFields[idempotencykey.FieldRecordID]
+	return ok
+}
+
+// ResetRecordID resets all changes to the "record_id" field.
+func (m *IdempotencyKeyMutation) ResetRecordID() {
+	m.record_id = nil
+	m.addrecord_id = nil
+	delete(m.clearedFields, idempotencykey.FieldRecordID)
 }
 
 // SetScope sets the "scope" field.
@@ -15426,7 +15535,13 @@ func (m *IdempotencyKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IdempotencyKeyMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
+	if m.record_type != nil {
+		fields = append(fields, idempotencykey.FieldRecordType)
+	}
+	if m.record_id != nil {
+		fields = append(fields, idempotencykey.FieldRecordID)
+	}
 	if m.scope != nil {
 		fields = append(fields, idempotencykey.FieldScope)
 	}
@@ -15459,6 +15574,10 @@ func (m *IdempotencyKeyMutation) Fields() []string {
 // schema.
 func (m *IdempotencyKeyMutation) Field(name string) (ent.Value, bool) {
 	switch name {
+	case idempotencykey.FieldRecordType:
+		return m.RecordType()
+	case idempotencykey.FieldRecordID:
+		return m.RecordID()
 	case idempotencykey.FieldScope:
 		return m.Scope()
 	case idempotencykey.FieldKey:
@@ -15484,6 +15603,10 @@ func (m *IdempotencyKeyMutation) Field(name string) (ent.Value, bool) {
 // database failed.
 func (m *IdempotencyKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
 	switch name {
+	case idempotencykey.FieldRecordType:
+		return m.OldRecordType(ctx)
+	case idempotencykey.FieldRecordID:
+		return m.OldRecordID(ctx)
 	case idempotencykey.FieldScope:
 		return m.OldScope(ctx)
 	case idempotencykey.FieldKey:
@@ -15509,6 +15632,20 @@ func (m *IdempotencyKeyMutation) OldField(ctx context.Context, name string) (ent
 // type.
 func (m *IdempotencyKeyMutation) SetField(name string, value ent.Value) error {
 	switch name {
+	case idempotencykey.FieldRecordType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordType(v)
+		return nil
+	case idempotencykey.FieldRecordID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordID(v)
+		return nil
 	case idempotencykey.FieldScope:
 		v, ok := value.(string)
 		if !ok {
@@ -15573,6 +15710,9 @@ func (m *IdempotencyKeyMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *IdempotencyKeyMutation) AddedFields() []string {
 	var fields []string
+	if m.addrecord_id != nil {
+		fields = append(fields, idempotencykey.FieldRecordID)
+	}
 	if m.addstatus_code != nil {
 		fields = append(fields, idempotencykey.FieldStatusCode)
 	}
@@ -15584,6 +15724,8 @@ func (m *IdempotencyKeyMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *IdempotencyKeyMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case idempotencykey.FieldRecordID:
+		return m.AddedRecordID()
 	case idempotencykey.FieldStatusCode:
 		return m.AddedStatusCode()
 	}
@@ -15595,6 +15737,13 @@ func (m *IdempotencyKeyMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *IdempotencyKeyMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case idempotencykey.FieldRecordID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordID(v)
+		return nil
 	case idempotencykey.FieldStatusCode:
 		v, ok := value.(int)
 		if !ok {
@@ -15610,6 +15759,9 @@ func (m *IdempotencyKeyMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *IdempotencyKeyMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(idempotencykey.FieldRecordID) {
+		fields = append(fields, idempotencykey.FieldRecordID)
+	}
 	if m.FieldCleared(idempotencykey.FieldResponse) {
 		fields = append(fields, idempotencykey.FieldResponse)
 	}
@@ -15627,6 +15779,9 @@ func (m *IdempotencyKeyMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *IdempotencyKeyMutation) ClearField(name string) error {
 	switch name {
+	case idempotencykey.FieldRecordID:
+		m.ClearRecordID()
+		return nil
 	case idempotencykey.FieldResponse:
 		m.ClearResponse()
 		return nil
@@ -15638,6 +15793,12 @@ func (m *IdempotencyKeyMutation) ClearField(name string) error {
 // It returns an error if the field is not defined in the schema.
 func (m *IdempotencyKeyMutation) ResetField(name string) error {
 	switch name {
+	case idempotencykey.FieldRecordType:
+		m.ResetRecordType()
+		return nil
+	case idempotencykey.FieldRecordID:
+		m.ResetRecordID()
+		return nil
 	case idempotencykey.FieldScope:
 		m.ResetScope()
 		return nil

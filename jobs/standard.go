@@ -93,7 +93,7 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 				return Result{Items: n}, err
 			}},
 		{Name: "idempotency-purge", Spec: "@hourly", Missed: Skip,
-			About: "Deletes Idempotency-Key records past their 24 hours",
+			About: "Forgets Idempotency-Key answers past their 24 hours; a key naming the record its work created is kept, without the answer, while that record exists",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := partners.PurgeIdempotencyKeys(ctx, svc.Client, time.Now())
 				return Result{Items: n}, err

@@ -15,6 +15,10 @@ const (
 	Label = "idempotency_key"
 	// FieldID holds the string denoting the id field in the database.
 	FieldID = "id"
+	// FieldRecordType holds the string denoting the record_type field in the database.
+	FieldRecordType = "record_type"
+	// FieldRecordID holds the string denoting the record_id field in the database.
+	FieldRecordID = "record_id"
 	// FieldScope holds the string denoting the scope field in the database.
 	FieldScope = "scope"
 	// FieldKey holds the string denoting the key field in the database.
@@ -38,6 +42,8 @@ const (
 // Columns holds all SQL columns for idempotencykey fields.
 var Columns = []string{
 	FieldID,
+	FieldRecordType,
+	FieldRecordID,
 	FieldScope,
 	FieldKey,
 	FieldRequestHash,
@@ -66,6 +72,10 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [1]ent.Hook
 	Policy ent.Policy
+	// DefaultRecordType holds the default value on creation for the "record_type" field.
+	DefaultRecordType string
+	// RecordTypeValidator is a validator for the "record_type" field. It is called by the builders before save.
+	RecordTypeValidator func(string) error
 	// ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
 	ScopeValidator func(string) error
 	// KeyValidator is a validator for the "key" field. It is called by the builders before save.
@@ -111,6 +121,16 @@ type OrderOption func(*sql.Selector)
 // ByID orders the results by the id field.
 func ByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldID, opts...).ToFunc()
+}
+
+// ByRecordType orders the results by the record_type field.
+func ByRecordType(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRecordType, opts...).ToFunc()
+}
+
+// ByRecordID orders the results by the record_id field.
+func ByRecordID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRecordID, opts...).ToFunc()
 }
 
 // ByScope orders the results by the scope field.

@@ -54,6 +54,16 @@ func IDLTE(id int) predicate.IdempotencyKey {
 	return predicate.IdempotencyKey(sql.FieldLTE(FieldID, id))
 }
 
+// RecordType applies equality check predicate on the "record_type" field. It's identical to RecordTypeEQ.
+func RecordType(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEQ(FieldRecordType, v))
+}
+
+// RecordID applies equality check predicate on the "record_id" field. It's identical to RecordIDEQ.
+func RecordID(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEQ(FieldRecordID, v))
+}
+
 // Scope applies equality check predicate on the "scope" field. It's identical to ScopeEQ.
 func Scope(v string) predicate.IdempotencyKey {
 	return predicate.IdempotencyKey(sql.FieldEQ(FieldScope, v))
@@ -87,6 +97,121 @@ func CreatedAt(v time.Time) predicate.IdempotencyKey {
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.IdempotencyKey {
 	return predicate.IdempotencyKey(sql.FieldEQ(FieldExpiresAt, v))
+}
+
+// RecordTypeEQ applies the EQ predicate on the "record_type" field.
+func RecordTypeEQ(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEQ(FieldRecordType, v))
+}
+
+// RecordTypeNEQ applies the NEQ predicate on the "record_type" field.
+func RecordTypeNEQ(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNEQ(FieldRecordType, v))
+}
+
+// RecordTypeIn applies the In predicate on the "record_type" field.
+func RecordTypeIn(vs ...string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldIn(FieldRecordType, vs...))
+}
+
+// RecordTypeNotIn applies the NotIn predicate on the "record_type" field.
+func RecordTypeNotIn(vs ...string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNotIn(FieldRecordType, vs...))
+}
+
+// RecordTypeGT applies the GT predicate on the "record_type" field.
+func RecordTypeGT(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldGT(FieldRecordType, v))
+}
+
+// RecordTypeGTE applies the GTE predicate on the "record_type" field.
+func RecordTypeGTE(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldGTE(FieldRecordType, v))
+}
+
+// RecordTypeLT applies the LT predicate on the "record_type" field.
+func RecordTypeLT(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldLT(FieldRecordType, v))
+}
+
+// RecordTypeLTE applies the LTE predicate on the "record_type" field.
+func RecordTypeLTE(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldLTE(FieldRecordType, v))
+}
+
+// RecordTypeContains applies the Contains predicate on the "record_type" field.
+func RecordTypeContains(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldContains(FieldRecordType, v))
+}
+
+// RecordTypeHasPrefix applies the HasPrefix predicate on the "record_type" field.
+func RecordTypeHasPrefix(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldHasPrefix(FieldRecordType, v))
+}
+
+// RecordTypeHasSuffix applies the HasSuffix predicate on the "record_type" field.
+func RecordTypeHasSuffix(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldHasSuffix(FieldRecordType, v))
+}
+
+// RecordTypeEqualFold applies the EqualFold predicate on the "record_type" field.
+func RecordTypeEqualFold(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEqualFold(FieldRecordType, v))
+}
+
+// RecordTypeContainsFold applies the ContainsFold predicate on the "record_type" field.
+func RecordTypeContainsFold(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldContainsFold(FieldRecordType, v))
+}
+
+// RecordIDEQ applies the EQ predicate on the "record_id" field.
+func RecordIDEQ(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEQ(FieldRecordID, v))
+}
+
+// RecordIDNEQ applies the NEQ predicate on the "record_id" field.
+func RecordIDNEQ(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNEQ(FieldRecordID, v))
+}
+
+// RecordIDIn applies the In predicate on the "record_id" field.
+func RecordIDIn(vs ...int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldIn(FieldRecordID, vs...))
+}
+
+// RecordIDNotIn applies the NotIn predicate on the "record_id" field.
+func RecordIDNotIn(vs ...int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNotIn(FieldRecordID, vs...))
+}
+
+// RecordIDGT applies the GT predicate on the "record_id" field.
+func RecordIDGT(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldGT(FieldRecordID, v))
+}
+
+// RecordIDGTE applies the GTE predicate on the "record_id" field.
+func RecordIDGTE(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldGTE(FieldRecordID, v))
+}
+
+// RecordIDLT applies the LT predicate on the "record_id" field.
+func RecordIDLT(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldLT(FieldRecordID, v))
+}
+
+// RecordIDLTE applies the LTE predicate on the "record_id" field.
+func RecordIDLTE(v int) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldLTE(FieldRecordID, v))
+}
+
+// RecordIDIsNil applies the IsNil predicate on the "record_id" field.
+func RecordIDIsNil() predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldIsNull(FieldRecordID))
+}
+
+// RecordIDNotNil applies the NotNil predicate on the "record_id" field.
+func RecordIDNotNil() predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNotNull(FieldRecordID))
 }
 
 // ScopeEQ applies the EQ predicate on the "scope" field.

@@ -579,6 +579,8 @@ var (
 	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
 	IdempotencyKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "record_type", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "record_id", Type: field.TypeInt, Nullable: true},
 		{Name: "scope", Type: field.TypeString, Size: 64},
 		{Name: "key", Type: field.TypeString, Size: 255},
 		{Name: "request_hash", Type: field.TypeString},
@@ -597,12 +599,12 @@ var (
 			{
 				Name:    "idempotencykey_scope_key",
 				Unique:  true,
-				Columns: []*schema.Column{IdempotencyKeysColumns[1], IdempotencyKeysColumns[2]},
+				Columns: []*schema.Column{IdempotencyKeysColumns[3], IdempotencyKeysColumns[4]},
 			},
 			{
 				Name:    "idempotencykey_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
+				Columns: []*schema.Column{IdempotencyKeysColumns[10]},
 			},
 		},
 	}

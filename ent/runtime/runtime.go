@@ -695,6 +695,7 @@ func init() {
 	groupmemberDescCreatedAt := groupmemberFields[5].Descriptor()
 	// groupmember.DefaultCreatedAt holds the default value on creation for the created_at field.
 	groupmember.DefaultCreatedAt = groupmemberDescCreatedAt.Default.(func() time.Time)
+	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
 	idempotencykey.Policy = privacy.NewPolicies(schema.IdempotencyKey{})
 	idempotencykey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -704,8 +705,16 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
+	_ = idempotencykeyMixinFields0
 	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
 	_ = idempotencykeyFields
+	// idempotencykeyDescRecordType is the schema descriptor for record_type field.
+	idempotencykeyDescRecordType := idempotencykeyMixinFields0[0].Descriptor()
+	// idempotencykey.DefaultRecordType holds the default value on creation for the record_type field.
+	idempotencykey.DefaultRecordType = idempotencykeyDescRecordType.Default.(string)
+	// idempotencykey.RecordTypeValidator is a validator for the "record_type" field. It is called by the builders before save.
+	idempotencykey.RecordTypeValidator = idempotencykeyDescRecordType.Validators[0].(func(string) error)
 	// idempotencykeyDescScope is the schema descriptor for scope field.
 	idempotencykeyDescScope := idempotencykeyFields[0].Descriptor()
 	// idempotencykey.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.

@@ -264,11 +264,6 @@ func (_c *ContactCreate) check() error {
 	if _, ok := _c.mutation.SearchText(); !ok {
 		return &ValidationError{Name: "search_text", err: errors.New(`ent: missing required field "Contact.search_text"`)}
 	}
-	if v, ok := _c.mutation.SearchText(); ok {
-		if err := contact.SearchTextValidator(v); err != nil {
-			return &ValidationError{Name: "search_text", err: fmt.Errorf(`ent: validator failed for field "Contact.search_text": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.Title(); !ok {
 		return &ValidationError{Name: "title", err: errors.New(`ent: missing required field "Contact.title"`)}
 	}

@@ -255,11 +255,6 @@ func (_u *ContactUpdate) check() error {
 			return &ValidationError{Name: "sort_key", err: fmt.Errorf(`ent: validator failed for field "Contact.sort_key": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.SearchText(); ok {
-		if err := contact.SearchTextValidator(v); err != nil {
-			return &ValidationError{Name: "search_text", err: fmt.Errorf(`ent: validator failed for field "Contact.search_text": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Title(); ok {
 		if err := contact.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Contact.title": %w`, err)}
@@ -662,11 +657,6 @@ func (_u *ContactUpdateOne) check() error {
 	if v, ok := _u.mutation.SortKey(); ok {
 		if err := contact.SortKeyValidator(v); err != nil {
 			return &ValidationError{Name: "sort_key", err: fmt.Errorf(`ent: validator failed for field "Contact.sort_key": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.SearchText(); ok {
-		if err := contact.SearchTextValidator(v); err != nil {
-			return &ValidationError{Name: "search_text", err: fmt.Errorf(`ent: validator failed for field "Contact.search_text": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Title(); ok {

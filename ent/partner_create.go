@@ -327,11 +327,6 @@ func (_c *PartnerCreate) check() error {
 	if _, ok := _c.mutation.SearchText(); !ok {
 		return &ValidationError{Name: "search_text", err: errors.New(`ent: missing required field "Partner.search_text"`)}
 	}
-	if v, ok := _c.mutation.SearchText(); ok {
-		if err := partner.SearchTextValidator(v); err != nil {
-			return &ValidationError{Name: "search_text", err: fmt.Errorf(`ent: validator failed for field "Partner.search_text": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.Kind(); !ok {
 		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Partner.kind"`)}
 	}

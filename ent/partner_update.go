@@ -356,11 +356,6 @@ func (_u *PartnerUpdate) check() error {
 			return &ValidationError{Name: "sort_key", err: fmt.Errorf(`ent: validator failed for field "Partner.sort_key": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.SearchText(); ok {
-		if err := partner.SearchTextValidator(v); err != nil {
-			return &ValidationError{Name: "search_text", err: fmt.Errorf(`ent: validator failed for field "Partner.search_text": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Kind(); ok {
 		if err := partner.KindValidator(v); err != nil {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Partner.kind": %w`, err)}
@@ -887,11 +882,6 @@ func (_u *PartnerUpdateOne) check() error {
 	if v, ok := _u.mutation.SortKey(); ok {
 		if err := partner.SortKeyValidator(v); err != nil {
 			return &ValidationError{Name: "sort_key", err: fmt.Errorf(`ent: validator failed for field "Partner.sort_key": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.SearchText(); ok {
-		if err := partner.SearchTextValidator(v); err != nil {
-			return &ValidationError{Name: "search_text", err: fmt.Errorf(`ent: validator failed for field "Partner.search_text": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Kind(); ok {

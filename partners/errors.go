@@ -6,6 +6,7 @@ package partners
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/privacy"
@@ -124,7 +125,45 @@ func ErrorFields(err error) []FieldError {
 	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
-		return []FieldError{{Field: ve.Name, Reason: ve.Unwrap().Error()}}
+		return []FieldError{entField(ve)}
 	}
 	return nil
+}
+
+// entField names the field of an ent validation error as the caller knows
+// it, the JSON key, and gives the validator's own reason ("must be at most
+// 200 characters") rather than ent's wrapping of it, which names the
+// record's Go type ("validator failed for field \"Partner.name\"").
+// Request types carry the same limits as ent/schema, so this is a
+// backstop. Ent's field names are the JSON keys but where entJSONKey says
+// otherwise.
+func entField(ve *ent.ValidationError) FieldError {
+	field := ve.Name
+	msg := ve.Error()
+	if _, rest, ok := strings.Cut(msg, ` field "`); ok {
+		if qualified, _, ok := strings.Cut(rest, `"`); ok {
+			if key, ok := entJSONKey[qualified]; ok {
+				field = key
+			}
+		}
+	}
+	reason := "is invalid"
+	switch inner := errors.Unwrap(ve.Unwrap()); {
+	case strings.Contains(msg, "missing required field"):
+		reason = "is required"
+	case inner == nil:
+	case inner.Error() == "value is less than the required length":
+		reason = "must not be empty" // ent's NotEmpty
+	default:
+		reason = inner.Error()
+	}
+	return FieldError{Field: field, Reason: reason}
+}
+
+// entJSONKey maps ent's "Type.field" to the JSON key of the request field
+// it is set from, for the fields spelled differently in the two.
+var entJSONKey = map[string]string{
+	"ChangeRequest.decision_reason": "reason",
+	"Group.digest_spec":             "digest_schedule",
+	"OrderLine.reject_reason":       "reason",
 }

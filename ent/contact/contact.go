@@ -112,8 +112,6 @@ var (
 	NameValidator func(string) error
 	// SortKeyValidator is a validator for the "sort_key" field. It is called by the builders before save.
 	SortKeyValidator func(string) error
-	// SearchTextValidator is a validator for the "search_text" field. It is called by the builders before save.
-	SearchTextValidator func(string) error
 	// DefaultTitle holds the default value on creation for the "title" field.
 	DefaultTitle string
 	// TitleValidator is a validator for the "title" field. It is called by the builders before save.

@@ -112,8 +112,6 @@ var (
 	NameValidator func(string) error
 	// SortKeyValidator is a validator for the "sort_key" field. It is called by the builders before save.
 	SortKeyValidator func(string) error
-	// SearchTextValidator is a validator for the "search_text" field. It is called by the builders before save.
-	SearchTextValidator func(string) error
 	// TierValidator is a validator for the "tier" field. It is called by the builders before save.
 	TierValidator func(int) error
 	// DefaultTags holds the default value on creation for the "tags" field.

@@ -305,10 +305,6 @@ func init() {
 	contactDescSortKey := contactFields[2].Descriptor()
 	// contact.SortKeyValidator is a validator for the "sort_key" field. It is called by the builders before save.
 	contact.SortKeyValidator = contactDescSortKey.Validators[0].(func(string) error)
-	// contactDescSearchText is the schema descriptor for search_text field.
-	contactDescSearchText := contactFields[3].Descriptor()
-	// contact.SearchTextValidator is a validator for the "search_text" field. It is called by the builders before save.
-	contact.SearchTextValidator = contactDescSearchText.Validators[0].(func(string) error)
 	// contactDescTitle is the schema descriptor for title field.
 	contactDescTitle := contactFields[4].Descriptor()
 	// contact.DefaultTitle holds the default value on creation for the title field.
@@ -1192,10 +1188,6 @@ func init() {
 	partnerDescSortKey := partnerFields[2].Descriptor()
 	// partner.SortKeyValidator is a validator for the "sort_key" field. It is called by the builders before save.
 	partner.SortKeyValidator = partnerDescSortKey.Validators[0].(func(string) error)
-	// partnerDescSearchText is the schema descriptor for search_text field.
-	partnerDescSearchText := partnerFields[3].Descriptor()
-	// partner.SearchTextValidator is a validator for the "search_text" field. It is called by the builders before save.
-	partner.SearchTextValidator = partnerDescSearchText.Validators[0].(func(string) error)
 	// partnerDescTier is the schema descriptor for tier field.
 	partnerDescTier := partnerFields[5].Descriptor()
 	// partner.TierValidator is a validator for the "tier" field. It is called by the builders before save.

@@ -21,8 +21,8 @@ func (Session) Fields() []ent.Field {
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("expires_at"),
 		field.Time("last_seen_at").Default(time.Now),
-		field.String("ip").Default("").MaxLen(64),
-		field.String("user_agent").Default("").MaxLen(300),
+		field.String("ip").Default("").Validate(maxRunes(64)),
+		field.String("user_agent").Default("").Validate(maxRunes(300)),
 	}
 }
 
@@ -37,8 +37,8 @@ type APIToken struct{ ent.Schema }
 // Fields of the APIToken.
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100),
-		field.String("prefix").NotEmpty().MaxLen(16).Immutable(),
+		field.String("name").NotEmpty().Validate(maxRunes(100)),
+		field.String("prefix").NotEmpty().Validate(maxRunes(16)).Immutable(),
 		field.String("token_hash").NotEmpty().Sensitive().Immutable(),
 		field.Int("user_id").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
@@ -61,7 +61,7 @@ func (Invitation) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("contact_id").Immutable(),
 		field.Int("partner_id").Immutable(),
-		field.String("email").NotEmpty().MaxLen(254).Immutable(),
+		field.String("email").NotEmpty().Validate(maxRunes(254)).Immutable(),
 		field.String("token_hash").NotEmpty().Sensitive().Immutable(),
 		field.Int("invited_by_id").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
@@ -83,7 +83,7 @@ type LoginThrottle struct{ ent.Schema }
 // Fields of the LoginThrottle.
 func (LoginThrottle) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().MaxLen(300),
+		field.String("key").NotEmpty().Validate(maxRunes(300)),
 		field.Int("failures").Default(0),
 		field.Time("window_start"),
 		field.Time("locked_until").Optional().Nillable(),

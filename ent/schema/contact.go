@@ -18,13 +18,15 @@ func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 func (Contact) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().Validate(maxRunes(200)),
+		// sort_key and search_text are derived from the name (and title,
+		// e-mail, phone) as on Partner; see the comments there.
 		field.String("sort_key").MaxLen(800),
-		field.String("search_text").MaxLen(2000),
-		field.String("title").Default("").MaxLen(200),
-		field.String("email").Default("").MaxLen(254),
-		field.String("phone").Default("").MaxLen(64),
-		field.String("language").Default("zh-CN").MaxLen(16),
+		field.String("search_text"),
+		field.String("title").Default("").Validate(maxRunes(200)),
+		field.String("email").Default("").Validate(maxRunes(254)),
+		field.String("phone").Default("").Validate(maxRunes(64)),
+		field.String("language").Default("zh-CN").Validate(maxRunes(16)),
 		field.Int("owner_id"),
 	}
 }

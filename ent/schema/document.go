@@ -21,13 +21,13 @@ func (Document) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
 		field.Enum("kind").Values("drawing", "certificate", "packing_list", "invoice", "quality_report", "other"),
-		field.String("title").NotEmpty().MaxLen(200),
-		field.String("description").Default("").MaxLen(2000),
+		field.String("title").NotEmpty().Validate(maxRunes(200)),
+		field.String("description").Default("").Validate(maxRunes(2000)),
 		field.Strings("tags").Default([]string{}),
 		field.Int("current_version").Default(0),
 		// Certificates only.
-		field.String("cert_issuer").Default("").MaxLen(200),
-		field.String("cert_number").Default("").MaxLen(100),
+		field.String("cert_issuer").Default("").Validate(maxRunes(200)),
+		field.String("cert_number").Default("").Validate(maxRunes(100)),
 		field.Time("valid_from").Optional().Nillable(),
 		field.Time("expires_on").Optional().Nillable(),
 		// A mandatory certificate must be valid for the partner to get
@@ -72,7 +72,7 @@ func (DocumentVersion) Fields() []ent.Field {
 		field.Int64("size").Immutable(),
 		field.String("sha256").NotEmpty().Immutable(),
 		field.String("content_type").NotEmpty().Immutable(),
-		field.String("filename").NotEmpty().MaxLen(200).Immutable(),
+		field.String("filename").NotEmpty().Validate(maxRunes(200)).Immutable(),
 		field.Int("uploaded_by_id").Optional().Nillable().Immutable(),
 		field.String("uploaded_by").Default("").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
@@ -109,7 +109,7 @@ func (DocumentDownload) Fields() []ent.Field {
 		field.Int("user_id").Optional().Nillable().Immutable(),
 		field.String("user").Default("").Immutable(),
 		field.Enum("via").Values("presigned", "stream").Immutable(),
-		field.String("ip").Default("").MaxLen(64).Immutable(),
+		field.String("ip").Default("").Validate(maxRunes(64)).Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }

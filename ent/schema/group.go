@@ -19,8 +19,8 @@ func (Group) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the Group.
 func (Group) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("purpose").Default("").MaxLen(1000),
+		field.String("name").NotEmpty().Validate(maxRunes(200)),
+		field.String("purpose").Default("").Validate(maxRunes(1000)),
 		field.Enum("kind").Values("partner", "internal").Immutable(),
 		// The partner whose status the group follows: required for a
 		// partner group, optional for an internal one.
@@ -31,14 +31,14 @@ func (Group) Fields() []ent.Field {
 		// group the numbers commit in order and a stream can resume
 		// from the last one it saw without a gap.
 		field.Int64("last_seq").Default(0),
-		field.String("language").Default("zh-CN").MaxLen(16),
+		field.String("language").Default("zh-CN").Validate(maxRunes(16)),
 		field.Bool("archived").Default(false),
 		// The status digest: its schedule (a cron spec; empty means the
 		// company default), whether an empty digest says "all on track"
 		// or nothing, and the last tick handled, which makes each digest
 		// go out once.
 		field.Bool("digest_enabled").Default(true),
-		field.String("digest_spec").Default("").MaxLen(200),
+		field.String("digest_spec").Default("").Validate(maxRunes(200)),
 		field.Bool("digest_quiet").Default(false),
 		field.Time("digest_last_tick").Optional().Nillable(),
 	}
@@ -159,9 +159,9 @@ func (Bridge) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("group_id").Immutable(),
 		field.Enum("kind").Values("wecom", "feishu", "dingtalk", "slack", "webhook").Immutable(),
-		field.String("name").NotEmpty().MaxLen(100),
-		field.String("url").NotEmpty().MaxLen(2000).Sensitive(),
-		field.String("secret").Default("").MaxLen(500).Sensitive(),
+		field.String("name").NotEmpty().Validate(maxRunes(100)),
+		field.String("url").NotEmpty().Validate(maxRunes(2000)).Sensitive(),
+		field.String("secret").Default("").Validate(maxRunes(500)).Sensitive(),
 		field.Bool("enabled").Default(true),
 		field.Bool("mirror_posts").Default(true),
 		field.Bool("mirror_status").Default(true),
@@ -193,19 +193,19 @@ func (Delivery) Fields() []ent.Field {
 		field.Int("post_id").Optional().Nillable().Immutable(),
 		// msg_id is the webhook-id: the same on every retry, so the far
 		// end can drop a duplicate after a crash.
-		field.String("msg_id").NotEmpty().MaxLen(64).Immutable(),
-		field.String("title").Default("").MaxLen(300).Immutable(),
+		field.String("msg_id").NotEmpty().Validate(maxRunes(64)).Immutable(),
+		field.String("title").Default("").Validate(maxRunes(300)).Immutable(),
 		field.Text("text").Immutable(),
-		field.String("link").Default("").MaxLen(2000).Immutable(),
+		field.String("link").Default("").Validate(maxRunes(2000)).Immutable(),
 		field.Enum("state").Values("pending", "sent", "dead").Default("pending"),
 		field.Int("attempts").Default(0),
 		field.Time("next_attempt_at").Default(time.Now),
-		field.String("last_error").Default("").MaxLen(1000),
+		field.String("last_error").Default("").Validate(maxRunes(1000)),
 		field.Time("sent_at").Optional().Nillable(),
 		// dead_at is when the outbox gave up, for the daily report.
 		field.Time("dead_at").Optional().Nillable(),
 		// Set when the message went out merged into a batch.
-		field.String("batch_id").Default("").MaxLen(64),
+		field.String("batch_id").Default("").Validate(maxRunes(64)),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }

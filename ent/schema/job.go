@@ -17,21 +17,21 @@ type JobRun struct{ ent.Schema }
 // Fields of the JobRun.
 func (JobRun) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("job").NotEmpty().MaxLen(64).Immutable(),
+		field.String("job").NotEmpty().Validate(maxRunes(64)).Immutable(),
 		// The scheduled time the run is for (for a manual run, the time
 		// it was asked for).
 		field.Time("tick").Immutable(),
 		field.Enum("trigger").Values("schedule", "catch_up", "manual").Immutable(),
-		field.String("instance").Default("").MaxLen(128).Immutable(),
+		field.String("instance").Default("").Validate(maxRunes(128)).Immutable(),
 		field.Time("started_at").Default(time.Now).Immutable(),
 		field.Time("ended_at").Optional().Nillable(),
 		// abandoned marks a run whose instance died before it ended.
 		field.Enum("outcome").Values("running", "ok", "failed", "abandoned").Default("running"),
-		field.String("error").Default("").MaxLen(2000),
+		field.String("error").Default("").Validate(maxRunes(2000)),
 		field.Int("items").Default(0),
 		// A short report for people: what a run found and did.
 		field.Text("report").Default(""),
-		field.String("requested_by").Default("").MaxLen(200).Immutable(),
+		field.String("requested_by").Default("").Validate(maxRunes(200)).Immutable(),
 	}
 }
 
@@ -47,9 +47,9 @@ type JobState struct{ ent.Schema }
 // Fields of the JobState.
 func (JobState) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("job").NotEmpty().MaxLen(64).Immutable(),
+		field.String("job").NotEmpty().Validate(maxRunes(64)).Immutable(),
 		field.Bool("paused").Default(false),
-		field.String("changed_by").Default("").MaxLen(200),
+		field.String("changed_by").Default("").Validate(maxRunes(200)),
 		field.Time("changed_at").Default(time.Now).UpdateDefault(time.Now),
 	}
 }
@@ -68,8 +68,8 @@ type Notice struct{ ent.Schema }
 // Fields of the Notice.
 func (Notice) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().MaxLen(200).Immutable(),
-		field.String("kind").NotEmpty().MaxLen(32).Immutable(),
+		field.String("key").NotEmpty().Validate(maxRunes(200)).Immutable(),
+		field.String("kind").NotEmpty().Validate(maxRunes(32)).Immutable(),
 		field.Int("partner_id").Optional().Nillable().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}

@@ -21,12 +21,12 @@ func (Order) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
 		field.Enum("direction").Values("upstream", "downstream").Immutable(),
-		field.String("number").NotEmpty().MaxLen(64).Immutable(),
-		field.String("currency").NotEmpty().MaxLen(3),
+		field.String("number").NotEmpty().Validate(maxRunes(64)).Immutable(),
+		field.String("currency").NotEmpty().Validate(maxRunes(3)),
 		field.Enum("status").Values("draft", "published", "changes_requested", "acknowledged", "rejected", "cancelled", "closed").Default("draft"),
 		field.Int("revision").Default(1),
 		field.Int("buyer_id"),
-		field.String("notes").Default("").MaxLen(2000),
+		field.String("notes").Default("").Validate(maxRunes(2000)),
 		field.Time("published_at").Optional().Nillable(),
 		// acknowledged_at is when the last pending line was answered; the
 		// time from publish to it feeds responsiveness.
@@ -58,18 +58,18 @@ func (OrderLine) Fields() []ent.Field {
 		field.Int("order_id").Immutable(),
 		field.Int("partner_id").Immutable(),
 		field.Int("line_no").Immutable(),
-		field.String("item_code").NotEmpty().MaxLen(64),
-		field.String("description").Default("").MaxLen(500),
+		field.String("item_code").NotEmpty().Validate(maxRunes(64)),
+		field.String("description").Default("").Validate(maxRunes(500)),
 		// Thousandths of a unit.
 		field.Int64("quantity"),
-		field.String("unit").Default("pcs").MaxLen(16),
+		field.String("unit").Default("pcs").Validate(maxRunes(16)),
 		// Ten-thousandths of the currency unit.
 		field.Int64("unit_price"),
 		field.Time("required_date"),
 		field.Time("promised_date").Optional().Nillable(),
 		field.Enum("ack_state").Values("pending", "accepted", "changes_requested", "rejected").Default("pending"),
 		field.Time("ack_at").Optional().Nillable(),
-		field.String("reject_reason").Default("").MaxLen(500),
+		field.String("reject_reason").Default("").Validate(maxRunes(500)),
 	}
 }
 
@@ -143,7 +143,7 @@ func (ChangeRequest) Fields() []ent.Field {
 		field.Int("decided_by_id").Optional().Nillable(),
 		field.String("decided_by").Default(""),
 		field.Time("decided_at").Optional().Nillable(),
-		field.String("decision_reason").Default("").MaxLen(1000),
+		field.String("decision_reason").Default("").Validate(maxRunes(1000)),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }

@@ -22,9 +22,9 @@ func (Shipment) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
 		field.Enum("direction").Values("upstream", "downstream").Immutable(),
-		field.String("number").Default("").MaxLen(64),
-		field.String("carrier").Default("").MaxLen(100),
-		field.String("tracking_number").Default("").MaxLen(100),
+		field.String("number").Default("").Validate(maxRunes(64)),
+		field.String("carrier").Default("").Validate(maxRunes(100)),
+		field.String("tracking_number").Default("").Validate(maxRunes(100)),
 		field.Time("ship_date").Optional().Nillable(),
 		field.Time("eta").Optional().Nillable(),
 		field.Int("packages").Default(0),
@@ -83,9 +83,9 @@ func (ShipmentEvent) Fields() []ent.Field {
 		field.Int("shipment_id").Immutable(),
 		field.Int("partner_id").Immutable(),
 		field.Enum("kind").Values("created", "shipped", "in_transit", "delayed", "delivered", "received", "cancelled").Immutable(),
-		field.String("reason").Default("").MaxLen(500).Immutable(),
+		field.String("reason").Default("").Validate(maxRunes(500)).Immutable(),
 		field.Time("new_eta").Optional().Nillable().Immutable(),
-		field.String("location").Default("").MaxLen(200).Immutable(),
+		field.String("location").Default("").Validate(maxRunes(200)).Immutable(),
 		field.String("actor").Default("").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
@@ -109,8 +109,8 @@ type IdempotencyKey struct{ ent.Schema }
 // Fields of the IdempotencyKey.
 func (IdempotencyKey) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("scope").NotEmpty().MaxLen(64).Immutable(),
-		field.String("key").NotEmpty().MaxLen(255).Immutable(),
+		field.String("scope").NotEmpty().Validate(maxRunes(64)).Immutable(),
+		field.String("key").NotEmpty().Validate(maxRunes(255)).Immutable(),
 		field.String("request_hash").NotEmpty().Immutable(),
 		field.Enum("state").Values("in_flight", "committed", "done").Default("in_flight"),
 		field.Int("status_code").Default(0),

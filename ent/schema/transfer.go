@@ -21,7 +21,7 @@ func (ContactTransfer) Fields() []ent.Field {
 		field.Int("from_owner_id").Immutable(),
 		field.Int("to_owner_id").Immutable(),
 		field.Enum("reason").Values("reassignment", "departure", "import").Immutable(),
-		field.String("note").Default("").MaxLen(2000).Immutable(),
+		field.String("note").Default("").Validate(maxRunes(2000)).Immutable(),
 		field.String("batch").NotEmpty().Immutable(),
 		field.Time("effective_at").Immutable(),
 		field.Enum("state").Values("pending", "done", "failed", "cancelled").Default("pending"),

@@ -17,11 +17,11 @@ func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().MaxLen(254),
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("email").NotEmpty().Validate(maxRunes(254)),
+		field.String("name").NotEmpty().Validate(maxRunes(200)),
 		field.Enum("role").Values("admin", "buyer", "viewer", "partner"),
 		field.String("password_hash").Optional().Sensitive(),
-		field.String("locale").Default("").MaxLen(16),
+		field.String("locale").Default("").Validate(maxRunes(16)),
 		field.Bool("active").Default(true),
 		field.Time("deactivated_at").Optional().Nillable(),
 		field.Int("partner_id").Optional().Nillable().Immutable(),

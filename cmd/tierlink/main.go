@@ -196,6 +196,16 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	for _, v := range applied {
 		log.Info("migration applied", "version", v)
 	}
+	// Sort and search keys are computed in Go (pinyin, folded letters),
+	// so a change of folding cannot be a SQL migration: rows whose keys
+	// an older build wrote are refreshed here; a second run changes none.
+	sys := viewer.NewContext(ctx, viewer.System("keys"))
+	if n, err := partners.RefreshNameKeys(sys, db.Client); err != nil {
+		db.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("search keys refreshed", "rows", n)
+	}
 	dir := directory.New(db.Client)
 	var store storage.Store
 	if cfg.S3 != nil {

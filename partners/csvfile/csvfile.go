@@ -543,7 +543,9 @@ func block(r rune) int {
 // full-width forms, with ASCII.
 func allChinese(s string) bool {
 	for _, r := range s {
-		if r >= 0x80 && !unicode.Is(unicode.Han, r) && !(r >= 0x3000 && r <= 0x303F) && !(r >= 0xFF00 && r <= 0xFFEF) {
+		cjkPunct := r >= 0x3000 && r <= 0x303F
+		fullWidth := r >= 0xFF00 && r <= 0xFFEF
+		if r >= 0x80 && !unicode.Is(unicode.Han, r) && !cjkPunct && !fullWidth {
 			return false
 		}
 	}

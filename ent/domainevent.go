@@ -27,7 +27,7 @@ type DomainEvent struct {
 	// SubjectID holds the value of the "subject_id" field.
 	SubjectID int `json:"subject_id,omitempty"`
 	// Payload holds the value of the "payload" field.
-	Payload map[string]interface{} `json:"payload,omitempty"`
+	Payload json.RawMessage `json:"payload,omitempty"`
 	// Actor holds the value of the "actor" field.
 	Actor string `json:"actor,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.

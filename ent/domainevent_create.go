@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -47,7 +48,7 @@ func (_c *DomainEventCreate) SetSubjectID(v int) *DomainEventCreate {
 }
 
 // SetPayload sets the "payload" field.
-func (_c *DomainEventCreate) SetPayload(v map[string]interface{}) *DomainEventCreate {
+func (_c *DomainEventCreate) SetPayload(v json.RawMessage) *DomainEventCreate {
 	_c.mutation.SetPayload(v)
 	return _c
 }

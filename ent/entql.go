@@ -619,6 +619,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldAuthorPartnerID:    {Type: field.TypeInt, Column: post.FieldAuthorPartnerID},
 			post.FieldBody:               {Type: field.TypeString, Column: post.FieldBody},
 			post.FieldBodyZh:             {Type: field.TypeString, Column: post.FieldBodyZh},
+			post.FieldMessage:            {Type: field.TypeJSON, Column: post.FieldMessage},
 			post.FieldMentions:           {Type: field.TypeJSON, Column: post.FieldMentions},
 			post.FieldDocumentIds:        {Type: field.TypeJSON, Column: post.FieldDocumentIds},
 			post.FieldEventID:            {Type: field.TypeInt, Column: post.FieldEventID},
@@ -3420,6 +3421,11 @@ func (f *PostFilter) WhereBody(p entql.StringP) {
 // WhereBodyZh applies the entql string predicate on the body_zh field.
 func (f *PostFilter) WhereBodyZh(p entql.StringP) {
 	f.Where(p.Field(post.FieldBodyZh))
+}
+
+// WhereMessage applies the entql json.RawMessage predicate on the message field.
+func (f *PostFilter) WhereMessage(p entql.BytesP) {
+	f.Where(p.Field(post.FieldMessage))
 }
 
 // WhereMentions applies the entql json.RawMessage predicate on the mentions field.

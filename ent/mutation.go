@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -12060,7 +12061,8 @@ type DomainEventMutation struct {
 	subject_type  *string
 	subject_id    *int
 	addsubject_id *int
-	payload       *map[string]interface{}
+	payload       *json.RawMessage
+	appendpayload json.RawMessage
 	actor         *string
 	created_at    *time.Time
 	clearedFields map[string]struct{}
@@ -12352,12 +12354,13 @@ func (m *DomainEventMutation) ResetSubjectID() {
 }
 
 // SetPayload sets the "payload" field.
-func (m *DomainEventMutation) SetPayload(value map[string]interface{}) {
-	m.payload = &value
+func (m *DomainEventMutation) SetPayload(jm json.RawMessage) {
+	m.payload = &jm
+	m.appendpayload = nil
 }
 
 // Payload returns the value of the "payload" field in the mutation.
-func (m *DomainEventMutation) Payload() (r map[string]interface{}, exists bool) {
+func (m *DomainEventMutation) Payload() (r json.RawMessage, exists bool) {
 	v := m.payload
 	if v == nil {
 		return
@@ -12368,7 +12371,7 @@ func (m *DomainEventMutation) Payload() (r map[string]interface{}, exists bool) 
 // OldPayload returns the old "payload" field's value of the DomainEvent entity.
 // If the DomainEvent object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DomainEventMutation) OldPayload(ctx context.Context) (v map[string]interface{}, err error) {
+func (m *DomainEventMutation) OldPayload(ctx context.Context) (v json.RawMessage, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
 	}
@@ -12382,9 +12385,23 @@ func (m *DomainEventMutation) OldPayload(ctx context.Context) (v map[string]inte
 	return oldValue.Payload, nil
 }
 
+// AppendPayload adds jm to the "payload" field.
+func (m *DomainEventMutation) AppendPayload(jm json.RawMessage) {
+	m.appendpayload = append(m.appendpayload, jm...)
+}
+
+// AppendedPayload returns the list of values that were appended to the "payload" field in this mutation.
+func (m *DomainEventMutation) AppendedPayload() (json.RawMessage, bool) {
+	if len(m.appendpayload) == 0 {
+		return nil, false
+	}
+	return m.appendpayload, true
+}
+
 // ClearPayload clears the value of the "payload" field.
 func (m *DomainEventMutation) ClearPayload() {
 	m.payload = nil
+	m.appendpayload = nil
 	m.clearedFields[domainevent.FieldPayload] = struct{}{}
 }
 
@@ -12397,6 +12414,7 @@ func (m *DomainEventMutation) PayloadCleared() bool {
 // ResetPayload resets all changes to the "payload" field.
 func (m *DomainEventMutation) ResetPayload() {
 	m.payload = nil
+	m.appendpayload = nil
 	delete(m.clearedFields, domainevent.FieldPayload)
 }
 
@@ -12611,7 +12629,7 @@ func (m *DomainEventMutation) SetField(name string, value ent.Value) error {
 		m.SetSubjectID(v)
 		return nil
 	case domainevent.FieldPayload:
-		v, ok := value.(map[string]interface{})
+		v, ok := value.(json.RawMessage)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -23831,6 +23849,8 @@ type PostMutation struct {
 	addauthor_partner_id     *int
 	body                     *string
 	body_zh                  *string
+	message                  *json.RawMessage
+	appendmessage            json.RawMessage
 	mentions                 *[]map[string]interface{}
 	appendmentions           []map[string]interface{}
 	document_ids             *[]int
@@ -24406,6 +24426,71 @@ func (m *PostMutation) OldBodyZh(ctx context.Context) (v string, err error) {
 // ResetBodyZh resets all changes to the "body_zh" field.
 func (m *PostMutation) ResetBodyZh() {
 	m.body_zh = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *PostMutation) SetMessage(jm json.RawMessage) {
+	m.message = &jm
+	m.appendmessage = nil
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *PostMutation) Message() (r json.RawMessage, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldMessage(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// AppendMessage adds jm to the "message" field.
+func (m *PostMutation) AppendMessage(jm json.RawMessage) {
+	m.appendmessage = append(m.appendmessage, jm...)
+}
+
+// AppendedMessage returns the list of values that were appended to the "message" field in this mutation.
+func (m *PostMutation) AppendedMessage() (json.RawMessage, bool) {
+	if len(m.appendmessage) == 0 {
+		return nil, false
+	}
+	return m.appendmessage, true
+}
+
+// ClearMessage clears the value of the "message" field.
+func (m *PostMutation) ClearMessage() {
+	m.message = nil
+	m.appendmessage = nil
+	m.clearedFields[post.FieldMessage] = struct{}{}
+}
+
+// MessageCleared returns if the "message" field was cleared in this mutation.
+func (m *PostMutation) MessageCleared() bool {
+	_, ok := m.clearedFields[post.FieldMessage]
+	return ok
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *PostMutation) ResetMessage() {
+	m.message = nil
+	m.appendmessage = nil
+	delete(m.clearedFields, post.FieldMessage)
 }
 
 // SetMentions sets the "mentions" field.
@@ -25384,7 +25469,7 @@ func (m *PostMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 28)
 	if m.group != nil {
 		fields = append(fields, post.FieldGroupID)
 	}
@@ -25411,6 +25496,9 @@ func (m *PostMutation) Fields() []string {
 	}
 	if m.body_zh != nil {
 		fields = append(fields, post.FieldBodyZh)
+	}
+	if m.message != nil {
+		fields = append(fields, post.FieldMessage)
 	}
 	if m.mentions != nil {
 		fields = append(fields, post.FieldMentions)
@@ -25492,6 +25580,8 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.Body()
 	case post.FieldBodyZh:
 		return m.BodyZh()
+	case post.FieldMessage:
+		return m.Message()
 	case post.FieldMentions:
 		return m.Mentions()
 	case post.FieldDocumentIds:
@@ -25555,6 +25645,8 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldBody(ctx)
 	case post.FieldBodyZh:
 		return m.OldBodyZh(ctx)
+	case post.FieldMessage:
+		return m.OldMessage(ctx)
 	case post.FieldMentions:
 		return m.OldMentions(ctx)
 	case post.FieldDocumentIds:
@@ -25662,6 +25754,13 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBodyZh(v)
+		return nil
+	case post.FieldMessage:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
 		return nil
 	case post.FieldMentions:
 		v, ok := value.([]map[string]interface{})
@@ -25939,6 +26038,9 @@ func (m *PostMutation) ClearedFields() []string {
 	if m.FieldCleared(post.FieldAuthorPartnerID) {
 		fields = append(fields, post.FieldAuthorPartnerID)
 	}
+	if m.FieldCleared(post.FieldMessage) {
+		fields = append(fields, post.FieldMessage)
+	}
 	if m.FieldCleared(post.FieldMentions) {
 		fields = append(fields, post.FieldMentions)
 	}
@@ -25991,6 +26093,9 @@ func (m *PostMutation) ClearField(name string) error {
 		return nil
 	case post.FieldAuthorPartnerID:
 		m.ClearAuthorPartnerID()
+		return nil
+	case post.FieldMessage:
+		m.ClearMessage()
 		return nil
 	case post.FieldMentions:
 		m.ClearMentions()
@@ -26056,6 +26161,9 @@ func (m *PostMutation) ResetField(name string) error {
 		return nil
 	case post.FieldBodyZh:
 		m.ResetBodyZh()
+		return nil
+	case post.FieldMessage:
+		m.ResetMessage()
 		return nil
 	case post.FieldMentions:
 		m.ResetMentions()

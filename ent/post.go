@@ -37,6 +37,8 @@ type Post struct {
 	Body string `json:"body,omitempty"`
 	// BodyZh holds the value of the "body_zh" field.
 	BodyZh string `json:"body_zh,omitempty"`
+	// Message holds the value of the "message" field.
+	Message json.RawMessage `json:"message,omitempty"`
 	// Mentions holds the value of the "mentions" field.
 	Mentions []map[string]interface{} `json:"mentions,omitempty"`
 	// DocumentIds holds the value of the "document_ids" field.
@@ -104,7 +106,7 @@ func (*Post) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case post.FieldMentions, post.FieldDocumentIds:
+		case post.FieldMessage, post.FieldMentions, post.FieldDocumentIds:
 			values[i] = new([]byte)
 		case post.FieldAwaitsReply:
 			values[i] = new(sql.NullBool)
@@ -191,6 +193,14 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field body_zh", values[i])
 			} else if value.Valid {
 				_m.BodyZh = value.String
+			}
+		case post.FieldMessage:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field message", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Message); err != nil {
+					return fmt.Errorf("unmarshal field message: %w", err)
+				}
 			}
 		case post.FieldMentions:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -385,6 +395,9 @@ func (_m *Post) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("body_zh=")
 	builder.WriteString(_m.BodyZh)
+	builder.WriteString(", ")
+	builder.WriteString("message=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Message))
 	builder.WriteString(", ")
 	builder.WriteString("mentions=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Mentions))

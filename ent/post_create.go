@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -122,6 +123,12 @@ func (_c *PostCreate) SetNillableBodyZh(v *string) *PostCreate {
 	if v != nil {
 		_c.SetBodyZh(*v)
 	}
+	return _c
+}
+
+// SetMessage sets the "message" field.
+func (_c *PostCreate) SetMessage(v json.RawMessage) *PostCreate {
+	_c.mutation.SetMessage(v)
 	return _c
 }
 
@@ -572,6 +579,10 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 		_spec.SetField(post.FieldBodyZh, field.TypeString, value)
 		_node.BodyZh = value
 	}
+	if value, ok := _c.mutation.Message(); ok {
+		_spec.SetField(post.FieldMessage, field.TypeJSON, value)
+		_node.Message = value
+	}
 	if value, ok := _c.mutation.Mentions(); ok {
 		_spec.SetField(post.FieldMentions, field.TypeJSON, value)
 		_node.Mentions = value
@@ -903,6 +914,9 @@ func (u *PostUpsertOne) UpdateNewValues() *PostUpsertOne {
 		}
 		if _, exists := u.create.mutation.BodyZh(); exists {
 			s.SetIgnore(post.FieldBodyZh)
+		}
+		if _, exists := u.create.mutation.Message(); exists {
+			s.SetIgnore(post.FieldMessage)
 		}
 		if _, exists := u.create.mutation.Mentions(); exists {
 			s.SetIgnore(post.FieldMentions)
@@ -1346,6 +1360,9 @@ func (u *PostUpsertBulk) UpdateNewValues() *PostUpsertBulk {
 			}
 			if _, exists := b.mutation.BodyZh(); exists {
 				s.SetIgnore(post.FieldBodyZh)
+			}
+			if _, exists := b.mutation.Message(); exists {
+				s.SetIgnore(post.FieldMessage)
 			}
 			if _, exists := b.mutation.Mentions(); exists {
 				s.SetIgnore(post.FieldMentions)

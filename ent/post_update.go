@@ -291,6 +291,9 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.AuthorPartnerIDCleared() {
 		_spec.ClearField(post.FieldAuthorPartnerID, field.TypeInt)
 	}
+	if _u.mutation.MessageCleared() {
+		_spec.ClearField(post.FieldMessage, field.TypeJSON)
+	}
 	if _u.mutation.MentionsCleared() {
 		_spec.ClearField(post.FieldMentions, field.TypeJSON)
 	}
@@ -664,6 +667,9 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	}
 	if _u.mutation.AuthorPartnerIDCleared() {
 		_spec.ClearField(post.FieldAuthorPartnerID, field.TypeInt)
+	}
+	if _u.mutation.MessageCleared() {
+		_spec.ClearField(post.FieldMessage, field.TypeJSON)
 	}
 	if _u.mutation.MentionsCleared() {
 		_spec.ClearField(post.FieldMentions, field.TypeJSON)

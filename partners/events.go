@@ -2,6 +2,8 @@ package partners
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
@@ -9,37 +11,34 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 )
 
-// Event is a domain event to record.
-type Event struct {
-	PartnerID   int
-	Kind        string // order.published, order.acknowledged, change.requested, …
-	SubjectType string // order, shipment, …
-	SubjectID   int
-	Payload     map[string]any
-}
-
-// Emit records e through c, which must be the client of the transaction
-// making the change, so the event exists exactly when the change does.
-func Emit(ctx context.Context, c *ent.Client, e Event) error {
-	v, _ := viewer.FromContext(ctx)
-	q := c.DomainEvent.Create().SetPartnerID(e.PartnerID).SetKind(e.Kind).SetSubjectType(e.SubjectType).
-		SetSubjectID(e.SubjectID).SetActor(v.Label)
-	if e.Payload != nil {
-		q.SetPayload(e.Payload)
+// Emit records a domain event about subjectID (an order or a shipment,
+// as the payload's kind says) through c, which must be the client of the
+// transaction making the change, so the event exists exactly when the
+// change does. The payload is encoded here and only here.
+func Emit(ctx context.Context, c *ent.Client, partnerID, subjectID int, p Payload) error {
+	spec, ok := catalogue[p.Kind()]
+	if !ok {
+		return fmt.Errorf("emit: event kind %q is not in the catalogue", p.Kind())
 	}
-	return q.Exec(ctx)
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("emit %s: %w", p.Kind(), err)
+	}
+	v, _ := viewer.FromContext(ctx)
+	return c.DomainEvent.Create().SetPartnerID(partnerID).SetKind(string(p.Kind())).SetSubjectType(spec.subject).
+		SetSubjectID(subjectID).SetActor(v.Label).SetPayload(raw).Exec(ctx)
 }
 
 // EventOut is an event as served by the event stream.
 type EventOut struct {
-	ID          int            `json:"id"`
-	PartnerID   int            `json:"partner_id"`
-	Kind        string         `json:"kind"`
-	SubjectType string         `json:"subject_type"`
-	SubjectID   int            `json:"subject_id"`
-	Payload     map[string]any `json:"payload,omitempty"`
-	Actor       string         `json:"actor"`
-	At          time.Time      `json:"at"`
+	ID          int         `json:"id"`
+	PartnerID   int         `json:"partner_id"`
+	Kind        string      `json:"kind"`
+	SubjectType string      `json:"subject_type"`
+	SubjectID   int         `json:"subject_id"`
+	Payload     PayloadJSON `json:"payload,omitempty"`
+	Actor       string      `json:"actor"`
+	At          time.Time   `json:"at"`
 }
 
 // EventFilter pages the event stream forward from a cursor.
@@ -87,7 +86,7 @@ func ListEvents(ctx context.Context, c *ent.Client, f EventFilter) (EventPage, e
 	p := EventPage{Items: make([]EventOut, 0, len(rows))}
 	for _, r := range rows {
 		p.Items = append(p.Items, EventOut{ID: r.ID, PartnerID: r.PartnerID, Kind: r.Kind, SubjectType: r.SubjectType,
-			SubjectID: r.SubjectID, Payload: r.Payload, Actor: r.Actor, At: r.CreatedAt})
+			SubjectID: r.SubjectID, Payload: PayloadJSON(r.Payload), Actor: r.Actor, At: r.CreatedAt})
 		cur.I = r.ID
 	}
 	p.NextCursor = EncodeCursor(cur)

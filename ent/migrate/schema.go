@@ -915,6 +915,7 @@ var (
 		{Name: "author_partner_id", Type: field.TypeInt, Nullable: true},
 		{Name: "body", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "body_zh", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "message", Type: field.TypeJSON, Nullable: true},
 		{Name: "mentions", Type: field.TypeJSON, Nullable: true},
 		{Name: "document_ids", Type: field.TypeJSON, Nullable: true},
 		{Name: "event_id", Type: field.TypeInt, Nullable: true},
@@ -943,7 +944,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "posts_groups_posts",
-				Columns:    []*schema.Column{PostsColumns[27]},
+				Columns:    []*schema.Column{PostsColumns[28]},
 				RefColumns: []*schema.Column{GroupsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -952,22 +953,22 @@ var (
 			{
 				Name:    "post_group_id_seq",
 				Unique:  true,
-				Columns: []*schema.Column{PostsColumns[27], PostsColumns[1]},
+				Columns: []*schema.Column{PostsColumns[28], PostsColumns[1]},
 			},
 			{
 				Name:    "post_subject_type_subject_id_card_state",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[14], PostsColumns[15], PostsColumns[17]},
+				Columns: []*schema.Column{PostsColumns[15], PostsColumns[16], PostsColumns[18]},
 			},
 			{
 				Name:    "post_group_id_awaits_reply_replied_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[27], PostsColumns[21], PostsColumns[22]},
+				Columns: []*schema.Column{PostsColumns[28], PostsColumns[22], PostsColumns[23]},
 			},
 			{
 				Name:    "post_group_id_event_id_card_kind",
 				Unique:  true,
-				Columns: []*schema.Column{PostsColumns[27], PostsColumns[11], PostsColumns[16]},
+				Columns: []*schema.Column{PostsColumns[28], PostsColumns[12], PostsColumns[17]},
 			},
 		},
 	}

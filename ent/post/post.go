@@ -34,6 +34,8 @@ const (
 	FieldBody = "body"
 	// FieldBodyZh holds the string denoting the body_zh field in the database.
 	FieldBodyZh = "body_zh"
+	// FieldMessage holds the string denoting the message field in the database.
+	FieldMessage = "message"
 	// FieldMentions holds the string denoting the mentions field in the database.
 	FieldMentions = "mentions"
 	// FieldDocumentIds holds the string denoting the document_ids field in the database.
@@ -95,6 +97,7 @@ var Columns = []string{
 	FieldAuthorPartnerID,
 	FieldBody,
 	FieldBodyZh,
+	FieldMessage,
 	FieldMentions,
 	FieldDocumentIds,
 	FieldEventID,

@@ -595,6 +595,16 @@ func BodyZhContainsFold(v string) predicate.Post {
 	return predicate.Post(sql.FieldContainsFold(FieldBodyZh, v))
 }
 
+// MessageIsNil applies the IsNil predicate on the "message" field.
+func MessageIsNil() predicate.Post {
+	return predicate.Post(sql.FieldIsNull(FieldMessage))
+}
+
+// MessageNotNil applies the NotNil predicate on the "message" field.
+func MessageNotNil() predicate.Post {
+	return predicate.Post(sql.FieldNotNull(FieldMessage))
+}
+
 // MentionsIsNil applies the IsNil predicate on the "mentions" field.
 func MentionsIsNil() predicate.Post {
 	return predicate.Post(sql.FieldIsNull(FieldMentions))

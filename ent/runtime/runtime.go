@@ -1294,35 +1294,35 @@ func init() {
 	// post.DefaultBodyZh holds the default value on creation for the body_zh field.
 	post.DefaultBodyZh = postDescBodyZh.Default.(string)
 	// postDescEventKind is the schema descriptor for event_kind field.
-	postDescEventKind := postFields[12].Descriptor()
+	postDescEventKind := postFields[13].Descriptor()
 	// post.DefaultEventKind holds the default value on creation for the event_kind field.
 	post.DefaultEventKind = postDescEventKind.Default.(string)
 	// postDescSubjectType is the schema descriptor for subject_type field.
-	postDescSubjectType := postFields[14].Descriptor()
+	postDescSubjectType := postFields[15].Descriptor()
 	// post.DefaultSubjectType holds the default value on creation for the subject_type field.
 	post.DefaultSubjectType = postDescSubjectType.Default.(string)
 	// postDescCardKind is the schema descriptor for card_kind field.
-	postDescCardKind := postFields[16].Descriptor()
+	postDescCardKind := postFields[17].Descriptor()
 	// post.DefaultCardKind holds the default value on creation for the card_kind field.
 	post.DefaultCardKind = postDescCardKind.Default.(string)
 	// postDescCardOutcome is the schema descriptor for card_outcome field.
-	postDescCardOutcome := postFields[18].Descriptor()
+	postDescCardOutcome := postFields[19].Descriptor()
 	// post.DefaultCardOutcome holds the default value on creation for the card_outcome field.
 	post.DefaultCardOutcome = postDescCardOutcome.Default.(string)
 	// postDescActedBy is the schema descriptor for acted_by field.
-	postDescActedBy := postFields[19].Descriptor()
+	postDescActedBy := postFields[20].Descriptor()
 	// post.DefaultActedBy holds the default value on creation for the acted_by field.
 	post.DefaultActedBy = postDescActedBy.Default.(string)
 	// postDescAwaitsReply is the schema descriptor for awaits_reply field.
-	postDescAwaitsReply := postFields[21].Descriptor()
+	postDescAwaitsReply := postFields[22].Descriptor()
 	// post.DefaultAwaitsReply holds the default value on creation for the awaits_reply field.
 	post.DefaultAwaitsReply = postDescAwaitsReply.Default.(bool)
 	// postDescCreatedAt is the schema descriptor for created_at field.
-	postDescCreatedAt := postFields[25].Descriptor()
+	postDescCreatedAt := postFields[26].Descriptor()
 	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
 	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
 	// postDescUpdatedAt is the schema descriptor for updated_at field.
-	postDescUpdatedAt := postFields[26].Descriptor()
+	postDescUpdatedAt := postFields[27].Descriptor()
 	// post.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	post.DefaultUpdatedAt = postDescUpdatedAt.Default.(func() time.Time)
 	// post.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"time"
 
 	"entgo.io/ent"
@@ -105,6 +106,10 @@ func (Post) Fields() []ent.Field {
 		field.Int("author_partner_id").Optional().Nillable().Immutable(),
 		field.Text("body").Default("").Immutable(),
 		field.Text("body_zh").Default("").Immutable(),
+		// message is a system post's text as catalogue keys and arguments
+		// (partners/i18n.Lines), rendered in each reader's language when
+		// read or sent; body and body_zh hold the text of older posts.
+		field.JSON("message", json.RawMessage{}).Optional().Immutable(),
 		field.JSON("mentions", []map[string]any{}).Optional().Immutable(),
 		field.JSON("document_ids", []int{}).Optional().Immutable(),
 		// The domain event a system post or card was made from.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"time"
 
 	"entgo.io/ent"
@@ -165,7 +166,7 @@ func (DomainEvent) Fields() []ent.Field {
 		field.String("kind").NotEmpty().Immutable(),
 		field.String("subject_type").NotEmpty().Immutable(),
 		field.Int("subject_id").Immutable(),
-		field.JSON("payload", map[string]any{}).Optional().Immutable(),
+		field.JSON("payload", json.RawMessage{}).Optional().Immutable(),
 		field.String("actor").Default("").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Kinds of bridge.
@@ -65,6 +67,9 @@ type Message struct {
 	Text  string    // plain text with light markdown (bold, links)
 	Link  string    // where the post is in Tierlink
 	Time  time.Time // when the post was made
+	// Lang is the group's language, which the bridge's own words (the
+	// link's label) are in; the text was rendered in it already.
+	Lang string
 	// Items are the merged messages of a batch (Text is then empty).
 	Items []Message
 }
@@ -158,7 +163,7 @@ func markdown(m Message) string {
 	if len(m.Items) == 0 {
 		b.WriteString(m.Text)
 		if m.Link != "" {
-			b.WriteString("\n[" + "查看 / Open" + "](" + m.Link + ")")
+			b.WriteString("\n[" + i18n.For(m.Lang).T("bridge.open", nil) + "](" + m.Link + ")")
 		}
 		return b.String()
 	}
@@ -197,7 +202,7 @@ func slackText(m Message) string {
 	if len(m.Items) == 0 {
 		b.WriteString(esc.Replace(m.Text))
 		if m.Link != "" {
-			b.WriteString("\n<" + m.Link + "|Open in Tierlink>")
+			b.WriteString("\n<" + m.Link + "|" + esc.Replace(i18n.For(m.Lang).T("bridge.open_in_tierlink", nil)) + ">")
 		}
 		return b.String()
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/viewer"
 )
 
@@ -326,6 +327,13 @@ func (d *Dispatcher) send(ctx context.Context, b *ent.Bridge, rows []*ent.Delive
 		ids[i] = r.ID
 	}
 	m := message(rows)
+	// The group's language decides the bridge's own words (English if
+	// the group is gone).
+	lang, err := d.client.Group.Query().Where(group.ID(b.GroupID)).Select(group.FieldLanguage).String(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return err
+	}
+	m.Lang = lang
 	now := d.now()
 	retryAfter, err := d.post(ctx, b, m, now)
 	d.spend(b.ID, now)

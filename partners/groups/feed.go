@@ -2,6 +2,7 @@ package groups
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // announceHook tells listeners about a feed change once the transaction
@@ -58,7 +60,8 @@ type newPost struct {
 	authorID               *int
 	author                 string
 	authorContact, authorP *int
-	body, bodyZh           string
+	body                   string     // a member's message, as written
+	message                i18n.Lines // a system post's text, by key
 	mentions               []Mention
 	docs                   []int
 	event                  *ent.DomainEvent
@@ -80,7 +83,7 @@ func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p
 		return nil, err
 	}
 	q := c.Post.Create().SetGroupID(g.ID).SetSeq(g.LastSeq).SetKind(p.kind).SetNillableAuthorID(p.authorID).SetAuthor(p.author).
-		SetNillableAuthorContactID(p.authorContact).SetNillableAuthorPartnerID(p.authorP).SetBody(p.body).SetBodyZh(p.bodyZh).
+		SetNillableAuthorContactID(p.authorContact).SetNillableAuthorPartnerID(p.authorP).SetBody(p.body).
 		SetAwaitsReply(p.awaitsReply).SetCreatedAt(s.now()).SetUpdatedAt(s.now())
 	if len(p.mentions) > 0 {
 		ms := make([]map[string]any, 0, len(p.mentions))
@@ -91,6 +94,13 @@ func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p
 	}
 	if len(p.docs) > 0 {
 		q.SetDocumentIds(p.docs)
+	}
+	if len(p.message) > 0 {
+		raw, err := json.Marshal(p.message)
+		if err != nil {
+			return nil, err
+		}
+		q.SetMessage(raw)
 	}
 	if p.event != nil {
 		q.SetEventID(p.event.ID).SetEventKind(p.event.Kind).SetPartnerID(p.event.PartnerID)
@@ -113,14 +123,16 @@ func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p
 	if err != nil {
 		return nil, err
 	}
+	// The group's language decides what its bridges send.
+	l := i18n.For(g.Language)
 	text := p.body
-	if g.Language == "zh-CN" && p.bodyZh != "" {
-		text = p.bodyZh
+	if len(p.message) > 0 {
+		text = l.RenderLines(p.message)
 	}
 	if p.kind == post.KindMessage {
 		text = p.author + ": " + text
 		if n := len(p.docs); n > 0 {
-			text += fmt.Sprintf(" (+%d document(s))", n)
+			text = l.N("post.documents", n, map[string]any{"Text": text})
 		}
 	}
 	_, err = bridges.Enqueue(sys, c, bridges.Outgoing{GroupID: g.ID, PostID: row.ID, Status: p.kind != post.KindMessage,
@@ -330,7 +342,11 @@ func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error)
 }
 
 func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
-	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: string(r.Kind), Author: r.Author, Body: r.Body, BodyZh: r.BodyZh,
+	body, bodyZh, err := postText(ctx, r)
+	if err != nil {
+		return Post{}, err
+	}
+	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: string(r.Kind), Author: r.Author, Body: body, BodyZh: bodyZh,
 		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff",
 		Link: subjectLink(r)}
 	switch {
@@ -366,6 +382,24 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 		}
 	}
 	return p, nil
+}
+
+// postText is a post's text in the reader's language (from ctx) and in
+// Chinese. Posts written before texts were stored by key show the text
+// they stored.
+func postText(ctx context.Context, r *ent.Post) (string, string, error) {
+	l := i18n.FromContext(ctx)
+	ls, err := i18n.DecodeLines(r.Message)
+	if err != nil {
+		return "", "", fmt.Errorf("post %d: %w", r.ID, err)
+	}
+	if len(ls) > 0 {
+		return l.RenderLines(ls), i18n.For(i18n.Chinese).RenderLines(ls), nil
+	}
+	if l.Lang() == i18n.Chinese && r.BodyZh != "" {
+		return r.BodyZh, r.BodyZh, nil
+	}
+	return r.Body, r.BodyZh, nil
 }
 
 func toInt(v any) int {

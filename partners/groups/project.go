@@ -10,6 +10,8 @@ import (
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Card kinds.
@@ -51,93 +53,78 @@ func statusGroups(ctx context.Context, c *ent.Client, partnerID int) ([]*ent.Gro
 }
 
 func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEvent) error {
+	pl, err := partners.Decode(ev.Kind, ev.Payload)
+	if err != nil {
+		return err
+	}
 	sys := system(ctx)
 	at := ev.CreatedAt
 	actor := ev.Actor
-	num := func() (string, string) { return subjectNumber(sys, c, ev) }
+	n, dir := subjectNumber(sys, c, ev)
 	p := newPost{kind: post.KindSystem, event: ev}
-	switch ev.Kind {
-	case "order.published":
-		n, dir := num()
+	card := func(kind, subjectType string, subjectID int) {
+		p.kind, p.cardKind, p.subjectType, p.subjectID = post.KindCard, kind, subjectType, subjectID
+	}
+	var msg i18n.Message
+	switch pl := pl.(type) {
+	case partners.OrderPublished:
 		if dir == "downstream" {
-			p.body, p.bodyZh = fmt.Sprintf("Delivery order %s was published.", n), fmt.Sprintf("交货订单 %s 已发布。", n)
+			msg = i18n.M("post.delivery_order_published")
 			break
 		}
-		p.kind, p.cardKind, p.subjectType, p.subjectID = post.KindCard, CardOrderAck, "order", ev.SubjectID
-		p.body, p.bodyZh = fmt.Sprintf("Order %s was published and awaits acknowledgement.", n), fmt.Sprintf("订单 %s 已发布，等待供应商确认。", n)
-	case "order.acknowledged":
-		n, _ := num()
+		card(CardOrderAck, "order", ev.SubjectID)
+		msg = i18n.M("post.order_published")
+	case partners.OrderAcknowledged:
 		if err := s.closeCards(sys, c, "order", ev.SubjectID, "answered", actor, at); err != nil {
 			return err
 		}
-		lines, changes := toInt(ev.Payload["lines"]), toInt(ev.Payload["changes"])
-		p.body = fmt.Sprintf("%s answered order %s: %d line(s), %d with changes.", actor, n, lines, changes)
-		p.bodyZh = fmt.Sprintf("%s 已答复订单 %s：%d 行，其中 %d 行要求变更。", actor, n, lines, changes)
-	case "change.requested":
-		n, _ := num()
-		cr := toInt(ev.Payload["change_request_id"])
-		p.kind, p.cardKind, p.subjectType, p.subjectID = post.KindCard, CardChangeRequest, "change_request", cr
-		p.body = fmt.Sprintf("Change requested on order %s (%d line(s)): approve or reject.", n, toInt(ev.Payload["lines"]))
-		p.bodyZh = fmt.Sprintf("订单 %s 申请变更（%d 行）：请批准或拒绝。", n, toInt(ev.Payload["lines"]))
-	case "change.approved", "change.rejected":
-		n, _ := num()
-		cr := toInt(ev.Payload["change_request_id"])
-		outcome := "approved"
-		if ev.Kind == "change.rejected" {
-			outcome = "rejected"
-		}
-		if err := s.closeCards(sys, c, "change_request", cr, outcome, actor, at); err != nil {
+		msg = i18n.N("post.order_acknowledged", pl.Lines).With("Actor", actor).With("Changes", pl.Changes)
+	case partners.ChangeRequested:
+		card(CardChangeRequest, "change_request", pl.ChangeRequestID)
+		msg = i18n.N("post.change_requested", pl.Lines)
+	case partners.ChangeApproved:
+		if err := s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "approved", actor, at); err != nil {
 			return err
 		}
-		if outcome == "approved" {
-			p.body = fmt.Sprintf("%s approved the change on order %s; it is now revision %d.", actor, n, toInt(ev.Payload["revision"]))
-			p.bodyZh = fmt.Sprintf("%s 已批准订单 %s 的变更，当前为第 %d 版。", actor, n, toInt(ev.Payload["revision"]))
-			break
+		msg = i18n.M("post.change_approved").With("Actor", actor).With("Revision", pl.Revision)
+	case partners.ChangeRejected:
+		if err := s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "rejected", actor, at); err != nil {
+			return err
 		}
 		// The lines go back to the supplier, who must answer again.
-		p.kind, p.cardKind, p.subjectType, p.subjectID = post.KindCard, CardOrderAck, "order", ev.SubjectID
-		p.body = fmt.Sprintf("%s rejected the change on order %s; the lines await a new answer.", actor, n)
-		p.bodyZh = fmt.Sprintf("%s 已拒绝订单 %s 的变更，相关行等待重新答复。", actor, n)
-	case "shipment.created":
-		n, _ := num()
-		p.body = fmt.Sprintf("Shipment %s announced (%d line(s)).", n, toInt(ev.Payload["lines"]))
-		p.bodyZh = fmt.Sprintf("发货通知 %s（%d 行）。", n, toInt(ev.Payload["lines"]))
-		if eta, _ := ev.Payload["eta"].(string); eta != "" {
-			p.body = fmt.Sprintf("Shipment %s announced (%d line(s)), ETA %s.", n, toInt(ev.Payload["lines"]), eta)
-			p.bodyZh = fmt.Sprintf("发货通知 %s（%d 行），预计到达 %s。", n, toInt(ev.Payload["lines"]), eta)
+		card(CardOrderAck, "order", ev.SubjectID)
+		msg = i18n.M("post.change_rejected").With("Actor", actor)
+	case partners.ShipmentCreated:
+		msg = i18n.N("post.shipment_created", pl.Lines)
+		if pl.ETA != "" {
+			msg = i18n.N("post.shipment_created_eta", pl.Lines).With("ETA", pl.ETA)
 		}
-	case "shipment.shipped":
-		n, _ := num()
-		p.body, p.bodyZh = fmt.Sprintf("Shipment %s has shipped.", n), fmt.Sprintf("货件 %s 已发运。", n)
-	case "shipment.in_transit":
-		n, _ := num()
-		p.body, p.bodyZh = fmt.Sprintf("Shipment %s is in transit.", n), fmt.Sprintf("货件 %s 运输中。", n)
-	case "shipment.delayed":
-		n, _ := num()
-		reason, eta := fmt.Sprint(ev.Payload["reason"]), fmt.Sprint(ev.Payload["new_eta"])
-		p.body = fmt.Sprintf("Shipment %s is delayed: %s. New ETA %s.", n, reason, eta)
-		p.bodyZh = fmt.Sprintf("货件 %s 延误：%s。新的预计到达 %s。", n, reason, eta)
-	case "shipment.delivered":
-		n, dir := num()
-		p.kind, p.cardKind, p.subjectType, p.subjectID = post.KindCard, CardReceipt, "shipment", ev.SubjectID
+	case partners.ShipmentShipped:
+		msg = i18n.M("post.shipment_shipped")
+	case partners.ShipmentInTransit:
+		msg = i18n.M("post.shipment_in_transit")
+	case partners.ShipmentDelayed:
+		msg = i18n.M("post.shipment_delayed").With("Reason", pl.Reason).With("ETA", pl.NewETA)
+	case partners.ShipmentDelivered:
+		card(CardReceipt, "shipment", ev.SubjectID)
 		if dir == "downstream" {
 			p.cardKind = CardDeliveryRcpt
 		}
-		p.body, p.bodyZh = fmt.Sprintf("Shipment %s was delivered: please confirm receipt.", n), fmt.Sprintf("货件 %s 已送达：请确认收货。", n)
-	case "shipment.received", "shipment.cancelled":
-		n, _ := num()
-		outcome := "received"
-		p.body, p.bodyZh = fmt.Sprintf("%s confirmed receipt of shipment %s.", actor, n), fmt.Sprintf("%s 已确认收到货件 %s。", actor, n)
-		if ev.Kind == "shipment.cancelled" {
-			outcome = "cancelled"
-			p.body, p.bodyZh = fmt.Sprintf("Shipment %s was cancelled.", n), fmt.Sprintf("货件 %s 已取消。", n)
-		}
-		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, outcome, actor, at); err != nil {
+		msg = i18n.M("post.shipment_delivered")
+	case partners.ShipmentReceived:
+		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, "received", actor, at); err != nil {
 			return err
 		}
+		msg = i18n.M("post.shipment_received").With("Actor", actor)
+	case partners.ShipmentCancelled:
+		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, "cancelled", actor, at); err != nil {
+			return err
+		}
+		msg = i18n.M("post.shipment_cancelled")
 	default:
 		return nil
 	}
+	p.message = i18n.Lines{msg.With("Number", n)}
 	gs, err := statusGroups(sys, c, ev.PartnerID)
 	if err != nil {
 		return err

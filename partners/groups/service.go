@@ -326,7 +326,7 @@ func (s *Service) StatusGroups(ctx context.Context, c *ent.Client, partnerID int
 // Announce posts a into group g through c, the caller's transaction, and
 // sends it out through the group's bridges.
 func (s *Service) Announce(ctx context.Context, c *ent.Client, g *ent.Group, a Announcement) (*ent.Post, error) {
-	p := newPost{kind: post.KindSystem, body: a.Body, bodyZh: a.BodyZh, mentions: a.Mentions, eventKind: a.Kind,
+	p := newPost{kind: post.KindSystem, message: a.Message, mentions: a.Mentions, eventKind: a.Kind,
 		subjectType: a.SubjectType, subjectID: a.SubjectID, awaitsReply: a.AwaitsReply}
 	if a.PartnerID != 0 {
 		p.partnerID = &a.PartnerID

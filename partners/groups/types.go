@@ -4,7 +4,11 @@
 // feed; and the bridges that mirror it into outside chats.
 package groups
 
-import "time"
+import (
+	"time"
+
+	"github.com/tierlink/tierlink/partners/i18n"
+)
 
 // GroupInput creates a group.
 type GroupInput struct {
@@ -70,10 +74,11 @@ type Digest struct {
 // Announcement is a post Tierlink makes on its own, outside any domain
 // event: a digest, a reminder, a warning.
 type Announcement struct {
-	Kind        string // digest, ack_reminder, ack_escalation, stale_shipment, certificate_expiry
-	PartnerID   int
-	Body        string
-	BodyZh      string
+	Kind      string // digest, ack_reminder, ack_escalation, stale_shipment, certificate_expiry
+	PartnerID int
+	// Message is the text as catalogue messages, rendered in each
+	// reader's language.
+	Message     i18n.Lines
 	SubjectType string // order, shipment, document, partner
 	SubjectID   int
 	CardKind    string // a card to act on, or "" for a plain post
@@ -177,16 +182,20 @@ type Post struct {
 	GroupID int `json:"group_id"`
 	// Seq is the feed number; a card that changes takes a new one, so
 	// that streams resuming by number see the change.
-	Seq        int64     `json:"seq" doc:"The post's feed number: unique within the group, and the highest number is the latest change. A card that changes state (approved, rejected, acknowledged, expired) takes a new, higher number, so a client that follows the feed by number (after=, or the stream's Last-Event-ID) receives the changed card again and should replace the post with the same id in place; to show posts in the order they were written, sort by created_at, then id."`
-	Kind       string    `json:"kind"` // message, system, card
-	Author     string    `json:"author"`
-	AuthorSide string    `json:"author_side"` // staff, partner, system
-	Body       string    `json:"body"`
-	BodyZh     string    `json:"body_zh,omitempty"`
-	Mentions   []Mention `json:"mentions,omitempty"`
-	Documents  []DocRef  `json:"documents,omitempty"`
-	Card       *Card     `json:"card,omitempty"`
-	EventKind  string    `json:"event_kind,omitempty"`
+	Seq        int64  `json:"seq" doc:"The post's feed number: unique within the group, and the highest number is the latest change. A card that changes state (approved, rejected, acknowledged, expired) takes a new, higher number, so a client that follows the feed by number (after=, or the stream's Last-Event-ID) receives the changed card again and should replace the post with the same id in place; to show posts in the order they were written, sort by created_at, then id."`
+	Kind       string `json:"kind"` // message, system, card
+	Author     string `json:"author"`
+	AuthorSide string `json:"author_side"` // staff, partner, system
+	// Body is the text in the reader's language (the request's, else
+	// English) for system posts and cards, as written for messages.
+	Body string `json:"body"`
+	// BodyZh is a system post's Chinese text, for clients that choose
+	// the language themselves.
+	BodyZh    string    `json:"body_zh,omitempty"`
+	Mentions  []Mention `json:"mentions,omitempty"`
+	Documents []DocRef  `json:"documents,omitempty"`
+	Card      *Card     `json:"card,omitempty"`
+	EventKind string    `json:"event_kind,omitempty"`
 	// Link is where a system post's subject is shown.
 	Link      string     `json:"link,omitempty"`
 	RepliedAt *time.Time `json:"replied_at,omitempty"`

@@ -187,8 +187,8 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 				if err := s.snapshot(ctx, c, row.ID, "published by import"); err != nil {
 					return err
 				}
-				if err := partners.Emit(ctx, c, partners.Event{PartnerID: row.PartnerID, Kind: "order.published", SubjectType: "order",
-					SubjectID: row.ID, Payload: map[string]any{"number": row.Number, "direction": string(row.Direction)}}); err != nil {
+				if err := partners.Emit(ctx, c, row.PartnerID, row.ID,
+					partners.OrderPublished{Number: row.Number, Direction: string(row.Direction)}); err != nil {
 					return err
 				}
 			}

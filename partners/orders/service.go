@@ -157,8 +157,7 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 		if err := s.snapshot(ctx, c, id, "published"); err != nil {
 			return err
 		}
-		return partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: "order.published", SubjectType: "order", SubjectID: id,
-			Payload: map[string]any{"number": o.Number, "direction": string(o.Direction)}})
+		return partners.Emit(ctx, c, o.PartnerID, id, partners.OrderPublished{Number: o.Number, Direction: string(o.Direction)})
 	})
 	if err != nil {
 		return Order{}, err
@@ -262,13 +261,12 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			if err != nil {
 				return err
 			}
-			if err := partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: "change.requested", SubjectType: "order",
-				SubjectID: id, Payload: map[string]any{"change_request_id": cr.ID, "lines": len(changes)}}); err != nil {
+			if err := partners.Emit(ctx, c, o.PartnerID, id, partners.ChangeRequested{ChangeRequestID: cr.ID, Lines: len(changes)}); err != nil {
 				return err
 			}
 		}
-		if err := partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: "order.acknowledged", SubjectType: "order",
-			SubjectID: id, Payload: map[string]any{"acknowledgement_id": a.ID, "lines": len(in.Lines), "changes": len(changes)}}); err != nil {
+		if err := partners.Emit(ctx, c, o.PartnerID, id,
+			partners.OrderAcknowledged{AcknowledgementID: a.ID, Lines: len(in.Lines), Changes: len(changes)}); err != nil {
 			return err
 		}
 		return s.settle(ctx, c, id, now)
@@ -377,9 +375,7 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 		if err != nil {
 			return err
 		}
-		kind := "change.rejected"
 		if state == changerequest.StateApproved {
-			kind = "change.approved"
 			if o, err = c.Order.UpdateOne(o).AddRevision(1).Save(ctx); err != nil {
 				return err
 			}
@@ -387,8 +383,8 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 				return err
 			}
 		}
-		if err := partners.Emit(ctx, c, partners.Event{PartnerID: o.PartnerID, Kind: kind, SubjectType: "order", SubjectID: o.ID,
-			Payload: map[string]any{"change_request_id": crID, "revision": o.Revision, "reason": d.Reason}}); err != nil {
+		if err := partners.Emit(ctx, c, o.PartnerID, o.ID, partners.ChangeDecided(state == changerequest.StateApproved,
+			partners.ChangeDecision{ChangeRequestID: crID, Revision: o.Revision, Reason: d.Reason})); err != nil {
 			return err
 		}
 		return s.settle(ctx, c, o.ID, now)

@@ -258,8 +258,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			SetActor(v.Label).SetCreatedAt(now).Exec(ctx); err != nil {
 			return err
 		}
-		return partners.Emit(ctx, c, partners.Event{PartnerID: sh.PartnerID, Kind: "shipment.created", SubjectType: "shipment", SubjectID: sh.ID,
-			Payload: map[string]any{"lines": len(in.Lines), "eta": in.ETA}})
+		return partners.Emit(ctx, c, sh.PartnerID, sh.ID, partners.ShipmentCreated{Lines: len(in.Lines), ETA: in.ETA})
 	})
 	if err != nil {
 		return Shipment{}, err
@@ -383,8 +382,11 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (EventRes
 		if err := ev.Exec(ctx); err != nil {
 			return err
 		}
-		return partners.Emit(ctx, c, partners.Event{PartnerID: sh.PartnerID, Kind: "shipment." + in.Kind, SubjectType: "shipment", SubjectID: id,
-			Payload: map[string]any{"reason": in.Reason, "new_eta": in.NewETA}})
+		step, err := partners.ShipmentStep(in.Kind, partners.ShipmentProgress{Reason: in.Reason, NewETA: in.NewETA})
+		if err != nil {
+			return err
+		}
+		return partners.Emit(ctx, c, sh.PartnerID, id, step)
 	})
 	if err != nil {
 		return EventResult{}, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -19,6 +18,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -254,15 +254,9 @@ func (s *Service) load(ctx context.Context, pids []int, since, now time.Time) (s
 	return st, nil
 }
 
-// refs collects the items of one digest line in both languages.
-type refs struct{ en, zh []string }
-
-func (r *refs) put(en, zh string) { r.en, r.zh = append(r.en, en), append(r.zh, zh) }
-
 // line names an order line with its due date.
-func (r *refs) line(l shipments.BoardLine) {
-	en, zh := day(l.Due)
-	r.put(fmt.Sprintf("%s/%d (%s)", l.OrderNumber, l.LineNo, en), fmt.Sprintf("%s/%d（%s）", l.OrderNumber, l.LineNo, zh))
+func line(l shipments.BoardLine) i18n.Message {
+	return i18n.M("digest.item_line").With("Number", l.OrderNumber).With("Line", l.LineNo).With("Due", day(l.Due))
 }
 
 // compose writes one group's digest; empty says nothing needs anyone.
@@ -275,30 +269,28 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 	}
 	today := s.today(now)
 	week := today.AddDate(0, 0, 7)
-	var en, zh []string
-	add := func(e, z string) { en, zh = append(en, e), append(zh, z) }
-	section := func(title, titleZh string, body func()) {
-		n := len(en)
+	var lines i18n.Lines
+	section := func(title string, body func()) {
+		n := len(lines)
 		body()
-		if len(en) > n {
-			en = slices.Insert(en, n, title)
-			zh = slices.Insert(zh, n, titleZh)
+		if len(lines) > n {
+			lines = slices.Insert(lines, n, i18n.M(title))
 		}
 	}
-	// say adds "• N …: items" in both languages when there are items.
-	say := func(r refs, en, zh string) {
-		if len(r.en) > 0 {
-			add(fmt.Sprintf(en, len(r.en), listEn(r.en)), fmt.Sprintf(zh, len(r.zh), listZh(r.zh)))
+	// say adds "• N …: items" when there are items.
+	say := func(key string, items []i18n.Message) {
+		if len(items) > 0 {
+			lines = append(lines, i18n.N(key, len(items)).With("Items", items))
 		}
 	}
-	section("Upstream:", "上游：", func() {
-		var waiting, changes, late, risk, due refs
+	number := func(n string) i18n.Message { return i18n.M("digest.item").With("Number", n) }
+	section("digest.upstream", func() {
+		var waiting, changes, late, risk, due []i18n.Message
 		for _, o := range st.awaiting[pid] {
-			ae, az := age(now.Sub(*o.PublishedAt))
-			waiting.put(fmt.Sprintf("%s (%s)", o.Number, ae), fmt.Sprintf("%s（%s）", o.Number, az))
+			waiting = append(waiting, i18n.M("digest.item_age").With("Number", o.Number).With("Age", age(now.Sub(*o.PublishedAt))))
 		}
 		for _, n := range st.changes[pid] {
-			changes.put(n, n)
+			changes = append(changes, number(n))
 		}
 		for _, l := range st.lines[pid] {
 			if l.Direction != "upstream" || l.State == "received" {
@@ -306,31 +298,31 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 			}
 			switch {
 			case l.Late:
-				late.line(l)
+				late = append(late, line(l))
 			case l.AtRisk:
-				risk.line(l)
+				risk = append(risk, line(l))
 			}
 			if !l.Due.Before(today) && l.Due.Before(week) {
-				due.line(l)
+				due = append(due, line(l))
 			}
 		}
-		say(waiting, "• %d order(s) awaiting acknowledgement: %s", "• %d 个订单等待确认：%s")
-		say(changes, "• %d open change request(s): %s", "• %d 个变更申请待处理：%s")
-		say(late, "• %d line(s) late: %s", "• %d 行已逾期：%s")
-		say(risk, "• %d line(s) at risk (ETA after the due date): %s", "• %d 行有延误风险（预计到达晚于交期）：%s")
-		say(due, "• %d receipt(s) due this week: %s", "• 本周应收货 %d 行：%s")
+		say("digest.awaiting", waiting)
+		say("digest.change_requests", changes)
+		say("digest.lines_late", late)
+		say("digest.lines_at_risk", risk)
+		say("digest.receipts_due", due)
 	})
-	section("Downstream:", "下游：", func() {
-		var due, late, delivered refs
+	section("digest.downstream", func() {
+		var due, late, delivered []i18n.Message
 		for _, l := range st.lines[pid] {
 			if l.Direction != "downstream" || l.State == "received" {
 				continue
 			}
 			switch {
 			case l.Late:
-				late.line(l)
+				late = append(late, line(l))
 			case l.Due.Before(week):
-				due.line(l)
+				due = append(due, line(l))
 			}
 		}
 		for _, sh := range st.delivered[pid] {
@@ -338,21 +330,18 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 			if n == "" {
 				n = fmt.Sprintf("#%d", sh.ID)
 			}
-			delivered.put(n, n)
+			delivered = append(delivered, number(n))
 		}
-		say(due, "• %d delivery line(s) due this week: %s", "• 本周应交货 %d 行：%s")
-		say(late, "• %d delivery line(s) late: %s", "• %d 行交货逾期：%s")
-		say(delivered, "• %d shipment(s) delivered since the last digest: %s", "• 上次摘要以来已交付 %d 批：%s")
+		say("digest.deliveries_due", due)
+		say("digest.deliveries_late", late)
+		say("digest.delivered", delivered)
 	})
-	at := d.tick.In(s.loc)
-	head := fmt.Sprintf("Status digest for %s, %s", name, at.Format("Mon 2 Jan 15:04"))
-	headZh := fmt.Sprintf("%s 状态摘要，%d月%d日 %s", name, at.Month(), at.Day(), at.Format("15:04"))
+	head := i18n.M("digest.head").With("Partner", name).With("When", i18n.At(d.tick.In(s.loc), "layout.tick"))
 	a := groups.Announcement{Kind: "digest", PartnerID: pid, SubjectType: "partner", SubjectID: pid}
-	if len(en) == 0 {
-		a.Body, a.BodyZh = head+": all on track.", headZh+"：一切正常。"
+	if len(lines) == 0 {
+		a.Message = i18n.Lines{i18n.M("digest.all_on_track").With("Head", head)}
 		return a, true
 	}
-	a.Body = head + "\n" + strings.Join(en, "\n")
-	a.BodyZh = headZh + "\n" + strings.Join(zh, "\n")
+	a.Message = append(i18n.Lines{head}, lines...)
 	return a, false
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // AckReminders reminds partners of published orders they have not
@@ -73,11 +74,10 @@ func (s *Service) AckReminders(ctx context.Context, now time.Time) (Result, erro
 		if level == 2 && !done[ackKey(o, 1)] {
 			keys = append(keys, ackKey(o, 1))
 		}
-		ae, az := age(waited)
 		h := int(limit.Hours())
+		msg := i18n.M("reminder.ack").With("Number", o.Number).With("Age", age(waited)).With("Hours", h)
 		a := groups.Announcement{Kind: "ack_reminder", PartnerID: o.PartnerID, SubjectType: "order", SubjectID: o.ID, CardKind: groups.CardOrderAck,
-			Body:   fmt.Sprintf("Reminder: order %s was published %s ago and is past the %d h acknowledgement target. Please acknowledge it.", o.Number, ae, h),
-			BodyZh: fmt.Sprintf("提醒：订单 %s 已发布 %s，超过 %d 小时的确认时限，请尽快确认。", o.Number, az, h)}
+			Message: i18n.Lines{msg}}
 		if level == 2 {
 			told := owners[o.PartnerID]
 			if u, ok := owners[-o.BuyerID]; ok {
@@ -89,9 +89,8 @@ func (s *Service) AckReminders(ctx context.Context, now time.Time) (Result, erro
 				names[i] = "@" + m.Name
 			}
 			a.Kind, a.Mentions = "ack_escalation", told
-			a.Body = fmt.Sprintf("Escalation: order %s is still unacknowledged after %s, twice the %d h target. %s please follow up.",
-				o.Number, ae, h, strings.Join(names, " "))
-			a.BodyZh = fmt.Sprintf("升级提醒：订单 %s 已 %s 未确认，达到 %d 小时时限的两倍。请 %s 跟进。", o.Number, az, h, strings.Join(names, " "))
+			msg.Key = "reminder.ack_escalation"
+			a.Message = i18n.Lines{msg.With("Names", strings.Join(names, " "))}
 		}
 		n, err := s.announce(sys, a, a.Kind, keys...)
 		if err != nil {
@@ -176,10 +175,9 @@ func (s *Service) StaleShipments(ctx context.Context, now time.Time) (Result, er
 		if n == "" {
 			n = fmt.Sprintf("#%d", sh.ID)
 		}
-		ae, az := age(now.Sub(*sh.LastEventAt))
+		msg := i18n.M("reminder.stale_shipment").With("Number", n).With("Status", string(sh.Status)).With("Age", age(now.Sub(*sh.LastEventAt)))
 		a := groups.Announcement{Kind: "stale_shipment", PartnerID: sh.PartnerID, SubjectType: "shipment", SubjectID: sh.ID, AwaitsReply: true,
-			Body:   fmt.Sprintf("Shipment %s (%s) has had no update for %s. Please post where it is and when it will arrive.", n, sh.Status, ae),
-			BodyZh: fmt.Sprintf("货件 %s（%s）已 %s 没有更新，请告知当前位置和预计到达时间。", n, sh.Status, az)}
+			Message: i18n.Lines{msg}}
 		if c, err := s.announce(sys, a, a.Kind, key(sh)); err != nil {
 			return res, fmt.Errorf("update request for shipment %d: %w", sh.ID, err)
 		} else if c > 0 {
@@ -250,23 +248,21 @@ func (s *Service) CertificateExpiry(ctx context.Context, now time.Time) (Result,
 				keys = append(keys, certKey(d, st))
 			}
 		}
-		en, zh := day(*d.ExpiresOn)
-		a := groups.Announcement{Kind: "certificate_expiry", PartnerID: d.PartnerID, SubjectType: "document", SubjectID: d.ID, AwaitsReply: true}
+		var msg i18n.Message
 		switch {
 		case left > 0:
-			a.Body = fmt.Sprintf("Certificate %q expires in %d day(s), on %s. Please upload the renewed certificate.", d.Title, left, en)
-			a.BodyZh = fmt.Sprintf("证书「%s」将在 %d 天后（%s）到期，请上传更新后的证书。", d.Title, left, zh)
+			msg = i18n.N("reminder.cert_expires", left)
 		case left == 0:
-			a.Body = fmt.Sprintf("Certificate %q expires today (%s). Please upload the renewed certificate.", d.Title, en)
-			a.BodyZh = fmt.Sprintf("证书「%s」今天（%s）到期，请上传更新后的证书。", d.Title, zh)
+			msg = i18n.M("reminder.cert_expires_today")
 		default:
-			a.Body = fmt.Sprintf("Certificate %q expired on %s. Please upload the renewed certificate.", d.Title, en)
-			a.BodyZh = fmt.Sprintf("证书「%s」已于 %s 到期，请上传更新后的证书。", d.Title, zh)
+			msg = i18n.M("reminder.cert_expired")
 		}
+		msg = msg.With("Title", d.Title).With("Date", day(*d.ExpiresOn))
 		if d.Mandatory && blocks[d.PartnerID] {
-			a.Body += " It is mandatory: new orders are blocked once it has lapsed."
-			a.BodyZh += "这是必需证书：过期后将暂停接收新订单。"
+			msg = i18n.M("reminder.cert_mandatory").With("Text", msg)
 		}
+		a := groups.Announcement{Kind: "certificate_expiry", PartnerID: d.PartnerID, SubjectType: "document", SubjectID: d.ID, AwaitsReply: true,
+			Message: i18n.Lines{msg}}
 		if c, err := s.announce(sys, a, a.Kind, keys...); err != nil {
 			return res, fmt.Errorf("expiry warning for document %d: %w", d.ID, err)
 		} else if c > 0 {

@@ -9,15 +9,14 @@ package status
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/notice"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -100,32 +99,17 @@ func (s *Service) announce(ctx context.Context, a groups.Announcement, kind stri
 	return posted, err
 }
 
-// listEn and listZh name up to five items and say how many more there
-// are.
-func listEn(items []string) string { return list(items, ", ", " and %d more") }
-func listZh(items []string) string { return list(items, "、", " 等另外 %d 项") }
-
-func list(items []string, sep, more string) string {
-	const max = 5
-	if len(items) <= max {
-		return strings.Join(items, sep)
-	}
-	return strings.Join(items[:max], sep) + fmt.Sprintf(more, len(items)-max)
-}
-
 // age says how long ago in hours, or days past two days.
-func age(d time.Duration) (string, string) {
+func age(d time.Duration) i18n.Message {
 	h := int(d.Hours())
 	if h < 48 {
-		return fmt.Sprintf("%d h", h), fmt.Sprintf("%d 小时", h)
+		return i18n.N("age.hours", h)
 	}
-	return fmt.Sprintf("%d d", h/24), fmt.Sprintf("%d 天", h/24)
+	return i18n.N("age.days", h/24)
 }
 
-// day formats a calendar date.
-func day(t time.Time) (string, string) {
-	return t.Format("2 Jan"), fmt.Sprintf("%d月%d日", t.Month(), t.Day())
-}
+// day is a calendar date as each language writes it.
+func day(t time.Time) i18n.Arg { return i18n.At(t, "layout.day") }
 
 // today is the start of the company's calendar day at now, as the UTC
 // midnight dates are stored at.

@@ -155,11 +155,11 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 			for _, want := range []string{
 				"Status digest for 华星精密, Mon 23 Nov 08:30",
 				"Upstream:",
-				"2 order(s) awaiting acknowledgement: PO-1 (2 d), PO-2 (2 h)",
-				"1 open change request(s): PO-3",
-				"1 line(s) late: PO-4/1 (20 Nov)",
-				"1 line(s) at risk (ETA after the due date): PO-4/2 (25 Nov)",
-				"1 receipt(s) due this week: PO-4/2 (25 Nov)",
+				"2 orders awaiting acknowledgement: PO-1 (2 d), PO-2 (2 h)",
+				"1 open change request: PO-3",
+				"1 line late: PO-4/1 (20 Nov)",
+				"1 line at risk (ETA after the due date): PO-4/2 (25 Nov)",
+				"1 receipt due this week: PO-4/2 (25 Nov)",
 			} {
 				if !strings.Contains(body, want) {
 					t.Errorf("A's digest lacks %q:\n%s", want, body)
@@ -172,8 +172,8 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 				t.Errorf("zh %q link %q", a[0].BodyZh, a[0].Link)
 			}
 			dd := w.posts(t, w.D, "digest")
-			for _, want := range []string{"Downstream:", "1 delivery line(s) due this week: SO-1/2 (26 Nov)",
-				"2 delivery line(s) late: SO-1/1 (20 Nov), SO-1/3 (21 Nov)", "1 shipment(s) delivered since the last digest: ASN-9"} {
+			for _, want := range []string{"Downstream:", "1 delivery line due this week: SO-1/2 (26 Nov)",
+				"2 delivery lines late: SO-1/1 (20 Nov), SO-1/3 (21 Nov)", "1 shipment delivered since the last digest: ASN-9"} {
 				if len(dd) != 1 || !strings.Contains(dd[0].Body, want) {
 					t.Errorf("dealer digest lacks %q: %+v", want, dd)
 				}
@@ -410,13 +410,13 @@ func TestCertificateExpiryWarningsAndOrderBlock(t *testing.T) {
 			}
 			run(0)
 			run(0)
-			if b := bodies(); len(b) != 2 || !contains(b, `"ISO 9001" expires in 30 day(s)`) || !contains(b, `"RoHS" expires in 4 day(s)`) {
+			if b := bodies(); len(b) != 2 || !contains(b, `"ISO 9001" expires in 30 days`) || !contains(b, `"RoHS" expires in 4 days`) {
 				t.Fatalf("day 0: %q", b)
 			}
 			run(4) // RoHS: today
 			run(5)
 			run(23) // ISO: 7 days
-			if b := bodies(); len(b) != 4 || !contains(b, `"RoHS" expires today`) || !contains(b, `"ISO 9001" expires in 7 day(s)`) {
+			if b := bodies(); len(b) != 4 || !contains(b, `"RoHS" expires today`) || !contains(b, `"ISO 9001" expires in 7 days`) {
 				t.Fatalf("day 23: %q", b)
 			}
 			// The partner is set to block orders on a lapsed mandatory

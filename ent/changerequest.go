@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // ChangeRequest is the model entity for the ChangeRequest schema.
@@ -27,7 +28,7 @@ type ChangeRequest struct {
 	// Revision holds the value of the "revision" field.
 	Revision int `json:"revision,omitempty"`
 	// Changes holds the value of the "changes" field.
-	Changes []map[string]interface{} `json:"changes,omitempty"`
+	Changes []schematype.LineChange `json:"changes,omitempty"`
 	// State holds the value of the "state" field.
 	State changerequest.State `json:"state,omitempty"`
 	// DecidedByID holds the value of the "decided_by_id" field.

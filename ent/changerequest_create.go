@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // ChangeRequestCreate is the builder for creating a ChangeRequest entity.
@@ -47,7 +48,7 @@ func (_c *ChangeRequestCreate) SetRevision(v int) *ChangeRequestCreate {
 }
 
 // SetChanges sets the "changes" field.
-func (_c *ChangeRequestCreate) SetChanges(v []map[string]interface{}) *ChangeRequestCreate {
+func (_c *ChangeRequestCreate) SetChanges(v []schematype.LineChange) *ChangeRequestCreate {
 	_c.mutation.SetChanges(v)
 	return _c
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/predicate"
+	"github.com/tierlink/tierlink/ent/schematype"
 	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/shipment"
@@ -3786,8 +3787,8 @@ type ChangeRequestMutation struct {
 	addacknowledgement_id *int
 	revision              *int
 	addrevision           *int
-	changes               *[]map[string]interface{}
-	appendchanges         []map[string]interface{}
+	changes               *[]schematype.LineChange
+	appendchanges         []schematype.LineChange
 	state                 *changerequest.State
 	decided_by_id         *int
 	adddecided_by_id      *int
@@ -4124,13 +4125,13 @@ func (m *ChangeRequestMutation) ResetRevision() {
 }
 
 // SetChanges sets the "changes" field.
-func (m *ChangeRequestMutation) SetChanges(value []map[string]interface{}) {
-	m.changes = &value
+func (m *ChangeRequestMutation) SetChanges(sc []schematype.LineChange) {
+	m.changes = &sc
 	m.appendchanges = nil
 }
 
 // Changes returns the value of the "changes" field in the mutation.
-func (m *ChangeRequestMutation) Changes() (r []map[string]interface{}, exists bool) {
+func (m *ChangeRequestMutation) Changes() (r []schematype.LineChange, exists bool) {
 	v := m.changes
 	if v == nil {
 		return
@@ -4141,7 +4142,7 @@ func (m *ChangeRequestMutation) Changes() (r []map[string]interface{}, exists bo
 // OldChanges returns the old "changes" field's value of the ChangeRequest entity.
 // If the ChangeRequest object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ChangeRequestMutation) OldChanges(ctx context.Context) (v []map[string]interface{}, err error) {
+func (m *ChangeRequestMutation) OldChanges(ctx context.Context) (v []schematype.LineChange, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
 	}
@@ -4155,13 +4156,13 @@ func (m *ChangeRequestMutation) OldChanges(ctx context.Context) (v []map[string]
 	return oldValue.Changes, nil
 }
 
-// AppendChanges adds value to the "changes" field.
-func (m *ChangeRequestMutation) AppendChanges(value []map[string]interface{}) {
-	m.appendchanges = append(m.appendchanges, value...)
+// AppendChanges adds sc to the "changes" field.
+func (m *ChangeRequestMutation) AppendChanges(sc []schematype.LineChange) {
+	m.appendchanges = append(m.appendchanges, sc...)
 }
 
 // AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
-func (m *ChangeRequestMutation) AppendedChanges() ([]map[string]interface{}, bool) {
+func (m *ChangeRequestMutation) AppendedChanges() ([]schematype.LineChange, bool) {
 	if len(m.appendchanges) == 0 {
 		return nil, false
 	}
@@ -4604,7 +4605,7 @@ func (m *ChangeRequestMutation) SetField(name string, value ent.Value) error {
 		m.SetRevision(v)
 		return nil
 	case changerequest.FieldChanges:
-		v, ok := value.([]map[string]interface{})
+		v, ok := value.([]schematype.LineChange)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

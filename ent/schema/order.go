@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // Order is a purchase order to a supplier (upstream) or a sales or
@@ -139,7 +141,7 @@ func (ChangeRequest) Fields() []ent.Field {
 		field.Int("partner_id").Immutable(),
 		field.Int("acknowledgement_id").Immutable(),
 		field.Int("revision").Immutable(),
-		field.JSON("changes", []map[string]any{}).Immutable(),
+		field.JSON("changes", []schematype.LineChange{}).Immutable(),
 		field.Enum("state").Values("open", "approved", "rejected").Default("open"),
 		field.Int("decided_by_id").Optional().Nillable(),
 		field.String("decided_by").Default(""),

@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/schematype"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 )
@@ -605,40 +606,41 @@ func toChangeRequest(r *ent.ChangeRequest) ChangeRequest {
 		DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, DecisionReason: r.DecisionReason, CreatedAt: r.CreatedAt}
 }
 
-func changesJSON(cs []Change) []map[string]any {
-	out := make([]map[string]any, 0, len(cs))
+// changesJSON is how a change request stores its changes.
+func changesJSON(cs []Change) []schematype.LineChange {
+	out := make([]schematype.LineChange, 0, len(cs))
 	for _, c := range cs {
-		m := map[string]any{"line_no": c.LineNo, "reason": c.Reason}
+		r := schematype.LineChange{LineNo: c.LineNo, Reason: c.Reason}
 		if c.PromisedDate != nil {
-			m["promised_date"] = c.PromisedDate.Format("2006-01-02")
+			r.PromisedDate = c.PromisedDate.Format("2006-01-02")
 		}
 		if c.Quantity != nil {
-			m["quantity_milli"] = int64(*c.Quantity)
+			q := int64(*c.Quantity)
+			r.QuantityMilli = &q
 		}
 		if c.UnitPrice != nil {
-			m["unit_price_e4"] = int64(*c.UnitPrice)
+			p := int64(*c.UnitPrice)
+			r.UnitPriceE4 = &p
 		}
-		out = append(out, m)
+		out = append(out, r)
 	}
 	return out
 }
 
-func parseChanges(ms []map[string]any) []Change {
-	out := make([]Change, 0, len(ms))
-	for _, m := range ms {
-		c := Change{LineNo: toInt(m["line_no"])}
-		c.Reason, _ = m["reason"].(string)
-		if s, ok := m["promised_date"].(string); ok {
-			if t, err := time.Parse("2006-01-02", s); err == nil {
-				c.PromisedDate = &t
-			}
+// parseChanges reads a change request's stored changes back.
+func parseChanges(rs []schematype.LineChange) []Change {
+	out := make([]Change, 0, len(rs))
+	for _, r := range rs {
+		c := Change{LineNo: r.LineNo, Reason: r.Reason}
+		if t, err := time.Parse("2006-01-02", r.PromisedDate); err == nil {
+			c.PromisedDate = &t
 		}
-		if v, ok := m["quantity_milli"]; ok {
-			q := Qty(toInt(v))
+		if r.QuantityMilli != nil {
+			q := Qty(*r.QuantityMilli)
 			c.Quantity = &q
 		}
-		if v, ok := m["unit_price_e4"]; ok {
-			p := Price(toInt(v))
+		if r.UnitPriceE4 != nil {
+			p := Price(*r.UnitPriceE4)
 			c.UnitPrice = &p
 		}
 		out = append(out, c)
@@ -657,20 +659,6 @@ func linesJSON(ls []Line) []map[string]any {
 		out = append(out, m)
 	}
 	return out
-}
-
-// toInt reads a JSON number that went through a map (float64 after a
-// round trip through the database, int before).
-func toInt(v any) int {
-	switch n := v.(type) {
-	case int:
-		return n
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
-	}
-	return 0
 }
 
 func or(v, def string) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // CreateBridge connects a group to an outside chat. The URL is checked
@@ -193,7 +194,8 @@ func (s *Service) SendTest(ctx context.Context, id int) (Delivery, error) {
 	if err != nil {
 		return Delivery{}, err
 	}
-	text := fmt.Sprintf("Test message from Tierlink, sent by %s at %s. 这是一条测试消息。", v.Label, s.now().UTC().Format(time.RFC3339))
+	// In the group's language, like everything its bridges send.
+	text := i18n.For(g.Language).T("bridge.test_message", map[string]any{"Actor": v.Label, "Time": s.now().UTC().Format(time.RFC3339)})
 	d, err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
 		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))})
 	if err != nil {

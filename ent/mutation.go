@@ -23852,8 +23852,8 @@ type PostMutation struct {
 	body_zh                  *string
 	message                  *json.RawMessage
 	appendmessage            json.RawMessage
-	mentions                 *[]map[string]interface{}
-	appendmentions           []map[string]interface{}
+	mentions                 *[]schematype.Mention
+	appendmentions           []schematype.Mention
 	document_ids             *[]int
 	appenddocument_ids       []int
 	event_id                 *int
@@ -24495,13 +24495,13 @@ func (m *PostMutation) ResetMessage() {
 }
 
 // SetMentions sets the "mentions" field.
-func (m *PostMutation) SetMentions(value []map[string]interface{}) {
-	m.mentions = &value
+func (m *PostMutation) SetMentions(s []schematype.Mention) {
+	m.mentions = &s
 	m.appendmentions = nil
 }
 
 // Mentions returns the value of the "mentions" field in the mutation.
-func (m *PostMutation) Mentions() (r []map[string]interface{}, exists bool) {
+func (m *PostMutation) Mentions() (r []schematype.Mention, exists bool) {
 	v := m.mentions
 	if v == nil {
 		return
@@ -24512,7 +24512,7 @@ func (m *PostMutation) Mentions() (r []map[string]interface{}, exists bool) {
 // OldMentions returns the old "mentions" field's value of the Post entity.
 // If the Post object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PostMutation) OldMentions(ctx context.Context) (v []map[string]interface{}, err error) {
+func (m *PostMutation) OldMentions(ctx context.Context) (v []schematype.Mention, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldMentions is only allowed on UpdateOne operations")
 	}
@@ -24526,13 +24526,13 @@ func (m *PostMutation) OldMentions(ctx context.Context) (v []map[string]interfac
 	return oldValue.Mentions, nil
 }
 
-// AppendMentions adds value to the "mentions" field.
-func (m *PostMutation) AppendMentions(value []map[string]interface{}) {
-	m.appendmentions = append(m.appendmentions, value...)
+// AppendMentions adds s to the "mentions" field.
+func (m *PostMutation) AppendMentions(s []schematype.Mention) {
+	m.appendmentions = append(m.appendmentions, s...)
 }
 
 // AppendedMentions returns the list of values that were appended to the "mentions" field in this mutation.
-func (m *PostMutation) AppendedMentions() ([]map[string]interface{}, bool) {
+func (m *PostMutation) AppendedMentions() ([]schematype.Mention, bool) {
 	if len(m.appendmentions) == 0 {
 		return nil, false
 	}
@@ -25764,7 +25764,7 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 		m.SetMessage(v)
 		return nil
 	case post.FieldMentions:
-		v, ok := value.([]map[string]interface{})
+		v, ok := value.([]schematype.Mention)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // Post is the model entity for the Post schema.
@@ -40,7 +41,7 @@ type Post struct {
 	// Message holds the value of the "message" field.
 	Message json.RawMessage `json:"message,omitempty"`
 	// Mentions holds the value of the "mentions" field.
-	Mentions []map[string]interface{} `json:"mentions,omitempty"`
+	Mentions []schematype.Mention `json:"mentions,omitempty"`
 	// DocumentIds holds the value of the "document_ids" field.
 	DocumentIds []int `json:"document_ids,omitempty"`
 	// EventID holds the value of the "event_id" field.

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // PostCreate is the builder for creating a Post entity.
@@ -133,7 +134,7 @@ func (_c *PostCreate) SetMessage(v json.RawMessage) *PostCreate {
 }
 
 // SetMentions sets the "mentions" field.
-func (_c *PostCreate) SetMentions(v []map[string]interface{}) *PostCreate {
+func (_c *PostCreate) SetMentions(v []schematype.Mention) *PostCreate {
 	_c.mutation.SetMentions(v)
 	return _c
 }

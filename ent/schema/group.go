@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // Group joins staff and partner contacts around a partner (a partner
@@ -110,7 +112,7 @@ func (Post) Fields() []ent.Field {
 		// (partners/i18n.Lines), rendered in each reader's language when
 		// read or sent; body and body_zh hold the text of older posts.
 		field.JSON("message", json.RawMessage{}).Optional().Immutable(),
-		field.JSON("mentions", []map[string]any{}).Optional().Immutable(),
+		field.JSON("mentions", []schematype.Mention{}).Optional().Immutable(),
 		field.JSON("document_ids", []int{}).Optional().Immutable(),
 		// The domain event a system post or card was made from.
 		field.Int("event_id").Optional().Nillable().Immutable(),

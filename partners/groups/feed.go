@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/schematype"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -86,9 +87,9 @@ func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p
 		SetNillableAuthorContactID(p.authorContact).SetNillableAuthorPartnerID(p.authorP).SetBody(p.body).
 		SetAwaitsReply(p.awaitsReply).SetCreatedAt(s.now()).SetUpdatedAt(s.now())
 	if len(p.mentions) > 0 {
-		ms := make([]map[string]any, 0, len(p.mentions))
+		ms := make([]schematype.Mention, 0, len(p.mentions))
 		for _, m := range p.mentions {
-			ms = append(ms, map[string]any{"type": m.Type, "id": m.ID, "name": m.Name})
+			ms = append(ms, schematype.Mention(m))
 		}
 		q.SetMentions(ms)
 	}
@@ -356,7 +357,7 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 		p.AuthorSide = "partner"
 	}
 	for _, m := range r.Mentions {
-		p.Mentions = append(p.Mentions, Mention{Type: fmt.Sprint(m["type"]), ID: toInt(m["id"]), Name: fmt.Sprint(m["name"])})
+		p.Mentions = append(p.Mentions, Mention(m))
 	}
 	if len(r.DocumentIds) > 0 {
 		docs, err := s.client.Document.Query().Where(document.IDIn(r.DocumentIds...)).All(ctx)
@@ -400,16 +401,6 @@ func postText(ctx context.Context, r *ent.Post) (string, string, error) {
 		return r.BodyZh, r.BodyZh, nil
 	}
 	return r.Body, r.BodyZh, nil
-}
-
-func toInt(v any) int {
-	switch n := v.(type) {
-	case float64:
-		return int(n)
-	case int:
-		return n
-	}
-	return 0
 }
 
 // closeCards marks the open cards about a subject as done, in every

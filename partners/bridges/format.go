@@ -163,7 +163,7 @@ func markdown(m Message) string {
 	if len(m.Items) == 0 {
 		b.WriteString(m.Text)
 		if m.Link != "" {
-			b.WriteString("\n[" + i18n.For(m.Lang).T("bridge.open", nil) + "](" + m.Link + ")")
+			b.WriteString("\n[" + i18n.For(m.Lang).T("chat.open", nil) + "](" + m.Link + ")")
 		}
 		return b.String()
 	}
@@ -202,7 +202,7 @@ func slackText(m Message) string {
 	if len(m.Items) == 0 {
 		b.WriteString(esc.Replace(m.Text))
 		if m.Link != "" {
-			b.WriteString("\n<" + m.Link + "|" + esc.Replace(i18n.For(m.Lang).T("bridge.open_in_tierlink", nil)) + ">")
+			b.WriteString("\n<" + m.Link + "|" + esc.Replace(i18n.For(m.Lang).T("chat.open_in_tierlink", nil)) + ">")
 		}
 		return b.String()
 	}

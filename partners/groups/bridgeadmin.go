@@ -195,7 +195,7 @@ func (s *Service) SendTest(ctx context.Context, id int) (Delivery, error) {
 		return Delivery{}, err
 	}
 	// In the group's language, like everything its bridges send.
-	text := i18n.For(g.Language).T("bridge.test_message", map[string]any{"Actor": v.Label, "Time": s.now().UTC().Format(time.RFC3339)})
+	text := i18n.For(g.Language).T("chat.test_message", map[string]any{"Actor": v.Label, "Time": s.now().UTC().Format(time.RFC3339)})
 	d, err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
 		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))})
 	if err != nil {

@@ -133,7 +133,7 @@ func (s *Service) appendPost(ctx context.Context, c *ent.Client, g *ent.Group, p
 	if p.kind == post.KindMessage {
 		text = p.author + ": " + text
 		if n := len(p.docs); n > 0 {
-			text = l.N("post.documents", n, map[string]any{"Text": text})
+			text = l.N("feed.documents", n, map[string]any{"Text": text})
 		}
 	}
 	_, err = bridges.Enqueue(sys, c, bridges.Outgoing{GroupID: g.ID, PostID: row.ID, Status: p.kind != post.KindMessage,

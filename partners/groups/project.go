@@ -69,58 +69,58 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 	switch pl := pl.(type) {
 	case partners.OrderPublished:
 		if dir == "downstream" {
-			msg = i18n.M("post.delivery_order_published")
+			msg = i18n.M("feed.delivery_order_published")
 			break
 		}
 		card(CardOrderAck, "order", ev.SubjectID)
-		msg = i18n.M("post.order_published")
+		msg = i18n.M("feed.order_published")
 	case partners.OrderAcknowledged:
 		if err := s.closeCards(sys, c, "order", ev.SubjectID, "answered", actor, at); err != nil {
 			return err
 		}
-		msg = i18n.N("post.order_acknowledged", pl.Lines).With("Actor", actor).With("Changes", pl.Changes)
+		msg = i18n.N("feed.order_acknowledged", pl.Lines).With("Actor", actor).With("Changes", pl.Changes)
 	case partners.ChangeRequested:
 		card(CardChangeRequest, "change_request", pl.ChangeRequestID)
-		msg = i18n.N("post.change_requested", pl.Lines)
+		msg = i18n.N("feed.change_requested", pl.Lines)
 	case partners.ChangeApproved:
 		if err := s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "approved", actor, at); err != nil {
 			return err
 		}
-		msg = i18n.M("post.change_approved").With("Actor", actor).With("Revision", pl.Revision)
+		msg = i18n.M("feed.change_approved").With("Actor", actor).With("Revision", pl.Revision)
 	case partners.ChangeRejected:
 		if err := s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "rejected", actor, at); err != nil {
 			return err
 		}
 		// The lines go back to the supplier, who must answer again.
 		card(CardOrderAck, "order", ev.SubjectID)
-		msg = i18n.M("post.change_rejected").With("Actor", actor)
+		msg = i18n.M("feed.change_rejected").With("Actor", actor)
 	case partners.ShipmentCreated:
-		msg = i18n.N("post.shipment_created", pl.Lines)
+		msg = i18n.N("feed.shipment_created", pl.Lines)
 		if pl.ETA != "" {
-			msg = i18n.N("post.shipment_created_eta", pl.Lines).With("ETA", pl.ETA)
+			msg = i18n.N("feed.shipment_created_eta", pl.Lines).With("ETA", pl.ETA)
 		}
 	case partners.ShipmentShipped:
-		msg = i18n.M("post.shipment_shipped")
+		msg = i18n.M("feed.shipment_shipped")
 	case partners.ShipmentInTransit:
-		msg = i18n.M("post.shipment_in_transit")
+		msg = i18n.M("feed.shipment_in_transit")
 	case partners.ShipmentDelayed:
-		msg = i18n.M("post.shipment_delayed").With("Reason", pl.Reason).With("ETA", pl.NewETA)
+		msg = i18n.M("feed.shipment_delayed").With("Reason", pl.Reason).With("ETA", pl.NewETA)
 	case partners.ShipmentDelivered:
 		card(CardReceipt, "shipment", ev.SubjectID)
 		if dir == "downstream" {
 			p.cardKind = CardDeliveryRcpt
 		}
-		msg = i18n.M("post.shipment_delivered")
+		msg = i18n.M("feed.shipment_delivered")
 	case partners.ShipmentReceived:
 		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, "received", actor, at); err != nil {
 			return err
 		}
-		msg = i18n.M("post.shipment_received").With("Actor", actor)
+		msg = i18n.M("feed.shipment_received").With("Actor", actor)
 	case partners.ShipmentCancelled:
 		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, "cancelled", actor, at); err != nil {
 			return err
 		}
-		msg = i18n.M("post.shipment_cancelled")
+		msg = i18n.M("feed.shipment_cancelled")
 	default:
 		return nil
 	}

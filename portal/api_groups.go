@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 func (s *Server) registerGroupRoutes(r api) {
@@ -183,7 +184,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return err
 	}
 	v, _ := viewer.FromContext(ctx)
-	vctx := viewer.NewContext(context.Background(), v)
+	vctx := viewer.NewContext(i18n.WithLanguage(context.Background(), i18n.FromContext(ctx).Lang()), v)
 	conn := c.Context().Conn()
 	beat := s.cfg.StreamHeartbeat
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")

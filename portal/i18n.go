@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,6 +28,13 @@ func (l *locale) T(key string) string {
 var locales = map[string]*locale{
 	i18n.English: {Lang: i18n.English, l: i18n.For(i18n.English)},
 	i18n.Chinese: {Lang: i18n.Chinese, l: i18n.For(i18n.Chinese)},
+}
+
+// readerLanguage carries the reader's language (the saved setting, then
+// Accept-Language) in ctx, so services render system posts and cards in
+// it.
+func readerLanguage(ctx context.Context, c *fiber.Ctx, saved string) context.Context {
+	return i18n.WithLanguage(ctx, pickLocale(c, saved).Lang)
 }
 
 // pickLocale prefers the user's saved setting, then Accept-Language.

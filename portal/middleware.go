@@ -144,7 +144,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		}
 		tv.RequestID = v.RequestID
 		c.Locals(localViewer, tv)
-		c.SetUserContext(viewer.NewContext(ctx, tv))
+		c.SetUserContext(viewer.NewContext(readerLanguage(ctx, c, ""), tv))
 		return c.Next()
 	}
 	if tok := c.Cookies(s.cookieName); tok != "" {
@@ -156,7 +156,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 			sess.Viewer.RequestID = v.RequestID
 			c.Locals(localSession, &sess)
 			c.Locals(localViewer, sess.Viewer)
-			c.SetUserContext(viewer.NewContext(ctx, sess.Viewer))
+			c.SetUserContext(viewer.NewContext(readerLanguage(ctx, c, sess.Locale), sess.Viewer))
 			return c.Next()
 		}
 		if partners.ErrorCode(err) != partners.EUnauthenticated {

@@ -74,16 +74,16 @@ type Digest struct {
 // Announcement is a post Tierlink makes on its own, outside any domain
 // event: a digest, a reminder, a warning.
 type Announcement struct {
-	Kind      string // digest, ack_reminder, ack_escalation, stale_shipment, certificate_expiry
-	PartnerID int
-	// Message is the text as catalogue messages, rendered in each
-	// reader's language.
-	Message     i18n.Lines
+	Kind        string // digest, ack_reminder, ack_escalation, stale_shipment, certificate_expiry
+	PartnerID   int
 	SubjectType string // order, shipment, document, partner
 	SubjectID   int
 	CardKind    string // a card to act on, or "" for a plain post
 	Mentions    []Mention
 	AwaitsReply bool
+	// Message is the text by catalogue key, rendered in each reader's
+	// language.
+	Message i18n.Lines
 }
 
 // Filter lists groups.
@@ -176,26 +176,24 @@ type Card struct {
 	Actions     []CardAction `json:"actions"`
 }
 
-// Post is a feed entry as shown and as streamed.
+// Post is a feed entry as shown and as streamed. A system post's or
+// card's Body is in the reader's language (the request's, else English)
+// and BodyZh in Chinese, for clients that choose the language themselves.
 type Post struct {
 	ID      int `json:"id"`
 	GroupID int `json:"group_id"`
 	// Seq is the feed number; a card that changes takes a new one, so
 	// that streams resuming by number see the change.
-	Seq        int64  `json:"seq" doc:"The post's feed number: unique within the group, and the highest number is the latest change. A card that changes state (approved, rejected, acknowledged, expired) takes a new, higher number, so a client that follows the feed by number (after=, or the stream's Last-Event-ID) receives the changed card again and should replace the post with the same id in place; to show posts in the order they were written, sort by created_at, then id."`
-	Kind       string `json:"kind"` // message, system, card
-	Author     string `json:"author"`
-	AuthorSide string `json:"author_side"` // staff, partner, system
-	// Body is the text in the reader's language (the request's, else
-	// English) for system posts and cards, as written for messages.
-	Body string `json:"body"`
-	// BodyZh is a system post's Chinese text, for clients that choose
-	// the language themselves.
-	BodyZh    string    `json:"body_zh,omitempty"`
-	Mentions  []Mention `json:"mentions,omitempty"`
-	Documents []DocRef  `json:"documents,omitempty"`
-	Card      *Card     `json:"card,omitempty"`
-	EventKind string    `json:"event_kind,omitempty"`
+	Seq        int64     `json:"seq" doc:"The post's feed number: unique within the group, and the highest number is the latest change. A card that changes state (approved, rejected, acknowledged, expired) takes a new, higher number, so a client that follows the feed by number (after=, or the stream's Last-Event-ID) receives the changed card again and should replace the post with the same id in place; to show posts in the order they were written, sort by created_at, then id."`
+	Kind       string    `json:"kind"` // message, system, card
+	Author     string    `json:"author"`
+	AuthorSide string    `json:"author_side"` // staff, partner, system
+	Body       string    `json:"body"`
+	BodyZh     string    `json:"body_zh,omitempty"`
+	Mentions   []Mention `json:"mentions,omitempty"`
+	Documents  []DocRef  `json:"documents,omitempty"`
+	Card       *Card     `json:"card,omitempty"`
+	EventKind  string    `json:"event_kind,omitempty"`
 	// Link is where a system post's subject is shown.
 	Link      string     `json:"link,omitempty"`
 	RepliedAt *time.Time `json:"replied_at,omitempty"`

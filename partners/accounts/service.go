@@ -78,14 +78,6 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	return s.User(ctx, id)
 }
 
-// SetPassword replaces a user's password (CLI and admin use).
-func (s *Service) SetPassword(ctx context.Context, id int, pw string) error {
-	if len(pw) < 12 || len(pw) > 256 {
-		return partners.Invalid("password", "must be 12 to 256 characters")
-	}
-	return s.client.User.UpdateOneID(id).SetPasswordHash(HashPassword(pw, s.Params)).Exec(ctx)
-}
-
 // User returns one user with the number of contacts they own.
 func (s *Service) User(ctx context.Context, id int) (User, error) {
 	u, err := s.client.User.Get(ctx, id)

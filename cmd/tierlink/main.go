@@ -178,7 +178,9 @@ type app struct {
 	sysc     context.Context
 }
 
-func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
+// open reads the configuration (once, for the whole command), opens and
+// migrates the database and builds the services on it.
+func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	cfg, err := loadConfig(cf, m.Getenv)
 	if err != nil {
 		return nil, err
@@ -188,9 +190,15 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The one cleanup for every failure below: the database is the only
+	// thing opened here that holds resources (the stores hold none).
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	applied, err := db.Migrate(ctx)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	for _, v := range applied {
@@ -201,7 +209,6 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	// an older build wrote are refreshed here; a second run changes none.
 	sys := viewer.NewContext(ctx, viewer.System("keys"))
 	if n, err := partners.RefreshNameKeys(sys, db.Client); err != nil {
-		db.Close()
 		return nil, err
 	} else if n > 0 {
 		log.Info("search keys refreshed", "rows", n)
@@ -211,11 +218,9 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	if cfg.S3 != nil {
 		store, err = storage.NewMinIO(ctx, *cfg.S3)
 		if err != nil {
-			db.Close()
 			return nil, err
 		}
 	} else if store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "objects")); err != nil {
-		db.Close()
 		return nil, err
 	}
 	docs := documents.New(db.Client, store, cfg.TimeZone, log)
@@ -226,7 +231,6 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	// every command that changes orders or shipments needs them.
 	a.grps = groups.New(db.Client, a.ords, a.shps, bridges.Guard{Allow: cfg.BridgeAllow}, cfg.BaseURL)
 	if err := a.grps.SetDigestDefault(cfg.DigestSchedule, cfg.TimeZone); err != nil {
-		db.Close()
 		return nil, configError{"TIERLINK_DIGEST_SCHEDULE", err.Error()}
 	}
 	st := status.New(db.Client, a.grps, a.ords, a.shps, cfg.TimeZone)
@@ -235,14 +239,12 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	a.cards.Weights = cfg.ScoreWeights
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards}, cfg.JobSchedules)
 	if err != nil {
-		db.Close()
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
 	a.instance = instanceName()
 	a.jobs = jobs.New(db.Client, log, cfg.TimeZone, a.instance)
 	for _, j := range js {
 		if err := a.jobs.Add(j); err != nil {
-			db.Close()
 			return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 		}
 	}
@@ -279,9 +281,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError("serve takes no arguments")
-	}
-	if _, err := loadConfig(cf, m.Getenv); err != nil {
-		return err
 	}
 	a, err := m.open(ctx, cf)
 	if err != nil {

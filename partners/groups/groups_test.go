@@ -22,13 +22,6 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
 func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
 
 // world is the fixture with a group per privacy situation.
@@ -131,13 +124,13 @@ func TestAutomaticStatusStaysWithinThePartner(t *testing.T) {
 				t.Errorf("partner B lists %v", names)
 			}
 			_, err = w.Groups.Group(pb, w.A.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.Posts(pb, w.A.ID, groups.PostFilter{})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.Post(pb, w.A.ID, groups.PostInput{Body: "hello"})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.Members(pb, w.Internal.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			// A removed member loses the group at once.
 			ms, err := w.Groups.Members(staff, w.Mixed.ID)
 			if err != nil {
@@ -151,7 +144,7 @@ func TestAutomaticStatusStaysWithinThePartner(t *testing.T) {
 				}
 			}
 			_, err = w.Groups.Group(pb, w.Mixed.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			if g, _ := w.Groups.Group(staff, w.Mixed.ID); !g.ReceivesStatus {
 				t.Error("with B's contact gone, the group should follow A again")
 			}
@@ -163,33 +156,33 @@ func TestGroupRules(t *testing.T) {
 	w := newWorld(t, dialect.SQLite)
 	b := w.Ctx(w.Buyer)
 	_, err := w.Groups.Create(b, groups.GroupInput{Name: "x", Kind: "partner"})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.Create(b, groups.GroupInput{Name: "x", Kind: "internal", ContactIDs: []int{w.ContactA.ID}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.Create(b, groups.GroupInput{Name: "x", Kind: "partner", PartnerID: w.PartnerA.ID, UserIDs: []int{w.UserA.ID}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.Create(w.Ctx(w.Viewer), groups.GroupInput{Name: "x", Kind: "internal"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = w.Groups.Create(w.Ctx(w.UserA), groups.GroupInput{Name: "x", Kind: "internal"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = w.Groups.AddMember(b, w.A.ID, groups.MemberInput{ContactID: w.ContactA.ID})
-	wantCode(t, err, partners.EConflict)
+	partnerstest.WantCode(t, err, partners.EConflict)
 	_, err = w.Groups.AddMember(b, w.Lonely.ID, groups.MemberInput{ContactID: w.ContactA.ID})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.AddMember(b, w.A.ID, groups.MemberInput{UserID: 1, ContactID: 1})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	// Viewers read but do not write; partner users write only as members.
 	_, err = w.Groups.Post(w.Ctx(w.Viewer), w.A.ID, groups.PostInput{Body: "hi"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = w.Groups.Post(b, w.A.ID, groups.PostInput{})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	// Documents: only the group's partner's, and not in a mixed group.
 	docB := upload(t, w, w.PartnerB.ID)
 	_, err = w.Groups.Post(b, w.A.ID, groups.PostInput{Body: "see", DocumentIDs: []int{docB}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	docA := upload(t, w, w.PartnerA.ID)
 	_, err = w.Groups.Post(b, w.Mixed.ID, groups.PostInput{Body: "see", DocumentIDs: []int{docA}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	p, err := w.Groups.Post(b, w.A.ID, groups.PostInput{Body: "drawing rev C", DocumentIDs: []int{docA}})
 	if err != nil || len(p.Documents) != 1 || p.Documents[0].ID != docA {
 		t.Fatalf("post with document = %+v, %v", p, err)
@@ -221,11 +214,11 @@ func TestCardsActOnce(t *testing.T) {
 				t.Fatalf("actions = %+v", ack.Card.Actions)
 			}
 			_, err := w.Groups.Act(w.Ctx(w.Buyer), ack.ID, groups.ActionInput{Action: "acknowledge"})
-			wantCode(t, err, partners.EForbidden)
+			partnerstest.WantCode(t, err, partners.EForbidden)
 			_, err = w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "approve"})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			_, err = w.Groups.Act(w.Ctx(w.UserB), ack.ID, groups.ActionInput{Action: "acknowledge"})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			res, err := w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
 			if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Email {
 				t.Fatalf("act = %+v, %v", res, err)
@@ -234,7 +227,7 @@ func TestCardsActOnce(t *testing.T) {
 				t.Fatalf("order status %s", got.Status)
 			}
 			_, err = w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
-			wantCode(t, err, partners.EConflict)
+			partnerstest.WantCode(t, err, partners.EConflict)
 			if !strings.Contains(err.Error(), "already answered by "+w.UserA.Email+" at ") {
 				t.Fatalf("second press: %v", err)
 			}
@@ -330,7 +323,7 @@ func TestReceiptCard(t *testing.T) {
 		t.Fatalf("receipt cards = %+v", rc)
 	}
 	_, err = w.Groups.Act(pa, rc[0].ID, groups.ActionInput{Action: "confirm_receipt"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	res, err := w.Groups.Act(w.Ctx(w.Buyer), rc[0].ID, groups.ActionInput{Action: "confirm_receipt"})
 	if err != nil || res.Card.Card.Outcome != "received" {
 		t.Fatalf("confirm = %+v, %v", res, err)
@@ -397,7 +390,7 @@ func TestOwnershipMovesWithTheLedger(t *testing.T) {
 	// A leaver's remaining groups (the staff room) go to the heir.
 	admin := w.Ctx(w.Admin)
 	_, err := w.Acc.Deactivate(admin, w.Buyer.ID, accounts.DeactivateInput{})
-	wantCode(t, err, partners.EConflict)
+	partnerstest.WantCode(t, err, partners.EConflict)
 	if _, err := w.Acc.Deactivate(admin, w.Buyer.ID, accounts.DeactivateInput{HeirID: w.Buyer2.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -569,11 +562,11 @@ func TestMembersAndBridgesPage(t *testing.T) {
 				t.Fatalf("bridges paged %v", bridges)
 			}
 			_, err = w.Groups.ListMembers(w.Ctx(w.UserB), w.A.ID, groups.MemberFilter{})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.ListMembers(b, w.A.ID, groups.MemberFilter{Cursor: "*"})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			_, err = w.Groups.Bridges(b, w.A.ID, groups.BridgeFilter{Limit: 500})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 		})
 	}
 }

@@ -15,13 +15,6 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
 func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
 
 // published makes a published order of partner A: line 1 of 100 due
@@ -56,7 +49,7 @@ func TestShipmentLifecycle(t *testing.T) {
 				t.Fatalf("create = %+v, %v", s1, err)
 			}
 			_, err = svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40.001")}}})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			if !strings.Contains(err.Error(), "more than is open") {
 				t.Fatalf("message: %v", err)
 			}
@@ -66,11 +59,11 @@ func TestShipmentLifecycle(t *testing.T) {
 				t.Fatalf("partner B shipped for A: %v", err)
 			}
 			_, err = svc.Shipment(f.Ctx(f.UserB), s1.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 
 			// Transitions are checked and explained.
 			_, err = svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"})
-			wantCode(t, err, partners.EConflict)
+			partnerstest.WantCode(t, err, partners.EConflict)
 			if !strings.Contains(err.Error(), "cannot be delivered before it has shipped") {
 				t.Fatalf("message: %v", err)
 			}
@@ -80,7 +73,7 @@ func TestShipmentLifecycle(t *testing.T) {
 				}
 			}
 			_, err = svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风"})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风停航", NewETA: "2026-12-12"}); err != nil {
 				t.Fatal(err)
 			}
@@ -94,12 +87,12 @@ func TestShipmentLifecycle(t *testing.T) {
 			}
 			// The supplier cannot book the company's receipt.
 			_, err = svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}})
-			wantCode(t, err, partners.EForbidden)
+			partnerstest.WantCode(t, err, partners.EForbidden)
 			if _, err := svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}}); err != nil {
 				t.Fatal(err)
 			}
 			_, err = svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "cancelled"})
-			wantCode(t, err, partners.EConflict)
+			partnerstest.WantCode(t, err, partners.EConflict)
 			// Second part of the split arrives too: the line is received.
 			s2, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40")}}})
 			if err != nil {
@@ -145,7 +138,7 @@ func TestOverDeliveryTolerance(t *testing.T) {
 		t.Fatalf("within tolerance: %v", err)
 	}
 	_, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("0.001")}}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 }
 
 // A logistics partner named as carrier follows and moves the shipments it
@@ -169,7 +162,7 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 			f.Orders.Publish(staff, o.ID)
 			_, err = svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: f.PartnerA.ID,
 				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
-			wantCode(t, err, partners.EInvalid) // a supplier is no carrier
+			partnerstest.WantCode(t, err, partners.EInvalid) // a supplier is no carrier
 			sh, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: carrier.ID,
 				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("10")}}})
 			if err != nil {
@@ -196,7 +189,7 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 			}
 			svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "delivered"})
 			_, err = svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}})
-			wantCode(t, err, partners.EForbidden)
+			partnerstest.WantCode(t, err, partners.EForbidden)
 			// The dealer receives; the supplier of another partner sees nothing.
 			if _, err := svc.AddEvent(f.Ctx(dealerUser), sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}}); err != nil {
 				t.Fatalf("dealer receipt: %v", err)
@@ -277,10 +270,10 @@ func TestBoardPages(t *testing.T) {
 			}
 			for _, bad := range []string{"%%%", partners.EncodeCursor(map[string]int{"o": 0}), partners.EncodeCursor(map[string]string{"o": "x"})} {
 				_, err := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{Cursor: bad})
-				wantCode(t, err, partners.EInvalid)
+				partnerstest.WantCode(t, err, partners.EInvalid)
 			}
 			_, err = svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{Limit: 201})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 		})
 	}
 }

@@ -118,7 +118,6 @@ func (e usageError) Error() string { return string(e) }
 func (m *Main) exit(err error) int {
 	var ce configError
 	var ue usageError
-	var ie *directory.ImportError
 	switch {
 	case err == nil:
 		return 0
@@ -127,19 +126,34 @@ func (m *Main) exit(err error) int {
 	case errors.As(err, &ce), errors.As(err, &ue):
 		fmt.Fprintln(m.Stderr, "tierlink: "+err.Error())
 		return 2
-	case errors.As(err, &ie):
-		fmt.Fprintln(m.Stderr, "tierlink: "+ie.Error())
+	}
+	oneLine := func(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+	msg := partners.ErrorMessage(err)
+	fs := partners.ErrorFields(err)
+	switch {
+	case partners.ErrorCode(err) == partners.EInternal:
+		msg = err.Error()
+	case len(fs) == 1:
+		msg += ": " + fs[0].Field + " " + fs[0].Reason
+	case len(fs) > 1:
+		// A refused import names every bad row, one per line.
+		msg = oneLine(msg)
+		for i, f := range fs {
+			if i == maxListed {
+				msg += fmt.Sprintf("\n  … and %d more", len(fs)-maxListed)
+				break
+			}
+			msg += "\n  " + oneLine(f.Field+" "+f.Reason)
+		}
+		fmt.Fprintln(m.Stderr, "tierlink: "+msg)
 		return 1
 	}
-	msg := partners.ErrorMessage(err)
-	if partners.ErrorCode(err) == partners.EInternal {
-		msg = err.Error()
-	} else if fs := partners.ErrorFields(err); len(fs) > 0 {
-		msg += ": " + fs[0].Field + " " + fs[0].Reason
-	}
-	fmt.Fprintln(m.Stderr, "tierlink: "+strings.ReplaceAll(msg, "\n", " "))
+	fmt.Fprintln(m.Stderr, "tierlink: "+oneLine(msg))
 	return 1
 }
+
+// maxListed is how many problems of one error the command line prints.
+const maxListed = 20
 
 func (m *Main) sub(ctx context.Context, args []string, name string, cmds map[string]func(context.Context, []string) error) error {
 	if len(args) == 0 || cmds[args[0]] == nil {

@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,13 +13,6 @@ import (
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
-
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
 
 func input(partnerID int, number string) orders.OrderInput {
 	var in orders.OrderInput
@@ -40,10 +34,10 @@ func TestOrderFlow(t *testing.T) {
 				t.Fatalf("create = %+v, %v", o, err)
 			}
 			_, err = svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
-			wantCode(t, err, partners.EConflict)
+			partnerstest.WantCode(t, err, partners.EConflict)
 			// A draft does not exist for the supplier.
 			_, err = svc.Order(a, o.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			if _, err := svc.Publish(buyer, o.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -51,9 +45,9 @@ func TestOrderFlow(t *testing.T) {
 				t.Fatalf("published order hidden from its supplier: %v", err)
 			}
 			_, err = svc.Order(b, o.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = svc.Acknowledge(b, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 
 			// Line 1 accepted; line 2 accepted with a later date.
 			o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{
@@ -64,7 +58,7 @@ func TestOrderFlow(t *testing.T) {
 				t.Fatalf("ack = %+v, %v", o, err)
 			}
 			_, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-			wantCode(t, err, partners.EConflict)
+			partnerstest.WantCode(t, err, partners.EConflict)
 			// The supplier cannot decide its own change request.
 			_, err = svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
 			if c := partners.ErrorCode(err); c != partners.EForbidden && c != partners.ENotFound {
@@ -146,16 +140,16 @@ func TestOrderRefusals(t *testing.T) {
 	in := input(f.PartnerA.ID, "PO-9")
 	in.Direction = "downstream"
 	_, err := svc.Create(buyer, in)
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = svc.Create(f.Ctx(f.Viewer), input(f.PartnerA.ID, "PO-9"))
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = svc.Create(f.Ctx(f.UserA), input(f.PartnerA.ID, "PO-9"))
 	if err == nil {
 		t.Fatal("a supplier created an order")
 	}
 	o, _ := svc.Create(buyer, input(f.PartnerA.ID, "PO-9"))
 	_, err = svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-	wantCode(t, err, partners.ENotFound) // still a draft
+	partnerstest.WantCode(t, err, partners.ENotFound) // still a draft
 	svc.Publish(buyer, o.ID)
 	for _, bad := range []orders.AckLine{
 		{LineNo: 9, Action: "accept"},
@@ -165,7 +159,7 @@ func TestOrderRefusals(t *testing.T) {
 		{LineNo: 1, Action: "change", PromisedDate: "01/02/2027"},
 	} {
 		_, err := svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{bad}})
-		wantCode(t, err, partners.EInvalid)
+		partnerstest.WantCode(t, err, partners.EInvalid)
 	}
 	got, _ := svc.Order(buyer, o.ID)
 	if got.Lines[0].AckState != "pending" || got.AcknowledgedAt != nil {
@@ -200,43 +194,56 @@ func TestImportCSV(t *testing.T) {
 	f := partnerstest.New(t, "sqlite3")
 	svc := orders.New(f.DB.Client)
 	buyer := f.Ctx(f.Buyer)
-	bad := "\ufeffpartner_code,order_number,currency,item_code,quantity,unit_price,required_date\n" +
-		"SUP-A,PO-1,CNY,X,10,1.5,2026-12-01\n" +
-		"SUP-A,PO-1,USD,Y,1.0001,1,2026-12-02\n" +
-		"NOPE,PO-2,CNY,Z,1,1,2026-12-03\n" +
-		"SUP-B,PO-3,CNY,,1,1,31/12/2026\n"
-	_, err := svc.ImportCSV(buyer, strings.NewReader(bad), false)
-	for _, want := range []string{"line 3, column currency: differs from line 2", "line 3, column quantity: has more than 3 decimals",
-		`line 4, column partner_code: no partner has code "NOPE"`, "line 5, column item_code: is required", "line 5, column required_date"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in %v", want, err)
-		}
-	}
-	if p, _ := svc.List(buyer, orders.Filter{}); len(p.Items) != 0 {
-		t.Fatal("a refused import stored orders")
-	}
 	good := "partner_code,order_number,currency,item_code,description,quantity,unit,unit_price,required_date\n" +
 		"SUP-A,PO-1,cny,X,外壳,10,pcs,1.5,2026-12-01\n" +
 		"SUP-A,PO-1,CNY,Y,,2.5,kg,3,2026-12-02\n" +
 		"SUP-B,PO-1,CNY,Z,,1,pcs,1,2026-12-03\n"
-	res, err := svc.ImportCSV(buyer, strings.NewReader(good), true)
-	if err != nil || res.Orders != 2 || res.Lines != 3 {
-		t.Fatalf("import = %+v, %v", res, err)
+	// refused imports a file that must be refused with every one of want
+	// among its problems, and proves nothing was stored.
+	refused := func(t *testing.T, file string, want ...string) {
+		t.Helper()
+		before := f.Snapshot(t)
+		_, err := svc.ImportCSV(buyer, strings.NewReader(file), false)
+		got := partnerstest.Refusal(t, err)
+		for _, w := range want {
+			if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
+				t.Errorf("missing %q in %v", w, got)
+			}
+		}
+		f.Unchanged(t, before)
 	}
-	page, _ := svc.List(f.Ctx(f.UserA), orders.Filter{})
-	if len(page.Items) != 1 || page.Items[0].Status != "published" || len(page.Items[0].Lines) != 2 || page.Items[0].Lines[1].Quantity.String() != "2.5" {
-		t.Fatalf("supplier A sees %+v", page.Items)
-	}
-	// The same file again finds the orders as they are and leaves them;
-	// a file that differs from an existing order is refused.
-	res, err = svc.ImportCSV(buyer, strings.NewReader(good), false)
-	if err != nil || res.Orders != 0 || res.Unchanged != 2 {
-		t.Fatalf("re-import = %+v, %v", res, err)
-	}
-	_, err = svc.ImportCSV(buyer, strings.NewReader(strings.Replace(good, "2.5,kg", "2.6,kg", 1)), false)
-	if err == nil || !strings.Contains(err.Error(), "line 2, column order_number: order PO-1 already exists for this partner and differs") {
-		t.Fatalf("changed re-import: %v", err)
-	}
+	t.Run("ErrRowsNamedByLineAndColumn", func(t *testing.T) {
+		refused(t, "\ufeffpartner_code,order_number,currency,item_code,quantity,unit_price,required_date\n"+
+			"SUP-A,PO-1,CNY,X,10,1.5,2026-12-01\n"+
+			"SUP-A,PO-1,USD,Y,1.0001,1,2026-12-02\n"+
+			"NOPE,PO-2,CNY,Z,1,1,2026-12-03\n"+
+			"SUP-B,PO-3,CNY,,1,1,31/12/2026\n",
+			"line 3: currency: differs from line 2", "line 3: quantity: has more than 3 decimals",
+			`line 4: partner_code: no partner has code "NOPE"`, "line 5: item_code: is required", "line 5: required_date")
+	})
+	t.Run("OKPublishedToThePartner", func(t *testing.T) {
+		res, err := svc.ImportCSV(buyer, strings.NewReader(good), true)
+		if err != nil || res.Orders != 2 || res.Lines != 3 {
+			t.Fatalf("import = %+v, %v", res, err)
+		}
+		page, _ := svc.List(f.Ctx(f.UserA), orders.Filter{})
+		if len(page.Items) != 1 || page.Items[0].Status != "published" || len(page.Items[0].Lines) != 2 || page.Items[0].Lines[1].Quantity.String() != "2.5" {
+			t.Fatalf("supplier A sees %+v", page.Items)
+		}
+	})
+	t.Run("SameFileAgainIsUnchanged", func(t *testing.T) {
+		before := f.Snapshot(t)
+		res, err := svc.ImportCSV(buyer, strings.NewReader(good), false)
+		if err != nil || res.Orders != 0 || res.Unchanged != 2 {
+			t.Fatalf("re-import = %+v, %v", res, err)
+		}
+		// Only the audit trail records that the import ran.
+		f.Unchanged(t, before, "audit_entries")
+	})
+	t.Run("ErrDifferingOrderRefused", func(t *testing.T) {
+		refused(t, strings.Replace(good, "2.5,kg", "2.6,kg", 1),
+			"line 2: order_number: order PO-1 already exists for this partner and differs")
+	})
 }
 
 func TestListPagesNewestFirst(t *testing.T) {
@@ -325,9 +332,9 @@ func TestAnswerListsPage(t *testing.T) {
 					t.Fatalf("last answer = %+v", last)
 				}
 				_, err := svc.Acknowledgements(f.Ctx(f.UserB), o.ID, orders.AckFilter{})
-				wantCode(t, err, partners.ENotFound)
+				partnerstest.WantCode(t, err, partners.ENotFound)
 				_, err = svc.Acknowledgements(a, o.ID, orders.AckFilter{Cursor: "!!"})
-				wantCode(t, err, partners.EInvalid)
+				partnerstest.WantCode(t, err, partners.EInvalid)
 			})
 			t.Run("ChangeRequests", func(t *testing.T) {
 				// Two more orders with a change each: three open requests.
@@ -357,7 +364,7 @@ func TestAnswerListsPage(t *testing.T) {
 					t.Fatalf("one order's requests: %+v, %v", one, err)
 				}
 				_, err = svc.ListChangeRequests(buyer, orders.ChangeRequestFilter{Limit: 201})
-				wantCode(t, err, partners.EInvalid)
+				partnerstest.WantCode(t, err, partners.EInvalid)
 			})
 		})
 	}

@@ -60,10 +60,10 @@ func TestOrderFlow(t *testing.T) {
 			_, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
 			partnerstest.WantCode(t, err, partners.EConflict)
 			// The supplier cannot decide its own change request.
+			before := f.Snapshot(t)
 			_, err = svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
-			if c := partners.ErrorCode(err); c != partners.EForbidden && c != partners.ENotFound {
-				t.Fatalf("supplier decided: %v", err)
-			}
+			partnerstest.WantCode(t, err, partners.EForbidden)
+			f.Unchanged(t, before)
 			// Two buyers approve at once: one outcome.
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
@@ -133,37 +133,60 @@ func TestRejectedChangeGoesBackToSupplier(t *testing.T) {
 	}
 }
 
+// TestOrderRefusals proves each refusal by its own error (code and, for
+// invalid input, the field) and that it stored nothing.
 func TestOrderRefusals(t *testing.T) {
 	f := partnerstest.New(t, "sqlite3")
 	svc := orders.New(f.DB.Client)
-	buyer := f.Ctx(f.Buyer)
-	in := input(f.PartnerA.ID, "PO-9")
-	in.Direction = "downstream"
-	_, err := svc.Create(buyer, in)
-	partnerstest.WantCode(t, err, partners.EInvalid)
-	_, err = svc.Create(f.Ctx(f.Viewer), input(f.PartnerA.ID, "PO-9"))
-	partnerstest.WantCode(t, err, partners.EForbidden)
-	_, err = svc.Create(f.Ctx(f.UserA), input(f.PartnerA.ID, "PO-9"))
-	if err == nil {
-		t.Fatal("a supplier created an order")
+	buyer, supplier := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+	draft, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-9"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	o, _ := svc.Create(buyer, input(f.PartnerA.ID, "PO-9"))
-	_, err = svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-	partnerstest.WantCode(t, err, partners.ENotFound) // still a draft
-	svc.Publish(buyer, o.ID)
-	for _, bad := range []orders.AckLine{
-		{LineNo: 9, Action: "accept"},
-		{LineNo: 1, Action: "reject"},
-		{LineNo: 1, Action: "change"},
-		{LineNo: 1, Action: "accept", PromisedDate: "2027-01-01"},
-		{LineNo: 1, Action: "change", PromisedDate: "01/02/2027"},
+	published, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(buyer, published.ID); err != nil {
+		t.Fatal(err)
+	}
+	downstream := input(f.PartnerA.ID, "PO-11")
+	downstream.Direction = "downstream"
+	create := func(ctx context.Context, in orders.OrderInput) func() error {
+		return func() error { _, err := svc.Create(ctx, in); return err }
+	}
+	ack := func(id int, l orders.AckLine) func() error {
+		return func() error {
+			_, err := svc.Acknowledge(supplier, id, orders.AckInput{Lines: []orders.AckLine{l}})
+			return err
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		code  partners.Code
+		field string // for EInvalid: the field named
+	}{
+		{"ErrDownstreamToASupplier", create(buyer, downstream), partners.EInvalid, "direction"},
+		{"ErrViewerCannotCreate", create(f.Ctx(f.Viewer), input(f.PartnerA.ID, "PO-12")), partners.EForbidden, ""},
+		{"ErrSupplierCannotCreate", create(supplier, input(f.PartnerA.ID, "PO-12")), partners.EForbidden, ""},
+		{"ErrDraftHiddenFromSupplier", ack(draft.ID, orders.AckLine{LineNo: 1, Action: "accept"}), partners.ENotFound, ""},
+		{"ErrUnknownLine", ack(published.ID, orders.AckLine{LineNo: 9, Action: "accept"}), partners.EInvalid, "lines[0].line_no"},
+		{"ErrRejectWithoutReason", ack(published.ID, orders.AckLine{LineNo: 1, Action: "reject"}), partners.EInvalid, "lines[0].reason"},
+		{"ErrChangeWithoutChange", ack(published.ID, orders.AckLine{LineNo: 1, Action: "change"}), partners.EInvalid, "lines[0].action"},
+		{"ErrAcceptWithADate", ack(published.ID, orders.AckLine{LineNo: 1, Action: "accept", PromisedDate: "2027-01-01"}), partners.EInvalid, "lines[0].action"},
+		{"ErrDateNotISO", ack(published.ID, orders.AckLine{LineNo: 1, Action: "change", PromisedDate: "01/02/2027"}), partners.EInvalid, "lines[0].promised_date"},
 	} {
-		_, err := svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{bad}})
-		partnerstest.WantCode(t, err, partners.EInvalid)
-	}
-	got, _ := svc.Order(buyer, o.ID)
-	if got.Lines[0].AckState != "pending" || got.AcknowledgedAt != nil {
-		t.Fatal("a refused answer changed the order")
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.Snapshot(t)
+			err := tc.call()
+			if tc.field != "" {
+				partnerstest.WantField(t, err, tc.code, tc.field)
+			} else {
+				partnerstest.WantCode(t, err, tc.code)
+			}
+			f.Unchanged(t, before)
+		})
 	}
 }
 

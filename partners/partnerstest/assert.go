@@ -150,3 +150,17 @@ func (f *Fixture) Unchanged(tb testing.TB, before map[string]string, skip ...str
 		tb.Fatalf("stored state changed: %v", d)
 	}
 }
+
+// Refuses runs call, which must fail with code (naming field, when one is
+// given) and leave every table as it was.
+func (f *Fixture) Refuses(tb testing.TB, code partners.Code, field string, call func() error) {
+	tb.Helper()
+	before := f.Snapshot(tb)
+	err := call()
+	if field != "" {
+		WantField(tb, err, code, field)
+	} else {
+		WantCode(tb, err, code)
+	}
+	f.Unchanged(tb, before)
+}

@@ -48,32 +48,38 @@ func TestShipmentLifecycle(t *testing.T) {
 			if err != nil || s1.Status != "created" || s1.Number == "" || len(s1.Events) != 1 {
 				t.Fatalf("create = %+v, %v", s1, err)
 			}
-			_, err = svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40.001")}}})
-			partnerstest.WantCode(t, err, partners.EInvalid)
-			if !strings.Contains(err.Error(), "more than is open") {
-				t.Fatalf("message: %v", err)
-			}
+			f.Refuses(t, partners.EInvalid, "lines[0].quantity", func() error {
+				_, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40.001")}}})
+				if err != nil && !strings.Contains(err.Error(), "more than is open") {
+					t.Errorf("message: %v", err)
+				}
+				return err
+			})
 			// Partner B can neither ship against A's order nor see A's shipment.
-			_, err = svc.Create(f.Ctx(f.UserB), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
-			if c := partners.ErrorCode(err); c != partners.EInvalid && c != partners.ENotFound {
-				t.Fatalf("partner B shipped for A: %v", err)
-			}
+			f.Refuses(t, partners.EInvalid, "partner_id", func() error {
+				_, err := svc.Create(f.Ctx(f.UserB), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
+				return err
+			})
 			_, err = svc.Shipment(f.Ctx(f.UserB), s1.ID)
 			partnerstest.WantCode(t, err, partners.ENotFound)
 
 			// Transitions are checked and explained.
-			_, err = svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"})
-			partnerstest.WantCode(t, err, partners.EConflict)
-			if !strings.Contains(err.Error(), "cannot be delivered before it has shipped") {
-				t.Fatalf("message: %v", err)
-			}
+			f.Refuses(t, partners.EConflict, "", func() error {
+				_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"})
+				if err != nil && !strings.Contains(err.Error(), "cannot be delivered before it has shipped") {
+					t.Errorf("message: %v", err)
+				}
+				return err
+			})
 			for _, k := range []string{"shipped", "in_transit"} {
 				if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: k}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			_, err = svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风"})
-			partnerstest.WantCode(t, err, partners.EInvalid)
+			f.Refuses(t, partners.EInvalid, "new_eta", func() error {
+				_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风"})
+				return err
+			})
 			if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风停航", NewETA: "2026-12-12"}); err != nil {
 				t.Fatal(err)
 			}
@@ -86,13 +92,17 @@ func TestShipmentLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The supplier cannot book the company's receipt.
-			_, err = svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}})
-			partnerstest.WantCode(t, err, partners.EForbidden)
+			f.Refuses(t, partners.EForbidden, "", func() error {
+				_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}})
+				return err
+			})
 			if _, err := svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}}); err != nil {
 				t.Fatal(err)
 			}
-			_, err = svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "cancelled"})
-			partnerstest.WantCode(t, err, partners.EConflict)
+			f.Refuses(t, partners.EConflict, "", func() error {
+				_, err := svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "cancelled"})
+				return err
+			})
 			// Second part of the split arrives too: the line is received.
 			s2, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40")}}})
 			if err != nil {
@@ -137,8 +147,10 @@ func TestOverDeliveryTolerance(t *testing.T) {
 	if _, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("110")}}}); err != nil {
 		t.Fatalf("within tolerance: %v", err)
 	}
-	_, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("0.001")}}})
-	partnerstest.WantCode(t, err, partners.EInvalid)
+	f.Refuses(t, partners.EInvalid, "lines[0].quantity", func() error {
+		_, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("0.001")}}})
+		return err
+	})
 }
 
 // A logistics partner named as carrier follows and moves the shipments it
@@ -160,9 +172,11 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.Orders.Publish(staff, o.ID)
-			_, err = svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: f.PartnerA.ID,
-				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
-			partnerstest.WantCode(t, err, partners.EInvalid) // a supplier is no carrier
+			f.Refuses(t, partners.EInvalid, "carrier_partner_id", func() error { // a supplier is no carrier
+				_, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: f.PartnerA.ID,
+					Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
+				return err
+			})
 			sh, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: carrier.ID,
 				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("10")}}})
 			if err != nil {
@@ -188,8 +202,10 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 				t.Fatalf("carrier read the dealer's order: %v", err)
 			}
 			svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "delivered"})
-			_, err = svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}})
-			partnerstest.WantCode(t, err, partners.EForbidden)
+			f.Refuses(t, partners.EForbidden, "", func() error {
+				_, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}})
+				return err
+			})
 			// The dealer receives; the supplier of another partner sees nothing.
 			if _, err := svc.AddEvent(f.Ctx(dealerUser), sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}}); err != nil {
 				t.Fatalf("dealer receipt: %v", err)

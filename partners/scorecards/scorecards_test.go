@@ -396,9 +396,11 @@ func TestRankingAndCards(t *testing.T) {
 			if err != nil || len(card.Trend) != 12 || card.Period != "2026-11" || card.Trend[11].Score == nil || card.Trend[10].Score != nil {
 				t.Fatalf("card %+v %v", card, err)
 			}
-			if _, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now); err == nil {
-				t.Fatal("partner B read A's scorecard")
-			}
+			// Another partner's card does not exist for B; reading stores nothing.
+			f.Refuses(t, partners.ENotFound, "", func() error {
+				_, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now)
+				return err
+			})
 			// Per contact: 刘洋 (user A's contact) answered the order in an
 			// hour; 孙丽 did nothing — zeros and no data, not 100%.
 			if len(card.Contacts) != 2 {
@@ -424,9 +426,10 @@ func TestRankingAndCards(t *testing.T) {
 				t.Fatalf("owners %+v %v", ow.Items, err)
 			}
 			near(t, "Bo's acknowledgements", ow.Items[0].AckWithinSLA.Value, 1)
-			if _, err := svc.Owners(pa, scorecards.OwnerFilter{}, now); err == nil {
-				t.Fatal("a partner user saw the owners' view")
-			}
+			f.Refuses(t, partners.EForbidden, "", func() error {
+				_, err := svc.Owners(pa, scorecards.OwnerFilter{}, now)
+				return err
+			})
 		})
 	}
 }
@@ -503,12 +506,10 @@ func TestRankingAndOwnersPage(t *testing.T) {
 				}
 			}
 			for _, bad := range []string{"!!", partners.EncodeCursor(map[string]int{"o": -2}), partners.EncodeCursor(map[string]int{"i": 9})} {
-				if _, err := svc.Rank(b, scorecards.RankFilter{Cursor: bad}, now); partners.ErrorCode(err) != partners.EInvalid {
-					t.Fatalf("cursor %q: %v", bad, err)
-				}
-				if _, err := svc.Owners(b, scorecards.OwnerFilter{Cursor: bad}, now); partners.ErrorCode(err) != partners.EInvalid {
-					t.Fatalf("owners cursor %q: %v", bad, err)
-				}
+				_, err := svc.Rank(b, scorecards.RankFilter{Cursor: bad}, now)
+				partnerstest.WantField(t, err, partners.EInvalid, "cursor")
+				_, err = svc.Owners(b, scorecards.OwnerFilter{Cursor: bad}, now)
+				partnerstest.WantField(t, err, partners.EInvalid, "cursor")
 			}
 		})
 	}

@@ -175,7 +175,11 @@ func TestInvitations(t *testing.T) {
 		if (errs[0] == nil) == (errs[1] == nil) {
 			t.Fatalf("accept race: %v / %v", errs[0], errs[1])
 		}
-		u, err := f.Acc.UserByEmail(f.System(), "sun@a.test")
+		v, err := f.Acc.ViewerFor(f.System(), "sun@a.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := f.Acc.User(f.System(), v.UserID)
 		if err != nil || u.Role != "partner" || *u.PartnerID != f.PartnerA.ID {
 			t.Fatalf("partner user = %+v, %v", u, err)
 		}

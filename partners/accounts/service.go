@@ -95,15 +95,6 @@ func (s *Service) User(ctx context.Context, id int) (User, error) {
 	return out, nil
 }
 
-// UserByEmail looks a user up by e-mail.
-func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := s.client.User.Query().Where(user.Email(strings.ToLower(strings.TrimSpace(email)))).Only(ctx)
-	if err != nil {
-		return User{}, err
-	}
-	return s.User(ctx, u.ID)
-}
-
 // ListUsers lists accounts in name order, a page at a time, with how
 // many contacts each owns. The cursor names the last user shown (an id,
 // so it stays short however long names are); the next page goes on after

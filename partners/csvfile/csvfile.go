@@ -72,13 +72,6 @@ type RowError struct {
 	Reason string
 }
 
-func (e RowError) String() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d, column %s: %s", e.Line, e.Column, e.Reason)
-}
-
 // Refused is the one error of every refused CSV import (nothing was
 // stored): invalid input with a field per problem, named "line N: column",
 // so the API's single status table and the command line report it like

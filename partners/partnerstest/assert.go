@@ -164,3 +164,20 @@ func (f *Fixture) Refuses(tb testing.TB, code partners.Code, field string, call 
 	}
 	f.Unchanged(tb, before)
 }
+
+// Step is one step of a scenario, named for what it proves.
+type Step struct {
+	Name string
+	Run  func(t *testing.T)
+}
+
+// RunSteps runs a scenario's steps in order as subtests, stopping at the
+// first that fails: each stands on the state the ones before it left.
+func RunSteps(t *testing.T, steps []Step) {
+	t.Helper()
+	for _, s := range steps {
+		if !t.Run(s.Name, s.Run) {
+			return
+		}
+	}
+}

@@ -33,107 +33,139 @@ func published(t *testing.T, f *partnerstest.Fixture) orders.Order {
 	return o
 }
 
+// TestShipmentLifecycle follows one order line shipped in two parts, from
+// notice to receipt, with the refusals on the way.
 func TestShipmentLifecycle(t *testing.T) {
-	for _, d := range dbtest.Dialects(t) {
-		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			svc := shipments.New(f.DB.Client)
-			now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-			svc.SetClock(func() time.Time { return now })
-			o := published(t, f)
-			a := f.Ctx(f.UserA)
-			// Split: 60 now, 40 later; never more than ordered.
-			s1, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Carrier: "SF", ETA: "2026-12-08",
-				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("60")}}})
-			if err != nil || s1.Status != "created" || s1.Number == "" || len(s1.Events) != 1 {
-				t.Fatalf("create = %+v, %v", s1, err)
-			}
-			f.Refuses(t, partners.EInvalid, "lines[0].quantity", func() error {
-				_, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40.001")}}})
-				if err != nil && !strings.Contains(err.Error(), "more than is open") {
-					t.Errorf("message: %v", err)
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		svc := shipments.New(f.DB.Client)
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		svc.SetClock(func() time.Time { return now })
+		o := published(t, f)
+		a, buyer := f.Ctx(f.UserA), f.Ctx(f.Buyer)
+		receive := func(ctx context.Context, sh shipments.Shipment, q string) error {
+			_, err := svc.AddEvent(ctx, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty(q)}}})
+			return err
+		}
+		var s1 shipments.Shipment
+		partnerstest.RunSteps(t, []partnerstest.Step{
+			{Name: "SplitFirstPartNoticed", Run: func(t *testing.T) {
+				var err error
+				s1, err = svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Carrier: "SF", ETA: "2026-12-08",
+					Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("60")}}})
+				if err != nil || s1.Status != "created" || s1.Number == "" || len(s1.Events) != 1 {
+					t.Fatalf("create = %+v, %v", s1, err)
 				}
-				return err
-			})
-			// Partner B can neither ship against A's order nor see A's shipment.
-			f.Refuses(t, partners.EInvalid, "partner_id", func() error {
-				_, err := svc.Create(f.Ctx(f.UserB), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
-				return err
-			})
-			_, err = svc.Shipment(f.Ctx(f.UserB), s1.ID)
-			partnerstest.WantCode(t, err, partners.ENotFound)
-
-			// Transitions are checked and explained.
-			f.Refuses(t, partners.EConflict, "", func() error {
-				_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"})
-				if err != nil && !strings.Contains(err.Error(), "cannot be delivered before it has shipped") {
-					t.Errorf("message: %v", err)
+			}},
+			{Name: "ErrMoreThanIsOpen", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EInvalid, "lines[0].quantity", func() error {
+					_, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40.001")}}})
+					if err != nil && !strings.Contains(err.Error(), "more than is open") {
+						t.Errorf("message: %v", err)
+					}
+					return err
+				})
+			}},
+			{Name: "ErrOtherPartnerCannotShipForA", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EInvalid, "partner_id", func() error {
+					_, err := svc.Create(f.Ctx(f.UserB), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
+					return err
+				})
+			}},
+			{Name: "OtherPartnerGets404", Run: func(t *testing.T) {
+				_, err := svc.Shipment(f.Ctx(f.UserB), s1.ID)
+				partnerstest.WantCode(t, err, partners.ENotFound)
+			}},
+			{Name: "ErrDeliveredBeforeShipped", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EConflict, "", func() error {
+					_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"})
+					if err != nil && !strings.Contains(err.Error(), "cannot be delivered before it has shipped") {
+						t.Errorf("message: %v", err)
+					}
+					return err
+				})
+			}},
+			{Name: "ShippedThenInTransit", Run: func(t *testing.T) {
+				for _, k := range []string{"shipped", "in_transit"} {
+					if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: k}); err != nil {
+						t.Fatal(err)
+					}
 				}
-				return err
-			})
-			for _, k := range []string{"shipped", "in_transit"} {
-				if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: k}); err != nil {
+			}},
+			{Name: "ErrDelayNeedsNewETA", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EInvalid, "new_eta", func() error {
+					_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风"})
+					return err
+				})
+			}},
+			{Name: "DelayPutsTheLineAtRisk", Run: func(t *testing.T) {
+				if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风停航", NewETA: "2026-12-12"}); err != nil {
 					t.Fatal(err)
 				}
-			}
-			f.Refuses(t, partners.EInvalid, "new_eta", func() error {
-				_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风"})
-				return err
-			})
-			if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delayed", Reason: "台风停航", NewETA: "2026-12-12"}); err != nil {
-				t.Fatal(err)
-			}
-			board, _ := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{})
-			l1 := board.Items[0]
-			if l1.State != "in_transit" || !l1.AtRisk || l1.Late || l1.Shipped.String() != "60" || l1.ETA.Format("2006-01-02") != "2026-12-12" {
-				t.Fatalf("board line 1 = %+v", l1)
-			}
-			if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"}); err != nil {
-				t.Fatal(err)
-			}
-			// The supplier cannot book the company's receipt.
-			f.Refuses(t, partners.EForbidden, "", func() error {
-				_, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}})
-				return err
-			})
-			if _, err := svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s1.Lines[0].ID, Quantity: qty("60")}}}); err != nil {
-				t.Fatal(err)
-			}
-			f.Refuses(t, partners.EConflict, "", func() error {
-				_, err := svc.AddEvent(f.Ctx(f.Buyer), s1.ID, shipments.EventInput{Kind: "cancelled"})
-				return err
-			})
-			// Second part of the split arrives too: the line is received.
-			s2, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40")}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, k := range []string{"shipped", "delivered"} {
-				svc.AddEvent(a, s2.ID, shipments.EventInput{Kind: k})
-			}
-			svc.AddEvent(f.Ctx(f.Buyer), s2.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s2.Lines[0].ID, Quantity: qty("40")}}})
-			now = time.Date(2026, 12, 21, 9, 0, 0, 0, time.UTC)
-			board, _ = svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{})
-			if board.Items[0].State != "received" || board.Items[0].Late || board.Items[0].Received.String() != "100" {
-				t.Fatalf("line 1 = %+v", board.Items[0])
-			}
-			if board.Items[1].State != "open" || !board.Items[1].Late {
-				t.Fatalf("line 2 = %+v", board.Items[1])
-			}
-			late, _ := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{State: "late"})
-			if len(late.Items) != 1 || late.Items[0].LineNo != 2 {
-				t.Fatalf("late = %+v", late.Items)
-			}
-			// The supplier's board shows only its own lines.
-			if b, _ := svc.Board(f.Ctx(f.UserB), shipments.BoardFilter{}); len(b.Items) != 0 {
-				t.Fatalf("partner B board = %+v", b.Items)
-			}
-			events, _ := partners.ListEvents(f.Ctx(f.Buyer), f.DB.Client, partners.EventFilter{Kind: "shipment.delayed"})
-			if len(events.Items) != 1 {
-				t.Fatalf("delay events = %d", len(events.Items))
-			}
+				board, _ := svc.Board(buyer, shipments.BoardFilter{})
+				l1 := board.Items[0]
+				if l1.State != "in_transit" || !l1.AtRisk || l1.Late || l1.Shipped.String() != "60" || l1.ETA.Format("2006-01-02") != "2026-12-12" {
+					t.Fatalf("board line 1 = %+v", l1)
+				}
+				if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: "delivered"}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{Name: "ErrSupplierCannotBookTheReceipt", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EForbidden, "", func() error { return receive(a, s1, "60") })
+			}},
+			{Name: "BuyerBooksTheReceipt", Run: func(t *testing.T) {
+				if err := receive(buyer, s1, "60"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{Name: "ErrReceivedCannotBeCancelled", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EConflict, "", func() error {
+					_, err := svc.AddEvent(buyer, s1.ID, shipments.EventInput{Kind: "cancelled"})
+					return err
+				})
+			}},
+			{Name: "SecondPartReceivesTheLine", Run: func(t *testing.T) {
+				s2, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40")}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range []string{"shipped", "delivered"} {
+					if _, err := svc.AddEvent(a, s2.ID, shipments.EventInput{Kind: k}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := receive(buyer, s2, "40"); err != nil {
+					t.Fatal(err)
+				}
+				now = time.Date(2026, 12, 21, 9, 0, 0, 0, time.UTC)
+				board, _ := svc.Board(buyer, shipments.BoardFilter{})
+				if board.Items[0].State != "received" || board.Items[0].Late || board.Items[0].Received.String() != "100" {
+					t.Fatalf("line 1 = %+v", board.Items[0])
+				}
+			}},
+			{Name: "UnshippedLinePastItsDateIsLate", Run: func(t *testing.T) {
+				board, _ := svc.Board(buyer, shipments.BoardFilter{})
+				if board.Items[1].State != "open" || !board.Items[1].Late {
+					t.Fatalf("line 2 = %+v", board.Items[1])
+				}
+				late, _ := svc.Board(buyer, shipments.BoardFilter{State: "late"})
+				if len(late.Items) != 1 || late.Items[0].LineNo != 2 {
+					t.Fatalf("late = %+v", late.Items)
+				}
+			}},
+			{Name: "OtherPartnersBoardIsEmpty", Run: func(t *testing.T) {
+				if b, _ := svc.Board(f.Ctx(f.UserB), shipments.BoardFilter{}); len(b.Items) != 0 {
+					t.Fatalf("partner B board = %+v", b.Items)
+				}
+			}},
+			{Name: "OneDelayEvent", Run: func(t *testing.T) {
+				events, _ := partners.ListEvents(buyer, f.DB.Client, partners.EventFilter{Kind: "shipment.delayed"})
+				if len(events.Items) != 1 {
+					t.Fatalf("delay events = %d", len(events.Items))
+				}
+			}},
 		})
-	}
+	})
 }
 
 func TestOverDeliveryTolerance(t *testing.T) {

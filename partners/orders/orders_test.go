@@ -23,93 +23,118 @@ func input(partnerID int, number string) orders.OrderInput {
 	return in
 }
 
+// TestOrderFlow follows one order from draft to an approved change, as
+// the buyer, its supplier and another partner see it.
 func TestOrderFlow(t *testing.T) {
-	for _, d := range dbtest.Dialects(t) {
-		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			svc := orders.New(f.DB.Client)
-			buyer, a, b := f.Ctx(f.Buyer), f.Ctx(f.UserA), f.Ctx(f.UserB)
-			o, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
-			if err != nil || o.Status != "draft" || len(o.Lines) != 2 || o.Lines[1].Quantity.String() != "250.5" || o.Lines[1].UnitPrice.String() != "3.1415" || o.Currency != "CNY" {
-				t.Fatalf("create = %+v, %v", o, err)
-			}
-			_, err = svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
-			partnerstest.WantCode(t, err, partners.EConflict)
-			// A draft does not exist for the supplier.
-			_, err = svc.Order(a, o.ID)
-			partnerstest.WantCode(t, err, partners.ENotFound)
-			if _, err := svc.Publish(buyer, o.ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.Order(a, o.ID); err != nil {
-				t.Fatalf("published order hidden from its supplier: %v", err)
-			}
-			_, err = svc.Order(b, o.ID)
-			partnerstest.WantCode(t, err, partners.ENotFound)
-			_, err = svc.Acknowledge(b, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-			partnerstest.WantCode(t, err, partners.ENotFound)
-
-			// Line 1 accepted; line 2 accepted with a later date.
-			o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{
-				{LineNo: 1, Action: "accept"},
-				{LineNo: 2, Action: "change", PromisedDate: "2026-12-28", Reason: "铝材到货延迟"},
-			}})
-			if err != nil || o.Status != "changes_requested" || o.AcknowledgedAt == nil || o.Lines[0].AckState != "accepted" || len(o.ChangeRequests) != 1 {
-				t.Fatalf("ack = %+v, %v", o, err)
-			}
-			_, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-			partnerstest.WantCode(t, err, partners.EConflict)
-			// The supplier cannot decide its own change request.
-			before := f.Snapshot(t)
-			_, err = svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
-			partnerstest.WantCode(t, err, partners.EForbidden)
-			f.Unchanged(t, before)
-			// Two buyers approve at once: one outcome.
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for i, u := range []context.Context{buyer, f.Ctx(f.Admin)} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errs[i] = svc.Decide(u, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
-				}()
-			}
-			wg.Wait()
-			if (errs[0] == nil) == (errs[1] == nil) {
-				t.Fatalf("double approval: %v / %v", errs[0], errs[1])
-			}
-			o, _ = svc.Order(buyer, o.ID)
-			if o.Status != "acknowledged" || o.Revision != 2 || o.Lines[1].PromisedDate == nil || o.Lines[1].PromisedDate.Format("2006-01-02") != "2026-12-28" || len(o.Revisions) != 2 {
-				t.Fatalf("after approval: %+v", o)
-			}
-			// The events tell the story, in order, for the supplier too.
-			page, err := partners.ListEvents(a, f.DB.Client, partners.EventFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kinds []string
-			for _, e := range page.Items {
-				kinds = append(kinds, e.Kind)
-			}
-			want := []string{"order.published", "change.requested", "order.acknowledged", "change.approved"}
-			if len(kinds) != len(want) {
-				t.Fatalf("events = %v", kinds)
-			}
-			for i := range want {
-				if kinds[i] != want[i] {
-					t.Fatalf("events = %v", kinds)
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		svc := orders.New(f.DB.Client)
+		buyer, a, b := f.Ctx(f.Buyer), f.Ctx(f.UserA), f.Ctx(f.UserB)
+		var o orders.Order
+		var events partners.EventPage
+		partnerstest.RunSteps(t, []partnerstest.Step{
+			{Name: "DraftCreated", Run: func(t *testing.T) {
+				var err error
+				o, err = svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
+				if err != nil || o.Status != "draft" || len(o.Lines) != 2 || o.Lines[1].Quantity.String() != "250.5" || o.Lines[1].UnitPrice.String() != "3.1415" || o.Currency != "CNY" {
+					t.Fatalf("create = %+v, %v", o, err)
 				}
-			}
-			if pb, _ := partners.ListEvents(b, f.DB.Client, partners.EventFilter{}); len(pb.Items) != 0 {
-				t.Fatalf("partner B sees %d events", len(pb.Items))
-			}
-			// Resuming from the cursor gives nothing new, then the next event.
-			next, _ := partners.ListEvents(a, f.DB.Client, partners.EventFilter{Cursor: page.NextCursor})
-			if len(next.Items) != 0 {
-				t.Fatalf("cursor replayed %d events", len(next.Items))
-			}
+			}},
+			{Name: "ErrNumberTaken", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EConflict, "", func() error {
+					_, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
+					return err
+				})
+			}},
+			{Name: "DraftHiddenFromSupplier", Run: func(t *testing.T) {
+				_, err := svc.Order(a, o.ID)
+				partnerstest.WantCode(t, err, partners.ENotFound)
+			}},
+			{Name: "PublishedShowsToSupplier", Run: func(t *testing.T) {
+				if _, err := svc.Publish(buyer, o.ID); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := svc.Order(a, o.ID); err != nil {
+					t.Fatalf("published order hidden from its supplier: %v", err)
+				}
+			}},
+			{Name: "OtherPartnerGets404", Run: func(t *testing.T) {
+				_, err := svc.Order(b, o.ID)
+				partnerstest.WantCode(t, err, partners.ENotFound)
+				f.Refuses(t, partners.ENotFound, "", func() error {
+					_, err := svc.Acknowledge(b, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+					return err
+				})
+			}},
+			{Name: "AnswerWithAChangeOpensARequest", Run: func(t *testing.T) {
+				// Line 1 accepted; line 2 accepted with a later date.
+				var err error
+				o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{
+					{LineNo: 1, Action: "accept"},
+					{LineNo: 2, Action: "change", PromisedDate: "2026-12-28", Reason: "铝材到货延迟"},
+				}})
+				if err != nil || o.Status != "changes_requested" || o.AcknowledgedAt == nil || o.Lines[0].AckState != "accepted" || len(o.ChangeRequests) != 1 {
+					t.Fatalf("ack = %+v, %v", o, err)
+				}
+			}},
+			{Name: "ErrAnsweredTwice", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EConflict, "", func() error {
+					_, err := svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+					return err
+				})
+			}},
+			{Name: "ErrSupplierDecidesOwnRequest", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EForbidden, "", func() error {
+					_, err := svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
+					return err
+				})
+			}},
+			{Name: "TwoApprovalsAtOnceOneOutcome", Run: func(t *testing.T) {
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for i, u := range []context.Context{buyer, f.Ctx(f.Admin)} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, errs[i] = svc.Decide(u, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
+					}()
+				}
+				wg.Wait()
+				if (errs[0] == nil) == (errs[1] == nil) {
+					t.Fatalf("double approval: %v / %v", errs[0], errs[1])
+				}
+				o, _ = svc.Order(buyer, o.ID)
+				if o.Status != "acknowledged" || o.Revision != 2 || o.Lines[1].PromisedDate == nil || o.Lines[1].PromisedDate.Format("2006-01-02") != "2026-12-28" || len(o.Revisions) != 2 {
+					t.Fatalf("after approval: %+v", o)
+				}
+			}},
+			{Name: "EventsTellTheStoryInOrder", Run: func(t *testing.T) {
+				var err error
+				events, err = partners.ListEvents(a, f.DB.Client, partners.EventFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kinds []string
+				for _, e := range events.Items {
+					kinds = append(kinds, e.Kind)
+				}
+				want := []string{"order.published", "change.requested", "order.acknowledged", "change.approved"}
+				if !slices.Equal(kinds, want) {
+					t.Fatalf("events = %v, want %v", kinds, want)
+				}
+			}},
+			{Name: "OtherPartnerSeesNoEvents", Run: func(t *testing.T) {
+				if pb, _ := partners.ListEvents(b, f.DB.Client, partners.EventFilter{}); len(pb.Items) != 0 {
+					t.Fatalf("partner B sees %d events", len(pb.Items))
+				}
+			}},
+			{Name: "CursorResumesWithoutReplay", Run: func(t *testing.T) {
+				next, _ := partners.ListEvents(a, f.DB.Client, partners.EventFilter{Cursor: events.NextCursor})
+				if len(next.Items) != 0 {
+					t.Fatalf("cursor replayed %d events", len(next.Items))
+				}
+			}},
 		})
-	}
+	})
 }
 
 func TestRejectedChangeGoesBackToSupplier(t *testing.T) {

@@ -203,6 +203,8 @@ func upload(t *testing.T, w *world, partnerID int) int {
 // Cards act on real state, once: a double click or a second approver
 // gets a conflict naming who acted and when; acting elsewhere closes the
 // card too.
+// TestCardsActOnce proves a card's action is taken once, by the side it
+// belongs to, and that deciding elsewhere closes the card too.
 func TestCardsActOnce(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
@@ -210,96 +212,113 @@ func TestCardsActOnce(t *testing.T) {
 			o := w.publish(t, "PO-C1")
 			pa := w.Ctx(w.UserA)
 			ack := cards(w.feed(t, pa, w.A), groups.CardOrderAck)[0]
-			if len(ack.Card.Actions) != 1 || ack.Card.Actions[0] != (groups.CardAction{Name: "acknowledge", Side: "partner"}) {
-				t.Fatalf("actions = %+v", ack.Card.Actions)
+			act := func(ctx context.Context, id int, action string) func() error {
+				return func() error { _, err := w.Groups.Act(ctx, id, groups.ActionInput{Action: action}); return err }
 			}
-			_, err := w.Groups.Act(w.Ctx(w.Buyer), ack.ID, groups.ActionInput{Action: "acknowledge"})
-			partnerstest.WantCode(t, err, partners.EForbidden)
-			_, err = w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "approve"})
-			partnerstest.WantCode(t, err, partners.EInvalid)
-			_, err = w.Groups.Act(w.Ctx(w.UserB), ack.ID, groups.ActionInput{Action: "acknowledge"})
-			partnerstest.WantCode(t, err, partners.ENotFound)
-			res, err := w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
-			if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Email {
-				t.Fatalf("act = %+v, %v", res, err)
-			}
-			if got, _ := w.Orders.Order(w.Ctx(w.Buyer), o.ID); got.Status != "acknowledged" {
-				t.Fatalf("order status %s", got.Status)
-			}
-			_, err = w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
-			partnerstest.WantCode(t, err, partners.EConflict)
-			if !strings.Contains(err.Error(), "already answered by "+w.UserA.Email+" at ") {
-				t.Fatalf("second press: %v", err)
-			}
-			// The same card in the internal group closed with it.
-			if c := cards(w.feed(t, w.Ctx(w.Buyer), w.Internal), groups.CardOrderAck)[0]; c.Card.State != "done" {
-				t.Fatalf("internal copy = %+v", c.Card)
-			}
-
-			// A change request card: two buyers press approve at once.
-			o2 := w.publish(t, "PO-C2")
-			if _, err := w.Orders.Acknowledge(pa, o2.ID, orders.AckInput{Lines: []orders.AckLine{
-				{LineNo: 1, Action: "change", PromisedDate: "2026-12-15", Reason: "capacity"}, {LineNo: 2, Action: "accept"}}}); err != nil {
-				t.Fatal(err)
-			}
-			cr := cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest)[0]
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for i, u := range []accounts.User{w.Buyer, w.Buyer2} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errs[i] = w.Groups.Act(w.Ctx(u), cr.ID, groups.ActionInput{Action: "approve"})
-				}()
-			}
-			wg.Wait()
-			ok, conflict := 0, 0
-			for _, err := range errs {
-				switch partners.ErrorCode(err) {
-				case "":
-					ok++
-				case partners.EConflict:
-					conflict++
-					if !strings.Contains(err.Error(), "already approved by") {
-						t.Errorf("loser sees %v", err)
+			partnerstest.RunSteps(t, []partnerstest.Step{
+				{Name: "AckCardOffersThePartnerOneAction", Run: func(t *testing.T) {
+					if len(ack.Card.Actions) != 1 || ack.Card.Actions[0] != (groups.CardAction{Name: "acknowledge", Side: "partner"}) {
+						t.Fatalf("actions = %+v", ack.Card.Actions)
 					}
-				default:
-					t.Errorf("unexpected %v", err)
-				}
-			}
-			if ok != 1 || conflict != 1 {
-				t.Fatalf("two approvers: %d ok, %d conflicts (%v)", ok, conflict, errs)
-			}
-			got, _ := w.Orders.Order(w.Ctx(w.Buyer), o2.ID)
-			if got.Revision != 2 || got.Lines[0].PromisedDate == nil {
-				t.Fatalf("order after approval: %+v", got)
-			}
-
-			// Deciding on the order page closes the card as well.
-			o3 := w.publish(t, "PO-C3")
-			if _, err := w.Orders.Acknowledge(pa, o3.ID, orders.AckInput{Lines: []orders.AckLine{
-				{LineNo: 1, Action: "change", PromisedDate: "2026-12-18"}, {LineNo: 2, Action: "accept"}}}); err != nil {
-				t.Fatal(err)
-			}
-			crs, _ := w.Orders.ChangeRequests(w.Ctx(w.Buyer), o3.ID, "open")
-			if _, err := w.Orders.Decide(w.Ctx(w.Buyer2), crs[0].ID, orders.Decision{Decision: "reject", Reason: "no"}); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest) {
-				if c.Card.SubjectID == crs[0].ID && (c.Card.State != "done" || c.Card.Outcome != "rejected" || c.Card.ActedBy != w.Buyer2.Email) {
-					t.Fatalf("card after decision elsewhere: %+v", c.Card)
-				}
-			}
-			// The rejected lines need a new answer: a fresh card says so.
-			var open int
-			for _, c := range cards(w.feed(t, pa, w.A), groups.CardOrderAck) {
-				if c.Card.SubjectID == o3.ID && c.Card.State == "open" {
-					open++
-				}
-			}
-			if open != 1 {
-				t.Fatalf("%d open acknowledgement cards for the sent-back order", open)
-			}
+				}},
+				{Name: "ErrBuyerCannotActForThePartner", Run: func(t *testing.T) {
+					w.Refuses(t, partners.EForbidden, "", act(w.Ctx(w.Buyer), ack.ID, "acknowledge"))
+				}},
+				{Name: "ErrActionNotOnTheCard", Run: func(t *testing.T) {
+					w.Refuses(t, partners.EInvalid, "action", act(pa, ack.ID, "approve"))
+				}},
+				{Name: "OtherPartnerGets404", Run: func(t *testing.T) {
+					w.Refuses(t, partners.ENotFound, "", act(w.Ctx(w.UserB), ack.ID, "acknowledge"))
+				}},
+				{Name: "AcknowledgeAnswersTheOrder", Run: func(t *testing.T) {
+					res, err := w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
+					if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Email {
+						t.Fatalf("act = %+v, %v", res, err)
+					}
+					if got, _ := w.Orders.Order(w.Ctx(w.Buyer), o.ID); got.Status != "acknowledged" {
+						t.Fatalf("order status %s", got.Status)
+					}
+				}},
+				{Name: "ErrSecondPressSaysWhoAnswered", Run: func(t *testing.T) {
+					w.Refuses(t, partners.EConflict, "", func() error {
+						err := act(pa, ack.ID, "acknowledge")()
+						if err != nil && !strings.Contains(err.Error(), "already answered by "+w.UserA.Email+" at ") {
+							t.Errorf("second press: %v", err)
+						}
+						return err
+					})
+				}},
+				{Name: "InternalGroupCopyClosedToo", Run: func(t *testing.T) {
+					if c := cards(w.feed(t, w.Ctx(w.Buyer), w.Internal), groups.CardOrderAck)[0]; c.Card.State != "done" {
+						t.Fatalf("internal copy = %+v", c.Card)
+					}
+				}},
+				{Name: "TwoApproversAtOnceOneWins", Run: func(t *testing.T) {
+					o2 := w.publish(t, "PO-C2")
+					if _, err := w.Orders.Acknowledge(pa, o2.ID, orders.AckInput{Lines: []orders.AckLine{
+						{LineNo: 1, Action: "change", PromisedDate: "2026-12-15", Reason: "capacity"}, {LineNo: 2, Action: "accept"}}}); err != nil {
+						t.Fatal(err)
+					}
+					cr := cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest)[0]
+					var wg sync.WaitGroup
+					errs := make([]error, 2)
+					for i, u := range []accounts.User{w.Buyer, w.Buyer2} {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							errs[i] = act(w.Ctx(u), cr.ID, "approve")()
+						}()
+					}
+					wg.Wait()
+					ok, conflict := 0, 0
+					for _, err := range errs {
+						switch partners.ErrorCode(err) {
+						case "":
+							ok++
+						case partners.EConflict:
+							conflict++
+							if !strings.Contains(err.Error(), "already approved by") {
+								t.Errorf("loser sees %v", err)
+							}
+						default:
+							t.Errorf("unexpected %v", err)
+						}
+					}
+					if ok != 1 || conflict != 1 {
+						t.Fatalf("two approvers: %d ok, %d conflicts (%v)", ok, conflict, errs)
+					}
+					got, _ := w.Orders.Order(w.Ctx(w.Buyer), o2.ID)
+					if got.Revision != 2 || got.Lines[0].PromisedDate == nil {
+						t.Fatalf("order after approval: %+v", got)
+					}
+				}},
+				{Name: "DecidingOnTheOrderPageClosesTheCard", Run: func(t *testing.T) {
+					o3 := w.publish(t, "PO-C3")
+					if _, err := w.Orders.Acknowledge(pa, o3.ID, orders.AckInput{Lines: []orders.AckLine{
+						{LineNo: 1, Action: "change", PromisedDate: "2026-12-18"}, {LineNo: 2, Action: "accept"}}}); err != nil {
+						t.Fatal(err)
+					}
+					crs, _ := w.Orders.ChangeRequests(w.Ctx(w.Buyer), o3.ID, "open")
+					if _, err := w.Orders.Decide(w.Ctx(w.Buyer2), crs[0].ID, orders.Decision{Decision: "reject", Reason: "no"}); err != nil {
+						t.Fatal(err)
+					}
+					for _, c := range cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest) {
+						if c.Card.SubjectID == crs[0].ID && (c.Card.State != "done" || c.Card.Outcome != "rejected" || c.Card.ActedBy != w.Buyer2.Email) {
+							t.Fatalf("card after decision elsewhere: %+v", c.Card)
+						}
+					}
+					// The rejected lines need a new answer: a fresh card says so.
+					var open int
+					for _, c := range cards(w.feed(t, pa, w.A), groups.CardOrderAck) {
+						if c.Card.SubjectID == o3.ID && c.Card.State == "open" {
+							open++
+						}
+					}
+					if open != 1 {
+						t.Fatalf("%d open acknowledgement cards for the sent-back order", open)
+					}
+				}},
+			})
 		})
 	}
 }

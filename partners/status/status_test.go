@@ -143,74 +143,93 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// A, B (on track), Dealer get one; Mixed has B's contact and none.
-			if res.Posted != 3 || res.Skipped != 1 {
-				t.Fatalf("result %+v", res)
-			}
-			a := w.posts(t, w.A, "digest")
-			if len(a) != 1 {
-				t.Fatalf("A got %d digests", len(a))
-			}
-			body := a[0].Body
-			for _, want := range []string{
-				"Status digest for 华星精密, Mon 23 Nov 08:30",
-				"Upstream:",
-				"2 order(s) awaiting acknowledgement: PO-1 (2 d), PO-2 (2 h)",
-				"1 open change request(s): PO-3",
-				"1 line(s) late: PO-4/1 (20 Nov)",
-				"1 line(s) at risk (ETA after the due date): PO-4/2 (25 Nov)",
-				"1 receipt(s) due this week: PO-4/2 (25 Nov)",
-			} {
-				if !strings.Contains(body, want) {
-					t.Errorf("A's digest lacks %q:\n%s", want, body)
-				}
-			}
-			if strings.Contains(body, "Downstream") || strings.Contains(body, "SO-1") {
-				t.Errorf("A's digest shows the dealer's business:\n%s", body)
-			}
-			if !strings.Contains(a[0].BodyZh, "2 个订单等待确认：PO-1（2 天）、PO-2（2 小时）") || a[0].Link != "/board?partner_id="+itoa(w.PartnerA.ID) {
-				t.Errorf("zh %q link %q", a[0].BodyZh, a[0].Link)
-			}
-			dd := w.posts(t, w.D, "digest")
-			for _, want := range []string{"Downstream:", "1 delivery line(s) due this week: SO-1/2 (26 Nov)",
-				"2 delivery line(s) late: SO-1/1 (20 Nov), SO-1/3 (21 Nov)", "1 shipment(s) delivered since the last digest: ASN-9"} {
-				if len(dd) != 1 || !strings.Contains(dd[0].Body, want) {
-					t.Errorf("dealer digest lacks %q: %+v", want, dd)
-				}
-			}
-			if b := w.posts(t, w.B, "digest"); len(b) != 1 || !strings.HasSuffix(b[0].Body, ": all on track.") {
-				t.Errorf("B's digest %+v", b)
-			}
-			if m := w.posts(t, w.Mixed, "digest"); len(m) != 0 {
-				t.Errorf("a group with another partner's contact got a digest: %+v", m)
-			}
-			// The partner reads its own digest in its group.
-			if p, err := w.Groups.Posts(pa, w.A.ID, groups.PostFilter{Limit: 100}); err != nil || len(p.Items) == 0 {
-				t.Fatalf("partner reads its feed: %v", err)
-			}
-			// Once per tick: later in the same slot, nothing more.
-			res, err = w.Status.Digests(w.system, monday.Add(5*time.Minute))
-			if err != nil || res.Posted != 0 {
-				t.Fatalf("second pass %+v %v", res, err)
-			}
-			// Tuesday: quiet groups post nothing when nothing is open.
-			quiet := true
-			if _, err := w.Groups.Update(w.buyer, w.B.ID, groups.GroupPatch{DigestQuiet: &quiet}); err != nil {
-				t.Fatal(err)
-			}
-			tue := monday.Add(24 * time.Hour)
-			if _, err := w.Status.Digests(w.system, tue); err != nil {
-				t.Fatal(err)
-			}
-			if b := w.posts(t, w.B, "digest"); len(b) != 1 {
-				t.Errorf("quiet group got %d digests", len(b))
-			}
-			if g := w.DB.Client.Group.GetX(w.system, w.B.ID); g.DigestLastTick == nil || !g.DigestLastTick.Equal(tue) {
-				t.Errorf("quiet group's tick not advanced: %v", g.DigestLastTick)
-			}
-			if a := w.posts(t, w.A, "digest"); len(a) != 2 {
-				t.Errorf("A has %d digests after Tuesday", len(a))
-			}
+			var a []groups.Post
+			partnerstest.RunSteps(t, []partnerstest.Step{
+				// A, B (on track), Dealer get one; Mixed has B's contact and none.
+				{Name: "OneDigestPerGroupWithAPartner", Run: func(t *testing.T) {
+					if res.Posted != 3 || res.Skipped != 1 {
+						t.Fatalf("result %+v", res)
+					}
+					if a = w.posts(t, w.A, "digest"); len(a) != 1 {
+						t.Fatalf("A got %d digests", len(a))
+					}
+				}},
+				{Name: "UpstreamDigestNamesWhatIsOpen", Run: func(t *testing.T) {
+					body := a[0].Body
+					for _, want := range []string{
+						"Status digest for 华星精密, Mon 23 Nov 08:30",
+						"Upstream:",
+						"2 order(s) awaiting acknowledgement: PO-1 (2 d), PO-2 (2 h)",
+						"1 open change request(s): PO-3",
+						"1 line(s) late: PO-4/1 (20 Nov)",
+						"1 line(s) at risk (ETA after the due date): PO-4/2 (25 Nov)",
+						"1 receipt(s) due this week: PO-4/2 (25 Nov)",
+					} {
+						if !strings.Contains(body, want) {
+							t.Errorf("A's digest lacks %q:\n%s", want, body)
+						}
+					}
+				}},
+				{Name: "SupplierDigestLeavesOutTheDealer", Run: func(t *testing.T) {
+					if body := a[0].Body; strings.Contains(body, "Downstream") || strings.Contains(body, "SO-1") {
+						t.Errorf("A's digest shows the dealer's business:\n%s", body)
+					}
+				}},
+				{Name: "ChineseBodyAndBoardLink", Run: func(t *testing.T) {
+					if !strings.Contains(a[0].BodyZh, "2 个订单等待确认：PO-1（2 天）、PO-2（2 小时）") || a[0].Link != "/board?partner_id="+itoa(w.PartnerA.ID) {
+						t.Errorf("zh %q link %q", a[0].BodyZh, a[0].Link)
+					}
+				}},
+				{Name: "DealerDigestNamesDownstream", Run: func(t *testing.T) {
+					dd := w.posts(t, w.D, "digest")
+					for _, want := range []string{"Downstream:", "1 delivery line(s) due this week: SO-1/2 (26 Nov)",
+						"2 delivery line(s) late: SO-1/1 (20 Nov), SO-1/3 (21 Nov)", "1 shipment(s) delivered since the last digest: ASN-9"} {
+						if len(dd) != 1 || !strings.Contains(dd[0].Body, want) {
+							t.Errorf("dealer digest lacks %q: %+v", want, dd)
+						}
+					}
+				}},
+				{Name: "NothingOpenIsAllOnTrack", Run: func(t *testing.T) {
+					if b := w.posts(t, w.B, "digest"); len(b) != 1 || !strings.HasSuffix(b[0].Body, ": all on track.") {
+						t.Errorf("B's digest %+v", b)
+					}
+				}},
+				{Name: "GroupWithAnotherPartnersContactGetsNone", Run: func(t *testing.T) {
+					if m := w.posts(t, w.Mixed, "digest"); len(m) != 0 {
+						t.Errorf("a group with another partner's contact got a digest: %+v", m)
+					}
+				}},
+				{Name: "PartnerReadsItsOwnDigest", Run: func(t *testing.T) {
+					if p, err := w.Groups.Posts(pa, w.A.ID, groups.PostFilter{Limit: 100}); err != nil || len(p.Items) == 0 {
+						t.Fatalf("partner reads its feed: %v", err)
+					}
+				}},
+				{Name: "OncePerTick", Run: func(t *testing.T) {
+					res, err := w.Status.Digests(w.system, monday.Add(5*time.Minute))
+					if err != nil || res.Posted != 0 {
+						t.Fatalf("second pass %+v %v", res, err)
+					}
+				}},
+				{Name: "QuietGroupPostsNothingWhenNothingIsOpen", Run: func(t *testing.T) {
+					quiet := true
+					if _, err := w.Groups.Update(w.buyer, w.B.ID, groups.GroupPatch{DigestQuiet: &quiet}); err != nil {
+						t.Fatal(err)
+					}
+					tue := monday.Add(24 * time.Hour)
+					if _, err := w.Status.Digests(w.system, tue); err != nil {
+						t.Fatal(err)
+					}
+					if b := w.posts(t, w.B, "digest"); len(b) != 1 {
+						t.Errorf("quiet group got %d digests", len(b))
+					}
+					if g := w.DB.Client.Group.GetX(w.system, w.B.ID); g.DigestLastTick == nil || !g.DigestLastTick.Equal(tue) {
+						t.Errorf("quiet group's tick not advanced: %v", g.DigestLastTick)
+					}
+					if a := w.posts(t, w.A, "digest"); len(a) != 2 {
+						t.Errorf("A has %d digests after Tuesday", len(a))
+					}
+				}},
+			})
 		})
 	}
 }

@@ -212,16 +212,20 @@ func TestTransfers(t *testing.T) {
 			}
 		})
 		t.Run("ErrAllOrNothing", func(t *testing.T) {
-			_, err := f.Dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{f.ContactB.ID, 99999}, ToOwnerID: f.Buyer.ID})
-			partnerstest.WantCode(t, err, partners.EInvalid)
+			f.Refuses(t, partners.EInvalid, "contact_ids[1]", func() error {
+				_, err := f.Dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{f.ContactB.ID, 99999}, ToOwnerID: f.Buyer.ID})
+				return err
+			})
 			c, _ := f.Dir.Contact(ctx, f.ContactB.ID)
 			if c.Owner.ID != f.Buyer2.ID {
 				t.Fatal("a contact moved although the transfer was refused")
 			}
 		})
 		t.Run("ErrToPartnerUser", func(t *testing.T) {
-			_, err := f.Dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{f.ContactB.ID}, ToOwnerID: f.UserA.ID})
-			partnerstest.WantCode(t, err, partners.EInvalid)
+			f.Refuses(t, partners.EInvalid, "to_owner_id", func() error {
+				_, err := f.Dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{f.ContactB.ID}, ToOwnerID: f.UserA.ID})
+				return err
+			})
 		})
 		t.Run("ScheduledRunsWhenDue", func(t *testing.T) {
 			now := time.Now()
@@ -274,8 +278,10 @@ func TestTransfers(t *testing.T) {
 			if c, err := f.Dir.CancelTransfer(ctx, ts[0].ID); err != nil || c.State != "cancelled" {
 				t.Fatalf("cancel = %+v, %v", c, err)
 			}
-			_, err = f.Dir.CancelTransfer(ctx, ts[0].ID)
-			partnerstest.WantCode(t, err, partners.EConflict)
+			f.Refuses(t, partners.EConflict, "", func() error {
+				_, err := f.Dir.CancelTransfer(ctx, ts[0].ID)
+				return err
+			})
 		})
 	})
 }

@@ -3,6 +3,7 @@ package partnerstest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -96,7 +97,9 @@ func (f *Fixture) Snapshot(tb testing.TB, skip ...string) map[string]string {
 		}
 		tables = append(tables, n)
 	}
-	rows.Close()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		tb.Fatal(err)
+	}
 	if len(tables) < 10 {
 		tb.Fatalf("snapshot found only tables %v", tables)
 	}
@@ -122,7 +125,9 @@ func (f *Fixture) Snapshot(tb testing.TB, skip ...string) map[string]string {
 			}
 			lines = append(lines, fmt.Sprintf("%q", vals))
 		}
-		rs.Close()
+		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+			tb.Fatal(err)
+		}
 		sort.Strings(lines)
 		h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 		out[table] = fmt.Sprintf("%d rows %s", len(lines), hex.EncodeToString(h[:8]))

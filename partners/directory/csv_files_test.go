@@ -242,7 +242,7 @@ func TestCSVExportRoundTrip(t *testing.T) {
 		})
 		t.Run("ErrContactID", func(t *testing.T) {
 			in := "id,partner_code,name,owner_email\n999999,SUP-A,X,buyer@co.test\n" +
-				itoa(f.ContactB.ID) + ",SUP-A,Y,buyer@co.test\n"
+				strconv.Itoa(f.ContactB.ID) + ",SUP-A,Y,buyer@co.test\n"
 			_, err := f.Dir.ImportContacts(ctx, strings.NewReader(in), nil)
 			msg := importErr(t, err)
 			if !strings.Contains(msg, "line 2: id: no contact has id 999999") || !strings.Contains(msg, "line 3: id: contact") {
@@ -251,5 +251,3 @@ func TestCSVExportRoundTrip(t *testing.T) {
 		})
 	})
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -22,8 +22,6 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
-
 // world is the fixture with a group per privacy situation.
 type world struct {
 	*partnerstest.Fixture
@@ -54,8 +52,8 @@ func newWorld(t *testing.T, d string) *world {
 func (w *world) publish(t *testing.T, number string) orders.Order {
 	t.Helper()
 	o, err := w.Orders.Create(w.Ctx(w.Buyer), orders.OrderInput{PartnerID: w.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
-		Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"},
-			{ItemCode: "B", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"},
+			{ItemCode: "B", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +326,7 @@ func TestReceiptCard(t *testing.T) {
 	o := w.publish(t, "PO-R1")
 	pa := w.Ctx(w.UserA)
 	sh, err := w.Shipments.Create(pa, shipments.Input{PartnerID: w.PartnerA.ID, ETA: "2026-12-08",
-		Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("60")}}})
+		Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("60")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +346,7 @@ func TestReceiptCard(t *testing.T) {
 		t.Fatalf("confirm = %+v, %v", res, err)
 	}
 	got, _ := w.Shipments.Shipment(w.Ctx(w.Buyer), sh.ID)
-	if got.Status != "received" || got.Lines[0].Received != qty("60") {
+	if got.Status != "received" || got.Lines[0].Received != partnerstest.Qty("60") {
 		t.Fatalf("shipment after receipt: %+v", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/orders"
 )
 
 // ForEachDialect runs fn as a subtest per database dialect dbtest offers,
@@ -185,4 +186,14 @@ func RunSteps(t *testing.T, steps []Step) {
 			return
 		}
 	}
+}
+
+// Qty reads a quantity literal of a test, like "12.5"; it panics on one
+// that is not, as regexp.MustCompile does, since that is a typo in the test.
+func Qty(s string) orders.Qty {
+	q, err := orders.ParseQty(s)
+	if err != nil {
+		panic(fmt.Sprintf("partnerstest.Qty(%q): %v", s, err))
+	}
+	return q
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
-
 type clock struct{ t atomic.Value }
 
 func (c *clock) now() time.Time  { return c.t.Load().(time.Time) }
@@ -64,7 +62,7 @@ func publishOne(t *testing.T, f *partnerstest.Fixture, number string) orders.Ord
 	t.Helper()
 	b := f.Ctx(f.Buyer)
 	o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
-		Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,9 +152,9 @@ func TestOTIFFormulas(t *testing.T) {
 			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
 			o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-OTIF", Currency: "CNY",
 				Lines: []orders.LineInput{
-					{ItemCode: "SPLIT", Quantity: qty("100"), UnitPrice: 1, RequiredDate: "2026-11-10"},
-					{ItemCode: "OVER", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
-					{ItemCode: "LATE", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "SPLIT", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "OVER", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "LATE", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
 				}})
 			if err != nil {
 				t.Fatal(err)
@@ -169,7 +167,7 @@ func TestOTIFFormulas(t *testing.T) {
 				c.set(at)
 				var in []shipments.LineInput
 				for no, q := range lines {
-					in = append(in, shipments.LineInput{OrderID: o.ID, LineNo: no, Quantity: qty(q)})
+					in = append(in, shipments.LineInput{OrderID: o.ID, LineNo: no, Quantity: partnerstest.Qty(q)})
 				}
 				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: in})
 				if err != nil {
@@ -293,7 +291,7 @@ func TestFreshnessAndNotice(t *testing.T) {
 			}) {
 				t.Helper()
 				c.set(created)
-				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("5")}}})
+				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("5")}}})
 				if err != nil {
 					t.Fatal(err)
 				}

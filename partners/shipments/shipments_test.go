@@ -15,15 +15,13 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
-
 // published makes a published order of partner A: line 1 of 100 due
 // 2026-12-10, line 2 of 50 due 2026-12-20.
 func published(t *testing.T, f *partnerstest.Fixture) orders.Order {
 	t.Helper()
 	o, err := f.Orders.Create(f.Ctx(f.Buyer), orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-S1", Currency: "CNY",
-		Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"},
-			{ItemCode: "B", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"},
+			{ItemCode: "B", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +41,7 @@ func TestShipmentLifecycle(t *testing.T) {
 		o := published(t, f)
 		a, buyer := f.Ctx(f.UserA), f.Ctx(f.Buyer)
 		receive := func(ctx context.Context, sh shipments.Shipment, q string) error {
-			_, err := svc.AddEvent(ctx, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty(q)}}})
+			_, err := svc.AddEvent(ctx, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: partnerstest.Qty(q)}}})
 			return err
 		}
 		var s1 shipments.Shipment
@@ -51,14 +49,14 @@ func TestShipmentLifecycle(t *testing.T) {
 			{Name: "SplitFirstPartNoticed", Run: func(t *testing.T) {
 				var err error
 				s1, err = svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Carrier: "SF", ETA: "2026-12-08",
-					Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("60")}}})
+					Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("60")}}})
 				if err != nil || s1.Status != "created" || s1.Number == "" || len(s1.Events) != 1 {
 					t.Fatalf("create = %+v, %v", s1, err)
 				}
 			}},
 			{Name: "ErrMoreThanIsOpen", Run: func(t *testing.T) {
 				f.Refuses(t, partners.EInvalid, "lines[0].quantity", func() error {
-					_, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40.001")}}})
+					_, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("40.001")}}})
 					if err != nil && !strings.Contains(err.Error(), "more than is open") {
 						t.Errorf("message: %v", err)
 					}
@@ -67,7 +65,7 @@ func TestShipmentLifecycle(t *testing.T) {
 			}},
 			{Name: "ErrOtherPartnerCannotShipForA", Run: func(t *testing.T) {
 				f.Refuses(t, partners.EInvalid, "partner_id", func() error {
-					_, err := svc.Create(f.Ctx(f.UserB), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
+					_, err := svc.Create(f.Ctx(f.UserB), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("1")}}})
 					return err
 				})
 			}},
@@ -125,7 +123,7 @@ func TestShipmentLifecycle(t *testing.T) {
 				})
 			}},
 			{Name: "SecondPartReceivesTheLine", Run: func(t *testing.T) {
-				s2, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("40")}}})
+				s2, err := svc.Create(a, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("40")}}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -176,11 +174,11 @@ func TestOverDeliveryTolerance(t *testing.T) {
 	if _, err := f.Dir.UpdatePartner(f.Ctx(f.Buyer), f.PartnerA.ID, directoryPatch(tol)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("110")}}}); err != nil {
+	if _, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("110")}}}); err != nil {
 		t.Fatalf("within tolerance: %v", err)
 	}
 	f.Refuses(t, partners.EInvalid, "lines[0].quantity", func() error {
-		_, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("0.001")}}})
+		_, err := svc.Create(f.Ctx(f.UserA), shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("0.001")}}})
 		return err
 	})
 }
@@ -199,22 +197,22 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 			dealerUser := partnerUser(t, f, dealer.ID, "buyer@dealer.test")
 			carrierUser := partnerUser(t, f, carrier.ID, "ops@freight.test")
 			o, err := f.Orders.Create(staff, orders.OrderInput{PartnerID: dealer.ID, Direction: "downstream", Number: "SO-1", Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "M-1", Quantity: qty("15"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+				Lines: []orders.LineInput{{ItemCode: "M-1", Quantity: partnerstest.Qty("15"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.Orders.Publish(staff, o.ID)
 			f.Refuses(t, partners.EInvalid, "carrier_partner_id", func() error { // a supplier is no carrier
 				_, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: f.PartnerA.ID,
-					Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1")}}})
+					Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("1")}}})
 				return err
 			})
 			sh, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, CarrierPartnerID: carrier.ID,
-				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("10")}}})
+				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("10")}}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("5")}}}); err != nil {
+			if _, err := svc.Create(staff, shipments.Input{PartnerID: dealer.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("5")}}}); err != nil {
 				t.Fatal(err) // delivered by the company's own truck: not the carrier's business
 			}
 			c := f.Ctx(carrierUser)
@@ -235,11 +233,11 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 			}
 			svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "delivered"})
 			f.Refuses(t, partners.EForbidden, "", func() error {
-				_, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}})
+				_, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: partnerstest.Qty("10")}}})
 				return err
 			})
 			// The dealer receives; the supplier of another partner sees nothing.
-			if _, err := svc.AddEvent(f.Ctx(dealerUser), sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("10")}}}); err != nil {
+			if _, err := svc.AddEvent(f.Ctx(dealerUser), sh.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: partnerstest.Qty("10")}}}); err != nil {
 				t.Fatalf("dealer receipt: %v", err)
 			}
 			if _, err := svc.Shipment(f.Ctx(f.UserA), sh.ID); partners.ErrorCode(err) != partners.ENotFound {
@@ -276,7 +274,7 @@ func TestBoardPages(t *testing.T) {
 			svc.SetClock(func() time.Time { return time.Date(2026, 12, 15, 9, 0, 0, 0, time.UTC) })
 			var lines []orders.LineInput
 			for _, due := range []string{"2026-12-01", "2026-12-01", "2026-12-05", "2026-12-10", "2026-12-20", "2026-12-20", "2026-12-31"} {
-				lines = append(lines, orders.LineInput{ItemCode: "X", Quantity: qty("1"), UnitPrice: 1, RequiredDate: due})
+				lines = append(lines, orders.LineInput{ItemCode: "X", Quantity: partnerstest.Qty("1"), UnitPrice: 1, RequiredDate: due})
 			}
 			o, err := f.Orders.Create(f.Ctx(f.Buyer), orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-BOARD", Currency: "CNY", Lines: lines})
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -221,6 +222,9 @@ func TestPauseRunNowAndResume(t *testing.T) {
 	if _, err := s.SetPaused(adminCtx(), "nope", true); partners.ErrorCode(err) != partners.ENotFound {
 		t.Fatalf("unknown job: %v", err)
 	}
+	if d, err := s.Job(sysCtx(), "beat", RunFilter{}); err != nil || d.Paused {
+		t.Fatalf("after the refused pauses: %+v %v", d.Info, err)
+	}
 	info, err := s.SetPaused(adminCtx(), "beat", true)
 	if err != nil || !info.Paused {
 		t.Fatalf("pause: %+v %v", info, err)
@@ -284,13 +288,19 @@ func TestSchedules(t *testing.T) {
 	if err != nil || m["group-digests"] != "* * * * * *" || m["ack-reminders"] != "CRON_TZ=Asia/Tokyo */2 * * * *" {
 		t.Fatalf("%v %v", m, err)
 	}
-	for _, bad := range []string{"group-digests", "=* * * * *", "x=61 * * * *", "x=TZ="} {
-		if _, err := ParseSchedules(bad, time.UTC); err == nil {
-			t.Errorf("%q accepted", bad)
+	// Each refusal names what is wrong, so it cannot pass on another failure.
+	for _, bad := range []struct{ in, want string }{
+		{"group-digests", `"group-digests" is not name=schedule`},
+		{"=* * * * *", `"=* * * * *" is not name=schedule`},
+		{"x=61 * * * *", "job x: "},
+		{"x=TZ=", "job x: "},
+	} {
+		if _, err := ParseSchedules(bad.in, time.UTC); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want %q", bad.in, err, bad.want)
 		}
 	}
-	if _, err := Standard(Services{}, map[string]string{"no-such-job": "@hourly"}); err == nil {
-		t.Fatal("an override for an unknown job was accepted")
+	if _, err := Standard(Services{}, map[string]string{"no-such-job": "@hourly"}); err == nil || !strings.Contains(err.Error(), "no-such-job") {
+		t.Fatalf("an override for an unknown job: %v", err)
 	}
 	js, err := Standard(Services{}, map[string]string{"group-digests": "@every 1s"})
 	if err != nil {
@@ -363,11 +373,9 @@ func TestJobListAndRunsPage(t *testing.T) {
 		t.Fatalf("runs paged %v, want %v", got, want)
 	}
 	for _, bad := range []string{"@@", partners.EncodeCursor(map[string]int{"o": -1})} {
-		if _, err := s.ListPage(sysCtx(), JobFilter{Cursor: bad}); partners.ErrorCode(err) != partners.EInvalid {
-			t.Fatalf("cursor %q: %v", bad, err)
-		}
+		_, err := s.ListPage(sysCtx(), JobFilter{Cursor: bad})
+		partnerstest.WantField(t, err, partners.EInvalid, "cursor")
 	}
-	if _, err := s.ListPage(sysCtx(), JobFilter{Limit: 201}); partners.ErrorCode(err) != partners.EInvalid {
-		t.Fatalf("limit 201: %v", err)
-	}
+	_, err := s.ListPage(sysCtx(), JobFilter{Limit: 201})
+	partnerstest.WantField(t, err, partners.EInvalid, "limit")
 }

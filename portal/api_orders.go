@@ -2,10 +2,7 @@ package portal
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -46,14 +43,6 @@ func (s *Server) registerOrderRoutes(r api) {
 		}
 		body := io.LimitReader(bodyReader(c), maxOrderCSV)
 		res, err := ord.ImportCSV(c.UserContext(), csvfile.Named(body, csvfile.Encoding(q.Encoding)), q.Publish)
-		var ie *csvfile.ImportError
-		if errors.As(err, &ie) {
-			e := &partners.Error{Code: partners.EInvalid, Message: "import refused, nothing stored: " + strconv.Itoa(len(ie.Rows)) + " problem(s)"}
-			for _, r := range ie.Rows {
-				e.Fields = append(e.Fields, partners.FieldError{Field: fmt.Sprintf("line %d: %s", r.Line, r.Column), Reason: r.Reason})
-			}
-			return e
-		}
 		if err != nil {
 			return err
 		}

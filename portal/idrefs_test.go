@@ -2,8 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -19,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/partnerstest"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
@@ -335,73 +334,6 @@ func answerOf(status int, b []byte) answer {
 	return a
 }
 
-// snapshot is every table's row count and a hash of its rows, read with
-// plain SQL so that no privacy rule hides a row.
-func snapshot(t *testing.T, e *env) map[string]string {
-	t.Helper()
-	db := e.f.DB.Reader
-	list := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
-	if e.f.DB.Dialect == "postgres" {
-		list = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	rows, err := db.Query(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if len(tables) < 10 {
-		t.Fatalf("snapshot found only tables %v", tables)
-	}
-	out := map[string]string{}
-	for _, table := range tables {
-		if table == "sessions" {
-			// Every request as a logged-in user touches its session.
-			continue
-		}
-		rs, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rs.Columns()
-		var lines []string
-		for rs.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, fmt.Sprintf("%q", vals))
-		}
-		rs.Close()
-		sort.Strings(lines)
-		h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-		out[table] = fmt.Sprintf("%d rows %s", len(lines), hex.EncodeToString(h[:8]))
-	}
-	return out
-}
-
-func diffSnapshots(before, after map[string]string) []string {
-	var out []string
-	for k, v := range after {
-		if before[k] != v {
-			out = append(out, fmt.Sprintf("%s: %s → %s", k, before[k], v))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestForeignIDReferences(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
@@ -465,9 +397,9 @@ func TestForeignIDReferences(t *testing.T) {
 							send := func(id int) (answer, []string) {
 								t.Helper()
 								r := pr.with(id)
-								before := snapshot(t, e)
+								before := e.f.Snapshot(t, "sessions")
 								resp, rb := e.call(w, method, r.path, r.body)
-								return answerOf(resp.StatusCode, rb), diffSnapshots(before, snapshot(t, e))
+								return answerOf(resp.StatusCode, rb), partnerstest.DiffSnapshots(before, e.f.Snapshot(t, "sessions"))
 							}
 							if w == wPartner {
 								t.Run(pr.field+"/PartnerBRecordAnsweredLikeNone", func(t *testing.T) {

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
 // The OpenAPI document describes exactly the API routes the router serves.
@@ -113,6 +115,7 @@ func TestBadBodies(t *testing.T) {
 		}
 		w := callerFor(a.o.Access)
 		path := concrete(e, a.path)
+		before := e.f.Snapshot(t, "sessions")
 		for _, tc := range []struct {
 			name, body, ctype string
 			status            int
@@ -150,34 +153,95 @@ func TestBadBodies(t *testing.T) {
 				}
 			})
 		}
+		if d := partnerstest.DiffSnapshots(before, e.f.Snapshot(t, "sessions")); len(d) > 0 {
+			t.Errorf("%s %s: refused bodies stored: %v", a.method, a.path, d)
+		}
 	}
 }
 
 // Required fields that are missing are each named in the problem.
+// TestMissingFieldsNamed sends {} to every operation with a JSON body: one
+// whose body type requires fields answers 422 naming each of them and
+// stores nothing; one whose fields are all optional (a patch) accepts it.
 func TestMissingFieldsNamed(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	for _, a := range apiOps(e) {
 		if a.o.Body == nil {
 			continue
 		}
+		required, want := requiredFields(reflect.TypeOf(a.o.Body)), 422
+		if ex, ok := emptyBodyAnswers[a.method+" "+a.path]; ok {
+			required, want = ex.fields, ex.status
+		}
 		t.Run(a.method+" "+a.path, func(t *testing.T) {
+			before := e.f.Snapshot(t, "sessions")
 			resp, b := e.call(callerFor(a.o.Access), a.method, concrete(e, a.path), `{}`)
-			if resp.StatusCode == 200 || resp.StatusCode == 201 || resp.StatusCode == 204 {
-				return // every field is optional (a patch)
+			if len(required) == 0 && want == 422 {
+				if resp.StatusCode/100 != 2 {
+					t.Fatalf("every field is optional, yet {} got %d: %s", resp.StatusCode, b)
+				}
+				return
 			}
 			p := decode[Problem](t, b)
-			if resp.StatusCode != 422 && resp.StatusCode != 409 {
-				t.Fatalf("status %d: %+v", resp.StatusCode, p)
+			if resp.StatusCode != want {
+				t.Fatalf("status %d, want %d naming %v: %+v", resp.StatusCode, want, required, p)
 			}
-			if resp.StatusCode == 422 && len(p.Errors) == 0 {
-				t.Fatalf("422 without field errors: %+v", p)
+			named := map[string]bool{}
+			for _, fe := range p.Errors {
+				named[fe.Field] = true
+			}
+			for _, f := range required {
+				if !named[f] {
+					t.Errorf("required field %q not named in %+v", f, p.Errors)
+				}
+			}
+			if d := partnerstest.DiffSnapshots(before, e.f.Snapshot(t, "sessions")); len(d) > 0 {
+				t.Fatalf("a refused body stored: %v", d)
 			}
 		})
 	}
 }
 
-// Path ids that name nothing, or are not ids at all, are 404s; unknown
-// and malformed query parameters are 422s naming the parameter.
+// emptyBodyAnswers are the operations whose answer to {} the body type's
+// tags do not tell.
+var emptyBodyAnswers = map[string]struct {
+	status int
+	fields []string
+}{
+	// A post needs a body unless it shares documents: a service rule.
+	"POST /api/v1/groups/:id/posts": {422, []string{"body"}},
+	// The concrete path names the calling admin, who may not deactivate
+	// their own account; the body has nothing to miss.
+	"POST /api/v1/users/:id/deactivate": {409, nil},
+}
+
+// requiredFields lists the JSON names of a body type's top-level fields
+// whose validate tag requires them when absent (required, and
+// required_without where the other field is absent too).
+func requiredFields(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		for _, rule := range strings.Split(f.Tag.Get("validate"), ",") {
+			if rule == "dive" {
+				break // the rules after it are the elements'
+			}
+			if rule == "required" || strings.HasPrefix(rule, "required_without") {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func TestBadPathsAndQueries(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	for _, a := range apiOps(e) {

@@ -80,10 +80,12 @@ func TestDigestSettingsOnTheGroupPage(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `id="digest-form"`) || !strings.Contains(string(b), groups.DefaultDigestSchedule) {
 		t.Fatalf("group page %d lacks the digest form", resp.StatusCode)
 	}
+	before := e.f.Snapshot(t, "sessions")
 	resp, b = e.call(wBuyer, "POST", "/groups/"+v["GRP"]+"/digest", "enabled=1&quiet=1&schedule=61+*+*+*+*")
 	if resp.StatusCode != 422 || !strings.Contains(string(b), "digest_schedule") {
 		t.Fatalf("bad schedule: %d %.300s", resp.StatusCode, b)
 	}
+	e.f.Unchanged(t, before, "sessions")
 	resp, _ = e.call(wBuyer, "POST", "/groups/"+v["GRP"]+"/digest", "enabled=1&quiet=1&schedule=CRON_TZ%3DEurope%2FBerlin+0+9+*+*+1")
 	if resp.StatusCode != 303 {
 		t.Fatalf("save %d", resp.StatusCode)
@@ -134,10 +136,12 @@ func TestOrderingRulesForm(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `id="ordering-form"`) {
 		t.Fatalf("partner page %d lacks the ordering form", resp.StatusCode)
 	}
+	before := e.f.Snapshot(t, "sessions")
 	resp, b = e.call(wBuyer, "POST", "/partners/"+a+"/ordering", "ack_sla_hours=0&over_delivery_pct=5")
 	if resp.StatusCode != 422 || !strings.Contains(string(b), "ack_sla_hours") {
 		t.Fatalf("bad SLA: %d %.300s", resp.StatusCode, b)
 	}
+	e.f.Unchanged(t, before, "sessions")
 	resp, _ = e.call(wBuyer, "POST", "/partners/"+a+"/ordering", "ack_sla_hours=48&over_delivery_pct=5&block_on_lapsed_certificate=1")
 	if resp.StatusCode != 303 {
 		t.Fatalf("save %d", resp.StatusCode)

@@ -1,113 +1,59 @@
 package portal
 
 import (
-	"fmt"
-	"io"
-	"runtime"
-	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics is a small Prometheus text-format registry: request counts and
-// latency histograms by route, plus Go runtime gauges. It avoids the
-// client library's dependency tree for the handful of series we export.
+// metrics holds the series /metrics exposes. Each Server owns its own
+// registry rather than the client library's global default, so two
+// servers in one process (tests, the cluster harness) never collide on
+// registration and each reports only its own requests.
 type metrics struct {
-	mu       sync.Mutex
-	started  time.Time
-	requests map[reqKey]uint64
-	hist     map[string]*histogram
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
 	// streams counts open live-feed streams.
-	streams atomic.Int64
-}
-
-type reqKey struct {
-	method, route string
-	status        int
-}
-
-var buckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-
-type histogram struct {
-	counts []uint64
-	sum    float64
-	n      uint64
+	streams prometheus.Gauge
 }
 
 func newMetrics() *metrics {
-	return &metrics{started: time.Now(), requests: map[reqKey]uint64{}, hist: map[string]*histogram{}}
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tierlink_http_requests_total",
+			Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tierlink_http_request_duration_seconds",
+			Help:    "HTTP request latency by route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tierlink_feed_streams",
+			Help: "Open live-feed (SSE) streams.",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.streams,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
 
+// observe records one finished request under its route pattern, never
+// its raw path, so the number of series stays bounded by the router.
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[reqKey{method, route, status}]++
-	h := m.hist[route]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(buckets))}
-		m.hist[route] = h
-	}
-	sec := d.Seconds()
-	for i, b := range buckets {
-		if sec <= b {
-			h.counts[i]++
-		}
-	}
-	h.sum += sec
-	h.n++
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
-func (m *metrics) write(w io.Writer) {
-	m.mu.Lock()
-	keys := make([]reqKey, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.route != b.route {
-			return a.route < b.route
-		}
-		if a.method != b.method {
-			return a.method < b.method
-		}
-		return a.status < b.status
-	})
-	fmt.Fprintln(w, "# HELP tierlink_feed_streams Open live-feed (SSE) streams.")
-	fmt.Fprintln(w, "# TYPE tierlink_feed_streams gauge")
-	fmt.Fprintf(w, "tierlink_feed_streams %d\n", m.streams.Load())
-	fmt.Fprintln(w, "# HELP tierlink_http_requests_total HTTP requests by method, route and status.")
-	fmt.Fprintln(w, "# TYPE tierlink_http_requests_total counter")
-	for _, k := range keys {
-		fmt.Fprintf(w, "tierlink_http_requests_total{method=%q,route=%q,status=\"%d\"} %d\n", k.method, k.route, k.status, m.requests[k])
-	}
-	routes := make([]string, 0, len(m.hist))
-	for r := range m.hist {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	fmt.Fprintln(w, "# HELP tierlink_http_request_duration_seconds HTTP request latency by route.")
-	fmt.Fprintln(w, "# TYPE tierlink_http_request_duration_seconds histogram")
-	for _, r := range routes {
-		h := m.hist[r]
-		for i, b := range buckets {
-			fmt.Fprintf(w, "tierlink_http_request_duration_seconds_bucket{route=%q,le=%q} %d\n", r, strconv.FormatFloat(b, 'g', -1, 64), h.counts[i])
-		}
-		fmt.Fprintf(w, "tierlink_http_request_duration_seconds_bucket{route=%q,le=\"+Inf\"} %d\n", r, h.n)
-		fmt.Fprintf(w, "tierlink_http_request_duration_seconds_sum{route=%q} %g\n", r, h.sum)
-		fmt.Fprintf(w, "tierlink_http_request_duration_seconds_count{route=%q} %d\n", r, h.n)
-	}
-	m.mu.Unlock()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	fmt.Fprintln(w, "# TYPE go_goroutines gauge")
-	fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
-	fmt.Fprintln(w, "# TYPE go_memstats_heap_alloc_bytes gauge")
-	fmt.Fprintf(w, "go_memstats_heap_alloc_bytes %d\n", ms.HeapAlloc)
-	fmt.Fprintln(w, "# TYPE go_memstats_sys_bytes gauge")
-	fmt.Fprintf(w, "go_memstats_sys_bytes %d\n", ms.Sys)
-	fmt.Fprintln(w, "# TYPE process_uptime_seconds gauge")
-	fmt.Fprintf(w, "process_uptime_seconds %g\n", time.Since(m.started).Seconds())
+// handler serves the registry in the Prometheus exposition format.
+func (m *metrics) handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 }

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/partnerstest"
 	"github.com/tierlink/tierlink/partners/scorecards"
 )
 
@@ -100,17 +101,8 @@ func TestNewPagesRefuseBadInput(t *testing.T) {
 	if p.AckSLAHours != 24 || p.OverDeliveryPct != 0 || p.BlockOnLapsedCertificate {
 		t.Fatalf("partner changed by refused forms: %+v", p)
 	}
-	g, _ := e.f.Groups.Group(e.f.Ctx(e.f.Buyer), atoiT(t, v["GRP"]))
+	g, _ := e.f.Groups.Group(e.f.Ctx(e.f.Buyer), partnerstest.Atoi(t, v["GRP"]))
 	if g.Digest.Schedule != "" {
 		t.Fatalf("digest changed by a refused form: %+v", g.Digest)
 	}
-}
-
-func atoiT(t *testing.T, s string) int {
-	t.Helper()
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

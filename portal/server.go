@@ -148,11 +148,7 @@ func (s *Server) routes() {
 	}}))
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.ready)
-	s.app.Get("/metrics", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")
-		s.metrics.write(c)
-		return nil
-	})
+	s.app.Get("/metrics", s.metrics.handler())
 	s.app.Get("/api/openapi.json", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(s.docJSON)

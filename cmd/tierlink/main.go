@@ -118,7 +118,6 @@ func (e usageError) Error() string { return string(e) }
 func (m *Main) exit(err error) int {
 	var ce configError
 	var ue usageError
-	var ie *directory.ImportError
 	switch {
 	case err == nil:
 		return 0
@@ -127,19 +126,34 @@ func (m *Main) exit(err error) int {
 	case errors.As(err, &ce), errors.As(err, &ue):
 		fmt.Fprintln(m.Stderr, "tierlink: "+err.Error())
 		return 2
-	case errors.As(err, &ie):
-		fmt.Fprintln(m.Stderr, "tierlink: "+ie.Error())
+	}
+	oneLine := func(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+	msg := partners.ErrorMessage(err)
+	fs := partners.ErrorFields(err)
+	switch {
+	case partners.ErrorCode(err) == partners.EInternal:
+		msg = err.Error()
+	case len(fs) == 1:
+		msg += ": " + fs[0].Field + " " + fs[0].Reason
+	case len(fs) > 1:
+		// A refused import names every bad row, one per line.
+		msg = oneLine(msg)
+		for i, f := range fs {
+			if i == maxListed {
+				msg += fmt.Sprintf("\n  … and %d more", len(fs)-maxListed)
+				break
+			}
+			msg += "\n  " + oneLine(f.Field+" "+f.Reason)
+		}
+		fmt.Fprintln(m.Stderr, "tierlink: "+msg)
 		return 1
 	}
-	msg := partners.ErrorMessage(err)
-	if partners.ErrorCode(err) == partners.EInternal {
-		msg = err.Error()
-	} else if fs := partners.ErrorFields(err); len(fs) > 0 {
-		msg += ": " + fs[0].Field + " " + fs[0].Reason
-	}
-	fmt.Fprintln(m.Stderr, "tierlink: "+strings.ReplaceAll(msg, "\n", " "))
+	fmt.Fprintln(m.Stderr, "tierlink: "+oneLine(msg))
 	return 1
 }
+
+// maxListed is how many problems of one error the command line prints.
+const maxListed = 20
 
 func (m *Main) sub(ctx context.Context, args []string, name string, cmds map[string]func(context.Context, []string) error) error {
 	if len(args) == 0 || cmds[args[0]] == nil {
@@ -178,7 +192,9 @@ type app struct {
 	sysc     context.Context
 }
 
-func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
+// open reads the configuration (once, for the whole command), opens and
+// migrates the database and builds the services on it.
+func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	cfg, err := loadConfig(cf, m.Getenv)
 	if err != nil {
 		return nil, err
@@ -188,9 +204,15 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The one cleanup for every failure below: the database is the only
+	// thing opened here that holds resources (the stores hold none).
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	applied, err := db.Migrate(ctx)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	for _, v := range applied {
@@ -201,7 +223,6 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	// an older build wrote are refreshed here; a second run changes none.
 	sys := viewer.NewContext(ctx, viewer.System("keys"))
 	if n, err := partners.RefreshNameKeys(sys, db.Client); err != nil {
-		db.Close()
 		return nil, err
 	} else if n > 0 {
 		log.Info("search keys refreshed", "rows", n)
@@ -211,11 +232,9 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	if cfg.S3 != nil {
 		store, err = storage.NewMinIO(ctx, *cfg.S3)
 		if err != nil {
-			db.Close()
 			return nil, err
 		}
 	} else if store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "objects")); err != nil {
-		db.Close()
 		return nil, err
 	}
 	docs := documents.New(db.Client, store, cfg.TimeZone, log)
@@ -226,7 +245,6 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	// every command that changes orders or shipments needs them.
 	a.grps = groups.New(db.Client, a.ords, a.shps, bridges.Guard{Allow: cfg.BridgeAllow}, cfg.BaseURL)
 	if err := a.grps.SetDigestDefault(cfg.DigestSchedule, cfg.TimeZone); err != nil {
-		db.Close()
 		return nil, configError{"TIERLINK_DIGEST_SCHEDULE", err.Error()}
 	}
 	st := status.New(db.Client, a.grps, a.ords, a.shps, cfg.TimeZone)
@@ -235,14 +253,12 @@ func (m *Main) open(ctx context.Context, cf configFlags) (*app, error) {
 	a.cards.Weights = cfg.ScoreWeights
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards}, cfg.JobSchedules)
 	if err != nil {
-		db.Close()
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
 	a.instance = instanceName()
 	a.jobs = jobs.New(db.Client, log, cfg.TimeZone, a.instance)
 	for _, j := range js {
 		if err := a.jobs.Add(j); err != nil {
-			db.Close()
 			return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 		}
 	}
@@ -279,9 +295,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError("serve takes no arguments")
-	}
-	if _, err := loadConfig(cf, m.Getenv); err != nil {
-		return err
 	}
 	a, err := m.open(ctx, cf)
 	if err != nil {

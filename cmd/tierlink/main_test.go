@@ -228,7 +228,7 @@ func TestScriptingCommands(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("code,name,kind\nS-2,,supplier\n"), 0o644)
-	if r := runMain(t, env, "", "import", "partners", bad); r.code != 1 || !strings.Contains(r.stderr, "line 2, column name: is required") {
+	if r := runMain(t, env, "", "import", "partners", bad); r.code != 1 || !strings.Contains(r.stderr, "line 2: name is required") {
 		t.Fatalf("bad import: %+v", r)
 	}
 	out := filepath.Join(dir, "out.csv")

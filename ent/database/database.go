@@ -1,5 +1,3 @@
-// Package database opens Tierlink's database of record (SQLite embedded, or
-// PostgreSQL) as an ent client and applies the versioned migrations.
 package database
 
 import (

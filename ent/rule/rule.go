@@ -1,5 +1,3 @@
-// Package rule holds the ent privacy rules that keep the partner boundary:
-// they are evaluated on every query and mutation, whoever issues it.
 package rule
 
 import (

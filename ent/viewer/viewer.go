@@ -1,5 +1,3 @@
-// Package viewer carries who is acting through a context.Context, so that
-// ent privacy rules, domain services and jobs all ask one place.
 package viewer
 
 import "context"

@@ -7,24 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
-
-func forEachDialect(t *testing.T, fn func(t *testing.T, f *partnerstest.Fixture)) {
-	for _, d := range dbtest.Dialects(t) {
-		t.Run(d, func(t *testing.T) { fn(t, partnerstest.New(t, d)) })
-	}
-}
-
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
 
 func TestPasswordHash(t *testing.T) {
 	h := accounts.HashPassword("s3cret-enough-pw", accounts.OWASPParams)
@@ -48,7 +34,7 @@ func TestPasswordHash(t *testing.T) {
 }
 
 func TestLoginAndSessions(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := context.Background()
 		in := accounts.LoginInput{Email: " Buyer@Co.Test ", Password: partnerstest.Password}
 		tok1, s1, err := f.Acc.Login(ctx, in, "10.0.0.1", "test")
@@ -67,9 +53,9 @@ func TestLoginAndSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = f.Acc.Authenticate(ctx, tok1)
-		wantCode(t, err, partners.EUnauthenticated)
+		partnerstest.WantCode(t, err, partners.EUnauthenticated)
 		_, err = f.Acc.Authenticate(ctx, "made-up-by-client")
-		wantCode(t, err, partners.EUnauthenticated)
+		partnerstest.WantCode(t, err, partners.EUnauthenticated)
 		t.Run("Expiry", func(t *testing.T) {
 			now := time.Now()
 			f.Acc.SetClock(func() time.Time { return now })
@@ -88,7 +74,7 @@ func TestLoginAndSessions(t *testing.T) {
 			}
 			now = now.Add(f.Acc.SessionTTL + time.Minute)
 			_, err = f.Acc.Authenticate(ctx, tok)
-			wantCode(t, err, partners.EUnauthenticated)
+			partnerstest.WantCode(t, err, partners.EUnauthenticated)
 		})
 		t.Run("ErrWrongPasswordAndUnknownUserLookAlike", func(t *testing.T) {
 			_, _, err1 := f.Acc.Login(ctx, accounts.LoginInput{Email: "buyer@co.test", Password: "nope"}, "10.0.0.2", "")
@@ -101,7 +87,7 @@ func TestLoginAndSessions(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := context.Background()
 		bad := accounts.LoginInput{Email: "viewer@co.test", Password: "wrong password"}
 		good := accounts.LoginInput{Email: "viewer@co.test", Password: partnerstest.Password}
@@ -116,7 +102,7 @@ func TestLoginThrottle(t *testing.T) {
 		}
 		wg.Wait()
 		_, _, err := f.Acc.Login(ctx, good, "10.9.0.2", "")
-		wantCode(t, err, partners.ERateLimited)
+		partnerstest.WantCode(t, err, partners.ERateLimited)
 		// Another account from another address is unaffected.
 		if _, _, err := f.Acc.Login(ctx, accounts.LoginInput{Email: "admin@co.test", Password: partnerstest.Password}, "10.9.0.3", ""); err != nil {
 			t.Fatalf("other account: %v", err)
@@ -126,7 +112,7 @@ func TestLoginThrottle(t *testing.T) {
 				f.Acc.Login(ctx, accounts.LoginInput{Email: "spray" + string(rune('a'+i%26)) + "@x.test", Password: "x"}, "10.8.0.1", "")
 			}
 			_, _, err := f.Acc.Login(ctx, accounts.LoginInput{Email: "admin@co.test", Password: partnerstest.Password}, "10.8.0.1", "")
-			wantCode(t, err, partners.ERateLimited)
+			partnerstest.WantCode(t, err, partners.ERateLimited)
 		})
 		t.Run("LockExpires", func(t *testing.T) {
 			f.Acc.SetClock(func() time.Time { return time.Now().Add(f.Acc.Throttle.Lock + f.Acc.Throttle.Window + time.Minute) })
@@ -139,7 +125,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.Ctx(f.Buyer)
 		nt, err := f.Acc.CreateToken(ctx, accounts.TokenInput{Name: "erp-sync"})
 		if err != nil || !strings.HasPrefix(nt.Secret, "tl_"+nt.Prefix+"_") {
@@ -151,7 +137,7 @@ func TestTokens(t *testing.T) {
 		}
 		// Others cannot see or revoke it; admins can.
 		_, err = f.Acc.RevokeToken(f.Ctx(f.Buyer2), nt.ID)
-		wantCode(t, err, partners.ENotFound)
+		partnerstest.WantCode(t, err, partners.ENotFound)
 		if ts, _ := f.Acc.ListTokens(f.Ctx(f.Buyer2), accounts.TokenFilter{}); len(ts.Items) != 0 {
 			t.Fatalf("buyer2 sees %v", ts.Items)
 		}
@@ -162,14 +148,14 @@ func TestTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = f.Acc.AuthenticateToken(context.Background(), nt.Secret)
-		wantCode(t, err, partners.EUnauthenticated)
+		partnerstest.WantCode(t, err, partners.EUnauthenticated)
 		_, err = f.Acc.AuthenticateToken(context.Background(), "tl_forged_token")
-		wantCode(t, err, partners.EUnauthenticated)
+		partnerstest.WantCode(t, err, partners.EUnauthenticated)
 	})
 }
 
 func TestInvitations(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.Ctx(f.Buyer)
 		inv, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: f.ContactA2.ID})
 		if err != nil {
@@ -189,12 +175,16 @@ func TestInvitations(t *testing.T) {
 		if (errs[0] == nil) == (errs[1] == nil) {
 			t.Fatalf("accept race: %v / %v", errs[0], errs[1])
 		}
-		u, err := f.Acc.UserByEmail(f.System(), "sun@a.test")
+		v, err := f.Acc.ViewerFor(f.System(), "sun@a.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := f.Acc.User(f.System(), v.UserID)
 		if err != nil || u.Role != "partner" || *u.PartnerID != f.PartnerA.ID {
 			t.Fatalf("partner user = %+v, %v", u, err)
 		}
 		_, err = f.Acc.PendingInvitation(context.Background(), inv.Token)
-		wantCode(t, err, partners.ENotFound)
+		partnerstest.WantCode(t, err, partners.ENotFound)
 		t.Run("ErrExpired", func(t *testing.T) {
 			c2, err := f.Dir.CreateContact(f.System(), directoryContact(f))
 			if err != nil {
@@ -207,15 +197,15 @@ func TestInvitations(t *testing.T) {
 			f.Acc.SetClock(func() time.Time { return time.Now().Add(f.Acc.InvitationTTL + time.Hour) })
 			defer f.Acc.SetClock(time.Now)
 			_, err = f.Acc.AcceptInvitation(context.Background(), inv.Token, accounts.AcceptInput{Name: "Late", Password: partnerstest.Password})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 		})
 		t.Run("ErrPartnerCannotInvite", func(t *testing.T) {
 			_, err := f.Acc.CreateInvitation(f.Ctx(f.UserA), accounts.InvitationInput{ContactID: f.ContactA.ID})
-			wantCode(t, err, partners.EForbidden)
+			partnerstest.WantCode(t, err, partners.EForbidden)
 		})
 		t.Run("ErrAlreadyUser", func(t *testing.T) {
 			_, err := f.Acc.CreateInvitation(ctx, accounts.InvitationInput{ContactID: f.ContactA.ID})
-			wantCode(t, err, partners.EConflict)
+			partnerstest.WantCode(t, err, partners.EConflict)
 		})
 	})
 }
@@ -238,7 +228,7 @@ func wantEachOnce(t *testing.T, got, want []int) {
 }
 
 func TestListsPage(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		sys := f.System()
 		t.Run("Users", func(t *testing.T) {
 			// Namesakes: the cursor must tell them apart.
@@ -319,11 +309,11 @@ func TestListsPage(t *testing.T) {
 		t.Run("ErrForgedCursor", func(t *testing.T) {
 			forged := partners.EncodeCursor(map[string]int{"i": 1 << 30})
 			_, err := f.Acc.ListUsers(sys, accounts.UserFilter{Cursor: forged})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			_, err = f.Acc.ListTokens(sys, accounts.TokenFilter{Cursor: "not a cursor"})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			_, err = f.Acc.ListInvitations(sys, accounts.InvitationFilter{Limit: 201})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 		})
 	})
 }

@@ -14,10 +14,10 @@ import (
 // e-mail to set one yet): creating one is refused on the password field
 // and stores nothing.
 func TestCreateUserNeedsAPassword(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.Ctx(f.Admin)
 		_, err := f.Acc.CreateUser(ctx, accounts.UserInput{Email: "nopw@co.test", Name: "No Password", Role: "viewer"})
-		wantCode(t, err, partners.EInvalid)
+		partnerstest.WantCode(t, err, partners.EInvalid)
 		if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "password" {
 			t.Fatalf("fields = %+v", fs)
 		}
@@ -39,13 +39,13 @@ func TestCreateUserNeedsAPassword(t *testing.T) {
 // over; a partner user named as heir gets the answer an unknown id gets.
 // A refused deactivation leaves the account active.
 func TestDeactivateHeirsMustExist(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.Ctx(f.Admin)
 		const unknown = 987654
 		refused := func(t *testing.T, in accounts.DeactivateInput, field string) []partners.FieldError {
 			t.Helper()
 			_, err := f.Acc.Deactivate(ctx, f.Viewer.ID, in)
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			fs := partners.ErrorFields(err)
 			if len(fs) != 1 || fs[0].Field != field {
 				t.Fatalf("fields = %+v, want one on %s", fs, field)

@@ -78,14 +78,6 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	return s.User(ctx, id)
 }
 
-// SetPassword replaces a user's password (CLI and admin use).
-func (s *Service) SetPassword(ctx context.Context, id int, pw string) error {
-	if len(pw) < 12 || len(pw) > 256 {
-		return partners.Invalid("password", "must be 12 to 256 characters")
-	}
-	return s.client.User.UpdateOneID(id).SetPasswordHash(HashPassword(pw, s.Params)).Exec(ctx)
-}
-
 // User returns one user with the number of contacts they own.
 func (s *Service) User(ctx context.Context, id int) (User, error) {
 	u, err := s.client.User.Get(ctx, id)
@@ -101,15 +93,6 @@ func (s *Service) User(ctx context.Context, id int) (User, error) {
 		out.OwnedContacts = n
 	}
 	return out, nil
-}
-
-// UserByEmail looks a user up by e-mail.
-func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := s.client.User.Query().Where(user.Email(strings.ToLower(strings.TrimSpace(email)))).Only(ctx)
-	if err != nil {
-		return User{}, err
-	}
-	return s.User(ctx, u.ID)
 }
 
 // ListUsers lists accounts in name order, a page at a time, with how

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/tierlink/tierlink/partners"
 )
 
 // Encoding names a file's character encoding.
@@ -63,34 +65,41 @@ var (
 const howToName = "name the encoding: --encoding utf-8 or --encoding gb18030 on the command line, " +
 	"?encoding=utf-8 or ?encoding=gb18030 in the API"
 
-// RowError is one problem in an import file.
+// RowError is one problem in an import file, by line and column.
 type RowError struct {
-	Line   int    `json:"line"`
-	Column string `json:"column"`
-	Reason string `json:"reason"`
+	Line   int
+	Column string
+	Reason string
 }
 
-func (e RowError) String() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d, column %s: %s", e.Line, e.Column, e.Reason)
-}
-
-// ImportError lists every bad row of a refused import; nothing was stored.
-type ImportError struct{ Rows []RowError }
-
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "import refused, nothing stored: %d problem(s)", len(e.Rows))
-	for i, r := range e.Rows {
-		if i == 20 {
-			fmt.Fprintf(&b, "\n  … and %d more", len(e.Rows)-20)
-			break
+// Refused is the one error of every refused CSV import (nothing was
+// stored): invalid input with a field per problem, named "line N: column",
+// so the API's single status table and the command line report it like
+// any other invalid input.
+func Refused(rows []RowError) *partners.Error {
+	e := &partners.Error{Code: partners.EInvalid, Message: fmt.Sprintf("import refused, nothing stored: %d problem(s)", len(rows))}
+	for _, r := range rows {
+		field := fmt.Sprintf("line %d", r.Line)
+		if r.Column != "" {
+			field += ": " + r.Column
 		}
-		b.WriteString("\n  " + r.String())
+		e.Fields = append(e.Fields, partners.FieldError{Field: field, Reason: r.Reason})
 	}
-	return b.String()
+	return e
+}
+
+// RowErrors turns a validation error of one row's input into row errors
+// on line, each field's JSON key (less any index) as the column.
+func RowErrors(line int, err error) []RowError {
+	var out []RowError
+	for _, f := range partners.ErrorFields(err) {
+		col, _, _ := strings.Cut(f.Field, "[")
+		out = append(out, RowError{Line: line, Column: col, Reason: f.Reason})
+	}
+	if len(out) == 0 {
+		out = append(out, RowError{Line: line, Reason: partners.ErrorMessage(err)})
+	}
+	return out
 }
 
 // MaxErrors stops collecting problems once a file is clearly wrong.
@@ -258,7 +267,7 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &ImportError{Rows: errs}
+		return nil, Refused(errs)
 	}
 	for i, rec := range records[1:] {
 		line := lines[i+1]
@@ -271,7 +280,7 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 				Reason: fmt.Sprintf("is one too many: the row has %d fields, the header %d", len(rec), len(t.Header))})
 		}
 		if len(errs) >= MaxErrors {
-			return nil, &ImportError{Rows: errs}
+			return nil, Refused(errs)
 		}
 		if len(rec) != len(t.Header) {
 			continue
@@ -283,7 +292,7 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 		t.Lines = append(t.Lines, line)
 	}
 	if len(errs) > 0 {
-		return nil, &ImportError{Rows: errs}
+		return nil, Refused(errs)
 	}
 	return t, nil
 }
@@ -435,8 +444,8 @@ func anyMisread(fields []field) bool {
 	return false
 }
 
-func one(line int, col, reason string) *ImportError {
-	return &ImportError{Rows: []RowError{{Line: line, Column: col, Reason: reason}}}
+func one(line int, col, reason string) *partners.Error {
+	return Refused([]RowError{{Line: line, Column: col, Reason: reason}})
 }
 
 func isASCII(b []byte) bool {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/tierlink/tierlink/partners"
 )
 
 func TestEscape(t *testing.T) {
@@ -54,7 +56,8 @@ func TestWriterEncodings(t *testing.T) {
 	}
 	// A length error names line and column too.
 	_, err := Read(strings.NewReader("a,b\n1\n"), []string{"a", "b"}, nil)
-	if err == nil || !strings.Contains(err.Error(), "line 2, column b: is missing") {
+	if fs := partners.ErrorFields(err); partners.ErrorCode(err) != partners.EInvalid || len(fs) != 1 || fs[0].Field != "line 2: b" ||
+		!strings.HasPrefix(fs[0].Reason, "is missing") {
 		t.Fatalf("err = %v", err)
 	}
 }

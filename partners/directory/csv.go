@@ -27,12 +27,6 @@ var PartnerColumns = []string{"code", "name", "kind", "tier", "status", "tags", 
 // imported back is updated in place, with or without an e-mail.
 var ContactColumns = []string{"id", "partner_code", "name", "title", "email", "phone", "language", "owner_email"}
 
-// RowError is one problem in an import file.
-type RowError = csvfile.RowError
-
-// ImportError lists every bad row of a refused import; nothing was stored.
-type ImportError = csvfile.ImportError
-
 // ImportResult says what an import stored, and the encoding the file was
 // read in.
 type ImportResult struct {
@@ -48,29 +42,6 @@ type ImportResult struct {
 // Progress is told how many rows of total are stored so far.
 type Progress func(done, total int)
 
-// maxImportErrors stops collecting problems once a file is clearly wrong.
-const maxImportErrors = csvfile.MaxErrors
-
-type table struct {
-	*csvfile.Table
-	rows  [][]string
-	lines []int
-}
-
-// readTable reads an import file with csvfile.Read (UTF-8 or GB18030,
-// detected or named with csvfile.Named) and checks its header.
-func readTable(r io.Reader, columns, required []string) (*table, error) {
-	t, err := csvfile.Read(r, columns, required)
-	if err != nil {
-		return nil, err
-	}
-	return &table{Table: t, rows: t.Rows, lines: t.Lines}, nil
-}
-
-func (t *table) get(row []string, col string) string { return t.Get(row, col) }
-
-func (t *table) has(col string) bool { return t.Has(col) }
-
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ";") {
@@ -81,70 +52,57 @@ func splitList(s string) []string {
 	return out
 }
 
-// rowErrors turns a validation error into row errors on line.
-func rowErrors(line int, err error) []RowError {
-	var out []RowError
-	for _, f := range partners.ErrorFields(err) {
-		col, _, _ := strings.Cut(f.Field, "[")
-		out = append(out, RowError{Line: line, Column: col, Reason: f.Reason})
-	}
-	if len(out) == 0 {
-		out = append(out, RowError{Line: line, Reason: partners.ErrorMessage(err)})
-	}
-	return out
-}
-
 // ImportPartners creates or updates (by code) every partner in a CSV, or
 // none: the whole file is checked first and stored in one transaction.
 // A partner the file leaves as it is is not written (so an export
 // imported back changes nothing). r may name its encoding with
 // csvfile.Named; otherwise it is detected.
 func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Progress) (ImportResult, error) {
-	t, err := readTable(r, PartnerColumns, []string{"code", "name", "kind"})
+	t, err := csvfile.Read(r, PartnerColumns, []string{"code", "name", "kind"})
 	if err != nil {
 		return ImportResult{}, err
 	}
-	var errs []RowError
-	inputs := make([]PartnerInput, len(t.rows))
+	var errs []csvfile.RowError
+	inputs := make([]PartnerInput, len(t.Rows))
 	codes := map[string]int{}
-	for i, row := range t.rows {
-		line := t.lines[i]
-		in := PartnerInput{Code: t.get(row, "code"), Name: t.get(row, "name"), Kind: t.get(row, "kind"),
-			Status: t.get(row, "status"), Tags: splitList(t.get(row, "tags")), Categories: splitList(t.get(row, "categories")),
-			Address: t.get(row, "address"), TimeZone: t.get(row, "time_zone")}
-		if v := t.get(row, "tier"); v != "" {
+	for i, row := range t.Rows {
+		line := t.Lines[i]
+		in := PartnerInput{Code: t.Get(row, "code"), Name: t.Get(row, "name"), Kind: t.Get(row, "kind"),
+			Status: t.Get(row, "status"), Tags: splitList(t.Get(row, "tags")), Categories: splitList(t.Get(row, "categories")),
+			Address: t.Get(row, "address"), TimeZone: t.Get(row, "time_zone")}
+		if v := t.Get(row, "tier"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				errs = append(errs, RowError{Line: line, Column: "tier", Reason: "must be 1, 2 or 3"})
+				errs = append(errs, csvfile.RowError{Line: line, Column: "tier", Reason: "must be 1, 2 or 3"})
 			} else {
 				in.Tier = &n
 			}
 		}
-		if v := t.get(row, "ack_sla_hours"); v != "" {
+		if v := t.Get(row, "ack_sla_hours"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				errs = append(errs, RowError{Line: line, Column: "ack_sla_hours", Reason: "must be a whole number of hours"})
+				errs = append(errs, csvfile.RowError{Line: line, Column: "ack_sla_hours", Reason: "must be a whole number of hours"})
 			} else {
 				in.AckSLAHours = n
 			}
 		}
 		if err := partners.Validate(in); err != nil {
-			errs = append(errs, rowErrors(line, err)...)
+			errs = append(errs, csvfile.RowErrors(line, err)...)
 		}
 		if in.Tier != nil && in.Kind != "supplier" {
-			errs = append(errs, RowError{Line: line, Column: "tier", Reason: "applies only to suppliers"})
+			errs = append(errs, csvfile.RowError{Line: line, Column: "tier", Reason: "applies only to suppliers"})
 		}
 		if prev, dup := codes[strings.ToLower(in.Code)]; dup && in.Code != "" {
-			errs = append(errs, RowError{Line: line, Column: "code", Reason: fmt.Sprintf("repeats the code of line %d", prev)})
+			errs = append(errs, csvfile.RowError{Line: line, Column: "code", Reason: fmt.Sprintf("repeats the code of line %d", prev)})
 		}
 		codes[strings.ToLower(in.Code)] = line
 		inputs[i] = in
-		if len(errs) >= maxImportErrors {
+		if len(errs) >= csvfile.MaxErrors {
 			break
 		}
 	}
 	if len(errs) > 0 {
-		return ImportResult{}, &ImportError{Rows: errs}
+		return ImportResult{}, csvfile.Refused(errs)
 	}
 	res := ImportResult{Encoding: t.Encoding, EncodingHow: t.How}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -176,7 +134,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 			return nil
 		}
 		for i, in := range inputs {
-			if p, ok := existing[in.Code]; ok && partnerUnchanged(p, in, t.has("status")) {
+			if p, ok := existing[in.Code]; ok && partnerUnchanged(p, in, t.Has("status")) {
 				res.Unchanged++
 			} else if ok {
 				u := c.Partner.UpdateOne(p).SetName(in.Name).SetSortKey(partners.SortKey(in.Name)).
@@ -187,7 +145,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 				} else {
 					u.ClearTier()
 				}
-				if t.has("status") && in.Status != "" {
+				if t.Has("status") && in.Status != "" {
 					u.SetStatus(partner.Status(in.Status))
 				}
 				if in.TimeZone != "" {
@@ -197,7 +155,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 					u.SetAckSLAHours(in.AckSLAHours)
 				}
 				if err := u.Exec(ctx); err != nil {
-					return fmt.Errorf("line %d: %w", t.lines[i], err)
+					return fmt.Errorf("line %d: %w", t.Lines[i], err)
 				}
 				res.Updated++
 			} else {
@@ -264,7 +222,7 @@ func (s *Service) analyze(ctx context.Context, tables ...string) {
 // the file leaves as it is is not written. A changed owner moves on the
 // ledger (reason import). r may name its encoding with csvfile.Named.
 func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Progress) (ImportResult, error) {
-	t, err := readTable(r, ContactColumns, []string{"partner_code", "name", "owner_email"})
+	t, err := csvfile.Read(r, ContactColumns, []string{"partner_code", "name", "owner_email"})
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -284,55 +242,55 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 	for _, u := range us {
 		owners[u.Email] = u.ID
 	}
-	var errs []RowError
-	inputs := make([]ContactInput, len(t.rows))
-	ids := make([]int, len(t.rows))
+	var errs []csvfile.RowError
+	inputs := make([]ContactInput, len(t.Rows))
+	ids := make([]int, len(t.Rows))
 	keys := map[string]int{}
 	idLines := map[int]int{}
-	for i, row := range t.rows {
-		line := t.lines[i]
-		if v := t.get(row, "id"); v != "" {
+	for i, row := range t.Rows {
+		line := t.Lines[i]
+		if v := t.Get(row, "id"); v != "" {
 			id, err := strconv.Atoi(v)
 			if err != nil || id < 1 {
-				errs = append(errs, RowError{Line: line, Column: "id", Reason: "must be a contact id from an export, or empty for a new contact"})
+				errs = append(errs, csvfile.RowError{Line: line, Column: "id", Reason: "must be a contact id from an export, or empty for a new contact"})
 			} else if prev, dup := idLines[id]; dup {
-				errs = append(errs, RowError{Line: line, Column: "id", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
+				errs = append(errs, csvfile.RowError{Line: line, Column: "id", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
 			} else {
 				ids[i], idLines[id] = id, line
 			}
 		}
-		in := ContactInput{Name: t.get(row, "name"), Title: t.get(row, "title"), Email: strings.ToLower(t.get(row, "email")),
-			Phone: t.get(row, "phone"), Language: t.get(row, "language")}
-		code := t.get(row, "partner_code")
+		in := ContactInput{Name: t.Get(row, "name"), Title: t.Get(row, "title"), Email: strings.ToLower(t.Get(row, "email")),
+			Phone: t.Get(row, "phone"), Language: t.Get(row, "language")}
+		code := t.Get(row, "partner_code")
 		if id, ok := partnerIDs[code]; ok {
 			in.PartnerID = id
 		} else {
-			errs = append(errs, RowError{Line: line, Column: "partner_code", Reason: fmt.Sprintf("no partner has code %q", code)})
+			errs = append(errs, csvfile.RowError{Line: line, Column: "partner_code", Reason: fmt.Sprintf("no partner has code %q", code)})
 			in.PartnerID = -1
 		}
-		oe := strings.ToLower(t.get(row, "owner_email"))
+		oe := strings.ToLower(t.Get(row, "owner_email"))
 		if id, ok := owners[oe]; ok {
 			in.OwnerID = id
 		} else {
-			errs = append(errs, RowError{Line: line, Column: "owner_email", Reason: fmt.Sprintf("%q is not an active staff user", oe)})
+			errs = append(errs, csvfile.RowError{Line: line, Column: "owner_email", Reason: fmt.Sprintf("%q is not an active staff user", oe)})
 			in.OwnerID = -1
 		}
 		if in.PartnerID > 0 && in.OwnerID > 0 {
 			if err := partners.Validate(in); err != nil {
-				errs = append(errs, rowErrors(line, err)...)
+				errs = append(errs, csvfile.RowErrors(line, err)...)
 			}
 		} else if in.Name == "" {
-			errs = append(errs, RowError{Line: line, Column: "name", Reason: "is required"})
+			errs = append(errs, csvfile.RowError{Line: line, Column: "name", Reason: "is required"})
 		}
 		if in.Email != "" && ids[i] == 0 {
 			k := code + "\x00" + in.Email
 			if prev, dup := keys[k]; dup {
-				errs = append(errs, RowError{Line: line, Column: "email", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
+				errs = append(errs, csvfile.RowError{Line: line, Column: "email", Reason: fmt.Sprintf("repeats the contact of line %d", prev)})
 			}
 			keys[k] = line
 		}
 		inputs[i] = in
-		if len(errs) >= maxImportErrors {
+		if len(errs) >= csvfile.MaxErrors {
 			break
 		}
 	}
@@ -351,13 +309,13 @@ func (s *Service) ImportContacts(ctx context.Context, r io.Reader, progress Prog
 			continue
 		}
 		if ct, ok := byID[id]; !ok {
-			errs = append(errs, RowError{Line: t.lines[i], Column: "id", Reason: fmt.Sprintf("no contact has id %d in this directory; empty the cell to add the contact as new", id)})
+			errs = append(errs, csvfile.RowError{Line: t.Lines[i], Column: "id", Reason: fmt.Sprintf("no contact has id %d in this directory; empty the cell to add the contact as new", id)})
 		} else if ct.PartnerID != inputs[i].PartnerID {
-			errs = append(errs, RowError{Line: t.lines[i], Column: "id", Reason: fmt.Sprintf("contact %d belongs to another partner than %q", id, t.get(t.rows[i], "partner_code"))})
+			errs = append(errs, csvfile.RowError{Line: t.Lines[i], Column: "id", Reason: fmt.Sprintf("contact %d belongs to another partner than %q", id, t.Get(t.Rows[i], "partner_code"))})
 		}
 	}
 	if len(errs) > 0 {
-		return ImportResult{}, &ImportError{Rows: errs}
+		return ImportResult{}, csvfile.Refused(errs)
 	}
 	res := ImportResult{Encoding: t.Encoding, EncodingHow: t.How}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {

@@ -2,7 +2,6 @@ package directory_test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -49,25 +48,17 @@ func dirState(t *testing.T, f *partnerstest.Fixture) string {
 	return b.String()
 }
 
+// importErr returns the problems of a refused import, one per line.
 func importErr(t *testing.T, err error) string {
 	t.Helper()
-	var ie *directory.ImportError
-	if !errors.As(err, &ie) {
-		t.Fatalf("err = %v, want an ImportError", err)
-	}
-	for _, r := range ie.Rows {
-		if r.Line == 0 || r.Column == "" {
-			t.Errorf("row error without line and column: %+v", r)
-		}
-	}
-	return ie.Error()
+	return strings.Join(partnerstest.Refusal(t, err), "\n")
 }
 
 // TestCSVFileEncodings imports the files LibreOffice wrote, in UTF-8 with
 // and without BOM, GBK and GB18030: every name arrives exactly, and each
 // file after the first finds every row unchanged.
 func TestCSVFileEncodings(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.System()
 		names := map[string]string{"CN-001": "华星精密", "CN-002": "上海五金制品有限公司", "CN-003": "德龙物流", "CN-004": "Bravo Metals"}
 		for i, c := range []struct {
@@ -131,14 +122,14 @@ func TestCSVFileEncodings(t *testing.T) {
 // asked about, never stored as mojibake, unless the sender names the
 // encoding; a file in neither encoding is refused naming both.
 func TestCSVEncodingNeverGuesses(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.System()
 		taishan := readFile(t, "taishan-gbk.csv")
 		before := dirState(t, f)
 		t.Run("ErrAmbiguous", func(t *testing.T) {
 			_, err := f.Dir.ImportPartners(ctx, bytes.NewReader(taishan), nil)
 			msg := importErr(t, err)
-			for _, want := range []string{"line 2, column name", "泰山实业", "̩ɽʵҵ", "utf-8", "gb18030"} {
+			for _, want := range []string{"line 2: name", "泰山实业", "̩ɽʵҵ", "utf-8", "gb18030"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message lacks %q: %s", want, msg)
 				}
@@ -152,7 +143,7 @@ func TestCSVEncodingNeverGuesses(t *testing.T) {
 		})
 		t.Run("ErrNamedWrong", func(t *testing.T) {
 			_, err := f.Dir.ImportPartners(ctx, csvfile.Named(bytes.NewReader(readFile(t, "partners-gbk.csv")), csvfile.UTF8), nil)
-			if msg := importErr(t, err); !strings.Contains(msg, "line 2, column name: is not valid UTF-8") || !strings.Contains(msg, "华星精密") {
+			if msg := importErr(t, err); !strings.Contains(msg, "line 2: name: is not valid UTF-8") || !strings.Contains(msg, "华星精密") {
 				t.Errorf("message: %s", msg)
 			}
 			_, err = f.Dir.ImportPartners(ctx, csvfile.Named(bytes.NewReader(readFile(t, "partners-utf8-bom.csv")), csvfile.GB18030), nil)
@@ -184,7 +175,7 @@ func TestCSVEncodingNeverGuesses(t *testing.T) {
 // directory, in every encoding: nothing is created or written, and the
 // stored rows are exactly as before (contacts without e-mail included).
 func TestCSVExportRoundTrip(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.System()
 		ps := "code,name,kind,tags,address\nINJ-1,'=1+2,supplier,'+x;-y,'@SUM(A1)\nINJ-2,'-负号公司,customer,,\nINJ-3,''=quoted,service,,'\tTab\n"
 		if _, err := f.Dir.ImportPartners(ctx, strings.NewReader(ps), nil); err != nil {
@@ -251,14 +242,12 @@ func TestCSVExportRoundTrip(t *testing.T) {
 		})
 		t.Run("ErrContactID", func(t *testing.T) {
 			in := "id,partner_code,name,owner_email\n999999,SUP-A,X,buyer@co.test\n" +
-				itoa(f.ContactB.ID) + ",SUP-A,Y,buyer@co.test\n"
+				strconv.Itoa(f.ContactB.ID) + ",SUP-A,Y,buyer@co.test\n"
 			_, err := f.Dir.ImportContacts(ctx, strings.NewReader(in), nil)
 			msg := importErr(t, err)
-			if !strings.Contains(msg, "line 2, column id: no contact has id 999999") || !strings.Contains(msg, "line 3, column id: contact") {
+			if !strings.Contains(msg, "line 2: id: no contact has id 999999") || !strings.Contains(msg, "line 3: id: contact") {
 				t.Errorf("message: %s", msg)
 			}
 		})
 	})
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

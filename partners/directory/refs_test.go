@@ -24,15 +24,15 @@ func ledger(t *testing.T, f *partnerstest.Fixture) int {
 // is meant for now or for later, with the same field error, and leaves
 // the ledger as it was.
 func TestTransferToCurrentOwnerRefusedNowAndScheduled(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.Ctx(f.Buyer)
 		before := ledger(t, f)
 		_, err := f.Dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{f.ContactA.ID}, ToOwnerID: f.Buyer.ID})
-		wantCode(t, err, partners.EInvalid)
+		partnerstest.WantCode(t, err, partners.EInvalid)
 		now := partners.ErrorFields(err)
 		at := time.Now().Add(48 * time.Hour)
 		_, err = f.Dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{f.ContactA.ID}, ToOwnerID: f.Buyer.ID, EffectiveAt: &at})
-		wantCode(t, err, partners.EInvalid)
+		partnerstest.WantCode(t, err, partners.EInvalid)
 		if later := partners.ErrorFields(err); !reflect.DeepEqual(later, now) || len(now) != 1 || now[0].Field != "contact_ids[0]" {
 			t.Fatalf("scheduled answers %+v, immediate %+v", later, now)
 		}
@@ -48,12 +48,12 @@ func TestTransferToCurrentOwnerRefusedNowAndScheduled(t *testing.T) {
 // A refused contact is named by its place in the request, whatever
 // order the ids come in and whatever order the database returns them.
 func TestTransferNamesTheContactAsSent(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
 		ctx := f.Ctx(f.Buyer)
 		field := func(in directory.TransferInput) string {
 			t.Helper()
 			_, err := f.Dir.Transfer(ctx, in)
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			fs := partners.ErrorFields(err)
 			if len(fs) != 1 {
 				t.Fatalf("fields = %+v", fs)

@@ -31,13 +31,6 @@ func body(b []byte, ct string) documents.Body {
 	return documents.Body{R: bytes.NewReader(b), Size: int64(len(b)), ClaimedType: ct}
 }
 
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
 func objects(t *testing.T, st storage.Store) int {
 	n := 0
 	for _, err := range st.List(context.Background(), "docs/") {
@@ -116,7 +109,7 @@ func TestUploadVersionsDownload(t *testing.T) {
 			t.Fatalf("downloads = %+v, %v", recs, err)
 		}
 		_, err = f.Docs.Downloads(f.Ctx(f.UserA), d.ID)
-		wantCode(t, err, partners.EForbidden)
+		partnerstest.WantCode(t, err, partners.EForbidden)
 		t.Run("ConcurrentVersionsNumberedInOrder", func(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, 4)
@@ -149,7 +142,7 @@ func TestUploadVersionsDownload(t *testing.T) {
 				t.Fatalf("objects %d → %d", before, after)
 			}
 			_, err := f.Docs.Document(ctx, d.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 		})
 	})
 }
@@ -174,7 +167,7 @@ func TestUploadRefusals(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, err := f.Docs.Upload(ctx, in, tc.b)
-				wantCode(t, err, tc.code)
+				partnerstest.WantCode(t, err, tc.code)
 				if tc.msg != "" && !strings.Contains(err.Error(), tc.msg) {
 					t.Fatalf("message %q lacks %q", err.Error(), tc.msg)
 				}
@@ -194,13 +187,13 @@ func TestUploadRefusals(t *testing.T) {
 			bad := in
 			bad.ExpiresOn = "2030-01-01"
 			_, err := f.Docs.Upload(ctx, bad, body(pdf, "application/pdf"))
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			bad = documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "certificate", Filename: "c.pdf", ValidFrom: "2030-01-02", ExpiresOn: "2030-01-01"}
 			_, err = f.Docs.Upload(ctx, bad, body(pdf, "application/pdf"))
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			bad.ExpiresOn = "31/01/2030"
 			_, err = f.Docs.Upload(ctx, bad, body(pdf, "application/pdf"))
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 		})
 	})
 }
@@ -216,21 +209,21 @@ func TestDocumentBoundary(t *testing.T) {
 		}
 		n := objects(t, f.Docs.Store())
 		_, err := f.Docs.Upload(b, documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "other", Filename: "x.pdf"}, body(pdf, "application/pdf"))
-		wantCode(t, err, partners.EInvalid)
+		partnerstest.WantCode(t, err, partners.EInvalid)
 		if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "partner_id" {
 			t.Fatalf("fields = %+v", fs)
 		}
 		_, err = f.Docs.AddVersion(b, d.ID, documents.VersionInput{Filename: "x.pdf"}, body(pdf, "application/pdf"))
-		wantCode(t, err, partners.ENotFound)
+		partnerstest.WantCode(t, err, partners.ENotFound)
 		_, err = f.Docs.Upload(f.Ctx(f.Viewer), documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "other", Filename: "x.pdf"}, body(pdf, "application/pdf"))
-		wantCode(t, err, partners.EForbidden)
+		partnerstest.WantCode(t, err, partners.EForbidden)
 		if got := objects(t, f.Docs.Store()); got != n {
 			t.Fatalf("refused uploads stored objects: %d → %d", n, got)
 		}
 		_, err = f.Docs.Document(b, d.ID)
-		wantCode(t, err, partners.ENotFound)
+		partnerstest.WantCode(t, err, partners.ENotFound)
 		_, err = f.Docs.Download(b, d.ID, 0, "")
-		wantCode(t, err, partners.ENotFound)
+		partnerstest.WantCode(t, err, partners.ENotFound)
 		page, _ := f.Docs.List(b, documents.Filter{})
 		if len(page.Items) != 0 {
 			t.Fatalf("partner B lists %d documents", len(page.Items))
@@ -317,7 +310,7 @@ func TestDocumentLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.Docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "packing_list", Filename: "p.pdf", OrderID: o.ID}, body(pdf, "application/pdf"))
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	d, err := f.Docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerB.ID, Kind: "packing_list", Filename: "p.pdf", OrderID: o.ID}, body(pdf, "application/pdf"))
 	if err != nil || d.OrderID == nil || *d.OrderID != o.ID {
 		t.Fatalf("linked = %+v, %v", d, err)
@@ -342,12 +335,12 @@ func TestPartnerStorageQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = f.Docs.Upload(ctx, in, body(pdf, "application/pdf"))
-		wantCode(t, err, partners.ETooLarge)
+		partnerstest.WantCode(t, err, partners.ETooLarge)
 		if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "file" || !strings.Contains(err.Error(), "storage quota") {
 			t.Fatalf("refusal %v %+v", err, fs)
 		}
 		_, err = f.Docs.AddVersion(ctx, d.ID, documents.VersionInput{Filename: "x3.pdf"}, body(pdf, "application/pdf"))
-		wantCode(t, err, partners.ETooLarge)
+		partnerstest.WantCode(t, err, partners.ETooLarge)
 		if n := objects(t, f.Docs.Store()); n != 2 {
 			t.Fatalf("%d objects stored, want the 2 within quota", n)
 		}

@@ -74,7 +74,7 @@ func TestUploadLinksStayWithinThePartner(t *testing.T) {
 				t.Helper()
 				before := stored(t, f)
 				_, err := f.Docs.Upload(ctx, u, body(png, "image/png"))
-				wantCode(t, err, partners.EInvalid)
+				partnerstest.WantCode(t, err, partners.EInvalid)
 				fs := partners.ErrorFields(err)
 				if len(fs) != 1 || fs[0].Field != field {
 					t.Fatalf("fields = %+v, want one on %s", fs, field)

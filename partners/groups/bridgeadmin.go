@@ -261,12 +261,6 @@ func (s *Service) RetryDelivery(ctx context.Context, id int) (Delivery, error) {
 	return toDelivery(d), nil
 }
 
-// DeliveryExists reports a visible delivery.
-func (s *Service) DeliveryExists(ctx context.Context, id int) (bool, error) {
-	_, err := s.client.Delivery.Get(ctx, id)
-	return err == nil, err
-}
-
 func toDelivery(d *ent.Delivery) Delivery {
 	return Delivery{ID: d.ID, BridgeID: d.BridgeID, PostID: d.PostID, MsgID: d.MsgID, Text: d.Text, State: string(d.State),
 		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt, LastError: d.LastError, SentAt: d.SentAt, BatchID: d.BatchID, CreatedAt: d.CreatedAt}

@@ -22,15 +22,6 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
-func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
-
 // world is the fixture with a group per privacy situation.
 type world struct {
 	*partnerstest.Fixture
@@ -61,8 +52,8 @@ func newWorld(t *testing.T, d string) *world {
 func (w *world) publish(t *testing.T, number string) orders.Order {
 	t.Helper()
 	o, err := w.Orders.Create(w.Ctx(w.Buyer), orders.OrderInput{PartnerID: w.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
-		Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"},
-			{ItemCode: "B", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"},
+			{ItemCode: "B", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-12-20"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +122,13 @@ func TestAutomaticStatusStaysWithinThePartner(t *testing.T) {
 				t.Errorf("partner B lists %v", names)
 			}
 			_, err = w.Groups.Group(pb, w.A.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.Posts(pb, w.A.ID, groups.PostFilter{})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.Post(pb, w.A.ID, groups.PostInput{Body: "hello"})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.Members(pb, w.Internal.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			// A removed member loses the group at once.
 			ms, err := w.Groups.Members(staff, w.Mixed.ID)
 			if err != nil {
@@ -151,7 +142,7 @@ func TestAutomaticStatusStaysWithinThePartner(t *testing.T) {
 				}
 			}
 			_, err = w.Groups.Group(pb, w.Mixed.ID)
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			if g, _ := w.Groups.Group(staff, w.Mixed.ID); !g.ReceivesStatus {
 				t.Error("with B's contact gone, the group should follow A again")
 			}
@@ -163,33 +154,33 @@ func TestGroupRules(t *testing.T) {
 	w := newWorld(t, dialect.SQLite)
 	b := w.Ctx(w.Buyer)
 	_, err := w.Groups.Create(b, groups.GroupInput{Name: "x", Kind: "partner"})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.Create(b, groups.GroupInput{Name: "x", Kind: "internal", ContactIDs: []int{w.ContactA.ID}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.Create(b, groups.GroupInput{Name: "x", Kind: "partner", PartnerID: w.PartnerA.ID, UserIDs: []int{w.UserA.ID}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.Create(w.Ctx(w.Viewer), groups.GroupInput{Name: "x", Kind: "internal"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = w.Groups.Create(w.Ctx(w.UserA), groups.GroupInput{Name: "x", Kind: "internal"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = w.Groups.AddMember(b, w.A.ID, groups.MemberInput{ContactID: w.ContactA.ID})
-	wantCode(t, err, partners.EConflict)
+	partnerstest.WantCode(t, err, partners.EConflict)
 	_, err = w.Groups.AddMember(b, w.Lonely.ID, groups.MemberInput{ContactID: w.ContactA.ID})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	_, err = w.Groups.AddMember(b, w.A.ID, groups.MemberInput{UserID: 1, ContactID: 1})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	// Viewers read but do not write; partner users write only as members.
 	_, err = w.Groups.Post(w.Ctx(w.Viewer), w.A.ID, groups.PostInput{Body: "hi"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	_, err = w.Groups.Post(b, w.A.ID, groups.PostInput{})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	// Documents: only the group's partner's, and not in a mixed group.
 	docB := upload(t, w, w.PartnerB.ID)
 	_, err = w.Groups.Post(b, w.A.ID, groups.PostInput{Body: "see", DocumentIDs: []int{docB}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	docA := upload(t, w, w.PartnerA.ID)
 	_, err = w.Groups.Post(b, w.Mixed.ID, groups.PostInput{Body: "see", DocumentIDs: []int{docA}})
-	wantCode(t, err, partners.EInvalid)
+	partnerstest.WantCode(t, err, partners.EInvalid)
 	p, err := w.Groups.Post(b, w.A.ID, groups.PostInput{Body: "drawing rev C", DocumentIDs: []int{docA}})
 	if err != nil || len(p.Documents) != 1 || p.Documents[0].ID != docA {
 		t.Fatalf("post with document = %+v, %v", p, err)
@@ -210,6 +201,8 @@ func upload(t *testing.T, w *world, partnerID int) int {
 // Cards act on real state, once: a double click or a second approver
 // gets a conflict naming who acted and when; acting elsewhere closes the
 // card too.
+// TestCardsActOnce proves a card's action is taken once, by the side it
+// belongs to, and that deciding elsewhere closes the card too.
 func TestCardsActOnce(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
@@ -217,96 +210,113 @@ func TestCardsActOnce(t *testing.T) {
 			o := w.publish(t, "PO-C1")
 			pa := w.Ctx(w.UserA)
 			ack := cards(w.feed(t, pa, w.A), groups.CardOrderAck)[0]
-			if len(ack.Card.Actions) != 1 || ack.Card.Actions[0] != (groups.CardAction{Name: "acknowledge", Side: "partner"}) {
-				t.Fatalf("actions = %+v", ack.Card.Actions)
+			act := func(ctx context.Context, id int, action string) func() error {
+				return func() error { _, err := w.Groups.Act(ctx, id, groups.ActionInput{Action: action}); return err }
 			}
-			_, err := w.Groups.Act(w.Ctx(w.Buyer), ack.ID, groups.ActionInput{Action: "acknowledge"})
-			wantCode(t, err, partners.EForbidden)
-			_, err = w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "approve"})
-			wantCode(t, err, partners.EInvalid)
-			_, err = w.Groups.Act(w.Ctx(w.UserB), ack.ID, groups.ActionInput{Action: "acknowledge"})
-			wantCode(t, err, partners.ENotFound)
-			res, err := w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
-			if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Email {
-				t.Fatalf("act = %+v, %v", res, err)
-			}
-			if got, _ := w.Orders.Order(w.Ctx(w.Buyer), o.ID); got.Status != "acknowledged" {
-				t.Fatalf("order status %s", got.Status)
-			}
-			_, err = w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
-			wantCode(t, err, partners.EConflict)
-			if !strings.Contains(err.Error(), "already answered by "+w.UserA.Email+" at ") {
-				t.Fatalf("second press: %v", err)
-			}
-			// The same card in the internal group closed with it.
-			if c := cards(w.feed(t, w.Ctx(w.Buyer), w.Internal), groups.CardOrderAck)[0]; c.Card.State != "done" {
-				t.Fatalf("internal copy = %+v", c.Card)
-			}
-
-			// A change request card: two buyers press approve at once.
-			o2 := w.publish(t, "PO-C2")
-			if _, err := w.Orders.Acknowledge(pa, o2.ID, orders.AckInput{Lines: []orders.AckLine{
-				{LineNo: 1, Action: "change", PromisedDate: "2026-12-15", Reason: "capacity"}, {LineNo: 2, Action: "accept"}}}); err != nil {
-				t.Fatal(err)
-			}
-			cr := cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest)[0]
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for i, u := range []accounts.User{w.Buyer, w.Buyer2} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errs[i] = w.Groups.Act(w.Ctx(u), cr.ID, groups.ActionInput{Action: "approve"})
-				}()
-			}
-			wg.Wait()
-			ok, conflict := 0, 0
-			for _, err := range errs {
-				switch partners.ErrorCode(err) {
-				case "":
-					ok++
-				case partners.EConflict:
-					conflict++
-					if !strings.Contains(err.Error(), "already approved by") {
-						t.Errorf("loser sees %v", err)
+			partnerstest.RunSteps(t, []partnerstest.Step{
+				{Name: "AckCardOffersThePartnerOneAction", Run: func(t *testing.T) {
+					if len(ack.Card.Actions) != 1 || ack.Card.Actions[0] != (groups.CardAction{Name: "acknowledge", Side: "partner"}) {
+						t.Fatalf("actions = %+v", ack.Card.Actions)
 					}
-				default:
-					t.Errorf("unexpected %v", err)
-				}
-			}
-			if ok != 1 || conflict != 1 {
-				t.Fatalf("two approvers: %d ok, %d conflicts (%v)", ok, conflict, errs)
-			}
-			got, _ := w.Orders.Order(w.Ctx(w.Buyer), o2.ID)
-			if got.Revision != 2 || got.Lines[0].PromisedDate == nil {
-				t.Fatalf("order after approval: %+v", got)
-			}
-
-			// Deciding on the order page closes the card as well.
-			o3 := w.publish(t, "PO-C3")
-			if _, err := w.Orders.Acknowledge(pa, o3.ID, orders.AckInput{Lines: []orders.AckLine{
-				{LineNo: 1, Action: "change", PromisedDate: "2026-12-18"}, {LineNo: 2, Action: "accept"}}}); err != nil {
-				t.Fatal(err)
-			}
-			crs, _ := w.Orders.ChangeRequests(w.Ctx(w.Buyer), o3.ID, "open")
-			if _, err := w.Orders.Decide(w.Ctx(w.Buyer2), crs[0].ID, orders.Decision{Decision: "reject", Reason: "no"}); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest) {
-				if c.Card.SubjectID == crs[0].ID && (c.Card.State != "done" || c.Card.Outcome != "rejected" || c.Card.ActedBy != w.Buyer2.Email) {
-					t.Fatalf("card after decision elsewhere: %+v", c.Card)
-				}
-			}
-			// The rejected lines need a new answer: a fresh card says so.
-			var open int
-			for _, c := range cards(w.feed(t, pa, w.A), groups.CardOrderAck) {
-				if c.Card.SubjectID == o3.ID && c.Card.State == "open" {
-					open++
-				}
-			}
-			if open != 1 {
-				t.Fatalf("%d open acknowledgement cards for the sent-back order", open)
-			}
+				}},
+				{Name: "ErrBuyerCannotActForThePartner", Run: func(t *testing.T) {
+					w.Refuses(t, partners.EForbidden, "", act(w.Ctx(w.Buyer), ack.ID, "acknowledge"))
+				}},
+				{Name: "ErrActionNotOnTheCard", Run: func(t *testing.T) {
+					w.Refuses(t, partners.EInvalid, "action", act(pa, ack.ID, "approve"))
+				}},
+				{Name: "OtherPartnerGets404", Run: func(t *testing.T) {
+					w.Refuses(t, partners.ENotFound, "", act(w.Ctx(w.UserB), ack.ID, "acknowledge"))
+				}},
+				{Name: "AcknowledgeAnswersTheOrder", Run: func(t *testing.T) {
+					res, err := w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
+					if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Email {
+						t.Fatalf("act = %+v, %v", res, err)
+					}
+					if got, _ := w.Orders.Order(w.Ctx(w.Buyer), o.ID); got.Status != "acknowledged" {
+						t.Fatalf("order status %s", got.Status)
+					}
+				}},
+				{Name: "ErrSecondPressSaysWhoAnswered", Run: func(t *testing.T) {
+					w.Refuses(t, partners.EConflict, "", func() error {
+						err := act(pa, ack.ID, "acknowledge")()
+						if err != nil && !strings.Contains(err.Error(), "already answered by "+w.UserA.Email+" at ") {
+							t.Errorf("second press: %v", err)
+						}
+						return err
+					})
+				}},
+				{Name: "InternalGroupCopyClosedToo", Run: func(t *testing.T) {
+					if c := cards(w.feed(t, w.Ctx(w.Buyer), w.Internal), groups.CardOrderAck)[0]; c.Card.State != "done" {
+						t.Fatalf("internal copy = %+v", c.Card)
+					}
+				}},
+				{Name: "TwoApproversAtOnceOneWins", Run: func(t *testing.T) {
+					o2 := w.publish(t, "PO-C2")
+					if _, err := w.Orders.Acknowledge(pa, o2.ID, orders.AckInput{Lines: []orders.AckLine{
+						{LineNo: 1, Action: "change", PromisedDate: "2026-12-15", Reason: "capacity"}, {LineNo: 2, Action: "accept"}}}); err != nil {
+						t.Fatal(err)
+					}
+					cr := cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest)[0]
+					var wg sync.WaitGroup
+					errs := make([]error, 2)
+					for i, u := range []accounts.User{w.Buyer, w.Buyer2} {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							errs[i] = act(w.Ctx(u), cr.ID, "approve")()
+						}()
+					}
+					wg.Wait()
+					ok, conflict := 0, 0
+					for _, err := range errs {
+						switch partners.ErrorCode(err) {
+						case "":
+							ok++
+						case partners.EConflict:
+							conflict++
+							if !strings.Contains(err.Error(), "already approved by") {
+								t.Errorf("loser sees %v", err)
+							}
+						default:
+							t.Errorf("unexpected %v", err)
+						}
+					}
+					if ok != 1 || conflict != 1 {
+						t.Fatalf("two approvers: %d ok, %d conflicts (%v)", ok, conflict, errs)
+					}
+					got, _ := w.Orders.Order(w.Ctx(w.Buyer), o2.ID)
+					if got.Revision != 2 || got.Lines[0].PromisedDate == nil {
+						t.Fatalf("order after approval: %+v", got)
+					}
+				}},
+				{Name: "DecidingOnTheOrderPageClosesTheCard", Run: func(t *testing.T) {
+					o3 := w.publish(t, "PO-C3")
+					if _, err := w.Orders.Acknowledge(pa, o3.ID, orders.AckInput{Lines: []orders.AckLine{
+						{LineNo: 1, Action: "change", PromisedDate: "2026-12-18"}, {LineNo: 2, Action: "accept"}}}); err != nil {
+						t.Fatal(err)
+					}
+					crs, _ := w.Orders.ChangeRequests(w.Ctx(w.Buyer), o3.ID, "open")
+					if _, err := w.Orders.Decide(w.Ctx(w.Buyer2), crs[0].ID, orders.Decision{Decision: "reject", Reason: "no"}); err != nil {
+						t.Fatal(err)
+					}
+					for _, c := range cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest) {
+						if c.Card.SubjectID == crs[0].ID && (c.Card.State != "done" || c.Card.Outcome != "rejected" || c.Card.ActedBy != w.Buyer2.Email) {
+							t.Fatalf("card after decision elsewhere: %+v", c.Card)
+						}
+					}
+					// The rejected lines need a new answer: a fresh card says so.
+					var open int
+					for _, c := range cards(w.feed(t, pa, w.A), groups.CardOrderAck) {
+						if c.Card.SubjectID == o3.ID && c.Card.State == "open" {
+							open++
+						}
+					}
+					if open != 1 {
+						t.Fatalf("%d open acknowledgement cards for the sent-back order", open)
+					}
+				}},
+			})
 		})
 	}
 }
@@ -316,7 +326,7 @@ func TestReceiptCard(t *testing.T) {
 	o := w.publish(t, "PO-R1")
 	pa := w.Ctx(w.UserA)
 	sh, err := w.Shipments.Create(pa, shipments.Input{PartnerID: w.PartnerA.ID, ETA: "2026-12-08",
-		Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("60")}}})
+		Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("60")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,13 +340,13 @@ func TestReceiptCard(t *testing.T) {
 		t.Fatalf("receipt cards = %+v", rc)
 	}
 	_, err = w.Groups.Act(pa, rc[0].ID, groups.ActionInput{Action: "confirm_receipt"})
-	wantCode(t, err, partners.EForbidden)
+	partnerstest.WantCode(t, err, partners.EForbidden)
 	res, err := w.Groups.Act(w.Ctx(w.Buyer), rc[0].ID, groups.ActionInput{Action: "confirm_receipt"})
 	if err != nil || res.Card.Card.Outcome != "received" {
 		t.Fatalf("confirm = %+v, %v", res, err)
 	}
 	got, _ := w.Shipments.Shipment(w.Ctx(w.Buyer), sh.ID)
-	if got.Status != "received" || got.Lines[0].Received != qty("60") {
+	if got.Status != "received" || got.Lines[0].Received != partnerstest.Qty("60") {
 		t.Fatalf("shipment after receipt: %+v", got)
 	}
 }
@@ -397,7 +407,7 @@ func TestOwnershipMovesWithTheLedger(t *testing.T) {
 	// A leaver's remaining groups (the staff room) go to the heir.
 	admin := w.Ctx(w.Admin)
 	_, err := w.Acc.Deactivate(admin, w.Buyer.ID, accounts.DeactivateInput{})
-	wantCode(t, err, partners.EConflict)
+	partnerstest.WantCode(t, err, partners.EConflict)
 	if _, err := w.Acc.Deactivate(admin, w.Buyer.ID, accounts.DeactivateInput{HeirID: w.Buyer2.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -569,11 +579,11 @@ func TestMembersAndBridgesPage(t *testing.T) {
 				t.Fatalf("bridges paged %v", bridges)
 			}
 			_, err = w.Groups.ListMembers(w.Ctx(w.UserB), w.A.ID, groups.MemberFilter{})
-			wantCode(t, err, partners.ENotFound)
+			partnerstest.WantCode(t, err, partners.ENotFound)
 			_, err = w.Groups.ListMembers(b, w.A.ID, groups.MemberFilter{Cursor: "*"})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 			_, err = w.Groups.Bridges(b, w.A.ID, groups.BridgeFilter{Limit: 500})
-			wantCode(t, err, partners.EInvalid)
+			partnerstest.WantCode(t, err, partners.EInvalid)
 		})
 	}
 }

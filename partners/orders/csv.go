@@ -108,9 +108,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			l.UnitPrice = pr
 		}
 		if err := partners.Validate(l); err != nil {
-			for _, f := range partners.ErrorFields(err) {
-				add(line, f.Field, f.Reason)
-			}
+			errs = append(errs, csvfile.RowErrors(line, err)...)
 		}
 		d, err := time.Parse("2006-01-02", l.RequiredDate)
 		if err != nil && l.RequiredDate != "" {
@@ -118,7 +116,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		}
 		o.in.Lines = append(o.in.Lines, l)
 		o.dates = append(o.dates, d)
-		if len(errs) >= 1000 {
+		if len(errs) >= csvfile.MaxErrors {
 			break
 		}
 	}
@@ -130,9 +128,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			Currency  string `json:"currency" validate:"required,len=3,alpha"`
 			Direction string `json:"direction" validate:"required,oneof=upstream downstream"`
 		}{o.in.Number, o.in.Currency, o.in.Direction}); err != nil {
-			for _, f := range partners.ErrorFields(err) {
-				add(o.first, f.Field, f.Reason)
-			}
+			errs = append(errs, csvfile.RowErrors(o.first, err)...)
 		}
 		p := byID[o.in.PartnerID]
 		if (o.in.Direction == "upstream" && p.Kind != partner.KindSupplier) || (o.in.Direction == "downstream" && p.Kind != partner.KindCustomer) {
@@ -156,7 +152,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		}
 	}
 	if len(errs) > 0 {
-		return ImportResult{}, &csvfile.ImportError{Rows: errs}
+		return ImportResult{}, csvfile.Refused(errs)
 	}
 	list = fresh
 	v, _ := viewer.FromContext(ctx)

@@ -3,6 +3,7 @@ package orders
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -129,6 +130,6 @@ func (Price) OpenAPISchema() map[string]any {
 }
 
 var (
-	qtyType   = reflectTypeOf(Qty(0))
-	priceType = reflectTypeOf(Price(0))
+	qtyType   = reflect.TypeFor[Qty]()
+	priceType = reflect.TypeFor[Price]()
 )

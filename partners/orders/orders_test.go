@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,13 +14,6 @@ import (
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
-func wantCode(t *testing.T, err error, code partners.Code) {
-	t.Helper()
-	if got := partners.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (%v), want %q", got, err, code)
-	}
-}
-
 func input(partnerID int, number string) orders.OrderInput {
 	var in orders.OrderInput
 	json.Unmarshal([]byte(`{"direction":"upstream","currency":"cny","lines":[
@@ -29,93 +23,118 @@ func input(partnerID int, number string) orders.OrderInput {
 	return in
 }
 
+// TestOrderFlow follows one order from draft to an approved change, as
+// the buyer, its supplier and another partner see it.
 func TestOrderFlow(t *testing.T) {
-	for _, d := range dbtest.Dialects(t) {
-		t.Run(d, func(t *testing.T) {
-			f := partnerstest.New(t, d)
-			svc := orders.New(f.DB.Client)
-			buyer, a, b := f.Ctx(f.Buyer), f.Ctx(f.UserA), f.Ctx(f.UserB)
-			o, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
-			if err != nil || o.Status != "draft" || len(o.Lines) != 2 || o.Lines[1].Quantity.String() != "250.5" || o.Lines[1].UnitPrice.String() != "3.1415" || o.Currency != "CNY" {
-				t.Fatalf("create = %+v, %v", o, err)
-			}
-			_, err = svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
-			wantCode(t, err, partners.EConflict)
-			// A draft does not exist for the supplier.
-			_, err = svc.Order(a, o.ID)
-			wantCode(t, err, partners.ENotFound)
-			if _, err := svc.Publish(buyer, o.ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.Order(a, o.ID); err != nil {
-				t.Fatalf("published order hidden from its supplier: %v", err)
-			}
-			_, err = svc.Order(b, o.ID)
-			wantCode(t, err, partners.ENotFound)
-			_, err = svc.Acknowledge(b, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-			wantCode(t, err, partners.ENotFound)
-
-			// Line 1 accepted; line 2 accepted with a later date.
-			o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{
-				{LineNo: 1, Action: "accept"},
-				{LineNo: 2, Action: "change", PromisedDate: "2026-12-28", Reason: "铝材到货延迟"},
-			}})
-			if err != nil || o.Status != "changes_requested" || o.AcknowledgedAt == nil || o.Lines[0].AckState != "accepted" || len(o.ChangeRequests) != 1 {
-				t.Fatalf("ack = %+v, %v", o, err)
-			}
-			_, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-			wantCode(t, err, partners.EConflict)
-			// The supplier cannot decide its own change request.
-			_, err = svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
-			if c := partners.ErrorCode(err); c != partners.EForbidden && c != partners.ENotFound {
-				t.Fatalf("supplier decided: %v", err)
-			}
-			// Two buyers approve at once: one outcome.
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for i, u := range []context.Context{buyer, f.Ctx(f.Admin)} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errs[i] = svc.Decide(u, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
-				}()
-			}
-			wg.Wait()
-			if (errs[0] == nil) == (errs[1] == nil) {
-				t.Fatalf("double approval: %v / %v", errs[0], errs[1])
-			}
-			o, _ = svc.Order(buyer, o.ID)
-			if o.Status != "acknowledged" || o.Revision != 2 || o.Lines[1].PromisedDate == nil || o.Lines[1].PromisedDate.Format("2006-01-02") != "2026-12-28" || len(o.Revisions) != 2 {
-				t.Fatalf("after approval: %+v", o)
-			}
-			// The events tell the story, in order, for the supplier too.
-			page, err := partners.ListEvents(a, f.DB.Client, partners.EventFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kinds []string
-			for _, e := range page.Items {
-				kinds = append(kinds, e.Kind)
-			}
-			want := []string{"order.published", "change.requested", "order.acknowledged", "change.approved"}
-			if len(kinds) != len(want) {
-				t.Fatalf("events = %v", kinds)
-			}
-			for i := range want {
-				if kinds[i] != want[i] {
-					t.Fatalf("events = %v", kinds)
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		svc := orders.New(f.DB.Client)
+		buyer, a, b := f.Ctx(f.Buyer), f.Ctx(f.UserA), f.Ctx(f.UserB)
+		var o orders.Order
+		var events partners.EventPage
+		partnerstest.RunSteps(t, []partnerstest.Step{
+			{Name: "DraftCreated", Run: func(t *testing.T) {
+				var err error
+				o, err = svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
+				if err != nil || o.Status != "draft" || len(o.Lines) != 2 || o.Lines[1].Quantity.String() != "250.5" || o.Lines[1].UnitPrice.String() != "3.1415" || o.Currency != "CNY" {
+					t.Fatalf("create = %+v, %v", o, err)
 				}
-			}
-			if pb, _ := partners.ListEvents(b, f.DB.Client, partners.EventFilter{}); len(pb.Items) != 0 {
-				t.Fatalf("partner B sees %d events", len(pb.Items))
-			}
-			// Resuming from the cursor gives nothing new, then the next event.
-			next, _ := partners.ListEvents(a, f.DB.Client, partners.EventFilter{Cursor: page.NextCursor})
-			if len(next.Items) != 0 {
-				t.Fatalf("cursor replayed %d events", len(next.Items))
-			}
+			}},
+			{Name: "ErrNumberTaken", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EConflict, "", func() error {
+					_, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-1001"))
+					return err
+				})
+			}},
+			{Name: "DraftHiddenFromSupplier", Run: func(t *testing.T) {
+				_, err := svc.Order(a, o.ID)
+				partnerstest.WantCode(t, err, partners.ENotFound)
+			}},
+			{Name: "PublishedShowsToSupplier", Run: func(t *testing.T) {
+				if _, err := svc.Publish(buyer, o.ID); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := svc.Order(a, o.ID); err != nil {
+					t.Fatalf("published order hidden from its supplier: %v", err)
+				}
+			}},
+			{Name: "OtherPartnerGets404", Run: func(t *testing.T) {
+				_, err := svc.Order(b, o.ID)
+				partnerstest.WantCode(t, err, partners.ENotFound)
+				f.Refuses(t, partners.ENotFound, "", func() error {
+					_, err := svc.Acknowledge(b, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+					return err
+				})
+			}},
+			{Name: "AnswerWithAChangeOpensARequest", Run: func(t *testing.T) {
+				// Line 1 accepted; line 2 accepted with a later date.
+				var err error
+				o, err = svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{
+					{LineNo: 1, Action: "accept"},
+					{LineNo: 2, Action: "change", PromisedDate: "2026-12-28", Reason: "铝材到货延迟"},
+				}})
+				if err != nil || o.Status != "changes_requested" || o.AcknowledgedAt == nil || o.Lines[0].AckState != "accepted" || len(o.ChangeRequests) != 1 {
+					t.Fatalf("ack = %+v, %v", o, err)
+				}
+			}},
+			{Name: "ErrAnsweredTwice", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EConflict, "", func() error {
+					_, err := svc.Acknowledge(a, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
+					return err
+				})
+			}},
+			{Name: "ErrSupplierDecidesOwnRequest", Run: func(t *testing.T) {
+				f.Refuses(t, partners.EForbidden, "", func() error {
+					_, err := svc.Decide(a, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
+					return err
+				})
+			}},
+			{Name: "TwoApprovalsAtOnceOneOutcome", Run: func(t *testing.T) {
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for i, u := range []context.Context{buyer, f.Ctx(f.Admin)} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, errs[i] = svc.Decide(u, o.ChangeRequests[0].ID, orders.Decision{Decision: "approve"})
+					}()
+				}
+				wg.Wait()
+				if (errs[0] == nil) == (errs[1] == nil) {
+					t.Fatalf("double approval: %v / %v", errs[0], errs[1])
+				}
+				o, _ = svc.Order(buyer, o.ID)
+				if o.Status != "acknowledged" || o.Revision != 2 || o.Lines[1].PromisedDate == nil || o.Lines[1].PromisedDate.Format("2006-01-02") != "2026-12-28" || len(o.Revisions) != 2 {
+					t.Fatalf("after approval: %+v", o)
+				}
+			}},
+			{Name: "EventsTellTheStoryInOrder", Run: func(t *testing.T) {
+				var err error
+				events, err = partners.ListEvents(a, f.DB.Client, partners.EventFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kinds []string
+				for _, e := range events.Items {
+					kinds = append(kinds, e.Kind)
+				}
+				want := []string{"order.published", "change.requested", "order.acknowledged", "change.approved"}
+				if !slices.Equal(kinds, want) {
+					t.Fatalf("events = %v, want %v", kinds, want)
+				}
+			}},
+			{Name: "OtherPartnerSeesNoEvents", Run: func(t *testing.T) {
+				if pb, _ := partners.ListEvents(b, f.DB.Client, partners.EventFilter{}); len(pb.Items) != 0 {
+					t.Fatalf("partner B sees %d events", len(pb.Items))
+				}
+			}},
+			{Name: "CursorResumesWithoutReplay", Run: func(t *testing.T) {
+				next, _ := partners.ListEvents(a, f.DB.Client, partners.EventFilter{Cursor: events.NextCursor})
+				if len(next.Items) != 0 {
+					t.Fatalf("cursor replayed %d events", len(next.Items))
+				}
+			}},
 		})
-	}
+	})
 }
 
 func TestRejectedChangeGoesBackToSupplier(t *testing.T) {
@@ -139,37 +158,60 @@ func TestRejectedChangeGoesBackToSupplier(t *testing.T) {
 	}
 }
 
+// TestOrderRefusals proves each refusal by its own error (code and, for
+// invalid input, the field) and that it stored nothing.
 func TestOrderRefusals(t *testing.T) {
 	f := partnerstest.New(t, "sqlite3")
 	svc := orders.New(f.DB.Client)
-	buyer := f.Ctx(f.Buyer)
-	in := input(f.PartnerA.ID, "PO-9")
-	in.Direction = "downstream"
-	_, err := svc.Create(buyer, in)
-	wantCode(t, err, partners.EInvalid)
-	_, err = svc.Create(f.Ctx(f.Viewer), input(f.PartnerA.ID, "PO-9"))
-	wantCode(t, err, partners.EForbidden)
-	_, err = svc.Create(f.Ctx(f.UserA), input(f.PartnerA.ID, "PO-9"))
-	if err == nil {
-		t.Fatal("a supplier created an order")
+	buyer, supplier := f.Ctx(f.Buyer), f.Ctx(f.UserA)
+	draft, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-9"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	o, _ := svc.Create(buyer, input(f.PartnerA.ID, "PO-9"))
-	_, err = svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-	wantCode(t, err, partners.ENotFound) // still a draft
-	svc.Publish(buyer, o.ID)
-	for _, bad := range []orders.AckLine{
-		{LineNo: 9, Action: "accept"},
-		{LineNo: 1, Action: "reject"},
-		{LineNo: 1, Action: "change"},
-		{LineNo: 1, Action: "accept", PromisedDate: "2027-01-01"},
-		{LineNo: 1, Action: "change", PromisedDate: "01/02/2027"},
+	published, err := svc.Create(buyer, input(f.PartnerA.ID, "PO-10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(buyer, published.ID); err != nil {
+		t.Fatal(err)
+	}
+	downstream := input(f.PartnerA.ID, "PO-11")
+	downstream.Direction = "downstream"
+	create := func(ctx context.Context, in orders.OrderInput) func() error {
+		return func() error { _, err := svc.Create(ctx, in); return err }
+	}
+	ack := func(id int, l orders.AckLine) func() error {
+		return func() error {
+			_, err := svc.Acknowledge(supplier, id, orders.AckInput{Lines: []orders.AckLine{l}})
+			return err
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		code  partners.Code
+		field string // for EInvalid: the field named
+	}{
+		{"ErrDownstreamToASupplier", create(buyer, downstream), partners.EInvalid, "direction"},
+		{"ErrViewerCannotCreate", create(f.Ctx(f.Viewer), input(f.PartnerA.ID, "PO-12")), partners.EForbidden, ""},
+		{"ErrSupplierCannotCreate", create(supplier, input(f.PartnerA.ID, "PO-12")), partners.EForbidden, ""},
+		{"ErrDraftHiddenFromSupplier", ack(draft.ID, orders.AckLine{LineNo: 1, Action: "accept"}), partners.ENotFound, ""},
+		{"ErrUnknownLine", ack(published.ID, orders.AckLine{LineNo: 9, Action: "accept"}), partners.EInvalid, "lines[0].line_no"},
+		{"ErrRejectWithoutReason", ack(published.ID, orders.AckLine{LineNo: 1, Action: "reject"}), partners.EInvalid, "lines[0].reason"},
+		{"ErrChangeWithoutChange", ack(published.ID, orders.AckLine{LineNo: 1, Action: "change"}), partners.EInvalid, "lines[0].action"},
+		{"ErrAcceptWithADate", ack(published.ID, orders.AckLine{LineNo: 1, Action: "accept", PromisedDate: "2027-01-01"}), partners.EInvalid, "lines[0].action"},
+		{"ErrDateNotISO", ack(published.ID, orders.AckLine{LineNo: 1, Action: "change", PromisedDate: "01/02/2027"}), partners.EInvalid, "lines[0].promised_date"},
 	} {
-		_, err := svc.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{bad}})
-		wantCode(t, err, partners.EInvalid)
-	}
-	got, _ := svc.Order(buyer, o.ID)
-	if got.Lines[0].AckState != "pending" || got.AcknowledgedAt != nil {
-		t.Fatal("a refused answer changed the order")
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.Snapshot(t)
+			err := tc.call()
+			if tc.field != "" {
+				partnerstest.WantField(t, err, tc.code, tc.field)
+			} else {
+				partnerstest.WantCode(t, err, tc.code)
+			}
+			f.Unchanged(t, before)
+		})
 	}
 }
 
@@ -200,43 +242,56 @@ func TestImportCSV(t *testing.T) {
 	f := partnerstest.New(t, "sqlite3")
 	svc := orders.New(f.DB.Client)
 	buyer := f.Ctx(f.Buyer)
-	bad := "\ufeffpartner_code,order_number,currency,item_code,quantity,unit_price,required_date\n" +
-		"SUP-A,PO-1,CNY,X,10,1.5,2026-12-01\n" +
-		"SUP-A,PO-1,USD,Y,1.0001,1,2026-12-02\n" +
-		"NOPE,PO-2,CNY,Z,1,1,2026-12-03\n" +
-		"SUP-B,PO-3,CNY,,1,1,31/12/2026\n"
-	_, err := svc.ImportCSV(buyer, strings.NewReader(bad), false)
-	for _, want := range []string{"line 3, column currency: differs from line 2", "line 3, column quantity: has more than 3 decimals",
-		`line 4, column partner_code: no partner has code "NOPE"`, "line 5, column item_code: is required", "line 5, column required_date"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in %v", want, err)
-		}
-	}
-	if p, _ := svc.List(buyer, orders.Filter{}); len(p.Items) != 0 {
-		t.Fatal("a refused import stored orders")
-	}
 	good := "partner_code,order_number,currency,item_code,description,quantity,unit,unit_price,required_date\n" +
 		"SUP-A,PO-1,cny,X,外壳,10,pcs,1.5,2026-12-01\n" +
 		"SUP-A,PO-1,CNY,Y,,2.5,kg,3,2026-12-02\n" +
 		"SUP-B,PO-1,CNY,Z,,1,pcs,1,2026-12-03\n"
-	res, err := svc.ImportCSV(buyer, strings.NewReader(good), true)
-	if err != nil || res.Orders != 2 || res.Lines != 3 {
-		t.Fatalf("import = %+v, %v", res, err)
+	// refused imports a file that must be refused with every one of want
+	// among its problems, and proves nothing was stored.
+	refused := func(t *testing.T, file string, want ...string) {
+		t.Helper()
+		before := f.Snapshot(t)
+		_, err := svc.ImportCSV(buyer, strings.NewReader(file), false)
+		got := partnerstest.Refusal(t, err)
+		for _, w := range want {
+			if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
+				t.Errorf("missing %q in %v", w, got)
+			}
+		}
+		f.Unchanged(t, before)
 	}
-	page, _ := svc.List(f.Ctx(f.UserA), orders.Filter{})
-	if len(page.Items) != 1 || page.Items[0].Status != "published" || len(page.Items[0].Lines) != 2 || page.Items[0].Lines[1].Quantity.String() != "2.5" {
-		t.Fatalf("supplier A sees %+v", page.Items)
-	}
-	// The same file again finds the orders as they are and leaves them;
-	// a file that differs from an existing order is refused.
-	res, err = svc.ImportCSV(buyer, strings.NewReader(good), false)
-	if err != nil || res.Orders != 0 || res.Unchanged != 2 {
-		t.Fatalf("re-import = %+v, %v", res, err)
-	}
-	_, err = svc.ImportCSV(buyer, strings.NewReader(strings.Replace(good, "2.5,kg", "2.6,kg", 1)), false)
-	if err == nil || !strings.Contains(err.Error(), "line 2, column order_number: order PO-1 already exists for this partner and differs") {
-		t.Fatalf("changed re-import: %v", err)
-	}
+	t.Run("ErrRowsNamedByLineAndColumn", func(t *testing.T) {
+		refused(t, "\ufeffpartner_code,order_number,currency,item_code,quantity,unit_price,required_date\n"+
+			"SUP-A,PO-1,CNY,X,10,1.5,2026-12-01\n"+
+			"SUP-A,PO-1,USD,Y,1.0001,1,2026-12-02\n"+
+			"NOPE,PO-2,CNY,Z,1,1,2026-12-03\n"+
+			"SUP-B,PO-3,CNY,,1,1,31/12/2026\n",
+			"line 3: currency: differs from line 2", "line 3: quantity: has more than 3 decimals",
+			`line 4: partner_code: no partner has code "NOPE"`, "line 5: item_code: is required", "line 5: required_date")
+	})
+	t.Run("OKPublishedToThePartner", func(t *testing.T) {
+		res, err := svc.ImportCSV(buyer, strings.NewReader(good), true)
+		if err != nil || res.Orders != 2 || res.Lines != 3 {
+			t.Fatalf("import = %+v, %v", res, err)
+		}
+		page, _ := svc.List(f.Ctx(f.UserA), orders.Filter{})
+		if len(page.Items) != 1 || page.Items[0].Status != "published" || len(page.Items[0].Lines) != 2 || page.Items[0].Lines[1].Quantity.String() != "2.5" {
+			t.Fatalf("supplier A sees %+v", page.Items)
+		}
+	})
+	t.Run("SameFileAgainIsUnchanged", func(t *testing.T) {
+		before := f.Snapshot(t)
+		res, err := svc.ImportCSV(buyer, strings.NewReader(good), false)
+		if err != nil || res.Orders != 0 || res.Unchanged != 2 {
+			t.Fatalf("re-import = %+v, %v", res, err)
+		}
+		// Only the audit trail records that the import ran.
+		f.Unchanged(t, before, "audit_entries")
+	})
+	t.Run("ErrDifferingOrderRefused", func(t *testing.T) {
+		refused(t, strings.Replace(good, "2.5,kg", "2.6,kg", 1),
+			"line 2: order_number: order PO-1 already exists for this partner and differs")
+	})
 }
 
 func TestListPagesNewestFirst(t *testing.T) {
@@ -325,9 +380,9 @@ func TestAnswerListsPage(t *testing.T) {
 					t.Fatalf("last answer = %+v", last)
 				}
 				_, err := svc.Acknowledgements(f.Ctx(f.UserB), o.ID, orders.AckFilter{})
-				wantCode(t, err, partners.ENotFound)
+				partnerstest.WantCode(t, err, partners.ENotFound)
 				_, err = svc.Acknowledgements(a, o.ID, orders.AckFilter{Cursor: "!!"})
-				wantCode(t, err, partners.EInvalid)
+				partnerstest.WantCode(t, err, partners.EInvalid)
 			})
 			t.Run("ChangeRequests", func(t *testing.T) {
 				// Two more orders with a change each: three open requests.
@@ -357,7 +412,7 @@ func TestAnswerListsPage(t *testing.T) {
 					t.Fatalf("one order's requests: %+v, %v", one, err)
 				}
 				_, err = svc.ListChangeRequests(buyer, orders.ChangeRequestFilter{Limit: 201})
-				wantCode(t, err, partners.EInvalid)
+				partnerstest.WantCode(t, err, partners.EInvalid)
 			})
 		})
 	}

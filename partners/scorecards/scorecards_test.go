@@ -18,8 +18,6 @@ import (
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
-func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
-
 type clock struct{ t atomic.Value }
 
 func (c *clock) now() time.Time  { return c.t.Load().(time.Time) }
@@ -64,7 +62,7 @@ func publishOne(t *testing.T, f *partnerstest.Fixture, number string) orders.Ord
 	t.Helper()
 	b := f.Ctx(f.Buyer)
 	o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: number, Currency: "CNY",
-		Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,9 +152,9 @@ func TestOTIFFormulas(t *testing.T) {
 			b, pa := f.Ctx(f.Buyer), f.Ctx(f.UserA)
 			o, err := f.Orders.Create(b, orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-OTIF", Currency: "CNY",
 				Lines: []orders.LineInput{
-					{ItemCode: "SPLIT", Quantity: qty("100"), UnitPrice: 1, RequiredDate: "2026-11-10"},
-					{ItemCode: "OVER", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
-					{ItemCode: "LATE", Quantity: qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "SPLIT", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "OVER", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
+					{ItemCode: "LATE", Quantity: partnerstest.Qty("50"), UnitPrice: 1, RequiredDate: "2026-11-10"},
 				}})
 			if err != nil {
 				t.Fatal(err)
@@ -169,7 +167,7 @@ func TestOTIFFormulas(t *testing.T) {
 				c.set(at)
 				var in []shipments.LineInput
 				for no, q := range lines {
-					in = append(in, shipments.LineInput{OrderID: o.ID, LineNo: no, Quantity: qty(q)})
+					in = append(in, shipments.LineInput{OrderID: o.ID, LineNo: no, Quantity: partnerstest.Qty(q)})
 				}
 				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: in})
 				if err != nil {
@@ -293,7 +291,7 @@ func TestFreshnessAndNotice(t *testing.T) {
 			}) {
 				t.Helper()
 				c.set(created)
-				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("5")}}})
+				sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("5")}}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -396,9 +394,11 @@ func TestRankingAndCards(t *testing.T) {
 			if err != nil || len(card.Trend) != 12 || card.Period != "2026-11" || card.Trend[11].Score == nil || card.Trend[10].Score != nil {
 				t.Fatalf("card %+v %v", card, err)
 			}
-			if _, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now); err == nil {
-				t.Fatal("partner B read A's scorecard")
-			}
+			// Another partner's card does not exist for B; reading stores nothing.
+			f.Refuses(t, partners.ENotFound, "", func() error {
+				_, err := svc.Card(f.Ctx(f.UserB), f.PartnerA.ID, scorecards.CardQuery{}, now)
+				return err
+			})
 			// Per contact: 刘洋 (user A's contact) answered the order in an
 			// hour; 孙丽 did nothing — zeros and no data, not 100%.
 			if len(card.Contacts) != 2 {
@@ -424,9 +424,10 @@ func TestRankingAndCards(t *testing.T) {
 				t.Fatalf("owners %+v %v", ow.Items, err)
 			}
 			near(t, "Bo's acknowledgements", ow.Items[0].AckWithinSLA.Value, 1)
-			if _, err := svc.Owners(pa, scorecards.OwnerFilter{}, now); err == nil {
-				t.Fatal("a partner user saw the owners' view")
-			}
+			f.Refuses(t, partners.EForbidden, "", func() error {
+				_, err := svc.Owners(pa, scorecards.OwnerFilter{}, now)
+				return err
+			})
 		})
 	}
 }
@@ -503,12 +504,10 @@ func TestRankingAndOwnersPage(t *testing.T) {
 				}
 			}
 			for _, bad := range []string{"!!", partners.EncodeCursor(map[string]int{"o": -2}), partners.EncodeCursor(map[string]int{"i": 9})} {
-				if _, err := svc.Rank(b, scorecards.RankFilter{Cursor: bad}, now); partners.ErrorCode(err) != partners.EInvalid {
-					t.Fatalf("cursor %q: %v", bad, err)
-				}
-				if _, err := svc.Owners(b, scorecards.OwnerFilter{Cursor: bad}, now); partners.ErrorCode(err) != partners.EInvalid {
-					t.Fatalf("owners cursor %q: %v", bad, err)
-				}
+				_, err := svc.Rank(b, scorecards.RankFilter{Cursor: bad}, now)
+				partnerstest.WantField(t, err, partners.EInvalid, "cursor")
+				_, err = svc.Owners(b, scorecards.OwnerFilter{Cursor: bad}, now)
+				partnerstest.WantField(t, err, partners.EInvalid, "cursor")
 			}
 		})
 	}

@@ -24,8 +24,6 @@ import (
 	"github.com/tierlink/tierlink/partners/status"
 )
 
-func qty(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
-
 // clock is a settable time shared by every service of a world.
 type clock struct{ t atomic.Value }
 
@@ -80,7 +78,7 @@ func (w *world) order(t *testing.T, partnerID int, dir, number string, due ...st
 	t.Helper()
 	in := orders.OrderInput{PartnerID: partnerID, Direction: dir, Number: number, Currency: "CNY"}
 	for i, d := range due {
-		in.Lines = append(in.Lines, orders.LineInput{ItemCode: "I" + string(rune('A'+i)), Quantity: qty("10"), UnitPrice: 1, RequiredDate: d})
+		in.Lines = append(in.Lines, orders.LineInput{ItemCode: "I" + string(rune('A'+i)), Quantity: partnerstest.Qty("10"), UnitPrice: 1, RequiredDate: d})
 	}
 	o, err := w.Orders.Create(w.buyer, in)
 	if err != nil {
@@ -124,12 +122,12 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := w.Shipments.Create(pa, shipments.Input{PartnerID: w.PartnerA.ID, ETA: "2026-12-01",
-				Lines: []shipments.LineInput{{OrderID: po4.ID, LineNo: 2, Quantity: qty("10")}}}); err != nil {
+				Lines: []shipments.LineInput{{OrderID: po4.ID, LineNo: 2, Quantity: partnerstest.Qty("10")}}}); err != nil {
 				t.Fatal(err)
 			}
 			so := w.order(t, w.Dealer.ID, "downstream", "SO-1", "2026-11-20", "2026-11-26", "2026-11-21")
 			sh, err := w.Shipments.Create(w.buyer, shipments.Input{PartnerID: w.Dealer.ID, Number: "ASN-9",
-				Lines: []shipments.LineInput{{OrderID: so.ID, LineNo: 3, Quantity: qty("10")}}})
+				Lines: []shipments.LineInput{{OrderID: so.ID, LineNo: 3, Quantity: partnerstest.Qty("10")}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,79 +141,96 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// A, B (on track), Dealer get one; Mixed has B's contact and none.
-			if res.Posted != 3 || res.Skipped != 1 {
-				t.Fatalf("result %+v", res)
-			}
-			a := w.posts(t, w.A, "digest")
-			if len(a) != 1 {
-				t.Fatalf("A got %d digests", len(a))
-			}
-			body := a[0].Body
-			for _, want := range []string{
-				"Status digest for 华星精密, Mon 23 Nov 08:30",
-				"Upstream:",
-				"2 orders awaiting acknowledgement: PO-1 (2 d), PO-2 (2 h)",
-				"1 open change request: PO-3",
-				"1 line late: PO-4/1 (20 Nov)",
-				"1 line at risk (ETA after the due date): PO-4/2 (25 Nov)",
-				"1 receipt due this week: PO-4/2 (25 Nov)",
-			} {
-				if !strings.Contains(body, want) {
-					t.Errorf("A's digest lacks %q:\n%s", want, body)
-				}
-			}
-			if strings.Contains(body, "Downstream") || strings.Contains(body, "SO-1") {
-				t.Errorf("A's digest shows the dealer's business:\n%s", body)
-			}
-			if !strings.Contains(a[0].BodyZh, "2 个订单等待确认：PO-1（2 天）、PO-2（2 小时）") || a[0].Link != "/board?partner_id="+itoa(w.PartnerA.ID) {
-				t.Errorf("zh %q link %q", a[0].BodyZh, a[0].Link)
-			}
-			dd := w.posts(t, w.D, "digest")
-			for _, want := range []string{"Downstream:", "1 delivery line due this week: SO-1/2 (26 Nov)",
-				"2 delivery lines late: SO-1/1 (20 Nov), SO-1/3 (21 Nov)", "1 shipment delivered since the last digest: ASN-9"} {
-				if len(dd) != 1 || !strings.Contains(dd[0].Body, want) {
-					t.Errorf("dealer digest lacks %q: %+v", want, dd)
-				}
-			}
-			if b := w.posts(t, w.B, "digest"); len(b) != 1 || !strings.HasSuffix(b[0].Body, ": all on track.") {
-				t.Errorf("B's digest %+v", b)
-			}
-			if m := w.posts(t, w.Mixed, "digest"); len(m) != 0 {
-				t.Errorf("a group with another partner's contact got a digest: %+v", m)
-			}
-			// The partner reads its own digest in its group.
-			if p, err := w.Groups.Posts(pa, w.A.ID, groups.PostFilter{Limit: 100}); err != nil || len(p.Items) == 0 {
-				t.Fatalf("partner reads its feed: %v", err)
-			}
-			// Once per tick: later in the same slot, nothing more.
-			res, err = w.Status.Digests(w.system, monday.Add(5*time.Minute))
-			if err != nil || res.Posted != 0 {
-				t.Fatalf("second pass %+v %v", res, err)
-			}
-			// Tuesday: quiet groups post nothing when nothing is open.
-			quiet := true
-			if _, err := w.Groups.Update(w.buyer, w.B.ID, groups.GroupPatch{DigestQuiet: &quiet}); err != nil {
-				t.Fatal(err)
-			}
-			tue := monday.Add(24 * time.Hour)
-			if _, err := w.Status.Digests(w.system, tue); err != nil {
-				t.Fatal(err)
-			}
-			if b := w.posts(t, w.B, "digest"); len(b) != 1 {
-				t.Errorf("quiet group got %d digests", len(b))
-			}
-			if g := w.DB.Client.Group.GetX(w.system, w.B.ID); g.DigestLastTick == nil || !g.DigestLastTick.Equal(tue) {
-				t.Errorf("quiet group's tick not advanced: %v", g.DigestLastTick)
-			}
-			if a := w.posts(t, w.A, "digest"); len(a) != 2 {
-				t.Errorf("A has %d digests after Tuesday", len(a))
-			}
+			var a []groups.Post
+			partnerstest.RunSteps(t, []partnerstest.Step{
+				// A, B (on track), Dealer get one; Mixed has B's contact and none.
+				{Name: "OneDigestPerGroupWithAPartner", Run: func(t *testing.T) {
+					if res.Posted != 3 || res.Skipped != 1 {
+						t.Fatalf("result %+v", res)
+					}
+					if a = w.posts(t, w.A, "digest"); len(a) != 1 {
+						t.Fatalf("A got %d digests", len(a))
+					}
+				}},
+				{Name: "UpstreamDigestNamesWhatIsOpen", Run: func(t *testing.T) {
+					body := a[0].Body
+					for _, want := range []string{
+						"Status digest for 华星精密, Mon 23 Nov 08:30",
+						"Upstream:",
+						"2 orders awaiting acknowledgement: PO-1 (2 d), PO-2 (2 h)",
+						"1 open change request: PO-3",
+						"1 line late: PO-4/1 (20 Nov)",
+						"1 line at risk (ETA after the due date): PO-4/2 (25 Nov)",
+						"1 receipt due this week: PO-4/2 (25 Nov)",
+					} {
+						if !strings.Contains(body, want) {
+							t.Errorf("A's digest lacks %q:\n%s", want, body)
+						}
+					}
+				}},
+				{Name: "SupplierDigestLeavesOutTheDealer", Run: func(t *testing.T) {
+					if body := a[0].Body; strings.Contains(body, "Downstream") || strings.Contains(body, "SO-1") {
+						t.Errorf("A's digest shows the dealer's business:\n%s", body)
+					}
+				}},
+				{Name: "ChineseBodyAndBoardLink", Run: func(t *testing.T) {
+					if !strings.Contains(a[0].BodyZh, "2 个订单等待确认：PO-1（2 天）、PO-2（2 小时）") || a[0].Link != "/board?partner_id="+strconv.Itoa(w.PartnerA.ID) {
+						t.Errorf("zh %q link %q", a[0].BodyZh, a[0].Link)
+					}
+				}},
+				{Name: "DealerDigestNamesDownstream", Run: func(t *testing.T) {
+					dd := w.posts(t, w.D, "digest")
+					for _, want := range []string{"Downstream:", "1 delivery line due this week: SO-1/2 (26 Nov)",
+						"2 delivery lines late: SO-1/1 (20 Nov), SO-1/3 (21 Nov)", "1 shipment delivered since the last digest: ASN-9"} {
+						if len(dd) != 1 || !strings.Contains(dd[0].Body, want) {
+							t.Errorf("dealer digest lacks %q: %+v", want, dd)
+						}
+					}
+				}},
+				{Name: "NothingOpenIsAllOnTrack", Run: func(t *testing.T) {
+					if b := w.posts(t, w.B, "digest"); len(b) != 1 || !strings.HasSuffix(b[0].Body, ": all on track.") {
+						t.Errorf("B's digest %+v", b)
+					}
+				}},
+				{Name: "GroupWithAnotherPartnersContactGetsNone", Run: func(t *testing.T) {
+					if m := w.posts(t, w.Mixed, "digest"); len(m) != 0 {
+						t.Errorf("a group with another partner's contact got a digest: %+v", m)
+					}
+				}},
+				{Name: "PartnerReadsItsOwnDigest", Run: func(t *testing.T) {
+					if p, err := w.Groups.Posts(pa, w.A.ID, groups.PostFilter{Limit: 100}); err != nil || len(p.Items) == 0 {
+						t.Fatalf("partner reads its feed: %v", err)
+					}
+				}},
+				{Name: "OncePerTick", Run: func(t *testing.T) {
+					res, err := w.Status.Digests(w.system, monday.Add(5*time.Minute))
+					if err != nil || res.Posted != 0 {
+						t.Fatalf("second pass %+v %v", res, err)
+					}
+				}},
+				{Name: "QuietGroupPostsNothingWhenNothingIsOpen", Run: func(t *testing.T) {
+					quiet := true
+					if _, err := w.Groups.Update(w.buyer, w.B.ID, groups.GroupPatch{DigestQuiet: &quiet}); err != nil {
+						t.Fatal(err)
+					}
+					tue := monday.Add(24 * time.Hour)
+					if _, err := w.Status.Digests(w.system, tue); err != nil {
+						t.Fatal(err)
+					}
+					if b := w.posts(t, w.B, "digest"); len(b) != 1 {
+						t.Errorf("quiet group got %d digests", len(b))
+					}
+					if g := w.DB.Client.Group.GetX(w.system, w.B.ID); g.DigestLastTick == nil || !g.DigestLastTick.Equal(tue) {
+						t.Errorf("quiet group's tick not advanced: %v", g.DigestLastTick)
+					}
+					if a := w.posts(t, w.A, "digest"); len(a) != 2 {
+						t.Errorf("A has %d digests after Tuesday", len(a))
+					}
+				}},
+			})
 		})
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestGroupDigestSettings(t *testing.T) {
 	w := newWorld(t, dialect.SQLite, monday)
@@ -350,7 +365,7 @@ func TestStaleShipmentsAreAskedForAnUpdate(t *testing.T) {
 	o := w.order(t, w.PartnerA.ID, "upstream", "PO-9", "2026-12-10")
 	pa := w.Ctx(w.UserA)
 	w.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}})
-	sh, err := w.Shipments.Create(pa, shipments.Input{PartnerID: w.PartnerA.ID, Number: "ASN-1", Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("10")}}})
+	sh, err := w.Shipments.Create(pa, shipments.Input{PartnerID: w.PartnerA.ID, Number: "ASN-1", Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("10")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +385,7 @@ func TestStaleShipmentsAreAskedForAnUpdate(t *testing.T) {
 	check(50*time.Hour, 1)
 	check(97*time.Hour, 2) // another 48 h of silence
 	r := w.posts(t, w.A, "stale_shipment")[0]
-	if !strings.Contains(r.Body, "ASN-1 (in_transit) has had no update for 4 d") || r.Link != "/shipments/"+itoa(sh.ID) {
+	if !strings.Contains(r.Body, "ASN-1 (in_transit) has had no update for 4 d") || r.Link != "/shipments/"+strconv.Itoa(sh.ID) {
 		t.Fatalf("request %+v", r)
 	}
 	// An update restarts the clock.
@@ -431,7 +446,7 @@ func TestCertificateExpiryWarningsAndOrderBlock(t *testing.T) {
 			}
 			w.clock.set(monday.AddDate(0, 0, 31))
 			_, err := w.Orders.Create(w.buyer, orders.OrderInput{PartnerID: w.PartnerA.ID, Direction: "upstream", Number: "PO-X", Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("1"), UnitPrice: 1, RequiredDate: "2027-01-30"}}})
+				Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("1"), UnitPrice: 1, RequiredDate: "2027-01-30"}}})
 			if partners.ErrorCode(err) != partners.EConflict || !strings.Contains(partners.ErrorMessage(err), `"ISO 9001"`) ||
 				!strings.Contains(partners.ErrorMessage(err), "expired on 2026-12-23") {
 				t.Fatalf("order to a partner with a lapsed mandatory certificate: %v", err)
@@ -446,7 +461,7 @@ func TestCertificateExpiryWarningsAndOrderBlock(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := w.Orders.Create(w.buyer, orders.OrderInput{PartnerID: w.PartnerA.ID, Direction: "upstream", Number: "PO-X", Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("1"), UnitPrice: 1, RequiredDate: "2027-01-30"}}}); err != nil {
+				Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("1"), UnitPrice: 1, RequiredDate: "2027-01-30"}}}); err != nil {
 				t.Fatalf("after renewal: %v (RoHS %d lapsed but optional)", err, late.ID)
 			}
 		})
@@ -469,7 +484,7 @@ func TestDeadLetterReport(t *testing.T) {
 	c := w.DB.Client
 	b := c.Bridge.Create().SetGroupID(w.A.ID).SetKind("wecom").SetName("采购群").SetURL("https://qyapi.weixin.qq.com/x").SetRatePerMinute(20).SaveX(w.system)
 	for i, at := range []time.Duration{-2 * time.Hour, -time.Hour, -30 * time.Hour} {
-		c.Delivery.Create().SetBridgeID(b.ID).SetGroupID(w.A.ID).SetMsgID("msg_" + itoa(i)).SetText("x").SetState(delivery.StateDead).
+		c.Delivery.Create().SetBridgeID(b.ID).SetGroupID(w.A.ID).SetMsgID("msg_" + strconv.Itoa(i)).SetText("x").SetState(delivery.StateDead).
 			SetAttempts(15).SetLastError("HTTP 400: invalid webhook key").SetDeadAt(monday.Add(at)).ExecX(w.system)
 	}
 	res, err := w.Status.DeadLetters(w.system, monday)
@@ -517,19 +532,19 @@ func TestDigestQueriesPerGroupAreConstant(t *testing.T) {
 func seedDigestLoad(tb testing.TB, f *partnerstest.Fixture, ctx context.Context, n, m int) {
 	tb.Helper()
 	for i := range n {
-		p, err := f.Dir.CreatePartner(ctx, directory.PartnerInput{Code: "L" + itoa(i+1), Name: "Load " + itoa(i+1), Kind: "supplier"})
+		p, err := f.Dir.CreatePartner(ctx, directory.PartnerInput{Code: "L" + strconv.Itoa(i+1), Name: "Load " + strconv.Itoa(i+1), Kind: "supplier"})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		g, err := f.Groups.Create(ctx, groups.GroupInput{Name: "Load " + itoa(i+1), Kind: "partner", PartnerID: p.ID})
+		g, err := f.Groups.Create(ctx, groups.GroupInput{Name: "Load " + strconv.Itoa(i+1), Kind: "partner", PartnerID: p.ID})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		_ = g
 		for j := range m {
-			o, err := f.Orders.Create(ctx, orders.OrderInput{PartnerID: p.ID, Direction: "upstream", Number: "PO-" + itoa(j+1), Currency: "CNY",
-				Lines: []orders.LineInput{{ItemCode: "A", Quantity: qty("5"), UnitPrice: 1, RequiredDate: "2026-12-01"},
-					{ItemCode: "B", Quantity: qty("5"), UnitPrice: 1, RequiredDate: "2026-12-02"}}})
+			o, err := f.Orders.Create(ctx, orders.OrderInput{PartnerID: p.ID, Direction: "upstream", Number: "PO-" + strconv.Itoa(j+1), Currency: "CNY",
+				Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("5"), UnitPrice: 1, RequiredDate: "2026-12-01"},
+					{ItemCode: "B", Quantity: partnerstest.Qty("5"), UnitPrice: 1, RequiredDate: "2026-12-02"}}})
 			if err != nil {
 				tb.Fatal(err)
 			}

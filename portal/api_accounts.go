@@ -98,7 +98,7 @@ func (s *Server) registerUserRoutes(r api) {
 			"Admins only. An e-mail another account already uses is 409.",
 		Resp: accounts.User{}, Status: 201, Errors: []int{409}}, create(acc.CreateUser))
 	r.handle("GET", "/:id", op{Summary: "Get a user", Tag: "users", Access: staff, Resp: accounts.User{},
-		Description: "One account with its role, state and how many contacts it owns. Staff only."}, getByID(acc.User))
+		Description: "One account with its role, state and how many contacts it owns. Staff only."}, byID(acc.User))
 	r.handle("POST", "/:id/deactivate", op{Summary: "Deactivate a user, handing their contacts to heirs", Tag: "users",
 		Description: "Deactivates an account (it can no longer log in or use its tokens) and, in the same step, hands every contact and group it owns " +
 			"to heirs: heirs names one per partner, heir_id takes the rest. Admins only. Deactivating yourself, deactivating twice, " +

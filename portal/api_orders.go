@@ -71,12 +71,12 @@ func (s *Server) registerOrderRoutes(r api) {
 	r.handle("GET", "/:id", op{Summary: "Get an order with lines, change requests and revisions", Tag: "orders", Access: authed,
 		Description: "One order with its lines and their acknowledgement state, its change requests and every kept revision. " +
 			"Partner users may read their own partner's published orders only; any other id is 404.",
-		Resp: orders.Order{}}, getByID(ord.Order))
+		Resp: orders.Order{}}, byID(ord.Order))
 	r.handle("POST", "/:id/publish", op{Summary: "Publish a draft to the partner; starts the acknowledgement clock", Tag: "orders",
 		Description: "Makes a draft visible to the partner and starts the acknowledgement clock (the partner's ack_sla_hours). " +
 			"Only a draft can be published: publishing twice, or any order past draft, is 409, as is a partner blocked by a lapsed mandatory certificate. " +
 			"Buyers and admins.",
-		Access: editor, Resp: orders.Order{}, Errors: []int{409}}, getByID(ord.Publish))
+		Access: editor, Resp: orders.Order{}, Errors: []int{409}}, byID(ord.Publish))
 	r.list("/:id/acknowledgements", op{Summary: "The partner's answers to an order", Tag: "orders", Access: authed,
 		Description: "Every answer the order received, oldest first, a page at a time: who answered, to which revision, and each line's " +
 			"action (accept, change, reject) with the proposed promised_date (YYYY-MM-DD), quantity and unit_price as sent. " +

@@ -17,6 +17,9 @@ type GroupInput struct {
 	// UserIDs and ContactIDs are the first members.
 	UserIDs    []int `json:"user_ids" validate:"max=200,dive,min=1"`
 	ContactIDs []int `json:"contact_ids" validate:"max=200,dive,min=1"`
+	// AllContacts adds every contact of the group's partner as well
+	// (partner groups only).
+	AllContacts bool `json:"all_contacts"`
 }
 
 // GroupPatch changes a group; empty fields stay as they are.

@@ -18,7 +18,7 @@ func (s *Server) accountPages() []pageRoute {
 		{Method: "POST", Path: "/logout", Access: authed, Handler: s.logoutSubmit},
 		{Method: "GET", Path: "/staff", Access: staff, Handler: s.staffPage},
 		{Method: "GET", Path: "/staff/:id", Access: admin, Handler: s.staffUserPage},
-		{Method: "POST", Path: "/staff/:id/deactivate", Access: admin, Handler: s.deactivateSubmit, Form: accounts.DeactivateInput{}, Back: s.staffUserPage},
+		{Method: "POST", Path: "/staff/:id/deactivate", Access: admin, Handler: ifExists(s.deps.Accounts.User, s.deactivateSubmit), Form: accounts.DeactivateInput{}, Back: s.staffUserPage},
 		{Method: "GET", Path: "/invite/:token", Access: anyone, Handler: s.invitePage},
 		{Method: "POST", Path: "/invite/:token", Access: anyone, Handler: s.inviteAccept, Form: accounts.AcceptInput{}, Back: s.invitePage},
 		{Method: "GET", Path: "/settings", Access: authed, Handler: s.settingsPage},
@@ -84,7 +84,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	// One answer for a wrong address and a wrong password.
 	p := s.problemFor(c, err)
 	if code != partners.ERateLimited {
-		p.Detail, p.Errors = pickLocale(c, "").T("wrong_login"), nil
+		p.Detail = pickLocale(c, "").T("wrong_login")
 	}
 	return s.renderStatus(c, p.Status, "login", "login", loginData{Next: next, Email: in.Email}, &p)
 }

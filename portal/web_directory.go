@@ -16,10 +16,10 @@ func (s *Server) directoryPages() []pageRoute {
 	return []pageRoute{
 		{Method: "GET", Path: "/partners", Access: authed, Handler: s.partnersPage},
 		{Method: "GET", Path: "/partners/:id", Access: authed, Handler: s.partnerPage},
-		{Method: "POST", Path: "/partners/:id/ordering", Access: editor, Handler: s.orderingSubmit, Form: directory.PartnerPatch{}, Back: s.partnerPage},
+		{Method: "POST", Path: "/partners/:id/ordering", Access: editor, Handler: ifExists(s.deps.Directory.Partner, s.orderingSubmit), Form: directory.PartnerPatch{}, Back: s.partnerPage},
 		{Method: "GET", Path: "/contacts/:id", Access: staff, Handler: s.contactPage},
-		{Method: "POST", Path: "/contacts/:id/transfer", Access: editor, Handler: s.contactTransferSubmit, Form: directory.TransferInput{}, Back: s.contactPage},
-		{Method: "POST", Path: "/contacts/:id/invite", Access: editor, Handler: s.inviteSubmit},
+		{Method: "POST", Path: "/contacts/:id/transfer", Access: editor, Handler: ifExists(s.deps.Directory.Contact, s.contactTransferSubmit), Form: directory.TransferInput{}, Back: s.contactPage},
+		{Method: "POST", Path: "/contacts/:id/invite", Access: editor, Handler: ifExists(s.deps.Directory.Contact, s.inviteSubmit)},
 		{Method: "GET", Path: "/transfers/new", Access: editor, Handler: s.bulkTransferPage},
 		{Method: "POST", Path: "/transfers", Access: editor, Handler: s.bulkTransferSubmit, Form: directory.TransferInput{}, Back: s.bulkTransferPage},
 	}

@@ -17,8 +17,8 @@ func (s *Server) orderPages() []pageRoute {
 		{Method: "GET", Path: "/orders/new", Access: editor, Handler: s.orderNewPage},
 		{Method: "POST", Path: "/orders", Access: editor, Handler: s.orderSubmit, Form: orders.OrderInput{}, Back: s.orderNewPage},
 		{Method: "GET", Path: "/orders/:id", Access: authed, Handler: s.orderPage},
-		{Method: "POST", Path: "/orders/:id/acknowledge", Access: authed, Handler: s.ackSubmit, Form: orders.AckInput{}, Back: s.orderPage},
-		{Method: "POST", Path: "/change-requests/:id/decision", Access: editor, Handler: s.decisionSubmit, Form: orders.Decision{}, Back: s.changeRequestOrderPage},
+		{Method: "POST", Path: "/orders/:id/acknowledge", Access: authed, Handler: ifExists(s.deps.Orders.Order, s.ackSubmit), Form: orders.AckInput{}, Back: s.orderPage},
+		{Method: "POST", Path: "/change-requests/:id/decision", Access: editor, Handler: ifExists(s.deps.Orders.ChangeRequest, s.decisionSubmit), Form: orders.Decision{}, Back: s.changeRequestOrderPage},
 		{Method: "GET", Path: "/change-requests", Access: staff, Handler: s.changeRequestsPage},
 	}
 }

@@ -22,7 +22,9 @@ type pageRoute struct {
 }
 
 // pageRoutes lists every page route in registration order (a fixed path
-// before the :id path it would otherwise match).
+// before the :id path it would otherwise match). A form route whose :id
+// names a record is wrapped in ifExists, as the API's are, so an unknown
+// record is a 404 before its form is judged.
 func (s *Server) pageRoutes() []pageRoute {
 	return slices.Concat(s.accountPages(), s.directoryPages(), s.documentPages(), s.orderPages(), s.shipmentPages(),
 		s.groupPages(), s.jobPages(), s.scorecardPages())

@@ -16,7 +16,7 @@ func (s *Server) shipmentPages() []pageRoute {
 		{Method: "GET", Path: "/shipments/new", Access: authed, Handler: s.shipmentNewPage},
 		{Method: "POST", Path: "/shipments", Access: authed, Handler: s.shipmentSubmit, Form: shipments.Input{}, Back: s.shipmentNewPage},
 		{Method: "GET", Path: "/shipments/:id", Access: authed, Handler: s.shipmentPage},
-		{Method: "POST", Path: "/shipments/:id/events", Access: authed, Handler: s.shipmentEventSubmit, Form: shipments.EventInput{}, Back: s.shipmentPage},
+		{Method: "POST", Path: "/shipments/:id/events", Access: authed, Handler: ifExists(s.deps.Shipments.Shipment, s.shipmentEventSubmit), Form: shipments.EventInput{}, Back: s.shipmentPage},
 	}
 }
 

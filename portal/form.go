@@ -54,6 +54,11 @@ func bindForm[T any](c *fiber.Ctx, zone *time.Location, o formOptions) (T, error
 		return zero, err
 	}
 	for k, v := range o.Fixed {
+		if _, posted := vals[k]; posted {
+			// The route gives this field (from its path); the form has
+			// no such field.
+			return zero, partners.Invalid(k, "is not a known field")
+		}
 		obj[k] = v
 	}
 	body, err := json.Marshal(obj)

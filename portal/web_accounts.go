@@ -20,7 +20,7 @@ func (s *Server) accountPages() []pageRoute {
 		{Method: "GET", Path: "/staff/:id", Access: admin, Handler: s.staffUserPage},
 		{Method: "POST", Path: "/staff/:id/deactivate", Access: admin, Handler: ifExists(s.deps.Accounts.User, s.deactivateSubmit), Form: accounts.DeactivateInput{}, Back: s.staffUserPage},
 		{Method: "GET", Path: "/invite/:token", Access: anyone, Handler: s.invitePage},
-		{Method: "POST", Path: "/invite/:token", Access: anyone, Handler: s.inviteAccept, Form: accounts.AcceptInput{}, Back: s.invitePage},
+		{Method: "POST", Path: "/invite/:token", Access: anyone, Handler: s.inviteAccept, Form: acceptRequest{}, Back: s.invitePage},
 		{Method: "GET", Path: "/settings", Access: authed, Handler: s.settingsPage},
 		{Method: "POST", Path: "/settings", Access: authed, Handler: s.settingsSubmit, Form: accounts.MeInput{}, Back: s.settingsPage},
 	}
@@ -185,11 +185,11 @@ func (s *Server) invitePage(c *fiber.Ctx) error {
 }
 
 func (s *Server) inviteAccept(c *fiber.Ctx) error {
-	in, err := bindForm[accounts.AcceptInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[acceptRequest](c, s.cfg.DisplayZone, formOptions{Fixed: map[string]any{"token": c.Params("token")}})
 	if err != nil {
 		return err
 	}
-	if _, err := s.deps.Accounts.AcceptInvitation(c.UserContext(), c.Params("token"), in); err != nil {
+	if _, err := s.acceptInvitation(c.UserContext(), in); err != nil {
 		return err
 	}
 	return c.Redirect("/login?msg=account_created", fiber.StatusSeeOther)

@@ -17,8 +17,6 @@ import (
 	"github.com/tierlink/tierlink/partners"
 )
 
-var jsonMarshal = json.Marshal
-
 // fiberStatusText is the standard reason phrase of a status code.
 func fiberStatusText(code int) string { return fiber.NewError(code).Message }
 

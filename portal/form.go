@@ -174,10 +174,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-var (
-	unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
-	timeReflectType = reflect.TypeOf(time.Time{})
-)
+var unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 
 // formValue is a form text as the JSON value a client would send for a
 // field of type t. Text that is no such value is passed on as a string,
@@ -188,7 +185,7 @@ func formValue(t reflect.Type, v string, zone *time.Location) any {
 		t = t.Elem()
 	}
 	switch {
-	case t == timeReflectType:
+	case t == timeType:
 		// A datetime-local field, in the company's zone.
 		if tm, err := time.ParseInLocation("2006-01-02T15:04", v, zone); err == nil {
 			return tm.Format(time.RFC3339)

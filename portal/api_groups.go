@@ -23,7 +23,7 @@ func (s *Server) registerGroupRoutes(r api) {
 		Query: groups.Filter{}, Resp: groups.Page{}}, listOf(g.List))
 	r.handle("POST", "/", op{Summary: "Create a partner or internal group with its first members", Tag: "groups", Access: editor,
 		Description: "Creates a group with its first members: a partner group (partner_id required) may hold staff users and contacts, " +
-			"an internal group staff only. The owner defaults to the caller. Buyers and admins.",
+			"an internal group staff only; all_contacts adds every contact of the partner as well. The owner defaults to the caller. Buyers and admins.",
 		Body: groups.GroupInput{}, Resp: groups.Group{}, Status: 201}, create(g.Create))
 	r.handle("GET", "/:id", op{Summary: "Get a group", Tag: "groups", Access: authed, Resp: groups.Group{},
 		Description: "One group with its member count, latest feed number (last_seq) and digest setting. " +

@@ -25,7 +25,17 @@ type formOptions struct {
 	// itself (an order line's line_no): a row whose other values are all
 	// blank is a spare row the visitor left empty, and is left out.
 	Keys []string
+	// Required names fields the form always shows, so that a blank one
+	// is missing even where the input type leaves it optional (a patch).
+	Required []string
+	// Extra, a pointer to a struct with json tags, receives the page's
+	// own fields (where to go after logging in), which are no part of
+	// the service input. It is kept in the request's locals, so the page
+	// shown again after a refusal can read it too.
+	Extra any
 }
+
+const localFormExtra = "form.extra"
 
 // formCSRF is the hidden field carrying the session's CSRF token; the
 // middleware reads it, the binder passes over it.
@@ -42,12 +52,19 @@ var rowKey = regexp.MustCompile(`^([a-z0-9_]+)\[(\d{1,4})\]\.([a-z0-9_]+)$`)
 func bindForm[T any](c *fiber.Ctx, zone *time.Location, o formOptions) (T, error) {
 	var zero T
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
-	if ct != fiber.MIMEApplicationForm {
+	if ct != fiber.MIMEApplicationForm && len(c.Body()) > 0 {
+		// An empty body is an empty form whatever its type says.
 		return zero, fiber.NewError(fiber.StatusUnsupportedMediaType, "send the form as application/x-www-form-urlencoded")
 	}
 	vals, err := url.ParseQuery(string(c.Body()))
 	if err != nil {
 		return zero, badRequest{"the form body is malformed: " + err.Error()}
+	}
+	var extraErr error
+	if o.Extra != nil {
+		// Read first, so a refusal of the rest still knows them;
+		// reported after the rest.
+		extraErr = bindExtra(c, o.Extra, vals, zone)
 	}
 	obj, err := formObject(reflect.TypeOf(zero), vals, zone, o.Keys)
 	if err != nil {
@@ -65,7 +82,47 @@ func bindForm[T any](c *fiber.Ctx, zone *time.Location, o formOptions) (T, error
 	if err != nil {
 		return zero, err
 	}
-	return decodeStrict[T](body)
+	v, err := decodeStrict[T](body)
+	if err != nil {
+		return v, err
+	}
+	// What the API would refuse is reported first, as the API reports
+	// it; then the fields this form must not leave blank.
+	var missing []partners.FieldError
+	for _, name := range o.Required {
+		if strings.TrimSpace(vals.Get(name)) == "" {
+			missing = append(missing, partners.FieldError{Field: name, Reason: "is required"})
+		}
+	}
+	if len(missing) > 0 {
+		return v, &partners.Error{Code: partners.EInvalid, Message: "invalid input", Fields: missing}
+	}
+	return v, extraErr
+}
+
+// bindExtra moves the page's own fields out of vals into extra.
+func bindExtra(c *fiber.Ctx, extra any, vals url.Values, zone *time.Location) error {
+	own := url.Values{}
+	for name := range jsonFields(reflect.TypeOf(extra)) {
+		if v, ok := vals[name]; ok {
+			own[name] = v
+			delete(vals, name)
+		}
+	}
+	obj, err := formObject(reflect.TypeOf(extra), own, zone, nil)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	err = json.Unmarshal(body, extra)
+	c.Locals(localFormExtra, extra)
+	if err != nil {
+		return decodeError(err)
+	}
+	return partners.Validate(extra)
 }
 
 // formObject turns form values into the JSON object of type t.
@@ -264,6 +321,11 @@ func (s *Server) withForm(h, back fiber.Handler) fiber.Handler {
 		}
 		c.Locals(localForm, st)
 		c.Locals(localForm+".problem", &p)
-		return back(c)
+		if berr := back(c); berr != nil {
+			// The page cannot be shown again (say the form names no
+			// order): the error page shows the refusal instead.
+			return err
+		}
+		return nil
 	}
 }

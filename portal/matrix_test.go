@@ -223,8 +223,8 @@ var matrix = map[string]matrixRow{
 	"GET /board":           {path: "/board", setup: orderSetup, want: "303 200 200 200 200 200"},
 	"GET /change-requests": {path: "/change-requests", setup: orderSetup, want: "303 200 200 200 403 403"},
 	"GET /shipments/new":   {path: "/shipments/new?order_id={ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
-	"POST /shipments": {path: "/shipments?order_id={ORD}", setup: orderSetup, body: func(e *env, _ who) string {
-		return fmt.Sprintf("partner_id=%d&carrier=SF&lines%%5B0%%5D.order_id=%s&lines%%5B0%%5D.line_no=2&lines%%5B0%%5D.quantity=0.1", e.f.PartnerA.ID, e.vars["ORD"])
+	"POST /shipments": {path: "/shipments", setup: orderSetup, body: func(e *env, _ who) string {
+		return fmt.Sprintf("order_id=%s&partner_id=%d&carrier=SF&lines%%5B0%%5D.order_id=%s&lines%%5B0%%5D.line_no=2&lines%%5B0%%5D.quantity=0.1", e.vars["ORD"], e.f.PartnerA.ID, e.vars["ORD"])
 	}, want: "303 403 303 303 303 404"},
 	"GET /shipments/:id": {path: "/shipments/{SHIP}", setup: orderSetup, want: "303 200 200 200 200 404"},
 	"POST /shipments/:id/events": {path: "/shipments/{SHIP}/events", setup: orderSetup, body: func(_ *env, w who) string {

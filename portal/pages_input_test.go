@@ -33,9 +33,6 @@ func pagePath(e *env, p string) string {
 		p = strings.ReplaceAll(p, ":token", vars["INV"])
 	}
 	p = strings.ReplaceAll(strings.ReplaceAll(p, ":id", id), ":name", "session-purge")
-	if p == "/shipments" {
-		p += "?order_id=" + v["ORD"] // as the form posts it
-	}
 	return p
 }
 

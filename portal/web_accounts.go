@@ -44,8 +44,7 @@ func (s *Server) logoutSubmit(c *fiber.Ctx) error {
 
 type loginData struct{ Next, Email string }
 
-// nextQuery is where to go after logging in; the login form posts it in
-// its address, beside the credentials.
+// nextQuery is where to go after logging in.
 type nextQuery struct {
 	Next string `query:"next" validate:"max=2000"`
 }
@@ -61,13 +60,15 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	return s.render(c, "login", "login", loginData{Next: safeNext(q.Next)})
 }
 
+// loginExtra is the login form's own field beside the credentials.
+type loginExtra struct {
+	Next string `json:"next" validate:"max=2000"`
+}
+
 func (s *Server) loginSubmit(c *fiber.Ctx) error {
-	q, err := bindQuery[nextQuery](c)
-	if err != nil {
-		return err
-	}
-	next := safeNext(q.Next)
-	in, err := bindForm[accounts.LoginInput](c, s.cfg.DisplayZone, formOptions{})
+	var extra loginExtra
+	in, err := bindForm[accounts.LoginInput](c, s.cfg.DisplayZone, formOptions{Extra: &extra})
+	next := safeNext(extra.Next)
 	if err == nil {
 		var token string
 		var sess accounts.Session

@@ -304,7 +304,9 @@ func (s *Server) orderingSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[directory.PartnerPatch](c, s.cfg.DisplayZone, formOptions{})
+	// The form always shows both numbers; a blank one is missing, not
+	// "keep as it is".
+	in, err := bindForm[directory.PartnerPatch](c, s.cfg.DisplayZone, formOptions{Required: []string{"ack_sla_hours", "over_delivery_pct"}})
 	if err != nil {
 		return err
 	}

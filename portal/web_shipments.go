@@ -63,10 +63,19 @@ type shipmentNewQuery struct {
 }
 
 func (s *Server) shipmentNewPage(c *fiber.Ctx) error {
+	if ref, ok := c.Locals(localFormExtra).(*shipmentOrder); ok && ref.OrderID != 0 {
+		// A refused shipment form: its own order's page again.
+		return s.renderShipmentForm(c, ref.OrderID)
+	}
 	q, err := bindQuery[shipmentNewQuery](c)
 	if err != nil {
 		return err
 	}
+	return s.renderShipmentForm(c, q.OrderID)
+}
+
+func (s *Server) renderShipmentForm(c *fiber.Ctx, orderID int) error {
+	q := shipmentNewQuery{OrderID: orderID}
 	o, err := s.deps.Orders.Order(c.UserContext(), q.OrderID)
 	if err != nil {
 		return err
@@ -74,10 +83,23 @@ func (s *Server) shipmentNewPage(c *fiber.Ctx) error {
 	return s.render(c, "shipment_new", "post_shipment", shipmentNewData{O: o})
 }
 
+// shipmentOrder names the order whose page a shipment form is on.
+type shipmentOrder struct {
+	OrderID int `json:"order_id" validate:"required,min=1"`
+}
+
 func (s *Server) shipmentSubmit(c *fiber.Ctx) error {
 	// Each order line is a row keyed by its order and line number; a
 	// line with no quantity typed is not in this shipment.
-	in, err := bindForm[shipments.Input](c, s.cfg.DisplayZone, formOptions{Keys: []string{"order_id", "line_no"}})
+	var ref shipmentOrder
+	in, err := bindForm[shipments.Input](c, s.cfg.DisplayZone, formOptions{Keys: []string{"order_id", "line_no"}, Extra: &ref})
+	if ref.OrderID != 0 {
+		// The form's order must be one the poster can see, whatever
+		// else is wrong with the form.
+		if _, oerr := s.deps.Orders.Order(c.UserContext(), ref.OrderID); oerr != nil {
+			return oerr
+		}
+	}
 	if err != nil {
 		return err
 	}

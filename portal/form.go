@@ -46,7 +46,8 @@ var rowKey = regexp.MustCompile(`^([a-z0-9_]+)\[(\d{1,4})\]\.([a-z0-9_]+)$`)
 // bindForm decodes an HTML form into T with the API's names, decoder and
 // validation: the form becomes the JSON object the API route would
 // receive (field names are T's json names; a list of objects is posted
-// as lines[0].item_code, …; a list of numbers as repeated values), and
+// as lines[0].item_code, …, or column by column as a repeated item_code;
+// a list of numbers as repeated values), and
 // that object goes through decodeStrict. So a bad value gets the same
 // field and reason on a page as from the API, by construction.
 func bindForm[T any](c *fiber.Ctx, zone *time.Location, o formOptions) (T, error) {
@@ -148,6 +149,20 @@ func formObject(t reflect.Type, vals url.Values, zone *time.Location, keys []str
 			}
 		}
 		f, ok := fields[name]
+		if list, col := columnOf(fields, name); !ok && col {
+			// A table of inputs posts each column under one repeated
+			// name: the i-th value belongs to row i.
+			if rows[list] == nil {
+				rows[list] = map[int]map[string]string{}
+			}
+			for i, v := range vs {
+				if rows[list][i] == nil {
+					rows[list][i] = map[string]string{}
+				}
+				rows[list][i][name] = v
+			}
+			continue
+		}
 		if !ok {
 			obj[name] = vs[len(vs)-1] // decodeStrict names it as an unknown field
 			continue
@@ -199,6 +214,24 @@ func formObject(t reflect.Type, vals url.Values, zone *time.Location, keys []str
 		obj[name] = list
 	}
 	return obj, nil
+}
+
+// columnOf finds the one list of objects whose rows have a field name,
+// for a form that posts a table column by column.
+func columnOf(fields map[string]reflect.Type, name string) (string, bool) {
+	found := ""
+	for list, t := range fields {
+		if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		if _, ok := jsonFields(t.Elem())[name]; ok {
+			if found != "" {
+				return "", false // ambiguous: two lists have it
+			}
+			found = list
+		}
+	}
+	return found, found != ""
 }
 
 // jsonFields maps the JSON names of struct t's fields to their types,

@@ -137,20 +137,16 @@ func (s *Server) orderNewPage(c *fiber.Ctx) error {
 	return s.render(c, "order_new", "new_order", orderNewData{Partners: ps, Rows: []int{0, 1, 2, 3, 4}})
 }
 
-// publishQuery is the new-order form's second button, "create and
-// publish", which posts to /orders?publish=true.
-type publishQuery struct {
-	Publish bool `query:"publish"`
+// orderExtra is the new-order form's own field: publish at once.
+type orderExtra struct {
+	Publish bool `json:"publish"`
 }
 
 func (s *Server) orderSubmit(c *fiber.Ctx) error {
-	q, err := bindQuery[publishQuery](c)
-	if err != nil {
-		return err
-	}
+	var extra orderExtra
 	// Every row comes with the unit filled in; a row with nothing else
 	// typed is a spare row.
-	in, err := bindForm[orders.OrderInput](c, s.cfg.DisplayZone, formOptions{Keys: []string{"unit"}})
+	in, err := bindForm[orders.OrderInput](c, s.cfg.DisplayZone, formOptions{Keys: []string{"unit"}, Extra: &extra})
 	if err != nil {
 		return err
 	}
@@ -158,7 +154,7 @@ func (s *Server) orderSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if q.Publish {
+	if extra.Publish {
 		if o, err = s.deps.Orders.Publish(c.UserContext(), o.ID); err != nil {
 			return err
 		}

@@ -32,9 +32,8 @@ func (s *Server) groupPages() []pageRoute {
 }
 
 type groupsData struct {
-	Page     groups.Page
-	Partners map[int]string
-	All      []directory.Partner
+	Page groups.Page
+	All  []directory.Partner
 }
 
 func (s *Server) groupsPage(c *fiber.Ctx) error {
@@ -46,17 +45,7 @@ func (s *Server) groupsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var ids []int
-	for _, g := range page.Items {
-		if g.PartnerID != nil {
-			ids = append(ids, *g.PartnerID)
-		}
-	}
-	names, err := s.partnerNames(c, ids...)
-	if err != nil {
-		return err
-	}
-	d := groupsData{Page: page, Partners: names}
+	d := groupsData{Page: page}
 	if currentViewer(c).CanEdit() {
 		all, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Limit: 200})
 		if err != nil {

@@ -389,12 +389,25 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	var p Page
 	rows, p.NextCursor = partners.Trim(rows, limit, func(g *ent.Group) int { return g.ID })
 	p.Items = make([]Group, 0, len(rows))
+	var partnerIDs []int
 	for _, g := range rows {
 		out, err := s.toGroup(ctx, g)
 		if err != nil {
 			return Page{}, err
 		}
 		p.Items = append(p.Items, out)
+		if g.PartnerID != nil {
+			partnerIDs = append(partnerIDs, *g.PartnerID)
+		}
+	}
+	names, err := partners.PartnerNames(ctx, s.client, partnerIDs)
+	if err != nil {
+		return Page{}, err
+	}
+	for i, g := range p.Items {
+		if g.PartnerID != nil {
+			p.Items[i].PartnerName = names[*g.PartnerID]
+		}
 	}
 	return p, nil
 }

@@ -56,6 +56,10 @@ type Group struct {
 	ReceivesStatus bool      `json:"receives_status"`
 	Digest         Digest    `json:"digest"`
 	CreatedAt      time.Time `json:"created_at"`
+
+	// PartnerName is the partner's name in a list of groups, read for
+	// the whole page at once.
+	PartnerName string `json:"partner_name,omitempty"`
 }
 
 // Digest is a group's status digest setting.

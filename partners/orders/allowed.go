@@ -3,7 +3,6 @@ package orders
 import (
 	"context"
 
-	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -88,18 +87,4 @@ func withActions(ctx context.Context, os []Order) {
 	for i := range os {
 		os[i].Actions = Allowed(os[i], v)
 	}
-}
-
-// partnerNames reads the names of the partners ids name in one query, so
-// a list shows them without a read per row.
-func partnerNames(ctx context.Context, c *ent.Client, ids []int) (map[int]string, error) {
-	rows, err := c.Partner.Query().Where(partner.IDIn(ids...)).Select(partner.FieldID, partner.FieldName).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[int]string, len(rows))
-	for _, p := range rows {
-		names[p.ID] = p.Name
-	}
-	return names, nil
 }

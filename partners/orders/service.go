@@ -438,7 +438,7 @@ func (s *Service) Order(ctx context.Context, id int) (Order, error) {
 	for _, r := range revs {
 		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
 	}
-	names, err := partnerNames(ctx, s.client, []int{out.PartnerID})
+	names, err := partners.PartnerNames(ctx, s.client, []int{out.PartnerID})
 	if err != nil {
 		return Order{}, err
 	}
@@ -521,7 +521,7 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state string,
 		byID[o.ID] = o
 		partnerIDs = append(partnerIDs, o.PartnerID)
 	}
-	names, err := partnerNames(ctx, s.client, partnerIDs)
+	names, err := partners.PartnerNames(ctx, s.client, partnerIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +575,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		p.Items = append(p.Items, toOrder(o))
 		ids = append(ids, o.PartnerID)
 	}
-	names, err := partnerNames(ctx, s.client, ids)
+	names, err := partners.PartnerNames(ctx, s.client, ids)
 	if err != nil {
 		return Page{}, err
 	}

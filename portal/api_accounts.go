@@ -98,7 +98,7 @@ func (s *Server) registerUserRoutes(r api) {
 			"Admins only. An e-mail another account already uses is 409.",
 		Resp: accounts.User{}, Status: 201, Errors: []int{409}}, create(acc.CreateUser))
 	r.handle("GET", "/:id", op{Summary: "Get a user", Tag: "users", Access: staff, Resp: accounts.User{},
-		Description: "One account with its role, state and how many contacts it owns. Staff only."}, getByID(acc.User))
+		Description: "One account with its role, state and how many contacts it owns. Staff only."}, byID(acc.User))
 	r.handle("POST", "/:id/deactivate", op{Summary: "Deactivate a user, handing their contacts to heirs", Tag: "users",
 		Description: "Deactivates an account (it can no longer log in or use its tokens) and, in the same step, hands every contact and group it owns " +
 			"to heirs: heirs names one per partner, heir_id takes the rest. Admins only. Deactivating yourself, deactivating twice, " +
@@ -145,9 +145,13 @@ func (s *Server) registerInvitationRoutes(r api) {
 		Description: "Turns an invitation's token into a partner user account with the given name and password (at least 12 characters); " +
 			"no login is needed. A token works once: an unknown, used or expired token is 404, and an e-mail that meanwhile got an account is 409.",
 		Access: anyone, Body: acceptRequest{}, Resp: accounts.User{}, Status: 201, Errors: []int{404, 409}},
-		create(func(ctx context.Context, in acceptRequest) (accounts.User, error) {
-			return acc.AcceptInvitation(ctx, in.Token, accounts.AcceptInput{Name: in.Name, Password: in.Password})
-		}))
+		create(s.acceptInvitation))
+}
+
+// acceptInvitation accepts for the API route and the invitation page
+// alike, which both send an acceptRequest (the page's token is its path).
+func (s *Server) acceptInvitation(ctx context.Context, in acceptRequest) (accounts.User, error) {
+	return s.deps.Accounts.AcceptInvitation(ctx, in.Token, accounts.AcceptInput{Name: in.Name, Password: in.Password})
 }
 
 // invitationResult carries the invitation link.

@@ -22,7 +22,7 @@ func (s *Server) registerPartnerRoutes(r api) {
 	r.handle("GET", "/:id", op{Summary: "Get a partner", Tag: "partners", Access: authed, Resp: directory.Partner{},
 		Description: "One partner with its rules, contact count and the staff who own its contacts. Partner users may read only their own partner; " +
 			"any other id is 404."},
-		getByID(dir.Partner))
+		byID(dir.Partner))
 	r.handle("PATCH", "/:id", op{Summary: "Change a partner", Tag: "partners", Access: editor,
 		Description: "Changes the fields sent and keeps the rest; the code never changes. tier 0 clears the tier. " +
 			"Status moves freely between prospect, active, suspended and offboarded. Buyers and admins; every change is audited.",
@@ -60,7 +60,7 @@ func (s *Server) registerContactRoutes(r api) {
 		Body: directory.ContactInput{}, Resp: directory.Contact{}, Status: 201}, create(dir.CreateContact))
 	r.handle("GET", "/:id", op{Summary: "Get a contact", Tag: "contacts", Access: authed, Resp: directory.Contact{},
 		Description: "One contact with its partner and current owner. Partner users may read their own partner's contacts only; any other id is 404."},
-		getByID(dir.Contact))
+		byID(dir.Contact))
 	r.handle("PATCH", "/:id", op{Summary: "Change a contact's details", Tag: "contacts", Access: editor,
 		Description: "Changes the fields sent and keeps the rest. The owner is not changed here: hand a contact over with POST /api/v1/transfers, " +
 			"so the ledger records it. Buyers and admins.",
@@ -94,7 +94,7 @@ func (s *Server) registerTransferRoutes(r api) {
 	r.handle("POST", "/:id/cancel", op{Summary: "Cancel a scheduled transfer", Tag: "transfers", Access: editor,
 		Description: "Cancels a pending scheduled transfer so the contact stays with its owner. Only a pending transfer can be cancelled: " +
 			"one already done, failed or cancelled is 409. Buyers and admins.",
-		Resp: directory.Transfer{}, Errors: []int{409}}, getByID(dir.CancelTransfer))
+		Resp: directory.Transfer{}, Errors: []int{409}}, byID(dir.CancelTransfer))
 }
 
 func (s *Server) registerAuditRoutes(r api) {

@@ -102,7 +102,7 @@ func (s *Server) registerDocumentRoutes(r api) {
 	r.handle("GET", "/:id", op{Summary: "Get a document with its versions", Tag: "documents", Access: authed, Resp: documents.Document{},
 		Description: "One document with every version, newest first, and a certificate's particulars and status. " +
 			"Partner users may read their own partner's documents only; any other id is 404."},
-		getByID(docs.Document))
+		byID(docs.Document))
 	r.handle("PATCH", "/:id", op{Summary: "Change a document's title, tags or certificate details", Tag: "documents", Access: editor,
 		Description: "Changes the descriptive fields sent and keeps the rest; the files are changed only by uploading a new version. " +
 			"Dates are YYYY-MM-DD. Buyers and admins.",

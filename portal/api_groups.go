@@ -24,11 +24,11 @@ func (s *Server) registerGroupRoutes(r api) {
 		Query: groups.Filter{}, Resp: groups.Page{}}, listOf(g.List))
 	r.handle("POST", "/", op{Summary: "Create a partner or internal group with its first members", Tag: "groups", Access: editor,
 		Description: "Creates a group with its first members: a partner group (partner_id required) may hold staff users and contacts, " +
-			"an internal group staff only. The owner defaults to the caller. Buyers and admins.",
+			"an internal group staff only; all_contacts adds every contact of the partner as well. The owner defaults to the caller. Buyers and admins.",
 		Body: groups.GroupInput{}, Resp: groups.Group{}, Status: 201}, create(g.Create))
 	r.handle("GET", "/:id", op{Summary: "Get a group", Tag: "groups", Access: authed, Resp: groups.Group{},
 		Description: "One group with its member count, latest feed number (last_seq) and digest setting. " +
-			"Partner users may read only groups they are members of; any other id is 404."}, getByID(g.Group))
+			"Partner users may read only groups they are members of; any other id is 404."}, byID(g.Group))
 	r.handle("PATCH", "/:id", op{Summary: "Rename, re-purpose, hand over or archive a group", Tag: "groups", Access: editor,
 		Description: "Changes the fields sent and keeps the rest: name, purpose, owner (an active staff user), language, archived " +
 			"(an archived group takes no new posts) and the status digest (on or off, a cron schedule, quiet). Buyers and admins.",
@@ -97,7 +97,7 @@ func (s *Server) registerCardRoutes(r api) {
 func (s *Server) registerBridgeRoutes(r api) {
 	g := s.deps.Groups
 	r.handle("GET", "/:id", op{Summary: "Get a bridge", Tag: "bridges", Access: staff, Resp: groups.Bridge{},
-		Description: "One bridge with its settings and outbox counts; the URL is masked and the secret never shown. Staff only."}, getByID(g.Bridge))
+		Description: "One bridge with its settings and outbox counts; the URL is masked and the secret never shown. Staff only."}, byID(g.Bridge))
 	r.handle("PATCH", "/:id", op{Summary: "Rename, pause or tune a bridge", Tag: "bridges", Access: editor,
 		Description: "Changes the fields sent and keeps the rest: name, enabled (false stops the bridge: it takes no new messages and holds those pending), " +
 			"what it mirrors and its rate per minute. Buyers and admins.",

@@ -54,18 +54,21 @@ func (s *Server) registerOrderRoutes(r api) {
 		Query: orders.Filter{}, Resp: orders.Page{}}, listOf(ord.List))
 	r.handle("POST", "/", op{Summary: "Create a draft order", Tag: "orders", Access: editor, Body: orders.OrderInput{},
 		Description: "Creates a draft the partner does not see until it is published. Quantities (up to 3 decimals) and unit prices " +
-			"(up to 4) are decimal numbers, required_date is YYYY-MM-DD, currency an ISO 4217 code. An order number the partner already has is 409, " +
+			"(up to 4) are decimal numbers, required_date is YYYY-MM-DD, currency an ISO 4217 code. direction may be left out: it follows from the " +
+			"partner's kind (suppliers receive upstream purchase orders, customers downstream delivery orders), and one that disagrees is 422. " +
+			"An order number the partner already has is 409, " +
 			"and so is a partner whose orders are blocked because a mandatory certificate lapsed. Buyers and admins.",
 		Resp: orders.Order{}, Status: 201, Errors: []int{409}}, create(ord.Create))
 	r.handle("GET", "/:id", op{Summary: "Get an order with lines, change requests and revisions", Tag: "orders", Access: authed,
-		Description: "One order with its lines and their acknowledgement state, its change requests and every kept revision. " +
+		Description: "One order with its lines and their acknowledgement state, its change requests and every kept revision, " +
+			"its partner's name, and actions: what the caller may do to it now (publish, acknowledge, decide, ship), the same decision the pages show. " +
 			"Partner users may read their own partner's published orders only; any other id is 404.",
-		Resp: orders.Order{}}, getByID(ord.Order))
+		Resp: orders.Order{}}, byID(ord.Order))
 	r.handle("POST", "/:id/publish", op{Summary: "Publish a draft to the partner; starts the acknowledgement clock", Tag: "orders",
 		Description: "Makes a draft visible to the partner and starts the acknowledgement clock (the partner's ack_sla_hours). " +
 			"Only a draft can be published: publishing twice, or any order past draft, is 409, as is a partner blocked by a lapsed mandatory certificate. " +
 			"Buyers and admins.",
-		Access: editor, Resp: orders.Order{}, Errors: []int{409}}, getByID(ord.Publish))
+		Access: editor, Resp: orders.Order{}, Errors: []int{409}}, byID(ord.Publish))
 	r.list("/:id/acknowledgements", op{Summary: "The partner's answers to an order", Tag: "orders", Access: authed,
 		Description: "Every answer the order received, oldest first, a page at a time: who answered, to which revision, and each line's " +
 			"action (accept, change, reject) with the proposed promised_date (YYYY-MM-DD), quantity and unit_price as sent. " +

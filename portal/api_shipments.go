@@ -19,7 +19,7 @@ func (s *Server) registerShipmentRoutes(r api) {
 	r.handle("GET", "/:id", op{Summary: "Get a shipment with its lines and events", Tag: "shipments", Access: authed,
 		Description: "One shipment with its lines (shipped and received quantities) and status history. " +
 			"Partner users may read their own partner's shipments, or those they carry; any other id is 404.",
-		Resp: shipments.Shipment{}}, getByID(sh.Shipment))
+		Resp: shipments.Shipment{}}, byID(sh.Shipment))
 	r.list("/:id/events", op{Summary: "A shipment's status history, oldest first, a page at a time", Tag: "shipments", Access: authed,
 		Query: shipments.EventFilter{}, Resp: shipments.EventPage{},
 		Description: "Every status update of the shipment, oldest first, a page at a time, with who posted it and when."},

@@ -17,8 +17,6 @@ import (
 	"github.com/tierlink/tierlink/partners"
 )
 
-var jsonMarshal = json.Marshal
-
 // fiberStatusText is the standard reason phrase of a status code.
 func fiberStatusText(code int) string { return fiber.NewError(code).Message }
 
@@ -34,6 +32,15 @@ func bind[T any](c *fiber.Ctx) (T, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return v, badRequest{"the request body is empty; send a JSON object"}
 	}
+	return decodeStrict[T](body)
+}
+
+// decodeStrict decodes one JSON object into T, refusing unknown fields
+// and trailing data, and validates it: the one decoder of the API's
+// bodies and the pages' forms (bindForm), so both report the same fields
+// and reasons.
+func decodeStrict[T any](body []byte) (T, error) {
+	var v T
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {

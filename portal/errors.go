@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -108,7 +109,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Status(p.Status)
 	c.Set(fiber.HeaderContentType, "application/problem+json")
-	b, _ := jsonMarshal(p)
+	b, _ := json.Marshal(p)
 	return c.Send(b)
 }
 

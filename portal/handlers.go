@@ -6,9 +6,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// The API's handlers share four shapes. Each helper does the whole of
-// decode → validate → call the service with the request's context →
-// respond, so handlers differ only in the service call they name.
+// The API's handlers share a few shapes, one helper each (deleteByID is
+// in handlers_delete.go). Each does the whole of decode → validate →
+// call the service with the request's context → respond, so handlers
+// differ only in the service call they name.
 
 // listOf serves GET with a query struct.
 func listOf[Q, R any](fn func(context.Context, Q) (R, error)) fiber.Handler {
@@ -40,8 +41,10 @@ func create[B, R any](fn func(context.Context, B) (R, error)) fiber.Handler {
 	}
 }
 
-// getByID serves GET of one record named by the :id path parameter.
-func getByID[R any](fn func(context.Context, int) (R, error)) fiber.Handler {
+// byID serves a request that names one record by the :id path parameter
+// and carries no body: GET of the record, or POST of a bodiless action on
+// it (publish, cancel, send a test), answering 200 with the result.
+func byID[R any](fn func(context.Context, int) (R, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := pathID(c, "id")
 		if err != nil {

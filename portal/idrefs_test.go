@@ -192,7 +192,11 @@ func probes(t *testing.T, r request, o *op) []probe {
 			if !idLike(k) {
 				continue
 			}
-			out = append(out, probe{field: k, name: k, with: func(id int) request {
+			name := k
+			if _, last, ok := strings.Cut(k, "]."); ok {
+				name = last // a list row's field: lines[0].order_id
+			}
+			out = append(out, probe{field: k, name: name, with: func(id int) request {
 				f2 := url.Values{}
 				for kk, vv := range form {
 					f2[kk] = vv

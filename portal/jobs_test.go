@@ -81,12 +81,12 @@ func TestDigestSettingsOnTheGroupPage(t *testing.T) {
 		t.Fatalf("group page %d lacks the digest form", resp.StatusCode)
 	}
 	before := e.f.Snapshot(t, "sessions")
-	resp, b = e.call(wBuyer, "POST", "/groups/"+v["GRP"]+"/digest", "enabled=1&quiet=1&schedule=61+*+*+*+*")
+	resp, b = e.call(wBuyer, "POST", "/groups/"+v["GRP"]+"/digest", "digest_enabled=true&digest_quiet=true&digest_schedule=61+*+*+*+*")
 	if resp.StatusCode != 422 || !strings.Contains(string(b), "digest_schedule") {
 		t.Fatalf("bad schedule: %d %.300s", resp.StatusCode, b)
 	}
 	e.f.Unchanged(t, before, "sessions")
-	resp, _ = e.call(wBuyer, "POST", "/groups/"+v["GRP"]+"/digest", "enabled=1&quiet=1&schedule=CRON_TZ%3DEurope%2FBerlin+0+9+*+*+1")
+	resp, _ = e.call(wBuyer, "POST", "/groups/"+v["GRP"]+"/digest", "digest_enabled=true&digest_quiet=true&digest_schedule=CRON_TZ%3DEurope%2FBerlin+0+9+*+*+1")
 	if resp.StatusCode != 303 {
 		t.Fatalf("save %d", resp.StatusCode)
 	}

@@ -216,7 +216,7 @@ var matrix = map[string]matrixRow{
 	}, want: "303 403 303 303 403 403"},
 	"GET /orders/:id": {path: "/orders/{ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
 	"POST /orders/:id/acknowledge": {path: "/orders/{ORD}/acknowledge", setup: orderSetup, body: func(_ *env, w who) string {
-		return fmt.Sprintf("action_%d=accept", max(map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w], 1))
+		return fmt.Sprintf("lines%%5B0%%5D.line_no=%d&lines%%5B0%%5D.action=accept", max(map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w], 1))
 	}, want: "303 403 303 303 303 404"},
 	"POST /change-requests/:id/decision": {path: "/change-requests/{CR}/decision", setup: orderSetup, body: jsonBody("decision=approve"),
 		want: "303 403 303 409 403 403"},
@@ -224,7 +224,7 @@ var matrix = map[string]matrixRow{
 	"GET /change-requests": {path: "/change-requests", setup: orderSetup, want: "303 200 200 200 403 403"},
 	"GET /shipments/new":   {path: "/shipments/new?order_id={ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
 	"POST /shipments": {path: "/shipments", setup: orderSetup, body: func(e *env, _ who) string {
-		return "order_id=" + e.vars["ORD"] + "&carrier=SF&ship_2=0.1"
+		return fmt.Sprintf("order_id=%s&partner_id=%d&carrier=SF&lines%%5B0%%5D.order_id=%s&lines%%5B0%%5D.line_no=2&lines%%5B0%%5D.quantity=0.1", e.vars["ORD"], e.f.PartnerA.ID, e.vars["ORD"])
 	}, want: "303 403 303 303 303 404"},
 	"GET /shipments/:id": {path: "/shipments/{SHIP}", setup: orderSetup, want: "303 200 200 200 200 404"},
 	"POST /shipments/:id/events": {path: "/shipments/{SHIP}/events", setup: orderSetup, body: func(_ *env, w who) string {
@@ -241,14 +241,14 @@ var matrix = map[string]matrixRow{
 	"GET /groups/:id":        {path: "/groups/{GRP}", setup: groupSetup, want: "303 200 200 200 200 404"},
 	"POST /groups/:id/posts": {path: "/groups/{GRP}/posts", setup: groupSetup, body: jsonBody("body=hello"), want: "303 403 303 303 303 404"},
 	"POST /groups/:id/members": {path: "/groups/{GRP}/members", setup: groupSetup, body: func(e *env, w who) string {
-		return fmt.Sprintf("member=u%d", pick(w == wAdmin, e.f.Admin.ID, e.f.Viewer.ID))
+		return fmt.Sprintf("user_id=%d", pick(w == wAdmin, e.f.Admin.ID, e.f.Viewer.ID))
 	}, want: "303 403 303 303 403 403"},
 	"POST /cards/:id/act":           {path: "/cards/{CRCARD}/act", setup: groupSetup, body: jsonBody("action=approve"), want: "303 403 303 409 403 404"},
 	"GET /groups/:id/bridges":       {path: "/groups/{GRP}/bridges", setup: groupSetup, want: "303 200 200 200 403 403"},
 	"POST /groups/:id/bridges":      {path: "/groups/{GRP}/bridges", setup: groupSetup, body: jsonBody("kind=slack&name=S&url=http%3A%2F%2F127.0.0.1%3A9%2Fx"), want: "303 403 303 303 403 403"},
 	"POST /bridges/:id/test":        {path: "/bridges/{BR}/test", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 303 303 403 403"},
 	"POST /partners/:id/ordering":   {path: "/partners/{A}/ordering", body: jsonBody("ack_sla_hours=24&over_delivery_pct=5&block_on_lapsed_certificate=1"), want: "303 403 303 303 403 403"},
-	"POST /groups/:id/digest":       {path: "/groups/{GRP}/digest", setup: groupSetup, body: jsonBody("enabled=1&schedule=0+9+*+*+1"), want: "303 403 303 303 403 403"},
+	"POST /groups/:id/digest":       {path: "/groups/{GRP}/digest", setup: groupSetup, body: jsonBody("digest_enabled=true&digest_schedule=0+9+*+*+1"), want: "303 403 303 303 403 403"},
 	"GET /scorecards":               {path: "/scorecards", want: "303 200 200 200 200 200"},
 	"GET /scorecards.csv":           {path: "/scorecards.csv", want: "303 200 200 200 200 200"},
 	"GET /scorecards/owners":        {path: "/scorecards/owners", want: "303 200 200 200 403 403"},

@@ -49,6 +49,9 @@ type Config struct {
 	// StreamHeartbeat is how often an idle live-feed stream sends a
 	// keep-alive comment (15 s by default).
 	StreamHeartbeat time.Duration
+	// DisplayZone is the company's time zone: pages show times in it and
+	// read the times typed into forms in it (UTC by default).
+	DisplayZone *time.Location
 }
 
 // Deps are the domain services the transport calls.
@@ -88,6 +91,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 1 << 20
 	}
+	if cfg.DisplayZone == nil {
+		cfg.DisplayZone = time.UTC
+	}
 	if cfg.StreamHeartbeat == 0 {
 		cfg.StreamHeartbeat = 15 * time.Second
 	}
@@ -100,7 +106,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.cookieName = "__Host-tierlink_session"
 	}
 	var err error
-	if s.pages, err = loadPages(); err != nil {
+	if s.pages, err = loadPages(cfg.DisplayZone); err != nil {
 		return nil, err
 	}
 	s.app = fiber.New(fiber.Config{

@@ -319,8 +319,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			fmt.Fprintln(m.Stdout, "Data directory already holds data; demo seed skipped (demo password: "+demo.Password+").")
 		}
 	}
-	portal.SetDisplayZone(a.cfg.TimeZone)
-	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log},
+	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log, DisplayZone: a.cfg.TimeZone},
 		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
 			Jobs: a.jobs, Scorecards: a.cards})
 	if err != nil {

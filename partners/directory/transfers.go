@@ -20,6 +20,18 @@ import (
 // server.
 const scheduleSlack = time.Minute
 
+// scheduled is the one decision whether a hand-over effective at `at`
+// waits for that time or moves the contacts now: a time within
+// scheduleSlack of now is now.
+func scheduled(at, now time.Time) bool { return at.After(now.Add(scheduleSlack)) }
+
+// Scheduled says whether the transfer waits for its effective time
+// instead of having moved the contact; callers read it from the stored
+// state, never from their own clock.
+func (t Transfer) Scheduled() bool {
+	return contacttransfer.State(t.State) == contacttransfer.StatePending
+}
+
 // Handover is one hand-over request, resolved to contacts and an heir.
 type Handover struct {
 	ContactIDs  []int
@@ -42,7 +54,7 @@ func (s *Service) Transfer(ctx context.Context, in TransferInput) ([]Transfer, e
 		if in.EffectiveAt.Before(s.now().Add(-24 * time.Hour)) {
 			return nil, partners.Invalid("effective_at", "must not be in the past")
 		}
-		if in.EffectiveAt.After(s.now()) {
+		if scheduled(*in.EffectiveAt, s.now()) {
 			h.EffectiveAt = *in.EffectiveAt
 		}
 	}
@@ -83,7 +95,7 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 		}
 	}
 	now := s.now()
-	scheduled := h.EffectiveAt.After(now.Add(scheduleSlack))
+	scheduled := scheduled(h.EffectiveAt, now)
 	v, _ := viewer.FromContext(ctx)
 	var requestedBy *int
 	if v.UserID != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,6 +155,8 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 		return Group{}, partners.Invalid("partner_id", "is required for a partner group")
 	case in.Kind == "internal" && len(in.ContactIDs) > 0:
 		return Group{}, partners.Invalid("contact_ids", "an internal group is for staff only")
+	case group.Kind(in.Kind) == group.KindInternal && in.AllContacts:
+		return Group{}, partners.Invalid("all_contacts", "an internal group is for staff only")
 	}
 	owner := in.OwnerID
 	if owner == 0 {
@@ -193,7 +196,19 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 				return err
 			}
 		}
-		for i, ct := range in.ContactIDs {
+		contacts := in.ContactIDs
+		if in.AllContacts {
+			all, err := c.Contact.Query().Where(contact.PartnerID(in.PartnerID)).Order(ent.Asc(contact.FieldID)).IDs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, ct := range all {
+				if !slices.Contains(contacts, ct) {
+					contacts = append(contacts, ct)
+				}
+			}
+		}
+		for i, ct := range contacts {
 			if err := s.addMember(ctx, c, g, MemberInput{ContactID: ct}, fmt.Sprintf("contact_ids[%d]", i)); err != nil {
 				return err
 			}
@@ -374,12 +389,25 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	var p Page
 	rows, p.NextCursor = partners.Trim(rows, limit, func(g *ent.Group) int { return g.ID })
 	p.Items = make([]Group, 0, len(rows))
+	var partnerIDs []int
 	for _, g := range rows {
 		out, err := s.toGroup(ctx, g)
 		if err != nil {
 			return Page{}, err
 		}
 		p.Items = append(p.Items, out)
+		if g.PartnerID != nil {
+			partnerIDs = append(partnerIDs, *g.PartnerID)
+		}
+	}
+	names, err := partners.PartnerNames(ctx, s.client, partnerIDs)
+	if err != nil {
+		return Page{}, err
+	}
+	for i, g := range p.Items {
+		if g.PartnerID != nil {
+			p.Items[i].PartnerName = names[*g.PartnerID]
+		}
 	}
 	return p, nil
 }

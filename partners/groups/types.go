@@ -21,6 +21,9 @@ type GroupInput struct {
 	// UserIDs and ContactIDs are the first members.
 	UserIDs    []int `json:"user_ids" validate:"max=200,dive,min=1"`
 	ContactIDs []int `json:"contact_ids" validate:"max=200,dive,min=1"`
+	// AllContacts adds every contact of the group's partner as well
+	// (partner groups only).
+	AllContacts bool `json:"all_contacts"`
 }
 
 // GroupPatch changes a group; empty fields stay as they are.
@@ -57,6 +60,10 @@ type Group struct {
 	ReceivesStatus bool      `json:"receives_status"`
 	Digest         Digest    `json:"digest"`
 	CreatedAt      time.Time `json:"created_at"`
+
+	// PartnerName is the partner's name in a list of groups, read for
+	// the whole page at once.
+	PartnerName string `json:"partner_name,omitempty"`
 }
 
 // Digest is a group's status digest setting.

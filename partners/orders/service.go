@@ -14,7 +14,6 @@ import (
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
-	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/schematype"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -54,11 +53,16 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 		if err != nil {
 			return partners.Ref("partner_id", "no such partner", err)
 		}
+		// The partner's kind decides the direction; a direction the
+		// caller sends must agree with it.
+		dir, ok := DirectionFor(p.Kind)
 		switch {
-		case in.Direction == "upstream" && p.Kind != partner.KindSupplier:
-			return partners.Invalid("direction", "upstream orders go to suppliers; this partner is a "+string(p.Kind))
-		case in.Direction == "downstream" && p.Kind != partner.KindCustomer:
+		case !ok:
+			return partners.Invalid("partner_id", "orders go to suppliers and customers; this partner is a "+string(p.Kind))
+		case in.Direction != "" && order.Direction(in.Direction) != dir && dir == order.DirectionUpstream:
 			return partners.Invalid("direction", "downstream orders go to dealers and customers; this partner is a "+string(p.Kind))
+		case in.Direction != "" && order.Direction(in.Direction) != dir:
+			return partners.Invalid("direction", "upstream orders go to suppliers; this partner is a "+string(p.Kind))
 		}
 		if err := s.checkBlocked(ctx, c, p); err != nil {
 			return err
@@ -69,7 +73,7 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 			return &partners.Error{Code: partners.EConflict, Message: "this partner already has an order with this number",
 				Fields: []partners.FieldError{{Field: "number", Reason: "is already used for this partner"}}}
 		}
-		o, err := c.Order.Create().SetPartnerID(in.PartnerID).SetDirection(order.Direction(in.Direction)).SetNumber(in.Number).
+		o, err := c.Order.Create().SetPartnerID(in.PartnerID).SetDirection(dir).SetNumber(in.Number).
 			SetCurrency(strings.ToUpper(in.Currency)).SetBuyerID(v.UserID).SetNotes(in.Notes).Save(ctx)
 		if err != nil {
 			return err
@@ -431,7 +435,14 @@ func (s *Service) Order(ctx context.Context, id int) (Order, error) {
 	for _, r := range revs {
 		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
 	}
-	return out, nil
+	names, err := partners.PartnerNames(ctx, s.client, []int{out.PartnerID})
+	if err != nil {
+		return Order{}, err
+	}
+	out.PartnerName = names[out.PartnerID]
+	one := []Order{out}
+	withActions(ctx, one)
+	return one[0], nil
 }
 
 // ChangeRequest returns one change request.
@@ -491,9 +502,33 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state string,
 	if err != nil {
 		return nil, err
 	}
+	// The order numbers and partner names in two batched reads, not
+	// two per row.
+	orderIDs := make([]int, 0, len(rows))
+	for _, r := range rows {
+		orderIDs = append(orderIDs, r.OrderID)
+	}
+	os, err := s.client.Order.Query().Where(order.IDIn(orderIDs...)).Select(order.FieldID, order.FieldNumber, order.FieldPartnerID).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int]*ent.Order, len(os))
+	partnerIDs := make([]int, 0, len(os))
+	for _, o := range os {
+		byID[o.ID] = o
+		partnerIDs = append(partnerIDs, o.PartnerID)
+	}
+	names, err := partners.PartnerNames(ctx, s.client, partnerIDs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]ChangeRequest, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, toChangeRequest(r))
+		cr := toChangeRequest(r)
+		if o := byID[r.OrderID]; o != nil {
+			cr.OrderNumber, cr.PartnerName = o.Number, names[o.PartnerID]
+		}
+		out = append(out, cr)
 	}
 	return out, nil
 }
@@ -532,9 +567,19 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	var p Page
 	rows, p.NextCursor = partners.Trim(rows, limit, func(o *ent.Order) int { return o.ID })
 	p.Items = make([]Order, 0, len(rows))
+	ids := make([]int, 0, len(rows))
 	for _, o := range rows {
 		p.Items = append(p.Items, toOrder(o))
+		ids = append(ids, o.PartnerID)
 	}
+	names, err := partners.PartnerNames(ctx, s.client, ids)
+	if err != nil {
+		return Page{}, err
+	}
+	for i := range p.Items {
+		p.Items[i].PartnerName = names[p.Items[i].PartnerID]
+	}
+	withActions(ctx, p.Items)
 	return p, nil
 }
 

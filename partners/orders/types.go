@@ -16,10 +16,12 @@ type LineInput struct {
 	RequiredDate string `json:"required_date" validate:"required,datetime=2006-01-02"`
 }
 
-// OrderInput creates a draft order.
+// OrderInput creates a draft order. Its direction follows from the
+// partner's kind (suppliers upstream, customers downstream): left out, it
+// is taken from it; given, it must agree with it.
 type OrderInput struct {
 	PartnerID int         `json:"partner_id" validate:"required,min=1"`
-	Direction string      `json:"direction" validate:"required,oneof=upstream downstream"`
+	Direction string      `json:"direction" validate:"omitempty,oneof=upstream downstream"`
 	Number    string      `json:"number" validate:"required,max=64,partnercode"`
 	Currency  string      `json:"currency" validate:"required,len=3,alpha"`
 	Notes     string      `json:"notes" validate:"max=2000"`
@@ -59,6 +61,11 @@ type Order struct {
 	Revisions      []Revision      `json:"revisions,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
+
+	// PartnerName is the partner's name, so a list needs no read per row.
+	PartnerName string `json:"partner_name"`
+	// Actions is what the caller may do to the order now (see Allowed).
+	Actions []Action `json:"actions"`
 }
 
 // AckLine answers one line.
@@ -96,6 +103,11 @@ type ChangeRequest struct {
 	DecidedAt      *time.Time `json:"decided_at"`
 	DecisionReason string     `json:"decision_reason,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
+
+	// OrderNumber and PartnerName name the order and its partner, so a
+	// list needs no read per row.
+	OrderNumber string `json:"order_number"`
+	PartnerName string `json:"partner_name"`
 }
 
 // ChangeRequestFilter narrows and pages a change-request listing.

@@ -57,7 +57,13 @@ document.addEventListener("DOMContentLoaded", function () {
     btn.addEventListener("click", function () {
       var rows = btn.form.querySelectorAll(btn.getAttribute("data-add-row"));
       var last = rows[rows.length - 1], copy = last.cloneNode(true);
-      copy.querySelectorAll("input").forEach(function (i) { if (i.name !== "unit") { i.value = ""; } });
+      // Rows are posted as lines[0].item_code, …: the copy takes the
+      // next index, and keeps only the unit the page fills in.
+      var n = rows.length;
+      copy.querySelectorAll("input").forEach(function (i) {
+        i.name = i.name.replace(/^(\w+)\[\d+\]/, "$1[" + n + "]");
+        if (!/\.unit$/.test(i.name)) { i.value = ""; }
+      });
       last.parentNode.appendChild(copy);
     });
   });

@@ -14,12 +14,13 @@ import (
 	"github.com/tierlink/tierlink/partners/scorecards"
 )
 
-func (s *Server) registerScorecardPages() {
-	p := s.app
-	p.Get("/scorecards", s.page(authed, s.scorecardsPage))
-	p.Get("/scorecards.csv", s.page(authed, s.scorecardsCSV))
-	p.Get("/scorecards/owners", s.page(staff, s.ownersPage))
-	p.Get("/scorecards/:id", s.page(authed, s.scorecardPage))
+func (s *Server) scorecardPages() []pageRoute {
+	return []pageRoute{
+		{Method: "GET", Path: "/scorecards", Access: authed, Handler: s.scorecardsPage},
+		{Method: "GET", Path: "/scorecards.csv", Access: authed, Handler: s.scorecardsCSV},
+		{Method: "GET", Path: "/scorecards/owners", Access: staff, Handler: s.ownersPage},
+		{Method: "GET", Path: "/scorecards/:id", Access: authed, Handler: s.scorecardPage},
+	}
 }
 
 type scorecardsData struct {

@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/directory"
@@ -18,25 +15,25 @@ import (
 	"github.com/tierlink/tierlink/partners/groups"
 )
 
-func (s *Server) registerGroupPages() {
-	p := s.app
-	p.Get("/groups", s.page(authed, s.groupsPage))
-	p.Post("/groups", s.page(editor, s.groupSubmit))
-	p.Get("/groups/:id", s.page(authed, s.groupPage))
-	p.Post("/groups/:id/posts", s.page(authed, s.groupPostSubmit))
-	p.Post("/groups/:id/members", s.page(editor, s.groupMemberSubmit))
-	p.Post("/groups/:id/digest", s.page(editor, s.digestSubmit))
-	p.Post("/cards/:id/act", s.page(authed, s.cardActSubmit))
-	p.Get("/groups/:id/bridges", s.page(staff, s.bridgesPage))
-	p.Post("/groups/:id/bridges", s.page(editor, s.bridgeSubmit))
-	p.Post("/bridges/:id/test", s.page(editor, s.bridgeTestSubmit))
-	p.Post("/deliveries/:id/retry", s.page(admin, s.deliveryRetrySubmit))
+func (s *Server) groupPages() []pageRoute {
+	return []pageRoute{
+		{Method: "GET", Path: "/groups", Access: authed, Handler: s.groupsPage},
+		{Method: "POST", Path: "/groups", Access: editor, Handler: s.groupSubmit, Form: groups.GroupInput{}, Back: s.groupsPage},
+		{Method: "GET", Path: "/groups/:id", Access: authed, Handler: s.groupPage},
+		{Method: "POST", Path: "/groups/:id/posts", Access: authed, Handler: ifExists(s.deps.Groups.Exists, s.groupPostSubmit), Form: groups.PostInput{}, Back: s.groupPage},
+		{Method: "POST", Path: "/groups/:id/members", Access: editor, Handler: ifExists(s.deps.Groups.Exists, s.groupMemberSubmit), Form: groups.MemberInput{}, Back: s.groupPage},
+		{Method: "POST", Path: "/groups/:id/digest", Access: editor, Handler: ifExists(s.deps.Groups.Exists, s.digestSubmit), Form: groups.GroupPatch{}, Back: s.groupPage},
+		{Method: "POST", Path: "/cards/:id/act", Access: authed, Handler: ifExists(s.deps.Groups.CardExists, s.cardActSubmit), Form: groups.ActionInput{}},
+		{Method: "GET", Path: "/groups/:id/bridges", Access: staff, Handler: s.bridgesPage},
+		{Method: "POST", Path: "/groups/:id/bridges", Access: editor, Handler: ifExists(s.deps.Groups.Exists, s.bridgeSubmit), Form: groups.BridgeInput{}, Back: s.bridgesPage},
+		{Method: "POST", Path: "/bridges/:id/test", Access: editor, Handler: s.bridgeTestSubmit},
+		{Method: "POST", Path: "/deliveries/:id/retry", Access: admin, Handler: s.deliveryRetrySubmit},
+	}
 }
 
 type groupsData struct {
-	Page     groups.Page
-	Partners map[int]string
-	All      []directory.Partner
+	Page groups.Page
+	All  []directory.Partner
 }
 
 func (s *Server) groupsPage(c *fiber.Ctx) error {
@@ -48,17 +45,7 @@ func (s *Server) groupsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var ids []int
-	for _, g := range page.Items {
-		if g.PartnerID != nil {
-			ids = append(ids, *g.PartnerID)
-		}
-	}
-	names, err := s.partnerNames(c, ids...)
-	if err != nil {
-		return err
-	}
-	d := groupsData{Page: page, Partners: names}
+	d := groupsData{Page: page}
 	if currentViewer(c).CanEdit() {
 		all, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Limit: 200})
 		if err != nil {
@@ -70,23 +57,9 @@ func (s *Server) groupsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) groupSubmit(c *fiber.Ctx) error {
-	in := groups.GroupInput{Name: c.FormValue("name"), Purpose: c.FormValue("purpose"), Kind: c.FormValue("kind")}
-	if v := c.FormValue("partner_id"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return partners.Invalid("partner_id", "must be a partner")
-		}
-		in.PartnerID = n
-	}
-	if in.PartnerID != 0 && in.Kind == "partner" {
-		// A new partner group starts with the partner's contacts.
-		cs, err := s.deps.Directory.ListContacts(c.UserContext(), directory.ContactFilter{PartnerID: in.PartnerID, Limit: 200})
-		if err != nil {
-			return err
-		}
-		for _, ct := range cs.Items {
-			in.ContactIDs = append(in.ContactIDs, ct.ID)
-		}
+	in, err := bindForm[groups.GroupInput](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
 	}
 	g, err := s.deps.Groups.Create(c.UserContext(), in)
 	if err != nil {
@@ -181,14 +154,9 @@ func (s *Server) groupPostSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in := groups.PostInput{Body: c.FormValue("body")}
-	args := c.Request().PostArgs()
-	for _, v := range args.PeekMulti("document_ids") {
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return partners.Invalid("document_ids", "must be document ids")
-		}
-		in.DocumentIDs = append(in.DocumentIDs, n)
+	in, err := bindForm[groups.PostInput](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
 	}
 	if _, err := s.deps.Groups.Post(c.UserContext(), id, in); err != nil {
 		return err
@@ -201,11 +169,9 @@ func (s *Server) groupMemberSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in groups.MemberInput
-	if v := c.FormValue("member"); strings.HasPrefix(v, "u") {
-		in.UserID, _ = strconv.Atoi(v[1:])
-	} else if strings.HasPrefix(v, "c") {
-		in.ContactID, _ = strconv.Atoi(v[1:])
+	in, err := bindForm[groups.MemberInput](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
 	}
 	if _, err := s.deps.Groups.AddMember(c.UserContext(), id, in); err != nil {
 		return err
@@ -218,7 +184,11 @@ func (s *Server) cardActSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.deps.Groups.Act(c.UserContext(), id, groups.ActionInput{Action: c.FormValue("action"), Reason: c.FormValue("reason")})
+	in, err := bindForm[groups.ActionInput](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
+	}
+	res, err := s.deps.Groups.Act(c.UserContext(), id, in)
 	if err != nil {
 		return err
 	}
@@ -272,7 +242,10 @@ func (s *Server) bridgeSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in := groups.BridgeInput{Kind: c.FormValue("kind"), Name: c.FormValue("name"), URL: c.FormValue("url"), Secret: c.FormValue("secret")}
+	in, err := bindForm[groups.BridgeInput](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
+	}
 	b, err := s.deps.Groups.CreateBridge(c.UserContext(), id, in)
 	if err != nil {
 		return err
@@ -320,8 +293,11 @@ func (s *Server) digestSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	enabled, quiet, spec := c.FormValue("enabled") == "1", c.FormValue("quiet") == "1", strings.TrimSpace(c.FormValue("schedule"))
-	if _, err := s.deps.Groups.Update(c.UserContext(), id, groups.GroupPatch{DigestEnabled: &enabled, DigestQuiet: &quiet, DigestSchedule: &spec}); err != nil {
+	in, err := bindForm[groups.GroupPatch](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Groups.Update(c.UserContext(), id, in); err != nil {
 		return err
 	}
 	return c.Redirect(fmt.Sprintf("/groups/%d?msg=digest_saved#digest", id), fiber.StatusSeeOther)

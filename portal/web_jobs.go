@@ -6,13 +6,14 @@ import (
 	"github.com/tierlink/tierlink/jobs"
 )
 
-func (s *Server) registerJobPages() {
-	p := s.app
-	p.Get("/admin/jobs", s.page(staff, s.jobsPage))
-	p.Get("/admin/jobs/:name", s.page(staff, s.jobPage))
-	p.Post("/admin/jobs/:name/pause", s.page(admin, s.jobPauseSubmit(true)))
-	p.Post("/admin/jobs/:name/resume", s.page(admin, s.jobPauseSubmit(false)))
-	p.Post("/admin/jobs/:name/run", s.page(admin, s.jobRunSubmit))
+func (s *Server) jobPages() []pageRoute {
+	return []pageRoute{
+		{Method: "GET", Path: "/admin/jobs", Access: staff, Handler: s.jobsPage},
+		{Method: "GET", Path: "/admin/jobs/:name", Access: staff, Handler: s.jobPage},
+		{Method: "POST", Path: "/admin/jobs/:name/pause", Access: admin, Handler: s.jobPauseSubmit(true)},
+		{Method: "POST", Path: "/admin/jobs/:name/resume", Access: admin, Handler: s.jobPauseSubmit(false)},
+		{Method: "POST", Path: "/admin/jobs/:name/run", Access: admin, Handler: s.jobRunSubmit},
+	}
 }
 
 func (s *Server) jobsPage(c *fiber.Ctx) error {

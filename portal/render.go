@@ -1,0 +1,228 @@
+package portal
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/groups"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+type pageSet struct{ pages map[string]*template.Template }
+
+// pageData is what every page template receives.
+type pageData struct {
+	L       *locale
+	Title   string
+	Session *accounts.Session
+	CSRF    string
+	Staff   bool
+	Editor  bool
+	Admin   bool
+	Flash   string
+	Err     *Problem
+	// Form is a refused form's typed values and reasons, to show again.
+	Form formState
+	Data any
+}
+
+// loadPages parses every page with the shared templates; times show in
+// zone, the company's.
+func loadPages(zone *time.Location) (*pageSet, error) {
+	funcs := template.FuncMap{
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
+		"fmtTime": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return t.In(zone).Format("2006-01-02 15:04")
+			case *time.Time:
+				if t != nil {
+					return t.In(zone).Format("2006-01-02 15:04")
+				}
+			}
+			return ""
+		},
+		"diff": auditDiff,
+		"list": func(xs ...string) []string { return xs },
+		"deref64": func(p *float64) float64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		// pct shows a share, or "no data" — never 0% for nothing.
+		"pct": func(v *float64, l *locale) string {
+			if v == nil {
+				return l.T("no_data")
+			}
+			return fmt.Sprintf("%.0f%%", *v*100)
+		},
+		"hours": func(v *float64, l *locale) string {
+			if v == nil {
+				return l.T("no_data")
+			}
+			return fmt.Sprintf("%.1f h", *v)
+		},
+		"duration": func(from time.Time, to *time.Time) string {
+			if to == nil {
+				return "…"
+			}
+			return to.Sub(from).Round(time.Millisecond).String()
+		},
+		"fmtDate": func(v any) string {
+			switch t := v.(type) {
+			case *time.Time:
+				if t != nil {
+					return t.UTC().Format("2006-01-02")
+				}
+			case time.Time:
+				return t.UTC().Format("2006-01-02")
+			}
+			return ""
+		},
+		"size": formatSize,
+		// fieldError shows why a refused form's field was refused, next
+		// to the field.
+		"fieldError": func(f formState, name string) template.HTML {
+			r := f.Error(name)
+			if r == "" {
+				return ""
+			}
+			return template.HTML(`<span class="field-error" role="alert">` + template.HTMLEscapeString(r) + `</span>`) //nolint:gosec // escaped above
+		},
+		"add": func(a, b int) int { return a + b },
+		"deref": func(p *int) int {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"emptyPost": func() groups.Post { return groups.Post{Kind: "message", Card: &groups.Card{}} },
+	}
+	shared := []string{"templates/layout.html", "templates/transfers_table.html", "templates/upload_form.html", "templates/documents_table.html", "templates/job_actions.html"}
+	entries, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	ps := &pageSet{pages: map[string]*template.Template{}}
+	for _, e := range entries {
+		name := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".html")
+		if name == "layout" || name == "transfers_table" || name == "upload_form" || name == "documents_table" || name == "job_actions" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, e)...)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		ps.pages[name] = t
+	}
+	return ps, nil
+}
+
+func auditDiff(before, after map[string]any) string {
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, k := range names {
+		b, a := fmt.Sprint(before[k]), fmt.Sprint(after[k])
+		if before == nil {
+			parts = append(parts, k+"="+a)
+		} else if b != a {
+			parts = append(parts, k+": "+b+" → "+a)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Server) render(c *fiber.Ctx, name, title string, data any) error {
+	return s.renderStatus(c, fiber.StatusOK, name, title, data, nil)
+}
+
+func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data any, perr *Problem) error {
+	sess := currentSession(c)
+	saved := ""
+	if sess != nil {
+		saved = sess.Locale
+	}
+	pd := pageData{L: pickLocale(c, saved), Session: sess, Data: data, Err: perr}
+	if st, p := formRefused(c); p != nil && name != "error" {
+		// The page holds a form that was refused: it answers with the
+		// API's status and shows the reasons beside the typed values.
+		// (Should showing it fail, the error page says why instead.)
+		pd.Form, pd.Err, status = st, p, p.Status
+	}
+	if sess != nil {
+		pd.CSRF = sess.CSRF
+		pd.Staff, pd.Editor, pd.Admin = sess.Viewer.IsStaff(), sess.Viewer.CanEdit(), sess.Viewer.Role == viewer.RoleAdmin
+	}
+	pd.Title = pd.L.T(title)
+	if f := c.Query("msg"); f != "" && len(f) < 40 {
+		pd.Flash = pd.L.T(f)
+	}
+	var buf bytes.Buffer
+	if err := s.pages.pages[name].ExecuteTemplate(&buf, "layout", pd); err != nil {
+		return err
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+func (s *Server) renderError(c *fiber.Ctx, p Problem) error {
+	if p.Status == fiber.StatusUnprocessableEntity || p.Status == fiber.StatusConflict {
+		// A form error: show it on a page with a way back.
+		p.Title = "Invalid input"
+	}
+	return s.renderStatus(c, p.Status, "error", "error", p, nil)
+}
+
+func (s *Server) registerAssets() {
+	sub, _ := fs.Sub(assetFS, "assets")
+	s.app.Get("/assets/:name", func(c *fiber.Ctx) error {
+		name := c.Params("name")
+		b, err := fs.ReadFile(sub, name)
+		if err != nil || strings.Contains(name, "/") {
+			return fiber.NewError(fiber.StatusNotFound, "no such asset")
+		}
+		switch {
+		case strings.HasSuffix(name, ".css"):
+			c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
+		case strings.HasSuffix(name, ".js"):
+			c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+		}
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.Send(b)
+	})
+}

@@ -1,0 +1,218 @@
+package portal
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/directory"
+)
+
+func (s *Server) accountPages() []pageRoute {
+	return []pageRoute{
+		{Method: "GET", Path: "/", Access: authed, Handler: s.homePage},
+		{Method: "GET", Path: "/login", Access: anyone, Handler: s.loginPage},
+		{Method: "POST", Path: "/login", Access: anyone, Handler: s.loginSubmit, Form: accounts.LoginInput{}},
+		{Method: "POST", Path: "/logout", Access: authed, Handler: s.logoutSubmit},
+		{Method: "GET", Path: "/staff", Access: staff, Handler: s.staffPage},
+		{Method: "GET", Path: "/staff/:id", Access: admin, Handler: s.staffUserPage},
+		{Method: "POST", Path: "/staff/:id/deactivate", Access: admin, Handler: ifExists(s.deps.Accounts.User, s.deactivateSubmit), Form: accounts.DeactivateInput{}, Back: s.staffUserPage},
+		{Method: "GET", Path: "/invite/:token", Access: anyone, Handler: s.invitePage},
+		{Method: "POST", Path: "/invite/:token", Access: anyone, Handler: s.inviteAccept, Form: acceptRequest{}, Back: s.invitePage},
+		{Method: "GET", Path: "/settings", Access: authed, Handler: s.settingsPage},
+		{Method: "POST", Path: "/settings", Access: authed, Handler: s.settingsSubmit, Form: accounts.MeInput{}, Back: s.settingsPage},
+	}
+}
+
+func (s *Server) homePage(c *fiber.Ctx) error {
+	v := currentViewer(c)
+	if v.IsPartner() {
+		return c.Redirect("/partners/"+itoa(v.PartnerID), fiber.StatusSeeOther)
+	}
+	return c.Redirect("/partners", fiber.StatusSeeOther)
+}
+
+func (s *Server) logoutSubmit(c *fiber.Ctx) error {
+	if err := s.deps.Accounts.Logout(c.UserContext(), c.Cookies(s.cookieName)); err != nil {
+		return err
+	}
+	s.clearCookie(c)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+type loginData struct{ Next, Email string }
+
+// nextQuery is where to go after logging in.
+type nextQuery struct {
+	Next string `query:"next" validate:"max=2000"`
+}
+
+func (s *Server) loginPage(c *fiber.Ctx) error {
+	q, err := bindQuery[nextQuery](c)
+	if err != nil {
+		return err
+	}
+	if currentViewer(c).UserID != 0 {
+		return c.Redirect(safeNext(q.Next), fiber.StatusSeeOther)
+	}
+	return s.render(c, "login", "login", loginData{Next: safeNext(q.Next)})
+}
+
+// loginExtra is the login form's own field beside the credentials.
+type loginExtra struct {
+	Next string `json:"next" validate:"max=2000"`
+}
+
+func (s *Server) loginSubmit(c *fiber.Ctx) error {
+	var extra loginExtra
+	in, err := bindForm[accounts.LoginInput](c, s.cfg.DisplayZone, formOptions{Extra: &extra})
+	next := safeNext(extra.Next)
+	if err == nil {
+		var token string
+		var sess accounts.Session
+		token, sess, err = s.deps.Accounts.Login(c.UserContext(), in, s.clientIP(c), c.Get(fiber.HeaderUserAgent))
+		if err == nil {
+			s.setSessionCookie(c, token, sess.ExpiresAt)
+			return c.Redirect(next, fiber.StatusSeeOther)
+		}
+	}
+	code := partners.ErrorCode(err)
+	if code != partners.EUnauthenticated && code != partners.EInvalid && code != partners.ERateLimited {
+		return err
+	}
+	// One answer for a wrong address and a wrong password.
+	p := s.problemFor(c, err)
+	if code != partners.ERateLimited {
+		p.Detail = pickLocale(c, "").T("wrong_login")
+	}
+	return s.renderStatus(c, p.Status, "login", "login", loginData{Next: next, Email: in.Email}, &p)
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") || strings.ContainsAny(n, "\r\n") {
+		return "/"
+	}
+	return n
+}
+
+type staffData struct{ Users []accounts.User }
+
+func (s *Server) staffPage(c *fiber.Ctx) error {
+	us, err := s.staffList(c, accounts.UserFilter{})
+	if err != nil {
+		return err
+	}
+	return s.render(c, "staff", "staff", staffData{Users: us})
+}
+
+type heirGroup struct {
+	Partner  directory.PartnerRef
+	Contacts []directory.Contact
+}
+
+type staffUserData struct {
+	U      accounts.User
+	Heirs  []accounts.User
+	Groups []heirGroup
+}
+
+func (s *Server) staffUserPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, err := s.deps.Accounts.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	cs, err := s.deps.Directory.ListContacts(ctx, directory.ContactFilter{OwnerID: id, Limit: 500})
+	if err != nil {
+		return err
+	}
+	staffUsers, err := s.staffUsers(c)
+	if err != nil {
+		return err
+	}
+	var heirs []accounts.User
+	for _, h := range staffUsers {
+		if h.ID != id {
+			heirs = append(heirs, h)
+		}
+	}
+	var groups []heirGroup
+	idx := map[int]int{}
+	for _, ct := range cs.Items {
+		i, ok := idx[ct.Partner.ID]
+		if !ok {
+			i = len(groups)
+			idx[ct.Partner.ID] = i
+			groups = append(groups, heirGroup{Partner: ct.Partner})
+		}
+		groups[i].Contacts = append(groups[i].Contacts, ct)
+	}
+	return s.render(c, "staff_user", "deactivate", staffUserData{U: u, Heirs: heirs, Groups: groups})
+}
+
+func (s *Server) deactivateSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	// Each partner's row names its partner; a row whose heir is left
+	// at "same as the default" is not sent.
+	in, err := bindForm[accounts.DeactivateInput](c, s.cfg.DisplayZone, formOptions{Keys: []string{"partner_id"}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Accounts.Deactivate(c.UserContext(), id, in); err != nil {
+		return err
+	}
+	return c.Redirect("/staff?msg=deactivate_done", fiber.StatusSeeOther)
+}
+
+type inviteData struct{ Token, Email string }
+
+func (s *Server) invitePage(c *fiber.Ctx) error {
+	tok := c.Params("token")
+	inv, err := s.deps.Accounts.PendingInvitation(c.UserContext(), tok)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "invite", "accept_invite", inviteData{Token: tok, Email: inv.Email})
+}
+
+func (s *Server) inviteAccept(c *fiber.Ctx) error {
+	in, err := bindForm[acceptRequest](c, s.cfg.DisplayZone, formOptions{Fixed: map[string]any{"token": c.Params("token")}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.acceptInvitation(c.UserContext(), in); err != nil {
+		return err
+	}
+	return c.Redirect("/login?msg=account_created", fiber.StatusSeeOther)
+}
+
+type settingsData struct{ Locale string }
+
+func (s *Server) settingsPage(c *fiber.Ctx) error {
+	u, err := s.deps.Accounts.User(c.UserContext(), currentViewer(c).UserID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale})
+}
+
+func (s *Server) settingsSubmit(c *fiber.Ctx) error {
+	in, err := bindForm[accounts.MeInput](c, s.cfg.DisplayZone, formOptions{})
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Accounts.UpdateMe(c.UserContext(), in); err != nil {
+		return err
+	}
+	return c.Redirect("/settings?msg=saved", fiber.StatusSeeOther)
+}

@@ -201,42 +201,35 @@ func TestForwardedForOnlyFromTrustedProxy(t *testing.T) {
 }
 
 // TestMalformedFormKeysDoNotPanic posts forms with broken keys to the
-// pages that read forms: a key that cannot be decoded is dropped, so each
-// form answers exactly as if it had never been sent, and stores nothing
-// unless the rest of the form is a valid request on its own.
+// pages that read forms. A body that is not a form (a broken escape, more
+// fields than the decoder takes) is a 400; a form with a key no field
+// has is refused against that key (422), as the API refuses an unknown
+// JSON field; and a refused form stores nothing.
 func TestMalformedFormKeysDoNotPanic(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	bodies := []string{"%%%=1", "a[=1&b]]=2", "contact_ids=%zz&to_owner_id=1", strings.Repeat("&", 10000), "heir_x=1&heir_%00=2",
 		"contact_ids=1&contact_ids=x", "=&=&=", "_csrf=%E0%A4%A"}
-	// want is the status for each of bodies, in order.
-	for _, tc := range []struct{ name, path, want string }{
-		{"TransfersNeedContactsAndOwner", "/transfers", "422 422 422 422 422 422 422 422"},
-		// Staff 3 owns contacts: leaving without heirs is a conflict, a
-		// heir key that names no contact is invalid.
-		{"DeactivateWithoutHeirsConflicts", "/staff/3/deactivate", "409 409 409 409 422 409 409 409"},
-		{"SettingsNeedTheirFields", "/settings", "422 422 422 422 422 422 422 422"},
-		{"LoginNeedsCredentials", "/login", "422 422 422 422 422 422 422 422"},
-		// to_owner_id=1 alone is a whole transfer of the contact in the path.
-		{"ContactTransferTakesTheValidRest", "/contacts/1/transfer", "422 422 303 422 422 422 422 422"},
+	// Every form answers the same: want is the status for each of bodies.
+	want := strings.Fields("400 422 400 400 422 422 422 400")
+	for _, tc := range []struct{ name, path string }{
+		{"Transfers", "/transfers"},
+		{"Deactivate", "/staff/3/deactivate"},
+		{"Settings", "/settings"},
+		{"Login", "/login"},
+		{"ContactTransfer", "/contacts/1/transfer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := strings.Fields(tc.want)
 			for i, body := range bodies {
 				before := e.f.Snapshot(t, "sessions")
 				resp, _ := e.call(wAdmin, "POST", tc.path, body)
 				if got := strconv.Itoa(resp.StatusCode); got != want[i] {
 					t.Errorf("POST %s %.40q: %s, want %s", tc.path, body, got, want[i])
 				}
-				changed := partnerstest.DiffSnapshots(before, e.f.Snapshot(t, "sessions"))
-				if resp.StatusCode != 303 && len(changed) > 0 {
+				if changed := partnerstest.DiffSnapshots(before, e.f.Snapshot(t, "sessions")); len(changed) > 0 {
 					t.Errorf("POST %s %.40q: a refused form stored %v", tc.path, body, changed)
 				}
 			}
 		})
-	}
-	c, err := e.f.Dir.Contact(e.f.System(), 1)
-	if err != nil || c.Owner.ID != 1 {
-		t.Fatalf("the one valid transfer was not stored: owner %+v, %v", c.Owner, err)
 	}
 }
 

@@ -3,8 +3,11 @@ package orders
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/tierlink/tierlink/partners"
 )
 
 // Qty is a quantity in thousandths of a unit, so split receipts sum
@@ -14,6 +17,52 @@ type Qty int64
 // Price is a unit price in ten-thousandths of the currency unit.
 type Price int64
 
+// DecimalReason is why a quantity or price could not be read. Its value
+// is a stable key, so a message catalogue can translate it and callers
+// pick the reason with errors.Is, never by reading the message.
+type DecimalReason string
+
+// Reasons a decimal is refused.
+const (
+	ErrNotANumber      DecimalReason = "decimal_missing"
+	ErrDecimalSyntax   DecimalReason = "decimal_syntax"
+	ErrTooManyDecimals DecimalReason = "decimal_too_many_places"
+	ErrTooLarge        DecimalReason = "decimal_too_large"
+)
+
+// Error is the English reason, as a field error shows it.
+func (r DecimalReason) Error() string {
+	switch r {
+	case ErrNotANumber:
+		return "must be a number"
+	case ErrDecimalSyntax:
+		return "must be a plain decimal number"
+	case ErrTooManyDecimals:
+		return "has too many decimals"
+	case ErrTooLarge:
+		return "is too large"
+	}
+	return "is not a valid decimal"
+}
+
+// DecimalError is a refused decimal: the reason, and for too many
+// decimals how many the field allows. errors.Is(err, ErrTooManyDecimals)
+// matches it through Unwrap.
+type DecimalError struct {
+	Reason DecimalReason
+	Places int
+}
+
+func (e *DecimalError) Error() string {
+	if e.Reason == ErrTooManyDecimals {
+		return "has more than " + strconv.Itoa(e.Places) + " decimals"
+	}
+	return e.Reason.Error()
+}
+
+// Unwrap returns the reason.
+func (e *DecimalError) Unwrap() error { return e.Reason }
+
 // parseFixed reads a JSON number with at most scale decimals into an
 // integer count of 10^-scale units.
 func parseFixed(b []byte, scale int) (int64, error) {
@@ -22,25 +71,28 @@ func parseFixed(b []byte, scale int) (int64, error) {
 		s = s[1 : len(s)-1] // ERP exports often quote numbers
 	}
 	if s == "" || s == "null" {
-		return 0, errors.New("must be a number")
+		return 0, &DecimalError{Reason: ErrNotANumber}
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" || strings.ContainsAny(s, "eE+") {
-		return 0, errors.New("must be a plain decimal number")
+		return 0, &DecimalError{Reason: ErrDecimalSyntax}
 	}
 	if len(frac) > scale {
-		return 0, errors.New("has more than " + strconv.Itoa(scale) + " decimals")
+		return 0, &DecimalError{Reason: ErrTooManyDecimals, Places: scale}
 	}
 	frac += strings.Repeat("0", scale-len(frac))
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > 1e12 {
-		return 0, errors.New("is too large")
+	if errors.Is(err, strconv.ErrRange) || err == nil && w > 1e12 {
+		return 0, &DecimalError{Reason: ErrTooLarge}
+	}
+	if err != nil {
+		return 0, &DecimalError{Reason: ErrDecimalSyntax}
 	}
 	f, err := strconv.ParseInt(frac, 10, 64)
 	if err != nil {
-		return 0, errors.New("must be a plain decimal number")
+		return 0, &DecimalError{Reason: ErrDecimalSyntax}
 	}
 	mult := int64(1)
 	for i := 0; i < scale; i++ {
@@ -78,7 +130,7 @@ func formatFixed(v int64, scale int) string {
 func (q *Qty) UnmarshalJSON(b []byte) error {
 	v, err := parseFixed(b, 3)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "quantity: " + err.Error(), Type: qtyType}
+		return &json.UnmarshalTypeError{Value: string(b), Type: qtyType}
 	}
 	*q = Qty(v)
 	return nil
@@ -100,7 +152,7 @@ func ParseQty(s string) (Qty, error) {
 func (p *Price) UnmarshalJSON(b []byte) error {
 	v, err := parseFixed(b, 4)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "price: " + err.Error(), Type: priceType}
+		return &json.UnmarshalTypeError{Value: string(b), Type: priceType}
 	}
 	*p = Price(v)
 	return nil
@@ -129,6 +181,31 @@ func (Price) OpenAPISchema() map[string]any {
 }
 
 var (
-	qtyType   = reflectTypeOf(Qty(0))
-	priceType = reflectTypeOf(Price(0))
+	qtyType   = reflect.TypeFor[Qty]()
+	priceType = reflect.TypeFor[Price]()
 )
+
+// decimalPlaces is how many decimals each decimal type keeps.
+var decimalPlaces = map[reflect.Type]int{qtyType: 3, priceType: 4}
+
+// InvalidDecimal turns a JSON decoding error about a quantity or a price
+// into the invalid-input error naming the field and why, and any other
+// error into nil. The decoder only carries field paths on
+// json.UnmarshalTypeError, which has no room for a wrapped error, so
+// UnmarshalJSON keeps the literal in Value and the reason is found again
+// by parsing it, typed, rather than by reading a message.
+func InvalidDecimal(err error) *partners.Error {
+	var typ *json.UnmarshalTypeError
+	if !errors.As(err, &typ) {
+		return nil
+	}
+	places, ok := decimalPlaces[typ.Type]
+	if !ok {
+		return nil
+	}
+	_, perr := parseFixed([]byte(typ.Value), places)
+	if perr == nil {
+		perr = &DecimalError{Reason: ErrDecimalSyntax}
+	}
+	return partners.Invalid(typ.Field, perr.Error())
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
@@ -376,7 +377,7 @@ func everyPage[T any](list func(cursor string, limit int) ([]T, string, error)) 
 
 // staffUsers lists the active staff, who may own contacts.
 func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
-	return s.staffList(c, accounts.UserFilter{Active: "true"})
+	return s.staffList(c, accounts.UserFilter{Active: new(true)})
 }
 
 // staffList lists company users (never partner users) matching f.
@@ -543,7 +544,7 @@ func (s *Server) contactTransferSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	ts, err := s.deps.Directory.Transfer(c.UserContext(), directory.TransferInput{ContactIDs: []int{id}, ToOwnerID: to,
-		Reason: c.FormValue("reason"), Note: c.FormValue("note"), EffectiveAt: eff})
+		Reason: contacttransfer.Reason(c.FormValue("reason")), Note: c.FormValue("note"), EffectiveAt: eff})
 	if err != nil {
 		return err
 	}
@@ -609,7 +610,7 @@ func (s *Server) bulkTransferSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if _, err := s.deps.Directory.Transfer(c.UserContext(), directory.TransferInput{ContactIDs: ids, ToOwnerID: to,
-		Reason: c.FormValue("reason"), Note: c.FormValue("note"), EffectiveAt: eff}); err != nil {
+		Reason: contacttransfer.Reason(c.FormValue("reason")), Note: c.FormValue("note"), EffectiveAt: eff}); err != nil {
 		return err
 	}
 	msg := "transfer_done"

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/ent/bridge"
+	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/bridges"
@@ -70,7 +72,7 @@ func (s *Server) groupsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) groupSubmit(c *fiber.Ctx) error {
-	in := groups.GroupInput{Name: c.FormValue("name"), Purpose: c.FormValue("purpose"), Kind: c.FormValue("kind")}
+	in := groups.GroupInput{Name: c.FormValue("name"), Purpose: c.FormValue("purpose"), Kind: group.Kind(c.FormValue("kind"))}
 	if v := c.FormValue("partner_id"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -229,7 +231,7 @@ type bridgesData struct {
 	G          groups.Group
 	Bridges    []groups.Bridge
 	Deliveries map[int][]groups.Delivery
-	Kinds      []string
+	Kinds      []bridge.Kind
 	Secret     string
 }
 
@@ -272,7 +274,7 @@ func (s *Server) bridgeSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in := groups.BridgeInput{Kind: c.FormValue("kind"), Name: c.FormValue("name"), URL: c.FormValue("url"), Secret: c.FormValue("secret")}
+	in := groups.BridgeInput{Kind: bridge.Kind(c.FormValue("kind")), Name: c.FormValue("name"), URL: c.FormValue("url"), Secret: c.FormValue("secret")}
 	b, err := s.deps.Groups.CreateBridge(c.UserContext(), id, in)
 	if err != nil {
 		return err

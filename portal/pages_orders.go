@@ -7,6 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	entpartner "github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
@@ -245,7 +247,7 @@ func (s *Server) shipmentSubmit(c *fiber.Ctx) error {
 type shipmentData struct {
 	S         shipments.Shipment
 	CanUpdate bool
-	Next      []string
+	Next      []shipmentevent.Kind
 	Documents []documents.Document
 	Upload    uploadForm
 	CanUpload bool
@@ -279,7 +281,7 @@ func (s *Server) shipmentEventSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.deps.Shipments.AddEvent(c.UserContext(), id, shipments.EventInput{Kind: c.FormValue("kind"),
+	if _, err := s.deps.Shipments.AddEvent(c.UserContext(), id, shipments.EventInput{Kind: shipmentevent.Kind(c.FormValue("kind")),
 		Reason: c.FormValue("reason"), NewETA: c.FormValue("new_eta"), Location: c.FormValue("location")}); err != nil {
 		return err
 	}
@@ -293,8 +295,8 @@ type orderNewData struct {
 
 func (s *Server) orderNewPage(c *fiber.Ctx) error {
 	var ps []directory.Partner
-	for _, kind := range []string{"supplier", "customer"} {
-		page, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Kind: kind, Status: "active", Limit: 200})
+	for _, kind := range []entpartner.Kind{entpartner.KindSupplier, entpartner.KindCustomer} {
+		page, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Kind: kind, Status: entpartner.StatusActive, Limit: 200})
 		if err != nil {
 			return err
 		}

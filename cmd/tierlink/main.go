@@ -24,6 +24,7 @@ import (
 
 	"github.com/tierlink/tierlink/ent/database"
 	_ "github.com/tierlink/tierlink/ent/runtime" // registers privacy policies and hooks
+	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners"
@@ -402,7 +403,7 @@ func (m *Main) userCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.db.Close()
-	u, err := a.acc.CreateUser(a.sysc, accounts.UserInput{Email: *email, Name: *name, Role: *role, Password: pw})
+	u, err := a.acc.CreateUser(a.sysc, accounts.UserInput{Email: *email, Name: *name, Role: user.Role(*role), Password: pw})
 	if err != nil {
 		return err
 	}
@@ -646,7 +647,7 @@ func (m *Main) jobsList(ctx context.Context, args []string) error {
 			next = j.Next.Format("2006-01-02 15:04:05 MST")
 		}
 		if r := j.Last; r != nil {
-			last, outcome, items = r.StartedAt.In(a.cfg.TimeZone).Format("2006-01-02 15:04:05"), r.Outcome, strconv.Itoa(r.Items)
+			last, outcome, items = r.StartedAt.In(a.cfg.TimeZone).Format("2006-01-02 15:04:05"), r.Outcome.String(), strconv.Itoa(r.Items)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec, strings.ReplaceAll(j.Missed, "_", "-"), state, next, last, outcome, items)
 	}

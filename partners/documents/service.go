@@ -223,7 +223,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	var id int
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		q := c.Document.Create().SetPartnerID(in.PartnerID).SetKind(document.Kind(in.Kind)).SetTitle(title).
+		q := c.Document.Create().SetPartnerID(in.PartnerID).SetKind(in.Kind).SetTitle(title).
 			SetDescription(in.Description).SetTags(splitTags(in.Tags)).SetCurrentVersion(1).
 			SetCertIssuer(in.CertIssuer).SetCertNumber(in.CertNumber).SetNillableValidFrom(validFrom).SetNillableExpiresOn(expires).
 			SetMandatory(in.Mandatory)
@@ -466,7 +466,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		q.Where(document.PartnerID(f.PartnerID))
 	}
 	if f.Kind != "" {
-		q.Where(document.KindEQ(document.Kind(f.Kind)))
+		q.Where(document.KindEQ(f.Kind))
 	}
 	if f.OrderID != 0 {
 		q.Where(document.OrderID(f.OrderID))
@@ -543,7 +543,7 @@ func (s *Service) CertStatus(expires *time.Time) string {
 }
 
 func (s *Service) toDocument(d *ent.Document) Document {
-	out := Document{ID: d.ID, PartnerID: d.PartnerID, Kind: string(d.Kind), Title: d.Title, Description: d.Description,
+	out := Document{ID: d.ID, PartnerID: d.PartnerID, Kind: d.Kind, Title: d.Title, Description: d.Description,
 		Tags: d.Tags, CurrentVersion: d.CurrentVersion, OrderID: d.OrderID, ShipmentID: d.ShipmentID, GroupID: d.GroupID,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	if out.Tags == nil {
@@ -662,7 +662,7 @@ func (s *Service) downloads(ctx context.Context, id, before, limit int) ([]Downl
 	}
 	out := make([]DownloadRecord, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, DownloadRecord{ID: r.ID, Version: r.Version, User: r.User, UserID: r.UserID, Via: string(r.Via), IP: r.IP, CreatedAt: r.CreatedAt})
+		out = append(out, DownloadRecord{ID: r.ID, Version: r.Version, User: r.User, UserID: r.UserID, Via: r.Via, IP: r.IP, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }

@@ -330,7 +330,7 @@ func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error)
 }
 
 func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
-	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: string(r.Kind), Author: r.Author, Body: r.Body, BodyZh: r.BodyZh,
+	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: r.Kind, Author: r.Author, Body: r.Body, BodyZh: r.BodyZh,
 		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff",
 		Link: subjectLink(r)}
 	switch {
@@ -348,7 +348,7 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 			return Post{}, err
 		}
 		for _, d := range docs {
-			p.Documents = append(p.Documents, DocRef{ID: d.ID, Title: d.Title, Kind: string(d.Kind)})
+			p.Documents = append(p.Documents, DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind})
 		}
 	}
 	if r.CardKind != "" {

@@ -68,7 +68,7 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 			return &partners.Error{Code: partners.EConflict, Message: "this partner already has an order with this number",
 				Fields: []partners.FieldError{{Field: "number", Reason: "is already used for this partner"}}}
 		}
-		o, err := c.Order.Create().SetPartnerID(in.PartnerID).SetDirection(order.Direction(in.Direction)).SetNumber(in.Number).
+		o, err := c.Order.Create().SetPartnerID(in.PartnerID).SetDirection(in.Direction).SetNumber(in.Number).
 			SetCurrency(strings.ToUpper(in.Currency)).SetBuyerID(v.UserID).SetNotes(in.Notes).Save(ctx)
 		if err != nil {
 			return err
@@ -450,7 +450,7 @@ func (s *Service) ChangeRequest(ctx context.Context, id int) (ChangeRequest, err
 // most: an order's (a hidden order is not found), or all the caller may
 // see (open ones for the buyer to decide, typically). ListChangeRequests
 // pages through them all.
-func (s *Service) ChangeRequests(ctx context.Context, orderID int, state string) ([]ChangeRequest, error) {
+func (s *Service) ChangeRequests(ctx context.Context, orderID int, state changerequest.State) ([]ChangeRequest, error) {
 	return s.changeRequests(ctx, orderID, state, 0, 500)
 }
 
@@ -476,7 +476,7 @@ func (s *Service) ListChangeRequests(ctx context.Context, f ChangeRequestFilter)
 
 // changeRequests reads up to limit change requests newest first, below
 // the id before (0: from the newest).
-func (s *Service) changeRequests(ctx context.Context, orderID int, state string, before, limit int) ([]ChangeRequest, error) {
+func (s *Service) changeRequests(ctx context.Context, orderID int, state changerequest.State, before, limit int) ([]ChangeRequest, error) {
 	q := s.client.ChangeRequest.Query()
 	if orderID != 0 {
 		if _, err := s.client.Order.Get(ctx, orderID); err != nil {
@@ -485,7 +485,7 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state string,
 		q.Where(changerequest.OrderID(orderID))
 	}
 	if state != "" {
-		q.Where(changerequest.StateEQ(changerequest.State(state)))
+		q.Where(changerequest.StateEQ(state))
 	}
 	if before != 0 {
 		q.Where(changerequest.IDLT(before))
@@ -511,10 +511,10 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		q.Where(order.PartnerID(f.PartnerID))
 	}
 	if f.Direction != "" {
-		q.Where(order.DirectionEQ(order.Direction(f.Direction)))
+		q.Where(order.DirectionEQ(f.Direction))
 	}
 	if f.Status != "" {
-		q.Where(order.StatusEQ(order.Status(f.Status)))
+		q.Where(order.StatusEQ(f.Status))
 	}
 	if t := strings.TrimSpace(f.Q); t != "" {
 		q.Where(order.NumberContainsFold(t))
@@ -593,19 +593,19 @@ func toAcknowledgement(r *ent.Acknowledgement) (Acknowledgement, error) {
 }
 
 func toOrder(o *ent.Order) Order {
-	out := Order{ID: o.ID, PartnerID: o.PartnerID, Direction: string(o.Direction), Number: o.Number, Currency: o.Currency,
-		Status: string(o.Status), Revision: o.Revision, BuyerID: o.BuyerID, Notes: o.Notes, PublishedAt: o.PublishedAt,
+	out := Order{ID: o.ID, PartnerID: o.PartnerID, Direction: o.Direction, Number: o.Number, Currency: o.Currency,
+		Status: o.Status, Revision: o.Revision, BuyerID: o.BuyerID, Notes: o.Notes, PublishedAt: o.PublishedAt,
 		AcknowledgedAt: o.AcknowledgedAt, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Lines: []Line{}}
 	for _, l := range o.Edges.Lines {
 		out.Lines = append(out.Lines, Line{LineNo: l.LineNo, ItemCode: l.ItemCode, Description: l.Description, Quantity: Qty(l.Quantity),
 			Unit: l.Unit, UnitPrice: Price(l.UnitPrice), RequiredDate: l.RequiredDate, PromisedDate: l.PromisedDate,
-			AckState: string(l.AckState), AckAt: l.AckAt, RejectReason: l.RejectReason})
+			AckState: l.AckState, AckAt: l.AckAt, RejectReason: l.RejectReason})
 	}
 	return out
 }
 
 func toChangeRequest(r *ent.ChangeRequest) ChangeRequest {
-	return ChangeRequest{ID: r.ID, OrderID: r.OrderID, Revision: r.Revision, Changes: parseChanges(r.Changes), State: string(r.State),
+	return ChangeRequest{ID: r.ID, OrderID: r.OrderID, Revision: r.Revision, Changes: parseChanges(r.Changes), State: r.State,
 		DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, DecisionReason: r.DecisionReason, CreatedAt: r.CreatedAt}
 }
 

@@ -4,7 +4,13 @@
 // decides, and every revision kept.
 package orders
 
-import "time"
+import (
+	"time"
+
+	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+)
 
 // LineInput is one line of a new order.
 type LineInput struct {
@@ -18,37 +24,37 @@ type LineInput struct {
 
 // OrderInput creates a draft order.
 type OrderInput struct {
-	PartnerID int         `json:"partner_id" validate:"required,min=1"`
-	Direction string      `json:"direction" validate:"required,oneof=upstream downstream"`
-	Number    string      `json:"number" validate:"required,max=64,partnercode"`
-	Currency  string      `json:"currency" validate:"required,len=3,alpha"`
-	Notes     string      `json:"notes" validate:"max=2000"`
-	Lines     []LineInput `json:"lines" validate:"required,min=1,max=500,dive"`
+	PartnerID int             `json:"partner_id" validate:"required,min=1"`
+	Direction order.Direction `json:"direction" validate:"required,oneof=upstream downstream"`
+	Number    string          `json:"number" validate:"required,max=64,partnercode"`
+	Currency  string          `json:"currency" validate:"required,len=3,alpha"`
+	Notes     string          `json:"notes" validate:"max=2000"`
+	Lines     []LineInput     `json:"lines" validate:"required,min=1,max=500,dive"`
 }
 
 // Line is an order line as shown.
 type Line struct {
-	LineNo       int        `json:"line_no"`
-	ItemCode     string     `json:"item_code"`
-	Description  string     `json:"description"`
-	Quantity     Qty        `json:"quantity"`
-	Unit         string     `json:"unit"`
-	UnitPrice    Price      `json:"unit_price"`
-	RequiredDate time.Time  `json:"required_date"`
-	PromisedDate *time.Time `json:"promised_date"`
-	AckState     string     `json:"ack_state"`
-	AckAt        *time.Time `json:"ack_at"`
-	RejectReason string     `json:"reject_reason,omitempty"`
+	LineNo       int                `json:"line_no"`
+	ItemCode     string             `json:"item_code"`
+	Description  string             `json:"description"`
+	Quantity     Qty                `json:"quantity"`
+	Unit         string             `json:"unit"`
+	UnitPrice    Price              `json:"unit_price"`
+	RequiredDate time.Time          `json:"required_date"`
+	PromisedDate *time.Time         `json:"promised_date"`
+	AckState     orderline.AckState `json:"ack_state"`
+	AckAt        *time.Time         `json:"ack_at"`
+	RejectReason string             `json:"reject_reason,omitempty"`
 }
 
 // Order is an order as shown, with its lines.
 type Order struct {
 	ID             int             `json:"id"`
 	PartnerID      int             `json:"partner_id"`
-	Direction      string          `json:"direction"`
+	Direction      order.Direction `json:"direction"`
 	Number         string          `json:"number"`
 	Currency       string          `json:"currency"`
-	Status         string          `json:"status"`
+	Status         order.Status    `json:"status"`
 	Revision       int             `json:"revision"`
 	BuyerID        int             `json:"buyer_id"`
 	Notes          string          `json:"notes"`
@@ -87,24 +93,24 @@ type Change struct {
 
 // ChangeRequest is a change request as shown.
 type ChangeRequest struct {
-	ID             int        `json:"id"`
-	OrderID        int        `json:"order_id"`
-	Revision       int        `json:"revision"`
-	Changes        []Change   `json:"changes"`
-	State          string     `json:"state"`
-	DecidedBy      string     `json:"decided_by,omitempty"`
-	DecidedAt      *time.Time `json:"decided_at"`
-	DecisionReason string     `json:"decision_reason,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
+	ID             int                 `json:"id"`
+	OrderID        int                 `json:"order_id"`
+	Revision       int                 `json:"revision"`
+	Changes        []Change            `json:"changes"`
+	State          changerequest.State `json:"state"`
+	DecidedBy      string              `json:"decided_by,omitempty"`
+	DecidedAt      *time.Time          `json:"decided_at"`
+	DecisionReason string              `json:"decision_reason,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
 }
 
 // ChangeRequestFilter narrows and pages a change-request listing.
 type ChangeRequestFilter struct {
 	// OrderID limits the listing to one order; it comes from the path.
-	OrderID int    `query:"-"`
-	State   string `query:"state" validate:"omitempty,oneof=open approved rejected"`
-	Cursor  string `query:"cursor" validate:"max=200"`
-	Limit   int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	OrderID int                 `query:"-"`
+	State   changerequest.State `query:"state" validate:"omitempty,oneof=open approved rejected"`
+	Cursor  string              `query:"cursor" validate:"max=200"`
+	Limit   int                 `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // ChangeRequestPage is one page of change requests, newest first.
@@ -164,12 +170,12 @@ type Revision struct {
 
 // Filter narrows an order listing.
 type Filter struct {
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
-	Status    string `query:"status" validate:"omitempty,oneof=draft published changes_requested acknowledged rejected cancelled closed"`
-	Q         string `query:"q" validate:"max=64"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	PartnerID int             `query:"partner_id" validate:"omitempty,min=1"`
+	Direction order.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	Status    order.Status    `query:"status" validate:"omitempty,oneof=draft published changes_requested acknowledged rejected cancelled closed"`
+	Q         string          `query:"q" validate:"max=64"`
+	Cursor    string          `query:"cursor" validate:"max=200"`
+	Limit     int             `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is one page of orders, newest first.

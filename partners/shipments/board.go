@@ -16,27 +16,27 @@ import (
 
 // BoardFilter narrows the status board.
 type BoardFilter struct {
-	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	State     string `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	Direction order.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	PartnerID int             `query:"partner_id" validate:"omitempty,min=1"`
+	State     string          `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
+	Cursor    string          `query:"cursor" validate:"max=200"`
+	Limit     int             `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // BoardLine is one order line's computed status.
 type BoardLine struct {
-	OrderID     int        `json:"order_id"`
-	OrderNumber string     `json:"order_number"`
-	PartnerID   int        `json:"partner_id"`
-	Direction   string     `json:"direction"`
-	LineNo      int        `json:"line_no"`
-	ItemCode    string     `json:"item_code"`
-	Ordered     orders.Qty `json:"ordered"`
-	Shipped     orders.Qty `json:"shipped"`
-	InTransit   orders.Qty `json:"in_transit"`
-	Received    orders.Qty `json:"received"`
-	Due         time.Time  `json:"due"`
-	ETA         *time.Time `json:"eta"`
+	OrderID     int             `json:"order_id"`
+	OrderNumber string          `json:"order_number"`
+	PartnerID   int             `json:"partner_id"`
+	Direction   order.Direction `json:"direction"`
+	LineNo      int             `json:"line_no"`
+	ItemCode    string          `json:"item_code"`
+	Ordered     orders.Qty      `json:"ordered"`
+	Shipped     orders.Qty      `json:"shipped"`
+	InTransit   orders.Qty      `json:"in_transit"`
+	Received    orders.Qty      `json:"received"`
+	Due         time.Time       `json:"due"`
+	ETA         *time.Time      `json:"eta"`
 	// State is open, shipped, in_transit or received.
 	State  string `json:"state"`
 	AtRisk bool   `json:"at_risk"`
@@ -56,14 +56,14 @@ const boardScan = 5000
 // partners (every partner the caller sees when none are given), in one
 // direction or both, at most max lines, due date first — in two queries
 // however many lines there are.
-func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction string, max int) ([]BoardLine, error) {
+func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction order.Direction, max int) ([]BoardLine, error) {
 	q := s.client.OrderLine.Query().Where(orderline.AckStateNEQ(orderline.AckStateRejected),
 		orderline.HasOrderWith(order.StatusIn(order.StatusPublished, order.StatusChangesRequested, order.StatusAcknowledged)))
 	if len(partnerIDs) > 0 {
 		q.Where(orderline.PartnerIDIn(partnerIDs...))
 	}
 	if direction != "" {
-		q.Where(orderline.HasOrderWith(order.DirectionEQ(order.Direction(direction))))
+		q.Where(orderline.HasOrderWith(order.DirectionEQ(direction)))
 	}
 	lines, err := q.WithOrder().Order(ent.Asc(orderline.FieldRequiredDate), ent.Asc(orderline.FieldID)).Limit(max).All(ctx)
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction str
 	out := make([]BoardLine, 0, len(lines))
 	for _, l := range lines {
 		o := l.Edges.Order
-		b := BoardLine{OrderID: o.ID, OrderNumber: o.Number, PartnerID: l.PartnerID, Direction: string(o.Direction), LineNo: l.LineNo,
+		b := BoardLine{OrderID: o.ID, OrderNumber: o.Number, PartnerID: l.PartnerID, Direction: o.Direction, LineNo: l.LineNo,
 			ItemCode: l.ItemCode, Ordered: orders.Qty(l.Quantity), Due: l.RequiredDate}
 		if l.PromisedDate != nil {
 			b.Due = *l.PromisedDate

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
@@ -74,7 +75,7 @@ func TestShipmentLifecycle(t *testing.T) {
 			if !strings.Contains(err.Error(), "cannot be delivered before it has shipped") {
 				t.Fatalf("message: %v", err)
 			}
-			for _, k := range []string{"shipped", "in_transit"} {
+			for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindInTransit} {
 				if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: k}); err != nil {
 					t.Fatal(err)
 				}
@@ -105,7 +106,7 @@ func TestShipmentLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range []string{"shipped", "delivered"} {
+			for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindDelivered} {
 				svc.AddEvent(a, s2.ID, shipments.EventInput{Kind: k})
 			}
 			svc.AddEvent(f.Ctx(f.Buyer), s2.ID, shipments.EventInput{Kind: "received", Received: []shipments.Received{{LineID: s2.Lines[0].ID, Quantity: qty("40")}}})
@@ -183,7 +184,7 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 			if err != nil || len(page.Items) != 1 || page.Items[0].ID != sh.ID {
 				t.Fatalf("carrier lists %+v, %v", page.Items, err)
 			}
-			for _, k := range []string{"shipped", "in_transit"} {
+			for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindInTransit} {
 				if _, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: k, Location: "Hamburg"}); err != nil {
 					t.Fatalf("carrier %s: %v", k, err)
 				}

@@ -199,7 +199,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	if err != nil {
 		return Document{}, err
 	}
-	if in.Kind != "certificate" && (in.CertIssuer != "" || in.CertNumber != "" || validFrom != nil || expires != nil || in.Mandatory) {
+	if in.Kind != document.KindCertificate && (in.CertIssuer != "" || in.CertNumber != "" || validFrom != nil || expires != nil || in.Mandatory) {
 		return Document{}, partners.Invalid("kind", "only certificates carry issuer, number and validity")
 	}
 	if validFrom != nil && expires != nil && expires.Before(*validFrom) {

@@ -112,10 +112,10 @@ func (s *Service) Bridge(ctx context.Context, id int) (Bridge, error) {
 }
 
 func (s *Service) toBridge(ctx context.Context, b *ent.Bridge) (Bridge, error) {
-	counts := map[string]int{}
+	counts := map[delivery.State]int{}
 	var rows []struct {
-		State string `json:"state"`
-		Count int    `json:"count"`
+		State delivery.State `json:"state"`
+		Count int            `json:"count"`
 	}
 	if err := s.client.Delivery.Query().Where(delivery.BridgeID(b.ID), delivery.StateIn(delivery.StatePending, delivery.StateDead)).
 		GroupBy(delivery.FieldState).Aggregate(ent.Count()).Scan(ctx, &rows); err != nil {
@@ -126,7 +126,7 @@ func (s *Service) toBridge(ctx context.Context, b *ent.Bridge) (Bridge, error) {
 	}
 	return Bridge{ID: b.ID, GroupID: b.GroupID, Kind: b.Kind, Name: b.Name, URL: maskURL(b.URL), HasSecret: b.Secret != "",
 		Enabled: b.Enabled, MirrorPosts: b.MirrorPosts, MirrorStatus: b.MirrorStatus, RatePerMinute: b.RatePerMinute,
-		Pending: counts["pending"], Dead: counts["dead"], CreatedAt: b.CreatedAt}, nil
+		Pending: counts[delivery.StatePending], Dead: counts[delivery.StateDead], CreatedAt: b.CreatedAt}, nil
 }
 
 // maskURL shows where a bridge points without its credentials: scheme,

@@ -150,9 +150,9 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 		return Group{}, partners.Errorf(partners.EForbidden, "your role may not create groups")
 	}
 	switch {
-	case in.Kind == "partner" && in.PartnerID == 0:
+	case in.Kind == group.KindPartner && in.PartnerID == 0:
 		return Group{}, partners.Invalid("partner_id", "is required for a partner group")
-	case in.Kind == "internal" && len(in.ContactIDs) > 0:
+	case in.Kind == group.KindInternal && len(in.ContactIDs) > 0:
 		return Group{}, partners.Invalid("contact_ids", "an internal group is for staff only")
 	}
 	owner := in.OwnerID

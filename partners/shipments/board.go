@@ -18,10 +18,25 @@ import (
 type BoardFilter struct {
 	Direction order.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
 	PartnerID int             `query:"partner_id" validate:"omitempty,min=1"`
-	State     string          `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
+	State     LineState       `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
 	Cursor    string          `query:"cursor" validate:"max=200"`
 	Limit     int             `query:"limit" validate:"omitempty,min=1,max=200"`
 }
+
+// LineState is where an open order line stands, computed from its
+// shipments; the board filter also takes LineAtRisk and LineLate, which
+// are flags beside the state rather than states.
+type LineState string
+
+// Line states, and the two flags the board filter takes as states.
+const (
+	LineOpen      LineState = "open"
+	LineShipped   LineState = "shipped"
+	LineInTransit LineState = "in_transit"
+	LineReceived  LineState = "received"
+	LineAtRisk    LineState = "at_risk"
+	LineLate      LineState = "late"
+)
 
 // BoardLine is one order line's computed status.
 type BoardLine struct {
@@ -38,9 +53,9 @@ type BoardLine struct {
 	Due         time.Time       `json:"due"`
 	ETA         *time.Time      `json:"eta"`
 	// State is open, shipped, in_transit or received.
-	State  string `json:"state"`
-	AtRisk bool   `json:"at_risk"`
-	Late   bool   `json:"late"`
+	State  LineState `json:"state"`
+	AtRisk bool      `json:"at_risk"`
+	Late   bool      `json:"late"`
 }
 
 // Board is one page of the status board, due date first.
@@ -108,15 +123,15 @@ func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction ord
 		}
 		switch {
 		case b.Received >= b.Ordered:
-			b.State = "received"
+			b.State = LineReceived
 		case b.InTransit > 0:
-			b.State = "in_transit"
+			b.State = LineInTransit
 		case b.Shipped > 0:
-			b.State = "shipped"
+			b.State = LineShipped
 		default:
-			b.State = "open"
+			b.State = LineOpen
 		}
-		if b.State != "received" {
+		if b.State != LineReceived {
 			b.AtRisk = b.ETA != nil && b.ETA.After(b.Due)
 			b.Late = today.After(b.Due)
 		}
@@ -154,11 +169,11 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 	for _, b := range lines {
 		switch f.State {
 		case "", b.State:
-		case "at_risk":
+		case LineAtRisk:
 			if !b.AtRisk {
 				continue
 			}
-		case "late":
+		case LineLate:
 			if !b.Late {
 				continue
 			}

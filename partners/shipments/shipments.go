@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
@@ -175,7 +176,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			return partners.Ref("partner_id", "no such partner", err)
 		}
 		direction := shipment.DirectionUpstream
-		if p.Kind != "supplier" {
+		if p.Kind != partner.KindSupplier {
 			direction = shipment.DirectionDownstream
 		}
 		if direction == shipment.DirectionDownstream && !v.CanEdit() {
@@ -190,7 +191,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			if err != nil {
 				return partners.Ref("carrier_partner_id", why, err)
 			}
-			if cp.Kind != "logistics" {
+			if cp.Kind != partner.KindLogistics {
 				return partners.Invalid("carrier_partner_id", why)
 			}
 		}
@@ -371,7 +372,7 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (EventRes
 				}
 			}
 		}
-		if in.Kind != "received" && len(in.Received) > 0 {
+		if in.Kind != shipmentevent.KindReceived && len(in.Received) > 0 {
 			return partners.Invalid("received", "only a receipt carries received quantities")
 		}
 		if _, err := u.Save(ctx); err != nil {

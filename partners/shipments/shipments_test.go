@@ -246,9 +246,9 @@ func TestBoardPages(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tc := range []struct {
-				state string
+				state shipments.LineState
 				want  int
-			}{{"", 7}, {"late", 4}, {"open", 7}} {
+			}{{"", 7}, {shipments.LineLate, 4}, {shipments.LineOpen, 7}} {
 				all, err := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{State: tc.state, Limit: 200})
 				if err != nil || len(all.Items) != tc.want || all.NextCursor != "" {
 					t.Fatalf("state %q: %d lines, next %q, %v", tc.state, len(all.Items), all.NextCursor, err)

@@ -301,7 +301,7 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 			changes.put(n, n)
 		}
 		for _, l := range st.lines[pid] {
-			if l.Direction != "upstream" || l.State == "received" {
+			if l.Direction != order.DirectionUpstream || l.State == shipments.LineReceived {
 				continue
 			}
 			switch {
@@ -323,7 +323,7 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 	section("Downstream:", "下游：", func() {
 		var due, late, delivered refs
 		for _, l := range st.lines[pid] {
-			if l.Direction != "downstream" || l.State == "received" {
+			if l.Direction != order.DirectionDownstream || l.State == shipments.LineReceived {
 				continue
 			}
 			switch {

@@ -115,7 +115,7 @@ func (s *Server) ackSubmit(c *fiber.Ctx) error {
 	var in orders.AckInput
 	for _, l := range o.Lines {
 		n := strconv.Itoa(l.LineNo)
-		action := c.FormValue("action_" + n)
+		action := orders.AckAction(c.FormValue("action_" + n))
 		if l.AckState != "pending" || action == "" {
 			continue
 		}
@@ -150,7 +150,7 @@ func (s *Server) decisionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.deps.Orders.Decide(c.UserContext(), id, orders.Decision{Decision: c.FormValue("decision"), Reason: c.FormValue("reason")})
+	o, err := s.deps.Orders.Decide(c.UserContext(), id, orders.Decision{Decision: orders.Verdict(c.FormValue("decision")), Reason: c.FormValue("reason")})
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionRe
 	}
 	switch in.Action {
 	case "approve", "reject":
-		_, err = s.orders.Decide(ctx, subject, orders.Decision{Decision: in.Action, Reason: in.Reason})
+		_, err = s.orders.Decide(ctx, subject, orders.Decision{Decision: orders.Verdict(in.Action), Reason: in.Reason})
 	case "acknowledge":
 		err = s.acknowledgeAll(ctx, subject)
 	case "confirm_receipt":
@@ -157,7 +157,7 @@ func (s *Service) acknowledgeAll(ctx context.Context, orderID int) error {
 	var in orders.AckInput
 	for _, l := range o.Lines {
 		if l.AckState == orderline.AckStatePending {
-			in.Lines = append(in.Lines, orders.AckLine{LineNo: l.LineNo, Action: "accept"})
+			in.Lines = append(in.Lines, orders.AckLine{LineNo: l.LineNo, Action: orders.AckAccept})
 		}
 	}
 	if len(in.Lines) == 0 {

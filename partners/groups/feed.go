@@ -355,7 +355,7 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 		p.Card = &Card{Kind: r.CardKind, Outcome: r.CardOutcome, ActedBy: r.ActedBy, ActedAt: r.ActedAt, SubjectType: r.SubjectType,
 			Actions: []CardAction{}}
 		if r.CardState != nil {
-			p.Card.State = string(*r.CardState)
+			p.Card.State = *r.CardState
 		}
 		if r.SubjectID != nil {
 			p.Card.SubjectID = *r.SubjectID

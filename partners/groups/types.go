@@ -168,15 +168,15 @@ type CardAction struct {
 
 // Card is the actionable part of a card post.
 type Card struct {
-	Kind        string       `json:"kind"` // order_ack, change_request, receipt
-	State       string       `json:"state"`
-	Outcome     string       `json:"outcome,omitempty"`
-	ActedBy     string       `json:"acted_by,omitempty"`
-	ActedAt     *time.Time   `json:"acted_at,omitempty"`
-	SubjectType string       `json:"subject_type"`
-	SubjectID   int          `json:"subject_id"`
-	Link        string       `json:"link"`
-	Actions     []CardAction `json:"actions"`
+	Kind        string         `json:"kind"` // order_ack, change_request, receipt
+	State       post.CardState `json:"state"`
+	Outcome     string         `json:"outcome,omitempty"`
+	ActedBy     string         `json:"acted_by,omitempty"`
+	ActedAt     *time.Time     `json:"acted_at,omitempty"`
+	SubjectType string         `json:"subject_type"`
+	SubjectID   int            `json:"subject_id"`
+	Link        string         `json:"link"`
+	Actions     []CardAction   `json:"actions"`
 }
 
 // Post is a feed entry as shown and as streamed.

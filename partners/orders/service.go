@@ -210,17 +210,17 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			}
 			u := c.OrderLine.UpdateOne(l).SetAckAt(now)
 			switch a.Action {
-			case "accept":
+			case AckAccept:
 				if a.PromisedDate != "" || a.Quantity != nil || a.UnitPrice != nil {
 					return partners.Invalid(f("action"), "an accepted line carries no changes; use action change")
 				}
 				u.SetAckState(orderline.AckStateAccepted)
-			case "reject":
+			case AckReject:
 				if strings.TrimSpace(a.Reason) == "" {
 					return partners.Invalid(f("reason"), "is required when rejecting a line")
 				}
 				u.SetAckState(orderline.AckStateRejected).SetRejectReason(a.Reason)
-			case "change":
+			case AckChange:
 				ch := Change{LineNo: a.LineNo, Reason: a.Reason, Quantity: a.Quantity, UnitPrice: a.UnitPrice}
 				if a.PromisedDate != "" {
 					d, err := partners.ParseDate(f("promised_date"), a.PromisedDate)
@@ -334,7 +334,7 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 		orderID = cr.OrderID
 		now := s.now()
 		state := changerequest.StateApproved
-		if d.Decision == "reject" {
+		if d.Decision == VerdictReject {
 			state = changerequest.StateRejected
 		}
 		// The state guard in the UPDATE makes the decision once, even

@@ -67,14 +67,33 @@ type Order struct {
 	UpdatedAt      time.Time       `json:"updated_at"`
 }
 
+// AckAction is a partner's answer to one order line.
+type AckAction string
+
+// Answers to a line.
+const (
+	AckAccept AckAction = "accept"
+	AckChange AckAction = "change"
+	AckReject AckAction = "reject"
+)
+
+// Verdict is the buyer's decision on a change request.
+type Verdict string
+
+// Decisions on a change request.
+const (
+	VerdictApprove Verdict = "approve"
+	VerdictReject  Verdict = "reject"
+)
+
 // AckLine answers one line.
 type AckLine struct {
-	LineNo       int    `json:"line_no" validate:"required,min=1"`
-	Action       string `json:"action" validate:"required,oneof=accept change reject"`
-	PromisedDate string `json:"promised_date" validate:"omitempty,datetime=2006-01-02"`
-	Quantity     *Qty   `json:"quantity"`
-	UnitPrice    *Price `json:"unit_price"`
-	Reason       string `json:"reason" validate:"max=500"`
+	LineNo       int       `json:"line_no" validate:"required,min=1"`
+	Action       AckAction `json:"action" validate:"required,oneof=accept change reject"`
+	PromisedDate string    `json:"promised_date" validate:"omitempty,datetime=2006-01-02"`
+	Quantity     *Qty      `json:"quantity"`
+	UnitPrice    *Price    `json:"unit_price"`
+	Reason       string    `json:"reason" validate:"max=500"`
 }
 
 // AckInput acknowledges some or all pending lines of an order.
@@ -123,7 +142,7 @@ type ChangeRequestPage struct {
 type AckRecordLine struct {
 	LineNo int `json:"line_no"`
 	// Action is accept, change or reject.
-	Action string `json:"action"`
+	Action AckAction `json:"action"`
 	// PromisedDate is the date proposed by a change, as YYYY-MM-DD.
 	PromisedDate string `json:"promised_date,omitempty"`
 	Quantity     *Qty   `json:"quantity"`
@@ -155,8 +174,8 @@ type AckPage struct {
 
 // Decision approves or rejects a change request.
 type Decision struct {
-	Decision string `json:"decision" validate:"required,oneof=approve reject"`
-	Reason   string `json:"reason" validate:"max=1000"`
+	Decision Verdict `json:"decision" validate:"required,oneof=approve reject"`
+	Reason   string  `json:"reason" validate:"max=1000"`
 }
 
 // Revision is one kept revision of an order.

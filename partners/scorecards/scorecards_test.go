@@ -96,7 +96,7 @@ func TestAcknowledgementFormulas(t *testing.T) {
 				c.set(at)
 				return publishOne(t, f, number)
 			}
-			answer := func(o orders.Order, at time.Time, action string) {
+			answer := func(o orders.Order, at time.Time, action orders.AckAction) {
 				t.Helper()
 				c.set(at)
 				l := orders.AckLine{LineNo: 1, Action: action}

@@ -485,11 +485,11 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		soon := today.AddDate(0, 0, 30)
 		q.Where(document.KindEQ(document.KindCertificate), document.ExpiresOnNotNil())
 		switch f.CertStatus {
-		case "expired":
+		case CertExpired:
 			q.Where(document.ExpiresOnLT(today))
-		case "expiring":
+		case CertExpiring:
 			q.Where(document.ExpiresOnGTE(today), document.ExpiresOnLTE(soon))
-		case "valid":
+		case CertValid:
 			q.Where(document.ExpiresOnGT(soon))
 		}
 	}
@@ -528,18 +528,18 @@ func (s *Service) today() time.Time {
 }
 
 // CertStatus classifies a certificate's expiry date relative to today.
-func (s *Service) CertStatus(expires *time.Time) string {
+func (s *Service) CertStatus(expires *time.Time) CertStatus {
 	if expires == nil {
 		return ""
 	}
 	today := s.today()
 	switch e := expires.UTC(); {
 	case e.Before(today):
-		return "expired"
+		return CertExpired
 	case !e.After(today.AddDate(0, 0, 30)):
-		return "expiring"
+		return CertExpiring
 	}
-	return "valid"
+	return CertValid
 }
 
 func (s *Service) toDocument(d *ent.Document) Document {

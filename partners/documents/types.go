@@ -14,6 +14,17 @@ import (
 // Kinds of document.
 var Kinds = []string{"drawing", "certificate", "packing_list", "invoice", "quality_report", "other"}
 
+// CertStatus is where a certificate stands today against its expiry
+// date; it is computed, never stored.
+type CertStatus string
+
+// Certificate statuses.
+const (
+	CertValid    CertStatus = "valid"
+	CertExpiring CertStatus = "expiring" // within 30 days
+	CertExpired  CertStatus = "expired"
+)
+
 // Certificate is a certificate's particulars and its state today.
 type Certificate struct {
 	Issuer    string     `json:"issuer"`
@@ -25,7 +36,7 @@ type Certificate struct {
 	Mandatory bool `json:"mandatory"`
 	// Status is valid, expiring (within 30 days), expired, or "" when no
 	// expiry is known.
-	Status string `json:"status"`
+	Status CertStatus `json:"status"`
 }
 
 // Version is one uploaded file of a document.
@@ -99,7 +110,7 @@ type Patch struct {
 type Filter struct {
 	PartnerID  int           `query:"partner_id" validate:"omitempty,min=1"`
 	Kind       document.Kind `query:"kind" validate:"omitempty,oneof=drawing certificate packing_list invoice quality_report other"`
-	CertStatus string        `query:"cert_status" validate:"omitempty,oneof=valid expiring expired"`
+	CertStatus CertStatus    `query:"cert_status" validate:"omitempty,oneof=valid expiring expired"`
 	Q          string        `query:"q" validate:"max=100"`
 	OrderID    int           `query:"order_id" validate:"omitempty,min=1"`
 	ShipmentID int           `query:"shipment_id" validate:"omitempty,min=1"`

@@ -23,6 +23,7 @@ import (
 	_ "time/tzdata" // time zones on hosts and images without tzdata
 
 	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/ent/jobrun"
 	_ "github.com/tierlink/tierlink/ent/runtime" // registers privacy policies and hooks
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
@@ -676,7 +677,7 @@ func (m *Main) jobsRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if r.Outcome != "ok" {
+	if r.Outcome != jobrun.OutcomeOk {
 		return fmt.Errorf("job %s failed: %s", name, r.Error)
 	}
 	fmt.Fprintf(m.Stdout, "%s: ok, %d item(s)\n", name, r.Items)

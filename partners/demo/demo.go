@@ -147,11 +147,11 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 			return nil, fmt.Errorf("demo partner %s: %w", p.code, err)
 		}
 		switch p.kind {
-		case "supplier":
+		case partner.KindSupplier:
 			suppliers = append(suppliers, created)
-		case "customer":
+		case partner.KindCustomer:
 			dealers = append(dealers, created)
-		case "logistics":
+		case partner.KindLogistics:
 			carriers = append(carriers, created)
 		}
 		for j, c := range p.contacts {
@@ -245,7 +245,7 @@ func seedDocuments(ctx context.Context, docs *documents.Service, suppliers []dir
 		body := []byte("%PDF-1.4\n% Tierlink demo document: " + d.title + "\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 		in := documents.UploadInput{PartnerID: suppliers[d.partner].ID, Kind: d.kind, Title: d.title, Filename: d.file,
 			CertIssuer: d.issuer, CertNumber: d.number}
-		if d.kind == "certificate" {
+		if d.kind == document.KindCertificate {
 			in.ValidFrom = today.AddDate(-2, 0, 0).Format("2006-01-02")
 			in.ExpiresOn = today.AddDate(0, 0, d.expiresInDays).Format("2006-01-02")
 		}

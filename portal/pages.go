@@ -15,6 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/document"
+	entpartner "github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
@@ -303,8 +305,8 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 type partnersData struct {
 	F        directory.PartnerFilter
 	Page     directory.PartnerPage
-	Kinds    []string
-	Statuses []string
+	Kinds    []entpartner.Kind
+	Statuses []entpartner.Status
 	Tiers    []int
 	Staff    []accounts.User
 	Next     string
@@ -407,7 +409,7 @@ type uploadForm struct {
 	Action     string
 	PartnerID  int
 	DocumentID int
-	Kinds      []string
+	Kinds      []document.Kind
 }
 
 func (s *Server) uploadForm(c *fiber.Ctx, partnerID, documentID int) (uploadForm, bool) {

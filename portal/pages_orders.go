@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/ent/document"
 	entpartner "github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
@@ -272,7 +273,7 @@ func (s *Server) shipmentPage(c *fiber.Ctx) error {
 	d.Documents = docs.Items
 	d.Upload, d.CanUpload = s.uploadForm(c, sh.PartnerID, 0)
 	d.Upload.ShipmentID = id
-	d.Upload.Kinds = []string{"packing_list", "invoice", "quality_report", "certificate", "other"}
+	d.Upload.Kinds = []document.Kind{document.KindPackingList, document.KindInvoice, document.KindQualityReport, document.KindCertificate, document.KindOther}
 	return s.render(c, "shipment", sh.Number, d)
 }
 

@@ -11,8 +11,8 @@ import (
 
 // Partner kinds and statuses, as stored.
 var (
-	Kinds    = []string{"supplier", "customer", "logistics", "service"}
-	Statuses = []string{"prospect", "active", "suspended", "offboarded"}
+	Kinds    = []partner.Kind{partner.KindSupplier, partner.KindCustomer, partner.KindLogistics, partner.KindService}
+	Statuses = []partner.Status{partner.StatusProspect, partner.StatusActive, partner.StatusSuspended, partner.StatusOffboarded}
 )
 
 // UserRef names a staff user briefly.

@@ -12,7 +12,8 @@ import (
 )
 
 // Kinds of document.
-var Kinds = []string{"drawing", "certificate", "packing_list", "invoice", "quality_report", "other"}
+var Kinds = []document.Kind{document.KindDrawing, document.KindCertificate, document.KindPackingList, document.KindInvoice,
+	document.KindQualityReport, document.KindOther}
 
 // CertStatus is where a certificate stands today against its expiry
 // date; it is computed, never stored.

@@ -147,7 +147,7 @@ func entField(ve *ent.ValidationError) FieldError {
 			}
 		}
 	}
-	reason := "is invalid"
+	var reason string
 	switch inner := errors.Unwrap(ve.Unwrap()); {
 	case inner == nil:
 		// ent reports a missing field (or edge) with an error that wraps

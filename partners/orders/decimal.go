@@ -53,6 +53,7 @@ type DecimalError struct {
 	Places int
 }
 
+// Error is the reason as a field error shows it, naming the places allowed.
 func (e *DecimalError) Error() string {
 	if e.Reason == ErrTooManyDecimals {
 		return "has more than " + strconv.Itoa(e.Places) + " decimals"

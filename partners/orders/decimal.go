@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -64,20 +65,30 @@ func (e *DecimalError) Error() string {
 // Unwrap returns the reason.
 func (e *DecimalError) Unwrap() error { return e.Reason }
 
-// parseFixed reads a JSON number with at most scale decimals into an
-// integer count of 10^-scale units.
+// parseJSONFixed reads a JSON value, a number or a quoted number (ERP
+// exports often quote them), with parseFixed.
+func parseJSONFixed(b []byte, scale int) (int64, error) {
+	if s := bytes.TrimSpace(b); len(s) > 0 && s[0] == '"' {
+		var str string
+		if err := json.Unmarshal(s, &str); err != nil {
+			return 0, &DecimalError{Reason: ErrDecimalSyntax}
+		}
+		b = []byte(str)
+	}
+	return parseFixed(b, scale)
+}
+
+// parseFixed reads a decimal with at most scale decimals into an integer
+// count of 10^-scale units.
 func parseFixed(b []byte, scale int) (int64, error) {
 	s := strings.TrimSpace(string(b))
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = s[1 : len(s)-1] // ERP exports often quote numbers
-	}
 	if s == "" || s == "null" {
 		return 0, &DecimalError{Reason: ErrNotANumber}
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || strings.ContainsAny(s, "eE+") {
+	if whole == "" || !digits(whole) || !digits(frac) {
 		return 0, &DecimalError{Reason: ErrDecimalSyntax}
 	}
 	if len(frac) > scale {
@@ -85,16 +96,10 @@ func parseFixed(b []byte, scale int) (int64, error) {
 	}
 	frac += strings.Repeat("0", scale-len(frac))
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if errors.Is(err, strconv.ErrRange) || err == nil && w > 1e12 {
+	if err != nil || w > 1e12 { // only digits are left, so err is a range error
 		return 0, &DecimalError{Reason: ErrTooLarge}
 	}
-	if err != nil {
-		return 0, &DecimalError{Reason: ErrDecimalSyntax}
-	}
-	f, err := strconv.ParseInt(frac, 10, 64)
-	if err != nil {
-		return 0, &DecimalError{Reason: ErrDecimalSyntax}
-	}
+	f, _ := strconv.ParseInt(frac, 10, 64) // scale digits at most
 	mult := int64(1)
 	for i := 0; i < scale; i++ {
 		mult *= 10
@@ -104,6 +109,16 @@ func parseFixed(b []byte, scale int) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+// digits tells whether s holds ASCII digits only.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func formatFixed(v int64, scale int) string {
@@ -129,7 +144,7 @@ func formatFixed(v int64, scale int) string {
 
 // UnmarshalJSON reads a number with at most 3 decimals.
 func (q *Qty) UnmarshalJSON(b []byte) error {
-	v, err := parseFixed(b, 3)
+	v, err := parseJSONFixed(b, 3)
 	if err != nil {
 		return &json.UnmarshalTypeError{Value: string(b), Type: qtyType}
 	}
@@ -151,7 +166,7 @@ func ParseQty(s string) (Qty, error) {
 
 // UnmarshalJSON reads a number with at most 4 decimals.
 func (p *Price) UnmarshalJSON(b []byte) error {
-	v, err := parseFixed(b, 4)
+	v, err := parseJSONFixed(b, 4)
 	if err != nil {
 		return &json.UnmarshalTypeError{Value: string(b), Type: priceType}
 	}
@@ -204,7 +219,7 @@ func InvalidDecimal(err error) *partners.Error {
 	if !ok {
 		return nil
 	}
-	_, perr := parseFixed([]byte(typ.Value), places)
+	_, perr := parseJSONFixed([]byte(typ.Value), places)
 	if perr == nil {
 		perr = &DecimalError{Reason: ErrDecimalSyntax}
 	}

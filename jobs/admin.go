@@ -26,18 +26,18 @@ type Info struct {
 
 // Run is one run in the ledger.
 type Run struct {
-	ID          int        `json:"id"`
-	Job         string     `json:"job"`
-	Tick        time.Time  `json:"tick"`
-	Trigger     string     `json:"trigger"`
-	Instance    string     `json:"instance"`
-	StartedAt   time.Time  `json:"started_at"`
-	EndedAt     *time.Time `json:"ended_at"`
-	Outcome     string     `json:"outcome"`
-	Error       string     `json:"error,omitempty"`
-	Items       int        `json:"items"`
-	Report      string     `json:"report,omitempty"`
-	RequestedBy string     `json:"requested_by,omitempty"`
+	ID          int            `json:"id"`
+	Job         string         `json:"job"`
+	Tick        time.Time      `json:"tick"`
+	Trigger     jobrun.Trigger `json:"trigger"`
+	Instance    string         `json:"instance"`
+	StartedAt   time.Time      `json:"started_at"`
+	EndedAt     *time.Time     `json:"ended_at"`
+	Outcome     jobrun.Outcome `json:"outcome"`
+	Error       string         `json:"error,omitempty"`
+	Items       int            `json:"items"`
+	Report      string         `json:"report,omitempty"`
+	RequestedBy string         `json:"requested_by,omitempty"`
 }
 
 // JobFilter pages the job list.
@@ -71,8 +71,8 @@ type Detail struct {
 }
 
 func toRun(r *ent.JobRun) Run {
-	return Run{ID: r.ID, Job: r.Job, Tick: r.Tick, Trigger: string(r.Trigger), Instance: r.Instance, StartedAt: r.StartedAt,
-		EndedAt: r.EndedAt, Outcome: string(r.Outcome), Error: r.Error, Items: r.Items, Report: r.Report, RequestedBy: r.RequestedBy}
+	return Run{ID: r.ID, Job: r.Job, Tick: r.Tick, Trigger: r.Trigger, Instance: r.Instance, StartedAt: r.StartedAt,
+		EndedAt: r.EndedAt, Outcome: r.Outcome, Error: r.Error, Items: r.Items, Report: r.Report, RequestedBy: r.RequestedBy}
 }
 
 func staff(ctx context.Context) error {

@@ -147,13 +147,16 @@ func entField(ve *ent.ValidationError) FieldError {
 			}
 		}
 	}
-	reason := "is invalid"
+	var reason string
 	switch inner := errors.Unwrap(ve.Unwrap()); {
-	case strings.Contains(msg, "missing required field"):
-		reason = "is required"
 	case inner == nil:
+		// ent reports a missing field (or edge) with an error that wraps
+		// nothing, and a failed validator by wrapping the validator's.
+		reason = "is required"
 	case inner.Error() == "value is less than the required length":
-		reason = "must not be empty" // ent's NotEmpty
+		// ent's NotEmpty returns a new untyped error on each call, so
+		// its text is the only handle on it.
+		reason = "must not be empty"
 	default:
 		reason = inner.Error()
 	}

@@ -328,6 +328,10 @@ func TestEntValidationErrorNamesTheField(t *testing.T) {
 	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0] != (partners.FieldError{Field: "name", Reason: "must not be empty"}) {
 		t.Fatalf("fields %+v of %v", fs, err)
 	}
+	_, err = db.Partner.Create().SetCode("ENT-3").SetName("Hua").SetSortKey("hua").SetSearchText("hua").Save(sys)
+	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0] != (partners.FieldError{Field: "kind", Reason: "is required"}) {
+		t.Fatalf("fields %+v of %v", fs, err)
+	}
 	g, err := f.Groups.Create(f.Ctx(f.Buyer), groups.GroupInput{Name: "Digest", Kind: "internal"})
 	if err != nil {
 		t.Fatal(err)

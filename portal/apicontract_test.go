@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/orders"
 )
@@ -146,10 +147,10 @@ func TestOpenAPILint(t *testing.T) {
 
 // journeyResult is what journey.ts prints last: the ids it met.
 type journeyResult struct {
-	OrderID         int    `json:"order_id"`
-	ChangeRequestID int    `json:"change_request_id"`
-	PromisedDate    string `json:"promised_date"`
-	Status          string `json:"status"`
+	OrderID         int          `json:"order_id"`
+	ChangeRequestID int          `json:"change_request_id"`
+	PromisedDate    string       `json:"promised_date"`
+	Status          order.Status `json:"status"`
 }
 
 // A client generated from the served document type-checks under
@@ -189,7 +190,7 @@ func TestGeneratedClientJourney(t *testing.T) {
 			if len(o.Lines) != 2 || o.Lines[1].PromisedDate == nil || o.Lines[1].PromisedDate.Format(time.DateOnly) != promised {
 				t.Errorf("stored line 2 = %+v, want promised %s", o.Lines, promised)
 			}
-			if o.Status != "acknowledged" || o.Status != res.Status || o.Revision != 2 {
+			if o.Status != order.StatusAcknowledged || o.Status != res.Status || o.Revision != 2 {
 				t.Errorf("stored order status %s revision %d; the API said %s", o.Status, o.Revision, res.Status)
 			}
 			crs, err := e.f.Orders.ChangeRequests(ctx, res.OrderID, "approved")

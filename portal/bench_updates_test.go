@@ -16,6 +16,7 @@ import (
 
 	"github.com/tierlink/tierlink/ent/database"
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -100,7 +101,7 @@ func benchShipmentUpdates(b *testing.B, d string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, k := range []string{"shipped", "in_transit"} {
+		for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindInTransit} {
 			if _, err := e.f.Shipments.AddEvent(a, sh.ID, shipments.EventInput{Kind: k}); err != nil {
 				b.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/orders"
 )
 
 // fiberStatusText is the standard reason phrase of a status code.
@@ -55,12 +56,12 @@ func decodeStrict[T any](body []byte) (T, error) {
 func decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	dec := orders.InvalidDecimal(err)
 	switch {
 	case errors.As(err, &syn):
 		return badRequest{fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
-	case errors.As(err, &typ) && (strings.HasPrefix(typ.Value, "quantity: ") || strings.HasPrefix(typ.Value, "price: ")):
-		_, reason, _ := strings.Cut(typ.Value, ": ")
-		return partners.Invalid(typ.Field, reason)
+	case dec != nil:
+		return dec
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {

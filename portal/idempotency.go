@@ -15,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -282,8 +283,8 @@ func (s *Server) shipmentEventAnswer(ctx context.Context, shipmentID, eventID in
 	if err != nil {
 		return 0, nil, err
 	}
-	res := shipments.EventResult{ShipmentID: shipmentID, Status: string(ev.Kind), ETA: sh.ETA,
-		Event: shipments.Event{Kind: string(ev.Kind), Reason: ev.Reason, NewETA: ev.NewEta, Location: ev.Location, Actor: ev.Actor, At: ev.CreatedAt}}
+	res := shipments.EventResult{ShipmentID: shipmentID, Status: shipment.Status(ev.Kind), ETA: sh.ETA,
+		Event: shipments.Event{Kind: ev.Kind, Reason: ev.Reason, NewETA: ev.NewEta, Location: ev.Location, Actor: ev.Actor, At: ev.CreatedAt}}
 	if ev.NewEta != nil {
 		res.ETA = ev.NewEta
 	}

@@ -198,6 +198,9 @@ func (d *openAPIDoc) add(method, fullPath string, o op) {
 			if name == "" || name == "-" {
 				continue
 			}
+			if f.Type.Kind() == reflect.Pointer {
+				f.Type = f.Type.Elem() // a parameter is absent, never null
+			}
 			ps := d.fieldSchema(f, true)
 			// An empty value means "not set", as a browser form sends
 			// an untouched field; allowEmptyValue says exactly that.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 
+	entpartner "github.com/tierlink/tierlink/ent/partner"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
@@ -28,8 +30,8 @@ func (s *Server) directoryPages() []pageRoute {
 type partnersData struct {
 	F        directory.PartnerFilter
 	Page     directory.PartnerPage
-	Kinds    []string
-	Statuses []string
+	Kinds    []entpartner.Kind
+	Statuses []entpartner.Status
 	Tiers    []int
 	Staff    []accounts.User
 	Next     string
@@ -102,7 +104,7 @@ func everyPage[T any](list func(cursor string, limit int) ([]T, string, error)) 
 
 // staffUsers lists the active staff, who may own contacts.
 func (s *Server) staffUsers(c *fiber.Ctx) ([]accounts.User, error) {
-	return s.staffList(c, accounts.UserFilter{Active: "true"})
+	return s.staffList(c, accounts.UserFilter{Active: new(true)})
 }
 
 // staffList lists company users (never partner users) matching f.

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"github.com/tierlink/tierlink/ent/document"
 
 	"github.com/tierlink/tierlink/partners/documents"
 )
@@ -21,7 +22,7 @@ type uploadForm struct {
 	Action     string
 	PartnerID  int
 	DocumentID int
-	Kinds      []string
+	Kinds      []document.Kind
 }
 
 func (s *Server) uploadForm(c *fiber.Ctx, partnerID, documentID int) (uploadForm, bool) {

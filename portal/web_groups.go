@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"slices"
 
+	"github.com/tierlink/tierlink/ent/bridge"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners/accounts"
@@ -199,7 +201,7 @@ type bridgesData struct {
 	G          groups.Group
 	Bridges    []groups.Bridge
 	Deliveries map[int][]groups.Delivery
-	Kinds      []string
+	Kinds      []bridge.Kind
 	Secret     string
 }
 

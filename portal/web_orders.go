@@ -128,7 +128,7 @@ type orderNewData struct {
 func (s *Server) orderNewPage(c *fiber.Ctx) error {
 	var ps []directory.Partner
 	for _, kind := range []entpartner.Kind{entpartner.KindSupplier, entpartner.KindCustomer} {
-		page, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Kind: string(kind), Status: "active", Limit: 200})
+		page, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Kind: kind, Status: entpartner.StatusActive, Limit: 200})
 		if err != nil {
 			return err
 		}

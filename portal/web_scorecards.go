@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/partners/csvfile"
 	"github.com/tierlink/tierlink/partners/scorecards"
 )
@@ -107,7 +108,7 @@ type scorecardData struct {
 	TrendSVG   template.HTML
 	OTIFSVG    template.HTML
 	Buckets    []string
-	PeriodKind string
+	PeriodKind scorecardsnapshot.PeriodKind
 }
 
 func (s *Server) scorecardPage(c *fiber.Ctx) error {

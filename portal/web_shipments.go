@@ -3,6 +3,9 @@ package portal
 import (
 	"fmt"
 
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners/documents"
@@ -113,7 +116,7 @@ func (s *Server) shipmentSubmit(c *fiber.Ctx) error {
 type shipmentData struct {
 	S         shipments.Shipment
 	CanUpdate bool
-	Next      []string
+	Next      []shipmentevent.Kind
 	Documents []documents.Document
 	Upload    uploadForm
 	CanUpload bool
@@ -138,7 +141,7 @@ func (s *Server) shipmentPage(c *fiber.Ctx) error {
 	d.Documents = docs.Items
 	d.Upload, d.CanUpload = s.uploadForm(c, sh.PartnerID, 0)
 	d.Upload.ShipmentID = id
-	d.Upload.Kinds = []string{"packing_list", "invoice", "quality_report", "certificate", "other"}
+	d.Upload.Kinds = []document.Kind{document.KindPackingList, document.KindInvoice, document.KindQualityReport, document.KindCertificate, document.KindOther}
 	return s.render(c, "shipment", sh.Number, d)
 }
 

@@ -23,7 +23,9 @@ import (
 	_ "time/tzdata" // time zones on hosts and images without tzdata
 
 	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/ent/jobrun"
 	_ "github.com/tierlink/tierlink/ent/runtime" // registers privacy policies and hooks
+	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners"
@@ -414,7 +416,7 @@ func (m *Main) userCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.db.Close()
-	u, err := a.acc.CreateUser(a.sysc, accounts.UserInput{Email: *email, Name: *name, Role: *role, Password: pw})
+	u, err := a.acc.CreateUser(a.sysc, accounts.UserInput{Email: *email, Name: *name, Role: user.Role(*role), Password: pw})
 	if err != nil {
 		return err
 	}
@@ -658,7 +660,7 @@ func (m *Main) jobsList(ctx context.Context, args []string) error {
 			next = j.Next.Format("2006-01-02 15:04:05 MST")
 		}
 		if r := j.Last; r != nil {
-			last, outcome, items = r.StartedAt.In(a.cfg.TimeZone).Format("2006-01-02 15:04:05"), r.Outcome, strconv.Itoa(r.Items)
+			last, outcome, items = r.StartedAt.In(a.cfg.TimeZone).Format("2006-01-02 15:04:05"), r.Outcome.String(), strconv.Itoa(r.Items)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec, strings.ReplaceAll(j.Missed, "_", "-"), state, next, last, outcome, items)
 	}
@@ -687,7 +689,7 @@ func (m *Main) jobsRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if r.Outcome != "ok" {
+	if r.Outcome != jobrun.OutcomeOk {
 		return fmt.Errorf("job %s failed: %s", name, r.Error)
 	}
 	fmt.Fprintf(m.Stdout, "%s: ok, %d item(s)\n", name, r.Items)

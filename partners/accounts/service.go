@@ -63,7 +63,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 			return &partners.Error{Code: partners.EConflict, Message: "a user with this e-mail exists",
 				Fields: []partners.FieldError{{Field: "email", Reason: "is already used by another account"}}}
 		}
-		u, err := c.User.Create().SetEmail(email).SetName(in.Name).SetRole(user.Role(in.Role)).SetLocale(in.Locale).
+		u, err := c.User.Create().SetEmail(email).SetName(in.Name).SetRole(in.Role).SetLocale(in.Locale).
 			SetPasswordHash(HashPassword(in.Password, s.Params)).Save(ctx)
 		if err != nil {
 			return err
@@ -105,10 +105,10 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error)
 	}
 	q := s.client.User.Query()
 	if f.Role != "" {
-		q.Where(user.RoleEQ(user.Role(f.Role)))
+		q.Where(user.RoleEQ(f.Role))
 	}
-	if f.Active != "" {
-		q.Where(user.Active(f.Active == "true"))
+	if f.Active != nil {
+		q.Where(user.Active(*f.Active))
 	}
 	if t := strings.TrimSpace(f.Q); t != "" {
 		q.Where(user.Or(user.NameContainsFold(t), user.EmailContainsFold(t)))
@@ -311,7 +311,7 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 }
 
 func toUser(u *ent.User) User {
-	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Locale: u.Locale, Active: u.Active,
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Locale: u.Locale, Active: u.Active,
 		PartnerID: u.PartnerID, ContactID: u.ContactID, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt, DeactivatedAt: u.DeactivatedAt}
 }
 

@@ -1,13 +1,17 @@
 package accounts
 
-import "time"
+import (
+	"time"
+
+	"github.com/tierlink/tierlink/ent/user"
+)
 
 // User is an account as shown to callers.
 type User struct {
 	ID            int        `json:"id"`
 	Email         string     `json:"email"`
 	Name          string     `json:"name"`
-	Role          string     `json:"role"`
+	Role          user.Role  `json:"role"`
 	Locale        string     `json:"locale"`
 	Active        bool       `json:"active"`
 	PartnerID     *int       `json:"partner_id"`
@@ -20,9 +24,9 @@ type User struct {
 
 // UserInput creates a staff user.
 type UserInput struct {
-	Email string `json:"email" validate:"required,max=254,email"`
-	Name  string `json:"name" validate:"required,max=200"`
-	Role  string `json:"role" validate:"required,oneof=admin buyer viewer"`
+	Email string    `json:"email" validate:"required,max=254,email"`
+	Name  string    `json:"name" validate:"required,max=200"`
+	Role  user.Role `json:"role" validate:"required,oneof=admin buyer viewer"`
 	// Password is required: with no e-mail to set one later, a user
 	// created without one could never log in.
 	Password string `json:"password" validate:"required,min=12,max=256"`
@@ -31,11 +35,11 @@ type UserInput struct {
 
 // UserFilter narrows a user listing.
 type UserFilter struct {
-	Role   string `query:"role" validate:"omitempty,oneof=admin buyer viewer partner"`
-	Active string `query:"active" validate:"omitempty,oneof=true false"`
-	Q      string `query:"q" validate:"max=100"`
-	Cursor string `query:"cursor" validate:"max=200"`
-	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	Role   user.Role `query:"role" validate:"omitempty,oneof=admin buyer viewer partner"`
+	Active *bool     `query:"active"`
+	Q      string    `query:"q" validate:"max=100"`
+	Cursor string    `query:"cursor" validate:"max=200"`
+	Limit  int       `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // UserPage is one page of users in name order.

@@ -242,7 +242,7 @@ type outbox struct {
 	pad    string
 }
 
-func newOutbox(t *testing.T, d string, kind, target, secret string, rate int) *outbox {
+func newOutbox(t *testing.T, d string, kind bridge.Kind, target, secret string, rate int) *outbox {
 	t.Helper()
 	db := dbtest.Open(t, d)
 	ctx := viewer.NewContext(context.Background(), viewer.System("test"))
@@ -250,7 +250,7 @@ func newOutbox(t *testing.T, d string, kind, target, secret string, rate int) *o
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.Client.Bridge.Create().SetGroupID(g.ID).SetKind(bridge.Kind(kind)).SetName("x").SetURL(target).SetSecret(secret).
+	b, err := db.Client.Bridge.Create().SetGroupID(g.ID).SetKind(kind).SetName("x").SetURL(target).SetSecret(secret).
 		SetRatePerMinute(rate).Save(ctx)
 	if err != nil {
 		t.Fatal(err)

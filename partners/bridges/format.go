@@ -20,15 +20,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/tierlink/tierlink/partners/i18n"
+	"github.com/tierlink/tierlink/ent/bridge"
 )
 
-// Kinds of bridge.
+// Kinds of bridge, as stored.
 const (
-	WeCom    = "wecom"
-	Feishu   = "feishu"
-	DingTalk = "dingtalk"
-	Slack    = "slack"
-	Webhook  = "webhook"
+	WeCom    = bridge.KindWecom
+	Feishu   = bridge.KindFeishu
+	DingTalk = bridge.KindDingtalk
+	Slack    = bridge.KindSlack
+	Webhook  = bridge.KindWebhook
 )
 
 // spec is what the far end documents about one kind of bridge.
@@ -45,7 +46,7 @@ type spec struct {
 // minute. Feishu: request body ≤ 20 KB, 100 a minute. DingTalk: 20 a
 // minute; markdown text kept under 20,000 bytes. Slack: text over 40,000
 // characters is truncated by Slack, and about one message a second.
-var specs = map[string]spec{
+var specs = map[bridge.Kind]spec{
 	WeCom:    {limit: 4096, rate: 20},
 	Feishu:   {limit: 18000, rate: 100},
 	DingTalk: {limit: 18000, rate: 20},
@@ -54,10 +55,10 @@ var specs = map[string]spec{
 }
 
 // Kinds lists the bridge kinds, in the order forms offer them.
-var Kinds = []string{WeCom, Feishu, DingTalk, Slack, Webhook}
+var Kinds = []bridge.Kind{WeCom, Feishu, DingTalk, Slack, Webhook}
 
 // DefaultRate is the documented messages per minute of a kind.
-func DefaultRate(kind string) int { return specs[kind].rate }
+func DefaultRate(kind bridge.Kind) int { return specs[kind].rate }
 
 // Message is one outgoing message: a post, a status line, or a batch of
 // them merged when the far end's rate limit was reached.
@@ -84,7 +85,7 @@ type Request struct {
 // Format builds the request that delivers m to a bridge of kind at
 // rawURL, signed with secret where the kind signs. now stamps the
 // signature.
-func Format(kind, rawURL, secret string, m Message, now time.Time) (Request, error) {
+func Format(kind bridge.Kind, rawURL, secret string, m Message, now time.Time) (Request, error) {
 	sp, ok := specs[kind]
 	if !ok {
 		return Request{}, fmt.Errorf("unknown bridge kind %q", kind)
@@ -265,7 +266,7 @@ func fit(text, link string, sp spec) string {
 
 // Fits reports whether m would go out whole (untruncated) through kind,
 // which is how the outbox decides how many messages a batch may merge.
-func Fits(kind string, m Message) bool {
+func Fits(kind bridge.Kind, m Message) bool {
 	sp := specs[kind]
 	if sp.limit == 0 {
 		return true

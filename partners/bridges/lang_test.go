@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/i18n"
 )
@@ -12,7 +13,9 @@ import (
 // The bridge's own words are in the group's language.
 func TestFormatSpeaksTheGroupsLanguage(t *testing.T) {
 	cases := []struct {
-		name, kind, lang, want string
+		name       string
+		kind       bridge.Kind
+		lang, want string
 	}{
 		{"WeComChinese", bridges.WeCom, i18n.Chinese, "[查看](https://t/x)"},
 		{"WeComEnglish", bridges.WeCom, i18n.English, "[Open](https://t/x)"},

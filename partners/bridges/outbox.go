@@ -296,7 +296,7 @@ func (d *Dispatcher) spend(id int, now time.Time) {
 func (d *Dispatcher) merge(b *ent.Bridge, rows []*ent.Delivery, now time.Time) []*ent.Delivery {
 	n := 1
 	for n < len(rows) && n < 50 && !rows[n].NextAttemptAt.After(now) {
-		if !Fits(string(b.Kind), message(rows[:n+1])) {
+		if !Fits(b.Kind, message(rows[:n+1])) {
 			break
 		}
 		n++
@@ -378,7 +378,7 @@ func clip(s string) string { return truncate(s, 1000) }
 // post sends one message and judges the answer: the HTTP status and,
 // for the chat platforms, the error code in the body.
 func (d *Dispatcher) post(ctx context.Context, b *ent.Bridge, m Message, now time.Time) (time.Duration, error) {
-	r, err := Format(string(b.Kind), b.URL, b.Secret, m, now)
+	r, err := Format(b.Kind, b.URL, b.Secret, m, now)
 	if err != nil {
 		return 0, err
 	}
@@ -404,12 +404,12 @@ func (d *Dispatcher) post(ctx context.Context, b *ent.Bridge, m Message, now tim
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(truncate(string(body), 300)))
 	}
-	return retryAfter, judge(string(b.Kind), body)
+	return retryAfter, judge(b.Kind, body)
 }
 
 // judge reads a platform's answer: WeCom and DingTalk say errcode,
 // Feishu code (or StatusCode), Slack the word ok.
-func judge(kind string, body []byte) error {
+func judge(kind bridge.Kind, body []byte) error {
 	switch kind {
 	case WeCom, DingTalk, Feishu:
 		var a struct {

@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
@@ -26,7 +30,11 @@ type Login struct {
 	Email, Role, Name string
 }
 
-type staffSeed struct{ email, name, role, locale string }
+type staffSeed struct {
+	email, name string
+	role        user.Role
+	locale      string
+}
 
 var staff = []staffSeed{
 	{"admin@demo.tierlink.local", "周敏 Zhou Min", "admin", "zh-CN"},
@@ -37,11 +45,12 @@ var staff = []staffSeed{
 }
 
 type partnerSeed struct {
-	code, name, kind string
-	tier             int
-	cats, tags       []string
-	addr, tz         string
-	contacts         [][3]string // name, title, email
+	code, name string
+	kind       partner.Kind
+	tier       int
+	cats, tags []string
+	addr, tz   string
+	contacts   [][3]string // name, title, email
 }
 
 var seeds = []partnerSeed{
@@ -119,7 +128,7 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 			return nil, fmt.Errorf("demo user %s: %w", s.email, err)
 		}
 		ids = append(ids, u.ID)
-		logins = append(logins, Login{Email: s.email, Role: s.role, Name: s.name})
+		logins = append(logins, Login{Email: s.email, Role: string(s.role), Name: s.name})
 	}
 	buyers := ids[1:4]
 	var firstContact directory.Contact
@@ -138,11 +147,11 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 			return nil, fmt.Errorf("demo partner %s: %w", p.code, err)
 		}
 		switch p.kind {
-		case "supplier":
+		case partner.KindSupplier:
 			suppliers = append(suppliers, created)
-		case "customer":
+		case partner.KindCustomer:
 			dealers = append(dealers, created)
-		case "logistics":
+		case partner.KindLogistics:
 			carriers = append(carriers, created)
 		}
 		for j, c := range p.contacts {
@@ -216,10 +225,11 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 func seedDocuments(ctx context.Context, docs *documents.Service, suppliers []directory.Partner) error {
 	today := time.Now().UTC()
 	type seed struct {
-		partner           int
-		kind, title, file string
-		issuer, number    string
-		expiresInDays     int
+		partner        int
+		kind           document.Kind
+		title, file    string
+		issuer, number string
+		expiresInDays  int
 	}
 	list := []seed{
 		{0, "certificate", "ISO 9001:2015 质量管理体系认证", "ISO9001-华星.pdf", "SGS", "CN21/30112", 400},
@@ -235,7 +245,7 @@ func seedDocuments(ctx context.Context, docs *documents.Service, suppliers []dir
 		body := []byte("%PDF-1.4\n% Tierlink demo document: " + d.title + "\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 		in := documents.UploadInput{PartnerID: suppliers[d.partner].ID, Kind: d.kind, Title: d.title, Filename: d.file,
 			CertIssuer: d.issuer, CertNumber: d.number}
-		if d.kind == "certificate" {
+		if d.kind == document.KindCertificate {
 			in.ValidFrom = today.AddDate(-2, 0, 0).Format("2006-01-02")
 			in.ExpiresOn = today.AddDate(0, 0, d.expiresInDays).Format("2006-01-02")
 		}
@@ -253,7 +263,7 @@ func seedOrders(buyer, supplierA context.Context, ords *orders.Service, ships *s
 	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
 	qty := func(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
 	price := func(s string) orders.Price { p, _ := orders.ParsePrice(s); return p }
-	mk := func(p directory.Partner, dir, number string, lines ...orders.LineInput) (orders.Order, error) {
+	mk := func(p directory.Partner, dir order.Direction, number string, lines ...orders.LineInput) (orders.Order, error) {
 		o, err := ords.Create(buyer, orders.OrderInput{PartnerID: p.ID, Direction: dir, Number: number, Currency: "CNY", Lines: lines})
 		if err != nil {
 			return o, fmt.Errorf("demo order %s: %w", number, err)

@@ -67,8 +67,8 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 	codes := map[string]int{}
 	for i, row := range t.Rows {
 		line := t.Lines[i]
-		in := PartnerInput{Code: t.Get(row, "code"), Name: t.Get(row, "name"), Kind: t.Get(row, "kind"),
-			Status: t.Get(row, "status"), Tags: splitList(t.Get(row, "tags")), Categories: splitList(t.Get(row, "categories")),
+		in := PartnerInput{Code: t.Get(row, "code"), Name: t.Get(row, "name"), Kind: partner.Kind(t.Get(row, "kind")),
+			Status: partner.Status(t.Get(row, "status")), Tags: splitList(t.Get(row, "tags")), Categories: splitList(t.Get(row, "categories")),
 			Address: t.Get(row, "address"), TimeZone: t.Get(row, "time_zone")}
 		if v := t.Get(row, "tier"); v != "" {
 			n, err := strconv.Atoi(v)
@@ -89,7 +89,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 		if err := partners.Validate(in); err != nil {
 			errs = append(errs, csvfile.RowErrors(line, err)...)
 		}
-		if in.Tier != nil && in.Kind != "supplier" {
+		if in.Tier != nil && in.Kind != partner.KindSupplier {
 			errs = append(errs, csvfile.RowError{Line: line, Column: "tier", Reason: "applies only to suppliers"})
 		}
 		if prev, dup := codes[strings.ToLower(in.Code)]; dup && in.Code != "" {
@@ -138,7 +138,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 				res.Unchanged++
 			} else if ok {
 				u := c.Partner.UpdateOne(p).SetName(in.Name).SetSortKey(partners.SortKey(in.Name)).
-					SetSearchText(partners.SearchText(in.Name, in.Code)).SetKind(partner.Kind(in.Kind)).
+					SetSearchText(partners.SearchText(in.Name, in.Code)).SetKind(in.Kind).
 					SetTags(nonNil(in.Tags)).SetCategories(nonNil(in.Categories)).SetAddress(in.Address)
 				if in.Tier != nil {
 					u.SetTier(*in.Tier)
@@ -146,7 +146,7 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 					u.ClearTier()
 				}
 				if t.Has("status") && in.Status != "" {
-					u.SetStatus(partner.Status(in.Status))
+					u.SetStatus(in.Status)
 				}
 				if in.TimeZone != "" {
 					u.SetTimeZone(in.TimeZone)
@@ -159,11 +159,11 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 				}
 				res.Updated++
 			} else {
-				q := c.Partner.Create().SetCode(in.Code).SetName(in.Name).SetKind(partner.Kind(in.Kind)).
+				q := c.Partner.Create().SetCode(in.Code).SetName(in.Name).SetKind(in.Kind).
 					SetSortKey(partners.SortKey(in.Name)).SetSearchText(partners.SearchText(in.Name, in.Code)).
 					SetNillableTier(in.Tier).SetTags(nonNil(in.Tags)).SetCategories(nonNil(in.Categories)).SetAddress(in.Address)
 				if in.Status != "" {
-					q.SetStatus(partner.Status(in.Status))
+					q.SetStatus(in.Status)
 				}
 				if in.TimeZone != "" {
 					q.SetTimeZone(in.TimeZone)
@@ -201,9 +201,9 @@ func (s *Service) ImportPartners(ctx context.Context, r io.Reader, progress Prog
 // partnerUnchanged says whether importing in over p would change nothing.
 func partnerUnchanged(p *ent.Partner, in PartnerInput, hasStatus bool) bool {
 	tierSame := (p.Tier == nil && in.Tier == nil) || (p.Tier != nil && in.Tier != nil && *p.Tier == *in.Tier)
-	return p.Name == in.Name && string(p.Kind) == in.Kind && tierSame && slices.Equal(p.Tags, in.Tags) &&
+	return p.Name == in.Name && p.Kind == in.Kind && tierSame && slices.Equal(p.Tags, in.Tags) &&
 		slices.Equal(p.Categories, in.Categories) && p.Address == in.Address &&
-		(!hasStatus || in.Status == "" || string(p.Status) == in.Status) &&
+		(!hasStatus || in.Status == "" || p.Status == in.Status) &&
 		(in.TimeZone == "" || p.TimeZone == in.TimeZone) && (in.AckSLAHours == 0 || p.AckSLAHours == in.AckSLAHours)
 }
 

@@ -44,7 +44,7 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (Partner, 
 	if err := partners.Validate(in); err != nil {
 		return Partner{}, err
 	}
-	if in.Tier != nil && in.Kind != "supplier" {
+	if in.Tier != nil && in.Kind != partner.KindSupplier {
 		return Partner{}, partners.Invalid("tier", "applies only to suppliers")
 	}
 	var id int
@@ -56,11 +56,11 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (Partner, 
 			return &partners.Error{Code: partners.EConflict, Message: "a partner with this code exists",
 				Fields: []partners.FieldError{{Field: "code", Reason: "is already used by another partner"}}}
 		}
-		q := c.Partner.Create().SetCode(in.Code).SetName(in.Name).SetKind(partner.Kind(in.Kind)).
+		q := c.Partner.Create().SetCode(in.Code).SetName(in.Name).SetKind(in.Kind).
 			SetSortKey(partners.SortKey(in.Name)).SetSearchText(partners.SearchText(in.Name, in.Code)).
 			SetNillableTier(in.Tier).SetTags(nonNil(in.Tags)).SetCategories(nonNil(in.Categories)).SetAddress(in.Address)
 		if in.Status != "" {
-			q.SetStatus(partner.Status(in.Status))
+			q.SetStatus(in.Status)
 		}
 		if in.TimeZone != "" {
 			q.SetTimeZone(in.TimeZone)
@@ -94,7 +94,7 @@ func (s *Service) UpdatePartner(ctx context.Context, id int, in PartnerPatch) (P
 		if err != nil {
 			return err
 		}
-		kind := string(before.Kind)
+		kind := before.Kind
 		if in.Kind != nil {
 			kind = *in.Kind
 		}
@@ -102,19 +102,19 @@ func (s *Service) UpdatePartner(ctx context.Context, id int, in PartnerPatch) (P
 		if in.Tier != nil {
 			if *in.Tier == 0 {
 				q.ClearTier()
-			} else if kind != "supplier" {
+			} else if kind != partner.KindSupplier {
 				return partners.Invalid("tier", "applies only to suppliers")
 			} else {
 				q.SetTier(*in.Tier)
 			}
-		} else if kind != "supplier" && before.Tier != nil {
+		} else if kind != partner.KindSupplier && before.Tier != nil {
 			q.ClearTier()
 		}
 		if in.Name != nil {
 			q.SetName(*in.Name).SetSortKey(partners.SortKey(*in.Name)).SetSearchText(partners.SearchText(*in.Name, before.Code))
 		}
 		if in.Kind != nil {
-			q.SetKind(partner.Kind(*in.Kind))
+			q.SetKind(*in.Kind)
 		}
 		if in.Tags != nil {
 			q.SetTags(nonNil(*in.Tags))
@@ -123,7 +123,7 @@ func (s *Service) UpdatePartner(ctx context.Context, id int, in PartnerPatch) (P
 			q.SetCategories(nonNil(*in.Categories))
 		}
 		if in.Status != nil {
-			q.SetStatus(partner.Status(*in.Status))
+			q.SetStatus(*in.Status)
 		}
 		if in.Address != nil {
 			q.SetAddress(*in.Address)
@@ -215,13 +215,13 @@ func partnerPredicates(f PartnerFilter) []predicate.Partner {
 		ps = append(ps, containsText(partner.FieldSearchText, t))
 	}
 	if f.Kind != "" {
-		ps = append(ps, partner.KindEQ(partner.Kind(f.Kind)))
+		ps = append(ps, partner.KindEQ(f.Kind))
 	}
 	if f.Tier != 0 {
 		ps = append(ps, partner.Tier(f.Tier))
 	}
 	if f.Status != "" {
-		ps = append(ps, partner.StatusEQ(partner.Status(f.Status)))
+		ps = append(ps, partner.StatusEQ(f.Status))
 	}
 	if f.Tag != "" {
 		tag := f.Tag
@@ -276,8 +276,8 @@ func (s *Service) partnersOut(ctx context.Context, rows []*ent.Partner) ([]Partn
 		if os == nil {
 			os = []UserRef{}
 		}
-		out = append(out, Partner{ID: p.ID, Code: p.Code, Name: p.Name, Kind: string(p.Kind), Tier: p.Tier,
-			Tags: nonNil(p.Tags), Categories: nonNil(p.Categories), Status: string(p.Status), Address: p.Address,
+		out = append(out, Partner{ID: p.ID, Code: p.Code, Name: p.Name, Kind: p.Kind, Tier: p.Tier,
+			Tags: nonNil(p.Tags), Categories: nonNil(p.Categories), Status: p.Status, Address: p.Address,
 			TimeZone: p.TimeZone, AckSLAHours: p.AckSLAHours, OverDeliveryPct: p.OverDeliveryPct,
 			BlockOnLapsedCertificate: p.BlockOnLapsedCertificate, ContactCount: counts[p.ID], Owners: os,
 			CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt})

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -49,7 +50,7 @@ func (s *Service) Transfer(ctx context.Context, in TransferInput) ([]Transfer, e
 		return nil, err
 	}
 	h := Handover{ContactIDs: in.ContactIDs, ToOwnerID: in.ToOwnerID, Note: in.Note,
-		Reason: contacttransfer.Reason(cmpStr(in.Reason, "reassignment")), EffectiveAt: s.now(), Batch: newBatch()}
+		Reason: cmp.Or(in.Reason, contacttransfer.ReasonReassignment), EffectiveAt: s.now(), Batch: newBatch()}
 	if in.EffectiveAt != nil {
 		if in.EffectiveAt.Before(s.now().Add(-24 * time.Hour)) {
 			return nil, partners.Invalid("effective_at", "must not be in the past")
@@ -246,7 +247,7 @@ func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) (Transfer
 	}
 	q := s.client.ContactTransfer.Query()
 	if f.State != "" {
-		q.Where(contacttransfer.StateEQ(contacttransfer.State(f.State)))
+		q.Where(contacttransfer.StateEQ(f.State))
 	}
 	if f.PartnerID != 0 {
 		q.Where(contacttransfer.PartnerID(f.PartnerID))
@@ -296,7 +297,7 @@ func (s *Service) transfersOut(ctx context.Context, rows []*ent.ContactTransfer)
 	out := make([]Transfer, 0, len(rows))
 	for _, r := range rows {
 		t := Transfer{ID: r.ID, Batch: r.Batch, ContactID: r.ContactID, PartnerID: r.PartnerID, From: users[r.FromOwnerID],
-			To: users[r.ToOwnerID], Reason: string(r.Reason), Note: r.Note, EffectiveAt: r.EffectiveAt, State: string(r.State),
+			To: users[r.ToOwnerID], Reason: r.Reason, Note: r.Note, EffectiveAt: r.EffectiveAt, State: r.State,
 			FailureReason: r.FailureReason, RequestedByID: r.RequestedByID, CreatedAt: r.CreatedAt, CompletedAt: r.CompletedAt}
 		if r.Edges.Contact != nil {
 			t.ContactName = r.Edges.Contact.Name

@@ -2,12 +2,17 @@
 // external contacts, and the ledger of who inside the company owns each.
 package directory
 
-import "time"
+import (
+	"time"
+
+	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/partner"
+)
 
 // Partner kinds and statuses, as stored.
 var (
-	Kinds    = []string{"supplier", "customer", "logistics", "service"}
-	Statuses = []string{"prospect", "active", "suspended", "offboarded"}
+	Kinds    = []partner.Kind{partner.KindSupplier, partner.KindCustomer, partner.KindLogistics, partner.KindService}
+	Statuses = []partner.Status{partner.StatusProspect, partner.StatusActive, partner.StatusSuspended, partner.StatusOffboarded}
 )
 
 // UserRef names a staff user briefly.
@@ -27,17 +32,17 @@ type PartnerRef struct {
 
 // Partner is a partner as shown to callers.
 type Partner struct {
-	ID          int      `json:"id"`
-	Code        string   `json:"code"`
-	Name        string   `json:"name"`
-	Kind        string   `json:"kind"`
-	Tier        *int     `json:"tier"`
-	Tags        []string `json:"tags"`
-	Categories  []string `json:"categories"`
-	Status      string   `json:"status"`
-	Address     string   `json:"address"`
-	TimeZone    string   `json:"time_zone"`
-	AckSLAHours int      `json:"ack_sla_hours"`
+	ID          int            `json:"id"`
+	Code        string         `json:"code"`
+	Name        string         `json:"name"`
+	Kind        partner.Kind   `json:"kind"`
+	Tier        *int           `json:"tier"`
+	Tags        []string       `json:"tags"`
+	Categories  []string       `json:"categories"`
+	Status      partner.Status `json:"status"`
+	Address     string         `json:"address"`
+	TimeZone    string         `json:"time_zone"`
+	AckSLAHours int            `json:"ack_sla_hours"`
 	// OverDeliveryPct is how far past an ordered quantity shipments may go.
 	OverDeliveryPct int `json:"over_delivery_pct"`
 	// BlockOnLapsedCertificate refuses new orders while a mandatory
@@ -51,46 +56,46 @@ type Partner struct {
 
 // PartnerInput creates a partner.
 type PartnerInput struct {
-	Code                     string   `json:"code" validate:"required,max=32,partnercode"`
-	Name                     string   `json:"name" validate:"required,max=200"`
-	Kind                     string   `json:"kind" validate:"required,oneof=supplier customer logistics service"`
-	Tier                     *int     `json:"tier" validate:"omitempty,min=1,max=3"`
-	Tags                     []string `json:"tags" validate:"max=20,dive,required,max=40"`
-	Categories               []string `json:"categories" validate:"max=50,dive,required,max=80"`
-	Status                   string   `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
-	Address                  string   `json:"address" validate:"max=500"`
-	TimeZone                 string   `json:"time_zone" validate:"omitempty,max=64,timezone"`
-	AckSLAHours              int      `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
-	OverDeliveryPct          int      `json:"over_delivery_pct" validate:"min=0,max=100"`
-	BlockOnLapsedCertificate bool     `json:"block_on_lapsed_certificate"`
+	Code                     string         `json:"code" validate:"required,max=32,partnercode"`
+	Name                     string         `json:"name" validate:"required,max=200"`
+	Kind                     partner.Kind   `json:"kind" validate:"required,oneof=supplier customer logistics service"`
+	Tier                     *int           `json:"tier" validate:"omitempty,min=1,max=3"`
+	Tags                     []string       `json:"tags" validate:"max=20,dive,required,max=40"`
+	Categories               []string       `json:"categories" validate:"max=50,dive,required,max=80"`
+	Status                   partner.Status `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
+	Address                  string         `json:"address" validate:"max=500"`
+	TimeZone                 string         `json:"time_zone" validate:"omitempty,max=64,timezone"`
+	AckSLAHours              int            `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
+	OverDeliveryPct          int            `json:"over_delivery_pct" validate:"min=0,max=100"`
+	BlockOnLapsedCertificate bool           `json:"block_on_lapsed_certificate"`
 }
 
 // PartnerPatch changes some fields of a partner; absent fields stay.
 type PartnerPatch struct {
-	Name                     *string   `json:"name" validate:"omitempty,min=1,max=200"`
-	Kind                     *string   `json:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
-	Tier                     *int      `json:"tier" validate:"omitempty,min=0,max=3"`
-	Tags                     *[]string `json:"tags" validate:"omitempty,max=20,dive,required,max=40"`
-	Categories               *[]string `json:"categories" validate:"omitempty,max=50,dive,required,max=80"`
-	Status                   *string   `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
-	Address                  *string   `json:"address" validate:"omitempty,max=500"`
-	TimeZone                 *string   `json:"time_zone" validate:"omitempty,max=64,timezone"`
-	AckSLAHours              *int      `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
-	OverDeliveryPct          *int      `json:"over_delivery_pct" validate:"omitempty,min=0,max=100"`
-	BlockOnLapsedCertificate *bool     `json:"block_on_lapsed_certificate"`
+	Name                     *string         `json:"name" validate:"omitempty,min=1,max=200"`
+	Kind                     *partner.Kind   `json:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
+	Tier                     *int            `json:"tier" validate:"omitempty,min=0,max=3"`
+	Tags                     *[]string       `json:"tags" validate:"omitempty,max=20,dive,required,max=40"`
+	Categories               *[]string       `json:"categories" validate:"omitempty,max=50,dive,required,max=80"`
+	Status                   *partner.Status `json:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
+	Address                  *string         `json:"address" validate:"omitempty,max=500"`
+	TimeZone                 *string         `json:"time_zone" validate:"omitempty,max=64,timezone"`
+	AckSLAHours              *int            `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
+	OverDeliveryPct          *int            `json:"over_delivery_pct" validate:"omitempty,min=0,max=100"`
+	BlockOnLapsedCertificate *bool           `json:"block_on_lapsed_certificate"`
 }
 
 // PartnerFilter narrows and pages a partner search.
 type PartnerFilter struct {
-	Q        string `query:"q" validate:"max=100"`
-	Kind     string `query:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
-	Tier     int    `query:"tier" validate:"omitempty,min=1,max=3"`
-	Status   string `query:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
-	Tag      string `query:"tag" validate:"max=40"`
-	Category string `query:"category" validate:"max=80"`
-	OwnerID  int    `query:"owner_id" validate:"omitempty,min=1"`
-	Cursor   string `query:"cursor" validate:"max=600"`
-	Limit    int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	Q        string         `query:"q" validate:"max=100"`
+	Kind     partner.Kind   `query:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
+	Tier     int            `query:"tier" validate:"omitempty,min=1,max=3"`
+	Status   partner.Status `query:"status" validate:"omitempty,oneof=prospect active suspended offboarded"`
+	Tag      string         `query:"tag" validate:"max=40"`
+	Category string         `query:"category" validate:"max=80"`
+	OwnerID  int            `query:"owner_id" validate:"omitempty,min=1"`
+	Cursor   string         `query:"cursor" validate:"max=600"`
+	Limit    int            `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // PartnerPage is one page of partners in name order.
@@ -151,40 +156,40 @@ type ContactPage struct {
 
 // Transfer is one entry on the ownership ledger.
 type Transfer struct {
-	ID            int        `json:"id"`
-	Batch         string     `json:"batch"`
-	ContactID     int        `json:"contact_id"`
-	ContactName   string     `json:"contact_name"`
-	PartnerID     int        `json:"partner_id"`
-	From          UserRef    `json:"from"`
-	To            UserRef    `json:"to"`
-	Reason        string     `json:"reason"`
-	Note          string     `json:"note"`
-	EffectiveAt   time.Time  `json:"effective_at"`
-	State         string     `json:"state"`
-	FailureReason string     `json:"failure_reason,omitempty"`
-	RequestedByID *int       `json:"requested_by_id"`
-	CreatedAt     time.Time  `json:"created_at"`
-	CompletedAt   *time.Time `json:"completed_at"`
+	ID            int                    `json:"id"`
+	Batch         string                 `json:"batch"`
+	ContactID     int                    `json:"contact_id"`
+	ContactName   string                 `json:"contact_name"`
+	PartnerID     int                    `json:"partner_id"`
+	From          UserRef                `json:"from"`
+	To            UserRef                `json:"to"`
+	Reason        contacttransfer.Reason `json:"reason"`
+	Note          string                 `json:"note"`
+	EffectiveAt   time.Time              `json:"effective_at"`
+	State         contacttransfer.State  `json:"state"`
+	FailureReason string                 `json:"failure_reason,omitempty"`
+	RequestedByID *int                   `json:"requested_by_id"`
+	CreatedAt     time.Time              `json:"created_at"`
+	CompletedAt   *time.Time             `json:"completed_at"`
 }
 
 // TransferInput hands one or many contacts to another staff owner.
 type TransferInput struct {
-	ContactIDs  []int      `json:"contact_ids" validate:"required,min=1,max=10000,dive,min=1"`
-	ToOwnerID   int        `json:"to_owner_id" validate:"required,min=1"`
-	Reason      string     `json:"reason" validate:"omitempty,oneof=reassignment departure"`
-	Note        string     `json:"note" validate:"max=2000"`
-	EffectiveAt *time.Time `json:"effective_at"`
+	ContactIDs  []int                  `json:"contact_ids" validate:"required,min=1,max=10000,dive,min=1"`
+	ToOwnerID   int                    `json:"to_owner_id" validate:"required,min=1"`
+	Reason      contacttransfer.Reason `json:"reason" validate:"omitempty,oneof=reassignment departure"`
+	Note        string                 `json:"note" validate:"max=2000"`
+	EffectiveAt *time.Time             `json:"effective_at"`
 }
 
 // TransferFilter narrows a ledger listing.
 type TransferFilter struct {
-	State     string `query:"state" validate:"omitempty,oneof=pending done failed cancelled"`
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	ContactID int    `query:"contact_id" validate:"omitempty,min=1"`
-	OwnerID   int    `query:"owner_id" validate:"omitempty,min=1"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=500"`
+	State     contacttransfer.State `query:"state" validate:"omitempty,oneof=pending done failed cancelled"`
+	PartnerID int                   `query:"partner_id" validate:"omitempty,min=1"`
+	ContactID int                   `query:"contact_id" validate:"omitempty,min=1"`
+	OwnerID   int                   `query:"owner_id" validate:"omitempty,min=1"`
+	Cursor    string                `query:"cursor" validate:"max=200"`
+	Limit     int                   `query:"limit" validate:"omitempty,min=1,max=500"`
 }
 
 // TransferPage is one page of the ledger, newest first.

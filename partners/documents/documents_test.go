@@ -242,15 +242,18 @@ func TestCertificateStatus(t *testing.T) {
 	docs := documents.New(f.DB.Client, f.Docs.Store(), shanghai, nil)
 	docs.SetClock(func() time.Time { return now })
 	ctx := f.Ctx(f.Buyer)
-	for _, tc := range []struct{ expires, want string }{
-		{"2026-11-25", "expired"}, {"2026-11-26", "expiring"}, {"2026-12-26", "expiring"}, {"2026-12-27", "valid"},
+	for _, tc := range []struct {
+		expires string
+		want    documents.CertStatus
+	}{
+		{"2026-11-25", documents.CertExpired}, {"2026-11-26", documents.CertExpiring}, {"2026-12-26", documents.CertExpiring}, {"2026-12-27", documents.CertValid},
 	} {
 		d, err := docs.Upload(ctx, documents.UploadInput{PartnerID: f.PartnerA.ID, Kind: "certificate", Filename: "c.pdf", ExpiresOn: tc.expires}, body(pdf, "application/pdf"))
 		if err != nil || d.Certificate.Status != tc.want {
 			t.Errorf("expires %s: status %q, want %q (%v)", tc.expires, d.Certificate.Status, tc.want, err)
 		}
 	}
-	for status, n := range map[string]int{"expired": 1, "expiring": 2, "valid": 1} {
+	for status, n := range map[documents.CertStatus]int{documents.CertExpired: 1, documents.CertExpiring: 2, documents.CertValid: 1} {
 		page, err := docs.List(ctx, documents.Filter{CertStatus: status})
 		if err != nil || len(page.Items) != n {
 			t.Errorf("cert_status=%s: %d items, %v", status, len(page.Items), err)

@@ -199,7 +199,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	if err != nil {
 		return Document{}, err
 	}
-	if in.Kind != "certificate" && (in.CertIssuer != "" || in.CertNumber != "" || validFrom != nil || expires != nil || in.Mandatory) {
+	if in.Kind != document.KindCertificate && (in.CertIssuer != "" || in.CertNumber != "" || validFrom != nil || expires != nil || in.Mandatory) {
 		return Document{}, partners.Invalid("kind", "only certificates carry issuer, number and validity")
 	}
 	if validFrom != nil && expires != nil && expires.Before(*validFrom) {
@@ -223,7 +223,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput, b Body) (Document,
 	var id int
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		q := c.Document.Create().SetPartnerID(in.PartnerID).SetKind(document.Kind(in.Kind)).SetTitle(title).
+		q := c.Document.Create().SetPartnerID(in.PartnerID).SetKind(in.Kind).SetTitle(title).
 			SetDescription(in.Description).SetTags(splitTags(in.Tags)).SetCurrentVersion(1).
 			SetCertIssuer(in.CertIssuer).SetCertNumber(in.CertNumber).SetNillableValidFrom(validFrom).SetNillableExpiresOn(expires).
 			SetMandatory(in.Mandatory)
@@ -466,7 +466,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		q.Where(document.PartnerID(f.PartnerID))
 	}
 	if f.Kind != "" {
-		q.Where(document.KindEQ(document.Kind(f.Kind)))
+		q.Where(document.KindEQ(f.Kind))
 	}
 	if f.OrderID != 0 {
 		q.Where(document.OrderID(f.OrderID))
@@ -485,11 +485,11 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		soon := today.AddDate(0, 0, 30)
 		q.Where(document.KindEQ(document.KindCertificate), document.ExpiresOnNotNil())
 		switch f.CertStatus {
-		case "expired":
+		case CertExpired:
 			q.Where(document.ExpiresOnLT(today))
-		case "expiring":
+		case CertExpiring:
 			q.Where(document.ExpiresOnGTE(today), document.ExpiresOnLTE(soon))
-		case "valid":
+		case CertValid:
 			q.Where(document.ExpiresOnGT(soon))
 		}
 	}
@@ -528,22 +528,22 @@ func (s *Service) today() time.Time {
 }
 
 // CertStatus classifies a certificate's expiry date relative to today.
-func (s *Service) CertStatus(expires *time.Time) string {
+func (s *Service) CertStatus(expires *time.Time) CertStatus {
 	if expires == nil {
 		return ""
 	}
 	today := s.today()
 	switch e := expires.UTC(); {
 	case e.Before(today):
-		return "expired"
+		return CertExpired
 	case !e.After(today.AddDate(0, 0, 30)):
-		return "expiring"
+		return CertExpiring
 	}
-	return "valid"
+	return CertValid
 }
 
 func (s *Service) toDocument(d *ent.Document) Document {
-	out := Document{ID: d.ID, PartnerID: d.PartnerID, Kind: string(d.Kind), Title: d.Title, Description: d.Description,
+	out := Document{ID: d.ID, PartnerID: d.PartnerID, Kind: d.Kind, Title: d.Title, Description: d.Description,
 		Tags: d.Tags, CurrentVersion: d.CurrentVersion, OrderID: d.OrderID, ShipmentID: d.ShipmentID, GroupID: d.GroupID,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	if out.Tags == nil {
@@ -662,7 +662,7 @@ func (s *Service) downloads(ctx context.Context, id, before, limit int) ([]Downl
 	}
 	out := make([]DownloadRecord, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, DownloadRecord{ID: r.ID, Version: r.Version, User: r.User, UserID: r.UserID, Via: string(r.Via), IP: r.IP, CreatedAt: r.CreatedAt})
+		out = append(out, DownloadRecord{ID: r.ID, Version: r.Version, User: r.User, UserID: r.UserID, Via: r.Via, IP: r.IP, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }

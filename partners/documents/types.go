@@ -6,10 +6,25 @@ package documents
 import (
 	"io"
 	"time"
+
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/documentdownload"
 )
 
 // Kinds of document.
-var Kinds = []string{"drawing", "certificate", "packing_list", "invoice", "quality_report", "other"}
+var Kinds = []document.Kind{document.KindDrawing, document.KindCertificate, document.KindPackingList, document.KindInvoice,
+	document.KindQualityReport, document.KindOther}
+
+// CertStatus is where a certificate stands today against its expiry
+// date; it is computed, never stored.
+type CertStatus string
+
+// Certificate statuses.
+const (
+	CertValid    CertStatus = "valid"
+	CertExpiring CertStatus = "expiring" // within 30 days
+	CertExpired  CertStatus = "expired"
+)
 
 // Certificate is a certificate's particulars and its state today.
 type Certificate struct {
@@ -22,7 +37,7 @@ type Certificate struct {
 	Mandatory bool `json:"mandatory"`
 	// Status is valid, expiring (within 30 days), expired, or "" when no
 	// expiry is known.
-	Status string `json:"status"`
+	Status CertStatus `json:"status"`
 }
 
 // Version is one uploaded file of a document.
@@ -39,40 +54,40 @@ type Version struct {
 
 // Document is a document as shown to callers.
 type Document struct {
-	ID             int          `json:"id"`
-	PartnerID      int          `json:"partner_id"`
-	Kind           string       `json:"kind"`
-	Title          string       `json:"title"`
-	Description    string       `json:"description"`
-	Tags           []string     `json:"tags"`
-	CurrentVersion int          `json:"current_version"`
-	Current        *Version     `json:"current"`
-	Versions       []Version    `json:"versions,omitempty"`
-	Certificate    *Certificate `json:"certificate,omitempty"`
-	OrderID        *int         `json:"order_id"`
-	ShipmentID     *int         `json:"shipment_id"`
-	GroupID        *int         `json:"group_id"`
-	CreatedAt      time.Time    `json:"created_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
+	ID             int           `json:"id"`
+	PartnerID      int           `json:"partner_id"`
+	Kind           document.Kind `json:"kind"`
+	Title          string        `json:"title"`
+	Description    string        `json:"description"`
+	Tags           []string      `json:"tags"`
+	CurrentVersion int           `json:"current_version"`
+	Current        *Version      `json:"current"`
+	Versions       []Version     `json:"versions,omitempty"`
+	Certificate    *Certificate  `json:"certificate,omitempty"`
+	OrderID        *int          `json:"order_id"`
+	ShipmentID     *int          `json:"shipment_id"`
+	GroupID        *int          `json:"group_id"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
 }
 
 // UploadInput describes a new document; it travels in the query string
 // because the request body is the file itself.
 type UploadInput struct {
-	PartnerID   int    `query:"partner_id" validate:"required,min=1"`
-	Kind        string `query:"kind" validate:"required,oneof=drawing certificate packing_list invoice quality_report other"`
-	Filename    string `query:"filename" validate:"required,max=255"`
-	Title       string `query:"title" validate:"max=200"`
-	Description string `query:"description" validate:"max=2000"`
-	Tags        string `query:"tags" validate:"max=400"`
-	CertIssuer  string `query:"cert_issuer" validate:"max=200"`
-	CertNumber  string `query:"cert_number" validate:"max=100"`
-	ValidFrom   string `query:"valid_from" validate:"omitempty,datetime=2006-01-02"`
-	ExpiresOn   string `query:"expires_on" validate:"omitempty,datetime=2006-01-02"`
-	Mandatory   bool   `query:"mandatory"`
-	OrderID     int    `query:"order_id" validate:"omitempty,min=1"`
-	ShipmentID  int    `query:"shipment_id" validate:"omitempty,min=1"`
-	GroupID     int    `query:"group_id" validate:"omitempty,min=1"`
+	PartnerID   int           `query:"partner_id" validate:"required,min=1"`
+	Kind        document.Kind `query:"kind" validate:"required,oneof=drawing certificate packing_list invoice quality_report other"`
+	Filename    string        `query:"filename" validate:"required,max=255"`
+	Title       string        `query:"title" validate:"max=200"`
+	Description string        `query:"description" validate:"max=2000"`
+	Tags        string        `query:"tags" validate:"max=400"`
+	CertIssuer  string        `query:"cert_issuer" validate:"max=200"`
+	CertNumber  string        `query:"cert_number" validate:"max=100"`
+	ValidFrom   string        `query:"valid_from" validate:"omitempty,datetime=2006-01-02"`
+	ExpiresOn   string        `query:"expires_on" validate:"omitempty,datetime=2006-01-02"`
+	Mandatory   bool          `query:"mandatory"`
+	OrderID     int           `query:"order_id" validate:"omitempty,min=1"`
+	ShipmentID  int           `query:"shipment_id" validate:"omitempty,min=1"`
+	GroupID     int           `query:"group_id" validate:"omitempty,min=1"`
 }
 
 // VersionInput describes a new version of a document.
@@ -94,15 +109,15 @@ type Patch struct {
 
 // Filter narrows a document listing.
 type Filter struct {
-	PartnerID  int    `query:"partner_id" validate:"omitempty,min=1"`
-	Kind       string `query:"kind" validate:"omitempty,oneof=drawing certificate packing_list invoice quality_report other"`
-	CertStatus string `query:"cert_status" validate:"omitempty,oneof=valid expiring expired"`
-	Q          string `query:"q" validate:"max=100"`
-	OrderID    int    `query:"order_id" validate:"omitempty,min=1"`
-	ShipmentID int    `query:"shipment_id" validate:"omitempty,min=1"`
-	GroupID    int    `query:"group_id" validate:"omitempty,min=1"`
-	Cursor     string `query:"cursor" validate:"max=200"`
-	Limit      int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	PartnerID  int           `query:"partner_id" validate:"omitempty,min=1"`
+	Kind       document.Kind `query:"kind" validate:"omitempty,oneof=drawing certificate packing_list invoice quality_report other"`
+	CertStatus CertStatus    `query:"cert_status" validate:"omitempty,oneof=valid expiring expired"`
+	Q          string        `query:"q" validate:"max=100"`
+	OrderID    int           `query:"order_id" validate:"omitempty,min=1"`
+	ShipmentID int           `query:"shipment_id" validate:"omitempty,min=1"`
+	GroupID    int           `query:"group_id" validate:"omitempty,min=1"`
+	Cursor     string        `query:"cursor" validate:"max=200"`
+	Limit      int           `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is one page of documents, newest first.
@@ -120,13 +135,13 @@ type Body struct {
 
 // DownloadRecord is one recorded download.
 type DownloadRecord struct {
-	ID        int       `json:"id"`
-	Version   int       `json:"version"`
-	User      string    `json:"user"`
-	UserID    *int      `json:"user_id"`
-	Via       string    `json:"via"`
-	IP        string    `json:"ip"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        int                  `json:"id"`
+	Version   int                  `json:"version"`
+	User      string               `json:"user"`
+	UserID    *int                 `json:"user_id"`
+	Via       documentdownload.Via `json:"via"`
+	IP        string               `json:"ip"`
+	CreatedAt time.Time            `json:"created_at"`
 }
 
 // DownloadFilter pages a document's download record.

@@ -52,7 +52,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 	var b *ent.Bridge
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		var err error
-		if b, err = tx.Client().Bridge.Create().SetGroupID(groupID).SetKind(bridge.Kind(in.Kind)).SetName(in.Name).SetURL(in.URL).
+		if b, err = tx.Client().Bridge.Create().SetGroupID(groupID).SetKind(in.Kind).SetName(in.Name).SetURL(in.URL).
 			SetSecret(in.Secret).SetRatePerMinute(rate).SetMirrorPosts(in.MirrorPosts == nil || *in.MirrorPosts).
 			SetMirrorStatus(in.MirrorStatus == nil || *in.MirrorStatus).Save(ctx); err != nil {
 			return err
@@ -113,10 +113,10 @@ func (s *Service) Bridge(ctx context.Context, id int) (Bridge, error) {
 }
 
 func (s *Service) toBridge(ctx context.Context, b *ent.Bridge) (Bridge, error) {
-	counts := map[string]int{}
+	counts := map[delivery.State]int{}
 	var rows []struct {
-		State string `json:"state"`
-		Count int    `json:"count"`
+		State delivery.State `json:"state"`
+		Count int            `json:"count"`
 	}
 	if err := s.client.Delivery.Query().Where(delivery.BridgeID(b.ID), delivery.StateIn(delivery.StatePending, delivery.StateDead)).
 		GroupBy(delivery.FieldState).Aggregate(ent.Count()).Scan(ctx, &rows); err != nil {
@@ -125,9 +125,9 @@ func (s *Service) toBridge(ctx context.Context, b *ent.Bridge) (Bridge, error) {
 	for _, r := range rows {
 		counts[r.State] = r.Count
 	}
-	return Bridge{ID: b.ID, GroupID: b.GroupID, Kind: string(b.Kind), Name: b.Name, URL: maskURL(b.URL), HasSecret: b.Secret != "",
+	return Bridge{ID: b.ID, GroupID: b.GroupID, Kind: b.Kind, Name: b.Name, URL: maskURL(b.URL), HasSecret: b.Secret != "",
 		Enabled: b.Enabled, MirrorPosts: b.MirrorPosts, MirrorStatus: b.MirrorStatus, RatePerMinute: b.RatePerMinute,
-		Pending: counts["pending"], Dead: counts["dead"], CreatedAt: b.CreatedAt}, nil
+		Pending: counts[delivery.StatePending], Dead: counts[delivery.StateDead], CreatedAt: b.CreatedAt}, nil
 }
 
 // maskURL shows where a bridge points without its credentials: scheme,
@@ -215,7 +215,7 @@ func (s *Service) Deliveries(ctx context.Context, bridgeID int, f DeliveryFilter
 	}
 	q := s.client.Delivery.Query().Where(delivery.BridgeID(bridgeID))
 	if f.State != "" {
-		q.Where(delivery.StateEQ(delivery.State(f.State)))
+		q.Where(delivery.StateEQ(f.State))
 	}
 	if f.PostID != 0 {
 		q.Where(delivery.PostID(f.PostID))
@@ -262,6 +262,6 @@ func (s *Service) RetryDelivery(ctx context.Context, id int) (Delivery, error) {
 }
 
 func toDelivery(d *ent.Delivery) Delivery {
-	return Delivery{ID: d.ID, BridgeID: d.BridgeID, PostID: d.PostID, MsgID: d.MsgID, Text: d.Text, State: string(d.State),
+	return Delivery{ID: d.ID, BridgeID: d.BridgeID, PostID: d.PostID, MsgID: d.MsgID, Text: d.Text, State: d.State,
 		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt, LastError: d.LastError, SentAt: d.SentAt, BatchID: d.BatchID, CreatedAt: d.CreatedAt}
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/orders"
@@ -105,7 +107,7 @@ func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionRe
 	}
 	switch in.Action {
 	case "approve", "reject":
-		_, err = s.orders.Decide(ctx, subject, orders.Decision{Decision: in.Action, Reason: in.Reason})
+		_, err = s.orders.Decide(ctx, subject, orders.Decision{Decision: orders.Verdict(in.Action), Reason: in.Reason})
 	case "acknowledge":
 		err = s.acknowledgeAll(ctx, subject)
 	case "confirm_receipt":
@@ -154,8 +156,8 @@ func (s *Service) acknowledgeAll(ctx context.Context, orderID int) error {
 	}
 	var in orders.AckInput
 	for _, l := range o.Lines {
-		if l.AckState == "pending" {
-			in.Lines = append(in.Lines, orders.AckLine{LineNo: l.LineNo, Action: "accept"})
+		if l.AckState == orderline.AckStatePending {
+			in.Lines = append(in.Lines, orders.AckLine{LineNo: l.LineNo, Action: orders.AckAccept})
 		}
 	}
 	if len(in.Lines) == 0 {
@@ -171,7 +173,7 @@ func (s *Service) receiveAll(ctx context.Context, shipmentID int) error {
 	if err != nil {
 		return err
 	}
-	in := shipments.EventInput{Kind: "received"}
+	in := shipments.EventInput{Kind: shipmentevent.KindReceived}
 	for _, l := range sh.Lines {
 		in.Received = append(in.Received, shipments.Received{LineID: l.ID, Quantity: l.Quantity})
 	}

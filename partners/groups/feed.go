@@ -347,7 +347,7 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 	if err != nil {
 		return Post{}, err
 	}
-	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: string(r.Kind), Author: r.Author, Body: body, BodyZh: bodyZh,
+	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: r.Kind, Author: r.Author, Body: body, BodyZh: bodyZh,
 		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff",
 		Link: subjectLink(r)}
 	switch {
@@ -365,14 +365,14 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 			return Post{}, err
 		}
 		for _, d := range docs {
-			p.Documents = append(p.Documents, DocRef{ID: d.ID, Title: d.Title, Kind: string(d.Kind)})
+			p.Documents = append(p.Documents, DocRef{ID: d.ID, Title: d.Title, Kind: d.Kind})
 		}
 	}
 	if r.CardKind != "" {
 		p.Card = &Card{Kind: r.CardKind, Outcome: r.CardOutcome, ActedBy: r.ActedBy, ActedAt: r.ActedAt, SubjectType: r.SubjectType,
 			Actions: []CardAction{}}
 		if r.CardState != nil {
-			p.Card.State = string(*r.CardState)
+			p.Card.State = *r.CardState
 		}
 		if r.SubjectID != nil {
 			p.Card.SubjectID = *r.SubjectID

@@ -12,6 +12,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
@@ -330,7 +331,7 @@ func TestReceiptCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"shipped", "delivered"} {
+	for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindDelivered} {
 		if _, err := w.Shipments.AddEvent(pa, sh.ID, shipments.EventInput{Kind: k}); err != nil {
 			t.Fatal(err)
 		}

@@ -151,9 +151,9 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 		return Group{}, partners.Errorf(partners.EForbidden, "your role may not create groups")
 	}
 	switch {
-	case in.Kind == "partner" && in.PartnerID == 0:
+	case in.Kind == group.KindPartner && in.PartnerID == 0:
 		return Group{}, partners.Invalid("partner_id", "is required for a partner group")
-	case in.Kind == "internal" && len(in.ContactIDs) > 0:
+	case in.Kind == group.KindInternal && len(in.ContactIDs) > 0:
 		return Group{}, partners.Invalid("contact_ids", "an internal group is for staff only")
 	case group.Kind(in.Kind) == group.KindInternal && in.AllContacts:
 		return Group{}, partners.Invalid("all_contacts", "an internal group is for staff only")
@@ -173,7 +173,7 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 		if err := staffUser(ctx, c, owner, "owner_id"); err != nil {
 			return err
 		}
-		q := c.Group.Create().SetName(in.Name).SetPurpose(in.Purpose).SetKind(group.Kind(in.Kind)).SetOwnerID(owner)
+		q := c.Group.Create().SetName(in.Name).SetPurpose(in.Purpose).SetKind(in.Kind).SetOwnerID(owner)
 		if in.PartnerID != 0 {
 			q.SetPartnerID(in.PartnerID)
 		}
@@ -301,7 +301,7 @@ func (s *Service) toGroup(ctx context.Context, g *ent.Group) (Group, error) {
 	if err != nil {
 		return Group{}, err
 	}
-	out := Group{ID: g.ID, Name: g.Name, Purpose: g.Purpose, Kind: string(g.Kind), PartnerID: g.PartnerID, OwnerID: g.OwnerID,
+	out := Group{ID: g.ID, Name: g.Name, Purpose: g.Purpose, Kind: g.Kind, PartnerID: g.PartnerID, OwnerID: g.OwnerID,
 		Language: g.Language, Archived: g.Archived, LastSeq: g.LastSeq, Members: n, ReceivesStatus: receives, CreatedAt: g.CreatedAt,
 		Digest: Digest{Enabled: g.DigestEnabled, Schedule: g.DigestSpec, DefaultSchedule: s.digestSpec, Quiet: g.DigestQuiet, LastTick: g.DigestLastTick}}
 	if sched, err := s.DigestSchedule(g); err == nil && g.DigestEnabled && receives {
@@ -372,7 +372,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		q.Where(group.PartnerID(f.PartnerID))
 	}
 	if f.Kind != "" {
-		q.Where(group.KindEQ(group.Kind(f.Kind)))
+		q.Where(group.KindEQ(f.Kind))
 	}
 	before, err := partners.BeforeID(f.Cursor)
 	if err != nil {

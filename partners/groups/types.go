@@ -8,16 +8,21 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/partners/i18n"
+	"github.com/tierlink/tierlink/ent/bridge"
+	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/document"
+	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/post"
 )
 
 // GroupInput creates a group.
 type GroupInput struct {
-	Name      string `json:"name" validate:"required,max=200"`
-	Purpose   string `json:"purpose" validate:"max=1000"`
-	Kind      string `json:"kind" validate:"required,oneof=partner internal"`
-	PartnerID int    `json:"partner_id" validate:"omitempty,min=1"`
-	OwnerID   int    `json:"owner_id" validate:"omitempty,min=1"`
-	Language  string `json:"language" validate:"omitempty,oneof=en zh-CN"`
+	Name      string     `json:"name" validate:"required,max=200"`
+	Purpose   string     `json:"purpose" validate:"max=1000"`
+	Kind      group.Kind `json:"kind" validate:"required,oneof=partner internal"`
+	PartnerID int        `json:"partner_id" validate:"omitempty,min=1"`
+	OwnerID   int        `json:"owner_id" validate:"omitempty,min=1"`
+	Language  string     `json:"language" validate:"omitempty,oneof=en zh-CN"`
 	// UserIDs and ContactIDs are the first members.
 	UserIDs    []int `json:"user_ids" validate:"max=200,dive,min=1"`
 	ContactIDs []int `json:"contact_ids" validate:"max=200,dive,min=1"`
@@ -44,16 +49,16 @@ type GroupPatch struct {
 
 // Group is a group as shown.
 type Group struct {
-	ID        int    `json:"id"`
-	Name      string `json:"name"`
-	Purpose   string `json:"purpose"`
-	Kind      string `json:"kind"`
-	PartnerID *int   `json:"partner_id"`
-	OwnerID   int    `json:"owner_id"`
-	Language  string `json:"language"`
-	Archived  bool   `json:"archived"`
-	LastSeq   int64  `json:"last_seq"`
-	Members   int    `json:"members"`
+	ID        int        `json:"id"`
+	Name      string     `json:"name"`
+	Purpose   string     `json:"purpose"`
+	Kind      group.Kind `json:"kind"`
+	PartnerID *int       `json:"partner_id"`
+	OwnerID   int        `json:"owner_id"`
+	Language  string     `json:"language"`
+	Archived  bool       `json:"archived"`
+	LastSeq   int64      `json:"last_seq"`
+	Members   int        `json:"members"`
 	// ReceivesStatus tells whether status about the group's partner is
 	// posted automatically: never when contacts of another partner are
 	// members.
@@ -95,11 +100,11 @@ type Announcement struct {
 
 // Filter lists groups.
 type Filter struct {
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	Kind      string `query:"kind" validate:"omitempty,oneof=partner internal"`
-	Archived  bool   `query:"archived"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	PartnerID int        `query:"partner_id" validate:"omitempty,min=1"`
+	Kind      group.Kind `query:"kind" validate:"omitempty,oneof=partner internal"`
+	Archived  bool       `query:"archived"`
+	Cursor    string     `query:"cursor" validate:"max=200"`
+	Limit     int        `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is a page of groups, newest first.
@@ -159,9 +164,9 @@ type Mention struct {
 
 // DocRef is a document shared in a post.
 type DocRef struct {
-	ID    int    `json:"id"`
-	Title string `json:"title"`
-	Kind  string `json:"kind"`
+	ID    int           `json:"id"`
+	Title string        `json:"title"`
+	Kind  document.Kind `json:"kind"`
 }
 
 // CardAction is a button on a card and which side may press it.
@@ -172,15 +177,15 @@ type CardAction struct {
 
 // Card is the actionable part of a card post.
 type Card struct {
-	Kind        string       `json:"kind"` // order_ack, change_request, receipt
-	State       string       `json:"state"`
-	Outcome     string       `json:"outcome,omitempty"`
-	ActedBy     string       `json:"acted_by,omitempty"`
-	ActedAt     *time.Time   `json:"acted_at,omitempty"`
-	SubjectType string       `json:"subject_type"`
-	SubjectID   int          `json:"subject_id"`
-	Link        string       `json:"link"`
-	Actions     []CardAction `json:"actions"`
+	Kind        string         `json:"kind"` // order_ack, change_request, receipt
+	State       post.CardState `json:"state"`
+	Outcome     string         `json:"outcome,omitempty"`
+	ActedBy     string         `json:"acted_by,omitempty"`
+	ActedAt     *time.Time     `json:"acted_at,omitempty"`
+	SubjectType string         `json:"subject_type"`
+	SubjectID   int            `json:"subject_id"`
+	Link        string         `json:"link"`
+	Actions     []CardAction   `json:"actions"`
 }
 
 // Post is a feed entry as shown and as streamed. A system post's or
@@ -192,7 +197,7 @@ type Post struct {
 	// Seq is the feed number; a card that changes takes a new one, so
 	// that streams resuming by number see the change.
 	Seq        int64     `json:"seq" doc:"The post's feed number: unique within the group, and the highest number is the latest change. A card that changes state (approved, rejected, acknowledged, expired) takes a new, higher number, so a client that follows the feed by number (after=, or the stream's Last-Event-ID) receives the changed card again and should replace the post with the same id in place; to show posts in the order they were written, sort by created_at, then id."`
-	Kind       string    `json:"kind"` // message, system, card
+	Kind       post.Kind `json:"kind"` // message, system, card
 	Author     string    `json:"author"`
 	AuthorSide string    `json:"author_side"` // staff, partner, system
 	Body       string    `json:"body"`
@@ -235,13 +240,13 @@ type ActionResult struct {
 
 // BridgeInput connects a group to an outside chat.
 type BridgeInput struct {
-	Kind          string `json:"kind" validate:"required,oneof=wecom feishu dingtalk slack webhook"`
-	Name          string `json:"name" validate:"required,max=100"`
-	URL           string `json:"url" validate:"required,max=2000"`
-	Secret        string `json:"secret" validate:"max=500"`
-	MirrorPosts   *bool  `json:"mirror_posts"`
-	MirrorStatus  *bool  `json:"mirror_status"`
-	RatePerMinute int    `json:"rate_per_minute" validate:"omitempty,min=1,max=6000"`
+	Kind          bridge.Kind `json:"kind" validate:"required,oneof=wecom feishu dingtalk slack webhook"`
+	Name          string      `json:"name" validate:"required,max=100"`
+	URL           string      `json:"url" validate:"required,max=2000"`
+	Secret        string      `json:"secret" validate:"max=500"`
+	MirrorPosts   *bool       `json:"mirror_posts"`
+	MirrorStatus  *bool       `json:"mirror_status"`
+	RatePerMinute int         `json:"rate_per_minute" validate:"omitempty,min=1,max=6000"`
 }
 
 // BridgePatch changes a bridge.
@@ -258,20 +263,20 @@ type BridgePatch struct {
 // said to exist — except when a webhook bridge is created and Tierlink
 // generated the secret, which is shown that once.
 type Bridge struct {
-	ID            int       `json:"id"`
-	GroupID       int       `json:"group_id"`
-	Kind          string    `json:"kind"`
-	Name          string    `json:"name"`
-	URL           string    `json:"url"`
-	HasSecret     bool      `json:"has_secret"`
-	Secret        string    `json:"secret,omitempty"`
-	Enabled       bool      `json:"enabled"`
-	MirrorPosts   bool      `json:"mirror_posts"`
-	MirrorStatus  bool      `json:"mirror_status"`
-	RatePerMinute int       `json:"rate_per_minute"`
-	Pending       int       `json:"pending"`
-	Dead          int       `json:"dead"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            int         `json:"id"`
+	GroupID       int         `json:"group_id"`
+	Kind          bridge.Kind `json:"kind"`
+	Name          string      `json:"name"`
+	URL           string      `json:"url"`
+	HasSecret     bool        `json:"has_secret"`
+	Secret        string      `json:"secret,omitempty"`
+	Enabled       bool        `json:"enabled"`
+	MirrorPosts   bool        `json:"mirror_posts"`
+	MirrorStatus  bool        `json:"mirror_status"`
+	RatePerMinute int         `json:"rate_per_minute"`
+	Pending       int         `json:"pending"`
+	Dead          int         `json:"dead"`
+	CreatedAt     time.Time   `json:"created_at"`
 }
 
 // BridgeFilter pages a group's bridges.
@@ -288,26 +293,26 @@ type BridgeList struct {
 
 // DeliveryFilter pages a bridge's delivery log, newest first.
 type DeliveryFilter struct {
-	State  string `query:"state" validate:"omitempty,oneof=pending sent dead"`
-	PostID int    `query:"post_id" validate:"omitempty,min=1"`
-	Cursor string `query:"cursor" validate:"max=200"`
-	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	State  delivery.State `query:"state" validate:"omitempty,oneof=pending sent dead"`
+	PostID int            `query:"post_id" validate:"omitempty,min=1"`
+	Cursor string         `query:"cursor" validate:"max=200"`
+	Limit  int            `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Delivery is one outbox entry as shown.
 type Delivery struct {
-	ID            int        `json:"id"`
-	BridgeID      int        `json:"bridge_id"`
-	PostID        *int       `json:"post_id"`
-	MsgID         string     `json:"msg_id"`
-	Text          string     `json:"text"`
-	State         string     `json:"state"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt time.Time  `json:"next_attempt_at"`
-	LastError     string     `json:"last_error,omitempty"`
-	SentAt        *time.Time `json:"sent_at,omitempty"`
-	BatchID       string     `json:"batch_id,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
+	ID            int            `json:"id"`
+	BridgeID      int            `json:"bridge_id"`
+	PostID        *int           `json:"post_id"`
+	MsgID         string         `json:"msg_id"`
+	Text          string         `json:"text"`
+	State         delivery.State `json:"state"`
+	Attempts      int            `json:"attempts"`
+	NextAttemptAt time.Time      `json:"next_attempt_at"`
+	LastError     string         `json:"last_error,omitempty"`
+	SentAt        *time.Time     `json:"sent_at,omitempty"`
+	BatchID       string         `json:"batch_id,omitempty"`
+	CreatedAt     time.Time      `json:"created_at"`
 }
 
 // DeliveryPage is a page of the delivery log.

@@ -15,7 +15,7 @@ import (
 
 func TestAllowed(t *testing.T) {
 	buyer, watcher, partner := viewer.Viewer{Role: viewer.RoleBuyer}, viewer.Viewer{Role: viewer.RoleViewer}, viewer.Viewer{Role: viewer.RolePartner, PartnerID: 1}
-	up, down := string(order.DirectionUpstream), string(order.DirectionDownstream)
+	up, down := order.DirectionUpstream, order.DirectionDownstream
 	openCR := []orders.ChangeRequest{{State: "open"}}
 	for _, tc := range []struct {
 		name string
@@ -23,16 +23,16 @@ func TestAllowed(t *testing.T) {
 		v    viewer.Viewer
 		want []orders.Action
 	}{
-		{"DraftBuyerPublishes", orders.Order{Status: string(order.StatusDraft), Direction: up}, buyer, []orders.Action{orders.ActionPublish}},
-		{"DraftPartnerNothing", orders.Order{Status: string(order.StatusDraft), Direction: up}, partner, []orders.Action{}},
-		{"PublishedPartnerAcksAndShips", orders.Order{Status: string(order.StatusPublished), Direction: up}, partner, []orders.Action{orders.ActionAcknowledge, orders.ActionShip}},
-		{"PublishedBuyerAnswersForPartner", orders.Order{Status: string(order.StatusPublished), Direction: up}, buyer, []orders.Action{orders.ActionAcknowledge, orders.ActionShip}},
-		{"PublishedViewerReadsOnly", orders.Order{Status: string(order.StatusPublished), Direction: up}, watcher, []orders.Action{}},
-		{"DownstreamIsNotShippedByUs", orders.Order{Status: string(order.StatusPublished), Direction: down}, partner, []orders.Action{orders.ActionAcknowledge}},
-		{"ChangesRequestedBuyerDecides", orders.Order{Status: string(order.StatusChangesRequested), Direction: up, ChangeRequests: openCR}, buyer, []orders.Action{orders.ActionDecide, orders.ActionShip}},
-		{"ChangesRequestedPartnerShipsOnly", orders.Order{Status: string(order.StatusChangesRequested), Direction: up, ChangeRequests: openCR}, partner, []orders.Action{orders.ActionShip}},
-		{"AcknowledgedShips", orders.Order{Status: string(order.StatusAcknowledged), Direction: up}, partner, []orders.Action{orders.ActionShip}},
-		{"ClosedNothing", orders.Order{Status: string(order.StatusClosed), Direction: up}, buyer, []orders.Action{}},
+		{"DraftBuyerPublishes", orders.Order{Status: order.StatusDraft, Direction: up}, buyer, []orders.Action{orders.ActionPublish}},
+		{"DraftPartnerNothing", orders.Order{Status: order.StatusDraft, Direction: up}, partner, []orders.Action{}},
+		{"PublishedPartnerAcksAndShips", orders.Order{Status: order.StatusPublished, Direction: up}, partner, []orders.Action{orders.ActionAcknowledge, orders.ActionShip}},
+		{"PublishedBuyerAnswersForPartner", orders.Order{Status: order.StatusPublished, Direction: up}, buyer, []orders.Action{orders.ActionAcknowledge, orders.ActionShip}},
+		{"PublishedViewerReadsOnly", orders.Order{Status: order.StatusPublished, Direction: up}, watcher, []orders.Action{}},
+		{"DownstreamIsNotShippedByUs", orders.Order{Status: order.StatusPublished, Direction: down}, partner, []orders.Action{orders.ActionAcknowledge}},
+		{"ChangesRequestedBuyerDecides", orders.Order{Status: order.StatusChangesRequested, Direction: up, ChangeRequests: openCR}, buyer, []orders.Action{orders.ActionDecide, orders.ActionShip}},
+		{"ChangesRequestedPartnerShipsOnly", orders.Order{Status: order.StatusChangesRequested, Direction: up, ChangeRequests: openCR}, partner, []orders.Action{orders.ActionShip}},
+		{"AcknowledgedShips", orders.Order{Status: order.StatusAcknowledged, Direction: up}, partner, []orders.Action{orders.ActionShip}},
+		{"ClosedNothing", orders.Order{Status: order.StatusClosed, Direction: up}, buyer, []orders.Action{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := orders.Allowed(tc.o, tc.v); !slices.Equal(got, tc.want) {

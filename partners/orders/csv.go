@@ -74,11 +74,11 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			add(line, "partner_code", fmt.Sprintf("no partner has code %q", get("partner_code")))
 			continue
 		}
-		direction := get("direction")
+		direction := order.Direction(get("direction"))
 		if direction == "" {
-			direction = "upstream"
+			direction = order.DirectionUpstream
 			if p.Kind == partner.KindCustomer {
-				direction = "downstream"
+				direction = order.DirectionDownstream
 			}
 		}
 		key := p.Code + "\x00" + get("order_number")
@@ -124,9 +124,9 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 	unchanged := 0
 	for _, o := range list {
 		if err := partners.Validate(struct {
-			Number    string `json:"order_number" validate:"required,max=64,partnercode"`
-			Currency  string `json:"currency" validate:"required,len=3,alpha"`
-			Direction string `json:"direction" validate:"required,oneof=upstream downstream"`
+			Number    string          `json:"order_number" validate:"required,max=64,partnercode"`
+			Currency  string          `json:"currency" validate:"required,len=3,alpha"`
+			Direction order.Direction `json:"direction" validate:"required,oneof=upstream downstream"`
 		}{o.in.Number, o.in.Currency, o.in.Direction}); err != nil {
 			errs = append(errs, csvfile.RowErrors(o.first, err)...)
 		}
@@ -161,7 +161,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		c := tx.Client()
 		now := s.now()
 		for _, o := range list {
-			q := c.Order.Create().SetPartnerID(o.in.PartnerID).SetDirection(order.Direction(o.in.Direction)).SetNumber(o.in.Number).
+			q := c.Order.Create().SetPartnerID(o.in.PartnerID).SetDirection(o.in.Direction).SetNumber(o.in.Number).
 				SetCurrency(o.in.Currency).SetBuyerID(v.UserID).SetNotes(o.in.Notes)
 			if publish {
 				q.SetStatus(order.StatusPublished).SetPublishedAt(now)
@@ -202,7 +202,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 
 // sameOrder says whether the stored order is exactly the file's.
 func sameOrder(old *ent.Order, o *csvOrder) bool {
-	if string(old.Direction) != o.in.Direction || old.Currency != o.in.Currency || old.Notes != o.in.Notes ||
+	if old.Direction != o.in.Direction || old.Currency != o.in.Currency || old.Notes != o.in.Notes ||
 		len(old.Edges.Lines) != len(o.in.Lines) {
 		return false
 	}

@@ -1,11 +1,14 @@
 package orders
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/tierlink/tierlink/partners"
 )
 
 // Qty is a quantity in thousandths of a unit, so split receipts sum
@@ -15,34 +18,88 @@ type Qty int64
 // Price is a unit price in ten-thousandths of the currency unit.
 type Price int64
 
-// parseFixed reads a JSON number with at most scale decimals into an
-// integer count of 10^-scale units.
+// DecimalReason is why a quantity or price could not be read. Its value
+// is a stable key, so a message catalogue can translate it and callers
+// pick the reason with errors.Is, never by reading the message.
+type DecimalReason string
+
+// Reasons a decimal is refused.
+const (
+	ErrNotANumber      DecimalReason = "decimal_missing"
+	ErrDecimalSyntax   DecimalReason = "decimal_syntax"
+	ErrTooManyDecimals DecimalReason = "decimal_too_many_places"
+	ErrTooLarge        DecimalReason = "decimal_too_large"
+)
+
+// Error is the English reason, as a field error shows it.
+func (r DecimalReason) Error() string {
+	switch r {
+	case ErrNotANumber:
+		return "must be a number"
+	case ErrDecimalSyntax:
+		return "must be a plain decimal number"
+	case ErrTooManyDecimals:
+		return "has too many decimals"
+	case ErrTooLarge:
+		return "is too large"
+	}
+	return "is not a valid decimal"
+}
+
+// DecimalError is a refused decimal: the reason, and for too many
+// decimals how many the field allows. errors.Is(err, ErrTooManyDecimals)
+// matches it through Unwrap.
+type DecimalError struct {
+	Reason DecimalReason
+	Places int
+}
+
+// Error is the reason as a field error shows it, naming the places allowed.
+func (e *DecimalError) Error() string {
+	if e.Reason == ErrTooManyDecimals {
+		return "has more than " + strconv.Itoa(e.Places) + " decimals"
+	}
+	return e.Reason.Error()
+}
+
+// Unwrap returns the reason.
+func (e *DecimalError) Unwrap() error { return e.Reason }
+
+// parseJSONFixed reads a JSON value, a number or a quoted number (ERP
+// exports often quote them), with parseFixed.
+func parseJSONFixed(b []byte, scale int) (int64, error) {
+	if s := bytes.TrimSpace(b); len(s) > 0 && s[0] == '"' {
+		var str string
+		if err := json.Unmarshal(s, &str); err != nil {
+			return 0, &DecimalError{Reason: ErrDecimalSyntax}
+		}
+		b = []byte(str)
+	}
+	return parseFixed(b, scale)
+}
+
+// parseFixed reads a decimal with at most scale decimals into an integer
+// count of 10^-scale units.
 func parseFixed(b []byte, scale int) (int64, error) {
 	s := strings.TrimSpace(string(b))
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = s[1 : len(s)-1] // ERP exports often quote numbers
-	}
 	if s == "" || s == "null" {
-		return 0, errors.New("must be a number")
+		return 0, &DecimalError{Reason: ErrNotANumber}
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || strings.ContainsAny(s, "eE+") {
-		return 0, errors.New("must be a plain decimal number")
+	if whole == "" || !digits(whole) || !digits(frac) {
+		return 0, &DecimalError{Reason: ErrDecimalSyntax}
 	}
 	if len(frac) > scale {
-		return 0, errors.New("has more than " + strconv.Itoa(scale) + " decimals")
+		return 0, &DecimalError{Reason: ErrTooManyDecimals, Places: scale}
 	}
 	frac += strings.Repeat("0", scale-len(frac))
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > 1e12 {
-		return 0, errors.New("is too large")
+	if err != nil || w > 1e12 { // only digits are left, so err is a range error
+		return 0, &DecimalError{Reason: ErrTooLarge}
 	}
-	f, err := strconv.ParseInt(frac, 10, 64)
-	if err != nil {
-		return 0, errors.New("must be a plain decimal number")
-	}
+	f, _ := strconv.ParseInt(frac, 10, 64) // scale digits at most
 	mult := int64(1)
 	for i := 0; i < scale; i++ {
 		mult *= 10
@@ -52,6 +109,16 @@ func parseFixed(b []byte, scale int) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+// digits tells whether s holds ASCII digits only.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func formatFixed(v int64, scale int) string {
@@ -77,9 +144,9 @@ func formatFixed(v int64, scale int) string {
 
 // UnmarshalJSON reads a number with at most 3 decimals.
 func (q *Qty) UnmarshalJSON(b []byte) error {
-	v, err := parseFixed(b, 3)
+	v, err := parseJSONFixed(b, 3)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "quantity: " + err.Error(), Type: qtyType}
+		return &json.UnmarshalTypeError{Value: string(b), Type: qtyType}
 	}
 	*q = Qty(v)
 	return nil
@@ -99,9 +166,9 @@ func ParseQty(s string) (Qty, error) {
 
 // UnmarshalJSON reads a number with at most 4 decimals.
 func (p *Price) UnmarshalJSON(b []byte) error {
-	v, err := parseFixed(b, 4)
+	v, err := parseJSONFixed(b, 4)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "price: " + err.Error(), Type: priceType}
+		return &json.UnmarshalTypeError{Value: string(b), Type: priceType}
 	}
 	*p = Price(v)
 	return nil
@@ -133,3 +200,28 @@ var (
 	qtyType   = reflect.TypeFor[Qty]()
 	priceType = reflect.TypeFor[Price]()
 )
+
+// decimalPlaces is how many decimals each decimal type keeps.
+var decimalPlaces = map[reflect.Type]int{qtyType: 3, priceType: 4}
+
+// InvalidDecimal turns a JSON decoding error about a quantity or a price
+// into the invalid-input error naming the field and why, and any other
+// error into nil. The decoder only carries field paths on
+// json.UnmarshalTypeError, which has no room for a wrapped error, so
+// UnmarshalJSON keeps the literal in Value and the reason is found again
+// by parsing it, typed, rather than by reading a message.
+func InvalidDecimal(err error) *partners.Error {
+	var typ *json.UnmarshalTypeError
+	if !errors.As(err, &typ) {
+		return nil
+	}
+	places, ok := decimalPlaces[typ.Type]
+	if !ok {
+		return nil
+	}
+	_, perr := parseJSONFixed([]byte(typ.Value), places)
+	if perr == nil {
+		perr = &DecimalError{Reason: ErrDecimalSyntax}
+	}
+	return partners.Invalid(typ.Field, perr.Error())
+}

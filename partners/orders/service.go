@@ -214,17 +214,17 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			}
 			u := c.OrderLine.UpdateOne(l).SetAckAt(now)
 			switch a.Action {
-			case "accept":
+			case AckAccept:
 				if a.PromisedDate != "" || a.Quantity != nil || a.UnitPrice != nil {
 					return partners.Invalid(f("action"), "an accepted line carries no changes; use action change")
 				}
 				u.SetAckState(orderline.AckStateAccepted)
-			case "reject":
+			case AckReject:
 				if strings.TrimSpace(a.Reason) == "" {
 					return partners.Invalid(f("reason"), "is required when rejecting a line")
 				}
 				u.SetAckState(orderline.AckStateRejected).SetRejectReason(a.Reason)
-			case "change":
+			case AckChange:
 				ch := Change{LineNo: a.LineNo, Reason: a.Reason, Quantity: a.Quantity, UnitPrice: a.UnitPrice}
 				if a.PromisedDate != "" {
 					d, err := partners.ParseDate(f("promised_date"), a.PromisedDate)
@@ -337,7 +337,7 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 		orderID = cr.OrderID
 		now := s.now()
 		state := changerequest.StateApproved
-		if d.Decision == "reject" {
+		if d.Decision == VerdictReject {
 			state = changerequest.StateRejected
 		}
 		// The state guard in the UPDATE makes the decision once, even
@@ -458,7 +458,7 @@ func (s *Service) ChangeRequest(ctx context.Context, id int) (ChangeRequest, err
 // most: an order's (a hidden order is not found), or all the caller may
 // see (open ones for the buyer to decide, typically). ListChangeRequests
 // pages through them all.
-func (s *Service) ChangeRequests(ctx context.Context, orderID int, state string) ([]ChangeRequest, error) {
+func (s *Service) ChangeRequests(ctx context.Context, orderID int, state changerequest.State) ([]ChangeRequest, error) {
 	return s.changeRequests(ctx, orderID, state, 0, 500)
 }
 
@@ -484,7 +484,7 @@ func (s *Service) ListChangeRequests(ctx context.Context, f ChangeRequestFilter)
 
 // changeRequests reads up to limit change requests newest first, below
 // the id before (0: from the newest).
-func (s *Service) changeRequests(ctx context.Context, orderID int, state string, before, limit int) ([]ChangeRequest, error) {
+func (s *Service) changeRequests(ctx context.Context, orderID int, state changerequest.State, before, limit int) ([]ChangeRequest, error) {
 	q := s.client.ChangeRequest.Query()
 	if orderID != 0 {
 		if _, err := s.client.Order.Get(ctx, orderID); err != nil {
@@ -493,7 +493,7 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state string,
 		q.Where(changerequest.OrderID(orderID))
 	}
 	if state != "" {
-		q.Where(changerequest.StateEQ(changerequest.State(state)))
+		q.Where(changerequest.StateEQ(state))
 	}
 	if before != 0 {
 		q.Where(changerequest.IDLT(before))
@@ -543,10 +543,10 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		q.Where(order.PartnerID(f.PartnerID))
 	}
 	if f.Direction != "" {
-		q.Where(order.DirectionEQ(order.Direction(f.Direction)))
+		q.Where(order.DirectionEQ(f.Direction))
 	}
 	if f.Status != "" {
-		q.Where(order.StatusEQ(order.Status(f.Status)))
+		q.Where(order.StatusEQ(f.Status))
 	}
 	if t := strings.TrimSpace(f.Q); t != "" {
 		q.Where(order.NumberContainsFold(t))
@@ -635,19 +635,19 @@ func toAcknowledgement(r *ent.Acknowledgement) (Acknowledgement, error) {
 }
 
 func toOrder(o *ent.Order) Order {
-	out := Order{ID: o.ID, PartnerID: o.PartnerID, Direction: string(o.Direction), Number: o.Number, Currency: o.Currency,
-		Status: string(o.Status), Revision: o.Revision, BuyerID: o.BuyerID, Notes: o.Notes, PublishedAt: o.PublishedAt,
+	out := Order{ID: o.ID, PartnerID: o.PartnerID, Direction: o.Direction, Number: o.Number, Currency: o.Currency,
+		Status: o.Status, Revision: o.Revision, BuyerID: o.BuyerID, Notes: o.Notes, PublishedAt: o.PublishedAt,
 		AcknowledgedAt: o.AcknowledgedAt, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Lines: []Line{}}
 	for _, l := range o.Edges.Lines {
 		out.Lines = append(out.Lines, Line{LineNo: l.LineNo, ItemCode: l.ItemCode, Description: l.Description, Quantity: Qty(l.Quantity),
 			Unit: l.Unit, UnitPrice: Price(l.UnitPrice), RequiredDate: l.RequiredDate, PromisedDate: l.PromisedDate,
-			AckState: string(l.AckState), AckAt: l.AckAt, RejectReason: l.RejectReason})
+			AckState: l.AckState, AckAt: l.AckAt, RejectReason: l.RejectReason})
 	}
 	return out
 }
 
 func toChangeRequest(r *ent.ChangeRequest) ChangeRequest {
-	return ChangeRequest{ID: r.ID, OrderID: r.OrderID, Revision: r.Revision, Changes: parseChanges(r.Changes), State: string(r.State),
+	return ChangeRequest{ID: r.ID, OrderID: r.OrderID, Revision: r.Revision, Changes: parseChanges(r.Changes), State: r.State,
 		DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, DecisionReason: r.DecisionReason, CreatedAt: r.CreatedAt}
 }
 

@@ -4,7 +4,13 @@
 // decides, and every revision kept.
 package orders
 
-import "time"
+import (
+	"time"
+
+	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/orderline"
+)
 
 // LineInput is one line of a new order.
 type LineInput struct {
@@ -20,37 +26,37 @@ type LineInput struct {
 // partner's kind (suppliers upstream, customers downstream): left out, it
 // is taken from it; given, it must agree with it.
 type OrderInput struct {
-	PartnerID int         `json:"partner_id" validate:"required,min=1"`
-	Direction string      `json:"direction" validate:"omitempty,oneof=upstream downstream"`
-	Number    string      `json:"number" validate:"required,max=64,partnercode"`
-	Currency  string      `json:"currency" validate:"required,len=3,alpha"`
-	Notes     string      `json:"notes" validate:"max=2000"`
-	Lines     []LineInput `json:"lines" validate:"required,min=1,max=500,dive"`
+	PartnerID int             `json:"partner_id" validate:"required,min=1"`
+	Direction order.Direction `json:"direction" validate:"omitempty,oneof=upstream downstream"`
+	Number    string          `json:"number" validate:"required,max=64,partnercode"`
+	Currency  string          `json:"currency" validate:"required,len=3,alpha"`
+	Notes     string          `json:"notes" validate:"max=2000"`
+	Lines     []LineInput     `json:"lines" validate:"required,min=1,max=500,dive"`
 }
 
 // Line is an order line as shown.
 type Line struct {
-	LineNo       int        `json:"line_no"`
-	ItemCode     string     `json:"item_code"`
-	Description  string     `json:"description"`
-	Quantity     Qty        `json:"quantity"`
-	Unit         string     `json:"unit"`
-	UnitPrice    Price      `json:"unit_price"`
-	RequiredDate time.Time  `json:"required_date"`
-	PromisedDate *time.Time `json:"promised_date"`
-	AckState     string     `json:"ack_state"`
-	AckAt        *time.Time `json:"ack_at"`
-	RejectReason string     `json:"reject_reason,omitempty"`
+	LineNo       int                `json:"line_no"`
+	ItemCode     string             `json:"item_code"`
+	Description  string             `json:"description"`
+	Quantity     Qty                `json:"quantity"`
+	Unit         string             `json:"unit"`
+	UnitPrice    Price              `json:"unit_price"`
+	RequiredDate time.Time          `json:"required_date"`
+	PromisedDate *time.Time         `json:"promised_date"`
+	AckState     orderline.AckState `json:"ack_state"`
+	AckAt        *time.Time         `json:"ack_at"`
+	RejectReason string             `json:"reject_reason,omitempty"`
 }
 
 // Order is an order as shown, with its lines.
 type Order struct {
 	ID             int             `json:"id"`
 	PartnerID      int             `json:"partner_id"`
-	Direction      string          `json:"direction"`
+	Direction      order.Direction `json:"direction"`
 	Number         string          `json:"number"`
 	Currency       string          `json:"currency"`
-	Status         string          `json:"status"`
+	Status         order.Status    `json:"status"`
 	Revision       int             `json:"revision"`
 	BuyerID        int             `json:"buyer_id"`
 	Notes          string          `json:"notes"`
@@ -68,14 +74,33 @@ type Order struct {
 	Actions []Action `json:"actions"`
 }
 
+// AckAction is a partner's answer to one order line.
+type AckAction string
+
+// Answers to a line.
+const (
+	AckAccept AckAction = "accept"
+	AckChange AckAction = "change"
+	AckReject AckAction = "reject"
+)
+
+// Verdict is the buyer's decision on a change request.
+type Verdict string
+
+// Decisions on a change request.
+const (
+	VerdictApprove Verdict = "approve"
+	VerdictReject  Verdict = "reject"
+)
+
 // AckLine answers one line.
 type AckLine struct {
-	LineNo       int    `json:"line_no" validate:"required,min=1"`
-	Action       string `json:"action" validate:"required,oneof=accept change reject"`
-	PromisedDate string `json:"promised_date" validate:"omitempty,datetime=2006-01-02"`
-	Quantity     *Qty   `json:"quantity"`
-	UnitPrice    *Price `json:"unit_price"`
-	Reason       string `json:"reason" validate:"max=500"`
+	LineNo       int       `json:"line_no" validate:"required,min=1"`
+	Action       AckAction `json:"action" validate:"required,oneof=accept change reject"`
+	PromisedDate string    `json:"promised_date" validate:"omitempty,datetime=2006-01-02"`
+	Quantity     *Qty      `json:"quantity"`
+	UnitPrice    *Price    `json:"unit_price"`
+	Reason       string    `json:"reason" validate:"max=500"`
 }
 
 // AckInput acknowledges some or all pending lines of an order.
@@ -94,15 +119,15 @@ type Change struct {
 
 // ChangeRequest is a change request as shown.
 type ChangeRequest struct {
-	ID             int        `json:"id"`
-	OrderID        int        `json:"order_id"`
-	Revision       int        `json:"revision"`
-	Changes        []Change   `json:"changes"`
-	State          string     `json:"state"`
-	DecidedBy      string     `json:"decided_by,omitempty"`
-	DecidedAt      *time.Time `json:"decided_at"`
-	DecisionReason string     `json:"decision_reason,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
+	ID             int                 `json:"id"`
+	OrderID        int                 `json:"order_id"`
+	Revision       int                 `json:"revision"`
+	Changes        []Change            `json:"changes"`
+	State          changerequest.State `json:"state"`
+	DecidedBy      string              `json:"decided_by,omitempty"`
+	DecidedAt      *time.Time          `json:"decided_at"`
+	DecisionReason string              `json:"decision_reason,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
 
 	// OrderNumber and PartnerName name the order and its partner, so a
 	// list needs no read per row.
@@ -113,10 +138,10 @@ type ChangeRequest struct {
 // ChangeRequestFilter narrows and pages a change-request listing.
 type ChangeRequestFilter struct {
 	// OrderID limits the listing to one order; it comes from the path.
-	OrderID int    `query:"-"`
-	State   string `query:"state" validate:"omitempty,oneof=open approved rejected"`
-	Cursor  string `query:"cursor" validate:"max=200"`
-	Limit   int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	OrderID int                 `query:"-"`
+	State   changerequest.State `query:"state" validate:"omitempty,oneof=open approved rejected"`
+	Cursor  string              `query:"cursor" validate:"max=200"`
+	Limit   int                 `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // ChangeRequestPage is one page of change requests, newest first.
@@ -129,7 +154,7 @@ type ChangeRequestPage struct {
 type AckRecordLine struct {
 	LineNo int `json:"line_no"`
 	// Action is accept, change or reject.
-	Action string `json:"action"`
+	Action AckAction `json:"action"`
 	// PromisedDate is the date proposed by a change, as YYYY-MM-DD.
 	PromisedDate string `json:"promised_date,omitempty"`
 	Quantity     *Qty   `json:"quantity"`
@@ -161,8 +186,8 @@ type AckPage struct {
 
 // Decision approves or rejects a change request.
 type Decision struct {
-	Decision string `json:"decision" validate:"required,oneof=approve reject"`
-	Reason   string `json:"reason" validate:"max=1000"`
+	Decision Verdict `json:"decision" validate:"required,oneof=approve reject"`
+	Reason   string  `json:"reason" validate:"max=1000"`
 }
 
 // Revision is one kept revision of an order.
@@ -176,12 +201,12 @@ type Revision struct {
 
 // Filter narrows an order listing.
 type Filter struct {
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
-	Status    string `query:"status" validate:"omitempty,oneof=draft published changes_requested acknowledged rejected cancelled closed"`
-	Q         string `query:"q" validate:"max=64"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	PartnerID int             `query:"partner_id" validate:"omitempty,min=1"`
+	Direction order.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	Status    order.Status    `query:"status" validate:"omitempty,oneof=draft published changes_requested acknowledged rejected cancelled closed"`
+	Q         string          `query:"q" validate:"max=64"`
+	Cursor    string          `query:"cursor" validate:"max=200"`
+	Limit     int             `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is one page of orders, newest first.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -28,9 +29,9 @@ type Owner struct {
 
 // OwnerFilter picks the period of the owners' view and pages it.
 type OwnerFilter struct {
-	Period string `query:"period" validate:"omitempty,oneof=week month quarter"`
-	Cursor string `query:"cursor" validate:"max=200"`
-	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	Period scorecardsnapshot.PeriodKind `query:"period" validate:"omitempty,oneof=week month quarter"`
+	Cursor string                       `query:"cursor" validate:"max=200"`
+	Limit  int                          `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // OwnerList is one page of the supervisors' view for one period.

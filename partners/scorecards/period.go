@@ -11,20 +11,22 @@ package scorecards
 import (
 	"fmt"
 	"time"
+
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 )
 
-// Kinds of period.
+// Kinds of period, as snapshots store them.
 const (
-	Week    = "week"
-	Month   = "month"
-	Quarter = "quarter"
+	Week    = scorecardsnapshot.PeriodKindWeek
+	Month   = scorecardsnapshot.PeriodKindMonth
+	Quarter = scorecardsnapshot.PeriodKindQuarter
 )
 
 // Period is a closed-open span of company calendar time.
 type Period struct {
-	Kind  string    `json:"kind"`
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
+	Kind  scorecardsnapshot.PeriodKind `json:"kind"`
+	Start time.Time                    `json:"start"`
+	End   time.Time                    `json:"end"`
 }
 
 // Label names the period: 2026-W47, 2026-11, 2026-Q4.
@@ -40,7 +42,7 @@ func (p Period) Label() string {
 }
 
 // PeriodOf returns the period of kind that contains t, in loc.
-func PeriodOf(kind string, t time.Time, loc *time.Location) (Period, error) {
+func PeriodOf(kind scorecardsnapshot.PeriodKind, t time.Time, loc *time.Location) (Period, error) {
 	t = t.In(loc)
 	y, m, d := t.Date()
 	var start, end time.Time
@@ -69,7 +71,7 @@ func (p Period) Prev() Period {
 
 // Last returns the n periods of kind ending with the one containing t,
 // oldest first.
-func Last(kind string, t time.Time, loc *time.Location, n int) ([]Period, error) {
+func Last(kind scorecardsnapshot.PeriodKind, t time.Time, loc *time.Location, n int) ([]Period, error) {
 	p, err := PeriodOf(kind, t, loc)
 	if err != nil {
 		return nil, err

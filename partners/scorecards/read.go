@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
+
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/partner"
@@ -25,22 +27,22 @@ type Point struct {
 // Card is one partner's scorecard: the period's metrics, its score and
 // standing, and the trend over the twelve periods ending with it.
 type Card struct {
-	PartnerID   int      `json:"partner_id"`
-	PartnerName string   `json:"partner_name"`
-	Kind        string   `json:"kind"`
-	Tier        *int     `json:"tier"`
-	Period      string   `json:"period"`
-	Metrics     Metrics  `json:"metrics"`
-	Score       *float64 `json:"score"`
-	Standing    string   `json:"standing"`
-	Trend       []Point  `json:"trend,omitempty"`
+	PartnerID   int          `json:"partner_id"`
+	PartnerName string       `json:"partner_name"`
+	Kind        partner.Kind `json:"kind"`
+	Tier        *int         `json:"tier"`
+	Period      string       `json:"period"`
+	Metrics     Metrics      `json:"metrics"`
+	Score       *float64     `json:"score"`
+	Standing    string       `json:"standing"`
+	Trend       []Point      `json:"trend,omitempty"`
 	// Contacts are the partner's people, what each did in the period.
 	Contacts []ContactFigures `json:"contacts,omitempty"`
 }
 
 // CardQuery picks the period of a scorecard.
 type CardQuery struct {
-	Period string `query:"period" validate:"omitempty,oneof=week month quarter"`
+	Period scorecardsnapshot.PeriodKind `query:"period" validate:"omitempty,oneof=week month quarter"`
 }
 
 // metricsFor returns p's metrics for every partner: the stored snapshot
@@ -82,7 +84,7 @@ func (s *Service) Card(ctx context.Context, partnerID int, q CardQuery, now time
 	if err != nil {
 		return Card{}, err
 	}
-	c := Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: string(pa.Kind), Tier: pa.Tier, Period: ps[len(ps)-1].Label()}
+	c := Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: pa.Kind, Tier: pa.Tier, Period: ps[len(ps)-1].Label()}
 	for i, p := range ps {
 		all, err := s.metricsFor(ctx, p, now)
 		if err != nil {
@@ -111,14 +113,14 @@ func (s *Service) Card(ctx context.Context, partnerID int, q CardQuery, now time
 
 // RankFilter narrows and orders the ranking.
 type RankFilter struct {
-	Period   string `query:"period" validate:"omitempty,oneof=week month quarter"`
-	Kind     string `query:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
-	Tier     int    `query:"tier" validate:"omitempty,min=1,max=3"`
-	Category string `query:"category" validate:"max=80"`
-	OwnerID  int    `query:"owner_id" validate:"omitempty,min=1"`
-	Sort     string `query:"sort" validate:"omitempty,oneof=score -score otif -otif ack -ack replies -replies name -name"`
-	Cursor   string `query:"cursor" validate:"max=200"`
-	Limit    int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	Period   scorecardsnapshot.PeriodKind `query:"period" validate:"omitempty,oneof=week month quarter"`
+	Kind     partner.Kind                 `query:"kind" validate:"omitempty,oneof=supplier customer logistics service"`
+	Tier     int                          `query:"tier" validate:"omitempty,min=1,max=3"`
+	Category string                       `query:"category" validate:"max=80"`
+	OwnerID  int                          `query:"owner_id" validate:"omitempty,min=1"`
+	Sort     string                       `query:"sort" validate:"omitempty,oneof=score -score otif -otif ack -ack replies -replies name -name"`
+	Cursor   string                       `query:"cursor" validate:"max=200"`
+	Limit    int                          `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Ranking is one page of the partners' scorecards for one period.
@@ -145,7 +147,7 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 	}
 	q := s.client.Partner.Query() // the privacy policy leaves a partner user its own
 	if f.Kind != "" {
-		q.Where(partner.KindEQ(partner.Kind(f.Kind)))
+		q.Where(partner.KindEQ(f.Kind))
 	}
 	if f.Tier != 0 {
 		q.Where(partner.Tier(f.Tier))
@@ -171,7 +173,7 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 			m = &Metrics{PartnerID: pa.ID}
 		}
 		score := Score(*m, s.Weights)
-		out.Items = append(out.Items, Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: string(pa.Kind), Tier: pa.Tier, Period: p.Label(),
+		out.Items = append(out.Items, Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: pa.Kind, Tier: pa.Tier, Period: p.Label(),
 			Metrics: *m, Score: score, Standing: Standing(score)})
 	}
 	sortCards(out.Items, f.Sort)
@@ -242,8 +244,8 @@ func sortCards(cs []Card, by string) {
 
 // RecomputeInput names a closed period to compute again.
 type RecomputeInput struct {
-	Period string `json:"period" validate:"required,oneof=week month quarter"`
-	Day    string `json:"day" validate:"required,datetime=2006-01-02"`
+	Period scorecardsnapshot.PeriodKind `json:"period" validate:"required,oneof=week month quarter"`
+	Day    string                       `json:"day" validate:"required,datetime=2006-01-02"`
 }
 
 // RecomputeResult says what was stored.

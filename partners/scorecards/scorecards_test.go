@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
@@ -93,7 +94,7 @@ func TestAcknowledgementFormulas(t *testing.T) {
 				c.set(at)
 				return publishOne(t, f, number)
 			}
-			answer := func(o orders.Order, at time.Time, action string) {
+			answer := func(o orders.Order, at time.Time, action orders.AckAction) {
 				t.Helper()
 				c.set(at)
 				l := orders.AckLine{LineNo: 1, Action: action}
@@ -173,7 +174,7 @@ func TestOTIFFormulas(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, k := range []string{"shipped", "delivered"} {
+				for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindDelivered} {
 					if _, err := f.Shipments.AddEvent(pa, sh.ID, shipments.EventInput{Kind: k}); err != nil {
 						t.Fatal(err)
 					}
@@ -286,7 +287,7 @@ func TestFreshnessAndNotice(t *testing.T) {
 			accept(t, f, o)
 			day := func(n, h int) time.Time { return time.Date(2026, 11, n, h, 0, 0, 0, time.UTC) }
 			run := func(created time.Time, events ...struct {
-				k  string
+				k  shipmentevent.Kind
 				at time.Time
 			}) {
 				t.Helper()
@@ -303,7 +304,7 @@ func TestFreshnessAndNotice(t *testing.T) {
 				}
 			}
 			type ev = struct {
-				k  string
+				k  shipmentevent.Kind
 				at time.Time
 			}
 			run(day(3, 8), ev{"shipped", day(3, 8)}, ev{"in_transit", day(4, 8)}, ev{"delivered", day(8, 8)})

@@ -11,7 +11,7 @@ import (
 )
 
 // Kinds are the period kinds snapshotted.
-var Kinds = []string{Week, Month, Quarter}
+var Kinds = []scorecardsnapshot.PeriodKind{Week, Month, Quarter}
 
 // Snapshot computes period p for every partner and stores the result,
 // replacing any earlier snapshot of p, in one transaction. It returns
@@ -36,7 +36,7 @@ func (s *Service) Snapshot(ctx context.Context, p Period) (int, error) {
 	start, end := p.Start.UTC(), p.End.UTC()
 	err = partners.WithTx(sys, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
-		if _, err := c.ScorecardSnapshot.Delete().Where(scorecardsnapshot.PeriodKindEQ(scorecardsnapshot.PeriodKind(p.Kind)),
+		if _, err := c.ScorecardSnapshot.Delete().Where(scorecardsnapshot.PeriodKindEQ(p.Kind),
 			scorecardsnapshot.PeriodStart(start)).Exec(sys); err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (s *Service) Snapshot(ctx context.Context, p Period) (int, error) {
 				return err
 			}
 			score := Score(*m, s.Weights)
-			rows = append(rows, c.ScorecardSnapshot.Create().SetPartnerID(m.PartnerID).SetPeriodKind(scorecardsnapshot.PeriodKind(p.Kind)).
+			rows = append(rows, c.ScorecardSnapshot.Create().SetPartnerID(m.PartnerID).SetPeriodKind(p.Kind).
 				SetPeriodStart(start).SetPeriodEnd(end).SetMetrics(raw).SetNillableScore(score).SetStanding(Standing(score)).SetComputedAt(now))
 		}
 		for lo := 0; lo < len(rows); lo += 500 {
@@ -75,7 +75,7 @@ func (s *Service) SnapshotClosed(ctx context.Context, now time.Time) (int, error
 		}
 		ps, _ := Last(kind, cur.Prev().Start, s.loc, 12)
 		for _, p := range ps {
-			n, err := s.client.ScorecardSnapshot.Query().Where(scorecardsnapshot.PeriodKindEQ(scorecardsnapshot.PeriodKind(kind)),
+			n, err := s.client.ScorecardSnapshot.Query().Where(scorecardsnapshot.PeriodKindEQ(kind),
 				scorecardsnapshot.PeriodStart(p.Start.UTC())).Count(sys)
 			if err != nil {
 				return done, err
@@ -96,7 +96,7 @@ func (s *Service) SnapshotClosed(ctx context.Context, now time.Time) (int, error
 // snapshotted or the partner had no data in it.
 func (s *Service) Stored(ctx context.Context, partnerID int, p Period) (*Metrics, error) {
 	row, err := s.client.ScorecardSnapshot.Query().Where(scorecardsnapshot.PartnerID(partnerID),
-		scorecardsnapshot.PeriodKindEQ(scorecardsnapshot.PeriodKind(p.Kind)), scorecardsnapshot.PeriodStart(p.Start.UTC())).Only(ctx)
+		scorecardsnapshot.PeriodKindEQ(p.Kind), scorecardsnapshot.PeriodStart(p.Start.UTC())).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	} else if err != nil {
@@ -112,7 +112,7 @@ func (s *Service) Stored(ctx context.Context, partnerID int, p Period) (*Metrics
 
 // storedAll returns every partner's snapshot of p.
 func (s *Service) storedAll(ctx context.Context, p Period) (map[int]*Metrics, error) {
-	rows, err := s.client.ScorecardSnapshot.Query().Where(scorecardsnapshot.PeriodKindEQ(scorecardsnapshot.PeriodKind(p.Kind)),
+	rows, err := s.client.ScorecardSnapshot.Query().Where(scorecardsnapshot.PeriodKindEQ(p.Kind),
 		scorecardsnapshot.PeriodStart(p.Start.UTC())).All(ctx)
 	if err != nil {
 		return nil, err

@@ -16,31 +16,46 @@ import (
 
 // BoardFilter narrows the status board.
 type BoardFilter struct {
-	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	State     string `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	Direction order.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	PartnerID int             `query:"partner_id" validate:"omitempty,min=1"`
+	State     LineState       `query:"state" validate:"omitempty,oneof=open shipped in_transit received at_risk late"`
+	Cursor    string          `query:"cursor" validate:"max=200"`
+	Limit     int             `query:"limit" validate:"omitempty,min=1,max=200"`
 }
+
+// LineState is where an open order line stands, computed from its
+// shipments; the board filter also takes LineAtRisk and LineLate, which
+// are flags beside the state rather than states.
+type LineState string
+
+// Line states, and the two flags the board filter takes as states.
+const (
+	LineOpen      LineState = "open"
+	LineShipped   LineState = "shipped"
+	LineInTransit LineState = "in_transit"
+	LineReceived  LineState = "received"
+	LineAtRisk    LineState = "at_risk"
+	LineLate      LineState = "late"
+)
 
 // BoardLine is one order line's computed status.
 type BoardLine struct {
-	OrderID     int        `json:"order_id"`
-	OrderNumber string     `json:"order_number"`
-	PartnerID   int        `json:"partner_id"`
-	Direction   string     `json:"direction"`
-	LineNo      int        `json:"line_no"`
-	ItemCode    string     `json:"item_code"`
-	Ordered     orders.Qty `json:"ordered"`
-	Shipped     orders.Qty `json:"shipped"`
-	InTransit   orders.Qty `json:"in_transit"`
-	Received    orders.Qty `json:"received"`
-	Due         time.Time  `json:"due"`
-	ETA         *time.Time `json:"eta"`
+	OrderID     int             `json:"order_id"`
+	OrderNumber string          `json:"order_number"`
+	PartnerID   int             `json:"partner_id"`
+	Direction   order.Direction `json:"direction"`
+	LineNo      int             `json:"line_no"`
+	ItemCode    string          `json:"item_code"`
+	Ordered     orders.Qty      `json:"ordered"`
+	Shipped     orders.Qty      `json:"shipped"`
+	InTransit   orders.Qty      `json:"in_transit"`
+	Received    orders.Qty      `json:"received"`
+	Due         time.Time       `json:"due"`
+	ETA         *time.Time      `json:"eta"`
 	// State is open, shipped, in_transit or received.
-	State  string `json:"state"`
-	AtRisk bool   `json:"at_risk"`
-	Late   bool   `json:"late"`
+	State  LineState `json:"state"`
+	AtRisk bool      `json:"at_risk"`
+	Late   bool      `json:"late"`
 }
 
 // Board is one page of the status board, due date first.
@@ -56,14 +71,14 @@ const boardScan = 5000
 // partners (every partner the caller sees when none are given), in one
 // direction or both, at most max lines, due date first — in two queries
 // however many lines there are.
-func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction string, max int) ([]BoardLine, error) {
+func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction order.Direction, max int) ([]BoardLine, error) {
 	q := s.client.OrderLine.Query().Where(orderline.AckStateNEQ(orderline.AckStateRejected),
 		orderline.HasOrderWith(order.StatusIn(order.StatusPublished, order.StatusChangesRequested, order.StatusAcknowledged)))
 	if len(partnerIDs) > 0 {
 		q.Where(orderline.PartnerIDIn(partnerIDs...))
 	}
 	if direction != "" {
-		q.Where(orderline.HasOrderWith(order.DirectionEQ(order.Direction(direction))))
+		q.Where(orderline.HasOrderWith(order.DirectionEQ(direction)))
 	}
 	lines, err := q.WithOrder().Order(ent.Asc(orderline.FieldRequiredDate), ent.Asc(orderline.FieldID)).Limit(max).All(ctx)
 	if err != nil {
@@ -89,7 +104,7 @@ func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction str
 	out := make([]BoardLine, 0, len(lines))
 	for _, l := range lines {
 		o := l.Edges.Order
-		b := BoardLine{OrderID: o.ID, OrderNumber: o.Number, PartnerID: l.PartnerID, Direction: string(o.Direction), LineNo: l.LineNo,
+		b := BoardLine{OrderID: o.ID, OrderNumber: o.Number, PartnerID: l.PartnerID, Direction: o.Direction, LineNo: l.LineNo,
 			ItemCode: l.ItemCode, Ordered: orders.Qty(l.Quantity), Due: l.RequiredDate}
 		if l.PromisedDate != nil {
 			b.Due = *l.PromisedDate
@@ -108,15 +123,15 @@ func (s *Service) OpenLines(ctx context.Context, partnerIDs []int, direction str
 		}
 		switch {
 		case b.Received >= b.Ordered:
-			b.State = "received"
+			b.State = LineReceived
 		case b.InTransit > 0:
-			b.State = "in_transit"
+			b.State = LineInTransit
 		case b.Shipped > 0:
-			b.State = "shipped"
+			b.State = LineShipped
 		default:
-			b.State = "open"
+			b.State = LineOpen
 		}
-		if b.State != "received" {
+		if b.State != LineReceived {
 			b.AtRisk = b.ETA != nil && b.ETA.After(b.Due)
 			b.Late = today.After(b.Due)
 		}
@@ -154,11 +169,11 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 	for _, b := range lines {
 		switch f.State {
 		case "", b.State:
-		case "at_risk":
+		case LineAtRisk:
 			if !b.AtRisk {
 				continue
 			}
-		case "late":
+		case LineLate:
 			if !b.Late {
 				continue
 			}

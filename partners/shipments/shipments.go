@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
+	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
@@ -52,11 +53,11 @@ type Received struct {
 
 // EventInput is a status update.
 type EventInput struct {
-	Kind     string     `json:"kind" validate:"required,oneof=shipped in_transit delayed delivered received cancelled"`
-	Reason   string     `json:"reason" validate:"max=500"`
-	NewETA   string     `json:"new_eta" validate:"omitempty,datetime=2006-01-02"`
-	Location string     `json:"location" validate:"max=200"`
-	Received []Received `json:"received" validate:"max=500,dive"`
+	Kind     shipmentevent.Kind `json:"kind" validate:"required,oneof=shipped in_transit delayed delivered received cancelled"`
+	Reason   string             `json:"reason" validate:"max=500"`
+	NewETA   string             `json:"new_eta" validate:"omitempty,datetime=2006-01-02"`
+	Location string             `json:"location" validate:"max=200"`
+	Received []Received         `json:"received" validate:"max=500,dive"`
 }
 
 // Line is a shipment line as shown.
@@ -71,40 +72,40 @@ type Line struct {
 
 // Event is a status update as shown.
 type Event struct {
-	Kind     string     `json:"kind"`
-	Reason   string     `json:"reason,omitempty"`
-	NewETA   *time.Time `json:"new_eta,omitempty"`
-	Location string     `json:"location,omitempty"`
-	Actor    string     `json:"actor"`
-	At       time.Time  `json:"at"`
+	Kind     shipmentevent.Kind `json:"kind"`
+	Reason   string             `json:"reason,omitempty"`
+	NewETA   *time.Time         `json:"new_eta,omitempty"`
+	Location string             `json:"location,omitempty"`
+	Actor    string             `json:"actor"`
+	At       time.Time          `json:"at"`
 }
 
 // Shipment is a shipment as shown.
 type Shipment struct {
-	ID               int        `json:"id"`
-	PartnerID        int        `json:"partner_id"`
-	Direction        string     `json:"direction"`
-	Number           string     `json:"number"`
-	Carrier          string     `json:"carrier"`
-	TrackingNumber   string     `json:"tracking_number"`
-	ShipDate         *time.Time `json:"ship_date"`
-	ETA              *time.Time `json:"eta"`
-	Packages         int        `json:"packages"`
-	WeightKg         orders.Qty `json:"weight_kg"`
-	Status           string     `json:"status"`
-	CarrierPartnerID *int       `json:"carrier_partner_id"`
-	Lines            []Line     `json:"lines"`
-	Events           []Event    `json:"events"`
-	CreatedAt        time.Time  `json:"created_at"`
+	ID               int                `json:"id"`
+	PartnerID        int                `json:"partner_id"`
+	Direction        shipment.Direction `json:"direction"`
+	Number           string             `json:"number"`
+	Carrier          string             `json:"carrier"`
+	TrackingNumber   string             `json:"tracking_number"`
+	ShipDate         *time.Time         `json:"ship_date"`
+	ETA              *time.Time         `json:"eta"`
+	Packages         int                `json:"packages"`
+	WeightKg         orders.Qty         `json:"weight_kg"`
+	Status           shipment.Status    `json:"status"`
+	CarrierPartnerID *int               `json:"carrier_partner_id"`
+	Lines            []Line             `json:"lines"`
+	Events           []Event            `json:"events"`
+	CreatedAt        time.Time          `json:"created_at"`
 }
 
 // Filter narrows a shipment listing.
 type Filter struct {
-	PartnerID int    `query:"partner_id" validate:"omitempty,min=1"`
-	Direction string `query:"direction" validate:"omitempty,oneof=upstream downstream"`
-	Status    string `query:"status" validate:"omitempty,oneof=created shipped in_transit delayed delivered received cancelled"`
-	Cursor    string `query:"cursor" validate:"max=200"`
-	Limit     int    `query:"limit" validate:"omitempty,min=1,max=200"`
+	PartnerID int                `query:"partner_id" validate:"omitempty,min=1"`
+	Direction shipment.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
+	Status    shipment.Status    `query:"status" validate:"omitempty,oneof=created shipped in_transit delayed delivered received cancelled"`
+	Cursor    string             `query:"cursor" validate:"max=200"`
+	Limit     int                `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is one page of shipments, newest first.
@@ -175,7 +176,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			return partners.Ref("partner_id", "no such partner", err)
 		}
 		direction := shipment.DirectionUpstream
-		if p.Kind != "supplier" {
+		if p.Kind != partner.KindSupplier {
 			direction = shipment.DirectionDownstream
 		}
 		if direction == shipment.DirectionDownstream && !v.CanEdit() {
@@ -190,7 +191,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			if err != nil {
 				return partners.Ref("carrier_partner_id", why, err)
 			}
-			if cp.Kind != "logistics" {
+			if cp.Kind != partner.KindLogistics {
 				return partners.Invalid("carrier_partner_id", why)
 			}
 		}
@@ -283,10 +284,10 @@ func shippedOn(ctx context.Context, c *ent.Client, lineID int) (int64, error) {
 // EventResult answers a status update: the event recorded and where the
 // shipment now stands (GET the shipment for the rest).
 type EventResult struct {
-	ShipmentID int        `json:"shipment_id"`
-	Status     string     `json:"status"`
-	ETA        *time.Time `json:"eta"`
-	Event      Event      `json:"event"`
+	ShipmentID int             `json:"shipment_id"`
+	Status     shipment.Status `json:"status"`
+	ETA        *time.Time      `json:"eta"`
+	Event      Event           `json:"event"`
 }
 
 // AddEvent records a status update after checking it may follow the
@@ -301,18 +302,18 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (EventRes
 		return EventResult{}, err
 	}
 	v, _ := viewer.FromContext(ctx)
-	res := EventResult{ShipmentID: id, Status: in.Kind, Event: Event{Kind: in.Kind, Reason: in.Reason, NewETA: newETA, Location: in.Location, Actor: v.Label}}
+	res := EventResult{ShipmentID: id, Status: shipment.Status(in.Kind), Event: Event{Kind: in.Kind, Reason: in.Reason, NewETA: newETA, Location: in.Location, Actor: v.Label}}
 	err = partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		q := c.Shipment.Query().Where(shipment.ID(id))
-		if in.Kind == "received" {
+		if in.Kind == shipmentevent.KindReceived {
 			q.WithLines()
 		}
 		sh, err := q.Only(ctx)
 		if err != nil {
 			return err
 		}
-		to := shipment.Status(in.Kind)
+		to := shipment.Status(in.Kind) // an event's kind names the status it moves to
 		res.ETA = sh.Eta
 		if newETA != nil {
 			res.ETA = newETA
@@ -370,19 +371,19 @@ func (s *Service) AddEvent(ctx context.Context, id int, in EventInput) (EventRes
 				}
 			}
 		}
-		if in.Kind != "received" && len(in.Received) > 0 {
+		if in.Kind != shipmentevent.KindReceived && len(in.Received) > 0 {
 			return partners.Invalid("received", "only a receipt carries received quantities")
 		}
 		if _, err := u.Save(ctx); err != nil {
 			return err
 		}
 		res.Event.At = s.now()
-		ev := c.ShipmentEvent.Create().SetShipmentID(id).SetPartnerID(sh.PartnerID).SetKind(shipmentevent.Kind(in.Kind)).
+		ev := c.ShipmentEvent.Create().SetShipmentID(id).SetPartnerID(sh.PartnerID).SetKind(in.Kind).
 			SetReason(in.Reason).SetNillableNewEta(newETA).SetLocation(in.Location).SetActor(v.Label).SetCreatedAt(res.Event.At)
 		if err := ev.Exec(ctx); err != nil {
 			return err
 		}
-		step, err := partners.ShipmentStep(in.Kind, partners.ShipmentProgress{Reason: in.Reason, NewETA: in.NewETA})
+		step, err := partners.ShipmentStep(string(in.Kind), partners.ShipmentProgress{Reason: in.Reason, NewETA: in.NewETA})
 		if err != nil {
 			return err
 		}
@@ -467,7 +468,7 @@ func (s *Service) Events(ctx context.Context, id int, f EventFilter) (EventPage,
 	}
 	p.Items = make([]Event, 0, len(evs))
 	for _, e := range evs {
-		p.Items = append(p.Items, Event{Kind: string(e.Kind), Reason: e.Reason, NewETA: e.NewEta, Location: e.Location, Actor: e.Actor, At: e.CreatedAt})
+		p.Items = append(p.Items, Event{Kind: e.Kind, Reason: e.Reason, NewETA: e.NewEta, Location: e.Location, Actor: e.Actor, At: e.CreatedAt})
 	}
 	return p, nil
 }
@@ -482,10 +483,10 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		q.Where(shipment.PartnerID(f.PartnerID))
 	}
 	if f.Direction != "" {
-		q.Where(shipment.DirectionEQ(shipment.Direction(f.Direction)))
+		q.Where(shipment.DirectionEQ(f.Direction))
 	}
 	if f.Status != "" {
-		q.Where(shipment.StatusEQ(shipment.Status(f.Status)))
+		q.Where(shipment.StatusEQ(f.Status))
 	}
 	before, err := partners.BeforeID(f.Cursor)
 	if err != nil {
@@ -515,9 +516,9 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 }
 
 func (s *Service) toShipment(ctx context.Context, sh *ent.Shipment) (Shipment, error) {
-	out := Shipment{ID: sh.ID, PartnerID: sh.PartnerID, Direction: string(sh.Direction), Number: sh.Number, Carrier: sh.Carrier,
+	out := Shipment{ID: sh.ID, PartnerID: sh.PartnerID, Direction: sh.Direction, Number: sh.Number, Carrier: sh.Carrier,
 		TrackingNumber: sh.TrackingNumber, ShipDate: sh.ShipDate, ETA: sh.Eta, Packages: sh.Packages, WeightKg: orders.Qty(sh.WeightGrams),
-		Status: string(sh.Status), CarrierPartnerID: sh.CarrierPartnerID, CreatedAt: sh.CreatedAt, Lines: []Line{}, Events: []Event{}}
+		Status: sh.Status, CarrierPartnerID: sh.CarrierPartnerID, CreatedAt: sh.CreatedAt, Lines: []Line{}, Events: []Event{}}
 	var ids []int
 	for _, l := range sh.Edges.Lines {
 		ids = append(ids, l.OrderLineID)
@@ -538,18 +539,18 @@ func (s *Service) toShipment(ctx context.Context, sh *ent.Shipment) (Shipment, e
 		out.Lines = append(out.Lines, line)
 	}
 	for _, e := range sh.Edges.Events {
-		out.Events = append(out.Events, Event{Kind: string(e.Kind), Reason: e.Reason, NewETA: e.NewEta, Location: e.Location, Actor: e.Actor, At: e.CreatedAt})
+		out.Events = append(out.Events, Event{Kind: e.Kind, Reason: e.Reason, NewETA: e.NewEta, Location: e.Location, Actor: e.Actor, At: e.CreatedAt})
 	}
 	return out, nil
 }
 
 // NextStates lists the updates a shipment in status may receive, for
 // forms to offer (receipts are entered on their own form).
-func NextStates(status string) []string {
-	var out []string
-	for _, st := range next[shipment.Status(status)] {
+func NextStates(status shipment.Status) []shipmentevent.Kind {
+	var out []shipmentevent.Kind
+	for _, st := range next[status] {
 		if st != shipment.StatusReceived {
-			out = append(out, string(st))
+			out = append(out, shipmentevent.Kind(st))
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent/database/dbtest"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
@@ -83,7 +84,7 @@ func TestShipmentLifecycle(t *testing.T) {
 				})
 			}},
 			{Name: "ShippedThenInTransit", Run: func(t *testing.T) {
-				for _, k := range []string{"shipped", "in_transit"} {
+				for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindInTransit} {
 					if _, err := svc.AddEvent(a, s1.ID, shipments.EventInput{Kind: k}); err != nil {
 						t.Fatal(err)
 					}
@@ -127,7 +128,7 @@ func TestShipmentLifecycle(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, k := range []string{"shipped", "delivered"} {
+				for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindDelivered} {
 					if _, err := svc.AddEvent(a, s2.ID, shipments.EventInput{Kind: k}); err != nil {
 						t.Fatal(err)
 					}
@@ -220,7 +221,7 @@ func TestCarrierSeesOnlyWhatItCarries(t *testing.T) {
 			if err != nil || len(page.Items) != 1 || page.Items[0].ID != sh.ID {
 				t.Fatalf("carrier lists %+v, %v", page.Items, err)
 			}
-			for _, k := range []string{"shipped", "in_transit"} {
+			for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindInTransit} {
 				if _, err := svc.AddEvent(c, sh.ID, shipments.EventInput{Kind: k, Location: "Hamburg"}); err != nil {
 					t.Fatalf("carrier %s: %v", k, err)
 				}
@@ -284,9 +285,9 @@ func TestBoardPages(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tc := range []struct {
-				state string
+				state shipments.LineState
 				want  int
-			}{{"", 7}, {"late", 4}, {"open", 7}} {
+			}{{"", 7}, {shipments.LineLate, 4}, {shipments.LineOpen, 7}} {
 				all, err := svc.Board(f.Ctx(f.Buyer), shipments.BoardFilter{State: tc.state, Limit: 200})
 				if err != nil || len(all.Items) != tc.want || all.NextCursor != "" {
 					t.Fatalf("state %q: %d lines, next %q, %v", tc.state, len(all.Items), all.NextCursor, err)

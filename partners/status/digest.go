@@ -293,7 +293,7 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 			changes = append(changes, number(n))
 		}
 		for _, l := range st.lines[pid] {
-			if l.Direction != "upstream" || l.State == "received" {
+			if l.Direction != order.DirectionUpstream || l.State == shipments.LineReceived {
 				continue
 			}
 			switch {
@@ -315,7 +315,7 @@ func (s *Service) compose(st snapshot, d due, now time.Time) (groups.Announcemen
 	section("digest.downstream", func() {
 		var due, late, delivered []i18n.Message
 		for _, l := range st.lines[pid] {
-			if l.Direction != "downstream" || l.State == "received" {
+			if l.Direction != order.DirectionDownstream || l.State == shipments.LineReceived {
 				continue
 			}
 			switch {

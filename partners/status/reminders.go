@@ -294,9 +294,10 @@ func (s *Service) DeadLetters(ctx context.Context, now time.Time) (Result, error
 		return Result{Report: "no undelivered bridge messages in the last 24 hours"}, nil
 	}
 	type agg struct {
-		name, kind string
-		group, n   int
-		last       string
+		name     string
+		kind     bridge.Kind
+		group, n int
+		last     string
 	}
 	var order []int
 	per := map[int]*agg{}
@@ -317,7 +318,7 @@ func (s *Service) DeadLetters(ctx context.Context, now time.Time) (Result, error
 		if !ok {
 			a = &agg{group: d.GroupID}
 			if b := byID[d.BridgeID]; b != nil {
-				a.name, a.kind = b.Name, string(b.Kind)
+				a.name, a.kind = b.Name, b.Kind
 			}
 			per[d.BridgeID] = a
 			order = append(order, d.BridgeID)

@@ -14,6 +14,8 @@ import (
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/order"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
@@ -74,7 +76,7 @@ func newWorld(t *testing.T, d string, start time.Time) *world {
 	return w
 }
 
-func (w *world) order(t *testing.T, partnerID int, dir, number string, due ...string) orders.Order {
+func (w *world) order(t *testing.T, partnerID int, dir order.Direction, number string, due ...string) orders.Order {
 	t.Helper()
 	in := orders.OrderInput{PartnerID: partnerID, Direction: dir, Number: number, Currency: "CNY"}
 	for i, d := range due {
@@ -131,7 +133,7 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range []string{"shipped", "delivered"} {
+			for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindDelivered} {
 				if _, err := w.Shipments.AddEvent(w.buyer, sh.ID, shipments.EventInput{Kind: k}); err != nil {
 					t.Fatal(err)
 				}

@@ -24,10 +24,10 @@ func (s *Server) shipmentPages() []pageRoute {
 }
 
 type boardData struct {
-	F        shipments.BoardFilter
-	Board    shipments.Board
-	States   []shipments.LineState
-	Next     string
+	F      shipments.BoardFilter
+	Board  shipments.Board
+	States []shipments.LineState
+	Next   string
 }
 
 func (s *Server) boardPage(c *fiber.Ctx) error {

@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/ent/bridge"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Kinds of bridge, as stored.

@@ -7,12 +7,12 @@ package groups
 import (
 	"time"
 
-	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // GroupInput creates a group.

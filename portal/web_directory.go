@@ -208,22 +208,6 @@ func (s *Server) contactPage(c *fiber.Ctx) error {
 	return s.render(c, "contact", ct.Name, contactData{C: ct, Staff: staffUsers, Transfers: ts.Items})
 }
 
-// partnerNames maps the partners a page mentions to their names.
-func (s *Server) partnerNames(c *fiber.Ctx, ids ...int) (map[int]string, error) {
-	names := map[int]string{}
-	for _, id := range ids {
-		if _, ok := names[id]; ok {
-			continue
-		}
-		p, err := s.deps.Directory.Partner(c.UserContext(), id)
-		if err != nil {
-			return nil, err
-		}
-		names[id] = p.Name
-	}
-	return names, nil
-}
-
 func (s *Server) contactTransferSubmit(c *fiber.Ctx) error {
 	id, err := pathID(c, "id")
 	if err != nil {

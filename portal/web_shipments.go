@@ -24,11 +24,10 @@ func (s *Server) shipmentPages() []pageRoute {
 }
 
 type boardData struct {
-	F        shipments.BoardFilter
-	Board    shipments.Board
-	States   []string
-	Partners map[int]string
-	Next     string
+	F      shipments.BoardFilter
+	Board  shipments.Board
+	States []shipments.LineState
+	Next   string
 }
 
 func (s *Server) boardPage(c *fiber.Ctx) error {
@@ -43,15 +42,7 @@ func (s *Server) boardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var ids []int
-	for _, l := range b.Items {
-		ids = append(ids, l.PartnerID)
-	}
-	names, err := s.partnerNames(c, ids...)
-	if err != nil {
-		return err
-	}
-	d := boardData{F: f, Board: b, Partners: names, States: []string{"open", "shipped", "in_transit", "received", "at_risk", "late"}}
+	d := boardData{F: f, Board: b, States: []shipments.LineState{shipments.LineOpen, shipments.LineShipped, shipments.LineInTransit, shipments.LineReceived, shipments.LineAtRisk, shipments.LineLate}}
 	if b.NextCursor != "" {
 		d.Next = nextPageURL(c, "/board", b.NextCursor)
 	}

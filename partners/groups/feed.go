@@ -343,11 +343,11 @@ func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error)
 }
 
 func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
-	body, bodyZh, err := postText(ctx, r)
+	body, err := postText(ctx, r)
 	if err != nil {
 		return Post{}, err
 	}
-	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: r.Kind, Author: r.Author, Body: body, BodyZh: bodyZh,
+	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: r.Kind, Author: r.Author, Body: body,
 		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff",
 		Link: subjectLink(r)}
 	switch {
@@ -385,22 +385,21 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 	return p, nil
 }
 
-// postText is a post's text in the reader's language (from ctx) and in
-// Chinese. Posts written before texts were stored by key show the text
-// they stored.
-func postText(ctx context.Context, r *ent.Post) (string, string, error) {
+// postText is a post's text in the reader's language (from ctx). Posts
+// written before texts were stored by key show the text they stored.
+func postText(ctx context.Context, r *ent.Post) (string, error) {
 	l := i18n.FromContext(ctx)
 	ls, err := i18n.DecodeLines(r.Message)
 	if err != nil {
-		return "", "", fmt.Errorf("post %d: %w", r.ID, err)
+		return "", fmt.Errorf("post %d: %w", r.ID, err)
 	}
 	if len(ls) > 0 {
-		return l.RenderLines(ls), i18n.For(i18n.Chinese).RenderLines(ls), nil
+		return l.RenderLines(ls), nil
 	}
 	if l.Lang() == i18n.Chinese && r.BodyZh != "" {
-		return r.BodyZh, r.BodyZh, nil
+		return r.BodyZh, nil
 	}
-	return r.Body, r.BodyZh, nil
+	return r.Body, nil
 }
 
 // closeCards marks the open cards about a subject as done, in every

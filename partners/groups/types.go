@@ -189,8 +189,9 @@ type Card struct {
 }
 
 // Post is a feed entry as shown and as streamed. A system post's or
-// card's Body is in the reader's language (the request's, else English)
-// and BodyZh in Chinese, for clients that choose the language themselves.
+// card's Body is in the reader's language (the request's, else English):
+// the text is rendered from the catalogue when read, so a client never
+// picks between languages itself.
 type Post struct {
 	ID      int `json:"id"`
 	GroupID int `json:"group_id"`
@@ -201,7 +202,6 @@ type Post struct {
 	Author     string    `json:"author"`
 	AuthorSide string    `json:"author_side"` // staff, partner, system
 	Body       string    `json:"body"`
-	BodyZh     string    `json:"body_zh,omitempty"`
 	Mentions   []Mention `json:"mentions,omitempty"`
 	Documents  []DocRef  `json:"documents,omitempty"`
 	Card       *Card     `json:"card,omitempty"`

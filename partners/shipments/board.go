@@ -56,6 +56,9 @@ type BoardLine struct {
 	State  LineState `json:"state"`
 	AtRisk bool      `json:"at_risk"`
 	Late   bool      `json:"late"`
+	// PartnerName names the line's partner, so the board needs no read
+	// per row.
+	PartnerName string `json:"partner_name"`
 }
 
 // Board is one page of the status board, due date first.
@@ -189,6 +192,17 @@ func (s *Service) Board(ctx context.Context, f BoardFilter) (Board, error) {
 			break
 		}
 		out.Items = append(out.Items, b)
+	}
+	pids := make([]int, 0, len(out.Items))
+	for _, b := range out.Items {
+		pids = append(pids, b.PartnerID)
+	}
+	names, err := partners.PartnerNames(ctx, s.client, pids)
+	if err != nil {
+		return Board{}, err
+	}
+	for i := range out.Items {
+		out.Items[i].PartnerName = names[out.Items[i].PartnerID]
 	}
 	return out, nil
 }

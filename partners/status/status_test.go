@@ -20,6 +20,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -176,8 +177,18 @@ func TestDigestSaysWhatIsOpenUpAndDownstream(t *testing.T) {
 					}
 				}},
 				{Name: "ChineseBodyAndBoardLink", Run: func(t *testing.T) {
-					if !strings.Contains(a[0].BodyZh, "2 个订单等待确认：PO-1（2 天）、PO-2（2 小时）") || a[0].Link != "/board?partner_id="+strconv.Itoa(w.PartnerA.ID) {
-						t.Errorf("zh %q link %q", a[0].BodyZh, a[0].Link)
+					p, err := w.Groups.Posts(i18n.WithLanguage(w.buyer, i18n.Chinese), w.A.ID, groups.PostFilter{Limit: 500})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var zh string
+					for _, x := range p.Items {
+						if x.ID == a[0].ID {
+							zh = x.Body
+						}
+					}
+					if !strings.Contains(zh, "2 个订单等待确认：PO-1（2 天）、PO-2（2 小时）") || a[0].Link != "/board?partner_id="+strconv.Itoa(w.PartnerA.ID) {
+						t.Errorf("zh %q link %q", zh, a[0].Link)
 					}
 				}},
 				{Name: "DealerDigestNamesDownstream", Run: func(t *testing.T) {

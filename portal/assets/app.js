@@ -80,7 +80,6 @@ document.addEventListener("DOMContentLoaded", function () {
 function liveFeed(feed) {
   var tpl = document.getElementById("post-tpl");
   var labels = JSON.parse(document.getElementById("feed-labels").textContent || "{}");
-  var zh = document.documentElement.lang === "zh-CN";
   var side = feed.getAttribute("data-side"), editor = feed.getAttribute("data-editor") === "true";
   var csrf = feed.getAttribute("data-csrf"), group = feed.getAttribute("data-group");
   function fmt(t) {
@@ -95,7 +94,7 @@ function liveFeed(feed) {
     li.setAttribute("data-id", p.id); li.setAttribute("data-seq", p.seq);
     li.querySelector(".post-author").textContent = p.author;
     li.querySelector(".post-time").textContent = fmt(p.created_at);
-    li.querySelector(".post-body").textContent = (zh && p.body_zh) ? p.body_zh : p.body;
+    li.querySelector(".post-body").textContent = p.body;
     var link = li.querySelector(".post-link");
     link.hidden = !p.link;
     if (p.link) { link.href = p.link; }

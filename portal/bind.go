@@ -2,7 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
@@ -39,46 +41,76 @@ func bind[T any](c *fiber.Ctx) (T, error) {
 // decodeStrict decodes one JSON object into T, refusing unknown fields
 // and trailing data, and validates it: the one decoder of the API's
 // bodies and the pages' forms (bindForm), so both report the same fields
-// and reasons.
+// and reasons. It is encoding/json's behaviour (the v1 options of the Go
+// team's json v2 experiment) with one change that matters here: its
+// errors are typed and carry the JSON path, so an unknown member, a
+// wrong type and a refused decimal are told apart by type, never by text,
+// and a field inside a list is named with its index (lines[2].quantity).
 func decodeStrict[T any](body []byte) (T, error) {
 	var v T
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	if err := jsonv2.Unmarshal(body, &v, jsonDecode); err != nil {
+		// The decoder stops at the first member it refuses, which may
+		// come before the body breaks off: a body that is not JSON is
+		// told as such first, whatever its members.
+		if serr := jsonv2.Unmarshal(body, new(jsontext.Value)); serr != nil {
+			return v, decodeError(serr)
+		}
 		return v, decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return v, badRequest{"the body holds more than one JSON value"}
 	}
 	return v, partners.Validate(v)
 }
 
+// jsonDecode is encoding/json's decoding with unknown members refused and
+// errors reported as typed v2 errors (the legacy ones are plain text).
+var jsonDecode = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsonv2.RejectUnknownMembers(true),
+	jsonv1.ReportErrorsWithLegacySemantics(false))
+
+// decodeError maps the decoder's typed errors to the API's: a body that
+// is not JSON is a 400, a member that is wrong is a 422 naming it.
 func decodeError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	dec := orders.InvalidDecimal(err)
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	var dec *orders.DecimalError
+	var te *time.ParseError
 	switch {
-	case errors.As(err, &syn):
-		return badRequest{fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
-	case dec != nil:
-		return dec
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return badRequest{"the body must be a JSON object"}
-		}
-		return partners.Invalid(field, "must be "+jsonKind(typ.Type))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest{"malformed JSON: the body ends too early"}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return partners.Invalid(name, "is not a known field")
+	case errors.As(err, &syn):
+		return badRequest{fmt.Sprintf("malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err)}
+	case !errors.As(err, &sem):
+		return badRequest{"malformed JSON: " + err.Error()}
 	}
-	var te *time.ParseError
-	if errors.As(err, &te) {
-		return partners.Invalid("time", "must be an RFC 3339 time like 2026-05-01T09:00:00+08:00")
+	field := jsonField(sem.JSONPointer)
+	switch {
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		return partners.Invalid(field, "is not a known field")
+	case errors.As(err, &dec):
+		return partners.Invalid(field, dec.Error())
+	case errors.As(err, &te):
+		return partners.Invalid(field, "must be an RFC 3339 time like 2026-05-01T09:00:00+08:00")
+	case field == "":
+		return badRequest{"the body must be a JSON object"}
+	case sem.GoType != nil:
+		return partners.Invalid(field, "must be "+jsonKind(sem.GoType))
 	}
-	return badRequest{"malformed JSON: " + err.Error()}
+	return partners.Invalid(field, "is not valid here")
+}
+
+// jsonField names the member a JSON pointer points at the way the API's
+// field errors do: /lines/2/quantity is lines[2].quantity.
+func jsonField(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
 }
 
 func jsonKind(t reflect.Type) string {

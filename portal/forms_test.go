@@ -2,6 +2,7 @@ package portal
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"reflect"
@@ -153,5 +154,31 @@ func TestPageDatabaseFailureIs500(t *testing.T) {
 	}
 	if n, err := e.f.DB.Client.Order.Query().Count(e.f.System()); err != nil || n != 0 {
 		t.Fatalf("%d orders stored (%v), want none", n, err)
+	}
+}
+
+// A refused decimal in a list is named with its row, by the decoder's
+// typed error: the API's field is lines[1].quantity, and the page shows
+// the reason beside that row's field.
+func TestDecimalRefusalNamesItsRow(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	before := e.stored(t)
+	api := fmt.Sprintf(`{"partner_id":%d,"number":"PO-ROW","currency":"CNY","lines":[`+
+		`{"item_code":"A","quantity":1,"unit":"pcs","unit_price":1,"required_date":"2026-12-10"},`+
+		`{"item_code":"B","quantity":1.0001,"unit":"pcs","unit_price":1,"required_date":"2026-12-10"}]}`, e.f.PartnerA.ID)
+	resp, b := e.call(wBuyer, "POST", "/api/v1/orders", api)
+	p := decode[Problem](t, b)
+	if resp.StatusCode != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "lines[1].quantity" || p.Errors[0].Reason != "has more than 3 decimals" {
+		t.Fatalf("API: %d %+v", resp.StatusCode, p)
+	}
+	form := url.Values{"partner_id": {itoa(e.f.PartnerA.ID)}, "number": {"PO-ROW"}, "currency": {"CNY"},
+		"lines[0].item_code": {"A"}, "lines[0].quantity": {"1"}, "lines[0].unit": {"pcs"}, "lines[0].unit_price": {"1"}, "lines[0].required_date": {"2026-12-10"},
+		"lines[1].item_code": {"B"}, "lines[1].quantity": {"300件"}, "lines[1].unit": {"pcs"}, "lines[1].unit_price": {"1"}, "lines[1].required_date": {"2026-12-10"}}.Encode()
+	resp, b = e.call(wBuyer, "POST", "/orders", form)
+	if got := pageFieldErrors(b); resp.StatusCode != 422 || got["lines[1].quantity"] != "must be a plain decimal number" {
+		t.Fatalf("page: %d, reasons %v", resp.StatusCode, got)
+	}
+	if after := e.stored(t); after != before {
+		t.Fatalf("stored %s, before %s", after, before)
 	}
 }

@@ -3,12 +3,8 @@ package orders
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"reflect"
 	"strconv"
 	"strings"
-
-	"github.com/tierlink/tierlink/partners"
 )
 
 // Qty is a quantity in thousandths of a unit, so split receipts sum
@@ -144,9 +140,11 @@ func formatFixed(v int64, scale int) string {
 
 // UnmarshalJSON reads a number with at most 3 decimals.
 func (q *Qty) UnmarshalJSON(b []byte) error {
+	// The typed reason is returned as is: the API's decoder finds it
+	// with errors.As and names the field from its own path.
 	v, err := parseJSONFixed(b, 3)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: string(b), Type: qtyType}
+		return err
 	}
 	*q = Qty(v)
 	return nil
@@ -168,7 +166,7 @@ func ParseQty(s string) (Qty, error) {
 func (p *Price) UnmarshalJSON(b []byte) error {
 	v, err := parseJSONFixed(b, 4)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: string(b), Type: priceType}
+		return err
 	}
 	*p = Price(v)
 	return nil
@@ -194,34 +192,4 @@ func (Qty) OpenAPISchema() map[string]any {
 // OpenAPISchema describes Price in the API document.
 func (Price) OpenAPISchema() map[string]any {
 	return map[string]any{"type": "number", "description": "decimal with at most 4 places"}
-}
-
-var (
-	qtyType   = reflect.TypeFor[Qty]()
-	priceType = reflect.TypeFor[Price]()
-)
-
-// decimalPlaces is how many decimals each decimal type keeps.
-var decimalPlaces = map[reflect.Type]int{qtyType: 3, priceType: 4}
-
-// InvalidDecimal turns a JSON decoding error about a quantity or a price
-// into the invalid-input error naming the field and why, and any other
-// error into nil. The decoder only carries field paths on
-// json.UnmarshalTypeError, which has no room for a wrapped error, so
-// UnmarshalJSON keeps the literal in Value and the reason is found again
-// by parsing it, typed, rather than by reading a message.
-func InvalidDecimal(err error) *partners.Error {
-	var typ *json.UnmarshalTypeError
-	if !errors.As(err, &typ) {
-		return nil
-	}
-	places, ok := decimalPlaces[typ.Type]
-	if !ok {
-		return nil
-	}
-	_, perr := parseJSONFixed([]byte(typ.Value), places)
-	if perr == nil {
-		perr = &DecimalError{Reason: ErrDecimalSyntax}
-	}
-	return partners.Invalid(typ.Field, perr.Error())
 }

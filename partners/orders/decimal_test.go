@@ -6,7 +6,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/orders"
 )
 
@@ -39,35 +38,34 @@ func TestDecimalReasons(t *testing.T) {
 	}
 }
 
-// A decimal refused inside a request body names the field and the
-// reason, found by type rather than by reading the decoder's message.
-func TestInvalidDecimal(t *testing.T) {
+// A decimal refused inside a request body carries its typed reason out
+// of the decoder, so the API finds it with errors.As, not in a message.
+func TestDecimalErrorsAreTyped(t *testing.T) {
 	for _, tc := range []struct {
-		name, body    string
-		into          any
-		field, reason string
+		name, body string
+		into       any
+		reason     orders.DecimalReason
+		message    string
 	}{
-		{"ErrTooManyDecimals", `{"lines":[{"quantity":1.0001}]}`, new(orders.OrderInput), "lines.quantity", "has more than 3 decimals"},
-		{"PriceAllowsFour", `{"lines":[{"unit_price":"1.00001"}]}`, new(orders.OrderInput), "lines.unit_price", "has more than 4 decimals"},
-		{"ErrTooLarge", `{"lines":[{"quantity":10000000000000}]}`, new(orders.OrderInput), "lines.quantity", "is too large"},
-		{"ErrDecimalSyntax", `{"lines":[{"quantity":"1e3"}]}`, new(orders.OrderInput), "lines.quantity", "must be a plain decimal number"},
-		{"PointerField", `{"lines":[{"line_no":1,"action":"change","quantity":"x.5"}]}`, new(orders.AckInput), "lines.quantity", "must be a plain decimal number"},
+		{"ErrTooManyDecimals", `{"lines":[{"quantity":1.0001}]}`, new(orders.OrderInput), orders.ErrTooManyDecimals, "has more than 3 decimals"},
+		{"PriceAllowsFour", `{"lines":[{"unit_price":"1.00001"}]}`, new(orders.OrderInput), orders.ErrTooManyDecimals, "has more than 4 decimals"},
+		{"ErrTooLarge", `{"lines":[{"quantity":10000000000000}]}`, new(orders.OrderInput), orders.ErrTooLarge, "is too large"},
+		{"ErrDecimalSyntax", `{"lines":[{"quantity":"1e3"}]}`, new(orders.OrderInput), orders.ErrDecimalSyntax, "must be a plain decimal number"},
+		{"PointerField", `{"lines":[{"line_no":1,"action":"change","quantity":"x.5"}]}`, new(orders.AckInput), orders.ErrDecimalSyntax, "must be a plain decimal number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := json.Unmarshal([]byte(tc.body), tc.into)
-			e := orders.InvalidDecimal(err)
-			if e == nil || len(e.Fields) != 1 || e.Fields[0] != (partners.FieldError{Field: tc.field, Reason: tc.reason}) {
-				t.Fatalf("InvalidDecimal(%v) = %+v", err, e)
+			var de *orders.DecimalError
+			if !errors.As(err, &de) || de.Reason != tc.reason || de.Error() != tc.message {
+				t.Fatalf("Unmarshal = %v (%T), want %s %q", err, err, tc.reason, tc.message)
 			}
 		})
 	}
 	t.Run("OtherTypeErrorsAreNotDecimals", func(t *testing.T) {
 		err := json.Unmarshal([]byte(`{"number":5}`), new(orders.OrderInput))
-		if err == nil {
-			t.Fatal("a number for a string field was accepted")
-		}
-		if e := orders.InvalidDecimal(err); e != nil {
-			t.Fatalf("a string field's type error read as a decimal: %+v", e)
+		var de *orders.DecimalError
+		if err == nil || errors.As(err, &de) {
+			t.Fatalf("a number for a string field: %v", err)
 		}
 	})
 }
@@ -101,8 +99,9 @@ func FuzzParseQty(f *testing.F) {
 		}
 		body, _ := json.Marshal(map[string]any{"lines": []map[string]string{{"quantity": s}}})
 		jerr := json.Unmarshal(body, new(orders.OrderInput))
-		if e := orders.InvalidDecimal(jerr); e == nil || e.Fields[0].Reason != err.Error() {
-			t.Fatalf("%q in JSON: %v → %+v, want reason %q", s, jerr, e, err.Error())
+		var je *orders.DecimalError
+		if !errors.As(jerr, &je) || je.Error() != err.Error() {
+			t.Fatalf("%q in JSON: %v, want reason %q", s, jerr, err.Error())
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners"
 )
 
 // Action is something a viewer may do to an order as it stands.
@@ -79,6 +80,23 @@ func DirectionFor(k partner.Kind) (order.Direction, bool) {
 		return order.DirectionDownstream, true
 	}
 	return "", false
+}
+
+// directionOf is the direction of an order to a partner of kind k, where
+// asked is the direction the caller sent (empty when none): the one rule
+// the API, the pages and the CSV import apply, refused against the field
+// that is wrong.
+func directionOf(k partner.Kind, asked order.Direction) (order.Direction, *partners.FieldError) {
+	dir, ok := DirectionFor(k)
+	switch {
+	case !ok:
+		return "", &partners.FieldError{Field: "partner_id", Reason: "orders go to suppliers and customers; this partner is a " + string(k)}
+	case asked != "" && asked != dir && dir == order.DirectionUpstream:
+		return "", &partners.FieldError{Field: "direction", Reason: "downstream orders go to dealers and customers; this partner is a " + string(k)}
+	case asked != "" && asked != dir:
+		return "", &partners.FieldError{Field: "direction", Reason: "upstream orders go to suppliers; this partner is a " + string(k)}
+	}
+	return dir, nil
 }
 
 // withActions fills each order's actions for the caller.

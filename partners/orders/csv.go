@@ -74,12 +74,11 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			add(line, "partner_code", fmt.Sprintf("no partner has code %q", get("partner_code")))
 			continue
 		}
+		// An empty cell takes the partner's direction, as the API does;
+		// a direction that does not fit the partner is refused below.
 		direction := order.Direction(get("direction"))
 		if direction == "" {
-			direction = order.DirectionUpstream
-			if p.Kind == partner.KindCustomer {
-				direction = order.DirectionDownstream
-			}
+			direction, _ = DirectionFor(p.Kind)
 		}
 		key := p.Code + "\x00" + get("order_number")
 		o := byKey[key]
@@ -126,13 +125,16 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		if err := partners.Validate(struct {
 			Number    string          `json:"order_number" validate:"required,max=64,partnercode"`
 			Currency  string          `json:"currency" validate:"required,len=3,alpha"`
-			Direction order.Direction `json:"direction" validate:"required,oneof=upstream downstream"`
+			Direction order.Direction `json:"direction" validate:"omitempty,oneof=upstream downstream"`
 		}{o.in.Number, o.in.Currency, o.in.Direction}); err != nil {
 			errs = append(errs, csvfile.RowErrors(o.first, err)...)
 		}
-		p := byID[o.in.PartnerID]
-		if (o.in.Direction == "upstream" && p.Kind != partner.KindSupplier) || (o.in.Direction == "downstream" && p.Kind != partner.KindCustomer) {
-			add(o.first, "direction", fmt.Sprintf("%s orders cannot go to a %s", o.in.Direction, p.Kind))
+		if _, ferr := directionOf(byID[o.in.PartnerID].Kind, o.in.Direction); ferr != nil {
+			col := ferr.Field
+			if col == "partner_id" {
+				col = "partner_code"
+			}
+			add(o.first, col, ferr.Reason)
 		}
 		if len(o.in.Lines) > 500 {
 			add(o.first, "order_number", "has more than 500 lines")

@@ -269,6 +269,12 @@ func TestImportCSV(t *testing.T) {
 			"line 3: currency: differs from line 2", "line 3: quantity: has more than 3 decimals",
 			`line 4: partner_code: no partner has code "NOPE"`, "line 5: item_code: is required", "line 5: required_date")
 	})
+	t.Run("ErrDirectionRuleAsTheAPI", func(t *testing.T) {
+		// The API's rule and words: a supplier takes no downstream order.
+		refused(t, "partner_code,order_number,direction,currency,item_code,quantity,unit_price,required_date\n"+
+			"SUP-A,PO-D,downstream,CNY,X,1,1,2026-12-01\n",
+			"line 2: direction: downstream orders go to dealers and customers; this partner is a supplier")
+	})
 	t.Run("OKPublishedToThePartner", func(t *testing.T) {
 		res, err := svc.ImportCSV(buyer, strings.NewReader(good), true)
 		if err != nil || res.Orders != 2 || res.Lines != 3 {

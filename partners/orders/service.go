@@ -55,14 +55,9 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 		}
 		// The partner's kind decides the direction; a direction the
 		// caller sends must agree with it.
-		dir, ok := DirectionFor(p.Kind)
-		switch {
-		case !ok:
-			return partners.Invalid("partner_id", "orders go to suppliers and customers; this partner is a "+string(p.Kind))
-		case in.Direction != "" && order.Direction(in.Direction) != dir && dir == order.DirectionUpstream:
-			return partners.Invalid("direction", "downstream orders go to dealers and customers; this partner is a "+string(p.Kind))
-		case in.Direction != "" && order.Direction(in.Direction) != dir:
-			return partners.Invalid("direction", "upstream orders go to suppliers; this partner is a "+string(p.Kind))
+		dir, ferr := directionOf(p.Kind, in.Direction)
+		if ferr != nil {
+			return partners.Invalid(ferr.Field, ferr.Reason)
 		}
 		if err := s.checkBlocked(ctx, c, p); err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/tierlink/tierlink/ent/order"
 )
 
 // EventKind names a kind of domain event, as stored and as served by the
@@ -33,8 +35,8 @@ type Payload interface{ Kind() EventKind }
 
 // OrderPublished says an order was published to its partner.
 type OrderPublished struct {
-	Number    string `json:"number"`
-	Direction string `json:"direction"`
+	Number    string          `json:"number"`
+	Direction order.Direction `json:"direction"`
 }
 
 // OrderAcknowledged says the supplier answered an order's lines.

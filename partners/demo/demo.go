@@ -274,14 +274,14 @@ func seedOrders(buyer, supplierA context.Context, ords *orders.Service, ships *s
 		return nil
 	}
 	// 东岳: awaiting an answer.
-	if _, err := mk(suppliers[1], "upstream", "PO-2026-1101",
+	if _, err := mk(suppliers[1], order.DirectionUpstream, "PO-2026-1101",
 		orders.LineInput{ItemCode: "HX-220", Description: "外壳 Rev C", Quantity: qty("2000"), Unit: "pcs", UnitPrice: price("12.5"), RequiredDate: day(14)},
 		orders.LineInput{ItemCode: "HX-221", Description: "盖板", Quantity: qty("2000"), Unit: "pcs", UnitPrice: price("3.8"), RequiredDate: day(14)}); err != nil {
 		return err
 	}
 	// 华星 (the demo supplier login): answered with a later date, waiting
 	// for the buyer.
-	o2, err := mk(suppliers[0], "upstream", "PO-2026-1088",
+	o2, err := mk(suppliers[0], order.DirectionUpstream, "PO-2026-1088",
 		orders.LineInput{ItemCode: "HX-310", Description: "支架", Quantity: qty("500"), Unit: "pcs", UnitPrice: price("8.6"), RequiredDate: day(10)})
 	if err != nil {
 		return err
@@ -290,7 +290,7 @@ func seedOrders(buyer, supplierA context.Context, ords *orders.Service, ships *s
 		return fmt.Errorf("demo acknowledgement: %w", err)
 	}
 	// Kessler: acknowledged; one shipment in transit, one delayed past the due date.
-	o3, err := mk(suppliers[2], "upstream", "PO-2026-1042",
+	o3, err := mk(suppliers[2], order.DirectionUpstream, "PO-2026-1042",
 		orders.LineInput{ItemCode: "GM-90", Description: "Gear motor 90 W", Quantity: qty("120"), Unit: "pcs", UnitPrice: price("410"), RequiredDate: day(5)},
 		orders.LineInput{ItemCode: "GM-120", Description: "Gear motor 120 W", Quantity: qty("60"), Unit: "pcs", UnitPrice: price("520"), RequiredDate: day(3)})
 	if err != nil {
@@ -321,7 +321,7 @@ func seedOrders(buyer, supplierA context.Context, ords *orders.Service, ships *s
 		}
 	}
 	// A dealer delivery carried by the logistics partner.
-	o4, err := mk(dealers[0], "downstream", "SO-2026-0311",
+	o4, err := mk(dealers[0], order.DirectionDownstream, "SO-2026-0311",
 		orders.LineInput{ItemCode: "TL-500", Description: "整机", Quantity: qty("40"), Unit: "set", UnitPrice: price("6800"), RequiredDate: day(6)})
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 	var msg i18n.Message
 	switch pl := pl.(type) {
 	case partners.OrderPublished:
-		if dir == "downstream" {
+		if dir == order.DirectionDownstream {
 			msg = i18n.M("feed.delivery_order_published")
 			break
 		}
@@ -107,7 +107,7 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 		msg = i18n.M("feed.shipment_delayed").With("Reason", pl.Reason).With("ETA", pl.NewETA)
 	case partners.ShipmentDelivered:
 		card(CardReceipt, "shipment", ev.SubjectID)
-		if dir == "downstream" {
+		if dir == order.DirectionDownstream {
 			p.cardKind = CardDeliveryRcpt
 		}
 		msg = i18n.M("feed.shipment_delivered")
@@ -139,11 +139,11 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 
 // subjectNumber names an event's order or shipment by its number, with
 // its direction.
-func subjectNumber(ctx context.Context, c *ent.Client, ev *ent.DomainEvent) (string, string) {
+func subjectNumber(ctx context.Context, c *ent.Client, ev *ent.DomainEvent) (string, order.Direction) {
 	switch ev.SubjectType {
 	case "order":
 		if o, err := c.Order.Query().Where(order.ID(ev.SubjectID)).Only(ctx); err == nil {
-			return o.Number, string(o.Direction)
+			return o.Number, o.Direction
 		}
 	case "shipment":
 		if sh, err := c.Shipment.Query().Where(shipment.ID(ev.SubjectID)).Only(ctx); err == nil {
@@ -151,7 +151,7 @@ func subjectNumber(ctx context.Context, c *ent.Client, ev *ent.DomainEvent) (str
 			if n == "" {
 				n = fmt.Sprintf("#%d", sh.ID)
 			}
-			return n, string(sh.Direction)
+			return n, order.Direction(sh.Direction)
 		}
 	}
 	return fmt.Sprintf("#%d", ev.SubjectID), ""

@@ -186,7 +186,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 					return err
 				}
 				if err := partners.Emit(ctx, c, row.PartnerID, row.ID,
-					partners.OrderPublished{Number: row.Number, Direction: string(row.Direction)}); err != nil {
+					partners.OrderPublished{Number: row.Number, Direction: row.Direction}); err != nil {
 					return err
 				}
 			}

@@ -157,7 +157,7 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 		if err := s.snapshot(ctx, c, id, "published"); err != nil {
 			return err
 		}
-		return partners.Emit(ctx, c, o.PartnerID, id, partners.OrderPublished{Number: o.Number, Direction: string(o.Direction)})
+		return partners.Emit(ctx, c, o.PartnerID, id, partners.OrderPublished{Number: o.Number, Direction: o.Direction})
 	})
 	if err != nil {
 		return Order{}, err

@@ -180,7 +180,7 @@ func formObject(t reflect.Type, vals url.Values, zone *time.Location, keys []str
 		// A repeated name keeps its last value: a hidden "false" before
 		// a checkbox that sends "true" when ticked.
 		v := vs[len(vs)-1]
-		if v == "" && f.Kind() != reflect.String && !(f.Kind() == reflect.Pointer && f.Elem().Kind() == reflect.String) {
+		if v == "" && f.Kind() != reflect.String && (f.Kind() != reflect.Pointer || f.Elem().Kind() != reflect.String) {
 			continue // an empty field means "not given"
 		}
 		obj[name] = formValue(f, v, zone)

@@ -6,10 +6,10 @@ package partners
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/privacy"
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // Code classifies a domain error; the transport maps each to one status.
@@ -139,13 +139,8 @@ func ErrorFields(err error) []FieldError {
 // otherwise.
 func entField(ve *ent.ValidationError) FieldError {
 	field := ve.Name
-	msg := ve.Error()
-	if _, rest, ok := strings.Cut(msg, ` field "`); ok {
-		if qualified, _, ok := strings.Cut(rest, `"`); ok {
-			if key, ok := entJSONKey[qualified]; ok {
-				field = key
-			}
-		}
+	if key, ok := entJSONKey[field]; ok {
+		field = key
 	}
 	var reason string
 	switch inner := errors.Unwrap(ve.Unwrap()); {
@@ -153,9 +148,7 @@ func entField(ve *ent.ValidationError) FieldError {
 		// ent reports a missing field (or edge) with an error that wraps
 		// nothing, and a failed validator by wrapping the validator's.
 		reason = "is required"
-	case inner.Error() == "value is less than the required length":
-		// ent's NotEmpty returns a new untyped error on each call, so
-		// its text is the only handle on it.
+	case errors.Is(inner, schematype.ErrEmpty):
 		reason = "must not be empty"
 	default:
 		reason = inner.Error()
@@ -163,10 +156,11 @@ func entField(ve *ent.ValidationError) FieldError {
 	return FieldError{Field: field, Reason: reason}
 }
 
-// entJSONKey maps ent's "Type.field" to the JSON key of the request field
-// it is set from, for the fields spelled differently in the two.
+// entJSONKey maps an ent field to the JSON key of the request field it is
+// set from, for the fields spelled differently in the two (each name is
+// one record's: ChangeRequest, Group, OrderLine).
 var entJSONKey = map[string]string{
-	"ChangeRequest.decision_reason": "reason",
-	"Group.digest_spec":             "digest_schedule",
-	"OrderLine.reject_reason":       "reason",
+	"decision_reason": "reason",
+	"digest_spec":     "digest_schedule",
+	"reject_reason":   "reason",
 }

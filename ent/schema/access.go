@@ -15,9 +15,9 @@ type Session struct{ ent.Schema }
 // Fields of the Session.
 func (Session) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("token_hash").NotEmpty().Sensitive().Immutable(),
+		field.String("token_hash").Validate(notEmpty).Sensitive().Immutable(),
 		field.Int("user_id").Immutable(),
-		field.String("csrf_token").NotEmpty().Sensitive().Immutable(),
+		field.String("csrf_token").Validate(notEmpty).Sensitive().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("expires_at"),
 		field.Time("last_seen_at").Default(time.Now),
@@ -37,9 +37,9 @@ type APIToken struct{ ent.Schema }
 // Fields of the APIToken.
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().Validate(maxRunes(100)),
-		field.String("prefix").NotEmpty().Validate(maxRunes(16)).Immutable(),
-		field.String("token_hash").NotEmpty().Sensitive().Immutable(),
+		field.String("name").Validate(notEmpty).Validate(maxRunes(100)),
+		field.String("prefix").Validate(notEmpty).Validate(maxRunes(16)).Immutable(),
+		field.String("token_hash").Validate(notEmpty).Sensitive().Immutable(),
 		field.Int("user_id").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("last_used_at").Optional().Nillable(),
@@ -61,8 +61,8 @@ func (Invitation) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("contact_id").Immutable(),
 		field.Int("partner_id").Immutable(),
-		field.String("email").NotEmpty().Validate(maxRunes(254)).Immutable(),
-		field.String("token_hash").NotEmpty().Sensitive().Immutable(),
+		field.String("email").Validate(notEmpty).Validate(maxRunes(254)).Immutable(),
+		field.String("token_hash").Validate(notEmpty).Sensitive().Immutable(),
 		field.Int("invited_by_id").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("expires_at").Immutable(),
@@ -83,7 +83,7 @@ type LoginThrottle struct{ ent.Schema }
 // Fields of the LoginThrottle.
 func (LoginThrottle) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().Validate(maxRunes(300)),
+		field.String("key").Validate(notEmpty).Validate(maxRunes(300)),
 		field.Int("failures").Default(0),
 		field.Time("window_start"),
 		field.Time("locked_until").Optional().Nillable(),
@@ -104,8 +104,8 @@ func (AuditEntry) Fields() []ent.Field {
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Int("actor_id").Optional().Nillable().Immutable(),
 		field.String("actor").Default("").Immutable(),
-		field.String("action").NotEmpty().Immutable(),
-		field.String("entity_type").NotEmpty().Immutable(),
+		field.String("action").Validate(notEmpty).Immutable(),
+		field.String("entity_type").Validate(notEmpty).Immutable(),
 		field.Int("entity_id").Immutable(),
 		field.Int("partner_id").Optional().Nillable().Immutable(),
 		field.JSON("before", map[string]any{}).Optional().Immutable(),

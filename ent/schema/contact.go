@@ -18,7 +18,7 @@ func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 func (Contact) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
-		field.String("name").NotEmpty().Validate(maxRunes(200)),
+		field.String("name").Validate(notEmpty).Validate(maxRunes(200)),
 		// sort_key and search_text are derived from the name (and title,
 		// e-mail, phone) as on Partner; see the comments there.
 		field.String("sort_key").MaxLen(800),

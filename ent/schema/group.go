@@ -22,7 +22,7 @@ func (Group) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the Group.
 func (Group) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().Validate(maxRunes(200)),
+		field.String("name").Validate(notEmpty).Validate(maxRunes(200)),
 		field.String("purpose").Default("").Validate(maxRunes(1000)),
 		field.Enum("kind").Values("partner", "internal").Immutable(),
 		// The partner whose status the group follows: required for a
@@ -166,8 +166,8 @@ func (Bridge) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("group_id").Immutable(),
 		field.Enum("kind").Values("wecom", "feishu", "dingtalk", "slack", "webhook").Immutable(),
-		field.String("name").NotEmpty().Validate(maxRunes(100)),
-		field.String("url").NotEmpty().Validate(maxRunes(2000)).Sensitive(),
+		field.String("name").Validate(notEmpty).Validate(maxRunes(100)),
+		field.String("url").Validate(notEmpty).Validate(maxRunes(2000)).Sensitive(),
 		field.String("secret").Default("").Validate(maxRunes(500)).Sensitive(),
 		field.Bool("enabled").Default(true),
 		field.Bool("mirror_posts").Default(true),
@@ -200,7 +200,7 @@ func (Delivery) Fields() []ent.Field {
 		field.Int("post_id").Optional().Nillable().Immutable(),
 		// msg_id is the webhook-id: the same on every retry, so the far
 		// end can drop a duplicate after a crash.
-		field.String("msg_id").NotEmpty().Validate(maxRunes(64)).Immutable(),
+		field.String("msg_id").Validate(notEmpty).Validate(maxRunes(64)).Immutable(),
 		field.String("title").Default("").Validate(maxRunes(300)).Immutable(),
 		field.Text("text").Immutable(),
 		field.String("link").Default("").Validate(maxRunes(2000)).Immutable(),

@@ -17,7 +17,7 @@ type JobRun struct{ ent.Schema }
 // Fields of the JobRun.
 func (JobRun) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("job").NotEmpty().Validate(maxRunes(64)).Immutable(),
+		field.String("job").Validate(notEmpty).Validate(maxRunes(64)).Immutable(),
 		// The scheduled time the run is for (for a manual run, the time
 		// it was asked for).
 		field.Time("tick").Immutable(),
@@ -47,7 +47,7 @@ type JobState struct{ ent.Schema }
 // Fields of the JobState.
 func (JobState) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("job").NotEmpty().Validate(maxRunes(64)).Immutable(),
+		field.String("job").Validate(notEmpty).Validate(maxRunes(64)).Immutable(),
 		field.Bool("paused").Default(false),
 		field.String("changed_by").Default("").Validate(maxRunes(200)),
 		field.Time("changed_at").Default(time.Now).UpdateDefault(time.Now),
@@ -68,8 +68,8 @@ type Notice struct{ ent.Schema }
 // Fields of the Notice.
 func (Notice) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().Validate(maxRunes(200)).Immutable(),
-		field.String("kind").NotEmpty().Validate(maxRunes(32)).Immutable(),
+		field.String("key").Validate(notEmpty).Validate(maxRunes(200)).Immutable(),
+		field.String("kind").Validate(notEmpty).Validate(maxRunes(32)).Immutable(),
 		field.Int("partner_id").Optional().Nillable().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}

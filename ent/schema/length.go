@@ -3,6 +3,8 @@ package schema
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/tierlink/tierlink/ent/schematype"
 )
 
 // maxRunes returns a validator refusing text longer than n characters.
@@ -24,4 +26,13 @@ func maxRunes(n int) func(string) error {
 		}
 		return nil
 	}
+}
+
+// notEmpty refuses an empty text with schematype.ErrEmpty (see there for
+// why not ent's NotEmpty).
+func notEmpty(s string) error {
+	if s == "" {
+		return schematype.ErrEmpty
+	}
+	return nil
 }

@@ -24,8 +24,8 @@ func (Order) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
 		field.Enum("direction").Values("upstream", "downstream").Immutable(),
-		field.String("number").NotEmpty().Validate(maxRunes(64)).Immutable(),
-		field.String("currency").NotEmpty().Validate(maxRunes(3)),
+		field.String("number").Validate(notEmpty).Validate(maxRunes(64)).Immutable(),
+		field.String("currency").Validate(notEmpty).Validate(maxRunes(3)),
 		field.Enum("status").Values("draft", "published", "changes_requested", "acknowledged", "rejected", "cancelled", "closed").Default("draft"),
 		field.Int("revision").Default(1),
 		field.Int("buyer_id"),
@@ -61,7 +61,7 @@ func (OrderLine) Fields() []ent.Field {
 		field.Int("order_id").Immutable(),
 		field.Int("partner_id").Immutable(),
 		field.Int("line_no").Immutable(),
-		field.String("item_code").NotEmpty().Validate(maxRunes(64)),
+		field.String("item_code").Validate(notEmpty).Validate(maxRunes(64)),
 		field.String("description").Default("").Validate(maxRunes(500)),
 		// Thousandths of a unit.
 		field.Int64("quantity"),
@@ -165,8 +165,8 @@ type DomainEvent struct{ ent.Schema }
 func (DomainEvent) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("partner_id").Immutable(),
-		field.String("kind").NotEmpty().Immutable(),
-		field.String("subject_type").NotEmpty().Immutable(),
+		field.String("kind").Validate(notEmpty).Immutable(),
+		field.String("subject_type").Validate(notEmpty).Immutable(),
 		field.Int("subject_id").Immutable(),
 		field.JSON("payload", json.RawMessage{}).Optional().Immutable(),
 		field.String("actor").Default("").Immutable(),

@@ -16,8 +16,8 @@ func (Partner) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the Partner.
 func (Partner) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("code").NotEmpty().Validate(maxRunes(32)),
-		field.String("name").NotEmpty().Validate(maxRunes(200)),
+		field.String("code").Validate(notEmpty).Validate(maxRunes(32)),
+		field.String("name").Validate(notEmpty).Validate(maxRunes(200)),
 		// sort_key orders Chinese names by pinyin and Latin names
 		// case-insensitively, with special letters folded (Weiß as weiss,
 		// Ørsted as orsted), so one ORDER BY serves both. It is indexed,

@@ -109,9 +109,9 @@ type IdempotencyKey struct{ ent.Schema }
 // Fields of the IdempotencyKey.
 func (IdempotencyKey) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("scope").NotEmpty().Validate(maxRunes(64)).Immutable(),
-		field.String("key").NotEmpty().Validate(maxRunes(255)).Immutable(),
-		field.String("request_hash").NotEmpty().Immutable(),
+		field.String("scope").Validate(notEmpty).Validate(maxRunes(64)).Immutable(),
+		field.String("key").Validate(notEmpty).Validate(maxRunes(255)).Immutable(),
+		field.String("request_hash").Validate(notEmpty).Immutable(),
 		field.Enum("state").Values("in_flight", "committed", "done").Default("in_flight"),
 		field.Int("status_code").Default(0),
 		field.Bytes("response").Optional(),

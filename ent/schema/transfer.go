@@ -22,7 +22,7 @@ func (ContactTransfer) Fields() []ent.Field {
 		field.Int("to_owner_id").Immutable(),
 		field.Enum("reason").Values("reassignment", "departure", "import").Immutable(),
 		field.String("note").Default("").Validate(maxRunes(2000)).Immutable(),
-		field.String("batch").NotEmpty().Immutable(),
+		field.String("batch").Validate(notEmpty).Immutable(),
 		field.Time("effective_at").Immutable(),
 		field.Enum("state").Values("pending", "done", "failed", "cancelled").Default("pending"),
 		field.String("failure_reason").Default(""),

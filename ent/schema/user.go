@@ -17,8 +17,8 @@ func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().Validate(maxRunes(254)),
-		field.String("name").NotEmpty().Validate(maxRunes(200)),
+		field.String("email").Validate(notEmpty).Validate(maxRunes(254)),
+		field.String("name").Validate(notEmpty).Validate(maxRunes(200)),
 		field.Enum("role").Values("admin", "buyer", "viewer", "partner"),
 		field.String("password_hash").Optional().Sensitive(),
 		field.String("locale").Default("").Validate(maxRunes(16)),

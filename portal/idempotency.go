@@ -28,9 +28,6 @@ import (
 // answer, for as long as the record exists (partners.PurgeIdempotencyKeys).
 const IdempotencyTTL = 24 * time.Hour
 
-// idempotencyNow is the clock keys expire by; tests move it.
-var idempotencyNow = time.Now
-
 // afterIdempotentCommit, when set, runs after a request's work committed
 // under its key and before its answer is saved: the crash tests build
 // the binary with the tierlink_crashpoints tag to die right there.
@@ -122,7 +119,7 @@ func (s *Server) idempotent(h fiber.Handler) fiber.Handler {
 			return partners.Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
 		}
 		v := currentViewer(c)
-		claim := partners.IdempotencyClaim{Scope: "u" + strconv.Itoa(v.UserID), Key: key, ExpiresAt: idempotencyNow().Add(IdempotencyTTL)}
+		claim := partners.IdempotencyClaim{Scope: "u" + strconv.Itoa(v.UserID), Key: key, ExpiresAt: s.now().Add(IdempotencyTTL)}
 		sum := sha256.Sum256([]byte(c.Method() + " " + c.OriginalURL() + "\n" + string(c.Body())))
 		claim.Hash = hex.EncodeToString(sum[:])
 		if route, ok := idempotentRoutes[c.Method()+" "+c.Route().Path]; ok {
@@ -213,7 +210,7 @@ func (s *Server) replay(c *fiber.Ctx, sys context.Context, claim partners.Idempo
 	} else if err != nil {
 		return true, err
 	}
-	expired := idempotencyNow().After(prev.ExpiresAt)
+	expired := s.now().After(prev.ExpiresAt)
 	if expired && (prev.RequestHash != claim.Hash || prev.RecordID == nil) {
 		_, err := keys.Delete().Where(idempotencykey.ID(prev.ID)).Exec(sys)
 		return err != nil, err

@@ -262,8 +262,7 @@ func TestIdempotentRoutesAnswerFromTheirRecord(t *testing.T) {
 func TestIdempotencyKeyPastExpiry(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	clock := time.Now()
-	idempotencyNow = func() time.Time { return clock }
-	t.Cleanup(func() { idempotencyNow = time.Now })
+	e.srv.now = func() time.Time { return clock }
 	keys := e.f.DB.Client.IdempotencyKey
 	for _, tc := range idempotentCases(t, e)[:3] {
 		t.Run(tc.name, func(t *testing.T) {

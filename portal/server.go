@@ -81,6 +81,8 @@ type Server struct {
 	pages         *pageSet
 	cookieName    string
 	secureCookies bool
+	// now is the clock idempotency keys expire by; tests move it.
+	now func() time.Time
 }
 
 // New builds the server and registers every route.
@@ -97,7 +99,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.StreamHeartbeat == 0 {
 		cfg.StreamHeartbeat = 15 * time.Second
 	}
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, doc: newOpenAPIDoc(), metrics: newMetrics()}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, doc: newOpenAPIDoc(), metrics: newMetrics(), now: time.Now}
 	// __Host- cookies must be Secure; plain http is allowed only on a
 	// loopback base URL, for local use and tests.
 	s.secureCookies = cfg.BaseURL.Scheme == "https"

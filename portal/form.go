@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
@@ -118,7 +119,7 @@ func bindExtra(c *fiber.Ctx, extra any, vals url.Values, zone *time.Location) er
 	if err != nil {
 		return err
 	}
-	err = json.Unmarshal(body, extra)
+	err = jsonv2.Unmarshal(body, extra, jsonDecode)
 	c.Locals(localFormExtra, extra)
 	if err != nil {
 		return decodeError(err)

@@ -10,7 +10,6 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/delivery"
 	"github.com/tierlink/tierlink/ent/group"
@@ -517,8 +516,7 @@ func TestDigestQueriesPerGroupAreConstant(t *testing.T) {
 		f := partnerstest.New(t, dialect.SQLite)
 		ctx := f.Ctx(f.Buyer)
 		seedDigestLoad(t, f, ctx, groupsN, ordersN)
-		cd := &countingDriver{Driver: f.DB.Driver()}
-		client := ent.NewClient(ent.Driver(cd))
+		client, cd := f.Counting()
 		ords, ships := orders.New(client), shipments.New(client)
 		grps := groups.New(client, ords, ships, partnerstest.Loopback, nil)
 		st := status.New(client, grps, ords, ships, time.UTC)
@@ -526,7 +524,7 @@ func TestDigestQueriesPerGroupAreConstant(t *testing.T) {
 		if err != nil || res.Posted != groupsN {
 			t.Fatalf("%+v %v", res, err)
 		}
-		return cd.n.Load()
+		return cd.Count()
 	}
 	one, fifty := count(10, 1), count(10, 50)
 	if one != fifty {

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -15,6 +16,16 @@ import (
 type locale struct {
 	Lang string
 	l    *i18n.Localizer
+	// Zone is the reader's time zone; nil shows the company's.
+	Zone *time.Location
+}
+
+// zone is the reader's zone, or def.
+func (l *locale) zone(def *time.Location) *time.Location {
+	if l.Zone != nil {
+		return l.Zone
+	}
+	return def
 }
 
 // T returns the text for key, falling back to English, then to the key.

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,16 +53,22 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			}
 			return m
 		},
-		"fmtTime": func(v any) string {
-			switch t := v.(type) {
+		// fmtTime shows an instant in the reader's zone, with the zone
+		// named, as one unbreakable <time>.
+		"fmtTime": func(v any, l *locale) template.HTML {
+			var t time.Time
+			switch x := v.(type) {
 			case time.Time:
-				return t.In(zone).Format("2006-01-02 15:04")
+				t = x
 			case *time.Time:
-				if t != nil {
-					return t.In(zone).Format("2006-01-02 15:04")
+				if x == nil {
+					return ""
 				}
+				t = *x
+			default:
+				return ""
 			}
-			return ""
+			return timeHTML(t, l.zone(zone))
 		},
 		"diff": auditDiff,
 		"list": func(xs ...string) []string { return xs },
@@ -90,16 +97,23 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			}
 			return to.Sub(from).Round(time.Millisecond).String()
 		},
-		"fmtDate": func(v any) string {
-			switch t := v.(type) {
+		// fmtDate shows a calendar date (stored at UTC midnight) that
+		// never wraps at its hyphens.
+		"fmtDate": func(v any) template.HTML {
+			var t time.Time
+			switch x := v.(type) {
 			case *time.Time:
-				if t != nil {
-					return t.UTC().Format("2006-01-02")
+				if x == nil {
+					return ""
 				}
+				t = *x
 			case time.Time:
-				return t.UTC().Format("2006-01-02")
+				t = x
+			default:
+				return ""
 			}
-			return ""
+			d := t.UTC().Format("2006-01-02")
+			return template.HTML(`<time class="nw" datetime="` + d + `">` + d + `</time>`) //nolint:gosec // a formatted date
 		},
 		"size": formatSize,
 		// fieldError shows why a refused form's field was refused, next
@@ -140,6 +154,31 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 	return ps, nil
 }
 
+// timeHTML is t in zone as "2026-12-03 10:30 UTC+8", the zone spelled
+// as an offset because abbreviations are ambiguous (CST is Shanghai and
+// Chicago).
+func timeHTML(t time.Time, zone *time.Location) template.HTML {
+	t = t.In(zone)
+	return template.HTML(`<time class="nw" datetime="` + t.Format(time.RFC3339) + `">` + t.Format("2006-01-02 15:04") + " " + utcOffset(t) + `</time>`) //nolint:gosec // formatted digits only
+}
+
+// utcOffset names t's offset as UTC+8, UTC-3:30 or UTC.
+func utcOffset(t time.Time) string {
+	_, off := t.Zone()
+	if off == 0 {
+		return "UTC"
+	}
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	s := "UTC" + sign + strconv.Itoa(off/3600)
+	if m := off % 3600 / 60; m != 0 {
+		s += fmt.Sprintf(":%02d", m)
+	}
+	return s
+}
+
 func auditDiff(before, after map[string]any) string {
 	keys := map[string]bool{}
 	for k := range before {
@@ -175,7 +214,8 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 	if sess != nil {
 		saved = sess.Locale
 	}
-	pd := pageData{L: pickLocale(c, saved), Session: sess, Data: data, Err: perr}
+	l := *pickLocale(c, saved) // a copy: the zone is the reader's
+	pd := pageData{L: &l, Session: sess, Data: data, Err: perr}
 	if st, p := formRefused(c); p != nil && name != "error" {
 		// The page holds a form that was refused: it answers with the
 		// API's status and shows the reasons beside the typed values.

@@ -39,6 +39,10 @@ type pageData struct {
 	Err     *Problem
 	// Form is a refused form's typed values and reasons, to show again.
 	Form formState
+	// Path is the request's path, for the navigation's active entry.
+	Path string
+	// Company is the name of the company running the portal.
+	Company string
 	Data any
 }
 
@@ -215,7 +219,8 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 		saved = sess.Locale
 	}
 	l := *pickLocale(c, saved) // a copy: the zone is the reader's
-	pd := pageData{L: &l, Session: sess, Data: data, Err: perr}
+	l.Zone = s.cfg.DisplayZone
+	pd := pageData{L: &l, Session: sess, Data: data, Err: perr, Path: c.Path(), Company: s.companyName()}
 	if st, p := formRefused(c); p != nil && name != "error" {
 		// The page holds a form that was refused: it answers with the
 		// API's status and shows the reasons beside the typed values.

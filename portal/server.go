@@ -52,6 +52,17 @@ type Config struct {
 	// DisplayZone is the company's time zone: pages show times in it and
 	// read the times typed into forms in it (UTC by default).
 	DisplayZone *time.Location
+	// CompanyName names the company running the portal, on the login
+	// page, the header and to partners ("Tierlink" when empty).
+	CompanyName string
+}
+
+// companyName is the name the portal shows for the company running it.
+func (s *Server) companyName() string {
+	if s.cfg.CompanyName != "" {
+		return s.cfg.CompanyName
+	}
+	return "Tierlink"
 }
 
 // Deps are the domain services the transport calls.

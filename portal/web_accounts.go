@@ -12,7 +12,6 @@ import (
 
 func (s *Server) accountPages() []pageRoute {
 	return []pageRoute{
-		{Method: "GET", Path: "/", Access: authed, Handler: s.homePage},
 		{Method: "GET", Path: "/login", Access: anyone, Handler: s.loginPage},
 		{Method: "POST", Path: "/login", Access: anyone, Handler: s.loginSubmit, Form: accounts.LoginInput{}},
 		{Method: "POST", Path: "/logout", Access: authed, Handler: s.logoutSubmit},
@@ -24,14 +23,6 @@ func (s *Server) accountPages() []pageRoute {
 		{Method: "GET", Path: "/settings", Access: authed, Handler: s.settingsPage},
 		{Method: "POST", Path: "/settings", Access: authed, Handler: s.settingsSubmit, Form: accounts.MeInput{}, Back: s.settingsPage},
 	}
-}
-
-func (s *Server) homePage(c *fiber.Ctx) error {
-	v := currentViewer(c)
-	if v.IsPartner() {
-		return c.Redirect("/partners/"+itoa(v.PartnerID), fiber.StatusSeeOther)
-	}
-	return c.Redirect("/partners", fiber.StatusSeeOther)
 }
 
 func (s *Server) logoutSubmit(c *fiber.Ctx) error {

@@ -26,7 +26,7 @@ type pageRoute struct {
 // names a record is wrapped in ifExists, as the API's are, so an unknown
 // record is a 404 before its form is judged.
 func (s *Server) pageRoutes() []pageRoute {
-	return slices.Concat(s.accountPages(), s.directoryPages(), s.documentPages(), s.orderPages(), s.shipmentPages(),
+	return slices.Concat(s.homePages(), s.accountPages(), s.directoryPages(), s.documentPages(), s.orderPages(), s.shipmentPages(),
 		s.groupPages(), s.jobPages(), s.scorecardPages())
 }
 

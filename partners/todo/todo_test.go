@@ -339,3 +339,54 @@ func TestBuyerToDo(t *testing.T) {
 		})
 	})
 }
+
+// TestProcurementMovers: partner A answered within its SLA last week and
+// not this week, so its score falls; B has no data either week and does
+// not move.
+func TestProcurementMovers(t *testing.T) {
+	partnerstest.ForEachDialect(t, func(t *testing.T, f *partnerstest.Fixture) {
+		clock := now
+		w := &world{f: f, clock: &clock, orderSvc: orders.New(f.DB.Client), shipSvc: shipments.New(f.DB.Client)}
+		w.orderSvc.SetClock(func() time.Time { return *w.clock })
+		w.svc = todo.New(f.DB.Client, f.Scorecards)
+		w.svc.SetClock(func() time.Time { return now })
+		last := w.publish(t, f.PartnerA, "PO-M1", "2026-12-01 08:00", "2026-11-20")
+		w.ack(t, f.Ctx(f.UserA), last, "2026-12-01 09:00", orders.AckLine{Action: orders.AckAccept})
+		w.publish(t, f.PartnerA, "PO-M2", "2026-12-08 08:00", "2026-11-20")
+
+		for _, u := range []struct {
+			name  string
+			ctx   context.Context
+			roles []todo.Role
+		}{
+			{"Viewer", f.Ctx(f.Viewer), []todo.Role{todo.RoleProcurement}},
+			{"AdminAsASection", f.Ctx(f.Admin), []todo.Role{todo.RoleBuyer, todo.RoleProcurement}},
+		} {
+			t.Run(u.name, func(t *testing.T) {
+				got, err := w.svc.For(u.ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !same(got.Roles, u.roles) || got.Movers == nil {
+					t.Fatalf("roles = %v, movers %+v", got.Roles, got.Movers)
+				}
+				m := got.Movers
+				if m.Period != "2026-W50" || m.PrevPeriod != "2026-W49" {
+					t.Errorf("periods = %s vs %s, want 2026-W50 vs 2026-W49", m.Period, m.PrevPeriod)
+				}
+				if len(m.Up) != 0 || len(m.Down) != 1 || m.Down[0].PartnerID != f.PartnerA.ID || m.Down[0].Delta >= -todo.MinMove ||
+					m.Down[0].Score >= m.Down[0].PrevScore {
+					t.Errorf("movers = %+v, want only A, down", m)
+				}
+			})
+		}
+		t.Run("BuyerAndPartnerGetNone", func(t *testing.T) {
+			for _, ctx := range []context.Context{f.Ctx(f.Buyer), f.Ctx(f.UserA)} {
+				got, err := w.svc.For(ctx)
+				if err != nil || got.Movers != nil {
+					t.Errorf("movers = %+v, %v; want none", got.Movers, err)
+				}
+			}
+		})
+	})
+}

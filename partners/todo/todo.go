@@ -250,7 +250,11 @@ type Movers struct {
 func (s *Service) For(ctx context.Context) (ToDo, error) {
 	v, _ := viewer.FromContext(ctx)
 	now := s.now()
-	out := ToDo{AsOf: now}
+	out := ToDo{AsOf: now, Roles: []Role{},
+		AwaitingAnswer: OrderList{Items: []OrderItem{}}, ShipmentsDue: ShipmentList{Items: []ShipmentItem{}},
+		Decisions: ChangeList{Items: []ChangeItem{}}, Certificates: CertificateList{Items: []CertificateItem{}},
+		ToDecide: ChangeList{Items: []ChangeItem{}}, Receipts: ShipmentList{Items: []ShipmentItem{}},
+		PastSLA: OrderList{Items: []OrderItem{}}, Late: LineList{Items: []LineItem{}}}
 	var err error
 	switch {
 	case v.IsPartner():

@@ -53,7 +53,8 @@ func (h homeView) Signed(d float64) string {
 }
 
 // slaWords is left (negative when overdue) in minutes under an hour,
-// hours under two days, else days, with the catalogue's plurals.
+// hours under two days, else days, rounded to the nearest, with the
+// catalogue's plurals.
 func slaWords(l *locale, left time.Duration) string {
 	key := "page.home_due_in"
 	if left <= 0 {
@@ -63,9 +64,9 @@ func slaWords(l *locale, left time.Duration) string {
 	case left < time.Hour:
 		return l.l.N(key+"_min", max(1, int(math.Ceil(left.Minutes()))), nil)
 	case left < 48*time.Hour:
-		return l.l.N(key+"_hours", int(left.Hours()), nil)
+		return l.l.N(key+"_hours", int(math.Round(left.Hours())), nil)
 	}
-	return l.l.N(key+"_days", int(left.Hours()/24), nil)
+	return l.l.N(key+"_days", int(math.Round(left.Hours()/24)), nil)
 }
 
 func (s *Server) homePage(c *fiber.Ctx) error {

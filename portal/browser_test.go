@@ -133,6 +133,9 @@ func TestBrowserPartnerOnPhone(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
 		chromedp.Click(chromedp.ID("login")),
+		// The home is the to-do list; the company is one tap from it.
+		chromedp.WaitVisible(chromedp.ID("my-company")),
+		chromedp.Click(chromedp.ID("my-company")),
 		chromedp.WaitVisible(chromedp.ID("contacts")),
 	)
 	if err != nil {
@@ -169,6 +172,8 @@ func TestBrowserSupplierUploadsCertificate(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
 		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("my-company")),
+		chromedp.Click(chromedp.ID("my-company")),
 		chromedp.WaitVisible(chromedp.ID("upload-file")),
 		chromedp.SetValue(chromedp.ID("upload-kind"), "certificate"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("upload-kind").dispatchEvent(new Event("change"))`),

@@ -40,6 +40,7 @@ var matrix = map[string]matrixRow{
 	"POST /api/v1/auth/logout": {path: "/api/v1/auth/logout", want: "401 204 204 204 204 204"},
 	"GET /api/v1/me":           {path: "/api/v1/me", want: "401 200 200 200 200 200"},
 	"PATCH /api/v1/me":         {path: "/api/v1/me", body: jsonBody(`{"locale":"en"}`), want: "401 200 200 200 200 200"},
+	"GET /api/v1/me/todo":      {path: "/api/v1/me/todo", want: "401 200 200 200 200 200"},
 
 	"GET /api/v1/partners": {path: "/api/v1/partners", want: "401 200 200 200 200 200"},
 	"POST /api/v1/partners": {path: "/api/v1/partners", body: func(_ *env, w who) string {
@@ -142,7 +143,7 @@ var matrix = map[string]matrixRow{
 	"GET /api/v1/status-board": {path: "/api/v1/status-board", setup: orderSetup, want: "401 200 200 200 200 200"},
 
 	// Pages: anonymous callers are sent to the login page.
-	"GET /":      {path: "/", want: "303 303 303 303 303 303"},
+	"GET /":      {path: "/", want: "303 200 200 200 200 200"},
 	"GET /login": {path: "/login", want: "200 303 303 303 303 303"},
 	"POST /login": {path: "/login", body: func(*env, who) string {
 		return "email=buyer%40co.test&password=correct+horse+battery"

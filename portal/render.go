@@ -43,7 +43,7 @@ type pageData struct {
 	Path string
 	// Company is the name of the company running the portal.
 	Company string
-	Data any
+	Data    any
 }
 
 // loadPages parses every page with the shared templates; times show in

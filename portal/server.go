@@ -180,6 +180,7 @@ func (s *Server) routes() {
 	v1 := api{s: s, router: s.app.Group("/api/v1"), prefix: "/api/v1"}
 	s.registerAuthRoutes(v1.group("/auth"))
 	s.registerMeRoutes(v1.group("/me"))
+	s.registerToDoRoutes(v1.group("/me/todo"))
 	s.registerPartnerRoutes(v1.group("/partners"))
 	s.registerContactRoutes(v1.group("/contacts"))
 	s.registerTransferRoutes(v1.group("/transfers"))

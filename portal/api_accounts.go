@@ -135,7 +135,7 @@ func (s *Server) registerInvitationRoutes(r api) {
 		Description: "Creates an invitation for a partner's contact and returns the one-time link (shown once, nothing is mailed) " +
 			"with which the contact sets a password and becomes a partner user logging in with the contact's e-mail; " +
 			"the link works for 7 days. Buyers and admins. " +
-			"A contact without an e-mail is 422; one whose e-mail already has an account is 409.",
+			"A contact without an e-mail is 422; a contact who can already log in (a user made from the contact, or an account with its e-mail) is 409.",
 		Access: editor, Body: accounts.InvitationInput{}, Resp: invitationResult{}, Status: 201, Errors: []int{409}},
 		create(func(ctx context.Context, in accounts.InvitationInput) (invitationResult, error) {
 			inv, err := acc.CreateInvitation(ctx, in)

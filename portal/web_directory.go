@@ -12,6 +12,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 func (s *Server) directoryPages() []pageRoute {
@@ -35,7 +36,17 @@ type partnersData struct {
 	Tiers    []int
 	Staff    []accounts.User
 	Next     string
+	// First is the first page's address with the same filters, shown
+	// once the visitor has paged on.
+	First string
+	// Filtered is true when a filter beyond the search box is set, so the
+	// collapsed filters open on the phone.
+	Filtered bool
 }
+
+// directoryPageSize is how many partners one directory page lists: a
+// phone screenful of compact rows a few times over, not the whole book.
+const directoryPageSize = 25
 
 func (s *Server) partnersPage(c *fiber.Ctx) error {
 	v := currentViewer(c)
@@ -46,6 +57,9 @@ func (s *Server) partnersPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if f.Limit == 0 {
+		f.Limit = directoryPageSize
+	}
 	ctx := c.UserContext()
 	page, err := s.deps.Directory.ListPartners(ctx, f)
 	if err != nil {
@@ -55,26 +69,29 @@ func (s *Server) partnersPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := partnersData{F: f, Page: page, Kinds: directory.Kinds, Statuses: directory.Statuses, Tiers: []int{1, 2, 3}, Staff: staffUsers}
+	d := partnersData{F: f, Page: page, Kinds: directory.Kinds, Statuses: directory.Statuses, Tiers: []int{1, 2, 3}, Staff: staffUsers,
+		Filtered: f.Kind != "" || f.Tier != 0 || f.Status != "" || f.OwnerID != 0 || f.Tag != ""}
 	if page.NextCursor != "" {
-		vals := url.Values{}
-		for k, v := range c.Context().QueryArgs().All() {
-			vals.Set(string(k), string(v))
-		}
-		vals.Set("cursor", page.NextCursor)
-		d.Next = "/partners?" + vals.Encode()
+		d.Next = nextPageURL(c, "/partners", page.NextCursor)
+	}
+	if f.Cursor != "" {
+		d.First = nextPageURL(c, "/partners", "")
 	}
 	return s.render(c, "partners", "directory", d)
 }
 
 // nextPageURL is the page's own address with cursor set to the next
-// page's, keeping the filters the visitor chose.
+// page's (none: the first page), keeping the filters the visitor chose.
 func nextPageURL(c *fiber.Ctx, path, cursor string) string {
 	vals := url.Values{}
 	for k, v := range c.Context().QueryArgs().All() {
 		vals.Set(string(k), string(v))
 	}
-	vals.Set("cursor", cursor)
+	if cursor == "" {
+		vals.Del("cursor")
+	} else {
+		vals.Set("cursor", cursor)
+	}
 	return path + "?" + vals.Encode()
 }
 
@@ -132,8 +149,11 @@ type partnerData struct {
 	CanUpload bool
 	P         directory.Partner
 	Contacts  []directory.Contact
+	// Access says, per contact id, who can log in or has an open
+	// invitation; only editors, who may invite, get it.
+	Access    map[int]accounts.ContactAccess
 	Transfers []directory.Transfer
-	Audit     []partners.AuditOut
+	Audit     []auditRow
 	InviteURL string
 	// Blocked says why new orders to the partner are refused.
 	Blocked string
@@ -173,7 +193,23 @@ func (s *Server) partnerPage(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		d.Transfers, d.Audit = ts.Items, au.Items
+		lines, err := partners.DescribeAudit(ctx, s.deps.DB.Client, au.Items)
+		if err != nil {
+			return err
+		}
+		d.Transfers = ts.Items
+		for _, l := range lines {
+			d.Audit = append(d.Audit, auditRow{AuditLine: l, Link: auditLink(l)})
+		}
+	}
+	if currentViewer(c).CanEdit() {
+		ids := make([]int, 0, len(cs.Items))
+		for _, ct := range cs.Items {
+			ids = append(ids, ct.ID)
+		}
+		if d.Access, err = s.deps.Accounts.ContactsAccess(ctx, ids); err != nil {
+			return err
+		}
 	}
 	if tok := c.Query("invite"); tok != "" && len(tok) < 100 {
 		d.InviteURL = s.inviteURL(tok)
@@ -185,6 +221,8 @@ type contactData struct {
 	C         directory.Contact
 	Staff     []accounts.User
 	Transfers []directory.Transfer
+	Access    accounts.ContactAccess
+	Documents []documents.Document
 }
 
 func (s *Server) contactPage(c *fiber.Ctx) error {
@@ -205,7 +243,17 @@ func (s *Server) contactPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "contact", ct.Name, contactData{C: ct, Staff: staffUsers, Transfers: ts.Items})
+	acc, err := s.deps.Accounts.ContactsAccess(ctx, []int{id})
+	if err != nil {
+		return err
+	}
+	// A document belongs to the partner, not to one contact: the
+	// contact's page lists the partner's, one tap from each.
+	ds, err := s.deps.Documents.List(ctx, documents.Filter{PartnerID: ct.Partner.ID, Limit: 200})
+	if err != nil {
+		return err
+	}
+	return s.render(c, "contact", ct.Name, contactData{C: ct, Staff: staffUsers, Transfers: ts.Items, Access: acc[id], Documents: ds.Items})
 }
 
 func (s *Server) contactTransferSubmit(c *fiber.Ctx) error {
@@ -243,6 +291,42 @@ func (s *Server) inviteSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/partners/"+itoa(inv.PartnerID)+"?invite="+inv.Token, fiber.StatusSeeOther)
+}
+
+// Msg renders a catalogue message (an audit sentence, say) in the
+// reader's language.
+func (l *locale) Msg(m i18n.Message) string { return l.l.Render(m) }
+
+// LanguageName names a language by its own name, never by its code.
+func (l *locale) LanguageName(code string) string {
+	return l.l.T(partners.LanguageKey(code), nil)
+}
+
+// auditRow is an audit line with the page of its record.
+type auditRow struct {
+	partners.AuditLine
+	Link string
+}
+
+// auditLink is the page of the record an audit line is about, or "" when
+// the record is gone or has no page.
+func auditLink(a partners.AuditLine) string {
+	if !a.Exists {
+		return ""
+	}
+	switch a.EntityType {
+	case "partner":
+		return "/partners/" + itoa(a.EntityID)
+	case "contact":
+		return "/contacts/" + itoa(a.EntityID)
+	case "document":
+		return "/documents/" + itoa(a.EntityID)
+	case "order":
+		return "/orders/" + itoa(a.EntityID)
+	case "group":
+		return "/groups/" + itoa(a.EntityID)
+	}
+	return ""
 }
 
 type bulkData struct {

@@ -340,10 +340,12 @@ func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (New
 		if err != nil {
 			return err
 		}
-		if n, err := c.User.Query().Where(user.Email(ct.Email)).Count(system(ctx)); err != nil {
+		// A contact who already logs in (even under a changed e-mail)
+		// gets no second account.
+		if n, err := c.User.Query().Where(user.Or(user.Email(ct.Email), user.ContactID(ct.ID))).Count(system(ctx)); err != nil {
 			return err
 		} else if n > 0 {
-			return partners.Errorf(partners.EConflict, "an account with the contact's e-mail already exists")
+			return partners.Errorf(partners.EConflict, "the contact can already log in")
 		}
 		return partners.Audit(ctx, c, partners.AuditRecord{Action: "invitation.create", EntityType: "invitation",
 			EntityID: inv.ID, PartnerID: &ct.PartnerID, After: map[string]any{"contact_id": ct.ID, "email": ct.Email}})

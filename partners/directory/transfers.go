@@ -26,6 +26,26 @@ const scheduleSlack = time.Minute
 // scheduleSlack of now is now.
 func scheduled(at, now time.Time) bool { return at.After(now.Add(scheduleSlack)) }
 
+// Why a scheduled transfer failed, as stored.
+const (
+	FailOwnerChanged  = "the contact's owner changed after the transfer was scheduled"
+	FailOwnerInactive = "the new owner is no longer an active staff user"
+)
+
+// FailureKey is the page catalogue's key for why t failed, so the reason
+// reads in the reader's language; "" when it did not fail.
+func (t Transfer) FailureKey() string {
+	switch t.FailureReason {
+	case "":
+		return ""
+	case FailOwnerChanged:
+		return "transfer_failed_owner_changed"
+	case FailOwnerInactive:
+		return "transfer_failed_owner_inactive"
+	}
+	return "transfer_failed"
+}
+
 // Scheduled says whether the transfer waits for its effective time
 // instead of having moved the contact; callers read it from the stored
 // state, never from their own clock.
@@ -184,9 +204,9 @@ func (s *Service) RunDueTransfers(ctx context.Context) (done, failed int, err er
 			now := s.now()
 			switch _, herr := ActiveStaff(ctx, c, t.ToOwnerID, "to_owner_id"); {
 			case ct.OwnerID != t.FromOwnerID:
-				reason = "the contact's owner changed after the transfer was scheduled"
+				reason = FailOwnerChanged
 			case herr != nil:
-				reason = "the new owner is no longer an active staff user"
+				reason = FailOwnerInactive
 			}
 			if reason != "" {
 				return c.ContactTransfer.UpdateOne(cur).SetState(contacttransfer.StateFailed).

@@ -22,6 +22,7 @@ import (
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/storage"
@@ -447,8 +448,21 @@ func (s *Service) Document(ctx context.Context, id int) (Document, error) {
 		return Document{}, err
 	}
 	out := s.toDocument(d)
+	var ids []int
 	for _, v := range d.Edges.Versions {
 		out.Versions = append(out.Versions, toVersion(v))
+		if v.UploadedByID != nil {
+			ids = append(ids, *v.UploadedByID)
+		}
+	}
+	names, err := s.userNames(ctx, ids)
+	if err != nil {
+		return Document{}, err
+	}
+	for i, v := range out.Versions {
+		if v.UploadedByID != nil {
+			out.Versions[i].UploadedByName = names[*v.UploadedByID]
+		}
 	}
 	if len(out.Versions) > 0 {
 		out.Current = &out.Versions[0]
@@ -558,7 +572,7 @@ func (s *Service) toDocument(d *ent.Document) Document {
 
 func toVersion(v *ent.DocumentVersion) Version {
 	return Version{ID: v.ID, Version: v.Version, Size: v.Size, SHA256: v.Sha256, ContentType: v.ContentType,
-		Filename: v.Filename, UploadedBy: v.UploadedBy, CreatedAt: v.CreatedAt}
+		Filename: v.Filename, UploadedBy: v.UploadedBy, UploadedByID: v.UploadedByID, CreatedAt: v.CreatedAt}
 }
 
 func splitTags(s string) []string {
@@ -660,9 +674,42 @@ func (s *Service) downloads(ctx context.Context, id, before, limit int) ([]Downl
 	if err != nil {
 		return nil, err
 	}
+	var ids []int
+	for _, r := range rows {
+		if r.UserID != nil {
+			ids = append(ids, *r.UserID)
+		}
+	}
+	names, err := s.userNames(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]DownloadRecord, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, DownloadRecord{ID: r.ID, Version: r.Version, User: r.User, UserID: r.UserID, Via: r.Via, IP: r.IP, CreatedAt: r.CreatedAt})
+		d := DownloadRecord{ID: r.ID, Version: r.Version, User: r.User, UserID: r.UserID, Via: r.Via, IP: r.IP, CreatedAt: r.CreatedAt}
+		if r.UserID != nil {
+			d.UserName = names[*r.UserID]
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// userNames maps user ids to names, in one query. It reads as the
+// system: whoever may see a document's versions and downloads may see
+// who made them, even a user whose row the reader could not list.
+func (s *Service) userNames(ctx context.Context, ids []int) (map[int]string, error) {
+	out := map[int]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	us, err := s.client.User.Query().Where(user.IDIn(ids...)).Select(user.FieldID, user.FieldName).
+		All(partners.AsSystem(ctx, "documents"))
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		out[u.ID] = u.Name
 	}
 	return out, nil
 }

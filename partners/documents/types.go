@@ -42,14 +42,17 @@ type Certificate struct {
 
 // Version is one uploaded file of a document.
 type Version struct {
-	ID          int       `json:"id"`
-	Version     int       `json:"version"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"`
-	ContentType string    `json:"content_type"`
-	Filename    string    `json:"filename"`
-	UploadedBy  string    `json:"uploaded_by"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          int    `json:"id"`
+	Version     int    `json:"version"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	Filename    string `json:"filename"`
+	UploadedBy  string `json:"uploaded_by"`
+	// UploadedByName is the uploader's name, for people to read.
+	UploadedByName string    `json:"uploaded_by_name,omitempty"`
+	UploadedByID   *int      `json:"uploaded_by_id"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // Document is a document as shown to callers.
@@ -135,10 +138,12 @@ type Body struct {
 
 // DownloadRecord is one recorded download.
 type DownloadRecord struct {
-	ID        int                  `json:"id"`
-	Version   int                  `json:"version"`
-	User      string               `json:"user"`
-	UserID    *int                 `json:"user_id"`
+	ID      int    `json:"id"`
+	Version int    `json:"version"`
+	User    string `json:"user"`
+	UserID  *int   `json:"user_id"`
+	// UserName is the downloader's name, for people to read.
+	UserName  string               `json:"user_name,omitempty"`
 	Via       documentdownload.Via `json:"via"`
 	IP        string               `json:"ip"`
 	CreatedAt time.Time            `json:"created_at"`

@@ -33,7 +33,7 @@ func (e *env) publishAgo(t *testing.T, number string, ago time.Duration) orders.
 }
 
 // page fetches a page as w in lang and fails unless it is 200.
-func (e *env) page(t *testing.T, w who, path, lang string) string {
+func (e *env) pageAs(t *testing.T, w who, path, lang string) string {
 	t.Helper()
 	r := e.req(w, "GET", path, "")
 	if lang != "" {
@@ -68,14 +68,14 @@ func wantNotIn(t *testing.T, page string, nope ...string) {
 func TestHomePartner(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	t.Run("EmptyStateIsFriendly", func(t *testing.T) {
-		p := e.page(t, wPartner, "/", "")
+		p := e.pageAs(t, wPartner, "/", "")
 		wantIn(t, p, `id="todo-empty"`, "Nothing waits for your answer", fmt.Sprintf(`href="/partners/%d"`, e.f.PartnerA.ID))
 		wantNotIn(t, p, "nothing matches", `id="todo-awaiting"`)
 	})
 	old := e.publishAgo(t, "PO-H1", 30*time.Hour)
 	fresh := e.publishAgo(t, "PO-H2", 2*time.Hour)
 	t.Run("AwaitingAnswerOldestFirstWithSLAInWords", func(t *testing.T) {
-		p := e.page(t, wPartner, "/", "")
+		p := e.pageAs(t, wPartner, "/", "")
 		wantIn(t, p, `id="todo-awaiting"`, `Orders awaiting your answer <span class="todo-count">2</span>`,
 			fmt.Sprintf(`href="/orders/%d#ack-form"`, old.ID), "overdue by 6 hours", "due in 22 hours", "UTC")
 		if strings.Index(p, "PO-H1") > strings.Index(p, "PO-H2") {
@@ -85,12 +85,12 @@ func TestHomePartner(t *testing.T) {
 		_ = fresh
 	})
 	t.Run("Chinese", func(t *testing.T) {
-		p := e.page(t, wPartner, "/", "zh-CN,zh;q=0.9")
+		p := e.pageAs(t, wPartner, "/", "zh-CN,zh;q=0.9")
 		wantIn(t, p, `lang="zh-CN"`, "待确认的订单", "已超时 6 小时", "还剩 22 小时", "我的公司资料")
 		wantNotIn(t, p, "overdue", "Orders awaiting")
 	})
 	t.Run("OtherPartnerSeesNone", func(t *testing.T) {
-		p := e.page(t, wForeign, "/", "")
+		p := e.pageAs(t, wForeign, "/", "")
 		wantIn(t, p, "Nothing waits for your answer")
 		wantNotIn(t, p, "PO-H1", "PO-H2")
 	})
@@ -110,7 +110,7 @@ func TestHomePartner(t *testing.T) {
 func TestHomeBuyer(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	t.Run("EmptyState", func(t *testing.T) {
-		wantIn(t, e.page(t, wBuyer, "/", ""), "Nothing waits for your answer")
+		wantIn(t, e.pageAs(t, wBuyer, "/", ""), "Nothing waits for your answer")
 	})
 	late := e.publishAgo(t, "PO-H3", 80*time.Hour)
 	asked := e.publishAgo(t, "PO-H4", time.Hour)
@@ -118,15 +118,15 @@ func TestHomeBuyer(t *testing.T) {
 		{LineNo: 1, Action: orders.AckChange, PromisedDate: "2027-01-10", Reason: "mould"}, {LineNo: 2, Action: orders.AckAccept}}}); err != nil {
 		t.Fatal(err)
 	}
-	p := e.page(t, wBuyer, "/", "")
+	p := e.pageAs(t, wBuyer, "/", "")
 	wantIn(t, p, `id="todo-decide"`, `Change requests to decide <span class="todo-count">1</span>`, fmt.Sprintf(`href="/orders/%d"`, asked.ID),
 		`id="todo-past-sla"`, "PO-H3", "overdue by 2 days", "mine")
 	wantNotIn(t, p, `id="todo-empty"`, `id="todo-movers"`, `id="todo-awaiting"`)
 	t.Run("SupplierSeesItAwaitingTheBuyer", func(t *testing.T) {
-		wantIn(t, e.page(t, wPartner, "/", ""), `id="todo-decisions"`, "awaiting the buyer")
+		wantIn(t, e.pageAs(t, wPartner, "/", ""), `id="todo-decisions"`, "awaiting the buyer")
 	})
 	t.Run("Chinese", func(t *testing.T) {
-		wantIn(t, e.page(t, wBuyer, "/", "zh-CN"), "待决定的变更申请", "已超时 2 天")
+		wantIn(t, e.pageAs(t, wBuyer, "/", "zh-CN"), "待决定的变更申请", "已超时 2 天")
 	})
 	_ = late
 }
@@ -135,13 +135,13 @@ func TestHomeProcurement(t *testing.T) {
 	e := newEnv(t, dialect.SQLite)
 	e.publishAgo(t, "PO-H5", time.Hour)
 	t.Run("ViewerSeesMoversOnly", func(t *testing.T) {
-		p := e.page(t, wViewer, "/", "")
+		p := e.pageAs(t, wViewer, "/", "")
 		wantIn(t, p, `id="todo-movers"`, "The week&#39;s movers", "No partner&#39;s score moved this week.")
 		wantNotIn(t, p, `id="todo-decide"`, `id="todo-past-sla"`)
-		wantIn(t, e.page(t, wViewer, "/", "zh-CN"), "本周评分变化")
+		wantIn(t, e.pageAs(t, wViewer, "/", "zh-CN"), "本周评分变化")
 	})
 	t.Run("AdminHasMoversAsASection", func(t *testing.T) {
-		p := e.page(t, wAdmin, "/", "")
+		p := e.pageAs(t, wAdmin, "/", "")
 		wantIn(t, p, `id="todo-movers"`)
 		_, b := e.call(wAdmin, "GET", "/api/v1/me/todo", "")
 		got := decode[todo.ToDo](t, b)

@@ -43,6 +43,8 @@ type loginData struct{ Next, Email string }
 // nextQuery is where to go after logging in.
 type nextQuery struct {
 	Next string `query:"next" validate:"max=2000"`
+	// Lang picks the page's language (pickLocale reads it).
+	Lang string `query:"lang" validate:"omitempty,oneof=zh-CN en"`
 }
 
 func (s *Server) loginPage(c *fiber.Ctx) error {
@@ -147,7 +149,11 @@ func (s *Server) deactivatePage(c *fiber.Ctx) error {
 		return err
 	}
 	if !u.Active || id == currentViewer(c).UserID {
-		// Nothing to confirm: the account page says why.
+		// Nothing to confirm: the account page says why, with the
+		// refusal when a deactivation was posted anyway.
+		if _, p := formRefused(c); p != nil {
+			return s.staffUserPage(c)
+		}
 		return c.Redirect("/staff/"+c.Params("id"), fiber.StatusSeeOther)
 	}
 	cs, err := s.deps.Directory.ListContacts(ctx, directory.ContactFilter{OwnerID: id, Limit: 500})
@@ -253,6 +259,8 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 
 type settingsData struct {
 	Locale, TimeZone string
+	// Now shows the time as the reader will see times, zone named.
+	Now time.Time
 	// Zones are the zones offered, the user's own among them.
 	Zones []zoneChoice
 }
@@ -293,7 +301,7 @@ func (s *Server) settingsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Zones: zoneChoices(u.TimeZone, time.Now())})
+	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Now: time.Now(), Zones: zoneChoices(u.TimeZone, time.Now())})
 }
 
 func (s *Server) settingsSubmit(c *fiber.Ctx) error {

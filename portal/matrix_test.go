@@ -211,7 +211,6 @@ var matrix = map[string]matrixRow{
 	}, want: "303 403 403 303 403 403"},
 	"GET /staff/:id/deactivate":  {path: "/staff/{B2}/deactivate", want: "303 403 403 200 403 403"},
 	"POST /staff/:id/reactivate": {path: "/staff/{B2}/reactivate", setup: deactivatedBuyer2, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
-	"POST /language":             {path: "/language", body: jsonBody("lang=zh-CN&next=/orders"), want: "303 303 303 303 303 303"},
 	"GET /invite/:token":         {path: "/invite/{INV}", setup: invitation, want: "200 200 200 200 200 200"},
 	"POST /invite/:token": {path: "/invite/{INV}", setup: invitation, body: jsonBody("name=New&password=a+long+enough+password"),
 		want: "303 404 404 404 404 404"},

@@ -285,22 +285,26 @@ func nav(path, href string) template.HTMLAttr {
 	return ""
 }
 
+// favicon answers the /favicon.ico browsers ask for whatever the page
+// links.
+func (s *Server) favicon(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return c.Redirect("/assets/favicon.svg", fiber.StatusMovedPermanently)
+}
+
+// logo serves the company's configured logo.
+func (s *Server) logo(c *fiber.Ctx) error {
+	if len(s.cfg.Logo) == 0 {
+		return fiber.NewError(fiber.StatusNotFound, "no logo is configured")
+	}
+	c.Set(fiber.HeaderContentType, s.cfg.LogoType)
+	// An SVG logo may hold script; opened on its own it runs none.
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	return c.Send(s.cfg.Logo)
+}
+
 func (s *Server) registerAssets() {
-	// Browsers ask for /favicon.ico whatever the page links.
-	s.app.Get("/favicon.ico", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
-		return c.Redirect("/assets/favicon.svg", fiber.StatusMovedPermanently)
-	})
-	s.app.Get("/branding/logo", func(c *fiber.Ctx) error {
-		if len(s.cfg.Logo) == 0 {
-			return fiber.NewError(fiber.StatusNotFound, "no logo is configured")
-		}
-		c.Set(fiber.HeaderContentType, s.cfg.LogoType)
-		// An SVG logo may hold script; opened on its own it runs none.
-		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-		return c.Send(s.cfg.Logo)
-	})
 	sub, _ := fs.Sub(assetFS, "assets")
 	s.app.Get("/assets/:name", func(c *fiber.Ctx) error {
 		name := c.Params("name")

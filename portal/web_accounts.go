@@ -22,7 +22,8 @@ func (s *Server) accountPages() []pageRoute {
 		{Method: "GET", Path: "/staff/:id/deactivate", Access: admin, Handler: s.deactivatePage},
 		{Method: "POST", Path: "/staff/:id/deactivate", Access: admin, Handler: ifExists(s.deps.Accounts.User, s.deactivateSubmit), Form: accounts.DeactivateInput{}, Back: s.deactivatePage},
 		{Method: "POST", Path: "/staff/:id/reactivate", Access: admin, Handler: ifExists(s.deps.Accounts.User, s.reactivateSubmit)},
-		{Method: "POST", Path: "/language", Access: anyone, Handler: s.languageSubmit, Form: languageInput{}},
+		{Method: "GET", Path: "/favicon.ico", Access: anyone, Handler: s.favicon},
+		{Method: "GET", Path: "/branding/logo", Access: anyone, Handler: s.logo},
 		{Method: "GET", Path: "/invite/:token", Access: anyone, Handler: s.invitePage},
 		{Method: "POST", Path: "/invite/:token", Access: anyone, Handler: s.inviteAccept, Form: acceptRequest{}, Back: s.invitePage},
 		{Method: "GET", Path: "/settings", Access: authed, Handler: s.settingsPage},
@@ -54,6 +55,13 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	}
 	if currentViewer(c).UserID != 0 {
 		return c.Redirect(safeNext(q.Next), fiber.StatusSeeOther)
+	}
+	if q.Lang != "" {
+		// The language switch before logging in: remembered for the
+		// visit's later pages (pickLocale reads it after the saved
+		// setting, before Accept-Language).
+		c.Cookie(&fiber.Cookie{Name: langCookie, Value: q.Lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: s.secureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
 	}
 	return s.render(c, "login", "login", loginData{Next: safeNext(q.Next)})
 }
@@ -195,29 +203,6 @@ func (s *Server) reactivateSubmit(c *fiber.Ctx) error {
 	return c.Redirect("/staff/"+c.Params("id")+"?msg=reactivate_done", fiber.StatusSeeOther)
 }
 
-// languageInput is the language switch's choice.
-type languageInput struct {
-	Lang string `json:"lang" validate:"required,oneof=zh-CN en"`
-}
-
-// languageSubmit switches the interface's language: a cookie for a
-// visitor who has not logged in, the saved setting for one who has.
-func (s *Server) languageSubmit(c *fiber.Ctx) error {
-	var extra loginExtra
-	in, err := bindForm[languageInput](c, s.zoneOf(c), formOptions{Extra: &extra})
-	if err != nil {
-		return err
-	}
-	if currentSession(c) != nil {
-		if _, err := s.deps.Accounts.UpdateMe(c.UserContext(), accounts.MeInput{Locale: &in.Lang}); err != nil {
-			return err
-		}
-	}
-	c.Cookie(&fiber.Cookie{Name: langCookie, Value: in.Lang, Path: "/", MaxAge: 365 * 24 * 3600,
-		Secure: s.secureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
-	return c.Redirect(safeNext(extra.Next), fiber.StatusSeeOther)
-}
-
 func (s *Server) deactivateSubmit(c *fiber.Ctx) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -304,13 +289,19 @@ func (s *Server) settingsPage(c *fiber.Ctx) error {
 	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Now: time.Now(), Zones: zoneChoices(u.TimeZone, time.Now())})
 }
 
+// settingsSubmit saves the settings form, and the header's language
+// switch, which posts the locale alone with the page to go back to.
 func (s *Server) settingsSubmit(c *fiber.Ctx) error {
-	in, err := bindForm[accounts.MeInput](c, s.zoneOf(c), formOptions{})
+	var extra loginExtra
+	in, err := bindForm[accounts.MeInput](c, s.zoneOf(c), formOptions{Extra: &extra})
 	if err != nil {
 		return err
 	}
 	if _, err := s.deps.Accounts.UpdateMe(c.UserContext(), in); err != nil {
 		return err
+	}
+	if extra.Next != "" {
+		return c.Redirect(safeNext(extra.Next), fiber.StatusSeeOther)
 	}
 	return c.Redirect("/settings?msg=saved", fiber.StatusSeeOther)
 }

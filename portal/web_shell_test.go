@@ -172,17 +172,18 @@ func TestShellBranding(t *testing.T) {
 
 func TestShellLoginLanguageSwitch(t *testing.T) {
 	e := newEnv(t, "sqlite3")
-	login := e.page(anon, "/login", 200)
-	if !strings.Contains(login, `<form method="post" action="/language"`) || !strings.Contains(login, `value="zh-CN"`) {
-		t.Fatal("the login page has no language switch")
+	login := e.page(anon, "/login?next=/orders", 200)
+	if !strings.Contains(login, `<a href="/login?lang=zh-CN&amp;next=%2forders" lang="zh-CN"`) {
+		t.Fatalf("the login page has no language switch keeping next:\n%.2000s", login)
 	}
 	if !strings.Contains(login, `<html lang="en">`) {
 		t.Fatal("login without a choice is not English")
 	}
-	// Choosing 简体中文 before logging in: a cookie, then the page in Chinese.
-	resp, _ := e.call(anon, "POST", "/language", "lang=zh-CN&next=/login")
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
-		t.Fatalf("switch: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	// Choosing 简体中文 before logging in: the page in Chinese and a
+	// cookie that keeps it so, over Accept-Language.
+	resp, b := e.call(anon, "GET", "/login?lang=zh-CN", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `<html lang="zh-CN">`) || !strings.Contains(string(b), "供应商与合作伙伴协同门户") {
+		t.Fatalf("?lang=zh-CN: %d\n%.400s", resp.StatusCode, b)
 	}
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
@@ -196,32 +197,33 @@ func TestShellLoginLanguageSwitch(t *testing.T) {
 	r := e.req(anon, "GET", "/login", "")
 	r.AddCookie(cookie)
 	r.Header.Set("Accept-Language", "en-US,en")
-	b, _ := io.ReadAll(e.do(r).Body)
-	if !strings.Contains(string(b), `<html lang="zh-CN">`) || !strings.Contains(string(b), "供应商与合作伙伴协同门户") {
+	b, _ = io.ReadAll(e.do(r).Body)
+	if !strings.Contains(string(b), `<html lang="zh-CN">`) {
 		t.Fatalf("the cookie did not win over Accept-Language:\n%.400s", b)
 	}
-	if b := e.page(anon, "/login?lang=zh-CN", 200); !strings.Contains(b, `<html lang="zh-CN">`) {
-		t.Error("?lang=zh-CN is not honoured")
-	}
 	t.Run("ErrUnknownLanguage", func(t *testing.T) {
-		resp, _ := e.call(anon, "POST", "/language", "lang=fr&next=/login")
-		if resp.StatusCode != http.StatusUnprocessableEntity {
+		if resp, _ := e.call(anon, "GET", "/login?lang=fr", ""); resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("lang=fr: %d", resp.StatusCode)
 		}
 	})
-	t.Run("OffSiteNextStaysHome", func(t *testing.T) {
-		resp, _ := e.call(anon, "POST", "/language", "lang=en&next=//evil.example/")
-		if loc := resp.Header.Get("Location"); loc != "/" {
-			t.Fatalf("next=//evil.example/ → %q", loc)
+	t.Run("SavedSettingWinsOverCookie", func(t *testing.T) {
+		r := e.req(wBuyer, "GET", "/settings", "")
+		r.AddCookie(&http.Cookie{Name: langCookie, Value: "zh-CN"})
+		if _, err := e.f.Acc.UpdateMe(e.f.Ctx(e.f.Buyer), accounts.MeInput{Locale: ptr("en")}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(e.do(r).Body)
+		if !strings.Contains(string(b), `<html lang="en">`) {
+			t.Fatal("the cookie beat the saved setting")
 		}
 	})
-	t.Run("LoggedInSavesSetting", func(t *testing.T) {
-		if !strings.Contains(e.page(wBuyer, "/orders", 200), `action="/language"`) {
+	t.Run("HeaderSavesSetting", func(t *testing.T) {
+		if !strings.Contains(e.page(wBuyer, "/orders", 200), `name="locale" value="zh-CN"`) {
 			t.Error("the header has no language switch")
 		}
-		resp, _ := e.call(wBuyer, "POST", "/language", "lang=zh-CN&next=/orders")
-		if resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("switch: %d", resp.StatusCode)
+		resp, _ := e.call(wBuyer, "POST", "/settings", "locale=zh-CN&next=/orders")
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/orders" {
+			t.Fatalf("switch: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		u, err := e.f.Acc.User(e.f.Ctx(e.f.Admin), e.f.Buyer.ID)
 		if err != nil || u.Locale != "zh-CN" {
@@ -229,6 +231,10 @@ func TestShellLoginLanguageSwitch(t *testing.T) {
 		}
 		if b := e.page(wBuyer, "/orders", 200); !strings.Contains(b, `<html lang="zh-CN">`) {
 			t.Error("the saved language is not used")
+		}
+		resp, _ = e.call(wBuyer, "POST", "/settings", "locale=en&next=//evil.example/")
+		if loc := resp.Header.Get("Location"); loc != "/" {
+			t.Fatalf("next=//evil.example/ → %q", loc)
 		}
 	})
 }

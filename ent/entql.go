@@ -768,6 +768,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldRole:          {Type: field.TypeEnum, Column: user.FieldRole},
 			user.FieldPasswordHash:  {Type: field.TypeString, Column: user.FieldPasswordHash},
 			user.FieldLocale:        {Type: field.TypeString, Column: user.FieldLocale},
+			user.FieldTimeZone:      {Type: field.TypeString, Column: user.FieldTimeZone},
 			user.FieldActive:        {Type: field.TypeBool, Column: user.FieldActive},
 			user.FieldDeactivatedAt: {Type: field.TypeTime, Column: user.FieldDeactivatedAt},
 			user.FieldPartnerID:     {Type: field.TypeInt, Column: user.FieldPartnerID},
@@ -4086,6 +4087,11 @@ func (f *UserFilter) WherePasswordHash(p entql.StringP) {
 // WhereLocale applies the entql string predicate on the locale field.
 func (f *UserFilter) WhereLocale(p entql.StringP) {
 	f.Where(p.Field(user.FieldLocale))
+}
+
+// WhereTimeZone applies the entql string predicate on the time_zone field.
+func (f *UserFilter) WhereTimeZone(p entql.StringP) {
+	f.Where(p.Field(user.FieldTimeZone))
 }
 
 // WhereActive applies the entql bool predicate on the active field.

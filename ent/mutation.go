@@ -30954,6 +30954,7 @@ type UserMutation struct {
 	role            *user.Role
 	password_hash   *string
 	locale          *string
+	time_zone       *string
 	active          *bool
 	deactivated_at  *time.Time
 	partner_id      *int
@@ -31333,6 +31334,42 @@ func (m *UserMutation) ResetLocale() {
 	m.locale = nil
 }
 
+// SetTimeZone sets the "time_zone" field.
+func (m *UserMutation) SetTimeZone(s string) {
+	m.time_zone = &s
+}
+
+// TimeZone returns the value of the "time_zone" field in the mutation.
+func (m *UserMutation) TimeZone() (r string, exists bool) {
+	v := m.time_zone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeZone returns the old "time_zone" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldTimeZone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeZone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeZone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeZone: %w", err)
+	}
+	return oldValue.TimeZone, nil
+}
+
+// ResetTimeZone resets all changes to the "time_zone" field.
+func (m *UserMutation) ResetTimeZone() {
+	m.time_zone = nil
+}
+
 // SetActive sets the "active" field.
 func (m *UserMutation) SetActive(b bool) {
 	m.active = &b
@@ -31695,7 +31732,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -31716,6 +31753,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.locale != nil {
 		fields = append(fields, user.FieldLocale)
+	}
+	if m.time_zone != nil {
+		fields = append(fields, user.FieldTimeZone)
 	}
 	if m.active != nil {
 		fields = append(fields, user.FieldActive)
@@ -31754,6 +31794,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.PasswordHash()
 	case user.FieldLocale:
 		return m.Locale()
+	case user.FieldTimeZone:
+		return m.TimeZone()
 	case user.FieldActive:
 		return m.Active()
 	case user.FieldDeactivatedAt:
@@ -31787,6 +31829,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPasswordHash(ctx)
 	case user.FieldLocale:
 		return m.OldLocale(ctx)
+	case user.FieldTimeZone:
+		return m.OldTimeZone(ctx)
 	case user.FieldActive:
 		return m.OldActive(ctx)
 	case user.FieldDeactivatedAt:
@@ -31854,6 +31898,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLocale(v)
+		return nil
+	case user.FieldTimeZone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeZone(v)
 		return nil
 	case user.FieldActive:
 		v, ok := value.(bool)
@@ -32019,6 +32070,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldLocale:
 		m.ResetLocale()
+		return nil
+	case user.FieldTimeZone:
+		m.ResetTimeZone()
 		return nil
 	case user.FieldActive:
 		m.ResetActive()

@@ -71,8 +71,9 @@ func (s *Server) registerMeRoutes(r api) {
 		}
 		return c.JSON(u)
 	})
-	r.handle("PATCH", "/", op{Summary: "Change my name or language", Tag: "auth", Access: authed,
-		Description: "Changes the caller's own display name or language (zh-CN, en, or auto to follow the browser); fields left out are kept. " +
+	r.handle("PATCH", "/", op{Summary: "Change my name, language or time zone", Tag: "auth", Access: authed,
+		Description: "Changes the caller's own display name, language (zh-CN, en, or auto to follow the browser) or time zone " +
+			"(an IANA name such as Asia/Shanghai, or auto to follow the partner's zone, then the company's); fields left out are kept. " +
 			"Any signed-in user may call it, for their own account only.",
 		Body: accounts.MeInput{}, Resp: accounts.User{}}, func(c *fiber.Ctx) error {
 		in, err := bind[accounts.MeInput](c)
@@ -104,6 +105,10 @@ func (s *Server) registerUserRoutes(r api) {
 			"to heirs: heirs names one per partner, heir_id takes the rest. Admins only. Deactivating yourself, deactivating twice, " +
 			"or leaving contacts or groups without an heir is 409; nothing changes then.",
 		Access: admin, Body: accounts.DeactivateInput{}, Resp: accounts.DeactivateResult{}, Errors: []int{409}}, updateByID(acc.Deactivate))
+	r.handle("POST", "/:id/reactivate", op{Summary: "Reactivate a deactivated user", Tag: "users",
+		Description: "Lets a deactivated account log in again with its old password. The contacts and groups handed to heirs stay with them " +
+			"(hand them back with a transfer), and old sessions and tokens stay revoked. Admins only. Reactivating an active account is 409.",
+		Access: admin, Resp: accounts.User{}, Errors: []int{409}}, byID(acc.Reactivate))
 }
 
 func (s *Server) registerTokenRoutes(r api) {

@@ -48,9 +48,21 @@ func readerLanguage(ctx context.Context, c *fiber.Ctx, saved string) context.Con
 	return i18n.WithLanguage(ctx, pickLocale(c, saved).Lang)
 }
 
-// pickLocale prefers the user's saved setting, then Accept-Language.
+// langCookie remembers the language a visitor chose with the language
+// switch, before (or without) logging in.
+const langCookie = "tierlink_lang"
+
+// pickLocale prefers the user's saved setting, then the language chosen
+// with the switch (?lang= on this request, else the cookie it left),
+// then Accept-Language.
 func pickLocale(c *fiber.Ctx, saved string) *locale {
 	if l, ok := locales[saved]; ok {
+		return l
+	}
+	if l, ok := locales[c.Query("lang")]; ok {
+		return l
+	}
+	if l, ok := locales[c.Cookies(langCookie)]; ok {
 		return l
 	}
 	for _, part := range strings.Split(c.Get(fiber.HeaderAcceptLanguage), ",") {

@@ -34,6 +34,8 @@ var matrix = map[string]matrixRow{
 	"GET /metrics":          {path: "/metrics", want: "200 200 200 200 200 200"},
 	"GET /api/openapi.json": {path: "/api/openapi.json", want: "200 200 200 200 200 200"},
 	"GET /assets/:name":     {path: "/assets/app.css", want: "200 200 200 200 200 200"},
+	"GET /favicon.ico":      {path: "/favicon.ico", want: "301 301 301 301 301 301"},
+	"GET /branding/logo":    {path: "/branding/logo", want: "404 404 404 404 404 404"},
 
 	"POST /api/v1/auth/login": {path: "/api/v1/auth/login",
 		body: jsonBody(`{"email":"buyer@co.test","password":"correct horse battery"}`), want: "200 200 200 200 200 200"},
@@ -78,6 +80,7 @@ var matrix = map[string]matrixRow{
 	"POST /api/v1/users/:id/deactivate": {path: "/api/v1/users/{B2}/deactivate", body: func(e *env, _ who) string {
 		return fmt.Sprintf(`{"heir_id":%d}`, e.f.Buyer.ID)
 	}, want: "401 403 403 200 403 403"},
+	"POST /api/v1/users/:id/reactivate": {path: "/api/v1/users/{B2}/reactivate", setup: deactivatedBuyer2, want: "401 403 403 200 403 403"},
 
 	"GET /api/v1/tokens":        {path: "/api/v1/tokens", want: "401 200 200 200 200 200"},
 	"POST /api/v1/tokens":       {path: "/api/v1/tokens", body: jsonBody(`{"name":"erp"}`), want: "401 201 201 201 201 201"},
@@ -207,7 +210,9 @@ var matrix = map[string]matrixRow{
 	"POST /staff/:id/deactivate": {path: "/staff/{B2}/deactivate", body: func(e *env, _ who) string {
 		return fmt.Sprintf("heir_id=%d", e.f.Buyer.ID)
 	}, want: "303 403 403 303 403 403"},
-	"GET /invite/:token": {path: "/invite/{INV}", setup: invitation, want: "200 200 200 200 200 200"},
+	"GET /staff/:id/deactivate":  {path: "/staff/{B2}/deactivate", want: "303 403 403 200 403 403"},
+	"POST /staff/:id/reactivate": {path: "/staff/{B2}/reactivate", setup: deactivatedBuyer2, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
+	"GET /invite/:token":         {path: "/invite/{INV}", setup: invitation, want: "200 200 200 200 200 200"},
 	"POST /invite/:token": {path: "/invite/{INV}", setup: invitation, body: jsonBody("name=New&password=a+long+enough+password"),
 		want: "303 404 404 404 404 404"},
 	"GET /orders":     {path: "/orders", setup: orderSetup, want: "303 200 200 200 200 200"},
@@ -359,6 +364,13 @@ func pendingTransfer(e *env, vars map[string]string) {
 		e.t.Fatal(err)
 	}
 	vars["TR"] = fmt.Sprint(ts[0].ID)
+}
+
+// deactivatedBuyer2 deactivates buyer 2, for the routes that reactivate.
+func deactivatedBuyer2(e *env, _ map[string]string) {
+	if _, err := e.f.Acc.Deactivate(e.f.Ctx(e.f.Admin), e.f.Buyer2.ID, accounts.DeactivateInput{HeirID: e.f.Buyer.ID}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func buyerToken(e *env, vars map[string]string) {

@@ -43,7 +43,9 @@ type pageData struct {
 	Path string
 	// Company is the name of the company running the portal.
 	Company string
-	Data    any
+	// Logo is set when the company has a logo at /branding/logo.
+	Logo bool
+	Data any
 }
 
 // loadPages parses every page with the shared templates; times show in
@@ -136,6 +138,7 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			}
 			return *p
 		},
+		"nav":       nav,
 		"emptyPost": func() groups.Post { return groups.Post{Kind: "message", Card: &groups.Card{}} },
 	}
 	shared := []string{"templates/layout.html", "templates/transfers_table.html", "templates/upload_form.html", "templates/documents_table.html", "templates/job_actions.html"}
@@ -219,8 +222,8 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 		saved = sess.Locale
 	}
 	l := *pickLocale(c, saved) // a copy: the zone is the reader's
-	l.Zone = s.cfg.DisplayZone
-	pd := pageData{L: &l, Session: sess, Data: data, Err: perr, Path: c.Path(), Company: s.companyName()}
+	l.Zone = s.zoneOf(c)
+	pd := pageData{L: &l, Session: sess, Data: data, Err: perr, Path: c.Path(), Company: s.companyName(), Logo: len(s.cfg.Logo) > 0}
 	if st, p := formRefused(c); p != nil && name != "error" {
 		// The page holds a form that was refused: it answers with the
 		// API's status and shows the reasons beside the typed values.
@@ -253,6 +256,54 @@ func (s *Server) renderError(c *fiber.Ctx, p Problem) error {
 	return s.renderStatus(c, p.Status, "error", "error", p, nil)
 }
 
+// zoneOf is the zone the caller reads and types times in: their own
+// setting, else (a partner user) their partner's, else the company's.
+func (s *Server) zoneOf(c *fiber.Ctx) *time.Location {
+	sess := currentSession(c)
+	if sess == nil || sess.TimeZone == "" {
+		return s.cfg.DisplayZone
+	}
+	if z, ok := s.zones.Load(sess.TimeZone); ok {
+		return z.(*time.Location)
+	}
+	z, err := time.LoadLocation(sess.TimeZone)
+	if err != nil {
+		// A zone the system's database no longer knows: the company's.
+		return s.cfg.DisplayZone
+	}
+	s.zones.Store(sess.TimeZone, z)
+	return z
+}
+
+// nav marks the navigation entry for href as the current page: the
+// entry whose path is the request's, or its parent's (an order's page
+// lights up "Orders").
+func nav(path, href string) template.HTMLAttr {
+	if path == href || (href != "/" && strings.HasPrefix(path, href+"/")) {
+		return `aria-current="page"`
+	}
+	return ""
+}
+
+// favicon answers the /favicon.ico browsers ask for whatever the page
+// links.
+func (s *Server) favicon(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return c.Redirect("/assets/favicon.svg", fiber.StatusMovedPermanently)
+}
+
+// logo serves the company's configured logo.
+func (s *Server) logo(c *fiber.Ctx) error {
+	if len(s.cfg.Logo) == 0 {
+		return fiber.NewError(fiber.StatusNotFound, "no logo is configured")
+	}
+	c.Set(fiber.HeaderContentType, s.cfg.LogoType)
+	// An SVG logo may hold script; opened on its own it runs none.
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	return c.Send(s.cfg.Logo)
+}
+
 func (s *Server) registerAssets() {
 	sub, _ := fs.Sub(assetFS, "assets")
 	s.app.Get("/assets/:name", func(c *fiber.Ctx) error {
@@ -266,6 +317,8 @@ func (s *Server) registerAssets() {
 			c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
 		case strings.HasSuffix(name, ".js"):
 			c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+		case strings.HasSuffix(name, ".svg"):
+			c.Set(fiber.HeaderContentType, "image/svg+xml")
 		}
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 		return c.Send(b)

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -55,6 +56,11 @@ type Config struct {
 	// CompanyName names the company running the portal, on the login
 	// page, the header and to partners ("Tierlink" when empty).
 	CompanyName string
+	// Logo is the company's logo image, shown on the login page and in
+	// the header and served at /branding/logo; nil shows the name alone.
+	Logo []byte
+	// LogoType is Logo's media type (image/svg+xml, image/png, …).
+	LogoType string
 }
 
 // companyName is the name the portal shows for the company running it.
@@ -94,6 +100,8 @@ type Server struct {
 	secureCookies bool
 	// now is the clock idempotency keys expire by; tests move it.
 	now func() time.Time
+	// zones caches the readers' time zones by IANA name.
+	zones sync.Map
 }
 
 // New builds the server and registers every route.

@@ -261,7 +261,7 @@ func (s *Server) contactTransferSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[directory.TransferInput](c, s.cfg.DisplayZone, formOptions{Fixed: map[string]any{"contact_ids": []int{id}}})
+	in, err := bindForm[directory.TransferInput](c, s.zoneOf(c), formOptions{Fixed: map[string]any{"contact_ids": []int{id}}})
 	if err != nil {
 		return err
 	}
@@ -355,7 +355,7 @@ func (s *Server) bulkTransferPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) bulkTransferSubmit(c *fiber.Ctx) error {
-	in, err := bindForm[directory.TransferInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[directory.TransferInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (s *Server) orderingSubmit(c *fiber.Ctx) error {
 	}
 	// The form always shows both numbers; a blank one is missing, not
 	// "keep as it is".
-	in, err := bindForm[directory.PartnerPatch](c, s.cfg.DisplayZone, formOptions{Required: []string{"ack_sla_hours", "over_delivery_pct"}})
+	in, err := bindForm[directory.PartnerPatch](c, s.zoneOf(c), formOptions{Required: []string{"ack_sla_hours", "over_delivery_pct"}})
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (s *Server) groupsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) groupSubmit(c *fiber.Ctx) error {
-	in, err := bindForm[groups.GroupInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[groups.GroupInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (s *Server) groupPostSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[groups.PostInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[groups.PostInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (s *Server) groupMemberSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[groups.MemberInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[groups.MemberInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (s *Server) cardActSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[groups.ActionInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[groups.ActionInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (s *Server) bridgeSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[groups.BridgeInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[groups.BridgeInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func (s *Server) digestSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[groups.GroupPatch](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[groups.GroupPatch](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func (s *Server) ackSubmit(c *fiber.Ctx) error {
 	}
 	// Each pending line is a row keyed by its line_no; a line left at
 	// "later" is not answered now.
-	in, err := bindForm[orders.AckInput](c, s.cfg.DisplayZone, formOptions{Keys: []string{"line_no"}})
+	in, err := bindForm[orders.AckInput](c, s.zoneOf(c), formOptions{Keys: []string{"line_no"}})
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (s *Server) decisionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[orders.Decision](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[orders.Decision](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (s *Server) orderSubmit(c *fiber.Ctx) error {
 	var extra orderExtra
 	// Every row comes with the unit filled in; a row with nothing else
 	// typed is a spare row.
-	in, err := bindForm[orders.OrderInput](c, s.cfg.DisplayZone, formOptions{Keys: []string{"unit"}, Extra: &extra})
+	in, err := bindForm[orders.OrderInput](c, s.zoneOf(c), formOptions{Keys: []string{"unit"}, Extra: &extra})
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (s *Server) shipmentSubmit(c *fiber.Ctx) error {
 	// Each order line is a row keyed by its order and line number; a
 	// line with no quantity typed is not in this shipment.
 	var ref shipmentOrder
-	in, err := bindForm[shipments.Input](c, s.cfg.DisplayZone, formOptions{Keys: []string{"order_id", "line_no"}, Extra: &ref})
+	in, err := bindForm[shipments.Input](c, s.zoneOf(c), formOptions{Keys: []string{"order_id", "line_no"}, Extra: &ref})
 	if ref.OrderID != 0 {
 		// The form's order must be one the poster can see, whatever
 		// else is wrong with the form.
@@ -141,7 +141,7 @@ func (s *Server) shipmentEventSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[shipments.EventInput](c, s.cfg.DisplayZone, formOptions{})
+	in, err := bindForm[shipments.EventInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}

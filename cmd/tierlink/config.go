@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +44,10 @@ type Config struct {
 	DigestSchedule string
 	StaleAfter     time.Duration
 	ScoreWeights   scorecards.Weights
+	// CompanyName and Logo brand the login page and the header.
+	CompanyName string
+	Logo        []byte
+	LogoType    string
 }
 
 // parseNets reads a comma-separated list of addresses and CIDRs.
@@ -64,6 +70,29 @@ func parseNets(name string, getenv func(string) string) ([]netip.Prefix, error) 
 		out = append(out, pr.Masked())
 	}
 	return out, nil
+}
+
+// logoTypes are the image types a logo may be, by file extension.
+var logoTypes = map[string]string{".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+// readLogo reads the company's logo file, read once at start.
+func readLogo(path string) ([]byte, string, error) {
+	typ, ok := logoTypes[strings.ToLower(filepath.Ext(path))]
+	if !ok {
+		return nil, "", fmt.Errorf("%q must be an .svg, .png, .jpg or .webp file", path)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read %q: %v", path, err)
+	}
+	if st.Size() > 1<<20 || st.Size() == 0 {
+		return nil, "", fmt.Errorf("%q must hold 1 byte to 1 MiB", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read %q: %v", path, err)
+	}
+	return b, typ, nil
 }
 
 // configError is a bad setting: the program prints it as one line and
@@ -96,6 +125,8 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_JOB_SCHEDULES", "", "override job schedules: name=cron;name=cron (see tierlink jobs list)"},
 	{"TIERLINK_STALE_SHIPMENT_AFTER", "48h", "silence after which a shipment on its way gets a request for an update"},
 	{"TIERLINK_SCORE_WEIGHTS", "otif=30,ack=25,replies=15,freshness=10,notice=10,changes=10", "weights of the scorecard's composite score; names left out keep their default"},
+	{"TIERLINK_COMPANY_NAME", "Tierlink", "company name on the login page, the header and page titles"},
+	{"TIERLINK_LOGO", "", "path of the company logo (SVG, PNG, JPEG or WebP, at most 1 MiB) for the login page and header"},
 	{"TIERLINK_BRIDGE_ALLOW_NETS", "", "comma-separated CIDRs of internal networks chat bridges may reach (all internal addresses are refused by default)"},
 }
 
@@ -160,6 +191,15 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 		}
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		c.BaseURL = u
+	}
+	c.CompanyName = strings.TrimSpace(getenv("TIERLINK_COMPANY_NAME"))
+	if len([]rune(c.CompanyName)) > 100 {
+		return c, configError{"TIERLINK_COMPANY_NAME", "must be at most 100 characters"}
+	}
+	if p := getenv("TIERLINK_LOGO"); p != "" {
+		if c.Logo, c.LogoType, err = readLogo(p); err != nil {
+			return c, configError{"TIERLINK_LOGO", err.Error()}
+		}
 	}
 	if c.TrustedProxies, err = parseNets("TIERLINK_TRUSTED_PROXIES", getenv); err != nil {
 		return c, err

@@ -321,7 +321,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			fmt.Fprintln(m.Stdout, "Data directory already holds data; demo seed skipped (demo password: "+demo.Password+").")
 		}
 	}
-	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log, DisplayZone: a.cfg.TimeZone},
+	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log, DisplayZone: a.cfg.TimeZone,
+		CompanyName: a.cfg.CompanyName, Logo: a.cfg.Logo, LogoType: a.cfg.LogoType},
 		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
 			Jobs: a.jobs, Scorecards: a.cards})
 	if err != nil {

@@ -1168,6 +1168,7 @@ var (
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"admin", "buyer", "viewer", "partner"}},
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "locale", Type: field.TypeString, Default: ""},
+		{Name: "time_zone", Type: field.TypeString, Default: ""},
 		{Name: "active", Type: field.TypeBool, Default: true},
 		{Name: "deactivated_at", Type: field.TypeTime, Nullable: true},
 		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
@@ -1188,12 +1189,12 @@ var (
 			{
 				Name:    "user_role_active",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[5], UsersColumns[8]},
+				Columns: []*schema.Column{UsersColumns[5], UsersColumns[9]},
 			},
 			{
 				Name:    "user_partner_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[10]},
+				Columns: []*schema.Column{UsersColumns[11]},
 			},
 		},
 	}

@@ -22,6 +22,9 @@ func (User) Fields() []ent.Field {
 		field.Enum("role").Values("admin", "buyer", "viewer", "partner"),
 		field.String("password_hash").Optional().Sensitive(),
 		field.String("locale").Default("").Validate(maxRunes(16)),
+		// time_zone is the IANA zone the user reads times in; empty
+		// follows their partner's zone, then the company's.
+		field.String("time_zone").Default("").Validate(maxRunes(64)),
 		field.Bool("active").Default(true),
 		field.Time("deactivated_at").Optional().Nillable(),
 		field.Int("partner_id").Optional().Nillable().Immutable(),

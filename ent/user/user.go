@@ -30,6 +30,8 @@ const (
 	FieldPasswordHash = "password_hash"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
+	// FieldTimeZone holds the string denoting the time_zone field in the database.
+	FieldTimeZone = "time_zone"
 	// FieldActive holds the string denoting the active field in the database.
 	FieldActive = "active"
 	// FieldDeactivatedAt holds the string denoting the deactivated_at field in the database.
@@ -63,6 +65,7 @@ var Columns = []string{
 	FieldRole,
 	FieldPasswordHash,
 	FieldLocale,
+	FieldTimeZone,
 	FieldActive,
 	FieldDeactivatedAt,
 	FieldPartnerID,
@@ -102,6 +105,10 @@ var (
 	DefaultLocale string
 	// LocaleValidator is a validator for the "locale" field. It is called by the builders before save.
 	LocaleValidator func(string) error
+	// DefaultTimeZone holds the default value on creation for the "time_zone" field.
+	DefaultTimeZone string
+	// TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	TimeZoneValidator func(string) error
 	// DefaultActive holds the default value on creation for the "active" field.
 	DefaultActive bool
 )
@@ -172,6 +179,11 @@ func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 // ByLocale orders the results by the locale field.
 func ByLocale(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLocale, opts...).ToFunc()
+}
+
+// ByTimeZone orders the results by the time_zone field.
+func ByTimeZone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTimeZone, opts...).ToFunc()
 }
 
 // ByActive orders the results by the active field.

@@ -9,6 +9,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/apitoken"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/partner"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
@@ -30,10 +31,13 @@ var DefaultThrottle = ThrottleLimits{PerAccount: 5, PerAddress: 30, Window: 15 *
 
 // Session is an authenticated browser session.
 type Session struct {
-	Viewer    viewer.Viewer
-	CSRF      string
-	Locale    string
-	Name      string
+	Viewer viewer.Viewer
+	CSRF   string
+	Locale string
+	Name   string
+	// TimeZone is the zone the user reads times in: their own setting,
+	// else their partner's; empty means the company's.
+	TimeZone  string
 	ExpiresAt time.Time
 }
 
@@ -85,7 +89,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput, ip, userAgent string
 	if err != nil {
 		return "", Session{}, err
 	}
-	return token, Session{Viewer: toViewer(u), CSRF: csrf, Locale: u.Locale, Name: u.Name, ExpiresAt: now.Add(s.SessionTTL)}, nil
+	zone, err := s.readerZone(sys, u)
+	if err != nil {
+		return "", Session{}, err
+	}
+	return token, Session{Viewer: toViewer(u), CSRF: csrf, Locale: u.Locale, Name: u.Name, TimeZone: zone, ExpiresAt: now.Add(s.SessionTTL)}, nil
 }
 
 // Authenticate resolves a session cookie value, sliding its expiry.
@@ -116,7 +124,27 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 			return Session{}, err
 		}
 	}
-	return Session{Viewer: toViewer(u), CSRF: row.CsrfToken, Locale: u.Locale, Name: u.Name, ExpiresAt: exp}, nil
+	zone, err := s.readerZone(sys, u)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Viewer: toViewer(u), CSRF: row.CsrfToken, Locale: u.Locale, Name: u.Name, TimeZone: zone, ExpiresAt: exp}, nil
+}
+
+// readerZone is the zone u reads times in: their own setting, else for a
+// partner user their partner's zone; empty leaves it to the company's.
+func (s *Service) readerZone(ctx context.Context, u *ent.User) (string, error) {
+	if u.TimeZone != "" || u.PartnerID == nil {
+		return u.TimeZone, nil
+	}
+	p, err := s.client.Partner.Query().Where(partner.ID(*u.PartnerID)).Select(partner.FieldTimeZone).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.TimeZone, nil
 }
 
 // Logout ends a session.

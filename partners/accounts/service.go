@@ -178,6 +178,18 @@ func (s *Service) UpdateMe(ctx context.Context, in MeInput) (User, error) {
 	if in.Name != nil {
 		q.SetName(*in.Name)
 	}
+	if in.TimeZone != nil {
+		// "Local" is the server's zone, not a place; UTC and every IANA
+		// name the validator accepted are fine.
+		if *in.TimeZone == "Local" {
+			return User{}, partners.Invalid("time_zone", "must be an IANA time zone such as Asia/Shanghai")
+		}
+		z := *in.TimeZone
+		if z == "auto" {
+			z = ""
+		}
+		q.SetTimeZone(z)
+	}
 	// A user may change their own settings whatever their role: the
 	// check above pins the row to the caller.
 	if err := q.Exec(system(ctx)); err != nil {
@@ -196,7 +208,10 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 	}
 	v, _ := viewer.FromContext(ctx)
 	if v.UserID == id {
-		return DeactivateResult{}, partners.Errorf(partners.EConflict, "you cannot deactivate your own account")
+		// An admin who locks themself out may leave no admin at all;
+		// another admin must do it.
+		return DeactivateResult{}, &partners.Error{Code: partners.EConflict, Message: "you cannot deactivate your own account",
+			Fields: []partners.FieldError{{Field: "id", Reason: ReasonSelfDeactivate}}}
 	}
 	var res DeactivateResult
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -310,8 +325,37 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 	return res, err
 }
 
+// ReasonSelfDeactivate is the field reason refusing an admin's
+// deactivation of their own account.
+const ReasonSelfDeactivate = "is your own account: another admin must deactivate it"
+
+// Reactivate lets a deactivated user log in again. Their contacts stay
+// with the heirs they went to (hand them back with a transfer), and
+// their old sessions and tokens stay dead: they log in afresh.
+func (s *Service) Reactivate(ctx context.Context, id int) (User, error) {
+	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Client()
+		u, err := c.User.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if u.Active {
+			return partners.Errorf(partners.EConflict, "the user is already active")
+		}
+		if err := c.User.UpdateOne(u).SetActive(true).ClearDeactivatedAt().Exec(ctx); err != nil {
+			return err
+		}
+		return partners.Audit(ctx, c, partners.AuditRecord{Action: "user.reactivate", EntityType: "user", EntityID: id,
+			Before: map[string]any{"active": false}, After: map[string]any{"active": true}})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, id)
+}
+
 func toUser(u *ent.User) User {
-	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Locale: u.Locale, Active: u.Active,
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Locale: u.Locale, TimeZone: u.TimeZone, Active: u.Active,
 		PartnerID: u.PartnerID, ContactID: u.ContactID, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt, DeactivatedAt: u.DeactivatedAt}
 }
 

@@ -8,11 +8,14 @@ import (
 
 // User is an account as shown to callers.
 type User struct {
-	ID            int        `json:"id"`
-	Email         string     `json:"email"`
-	Name          string     `json:"name"`
-	Role          user.Role  `json:"role"`
-	Locale        string     `json:"locale"`
+	ID     int       `json:"id"`
+	Email  string    `json:"email"`
+	Name   string    `json:"name"`
+	Role   user.Role `json:"role"`
+	Locale string    `json:"locale"`
+	// TimeZone is the IANA zone the user reads times in; empty follows
+	// their partner's zone, then the company's.
+	TimeZone      string     `json:"time_zone"`
 	Active        bool       `json:"active"`
 	PartnerID     *int       `json:"partner_id"`
 	ContactID     *int       `json:"contact_id"`
@@ -52,6 +55,9 @@ type UserPage struct {
 type MeInput struct {
 	Locale *string `json:"locale" validate:"omitempty,oneof=zh-CN en auto"`
 	Name   *string `json:"name" validate:"omitempty,min=1,max=200"`
+	// TimeZone is an IANA zone such as Asia/Shanghai, or auto to follow
+	// the partner's zone, then the company's (like locale's auto).
+	TimeZone *string `json:"time_zone" validate:"omitempty,max=64,timezone|eq=auto"`
 }
 
 // PartnerHeir names who takes over one partner's contacts.

@@ -31,7 +31,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 		return Bridge{}, err
 	}
 	if err := s.guard.CheckURL(ctx, in.URL); err != nil {
-		return Bridge{}, partners.Invalid("url", err.Error())
+		return Bridge{}, partners.InvalidBecause("url", partners.R("url_refused", "Why", err.Error()))
 	}
 	generated := ""
 	if in.Kind == bridges.Webhook {
@@ -42,7 +42,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 			generated = in.Secret
 		}
 		if _, err := bridges.SignWebhook(in.Secret, "x", "0", nil); err != nil {
-			return Bridge{}, partners.Invalid("secret", err.Error())
+			return Bridge{}, partners.InvalidBecause("secret", partners.R("secret_refused", "Why", err.Error()))
 		}
 	}
 	rate := in.RatePerMinute

@@ -247,7 +247,7 @@ func (s *Service) checkDocuments(ctx context.Context, c *ent.Client, g *ent.Grou
 	for i, id := range ids {
 		d, err := c.Document.Query().Where(document.ID(id)).Only(ctx)
 		if err != nil {
-			return partners.Ref(fmt.Sprintf("document_ids[%d]", i), fmt.Sprintf("document %d does not exist", id), err)
+			return partners.RefBecause(fmt.Sprintf("document_ids[%d]", i), partners.R("document_not_found", "ID", id), err)
 		}
 		if d.PartnerID != *g.PartnerID {
 			return partners.Invalid(fmt.Sprintf("document_ids[%d]", i), "belongs to another partner than the group's")

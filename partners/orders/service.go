@@ -57,7 +57,7 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 		// caller sends must agree with it.
 		dir, ferr := directionOf(p.Kind, in.Direction)
 		if ferr != nil {
-			return partners.Invalid(ferr.Field, ferr.Reason)
+			return partners.InvalidBecause(ferr.Field, ferr.Msg)
 		}
 		if err := s.checkBlocked(ctx, c, p); err != nil {
 			return err
@@ -198,14 +198,14 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
 			l, ok := byNo[a.LineNo]
 			if !ok {
-				return partners.Invalid(f("line_no"), fmt.Sprintf("the order has no line %d", a.LineNo))
+				return partners.InvalidBecause(f("line_no"), partners.R("order_has_no_line", "Line", a.LineNo))
 			}
 			if seen[a.LineNo] {
 				return partners.Invalid(f("line_no"), "answers the same line twice")
 			}
 			seen[a.LineNo] = true
 			if l.AckState != orderline.AckStatePending {
-				return partners.Invalid(f("line_no"), fmt.Sprintf("line %d was already answered (%s)", a.LineNo, l.AckState))
+				return partners.InvalidBecause(f("line_no"), partners.R("line_already_answered", "Line", a.LineNo, "State", l.AckState))
 			}
 			u := c.OrderLine.UpdateOne(l).SetAckAt(now)
 			switch a.Action {

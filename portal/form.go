@@ -2,7 +2,6 @@ package portal
 
 import (
 	"encoding/json"
-	"errors"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -342,8 +341,7 @@ func (s *Server) withForm(h, back fiber.Handler) fiber.Handler {
 		if err == nil || back == nil {
 			return err
 		}
-		var br badRequest
-		if code := partners.ErrorCode(err); code != partners.EInvalid && code != partners.EConflict && !errors.As(err, &br) {
+		if !canRefuse(err) {
 			return err
 		}
 		p := s.problemFor(c, err)

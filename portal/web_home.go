@@ -16,4 +16,3 @@ func (s *Server) homePage(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/partners", fiber.StatusSeeOther)
 }
-

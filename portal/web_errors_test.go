@@ -199,7 +199,7 @@ func TestButtonRefusalGoesBack(t *testing.T) {
 	}
 	// No Referer: the error page, in Chinese.
 	status, page, _ = e.callIn(wAdmin, "zh-CN", "POST", path, "", nil)
-	if status != 409 || !strings.Contains(page, "请求编号") || !strings.Contains(page, "与当前状态冲突") || strings.Contains(page, "Conflict") {
+	if status != 409 || !strings.Contains(page, "请求编号") || !strings.Contains(page, "与当前状态冲突") || !strings.Contains(page, "只有投递失败的消息才能重试") || strings.Contains(page, "Conflict") {
 		t.Fatalf("error page: %d\n%.800s", status, page)
 	}
 	// A cross-site Referer is not followed.

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Service manages accounts and authentication.
@@ -196,7 +197,7 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 	}
 	v, _ := viewer.FromContext(ctx)
 	if v.UserID == id {
-		return DeactivateResult{}, partners.Errorf(partners.EConflict, "you cannot deactivate your own account")
+		return DeactivateResult{}, partners.Fail(partners.EConflict, i18n.M("problem.deactivate_self"))
 	}
 	var res DeactivateResult
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -206,7 +207,7 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 			return err
 		}
 		if !u.Active {
-			return partners.Errorf(partners.EConflict, "the user is already deactivated")
+			return partners.Fail(partners.EConflict, i18n.M("problem.already_deactivated"))
 		}
 		owned, err := c.Contact.Query().Where(contact.OwnerID(id)).All(ctx)
 		if err != nil {

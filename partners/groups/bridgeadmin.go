@@ -252,7 +252,7 @@ func (s *Service) RetryDelivery(ctx context.Context, id int) (Delivery, error) {
 		return Delivery{}, err
 	}
 	if d.State != delivery.StateDead {
-		return Delivery{}, partners.Errorf(partners.EConflict, "the delivery is %s; only a dead letter can be retried", d.State)
+		return Delivery{}, partners.Fail(partners.EConflict, i18n.M("problem.retry_not_dead").With("State", d.State))
 	}
 	if d, err = s.client.Delivery.UpdateOne(d).SetState(delivery.StatePending).SetAttempts(0).SetNextAttemptAt(s.now()).Save(ctx); err != nil {
 		return Delivery{}, err

@@ -178,7 +178,7 @@ func (s *Service) Post(ctx context.Context, groupID int, in PostInput) (Post, er
 			return err
 		}
 		if g.Archived {
-			return partners.Errorf(partners.EConflict, "the group is archived")
+			return partners.Fail(partners.EConflict, i18n.M("problem.group_archived"))
 		}
 		sys := system(ctx)
 		if err := s.checkDocuments(ctx, c, g, in.DocumentIDs); err != nil {

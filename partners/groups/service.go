@@ -21,6 +21,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -250,7 +251,7 @@ func (s *Service) addMember(ctx context.Context, c *ent.Client, g *ent.Group, in
 		if ok, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.UserID(in.UserID)).Exist(ctx); err != nil {
 			return err
 		} else if ok {
-			return partners.Errorf(partners.EConflict, "user %d is already a member", in.UserID)
+			return partners.Fail(partners.EConflict, i18n.M("problem.user_already_member").With("ID", in.UserID))
 		}
 		q.SetUserID(in.UserID)
 	} else {
@@ -267,7 +268,7 @@ func (s *Service) addMember(ctx context.Context, c *ent.Client, g *ent.Group, in
 		if ok, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.ContactID(in.ContactID)).Exist(ctx); err != nil {
 			return err
 		} else if ok {
-			return partners.Errorf(partners.EConflict, "contact %d is already a member", in.ContactID)
+			return partners.Fail(partners.EConflict, i18n.M("problem.contact_already_member").With("ID", in.ContactID))
 		}
 		q.SetContactID(ct.ID).SetPartnerID(ct.PartnerID)
 	}
@@ -605,7 +606,7 @@ func (s *Service) RemoveMember(ctx context.Context, groupID, memberID int) error
 			return err
 		}
 		if m.UserID != nil && *m.UserID == g.OwnerID {
-			return partners.Errorf(partners.EConflict, "the owner cannot leave the group; hand it over first")
+			return partners.Fail(partners.EConflict, i18n.M("problem.owner_cannot_leave"))
 		}
 		if err := c.GroupMember.DeleteOne(m).Exec(ctx); err != nil {
 			return err

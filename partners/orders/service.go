@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/schematype"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Service manages orders.
@@ -140,7 +141,7 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 			return err
 		}
 		if o.Status != order.StatusDraft {
-			return partners.Errorf(partners.EConflict, "only a draft can be published; this order is %s", o.Status)
+			return partners.Fail(partners.EConflict, i18n.M("problem.publish_not_draft").With("Status", o.Status))
 		}
 		p, err := c.Partner.Get(ctx, o.PartnerID)
 		if err != nil {
@@ -184,7 +185,7 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			return err
 		}
 		if o.Status != order.StatusPublished {
-			return partners.Errorf(partners.EConflict, "the order is %s; only a published order awaiting an answer can be acknowledged", o.Status)
+			return partners.Fail(partners.EConflict, i18n.M("problem.ack_not_published").With("Status", o.Status))
 		}
 		byNo := map[int]*ent.OrderLine{}
 		for _, l := range o.Edges.Lines {

@@ -156,3 +156,14 @@ func canRefuse(err error) bool {
 	code := partners.ErrorCode(err)
 	return code == partners.EInvalid || code == partners.EConflict || errors.As(err, &br)
 }
+
+// loginBack shows the login form again after a refusal loginSubmit did
+// not answer itself (a form that cannot be read), even to a visitor
+// already logged in, whom the login page would send on.
+func (s *Server) loginBack(c *fiber.Ctx) error {
+	next := "/"
+	if extra, ok := c.Locals(localFormExtra).(*loginExtra); ok {
+		next = safeNext(extra.Next)
+	}
+	return s.render(c, "login", "login", loginData{Next: next})
+}

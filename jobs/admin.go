@@ -10,6 +10,7 @@ import (
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Info is a job as the job list shows it.
@@ -270,9 +271,9 @@ func (s *Scheduler) RunNow(ctx context.Context, name string, wait bool) (Run, er
 	}
 	switch {
 	case errors.Is(err, errBusy):
-		return Run{}, partners.Errorf(partners.EConflict, "job %s is already running on this instance", name)
+		return Run{}, partners.Fail(partners.EConflict, i18n.M("problem.job_running").With("Job", name))
 	case errors.Is(err, errClaimed):
-		return Run{}, partners.Errorf(partners.EConflict, "job %s was started at this very moment by someone else", name)
+		return Run{}, partners.Fail(partners.EConflict, i18n.M("problem.job_just_started").With("Job", name))
 	case err != nil:
 		return Run{}, err
 	}

@@ -6,10 +6,13 @@ package partners
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/privacy"
 	"github.com/tierlink/tierlink/ent/schematype"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Code classifies a domain error; the transport maps each to one status.
@@ -29,16 +32,37 @@ const (
 	EInternal        Code = "internal"
 )
 
-// FieldError says what is wrong with one input field.
+// FieldError says what is wrong with one input field. Reason is the
+// English text (logs, and the API's default); Msg is the same reason as
+// a catalogue key with its arguments, which the portal renders in the
+// reader's language.
 type FieldError struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
+	Field  string       `json:"field"`
+	Reason string       `json:"reason"`
+	Msg    i18n.Message `json:"-"`
 }
 
-// Error is a domain error meant to be shown to the caller.
+// Because is a field error whose reason is the catalogue message m; its
+// Reason is m in English.
+func Because(field string, m i18n.Message) FieldError {
+	return FieldError{Field: field, Reason: i18n.For(i18n.English).Render(m), Msg: m}
+}
+
+// Text is the reason in l's language: the catalogue message where there
+// is one, else the English Reason.
+func (f FieldError) Text(l *i18n.Localizer) string {
+	if f.Msg.Key == "" {
+		return f.Reason
+	}
+	return l.Render(f.Msg)
+}
+
+// Error is a domain error meant to be shown to the caller. Msg, when
+// set, is Message as a catalogue message, for readers of other languages.
 type Error struct {
 	Code    Code
 	Message string
+	Msg     i18n.Message
 	Fields  []FieldError
 }
 
@@ -54,9 +78,65 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Invalid returns an invalid-input error naming one field.
+// Fail returns an error with the given code whose message is the
+// catalogue message m (its English text is Message).
+func Fail(code Code, m i18n.Message) *Error {
+	return &Error{Code: code, Message: i18n.For(i18n.English).Render(m), Msg: m}
+}
+
+// Invalid returns an invalid-input error naming one field. The reason is
+// English text that the catalogue holds under a "reason." key (the
+// catalogue's English text is the lookup), so a reader of another
+// language gets it translated; TestEveryInvalidReasonIsInTheCatalogue
+// fails on a reason the catalogue lacks. A reason with arguments is
+// given with InvalidBecause.
 func Invalid(field, reason string) *Error {
-	return &Error{Code: EInvalid, Message: "invalid input", Fields: []FieldError{{Field: field, Reason: reason}}}
+	fe := FieldError{Field: field, Reason: reason}
+	if key, ok := ReasonKey(reason); ok {
+		fe.Msg = i18n.M(key)
+	}
+	return &Error{Code: EInvalid, Message: "invalid input", Fields: []FieldError{fe}}
+}
+
+// InvalidBecause returns an invalid-input error naming one field, the
+// reason a catalogue message (a "reason." key with its arguments).
+func InvalidBecause(field string, m i18n.Message) *Error {
+	return &Error{Code: EInvalid, Message: "invalid input", Fields: []FieldError{Because(field, m)}}
+}
+
+// ReasonPrefix begins the catalogue key of every field reason.
+const ReasonPrefix = "reason."
+
+// R starts a reason message of key ("reason." is prefixed) with
+// arguments given as name, value pairs.
+func R(key string, kv ...any) i18n.Message {
+	m := i18n.M(ReasonPrefix + key)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m = m.With(kv[i].(string), kv[i+1])
+	}
+	return m
+}
+
+var (
+	reasonKeysOnce sync.Once
+	reasonKeys     map[string]string // English text → key
+)
+
+// ReasonKey finds the "reason." key whose English text is reason.
+func ReasonKey(reason string) (string, bool) {
+	reasonKeysOnce.Do(func() {
+		reasonKeys = map[string]string{}
+		en := i18n.For(i18n.English)
+		for _, k := range i18n.Keys(i18n.English) {
+			if strings.HasPrefix(k, ReasonPrefix) {
+				if text := en.T(k, nil); !strings.Contains(text, "{{") && !strings.Contains(text, "<no value>") {
+					reasonKeys[text] = k
+				}
+			}
+		}
+	})
+	k, ok := reasonKeys[reason]
+	return k, ok
 }
 
 // Ref maps the error of loading a record an input names by id: not found
@@ -67,6 +147,14 @@ func Invalid(field, reason string) *Error {
 func Ref(field, reason string, err error) error {
 	if ent.IsNotFound(err) {
 		return Invalid(field, reason)
+	}
+	return err
+}
+
+// RefBecause is Ref with the reason a catalogue message.
+func RefBecause(field string, m i18n.Message, err error) error {
+	if ent.IsNotFound(err) {
+		return InvalidBecause(field, m)
 	}
 	return err
 }
@@ -142,18 +230,19 @@ func entField(ve *ent.ValidationError) FieldError {
 	if key, ok := entJSONKey[field]; ok {
 		field = key
 	}
-	var reason string
+	var mr *schematype.MaxRunesError
 	switch inner := errors.Unwrap(ve.Unwrap()); {
 	case inner == nil:
 		// ent reports a missing field (or edge) with an error that wraps
 		// nothing, and a failed validator by wrapping the validator's.
-		reason = "is required"
+		return Because(field, R("required"))
 	case errors.Is(inner, schematype.ErrEmpty):
-		reason = "must not be empty"
+		return Because(field, R("not_empty"))
+	case errors.As(inner, &mr):
+		return Because(field, R("max_chars", "Max", mr.Max))
 	default:
-		reason = inner.Error()
+		return Invalid(field, inner.Error()).Fields[0]
 	}
-	return FieldError{Field: field, Reason: reason}
 }
 
 // entJSONKey maps an ent field to the JSON key of the request field it is

@@ -220,7 +220,7 @@ func ShipmentStep(step string, p ShipmentProgress) (Payload, error) {
 	case KindShipmentCancelled:
 		return ShipmentCancelled{p}, nil
 	}
-	return nil, Invalid("kind", fmt.Sprintf("%q is not a shipment step", step))
+	return nil, InvalidBecause("kind", R("not_a_shipment_step", "Step", fmt.Sprintf("%q", step)))
 }
 
 // PayloadJSON is an event's payload as the event stream serves it: the

@@ -321,15 +321,15 @@ func TestEntValidationErrorNamesTheField(t *testing.T) {
 	sys, db := f.System(), f.DB.Client
 	_, err := db.Partner.Create().SetCode("ENT-1").SetName(strings.Repeat("华", 201)).SetKind("supplier").
 		SetSortKey("hua").SetSearchText("hua").Save(sys)
-	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0] != (partners.FieldError{Field: "name", Reason: "must be at most 200 characters"}) {
+	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "name" || fs[0].Reason != "must be at most 200 characters" {
 		t.Fatalf("fields %+v of %v", fs, err)
 	}
 	_, err = db.Partner.Create().SetCode("ENT-2").SetName("").SetKind("supplier").SetSortKey("").SetSearchText("").Save(sys)
-	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0] != (partners.FieldError{Field: "name", Reason: "must not be empty"}) {
+	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "name" || fs[0].Reason != "must not be empty" {
 		t.Fatalf("fields %+v of %v", fs, err)
 	}
 	_, err = db.Partner.Create().SetCode("ENT-3").SetName("Hua").SetSortKey("hua").SetSearchText("hua").Save(sys)
-	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0] != (partners.FieldError{Field: "kind", Reason: "is required"}) {
+	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "kind" || fs[0].Reason != "is required" {
 		t.Fatalf("fields %+v of %v", fs, err)
 	}
 	g, err := f.Groups.Create(f.Ctx(f.Buyer), groups.GroupInput{Name: "Digest", Kind: "internal"})
@@ -337,7 +337,7 @@ func TestEntValidationErrorNamesTheField(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Group.UpdateOneID(g.ID).SetDigestSpec(strings.Repeat("*", 201)).Exec(sys)
-	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0] != (partners.FieldError{Field: "digest_schedule", Reason: "must be at most 200 characters"}) {
+	if fs := partners.ErrorFields(err); len(fs) != 1 || fs[0].Field != "digest_schedule" || fs[0].Reason != "must be at most 200 characters" {
 		t.Fatalf("fields %+v of %v", fs, err)
 	}
 }

@@ -19,7 +19,7 @@ func TestRefOnlyTurnsNotFoundIntoAFieldError(t *testing.T) {
 	if ErrorCode(err) != EInvalid {
 		t.Fatalf("not found → %v (%s), want invalid", err, ErrorCode(err))
 	}
-	if fs := ErrorFields(err); len(fs) != 1 || fs[0] != (FieldError{Field: "lines[0].order_id", Reason: "must be an open order"}) {
+	if fs := ErrorFields(err); len(fs) != 1 || fs[0].Field != "lines[0].order_id" || fs[0].Reason != "must be an open order" {
 		t.Fatalf("fields = %+v", fs)
 	}
 	for _, other := range []error{context.Canceled, errors.New("connection reset"), &ent.ConstraintError{}} {

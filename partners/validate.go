@@ -2,13 +2,14 @@ package partners
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 var codeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -49,60 +50,59 @@ func Validate(s any) error {
 		if _, rest, ok := strings.Cut(field, "."); ok {
 			field = rest
 		}
-		e.Fields = append(e.Fields, FieldError{Field: field, Reason: reason(fe)})
+		e.Fields = append(e.Fields, Because(field, reason(fe)))
 	}
 	return e
 }
 
-func reason(fe validator.FieldError) string {
+// reason is why a validator tag refused a field, as a catalogue message.
+func reason(fe validator.FieldError) i18n.Message {
+	param := fe.Param()
 	switch fe.Tag() {
 	case "required":
-		return "is required"
+		return R("required")
 	case "max":
-		if fe.Kind() == reflect.String {
-			return fmt.Sprintf("must be at most %s characters", fe.Param())
+		switch fe.Kind() {
+		case reflect.String:
+			return R("max_chars", "Max", param)
+		case reflect.Slice:
+			return R("max_items", "Max", param)
 		}
-		if fe.Kind() == reflect.Slice {
-			return fmt.Sprintf("must have at most %s items", fe.Param())
-		}
-		return "must be at most " + fe.Param()
+		return R("max_value", "Max", param)
 	case "min":
-		if fe.Kind() == reflect.String {
-			return fmt.Sprintf("must be at least %s characters", fe.Param())
+		switch fe.Kind() {
+		case reflect.String:
+			return R("min_chars", "Min", param)
+		case reflect.Slice:
+			return R("min_items", "Min", param)
 		}
-		if fe.Kind() == reflect.Slice {
-			return fmt.Sprintf("must have at least %s items", fe.Param())
-		}
-		return "must be at least " + fe.Param()
+		return R("min_value", "Min", param)
 	case "oneof":
-		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+		return R("oneof", "Values", strings.ReplaceAll(param, " ", ", "))
 	case "email":
-		return "must be an e-mail address"
+		return R("email")
 	case "timezone":
-		return "must be an IANA time zone such as Asia/Shanghai"
+		return R("timezone")
 	case "partnercode":
-		return "may hold only letters, digits, '.', '_' and '-', starting with a letter or digit"
+		return R("partner_code")
 	case "url":
-		return "must be a URL"
+		return R("url")
 	case "gt":
-		if fe.Param() == "0" {
-			return "must be more than 0"
-		}
-		return "must be more than " + fe.Param()
+		return R("more_than", "Min", param)
 	case "gte":
-		return "must be at least " + fe.Param()
+		return R("min_value", "Min", param)
 	case "len":
-		return fmt.Sprintf("must be exactly %s characters long", fe.Param())
+		return R("len_chars", "Len", param)
 	case "datetime":
-		return "must be a date like 2026-12-31"
+		return R("date")
 	case "alpha":
-		return "may hold only letters"
+		return R("alpha")
 	case "required_without":
-		return "is required unless " + fe.Param() + " is given"
+		return R("required_without", "Other", param)
 	case "excluded_with":
-		return "must not be given together with " + fe.Param()
+		return R("excluded_with", "Other", param)
 	}
-	return "fails " + fe.Tag()
+	return R("fails", "Tag", fe.Tag())
 }
 
 // ParseDate reads a YYYY-MM-DD input field; empty means not given.
@@ -112,7 +112,7 @@ func ParseDate(field, v string) (*time.Time, error) {
 	}
 	t, err := time.Parse("2006-01-02", v)
 	if err != nil {
-		return nil, Invalid(field, "must be a date like 2026-12-31")
+		return nil, InvalidBecause(field, R("date"))
 	}
 	return &t, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/orders"
 )
 
@@ -83,17 +84,17 @@ func decodeError(err error) error {
 	field := jsonField(sem.JSONPointer)
 	switch {
 	case errors.Is(err, jsonv2.ErrUnknownName):
-		return partners.Invalid(field, "is not a known field")
+		return partners.InvalidBecause(field, partners.R("unknown_field"))
 	case errors.As(err, &dec):
-		return partners.Invalid(field, dec.Error())
+		return partners.InvalidBecause(field, dec.Msg())
 	case errors.As(err, &te):
-		return partners.Invalid(field, "must be an RFC 3339 time like 2026-05-01T09:00:00+08:00")
+		return partners.InvalidBecause(field, partners.R("rfc3339_time"))
 	case field == "":
 		return badRequest{"the body must be a JSON object"}
 	case sem.GoType != nil:
-		return partners.Invalid(field, "must be "+jsonKind(sem.GoType))
+		return partners.InvalidBecause(field, jsonKind(sem.GoType))
 	}
-	return partners.Invalid(field, "is not valid here")
+	return partners.InvalidBecause(field, partners.R("not_valid_here"))
 }
 
 // jsonField names the member a JSON pointer points at the way the API's
@@ -113,28 +114,35 @@ func jsonField(p jsontext.Pointer) string {
 	return b.String()
 }
 
-func jsonKind(t reflect.Type) string {
+// jsonKind is the reason a JSON value of the wrong type gets: what a
+// field of type t must be.
+func jsonKind(t reflect.Type) i18n.Message {
 	switch t.Kind() {
 	case reflect.String:
-		return "a string"
+		return partners.R("must_be_string")
 	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
-		return "a whole number"
+		return partners.R("must_be_whole_number")
 	case reflect.Float64, reflect.Float32:
-		return "a number"
+		return partners.R("must_be_number")
 	case reflect.Bool:
-		return "true or false"
+		return partners.R("must_be_bool")
 	case reflect.Slice:
-		return "an array"
+		return partners.R("must_be_array")
 	case reflect.Map, reflect.Struct:
 		if t.String() == "time.Time" {
-			return "an RFC 3339 time"
+			return partners.R("rfc3339_time")
 		}
-		return "an object"
+		return partners.R("must_be_object")
 	case reflect.Pointer:
 		return jsonKind(t.Elem())
 	}
-	return "of type " + t.String()
+	return partners.R("must_be_type", "Type", t.String())
 }
+
+// queryError is why a query value could not be read.
+type queryError struct{ m i18n.Message }
+
+func (e queryError) Error() string { return i18n.For(i18n.English).Render(e.m) }
 
 // bindQuery fills T's `query`-tagged fields from the query string; an
 // unknown parameter, a repeated one or a malformed value is an error,
@@ -149,10 +157,10 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 		name := string(k)
 		f, ok := plan[name]
 		if !ok {
-			return v, partners.Invalid(name, "is not a known parameter")
+			return v, partners.InvalidBecause(name, partners.R("unknown_parameter"))
 		}
 		if seen[name] {
-			return v, partners.Invalid(name, "is given more than once")
+			return v, partners.InvalidBecause(name, partners.R("repeated_parameter"))
 		}
 		seen[name] = true
 		if len(val) == 0 {
@@ -160,12 +168,12 @@ func bindQuery[T any](c *fiber.Ctx) (T, error) {
 		}
 		fv := rv.FieldByIndex(f.index)
 		if err = f.set(fv, string(val)); err != nil {
-			return v, partners.Invalid(name, err.Error())
+			return v, partners.InvalidBecause(name, err.(queryError).m)
 		}
 		// validate's omitempty reads an explicit 0 as "not given";
 		// a number below the minimum that was given is refused here.
 		if f.min != nil && fv.Kind() == reflect.Int && fv.Int() < *f.min {
-			return v, partners.Invalid(name, fmt.Sprintf("must be at least %d", *f.min))
+			return v, partners.InvalidBecause(name, partners.R("min_value", "Min", *f.min))
 		}
 	}
 	return v, partners.Validate(v)
@@ -247,7 +255,7 @@ func querySetter(t reflect.Type) func(reflect.Value, string) error {
 			case "false":
 				v.SetBool(false)
 			default:
-				return errors.New("must be true or false")
+				return queryError{partners.R("must_be_bool")}
 			}
 			return nil
 		}
@@ -255,7 +263,7 @@ func querySetter(t reflect.Type) func(reflect.Value, string) error {
 		return func(v reflect.Value, s string) error {
 			n, err := strconv.ParseInt(s, 10, t.Bits())
 			if err != nil {
-				return errors.New("must be a whole number")
+				return queryError{partners.R("must_be_whole_number")}
 			}
 			v.SetInt(n)
 			return nil
@@ -264,7 +272,7 @@ func querySetter(t reflect.Type) func(reflect.Value, string) error {
 		return func(v reflect.Value, s string) error {
 			n, err := strconv.ParseUint(s, 10, t.Bits())
 			if err != nil {
-				return errors.New("must be a whole number, 0 or more")
+				return queryError{partners.R("must_be_unsigned")}
 			}
 			v.SetUint(n)
 			return nil

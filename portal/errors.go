@@ -5,11 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // statusOf is the one table from domain error codes to HTTP statuses.
@@ -86,7 +89,56 @@ func (s *Server) problemFor(c *fiber.Ctx, err error) Problem {
 	}
 	p.Title = titleOf(p.Status)
 	p.Type = "urn:tierlink:problem:" + strings.ToLower(strings.ReplaceAll(p.Title, " ", "-"))
+	s.localizeProblem(c, &p, err)
 	return p
+}
+
+// localizeProblem puts p's title, detail and field reasons in the
+// reader's language (the saved setting, then Accept-Language), for the
+// API as for pages; the type stays the English title's, so clients can
+// match it. A detail the catalogue has no message for is, for a reader
+// of another language, the status's general detail rather than English.
+func (s *Server) localizeProblem(c *fiber.Ctx, p *Problem, err error) {
+	l := pickLocale(c, sessionLocale(c))
+	c.Set(fiber.HeaderContentLanguage, l.Lang)
+	if len(p.Errors) > 0 {
+		errs := make([]partners.FieldError, len(p.Errors))
+		for i, fe := range p.Errors {
+			fe.Reason = fe.Text(l.l)
+			errs[i] = fe
+		}
+		p.Errors = errs
+	}
+	if l.Lang == i18n.English {
+		return
+	}
+	status := strconv.Itoa(p.Status)
+	if key := "problem.title." + status; i18n.Has(l.Lang, key) {
+		p.Title = l.l.T(key, nil)
+	}
+	if m, ok := problemMessage(err, p.Status); ok {
+		p.Detail = l.l.Render(m)
+	} else if key := "problem.detail." + status; i18n.Has(l.Lang, key) {
+		p.Detail = l.l.T(key, nil)
+	}
+}
+
+// problemMessage is the catalogue message of err's detail, where the
+// detail is one the catalogue holds.
+func problemMessage(err error, status int) (i18n.Message, bool) {
+	var e *partners.Error
+	if status >= 500 || status == fiber.StatusMethodNotAllowed {
+		return i18n.Message{}, false
+	}
+	switch {
+	case errors.As(err, &e) && e.Msg.Key != "":
+		return e.Msg, true
+	case errors.As(err, &e) && e.Message == "invalid input":
+		return i18n.M("problem.invalid_input"), true
+	case ent.IsValidationError(err):
+		return i18n.M("problem.invalid_input"), true
+	}
+	return i18n.Message{}, false
 }
 
 // errorHandler is fiber's one error handler: problem+json for the API,

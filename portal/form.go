@@ -2,7 +2,6 @@ package portal
 
 import (
 	"encoding/json"
-	"errors"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -76,7 +75,7 @@ func bindForm[T any](c *fiber.Ctx, zone *time.Location, o formOptions) (T, error
 		if _, posted := vals[k]; posted {
 			// The route gives this field (from its path); the form has
 			// no such field.
-			return zero, partners.Invalid(k, "is not a known field")
+			return zero, partners.InvalidBecause(k, partners.R("unknown_field"))
 		}
 		obj[k] = v
 	}
@@ -93,7 +92,7 @@ func bindForm[T any](c *fiber.Ctx, zone *time.Location, o formOptions) (T, error
 	var missing []partners.FieldError
 	for _, name := range o.Required {
 		if strings.TrimSpace(vals.Get(name)) == "" {
-			missing = append(missing, partners.FieldError{Field: name, Reason: "is required"})
+			missing = append(missing, partners.Because(name, partners.R("required")))
 		}
 	}
 	if len(missing) > 0 {
@@ -342,8 +341,7 @@ func (s *Server) withForm(h, back fiber.Handler) fiber.Handler {
 		if err == nil || back == nil {
 			return err
 		}
-		var br badRequest
-		if code := partners.ErrorCode(err); code != partners.EInvalid && code != partners.EConflict && !errors.As(err, &br) {
+		if !canRefuse(err) {
 			return err
 		}
 		p := s.problemFor(c, err)

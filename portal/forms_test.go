@@ -175,7 +175,7 @@ func TestDecimalRefusalNamesItsRow(t *testing.T) {
 		"lines[0].item_code": {"A"}, "lines[0].quantity": {"1"}, "lines[0].unit": {"pcs"}, "lines[0].unit_price": {"1"}, "lines[0].required_date": {"2026-12-10"},
 		"lines[1].item_code": {"B"}, "lines[1].quantity": {"300件"}, "lines[1].unit": {"pcs"}, "lines[1].unit_price": {"1"}, "lines[1].required_date": {"2026-12-10"}}.Encode()
 	resp, b = e.call(wBuyer, "POST", "/orders", form)
-	if got := pageFieldErrors(b); resp.StatusCode != 422 || got["lines[1].quantity"] != "must be a plain decimal number" {
+	if got := pageFieldErrors(b); resp.StatusCode != 422 || got["lines[1].quantity"] != "must be a number without a unit: type 300" {
 		t.Fatalf("page: %d, reasons %v", resp.StatusCode, got)
 	}
 	if after := e.stored(t); after != before {

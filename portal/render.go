@@ -238,6 +238,9 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 	if f := c.Query("msg"); f != "" && len(f) < 40 {
 		pd.Flash = pd.L.T(f)
 	}
+	if f := takeFlash(c); f != "" && pd.Err == nil {
+		pd.Err = &Problem{Detail: f} // a refusal refererBack brought back here
+	}
 	var buf bytes.Buffer
 	if err := s.pages.pages[name].ExecuteTemplate(&buf, "layout", pd); err != nil {
 		return err
@@ -249,11 +252,9 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 }
 
 func (s *Server) renderError(c *fiber.Ctx, p Problem) error {
-	if p.Status == fiber.StatusUnprocessableEntity || p.Status == fiber.StatusConflict {
-		// A form error: show it on a page with a way back.
-		p.Title = "Invalid input"
-	}
-	return s.renderStatus(c, p.Status, "error", "error", p, nil)
+	// The problem is in the reader's language already (problemFor); the
+	// page adds where "back" goes: the form's page, not "/".
+	return s.renderStatus(c, p.Status, "error", "error", errorPage{Problem: p, Back: s.backPath(c)}, nil)
 }
 
 // zoneOf is the zone the caller reads and types times in: their own

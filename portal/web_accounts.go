@@ -15,7 +15,7 @@ import (
 func (s *Server) accountPages() []pageRoute {
 	return []pageRoute{
 		{Method: "GET", Path: "/login", Access: anyone, Handler: s.loginPage},
-		{Method: "POST", Path: "/login", Access: anyone, Handler: s.loginSubmit, Form: accounts.LoginInput{}},
+		{Method: "POST", Path: "/login", Access: anyone, Handler: s.loginSubmit, Form: accounts.LoginInput{}, Back: s.loginBack},
 		{Method: "POST", Path: "/logout", Access: authed, Handler: s.logoutSubmit},
 		{Method: "GET", Path: "/staff", Access: staff, Handler: s.staffPage},
 		{Method: "GET", Path: "/staff/:id", Access: admin, Handler: s.staffUserPage},

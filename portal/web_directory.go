@@ -22,7 +22,7 @@ func (s *Server) directoryPages() []pageRoute {
 		{Method: "POST", Path: "/partners/:id/ordering", Access: editor, Handler: ifExists(s.deps.Directory.Partner, s.orderingSubmit), Form: directory.PartnerPatch{}, Back: s.partnerPage},
 		{Method: "GET", Path: "/contacts/:id", Access: staff, Handler: s.contactPage},
 		{Method: "POST", Path: "/contacts/:id/transfer", Access: editor, Handler: ifExists(s.deps.Directory.Contact, s.contactTransferSubmit), Form: directory.TransferInput{}, Back: s.contactPage},
-		{Method: "POST", Path: "/contacts/:id/invite", Access: editor, Handler: ifExists(s.deps.Directory.Contact, s.inviteSubmit)},
+		{Method: "POST", Path: "/contacts/:id/invite", Access: editor, Handler: ifExists(s.deps.Directory.Contact, s.inviteSubmit), Back: s.refererBack},
 		{Method: "GET", Path: "/transfers/new", Access: editor, Handler: s.bulkTransferPage},
 		{Method: "POST", Path: "/transfers", Access: editor, Handler: s.bulkTransferSubmit, Form: directory.TransferInput{}, Back: s.bulkTransferPage},
 	}

@@ -10,7 +10,7 @@ import (
 func (s *Server) documentPages() []pageRoute {
 	return []pageRoute{
 		{Method: "GET", Path: "/documents/:id", Access: authed, Handler: s.documentPage},
-		{Method: "POST", Path: "/documents/:id/delete", Access: editor, Handler: s.documentDelete},
+		{Method: "POST", Path: "/documents/:id/delete", Access: editor, Handler: s.documentDelete, Back: s.refererBack},
 	}
 }
 

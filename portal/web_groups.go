@@ -25,11 +25,11 @@ func (s *Server) groupPages() []pageRoute {
 		{Method: "POST", Path: "/groups/:id/posts", Access: authed, Handler: ifExists(s.deps.Groups.Exists, s.groupPostSubmit), Form: groups.PostInput{}, Back: s.groupPage},
 		{Method: "POST", Path: "/groups/:id/members", Access: editor, Handler: ifExists(s.deps.Groups.Exists, s.groupMemberSubmit), Form: groups.MemberInput{}, Back: s.groupPage},
 		{Method: "POST", Path: "/groups/:id/digest", Access: editor, Handler: ifExists(s.deps.Groups.Exists, s.digestSubmit), Form: groups.GroupPatch{}, Back: s.groupPage},
-		{Method: "POST", Path: "/cards/:id/act", Access: authed, Handler: ifExists(s.deps.Groups.CardExists, s.cardActSubmit), Form: groups.ActionInput{}},
+		{Method: "POST", Path: "/cards/:id/act", Access: authed, Handler: ifExists(s.deps.Groups.CardExists, s.cardActSubmit), Form: groups.ActionInput{}, Back: s.refererBack},
 		{Method: "GET", Path: "/groups/:id/bridges", Access: staff, Handler: s.bridgesPage},
 		{Method: "POST", Path: "/groups/:id/bridges", Access: editor, Handler: ifExists(s.deps.Groups.Exists, s.bridgeSubmit), Form: groups.BridgeInput{}, Back: s.bridgesPage},
-		{Method: "POST", Path: "/bridges/:id/test", Access: editor, Handler: s.bridgeTestSubmit},
-		{Method: "POST", Path: "/deliveries/:id/retry", Access: admin, Handler: s.deliveryRetrySubmit},
+		{Method: "POST", Path: "/bridges/:id/test", Access: editor, Handler: s.bridgeTestSubmit, Back: s.refererBack},
+		{Method: "POST", Path: "/deliveries/:id/retry", Access: admin, Handler: s.deliveryRetrySubmit, Back: s.refererBack},
 	}
 }
 

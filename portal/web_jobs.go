@@ -10,9 +10,9 @@ func (s *Server) jobPages() []pageRoute {
 	return []pageRoute{
 		{Method: "GET", Path: "/admin/jobs", Access: staff, Handler: s.jobsPage},
 		{Method: "GET", Path: "/admin/jobs/:name", Access: staff, Handler: s.jobPage},
-		{Method: "POST", Path: "/admin/jobs/:name/pause", Access: admin, Handler: s.jobPauseSubmit(true)},
-		{Method: "POST", Path: "/admin/jobs/:name/resume", Access: admin, Handler: s.jobPauseSubmit(false)},
-		{Method: "POST", Path: "/admin/jobs/:name/run", Access: admin, Handler: s.jobRunSubmit},
+		{Method: "POST", Path: "/admin/jobs/:name/pause", Access: admin, Handler: s.jobPauseSubmit(true), Back: s.refererBack},
+		{Method: "POST", Path: "/admin/jobs/:name/resume", Access: admin, Handler: s.jobPauseSubmit(false), Back: s.refererBack},
+		{Method: "POST", Path: "/admin/jobs/:name/run", Access: admin, Handler: s.jobRunSubmit, Back: s.refererBack},
 	}
 }
 

@@ -17,7 +17,9 @@ type pageRoute struct {
 	// takes no fields; tests generate bad input from it.
 	Form any
 	// Back shows the page holding the form again when the input is
-	// refused; without it a refusal is an error page.
+	// refused (or, refererBack, goes back to the page posted from with
+	// the reason as an alert); without it a refusal is an error page
+	// whose back link goes to the form's page.
 	Back fiber.Handler
 }
 
@@ -33,7 +35,7 @@ func (s *Server) pageRoutes() []pageRoute {
 func (s *Server) registerPages() {
 	for _, r := range s.pageRoutes() {
 		h := r.Handler
-		if r.Form != nil {
+		if r.Form != nil || r.Back != nil {
 			h = s.withForm(h, r.Back)
 		}
 		s.app.Add(r.Method, r.Path, r.Access.handler(h))

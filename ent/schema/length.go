@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"fmt"
 	"unicode/utf8"
 
 	"github.com/tierlink/tierlink/ent/schematype"
@@ -22,7 +21,7 @@ import (
 func maxRunes(n int) func(string) error {
 	return func(s string) error {
 		if utf8.RuneCountInString(s) > n {
-			return fmt.Errorf("must be at most %d characters", n)
+			return &schematype.MaxRunesError{Max: n}
 		}
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Service manages accounts and authentication.
@@ -208,10 +209,9 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 	}
 	v, _ := viewer.FromContext(ctx)
 	if v.UserID == id {
-		// An admin who locks themself out may leave no admin at all;
-		// another admin must do it.
-		return DeactivateResult{}, &partners.Error{Code: partners.EConflict, Message: "you cannot deactivate your own account",
-			Fields: []partners.FieldError{{Field: "id", Reason: ReasonSelfDeactivate}}}
+		e := partners.Fail(partners.EConflict, i18n.M("problem.deactivate_self"))
+		e.Fields = []partners.FieldError{partners.Because("id", partners.R("self_deactivate"))}
+		return DeactivateResult{}, e
 	}
 	var res DeactivateResult
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
@@ -221,7 +221,7 @@ func (s *Service) Deactivate(ctx context.Context, id int, in DeactivateInput) (D
 			return err
 		}
 		if !u.Active {
-			return partners.Errorf(partners.EConflict, "the user is already deactivated")
+			return partners.Fail(partners.EConflict, i18n.M("problem.already_deactivated"))
 		}
 		owned, err := c.Contact.Query().Where(contact.OwnerID(id)).All(ctx)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Encoding names a file's character encoding.
@@ -69,7 +70,15 @@ const howToName = "name the encoding: --encoding utf-8 or --encoding gb18030 on 
 type RowError struct {
 	Line   int
 	Column string
+	// Reason is the English text; Msg, when set, the same as a catalogue
+	// message, shown in the reader's language.
 	Reason string
+	Msg    i18n.Message
+}
+
+// rowError is a problem whose reason is the catalogue message m.
+func rowError(line int, col string, m i18n.Message) RowError {
+	return RowError{Line: line, Column: col, Reason: i18n.For(i18n.English).Render(m), Msg: m}
 }
 
 // Refused is the one error of every refused CSV import (nothing was
@@ -83,7 +92,11 @@ func Refused(rows []RowError) *partners.Error {
 		if r.Column != "" {
 			field += ": " + r.Column
 		}
-		e.Fields = append(e.Fields, partners.FieldError{Field: field, Reason: r.Reason})
+		m := r.Msg
+		if key, ok := partners.ReasonKey(r.Reason); ok && m.Key == "" {
+			m = i18n.M(key)
+		}
+		e.Fields = append(e.Fields, partners.FieldError{Field: field, Reason: r.Reason, Msg: m})
 	}
 	return e
 }
@@ -94,7 +107,7 @@ func RowErrors(line int, err error) []RowError {
 	var out []RowError
 	for _, f := range partners.ErrorFields(err) {
 		col, _, _ := strings.Cut(f.Field, "[")
-		out = append(out, RowError{Line: line, Column: col, Reason: f.Reason})
+		out = append(out, RowError{Line: line, Column: col, Reason: f.Reason, Msg: f.Msg})
 	}
 	if len(out) == 0 {
 		out = append(out, RowError{Line: line, Reason: partners.ErrorMessage(err)})
@@ -253,17 +266,17 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 			name = fmt.Sprintf("%d", i+1)
 		}
 		if !slices.Contains(columns, h) {
-			errs = append(errs, RowError{Line: lines[0], Column: name, Reason: "is not a known column; expected " + strings.Join(columns, ", ")})
+			errs = append(errs, rowError(lines[0], name, partners.R("csv_unknown_column", "Columns", strings.Join(columns, ", "))))
 		}
 		if seen[h] {
-			errs = append(errs, RowError{Line: lines[0], Column: name, Reason: "appears twice"})
+			errs = append(errs, rowError(lines[0], name, partners.R("csv_column_twice")))
 		}
 		seen[h] = true
 		t.Header = append(t.Header, h)
 	}
 	for _, req := range required {
 		if !seen[req] {
-			errs = append(errs, RowError{Line: lines[0], Column: req, Reason: "required column is missing"})
+			errs = append(errs, rowError(lines[0], req, partners.R("csv_column_missing")))
 		}
 	}
 	if len(errs) > 0 {
@@ -273,11 +286,11 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 		line := lines[i+1]
 		switch {
 		case len(rec) < len(t.Header):
-			errs = append(errs, RowError{Line: line, Column: t.Header[len(rec)],
-				Reason: fmt.Sprintf("is missing: the row has %d fields, the header %d", len(rec), len(t.Header))})
+			errs = append(errs, rowError(line, t.Header[len(rec)],
+				partners.R("csv_field_missing", "Row", len(rec), "Header", len(t.Header))))
 		case len(rec) > len(t.Header):
-			errs = append(errs, RowError{Line: line, Column: fmt.Sprintf("%d (beyond the header)", len(t.Header)+1),
-				Reason: fmt.Sprintf("is one too many: the row has %d fields, the header %d", len(rec), len(t.Header))})
+			errs = append(errs, rowError(line, fmt.Sprintf("%d (beyond the header)", len(t.Header)+1),
+				partners.R("csv_field_extra", "Row", len(rec), "Header", len(t.Header))))
 		}
 		if len(errs) >= MaxErrors {
 			return nil, Refused(errs)

@@ -112,7 +112,7 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 	// Refusals name a contact by its (first) place in the request.
 	for i, id := range h.ContactIDs {
 		if found[id] == nil {
-			return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d does not exist", id))
+			return nil, partners.InvalidBecause(fmt.Sprintf("contact_ids[%d]", i), partners.R("contact_not_found", "ID", id))
 		}
 	}
 	now := s.now()
@@ -126,7 +126,7 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 	// not: when due it would move nothing, or fail if the owner changed.
 	for i, id := range h.ContactIDs {
 		if found[id].OwnerID == h.ToOwnerID {
-			return nil, partners.Invalid(fmt.Sprintf("contact_ids[%d]", i), fmt.Sprintf("contact %d is already owned by the new owner", id))
+			return nil, partners.InvalidBecause(fmt.Sprintf("contact_ids[%d]", i), partners.R("contact_already_owned", "ID", id))
 		}
 	}
 	builders := make([]*ent.ContactTransferCreate, 0, len(cts))

@@ -160,7 +160,7 @@ func (s *Service) put(ctx context.Context, partnerID int, filename string, b Bod
 	br := bufio.NewReaderSize(b.R, sniffLen)
 	head, err := br.Peek(int(min(b.Size, sniffLen)))
 	if err != nil && !errors.Is(err, io.EOF) {
-		return stored{}, partners.Invalid("file", "could not be read: "+err.Error())
+		return stored{}, partners.InvalidBecause("file", partners.R("file_unreadable", "Why", err.Error()))
 	}
 	ct, err := decideType(head, b.ClaimedType, name)
 	if err != nil {

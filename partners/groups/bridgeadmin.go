@@ -31,7 +31,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 		return Bridge{}, err
 	}
 	if err := s.guard.CheckURL(ctx, in.URL); err != nil {
-		return Bridge{}, partners.Invalid("url", err.Error())
+		return Bridge{}, partners.InvalidBecause("url", partners.R("url_refused", "Why", err.Error()))
 	}
 	generated := ""
 	if in.Kind == bridges.Webhook {
@@ -42,7 +42,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 			generated = in.Secret
 		}
 		if _, err := bridges.SignWebhook(in.Secret, "x", "0", nil); err != nil {
-			return Bridge{}, partners.Invalid("secret", err.Error())
+			return Bridge{}, partners.InvalidBecause("secret", partners.R("secret_refused", "Why", err.Error()))
 		}
 	}
 	rate := in.RatePerMinute
@@ -252,7 +252,7 @@ func (s *Service) RetryDelivery(ctx context.Context, id int) (Delivery, error) {
 		return Delivery{}, err
 	}
 	if d.State != delivery.StateDead {
-		return Delivery{}, partners.Errorf(partners.EConflict, "the delivery is %s; only a dead letter can be retried", d.State)
+		return Delivery{}, partners.Fail(partners.EConflict, i18n.M("problem.retry_not_dead").With("State", d.State))
 	}
 	if d, err = s.client.Delivery.UpdateOne(d).SetState(delivery.StatePending).SetAttempts(0).SetNextAttemptAt(s.now()).Save(ctx); err != nil {
 		return Delivery{}, err

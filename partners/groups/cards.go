@@ -93,7 +93,7 @@ func (s *Service) Act(ctx context.Context, cardID int, in ActionInput) (ActionRe
 		}
 	}
 	if allowed == nil {
-		return ActionResult{}, partners.Invalid("action", fmt.Sprintf("a %s card has no %s action", card.CardKind, in.Action))
+		return ActionResult{}, partners.InvalidBecause("action", partners.R("card_no_action", "Kind", card.CardKind, "Action", in.Action))
 	}
 	if (allowed.Side == "staff" && !v.CanEdit()) || (allowed.Side == "partner" && !v.IsPartner()) {
 		return ActionResult{}, partners.Errorf(partners.EForbidden, "only the %s side may %s here", allowed.Side, in.Action)

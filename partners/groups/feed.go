@@ -178,7 +178,7 @@ func (s *Service) Post(ctx context.Context, groupID int, in PostInput) (Post, er
 			return err
 		}
 		if g.Archived {
-			return partners.Errorf(partners.EConflict, "the group is archived")
+			return partners.Fail(partners.EConflict, i18n.M("problem.group_archived"))
 		}
 		sys := system(ctx)
 		if err := s.checkDocuments(ctx, c, g, in.DocumentIDs); err != nil {
@@ -247,7 +247,7 @@ func (s *Service) checkDocuments(ctx context.Context, c *ent.Client, g *ent.Grou
 	for i, id := range ids {
 		d, err := c.Document.Query().Where(document.ID(id)).Only(ctx)
 		if err != nil {
-			return partners.Ref(fmt.Sprintf("document_ids[%d]", i), fmt.Sprintf("document %d does not exist", id), err)
+			return partners.RefBecause(fmt.Sprintf("document_ids[%d]", i), partners.R("document_not_found", "ID", id), err)
 		}
 		if d.PartnerID != *g.PartnerID {
 			return partners.Invalid(fmt.Sprintf("document_ids[%d]", i), "belongs to another partner than the group's")

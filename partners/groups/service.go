@@ -21,6 +21,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -167,7 +168,7 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 		c := tx.Client()
 		if in.PartnerID != 0 {
 			if _, err := c.Partner.Get(ctx, in.PartnerID); err != nil {
-				return partners.Ref("partner_id", fmt.Sprintf("partner %d does not exist", in.PartnerID), err)
+				return partners.RefBecause("partner_id", partners.R("partner_not_found", "ID", in.PartnerID), err)
 			}
 		}
 		if err := staffUser(ctx, c, owner, "owner_id"); err != nil {
@@ -225,13 +226,13 @@ func (s *Service) Create(ctx context.Context, in GroupInput) (Group, error) {
 func staffUser(ctx context.Context, c *ent.Client, id int, field string) error {
 	u, err := c.User.Query().Where(user.ID(id)).Only(system(ctx))
 	if err != nil {
-		return partners.Ref(field, fmt.Sprintf("user %d does not exist", id), err)
+		return partners.RefBecause(field, partners.R("user_not_found", "ID", id), err)
 	}
 	if u.PartnerID != nil {
 		return partners.Invalid(field, "must be a staff user; partner users join through their contact")
 	}
 	if !u.Active {
-		return partners.Invalid(field, fmt.Sprintf("user %d is deactivated", id))
+		return partners.InvalidBecause(field, partners.R("user_deactivated", "ID", id))
 	}
 	return nil
 }
@@ -250,7 +251,7 @@ func (s *Service) addMember(ctx context.Context, c *ent.Client, g *ent.Group, in
 		if ok, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.UserID(in.UserID)).Exist(ctx); err != nil {
 			return err
 		} else if ok {
-			return partners.Errorf(partners.EConflict, "user %d is already a member", in.UserID)
+			return partners.Fail(partners.EConflict, i18n.M("problem.user_already_member").With("ID", in.UserID))
 		}
 		q.SetUserID(in.UserID)
 	} else {
@@ -262,12 +263,12 @@ func (s *Service) addMember(ctx context.Context, c *ent.Client, g *ent.Group, in
 		}
 		ct, err := c.Contact.Query().Where(contact.ID(in.ContactID)).Only(ctx)
 		if err != nil {
-			return partners.Ref(field, fmt.Sprintf("contact %d does not exist", in.ContactID), err)
+			return partners.RefBecause(field, partners.R("contact_not_found", "ID", in.ContactID), err)
 		}
 		if ok, err := c.GroupMember.Query().Where(groupmember.GroupID(g.ID), groupmember.ContactID(in.ContactID)).Exist(ctx); err != nil {
 			return err
 		} else if ok {
-			return partners.Errorf(partners.EConflict, "contact %d is already a member", in.ContactID)
+			return partners.Fail(partners.EConflict, i18n.M("problem.contact_already_member").With("ID", in.ContactID))
 		}
 		q.SetContactID(ct.ID).SetPartnerID(ct.PartnerID)
 	}
@@ -447,7 +448,7 @@ func (s *Service) Update(ctx context.Context, id int, p GroupPatch) (Group, erro
 			spec := strings.TrimSpace(*p.DigestSchedule)
 			if spec != "" {
 				if _, err := schedule.Parse(spec, s.loc); err != nil {
-					return partners.Invalid("digest_schedule", err.Error())
+					return partners.InvalidBecause("digest_schedule", partners.R("schedule_refused", "Why", err.Error()))
 				}
 			}
 			u.SetDigestSpec(spec)
@@ -605,7 +606,7 @@ func (s *Service) RemoveMember(ctx context.Context, groupID, memberID int) error
 			return err
 		}
 		if m.UserID != nil && *m.UserID == g.OwnerID {
-			return partners.Errorf(partners.EConflict, "the owner cannot leave the group; hand it over first")
+			return partners.Fail(partners.EConflict, i18n.M("problem.owner_cannot_leave"))
 		}
 		if err := c.GroupMember.DeleteOne(m).Exec(ctx); err != nil {
 			return err

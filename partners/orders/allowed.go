@@ -90,11 +90,11 @@ func directionOf(k partner.Kind, asked order.Direction) (order.Direction, *partn
 	dir, ok := DirectionFor(k)
 	switch {
 	case !ok:
-		return "", &partners.FieldError{Field: "partner_id", Reason: "orders go to suppliers and customers; this partner is a " + string(k)}
+		return "", new(partners.Because("partner_id", partners.R("order_partner_kind", "Kind", string(k))))
 	case asked != "" && asked != dir && dir == order.DirectionUpstream:
-		return "", &partners.FieldError{Field: "direction", Reason: "downstream orders go to dealers and customers; this partner is a " + string(k)}
+		return "", new(partners.Because("direction", partners.R("downstream_partner_kind", "Kind", string(k))))
 	case asked != "" && asked != dir:
-		return "", &partners.FieldError{Field: "direction", Reason: "upstream orders go to suppliers; this partner is a " + string(k)}
+		return "", new(partners.Because("direction", partners.R("upstream_partner_kind", "Kind", string(k))))
 	}
 	return dir, nil
 }

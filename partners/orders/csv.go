@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -56,6 +57,15 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 	add := func(line int, col, reason string) {
 		errs = append(errs, csvfile.RowError{Line: line, Column: col, Reason: reason})
 	}
+	// addErr reports a typed refusal with its catalogue message.
+	addErr := func(line int, col string, err error) {
+		var de *DecimalError
+		if !errors.As(err, &de) {
+			add(line, col, err.Error())
+			return
+		}
+		errs = append(errs, csvfile.RowError{Line: line, Column: col, Reason: de.Error(), Msg: de.Msg()})
+	}
 	ps, err := s.client.Partner.Query().Select(partner.FieldID, partner.FieldCode, partner.FieldKind).All(ctx)
 	if err != nil {
 		return ImportResult{}, err
@@ -97,12 +107,12 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		}
 		l := LineInput{ItemCode: get("item_code"), Description: get("description"), Unit: get("unit"), RequiredDate: get("required_date")}
 		if q, err := ParseQty(get("quantity")); err != nil {
-			add(line, "quantity", err.Error())
+			addErr(line, "quantity", err)
 		} else {
 			l.Quantity = q
 		}
 		if pr, err := ParsePrice(get("unit_price")); err != nil {
-			add(line, "unit_price", err.Error())
+			addErr(line, "unit_price", err)
 		} else {
 			l.UnitPrice = pr
 		}
@@ -134,7 +144,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			if col == "partner_id" {
 				col = "partner_code"
 			}
-			add(o.first, col, ferr.Reason)
+			errs = append(errs, csvfile.RowError{Line: o.first, Column: col, Reason: ferr.Reason, Msg: ferr.Msg})
 		}
 		if len(o.in.Lines) > 500 {
 			add(o.first, "order_number", "has more than 500 lines")

@@ -3,8 +3,14 @@ package orders
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Qty is a quantity in thousandths of a unit, so split receipts sum
@@ -25,6 +31,9 @@ const (
 	ErrDecimalSyntax   DecimalReason = "decimal_syntax"
 	ErrTooManyDecimals DecimalReason = "decimal_too_many_places"
 	ErrTooLarge        DecimalReason = "decimal_too_large"
+	// ErrHasUnit is a number followed by a unit or other text ("300件",
+	// "12 kg"): the field takes the number alone, in the line's unit.
+	ErrHasUnit DecimalReason = "decimal_unit"
 )
 
 // Error is the English reason, as a field error shows it.
@@ -38,6 +47,8 @@ func (r DecimalReason) Error() string {
 		return "has too many decimals"
 	case ErrTooLarge:
 		return "is too large"
+	case ErrHasUnit:
+		return "must be a number without a unit"
 	}
 	return "is not a valid decimal"
 }
@@ -48,14 +59,32 @@ func (r DecimalReason) Error() string {
 type DecimalError struct {
 	Reason DecimalReason
 	Places int
+	// Number and Typed are, for ErrHasUnit, the number that was meant
+	// and the text as typed.
+	Number, Typed string
 }
 
-// Error is the reason as a field error shows it, naming the places allowed.
+// Error is the reason in English, as a field error shows it.
 func (e *DecimalError) Error() string {
-	if e.Reason == ErrTooManyDecimals {
-		return "has more than " + strconv.Itoa(e.Places) + " decimals"
+	return i18n.For(i18n.English).Render(e.Msg())
+}
+
+// Msg is the reason as a catalogue message ("reason." and the reason's
+// key), naming the places allowed or the number meant.
+func (e *DecimalError) Msg() i18n.Message {
+	switch e.Reason {
+	case ErrTooManyDecimals:
+		return partners.R("decimal_too_many_places", "Places", e.Places)
+	case ErrHasUnit:
+		return partners.R("decimal_unit", "Number", e.Number, "Typed", e.Typed)
+	case ErrNotANumber:
+		return partners.R("decimal_missing")
+	case ErrDecimalSyntax:
+		return partners.R("decimal_syntax")
+	case ErrTooLarge:
+		return partners.R("decimal_too_large")
 	}
-	return e.Reason.Error()
+	return partners.R("decimal_invalid")
 }
 
 // Unwrap returns the reason.
@@ -82,9 +111,13 @@ func parseFixed(b []byte, scale int) (int64, error) {
 		return 0, &DecimalError{Reason: ErrNotANumber}
 	}
 	neg := strings.HasPrefix(s, "-")
+	typed := s
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" || !digits(whole) || !digits(frac) {
+		if num, ok := numberWithUnit(typed); ok {
+			return 0, &DecimalError{Reason: ErrHasUnit, Number: num, Typed: typed}
+		}
 		return 0, &DecimalError{Reason: ErrDecimalSyntax}
 	}
 	if len(frac) > scale {
@@ -105,6 +138,35 @@ func parseFixed(b []byte, scale int) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+var exponent = regexp.MustCompile(`^[eE][+-]?[0-9]*$`)
+
+// numberWithUnit splits "300件", "300 pcs" or "12.5kg" into the number
+// meant ("300", "12.5"): a plain decimal followed by text that starts
+// with a letter or a symbol (件, pcs, kg, %), which people type out of
+// habit. "1,000" and "1.2.3" are not this: they are malformed numbers.
+func numberWithUnit(s string) (string, bool) {
+	end := 0
+	if strings.HasPrefix(s, "-") {
+		end = 1
+	}
+	for end < len(s) && (s[end] >= '0' && s[end] <= '9' || s[end] == '.') {
+		end++
+	}
+	num, rest := s[:end], strings.TrimSpace(s[end:])
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(num, "-"), ".")
+	if whole == "" || !digits(whole) || !digits(frac) || strings.HasSuffix(num, ".") || rest == "" {
+		return "", false
+	}
+	if exponent.MatchString(rest) || !utf8.ValidString(rest) {
+		return "", false // 1e3 is a number in another notation
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	if !unicode.IsLetter(r) && !unicode.IsSymbol(r) && r != '%' {
+		return "", false
+	}
+	return num, true
 }
 
 // digits tells whether s holds ASCII digits only.

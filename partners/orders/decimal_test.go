@@ -90,7 +90,7 @@ func FuzzParseQty(f *testing.F) {
 			t.Fatalf("%q: untyped error %v", s, err)
 		}
 		switch de.Reason {
-		case orders.ErrNotANumber, orders.ErrDecimalSyntax, orders.ErrTooManyDecimals, orders.ErrTooLarge:
+		case orders.ErrNotANumber, orders.ErrDecimalSyntax, orders.ErrTooManyDecimals, orders.ErrTooLarge, orders.ErrHasUnit:
 		default:
 			t.Fatalf("%q: unknown reason %q", s, de.Reason)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/schematype"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Service manages orders.
@@ -57,7 +58,7 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (Order, error) {
 		// caller sends must agree with it.
 		dir, ferr := directionOf(p.Kind, in.Direction)
 		if ferr != nil {
-			return partners.Invalid(ferr.Field, ferr.Reason)
+			return partners.InvalidBecause(ferr.Field, ferr.Msg)
 		}
 		if err := s.checkBlocked(ctx, c, p); err != nil {
 			return err
@@ -140,7 +141,7 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 			return err
 		}
 		if o.Status != order.StatusDraft {
-			return partners.Errorf(partners.EConflict, "only a draft can be published; this order is %s", o.Status)
+			return partners.Fail(partners.EConflict, i18n.M("problem.publish_not_draft").With("Status", o.Status))
 		}
 		p, err := c.Partner.Get(ctx, o.PartnerID)
 		if err != nil {
@@ -184,7 +185,7 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			return err
 		}
 		if o.Status != order.StatusPublished {
-			return partners.Errorf(partners.EConflict, "the order is %s; only a published order awaiting an answer can be acknowledged", o.Status)
+			return partners.Fail(partners.EConflict, i18n.M("problem.ack_not_published").With("Status", o.Status))
 		}
 		byNo := map[int]*ent.OrderLine{}
 		for _, l := range o.Edges.Lines {
@@ -198,14 +199,14 @@ func (s *Service) Acknowledge(ctx context.Context, id int, in AckInput) (Order, 
 			f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
 			l, ok := byNo[a.LineNo]
 			if !ok {
-				return partners.Invalid(f("line_no"), fmt.Sprintf("the order has no line %d", a.LineNo))
+				return partners.InvalidBecause(f("line_no"), partners.R("order_has_no_line", "Line", a.LineNo))
 			}
 			if seen[a.LineNo] {
 				return partners.Invalid(f("line_no"), "answers the same line twice")
 			}
 			seen[a.LineNo] = true
 			if l.AckState != orderline.AckStatePending {
-				return partners.Invalid(f("line_no"), fmt.Sprintf("line %d was already answered (%s)", a.LineNo, l.AckState))
+				return partners.InvalidBecause(f("line_no"), partners.R("line_already_answered", "Line", a.LineNo, "State", l.AckState))
 			}
 			u := c.OrderLine.UpdateOne(l).SetAckAt(now)
 			switch a.Action {

@@ -270,10 +270,10 @@ func (s *Service) Recompute(ctx context.Context, in RecomputeInput, now time.Tim
 	}
 	p, err := PeriodOf(in.Period, day, s.loc)
 	if err != nil {
-		return RecomputeResult{}, partners.Invalid("period", err.Error())
+		return RecomputeResult{}, partners.InvalidBecause("period", partners.R("period_refused", "Why", err.Error()))
 	}
 	if p.End.After(now) {
-		return RecomputeResult{}, partners.Invalid("day", "the period "+p.Label()+" is not closed yet; it is computed live")
+		return RecomputeResult{}, partners.InvalidBecause("day", partners.R("period_open", "Period", p.Label()))
 	}
 	n, err := s.Snapshot(ctx, p)
 	if err != nil {

@@ -206,18 +206,18 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			seen[key{l.OrderID, l.LineNo}] = true
 			o, err := c.Order.Get(ctx, l.OrderID)
 			if err != nil {
-				return partners.Ref(f("order_id"), fmt.Sprintf("order %d does not exist", l.OrderID), err)
+				return partners.RefBecause(f("order_id"), partners.R("order_not_found", "ID", l.OrderID), err)
 			}
 			if o.PartnerID != in.PartnerID {
 				return partners.Invalid(f("order_id"), "belongs to another partner; one shipment carries one partner's orders")
 			}
 			switch o.Status {
 			case order.StatusDraft, order.StatusCancelled, order.StatusClosed, order.StatusRejected:
-				return partners.Invalid(f("order_id"), fmt.Sprintf("order %s is %s; nothing can ship against it", o.Number, o.Status))
+				return partners.InvalidBecause(f("order_id"), partners.R("order_not_shippable", "Number", o.Number, "Status", o.Status))
 			}
 			ol, err := c.OrderLine.Query().Where(orderline.OrderID(o.ID), orderline.LineNo(l.LineNo)).Only(ctx)
 			if ent.IsNotFound(err) {
-				return partners.Invalid(f("line_no"), fmt.Sprintf("order %s has no line %d", o.Number, l.LineNo))
+				return partners.InvalidBecause(f("line_no"), partners.R("order_no_line", "Number", o.Number, "Line", l.LineNo))
 			} else if err != nil {
 				return err
 			}
@@ -230,8 +230,8 @@ func (s *Service) Create(ctx context.Context, in Input) (Shipment, error) {
 			}
 			limit := ol.Quantity + ol.Quantity*int64(p.OverDeliveryPct)/100
 			if open := limit - shipped; int64(l.Quantity) > open {
-				return partners.Invalid(f("quantity"), fmt.Sprintf("is more than is open on the line: %s ordered, %s already shipped, %s allowed now",
-					orders.Qty(ol.Quantity), orders.Qty(shipped), orders.Qty(max(open, 0))))
+				return partners.InvalidBecause(f("quantity"), partners.R("more_than_open", "Ordered", orders.Qty(ol.Quantity),
+					"Shipped", orders.Qty(shipped), "Open", orders.Qty(max(open, 0))))
 			}
 			lines = append(lines, c.ShipmentLine.Create().SetPartnerID(in.PartnerID).SetOrderID(o.ID).SetOrderLineID(ol.ID).SetQuantity(int64(l.Quantity)))
 		}

@@ -13,8 +13,10 @@ func (s *Server) registerScorecardRoutes(r api) {
 	sc := s.deps.Scorecards
 	r.list("/", op{Summary: "Partners ranked by scorecard for the current week, month or quarter (partner users: their own row)",
 		Description: "Every partner's scorecard for the current period (period: week, month by default, or quarter), best score first " +
-			"unless sort says otherwise, a page at a time; period names the period shown and items are its rows. Partners without data sort last " +
-			"in either direction. Filter by kind, tier, category and owner_id. Partner users get their own row only.",
+			"unless sort says otherwise, a page at a time; period names the period shown, period_kind its kind as resolved, and items are its rows. " +
+			"Partners without business in the period (active false) come after the rest, and those without a value for the sort key sort last, " +
+			"in either direction. OTIF counts an order line once its due day is over or it is received in full. " +
+			"Filter by kind, tier, category and owner_id. Partner users get their own row only.",
 		Tag: "scorecards", Access: authed, Query: scorecards.RankFilter{}, Resp: scorecards.Ranking{}},
 		listOf(func(ctx context.Context, f scorecards.RankFilter) (scorecards.Ranking, error) {
 			return sc.Rank(ctx, f, time.Now())

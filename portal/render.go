@@ -84,19 +84,10 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			}
 			return *p
 		},
-		// pct shows a share, or "no data" — never 0% for nothing.
-		"pct": func(v *float64, l *locale) string {
-			if v == nil {
-				return l.T("no_data")
-			}
-			return fmt.Sprintf("%.0f%%", *v*100)
-		},
-		"hours": func(v *float64, l *locale) string {
-			if v == nil {
-				return l.T("no_data")
-			}
-			return fmt.Sprintf("%.1f h", *v)
-		},
+		// pct shows a share, or "no data"; hours a duration in words
+		// (web_scorecards.go).
+		"pct":   scPct,
+		"hours": scHours,
 		"duration": func(from time.Time, to *time.Time) string {
 			if to == nil {
 				return "…"

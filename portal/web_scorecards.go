@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"math"
+	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,53 @@ type scorecardsData struct {
 	F       scorecards.RankFilter
 	Ranking scorecards.Ranking
 	Sorts   map[string]string // column → the sort its header link asks for
+	// Active are the partners with business in the period, ranked; Idle
+	// the rest, folded into one line that opens to list them.
+	Active, Idle []scorecards.Card
+}
+
+// query is the filter as a query string, sort included when withSort.
+func (d scorecardsData) query(withSort bool) url.Values {
+	q := url.Values{"period": {string(d.F.Period)}}
+	set := func(k, v string) {
+		if v != "" && v != "0" {
+			q.Set(k, v)
+		}
+	}
+	set("kind", string(d.F.Kind))
+	set("tier", strconv.Itoa(d.F.Tier))
+	set("category", d.F.Category)
+	set("owner_id", strconv.Itoa(d.F.OwnerID))
+	if withSort {
+		set("sort", d.F.Sort)
+	}
+	return q
+}
+
+// SortHref is the link of a column's header: the same filter, sorted by
+// the column (the other way round when it already is).
+func (d scorecardsData) SortHref(col string) template.URL {
+	q := d.query(false)
+	q.Set("sort", d.Sorts[col])
+	return template.URL("/scorecards?" + q.Encode()) //nolint:gosec // encoded above
+}
+
+// CSVHref exports what the page shows: the same period, filter and order.
+func (d scorecardsData) CSVHref() template.URL {
+	return template.URL("/scorecards.csv?" + d.query(true).Encode()) //nolint:gosec // encoded above
+}
+
+// IdleSummary says how many partners had no business in the period,
+// naming the period as the heading and the filter do.
+func (d scorecardsData) IdleSummary(l *locale) string {
+	key := "page.sc_idle_month"
+	switch d.Ranking.PeriodKind {
+	case scorecards.Week:
+		key = "page.sc_idle_week"
+	case scorecards.Quarter:
+		key = "page.sc_idle_quarter"
+	}
+	return l.l.N(key, len(d.Idle), nil)
 }
 
 // ranking reads the filter from the query and ranks, for the page and
@@ -45,7 +93,7 @@ func (s *Server) ranking(c *fiber.Ctx) (scorecards.RankFilter, scorecards.Rankin
 		pf := f
 		pf.Cursor, pf.Limit = cursor, limit
 		p, err := s.deps.Scorecards.Rank(c.UserContext(), pf, now)
-		r.Period = p.Period
+		r.Period, r.PeriodKind = p.Period, p.PeriodKind
 		return p.Items, p.NextCursor, err
 	})
 	return f, r, err
@@ -56,7 +104,17 @@ func (s *Server) scorecardsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The period the ranking resolved (month when none was asked for)
+	// is the one the heading, the filter, the links and the export use.
+	f.Period = r.PeriodKind
 	d := scorecardsData{F: f, Ranking: r, Sorts: map[string]string{}}
+	for _, it := range r.Items {
+		if it.Active {
+			d.Active = append(d.Active, it)
+		} else {
+			d.Idle = append(d.Idle, it)
+		}
+	}
 	for _, col := range []string{"score", "otif", "ack", "replies", "name"} {
 		d.Sorts[col] = "-" + col
 		if f.Sort == "-"+col || (f.Sort == "" && col == "score") {
@@ -99,16 +157,15 @@ func (s *Server) scorecardsCSV(c *fiber.Ctx) error {
 	}
 	_ = w.Flush() // writes to a buffer: no error
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="scorecards-%s.csv"`, r.Period))
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="scorecards-%s-%s.csv"`, r.PeriodKind, r.Period))
 	return c.Send(buf.Bytes())
 }
 
 type scorecardData struct {
-	Card       scorecards.Card
-	TrendSVG   template.HTML
-	OTIFSVG    template.HTML
-	Buckets    []string
-	PeriodKind scorecardsnapshot.PeriodKind
+	Card        scorecards.Card
+	Trend, OTIF scChart
+	Buckets     []string
+	PeriodKind  scorecardsnapshot.PeriodKind
 }
 
 func (s *Server) scorecardPage(c *fiber.Ctx) error {
@@ -124,62 +181,38 @@ func (s *Server) scorecardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	kind := q.Period
-	if kind == "" {
-		kind = scorecards.Month
-	}
-	return s.render(c, "scorecard", "scorecards", scorecardData{Card: card, TrendSVG: trendSVG(card.Trend, false),
-		OTIFSVG: trendSVG(card.Trend, true), Buckets: scorecards.PromiseBuckets, PeriodKind: kind})
+	return s.render(c, "scorecard", "scorecards", scorecardData{Card: card,
+		Trend: newScChart("trend", "sc_trend_title", "sc_trend_empty", false, false, card.Trend,
+			func(p scorecards.Point) *float64 { return p.Score }),
+		OTIF: newScChart("otif", "sc_otif_title", "sc_otif_empty", true, true, card.Trend,
+			func(p scorecards.Point) *float64 { return p.OTIF }),
+		Buckets: scorecards.PromiseBuckets, PeriodKind: card.PeriodKind})
 }
 
-// trendSVG draws the twelve periods as a line (scores) or bars (OTIF)
-// on a 0–100 scale, server-side: no chart library, no CDN, nothing for
-// the CSP to allow. Periods without data are gaps, not zeros.
-func trendSVG(ps []scorecards.Point, bars bool) template.HTML {
-	const w, h, pad = 480.0, 160.0, 24.0
-	step := (w - 2*pad) / float64(max(len(ps), 1))
-	y := func(v float64) float64 { return h - pad - v/100*(h-2*pad) }
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" xmlns="http://www.w3.org/2000/svg">`, w, h)
-	for _, g := range []float64{0, 30, 50, 80, 100} {
-		fmt.Fprintf(&b, `<line class="grid" x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f"/><text class="axis" x="2" y="%.1f">%.0f</text>`, pad, w-pad, y(g), y(g), y(g)+4, g)
+// scPct shows a share as a whole percentage, or "no data" — never 0%
+// for nothing.
+func scPct(v *float64, l *locale) string {
+	if v == nil {
+		return l.T("no_data")
 	}
-	var line []string
-	flush := func() {
-		if len(line) > 1 {
-			fmt.Fprintf(&b, `<polyline class="trend" points="%s"/>`, strings.Join(line, " "))
-		}
-		line = nil
+	return fmt.Sprintf("%.0f%%", *v*100)
+}
+
+// scHours shows a duration given in hours as people say it, in the
+// reader's language: "under 1 min", "12 min", "4.5 h" (4.5 小时), and
+// "3.2 days" from two days on; "no data" for none.
+func scHours(v *float64, l *locale) string {
+	switch {
+	case v == nil:
+		return l.T("no_data")
+	case *v < 1.0/60:
+		return l.T("sc_under_a_minute")
+	case *v < 1:
+		return l.l.N("page.sc_minutes", int(math.Round(*v*60)), nil)
+	case *v < 48:
+		return l.l.T("page.sc_hours", map[string]any{"Value": strconv.FormatFloat(*v, 'f', 1, 64)})
 	}
-	for i, p := range ps {
-		x := pad + step*float64(i) + step/2
-		v := p.Score
-		if bars {
-			v = nil
-			if p.OTIF != nil {
-				pct := *p.OTIF * 100
-				v = &pct
-			}
-		}
-		label := template.HTMLEscapeString(p.Period)
-		if i%2 == len(ps)%2 || len(ps) < 7 {
-			fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.0f" text-anchor="middle">%s</text>`, x, h-6, label)
-		}
-		if v == nil {
-			flush()
-			continue
-		}
-		if bars {
-			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %.1f%%</title></rect>`,
-				x-step*0.35, y(*v), step*0.7, y(0)-y(*v), label, *v)
-			continue
-		}
-		line = append(line, fmt.Sprintf("%.1f,%.1f", x, y(*v)))
-		fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="3"><title>%s: %.0f</title></circle>`, x, y(*v), label, *v)
-	}
-	flush()
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String()) //nolint:gosec // built above from numbers and escaped labels
+	return l.l.T("page.sc_days", map[string]any{"Value": strconv.FormatFloat(*v/24, 'f', 1, 64)})
 }
 
 func (s *Server) ownersPage(c *fiber.Ctx) error {

@@ -53,7 +53,9 @@ type Metrics struct {
 	// received by the end of the due day, capped at the quantity
 	// ordered, receipts of split shipments summed; the partner figure is
 	// weighted by quantity. InFull counts receipts whenever they came;
-	// OnTime is the share of what was received that came in time.
+	// OnTime is the share of what was received that came in time. A line
+	// whose due day has not ended yet counts only once fully received
+	// (early): until then it cannot have missed, so it is no 0%.
 	OTIF   Ratio `json:"otif"`
 	OnTime Ratio `json:"on_time"`
 	InFull Ratio `json:"in_full"`
@@ -271,9 +273,11 @@ GROUP BY o.partner_id`, []any{start, end}, func(rows *sql.Rows) error {
 	// On-time-in-full per order line due in the period.
 	due := "COALESCE(ol.promised_date, ol.required_date)"
 	inTime := "julianday(rc.at) < julianday(l.due) + 1"
+	dueOver := "julianday(due) + 1 <= julianday(?)"
 	least := "MIN"
 	if s.dialect == dialect.Postgres {
 		inTime = "rc.at < l.due + INTERVAL '1 day'"
+		dueOver = "due + INTERVAL '1 day' <= ?"
 		least = "LEAST"
 	}
 	r.do(func() error {
@@ -288,14 +292,18 @@ WITH l AS (
   FROM shipment_lines sl JOIN shipment_events e ON e.shipment_id = sl.shipment_id AND e.kind = 'received'
   WHERE sl.received > 0 AND `+s.before("e.created_at")+`
 ), per AS (
-  SELECT l.pid, l.q,
+  SELECT l.pid, l.q, l.due,
          COALESCE(SUM(CASE WHEN `+inTime+` THEN rc.r ELSE 0 END), 0) AS ontime,
          COALESCE(SUM(rc.r), 0) AS total
   FROM l LEFT JOIN rc ON rc.lid = l.id
-  GROUP BY l.id, l.pid, l.q
+  GROUP BY l.id, l.pid, l.q, l.due
 )
 SELECT pid, SUM(q), SUM(`+least+`(ontime, q)), SUM(`+least+`(total, q))
-FROM per GROUP BY pid`, []any{start, end, now}, func(rows *sql.Rows) error {
+FROM per
+-- A line not yet due and not yet delivered has not missed anything:
+-- it counts once its due day is over, or once received in full.
+WHERE `+dueOver+` OR total >= q
+GROUP BY pid`, []any{start, end, now, now}, func(rows *sql.Rows) error {
 			var pid int
 			var ordered, ontime, received float64
 			if err := rows.Scan(&pid, &ordered, &ontime, &received); err != nil {

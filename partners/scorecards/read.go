@@ -32,12 +32,33 @@ type Card struct {
 	Kind        partner.Kind `json:"kind"`
 	Tier        *int         `json:"tier"`
 	Period      string       `json:"period"`
-	Metrics     Metrics      `json:"metrics"`
-	Score       *float64     `json:"score"`
-	Standing    string       `json:"standing"`
-	Trend       []Point      `json:"trend,omitempty"`
+	// PeriodKind is the kind of Period: week, month or quarter.
+	PeriodKind scorecardsnapshot.PeriodKind `json:"period_kind"`
+	// Active says the partner had any business in the period; a
+	// partner without it shows "no data" throughout.
+	Active   bool     `json:"active"`
+	Metrics  Metrics  `json:"metrics"`
+	Score    *float64 `json:"score"`
+	Standing string   `json:"standing"`
+	Trend    []Point  `json:"trend,omitempty"`
 	// Contacts are the partner's people, what each did in the period.
 	Contacts []ContactFigures `json:"contacts,omitempty"`
+}
+
+// HasData says whether any figure has something behind it: an order,
+// a line, a shipment or a message of the period.
+func (m Metrics) HasData() bool {
+	for _, r := range []Ratio{m.AckWithinSLA, m.ChangeRate, m.OTIF, m.OnTime, m.InFull, m.NoticeAhead, m.Freshness, m.Replies} {
+		if r.Den > 0 {
+			return true
+		}
+	}
+	for _, v := range []*float64{m.AckMedianHours, m.OldestOpenHours, m.NoticeLeadHours, m.FirstReplyHours} {
+		if v != nil {
+			return true
+		}
+	}
+	return m.OpenOrders > 0 || len(m.PromiseDays) > 0
 }
 
 // CardQuery picks the period of a scorecard.
@@ -84,7 +105,7 @@ func (s *Service) Card(ctx context.Context, partnerID int, q CardQuery, now time
 	if err != nil {
 		return Card{}, err
 	}
-	c := Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: pa.Kind, Tier: pa.Tier, Period: ps[len(ps)-1].Label()}
+	c := Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: pa.Kind, Tier: pa.Tier, Period: ps[len(ps)-1].Label(), PeriodKind: kind}
 	for i, p := range ps {
 		all, err := s.metricsFor(ctx, p, now)
 		if err != nil {
@@ -97,7 +118,7 @@ func (s *Service) Card(ctx context.Context, partnerID int, q CardQuery, now time
 		score := Score(*m, s.Weights)
 		c.Trend = append(c.Trend, Point{Period: p.Label(), Start: p.Start.Format("2006-01-02"), Score: score, OTIF: m.OTIF.Value, Standing: Standing(score)})
 		if i == len(ps)-1 {
-			c.Metrics, c.Score, c.Standing = *m, score, Standing(score)
+			c.Metrics, c.Score, c.Standing, c.Active = *m, score, Standing(score), m.HasData()
 		}
 	}
 	cur := ps[len(ps)-1]
@@ -125,14 +146,20 @@ type RankFilter struct {
 
 // Ranking is one page of the partners' scorecards for one period.
 type Ranking struct {
-	Period     string `json:"period"`
-	Items      []Card `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
+	// Period names the period (2026-W49, 2026-12, 2026-Q4) and
+	// PeriodKind its kind, as resolved (month when none was asked for):
+	// the one source of what a page, a filter and an export call it.
+	Period     string                       `json:"period"`
+	PeriodKind scorecardsnapshot.PeriodKind `json:"period_kind"`
+	Items      []Card                       `json:"items"`
+	NextCursor string                       `json:"next_cursor,omitempty"`
 }
 
 // Rank returns the partners' scorecards for the current period, a page
-// at a time, best first unless asked otherwise; partners with no data
-// sort last whatever the direction. A partner user gets its own row only.
+// at a time, best first unless asked otherwise; partners without any
+// business in the period (Active false) sort after the rest, and those
+// with no value for the sort key sort last, whatever the direction. A
+// partner user gets its own row only.
 func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Ranking, error) {
 	if err := partners.Validate(f); err != nil {
 		return Ranking{}, err
@@ -163,7 +190,7 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 	if err != nil {
 		return Ranking{}, err
 	}
-	out := Ranking{Period: p.Label(), Items: []Card{}}
+	out := Ranking{Period: p.Label(), PeriodKind: p.Kind, Items: []Card{}}
 	for _, pa := range ps {
 		if f.Category != "" && !slices.ContainsFunc(pa.Categories, func(c string) bool { return strings.EqualFold(c, f.Category) }) {
 			continue
@@ -174,7 +201,7 @@ func (s *Service) Rank(ctx context.Context, f RankFilter, now time.Time) (Rankin
 		}
 		score := Score(*m, s.Weights)
 		out.Items = append(out.Items, Card{PartnerID: pa.ID, PartnerName: pa.Name, Kind: pa.Kind, Tier: pa.Tier, Period: p.Label(),
-			Metrics: *m, Score: score, Standing: Standing(score)})
+			PeriodKind: p.Kind, Active: m.HasData(), Metrics: *m, Score: score, Standing: Standing(score)})
 	}
 	sortCards(out.Items, f.Sort)
 	out.Items, out.NextCursor, err = partners.PageAt(out.Items, f.Cursor, partners.Limit(f.Limit, 50))
@@ -201,6 +228,14 @@ func sortCards(cs []Card, by string) {
 	// Ties fall back to the partner's id, so that the order is the same
 	// on every request and an offset cursor pages it exactly.
 	slices.SortStableFunc(cs, func(a, b Card) int {
+		// Partners with business in the period come first, whatever
+		// the order asked for: the idle ones are folded away below them.
+		if a.Active != b.Active {
+			if a.Active {
+				return -1
+			}
+			return 1
+		}
 		if key == "name" {
 			r := strings.Compare(partners.SortKey(a.PartnerName), partners.SortKey(b.PartnerName))
 			if desc {

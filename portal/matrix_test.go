@@ -114,8 +114,8 @@ var matrix = map[string]matrixRow{
 		return "text/csv\x00partner_code,order_number,currency,item_code,quantity,unit_price,required_date\nSUP-A,PO-IMP-" + string(w) + ",CNY,X,1,1,2026-12-01\n"
 	}, want: "401 403 201 201 403 403"},
 	"POST /api/v1/orders/:id/publish":         {path: "/api/v1/orders/{DRAFT}/publish", setup: orderSetup, want: "401 403 200 409 403 403"},
-	"PATCH /api/v1/orders/:id": {path: "/api/v1/orders/{DRAFT}", setup: orderSetup, body: jsonBody(`{"currency":"CNY","lines":[{"item_code":"X","quantity":2,"unit_price":1,"required_date":"2026-12-01"}]}`), want: "401 403 200 200 403 403"},
-	"POST /api/v1/orders/:id/cancel": {path: "/api/v1/orders/{DRAFT}/cancel", setup: orderSetup, body: jsonBody(`{"reason":"matrix"}`), want: "401 403 200 409 403 403"},
+	"PATCH /api/v1/orders/:id":                {path: "/api/v1/orders/{DRAFT}", setup: orderSetup, body: jsonBody(`{"currency":"CNY","lines":[{"item_code":"X","quantity":2,"unit_price":1,"required_date":"2026-12-01"}]}`), want: "401 403 200 200 403 403"},
+	"POST /api/v1/orders/:id/cancel":          {path: "/api/v1/orders/{DRAFT}/cancel", setup: orderSetup, body: jsonBody(`{"reason":"matrix"}`), want: "401 403 200 409 403 403"},
 	"GET /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, want: "401 200 200 200 200 404"},
 	"POST /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, body: func(_ *env, w who) string {
 		line := map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w]

@@ -130,6 +130,7 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			return template.HTML(`<span class="field-error" role="alert">` + template.HTMLEscapeString(r) + `</span>`) //nolint:gosec // escaped above
 		},
 		"add": func(a, b int) int { return a + b },
+		"orderRefs": orderRefs,
 		"deref": func(p *int) int {
 			if p == nil {
 				return 0

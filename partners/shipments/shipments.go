@@ -62,14 +62,14 @@ type EventInput struct {
 
 // Line is a shipment line as shown.
 type Line struct {
-	ID       int        `json:"id"`
-	OrderID  int        `json:"order_id"`
-	LineNo   int        `json:"line_no"`
-	ItemCode string     `json:"item_code"`
+	ID       int    `json:"id"`
+	OrderID  int    `json:"order_id"`
+	LineNo   int    `json:"line_no"`
+	ItemCode string `json:"item_code"`
 	// OrderNumber names the line's order, so a page can link to it.
 	OrderNumber string     `json:"order_number"`
 	Quantity    orders.Qty `json:"quantity"`
-	Received orders.Qty `json:"received"`
+	Received    orders.Qty `json:"received"`
 }
 
 // Event is a status update as shown.
@@ -111,8 +111,8 @@ type Filter struct {
 	// Q lists the shipments carrying lines of orders whose number
 	// contains it.
 	Q      string `query:"q" validate:"max=64"`
-	Cursor    string             `query:"cursor" validate:"max=200"`
-	Limit     int                `query:"limit" validate:"omitempty,min=1,max=200"`
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is one page of shipments, newest first.

@@ -129,8 +129,7 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			}
 			return template.HTML(`<span class="field-error" role="alert">` + template.HTMLEscapeString(r) + `</span>`) //nolint:gosec // escaped above
 		},
-		"add":       func(a, b int) int { return a + b },
-		"orderRefs": orderRefs,
+		"add": func(a, b int) int { return a + b },
 		"deref": func(p *int) int {
 			if p == nil {
 				return 0

@@ -206,17 +206,3 @@ func (d shipmentsData) PartnerName(id int) string {
 	}
 	return ""
 }
-
-// orderRefs is one line per order of a shipment's lines, in order of
-// first appearance, for links back to the orders.
-func orderRefs(ls []shipments.Line) []shipments.Line {
-	var out []shipments.Line
-	seen := map[int]bool{}
-	for _, l := range ls {
-		if !seen[l.OrderID] {
-			seen[l.OrderID] = true
-			out = append(out, l)
-		}
-	}
-	return out
-}

@@ -101,6 +101,20 @@ type Shipment struct {
 	CreatedAt        time.Time          `json:"created_at"`
 }
 
+// Orders is one line per order the shipment carries, in order of first
+// appearance, for links back to the orders.
+func (sh Shipment) Orders() []Line {
+	var out []Line
+	seen := map[int]bool{}
+	for _, l := range sh.Lines {
+		if !seen[l.OrderID] {
+			seen[l.OrderID] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // Filter narrows a shipment listing.
 type Filter struct {
 	PartnerID int                `query:"partner_id" validate:"omitempty,min=1"`

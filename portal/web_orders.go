@@ -127,7 +127,8 @@ func (s *Server) decisionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[orders.Decision](c, s.cfg.DisplayZone, formOptions{})
+	var extra decisionExtra
+	in, err := bindForm[orders.Decision](c, s.cfg.DisplayZone, formOptions{Extra: &extra})
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,16 @@ func (s *Server) decisionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if extra.Back == "list" {
+		return c.Redirect("/change-requests?msg=decided", fiber.StatusSeeOther)
+	}
 	return c.Redirect(fmt.Sprintf("/orders/%d?msg=decided", o.ID), fiber.StatusSeeOther)
+}
+
+// decisionExtra is the decision form's own field: back=list when it was
+// sent from the change-request list, to come back to it.
+type decisionExtra struct {
+	Back string `json:"back" validate:"omitempty,oneof=list"`
 }
 
 type orderNewData struct {

@@ -167,3 +167,33 @@ func TestShipmentsReachable(t *testing.T) {
 		t.Errorf("shipment page lacks its order link")
 	}
 }
+
+// The change-request list says what is asked (old → new, the reason) and
+// decides from the list, coming back to it; the decision is stored.
+func TestChangeRequestsDecidedFromList(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	o := e.draftOfA(t, "PO-CR1")
+	if _, err := e.f.Orders.Publish(e.f.Ctx(e.f.Buyer), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	q := orders.Qty(8_000)
+	got, err := e.f.Orders.Acknowledge(e.f.Ctx(e.f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{
+		{LineNo: 1, Action: orders.AckChange, PromisedDate: "2027-01-09", Quantity: &q, Reason: "mould repair"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := got.ChangeRequests[0]
+	page := e.page(t, wBuyer, "/change-requests", "en")
+	wantIn(t, page, "PO-CR1", "HX-1", `<s><time class="nw" datetime="2026-12-30">`, `datetime="2027-01-09"`, "<s>10 pcs</s>", "8 pcs", "mould repair",
+		`id="approve-`+itoa(cr.ID)+`"`, `name="back" value="list"`)
+	wantNotIn(t, e.page(t, wViewer, "/change-requests", "en"), `id="approve-`)
+	st, loc, _ := e.post(t, wBuyer, "/change-requests/"+itoa(cr.ID)+"/decision", url.Values{"decision": {"approve"}, "back": {"list"}})
+	if st != http.StatusSeeOther || loc != "/change-requests?msg=decided" {
+		t.Fatalf("decide = %d %s", st, loc)
+	}
+	stored, err := e.f.DB.Client.ChangeRequest.Get(e.f.System(), cr.ID)
+	if err != nil || stored.State != "approved" {
+		t.Fatalf("stored change request = %+v, %v", stored, err)
+	}
+	wantNotIn(t, e.page(t, wBuyer, "/change-requests", "en"), `id="approve-`+itoa(cr.ID)+`"`)
+}

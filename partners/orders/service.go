@@ -503,7 +503,7 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state changer
 	for _, r := range rows {
 		orderIDs = append(orderIDs, r.OrderID)
 	}
-	os, err := s.client.Order.Query().Where(order.IDIn(orderIDs...)).Select(order.FieldID, order.FieldNumber, order.FieldPartnerID).All(ctx)
+	os, err := s.client.Order.Query().Where(order.IDIn(orderIDs...)).Select(order.FieldID, order.FieldNumber, order.FieldPartnerID, order.FieldCurrency).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -517,11 +517,30 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state changer
 	if err != nil {
 		return nil, err
 	}
+	// The lines as they stand, so each change shows what it replaces.
+	ls, err := s.client.OrderLine.Query().Where(orderline.OrderIDIn(orderIDs...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type lineKey struct{ order, no int }
+	lines := make(map[lineKey]*ent.OrderLine, len(ls))
+	for _, l := range ls {
+		lines[lineKey{l.OrderID, l.LineNo}] = l
+	}
 	out := make([]ChangeRequest, 0, len(rows))
 	for _, r := range rows {
 		cr := toChangeRequest(r)
 		if o := byID[r.OrderID]; o != nil {
-			cr.OrderNumber, cr.PartnerName = o.Number, names[o.PartnerID]
+			cr.OrderNumber, cr.PartnerName, cr.Currency = o.Number, names[o.PartnerID], o.Currency
+		}
+		for i, ch := range cr.Changes {
+			if l := lines[lineKey{r.OrderID, ch.LineNo}]; l != nil {
+				w := &LineWas{ItemCode: l.ItemCode, Unit: l.Unit, Date: l.RequiredDate, Quantity: Qty(l.Quantity), UnitPrice: Price(l.UnitPrice)}
+				if l.PromisedDate != nil {
+					w.Date = *l.PromisedDate
+				}
+				cr.Changes[i].Was = w
+			}
 		}
 		out = append(out, cr)
 	}

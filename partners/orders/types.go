@@ -115,6 +115,19 @@ type Change struct {
 	Quantity     *Qty       `json:"quantity,omitempty"`
 	UnitPrice    *Price     `json:"unit_price,omitempty"`
 	Reason       string     `json:"reason,omitempty"`
+	// Was is the line as it stands, what the change would replace;
+	// filled in listings of change requests.
+	Was *LineWas `json:"was,omitempty"`
+}
+
+// LineWas is an order line as it stands, beside a proposed change.
+type LineWas struct {
+	ItemCode string `json:"item_code"`
+	Unit     string `json:"unit"`
+	// Date is the promised date if one was agreed, else the required date.
+	Date      time.Time `json:"date"`
+	Quantity  Qty       `json:"quantity"`
+	UnitPrice Price     `json:"unit_price"`
 }
 
 // ChangeRequest is a change request as shown.
@@ -133,6 +146,8 @@ type ChangeRequest struct {
 	// list needs no read per row.
 	OrderNumber string `json:"order_number"`
 	PartnerName string `json:"partner_name"`
+	// Currency is the order's, for the prices.
+	Currency string `json:"currency,omitempty"`
 }
 
 // ChangeRequestFilter narrows and pages a change-request listing.

@@ -42,6 +42,8 @@ func TestDraftPageEditPublish(t *testing.T) {
 	path := "/orders/" + itoa(o.ID)
 
 	page := e.page(t, wBuyer, path, "en")
+	// Money with its currency: 10 × 12.5 + 5 × 3 = 140.
+	wantIn(t, page, "CNY 12.50", "CNY 125.00", `id="order-total">CNY 140.00<`)
 	wantIn(t, page, `id="edit-order"`, `action="`+path+`/publish"`, `href="`+path+`/cancel"`, `class="crumbs"`, "Notes", "dock 3")
 	wantNotIn(t, page, `id="ack-form"`)
 	wantNotIn(t, e.page(t, wViewer, path, "en"), `id="edit-order"`, `/publish"`, `/cancel"`)

@@ -113,7 +113,8 @@ func TestOrderCancelPage(t *testing.T) {
 		t.Fatalf("stored status %s", s.Status)
 	}
 	page := e.page(t, wPartner, path, "zh-CN")
-	wantIn(t, page, "已取消")
+	// The revision kept on publishing reads in the reader's language.
+	wantIn(t, page, "已取消", `<td class="rev-reason">已发布</td>`)
 	wantNotIn(t, page, `id="ack-form"`, `id="cancel-order"`)
 }
 

@@ -154,7 +154,7 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 		if err != nil {
 			return err
 		}
-		if err := s.snapshot(ctx, c, id, "published"); err != nil {
+		if err := s.snapshot(ctx, c, id, reasonText(RevPublished, 0)); err != nil {
 			return err
 		}
 		return partners.Emit(ctx, c, o.PartnerID, id, partners.OrderPublished{Number: o.Number, Direction: o.Direction})
@@ -379,7 +379,7 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 			if o, err = c.Order.UpdateOne(o).AddRevision(1).Save(ctx); err != nil {
 				return err
 			}
-			if err := s.snapshot(ctx, c, o.ID, fmt.Sprintf("change request %d approved", crID)); err != nil {
+			if err := s.snapshot(ctx, c, o.ID, reasonText(RevChangeApproved, crID)); err != nil {
 				return err
 			}
 		}
@@ -428,7 +428,9 @@ func (s *Service) Order(ctx context.Context, id int) (Order, error) {
 		return Order{}, err
 	}
 	for _, r := range revs {
-		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
+		code, crID := parseReason(r.Reason)
+		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Code: code, ChangeRequestID: crID,
+			Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
 	}
 	names, err := partners.PartnerNames(ctx, s.client, []int{out.PartnerID})
 	if err != nil {

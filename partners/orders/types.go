@@ -207,11 +207,14 @@ type Decision struct {
 
 // Revision is one kept revision of an order.
 type Revision struct {
-	Revision  int            `json:"revision"`
-	Reason    string         `json:"reason"`
-	Snapshot  map[string]any `json:"snapshot"`
-	CreatedBy string         `json:"created_by"`
-	CreatedAt time.Time      `json:"created_at"`
+	Revision int `json:"revision"`
+	// Reason is the reason as stored; Code and ChangeRequestID read it.
+	Reason          string         `json:"reason"`
+	Code            RevisionReason `json:"code"`
+	ChangeRequestID int            `json:"change_request_id,omitempty"`
+	Snapshot        map[string]any `json:"snapshot"`
+	CreatedBy       string         `json:"created_by"`
+	CreatedAt       time.Time      `json:"created_at"`
 }
 
 // Filter narrows an order listing.

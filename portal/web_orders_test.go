@@ -200,3 +200,14 @@ func TestChangeRequestsDecidedFromList(t *testing.T) {
 	}
 	wantNotIn(t, e.page(t, wBuyer, "/change-requests", "en"), `id="approve-`+itoa(cr.ID)+`"`)
 }
+
+// Empty lists say something true: nothing yet, or nothing matching.
+func TestOrderListsEmptyStates(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	wantIn(t, e.page(t, wBuyer, "/orders", "en"), "No orders yet.")
+	wantIn(t, e.page(t, wPartner, "/orders", "zh-CN"), "尚未向贵司发送任何订单。")
+	wantIn(t, e.page(t, wBuyer, "/orders?q=zzz", "en"), "No order matches these filters.")
+	wantIn(t, e.page(t, wBuyer, "/board", "en"), "No open order lines to follow.")
+	wantIn(t, e.page(t, wBuyer, "/board?state=late", "en"), "No open line matches these filters.")
+	wantIn(t, e.page(t, wBuyer, "/shipments", "en"), "No shipments have been posted yet.")
+}

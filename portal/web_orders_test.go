@@ -130,6 +130,8 @@ func TestOrderPageSides(t *testing.T) {
 	sup := e.page(t, wPartner, path, "zh-CN")
 	wantIn(t, sup, "客户", "销售订单", "备注", `id="ack-accept-all"`, "全部按订单接受", `<details class="ack-change"`)
 	wantNotIn(t, sup, "上游（采购）", "交接说明", `id="ack-on-behalf"`)
+	wantIn(t, sup, `<dd id="counterparty">`+e.srv.companyName()+`</dd>`)
+	wantIn(t, e.page(t, wPartner, "/orders", "en"), `data-label="Customer">`+e.srv.companyName()+`</td>`)
 	buyer := e.page(t, wBuyer, path, "zh-CN")
 	wantIn(t, buyer, "上游（采购）", `<details class="card ack-on-behalf" id="ack-on-behalf">`, "代录供应商的答复")
 	// The folded form still answers for the supplier, through the same input.

@@ -17,6 +17,7 @@ type EventKind string
 const (
 	KindOrderPublished    EventKind = "order.published"
 	KindOrderAcknowledged EventKind = "order.acknowledged"
+	KindOrderCancelled    EventKind = "order.cancelled"
 	KindChangeRequested   EventKind = "change.requested"
 	KindChangeApproved    EventKind = "change.approved"
 	KindChangeRejected    EventKind = "change.rejected"
@@ -44,6 +45,12 @@ type OrderAcknowledged struct {
 	AcknowledgementID int `json:"acknowledgement_id"`
 	Lines             int `json:"lines"`
 	Changes           int `json:"changes"`
+}
+
+// OrderCancelled says a published order was cancelled, and why.
+type OrderCancelled struct {
+	Number string `json:"number"`
+	Reason string `json:"reason"`
 }
 
 // ChangeRequested says an answer asked to change some of an order's lines.
@@ -106,6 +113,9 @@ func (OrderPublished) Kind() EventKind { return KindOrderPublished }
 func (OrderAcknowledged) Kind() EventKind { return KindOrderAcknowledged }
 
 // Kind of the event.
+func (OrderCancelled) Kind() EventKind { return KindOrderCancelled }
+
+// Kind of the event.
 func (ChangeRequested) Kind() EventKind { return KindChangeRequested }
 
 // Kind of the event.
@@ -158,6 +168,7 @@ func decoder[P Payload]() func([]byte) (Payload, error) {
 var catalogue = map[EventKind]kindSpec{
 	KindOrderPublished:    {"order", decoder[OrderPublished]()},
 	KindOrderAcknowledged: {"order", decoder[OrderAcknowledged]()},
+	KindOrderCancelled:    {"order", decoder[OrderCancelled]()},
 	KindChangeRequested:   {"order", decoder[ChangeRequested]()},
 	KindChangeApproved:    {"order", decoder[ChangeApproved]()},
 	KindChangeRejected:    {"order", decoder[ChangeRejected]()},

@@ -12,6 +12,7 @@ import (
 var samples = []Payload{
 	OrderPublished{Number: "PO-1", Direction: "upstream"},
 	OrderAcknowledged{AcknowledgementID: 3, Lines: 4, Changes: 1},
+	OrderCancelled{Number: "PO-1", Reason: "no longer needed"},
 	ChangeRequested{ChangeRequestID: 5, Lines: 2},
 	ChangeApproved{ChangeDecision{ChangeRequestID: 5, Revision: 2, Reason: "ok"}},
 	ChangeRejected{ChangeDecision{ChangeRequestID: 6, Revision: 1, Reason: "no"}},

@@ -61,7 +61,7 @@ func (s *Server) registerOrderRoutes(r api) {
 		Resp: orders.Order{}, Status: 201, Errors: []int{409}}, create(ord.Create))
 	r.handle("GET", "/:id", op{Summary: "Get an order with lines, change requests and revisions", Tag: "orders", Access: authed,
 		Description: "One order with its lines and their acknowledgement state, its change requests and every kept revision, " +
-			"its partner's name, and actions: what the caller may do to it now (publish, acknowledge, decide, ship), the same decision the pages show. " +
+			"its partner's name, and actions: what the caller may do to it now (edit, publish, acknowledge, decide, ship, cancel), the same decision the pages show. " +
 			"Partner users may read their own partner's published orders only; any other id is 404.",
 		Resp: orders.Order{}}, byID(ord.Order))
 	r.handle("POST", "/:id/publish", op{Summary: "Publish a draft to the partner; starts the acknowledgement clock", Tag: "orders",
@@ -69,6 +69,16 @@ func (s *Server) registerOrderRoutes(r api) {
 			"Only a draft can be published: publishing twice, or any order past draft, is 409, as is a partner blocked by a lapsed mandatory certificate. " +
 			"Buyers and admins.",
 		Access: editor, Resp: orders.Order{}, Errors: []int{409}}, byID(ord.Publish))
+	r.handle("PATCH", "/:id", op{Summary: "Edit a draft: currency, notes and lines", Tag: "orders", Access: editor, Body: orders.DraftInput{},
+		Description: "Replaces a draft's currency, notes and every line (item, quantity, unit, unit_price, required_date as YYYY-MM-DD), " +
+			"as a new order takes them. The partner, direction and number are fixed. Only a draft can be edited: a published order is 409 " +
+			"(its changes go through change requests). Buyers and admins.",
+		Resp: orders.Order{}, Errors: []int{409}}, ifExists(ord.Order, updateByID(ord.UpdateDraft)))
+	r.handle("POST", "/:id/cancel", op{Summary: "Cancel an order, with a reason", Tag: "orders", Access: editor, Body: orders.CancelInput{},
+		Description: "Cancels a draft or an open order (published, changes requested, acknowledged) that no live shipment carries; " +
+			"its open change requests are closed as rejected with the reason. A published order's partner sees it cancelled and " +
+			"receives an order.cancelled event; a cancelled draft stays unseen. Any other status, or a shipped order, is 409. Buyers and admins.",
+		Resp: orders.Order{}, Errors: []int{409}}, ifExists(ord.Order, updateByID(ord.Cancel)))
 	r.list("/:id/acknowledgements", op{Summary: "The partner's answers to an order", Tag: "orders", Access: authed,
 		Description: "Every answer the order received, oldest first, a page at a time: who answered, to which revision, and each line's " +
 			"action (accept, change, reject) with the proposed promised_date (YYYY-MM-DD), quantity and unit_price as sent. " +

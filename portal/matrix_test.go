@@ -117,6 +117,8 @@ var matrix = map[string]matrixRow{
 		return "text/csv\x00partner_code,order_number,currency,item_code,quantity,unit_price,required_date\nSUP-A,PO-IMP-" + string(w) + ",CNY,X,1,1,2026-12-01\n"
 	}, want: "401 403 201 201 403 403"},
 	"POST /api/v1/orders/:id/publish":         {path: "/api/v1/orders/{DRAFT}/publish", setup: orderSetup, want: "401 403 200 409 403 403"},
+	"PATCH /api/v1/orders/:id":                {path: "/api/v1/orders/{DRAFT}", setup: orderSetup, body: jsonBody(`{"currency":"CNY","lines":[{"item_code":"X","quantity":2,"unit_price":1,"required_date":"2026-12-01"}]}`), want: "401 403 200 200 403 403"},
+	"POST /api/v1/orders/:id/cancel":          {path: "/api/v1/orders/{DRAFT}/cancel", setup: orderSetup, body: jsonBody(`{"reason":"matrix"}`), want: "401 403 200 409 403 403"},
 	"GET /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, want: "401 200 200 200 200 404"},
 	"POST /api/v1/orders/:id/acknowledgements": {path: "/api/v1/orders/{ORD}/acknowledgements", setup: orderSetup, body: func(_ *env, w who) string {
 		line := map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w]
@@ -220,7 +222,15 @@ var matrix = map[string]matrixRow{
 	"POST /orders": {path: "/orders", body: func(e *env, w who) string {
 		return fmt.Sprintf("partner_id=%d&number=PO-W-%s&currency=CNY&item_code=X&quantity=2&unit=pcs&unit_price=1.5&required_date=2026-12-01&item_code=&quantity=&publish=true", e.f.PartnerA.ID, w)
 	}, want: "303 403 303 303 403 403"},
-	"GET /orders/:id": {path: "/orders/{ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
+	"GET /orders/:id":      {path: "/orders/{ORD}", setup: orderSetup, want: "303 200 200 200 200 404"},
+	"GET /orders/:id/edit": {path: "/orders/{DRAFT}/edit", setup: orderSetup, want: "303 403 200 200 403 403"},
+	"POST /orders/:id/edit": {path: "/orders/{DRAFT}/edit", setup: orderSetup,
+		body: jsonBody("currency=CNY&lines%5B0%5D.item_code=X&lines%5B0%5D.quantity=2&lines%5B0%5D.unit=pcs&lines%5B0%5D.unit_price=1&lines%5B0%5D.required_date=2026-12-01"),
+		want: "303 403 303 303 403 403"},
+	"POST /orders/:id/publish": {path: "/orders/{DRAFT}/publish", setup: orderSetup, body: jsonBody("x=1"), want: "303 403 303 409 403 403"},
+	"GET /orders/:id/cancel":   {path: "/orders/{DRAFT}/cancel", setup: orderSetup, want: "303 403 200 200 403 403"},
+	"POST /orders/:id/cancel":  {path: "/orders/{DRAFT}/cancel", setup: orderSetup, body: jsonBody("reason=matrix"), want: "303 403 303 409 403 403"},
+	"GET /shipments":           {path: "/shipments", setup: orderSetup, want: "303 200 200 200 200 200"},
 	"POST /orders/:id/acknowledge": {path: "/orders/{ORD}/acknowledge", setup: orderSetup, body: func(_ *env, w who) string {
 		return fmt.Sprintf("lines%%5B0%%5D.line_no=%d&lines%%5B0%%5D.action=accept", max(map[who]int{wBuyer: 1, wAdmin: 2, wPartner: 3}[w], 1))
 	}, want: "303 403 303 303 303 404"},

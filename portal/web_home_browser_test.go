@@ -31,8 +31,8 @@ var clearsToDo = struct {
 	empty:    "#todo-empty",
 	itemOf:   func(id int) string { return fmt.Sprintf(`#todo-awaiting a[data-order="%d"]`, id) },
 	ackForm:  "#ack-form",
-	submit:   "#ack-submit",
-	actionOf: func(n int) string { return fmt.Sprintf("#action_%d", n) },
+	submit:   "#ack-accept-all",
+	actionOf: func(n int) string { return fmt.Sprintf("#accept_%d", n) },
 	accept:   "accept",
 }
 

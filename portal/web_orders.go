@@ -2,13 +2,16 @@ package portal
 
 import (
 	"fmt"
+	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/ent/order"
 	entpartner "github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/shipments"
 )
 
 func (s *Server) orderPages() []pageRoute {
@@ -17,6 +20,11 @@ func (s *Server) orderPages() []pageRoute {
 		{Method: "GET", Path: "/orders/new", Access: editor, Handler: s.orderNewPage},
 		{Method: "POST", Path: "/orders", Access: editor, Handler: s.orderSubmit, Form: orders.OrderInput{}, Back: s.orderNewPage},
 		{Method: "GET", Path: "/orders/:id", Access: authed, Handler: s.orderPage},
+		{Method: "GET", Path: "/orders/:id/edit", Access: editor, Handler: s.orderEditPage},
+		{Method: "POST", Path: "/orders/:id/edit", Access: editor, Handler: ifExists(s.deps.Orders.Order, s.orderEditSubmit), Form: orders.DraftInput{}, Back: s.orderEditPage},
+		{Method: "POST", Path: "/orders/:id/publish", Access: editor, Handler: ifExists(s.deps.Orders.Order, s.orderPublishSubmit)},
+		{Method: "GET", Path: "/orders/:id/cancel", Access: editor, Handler: s.orderCancelPage},
+		{Method: "POST", Path: "/orders/:id/cancel", Access: editor, Handler: ifExists(s.deps.Orders.Order, s.orderCancelSubmit), Form: orders.CancelInput{}, Back: s.orderCancelPage},
 		{Method: "POST", Path: "/orders/:id/acknowledge", Access: authed, Handler: ifExists(s.deps.Orders.Order, s.ackSubmit), Form: orders.AckInput{}, Back: s.orderPage},
 		{Method: "POST", Path: "/change-requests/:id/decision", Access: editor, Handler: ifExists(s.deps.Orders.ChangeRequest, s.decisionSubmit), Form: orders.Decision{}, Back: s.changeRequestOrderPage},
 		{Method: "GET", Path: "/change-requests", Access: staff, Handler: s.changeRequestsPage},
@@ -45,6 +53,8 @@ func (s *Server) ordersPage(c *fiber.Ctx) error {
 // to it comes from the service (O.Actions), never from the page.
 type orderData struct {
 	O orders.Order
+	// Shipments carry the order's lines, newest first.
+	Shipments []shipments.Shipment
 }
 
 // Allows says whether the viewer may do the named action now.
@@ -70,7 +80,15 @@ func (s *Server) renderOrder(c *fiber.Ctx, id int) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "order", o.Number, orderData{O: o})
+	d := orderData{O: o}
+	if o.Status != order.StatusDraft {
+		sh, err := s.deps.Shipments.List(c.UserContext(), shipments.Filter{OrderID: id, Limit: 200})
+		if err != nil {
+			return err
+		}
+		d.Shipments = sh.Items
+	}
+	return s.render(c, "order", o.Number, d)
 }
 
 // changeRequestOrderPage is the order page a change request's decision
@@ -109,7 +127,8 @@ func (s *Server) decisionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[orders.Decision](c, s.zoneOf(c), formOptions{})
+	var extra decisionExtra
+	in, err := bindForm[orders.Decision](c, s.zoneOf(c), formOptions{Extra: &extra})
 	if err != nil {
 		return err
 	}
@@ -117,7 +136,16 @@ func (s *Server) decisionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if extra.Back == "list" {
+		return c.Redirect("/change-requests?msg=decided", fiber.StatusSeeOther)
+	}
 	return c.Redirect(fmt.Sprintf("/orders/%d?msg=decided", o.ID), fiber.StatusSeeOther)
+}
+
+// decisionExtra is the decision form's own field: back=list when it was
+// sent from the change-request list, to come back to it.
+type decisionExtra struct {
+	Back string `json:"back" validate:"omitempty,oneof=list"`
 }
 
 type orderNewData struct {
@@ -173,4 +201,102 @@ func (s *Server) changeRequestsPage(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, "change_requests", "change_requests", struct{ Items []orders.ChangeRequest }{crs})
+}
+
+// orderEditData is a draft's edit form: Prefill holds the draft's values
+// as the form names them, used unless a refused form shows what was typed.
+type orderEditData struct {
+	O       orders.Order
+	Prefill formState
+	Rows    []int
+}
+
+func (s *Server) orderEditPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	o, err := s.deps.Orders.Order(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if !orders.Allows(o, currentViewer(c), orders.ActionEdit) {
+		return partners.Errorf(partners.EConflict, "only a draft can be edited; this order is %s", o.Status)
+	}
+	v := url.Values{}
+	v.Set("currency", o.Currency)
+	v.Set("notes", o.Notes)
+	for i, l := range o.Lines {
+		p := fmt.Sprintf("lines[%d].", i)
+		v.Set(p+"item_code", l.ItemCode)
+		v.Set(p+"description", l.Description)
+		v.Set(p+"quantity", l.Quantity.String())
+		v.Set(p+"unit", l.Unit)
+		v.Set(p+"unit_price", l.UnitPrice.String())
+		v.Set(p+"required_date", l.RequiredDate.Format("2006-01-02"))
+	}
+	rows := make([]int, len(o.Lines)+2) // two spare rows to add lines without JS
+	for i := range rows {
+		rows[i] = i
+	}
+	return s.render(c, "order_edit", "edit_order", orderEditData{O: o, Prefill: formState{Values: v}, Rows: rows})
+}
+
+func (s *Server) orderEditSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	// As on the new-order form, a row with only its unit is a spare row.
+	in, err := bindForm[orders.DraftInput](c, s.zoneOf(c), formOptions{Keys: []string{"unit"}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Orders.UpdateDraft(c.UserContext(), id, in); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/orders/%d?msg=draft_saved", id), fiber.StatusSeeOther)
+}
+
+func (s *Server) orderPublishSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Orders.Publish(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/orders/%d?msg=order_published", id), fiber.StatusSeeOther)
+}
+
+// orderCancelPage asks for the reason, and so for confirmation, before
+// an order is cancelled.
+func (s *Server) orderCancelPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	o, err := s.deps.Orders.Order(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if !orders.Allows(o, currentViewer(c), orders.ActionCancel) {
+		return partners.Errorf(partners.EConflict, "the order is %s; it can no longer be cancelled", o.Status)
+	}
+	return s.render(c, "order_cancel", "cancel_order", orderData{O: o})
+}
+
+func (s *Server) orderCancelSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	in, err := bindForm[orders.CancelInput](c, s.zoneOf(c), formOptions{})
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Orders.Cancel(c.UserContext(), id, in); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/orders/%d?msg=order_cancelled", id), fiber.StatusSeeOther)
 }

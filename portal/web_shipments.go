@@ -8,6 +8,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	entpartner "github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -17,6 +20,7 @@ func (s *Server) shipmentPages() []pageRoute {
 	return []pageRoute{
 		{Method: "GET", Path: "/board", Access: authed, Handler: s.boardPage},
 		{Method: "GET", Path: "/shipments/new", Access: authed, Handler: s.shipmentNewPage},
+		{Method: "GET", Path: "/shipments", Access: authed, Handler: s.shipmentsPage},
 		{Method: "POST", Path: "/shipments", Access: authed, Handler: s.shipmentSubmit, Form: shipments.Input{}, Back: s.shipmentNewPage},
 		{Method: "GET", Path: "/shipments/:id", Access: authed, Handler: s.shipmentPage},
 		{Method: "POST", Path: "/shipments/:id/events", Access: authed, Handler: ifExists(s.deps.Shipments.Shipment, s.shipmentEventSubmit), Form: shipments.EventInput{}, Back: s.shipmentPage},
@@ -149,4 +153,56 @@ func (s *Server) shipmentEventSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(fmt.Sprintf("/shipments/%d?msg=update_posted", id), fiber.StatusSeeOther)
+}
+
+// shipmentsData is the shipment list: a page of the API's listing, the
+// filters it was asked with, and the link to the next page.
+type shipmentsData struct {
+	F        shipments.Filter
+	Page     shipments.Page
+	Statuses []shipment.Status
+	Partners []directory.Partner
+	Next     string
+}
+
+// shipmentsPage lists shipments newest first: staff all of them, a
+// partner's users their own (the privacy rules decide), filtered by
+// status, partner (staff) and order number.
+func (s *Server) shipmentsPage(c *fiber.Ctx) error {
+	f, err := bindQuery[shipments.Filter](c)
+	if err != nil {
+		return err
+	}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	p, err := s.deps.Shipments.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	d := shipmentsData{F: f, Page: p, Statuses: []shipment.Status{shipment.StatusCreated, shipment.StatusShipped, shipment.StatusInTransit,
+		shipment.StatusDelayed, shipment.StatusDelivered, shipment.StatusReceived, shipment.StatusCancelled}}
+	if currentViewer(c).IsStaff() {
+		for _, kind := range []entpartner.Kind{entpartner.KindSupplier, entpartner.KindCustomer} {
+			page, err := s.deps.Directory.ListPartners(c.UserContext(), directory.PartnerFilter{Kind: kind, Limit: 200})
+			if err != nil {
+				return err
+			}
+			d.Partners = append(d.Partners, page.Items...)
+		}
+	}
+	if p.NextCursor != "" {
+		d.Next = nextPageURL(c, "/shipments", p.NextCursor)
+	}
+	return s.render(c, "shipments", "shipments", d)
+}
+
+// PartnerName names a listed shipment's partner from the filter's list.
+func (d shipmentsData) PartnerName(id int) string {
+	for _, p := range d.Partners {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
 }

@@ -232,7 +232,8 @@ func FilterPublishedOrders() privacy.QueryMutationRule {
 		if !v.IsPartner() {
 			return privacy.Skip
 		}
-		f.Where(entql.FieldNEQ("status", "draft"))
+		// Published once: a draft cancelled unpublished stays unseen.
+		f.Where(entql.And(entql.FieldNEQ("status", "draft"), entql.FieldNotNil("published_at")))
 		return privacy.Skip
 	})
 }
@@ -245,7 +246,7 @@ func FilterLinesOfPublishedOrders() privacy.QueryMutationRule {
 		if !v.IsPartner() {
 			return privacy.Skip
 		}
-		f.Where(entql.HasEdgeWith("order", entql.FieldNEQ("status", "draft")))
+		f.Where(entql.HasEdgeWith("order", entql.FieldNEQ("status", "draft"), entql.FieldNotNil("published_at")))
 		return privacy.Skip
 	})
 }

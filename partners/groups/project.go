@@ -79,6 +79,11 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 			return err
 		}
 		msg = i18n.N("feed.order_acknowledged", pl.Lines).With("Actor", actor).With("Changes", pl.Changes)
+	case partners.OrderCancelled:
+		if err := s.closeCards(sys, c, "order", ev.SubjectID, "cancelled", actor, at); err != nil {
+			return err
+		}
+		msg = i18n.M("feed.order_cancelled").With("Reason", pl.Reason)
 	case partners.ChangeRequested:
 		card(CardChangeRequest, "change_request", pl.ChangeRequestID)
 		msg = i18n.N("feed.change_requested", pl.Lines)

@@ -15,6 +15,8 @@ type Action string
 
 // The actions an order may allow.
 const (
+	// ActionEdit changes a draft's currency, notes and lines.
+	ActionEdit Action = "edit"
 	// ActionPublish sends a draft to the partner.
 	ActionPublish Action = "publish"
 	// ActionAcknowledge answers the order's pending lines.
@@ -23,6 +25,8 @@ const (
 	ActionDecide Action = "decide"
 	// ActionShip posts a shipment against the order.
 	ActionShip Action = "ship"
+	// ActionCancel cancels the order, with a reason (see Cancellable).
+	ActionCancel Action = "cancel"
 )
 
 // Allowed lists what v may do to o now, in the order of the order's life.
@@ -35,17 +39,22 @@ func Allowed(o Order, v viewer.Viewer) []Action {
 	answers := v.IsPartner() || v.CanEdit() // the partner, or a buyer on its behalf
 	out := []Action{}
 	if status == order.StatusDraft && v.CanEdit() {
-		out = append(out, ActionPublish)
+		out = append(out, ActionEdit, ActionPublish)
 	}
 	if status == order.StatusPublished && answers {
 		out = append(out, ActionAcknowledge)
 	}
-	if (status == order.StatusChangesRequested || hasOpenRequest(o)) && v.CanEdit() {
+	if (status == order.StatusChangesRequested || hasOpenRequest(o)) && status != order.StatusCancelled && v.CanEdit() {
 		out = append(out, ActionDecide)
 	}
 	shippable := status == order.StatusPublished || status == order.StatusAcknowledged || status == order.StatusChangesRequested
 	if order.Direction(o.Direction) == order.DirectionUpstream && shippable && answers {
 		out = append(out, ActionShip)
+	}
+	// Whether a shipment already carries the order is Cancel's to check:
+	// the button is offered, and a refusal says why.
+	if Cancellable(status) && v.CanEdit() {
+		out = append(out, ActionCancel)
 	}
 	return out
 }

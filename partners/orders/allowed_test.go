@@ -23,13 +23,15 @@ func TestAllowed(t *testing.T) {
 		v    viewer.Viewer
 		want []orders.Action
 	}{
-		{"DraftBuyerPublishes", orders.Order{Status: order.StatusDraft, Direction: up}, buyer, []orders.Action{orders.ActionPublish}},
+		{"DraftBuyerPublishes", orders.Order{Status: order.StatusDraft, Direction: up}, buyer, []orders.Action{orders.ActionEdit, orders.ActionPublish, orders.ActionCancel}},
 		{"DraftPartnerNothing", orders.Order{Status: order.StatusDraft, Direction: up}, partner, []orders.Action{}},
 		{"PublishedPartnerAcksAndShips", orders.Order{Status: order.StatusPublished, Direction: up}, partner, []orders.Action{orders.ActionAcknowledge, orders.ActionShip}},
-		{"PublishedBuyerAnswersForPartner", orders.Order{Status: order.StatusPublished, Direction: up}, buyer, []orders.Action{orders.ActionAcknowledge, orders.ActionShip}},
+		{"PublishedBuyerAnswersForPartner", orders.Order{Status: order.StatusPublished, Direction: up}, buyer, []orders.Action{orders.ActionAcknowledge, orders.ActionShip, orders.ActionCancel}},
 		{"PublishedViewerReadsOnly", orders.Order{Status: order.StatusPublished, Direction: up}, watcher, []orders.Action{}},
 		{"DownstreamIsNotShippedByUs", orders.Order{Status: order.StatusPublished, Direction: down}, partner, []orders.Action{orders.ActionAcknowledge}},
-		{"ChangesRequestedBuyerDecides", orders.Order{Status: order.StatusChangesRequested, Direction: up, ChangeRequests: openCR}, buyer, []orders.Action{orders.ActionDecide, orders.ActionShip}},
+		{"ChangesRequestedBuyerDecides", orders.Order{Status: order.StatusChangesRequested, Direction: up, ChangeRequests: openCR}, buyer, []orders.Action{orders.ActionDecide, orders.ActionShip, orders.ActionCancel}},
+		{"CancelledBuyerNothing", orders.Order{Status: order.StatusCancelled, Direction: up, ChangeRequests: openCR}, buyer, []orders.Action{}},
+		{"CancelledPartnerNothing", orders.Order{Status: order.StatusCancelled, Direction: up}, partner, []orders.Action{}},
 		{"ChangesRequestedPartnerShipsOnly", orders.Order{Status: order.StatusChangesRequested, Direction: up, ChangeRequests: openCR}, partner, []orders.Action{orders.ActionShip}},
 		{"AcknowledgedShips", orders.Order{Status: order.StatusAcknowledged, Direction: up}, partner, []orders.Action{orders.ActionShip}},
 		{"ClosedNothing", orders.Order{Status: order.StatusClosed, Direction: up}, buyer, []orders.Action{}},

@@ -192,7 +192,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 				return err
 			}
 			if publish {
-				if err := s.snapshot(ctx, c, row.ID, "published by import"); err != nil {
+				if err := s.snapshot(ctx, c, row.ID, reasonText(RevImported, 0)); err != nil {
 					return err
 				}
 				if err := partners.Emit(ctx, c, row.PartnerID, row.ID,

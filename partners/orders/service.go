@@ -155,7 +155,7 @@ func (s *Service) Publish(ctx context.Context, id int) (Order, error) {
 		if err != nil {
 			return err
 		}
-		if err := s.snapshot(ctx, c, id, "published"); err != nil {
+		if err := s.snapshot(ctx, c, id, reasonText(RevPublished, 0)); err != nil {
 			return err
 		}
 		return partners.Emit(ctx, c, o.PartnerID, id, partners.OrderPublished{Number: o.Number, Direction: o.Direction})
@@ -380,7 +380,7 @@ func (s *Service) Decide(ctx context.Context, crID int, d Decision) (Order, erro
 			if o, err = c.Order.UpdateOne(o).AddRevision(1).Save(ctx); err != nil {
 				return err
 			}
-			if err := s.snapshot(ctx, c, o.ID, fmt.Sprintf("change request %d approved", crID)); err != nil {
+			if err := s.snapshot(ctx, c, o.ID, reasonText(RevChangeApproved, crID)); err != nil {
 				return err
 			}
 		}
@@ -429,7 +429,9 @@ func (s *Service) Order(ctx context.Context, id int) (Order, error) {
 		return Order{}, err
 	}
 	for _, r := range revs {
-		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
+		code, crID := parseReason(r.Reason)
+		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Code: code, ChangeRequestID: crID,
+			Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
 	}
 	names, err := partners.PartnerNames(ctx, s.client, []int{out.PartnerID})
 	if err != nil {
@@ -504,7 +506,7 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state changer
 	for _, r := range rows {
 		orderIDs = append(orderIDs, r.OrderID)
 	}
-	os, err := s.client.Order.Query().Where(order.IDIn(orderIDs...)).Select(order.FieldID, order.FieldNumber, order.FieldPartnerID).All(ctx)
+	os, err := s.client.Order.Query().Where(order.IDIn(orderIDs...)).Select(order.FieldID, order.FieldNumber, order.FieldPartnerID, order.FieldCurrency).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -518,11 +520,30 @@ func (s *Service) changeRequests(ctx context.Context, orderID int, state changer
 	if err != nil {
 		return nil, err
 	}
+	// The lines as they stand, so each change shows what it replaces.
+	ls, err := s.client.OrderLine.Query().Where(orderline.OrderIDIn(orderIDs...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type lineKey struct{ order, no int }
+	lines := make(map[lineKey]*ent.OrderLine, len(ls))
+	for _, l := range ls {
+		lines[lineKey{l.OrderID, l.LineNo}] = l
+	}
 	out := make([]ChangeRequest, 0, len(rows))
 	for _, r := range rows {
 		cr := toChangeRequest(r)
 		if o := byID[r.OrderID]; o != nil {
-			cr.OrderNumber, cr.PartnerName = o.Number, names[o.PartnerID]
+			cr.OrderNumber, cr.PartnerName, cr.Currency = o.Number, names[o.PartnerID], o.Currency
+		}
+		for i, ch := range cr.Changes {
+			if l := lines[lineKey{r.OrderID, ch.LineNo}]; l != nil {
+				w := &LineWas{ItemCode: l.ItemCode, Unit: l.Unit, Date: l.RequiredDate, Quantity: Qty(l.Quantity), UnitPrice: Price(l.UnitPrice)}
+				if l.PromisedDate != nil {
+					w.Date = *l.PromisedDate
+				}
+				cr.Changes[i].Was = w
+			}
 		}
 		out = append(out, cr)
 	}

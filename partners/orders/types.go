@@ -115,6 +115,19 @@ type Change struct {
 	Quantity     *Qty       `json:"quantity,omitempty"`
 	UnitPrice    *Price     `json:"unit_price,omitempty"`
 	Reason       string     `json:"reason,omitempty"`
+	// Was is the line as it stands, what the change would replace;
+	// filled in listings of change requests.
+	Was *LineWas `json:"was,omitempty"`
+}
+
+// LineWas is an order line as it stands, beside a proposed change.
+type LineWas struct {
+	ItemCode string `json:"item_code"`
+	Unit     string `json:"unit"`
+	// Date is the promised date if one was agreed, else the required date.
+	Date      time.Time `json:"date"`
+	Quantity  Qty       `json:"quantity"`
+	UnitPrice Price     `json:"unit_price"`
 }
 
 // ChangeRequest is a change request as shown.
@@ -133,6 +146,8 @@ type ChangeRequest struct {
 	// list needs no read per row.
 	OrderNumber string `json:"order_number"`
 	PartnerName string `json:"partner_name"`
+	// Currency is the order's, for the prices.
+	Currency string `json:"currency,omitempty"`
 }
 
 // ChangeRequestFilter narrows and pages a change-request listing.
@@ -192,11 +207,14 @@ type Decision struct {
 
 // Revision is one kept revision of an order.
 type Revision struct {
-	Revision  int            `json:"revision"`
-	Reason    string         `json:"reason"`
-	Snapshot  map[string]any `json:"snapshot"`
-	CreatedBy string         `json:"created_by"`
-	CreatedAt time.Time      `json:"created_at"`
+	Revision int `json:"revision"`
+	// Reason is the reason as stored; Code and ChangeRequestID read it.
+	Reason          string         `json:"reason"`
+	Code            RevisionReason `json:"code"`
+	ChangeRequestID int            `json:"change_request_id,omitempty"`
+	Snapshot        map[string]any `json:"snapshot"`
+	CreatedBy       string         `json:"created_by"`
+	CreatedAt       time.Time      `json:"created_at"`
 }
 
 // Filter narrows an order listing.

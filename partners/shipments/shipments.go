@@ -62,12 +62,14 @@ type EventInput struct {
 
 // Line is a shipment line as shown.
 type Line struct {
-	ID       int        `json:"id"`
-	OrderID  int        `json:"order_id"`
-	LineNo   int        `json:"line_no"`
-	ItemCode string     `json:"item_code"`
-	Quantity orders.Qty `json:"quantity"`
-	Received orders.Qty `json:"received"`
+	ID       int    `json:"id"`
+	OrderID  int    `json:"order_id"`
+	LineNo   int    `json:"line_no"`
+	ItemCode string `json:"item_code"`
+	// OrderNumber names the line's order, so a page can link to it.
+	OrderNumber string     `json:"order_number"`
+	Quantity    orders.Qty `json:"quantity"`
+	Received    orders.Qty `json:"received"`
 }
 
 // Event is a status update as shown.
@@ -99,13 +101,32 @@ type Shipment struct {
 	CreatedAt        time.Time          `json:"created_at"`
 }
 
+// Orders is one line per order the shipment carries, in order of first
+// appearance, for links back to the orders.
+func (sh Shipment) Orders() []Line {
+	var out []Line
+	seen := map[int]bool{}
+	for _, l := range sh.Lines {
+		if !seen[l.OrderID] {
+			seen[l.OrderID] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // Filter narrows a shipment listing.
 type Filter struct {
 	PartnerID int                `query:"partner_id" validate:"omitempty,min=1"`
 	Direction shipment.Direction `query:"direction" validate:"omitempty,oneof=upstream downstream"`
 	Status    shipment.Status    `query:"status" validate:"omitempty,oneof=created shipped in_transit delayed delivered received cancelled"`
-	Cursor    string             `query:"cursor" validate:"max=200"`
-	Limit     int                `query:"limit" validate:"omitempty,min=1,max=200"`
+	// OrderID lists the shipments carrying lines of one order.
+	OrderID int `query:"order_id" validate:"omitempty,min=1"`
+	// Q lists the shipments carrying lines of orders whose number
+	// contains it.
+	Q      string `query:"q" validate:"max=64"`
+	Cursor string `query:"cursor" validate:"max=200"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // Page is one page of shipments, newest first.
@@ -488,6 +509,18 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	if f.Status != "" {
 		q.Where(shipment.StatusEQ(f.Status))
 	}
+	if f.OrderID != 0 {
+		q.Where(shipment.HasLinesWith(shipmentline.OrderID(f.OrderID)))
+	}
+	if t := strings.TrimSpace(f.Q); t != "" {
+		// The orders the caller may see whose number matches, then the
+		// shipments carrying their lines.
+		ids, err := s.client.Order.Query().Where(order.NumberContainsFold(t)).IDs(ctx)
+		if err != nil {
+			return Page{}, err
+		}
+		q.Where(shipment.HasLinesWith(shipmentline.OrderIDIn(ids...)))
+	}
 	before, err := partners.BeforeID(f.Cursor)
 	if err != nil {
 		return Page{}, err
@@ -528,11 +561,21 @@ func (s *Service) toShipment(ctx context.Context, sh *ent.Shipment) (Shipment, e
 		return Shipment{}, err
 	}
 	byID := map[int]*ent.OrderLine{}
+	orderIDs := []int{}
 	for _, ol := range ols {
 		byID[ol.ID] = ol
+		orderIDs = append(orderIDs, ol.OrderID)
+	}
+	os, err := s.client.Order.Query().Where(order.IDIn(orderIDs...)).Select(order.FieldID, order.FieldNumber).All(ctx)
+	if err != nil {
+		return Shipment{}, err
+	}
+	numbers := make(map[int]string, len(os))
+	for _, o := range os {
+		numbers[o.ID] = o.Number
 	}
 	for _, l := range sh.Edges.Lines {
-		line := Line{ID: l.ID, OrderID: l.OrderID, Quantity: orders.Qty(l.Quantity), Received: orders.Qty(l.Received)}
+		line := Line{ID: l.ID, OrderID: l.OrderID, OrderNumber: numbers[l.OrderID], Quantity: orders.Qty(l.Quantity), Received: orders.Qty(l.Received)}
 		if ol := byID[l.OrderLineID]; ol != nil {
 			line.LineNo, line.ItemCode = ol.LineNo, ol.ItemCode
 		}

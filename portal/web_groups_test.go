@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/tierlink/tierlink/partners/groups"
 )
 
 // The group page shows one "open" link per post, a red reject button, and
@@ -41,6 +43,48 @@ func TestGroupPageCardsAndZone(t *testing.T) {
 		}
 		if strings.Contains(post, `value="approve" class="card-button danger"`) {
 			t.Errorf("approve is danger")
+		}
+	})
+}
+
+// The digest schedule is picked as days and a time, stored as the spec
+// the API takes, and read back in words.
+func TestDigestSchedulePicker(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	vars := e.orderVars()
+	grp := "/groups/" + vars["GRP"]
+	t.Run("ErrTimeNotHHMM", func(t *testing.T) {
+		resp, b := e.call(wBuyer, "POST", grp+"/digest", "digest_enabled=true&digest_days=weekdays&digest_time=8h")
+		if resp.StatusCode != 422 || !strings.Contains(string(b), "digest_time") {
+			t.Fatalf("bad time: %d %.300s", resp.StatusCode, b)
+		}
+	})
+	t.Run("MondaysAt0915", func(t *testing.T) {
+		resp, b := e.call(wBuyer, "POST", grp+"/digest", "digest_enabled=true&digest_days=1&digest_time=09%3A15")
+		if resp.StatusCode != 303 {
+			t.Fatalf("save: %d %.300s", resp.StatusCode, b)
+		}
+		_, b = e.call(wBuyer, "GET", "/api/v1"+grp, "")
+		if g := decode[groups.Group](t, b); g.Digest.Schedule != "15 9 * * 1" || !g.Digest.Enabled {
+			t.Fatalf("stored digest %+v", g.Digest)
+		}
+		_, b = e.call(wBuyer, "GET", grp, "")
+		page := string(b)
+		if !strings.Contains(page, ">Mondays at 09:15<") || !strings.Contains(page, `<option value="1" selected>`) || !strings.Contains(page, `value="09:15"`) {
+			t.Errorf("page does not read back the choice:\n%s", page[strings.Index(page, `id="digest"`):][:1500])
+		}
+	})
+	t.Run("DefaultClearsTheSpec", func(t *testing.T) {
+		if resp, b := e.call(wBuyer, "POST", grp+"/digest", "digest_enabled=true&digest_days=default&digest_time=09%3A15"); resp.StatusCode != 303 {
+			t.Fatalf("save: %d %.300s", resp.StatusCode, b)
+		}
+		_, b := e.call(wBuyer, "GET", "/api/v1"+grp, "")
+		if g := decode[groups.Group](t, b); g.Digest.Schedule != "" {
+			t.Fatalf("stored digest %+v", g.Digest)
+		}
+		_, b = e.call(wBuyer, "GET", grp, "")
+		if !strings.Contains(string(b), ">weekdays at 08:30<") {
+			t.Errorf("default not worded")
 		}
 	})
 }

@@ -88,3 +88,26 @@ func TestDigestSchedulePicker(t *testing.T) {
 		}
 	})
 }
+
+// Group, bridges and job pages carry breadcrumbs back to their lists.
+func TestGroupsAndJobsCrumbs(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	vars := e.orderVars()
+	for _, c := range []struct{ path, parent, current string }{
+		{"/groups/" + vars["GRP"], `<a href="/groups">`, `<li aria-current="page">`},
+		{"/groups/" + vars["GRP"] + "/bridges", `<a href="/groups/` + vars["GRP"] + `">`, `<li aria-current="page">`},
+		{"/admin/jobs/certificate-expiry", `<a href="/admin/jobs">`, `<li aria-current="page">certificate-expiry</li>`},
+	} {
+		resp, b := e.call(wAdmin, "GET", c.path, "")
+		page := string(b)
+		i := strings.Index(page, `<nav class="crumbs"`)
+		if resp.StatusCode != 200 || i < 0 {
+			t.Errorf("%s: %d, crumbs at %d", c.path, resp.StatusCode, i)
+			continue
+		}
+		nav := page[i : i+strings.Index(page[i:], "</nav>")]
+		if !strings.Contains(nav, c.parent) || !strings.Contains(nav, c.current) {
+			t.Errorf("%s crumbs = %s", c.path, nav)
+		}
+	}
+}

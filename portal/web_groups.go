@@ -189,7 +189,7 @@ func (s *Server) groupPage(c *fiber.Ctx) error {
 	d.FeedJSON = template.JS(b)
 	l := pickLocale(c, sessionLocale(c))
 	labels := map[string]string{}
-	for _, k := range []string{"a_approve", "a_reject", "a_acknowledge", "a_confirm_receipt", "out_answered", "out_approved", "out_rejected", "out_received", "out_cancelled"} {
+	for _, k := range []string{"a_approve", "a_reject", "a_acknowledge", "a_confirm_receipt", "out_answered", "out_approved", "out_rejected", "out_received", "out_cancelled", "chg_line", "chg_promised_date", "chg_quantity", "chg_unit_price", "reason"} {
 		labels[k] = l.T(k)
 	}
 	b, _ = json.Marshal(labels)

@@ -111,3 +111,20 @@ func TestGroupsAndJobsCrumbs(t *testing.T) {
 		}
 	}
 }
+
+// The change-request card on the page shows the asked change.
+func TestGroupPageChangeRequestCard(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	vars := e.orderVars()
+	_, b := e.call(wBuyer, "GET", "/groups/"+vars["GRP"], "")
+	page := string(b)
+	start := strings.Index(page, `id="post-`+vars["CRCARD"]+`"`)
+	if start < 0 {
+		t.Fatal("no change-request card")
+	}
+	post := page[start:]
+	post = post[:strings.Index(post, "</li>\n")]
+	if !regexp.MustCompile(`class="card-changes"><li>Line \d+ <code>[^<]+</code>: [a-z ]+ <span class="nw">[^<]+</span> → <strong class="nw">[^<]+</strong>`).MatchString(post) {
+		t.Errorf("card does not say what changes:\n%s", post)
+	}
+}

@@ -381,6 +381,11 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 			p.Card.SubjectID = *r.SubjectID
 		}
 		p.Card.Link = s.cardLink(ctx, r)
+		if r.CardKind == CardChangeRequest && r.SubjectID != nil {
+			if p.Card.Changes, err = s.cardChanges(ctx, *r.SubjectID); err != nil {
+				return Post{}, err
+			}
+		}
 		if r.CardState != nil && *r.CardState == post.CardStateOpen {
 			p.Card.Actions = cardActions(r.CardKind)
 		}

@@ -68,3 +68,22 @@ func TestFeedKeepsWrittenOrderWhenACardChanges(t *testing.T) {
 		})
 	}
 }
+
+// A change-request card says what is asked: line, old → new, reason.
+func TestChangeRequestCardSaysWhatChanges(t *testing.T) {
+	w := newWorld(t, "sqlite3")
+	o := w.publish(t, "PO-CHG1")
+	pa := w.Ctx(w.UserA)
+	if _, err := w.Orders.Acknowledge(pa, o.ID, orders.AckInput{Lines: []orders.AckLine{
+		{LineNo: 1, Action: "change", PromisedDate: "2026-12-15", Reason: "capacity"}, {LineNo: 2, Action: "accept"}}}); err != nil {
+		t.Fatal(err)
+	}
+	crs := cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest)
+	if len(crs) != 1 {
+		t.Fatalf("%d change-request cards", len(crs))
+	}
+	want := []groups.CardChange{{LineNo: 1, ItemCode: "A", Field: "promised_date", Old: "2026-12-10", New: "2026-12-15", Reason: "capacity"}}
+	if got := crs[0].Card.Changes; len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("changes = %+v, want %+v", got, want)
+	}
+}

@@ -128,6 +128,19 @@ function liveFeed(feed) {
     card.hidden = !p.card;
     if (p.card) {
       card.querySelector(".card-link").href = p.card.link;
+      var changes = card.querySelector(".card-changes");
+      changes.textContent = "";
+      (p.card.changes || []).forEach(function (c) {
+        var item = document.createElement("li"), code = document.createElement("code"), was = document.createElement("span"), now = document.createElement("strong");
+        code.textContent = c.item_code; was.className = "nw"; was.textContent = c.old; now.className = "nw"; now.textContent = c.new;
+        item.append((labels.chg_line || "") + " " + c.line_no + " ", code, ": " + (labels["chg_" + c.field] || c.field) + " ", was, " → ", now);
+        if (c.reason) {
+          var why = document.createElement("small");
+          why.textContent = (labels.reason || "") + ": " + c.reason;
+          item.append(document.createElement("br"), why);
+        }
+        changes.appendChild(item);
+      });
       var done = card.querySelector(".card-done");
       done.hidden = p.card.state !== "done";
       card.querySelector(".card-outcome").textContent = labels["out_" + p.card.outcome] || p.card.outcome || "";

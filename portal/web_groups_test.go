@@ -2,6 +2,7 @@ package portal
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -126,5 +127,29 @@ func TestGroupPageChangeRequestCard(t *testing.T) {
 	post = post[:strings.Index(post, "</li>\n")]
 	if !regexp.MustCompile(`class="card-changes"><li>Line \d+ <code>[^<]+</code>: [a-z ]+ <span class="nw">[^<]+</span> → <strong class="nw">[^<]+</strong>`).MatchString(post) {
 		t.Errorf("card does not say what changes:\n%s", post)
+	}
+}
+
+// The bridges page says when a waiting delivery is tried next and the
+// rate limit in words.
+func TestBridgesPageReadable(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	grp := e.orderVars()["GRP"]
+	resp, b := e.call(wBuyer, "POST", "/api/v1/groups/"+grp+"/bridges", `{"kind":"webhook","name":"erp","url":"http://127.0.0.1:9/hook"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("bridge: %d %s", resp.StatusCode, b)
+	}
+	br := decode[groups.Bridge](t, b)
+	if resp, b := e.call(wBuyer, "POST", "/api/v1/bridges/"+strconv.Itoa(br.ID)+"/test", ""); resp.StatusCode >= 300 {
+		t.Fatalf("send test: %d %s", resp.StatusCode, b)
+	}
+	_, b = e.call(wBuyer, "GET", "/groups/"+grp+"/bridges", "")
+	page := string(b)
+	if !strings.Contains(page, "messages a minute") || strings.Contains(page, "/min<") {
+		t.Errorf("rate not in words")
+	}
+	if !regexp.MustCompile(`class="d-state">Pending</span><br><small class="muted">next attempt <time`).MatchString(page) {
+		i := strings.Index(page, `class="list deliveries"`)
+		t.Errorf("pending delivery without its next attempt:\n%s", page[i:min(len(page), i+1500)])
 	}
 }

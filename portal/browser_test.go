@@ -327,7 +327,7 @@ func TestBrowserGroupCardsLive(t *testing.T) {
 		t.Fatalf("supplier never saw the card change: %v", err)
 	}
 	actor, err := chromedp.Run(supplier, chromedp.Text(chromedp.CSS(card+" .card-actor")))
-	if err != nil || strings.TrimSpace(actor) != e.f.Buyer.Email {
+	if err != nil || strings.TrimSpace(actor) != e.f.Buyer.Name {
 		t.Fatalf("supplier sees actor %q, %v", actor, err)
 	}
 	screenshot(t, supplier, "group-phone-after")

@@ -135,7 +135,7 @@ func TestLiveFeedOverHTTP(t *testing.T) {
 		}
 		last = seq
 		if p.ID == crID {
-			if p.Card.State != "done" || p.Card.Outcome != "approved" || p.Card.ActedBy != e.f.Buyer.Email || len(p.Card.Actions) != 0 {
+			if p.Card.State != "done" || p.Card.Outcome != "approved" || p.Card.ActedBy != e.f.Buyer.Name || len(p.Card.Actions) != 0 {
 				t.Fatalf("card after approval = %+v", p.Card)
 			}
 			break

@@ -76,6 +76,10 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			}
 			return timeHTML(t, l.zone(zone))
 		},
+		// zoneName is the IANA name of the zone fmtTime uses, for pages
+		// whose script formats live times the same way.
+		"zoneName": func(l *locale) string { return l.zone(zone).String() },
+
 		"diff": auditDiff,
 		"list": func(xs ...string) []string { return xs },
 		"deref64": func(p *float64) float64 {

@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+	"strconv"
 
 	"github.com/tierlink/tierlink/ent/bridge"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/bridges"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/schedule"
 )
 
 func (s *Server) groupPages() []pageRoute {
@@ -81,6 +84,55 @@ type groupData struct {
 	Documents   []documents.Document
 	Contacts    []directory.Contact
 	Staff       []accounts.User
+	// DigestDays and DigestTime preselect the digest picker: "default",
+	// "daily", "weekdays", a weekday 0–6, or "custom" for a spec the
+	// picker cannot show.
+	DigestDays, DigestTime string
+}
+
+// digestPicker is the digest schedule as the page asks for it: days and
+// a time of day, turned into the cron spec GroupPatch takes, so the page
+// and the API share one service input.
+type digestPicker struct {
+	Days string `json:"digest_days" validate:"omitempty,max=20"`
+	Time string `json:"digest_time" validate:"omitempty,max=5"`
+}
+
+// apply sets in.DigestSchedule from the picker: "default" is the
+// company's schedule, "custom" keeps the spec as it is.
+func (p digestPicker) apply(in *groups.GroupPatch) error {
+	switch p.Days {
+	case "", "custom":
+		return nil
+	case "default":
+		empty := ""
+		in.DigestSchedule = &empty
+		return nil
+	}
+	spec, ok := schedule.Spec(p.Days, p.Time)
+	if !ok {
+		return partners.Invalid("digest_time", "is not a time of day as HH:MM")
+	}
+	in.DigestSchedule = &spec
+	return nil
+}
+
+// digestChoice is the picker's preselection for a group's spec.
+func digestChoice(spec, def string) (days, clock string) {
+	if spec == "" {
+		p, _ := schedule.Describe(def)
+		return "default", p.Clock()
+	}
+	p, ok := schedule.Describe(spec)
+	switch {
+	case ok && p.Cadence == schedule.Daily:
+		return "daily", p.Clock()
+	case ok && p.Cadence == schedule.Weekdays:
+		return "weekdays", p.Clock()
+	case ok && p.Cadence == schedule.Weekly:
+		return strconv.Itoa(int(p.Weekday)), p.Clock()
+	}
+	return "custom", ""
 }
 
 func (s *Server) groupPage(c *fiber.Ctx) error {
@@ -132,11 +184,12 @@ func (s *Server) groupPage(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	d.DigestDays, d.DigestTime = digestChoice(g.Digest.Schedule, g.Digest.DefaultSchedule)
 	b, _ := json.Marshal(feed.Items)
 	d.FeedJSON = template.JS(b)
 	l := pickLocale(c, sessionLocale(c))
 	labels := map[string]string{}
-	for _, k := range []string{"a_approve", "a_reject", "a_acknowledge", "a_confirm_receipt", "out_answered", "out_approved", "out_rejected", "out_received", "out_cancelled"} {
+	for _, k := range []string{"a_approve", "a_reject", "a_acknowledge", "a_confirm_receipt", "out_answered", "out_approved", "out_rejected", "out_received", "out_cancelled", "chg_line", "chg_promised_date", "chg_quantity", "chg_unit_price", "reason"} {
 		labels[k] = l.T(k)
 	}
 	b, _ = json.Marshal(labels)
@@ -295,8 +348,12 @@ func (s *Server) digestSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := bindForm[groups.GroupPatch](c, s.zoneOf(c), formOptions{})
+	var pick digestPicker
+	in, err := bindForm[groups.GroupPatch](c, s.zoneOf(c), formOptions{Extra: &pick})
 	if err != nil {
+		return err
+	}
+	if err := pick.apply(&in); err != nil {
 		return err
 	}
 	if _, err := s.deps.Groups.Update(c.UserContext(), id, in); err != nil {

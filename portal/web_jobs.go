@@ -1,9 +1,13 @@
 package portal
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tierlink/tierlink/jobs"
+	"github.com/tierlink/tierlink/partners/schedule"
 )
 
 func (s *Server) jobPages() []pageRoute {
@@ -66,4 +70,47 @@ func (s *Server) jobRunSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/admin/jobs/"+name+"?msg=job_started", fiber.StatusSeeOther)
+}
+
+// Schedule puts a cron spec into words in the reader's language
+// ("weekdays at 08:30" / "工作日 08:30"); a spec that cannot be worded is
+// shown as it is.
+func (l *locale) Schedule(spec string) string {
+	p, ok := schedule.Describe(spec)
+	if !ok {
+		return spec
+	}
+	switch p.Cadence {
+	case schedule.Daily:
+		return fmt.Sprintf(l.T("sched_daily"), p.Clock())
+	case schedule.Weekdays:
+		return fmt.Sprintf(l.T("sched_weekdays"), p.Clock())
+	case schedule.Weekly:
+		return fmt.Sprintf(l.T("sched_weekly"), l.T(fmt.Sprintf("sched_wd_%d", p.Weekday)), p.Clock())
+	case schedule.Hourly:
+		if p.Minute == 0 {
+			return l.T("sched_hourly")
+		}
+		return fmt.Sprintf(l.T("sched_hourly_at"), p.Minute)
+	case schedule.Interval:
+		switch {
+		case p.Every == time.Minute:
+			return l.T("sched_every_minute")
+		case p.Every%time.Hour == 0:
+			return fmt.Sprintf(l.T("sched_every_hours"), int(p.Every/time.Hour))
+		case p.Every%time.Minute == 0:
+			return fmt.Sprintf(l.T("sched_every_minutes"), int(p.Every/time.Minute))
+		}
+	}
+	return spec
+}
+
+// JobAbout is a job's description in the reader's language, or about
+// (the English in jobs.Standard) for a job the catalogue does not know.
+func (l *locale) JobAbout(name, about string) string {
+	key := "job_about_" + name
+	if s := l.T(key); s != key {
+		return s
+	}
+	return about
 }

@@ -273,8 +273,11 @@ func (s *Service) memberNames(ctx context.Context, c *ent.Client, groupID int) (
 	return out, nil
 }
 
-// Posts pages a group's feed: newest first from a cursor, or, with
-// after, oldest first from a feed number (what a stream replays).
+// Posts pages a group's feed: newest written first from a cursor, or,
+// with after, oldest first from a feed number (what a stream replays).
+// Pages order by id, the order posts were written, not by seq: a card
+// that changes takes a new seq (see Post.Seq), and ordering by it put an
+// answered card above the post that answered it.
 func (s *Service) Posts(ctx context.Context, groupID int, f PostFilter) (PostPage, error) {
 	if err := partners.Validate(f); err != nil {
 		return PostPage{}, err
@@ -288,21 +291,21 @@ func (s *Service) Posts(ctx context.Context, groupID int, f PostFilter) (PostPag
 		return PostPage{Items: items}, err
 	}
 	q := s.client.Post.Query().Where(post.GroupID(groupID))
-	var cur struct{ S int64 }
+	var cur struct{ I int }
 	if f.Cursor != "" {
 		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
 			return PostPage{}, err
 		}
-		q.Where(post.SeqLT(cur.S))
+		q.Where(post.IDLT(cur.I))
 	}
-	rows, err := q.Order(ent.Desc(post.FieldSeq)).Limit(limit + 1).All(ctx)
+	rows, err := q.Order(ent.Desc(post.FieldID)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return PostPage{}, err
 	}
 	var p PostPage
 	if len(rows) > limit {
 		rows = rows[:limit]
-		p.NextCursor = partners.EncodeCursor(struct{ S int64 }{rows[limit-1].Seq})
+		p.NextCursor = partners.EncodeCursor(struct{ I int }{rows[limit-1].ID})
 	}
 	if p.Items, err = s.toPosts(system(ctx), rows); err != nil {
 		return PostPage{}, err
@@ -378,6 +381,11 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 			p.Card.SubjectID = *r.SubjectID
 		}
 		p.Card.Link = s.cardLink(ctx, r)
+		if r.CardKind == CardChangeRequest && r.SubjectID != nil {
+			if p.Card.Changes, err = s.cardChanges(ctx, *r.SubjectID); err != nil {
+				return Post{}, err
+			}
+		}
 		if r.CardState != nil && *r.CardState == post.CardStateOpen {
 			p.Card.Actions = cardActions(r.CardKind)
 		}

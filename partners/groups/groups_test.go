@@ -231,7 +231,7 @@ func TestCardsActOnce(t *testing.T) {
 				}},
 				{Name: "AcknowledgeAnswersTheOrder", Run: func(t *testing.T) {
 					res, err := w.Groups.Act(pa, ack.ID, groups.ActionInput{Action: "acknowledge"})
-					if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Email {
+					if err != nil || res.Card.Card.State != "done" || res.Card.Card.Outcome != "answered" || res.Card.Card.ActedBy != w.UserA.Name {
 						t.Fatalf("act = %+v, %v", res, err)
 					}
 					if got, _ := w.Orders.Order(w.Ctx(w.Buyer), o.ID); got.Status != "acknowledged" {
@@ -241,7 +241,7 @@ func TestCardsActOnce(t *testing.T) {
 				{Name: "ErrSecondPressSaysWhoAnswered", Run: func(t *testing.T) {
 					w.Refuses(t, partners.EConflict, "", func() error {
 						err := act(pa, ack.ID, "acknowledge")()
-						if err != nil && !strings.Contains(err.Error(), "already answered by "+w.UserA.Email+" at ") {
+						if err != nil && !strings.Contains(err.Error(), "already answered by "+w.UserA.Name+" at ") {
 							t.Errorf("second press: %v", err)
 						}
 						return err
@@ -302,7 +302,7 @@ func TestCardsActOnce(t *testing.T) {
 						t.Fatal(err)
 					}
 					for _, c := range cards(w.feed(t, w.Ctx(w.Buyer), w.A), groups.CardChangeRequest) {
-						if c.Card.SubjectID == crs[0].ID && (c.Card.State != "done" || c.Card.Outcome != "rejected" || c.Card.ActedBy != w.Buyer2.Email) {
+						if c.Card.SubjectID == crs[0].ID && (c.Card.State != "done" || c.Card.Outcome != "rejected" || c.Card.ActedBy != w.Buyer2.Name) {
 							t.Fatalf("card after decision elsewhere: %+v", c.Card)
 						}
 					}

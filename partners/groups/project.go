@@ -10,6 +10,7 @@ import (
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/shipment"
+	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/i18n"
 )
@@ -59,7 +60,7 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 	}
 	sys := system(ctx)
 	at := ev.CreatedAt
-	actor := ev.Actor
+	actor := actorName(sys, c, ev.Actor)
 	n, dir := subjectNumber(sys, c, ev)
 	p := newPost{kind: post.KindSystem, event: ev}
 	card := func(kind, subjectType string, subjectID int) {
@@ -160,4 +161,14 @@ func subjectNumber(ctx context.Context, c *ent.Client, ev *ent.DomainEvent) (str
 		}
 	}
 	return fmt.Sprintf("#%d", ev.SubjectID), ""
+}
+
+// actorName is how the feed names who acted: the user's name, never the
+// e-mail address events record as their actor label. A label that names
+// no user (a job, the demo) is shown as it is.
+func actorName(ctx context.Context, c *ent.Client, label string) string {
+	if u, err := c.User.Query().Where(user.Email(label)).First(ctx); err == nil && u.Name != "" {
+		return u.Name
+	}
+	return label
 }

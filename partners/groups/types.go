@@ -186,6 +186,20 @@ type Card struct {
 	SubjectID   int            `json:"subject_id"`
 	Link        string         `json:"link"`
 	Actions     []CardAction   `json:"actions"`
+	// Changes say what a change-request card asks, line by line, so the
+	// buyer does not approve blind.
+	Changes []CardChange `json:"changes,omitempty"`
+}
+
+// CardChange is one asked change of one line: Field is promised_date,
+// quantity or unit_price; Old and New are formatted values.
+type CardChange struct {
+	LineNo   int    `json:"line_no"`
+	ItemCode string `json:"item_code"`
+	Field    string `json:"field"`
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // Post is a feed entry as shown and as streamed. A system post's or

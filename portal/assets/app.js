@@ -82,10 +82,30 @@ function liveFeed(feed) {
   var labels = JSON.parse(document.getElementById("feed-labels").textContent || "{}");
   var side = feed.getAttribute("data-side"), editor = feed.getAttribute("data-editor") === "true";
   var csrf = feed.getAttribute("data-csrf"), group = feed.getAttribute("data-group");
+  // Times are drawn as the server draws them (timeHTML in render.go):
+  // "2026-12-03 10:30 UTC+8" in the reader's zone, which the page names
+  // in data-zone, never in the browser's own zone.
+  var zone = feed.getAttribute("data-zone") || undefined;
+  var clock = new Intl.DateTimeFormat("en-US", {timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"});
   function fmt(t) {
     if (!t) { return ""; }
-    var d = new Date(t), p = function (n) { return n < 10 ? "0" + n : "" + n; };
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+    var d = new Date(t), v = {};
+    clock.formatToParts(d).forEach(function (x) { v[x.type] = x.value; });
+    var h = +v.hour % 24, p = function (n) { return n < 10 ? "0" + n : "" + n; };
+    var wall = Date.UTC(+v.year, +v.month - 1, +v.day, h, +v.minute, +v.second);
+    var off = Math.round((wall - Math.floor(d.getTime() / 1000) * 1000) / 60000), name = "UTC";
+    if (off !== 0) {
+      var sign = off < 0 ? "-" : "+", a = Math.abs(off);
+      name = "UTC" + sign + Math.floor(a / 60) + (a % 60 ? ":" + p(a % 60) : "");
+    }
+    return v.year + "-" + v.month + "-" + v.day + " " + p(h) + ":" + v.minute + " " + name;
+  }
+  function setTime(el, t) {
+    el.textContent = "";
+    if (!t) { return; }
+    var tm = document.createElement("time");
+    tm.className = "nw"; tm.setAttribute("datetime", t); tm.textContent = fmt(t);
+    el.appendChild(tm);
   }
   function render(p) {
     var li = tpl.content.firstElementChild.cloneNode(true);
@@ -93,10 +113,10 @@ function liveFeed(feed) {
     li.className = "post post-" + p.kind + " side-" + p.author_side;
     li.setAttribute("data-id", p.id); li.setAttribute("data-seq", p.seq);
     li.querySelector(".post-author").textContent = p.author;
-    li.querySelector(".post-time").textContent = fmt(p.created_at);
+    setTime(li.querySelector(".post-time"), p.created_at);
     li.querySelector(".post-body").textContent = p.body;
     var link = li.querySelector(".post-link");
-    link.hidden = !p.link;
+    link.hidden = !p.link || !!p.card;
     if (p.link) { link.href = p.link; }
     var docs = li.querySelector(".post-docs");
     docs.textContent = "";
@@ -108,18 +128,31 @@ function liveFeed(feed) {
     card.hidden = !p.card;
     if (p.card) {
       card.querySelector(".card-link").href = p.card.link;
+      var changes = card.querySelector(".card-changes");
+      changes.textContent = "";
+      (p.card.changes || []).forEach(function (c) {
+        var item = document.createElement("li"), code = document.createElement("code"), was = document.createElement("span"), now = document.createElement("strong");
+        code.textContent = c.item_code; was.className = "nw"; was.textContent = c.old; now.className = "nw"; now.textContent = c.new;
+        item.append((labels.chg_line || "") + " " + c.line_no + " ", code, ": " + (labels["chg_" + c.field] || c.field) + " ", was, " → ", now);
+        if (c.reason) {
+          var why = document.createElement("small");
+          why.textContent = (labels.reason || "") + ": " + c.reason;
+          item.append(document.createElement("br"), why);
+        }
+        changes.appendChild(item);
+      });
       var done = card.querySelector(".card-done");
       done.hidden = p.card.state !== "done";
       card.querySelector(".card-outcome").textContent = labels["out_" + p.card.outcome] || p.card.outcome || "";
       card.querySelector(".card-actor").textContent = p.card.acted_by || "";
-      card.querySelector(".card-time").textContent = fmt(p.card.acted_at);
+      setTime(card.querySelector(".card-time"), p.card.acted_at);
       var form = card.querySelector("form");
       form.action = "/cards/" + p.id + "/act";
       form.querySelectorAll("button").forEach(function (b) { b.remove(); });
       (p.card.actions || []).forEach(function (a) {
         if (!((a.side === "staff" && editor) || (a.side === "partner" && side === "partner"))) { return; }
         var b = document.createElement("button");
-        b.type = "submit"; b.name = "action"; b.value = a.name; b.className = "card-button";
+        b.type = "submit"; b.name = "action"; b.value = a.name; b.className = "card-button" + (a.name === "reject" ? " danger" : "");
         b.textContent = labels["a_" + a.name] || a.name;
         form.appendChild(b);
       });
@@ -132,8 +165,15 @@ function liveFeed(feed) {
       if (+old.getAttribute("data-seq") > p.seq) { return; }
       old.replaceWith(li);
     } else {
-      feed.appendChild(li);
-      li.scrollIntoView({block: "nearest"});
+      // Posts stand in the order they were written (by id), not by
+      // feed number: a card that changed later must not move below
+      // posts written after it.
+      var next = null;
+      feed.querySelectorAll(":scope > .post").forEach(function (x) {
+        if (!next && +x.getAttribute("data-id") > p.id) { next = x; }
+      });
+      feed.insertBefore(li, next);
+      if (!next) { li.scrollIntoView({block: "nearest"}); }
     }
   }
   function problem(xhr) {

@@ -42,7 +42,8 @@ func TestBrowserFormErrorKeptOnForm(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("header.top")),
 		chromedp.Navigate(fmt.Sprintf("%s/orders/%d", base, o.ID)),
 		chromedp.WaitVisible(chromedp.ID("ack-form")),
-		chromedp.SetValue(chromedp.ID("action_1"), "change"),
+		chromedp.Click(chromedp.CSS("details.ack-change summary")),
+		chromedp.Click(chromedp.ID("change_1")),
 		chromedp.SendKeys(chromedp.CSS(qty), "300件"),
 		chromedp.Click(chromedp.ID("ack-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#ack-form .field-error")),
@@ -60,7 +61,7 @@ func TestBrowserFormErrorKeptOnForm(t *testing.T) {
 		t.Fatalf("a refused answer stored %d change requests", len(got.ChangeRequests))
 	}
 	err = chromedp.Do(b,
-		chromedp.SetValue(chromedp.ID("action_1"), "change"),
+		chromedp.Click(chromedp.ID("change_1")),
 		chromedp.SetValue(chromedp.CSS(qty), "300"),
 		chromedp.Click(chromedp.ID("ack-submit")),
 		chromedp.WaitVisible(chromedp.CSS(".change-request")),

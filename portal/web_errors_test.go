@@ -57,6 +57,15 @@ func TestRefusedFormInChinese(t *testing.T) {
 			w = wBuyer
 		}
 		path := pagePath(e, r.Path)
+		if r.Path == "/orders/:id/edit" {
+			// Only a draft has an edit form to show again.
+			d, err := e.f.Orders.Create(e.f.Ctx(e.f.Buyer), orders.OrderInput{PartnerID: e.f.PartnerA.ID, Direction: "upstream", Number: "PO-DRAFT-422",
+				Currency: "CNY", Lines: []orders.LineInput{{ItemCode: "X-1", Quantity: 1000, UnitPrice: 10000, RequiredDate: "2027-01-15"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path = fmt.Sprintf("/orders/%d/edit", d.ID)
+		}
 		for _, tc := range badFormInputs(reflect.TypeOf(r.Form)) {
 			t.Run(r.Method+" "+r.Path+"/"+tc.name, func(t *testing.T) {
 				before := e.stored(t)

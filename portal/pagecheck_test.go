@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -200,9 +200,11 @@ var walkPaths = map[string]walkPath{
 	"/scorecards/:id": {fill: func(_ *demoEnv, ids *demoIDs, w who) []variant {
 		return one(fmt.Sprintf("/scorecards/%d", ids.partnerFor(w)))
 	}},
-	"/board":         {fill: fixed("/board")},
-	"/shipments":     {fill: fixed("/shipments")},
-	"/shipments/new": {fill: fixed("/shipments/new")},
+	"/board":     {fill: fixed("/board")},
+	"/shipments": {fill: fixed("/shipments")},
+	"/shipments/new": {fill: func(_ *demoEnv, ids *demoIDs, w who) []variant {
+		return one(fmt.Sprintf("/shipments/new?order_id=%d", ids.acked[w == wPartner]))
+	}},
 	"/shipments/:id": {roles: []who{wBuyer, wPartner}, fill: func(_ *demoEnv, ids *demoIDs, w who) []variant {
 		return ids.variants("/shipments/%d", ids.shipments, w)
 	}},
@@ -292,6 +294,7 @@ type demoIDs struct {
 	staffUser int
 	contact   int
 	document  map[bool]int // by "as the partner user"
+	acked     map[bool]int // an acknowledged order, to ship against
 	group     int
 	// bridgeGroup is a group with a bridge and deliveries.
 	bridgeGroup int
@@ -334,7 +337,7 @@ func findDemoIDs(t *testing.T, e *demoEnv) *demoIDs {
 		t.Fatalf("demo partner user: %v", err)
 	}
 	pid := *puRec.PartnerID
-	ids := &demoIDs{partner: pid, staffUser: e.users[wBuyer].ID, contact: *puRec.ContactID, document: map[bool]int{}}
+	ids := &demoIDs{partner: pid, staffUser: e.users[wBuyer].ID, contact: *puRec.ContactID, document: map[bool]int{}, acked: map[bool]int{}}
 	need := func(what string) func(int, error) int {
 		return func(id int, err error) int {
 			t.Helper()
@@ -370,7 +373,14 @@ func findDemoIDs(t *testing.T, e *demoEnv) *demoIDs {
 		{"acknowledged, shipped", c.Order.Query().Where(order.StatusEQ(order.StatusAcknowledged), order.DirectionEQ(order.DirectionUpstream), order.PartnerIDNEQ(pid)), false},
 		{"to a dealer", c.Order.Query().Where(order.DirectionEQ(order.DirectionDownstream)), false},
 	} {
-		ids.orders = append(ids.orders, idVariant{o.name, need("order "+o.name)(first(o.q)), o.partner})
+		ids.orders = append(ids.orders, idVariant{o.name, need("order " + o.name)(first(o.q)), o.partner})
+	}
+	for _, mine := range []bool{true, false} {
+		q := c.Order.Query().Where(order.StatusEQ(order.StatusAcknowledged), order.DirectionEQ(order.DirectionUpstream))
+		if mine {
+			q.Where(order.PartnerID(pid))
+		}
+		ids.acked[mine] = need("acknowledged order")(q.Order(ent.Desc(order.FieldID)).FirstID(ctx))
 	}
 	for _, s := range []struct {
 		name    string
@@ -385,11 +395,10 @@ func findDemoIDs(t *testing.T, e *demoEnv) *demoIDs {
 		if s.partner {
 			q.Where(shipment.PartnerID(pid))
 		}
-		ids.shipments = append(ids.shipments, idVariant{s.name, need("shipment "+s.name)(q.Order(ent.Asc(shipment.FieldID)).FirstID(ctx)), s.partner})
+		ids.shipments = append(ids.shipments, idVariant{s.name, need("shipment " + s.name)(q.Order(ent.Asc(shipment.FieldID)).FirstID(ctx)), s.partner})
 	}
 	return ids
 }
-
 
 // pageBrowser is one headless Chromium for the whole walk, with a tab
 // (its own cookie jar) per role.
@@ -552,52 +561,72 @@ func (r *pageReport) add(w pageWhere, rule, at, msg string) {
 func (r *pageReport) count() int { return len(r.items) }
 
 func (r *pageReport) String() string {
-	type key struct{ page, rule, at, msg string }
-	byPage := map[string]map[key][]string{}
+	type key struct{ rule, at, msg string }
+	seenAs := map[key]map[string][]string{} // problem → page → role/lang/view
 	for _, it := range r.items {
-		p := it.where.Page
-		if byPage[p] == nil {
-			byPage[p] = map[key][]string{}
+		k := key{it.rule, it.at, it.msg}
+		if seenAs[k] == nil {
+			seenAs[k] = map[string][]string{}
 		}
-		k := key{p, it.rule, it.at, it.msg}
-		byPage[p][k] = append(byPage[p][k], it.where.Role+"/"+it.where.Lang+"/"+it.where.View)
+		seenAs[k][it.where.Page] = append(seenAs[k][it.where.Page], it.where.Role+"/"+it.where.Lang+"/"+it.where.View)
 	}
-	pages := make([]string, 0, len(byPage))
-	for p := range byPage {
-		pages = append(pages, p)
+	// A problem on many pages is the shared shell's (header, navigation,
+	// common styles): listed once, above the pages, so it is fixed once.
+	const shared = 4
+	byPage := map[string][]key{}
+	var common []key
+	for k, pages := range seenAs {
+		if len(pages) >= shared {
+			common = append(common, k)
+			continue
+		}
+		for p := range pages {
+			byPage[p] = append(byPage[p], k)
+		}
 	}
-	sort.Strings(pages)
+	less := func(a, b key) int {
+		return strings.Compare(a.rule+"\x00"+a.at+"\x00"+a.msg, b.rule+"\x00"+b.at+"\x00"+b.msg)
+	}
+	line := func(sb *strings.Builder, k key) {
+		at := ""
+		if k.at != "" {
+			at = " at " + k.at
+		}
+		fmt.Fprintf(sb, "  - [%s]%s: %s\n", k.rule, at, k.msg)
+	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Page checks: %d problems on %d pages (each line: rule, where on the page, what; then the role/language/viewport it was seen as).\n", len(r.items), len(pages))
-	for _, p := range pages {
-		keys := make([]key, 0, len(byPage[p]))
-		for k := range byPage[p] {
-			keys = append(keys, k)
+	fmt.Fprintf(&sb, "Page checks: %d problems (%d distinct). Each line: [rule] at where on the page: what; then where it was seen (role/language/viewport).\n",
+		len(r.items), len(seenAs))
+	if len(common) > 0 {
+		slices.SortFunc(common, less)
+		fmt.Fprintf(&sb, "\n== On %d or more pages (the shared layout: header, navigation, common styles)\n", shared)
+		for _, k := range common {
+			line(&sb, k)
+			pages := slices.Sorted(maps.Keys(seenAs[k]))
+			var views []string
+			for _, p := range pages {
+				views = append(views, seenAs[k][p]...)
+			}
+			shown := pages
+			if len(shown) > 8 {
+				shown = append(slices.Clip(shown[:8]), fmt.Sprintf("… %d more", len(pages)-8))
+			}
+			fmt.Fprintf(&sb, "      on %d pages: %s\n      seen as %s\n", len(pages), strings.Join(shown, ", "), strings.Join(compactSeen(views), ", "))
 		}
-		sort.Slice(keys, func(i, j int) bool {
-			a, b := keys[i], keys[j]
-			if a.rule != b.rule {
-				return a.rule < b.rule
-			}
-			if a.at != b.at {
-				return a.at < b.at
-			}
-			return a.msg < b.msg
-		})
+	}
+	for _, p := range slices.Sorted(maps.Keys(byPage)) {
+		keys := byPage[p]
+		slices.SortFunc(keys, less)
 		fmt.Fprintf(&sb, "\n== %s\n", p)
 		for _, k := range keys {
-			at := ""
-			if k.at != "" {
-				at = " at " + k.at
-			}
-			fmt.Fprintf(&sb, "  - [%s]%s: %s\n      seen as %s\n", k.rule, at, k.msg, strings.Join(compactSeen(byPage[p][k]), ", "))
+			line(&sb, k)
+			fmt.Fprintf(&sb, "      seen as %s\n", strings.Join(compactSeen(seenAs[k][p]), ", "))
 		}
 	}
 	return sb.String()
 }
 
-// compactSeen lists where a problem was seen, as "all" when it was seen
-// everywhere a page was checked in that role.
+// compactSeen lists where a problem was seen, once each, sorted.
 func compactSeen(s []string) []string {
 	s = slices.Compact(slices.Sorted(slices.Values(s)))
 	return s

@@ -235,8 +235,30 @@ func (res *pageResult) judge(w pageWhere, lang string, vp viewport, data []strin
 		case p.Header != nil && p.Header.H > 64:
 			rep.add(w, "layout: phone header", p.Header.Sel, fmt.Sprintf("the header is %.0f px tall on the phone (at most 64)", p.Header.H))
 		}
-		for _, t := range p.Targets {
-			rep.add(w, "layout: target under 40 px", t.Sel, fmt.Sprintf("%q is %.0f×%.0f px", t.Text, t.W, t.H))
+		// Controls of one kind (the navigation's links, a table's
+		// row links) are one finding: one rule fixes them.
+		type kind struct {
+			sel string
+			h   float64
+		}
+		var order []kind
+		first := map[kind]int{}
+		n := map[kind]int{}
+		for i, t := range p.Targets {
+			k := kind{reNth.ReplaceAllString(t.Sel, ""), t.H}
+			if _, ok := first[k]; !ok {
+				first[k] = i
+				order = append(order, k)
+			}
+			n[k]++
+		}
+		for _, k := range order {
+			t := p.Targets[first[k]]
+			more := ""
+			if n[k] > 1 {
+				more = fmt.Sprintf(" (and %d more like it)", n[k]-1)
+			}
+			rep.add(w, "layout: target under 40 px", k.sel, fmt.Sprintf("%q is %.0f×%.0f px%s", t.Text, t.W, t.H, more))
 		}
 	}
 	for _, o := range p.Overflow {
@@ -252,7 +274,8 @@ func (res *pageResult) judge(w pageWhere, lang string, vp viewport, data []strin
 		if stray == "" {
 			continue
 		}
-		key := t.Sel + "\x00" + stray
+		sel := reNth.ReplaceAllString(t.Sel, "")
+		key := sel + "\x00" + stray
 		if seen[key] {
 			continue
 		}
@@ -261,7 +284,7 @@ func (res *pageResult) judge(w pageWhere, lang string, vp viewport, data []strin
 		if lang == "en" {
 			rule = "language: Chinese on an English page"
 		}
-		rep.add(w, rule, t.Sel, fmt.Sprintf("%q in %q", stray, strings.Join(strings.Fields(t.Text), " ")))
+		rep.add(w, rule, sel, fmt.Sprintf("%q in %q", stray, strings.Join(strings.Fields(t.Text), " ")))
 	}
 }
 
@@ -286,6 +309,9 @@ var (
 	reURL     = regexp.MustCompile(`https?://\S+|(?:^|\s)/[\w./?=&%#:-]+`)
 	reZone    = regexp.MustCompile(`\b(UTC|GMT)[+-−]?\d{0,2}(:\d\d)?\b|\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b`)
 	reCode    = regexp.MustCompile(`\b[A-Za-z]*\d[\w.-]*\b|\b[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)+\b`)
+	// reNth takes the position out of a selector, so the same element
+	// in every row of a table is one finding.
+	reNth     = regexp.MustCompile(`:nth-of-type\(\d+\)`)
 	reIdent   = regexp.MustCompile(`^\s*[a-z0-9]+(-[a-z0-9]+)+\s*$`)
 	reEnglish = regexp.MustCompile(`[A-Za-z][A-Za-z'’]*`)
 	reChinese = regexp.MustCompile(`[\p{Han}\x{3000}-\x{303F}\x{FF01}-\x{FF5E}]+`)

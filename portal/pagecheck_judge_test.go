@@ -305,10 +305,10 @@ var (
 	// Removed before the scan: e-mail addresses, web addresses, dates,
 	// times and zones, numbers, and codes (letters with digits, or
 	// capitals joined by -, _ or /: PO-2026-1101, HX-220, r2).
-	reEmail   = regexp.MustCompile(`[\w.+-]+@[\w-]+(\.[\w-]+)+`)
-	reURL     = regexp.MustCompile(`https?://\S+|(?:^|\s)/[\w./?=&%#:-]+`)
-	reZone    = regexp.MustCompile(`\b(UTC|GMT)[+-−]?\d{0,2}(:\d\d)?\b|\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b`)
-	reCode    = regexp.MustCompile(`\b[A-Za-z]*\d[\w.-]*\b|\b[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)+\b`)
+	reEmail = regexp.MustCompile(`[\w.+-]+@[\w-]+(\.[\w-]+)+`)
+	reURL   = regexp.MustCompile(`https?://\S+|(?:^|\s)/[\w./?=&%#:-]+`)
+	reZone  = regexp.MustCompile(`\b(UTC|GMT)[+-−]?\d{0,2}(:\d\d)?\b|\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b`)
+	reCode  = regexp.MustCompile(`\b[A-Za-z]*\d[\w.-]*\b|\b[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)+\b`)
 	// reNth takes the position out of a selector, so the same element
 	// in every row of a table is one finding.
 	reNth     = regexp.MustCompile(`:nth-of-type\(\d+\)`)

@@ -164,15 +164,15 @@ func one(p string) []variant { return []variant{{"", p}} }
 // entry fails the test, so the walk cannot silently shrink; entries for
 // routes that do not exist (yet) are only logged.
 var walkPaths = map[string]walkPath{
-	"/login":         {fill: fixed("/login")},
+	"/login": {fill: fixed("/login")},
 	"/invite/:token": {fill: func(e *demoEnv, _ *demoIDs, _ who) []variant {
 		return []variant{{"a pending invitation", "/invite/" + e.invite}}
 	}},
-	"/":              {roles: []who{wAdmin, wBuyer, wViewer, wPartner}, fill: fixed("/")},
-	"/settings":      {fill: fixed("/settings")},
-	"/staff":         {roles: []who{wAdmin}, fill: fixed("/staff")},
-	"/staff/:id":     {fill: func(_ *demoEnv, ids *demoIDs, _ who) []variant { return one(fmt.Sprintf("/staff/%d", ids.staffUser)) }},
-	"/partners":      {fill: fixed("/partners")},
+	"/":          {roles: []who{wAdmin, wBuyer, wViewer, wPartner}, fill: fixed("/")},
+	"/settings":  {fill: fixed("/settings")},
+	"/staff":     {roles: []who{wAdmin}, fill: fixed("/staff")},
+	"/staff/:id": {fill: func(_ *demoEnv, ids *demoIDs, _ who) []variant { return one(fmt.Sprintf("/staff/%d", ids.staffUser)) }},
+	"/partners":  {fill: fixed("/partners")},
 	"/partners/:id": {fill: func(_ *demoEnv, ids *demoIDs, w who) []variant {
 		return one(fmt.Sprintf("/partners/%d", ids.partnerFor(w)))
 	}},

@@ -261,12 +261,28 @@ func (res *pageResult) judge(w pageWhere, lang string, vp viewport, data []strin
 			rep.add(w, "layout: target under 40 px", k.sel, fmt.Sprintf("%q is %.0f×%.0f px%s", t.Text, t.W, t.H, more))
 		}
 	}
-	for _, o := range p.Overflow {
+	// One finding per kind of box: the posts of a feed, the cells of
+	// a column.
+	boxes := map[string][]int{}
+	var boxOrder []string
+	for i, o := range p.Overflow {
+		k := reRecord.ReplaceAllString(reNth.ReplaceAllString(o.Sel, ""), "$1-N")
+		if boxes[k] == nil {
+			boxOrder = append(boxOrder, k)
+		}
+		boxes[k] = append(boxes[k], i)
+	}
+	for _, k := range boxOrder {
+		o := p.Overflow[boxes[k][0]]
 		what := "spills out of"
 		if o.Clips {
 			what = "is cut off by"
 		}
-		rep.add(w, "layout: text overflow", o.Sel, fmt.Sprintf("%q %s its %s px box (%s)", o.Text, what, o.Box, o.How))
+		more := ""
+		if n := len(boxes[k]); n > 1 {
+			more = fmt.Sprintf(" (and %d more like it)", n-1)
+		}
+		rep.add(w, "layout: text overflow", k, fmt.Sprintf("%q %s its %s px box (%s)%s", o.Text, what, o.Box, o.How, more))
 	}
 	seen := map[string]bool{}
 	for _, t := range p.Texts {
@@ -294,7 +310,7 @@ var allowWords = map[string]bool{}
 
 func init() {
 	for _, w := range strings.Fields(`OTIF SLA CSV PDF UTC GMT ETA ID API URL QR ISO IATF RoHS CNY EUR USD JPY GBP SGD
-		PO SO SKU kg g t m cm mm km h min s pcs KB MB GB
+		PO SO SKU kg g t m cm mm km h min s pcs KB MB GB UTF GBK BOM
 		Tierlink WeCom Feishu DingTalk Slack Webhook webhook
 		English 中文 简体中文 中文（简体）`) {
 		allowWords[w] = true
@@ -304,14 +320,17 @@ func init() {
 var (
 	// Removed before the scan: e-mail addresses, web addresses, dates,
 	// times and zones, numbers, and codes (letters with digits, or
-	// capitals joined by -, _ or /: PO-2026-1101, HX-220, r2).
+	// capitals joined by -, _ or /: PO-2026-1101, HX-220, r2; snake_case
+	// names, as of CSV columns).
 	reEmail = regexp.MustCompile(`[\w.+-]+@[\w-]+(\.[\w-]+)+`)
 	reURL   = regexp.MustCompile(`https?://\S+|(?:^|\s)/[\w./?=&%#:-]+`)
 	reZone  = regexp.MustCompile(`\b(UTC|GMT)[+-−]?\d{0,2}(:\d\d)?\b|\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b`)
-	reCode  = regexp.MustCompile(`\b[A-Za-z]*\d[\w.-]*\b|\b[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)+\b`)
+	reCode  = regexp.MustCompile(`\b[A-Za-z]*\d[\w.-]*\b|\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b|\b[A-Z][A-Z0-9]*(?:[-_/][A-Z0-9]+)+\b`)
 	// reNth takes the position out of a selector, so the same element
 	// in every row of a table is one finding.
-	reNth     = regexp.MustCompile(`:nth-of-type\(\d+\)`)
+	reNth = regexp.MustCompile(`:nth-of-type\(\d+\)`)
+	// reRecord takes a record's id out of an element id (#post-35).
+	reRecord  = regexp.MustCompile(`#([A-Za-z][\w-]*?)-\d+\b`)
 	reIdent   = regexp.MustCompile(`^\s*[a-z0-9]+(-[a-z0-9]+)+\s*$`)
 	reEnglish = regexp.MustCompile(`[A-Za-z][A-Za-z'’]*`)
 	reChinese = regexp.MustCompile(`[\p{Han}\x{3000}-\x{303F}\x{FF01}-\x{FF5E}]+`)

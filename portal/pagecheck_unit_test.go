@@ -22,6 +22,7 @@ func TestPageCheckStrayText(t *testing.T) {
 		{"zh-CN", "(1 line(s))", "line"}, // single letters are too short to judge
 		{"zh-CN", "@hourly", "hourly"},
 		{"zh-CN", "ack-reminders", ""},
+		{"zh-CN", "列：partner_code, order_number", ""},
 		{"zh-CN", "English", ""},
 		{"zh-CN", "周敏 Zhou Min 已发布", ""},
 		{"en", "Orders of 华星精密机械", ""},

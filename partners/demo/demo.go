@@ -462,7 +462,7 @@ func seedHistory(buyer, supplierA context.Context, ords *orders.Service, ships *
 			start := now.AddDate(0, 0, -7*week-3).Add(time.Duration(i) * time.Hour)
 			due := start.AddDate(0, 0, 6)
 			at(start)
-			o, err := ords.Create(buyer, orders.OrderInput{PartnerID: p.ID, Direction: order.DirectionUpstream, Number: fmt.Sprintf("PO-2026-%d%02d", 9+i, 50-week),
+			o, err := ords.Create(buyer, orders.OrderInput{PartnerID: p.ID, Direction: order.DirectionUpstream, Number: fmt.Sprintf("PO-2026-0%d%02d", 9+i, 50-week),
 				Currency: "CNY", Lines: []orders.LineInput{
 					{ItemCode: "HX-220", Description: "外壳 Rev C", Quantity: qty("1000"), Unit: "pcs", UnitPrice: price("12.5"), RequiredDate: date(due)},
 					{ItemCode: "HX-221", Description: "盖板", Quantity: qty("1000"), Unit: "pcs", UnitPrice: price("3.8"), RequiredDate: date(due)}}})

@@ -135,12 +135,13 @@ func (v visit) label() string {
 
 // file names the visit's screenshot: the path, its variant and the role.
 func (v visit) file() string {
-	name := strings.Trim(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(v.route, "-"), "-")
+	slug := func(s string) string { return strings.Trim(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(s, "-"), "-") }
+	name := slug(v.route)
 	if name == "" {
 		name = "home"
 	}
 	if v.variant != "" {
-		name += "--" + strings.ReplaceAll(v.variant, " ", "-")
+		name += "--" + slug(v.variant)
 	}
 	return name + "--" + string(v.who)
 }

@@ -145,7 +145,9 @@ func (v visit) label() string {
 
 // file names the visit's screenshot: the path, its variant and the role.
 func (v visit) file() string {
-	slug := func(s string) string { return strings.Trim(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(s, "-"), "-") }
+	slug := func(s string) string {
+		return strings.Trim(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(s, "-"), "-")
+	}
 	name := slug(v.route)
 	if name == "" {
 		name = "home"

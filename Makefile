@@ -4,7 +4,7 @@ TOOLS    ?= $(HOME)/.cache/tierlink-tools/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: test test-cluster test-short lint vuln fmt bench run generate migrations tools fuzz
+.PHONY: test test-cluster test-short lint vuln fmt bench run generate migrations tools fuzz screenshots pagecheck
 
 ## test: vet, then the whole suite with the race detector. PostgreSQL
 ## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
@@ -48,6 +48,24 @@ bench:
 
 run:
 	$(GO) run ./cmd/tierlink serve --demo
+
+## screenshots: full-page PNGs of every page, seeded with the demo, in
+## both languages on a 390×844 phone and a 1280×800 desktop, into
+## ./screenshots/<language>-<phone|desktop>/ (the page walk of
+## portal/pagecheck_test.go; needs Chromium and .ci/npm-tools.sh).
+SCREENSHOTS ?= $(CURDIR)/screenshots
+screenshots:
+	rm -rf $(SCREENSHOTS) && mkdir -p $(SCREENSHOTS)
+	.ci/npm-tools.sh
+	TIERLINK_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -run '^TestPageChecks$$' -count=1 -timeout 20m ./portal
+	@echo "screenshots in $(SCREENSHOTS)"
+
+## pagecheck: the page checks alone (accessibility, layout, stray
+## language), their report also written to PAGECHECK_REPORT.
+PAGECHECK_REPORT ?= $(CURDIR)/pagecheck-report.txt
+pagecheck:
+	.ci/npm-tools.sh
+	TIERLINK_PAGECHECK_REPORT=$(PAGECHECK_REPORT) $(GO) test -run '^TestPageChecks$$' -count=1 -timeout 20m ./portal
 
 ## generate: regenerate ent code from ent/schema.
 generate:

@@ -308,7 +308,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}()
 	ords, ships, grps := a.ords, a.shps, a.grps
 	if *withDemo {
-		logins, err := demo.Seed(ctx, a.db.Client, a.dir, a.acc, a.docs, ords, ships, grps)
+		logins, err := demo.Seed(ctx, demo.Services{Client: a.db.Client, Directory: a.dir, Accounts: a.acc, Documents: a.docs,
+			Orders: ords, Shipments: ships, Groups: grps, Scorecards: a.cards})
 		if err != nil {
 			return err
 		}

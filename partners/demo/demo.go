@@ -19,6 +19,7 @@ import (
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
+	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
 
@@ -110,10 +111,34 @@ var seeds = []partnerSeed{
 		[][3]string{{"Mia Fischer", "Customer Service", "m.fischer@kfp.example"}}},
 }
 
+// Services are what the seed writes through: the same domain services
+// the portal uses, so the demo's records, audit trail, events and feed
+// posts are what real use would leave.
+type Services struct {
+	Client     *ent.Client
+	Directory  *directory.Service
+	Accounts   *accounts.Service
+	Documents  *documents.Service
+	Orders     *orders.Service
+	Shipments  *shipments.Service
+	Groups     *groups.Service
+	Scorecards *scorecards.Service
+}
+
 // Seed fills an empty database with the demo company and returns the
 // logins to print. It refuses a database that already has users.
-func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *accounts.Service, docs *documents.Service,
-	ords *orders.Service, ships *shipments.Service, grps *groups.Service) ([]Login, error) {
+//
+// The demo has a record of every kind a page shows (the page checks in
+// portal/pagecheck_test.go walk it): a draft order, orders awaiting an
+// answer (one past its SLA), open and decided change requests, shipments
+// in every state with their events, certificates valid, expiring and
+// expired, groups with posts and cards, a bridge with deliveries,
+// transfers in the ledger, and five weeks of history for the
+// scorecards. To write that history it runs the order, shipment and
+// group services on clocks set in the past, and sets them back to the
+// wall clock when done.
+func Seed(ctx context.Context, sv Services) ([]Login, error) {
+	client, dir, acc, docs, ords, ships, grps := sv.Client, sv.Directory, sv.Accounts, sv.Documents, sv.Orders, sv.Shipments, sv.Groups
 	ctx = viewer.NewContext(ctx, viewer.System("demo"))
 	if n, err := client.User.Query().Count(ctx); err != nil {
 		return nil, err
@@ -209,11 +234,34 @@ func Seed(ctx context.Context, client *ent.Client, dir *directory.Service, acc *
 	if err := seedOrders(buyerCtx, supplierCtx, ords, ships, suppliers, dealers, carriers); err != nil {
 		return nil, err
 	}
+	bridgeID, err := seedBridge(ctx, client, g.ID)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := grps.Post(buyerCtx, g.ID, groups.PostInput{Body: "@" + firstContact.Name + " 请确认本周的发货计划 / please confirm this week's shipments"}); err != nil {
 		return nil, err
 	}
 	if _, err := grps.Post(supplierCtx, g.ID, groups.PostInput{Body: "收到，周五前发出 / received, shipping by Friday"}); err != nil {
 		return nil, err
+	}
+	// The bridge stops after the posts above went out through it: the
+	// demo's far end is not real.
+	if err := client.Bridge.UpdateOneID(bridgeID).SetEnabled(false).Exec(ctx); err != nil {
+		return nil, err
+	}
+	if err := seedHistory(buyerCtx, supplierCtx, ords, ships, grps, suppliers[:2]); err != nil {
+		return nil, err
+	}
+	adminCtx := viewer.NewContext(ctx, viewer.Viewer{UserID: ids[0], Role: viewer.RoleAdmin, Label: staff[0].email})
+	if err := seedTransfers(adminCtx, dir, cs.Items, ids); err != nil {
+		return nil, err
+	}
+	// Weekly snapshots of the weeks just written, as the nightly job
+	// would have stored them.
+	if sv.Scorecards != nil {
+		if _, err := sv.Scorecards.SnapshotClosed(ctx, time.Now()); err != nil {
+			return nil, fmt.Errorf("demo scorecard snapshots: %w", err)
+		}
 	}
 	logins = append(logins, Login{Email: firstContact.Email, Role: "partner (" + firstContact.Partner.Name + ")", Name: firstContact.Name})
 	return logins, nil
@@ -331,6 +379,171 @@ func seedOrders(buyer, supplierA context.Context, ords *orders.Service, ships *s
 	if err != nil {
 		return err
 	}
-	_, err = ships.AddEvent(buyer, d1.ID, shipments.EventInput{Kind: "shipped"})
-	return err
+	if _, err = ships.AddEvent(buyer, d1.ID, shipments.EventInput{Kind: "shipped"}); err != nil {
+		return err
+	}
+	// A draft the buyer has not published yet.
+	if _, err := ords.Create(buyer, orders.OrderInput{PartnerID: suppliers[1].ID, Direction: order.DirectionUpstream, Number: "PO-2026-1120",
+		Currency: "CNY", Notes: "等图纸 Rev D 确认后发布",
+		Lines: []orders.LineInput{{ItemCode: "HX-230", Description: "散热片", Quantity: qty("800"), Unit: "pcs", UnitPrice: price("4.2"), RequiredDate: day(30)}}}); err != nil {
+		return fmt.Errorf("demo draft: %w", err)
+	}
+	// 华星: one order published three days ago, past its answer SLA,
+	// and one published today.
+	ords.SetClock(func() time.Time { return time.Now().Add(-72 * time.Hour) })
+	_, err = mk(suppliers[0], order.DirectionUpstream, "PO-2026-1079",
+		orders.LineInput{ItemCode: "HX-305", Description: "底座", Quantity: qty("300"), Unit: "pcs", UnitPrice: price("15.2"), RequiredDate: day(12)})
+	ords.SetClock(time.Now)
+	if err != nil {
+		return err
+	}
+	if _, err := mk(suppliers[0], order.DirectionUpstream, "PO-2026-1112",
+		orders.LineInput{ItemCode: "HX-220", Description: "外壳 Rev C", Quantity: qty("1500"), Unit: "pcs", UnitPrice: price("12.5"), RequiredDate: day(21)},
+		orders.LineInput{ItemCode: "HX-221", Description: "盖板", Quantity: qty("1500"), Unit: "pcs", UnitPrice: price("3.8"), RequiredDate: day(21)}); err != nil {
+		return err
+	}
+	// 华星: accepted, shipped and delivered yesterday; the buyer has not
+	// yet confirmed the receipt.
+	o5, err := mk(suppliers[0], order.DirectionUpstream, "PO-2026-1065",
+		orders.LineInput{ItemCode: "HX-310", Description: "支架", Quantity: qty("400"), Unit: "pcs", UnitPrice: price("8.6"), RequiredDate: day(1)})
+	if err != nil {
+		return err
+	}
+	if _, err := ords.Acknowledge(supplierA, o5.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}}); err != nil {
+		return err
+	}
+	s3, err := ships.Create(supplierA, shipments.Input{PartnerID: suppliers[0].ID, Carrier: "顺丰速运", TrackingNumber: "SF1420098765432", ETA: day(0),
+		Packages: 12, Lines: []shipments.LineInput{{OrderID: o5.ID, LineNo: 1, Quantity: qty("400")}}})
+	if err != nil {
+		return err
+	}
+	for _, in := range []shipments.EventInput{{Kind: "shipped"}, {Kind: "in_transit", Location: "上海"}, {Kind: "delivered", Location: "苏州仓"}} {
+		if _, err := ships.AddEvent(supplierA, s3.ID, in); err != nil {
+			return fmt.Errorf("demo delivery: %w", err)
+		}
+	}
+	return nil
+}
+
+// seedBridge connects the first supplier's group to a WeCom robot, so
+// its posts leave deliveries in the outbox. It is written directly: the
+// demo's robot address is not one the bridge guard would let through.
+func seedBridge(ctx context.Context, client *ent.Client, groupID int) (int, error) {
+	b, err := client.Bridge.Create().SetGroupID(groupID).SetKind("wecom").SetName("华星协同 企业微信群").
+		SetURL("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo-0000").SetRatePerMinute(20).Save(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("demo bridge: %w", err)
+	}
+	return b.ID, nil
+}
+
+// seedHistory gives the scorecards five weeks to show: each week an
+// order to each of the first suppliers, answered (one with a change
+// the buyer approved, one with a change she rejected), shipped and
+// received, some late or short, and a message answered in the group.
+func seedHistory(buyer, supplierA context.Context, ords *orders.Service, ships *shipments.Service, grps *groups.Service, suppliers []directory.Partner) error {
+	now := time.Now()
+	at := func(t time.Time) {
+		clock := func() time.Time { return t }
+		ords.SetClock(clock)
+		ships.SetClock(clock)
+		grps.SetClock(clock)
+	}
+	defer func() { ords.SetClock(time.Now); ships.SetClock(time.Now); grps.SetClock(time.Now) }()
+	qty := func(s string) orders.Qty { q, _ := orders.ParseQty(s); return q }
+	price := func(s string) orders.Price { p, _ := orders.ParsePrice(s); return p }
+	date := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
+	for week := 5; week >= 1; week-- {
+		for i, p := range suppliers {
+			as := buyer // 东岳 has no portal login: the buyer answers for it
+			if i == 0 {
+				as = supplierA
+			}
+			start := now.AddDate(0, 0, -7*week-3).Add(time.Duration(i) * time.Hour)
+			due := start.AddDate(0, 0, 6)
+			at(start)
+			o, err := ords.Create(buyer, orders.OrderInput{PartnerID: p.ID, Direction: order.DirectionUpstream, Number: fmt.Sprintf("PO-2026-0%d%02d", 9+i, 50-week),
+				Currency: "CNY", Lines: []orders.LineInput{
+					{ItemCode: "HX-220", Description: "外壳 Rev C", Quantity: qty("1000"), Unit: "pcs", UnitPrice: price("12.5"), RequiredDate: date(due)},
+					{ItemCode: "HX-221", Description: "盖板", Quantity: qty("1000"), Unit: "pcs", UnitPrice: price("3.8"), RequiredDate: date(due)}}})
+			if err != nil {
+				return fmt.Errorf("demo history order: %w", err)
+			}
+			if _, err := ords.Publish(buyer, o.ID); err != nil {
+				return err
+			}
+			// Answered within hours, slower some weeks.
+			at(start.Add(time.Duration(3+week*week*2) * time.Hour))
+			lines := []orders.AckLine{{LineNo: 1, Action: "accept"}, {LineNo: 2, Action: "accept"}}
+			if i == 0 && (week == 4 || week == 2) {
+				lines[1] = orders.AckLine{LineNo: 2, Action: "change", PromisedDate: date(due.AddDate(0, 0, 2)), Reason: "模具保养，顺延两天"}
+			}
+			acked, err := ords.Acknowledge(as, o.ID, orders.AckInput{Lines: lines})
+			if err != nil {
+				return fmt.Errorf("demo history answer: %w", err)
+			}
+			if i == 0 && (week == 4 || week == 2) {
+				at(start.Add(30 * time.Hour))
+				crs, err := ords.ChangeRequests(buyer, o.ID, "open")
+				if err != nil || len(crs) == 0 {
+					return fmt.Errorf("demo history change request: %v", err)
+				}
+				d := orders.Decision{Decision: "approve", Reason: "可以"}
+				if week == 2 {
+					d = orders.Decision{Decision: "reject", Reason: "产线等料，请按原交期"}
+				}
+				if _, err := ords.Decide(buyer, crs[0].ID, d); err != nil {
+					return fmt.Errorf("demo history decision: %w", err)
+				}
+			}
+			_ = acked
+			// Shipped two days after the answer; received on time,
+			// late or short depending on the week.
+			at(start.AddDate(0, 0, 3))
+			sh, err := ships.Create(as, shipments.Input{PartnerID: p.ID, Carrier: "顺丰速运", ETA: date(due),
+				Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: qty("1000")}, {OrderID: o.ID, LineNo: 2, Quantity: qty("1000")}}})
+			if err != nil {
+				return fmt.Errorf("demo history shipment: %w", err)
+			}
+			at(start.AddDate(0, 0, 3).Add(2 * time.Hour))
+			if _, err := ships.AddEvent(as, sh.ID, shipments.EventInput{Kind: "shipped"}); err != nil {
+				return err
+			}
+			arrive := due.Add(-20 * time.Hour)
+			if (week+i)%3 == 0 {
+				arrive = due.AddDate(0, 0, 2) // late
+			}
+			at(arrive)
+			if _, err := ships.AddEvent(as, sh.ID, shipments.EventInput{Kind: "delivered"}); err != nil {
+				return err
+			}
+			got := []shipments.Received{{LineID: sh.Lines[0].ID, Quantity: qty("1000")}, {LineID: sh.Lines[1].ID, Quantity: qty("1000")}}
+			if (week+i)%4 == 1 {
+				got[1].Quantity = qty("940") // short
+			}
+			at(arrive.Add(time.Hour))
+			if _, err := ships.AddEvent(buyer, sh.ID, shipments.EventInput{Kind: "received", Received: got}); err != nil {
+				return fmt.Errorf("demo history receipt: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// seedTransfers leaves the contact ledger with a finished hand-over
+// and one scheduled for next month.
+func seedTransfers(ctx context.Context, dir *directory.Service, contacts []directory.Contact, staffIDs []int) error {
+	if len(contacts) < 2 || len(staffIDs) < 4 {
+		return nil
+	}
+	if _, err := dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{contacts[1].ID}, ToOwnerID: staffIDs[3], Reason: "reassignment",
+		Note: "物流对接统一由 Emma 负责"}); err != nil {
+		return fmt.Errorf("demo transfer: %w", err)
+	}
+	next := time.Now().AddDate(0, 1, 0).UTC().Truncate(24 * time.Hour)
+	if _, err := dir.Transfer(ctx, directory.TransferInput{ContactIDs: []int{contacts[0].ID}, ToOwnerID: staffIDs[2], Reason: "departure",
+		Note: "王芳休产假期间由李强接手", EffectiveAt: &next}); err != nil {
+		return fmt.Errorf("demo scheduled transfer: %w", err)
+	}
+	return nil
 }

@@ -164,14 +164,15 @@ const probeJS = `(() => {
   }
 
   // Text a person reads, with the element it is in; text marked as
-  // another language (lang="en" on a Chinese page) is left out.
+  // another language (lang="en" on a Chinese page) is left out, and so is
+  // <code>: a CSV column or a cron spec is typed as it is in any language.
   const page = (de.lang || "").toLowerCase();
   const other = (el) => { const x = el.closest("[lang]"); return x && x !== de && !x.lang.toLowerCase().startsWith(page.slice(0, 2)); };
   out.texts.push({sel: "title", text: document.title});
   const tw = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n; (n = tw.nextNode()); ) {
     const p = n.parentElement;
-    if (!p || !n.data.trim() || p.closest("script,style,template") || other(p)) continue;
+    if (!p || !n.data.trim() || p.closest("script,style,template,code,kbd,samp") || other(p)) continue;
     out.texts.push({sel: sel(p), text: n.data});
   }
   for (const el of document.querySelectorAll("[title],[aria-label],[placeholder],[alt],input[type=submit][value],input[type=button][value],input[type=reset][value]")) {

@@ -151,6 +151,9 @@ type decisionExtra struct {
 type orderNewData struct {
 	Partners []directory.Partner
 	Rows     []int
+	// Columns are the import file's columns, the required ones first,
+	// from the importer itself so the hint cannot drift from it.
+	Columns, Optional []string
 }
 
 func (s *Server) orderNewPage(c *fiber.Ctx) error {
@@ -162,7 +165,8 @@ func (s *Server) orderNewPage(c *fiber.Ctx) error {
 		}
 		ps = append(ps, page.Items...)
 	}
-	return s.render(c, "order_new", "new_order", orderNewData{Partners: ps, Rows: []int{0, 1, 2, 3, 4}})
+	return s.render(c, "order_new", "new_order", orderNewData{Partners: ps, Rows: []int{0, 1, 2, 3, 4},
+		Columns: orders.CSVRequired, Optional: orders.CSVOptional()})
 }
 
 // orderExtra is the new-order form's own field: publish at once.

@@ -128,7 +128,7 @@ func (c scChart) Summary(l *locale) string {
 // which is why the drawing does not grow to fill a wide screen.
 const (
 	scW, scH           = 340.0, 200.0
-	scLeft, scRight    = 40.0, 8.0
+	scLeft, scRight    = 46.0, 8.0 // "100%" on the left axis needs ~40 at 13 units in a CJK font
 	scTop, scBottom    = 22.0, 26.0
 	scFont             = 13.0
 	scInk, scMuted     = "#1c2430", "#475467" // 14:1 and 7:1 on white

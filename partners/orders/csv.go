@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,20 @@ import (
 // CSVColumns are the columns of an order import: one row per order line,
 // rows of one order sharing partner_code and order_number.
 var CSVColumns = []string{"partner_code", "order_number", "direction", "currency", "item_code", "description", "quantity", "unit", "unit_price", "required_date", "notes"}
+
+// CSVOptional are the columns an import file may leave out.
+func CSVOptional() []string {
+	var out []string
+	for _, c := range CSVColumns {
+		if !slices.Contains(CSVRequired, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CSVRequired are the columns an import file must have.
+var CSVRequired = []string{"partner_code", "order_number", "currency", "item_code", "quantity", "unit_price", "required_date"}
 
 // ImportResult says what an import stored, and the encoding the file was
 // read in.
@@ -49,7 +64,7 @@ type csvOrder struct {
 // go to the partners at once. r may name its encoding with
 // csvfile.Named; otherwise it is detected.
 func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (ImportResult, error) {
-	t, err := csvfile.Read(r, CSVColumns, []string{"partner_code", "order_number", "currency", "item_code", "quantity", "unit_price", "required_date"})
+	t, err := csvfile.Read(r, CSVColumns, CSVRequired)
 	if err != nil {
 		return ImportResult{}, err
 	}

@@ -34,6 +34,19 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// signIn opens url, which shows the login form to a signed-out browser,
+// and signs in as email with the fixture password; the steps every
+// journey starts with.
+func signIn(url, email string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.ID("login")),
+	)
+}
+
 // browser starts a headless Chromium with a phone-sized or desktop window.
 func browser(t *testing.T, w, h int) context.Context {
 	t.Helper()
@@ -73,11 +86,7 @@ func TestBrowserTransferJourney(t *testing.T) {
 	base := e.live()
 	ctx := browser(t, 1280, 900)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/partners"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "buyer@co.test"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		signIn(base+"/partners", "buyer@co.test"),
 		chromedp.WaitVisible(chromedp.ID("q")),
 		chromedp.SendKeys(chromedp.ID("q"), "hxjm"),
 		chromedp.Click(chromedp.ID("search")),
@@ -128,11 +137,7 @@ func TestBrowserPartnerOnPhone(t *testing.T) {
 	base := e.live()
 	ctx := browser(t, 390, 844)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		signIn(base+"/", "liu@a.test"),
 		// The home is the to-do list; the company is one tap from it.
 		chromedp.WaitVisible(chromedp.ID("my-company")),
 		chromedp.Click(chromedp.ID("my-company")),
@@ -167,11 +172,7 @@ func TestBrowserSupplierUploadsCertificate(t *testing.T) {
 	}
 	ctx := browser(t, 390, 844)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		signIn(base+"/", "liu@a.test"),
 		chromedp.WaitVisible(chromedp.ID("my-company")),
 		chromedp.Click(chromedp.ID("my-company")),
 		chromedp.WaitVisible(chromedp.ID("upload-file")),
@@ -223,11 +224,7 @@ func TestBrowserAcknowledgeWithChangeAndApprove(t *testing.T) {
 	}
 	login := func(ctx context.Context, email string) error {
 		return chromedp.Do(ctx,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(chromedp.ID("email")),
-			chromedp.SendKeys(chromedp.ID("email"), email),
-			chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-			chromedp.Click(chromedp.ID("login")),
+			signIn(base+"/login", email),
 			chromedp.WaitVisible(chromedp.CSS("header.top")),
 		)
 	}
@@ -285,14 +282,7 @@ func TestBrowserAcknowledgeWithChangeAndApprove(t *testing.T) {
 
 func login(t *testing.T, ctx context.Context, base, next, email string) {
 	t.Helper()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/login?next="+next),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, signIn(base+"/login?next="+next, email)); err != nil {
 		t.Fatalf("login %s: %v", email, err)
 	}
 }

@@ -113,8 +113,7 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 			default:
 				return ""
 			}
-			d := t.UTC().Format("2006-01-02")
-			return template.HTML(`<time class="nw" datetime="` + d + `">` + d + `</time>`) //nolint:gosec // a formatted date
+			return dateHTML(t)
 		},
 		"size": formatSize,
 		// fieldError shows why a refused form's field was refused, next
@@ -154,6 +153,13 @@ func loadPages(zone *time.Location) (*pageSet, error) {
 		ps.pages[name] = t
 	}
 	return ps, nil
+}
+
+// dateHTML is a calendar date (stored at UTC midnight) that never wraps
+// at its hyphens.
+func dateHTML(t time.Time) template.HTML {
+	d := t.UTC().Format("2006-01-02")
+	return template.HTML(`<time class="nw" datetime="` + d + `">` + d + `</time>`) //nolint:gosec // a formatted date
 }
 
 // timeHTML is t in zone as "2026-12-03 10:30 UTC+8", the zone spelled

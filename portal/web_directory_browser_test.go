@@ -27,11 +27,7 @@ func TestBrowserDirectoryOnPhone(t *testing.T) {
 	base := e.live()
 	ctx := browser(t, 360, 800)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/partners"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "buyer@co.test"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		signIn(base+"/partners", "buyer@co.test"),
 		chromedp.WaitVisible(chromedp.ID("q")),
 	)
 	if err != nil {

@@ -34,11 +34,7 @@ func TestBrowserFormErrorKeptOnForm(t *testing.T) {
 	qty := `#ack-form input[name="lines[0].quantity"]`
 	b := browser(t, 390, 844)
 	err = chromedp.Do(b,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "liu@a.test"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		signIn(base+"/login", "liu@a.test"),
 		chromedp.WaitVisible(chromedp.CSS("header.top")),
 		chromedp.Navigate(fmt.Sprintf("%s/orders/%d", base, o.ID)),
 		chromedp.WaitVisible(chromedp.ID("ack-form")),

@@ -21,11 +21,7 @@ func TestBrowserScorecardsAtBothWidths(t *testing.T) {
 			ctx := browser(t, max(w, 800), 800)
 			err := chromedp.Do(ctx,
 				chromedp.EmulateViewport(int64(w), 800),
-				chromedp.Navigate(base+"/scorecards"),
-				chromedp.WaitVisible(chromedp.ID("email")),
-				chromedp.SendKeys(chromedp.ID("email"), "buyer@co.test"),
-				chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-				chromedp.Click(chromedp.ID("login")),
+				signIn(base+"/scorecards", "buyer@co.test"),
 				chromedp.WaitVisible(chromedp.ID("ranking")),
 			)
 			if err != nil {

@@ -433,6 +433,19 @@ func (s *Service) Order(ctx context.Context, id int) (Order, error) {
 		out.Revisions = append(out.Revisions, Revision{Revision: r.Revision, Reason: r.Reason, Code: code, ChangeRequestID: crID,
 			Snapshot: r.Snapshot, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt})
 	}
+	if len(revs) > 0 {
+		labels := make([]string, len(revs))
+		for i, r := range revs {
+			labels[i] = r.CreatedBy
+		}
+		people, err := partners.PeopleNames(ctx, s.client, labels)
+		if err != nil {
+			return Order{}, err
+		}
+		for i := range out.Revisions {
+			out.Revisions[i].CreatedByName = people[out.Revisions[i].CreatedBy]
+		}
+	}
 	names, err := partners.PartnerNames(ctx, s.client, []int{out.PartnerID})
 	if err != nil {
 		return Order{}, err

@@ -214,7 +214,10 @@ type Revision struct {
 	ChangeRequestID int            `json:"change_request_id,omitempty"`
 	Snapshot        map[string]any `json:"snapshot"`
 	CreatedBy       string         `json:"created_by"`
-	CreatedAt       time.Time      `json:"created_at"`
+	// CreatedByName is the person's name, for showing; CreatedBy is the
+	// label recorded (an e-mail address, or a job's name).
+	CreatedByName string    `json:"created_by_name"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // Filter narrows an order listing.

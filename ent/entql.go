@@ -445,6 +445,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobrun.FieldError:       {Type: field.TypeString, Column: jobrun.FieldError},
 			jobrun.FieldItems:       {Type: field.TypeInt, Column: jobrun.FieldItems},
 			jobrun.FieldReport:      {Type: field.TypeString, Column: jobrun.FieldReport},
+			jobrun.FieldMessage:     {Type: field.TypeJSON, Column: jobrun.FieldMessage},
 			jobrun.FieldRequestedBy: {Type: field.TypeString, Column: jobrun.FieldRequestedBy},
 		},
 	}
@@ -2710,6 +2711,11 @@ func (f *JobRunFilter) WhereItems(p entql.IntP) {
 // WhereReport applies the entql string predicate on the report field.
 func (f *JobRunFilter) WhereReport(p entql.StringP) {
 	f.Where(p.Field(jobrun.FieldReport))
+}
+
+// WhereMessage applies the entql json.RawMessage predicate on the message field.
+func (f *JobRunFilter) WhereMessage(p entql.BytesP) {
+	f.Where(p.Field(jobrun.FieldMessage))
 }
 
 // WhereRequestedBy applies the entql string predicate on the requested_by field.

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -37,6 +38,8 @@ type JobRun struct {
 	Items int `json:"items,omitempty"`
 	// Report holds the value of the "report" field.
 	Report string `json:"report,omitempty"`
+	// Message holds the value of the "message" field.
+	Message json.RawMessage `json:"message,omitempty"`
 	// RequestedBy holds the value of the "requested_by" field.
 	RequestedBy  string `json:"requested_by,omitempty"`
 	selectValues sql.SelectValues
@@ -47,6 +50,8 @@ func (*JobRun) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case jobrun.FieldMessage:
+			values[i] = new([]byte)
 		case jobrun.FieldID, jobrun.FieldItems:
 			values[i] = new(sql.NullInt64)
 		case jobrun.FieldJob, jobrun.FieldTrigger, jobrun.FieldInstance, jobrun.FieldOutcome, jobrun.FieldError, jobrun.FieldReport, jobrun.FieldRequestedBy:
@@ -135,6 +140,14 @@ func (_m *JobRun) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Report = value.String
 			}
+		case jobrun.FieldMessage:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field message", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Message); err != nil {
+					return fmt.Errorf("unmarshal field message: %w", err)
+				}
+			}
 		case jobrun.FieldRequestedBy:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field requested_by", values[i])
@@ -208,6 +221,9 @@ func (_m *JobRun) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("report=")
 	builder.WriteString(_m.Report)
+	builder.WriteString(", ")
+	builder.WriteString("message=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Message))
 	builder.WriteString(", ")
 	builder.WriteString("requested_by=")
 	builder.WriteString(_m.RequestedBy)

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -135,6 +136,12 @@ func (_c *JobRunCreate) SetNillableReport(v *string) *JobRunCreate {
 	if v != nil {
 		_c.SetReport(*v)
 	}
+	return _c
+}
+
+// SetMessage sets the "message" field.
+func (_c *JobRunCreate) SetMessage(v json.RawMessage) *JobRunCreate {
+	_c.mutation.SetMessage(v)
 	return _c
 }
 
@@ -352,6 +359,10 @@ func (_c *JobRunCreate) createSpec() (*JobRun, *sqlgraph.CreateSpec) {
 		_spec.SetField(jobrun.FieldReport, field.TypeString, value)
 		_node.Report = value
 	}
+	if value, ok := _c.mutation.Message(); ok {
+		_spec.SetField(jobrun.FieldMessage, field.TypeJSON, value)
+		_node.Message = value
+	}
 	if value, ok := _c.mutation.RequestedBy(); ok {
 		_spec.SetField(jobrun.FieldRequestedBy, field.TypeString, value)
 		_node.RequestedBy = value
@@ -477,6 +488,24 @@ func (u *JobRunUpsert) SetReport(v string) *JobRunUpsert {
 // UpdateReport sets the "report" field to the value that was provided on create.
 func (u *JobRunUpsert) UpdateReport() *JobRunUpsert {
 	u.SetExcluded(jobrun.FieldReport)
+	return u
+}
+
+// SetMessage sets the "message" field.
+func (u *JobRunUpsert) SetMessage(v json.RawMessage) *JobRunUpsert {
+	u.Set(jobrun.FieldMessage, v)
+	return u
+}
+
+// UpdateMessage sets the "message" field to the value that was provided on create.
+func (u *JobRunUpsert) UpdateMessage() *JobRunUpsert {
+	u.SetExcluded(jobrun.FieldMessage)
+	return u
+}
+
+// ClearMessage clears the value of the "message" field.
+func (u *JobRunUpsert) ClearMessage() *JobRunUpsert {
+	u.SetNull(jobrun.FieldMessage)
 	return u
 }
 
@@ -621,6 +650,27 @@ func (u *JobRunUpsertOne) SetReport(v string) *JobRunUpsertOne {
 func (u *JobRunUpsertOne) UpdateReport() *JobRunUpsertOne {
 	return u.Update(func(s *JobRunUpsert) {
 		s.UpdateReport()
+	})
+}
+
+// SetMessage sets the "message" field.
+func (u *JobRunUpsertOne) SetMessage(v json.RawMessage) *JobRunUpsertOne {
+	return u.Update(func(s *JobRunUpsert) {
+		s.SetMessage(v)
+	})
+}
+
+// UpdateMessage sets the "message" field to the value that was provided on create.
+func (u *JobRunUpsertOne) UpdateMessage() *JobRunUpsertOne {
+	return u.Update(func(s *JobRunUpsert) {
+		s.UpdateMessage()
+	})
+}
+
+// ClearMessage clears the value of the "message" field.
+func (u *JobRunUpsertOne) ClearMessage() *JobRunUpsertOne {
+	return u.Update(func(s *JobRunUpsert) {
+		s.ClearMessage()
 	})
 }
 
@@ -931,6 +981,27 @@ func (u *JobRunUpsertBulk) SetReport(v string) *JobRunUpsertBulk {
 func (u *JobRunUpsertBulk) UpdateReport() *JobRunUpsertBulk {
 	return u.Update(func(s *JobRunUpsert) {
 		s.UpdateReport()
+	})
+}
+
+// SetMessage sets the "message" field.
+func (u *JobRunUpsertBulk) SetMessage(v json.RawMessage) *JobRunUpsertBulk {
+	return u.Update(func(s *JobRunUpsert) {
+		s.SetMessage(v)
+	})
+}
+
+// UpdateMessage sets the "message" field to the value that was provided on create.
+func (u *JobRunUpsertBulk) UpdateMessage() *JobRunUpsertBulk {
+	return u.Update(func(s *JobRunUpsert) {
+		s.UpdateMessage()
+	})
+}
+
+// ClearMessage clears the value of the "message" field.
+func (u *JobRunUpsertBulk) ClearMessage() *JobRunUpsertBulk {
+	return u.Update(func(s *JobRunUpsert) {
+		s.ClearMessage()
 	})
 }
 

@@ -4,12 +4,14 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/predicate"
@@ -112,6 +114,24 @@ func (_u *JobRunUpdate) SetNillableReport(v *string) *JobRunUpdate {
 	return _u
 }
 
+// SetMessage sets the "message" field.
+func (_u *JobRunUpdate) SetMessage(v json.RawMessage) *JobRunUpdate {
+	_u.mutation.SetMessage(v)
+	return _u
+}
+
+// AppendMessage appends value to the "message" field.
+func (_u *JobRunUpdate) AppendMessage(v json.RawMessage) *JobRunUpdate {
+	_u.mutation.AppendMessage(v)
+	return _u
+}
+
+// ClearMessage clears the value of the "message" field.
+func (_u *JobRunUpdate) ClearMessage() *JobRunUpdate {
+	_u.mutation.ClearMessage()
+	return _u
+}
+
 // Mutation returns the JobRunMutation object of the builder.
 func (_u *JobRunUpdate) Mutation() *JobRunMutation {
 	return _u.mutation
@@ -197,6 +217,17 @@ func (_u *JobRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Report(); ok {
 		_spec.SetField(jobrun.FieldReport, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Message(); ok {
+		_spec.SetField(jobrun.FieldMessage, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMessage(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, jobrun.FieldMessage, value)
+		})
+	}
+	if _u.mutation.MessageCleared() {
+		_spec.ClearField(jobrun.FieldMessage, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -300,6 +331,24 @@ func (_u *JobRunUpdateOne) SetNillableReport(v *string) *JobRunUpdateOne {
 	if v != nil {
 		_u.SetReport(*v)
 	}
+	return _u
+}
+
+// SetMessage sets the "message" field.
+func (_u *JobRunUpdateOne) SetMessage(v json.RawMessage) *JobRunUpdateOne {
+	_u.mutation.SetMessage(v)
+	return _u
+}
+
+// AppendMessage appends value to the "message" field.
+func (_u *JobRunUpdateOne) AppendMessage(v json.RawMessage) *JobRunUpdateOne {
+	_u.mutation.AppendMessage(v)
+	return _u
+}
+
+// ClearMessage clears the value of the "message" field.
+func (_u *JobRunUpdateOne) ClearMessage() *JobRunUpdateOne {
+	_u.mutation.ClearMessage()
 	return _u
 }
 
@@ -418,6 +467,17 @@ func (_u *JobRunUpdateOne) sqlSave(ctx context.Context) (_node *JobRun, err erro
 	}
 	if value, ok := _u.mutation.Report(); ok {
 		_spec.SetField(jobrun.FieldReport, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Message(); ok {
+		_spec.SetField(jobrun.FieldMessage, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMessage(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, jobrun.FieldMessage, value)
+		})
+	}
+	if _u.mutation.MessageCleared() {
+		_spec.ClearField(jobrun.FieldMessage, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &JobRun{config: _u.config}

@@ -16846,6 +16846,8 @@ type JobRunMutation struct {
 	items         *int
 	additems      *int
 	report        *string
+	message       *json.RawMessage
+	appendmessage json.RawMessage
 	requested_by  *string
 	clearedFields map[string]struct{}
 	done          bool
@@ -17344,6 +17346,71 @@ func (m *JobRunMutation) ResetReport() {
 	m.report = nil
 }
 
+// SetMessage sets the "message" field.
+func (m *JobRunMutation) SetMessage(jm json.RawMessage) {
+	m.message = &jm
+	m.appendmessage = nil
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *JobRunMutation) Message() (r json.RawMessage, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldMessage(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// AppendMessage adds jm to the "message" field.
+func (m *JobRunMutation) AppendMessage(jm json.RawMessage) {
+	m.appendmessage = append(m.appendmessage, jm...)
+}
+
+// AppendedMessage returns the list of values that were appended to the "message" field in this mutation.
+func (m *JobRunMutation) AppendedMessage() (json.RawMessage, bool) {
+	if len(m.appendmessage) == 0 {
+		return nil, false
+	}
+	return m.appendmessage, true
+}
+
+// ClearMessage clears the value of the "message" field.
+func (m *JobRunMutation) ClearMessage() {
+	m.message = nil
+	m.appendmessage = nil
+	m.clearedFields[jobrun.FieldMessage] = struct{}{}
+}
+
+// MessageCleared returns if the "message" field was cleared in this mutation.
+func (m *JobRunMutation) MessageCleared() bool {
+	_, ok := m.clearedFields[jobrun.FieldMessage]
+	return ok
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *JobRunMutation) ResetMessage() {
+	m.message = nil
+	m.appendmessage = nil
+	delete(m.clearedFields, jobrun.FieldMessage)
+}
+
 // SetRequestedBy sets the "requested_by" field.
 func (m *JobRunMutation) SetRequestedBy(s string) {
 	m.requested_by = &s
@@ -17414,7 +17481,7 @@ func (m *JobRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *JobRunMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.job != nil {
 		fields = append(fields, jobrun.FieldJob)
 	}
@@ -17444,6 +17511,9 @@ func (m *JobRunMutation) Fields() []string {
 	}
 	if m.report != nil {
 		fields = append(fields, jobrun.FieldReport)
+	}
+	if m.message != nil {
+		fields = append(fields, jobrun.FieldMessage)
 	}
 	if m.requested_by != nil {
 		fields = append(fields, jobrun.FieldRequestedBy)
@@ -17476,6 +17546,8 @@ func (m *JobRunMutation) Field(name string) (ent.Value, bool) {
 		return m.Items()
 	case jobrun.FieldReport:
 		return m.Report()
+	case jobrun.FieldMessage:
+		return m.Message()
 	case jobrun.FieldRequestedBy:
 		return m.RequestedBy()
 	}
@@ -17507,6 +17579,8 @@ func (m *JobRunMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldItems(ctx)
 	case jobrun.FieldReport:
 		return m.OldReport(ctx)
+	case jobrun.FieldMessage:
+		return m.OldMessage(ctx)
 	case jobrun.FieldRequestedBy:
 		return m.OldRequestedBy(ctx)
 	}
@@ -17588,6 +17662,13 @@ func (m *JobRunMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetReport(v)
 		return nil
+	case jobrun.FieldMessage:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
 	case jobrun.FieldRequestedBy:
 		v, ok := value.(string)
 		if !ok {
@@ -17643,6 +17724,9 @@ func (m *JobRunMutation) ClearedFields() []string {
 	if m.FieldCleared(jobrun.FieldEndedAt) {
 		fields = append(fields, jobrun.FieldEndedAt)
 	}
+	if m.FieldCleared(jobrun.FieldMessage) {
+		fields = append(fields, jobrun.FieldMessage)
+	}
 	return fields
 }
 
@@ -17659,6 +17743,9 @@ func (m *JobRunMutation) ClearField(name string) error {
 	switch name {
 	case jobrun.FieldEndedAt:
 		m.ClearEndedAt()
+		return nil
+	case jobrun.FieldMessage:
+		m.ClearMessage()
 		return nil
 	}
 	return fmt.Errorf("unknown JobRun nullable field %s", name)
@@ -17697,6 +17784,9 @@ func (m *JobRunMutation) ResetField(name string) error {
 		return nil
 	case jobrun.FieldReport:
 		m.ResetReport()
+		return nil
+	case jobrun.FieldMessage:
+		m.ResetMessage()
 		return nil
 	case jobrun.FieldRequestedBy:
 		m.ResetRequestedBy()

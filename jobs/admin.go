@@ -27,18 +27,24 @@ type Info struct {
 
 // Run is one run in the ledger.
 type Run struct {
-	ID          int            `json:"id"`
-	Job         string         `json:"job"`
-	Tick        time.Time      `json:"tick"`
-	Trigger     jobrun.Trigger `json:"trigger"`
-	Instance    string         `json:"instance"`
-	StartedAt   time.Time      `json:"started_at"`
-	EndedAt     *time.Time     `json:"ended_at"`
-	Outcome     jobrun.Outcome `json:"outcome"`
-	Error       string         `json:"error,omitempty"`
-	Items       int            `json:"items"`
-	Report      string         `json:"report,omitempty"`
-	RequestedBy string         `json:"requested_by,omitempty"`
+	ID        int            `json:"id"`
+	Job       string         `json:"job"`
+	Tick      time.Time      `json:"tick"`
+	Trigger   jobrun.Trigger `json:"trigger"`
+	Instance  string         `json:"instance"`
+	StartedAt time.Time      `json:"started_at"`
+	EndedAt   *time.Time     `json:"ended_at"`
+	Outcome   jobrun.Outcome `json:"outcome"`
+	Error     string         `json:"error,omitempty"`
+	Items     int            `json:"items"`
+	// Report is what the run found and did, in English.
+	Report string `json:"report,omitempty"`
+	// Message is the report as catalogue messages, a line each, for
+	// pages to render in the reader's language; nil for runs recorded
+	// before messages were kept, which show Report. Like a form error's
+	// message, it stays out of the API, which speaks English.
+	Message     i18n.Lines `json:"-"`
+	RequestedBy string     `json:"requested_by,omitempty"`
 }
 
 // JobFilter pages the job list.
@@ -72,8 +78,10 @@ type Detail struct {
 }
 
 func toRun(r *ent.JobRun) Run {
+	// A message that cannot be read leaves the English report to show.
+	msg, _ := i18n.DecodeLines(r.Message)
 	return Run{ID: r.ID, Job: r.Job, Tick: r.Tick, Trigger: r.Trigger, Instance: r.Instance, StartedAt: r.StartedAt,
-		EndedAt: r.EndedAt, Outcome: r.Outcome, Error: r.Error, Items: r.Items, Report: r.Report, RequestedBy: r.RequestedBy}
+		EndedAt: r.EndedAt, Outcome: r.Outcome, Error: r.Error, Items: r.Items, Report: r.Report, Message: msg, RequestedBy: r.RequestedBy}
 }
 
 func staff(ctx context.Context) error {

@@ -7,6 +7,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/schedule"
 )
 
@@ -56,8 +58,11 @@ type Tick struct {
 
 // Result is what a run reports to the ledger.
 type Result struct {
-	Items  int
-	Report string
+	Items int
+	// Message tells people what the run found and did, a catalogue
+	// message a line; the ledger keeps it to render in each reader's
+	// language, and its English as the run's report.
+	Message i18n.Lines
 }
 
 // Scheduler runs jobs on their cron specs through the run ledger.
@@ -252,7 +257,15 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, row *ent.JobRun) *ent
 	defer e.running.Store(false)
 	start := time.Now()
 	res, err := call(ctx, e.job, Tick{At: row.Tick.In(s.loc), Manual: row.Trigger == jobrun.TriggerManual})
-	u := s.client.JobRun.UpdateOne(row).SetEndedAt(s.now()).SetItems(res.Items).SetReport(clip(res.Report, 20000))
+	u := s.client.JobRun.UpdateOne(row).SetEndedAt(s.now()).SetItems(res.Items)
+	if len(res.Message) > 0 {
+		u.SetReport(clip(i18n.For(i18n.English).RenderLines(res.Message), 20000))
+		if raw, merr := json.Marshal(res.Message); merr == nil {
+			u.SetMessage(raw)
+		} else {
+			s.log.Error("job report message not recorded", "job", e.job.Name, "err", merr)
+		}
+	}
 	if err != nil {
 		u.SetOutcome(jobrun.OutcomeFailed).SetError(clip(err.Error(), 2000))
 		s.log.Error("job failed", "job", e.job.Name, "tick", row.Tick, "trigger", row.Trigger, "err", err, "duration_ms", time.Since(start).Milliseconds())

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
@@ -213,7 +214,7 @@ func TestPauseRunNowAndResume(t *testing.T) {
 	s.Add(Job{Name: "beat", Spec: "* * * * * *", Run: func(context.Context, Tick) (Result, error) {
 		n.Add(1)
 		<-gate
-		return Result{Items: 2, Report: "did two things"}, nil
+		return Result{Items: 2, Message: i18n.Lines{i18n.N("job_report.orphans_removed", 2)}}, nil
 	}})
 	viewerCtx := viewer.NewContext(context.Background(), viewer.Viewer{UserID: 3, Role: viewer.RoleViewer, Label: "vi"})
 	if _, err := s.SetPaused(viewerCtx, "beat", true); partners.ErrorCode(err) != partners.EForbidden {
@@ -250,7 +251,7 @@ func TestPauseRunNowAndResume(t *testing.T) {
 		return err == nil && len(d.Runs.Items) == 1 && d.Runs.Items[0].Outcome == "ok"
 	})
 	d, _ := s.Job(sysCtx(), "beat", RunFilter{})
-	if d.Runs.Items[0].Items != 2 || d.Runs.Items[0].Report != "did two things" || !d.Paused {
+	if r := d.Runs.Items[0]; r.Items != 2 || r.Report != "2 orphan objects removed" || len(r.Message) != 1 || r.Message[0].Key != "job_report.orphans_removed" || !d.Paused {
 		t.Fatalf("detail %+v", d)
 	}
 	if _, err := s.SetPaused(adminCtx(), "beat", false); err != nil {

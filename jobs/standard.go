@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/status"
@@ -42,7 +43,7 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 	fromStatus := func(fn func(context.Context, time.Time) (status.Result, error)) func(context.Context, Tick) (Result, error) {
 		return func(ctx context.Context, _ Tick) (Result, error) {
 			r, err := fn(ctx, time.Now())
-			return Result{Items: r.Posted, Report: r.Report}, err
+			return Result{Items: r.Posted, Message: r.Message}, err
 		}
 	}
 	js := []Job{
@@ -69,13 +70,13 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 			About: "Carries out scheduled contact ownership transfers whose time has come",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				done, failed, err := svc.Directory.RunDueTransfers(ctx)
-				return Result{Items: done + failed, Report: fmt.Sprintf("%d transfer(s) done, %d failed", done, failed)}, err
+				return Result{Items: done + failed, Message: i18n.Lines{i18n.N("job_report.transfers", done).With("Failed", failed)}}, err
 			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := svc.Documents.Sweep(ctx, 6*time.Hour)
-				return Result{Items: n, Report: fmt.Sprintf("%d orphan object(s) removed", n)}, err
+				return Result{Items: n, Message: i18n.Lines{i18n.N("job_report.orphans_removed", n)}}, err
 			}},
 		{Name: "dead-letter-report", Spec: "0 8 * * *", Missed: CatchUp,
 			About: "Reports the bridge messages given up on in the last 24 hours",
@@ -84,19 +85,19 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 			About: "Snapshots each closed week, month and quarter's scorecards, so history does not shift",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := svc.Scorecards.SnapshotClosed(ctx, time.Now())
-				return Result{Items: n, Report: fmt.Sprintf("%d period(s) snapshotted", n)}, err
+				return Result{Items: n, Message: i18n.Lines{i18n.N("job_report.periods_snapshotted", n)}}, err
 			}},
 		{Name: "session-purge", Spec: "@hourly", Missed: Skip,
 			About: "Deletes expired sessions",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := svc.Accounts.PurgeSessions(ctx)
-				return Result{Items: n}, err
+				return Result{Items: n, Message: i18n.Lines{i18n.N("job_report.sessions_purged", n)}}, err
 			}},
 		{Name: "idempotency-purge", Spec: "@hourly", Missed: Skip,
 			About: "Forgets Idempotency-Key answers past their 24 hours; a key naming the record its work created is kept, without the answer, while that record exists",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				n, err := partners.PurgeIdempotencyKeys(ctx, svc.Client, time.Now())
-				return Result{Items: n}, err
+				return Result{Items: n, Message: i18n.Lines{i18n.N("job_report.idempotency_purged", n)}}, err
 			}},
 		{Name: "ledger-purge", Spec: "41 * * * *", Missed: Skip,
 			About: "Marks runs whose instance died as abandoned; deletes runs after 90 days and sent-notice records after 400",
@@ -153,6 +154,8 @@ func purgeLedger(ctx context.Context, c *ent.Client, now time.Time) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
+	deleted := i18n.M("job_report.ledger_deleted").With("Runs", i18n.N("job_report.old_runs", runs)).
+		With("Notices", i18n.N("job_report.old_notices", notices))
 	return Result{Items: abandoned + runs + notices,
-		Report: fmt.Sprintf("%d run(s) marked abandoned, %d old run(s) and %d old notice record(s) deleted", abandoned, runs, notices)}, nil
+		Message: i18n.Lines{i18n.N("job_report.ledger_purge", abandoned).With("Deleted", deleted)}}, nil
 }

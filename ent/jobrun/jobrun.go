@@ -35,6 +35,8 @@ const (
 	FieldItems = "items"
 	// FieldReport holds the string denoting the report field in the database.
 	FieldReport = "report"
+	// FieldMessage holds the string denoting the message field in the database.
+	FieldMessage = "message"
 	// FieldRequestedBy holds the string denoting the requested_by field in the database.
 	FieldRequestedBy = "requested_by"
 	// Table holds the table name of the jobrun in the database.
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldError,
 	FieldItems,
 	FieldReport,
+	FieldMessage,
 	FieldRequestedBy,
 }
 

@@ -569,6 +569,16 @@ func ReportContainsFold(v string) predicate.JobRun {
 	return predicate.JobRun(sql.FieldContainsFold(FieldReport, v))
 }
 
+// MessageIsNil applies the IsNil predicate on the "message" field.
+func MessageIsNil() predicate.JobRun {
+	return predicate.JobRun(sql.FieldIsNull(FieldMessage))
+}
+
+// MessageNotNil applies the NotNil predicate on the "message" field.
+func MessageNotNil() predicate.JobRun {
+	return predicate.JobRun(sql.FieldNotNull(FieldMessage))
+}
+
 // RequestedByEQ applies the EQ predicate on the "requested_by" field.
 func RequestedByEQ(v string) predicate.JobRun {
 	return predicate.JobRun(sql.FieldEQ(FieldRequestedBy, v))

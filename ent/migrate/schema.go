@@ -657,6 +657,7 @@ var (
 		{Name: "error", Type: field.TypeString, Default: ""},
 		{Name: "items", Type: field.TypeInt, Default: 0},
 		{Name: "report", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "message", Type: field.TypeJSON, Nullable: true},
 		{Name: "requested_by", Type: field.TypeString, Default: ""},
 	}
 	// JobRunsTable holds the schema information for the "job_runs" table.

@@ -850,7 +850,7 @@ func init() {
 	// jobrun.DefaultReport holds the default value on creation for the report field.
 	jobrun.DefaultReport = jobrunDescReport.Default.(string)
 	// jobrunDescRequestedBy is the schema descriptor for requested_by field.
-	jobrunDescRequestedBy := jobrunFields[10].Descriptor()
+	jobrunDescRequestedBy := jobrunFields[11].Descriptor()
 	// jobrun.DefaultRequestedBy holds the default value on creation for the requested_by field.
 	jobrun.DefaultRequestedBy = jobrunDescRequestedBy.Default.(string)
 	// jobrun.RequestedByValidator is a validator for the "requested_by" field. It is called by the builders before save.

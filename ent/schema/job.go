@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"time"
 
 	"entgo.io/ent"
@@ -29,8 +30,13 @@ func (JobRun) Fields() []ent.Field {
 		field.Enum("outcome").Values("running", "ok", "failed", "abandoned").Default("running"),
 		field.String("error").Default("").Validate(maxRunes(2000)),
 		field.Int("items").Default(0),
-		// A short report for people: what a run found and did.
+		// A short report for people: what a run found and did, in
+		// English (for logs, and the only report of runs recorded
+		// before messages were kept).
 		field.Text("report").Default(""),
+		// The report as catalogue messages, one a line
+		// (partners/i18n.Lines), rendered in each reader's language.
+		field.JSON("message", json.RawMessage{}).Optional(),
 		field.String("requested_by").Default("").Validate(maxRunes(200)).Immutable(),
 	}
 }

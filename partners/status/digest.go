@@ -99,10 +99,10 @@ func (s *Service) digests(ctx context.Context, now time.Time, force bool) (Resul
 	}
 	res.Posted = counts["posted"] + counts["on_track"]
 	res.Skipped = counts["foreign"] + counts["quiet"] + counts["raced"]
-	res.Report = fmt.Sprintf("%d group(s) due: %d digest(s) with open items, %d \"all on track\", %d quiet, %d skipped (contacts of another partner), %d already done elsewhere",
-		len(dues), counts["posted"], counts["on_track"], counts["quiet"], counts["foreign"], counts["raced"])
+	res.Message = i18n.Lines{i18n.N("job_report.digests", len(dues)).With("Open", i18n.N("job_report.digests_open", counts["posted"])).
+		With("OnTrack", counts["on_track"]).With("Quiet", counts["quiet"]).With("Foreign", counts["foreign"]).With("Raced", counts["raced"])}
 	if bad > 0 {
-		res.Report += fmt.Sprintf("; %d group(s) have an unreadable schedule", bad)
+		res.Message = append(res.Message, i18n.N("job_report.digests_bad_schedule", bad))
 	}
 	return res, nil
 }

@@ -30,8 +30,11 @@ func (s *Service) AckReminders(ctx context.Context, now time.Time) (Result, erro
 	sys := system(ctx)
 	os, err := s.client.Order.Query().Where(order.DirectionEQ(order.DirectionUpstream), order.StatusEQ(order.StatusPublished),
 		order.PublishedAtNotNil()).Order(ent.Asc(order.FieldID)).All(sys)
-	if err != nil || len(os) == 0 {
+	if err != nil {
 		return Result{}, err
+	}
+	if len(os) == 0 {
+		return Result{Message: ackReport(0, 0)}, nil
 	}
 	pids := make([]int, 0, len(os))
 	var keys []string
@@ -102,8 +105,14 @@ func (s *Service) AckReminders(ctx context.Context, now time.Time) (Result, erro
 			res.Skipped++
 		}
 	}
-	res.Report = fmt.Sprintf("%d unacknowledged order(s) checked, %d reminder(s) or escalation(s) posted", len(os), res.Posted)
+	res.Message = ackReport(len(os), res.Posted)
 	return res, nil
+}
+
+// ackReport says how many orders a reminder pass checked and how many
+// reminders or escalations it posted.
+func ackReport(checked, posted int) i18n.Lines {
+	return i18n.Lines{i18n.N("job_report.ack_reminders", checked).With("Posted", i18n.N("job_report.ack_posted", posted))}
 }
 
 func ackKey(o *ent.Order, level int) string {
@@ -152,8 +161,11 @@ func (s *Service) StaleShipments(ctx context.Context, now time.Time) (Result, er
 	}
 	shs, err := s.client.Shipment.Query().Where(shipment.StatusIn(shipment.StatusShipped, shipment.StatusInTransit, shipment.StatusDelayed),
 		shipment.LastEventAtNotNil(), shipment.LastEventAtLTE(now.Add(-after))).Order(ent.Asc(shipment.FieldID)).All(sys)
-	if err != nil || len(shs) == 0 {
+	if err != nil {
 		return Result{}, err
+	}
+	if len(shs) == 0 {
+		return Result{Message: staleReport(0, 0)}, nil
 	}
 	key := func(sh *ent.Shipment) string {
 		return fmt.Sprintf("stale:%d:%d:%d", sh.ID, sh.LastEventAt.Unix(), int(now.Sub(*sh.LastEventAt)/after))
@@ -186,8 +198,14 @@ func (s *Service) StaleShipments(ctx context.Context, now time.Time) (Result, er
 			res.Skipped++
 		}
 	}
-	res.Report = fmt.Sprintf("%d silent shipment(s) found, %d update request(s) posted", len(shs), res.Posted)
+	res.Message = staleReport(len(shs), res.Posted)
 	return res, nil
+}
+
+// staleReport says how many silent shipments a pass found and how many
+// update requests it posted.
+func staleReport(found, posted int) i18n.Lines {
+	return i18n.Lines{i18n.N("job_report.stale_shipments", found).With("Posted", i18n.N("job_report.update_requests_posted", posted))}
 }
 
 // Certificate warning steps, in days before expiry.
@@ -205,8 +223,11 @@ func (s *Service) CertificateExpiry(ctx context.Context, now time.Time) (Result,
 	docs, err := s.client.Document.Query().Where(document.KindEQ(document.KindCertificate), document.ExpiresOnNotNil(),
 		document.ExpiresOnGTE(today.AddDate(0, 0, -7)), document.ExpiresOnLTE(today.AddDate(0, 0, 30))).
 		Order(ent.Asc(document.FieldExpiresOn), ent.Asc(document.FieldID)).All(sys)
-	if err != nil || len(docs) == 0 {
+	if err != nil {
 		return Result{}, err
+	}
+	if len(docs) == 0 {
+		return Result{Message: certReport(0, 0)}, nil
 	}
 	var keys []string
 	pids := make([]int, 0, len(docs))
@@ -271,8 +292,14 @@ func (s *Service) CertificateExpiry(ctx context.Context, now time.Time) (Result,
 			res.Skipped++
 		}
 	}
-	res.Report = fmt.Sprintf("%d certificate(s) expiring within 30 days or lately expired, %d warning(s) posted", len(docs), res.Posted)
+	res.Message = certReport(len(docs), res.Posted)
 	return res, nil
+}
+
+// certReport says how many certificates a pass found near or past
+// expiry and how many warnings it posted.
+func certReport(found, posted int) i18n.Lines {
+	return i18n.Lines{i18n.N("job_report.certificate_expiry", found).With("Posted", i18n.N("job_report.warnings_posted", posted))}
 }
 
 func certKey(d *ent.Document, step int) string {
@@ -291,7 +318,7 @@ func (s *Service) DeadLetters(ctx context.Context, now time.Time) (Result, error
 		return Result{}, err
 	}
 	if len(ds) == 0 {
-		return Result{Report: "no undelivered bridge messages in the last 24 hours"}, nil
+		return Result{Message: i18n.Lines{i18n.M("job_report.dead_letters_none")}}, nil
 	}
 	type agg struct {
 		name     string
@@ -326,11 +353,19 @@ func (s *Service) DeadLetters(ctx context.Context, now time.Time) (Result, error
 		a.n++
 		a.last = d.LastError
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d message(s) to %d bridge(s) were given up on in the last 24 hours:\n", len(ds), len(order))
+	lines := i18n.Lines{i18n.N("job_report.dead_letters", len(ds)).With("Bridges", i18n.N("job_report.bridges", len(order)))}
 	for _, id := range order {
 		a := per[id]
-		fmt.Fprintf(&b, "• %s bridge %q (#%d, group %d): %d message(s); last error: %s\n", a.kind, a.name, id, a.group, a.n, a.last)
+		kind := i18n.M("job_report.bridge_gone")
+		if a.kind != "" {
+			kind = i18n.M(bridgeKindKeys + string(a.kind))
+		}
+		lines = append(lines, i18n.N("job_report.dead_letter_bridge", a.n).With("Kind", kind).With("Name", a.name).
+			With("ID", id).With("Group", a.group).With("Error", a.last))
 	}
-	return Result{Posted: len(ds), Report: strings.TrimSpace(b.String())}, nil
+	return Result{Posted: len(ds), Message: lines}, nil
 }
+
+// bridgeKindKeys prefixes a bridge kind to make the catalogue key of its
+// name ("WeCom group robot"), the one the bridge pages show.
+const bridgeKindKeys = "page.k_"

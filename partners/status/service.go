@@ -46,7 +46,10 @@ func New(client *ent.Client, grps *groups.Service, ords *orders.Service, ships *
 type Result struct {
 	Posted  int
 	Skipped int
-	Report  string
+	// Message reports the pass to people, a catalogue message a line,
+	// rendered in each reader's language (the run ledger keeps the
+	// English too, for logs).
+	Message i18n.Lines
 }
 
 func system(ctx context.Context) context.Context { return partners.AsSystem(ctx, "status") }

@@ -500,11 +500,18 @@ func TestDeadLetterReport(t *testing.T) {
 			SetAttempts(15).SetLastError("HTTP 400: invalid webhook key").SetDeadAt(monday.Add(at)).ExecX(w.system)
 	}
 	res, err := w.Status.DeadLetters(w.system, monday)
-	if err != nil || res.Posted != 2 || !strings.Contains(res.Report, `wecom bridge "采购群"`) || !strings.Contains(res.Report, "2 message(s); last error: HTTP 400") {
-		t.Fatalf("%+v %v", res, err)
+	en := i18n.For(i18n.English).RenderLines(res.Message)
+	if err != nil || res.Posted != 2 || len(res.Message) != 2 ||
+		!strings.HasPrefix(en, "2 messages to 1 bridge were given up on in the last 24 hours:\n") ||
+		!strings.Contains(en, `WeCom group robot "采购群"`) || !strings.Contains(en, "2 messages; last error: HTTP 400") {
+		t.Fatalf("%+v %v\n%s", res, err, en)
 	}
-	if res, _ := w.Status.DeadLetters(w.system, monday.Add(48*time.Hour)); res.Posted != 0 || !strings.HasPrefix(res.Report, "no undelivered") {
-		t.Fatalf("%+v", res)
+	if zh := i18n.For(i18n.Chinese).RenderLines(res.Message); !strings.Contains(zh, "企业微信群机器人「采购群」") || !strings.Contains(zh, "2 条消息；最后的错误：HTTP 400") {
+		t.Fatalf("zh-CN: %s", zh)
+	}
+	res, _ = w.Status.DeadLetters(w.system, monday.Add(48*time.Hour))
+	if en := i18n.For(i18n.English).RenderLines(res.Message); res.Posted != 0 || !strings.HasPrefix(en, "no undelivered") {
+		t.Fatalf("%+v %s", res, en)
 	}
 }
 

@@ -259,15 +259,7 @@ func collectStrings(s string, codes bool, seen map[string]bool) {
 }
 
 func codeLike(s string) bool {
-	if s == "" {
-		return true
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r == '_' || r == '.' || r >= '0' && r <= '9' || r == '-' || r == ':') {
-			return false
-		}
-	}
-	return true
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-:") == ""
 }
 
 // appColumns are string columns the application fills itself: codes,

@@ -11,8 +11,8 @@
 //   - AESKey = base64(EncodingAESKey + "="), 32 bytes; AES-256-CBC with
 //     IV = AESKey[:16]; PKCS#7 padding to a multiple of 32 bytes (WeCom's
 //     block size for padding, not AES's 16).
-//   - plaintext = 16 random bytes + 4-byte big-endian length of msg + msg
-//     + receiveid (the corp id for a self-built app).
+//   - plaintext = 16 random bytes, the 4-byte big-endian length of msg,
+//     msg, then receiveid (the corp id for a self-built app).
 //
 // On top of the documented checks, a request whose timestamp lies
 // outside a window around now (five minutes unless configured) is refused

@@ -3,6 +3,7 @@ package callback_test
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
@@ -103,5 +104,28 @@ func TestCrossCheckSDKOtherCorp(t *testing.T) {
 	}
 	if _, err := c.Decrypt(string(enc)); callback.KindOf(err) != callback.KindReceiver {
 		t.Fatalf("err = %v, want wrong receiveid", err)
+	}
+}
+
+// Why this package does not use the SDK's decryption: it accepts
+// padding whose last byte is right but whose other bytes are not.
+func TestCrossCheckSDKLaxPadding(t *testing.T) {
+	c := testCrypto(t)
+	msg := []byte(cardXML)
+	pt := frame(msg, testCorpID, uint32(len(msg)), func(n int) []byte {
+		b := goodPad(n)
+		b[0] ^= 0xff
+		return b
+	})
+	if pt[len(pt)-1] < 2 {
+		t.Fatal("the test message needs at least two padding bytes")
+	}
+	_, body := rawSeal(t, c, pt, "0")
+	enc := string(body[bytes.Index(body, []byte("<Encrypt><![CDATA["))+18 : bytes.Index(body, []byte("]]></Encrypt>"))])
+	if _, got, err := util.DecryptMsg(testCorpID, enc, testKey); err != nil || !bytes.Equal(got, msg) {
+		t.Logf("the SDK now refuses it too (%v); the doc comment may be updated", err)
+	}
+	if _, err := c.Decrypt(enc); !errors.Is(err, callback.ErrBadPadding) {
+		t.Fatalf("err = %v, want bad padding", err)
 	}
 }

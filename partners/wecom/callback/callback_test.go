@@ -98,8 +98,12 @@ func TestReceiveTypedErrors(t *testing.T) {
 			p, body := sealAt(t, c, msg, strconv.FormatInt(testNow.Add(6*time.Minute).Unix(), 10))
 			return req{p, body}
 		}, callback.ErrStaleTimestamp},
-		{"ErrStaleTimestampHuge", func() req {
+		{"ErrStaleTimestampMinInt64", func() req {
 			p, body := sealAt(t, c, msg, "-9223372036854775808")
+			return req{p, body}
+		}, callback.ErrStaleTimestamp},
+		{"ErrStaleTimestampMaxInt64", func() req {
+			p, body := sealAt(t, c, msg, "9223372036854775807")
 			return req{p, body}
 		}, callback.ErrStaleTimestamp},
 		{"ErrBadTimestamp", func() req {

@@ -152,11 +152,14 @@ func (c *Crypto) check(p Params, encrypt string) error {
 	if err != nil {
 		return ErrBadTimestamp
 	}
-	// Compare in seconds, so that a far-off timestamp cannot overflow
-	// a time.Duration.
-	d := c.now().Unix() - sec
-	if limit := int64(c.window / time.Second); d > limit || d < -limit {
-		return &Error{Kind: KindStale, Detail: fmt.Sprintf("%ds from now", -d)}
+	// Compare in seconds against now ± the window (both well inside
+	// int64), so that a far-off timestamp cannot overflow anything.
+	now, limit := c.now().Unix(), int64(c.window/time.Second)
+	switch {
+	case sec < now-limit:
+		return &Error{Kind: KindStale, Detail: "older than the window"}
+	case sec > now+limit:
+		return &Error{Kind: KindStale, Detail: "in the future"}
 	}
 	return nil
 }

@@ -146,20 +146,20 @@ func (c *Crypto) Signature(timestamp, nonce, encrypt string) string {
 func (c *Crypto) check(p Params, encrypt string) error {
 	want := c.Signature(p.Timestamp, p.Nonce, encrypt)
 	if subtle.ConstantTimeCompare([]byte(p.Signature), []byte(want)) != 1 {
-		return ErrBadSignature
+		return fail(ErrBadSignature, "")
 	}
 	sec, err := strconv.ParseInt(p.Timestamp, 10, 64)
 	if err != nil {
-		return ErrBadTimestamp
+		return fail(ErrBadTimestamp, "")
 	}
 	// Compare in seconds against now ± the window (both well inside
 	// int64), so that a far-off timestamp cannot overflow anything.
 	now, limit := c.now().Unix(), int64(c.window/time.Second)
 	switch {
 	case sec < now-limit:
-		return &Error{Kind: KindStale, Detail: "older than the window"}
+		return fail(ErrStaleTimestamp, "older than the window")
 	case sec > now+limit:
-		return &Error{Kind: KindStale, Detail: "in the future"}
+		return fail(ErrStaleTimestamp, "in the future")
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func (c *Crypto) check(p Params, encrypt string) error {
 // decrypted echostr, which is the whole answer.
 func (c *Crypto) VerifyURL(p Params) ([]byte, error) {
 	if p.EchoStr == "" {
-		return nil, &Error{Kind: KindMalformed, Reason: ErrMissingField.Reason, Detail: "echostr"}
+		return nil, fail(ErrMissingField, "echostr")
 	}
 	if err := c.check(p, p.EchoStr); err != nil {
 		return nil, err
@@ -188,14 +188,14 @@ type envelope struct {
 // Open checks a posted callback and returns the decrypted inner XML.
 func (c *Crypto) Open(p Params, body []byte) ([]byte, error) {
 	if len(body) > 2*MaxEncryptLen {
-		return nil, ErrTooLarge
+		return nil, fail(ErrTooLarge, "")
 	}
 	var env envelope
 	if err := xml.Unmarshal(body, &env); err != nil || env.XMLName.Local != "xml" {
-		return nil, &Error{Kind: KindMalformed, Reason: ErrBadXML.Reason, Detail: "envelope"}
+		return nil, fail(ErrBadXML, "envelope")
 	}
 	if env.Encrypt == "" {
-		return nil, &Error{Kind: KindMalformed, Reason: ErrMissingField.Reason, Detail: "Encrypt"}
+		return nil, fail(ErrMissingField, "Encrypt")
 	}
 	if err := c.check(p, env.Encrypt); err != nil {
 		return nil, err
@@ -217,39 +217,41 @@ func (c *Crypto) Receive(p Params, body []byte) (Event, error) {
 // a signature: use VerifyURL, Open or Receive for requests.
 func (c *Crypto) Decrypt(encrypt string) ([]byte, error) {
 	if len(encrypt) > MaxEncryptLen {
-		return nil, ErrTooLarge
+		return nil, fail(ErrTooLarge, "")
 	}
 	ct, err := base64.StdEncoding.DecodeString(encrypt)
 	if err != nil {
-		return nil, ErrBadBase64
+		return nil, fail(ErrBadBase64, "")
 	}
 	if len(ct) == 0 || len(ct)%padBlock != 0 {
-		return nil, &Error{Kind: KindMalformed, Reason: ErrTruncated.Reason, Detail: fmt.Sprintf("%d bytes", len(ct))}
+		return nil, fail(ErrTruncated, fmt.Sprintf("%d bytes", len(ct)))
 	}
 	pt := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(pt, ct)
 	n := int(pt[len(pt)-1])
 	if n < 1 || n > padBlock {
-		return nil, ErrBadPadding
+		return nil, fail(ErrBadPadding, "")
 	}
 	var bad byte
 	for _, b := range pt[len(pt)-n:] {
 		bad |= b ^ byte(n)
 	}
 	if bad != 0 {
-		return nil, ErrBadPadding
+		return nil, fail(ErrBadPadding, "")
 	}
 	pt = pt[:len(pt)-n]
 	if len(pt) < 20 {
-		return nil, ErrBadLength
+		return nil, fail(ErrBadLength, "")
 	}
 	msgLen := uint64(binary.BigEndian.Uint32(pt[16:20]))
 	if msgLen > uint64(len(pt)-20) {
-		return nil, ErrBadLength
+		return nil, fail(ErrBadLength, "")
 	}
 	end := 20 + int(msgLen)
-	if string(pt[end:]) != c.receiveID {
-		return nil, ErrWrongReceiver
+	if rid := pt[end:]; string(rid) != c.receiveID {
+		// Name what it was for: a corp id set wrongly in Tierlink reads
+		// as this, and only a holder of the key can choose the value.
+		return nil, fail(ErrWrongReceiver, "for "+strconv.QuoteToASCII(string(rid[:min(len(rid), 64)])))
 	}
 	return pt[20:end:end], nil
 }

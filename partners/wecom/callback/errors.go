@@ -86,6 +86,14 @@ var (
 
 func malformed(reason string) *Error { return &Error{Kind: KindMalformed, Reason: reason} }
 
+// fail returns a fresh copy of a sentinel with detail, so no caller can
+// change a sentinel through the error it was given.
+func fail(sentinel *Error, detail string) *Error {
+	e := *sentinel
+	e.Detail = detail
+	return &e
+}
+
 // KindOf returns the Kind of a callback error, or 0 for anything else.
 func KindOf(err error) Kind {
 	var e *Error

@@ -234,19 +234,19 @@ type rawEvent struct {
 func DecodeEvent(plaintext []byte) (Event, error) {
 	var r rawEvent
 	if err := xml.Unmarshal(plaintext, &r); err != nil || r.XMLName.Local != "xml" || r.XMLName.Space != "" {
-		return nil, &Error{Kind: KindMalformed, Reason: ErrBadXML.Reason, Detail: "event"}
+		return nil, fail(ErrBadXML, "event")
 	}
 	h := Header{ToUserName: r.ToUserName, FromUserName: r.FromUserName, MsgType: r.MsgType,
 		Event: r.Event, AgentID: r.AgentID, plaintext: plaintext}
 	if s := strings.TrimSpace(r.CreateTime); s != "" {
 		t, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || t < 0 {
-			return nil, &Error{Kind: KindMalformed, Reason: ErrBadXML.Reason, Detail: "CreateTime"}
+			return nil, fail(ErrBadXML, "CreateTime")
 		}
 		h.CreateTime = t
 	}
 	missing := func(field string) error {
-		return &Error{Kind: KindMalformed, Reason: ErrMissingField.Reason, Detail: field}
+		return fail(ErrMissingField, field)
 	}
 	switch {
 	case r.MsgType == "event" && r.Event == string(TypeExternalContact) && ChangeType(r.ChangeType).known():

@@ -96,6 +96,11 @@ func TestWeComSampleVector(t *testing.T) {
 		if !errors.Is(err, callback.ErrWrongReceiver) {
 			t.Fatalf("err = %v, want wrong receiveid", err)
 		}
+		// The message names the corp id it was for, so a corp id set
+		// wrongly is easy to spot.
+		if !strings.Contains(err.Error(), `"wx5823bf96d3bd56c7"`) {
+			t.Fatalf("err = %v does not name the receiveid", err)
+		}
 	})
 	t.Run("SampleIsStaleToday", func(t *testing.T) {
 		c := sampleCrypto(t, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC).Unix())

@@ -100,6 +100,7 @@ type token struct {
 
 type failure struct {
 	code int
+	skip int
 	left int
 }
 
@@ -210,6 +211,14 @@ func (s *Server) FailNext(path string, errcode, n int) {
 	s.fail[path] = &failure{code: errcode, left: n}
 }
 
+// FailAfter lets skip more calls of path succeed, then fails the n after
+// them with errcode: a limit hit in the middle of a run.
+func (s *Server) FailAfter(path string, skip, errcode, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail[path] = &failure{code: errcode, skip: skip, left: n}
+}
+
 // ExpireTokens ends the life of every token issued so far: using one
 // answers 42001.
 func (s *Server) ExpireTokens() {
@@ -287,6 +296,10 @@ func ok() errBody { return errBody{ErrMsg: "ok"} }
 func (s *Server) injected(w http.ResponseWriter, path string) bool {
 	f := s.fail[path]
 	if f == nil || f.left <= 0 {
+		return false
+	}
+	if f.skip > 0 {
+		f.skip--
 		return false
 	}
 	f.left--

@@ -518,7 +518,7 @@ func (s *Service) reconcileOne(ctx context.Context, c *ent.Client, wc *ent.Wecom
 	switch {
 	case ct == nil && partnerID != 0 && owner != 0:
 		nc, err := directory.AddContact(ctx, c, directory.ContactInput{PartnerID: partnerID,
-			Name: clip(cmp.Or(strings.TrimSpace(wc.Name), strings.TrimSpace(wc.Remark), wc.ExternalUserid), 200),
+			Name:  clip(cmp.Or(strings.TrimSpace(wc.Name), strings.TrimSpace(wc.Remark), wc.ExternalUserid), 200),
 			Title: wc.Position, OwnerID: owner})
 		if err != nil {
 			return err

@@ -10,6 +10,8 @@ package wecom
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -188,8 +190,13 @@ func (c *Client) secret(s Secret) string {
 	return c.cfg.ContactSecret
 }
 
-// tokenKey names a token in the store: the corp and which secret.
-func (c *Client) tokenKey(s Secret) string { return c.cfg.CorpID + ":" + string(s) }
+// tokenKey names a token in the store: the corp, which secret, and a
+// short fingerprint of the secret, so that a changed secret never reads a
+// token fetched with the old one.
+func (c *Client) tokenKey(s Secret) string {
+	h := sha256.Sum256([]byte(c.secret(s)))
+	return c.cfg.CorpID + ":" + string(s) + ":" + hex.EncodeToString(h[:4])
+}
 
 // AccessToken returns a valid access token for secret, from the shared
 // store or freshly fetched, for calls the SDK does not cover.

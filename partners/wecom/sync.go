@@ -110,7 +110,7 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 		} else {
 			cursor = next
 		}
-		if err := s.applyPage(ctx, run.ID, items, batch, cursor); err != nil {
+		if err := s.applyPage(ctx, run, items, batch, cursor); err != nil {
 			return res, s.pause(ctx, run.ID, err)
 		}
 	}
@@ -179,8 +179,11 @@ func kindOf(t int64) wecomcontact.Kind {
 
 // applyPage upserts one page of entries and moves the run's cursor, in
 // one transaction.
-func (s *Service) applyPage(ctx context.Context, runID int, items []externalcontact.ExternalUserForBatch, batch int, cursor string) error {
-	now := s.now()
+func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []externalcontact.ExternalUserForBatch, batch int, cursor string) error {
+	now, runID := s.now(), run.ID
+	// A contact created earlier in this run (on another page) is new,
+	// not changed, when more of its follows arrive.
+	isNew := func(wc *ent.WecomContact) bool { return !wc.CreatedAt.Before(run.StartedAt) }
 	return partners.WithTx(ctx, s.db, func(tx *ent.Tx) error {
 		c := tx.Client()
 		var ext []string
@@ -226,7 +229,7 @@ func (s *Service) applyPage(ctx context.Context, runID int, items []externalcont
 				return err
 			}
 			byExt[ec.ExternalUserID] = wc
-			if !created[ec.ExternalUserID] {
+			if !created[ec.ExternalUserID] && !isNew(wc) {
 				changed[ec.ExternalUserID] = true
 			}
 		}
@@ -266,7 +269,7 @@ func (s *Service) applyPage(ctx context.Context, runID int, items []externalcont
 					return err
 				}
 				follows[k] = f
-				if !created[wc.ExternalUserid] {
+				if !created[wc.ExternalUserid] && !isNew(wc) {
 					changed[wc.ExternalUserid] = true
 				}
 				continue
@@ -284,7 +287,9 @@ func (s *Service) applyPage(ctx context.Context, runID int, items []externalcont
 				return err
 			}
 			follows[k] = f
-			changed[wc.ExternalUserid] = true
+			if !isNew(wc) {
+				changed[wc.ExternalUserid] = true
+			}
 		}
 		// Mark what this run saw; the mark is bookkeeping, not a change,
 		// so updated_at stays.

@@ -16,6 +16,7 @@ import (
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/status"
+	"github.com/tierlink/tierlink/partners/wecom"
 )
 
 // Services are what the standard jobs call.
@@ -27,6 +28,8 @@ type Services struct {
 	Status    *status.Service
 	// Scorecards snapshot closed periods.
 	Scorecards *scorecards.Service
+	// WeCom syncs external contacts; nil when WeCom is not configured.
+	WeCom *wecom.Service
 }
 
 // Ledger retention.
@@ -70,6 +73,15 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				done, failed, err := svc.Directory.RunDueTransfers(ctx)
 				return Result{Items: done + failed, Report: fmt.Sprintf("%d transfer(s) done, %d failed", done, failed)}, err
+			}},
+		{Name: "wecom-sync", Spec: "23 * * * *", Missed: CatchUp,
+			About: "Reads WeCom's external contacts into the directory: partners matched, owners picked, removals marked; resumes a sync cut short",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				if svc.WeCom == nil {
+					return Result{Report: "WeCom is not configured (TIERLINK_WECOM_CORP_ID, TIERLINK_WECOM_CONTACT_SECRET)"}, nil
+				}
+				r, err := svc.WeCom.Sync(ctx)
+				return Result{Items: r.Created + r.Changed + r.Removed, Report: r.Report()}, err
 			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",

@@ -40,6 +40,7 @@ import (
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/partners/status"
+	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/portal"
 	"github.com/tierlink/tierlink/storage"
 )
@@ -253,7 +254,16 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	st.StaleAfter = cfg.StaleAfter
 	a.cards = scorecards.New(db.Client, db.Dialect, cfg.TimeZone)
 	a.cards.Weights = cfg.ScoreWeights
-	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards}, cfg.JobSchedules)
+	var wc *wecom.Service
+	if cfg.WeCom.Configured() {
+		api, err := wecom.NewClient(cfg.WeCom, db.Client, log)
+		if err != nil {
+			return nil, configError{"TIERLINK_WECOM_API_BASE", err.Error()}
+		}
+		wc = wecom.NewService(db.Client, api, dir, log)
+		log.Info("wecom connection configured", "wecom", cfg.WeCom)
+	}
+	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: wc}, cfg.JobSchedules)
 	if err != nil {
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}

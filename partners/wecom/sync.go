@@ -151,6 +151,17 @@ func (s *Service) startRun(ctx context.Context) (*ent.WecomSync, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	// An empty member list with contacts on file is far likelier a
+	// revoked permission than a company that lost every contact: a run
+	// over it would mark them all removed, so it does not start.
+	if len(users) == 0 {
+		if n, err := s.db.WecomContact.Query().Where(wecomcontact.RemovedAtIsNil()).Count(ctx); err != nil {
+			return nil, false, err
+		} else if n > 0 {
+			return nil, false, partners.Errorf(partners.EConflict,
+				"WeCom lists no member with the customer-contact feature, but %d contacts are on file; check the app's permissions", n)
+		}
+	}
 	run, err := s.db.WecomSync.Create().SetFollowUsers(nonNil(users)).SetStartedAt(now).SetHeartbeatAt(now).Save(ctx)
 	return run, false, err
 }
@@ -605,7 +616,7 @@ func (s *Service) linkStaff(ctx context.Context, userIDs []string) (int, error) 
 func (s *Service) LinkStaff(ctx context.Context, userID int, wecomUserID string) error {
 	wecomUserID = strings.TrimSpace(wecomUserID)
 	if len(wecomUserID) > 64 {
-		return partners.Invalid("wecom_userid", "must be at most 64 characters")
+		return partners.InvalidBecause("wecom_userid", partners.R("max_chars", "Max", 64))
 	}
 	u, err := directory.ActiveStaff(ctx, s.db, userID, "user_id")
 	if err != nil {
@@ -669,7 +680,8 @@ func (s *Service) AssignUnmatched(ctx context.Context, externalUserID string, pa
 		}
 		pid := partnerID
 		if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "wecom_contact.assign", EntityType: "wecom_contact",
-			EntityID: wc.ID, PartnerID: &pid, After: map[string]any{"external_userid": externalUserID, "partner_id": partnerID}}); err != nil {
+			EntityID: wc.ID, PartnerID: &pid, After: map[string]any{"name": cmp.Or(wc.Name, externalUserID), "external_userid": externalUserID,
+				"partner_id": partnerID}}); err != nil {
 			return err
 		}
 		follows, err := c.WecomFollow.Query().Where(wecomfollow.WecomContactID(wc.ID), wecomfollow.RemovedAtIsNil()).All(ctx)
@@ -758,7 +770,7 @@ func (s *Service) MapCorp(ctx context.Context, corp string, partnerID int) error
 		}
 		pid := partnerID
 		return partners.Audit(ctx, c, partners.AuditRecord{Action: "wecom_corp.map", EntityType: "wecom_corp_mapping", EntityID: id,
-			PartnerID: &pid, After: map[string]any{"corp_name": k, "partner_id": partnerID}})
+			PartnerID: &pid, After: map[string]any{"name": k, "corp_name": k, "partner_id": partnerID}})
 	})
 }
 

@@ -547,3 +547,18 @@ func TestLinkStaffByHand(t *testing.T) {
 		t.Fatal("a partner user was linked as staff")
 	}
 }
+
+func TestSyncRefusesEmptyMemberListWithContactsOnFile(t *testing.T) {
+	e := newEnv(t, 2, 2, false)
+	e.seed(30, 2)
+	e.sync(t)
+	for i := range 2 {
+		uid := fmt.Sprintf("u%02d", i)
+		e.sim.AddMember(wecomsim.Member{UserID: uid, Email: uid + "@co.test", Follow: false})
+	}
+	_, err := e.svc.Sync(e.f.System())
+	partnerstest.WantCode(t, err, partners.EConflict)
+	if n := e.f.DB.Client.WecomContact.Query().Where(wecomcontact.RemovedAtNotNil()).CountX(e.f.System()); n != 0 {
+		t.Fatalf("%d contacts marked removed by an empty member list", n)
+	}
+}

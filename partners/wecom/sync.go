@@ -711,20 +711,96 @@ type Contact struct {
 	RemovedAt      *time.Time `json:"removed_at,omitempty"`
 }
 
+// UnmatchedFilter pages the unmatched inbox.
+type UnmatchedFilter struct {
+	Cursor string `query:"cursor" validate:"max=600"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+}
+
+// ContactPage is one page of WeCom contacts.
+type ContactPage struct {
+	Items      []Contact `json:"items"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+type idCursor struct {
+	I int `json:"i"`
+}
+
 // Unmatched lists active WeCom contacts with no partner yet, oldest
-// first: the inbox a buyer assigns from.
-func (s *Service) Unmatched(ctx context.Context, limit int) ([]Contact, error) {
-	rows, err := s.db.WecomContact.Query().Where(wecomcontact.PartnerIDIsNil(), wecomcontact.RemovedAtIsNil()).
-		Order(ent.Asc(wecomcontact.FieldID)).Limit(partners.Limit(limit, 50)).
+// first, a page at a time: the inbox a buyer assigns from.
+func (s *Service) Unmatched(ctx context.Context, f UnmatchedFilter) (ContactPage, error) {
+	if err := partners.Validate(f); err != nil {
+		return ContactPage{}, err
+	}
+	q := s.db.WecomContact.Query().Where(wecomcontact.PartnerIDIsNil(), wecomcontact.RemovedAtIsNil())
+	if f.Cursor != "" {
+		var cur idCursor
+		if err := partners.DecodeCursor(f.Cursor, &cur); err != nil {
+			return ContactPage{}, err
+		}
+		q.Where(wecomcontact.IDGT(cur.I))
+	}
+	limit := partners.Limit(f.Limit, 50)
+	rows, err := q.Order(ent.Asc(wecomcontact.FieldID)).Limit(limit + 1).
 		WithFollows(func(q *ent.WecomFollowQuery) { q.Where(wecomfollow.RemovedAtIsNil()) }).All(ctx)
 	if err != nil {
-		return nil, err
+		return ContactPage{}, err
 	}
-	out := make([]Contact, 0, len(rows))
+	var page ContactPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.NextCursor = partners.EncodeCursor(idCursor{I: rows[len(rows)-1].ID})
+	}
+	page.Items = make([]Contact, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, toContact(r))
+		page.Items = append(page.Items, toContact(r))
 	}
-	return out, nil
+	return page, nil
+}
+
+// AssignInput names the partner an unmatched contact belongs to.
+type AssignInput struct {
+	PartnerID int `json:"partner_id" validate:"required,min=1"`
+}
+
+// Assign is AssignUnmatched in the shape of an API call: it answers the
+// contact as stored after the assignment.
+func (s *Service) Assign(ctx context.Context, externalUserID string, in AssignInput) (Contact, error) {
+	if err := partners.Validate(in); err != nil {
+		return Contact{}, err
+	}
+	if err := s.AssignUnmatched(ctx, externalUserID, in.PartnerID); err != nil {
+		return Contact{}, err
+	}
+	wc, err := s.db.WecomContact.Query().Where(wecomcontact.ExternalUserid(externalUserID)).
+		WithFollows(func(q *ent.WecomFollowQuery) { q.Where(wecomfollow.RemovedAtIsNil()) }).Only(ctx)
+	if err != nil {
+		return Contact{}, err
+	}
+	return toContact(wc), nil
+}
+
+// StaffLinkInput links a staff user to a WeCom userid; empty unlinks.
+type StaffLinkInput struct {
+	WecomUserID string `json:"wecom_userid" validate:"max=64"`
+}
+
+// StaffLink is a staff user's WeCom link.
+type StaffLink struct {
+	UserID      int    `json:"user_id"`
+	WecomUserID string `json:"wecom_userid"`
+}
+
+// SetStaffLink is LinkStaff in the shape of an API call.
+func (s *Service) SetStaffLink(ctx context.Context, userID int, in StaffLinkInput) (StaffLink, error) {
+	if err := partners.Validate(in); err != nil {
+		return StaffLink{}, err
+	}
+	if err := s.LinkStaff(ctx, userID, in.WecomUserID); err != nil {
+		return StaffLink{}, err
+	}
+	return StaffLink{UserID: userID, WecomUserID: strings.TrimSpace(in.WecomUserID)}, nil
 }
 
 func toContact(r *ent.WecomContact) Contact {

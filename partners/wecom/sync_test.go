@@ -189,9 +189,10 @@ func TestSync5000ContactsOver20Staff(t *testing.T) {
 		switch i % 4 {
 		case 0, 1, 2:
 			wantPartner, wantRule := e.f.PartnerA.ID, "corp_full_name"
-			if i%4 == 1 {
+			switch i % 4 {
+			case 1:
 				wantPartner, wantRule = e.f.PartnerB.ID, "corp_name"
-			} else if i%4 == 2 {
+			case 2:
 				wantPartner, wantRule = e.f.PartnerB.ID, "mapping"
 			}
 			if wc.PartnerID == nil || *wc.PartnerID != wantPartner || wc.Match != wantRule {

@@ -434,6 +434,31 @@ func TestSyncBacksOffOnFrequencyLimit(t *testing.T) {
 		}
 	})
 
+	t.Run("KilledRunResumesOnceStale", func(t *testing.T) {
+		e.sim.FailAfter(batchPath, 4, wecomsim.ErrFrequencyLimit, 100)
+		if _, err := e.svc.Sync(ctx); err == nil {
+			t.Fatal("the sync did not stop")
+		}
+		// As an instance killed right after a page leaves it: running,
+		// with a fresh heartbeat.
+		db.WecomSync.Update().Where(wecomsync.StateEQ(wecomsync.StateRunning)).SetHeartbeatAt(time.Now()).ExecX(ctx)
+		e.sim.FailNext(batchPath, 0, 0)
+		_, err := e.svc.Sync(ctx)
+		partnerstest.WantCode(t, err, partners.EConflict)
+		e.svc.SetClock(func() time.Time { return time.Now().Add(6 * time.Minute) })
+		defer e.svc.SetClock(time.Now)
+		res := e.sync(t)
+		if !res.Resumed || res.Pages != db.WecomSync.GetX(ctx, res.RunID).Pages {
+			t.Fatalf("not resumed: %+v", res)
+		}
+		if got := db.WecomContact.Query().CountX(ctx); got != 1000 {
+			t.Fatalf("%d contacts after the resumed run", got)
+		}
+		if n := db.WecomContact.Query().Where(wecomcontact.RemovedAtNotNil()).CountX(ctx); n != 0 {
+			t.Fatalf("%d contacts marked removed by a resumed run", n)
+		}
+	})
+
 	t.Run("RunningSyncRefusesASecond", func(t *testing.T) {
 		run := db.WecomSync.Create().SetFollowUsers([]string{"u00"}).SaveX(ctx)
 		_, err := e.svc.Sync(ctx)

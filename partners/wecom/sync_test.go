@@ -550,6 +550,20 @@ func TestTokenSharedByInstances(t *testing.T) {
 		if wecom.Code(err) != wecomsim.ErrInvalidSecret || strings.Contains(err.Error(), "wrong-secret-xyz") {
 			t.Fatalf("err = %v", err)
 		}
+		// A transport error names the URL; the secret is cut from it.
+		down := wecomsim.New(corpID, "down-secret-xyz")
+		down.Close()
+		gone, err := wecom.NewClient(wecom.Config{CorpID: corpID, ContactSecret: "down-secret-xyz", APIBase: down.URL()}, e.f.DB.Client, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = gone.AccessToken(ctx, wecom.ContactSecret)
+		if err == nil || strings.Contains(err.Error(), "down-secret-xyz") || !strings.Contains(err.Error(), "corpsecret=…") {
+			t.Fatalf("err = %v", err)
+		}
+		if err := wecom.UseAPIBase(e.sim.URL()); err != nil {
+			t.Fatal(err)
+		}
 		cfg := e.api.Config()
 		cfg.AgentSecret, cfg.CallbackAESKey = "agent-xyz", "aeskey-xyz"
 		if s := fmt.Sprintf("%v %s", cfg, cfg); strings.Contains(s, "xyz") || strings.Contains(s, contactSecret) {

@@ -46,6 +46,11 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecomcontact"
+	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomsync"
+	"github.com/tierlink/tierlink/ent/wecomtoken"
 
 	stdsql "database/sql"
 )
@@ -117,6 +122,16 @@ type Client struct {
 	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WecomContact is the client for interacting with the WecomContact builders.
+	WecomContact *WecomContactClient
+	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
+	WecomCorpMapping *WecomCorpMappingClient
+	// WecomFollow is the client for interacting with the WecomFollow builders.
+	WecomFollow *WecomFollowClient
+	// WecomSync is the client for interacting with the WecomSync builders.
+	WecomSync *WecomSyncClient
+	// WecomToken is the client for interacting with the WecomToken builders.
+	WecomToken *WecomTokenClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -159,6 +174,11 @@ func (c *Client) init() {
 	c.ShipmentEvent = NewShipmentEventClient(c.config)
 	c.ShipmentLine = NewShipmentLineClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.WecomContact = NewWecomContactClient(c.config)
+	c.WecomCorpMapping = NewWecomCorpMappingClient(c.config)
+	c.WecomFollow = NewWecomFollowClient(c.config)
+	c.WecomSync = NewWecomSyncClient(c.config)
+	c.WecomToken = NewWecomTokenClient(c.config)
 }
 
 type (
@@ -282,6 +302,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ShipmentEvent:     NewShipmentEventClient(cfg),
 		ShipmentLine:      NewShipmentLineClient(cfg),
 		User:              NewUserClient(cfg),
+		WecomContact:      NewWecomContactClient(cfg),
+		WecomCorpMapping:  NewWecomCorpMappingClient(cfg),
+		WecomFollow:       NewWecomFollowClient(cfg),
+		WecomSync:         NewWecomSyncClient(cfg),
+		WecomToken:        NewWecomTokenClient(cfg),
 	}, nil
 }
 
@@ -332,6 +357,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ShipmentEvent:     NewShipmentEventClient(cfg),
 		ShipmentLine:      NewShipmentLineClient(cfg),
 		User:              NewUserClient(cfg),
+		WecomContact:      NewWecomContactClient(cfg),
+		WecomCorpMapping:  NewWecomCorpMappingClient(cfg),
+		WecomFollow:       NewWecomFollowClient(cfg),
+		WecomSync:         NewWecomSyncClient(cfg),
+		WecomToken:        NewWecomTokenClient(cfg),
 	}, nil
 }
 
@@ -366,7 +396,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
-		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomContact,
+		c.WecomCorpMapping, c.WecomFollow, c.WecomSync, c.WecomToken,
 	} {
 		n.Use(hooks...)
 	}
@@ -381,7 +412,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
-		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomContact,
+		c.WecomCorpMapping, c.WecomFollow, c.WecomSync, c.WecomToken,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -452,6 +484,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ShipmentLine.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WecomContactMutation:
+		return c.WecomContact.mutate(ctx, m)
+	case *WecomCorpMappingMutation:
+		return c.WecomCorpMapping.mutate(ctx, m)
+	case *WecomFollowMutation:
+		return c.WecomFollow.mutate(ctx, m)
+	case *WecomSyncMutation:
+		return c.WecomSync.mutate(ctx, m)
+	case *WecomTokenMutation:
+		return c.WecomToken.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -4899,6 +4941,756 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WecomContactClient is a client for the WecomContact schema.
+type WecomContactClient struct {
+	config
+}
+
+// NewWecomContactClient returns a client for the WecomContact from the given config.
+func NewWecomContactClient(c config) *WecomContactClient {
+	return &WecomContactClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomcontact.Hooks(f(g(h())))`.
+func (c *WecomContactClient) Use(hooks ...Hook) {
+	c.hooks.WecomContact = append(c.hooks.WecomContact, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomcontact.Intercept(f(g(h())))`.
+func (c *WecomContactClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomContact = append(c.inters.WecomContact, interceptors...)
+}
+
+// Create returns a builder for creating a WecomContact entity.
+func (c *WecomContactClient) Create() *WecomContactCreate {
+	mutation := newWecomContactMutation(c.config, OpCreate)
+	return &WecomContactCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomContact entities.
+func (c *WecomContactClient) CreateBulk(builders ...*WecomContactCreate) *WecomContactCreateBulk {
+	return &WecomContactCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomContactClient) MapCreateBulk(slice any, setFunc func(*WecomContactCreate, int)) *WecomContactCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomContactCreateBulk{err: fmt.Errorf("calling to WecomContactClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomContactCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomContactCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomContact.
+func (c *WecomContactClient) Update() *WecomContactUpdate {
+	mutation := newWecomContactMutation(c.config, OpUpdate)
+	return &WecomContactUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomContactClient) UpdateOne(_m *WecomContact) *WecomContactUpdateOne {
+	mutation := newWecomContactMutation(c.config, OpUpdateOne, withWecomContact(_m))
+	return &WecomContactUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomContactClient) UpdateOneID(id int) *WecomContactUpdateOne {
+	mutation := newWecomContactMutation(c.config, OpUpdateOne, withWecomContactID(id))
+	return &WecomContactUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomContact.
+func (c *WecomContactClient) Delete() *WecomContactDelete {
+	mutation := newWecomContactMutation(c.config, OpDelete)
+	return &WecomContactDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomContactClient) DeleteOne(_m *WecomContact) *WecomContactDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomContactClient) DeleteOneID(id int) *WecomContactDeleteOne {
+	builder := c.Delete().Where(wecomcontact.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomContactDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomContact.
+func (c *WecomContactClient) Query() *WecomContactQuery {
+	return &WecomContactQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomContact},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomContact entity by its id.
+func (c *WecomContactClient) Get(ctx context.Context, id int) (*WecomContact, error) {
+	return c.Query().Where(wecomcontact.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomContactClient) GetX(ctx context.Context, id int) *WecomContact {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPartner queries the partner edge of a WecomContact.
+func (c *WecomContactClient) QueryPartner(_m *WecomContact) *PartnerQuery {
+	query := (&PartnerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wecomcontact.Table, wecomcontact.FieldID, id),
+			sqlgraph.To(partner.Table, partner.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, wecomcontact.PartnerTable, wecomcontact.PartnerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryContact queries the contact edge of a WecomContact.
+func (c *WecomContactClient) QueryContact(_m *WecomContact) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wecomcontact.Table, wecomcontact.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, wecomcontact.ContactTable, wecomcontact.ContactColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFollows queries the follows edge of a WecomContact.
+func (c *WecomContactClient) QueryFollows(_m *WecomContact) *WecomFollowQuery {
+	query := (&WecomFollowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wecomcontact.Table, wecomcontact.FieldID, id),
+			sqlgraph.To(wecomfollow.Table, wecomfollow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, wecomcontact.FollowsTable, wecomcontact.FollowsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WecomContactClient) Hooks() []Hook {
+	hooks := c.hooks.WecomContact
+	return append(hooks[:len(hooks):len(hooks)], wecomcontact.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomContactClient) Interceptors() []Interceptor {
+	return c.inters.WecomContact
+}
+
+func (c *WecomContactClient) mutate(ctx context.Context, m *WecomContactMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomContactCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomContactUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomContactUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomContactDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomContact mutation op: %q", m.Op())
+	}
+}
+
+// WecomCorpMappingClient is a client for the WecomCorpMapping schema.
+type WecomCorpMappingClient struct {
+	config
+}
+
+// NewWecomCorpMappingClient returns a client for the WecomCorpMapping from the given config.
+func NewWecomCorpMappingClient(c config) *WecomCorpMappingClient {
+	return &WecomCorpMappingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomcorpmapping.Hooks(f(g(h())))`.
+func (c *WecomCorpMappingClient) Use(hooks ...Hook) {
+	c.hooks.WecomCorpMapping = append(c.hooks.WecomCorpMapping, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomcorpmapping.Intercept(f(g(h())))`.
+func (c *WecomCorpMappingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomCorpMapping = append(c.inters.WecomCorpMapping, interceptors...)
+}
+
+// Create returns a builder for creating a WecomCorpMapping entity.
+func (c *WecomCorpMappingClient) Create() *WecomCorpMappingCreate {
+	mutation := newWecomCorpMappingMutation(c.config, OpCreate)
+	return &WecomCorpMappingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomCorpMapping entities.
+func (c *WecomCorpMappingClient) CreateBulk(builders ...*WecomCorpMappingCreate) *WecomCorpMappingCreateBulk {
+	return &WecomCorpMappingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomCorpMappingClient) MapCreateBulk(slice any, setFunc func(*WecomCorpMappingCreate, int)) *WecomCorpMappingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomCorpMappingCreateBulk{err: fmt.Errorf("calling to WecomCorpMappingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomCorpMappingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomCorpMappingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomCorpMapping.
+func (c *WecomCorpMappingClient) Update() *WecomCorpMappingUpdate {
+	mutation := newWecomCorpMappingMutation(c.config, OpUpdate)
+	return &WecomCorpMappingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomCorpMappingClient) UpdateOne(_m *WecomCorpMapping) *WecomCorpMappingUpdateOne {
+	mutation := newWecomCorpMappingMutation(c.config, OpUpdateOne, withWecomCorpMapping(_m))
+	return &WecomCorpMappingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomCorpMappingClient) UpdateOneID(id int) *WecomCorpMappingUpdateOne {
+	mutation := newWecomCorpMappingMutation(c.config, OpUpdateOne, withWecomCorpMappingID(id))
+	return &WecomCorpMappingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomCorpMapping.
+func (c *WecomCorpMappingClient) Delete() *WecomCorpMappingDelete {
+	mutation := newWecomCorpMappingMutation(c.config, OpDelete)
+	return &WecomCorpMappingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomCorpMappingClient) DeleteOne(_m *WecomCorpMapping) *WecomCorpMappingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomCorpMappingClient) DeleteOneID(id int) *WecomCorpMappingDeleteOne {
+	builder := c.Delete().Where(wecomcorpmapping.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomCorpMappingDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomCorpMapping.
+func (c *WecomCorpMappingClient) Query() *WecomCorpMappingQuery {
+	return &WecomCorpMappingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomCorpMapping},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomCorpMapping entity by its id.
+func (c *WecomCorpMappingClient) Get(ctx context.Context, id int) (*WecomCorpMapping, error) {
+	return c.Query().Where(wecomcorpmapping.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomCorpMappingClient) GetX(ctx context.Context, id int) *WecomCorpMapping {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPartner queries the partner edge of a WecomCorpMapping.
+func (c *WecomCorpMappingClient) QueryPartner(_m *WecomCorpMapping) *PartnerQuery {
+	query := (&PartnerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wecomcorpmapping.Table, wecomcorpmapping.FieldID, id),
+			sqlgraph.To(partner.Table, partner.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, wecomcorpmapping.PartnerTable, wecomcorpmapping.PartnerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WecomCorpMappingClient) Hooks() []Hook {
+	hooks := c.hooks.WecomCorpMapping
+	return append(hooks[:len(hooks):len(hooks)], wecomcorpmapping.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomCorpMappingClient) Interceptors() []Interceptor {
+	return c.inters.WecomCorpMapping
+}
+
+func (c *WecomCorpMappingClient) mutate(ctx context.Context, m *WecomCorpMappingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomCorpMappingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomCorpMappingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomCorpMappingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomCorpMappingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomCorpMapping mutation op: %q", m.Op())
+	}
+}
+
+// WecomFollowClient is a client for the WecomFollow schema.
+type WecomFollowClient struct {
+	config
+}
+
+// NewWecomFollowClient returns a client for the WecomFollow from the given config.
+func NewWecomFollowClient(c config) *WecomFollowClient {
+	return &WecomFollowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomfollow.Hooks(f(g(h())))`.
+func (c *WecomFollowClient) Use(hooks ...Hook) {
+	c.hooks.WecomFollow = append(c.hooks.WecomFollow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomfollow.Intercept(f(g(h())))`.
+func (c *WecomFollowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomFollow = append(c.inters.WecomFollow, interceptors...)
+}
+
+// Create returns a builder for creating a WecomFollow entity.
+func (c *WecomFollowClient) Create() *WecomFollowCreate {
+	mutation := newWecomFollowMutation(c.config, OpCreate)
+	return &WecomFollowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomFollow entities.
+func (c *WecomFollowClient) CreateBulk(builders ...*WecomFollowCreate) *WecomFollowCreateBulk {
+	return &WecomFollowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomFollowClient) MapCreateBulk(slice any, setFunc func(*WecomFollowCreate, int)) *WecomFollowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomFollowCreateBulk{err: fmt.Errorf("calling to WecomFollowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomFollowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomFollowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomFollow.
+func (c *WecomFollowClient) Update() *WecomFollowUpdate {
+	mutation := newWecomFollowMutation(c.config, OpUpdate)
+	return &WecomFollowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomFollowClient) UpdateOne(_m *WecomFollow) *WecomFollowUpdateOne {
+	mutation := newWecomFollowMutation(c.config, OpUpdateOne, withWecomFollow(_m))
+	return &WecomFollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomFollowClient) UpdateOneID(id int) *WecomFollowUpdateOne {
+	mutation := newWecomFollowMutation(c.config, OpUpdateOne, withWecomFollowID(id))
+	return &WecomFollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomFollow.
+func (c *WecomFollowClient) Delete() *WecomFollowDelete {
+	mutation := newWecomFollowMutation(c.config, OpDelete)
+	return &WecomFollowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomFollowClient) DeleteOne(_m *WecomFollow) *WecomFollowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomFollowClient) DeleteOneID(id int) *WecomFollowDeleteOne {
+	builder := c.Delete().Where(wecomfollow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomFollowDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomFollow.
+func (c *WecomFollowClient) Query() *WecomFollowQuery {
+	return &WecomFollowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomFollow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomFollow entity by its id.
+func (c *WecomFollowClient) Get(ctx context.Context, id int) (*WecomFollow, error) {
+	return c.Query().Where(wecomfollow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomFollowClient) GetX(ctx context.Context, id int) *WecomFollow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryContact queries the contact edge of a WecomFollow.
+func (c *WecomFollowClient) QueryContact(_m *WecomFollow) *WecomContactQuery {
+	query := (&WecomContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wecomfollow.Table, wecomfollow.FieldID, id),
+			sqlgraph.To(wecomcontact.Table, wecomcontact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, wecomfollow.ContactTable, wecomfollow.ContactColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WecomFollowClient) Hooks() []Hook {
+	hooks := c.hooks.WecomFollow
+	return append(hooks[:len(hooks):len(hooks)], wecomfollow.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomFollowClient) Interceptors() []Interceptor {
+	return c.inters.WecomFollow
+}
+
+func (c *WecomFollowClient) mutate(ctx context.Context, m *WecomFollowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomFollowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomFollowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomFollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomFollowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomFollow mutation op: %q", m.Op())
+	}
+}
+
+// WecomSyncClient is a client for the WecomSync schema.
+type WecomSyncClient struct {
+	config
+}
+
+// NewWecomSyncClient returns a client for the WecomSync from the given config.
+func NewWecomSyncClient(c config) *WecomSyncClient {
+	return &WecomSyncClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomsync.Hooks(f(g(h())))`.
+func (c *WecomSyncClient) Use(hooks ...Hook) {
+	c.hooks.WecomSync = append(c.hooks.WecomSync, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomsync.Intercept(f(g(h())))`.
+func (c *WecomSyncClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomSync = append(c.inters.WecomSync, interceptors...)
+}
+
+// Create returns a builder for creating a WecomSync entity.
+func (c *WecomSyncClient) Create() *WecomSyncCreate {
+	mutation := newWecomSyncMutation(c.config, OpCreate)
+	return &WecomSyncCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomSync entities.
+func (c *WecomSyncClient) CreateBulk(builders ...*WecomSyncCreate) *WecomSyncCreateBulk {
+	return &WecomSyncCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomSyncClient) MapCreateBulk(slice any, setFunc func(*WecomSyncCreate, int)) *WecomSyncCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomSyncCreateBulk{err: fmt.Errorf("calling to WecomSyncClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomSyncCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomSyncCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomSync.
+func (c *WecomSyncClient) Update() *WecomSyncUpdate {
+	mutation := newWecomSyncMutation(c.config, OpUpdate)
+	return &WecomSyncUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomSyncClient) UpdateOne(_m *WecomSync) *WecomSyncUpdateOne {
+	mutation := newWecomSyncMutation(c.config, OpUpdateOne, withWecomSync(_m))
+	return &WecomSyncUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomSyncClient) UpdateOneID(id int) *WecomSyncUpdateOne {
+	mutation := newWecomSyncMutation(c.config, OpUpdateOne, withWecomSyncID(id))
+	return &WecomSyncUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomSync.
+func (c *WecomSyncClient) Delete() *WecomSyncDelete {
+	mutation := newWecomSyncMutation(c.config, OpDelete)
+	return &WecomSyncDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomSyncClient) DeleteOne(_m *WecomSync) *WecomSyncDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomSyncClient) DeleteOneID(id int) *WecomSyncDeleteOne {
+	builder := c.Delete().Where(wecomsync.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomSyncDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomSync.
+func (c *WecomSyncClient) Query() *WecomSyncQuery {
+	return &WecomSyncQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomSync},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomSync entity by its id.
+func (c *WecomSyncClient) Get(ctx context.Context, id int) (*WecomSync, error) {
+	return c.Query().Where(wecomsync.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomSyncClient) GetX(ctx context.Context, id int) *WecomSync {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomSyncClient) Hooks() []Hook {
+	hooks := c.hooks.WecomSync
+	return append(hooks[:len(hooks):len(hooks)], wecomsync.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomSyncClient) Interceptors() []Interceptor {
+	return c.inters.WecomSync
+}
+
+func (c *WecomSyncClient) mutate(ctx context.Context, m *WecomSyncMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomSyncCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomSyncUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomSyncUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomSyncDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomSync mutation op: %q", m.Op())
+	}
+}
+
+// WecomTokenClient is a client for the WecomToken schema.
+type WecomTokenClient struct {
+	config
+}
+
+// NewWecomTokenClient returns a client for the WecomToken from the given config.
+func NewWecomTokenClient(c config) *WecomTokenClient {
+	return &WecomTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomtoken.Hooks(f(g(h())))`.
+func (c *WecomTokenClient) Use(hooks ...Hook) {
+	c.hooks.WecomToken = append(c.hooks.WecomToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomtoken.Intercept(f(g(h())))`.
+func (c *WecomTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomToken = append(c.inters.WecomToken, interceptors...)
+}
+
+// Create returns a builder for creating a WecomToken entity.
+func (c *WecomTokenClient) Create() *WecomTokenCreate {
+	mutation := newWecomTokenMutation(c.config, OpCreate)
+	return &WecomTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomToken entities.
+func (c *WecomTokenClient) CreateBulk(builders ...*WecomTokenCreate) *WecomTokenCreateBulk {
+	return &WecomTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomTokenClient) MapCreateBulk(slice any, setFunc func(*WecomTokenCreate, int)) *WecomTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomTokenCreateBulk{err: fmt.Errorf("calling to WecomTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomToken.
+func (c *WecomTokenClient) Update() *WecomTokenUpdate {
+	mutation := newWecomTokenMutation(c.config, OpUpdate)
+	return &WecomTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomTokenClient) UpdateOne(_m *WecomToken) *WecomTokenUpdateOne {
+	mutation := newWecomTokenMutation(c.config, OpUpdateOne, withWecomToken(_m))
+	return &WecomTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomTokenClient) UpdateOneID(id int) *WecomTokenUpdateOne {
+	mutation := newWecomTokenMutation(c.config, OpUpdateOne, withWecomTokenID(id))
+	return &WecomTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomToken.
+func (c *WecomTokenClient) Delete() *WecomTokenDelete {
+	mutation := newWecomTokenMutation(c.config, OpDelete)
+	return &WecomTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomTokenClient) DeleteOne(_m *WecomToken) *WecomTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomTokenClient) DeleteOneID(id int) *WecomTokenDeleteOne {
+	builder := c.Delete().Where(wecomtoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomToken.
+func (c *WecomTokenClient) Query() *WecomTokenQuery {
+	return &WecomTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomToken entity by its id.
+func (c *WecomTokenClient) Get(ctx context.Context, id int) (*WecomToken, error) {
+	return c.Query().Where(wecomtoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomTokenClient) GetX(ctx context.Context, id int) *WecomToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomTokenClient) Hooks() []Hook {
+	hooks := c.hooks.WecomToken
+	return append(hooks[:len(hooks):len(hooks)], wecomtoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomTokenClient) Interceptors() []Interceptor {
+	return c.inters.WecomToken
+}
+
+func (c *WecomTokenClient) mutate(ctx context.Context, m *WecomTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomToken mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
@@ -4906,16 +5698,17 @@ type (
 		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
-		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine,
-		User []ent.Hook
+		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
+		WecomContact, WecomCorpMapping, WecomFollow, WecomSync, WecomToken []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
 		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
-		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine,
-		User []ent.Interceptor
+		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
+		WecomContact, WecomCorpMapping, WecomFollow, WecomSync,
+		WecomToken []ent.Interceptor
 	}
 )
 

@@ -43,6 +43,11 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecomcontact"
+	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomsync"
+	"github.com/tierlink/tierlink/ent/wecomtoken"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -134,6 +139,11 @@ func checkColumn(t, c string) error {
 			shipmentevent.Table:     shipmentevent.ValidColumn,
 			shipmentline.Table:      shipmentline.ValidColumn,
 			user.Table:              user.ValidColumn,
+			wecomcontact.Table:      wecomcontact.ValidColumn,
+			wecomcorpmapping.Table:  wecomcorpmapping.ValidColumn,
+			wecomfollow.Table:       wecomfollow.ValidColumn,
+			wecomsync.Table:         wecomsync.ValidColumn,
+			wecomtoken.Table:        wecomtoken.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -35,6 +35,11 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecomcontact"
+	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomsync"
+	"github.com/tierlink/tierlink/ent/wecomtoken"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -44,7 +49,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 36)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -775,6 +780,122 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldPartnerID:     {Type: field.TypeInt, Column: user.FieldPartnerID},
 			user.FieldContactID:     {Type: field.TypeInt, Column: user.FieldContactID},
 			user.FieldLastLoginAt:   {Type: field.TypeTime, Column: user.FieldLastLoginAt},
+			user.FieldWecomUserid:   {Type: field.TypeString, Column: user.FieldWecomUserid},
+		},
+	}
+	graph.Nodes[31] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomcontact.Table,
+			Columns: wecomcontact.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomcontact.FieldID,
+			},
+		},
+		Type: "WecomContact",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomcontact.FieldExternalUserid: {Type: field.TypeString, Column: wecomcontact.FieldExternalUserid},
+			wecomcontact.FieldKind:           {Type: field.TypeEnum, Column: wecomcontact.FieldKind},
+			wecomcontact.FieldName:           {Type: field.TypeString, Column: wecomcontact.FieldName},
+			wecomcontact.FieldPosition:       {Type: field.TypeString, Column: wecomcontact.FieldPosition},
+			wecomcontact.FieldCorpName:       {Type: field.TypeString, Column: wecomcontact.FieldCorpName},
+			wecomcontact.FieldCorpFullName:   {Type: field.TypeString, Column: wecomcontact.FieldCorpFullName},
+			wecomcontact.FieldRemark:         {Type: field.TypeString, Column: wecomcontact.FieldRemark},
+			wecomcontact.FieldTags:           {Type: field.TypeJSON, Column: wecomcontact.FieldTags},
+			wecomcontact.FieldAddedAt:        {Type: field.TypeTime, Column: wecomcontact.FieldAddedAt},
+			wecomcontact.FieldPartnerID:      {Type: field.TypeInt, Column: wecomcontact.FieldPartnerID},
+			wecomcontact.FieldMatch:          {Type: field.TypeString, Column: wecomcontact.FieldMatch},
+			wecomcontact.FieldContactID:      {Type: field.TypeInt, Column: wecomcontact.FieldContactID},
+			wecomcontact.FieldRemovedAt:      {Type: field.TypeTime, Column: wecomcontact.FieldRemovedAt},
+			wecomcontact.FieldSeenSyncID:     {Type: field.TypeInt, Column: wecomcontact.FieldSeenSyncID},
+			wecomcontact.FieldCreatedAt:      {Type: field.TypeTime, Column: wecomcontact.FieldCreatedAt},
+			wecomcontact.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomcontact.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[32] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomcorpmapping.Table,
+			Columns: wecomcorpmapping.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomcorpmapping.FieldID,
+			},
+		},
+		Type: "WecomCorpMapping",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomcorpmapping.FieldCorpName:  {Type: field.TypeString, Column: wecomcorpmapping.FieldCorpName},
+			wecomcorpmapping.FieldPartnerID: {Type: field.TypeInt, Column: wecomcorpmapping.FieldPartnerID},
+			wecomcorpmapping.FieldCreatedAt: {Type: field.TypeTime, Column: wecomcorpmapping.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[33] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomfollow.Table,
+			Columns: wecomfollow.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomfollow.FieldID,
+			},
+		},
+		Type: "WecomFollow",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomfollow.FieldWecomContactID: {Type: field.TypeInt, Column: wecomfollow.FieldWecomContactID},
+			wecomfollow.FieldUserid:         {Type: field.TypeString, Column: wecomfollow.FieldUserid},
+			wecomfollow.FieldRemark:         {Type: field.TypeString, Column: wecomfollow.FieldRemark},
+			wecomfollow.FieldDescription:    {Type: field.TypeString, Column: wecomfollow.FieldDescription},
+			wecomfollow.FieldRemarkCorpName: {Type: field.TypeString, Column: wecomfollow.FieldRemarkCorpName},
+			wecomfollow.FieldTags:           {Type: field.TypeJSON, Column: wecomfollow.FieldTags},
+			wecomfollow.FieldAddWay:         {Type: field.TypeInt, Column: wecomfollow.FieldAddWay},
+			wecomfollow.FieldOperUserid:     {Type: field.TypeString, Column: wecomfollow.FieldOperUserid},
+			wecomfollow.FieldAddedAt:        {Type: field.TypeTime, Column: wecomfollow.FieldAddedAt},
+			wecomfollow.FieldRemovedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldRemovedAt},
+			wecomfollow.FieldSeenSyncID:     {Type: field.TypeInt, Column: wecomfollow.FieldSeenSyncID},
+			wecomfollow.FieldCreatedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldCreatedAt},
+			wecomfollow.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[34] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomsync.Table,
+			Columns: wecomsync.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomsync.FieldID,
+			},
+		},
+		Type: "WecomSync",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomsync.FieldState:       {Type: field.TypeEnum, Column: wecomsync.FieldState},
+			wecomsync.FieldFollowUsers: {Type: field.TypeJSON, Column: wecomsync.FieldFollowUsers},
+			wecomsync.FieldBatch:       {Type: field.TypeInt, Column: wecomsync.FieldBatch},
+			wecomsync.FieldCursor:      {Type: field.TypeString, Column: wecomsync.FieldCursor},
+			wecomsync.FieldPages:       {Type: field.TypeInt, Column: wecomsync.FieldPages},
+			wecomsync.FieldContacts:    {Type: field.TypeInt, Column: wecomsync.FieldContacts},
+			wecomsync.FieldCreated:     {Type: field.TypeInt, Column: wecomsync.FieldCreated},
+			wecomsync.FieldChanged:     {Type: field.TypeInt, Column: wecomsync.FieldChanged},
+			wecomsync.FieldRemoved:     {Type: field.TypeInt, Column: wecomsync.FieldRemoved},
+			wecomsync.FieldError:       {Type: field.TypeString, Column: wecomsync.FieldError},
+			wecomsync.FieldStartedAt:   {Type: field.TypeTime, Column: wecomsync.FieldStartedAt},
+			wecomsync.FieldHeartbeatAt: {Type: field.TypeTime, Column: wecomsync.FieldHeartbeatAt},
+			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[35] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomtoken.Table,
+			Columns: wecomtoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomtoken.FieldID,
+			},
+		},
+		Type: "WecomToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomtoken.FieldKey:       {Type: field.TypeString, Column: wecomtoken.FieldKey},
+			wecomtoken.FieldToken:     {Type: field.TypeString, Column: wecomtoken.FieldToken},
+			wecomtoken.FieldExpiresAt: {Type: field.TypeTime, Column: wecomtoken.FieldExpiresAt},
+			wecomtoken.FieldVersion:   {Type: field.TypeInt, Column: wecomtoken.FieldVersion},
+			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
 		},
 	}
 	graph.MustAddE(
@@ -992,6 +1113,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Contact",
+	)
+	graph.MustAddE(
+		"partner",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   wecomcontact.PartnerTable,
+			Columns: []string{wecomcontact.PartnerColumn},
+			Bidi:    false,
+		},
+		"WecomContact",
+		"Partner",
+	)
+	graph.MustAddE(
+		"contact",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   wecomcontact.ContactTable,
+			Columns: []string{wecomcontact.ContactColumn},
+			Bidi:    false,
+		},
+		"WecomContact",
+		"Contact",
+	)
+	graph.MustAddE(
+		"follows",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   wecomcontact.FollowsTable,
+			Columns: []string{wecomcontact.FollowsColumn},
+			Bidi:    false,
+		},
+		"WecomContact",
+		"WecomFollow",
+	)
+	graph.MustAddE(
+		"partner",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   wecomcorpmapping.PartnerTable,
+			Columns: []string{wecomcorpmapping.PartnerColumn},
+			Bidi:    false,
+		},
+		"WecomCorpMapping",
+		"Partner",
+	)
+	graph.MustAddE(
+		"contact",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   wecomfollow.ContactTable,
+			Columns: []string{wecomfollow.ContactColumn},
+			Bidi:    false,
+		},
+		"WecomFollow",
+		"WecomContact",
 	)
 	return graph
 }()
@@ -4125,6 +4306,11 @@ func (f *UserFilter) WhereLastLoginAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldLastLoginAt))
 }
 
+// WhereWecomUserid applies the entql string predicate on the wecom_userid field.
+func (f *UserFilter) WhereWecomUserid(p entql.StringP) {
+	f.Where(p.Field(user.FieldWecomUserid))
+}
+
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
 func (f *UserFilter) WhereHasContacts() {
 	f.Where(entql.HasEdge("contacts"))
@@ -4137,4 +4323,524 @@ func (f *UserFilter) WhereHasContactsWith(preds ...predicate.Contact) {
 			p(s)
 		}
 	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WecomContactQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomContactQuery builder.
+func (_q *WecomContactQuery) Filter() *WecomContactFilter {
+	return &WecomContactFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomContactMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomContactMutation builder.
+func (m *WecomContactMutation) Filter() *WecomContactFilter {
+	return &WecomContactFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomContactFilter provides a generic filtering capability at runtime for WecomContactQuery.
+type WecomContactFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomContactFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomContactFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomcontact.FieldID))
+}
+
+// WhereExternalUserid applies the entql string predicate on the external_userid field.
+func (f *WecomContactFilter) WhereExternalUserid(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldExternalUserid))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WecomContactFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldKind))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *WecomContactFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldName))
+}
+
+// WherePosition applies the entql string predicate on the position field.
+func (f *WecomContactFilter) WherePosition(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldPosition))
+}
+
+// WhereCorpName applies the entql string predicate on the corp_name field.
+func (f *WecomContactFilter) WhereCorpName(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldCorpName))
+}
+
+// WhereCorpFullName applies the entql string predicate on the corp_full_name field.
+func (f *WecomContactFilter) WhereCorpFullName(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldCorpFullName))
+}
+
+// WhereRemark applies the entql string predicate on the remark field.
+func (f *WecomContactFilter) WhereRemark(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldRemark))
+}
+
+// WhereTags applies the entql json.RawMessage predicate on the tags field.
+func (f *WecomContactFilter) WhereTags(p entql.BytesP) {
+	f.Where(p.Field(wecomcontact.FieldTags))
+}
+
+// WhereAddedAt applies the entql time.Time predicate on the added_at field.
+func (f *WecomContactFilter) WhereAddedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcontact.FieldAddedAt))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *WecomContactFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(wecomcontact.FieldPartnerID))
+}
+
+// WhereMatch applies the entql string predicate on the match field.
+func (f *WecomContactFilter) WhereMatch(p entql.StringP) {
+	f.Where(p.Field(wecomcontact.FieldMatch))
+}
+
+// WhereContactID applies the entql int predicate on the contact_id field.
+func (f *WecomContactFilter) WhereContactID(p entql.IntP) {
+	f.Where(p.Field(wecomcontact.FieldContactID))
+}
+
+// WhereRemovedAt applies the entql time.Time predicate on the removed_at field.
+func (f *WecomContactFilter) WhereRemovedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcontact.FieldRemovedAt))
+}
+
+// WhereSeenSyncID applies the entql int predicate on the seen_sync_id field.
+func (f *WecomContactFilter) WhereSeenSyncID(p entql.IntP) {
+	f.Where(p.Field(wecomcontact.FieldSeenSyncID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomContactFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcontact.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomContactFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcontact.FieldUpdatedAt))
+}
+
+// WhereHasPartner applies a predicate to check if query has an edge partner.
+func (f *WecomContactFilter) WhereHasPartner() {
+	f.Where(entql.HasEdge("partner"))
+}
+
+// WhereHasPartnerWith applies a predicate to check if query has an edge partner with a given conditions (other predicates).
+func (f *WecomContactFilter) WhereHasPartnerWith(preds ...predicate.Partner) {
+	f.Where(entql.HasEdgeWith("partner", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasContact applies a predicate to check if query has an edge contact.
+func (f *WecomContactFilter) WhereHasContact() {
+	f.Where(entql.HasEdge("contact"))
+}
+
+// WhereHasContactWith applies a predicate to check if query has an edge contact with a given conditions (other predicates).
+func (f *WecomContactFilter) WhereHasContactWith(preds ...predicate.Contact) {
+	f.Where(entql.HasEdgeWith("contact", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFollows applies a predicate to check if query has an edge follows.
+func (f *WecomContactFilter) WhereHasFollows() {
+	f.Where(entql.HasEdge("follows"))
+}
+
+// WhereHasFollowsWith applies a predicate to check if query has an edge follows with a given conditions (other predicates).
+func (f *WecomContactFilter) WhereHasFollowsWith(preds ...predicate.WecomFollow) {
+	f.Where(entql.HasEdgeWith("follows", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WecomCorpMappingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomCorpMappingQuery builder.
+func (_q *WecomCorpMappingQuery) Filter() *WecomCorpMappingFilter {
+	return &WecomCorpMappingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomCorpMappingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomCorpMappingMutation builder.
+func (m *WecomCorpMappingMutation) Filter() *WecomCorpMappingFilter {
+	return &WecomCorpMappingFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomCorpMappingFilter provides a generic filtering capability at runtime for WecomCorpMappingQuery.
+type WecomCorpMappingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomCorpMappingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomCorpMappingFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomcorpmapping.FieldID))
+}
+
+// WhereCorpName applies the entql string predicate on the corp_name field.
+func (f *WecomCorpMappingFilter) WhereCorpName(p entql.StringP) {
+	f.Where(p.Field(wecomcorpmapping.FieldCorpName))
+}
+
+// WherePartnerID applies the entql int predicate on the partner_id field.
+func (f *WecomCorpMappingFilter) WherePartnerID(p entql.IntP) {
+	f.Where(p.Field(wecomcorpmapping.FieldPartnerID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomCorpMappingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcorpmapping.FieldCreatedAt))
+}
+
+// WhereHasPartner applies a predicate to check if query has an edge partner.
+func (f *WecomCorpMappingFilter) WhereHasPartner() {
+	f.Where(entql.HasEdge("partner"))
+}
+
+// WhereHasPartnerWith applies a predicate to check if query has an edge partner with a given conditions (other predicates).
+func (f *WecomCorpMappingFilter) WhereHasPartnerWith(preds ...predicate.Partner) {
+	f.Where(entql.HasEdgeWith("partner", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WecomFollowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomFollowQuery builder.
+func (_q *WecomFollowQuery) Filter() *WecomFollowFilter {
+	return &WecomFollowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomFollowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomFollowMutation builder.
+func (m *WecomFollowMutation) Filter() *WecomFollowFilter {
+	return &WecomFollowFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomFollowFilter provides a generic filtering capability at runtime for WecomFollowQuery.
+type WecomFollowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomFollowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomFollowFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomfollow.FieldID))
+}
+
+// WhereWecomContactID applies the entql int predicate on the wecom_contact_id field.
+func (f *WecomFollowFilter) WhereWecomContactID(p entql.IntP) {
+	f.Where(p.Field(wecomfollow.FieldWecomContactID))
+}
+
+// WhereUserid applies the entql string predicate on the userid field.
+func (f *WecomFollowFilter) WhereUserid(p entql.StringP) {
+	f.Where(p.Field(wecomfollow.FieldUserid))
+}
+
+// WhereRemark applies the entql string predicate on the remark field.
+func (f *WecomFollowFilter) WhereRemark(p entql.StringP) {
+	f.Where(p.Field(wecomfollow.FieldRemark))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *WecomFollowFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(wecomfollow.FieldDescription))
+}
+
+// WhereRemarkCorpName applies the entql string predicate on the remark_corp_name field.
+func (f *WecomFollowFilter) WhereRemarkCorpName(p entql.StringP) {
+	f.Where(p.Field(wecomfollow.FieldRemarkCorpName))
+}
+
+// WhereTags applies the entql json.RawMessage predicate on the tags field.
+func (f *WecomFollowFilter) WhereTags(p entql.BytesP) {
+	f.Where(p.Field(wecomfollow.FieldTags))
+}
+
+// WhereAddWay applies the entql int predicate on the add_way field.
+func (f *WecomFollowFilter) WhereAddWay(p entql.IntP) {
+	f.Where(p.Field(wecomfollow.FieldAddWay))
+}
+
+// WhereOperUserid applies the entql string predicate on the oper_userid field.
+func (f *WecomFollowFilter) WhereOperUserid(p entql.StringP) {
+	f.Where(p.Field(wecomfollow.FieldOperUserid))
+}
+
+// WhereAddedAt applies the entql time.Time predicate on the added_at field.
+func (f *WecomFollowFilter) WhereAddedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomfollow.FieldAddedAt))
+}
+
+// WhereRemovedAt applies the entql time.Time predicate on the removed_at field.
+func (f *WecomFollowFilter) WhereRemovedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomfollow.FieldRemovedAt))
+}
+
+// WhereSeenSyncID applies the entql int predicate on the seen_sync_id field.
+func (f *WecomFollowFilter) WhereSeenSyncID(p entql.IntP) {
+	f.Where(p.Field(wecomfollow.FieldSeenSyncID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomFollowFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomfollow.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomFollowFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomfollow.FieldUpdatedAt))
+}
+
+// WhereHasContact applies a predicate to check if query has an edge contact.
+func (f *WecomFollowFilter) WhereHasContact() {
+	f.Where(entql.HasEdge("contact"))
+}
+
+// WhereHasContactWith applies a predicate to check if query has an edge contact with a given conditions (other predicates).
+func (f *WecomFollowFilter) WhereHasContactWith(preds ...predicate.WecomContact) {
+	f.Where(entql.HasEdgeWith("contact", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WecomSyncQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomSyncQuery builder.
+func (_q *WecomSyncQuery) Filter() *WecomSyncFilter {
+	return &WecomSyncFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomSyncMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomSyncMutation builder.
+func (m *WecomSyncMutation) Filter() *WecomSyncFilter {
+	return &WecomSyncFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomSyncFilter provides a generic filtering capability at runtime for WecomSyncQuery.
+type WecomSyncFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomSyncFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomSyncFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldID))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *WecomSyncFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(wecomsync.FieldState))
+}
+
+// WhereFollowUsers applies the entql json.RawMessage predicate on the follow_users field.
+func (f *WecomSyncFilter) WhereFollowUsers(p entql.BytesP) {
+	f.Where(p.Field(wecomsync.FieldFollowUsers))
+}
+
+// WhereBatch applies the entql int predicate on the batch field.
+func (f *WecomSyncFilter) WhereBatch(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldBatch))
+}
+
+// WhereCursor applies the entql string predicate on the cursor field.
+func (f *WecomSyncFilter) WhereCursor(p entql.StringP) {
+	f.Where(p.Field(wecomsync.FieldCursor))
+}
+
+// WherePages applies the entql int predicate on the pages field.
+func (f *WecomSyncFilter) WherePages(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldPages))
+}
+
+// WhereContacts applies the entql int predicate on the contacts field.
+func (f *WecomSyncFilter) WhereContacts(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldContacts))
+}
+
+// WhereCreated applies the entql int predicate on the created field.
+func (f *WecomSyncFilter) WhereCreated(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldCreated))
+}
+
+// WhereChanged applies the entql int predicate on the changed field.
+func (f *WecomSyncFilter) WhereChanged(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldChanged))
+}
+
+// WhereRemoved applies the entql int predicate on the removed field.
+func (f *WecomSyncFilter) WhereRemoved(p entql.IntP) {
+	f.Where(p.Field(wecomsync.FieldRemoved))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *WecomSyncFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(wecomsync.FieldError))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *WecomSyncFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomsync.FieldStartedAt))
+}
+
+// WhereHeartbeatAt applies the entql time.Time predicate on the heartbeat_at field.
+func (f *WecomSyncFilter) WhereHeartbeatAt(p entql.TimeP) {
+	f.Where(p.Field(wecomsync.FieldHeartbeatAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *WecomSyncFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomsync.FieldFinishedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WecomTokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomTokenQuery builder.
+func (_q *WecomTokenQuery) Filter() *WecomTokenFilter {
+	return &WecomTokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomTokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomTokenMutation builder.
+func (m *WecomTokenMutation) Filter() *WecomTokenFilter {
+	return &WecomTokenFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomTokenFilter provides a generic filtering capability at runtime for WecomTokenQuery.
+type WecomTokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomTokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomTokenFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomtoken.FieldID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *WecomTokenFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(wecomtoken.FieldKey))
+}
+
+// WhereToken applies the entql string predicate on the token field.
+func (f *WecomTokenFilter) WhereToken(p entql.StringP) {
+	f.Where(p.Field(wecomtoken.FieldToken))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *WecomTokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtoken.FieldExpiresAt))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *WecomTokenFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(wecomtoken.FieldVersion))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomTokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtoken.FieldUpdatedAt))
 }

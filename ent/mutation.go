@@ -45,6 +45,11 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecomcontact"
+	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomsync"
+	"github.com/tierlink/tierlink/ent/wecomtoken"
 )
 
 const (
@@ -87,6 +92,11 @@ const (
 	TypeShipmentEvent     = "ShipmentEvent"
 	TypeShipmentLine      = "ShipmentLine"
 	TypeUser              = "User"
+	TypeWecomContact      = "WecomContact"
+	TypeWecomCorpMapping  = "WecomCorpMapping"
+	TypeWecomFollow       = "WecomFollow"
+	TypeWecomSync         = "WecomSync"
+	TypeWecomToken        = "WecomToken"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -31052,6 +31062,7 @@ type UserMutation struct {
 	contact_id      *int
 	addcontact_id   *int
 	last_login_at   *time.Time
+	wecom_userid    *string
 	clearedFields   map[string]struct{}
 	contacts        map[int]struct{}
 	removedcontacts map[int]struct{}
@@ -31734,6 +31745,55 @@ func (m *UserMutation) ResetLastLoginAt() {
 	delete(m.clearedFields, user.FieldLastLoginAt)
 }
 
+// SetWecomUserid sets the "wecom_userid" field.
+func (m *UserMutation) SetWecomUserid(s string) {
+	m.wecom_userid = &s
+}
+
+// WecomUserid returns the value of the "wecom_userid" field in the mutation.
+func (m *UserMutation) WecomUserid() (r string, exists bool) {
+	v := m.wecom_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWecomUserid returns the old "wecom_userid" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldWecomUserid(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWecomUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWecomUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWecomUserid: %w", err)
+	}
+	return oldValue.WecomUserid, nil
+}
+
+// ClearWecomUserid clears the value of the "wecom_userid" field.
+func (m *UserMutation) ClearWecomUserid() {
+	m.wecom_userid = nil
+	m.clearedFields[user.FieldWecomUserid] = struct{}{}
+}
+
+// WecomUseridCleared returns if the "wecom_userid" field was cleared in this mutation.
+func (m *UserMutation) WecomUseridCleared() bool {
+	_, ok := m.clearedFields[user.FieldWecomUserid]
+	return ok
+}
+
+// ResetWecomUserid resets all changes to the "wecom_userid" field.
+func (m *UserMutation) ResetWecomUserid() {
+	m.wecom_userid = nil
+	delete(m.clearedFields, user.FieldWecomUserid)
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *UserMutation) AddContactIDs(ids ...int) {
 	if m.contacts == nil {
@@ -31822,7 +31882,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -31862,6 +31922,9 @@ func (m *UserMutation) Fields() []string {
 	if m.last_login_at != nil {
 		fields = append(fields, user.FieldLastLoginAt)
 	}
+	if m.wecom_userid != nil {
+		fields = append(fields, user.FieldWecomUserid)
+	}
 	return fields
 }
 
@@ -31896,6 +31959,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.ContactID()
 	case user.FieldLastLoginAt:
 		return m.LastLoginAt()
+	case user.FieldWecomUserid:
+		return m.WecomUserid()
 	}
 	return nil, false
 }
@@ -31931,6 +31996,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldContactID(ctx)
 	case user.FieldLastLoginAt:
 		return m.OldLastLoginAt(ctx)
+	case user.FieldWecomUserid:
+		return m.OldWecomUserid(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -32031,6 +32098,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastLoginAt(v)
 		return nil
+	case user.FieldWecomUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWecomUserid(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -32103,6 +32177,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldLastLoginAt) {
 		fields = append(fields, user.FieldLastLoginAt)
 	}
+	if m.FieldCleared(user.FieldWecomUserid) {
+		fields = append(fields, user.FieldWecomUserid)
+	}
 	return fields
 }
 
@@ -32131,6 +32208,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldLastLoginAt:
 		m.ClearLastLoginAt()
+		return nil
+	case user.FieldWecomUserid:
+		m.ClearWecomUserid()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -32178,6 +32258,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldLastLoginAt:
 		m.ResetLastLoginAt()
+		return nil
+	case user.FieldWecomUserid:
+		m.ResetWecomUserid()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -32265,4 +32348,4886 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// WecomContactMutation represents an operation that mutates the WecomContact nodes in the graph.
+type WecomContactMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	external_userid *string
+	kind            *wecomcontact.Kind
+	name            *string
+	position        *string
+	corp_name       *string
+	corp_full_name  *string
+	remark          *string
+	tags            *[]string
+	appendtags      []string
+	added_at        *time.Time
+	match           *string
+	removed_at      *time.Time
+	seen_sync_id    *int
+	addseen_sync_id *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	partner         *int
+	clearedpartner  bool
+	contact         *int
+	clearedcontact  bool
+	follows         map[int]struct{}
+	removedfollows  map[int]struct{}
+	clearedfollows  bool
+	done            bool
+	oldValue        func(context.Context) (*WecomContact, error)
+	predicates      []predicate.WecomContact
+}
+
+var _ ent.Mutation = (*WecomContactMutation)(nil)
+
+// wecomcontactOption allows management of the mutation configuration using functional options.
+type wecomcontactOption func(*WecomContactMutation)
+
+// newWecomContactMutation creates new mutation for the WecomContact entity.
+func newWecomContactMutation(c config, op Op, opts ...wecomcontactOption) *WecomContactMutation {
+	m := &WecomContactMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomContact,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomContactID sets the ID field of the mutation.
+func withWecomContactID(id int) wecomcontactOption {
+	return func(m *WecomContactMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomContact
+		)
+		m.oldValue = func(ctx context.Context) (*WecomContact, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomContact.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomContact sets the old WecomContact of the mutation.
+func withWecomContact(node *WecomContact) wecomcontactOption {
+	return func(m *WecomContactMutation) {
+		m.oldValue = func(context.Context) (*WecomContact, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomContactMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomContactMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomContactMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomContactMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomContact.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetExternalUserid sets the "external_userid" field.
+func (m *WecomContactMutation) SetExternalUserid(s string) {
+	m.external_userid = &s
+}
+
+// ExternalUserid returns the value of the "external_userid" field in the mutation.
+func (m *WecomContactMutation) ExternalUserid() (r string, exists bool) {
+	v := m.external_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalUserid returns the old "external_userid" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldExternalUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalUserid: %w", err)
+	}
+	return oldValue.ExternalUserid, nil
+}
+
+// ResetExternalUserid resets all changes to the "external_userid" field.
+func (m *WecomContactMutation) ResetExternalUserid() {
+	m.external_userid = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *WecomContactMutation) SetKind(w wecomcontact.Kind) {
+	m.kind = &w
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *WecomContactMutation) Kind() (r wecomcontact.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldKind(ctx context.Context) (v wecomcontact.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *WecomContactMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetName sets the "name" field.
+func (m *WecomContactMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *WecomContactMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *WecomContactMutation) ResetName() {
+	m.name = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *WecomContactMutation) SetPosition(s string) {
+	m.position = &s
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *WecomContactMutation) Position() (r string, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldPosition(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *WecomContactMutation) ResetPosition() {
+	m.position = nil
+}
+
+// SetCorpName sets the "corp_name" field.
+func (m *WecomContactMutation) SetCorpName(s string) {
+	m.corp_name = &s
+}
+
+// CorpName returns the value of the "corp_name" field in the mutation.
+func (m *WecomContactMutation) CorpName() (r string, exists bool) {
+	v := m.corp_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorpName returns the old "corp_name" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldCorpName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorpName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorpName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorpName: %w", err)
+	}
+	return oldValue.CorpName, nil
+}
+
+// ResetCorpName resets all changes to the "corp_name" field.
+func (m *WecomContactMutation) ResetCorpName() {
+	m.corp_name = nil
+}
+
+// SetCorpFullName sets the "corp_full_name" field.
+func (m *WecomContactMutation) SetCorpFullName(s string) {
+	m.corp_full_name = &s
+}
+
+// CorpFullName returns the value of the "corp_full_name" field in the mutation.
+func (m *WecomContactMutation) CorpFullName() (r string, exists bool) {
+	v := m.corp_full_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorpFullName returns the old "corp_full_name" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldCorpFullName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorpFullName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorpFullName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorpFullName: %w", err)
+	}
+	return oldValue.CorpFullName, nil
+}
+
+// ResetCorpFullName resets all changes to the "corp_full_name" field.
+func (m *WecomContactMutation) ResetCorpFullName() {
+	m.corp_full_name = nil
+}
+
+// SetRemark sets the "remark" field.
+func (m *WecomContactMutation) SetRemark(s string) {
+	m.remark = &s
+}
+
+// Remark returns the value of the "remark" field in the mutation.
+func (m *WecomContactMutation) Remark() (r string, exists bool) {
+	v := m.remark
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemark returns the old "remark" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldRemark(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemark is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemark requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemark: %w", err)
+	}
+	return oldValue.Remark, nil
+}
+
+// ResetRemark resets all changes to the "remark" field.
+func (m *WecomContactMutation) ResetRemark() {
+	m.remark = nil
+}
+
+// SetTags sets the "tags" field.
+func (m *WecomContactMutation) SetTags(s []string) {
+	m.tags = &s
+	m.appendtags = nil
+}
+
+// Tags returns the value of the "tags" field in the mutation.
+func (m *WecomContactMutation) Tags() (r []string, exists bool) {
+	v := m.tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTags returns the old "tags" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTags: %w", err)
+	}
+	return oldValue.Tags, nil
+}
+
+// AppendTags adds s to the "tags" field.
+func (m *WecomContactMutation) AppendTags(s []string) {
+	m.appendtags = append(m.appendtags, s...)
+}
+
+// AppendedTags returns the list of values that were appended to the "tags" field in this mutation.
+func (m *WecomContactMutation) AppendedTags() ([]string, bool) {
+	if len(m.appendtags) == 0 {
+		return nil, false
+	}
+	return m.appendtags, true
+}
+
+// ResetTags resets all changes to the "tags" field.
+func (m *WecomContactMutation) ResetTags() {
+	m.tags = nil
+	m.appendtags = nil
+}
+
+// SetAddedAt sets the "added_at" field.
+func (m *WecomContactMutation) SetAddedAt(t time.Time) {
+	m.added_at = &t
+}
+
+// AddedAt returns the value of the "added_at" field in the mutation.
+func (m *WecomContactMutation) AddedAt() (r time.Time, exists bool) {
+	v := m.added_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddedAt returns the old "added_at" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldAddedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddedAt: %w", err)
+	}
+	return oldValue.AddedAt, nil
+}
+
+// ClearAddedAt clears the value of the "added_at" field.
+func (m *WecomContactMutation) ClearAddedAt() {
+	m.added_at = nil
+	m.clearedFields[wecomcontact.FieldAddedAt] = struct{}{}
+}
+
+// AddedAtCleared returns if the "added_at" field was cleared in this mutation.
+func (m *WecomContactMutation) AddedAtCleared() bool {
+	_, ok := m.clearedFields[wecomcontact.FieldAddedAt]
+	return ok
+}
+
+// ResetAddedAt resets all changes to the "added_at" field.
+func (m *WecomContactMutation) ResetAddedAt() {
+	m.added_at = nil
+	delete(m.clearedFields, wecomcontact.FieldAddedAt)
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *WecomContactMutation) SetPartnerID(i int) {
+	m.partner = &i
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *WecomContactMutation) PartnerID() (r int, exists bool) {
+	v := m.partner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldPartnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (m *WecomContactMutation) ClearPartnerID() {
+	m.partner = nil
+	m.clearedFields[wecomcontact.FieldPartnerID] = struct{}{}
+}
+
+// PartnerIDCleared returns if the "partner_id" field was cleared in this mutation.
+func (m *WecomContactMutation) PartnerIDCleared() bool {
+	_, ok := m.clearedFields[wecomcontact.FieldPartnerID]
+	return ok
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *WecomContactMutation) ResetPartnerID() {
+	m.partner = nil
+	delete(m.clearedFields, wecomcontact.FieldPartnerID)
+}
+
+// SetMatch sets the "match" field.
+func (m *WecomContactMutation) SetMatch(s string) {
+	m.match = &s
+}
+
+// Match returns the value of the "match" field in the mutation.
+func (m *WecomContactMutation) Match() (r string, exists bool) {
+	v := m.match
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatch returns the old "match" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldMatch(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatch: %w", err)
+	}
+	return oldValue.Match, nil
+}
+
+// ResetMatch resets all changes to the "match" field.
+func (m *WecomContactMutation) ResetMatch() {
+	m.match = nil
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *WecomContactMutation) SetContactID(i int) {
+	m.contact = &i
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *WecomContactMutation) ContactID() (r int, exists bool) {
+	v := m.contact
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldContactID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *WecomContactMutation) ClearContactID() {
+	m.contact = nil
+	m.clearedFields[wecomcontact.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *WecomContactMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[wecomcontact.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *WecomContactMutation) ResetContactID() {
+	m.contact = nil
+	delete(m.clearedFields, wecomcontact.FieldContactID)
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (m *WecomContactMutation) SetRemovedAt(t time.Time) {
+	m.removed_at = &t
+}
+
+// RemovedAt returns the value of the "removed_at" field in the mutation.
+func (m *WecomContactMutation) RemovedAt() (r time.Time, exists bool) {
+	v := m.removed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemovedAt returns the old "removed_at" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldRemovedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemovedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemovedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemovedAt: %w", err)
+	}
+	return oldValue.RemovedAt, nil
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (m *WecomContactMutation) ClearRemovedAt() {
+	m.removed_at = nil
+	m.clearedFields[wecomcontact.FieldRemovedAt] = struct{}{}
+}
+
+// RemovedAtCleared returns if the "removed_at" field was cleared in this mutation.
+func (m *WecomContactMutation) RemovedAtCleared() bool {
+	_, ok := m.clearedFields[wecomcontact.FieldRemovedAt]
+	return ok
+}
+
+// ResetRemovedAt resets all changes to the "removed_at" field.
+func (m *WecomContactMutation) ResetRemovedAt() {
+	m.removed_at = nil
+	delete(m.clearedFields, wecomcontact.FieldRemovedAt)
+}
+
+// SetSeenSyncID sets the "seen_sync_id" field.
+func (m *WecomContactMutation) SetSeenSyncID(i int) {
+	m.seen_sync_id = &i
+	m.addseen_sync_id = nil
+}
+
+// SeenSyncID returns the value of the "seen_sync_id" field in the mutation.
+func (m *WecomContactMutation) SeenSyncID() (r int, exists bool) {
+	v := m.seen_sync_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeenSyncID returns the old "seen_sync_id" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldSeenSyncID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeenSyncID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeenSyncID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeenSyncID: %w", err)
+	}
+	return oldValue.SeenSyncID, nil
+}
+
+// AddSeenSyncID adds i to the "seen_sync_id" field.
+func (m *WecomContactMutation) AddSeenSyncID(i int) {
+	if m.addseen_sync_id != nil {
+		*m.addseen_sync_id += i
+	} else {
+		m.addseen_sync_id = &i
+	}
+}
+
+// AddedSeenSyncID returns the value that was added to the "seen_sync_id" field in this mutation.
+func (m *WecomContactMutation) AddedSeenSyncID() (r int, exists bool) {
+	v := m.addseen_sync_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeenSyncID resets all changes to the "seen_sync_id" field.
+func (m *WecomContactMutation) ResetSeenSyncID() {
+	m.seen_sync_id = nil
+	m.addseen_sync_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomContactMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomContactMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomContactMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomContactMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomContactMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomContact entity.
+// If the WecomContact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomContactMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomContactMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearPartner clears the "partner" edge to the Partner entity.
+func (m *WecomContactMutation) ClearPartner() {
+	m.clearedpartner = true
+	m.clearedFields[wecomcontact.FieldPartnerID] = struct{}{}
+}
+
+// PartnerCleared reports if the "partner" edge to the Partner entity was cleared.
+func (m *WecomContactMutation) PartnerCleared() bool {
+	return m.PartnerIDCleared() || m.clearedpartner
+}
+
+// PartnerIDs returns the "partner" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PartnerID instead. It exists only for internal usage by the builders.
+func (m *WecomContactMutation) PartnerIDs() (ids []int) {
+	if id := m.partner; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPartner resets all changes to the "partner" edge.
+func (m *WecomContactMutation) ResetPartner() {
+	m.partner = nil
+	m.clearedpartner = false
+}
+
+// ClearContact clears the "contact" edge to the Contact entity.
+func (m *WecomContactMutation) ClearContact() {
+	m.clearedcontact = true
+	m.clearedFields[wecomcontact.FieldContactID] = struct{}{}
+}
+
+// ContactCleared reports if the "contact" edge to the Contact entity was cleared.
+func (m *WecomContactMutation) ContactCleared() bool {
+	return m.ContactIDCleared() || m.clearedcontact
+}
+
+// ContactIDs returns the "contact" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ContactID instead. It exists only for internal usage by the builders.
+func (m *WecomContactMutation) ContactIDs() (ids []int) {
+	if id := m.contact; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetContact resets all changes to the "contact" edge.
+func (m *WecomContactMutation) ResetContact() {
+	m.contact = nil
+	m.clearedcontact = false
+}
+
+// AddFollowIDs adds the "follows" edge to the WecomFollow entity by ids.
+func (m *WecomContactMutation) AddFollowIDs(ids ...int) {
+	if m.follows == nil {
+		m.follows = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.follows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollows clears the "follows" edge to the WecomFollow entity.
+func (m *WecomContactMutation) ClearFollows() {
+	m.clearedfollows = true
+}
+
+// FollowsCleared reports if the "follows" edge to the WecomFollow entity was cleared.
+func (m *WecomContactMutation) FollowsCleared() bool {
+	return m.clearedfollows
+}
+
+// RemoveFollowIDs removes the "follows" edge to the WecomFollow entity by IDs.
+func (m *WecomContactMutation) RemoveFollowIDs(ids ...int) {
+	if m.removedfollows == nil {
+		m.removedfollows = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.follows, ids[i])
+		m.removedfollows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollows returns the removed IDs of the "follows" edge to the WecomFollow entity.
+func (m *WecomContactMutation) RemovedFollowsIDs() (ids []int) {
+	for id := range m.removedfollows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowsIDs returns the "follows" edge IDs in the mutation.
+func (m *WecomContactMutation) FollowsIDs() (ids []int) {
+	for id := range m.follows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollows resets all changes to the "follows" edge.
+func (m *WecomContactMutation) ResetFollows() {
+	m.follows = nil
+	m.clearedfollows = false
+	m.removedfollows = nil
+}
+
+// Where appends a list predicates to the WecomContactMutation builder.
+func (m *WecomContactMutation) Where(ps ...predicate.WecomContact) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomContactMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomContactMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomContact, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomContactMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomContactMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomContact).
+func (m *WecomContactMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomContactMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.external_userid != nil {
+		fields = append(fields, wecomcontact.FieldExternalUserid)
+	}
+	if m.kind != nil {
+		fields = append(fields, wecomcontact.FieldKind)
+	}
+	if m.name != nil {
+		fields = append(fields, wecomcontact.FieldName)
+	}
+	if m.position != nil {
+		fields = append(fields, wecomcontact.FieldPosition)
+	}
+	if m.corp_name != nil {
+		fields = append(fields, wecomcontact.FieldCorpName)
+	}
+	if m.corp_full_name != nil {
+		fields = append(fields, wecomcontact.FieldCorpFullName)
+	}
+	if m.remark != nil {
+		fields = append(fields, wecomcontact.FieldRemark)
+	}
+	if m.tags != nil {
+		fields = append(fields, wecomcontact.FieldTags)
+	}
+	if m.added_at != nil {
+		fields = append(fields, wecomcontact.FieldAddedAt)
+	}
+	if m.partner != nil {
+		fields = append(fields, wecomcontact.FieldPartnerID)
+	}
+	if m.match != nil {
+		fields = append(fields, wecomcontact.FieldMatch)
+	}
+	if m.contact != nil {
+		fields = append(fields, wecomcontact.FieldContactID)
+	}
+	if m.removed_at != nil {
+		fields = append(fields, wecomcontact.FieldRemovedAt)
+	}
+	if m.seen_sync_id != nil {
+		fields = append(fields, wecomcontact.FieldSeenSyncID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wecomcontact.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomcontact.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomContactMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomcontact.FieldExternalUserid:
+		return m.ExternalUserid()
+	case wecomcontact.FieldKind:
+		return m.Kind()
+	case wecomcontact.FieldName:
+		return m.Name()
+	case wecomcontact.FieldPosition:
+		return m.Position()
+	case wecomcontact.FieldCorpName:
+		return m.CorpName()
+	case wecomcontact.FieldCorpFullName:
+		return m.CorpFullName()
+	case wecomcontact.FieldRemark:
+		return m.Remark()
+	case wecomcontact.FieldTags:
+		return m.Tags()
+	case wecomcontact.FieldAddedAt:
+		return m.AddedAt()
+	case wecomcontact.FieldPartnerID:
+		return m.PartnerID()
+	case wecomcontact.FieldMatch:
+		return m.Match()
+	case wecomcontact.FieldContactID:
+		return m.ContactID()
+	case wecomcontact.FieldRemovedAt:
+		return m.RemovedAt()
+	case wecomcontact.FieldSeenSyncID:
+		return m.SeenSyncID()
+	case wecomcontact.FieldCreatedAt:
+		return m.CreatedAt()
+	case wecomcontact.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomContactMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomcontact.FieldExternalUserid:
+		return m.OldExternalUserid(ctx)
+	case wecomcontact.FieldKind:
+		return m.OldKind(ctx)
+	case wecomcontact.FieldName:
+		return m.OldName(ctx)
+	case wecomcontact.FieldPosition:
+		return m.OldPosition(ctx)
+	case wecomcontact.FieldCorpName:
+		return m.OldCorpName(ctx)
+	case wecomcontact.FieldCorpFullName:
+		return m.OldCorpFullName(ctx)
+	case wecomcontact.FieldRemark:
+		return m.OldRemark(ctx)
+	case wecomcontact.FieldTags:
+		return m.OldTags(ctx)
+	case wecomcontact.FieldAddedAt:
+		return m.OldAddedAt(ctx)
+	case wecomcontact.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case wecomcontact.FieldMatch:
+		return m.OldMatch(ctx)
+	case wecomcontact.FieldContactID:
+		return m.OldContactID(ctx)
+	case wecomcontact.FieldRemovedAt:
+		return m.OldRemovedAt(ctx)
+	case wecomcontact.FieldSeenSyncID:
+		return m.OldSeenSyncID(ctx)
+	case wecomcontact.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wecomcontact.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomContact field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomContactMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomcontact.FieldExternalUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalUserid(v)
+		return nil
+	case wecomcontact.FieldKind:
+		v, ok := value.(wecomcontact.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case wecomcontact.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case wecomcontact.FieldPosition:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case wecomcontact.FieldCorpName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorpName(v)
+		return nil
+	case wecomcontact.FieldCorpFullName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorpFullName(v)
+		return nil
+	case wecomcontact.FieldRemark:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemark(v)
+		return nil
+	case wecomcontact.FieldTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTags(v)
+		return nil
+	case wecomcontact.FieldAddedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddedAt(v)
+		return nil
+	case wecomcontact.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case wecomcontact.FieldMatch:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatch(v)
+		return nil
+	case wecomcontact.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case wecomcontact.FieldRemovedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemovedAt(v)
+		return nil
+	case wecomcontact.FieldSeenSyncID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeenSyncID(v)
+		return nil
+	case wecomcontact.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wecomcontact.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomContact field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomContactMutation) AddedFields() []string {
+	var fields []string
+	if m.addseen_sync_id != nil {
+		fields = append(fields, wecomcontact.FieldSeenSyncID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomContactMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomcontact.FieldSeenSyncID:
+		return m.AddedSeenSyncID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomContactMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomcontact.FieldSeenSyncID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeenSyncID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomContact numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomContactMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecomcontact.FieldAddedAt) {
+		fields = append(fields, wecomcontact.FieldAddedAt)
+	}
+	if m.FieldCleared(wecomcontact.FieldPartnerID) {
+		fields = append(fields, wecomcontact.FieldPartnerID)
+	}
+	if m.FieldCleared(wecomcontact.FieldContactID) {
+		fields = append(fields, wecomcontact.FieldContactID)
+	}
+	if m.FieldCleared(wecomcontact.FieldRemovedAt) {
+		fields = append(fields, wecomcontact.FieldRemovedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomContactMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomContactMutation) ClearField(name string) error {
+	switch name {
+	case wecomcontact.FieldAddedAt:
+		m.ClearAddedAt()
+		return nil
+	case wecomcontact.FieldPartnerID:
+		m.ClearPartnerID()
+		return nil
+	case wecomcontact.FieldContactID:
+		m.ClearContactID()
+		return nil
+	case wecomcontact.FieldRemovedAt:
+		m.ClearRemovedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomContact nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomContactMutation) ResetField(name string) error {
+	switch name {
+	case wecomcontact.FieldExternalUserid:
+		m.ResetExternalUserid()
+		return nil
+	case wecomcontact.FieldKind:
+		m.ResetKind()
+		return nil
+	case wecomcontact.FieldName:
+		m.ResetName()
+		return nil
+	case wecomcontact.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case wecomcontact.FieldCorpName:
+		m.ResetCorpName()
+		return nil
+	case wecomcontact.FieldCorpFullName:
+		m.ResetCorpFullName()
+		return nil
+	case wecomcontact.FieldRemark:
+		m.ResetRemark()
+		return nil
+	case wecomcontact.FieldTags:
+		m.ResetTags()
+		return nil
+	case wecomcontact.FieldAddedAt:
+		m.ResetAddedAt()
+		return nil
+	case wecomcontact.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case wecomcontact.FieldMatch:
+		m.ResetMatch()
+		return nil
+	case wecomcontact.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case wecomcontact.FieldRemovedAt:
+		m.ResetRemovedAt()
+		return nil
+	case wecomcontact.FieldSeenSyncID:
+		m.ResetSeenSyncID()
+		return nil
+	case wecomcontact.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wecomcontact.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomContact field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomContactMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.partner != nil {
+		edges = append(edges, wecomcontact.EdgePartner)
+	}
+	if m.contact != nil {
+		edges = append(edges, wecomcontact.EdgeContact)
+	}
+	if m.follows != nil {
+		edges = append(edges, wecomcontact.EdgeFollows)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomContactMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case wecomcontact.EdgePartner:
+		if id := m.partner; id != nil {
+			return []ent.Value{*id}
+		}
+	case wecomcontact.EdgeContact:
+		if id := m.contact; id != nil {
+			return []ent.Value{*id}
+		}
+	case wecomcontact.EdgeFollows:
+		ids := make([]ent.Value, 0, len(m.follows))
+		for id := range m.follows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomContactMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedfollows != nil {
+		edges = append(edges, wecomcontact.EdgeFollows)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomContactMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case wecomcontact.EdgeFollows:
+		ids := make([]ent.Value, 0, len(m.removedfollows))
+		for id := range m.removedfollows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomContactMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedpartner {
+		edges = append(edges, wecomcontact.EdgePartner)
+	}
+	if m.clearedcontact {
+		edges = append(edges, wecomcontact.EdgeContact)
+	}
+	if m.clearedfollows {
+		edges = append(edges, wecomcontact.EdgeFollows)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomContactMutation) EdgeCleared(name string) bool {
+	switch name {
+	case wecomcontact.EdgePartner:
+		return m.clearedpartner
+	case wecomcontact.EdgeContact:
+		return m.clearedcontact
+	case wecomcontact.EdgeFollows:
+		return m.clearedfollows
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomContactMutation) ClearEdge(name string) error {
+	switch name {
+	case wecomcontact.EdgePartner:
+		m.ClearPartner()
+		return nil
+	case wecomcontact.EdgeContact:
+		m.ClearContact()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomContact unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomContactMutation) ResetEdge(name string) error {
+	switch name {
+	case wecomcontact.EdgePartner:
+		m.ResetPartner()
+		return nil
+	case wecomcontact.EdgeContact:
+		m.ResetContact()
+		return nil
+	case wecomcontact.EdgeFollows:
+		m.ResetFollows()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomContact edge %s", name)
+}
+
+// WecomCorpMappingMutation represents an operation that mutates the WecomCorpMapping nodes in the graph.
+type WecomCorpMappingMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	corp_name      *string
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	partner        *int
+	clearedpartner bool
+	done           bool
+	oldValue       func(context.Context) (*WecomCorpMapping, error)
+	predicates     []predicate.WecomCorpMapping
+}
+
+var _ ent.Mutation = (*WecomCorpMappingMutation)(nil)
+
+// wecomcorpmappingOption allows management of the mutation configuration using functional options.
+type wecomcorpmappingOption func(*WecomCorpMappingMutation)
+
+// newWecomCorpMappingMutation creates new mutation for the WecomCorpMapping entity.
+func newWecomCorpMappingMutation(c config, op Op, opts ...wecomcorpmappingOption) *WecomCorpMappingMutation {
+	m := &WecomCorpMappingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomCorpMapping,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomCorpMappingID sets the ID field of the mutation.
+func withWecomCorpMappingID(id int) wecomcorpmappingOption {
+	return func(m *WecomCorpMappingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomCorpMapping
+		)
+		m.oldValue = func(ctx context.Context) (*WecomCorpMapping, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomCorpMapping.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomCorpMapping sets the old WecomCorpMapping of the mutation.
+func withWecomCorpMapping(node *WecomCorpMapping) wecomcorpmappingOption {
+	return func(m *WecomCorpMappingMutation) {
+		m.oldValue = func(context.Context) (*WecomCorpMapping, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomCorpMappingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomCorpMappingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomCorpMappingMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomCorpMappingMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomCorpMapping.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCorpName sets the "corp_name" field.
+func (m *WecomCorpMappingMutation) SetCorpName(s string) {
+	m.corp_name = &s
+}
+
+// CorpName returns the value of the "corp_name" field in the mutation.
+func (m *WecomCorpMappingMutation) CorpName() (r string, exists bool) {
+	v := m.corp_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorpName returns the old "corp_name" field's value of the WecomCorpMapping entity.
+// If the WecomCorpMapping object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCorpMappingMutation) OldCorpName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorpName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorpName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorpName: %w", err)
+	}
+	return oldValue.CorpName, nil
+}
+
+// ResetCorpName resets all changes to the "corp_name" field.
+func (m *WecomCorpMappingMutation) ResetCorpName() {
+	m.corp_name = nil
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *WecomCorpMappingMutation) SetPartnerID(i int) {
+	m.partner = &i
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *WecomCorpMappingMutation) PartnerID() (r int, exists bool) {
+	v := m.partner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the WecomCorpMapping entity.
+// If the WecomCorpMapping object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCorpMappingMutation) OldPartnerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *WecomCorpMappingMutation) ResetPartnerID() {
+	m.partner = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomCorpMappingMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomCorpMappingMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomCorpMapping entity.
+// If the WecomCorpMapping object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCorpMappingMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomCorpMappingMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearPartner clears the "partner" edge to the Partner entity.
+func (m *WecomCorpMappingMutation) ClearPartner() {
+	m.clearedpartner = true
+	m.clearedFields[wecomcorpmapping.FieldPartnerID] = struct{}{}
+}
+
+// PartnerCleared reports if the "partner" edge to the Partner entity was cleared.
+func (m *WecomCorpMappingMutation) PartnerCleared() bool {
+	return m.clearedpartner
+}
+
+// PartnerIDs returns the "partner" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PartnerID instead. It exists only for internal usage by the builders.
+func (m *WecomCorpMappingMutation) PartnerIDs() (ids []int) {
+	if id := m.partner; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPartner resets all changes to the "partner" edge.
+func (m *WecomCorpMappingMutation) ResetPartner() {
+	m.partner = nil
+	m.clearedpartner = false
+}
+
+// Where appends a list predicates to the WecomCorpMappingMutation builder.
+func (m *WecomCorpMappingMutation) Where(ps ...predicate.WecomCorpMapping) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomCorpMappingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomCorpMappingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomCorpMapping, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomCorpMappingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomCorpMappingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomCorpMapping).
+func (m *WecomCorpMappingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomCorpMappingMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.corp_name != nil {
+		fields = append(fields, wecomcorpmapping.FieldCorpName)
+	}
+	if m.partner != nil {
+		fields = append(fields, wecomcorpmapping.FieldPartnerID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wecomcorpmapping.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomCorpMappingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomcorpmapping.FieldCorpName:
+		return m.CorpName()
+	case wecomcorpmapping.FieldPartnerID:
+		return m.PartnerID()
+	case wecomcorpmapping.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomCorpMappingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomcorpmapping.FieldCorpName:
+		return m.OldCorpName(ctx)
+	case wecomcorpmapping.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case wecomcorpmapping.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomCorpMapping field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomCorpMappingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomcorpmapping.FieldCorpName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorpName(v)
+		return nil
+	case wecomcorpmapping.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case wecomcorpmapping.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCorpMapping field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomCorpMappingMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomCorpMappingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomCorpMappingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown WecomCorpMapping numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomCorpMappingMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomCorpMappingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomCorpMappingMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown WecomCorpMapping nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomCorpMappingMutation) ResetField(name string) error {
+	switch name {
+	case wecomcorpmapping.FieldCorpName:
+		m.ResetCorpName()
+		return nil
+	case wecomcorpmapping.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case wecomcorpmapping.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCorpMapping field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomCorpMappingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.partner != nil {
+		edges = append(edges, wecomcorpmapping.EdgePartner)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomCorpMappingMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case wecomcorpmapping.EdgePartner:
+		if id := m.partner; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomCorpMappingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomCorpMappingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomCorpMappingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedpartner {
+		edges = append(edges, wecomcorpmapping.EdgePartner)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomCorpMappingMutation) EdgeCleared(name string) bool {
+	switch name {
+	case wecomcorpmapping.EdgePartner:
+		return m.clearedpartner
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomCorpMappingMutation) ClearEdge(name string) error {
+	switch name {
+	case wecomcorpmapping.EdgePartner:
+		m.ClearPartner()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCorpMapping unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomCorpMappingMutation) ResetEdge(name string) error {
+	switch name {
+	case wecomcorpmapping.EdgePartner:
+		m.ResetPartner()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCorpMapping edge %s", name)
+}
+
+// WecomFollowMutation represents an operation that mutates the WecomFollow nodes in the graph.
+type WecomFollowMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	userid           *string
+	remark           *string
+	description      *string
+	remark_corp_name *string
+	tags             *[]string
+	appendtags       []string
+	add_way          *int
+	addadd_way       *int
+	oper_userid      *string
+	added_at         *time.Time
+	removed_at       *time.Time
+	seen_sync_id     *int
+	addseen_sync_id  *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	clearedFields    map[string]struct{}
+	contact          *int
+	clearedcontact   bool
+	done             bool
+	oldValue         func(context.Context) (*WecomFollow, error)
+	predicates       []predicate.WecomFollow
+}
+
+var _ ent.Mutation = (*WecomFollowMutation)(nil)
+
+// wecomfollowOption allows management of the mutation configuration using functional options.
+type wecomfollowOption func(*WecomFollowMutation)
+
+// newWecomFollowMutation creates new mutation for the WecomFollow entity.
+func newWecomFollowMutation(c config, op Op, opts ...wecomfollowOption) *WecomFollowMutation {
+	m := &WecomFollowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomFollow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomFollowID sets the ID field of the mutation.
+func withWecomFollowID(id int) wecomfollowOption {
+	return func(m *WecomFollowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomFollow
+		)
+		m.oldValue = func(ctx context.Context) (*WecomFollow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomFollow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomFollow sets the old WecomFollow of the mutation.
+func withWecomFollow(node *WecomFollow) wecomfollowOption {
+	return func(m *WecomFollowMutation) {
+		m.oldValue = func(context.Context) (*WecomFollow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomFollowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomFollowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomFollowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomFollowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomFollow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWecomContactID sets the "wecom_contact_id" field.
+func (m *WecomFollowMutation) SetWecomContactID(i int) {
+	m.contact = &i
+}
+
+// WecomContactID returns the value of the "wecom_contact_id" field in the mutation.
+func (m *WecomFollowMutation) WecomContactID() (r int, exists bool) {
+	v := m.contact
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWecomContactID returns the old "wecom_contact_id" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldWecomContactID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWecomContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWecomContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWecomContactID: %w", err)
+	}
+	return oldValue.WecomContactID, nil
+}
+
+// ResetWecomContactID resets all changes to the "wecom_contact_id" field.
+func (m *WecomFollowMutation) ResetWecomContactID() {
+	m.contact = nil
+}
+
+// SetUserid sets the "userid" field.
+func (m *WecomFollowMutation) SetUserid(s string) {
+	m.userid = &s
+}
+
+// Userid returns the value of the "userid" field in the mutation.
+func (m *WecomFollowMutation) Userid() (r string, exists bool) {
+	v := m.userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserid returns the old "userid" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserid: %w", err)
+	}
+	return oldValue.Userid, nil
+}
+
+// ResetUserid resets all changes to the "userid" field.
+func (m *WecomFollowMutation) ResetUserid() {
+	m.userid = nil
+}
+
+// SetRemark sets the "remark" field.
+func (m *WecomFollowMutation) SetRemark(s string) {
+	m.remark = &s
+}
+
+// Remark returns the value of the "remark" field in the mutation.
+func (m *WecomFollowMutation) Remark() (r string, exists bool) {
+	v := m.remark
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemark returns the old "remark" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldRemark(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemark is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemark requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemark: %w", err)
+	}
+	return oldValue.Remark, nil
+}
+
+// ResetRemark resets all changes to the "remark" field.
+func (m *WecomFollowMutation) ResetRemark() {
+	m.remark = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *WecomFollowMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *WecomFollowMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *WecomFollowMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetRemarkCorpName sets the "remark_corp_name" field.
+func (m *WecomFollowMutation) SetRemarkCorpName(s string) {
+	m.remark_corp_name = &s
+}
+
+// RemarkCorpName returns the value of the "remark_corp_name" field in the mutation.
+func (m *WecomFollowMutation) RemarkCorpName() (r string, exists bool) {
+	v := m.remark_corp_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemarkCorpName returns the old "remark_corp_name" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldRemarkCorpName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemarkCorpName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemarkCorpName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemarkCorpName: %w", err)
+	}
+	return oldValue.RemarkCorpName, nil
+}
+
+// ResetRemarkCorpName resets all changes to the "remark_corp_name" field.
+func (m *WecomFollowMutation) ResetRemarkCorpName() {
+	m.remark_corp_name = nil
+}
+
+// SetTags sets the "tags" field.
+func (m *WecomFollowMutation) SetTags(s []string) {
+	m.tags = &s
+	m.appendtags = nil
+}
+
+// Tags returns the value of the "tags" field in the mutation.
+func (m *WecomFollowMutation) Tags() (r []string, exists bool) {
+	v := m.tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTags returns the old "tags" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTags: %w", err)
+	}
+	return oldValue.Tags, nil
+}
+
+// AppendTags adds s to the "tags" field.
+func (m *WecomFollowMutation) AppendTags(s []string) {
+	m.appendtags = append(m.appendtags, s...)
+}
+
+// AppendedTags returns the list of values that were appended to the "tags" field in this mutation.
+func (m *WecomFollowMutation) AppendedTags() ([]string, bool) {
+	if len(m.appendtags) == 0 {
+		return nil, false
+	}
+	return m.appendtags, true
+}
+
+// ResetTags resets all changes to the "tags" field.
+func (m *WecomFollowMutation) ResetTags() {
+	m.tags = nil
+	m.appendtags = nil
+}
+
+// SetAddWay sets the "add_way" field.
+func (m *WecomFollowMutation) SetAddWay(i int) {
+	m.add_way = &i
+	m.addadd_way = nil
+}
+
+// AddWay returns the value of the "add_way" field in the mutation.
+func (m *WecomFollowMutation) AddWay() (r int, exists bool) {
+	v := m.add_way
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddWay returns the old "add_way" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldAddWay(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddWay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddWay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddWay: %w", err)
+	}
+	return oldValue.AddWay, nil
+}
+
+// AddAddWay adds i to the "add_way" field.
+func (m *WecomFollowMutation) AddAddWay(i int) {
+	if m.addadd_way != nil {
+		*m.addadd_way += i
+	} else {
+		m.addadd_way = &i
+	}
+}
+
+// AddedAddWay returns the value that was added to the "add_way" field in this mutation.
+func (m *WecomFollowMutation) AddedAddWay() (r int, exists bool) {
+	v := m.addadd_way
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAddWay resets all changes to the "add_way" field.
+func (m *WecomFollowMutation) ResetAddWay() {
+	m.add_way = nil
+	m.addadd_way = nil
+}
+
+// SetOperUserid sets the "oper_userid" field.
+func (m *WecomFollowMutation) SetOperUserid(s string) {
+	m.oper_userid = &s
+}
+
+// OperUserid returns the value of the "oper_userid" field in the mutation.
+func (m *WecomFollowMutation) OperUserid() (r string, exists bool) {
+	v := m.oper_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOperUserid returns the old "oper_userid" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldOperUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOperUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOperUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOperUserid: %w", err)
+	}
+	return oldValue.OperUserid, nil
+}
+
+// ResetOperUserid resets all changes to the "oper_userid" field.
+func (m *WecomFollowMutation) ResetOperUserid() {
+	m.oper_userid = nil
+}
+
+// SetAddedAt sets the "added_at" field.
+func (m *WecomFollowMutation) SetAddedAt(t time.Time) {
+	m.added_at = &t
+}
+
+// AddedAt returns the value of the "added_at" field in the mutation.
+func (m *WecomFollowMutation) AddedAt() (r time.Time, exists bool) {
+	v := m.added_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddedAt returns the old "added_at" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldAddedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddedAt: %w", err)
+	}
+	return oldValue.AddedAt, nil
+}
+
+// ResetAddedAt resets all changes to the "added_at" field.
+func (m *WecomFollowMutation) ResetAddedAt() {
+	m.added_at = nil
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (m *WecomFollowMutation) SetRemovedAt(t time.Time) {
+	m.removed_at = &t
+}
+
+// RemovedAt returns the value of the "removed_at" field in the mutation.
+func (m *WecomFollowMutation) RemovedAt() (r time.Time, exists bool) {
+	v := m.removed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemovedAt returns the old "removed_at" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldRemovedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemovedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemovedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemovedAt: %w", err)
+	}
+	return oldValue.RemovedAt, nil
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (m *WecomFollowMutation) ClearRemovedAt() {
+	m.removed_at = nil
+	m.clearedFields[wecomfollow.FieldRemovedAt] = struct{}{}
+}
+
+// RemovedAtCleared returns if the "removed_at" field was cleared in this mutation.
+func (m *WecomFollowMutation) RemovedAtCleared() bool {
+	_, ok := m.clearedFields[wecomfollow.FieldRemovedAt]
+	return ok
+}
+
+// ResetRemovedAt resets all changes to the "removed_at" field.
+func (m *WecomFollowMutation) ResetRemovedAt() {
+	m.removed_at = nil
+	delete(m.clearedFields, wecomfollow.FieldRemovedAt)
+}
+
+// SetSeenSyncID sets the "seen_sync_id" field.
+func (m *WecomFollowMutation) SetSeenSyncID(i int) {
+	m.seen_sync_id = &i
+	m.addseen_sync_id = nil
+}
+
+// SeenSyncID returns the value of the "seen_sync_id" field in the mutation.
+func (m *WecomFollowMutation) SeenSyncID() (r int, exists bool) {
+	v := m.seen_sync_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeenSyncID returns the old "seen_sync_id" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldSeenSyncID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeenSyncID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeenSyncID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeenSyncID: %w", err)
+	}
+	return oldValue.SeenSyncID, nil
+}
+
+// AddSeenSyncID adds i to the "seen_sync_id" field.
+func (m *WecomFollowMutation) AddSeenSyncID(i int) {
+	if m.addseen_sync_id != nil {
+		*m.addseen_sync_id += i
+	} else {
+		m.addseen_sync_id = &i
+	}
+}
+
+// AddedSeenSyncID returns the value that was added to the "seen_sync_id" field in this mutation.
+func (m *WecomFollowMutation) AddedSeenSyncID() (r int, exists bool) {
+	v := m.addseen_sync_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeenSyncID resets all changes to the "seen_sync_id" field.
+func (m *WecomFollowMutation) ResetSeenSyncID() {
+	m.seen_sync_id = nil
+	m.addseen_sync_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomFollowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomFollowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomFollowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomFollowMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomFollowMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomFollow entity.
+// If the WecomFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomFollowMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomFollowMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetContactID sets the "contact" edge to the WecomContact entity by id.
+func (m *WecomFollowMutation) SetContactID(id int) {
+	m.contact = &id
+}
+
+// ClearContact clears the "contact" edge to the WecomContact entity.
+func (m *WecomFollowMutation) ClearContact() {
+	m.clearedcontact = true
+	m.clearedFields[wecomfollow.FieldWecomContactID] = struct{}{}
+}
+
+// ContactCleared reports if the "contact" edge to the WecomContact entity was cleared.
+func (m *WecomFollowMutation) ContactCleared() bool {
+	return m.clearedcontact
+}
+
+// ContactID returns the "contact" edge ID in the mutation.
+func (m *WecomFollowMutation) ContactID() (id int, exists bool) {
+	if m.contact != nil {
+		return *m.contact, true
+	}
+	return
+}
+
+// ContactIDs returns the "contact" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ContactID instead. It exists only for internal usage by the builders.
+func (m *WecomFollowMutation) ContactIDs() (ids []int) {
+	if id := m.contact; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetContact resets all changes to the "contact" edge.
+func (m *WecomFollowMutation) ResetContact() {
+	m.contact = nil
+	m.clearedcontact = false
+}
+
+// Where appends a list predicates to the WecomFollowMutation builder.
+func (m *WecomFollowMutation) Where(ps ...predicate.WecomFollow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomFollowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomFollowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomFollow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomFollowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomFollowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomFollow).
+func (m *WecomFollowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomFollowMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.contact != nil {
+		fields = append(fields, wecomfollow.FieldWecomContactID)
+	}
+	if m.userid != nil {
+		fields = append(fields, wecomfollow.FieldUserid)
+	}
+	if m.remark != nil {
+		fields = append(fields, wecomfollow.FieldRemark)
+	}
+	if m.description != nil {
+		fields = append(fields, wecomfollow.FieldDescription)
+	}
+	if m.remark_corp_name != nil {
+		fields = append(fields, wecomfollow.FieldRemarkCorpName)
+	}
+	if m.tags != nil {
+		fields = append(fields, wecomfollow.FieldTags)
+	}
+	if m.add_way != nil {
+		fields = append(fields, wecomfollow.FieldAddWay)
+	}
+	if m.oper_userid != nil {
+		fields = append(fields, wecomfollow.FieldOperUserid)
+	}
+	if m.added_at != nil {
+		fields = append(fields, wecomfollow.FieldAddedAt)
+	}
+	if m.removed_at != nil {
+		fields = append(fields, wecomfollow.FieldRemovedAt)
+	}
+	if m.seen_sync_id != nil {
+		fields = append(fields, wecomfollow.FieldSeenSyncID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wecomfollow.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomfollow.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomFollowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomfollow.FieldWecomContactID:
+		return m.WecomContactID()
+	case wecomfollow.FieldUserid:
+		return m.Userid()
+	case wecomfollow.FieldRemark:
+		return m.Remark()
+	case wecomfollow.FieldDescription:
+		return m.Description()
+	case wecomfollow.FieldRemarkCorpName:
+		return m.RemarkCorpName()
+	case wecomfollow.FieldTags:
+		return m.Tags()
+	case wecomfollow.FieldAddWay:
+		return m.AddWay()
+	case wecomfollow.FieldOperUserid:
+		return m.OperUserid()
+	case wecomfollow.FieldAddedAt:
+		return m.AddedAt()
+	case wecomfollow.FieldRemovedAt:
+		return m.RemovedAt()
+	case wecomfollow.FieldSeenSyncID:
+		return m.SeenSyncID()
+	case wecomfollow.FieldCreatedAt:
+		return m.CreatedAt()
+	case wecomfollow.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomFollowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomfollow.FieldWecomContactID:
+		return m.OldWecomContactID(ctx)
+	case wecomfollow.FieldUserid:
+		return m.OldUserid(ctx)
+	case wecomfollow.FieldRemark:
+		return m.OldRemark(ctx)
+	case wecomfollow.FieldDescription:
+		return m.OldDescription(ctx)
+	case wecomfollow.FieldRemarkCorpName:
+		return m.OldRemarkCorpName(ctx)
+	case wecomfollow.FieldTags:
+		return m.OldTags(ctx)
+	case wecomfollow.FieldAddWay:
+		return m.OldAddWay(ctx)
+	case wecomfollow.FieldOperUserid:
+		return m.OldOperUserid(ctx)
+	case wecomfollow.FieldAddedAt:
+		return m.OldAddedAt(ctx)
+	case wecomfollow.FieldRemovedAt:
+		return m.OldRemovedAt(ctx)
+	case wecomfollow.FieldSeenSyncID:
+		return m.OldSeenSyncID(ctx)
+	case wecomfollow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wecomfollow.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomFollow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomFollowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomfollow.FieldWecomContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWecomContactID(v)
+		return nil
+	case wecomfollow.FieldUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserid(v)
+		return nil
+	case wecomfollow.FieldRemark:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemark(v)
+		return nil
+	case wecomfollow.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case wecomfollow.FieldRemarkCorpName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemarkCorpName(v)
+		return nil
+	case wecomfollow.FieldTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTags(v)
+		return nil
+	case wecomfollow.FieldAddWay:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddWay(v)
+		return nil
+	case wecomfollow.FieldOperUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOperUserid(v)
+		return nil
+	case wecomfollow.FieldAddedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddedAt(v)
+		return nil
+	case wecomfollow.FieldRemovedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemovedAt(v)
+		return nil
+	case wecomfollow.FieldSeenSyncID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeenSyncID(v)
+		return nil
+	case wecomfollow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wecomfollow.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomFollow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomFollowMutation) AddedFields() []string {
+	var fields []string
+	if m.addadd_way != nil {
+		fields = append(fields, wecomfollow.FieldAddWay)
+	}
+	if m.addseen_sync_id != nil {
+		fields = append(fields, wecomfollow.FieldSeenSyncID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomFollowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomfollow.FieldAddWay:
+		return m.AddedAddWay()
+	case wecomfollow.FieldSeenSyncID:
+		return m.AddedSeenSyncID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomFollowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomfollow.FieldAddWay:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAddWay(v)
+		return nil
+	case wecomfollow.FieldSeenSyncID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeenSyncID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomFollow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomFollowMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecomfollow.FieldRemovedAt) {
+		fields = append(fields, wecomfollow.FieldRemovedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomFollowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomFollowMutation) ClearField(name string) error {
+	switch name {
+	case wecomfollow.FieldRemovedAt:
+		m.ClearRemovedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomFollow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomFollowMutation) ResetField(name string) error {
+	switch name {
+	case wecomfollow.FieldWecomContactID:
+		m.ResetWecomContactID()
+		return nil
+	case wecomfollow.FieldUserid:
+		m.ResetUserid()
+		return nil
+	case wecomfollow.FieldRemark:
+		m.ResetRemark()
+		return nil
+	case wecomfollow.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case wecomfollow.FieldRemarkCorpName:
+		m.ResetRemarkCorpName()
+		return nil
+	case wecomfollow.FieldTags:
+		m.ResetTags()
+		return nil
+	case wecomfollow.FieldAddWay:
+		m.ResetAddWay()
+		return nil
+	case wecomfollow.FieldOperUserid:
+		m.ResetOperUserid()
+		return nil
+	case wecomfollow.FieldAddedAt:
+		m.ResetAddedAt()
+		return nil
+	case wecomfollow.FieldRemovedAt:
+		m.ResetRemovedAt()
+		return nil
+	case wecomfollow.FieldSeenSyncID:
+		m.ResetSeenSyncID()
+		return nil
+	case wecomfollow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wecomfollow.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomFollow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomFollowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.contact != nil {
+		edges = append(edges, wecomfollow.EdgeContact)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomFollowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case wecomfollow.EdgeContact:
+		if id := m.contact; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomFollowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomFollowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomFollowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcontact {
+		edges = append(edges, wecomfollow.EdgeContact)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomFollowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case wecomfollow.EdgeContact:
+		return m.clearedcontact
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomFollowMutation) ClearEdge(name string) error {
+	switch name {
+	case wecomfollow.EdgeContact:
+		m.ClearContact()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomFollow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomFollowMutation) ResetEdge(name string) error {
+	switch name {
+	case wecomfollow.EdgeContact:
+		m.ResetContact()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomFollow edge %s", name)
+}
+
+// WecomSyncMutation represents an operation that mutates the WecomSync nodes in the graph.
+type WecomSyncMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	state              *wecomsync.State
+	follow_users       *[]string
+	appendfollow_users []string
+	batch              *int
+	addbatch           *int
+	cursor             *string
+	pages              *int
+	addpages           *int
+	contacts           *int
+	addcontacts        *int
+	created            *int
+	addcreated         *int
+	changed            *int
+	addchanged         *int
+	removed            *int
+	addremoved         *int
+	error              *string
+	started_at         *time.Time
+	heartbeat_at       *time.Time
+	finished_at        *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*WecomSync, error)
+	predicates         []predicate.WecomSync
+}
+
+var _ ent.Mutation = (*WecomSyncMutation)(nil)
+
+// wecomsyncOption allows management of the mutation configuration using functional options.
+type wecomsyncOption func(*WecomSyncMutation)
+
+// newWecomSyncMutation creates new mutation for the WecomSync entity.
+func newWecomSyncMutation(c config, op Op, opts ...wecomsyncOption) *WecomSyncMutation {
+	m := &WecomSyncMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomSync,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomSyncID sets the ID field of the mutation.
+func withWecomSyncID(id int) wecomsyncOption {
+	return func(m *WecomSyncMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomSync
+		)
+		m.oldValue = func(ctx context.Context) (*WecomSync, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomSync.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomSync sets the old WecomSync of the mutation.
+func withWecomSync(node *WecomSync) wecomsyncOption {
+	return func(m *WecomSyncMutation) {
+		m.oldValue = func(context.Context) (*WecomSync, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomSyncMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomSyncMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomSyncMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomSyncMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomSync.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetState sets the "state" field.
+func (m *WecomSyncMutation) SetState(w wecomsync.State) {
+	m.state = &w
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *WecomSyncMutation) State() (r wecomsync.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldState(ctx context.Context) (v wecomsync.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *WecomSyncMutation) ResetState() {
+	m.state = nil
+}
+
+// SetFollowUsers sets the "follow_users" field.
+func (m *WecomSyncMutation) SetFollowUsers(s []string) {
+	m.follow_users = &s
+	m.appendfollow_users = nil
+}
+
+// FollowUsers returns the value of the "follow_users" field in the mutation.
+func (m *WecomSyncMutation) FollowUsers() (r []string, exists bool) {
+	v := m.follow_users
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowUsers returns the old "follow_users" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldFollowUsers(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowUsers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowUsers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowUsers: %w", err)
+	}
+	return oldValue.FollowUsers, nil
+}
+
+// AppendFollowUsers adds s to the "follow_users" field.
+func (m *WecomSyncMutation) AppendFollowUsers(s []string) {
+	m.appendfollow_users = append(m.appendfollow_users, s...)
+}
+
+// AppendedFollowUsers returns the list of values that were appended to the "follow_users" field in this mutation.
+func (m *WecomSyncMutation) AppendedFollowUsers() ([]string, bool) {
+	if len(m.appendfollow_users) == 0 {
+		return nil, false
+	}
+	return m.appendfollow_users, true
+}
+
+// ResetFollowUsers resets all changes to the "follow_users" field.
+func (m *WecomSyncMutation) ResetFollowUsers() {
+	m.follow_users = nil
+	m.appendfollow_users = nil
+}
+
+// SetBatch sets the "batch" field.
+func (m *WecomSyncMutation) SetBatch(i int) {
+	m.batch = &i
+	m.addbatch = nil
+}
+
+// Batch returns the value of the "batch" field in the mutation.
+func (m *WecomSyncMutation) Batch() (r int, exists bool) {
+	v := m.batch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatch returns the old "batch" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldBatch(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatch: %w", err)
+	}
+	return oldValue.Batch, nil
+}
+
+// AddBatch adds i to the "batch" field.
+func (m *WecomSyncMutation) AddBatch(i int) {
+	if m.addbatch != nil {
+		*m.addbatch += i
+	} else {
+		m.addbatch = &i
+	}
+}
+
+// AddedBatch returns the value that was added to the "batch" field in this mutation.
+func (m *WecomSyncMutation) AddedBatch() (r int, exists bool) {
+	v := m.addbatch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBatch resets all changes to the "batch" field.
+func (m *WecomSyncMutation) ResetBatch() {
+	m.batch = nil
+	m.addbatch = nil
+}
+
+// SetCursor sets the "cursor" field.
+func (m *WecomSyncMutation) SetCursor(s string) {
+	m.cursor = &s
+}
+
+// Cursor returns the value of the "cursor" field in the mutation.
+func (m *WecomSyncMutation) Cursor() (r string, exists bool) {
+	v := m.cursor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCursor returns the old "cursor" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldCursor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCursor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCursor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCursor: %w", err)
+	}
+	return oldValue.Cursor, nil
+}
+
+// ResetCursor resets all changes to the "cursor" field.
+func (m *WecomSyncMutation) ResetCursor() {
+	m.cursor = nil
+}
+
+// SetPages sets the "pages" field.
+func (m *WecomSyncMutation) SetPages(i int) {
+	m.pages = &i
+	m.addpages = nil
+}
+
+// Pages returns the value of the "pages" field in the mutation.
+func (m *WecomSyncMutation) Pages() (r int, exists bool) {
+	v := m.pages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPages returns the old "pages" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldPages(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPages: %w", err)
+	}
+	return oldValue.Pages, nil
+}
+
+// AddPages adds i to the "pages" field.
+func (m *WecomSyncMutation) AddPages(i int) {
+	if m.addpages != nil {
+		*m.addpages += i
+	} else {
+		m.addpages = &i
+	}
+}
+
+// AddedPages returns the value that was added to the "pages" field in this mutation.
+func (m *WecomSyncMutation) AddedPages() (r int, exists bool) {
+	v := m.addpages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPages resets all changes to the "pages" field.
+func (m *WecomSyncMutation) ResetPages() {
+	m.pages = nil
+	m.addpages = nil
+}
+
+// SetContacts sets the "contacts" field.
+func (m *WecomSyncMutation) SetContacts(i int) {
+	m.contacts = &i
+	m.addcontacts = nil
+}
+
+// Contacts returns the value of the "contacts" field in the mutation.
+func (m *WecomSyncMutation) Contacts() (r int, exists bool) {
+	v := m.contacts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContacts returns the old "contacts" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldContacts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContacts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContacts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContacts: %w", err)
+	}
+	return oldValue.Contacts, nil
+}
+
+// AddContacts adds i to the "contacts" field.
+func (m *WecomSyncMutation) AddContacts(i int) {
+	if m.addcontacts != nil {
+		*m.addcontacts += i
+	} else {
+		m.addcontacts = &i
+	}
+}
+
+// AddedContacts returns the value that was added to the "contacts" field in this mutation.
+func (m *WecomSyncMutation) AddedContacts() (r int, exists bool) {
+	v := m.addcontacts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetContacts resets all changes to the "contacts" field.
+func (m *WecomSyncMutation) ResetContacts() {
+	m.contacts = nil
+	m.addcontacts = nil
+}
+
+// SetCreated sets the "created" field.
+func (m *WecomSyncMutation) SetCreated(i int) {
+	m.created = &i
+	m.addcreated = nil
+}
+
+// Created returns the value of the "created" field in the mutation.
+func (m *WecomSyncMutation) Created() (r int, exists bool) {
+	v := m.created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreated returns the old "created" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldCreated(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreated: %w", err)
+	}
+	return oldValue.Created, nil
+}
+
+// AddCreated adds i to the "created" field.
+func (m *WecomSyncMutation) AddCreated(i int) {
+	if m.addcreated != nil {
+		*m.addcreated += i
+	} else {
+		m.addcreated = &i
+	}
+}
+
+// AddedCreated returns the value that was added to the "created" field in this mutation.
+func (m *WecomSyncMutation) AddedCreated() (r int, exists bool) {
+	v := m.addcreated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreated resets all changes to the "created" field.
+func (m *WecomSyncMutation) ResetCreated() {
+	m.created = nil
+	m.addcreated = nil
+}
+
+// SetChanged sets the "changed" field.
+func (m *WecomSyncMutation) SetChanged(i int) {
+	m.changed = &i
+	m.addchanged = nil
+}
+
+// Changed returns the value of the "changed" field in the mutation.
+func (m *WecomSyncMutation) Changed() (r int, exists bool) {
+	v := m.changed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanged returns the old "changed" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldChanged(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanged is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanged requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanged: %w", err)
+	}
+	return oldValue.Changed, nil
+}
+
+// AddChanged adds i to the "changed" field.
+func (m *WecomSyncMutation) AddChanged(i int) {
+	if m.addchanged != nil {
+		*m.addchanged += i
+	} else {
+		m.addchanged = &i
+	}
+}
+
+// AddedChanged returns the value that was added to the "changed" field in this mutation.
+func (m *WecomSyncMutation) AddedChanged() (r int, exists bool) {
+	v := m.addchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChanged resets all changes to the "changed" field.
+func (m *WecomSyncMutation) ResetChanged() {
+	m.changed = nil
+	m.addchanged = nil
+}
+
+// SetRemoved sets the "removed" field.
+func (m *WecomSyncMutation) SetRemoved(i int) {
+	m.removed = &i
+	m.addremoved = nil
+}
+
+// Removed returns the value of the "removed" field in the mutation.
+func (m *WecomSyncMutation) Removed() (r int, exists bool) {
+	v := m.removed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemoved returns the old "removed" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldRemoved(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemoved is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemoved requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemoved: %w", err)
+	}
+	return oldValue.Removed, nil
+}
+
+// AddRemoved adds i to the "removed" field.
+func (m *WecomSyncMutation) AddRemoved(i int) {
+	if m.addremoved != nil {
+		*m.addremoved += i
+	} else {
+		m.addremoved = &i
+	}
+}
+
+// AddedRemoved returns the value that was added to the "removed" field in this mutation.
+func (m *WecomSyncMutation) AddedRemoved() (r int, exists bool) {
+	v := m.addremoved
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRemoved resets all changes to the "removed" field.
+func (m *WecomSyncMutation) ResetRemoved() {
+	m.removed = nil
+	m.addremoved = nil
+}
+
+// SetError sets the "error" field.
+func (m *WecomSyncMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *WecomSyncMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *WecomSyncMutation) ResetError() {
+	m.error = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *WecomSyncMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *WecomSyncMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *WecomSyncMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (m *WecomSyncMutation) SetHeartbeatAt(t time.Time) {
+	m.heartbeat_at = &t
+}
+
+// HeartbeatAt returns the value of the "heartbeat_at" field in the mutation.
+func (m *WecomSyncMutation) HeartbeatAt() (r time.Time, exists bool) {
+	v := m.heartbeat_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeartbeatAt returns the old "heartbeat_at" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldHeartbeatAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeartbeatAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeartbeatAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeartbeatAt: %w", err)
+	}
+	return oldValue.HeartbeatAt, nil
+}
+
+// ResetHeartbeatAt resets all changes to the "heartbeat_at" field.
+func (m *WecomSyncMutation) ResetHeartbeatAt() {
+	m.heartbeat_at = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *WecomSyncMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *WecomSyncMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the WecomSync entity.
+// If the WecomSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSyncMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *WecomSyncMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[wecomsync.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *WecomSyncMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[wecomsync.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *WecomSyncMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, wecomsync.FieldFinishedAt)
+}
+
+// Where appends a list predicates to the WecomSyncMutation builder.
+func (m *WecomSyncMutation) Where(ps ...predicate.WecomSync) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomSyncMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomSyncMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomSync, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomSyncMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomSyncMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomSync).
+func (m *WecomSyncMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomSyncMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.state != nil {
+		fields = append(fields, wecomsync.FieldState)
+	}
+	if m.follow_users != nil {
+		fields = append(fields, wecomsync.FieldFollowUsers)
+	}
+	if m.batch != nil {
+		fields = append(fields, wecomsync.FieldBatch)
+	}
+	if m.cursor != nil {
+		fields = append(fields, wecomsync.FieldCursor)
+	}
+	if m.pages != nil {
+		fields = append(fields, wecomsync.FieldPages)
+	}
+	if m.contacts != nil {
+		fields = append(fields, wecomsync.FieldContacts)
+	}
+	if m.created != nil {
+		fields = append(fields, wecomsync.FieldCreated)
+	}
+	if m.changed != nil {
+		fields = append(fields, wecomsync.FieldChanged)
+	}
+	if m.removed != nil {
+		fields = append(fields, wecomsync.FieldRemoved)
+	}
+	if m.error != nil {
+		fields = append(fields, wecomsync.FieldError)
+	}
+	if m.started_at != nil {
+		fields = append(fields, wecomsync.FieldStartedAt)
+	}
+	if m.heartbeat_at != nil {
+		fields = append(fields, wecomsync.FieldHeartbeatAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, wecomsync.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomSyncMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomsync.FieldState:
+		return m.State()
+	case wecomsync.FieldFollowUsers:
+		return m.FollowUsers()
+	case wecomsync.FieldBatch:
+		return m.Batch()
+	case wecomsync.FieldCursor:
+		return m.Cursor()
+	case wecomsync.FieldPages:
+		return m.Pages()
+	case wecomsync.FieldContacts:
+		return m.Contacts()
+	case wecomsync.FieldCreated:
+		return m.Created()
+	case wecomsync.FieldChanged:
+		return m.Changed()
+	case wecomsync.FieldRemoved:
+		return m.Removed()
+	case wecomsync.FieldError:
+		return m.Error()
+	case wecomsync.FieldStartedAt:
+		return m.StartedAt()
+	case wecomsync.FieldHeartbeatAt:
+		return m.HeartbeatAt()
+	case wecomsync.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomSyncMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomsync.FieldState:
+		return m.OldState(ctx)
+	case wecomsync.FieldFollowUsers:
+		return m.OldFollowUsers(ctx)
+	case wecomsync.FieldBatch:
+		return m.OldBatch(ctx)
+	case wecomsync.FieldCursor:
+		return m.OldCursor(ctx)
+	case wecomsync.FieldPages:
+		return m.OldPages(ctx)
+	case wecomsync.FieldContacts:
+		return m.OldContacts(ctx)
+	case wecomsync.FieldCreated:
+		return m.OldCreated(ctx)
+	case wecomsync.FieldChanged:
+		return m.OldChanged(ctx)
+	case wecomsync.FieldRemoved:
+		return m.OldRemoved(ctx)
+	case wecomsync.FieldError:
+		return m.OldError(ctx)
+	case wecomsync.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case wecomsync.FieldHeartbeatAt:
+		return m.OldHeartbeatAt(ctx)
+	case wecomsync.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomSync field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomSyncMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomsync.FieldState:
+		v, ok := value.(wecomsync.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case wecomsync.FieldFollowUsers:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowUsers(v)
+		return nil
+	case wecomsync.FieldBatch:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatch(v)
+		return nil
+	case wecomsync.FieldCursor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCursor(v)
+		return nil
+	case wecomsync.FieldPages:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPages(v)
+		return nil
+	case wecomsync.FieldContacts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContacts(v)
+		return nil
+	case wecomsync.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreated(v)
+		return nil
+	case wecomsync.FieldChanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanged(v)
+		return nil
+	case wecomsync.FieldRemoved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemoved(v)
+		return nil
+	case wecomsync.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case wecomsync.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case wecomsync.FieldHeartbeatAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeartbeatAt(v)
+		return nil
+	case wecomsync.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSync field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomSyncMutation) AddedFields() []string {
+	var fields []string
+	if m.addbatch != nil {
+		fields = append(fields, wecomsync.FieldBatch)
+	}
+	if m.addpages != nil {
+		fields = append(fields, wecomsync.FieldPages)
+	}
+	if m.addcontacts != nil {
+		fields = append(fields, wecomsync.FieldContacts)
+	}
+	if m.addcreated != nil {
+		fields = append(fields, wecomsync.FieldCreated)
+	}
+	if m.addchanged != nil {
+		fields = append(fields, wecomsync.FieldChanged)
+	}
+	if m.addremoved != nil {
+		fields = append(fields, wecomsync.FieldRemoved)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomSyncMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomsync.FieldBatch:
+		return m.AddedBatch()
+	case wecomsync.FieldPages:
+		return m.AddedPages()
+	case wecomsync.FieldContacts:
+		return m.AddedContacts()
+	case wecomsync.FieldCreated:
+		return m.AddedCreated()
+	case wecomsync.FieldChanged:
+		return m.AddedChanged()
+	case wecomsync.FieldRemoved:
+		return m.AddedRemoved()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomSyncMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomsync.FieldBatch:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBatch(v)
+		return nil
+	case wecomsync.FieldPages:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPages(v)
+		return nil
+	case wecomsync.FieldContacts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddContacts(v)
+		return nil
+	case wecomsync.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreated(v)
+		return nil
+	case wecomsync.FieldChanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChanged(v)
+		return nil
+	case wecomsync.FieldRemoved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRemoved(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSync numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomSyncMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecomsync.FieldFinishedAt) {
+		fields = append(fields, wecomsync.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomSyncMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomSyncMutation) ClearField(name string) error {
+	switch name {
+	case wecomsync.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSync nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomSyncMutation) ResetField(name string) error {
+	switch name {
+	case wecomsync.FieldState:
+		m.ResetState()
+		return nil
+	case wecomsync.FieldFollowUsers:
+		m.ResetFollowUsers()
+		return nil
+	case wecomsync.FieldBatch:
+		m.ResetBatch()
+		return nil
+	case wecomsync.FieldCursor:
+		m.ResetCursor()
+		return nil
+	case wecomsync.FieldPages:
+		m.ResetPages()
+		return nil
+	case wecomsync.FieldContacts:
+		m.ResetContacts()
+		return nil
+	case wecomsync.FieldCreated:
+		m.ResetCreated()
+		return nil
+	case wecomsync.FieldChanged:
+		m.ResetChanged()
+		return nil
+	case wecomsync.FieldRemoved:
+		m.ResetRemoved()
+		return nil
+	case wecomsync.FieldError:
+		m.ResetError()
+		return nil
+	case wecomsync.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case wecomsync.FieldHeartbeatAt:
+		m.ResetHeartbeatAt()
+		return nil
+	case wecomsync.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSync field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomSyncMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomSyncMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomSyncMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomSyncMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomSyncMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomSyncMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomSyncMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomSync unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomSyncMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomSync edge %s", name)
+}
+
+// WecomTokenMutation represents an operation that mutates the WecomToken nodes in the graph.
+type WecomTokenMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	key           *string
+	token         *string
+	expires_at    *time.Time
+	version       *int
+	addversion    *int
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*WecomToken, error)
+	predicates    []predicate.WecomToken
+}
+
+var _ ent.Mutation = (*WecomTokenMutation)(nil)
+
+// wecomtokenOption allows management of the mutation configuration using functional options.
+type wecomtokenOption func(*WecomTokenMutation)
+
+// newWecomTokenMutation creates new mutation for the WecomToken entity.
+func newWecomTokenMutation(c config, op Op, opts ...wecomtokenOption) *WecomTokenMutation {
+	m := &WecomTokenMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomToken,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomTokenID sets the ID field of the mutation.
+func withWecomTokenID(id int) wecomtokenOption {
+	return func(m *WecomTokenMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomToken
+		)
+		m.oldValue = func(ctx context.Context) (*WecomToken, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomToken.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomToken sets the old WecomToken of the mutation.
+func withWecomToken(node *WecomToken) wecomtokenOption {
+	return func(m *WecomTokenMutation) {
+		m.oldValue = func(context.Context) (*WecomToken, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomTokenMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomTokenMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomTokenMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomTokenMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomToken.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKey sets the "key" field.
+func (m *WecomTokenMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *WecomTokenMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the WecomToken entity.
+// If the WecomToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTokenMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *WecomTokenMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetToken sets the "token" field.
+func (m *WecomTokenMutation) SetToken(s string) {
+	m.token = &s
+}
+
+// Token returns the value of the "token" field in the mutation.
+func (m *WecomTokenMutation) Token() (r string, exists bool) {
+	v := m.token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToken returns the old "token" field's value of the WecomToken entity.
+// If the WecomToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTokenMutation) OldToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToken: %w", err)
+	}
+	return oldValue.Token, nil
+}
+
+// ResetToken resets all changes to the "token" field.
+func (m *WecomTokenMutation) ResetToken() {
+	m.token = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *WecomTokenMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *WecomTokenMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the WecomToken entity.
+// If the WecomToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTokenMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *WecomTokenMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *WecomTokenMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *WecomTokenMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the WecomToken entity.
+// If the WecomToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTokenMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *WecomTokenMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *WecomTokenMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *WecomTokenMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomTokenMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomTokenMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomToken entity.
+// If the WecomToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTokenMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomTokenMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the WecomTokenMutation builder.
+func (m *WecomTokenMutation) Where(ps ...predicate.WecomToken) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomTokenMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomTokenMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomToken, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomTokenMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomTokenMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomToken).
+func (m *WecomTokenMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomTokenMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.key != nil {
+		fields = append(fields, wecomtoken.FieldKey)
+	}
+	if m.token != nil {
+		fields = append(fields, wecomtoken.FieldToken)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, wecomtoken.FieldExpiresAt)
+	}
+	if m.version != nil {
+		fields = append(fields, wecomtoken.FieldVersion)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomtoken.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomTokenMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomtoken.FieldKey:
+		return m.Key()
+	case wecomtoken.FieldToken:
+		return m.Token()
+	case wecomtoken.FieldExpiresAt:
+		return m.ExpiresAt()
+	case wecomtoken.FieldVersion:
+		return m.Version()
+	case wecomtoken.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomTokenMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomtoken.FieldKey:
+		return m.OldKey(ctx)
+	case wecomtoken.FieldToken:
+		return m.OldToken(ctx)
+	case wecomtoken.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case wecomtoken.FieldVersion:
+		return m.OldVersion(ctx)
+	case wecomtoken.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomToken field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomTokenMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomtoken.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case wecomtoken.FieldToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToken(v)
+		return nil
+	case wecomtoken.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case wecomtoken.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case wecomtoken.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomToken field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomTokenMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, wecomtoken.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomTokenMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomtoken.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomTokenMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomtoken.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomToken numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomTokenMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomTokenMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomTokenMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown WecomToken nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomTokenMutation) ResetField(name string) error {
+	switch name {
+	case wecomtoken.FieldKey:
+		m.ResetKey()
+		return nil
+	case wecomtoken.FieldToken:
+		m.ResetToken()
+		return nil
+	case wecomtoken.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case wecomtoken.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case wecomtoken.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomToken field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomTokenMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomTokenMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomTokenMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomTokenMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomTokenMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomTokenMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomTokenMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomToken unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomTokenMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomToken edge %s", name)
 }

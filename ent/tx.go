@@ -76,6 +76,16 @@ type Tx struct {
 	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WecomContact is the client for interacting with the WecomContact builders.
+	WecomContact *WecomContactClient
+	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
+	WecomCorpMapping *WecomCorpMappingClient
+	// WecomFollow is the client for interacting with the WecomFollow builders.
+	WecomFollow *WecomFollowClient
+	// WecomSync is the client for interacting with the WecomSync builders.
+	WecomSync *WecomSyncClient
+	// WecomToken is the client for interacting with the WecomToken builders.
+	WecomToken *WecomTokenClient
 
 	// lazily loaded.
 	client     *Client
@@ -238,6 +248,11 @@ func (tx *Tx) init() {
 	tx.ShipmentEvent = NewShipmentEventClient(tx.config)
 	tx.ShipmentLine = NewShipmentLineClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WecomContact = NewWecomContactClient(tx.config)
+	tx.WecomCorpMapping = NewWecomCorpMappingClient(tx.config)
+	tx.WecomFollow = NewWecomFollowClient(tx.config)
+	tx.WecomSync = NewWecomSyncClient(tx.config)
+	tx.WecomToken = NewWecomTokenClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -43,6 +43,8 @@ type User struct {
 	ContactID *int `json:"contact_id,omitempty"`
 	// LastLoginAt holds the value of the "last_login_at" field.
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	// WecomUserid holds the value of the "wecom_userid" field.
+	WecomUserid *string `json:"wecom_userid,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -76,7 +78,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldPartnerID, user.FieldContactID:
 			values[i] = new(sql.NullInt64)
-		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldLocale, user.FieldTimeZone:
+		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldLocale, user.FieldTimeZone, user.FieldWecomUserid:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldDeactivatedAt, user.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -183,6 +185,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.LastLoginAt = new(time.Time)
 				*_m.LastLoginAt = value.Time
 			}
+		case user.FieldWecomUserid:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field wecom_userid", values[i])
+			} else if value.Valid {
+				_m.WecomUserid = new(string)
+				*_m.WecomUserid = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -268,6 +277,11 @@ func (_m *User) String() string {
 	if v := _m.LastLoginAt; v != nil {
 		builder.WriteString("last_login_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WecomUserid; v != nil {
+		builder.WriteString("wecom_userid=")
+		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

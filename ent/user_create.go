@@ -181,6 +181,20 @@ func (_c *UserCreate) SetNillableLastLoginAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetWecomUserid sets the "wecom_userid" field.
+func (_c *UserCreate) SetWecomUserid(v string) *UserCreate {
+	_c.mutation.SetWecomUserid(v)
+	return _c
+}
+
+// SetNillableWecomUserid sets the "wecom_userid" field if the given value is not nil.
+func (_c *UserCreate) SetNillableWecomUserid(v *string) *UserCreate {
+	if v != nil {
+		_c.SetWecomUserid(*v)
+	}
+	return _c
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_c *UserCreate) AddContactIDs(ids ...int) *UserCreate {
 	_c.mutation.AddContactIDs(ids...)
@@ -313,6 +327,11 @@ func (_c *UserCreate) check() error {
 	if _, ok := _c.mutation.Active(); !ok {
 		return &ValidationError{Name: "active", err: errors.New(`ent: missing required field "User.active"`)}
 	}
+	if v, ok := _c.mutation.WecomUserid(); ok {
+		if err := user.WecomUseridValidator(v); err != nil {
+			return &ValidationError{Name: "wecom_userid", err: fmt.Errorf(`ent: validator failed for field "User.wecom_userid": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -391,6 +410,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastLoginAt(); ok {
 		_spec.SetField(user.FieldLastLoginAt, field.TypeTime, value)
 		_node.LastLoginAt = &value
+	}
+	if value, ok := _c.mutation.WecomUserid(); ok {
+		_spec.SetField(user.FieldWecomUserid, field.TypeString, value)
+		_node.WecomUserid = &value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -595,6 +618,24 @@ func (u *UserUpsert) UpdateLastLoginAt() *UserUpsert {
 // ClearLastLoginAt clears the value of the "last_login_at" field.
 func (u *UserUpsert) ClearLastLoginAt() *UserUpsert {
 	u.SetNull(user.FieldLastLoginAt)
+	return u
+}
+
+// SetWecomUserid sets the "wecom_userid" field.
+func (u *UserUpsert) SetWecomUserid(v string) *UserUpsert {
+	u.Set(user.FieldWecomUserid, v)
+	return u
+}
+
+// UpdateWecomUserid sets the "wecom_userid" field to the value that was provided on create.
+func (u *UserUpsert) UpdateWecomUserid() *UserUpsert {
+	u.SetExcluded(user.FieldWecomUserid)
+	return u
+}
+
+// ClearWecomUserid clears the value of the "wecom_userid" field.
+func (u *UserUpsert) ClearWecomUserid() *UserUpsert {
+	u.SetNull(user.FieldWecomUserid)
 	return u
 }
 
@@ -807,6 +848,27 @@ func (u *UserUpsertOne) UpdateLastLoginAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearLastLoginAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastLoginAt()
+	})
+}
+
+// SetWecomUserid sets the "wecom_userid" field.
+func (u *UserUpsertOne) SetWecomUserid(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetWecomUserid(v)
+	})
+}
+
+// UpdateWecomUserid sets the "wecom_userid" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateWecomUserid() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateWecomUserid()
+	})
+}
+
+// ClearWecomUserid clears the value of the "wecom_userid" field.
+func (u *UserUpsertOne) ClearWecomUserid() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearWecomUserid()
 	})
 }
 
@@ -1185,6 +1247,27 @@ func (u *UserUpsertBulk) UpdateLastLoginAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearLastLoginAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastLoginAt()
+	})
+}
+
+// SetWecomUserid sets the "wecom_userid" field.
+func (u *UserUpsertBulk) SetWecomUserid(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetWecomUserid(v)
+	})
+}
+
+// UpdateWecomUserid sets the "wecom_userid" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateWecomUserid() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateWecomUserid()
+	})
+}
+
+// ClearWecomUserid clears the value of the "wecom_userid" field.
+func (u *UserUpsertBulk) ClearWecomUserid() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearWecomUserid()
 	})
 }
 

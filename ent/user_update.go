@@ -180,6 +180,26 @@ func (_u *UserUpdate) ClearLastLoginAt() *UserUpdate {
 	return _u
 }
 
+// SetWecomUserid sets the "wecom_userid" field.
+func (_u *UserUpdate) SetWecomUserid(v string) *UserUpdate {
+	_u.mutation.SetWecomUserid(v)
+	return _u
+}
+
+// SetNillableWecomUserid sets the "wecom_userid" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableWecomUserid(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetWecomUserid(*v)
+	}
+	return _u
+}
+
+// ClearWecomUserid clears the value of the "wecom_userid" field.
+func (_u *UserUpdate) ClearWecomUserid() *UserUpdate {
+	_u.mutation.ClearWecomUserid()
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *UserUpdate) AddContactIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -290,6 +310,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "time_zone", err: fmt.Errorf(`ent: validator failed for field "User.time_zone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.WecomUserid(); ok {
+		if err := user.WecomUseridValidator(v); err != nil {
+			return &ValidationError{Name: "wecom_userid", err: fmt.Errorf(`ent: validator failed for field "User.wecom_userid": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -355,6 +380,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastLoginAtCleared() {
 		_spec.ClearField(user.FieldLastLoginAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WecomUserid(); ok {
+		_spec.SetField(user.FieldWecomUserid, field.TypeString, value)
+	}
+	if _u.mutation.WecomUseridCleared() {
+		_spec.ClearField(user.FieldWecomUserid, field.TypeString)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -573,6 +604,26 @@ func (_u *UserUpdateOne) ClearLastLoginAt() *UserUpdateOne {
 	return _u
 }
 
+// SetWecomUserid sets the "wecom_userid" field.
+func (_u *UserUpdateOne) SetWecomUserid(v string) *UserUpdateOne {
+	_u.mutation.SetWecomUserid(v)
+	return _u
+}
+
+// SetNillableWecomUserid sets the "wecom_userid" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableWecomUserid(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetWecomUserid(*v)
+	}
+	return _u
+}
+
+// ClearWecomUserid clears the value of the "wecom_userid" field.
+func (_u *UserUpdateOne) ClearWecomUserid() *UserUpdateOne {
+	_u.mutation.ClearWecomUserid()
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *UserUpdateOne) AddContactIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -696,6 +747,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "time_zone", err: fmt.Errorf(`ent: validator failed for field "User.time_zone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.WecomUserid(); ok {
+		if err := user.WecomUseridValidator(v); err != nil {
+			return &ValidationError{Name: "wecom_userid", err: fmt.Errorf(`ent: validator failed for field "User.wecom_userid": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -778,6 +834,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.LastLoginAtCleared() {
 		_spec.ClearField(user.FieldLastLoginAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WecomUserid(); ok {
+		_spec.SetField(user.FieldWecomUserid, field.TypeString, value)
+	}
+	if _u.mutation.WecomUseridCleared() {
+		_spec.ClearField(user.FieldWecomUserid, field.TypeString)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/status"
+	"github.com/tierlink/tierlink/partners/wecom"
 )
 
 // Services are what the standard jobs call.
@@ -28,6 +29,8 @@ type Services struct {
 	Status    *status.Service
 	// Scorecards snapshot closed periods.
 	Scorecards *scorecards.Service
+	// WeCom syncs external contacts; nil when WeCom is not configured.
+	WeCom *wecom.Service
 }
 
 // Ledger retention.
@@ -71,6 +74,15 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 			Run: func(ctx context.Context, _ Tick) (Result, error) {
 				done, failed, err := svc.Directory.RunDueTransfers(ctx)
 				return Result{Items: done + failed, Message: i18n.Lines{i18n.N("job_report.transfers", done).With("Failed", failed)}}, err
+			}},
+		{Name: "wecom-sync", Spec: "23 * * * *", Missed: CatchUp,
+			About: "Reads WeCom's external contacts into the directory: partners matched, owners picked, removals marked; resumes a sync cut short",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				if svc.WeCom == nil {
+					return Result{Message: i18n.Lines{i18n.M("job_report.wecom_off")}}, nil
+				}
+				r, err := svc.WeCom.Sync(ctx)
+				return Result{Items: r.Created + r.Changed + r.Removed, Message: r.Message()}, err
 			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",

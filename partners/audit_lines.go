@@ -70,6 +70,10 @@ var auditSentences = map[string]string{
 	"scorecards.recompute": "audit.scorecards_recompute",
 	"job.pause":            "audit.job_pause",
 	"job.resume":           "audit.job_resume",
+	// WeCom (partners/wecom).
+	"user.wecom_link":      "audit.user_wecom_link",
+	"wecom_contact.assign": "audit.wecom_contact_assign",
+	"wecom_corp.map":       "audit.wecom_corp_map",
 }
 
 // valueKind says how a field's stored value is shown.

@@ -19,6 +19,7 @@ import (
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/partnerstest"
+	"github.com/tierlink/tierlink/partners/wecom"
 )
 
 // who is a kind of caller in the authorization matrix.
@@ -225,5 +226,10 @@ func testDeps(t testing.TB, f *partnerstest.Fixture) Deps {
 		}
 	}
 	t.Cleanup(func() { sched.Stop(context.Background()) })
-	return Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched, Scorecards: f.Scorecards}
+	wapi, err := wecom.NewClient(wecom.Config{}, f.DB.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched, Scorecards: f.Scorecards,
+		WeCom: wecom.NewService(f.DB.Client, wapi, f.Dir, nil)}
 }

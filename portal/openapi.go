@@ -120,6 +120,7 @@ var tagDescriptions = []struct{ name, desc string }{
 	{"bridges", "Bridges that carry a group's feed to WeCom, Feishu, DingTalk, Slack or a signed webhook."},
 	{"jobs", "Scheduled jobs: digests, reminders, certificate warnings, and their run history."},
 	{"scorecards", "Partner responsiveness and delivery scorecards."},
+	{"wecom", "WeCom (企业微信): external contacts synced into the directory, the unmatched inbox, and staff users' WeCom userids."},
 }
 
 // problemResponses are the shared error answers, by status.
@@ -482,6 +483,7 @@ var packageNouns = map[string]string{
 	"shipments":  "Shipment",
 	"scorecards": "Scorecard",
 	"jobs":       "Job",
+	"wecom":      "WeCom",
 }
 
 // schemaName is a readable, unique component name for a struct type:

@@ -31,6 +31,7 @@ import (
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
+	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -84,6 +85,8 @@ type Deps struct {
 	Jobs *jobs.Scheduler
 	// Scorecards ranks partners and shows each one's scorecard.
 	Scorecards *scorecards.Service
+	// WeCom is the WeCom contact sync and its inbox.
+	WeCom *wecom.Service
 }
 
 // Server is the portal's HTTP server.
@@ -208,6 +211,7 @@ func (s *Server) routes() {
 	s.registerDeliveryRoutes(v1.group("/deliveries"))
 	s.registerJobRoutes(v1.group("/jobs"))
 	s.registerScorecardRoutes(v1.group("/scorecards"))
+	s.registerWeComRoutes(v1.group("/wecom"))
 	// Anything else under /api is a problem+json, never a page: 405
 	// with Allow for a known path asked with another method, else 404.
 	s.app.Use("/api", func(c *fiber.Ctx) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
+	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/storage"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	CompanyName string
 	Logo        []byte
 	LogoType    string
+	// WeCom is the WeCom self-built app; WeCom.Configured() is false
+	// when it is not set up.
+	WeCom wecom.Config
 }
 
 // parseNets reads a comma-separated list of addresses and CIDRs.
@@ -128,6 +132,13 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_COMPANY_NAME", "Tierlink", "company name on the login page, the header and page titles"},
 	{"TIERLINK_LOGO", "", "path of the company logo (SVG, PNG, JPEG or WebP, at most 1 MiB) for the login page and header"},
 	{"TIERLINK_BRIDGE_ALLOW_NETS", "", "comma-separated CIDRs of internal networks chat bridges may reach (all internal addresses are refused by default)"},
+	{"TIERLINK_WECOM_CORP_ID", "", "WeCom corp id (企业ID); empty turns the WeCom connection off"},
+	{"TIERLINK_WECOM_AGENT_ID", "", "WeCom self-built app's AgentId"},
+	{"TIERLINK_WECOM_AGENT_SECRET", "", "WeCom app's Secret (never logged or shown)"},
+	{"TIERLINK_WECOM_CONTACT_SECRET", "", "WeCom customer-contact (客户联系) Secret, needed for the contact sync (never logged or shown)"},
+	{"TIERLINK_WECOM_CALLBACK_TOKEN", "", "WeCom callback Token (never logged or shown)"},
+	{"TIERLINK_WECOM_CALLBACK_AES_KEY", "", "WeCom callback EncodingAESKey, 43 characters (never logged or shown)"},
+	{"TIERLINK_WECOM_API_BASE", "https://qyapi.weixin.qq.com", "WeCom API base URL (a simulator in tests)"},
 }
 
 type configFlags struct {
@@ -301,7 +312,42 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 		}
 		c.StaleAfter = d
 	}
+	if c.WeCom, err = loadWeCom(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// loadWeCom reads the TIERLINK_WECOM_* variables. Errors name the
+// variable, never its value.
+func loadWeCom(getenv func(string) string) (wecom.Config, error) {
+	w := wecom.Config{CorpID: strings.TrimSpace(getenv("TIERLINK_WECOM_CORP_ID")), AgentID: strings.TrimSpace(getenv("TIERLINK_WECOM_AGENT_ID")),
+		AgentSecret: strings.TrimSpace(getenv("TIERLINK_WECOM_AGENT_SECRET")), ContactSecret: strings.TrimSpace(getenv("TIERLINK_WECOM_CONTACT_SECRET")),
+		CallbackToken: strings.TrimSpace(getenv("TIERLINK_WECOM_CALLBACK_TOKEN")), CallbackAESKey: strings.TrimSpace(getenv("TIERLINK_WECOM_CALLBACK_AES_KEY")),
+		APIBase: or(strings.TrimSpace(getenv("TIERLINK_WECOM_API_BASE")), wecom.DefaultAPIBase)}
+	u, err := url.Parse(w.APIBase)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return w, configError{"TIERLINK_WECOM_API_BASE", "must be an absolute http(s) URL like https://qyapi.weixin.qq.com"}
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return w, configError{"TIERLINK_WECOM_API_BASE", "plain http is allowed only for a simulator on loopback"}
+	}
+	if w.CorpID == "" {
+		for _, name := range []string{"TIERLINK_WECOM_AGENT_SECRET", "TIERLINK_WECOM_CONTACT_SECRET", "TIERLINK_WECOM_AGENT_ID"} {
+			if getenv(name) != "" {
+				return w, configError{name, "needs TIERLINK_WECOM_CORP_ID"}
+			}
+		}
+	}
+	if w.AgentID != "" {
+		if _, err := strconv.Atoi(w.AgentID); err != nil {
+			return w, configError{"TIERLINK_WECOM_AGENT_ID", "must be the app's numeric AgentId"}
+		}
+	}
+	if k := w.CallbackAESKey; k != "" && len(k) != 43 {
+		return w, configError{"TIERLINK_WECOM_CALLBACK_AES_KEY", "must be the 43-character EncodingAESKey"}
+	}
+	return w, nil
 }
 
 func or(v, def string) string {

@@ -40,6 +40,7 @@ import (
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/partners/status"
+	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/portal"
 	"github.com/tierlink/tierlink/storage"
 )
@@ -187,6 +188,7 @@ type app struct {
 	grps  *groups.Service
 	cards *scorecards.Service
 	jobs  *jobs.Scheduler
+	wecom *wecom.Service
 	// instance names this process in the run ledger, outbox leases and
 	// relay messages.
 	instance string
@@ -253,7 +255,19 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	st.StaleAfter = cfg.StaleAfter
 	a.cards = scorecards.New(db.Client, db.Dialect, cfg.TimeZone)
 	a.cards.Weights = cfg.ScoreWeights
-	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards}, cfg.JobSchedules)
+	// The WeCom service always exists (its inbox and staff links work on
+	// stored data); only a configured connection gets the sync job.
+	wapi, err := wecom.NewClient(cfg.WeCom, db.Client, log)
+	if err != nil {
+		return nil, configError{"TIERLINK_WECOM_API_BASE", err.Error()}
+	}
+	a.wecom = wecom.NewService(db.Client, wapi, dir, log)
+	var syncer *wecom.Service
+	if cfg.WeCom.Configured() {
+		syncer = a.wecom
+		log.Info("wecom connection configured", "wecom", cfg.WeCom)
+	}
+	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer}, cfg.JobSchedules)
 	if err != nil {
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
@@ -325,7 +339,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log, DisplayZone: a.cfg.TimeZone,
 		CompanyName: a.cfg.CompanyName, Logo: a.cfg.Logo, LogoType: a.cfg.LogoType},
 		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
-			Jobs: a.jobs, Scorecards: a.cards})
+			Jobs: a.jobs, Scorecards: a.cards, WeCom: a.wecom})
 	if err != nil {
 		return err
 	}

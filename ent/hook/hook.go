@@ -381,6 +381,66 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
 }
 
+// The WecomContactFunc type is an adapter to allow the use of ordinary
+// function as WecomContact mutator.
+type WecomContactFunc func(context.Context, *ent.WecomContactMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomContactFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomContactMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomContactMutation", m)
+}
+
+// The WecomCorpMappingFunc type is an adapter to allow the use of ordinary
+// function as WecomCorpMapping mutator.
+type WecomCorpMappingFunc func(context.Context, *ent.WecomCorpMappingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomCorpMappingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomCorpMappingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomCorpMappingMutation", m)
+}
+
+// The WecomFollowFunc type is an adapter to allow the use of ordinary
+// function as WecomFollow mutator.
+type WecomFollowFunc func(context.Context, *ent.WecomFollowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomFollowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomFollowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomFollowMutation", m)
+}
+
+// The WecomSyncFunc type is an adapter to allow the use of ordinary
+// function as WecomSync mutator.
+type WecomSyncFunc func(context.Context, *ent.WecomSyncMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomSyncFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomSyncMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomSyncMutation", m)
+}
+
+// The WecomTokenFunc type is an adapter to allow the use of ordinary
+// function as WecomToken mutator.
+type WecomTokenFunc func(context.Context, *ent.WecomTokenMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomTokenMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomTokenMutation", m)
+}
+
 // Condition is a hook condition function.
 type Condition func(context.Context, ent.Mutation) bool
 

@@ -1175,6 +1175,7 @@ var (
 		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
 		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
+		{Name: "wecom_userid", Type: field.TypeString, Nullable: true, Size: 64},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -1196,6 +1197,201 @@ var (
 				Name:    "user_partner_id",
 				Unique:  false,
 				Columns: []*schema.Column{UsersColumns[11]},
+			},
+			{
+				Name:    "user_wecom_userid",
+				Unique:  true,
+				Columns: []*schema.Column{UsersColumns[14]},
+			},
+		},
+	}
+	// WecomContactsColumns holds the columns for the "wecom_contacts" table.
+	WecomContactsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "external_userid", Type: field.TypeString, Size: 128},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"wechat", "wecom"}},
+		{Name: "name", Type: field.TypeString, Default: ""},
+		{Name: "position", Type: field.TypeString, Default: ""},
+		{Name: "corp_name", Type: field.TypeString, Default: ""},
+		{Name: "corp_full_name", Type: field.TypeString, Default: ""},
+		{Name: "remark", Type: field.TypeString, Default: ""},
+		{Name: "tags", Type: field.TypeJSON},
+		{Name: "added_at", Type: field.TypeTime, Nullable: true},
+		{Name: "match", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "removed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "seen_sync_id", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
+	}
+	// WecomContactsTable holds the schema information for the "wecom_contacts" table.
+	WecomContactsTable = &schema.Table{
+		Name:       "wecom_contacts",
+		Columns:    WecomContactsColumns,
+		PrimaryKey: []*schema.Column{WecomContactsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "wecom_contacts_partners_partner",
+				Columns:    []*schema.Column{WecomContactsColumns[15]},
+				RefColumns: []*schema.Column{PartnersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "wecom_contacts_contacts_contact",
+				Columns:    []*schema.Column{WecomContactsColumns[16]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomcontact_external_userid",
+				Unique:  true,
+				Columns: []*schema.Column{WecomContactsColumns[1]},
+			},
+			{
+				Name:    "wecomcontact_contact_id",
+				Unique:  true,
+				Columns: []*schema.Column{WecomContactsColumns[16]},
+			},
+			{
+				Name:    "wecomcontact_partner_id_removed_at",
+				Unique:  false,
+				Columns: []*schema.Column{WecomContactsColumns[15], WecomContactsColumns[11]},
+			},
+			{
+				Name:    "wecomcontact_seen_sync_id",
+				Unique:  false,
+				Columns: []*schema.Column{WecomContactsColumns[12]},
+			},
+		},
+	}
+	// WecomCorpMappingsColumns holds the columns for the "wecom_corp_mappings" table.
+	WecomCorpMappingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "corp_name", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "partner_id", Type: field.TypeInt},
+	}
+	// WecomCorpMappingsTable holds the schema information for the "wecom_corp_mappings" table.
+	WecomCorpMappingsTable = &schema.Table{
+		Name:       "wecom_corp_mappings",
+		Columns:    WecomCorpMappingsColumns,
+		PrimaryKey: []*schema.Column{WecomCorpMappingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "wecom_corp_mappings_partners_partner",
+				Columns:    []*schema.Column{WecomCorpMappingsColumns[3]},
+				RefColumns: []*schema.Column{PartnersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomcorpmapping_corp_name",
+				Unique:  true,
+				Columns: []*schema.Column{WecomCorpMappingsColumns[1]},
+			},
+		},
+	}
+	// WecomFollowsColumns holds the columns for the "wecom_follows" table.
+	WecomFollowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "userid", Type: field.TypeString, Size: 64},
+		{Name: "remark", Type: field.TypeString, Default: ""},
+		{Name: "description", Type: field.TypeString, Default: ""},
+		{Name: "remark_corp_name", Type: field.TypeString, Default: ""},
+		{Name: "tags", Type: field.TypeJSON},
+		{Name: "add_way", Type: field.TypeInt, Default: 0},
+		{Name: "oper_userid", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "added_at", Type: field.TypeTime},
+		{Name: "removed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "seen_sync_id", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "wecom_contact_id", Type: field.TypeInt},
+	}
+	// WecomFollowsTable holds the schema information for the "wecom_follows" table.
+	WecomFollowsTable = &schema.Table{
+		Name:       "wecom_follows",
+		Columns:    WecomFollowsColumns,
+		PrimaryKey: []*schema.Column{WecomFollowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "wecom_follows_wecom_contacts_follows",
+				Columns:    []*schema.Column{WecomFollowsColumns[13]},
+				RefColumns: []*schema.Column{WecomContactsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomfollow_wecom_contact_id_userid",
+				Unique:  true,
+				Columns: []*schema.Column{WecomFollowsColumns[13], WecomFollowsColumns[1]},
+			},
+			{
+				Name:    "wecomfollow_userid",
+				Unique:  false,
+				Columns: []*schema.Column{WecomFollowsColumns[1]},
+			},
+			{
+				Name:    "wecomfollow_seen_sync_id",
+				Unique:  false,
+				Columns: []*schema.Column{WecomFollowsColumns[10]},
+			},
+		},
+	}
+	// WecomSyncsColumns holds the columns for the "wecom_syncs" table.
+	WecomSyncsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"running", "done", "failed"}, Default: "running"},
+		{Name: "follow_users", Type: field.TypeJSON},
+		{Name: "batch", Type: field.TypeInt, Default: 0},
+		{Name: "cursor", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "pages", Type: field.TypeInt, Default: 0},
+		{Name: "contacts", Type: field.TypeInt, Default: 0},
+		{Name: "created", Type: field.TypeInt, Default: 0},
+		{Name: "changed", Type: field.TypeInt, Default: 0},
+		{Name: "removed", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "heartbeat_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+	}
+	// WecomSyncsTable holds the schema information for the "wecom_syncs" table.
+	WecomSyncsTable = &schema.Table{
+		Name:       "wecom_syncs",
+		Columns:    WecomSyncsColumns,
+		PrimaryKey: []*schema.Column{WecomSyncsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomsync_state",
+				Unique:  false,
+				Columns: []*schema.Column{WecomSyncsColumns[1]},
+			},
+		},
+	}
+	// WecomTokensColumns holds the columns for the "wecom_tokens" table.
+	WecomTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 200},
+		{Name: "token", Type: field.TypeString, Size: 1024},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WecomTokensTable holds the schema information for the "wecom_tokens" table.
+	WecomTokensTable = &schema.Table{
+		Name:       "wecom_tokens",
+		Columns:    WecomTokensColumns,
+		PrimaryKey: []*schema.Column{WecomTokensColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomtoken_key",
+				Unique:  true,
+				Columns: []*schema.Column{WecomTokensColumns[1]},
 			},
 		},
 	}
@@ -1232,6 +1428,11 @@ var (
 		ShipmentEventsTable,
 		ShipmentLinesTable,
 		UsersTable,
+		WecomContactsTable,
+		WecomCorpMappingsTable,
+		WecomFollowsTable,
+		WecomSyncsTable,
+		WecomTokensTable,
 	}
 )
 
@@ -1245,4 +1446,8 @@ func init() {
 	PostsTable.ForeignKeys[0].RefTable = GroupsTable
 	ShipmentEventsTable.ForeignKeys[0].RefTable = ShipmentsTable
 	ShipmentLinesTable.ForeignKeys[0].RefTable = ShipmentsTable
+	WecomContactsTable.ForeignKeys[0].RefTable = PartnersTable
+	WecomContactsTable.ForeignKeys[1].RefTable = ContactsTable
+	WecomCorpMappingsTable.ForeignKeys[0].RefTable = PartnersTable
+	WecomFollowsTable.ForeignKeys[0].RefTable = WecomContactsTable
 }

@@ -98,3 +98,18 @@ type ShipmentLine func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// WecomContact is the predicate function for wecomcontact builders.
+type WecomContact func(*sql.Selector)
+
+// WecomCorpMapping is the predicate function for wecomcorpmapping builders.
+type WecomCorpMapping func(*sql.Selector)
+
+// WecomFollow is the predicate function for wecomfollow builders.
+type WecomFollow func(*sql.Selector)
+
+// WecomSync is the predicate function for wecomsync builders.
+type WecomSync func(*sql.Selector)
+
+// WecomToken is the predicate function for wecomtoken builders.
+type WecomToken func(*sql.Selector)

@@ -855,6 +855,126 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The WecomContactQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomContactQueryRuleFunc func(context.Context, *ent.WecomContactQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomContactQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomContactQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomContactQuery", q)
+}
+
+// The WecomContactMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomContactMutationRuleFunc func(context.Context, *ent.WecomContactMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomContactMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomContactMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomContactMutation", m)
+}
+
+// The WecomCorpMappingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomCorpMappingQueryRuleFunc func(context.Context, *ent.WecomCorpMappingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomCorpMappingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomCorpMappingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomCorpMappingQuery", q)
+}
+
+// The WecomCorpMappingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomCorpMappingMutationRuleFunc func(context.Context, *ent.WecomCorpMappingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomCorpMappingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomCorpMappingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomCorpMappingMutation", m)
+}
+
+// The WecomFollowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomFollowQueryRuleFunc func(context.Context, *ent.WecomFollowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomFollowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomFollowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomFollowQuery", q)
+}
+
+// The WecomFollowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomFollowMutationRuleFunc func(context.Context, *ent.WecomFollowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomFollowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomFollowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomFollowMutation", m)
+}
+
+// The WecomSyncQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomSyncQueryRuleFunc func(context.Context, *ent.WecomSyncQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomSyncQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomSyncQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomSyncQuery", q)
+}
+
+// The WecomSyncMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomSyncMutationRuleFunc func(context.Context, *ent.WecomSyncMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomSyncMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomSyncMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomSyncMutation", m)
+}
+
+// The WecomTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomTokenQueryRuleFunc func(context.Context, *ent.WecomTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomTokenQuery", q)
+}
+
+// The WecomTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomTokenMutationRuleFunc func(context.Context, *ent.WecomTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomTokenMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -952,6 +1072,16 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
+	case *ent.WecomContactQuery:
+		return q.Filter(), nil
+	case *ent.WecomCorpMappingQuery:
+		return q.Filter(), nil
+	case *ent.WecomFollowQuery:
+		return q.Filter(), nil
+	case *ent.WecomSyncQuery:
+		return q.Filter(), nil
+	case *ent.WecomTokenQuery:
+		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
 	}
@@ -1020,6 +1150,16 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ShipmentLineMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.WecomContactMutation:
+		return m.Filter(), nil
+	case *ent.WecomCorpMappingMutation:
+		return m.Filter(), nil
+	case *ent.WecomFollowMutation:
+		return m.Filter(), nil
+	case *ent.WecomSyncMutation:
+		return m.Filter(), nil
+	case *ent.WecomTokenMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

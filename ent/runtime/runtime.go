@@ -38,6 +38,11 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecomcontact"
+	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomsync"
+	"github.com/tierlink/tierlink/ent/wecomtoken"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -1561,6 +1566,297 @@ func init() {
 	userDescActive := userFields[6].Descriptor()
 	// user.DefaultActive holds the default value on creation for the active field.
 	user.DefaultActive = userDescActive.Default.(bool)
+	// userDescWecomUserid is the schema descriptor for wecom_userid field.
+	userDescWecomUserid := userFields[11].Descriptor()
+	// user.WecomUseridValidator is a validator for the "wecom_userid" field. It is called by the builders before save.
+	user.WecomUseridValidator = userDescWecomUserid.Validators[0].(func(string) error)
+	wecomcontact.Policy = privacy.NewPolicies(schema.WecomContact{})
+	wecomcontact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomcontact.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomcontactFields := schema.WecomContact{}.Fields()
+	_ = wecomcontactFields
+	// wecomcontactDescExternalUserid is the schema descriptor for external_userid field.
+	wecomcontactDescExternalUserid := wecomcontactFields[0].Descriptor()
+	// wecomcontact.ExternalUseridValidator is a validator for the "external_userid" field. It is called by the builders before save.
+	wecomcontact.ExternalUseridValidator = func() func(string) error {
+		validators := wecomcontactDescExternalUserid.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_userid string) error {
+			for _, fn := range fns {
+				if err := fn(external_userid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomcontactDescName is the schema descriptor for name field.
+	wecomcontactDescName := wecomcontactFields[2].Descriptor()
+	// wecomcontact.DefaultName holds the default value on creation for the name field.
+	wecomcontact.DefaultName = wecomcontactDescName.Default.(string)
+	// wecomcontact.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	wecomcontact.NameValidator = wecomcontactDescName.Validators[0].(func(string) error)
+	// wecomcontactDescPosition is the schema descriptor for position field.
+	wecomcontactDescPosition := wecomcontactFields[3].Descriptor()
+	// wecomcontact.DefaultPosition holds the default value on creation for the position field.
+	wecomcontact.DefaultPosition = wecomcontactDescPosition.Default.(string)
+	// wecomcontact.PositionValidator is a validator for the "position" field. It is called by the builders before save.
+	wecomcontact.PositionValidator = wecomcontactDescPosition.Validators[0].(func(string) error)
+	// wecomcontactDescCorpName is the schema descriptor for corp_name field.
+	wecomcontactDescCorpName := wecomcontactFields[4].Descriptor()
+	// wecomcontact.DefaultCorpName holds the default value on creation for the corp_name field.
+	wecomcontact.DefaultCorpName = wecomcontactDescCorpName.Default.(string)
+	// wecomcontact.CorpNameValidator is a validator for the "corp_name" field. It is called by the builders before save.
+	wecomcontact.CorpNameValidator = wecomcontactDescCorpName.Validators[0].(func(string) error)
+	// wecomcontactDescCorpFullName is the schema descriptor for corp_full_name field.
+	wecomcontactDescCorpFullName := wecomcontactFields[5].Descriptor()
+	// wecomcontact.DefaultCorpFullName holds the default value on creation for the corp_full_name field.
+	wecomcontact.DefaultCorpFullName = wecomcontactDescCorpFullName.Default.(string)
+	// wecomcontact.CorpFullNameValidator is a validator for the "corp_full_name" field. It is called by the builders before save.
+	wecomcontact.CorpFullNameValidator = wecomcontactDescCorpFullName.Validators[0].(func(string) error)
+	// wecomcontactDescRemark is the schema descriptor for remark field.
+	wecomcontactDescRemark := wecomcontactFields[6].Descriptor()
+	// wecomcontact.DefaultRemark holds the default value on creation for the remark field.
+	wecomcontact.DefaultRemark = wecomcontactDescRemark.Default.(string)
+	// wecomcontact.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
+	wecomcontact.RemarkValidator = wecomcontactDescRemark.Validators[0].(func(string) error)
+	// wecomcontactDescTags is the schema descriptor for tags field.
+	wecomcontactDescTags := wecomcontactFields[7].Descriptor()
+	// wecomcontact.DefaultTags holds the default value on creation for the tags field.
+	wecomcontact.DefaultTags = wecomcontactDescTags.Default.([]string)
+	// wecomcontactDescMatch is the schema descriptor for match field.
+	wecomcontactDescMatch := wecomcontactFields[10].Descriptor()
+	// wecomcontact.DefaultMatch holds the default value on creation for the match field.
+	wecomcontact.DefaultMatch = wecomcontactDescMatch.Default.(string)
+	// wecomcontact.MatchValidator is a validator for the "match" field. It is called by the builders before save.
+	wecomcontact.MatchValidator = wecomcontactDescMatch.Validators[0].(func(string) error)
+	// wecomcontactDescSeenSyncID is the schema descriptor for seen_sync_id field.
+	wecomcontactDescSeenSyncID := wecomcontactFields[13].Descriptor()
+	// wecomcontact.DefaultSeenSyncID holds the default value on creation for the seen_sync_id field.
+	wecomcontact.DefaultSeenSyncID = wecomcontactDescSeenSyncID.Default.(int)
+	// wecomcontactDescCreatedAt is the schema descriptor for created_at field.
+	wecomcontactDescCreatedAt := wecomcontactFields[14].Descriptor()
+	// wecomcontact.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecomcontact.DefaultCreatedAt = wecomcontactDescCreatedAt.Default.(func() time.Time)
+	// wecomcontactDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomcontactDescUpdatedAt := wecomcontactFields[15].Descriptor()
+	// wecomcontact.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomcontact.DefaultUpdatedAt = wecomcontactDescUpdatedAt.Default.(func() time.Time)
+	wecomcorpmapping.Policy = privacy.NewPolicies(schema.WecomCorpMapping{})
+	wecomcorpmapping.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomcorpmapping.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomcorpmappingFields := schema.WecomCorpMapping{}.Fields()
+	_ = wecomcorpmappingFields
+	// wecomcorpmappingDescCorpName is the schema descriptor for corp_name field.
+	wecomcorpmappingDescCorpName := wecomcorpmappingFields[0].Descriptor()
+	// wecomcorpmapping.CorpNameValidator is a validator for the "corp_name" field. It is called by the builders before save.
+	wecomcorpmapping.CorpNameValidator = func() func(string) error {
+		validators := wecomcorpmappingDescCorpName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(corp_name string) error {
+			for _, fn := range fns {
+				if err := fn(corp_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomcorpmappingDescCreatedAt is the schema descriptor for created_at field.
+	wecomcorpmappingDescCreatedAt := wecomcorpmappingFields[2].Descriptor()
+	// wecomcorpmapping.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecomcorpmapping.DefaultCreatedAt = wecomcorpmappingDescCreatedAt.Default.(func() time.Time)
+	wecomfollow.Policy = privacy.NewPolicies(schema.WecomFollow{})
+	wecomfollow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomfollow.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomfollowFields := schema.WecomFollow{}.Fields()
+	_ = wecomfollowFields
+	// wecomfollowDescUserid is the schema descriptor for userid field.
+	wecomfollowDescUserid := wecomfollowFields[1].Descriptor()
+	// wecomfollow.UseridValidator is a validator for the "userid" field. It is called by the builders before save.
+	wecomfollow.UseridValidator = func() func(string) error {
+		validators := wecomfollowDescUserid.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(userid string) error {
+			for _, fn := range fns {
+				if err := fn(userid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomfollowDescRemark is the schema descriptor for remark field.
+	wecomfollowDescRemark := wecomfollowFields[2].Descriptor()
+	// wecomfollow.DefaultRemark holds the default value on creation for the remark field.
+	wecomfollow.DefaultRemark = wecomfollowDescRemark.Default.(string)
+	// wecomfollow.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
+	wecomfollow.RemarkValidator = wecomfollowDescRemark.Validators[0].(func(string) error)
+	// wecomfollowDescDescription is the schema descriptor for description field.
+	wecomfollowDescDescription := wecomfollowFields[3].Descriptor()
+	// wecomfollow.DefaultDescription holds the default value on creation for the description field.
+	wecomfollow.DefaultDescription = wecomfollowDescDescription.Default.(string)
+	// wecomfollow.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	wecomfollow.DescriptionValidator = wecomfollowDescDescription.Validators[0].(func(string) error)
+	// wecomfollowDescRemarkCorpName is the schema descriptor for remark_corp_name field.
+	wecomfollowDescRemarkCorpName := wecomfollowFields[4].Descriptor()
+	// wecomfollow.DefaultRemarkCorpName holds the default value on creation for the remark_corp_name field.
+	wecomfollow.DefaultRemarkCorpName = wecomfollowDescRemarkCorpName.Default.(string)
+	// wecomfollow.RemarkCorpNameValidator is a validator for the "remark_corp_name" field. It is called by the builders before save.
+	wecomfollow.RemarkCorpNameValidator = wecomfollowDescRemarkCorpName.Validators[0].(func(string) error)
+	// wecomfollowDescTags is the schema descriptor for tags field.
+	wecomfollowDescTags := wecomfollowFields[5].Descriptor()
+	// wecomfollow.DefaultTags holds the default value on creation for the tags field.
+	wecomfollow.DefaultTags = wecomfollowDescTags.Default.([]string)
+	// wecomfollowDescAddWay is the schema descriptor for add_way field.
+	wecomfollowDescAddWay := wecomfollowFields[6].Descriptor()
+	// wecomfollow.DefaultAddWay holds the default value on creation for the add_way field.
+	wecomfollow.DefaultAddWay = wecomfollowDescAddWay.Default.(int)
+	// wecomfollowDescOperUserid is the schema descriptor for oper_userid field.
+	wecomfollowDescOperUserid := wecomfollowFields[7].Descriptor()
+	// wecomfollow.DefaultOperUserid holds the default value on creation for the oper_userid field.
+	wecomfollow.DefaultOperUserid = wecomfollowDescOperUserid.Default.(string)
+	// wecomfollow.OperUseridValidator is a validator for the "oper_userid" field. It is called by the builders before save.
+	wecomfollow.OperUseridValidator = wecomfollowDescOperUserid.Validators[0].(func(string) error)
+	// wecomfollowDescSeenSyncID is the schema descriptor for seen_sync_id field.
+	wecomfollowDescSeenSyncID := wecomfollowFields[10].Descriptor()
+	// wecomfollow.DefaultSeenSyncID holds the default value on creation for the seen_sync_id field.
+	wecomfollow.DefaultSeenSyncID = wecomfollowDescSeenSyncID.Default.(int)
+	// wecomfollowDescCreatedAt is the schema descriptor for created_at field.
+	wecomfollowDescCreatedAt := wecomfollowFields[11].Descriptor()
+	// wecomfollow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecomfollow.DefaultCreatedAt = wecomfollowDescCreatedAt.Default.(func() time.Time)
+	// wecomfollowDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomfollowDescUpdatedAt := wecomfollowFields[12].Descriptor()
+	// wecomfollow.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomfollow.DefaultUpdatedAt = wecomfollowDescUpdatedAt.Default.(func() time.Time)
+	wecomsync.Policy = privacy.NewPolicies(schema.WecomSync{})
+	wecomsync.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomsync.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomsyncFields := schema.WecomSync{}.Fields()
+	_ = wecomsyncFields
+	// wecomsyncDescFollowUsers is the schema descriptor for follow_users field.
+	wecomsyncDescFollowUsers := wecomsyncFields[1].Descriptor()
+	// wecomsync.DefaultFollowUsers holds the default value on creation for the follow_users field.
+	wecomsync.DefaultFollowUsers = wecomsyncDescFollowUsers.Default.([]string)
+	// wecomsyncDescBatch is the schema descriptor for batch field.
+	wecomsyncDescBatch := wecomsyncFields[2].Descriptor()
+	// wecomsync.DefaultBatch holds the default value on creation for the batch field.
+	wecomsync.DefaultBatch = wecomsyncDescBatch.Default.(int)
+	// wecomsyncDescCursor is the schema descriptor for cursor field.
+	wecomsyncDescCursor := wecomsyncFields[3].Descriptor()
+	// wecomsync.DefaultCursor holds the default value on creation for the cursor field.
+	wecomsync.DefaultCursor = wecomsyncDescCursor.Default.(string)
+	// wecomsync.CursorValidator is a validator for the "cursor" field. It is called by the builders before save.
+	wecomsync.CursorValidator = wecomsyncDescCursor.Validators[0].(func(string) error)
+	// wecomsyncDescPages is the schema descriptor for pages field.
+	wecomsyncDescPages := wecomsyncFields[4].Descriptor()
+	// wecomsync.DefaultPages holds the default value on creation for the pages field.
+	wecomsync.DefaultPages = wecomsyncDescPages.Default.(int)
+	// wecomsyncDescContacts is the schema descriptor for contacts field.
+	wecomsyncDescContacts := wecomsyncFields[5].Descriptor()
+	// wecomsync.DefaultContacts holds the default value on creation for the contacts field.
+	wecomsync.DefaultContacts = wecomsyncDescContacts.Default.(int)
+	// wecomsyncDescCreated is the schema descriptor for created field.
+	wecomsyncDescCreated := wecomsyncFields[6].Descriptor()
+	// wecomsync.DefaultCreated holds the default value on creation for the created field.
+	wecomsync.DefaultCreated = wecomsyncDescCreated.Default.(int)
+	// wecomsyncDescChanged is the schema descriptor for changed field.
+	wecomsyncDescChanged := wecomsyncFields[7].Descriptor()
+	// wecomsync.DefaultChanged holds the default value on creation for the changed field.
+	wecomsync.DefaultChanged = wecomsyncDescChanged.Default.(int)
+	// wecomsyncDescRemoved is the schema descriptor for removed field.
+	wecomsyncDescRemoved := wecomsyncFields[8].Descriptor()
+	// wecomsync.DefaultRemoved holds the default value on creation for the removed field.
+	wecomsync.DefaultRemoved = wecomsyncDescRemoved.Default.(int)
+	// wecomsyncDescError is the schema descriptor for error field.
+	wecomsyncDescError := wecomsyncFields[9].Descriptor()
+	// wecomsync.DefaultError holds the default value on creation for the error field.
+	wecomsync.DefaultError = wecomsyncDescError.Default.(string)
+	// wecomsync.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	wecomsync.ErrorValidator = wecomsyncDescError.Validators[0].(func(string) error)
+	// wecomsyncDescStartedAt is the schema descriptor for started_at field.
+	wecomsyncDescStartedAt := wecomsyncFields[10].Descriptor()
+	// wecomsync.DefaultStartedAt holds the default value on creation for the started_at field.
+	wecomsync.DefaultStartedAt = wecomsyncDescStartedAt.Default.(func() time.Time)
+	// wecomsyncDescHeartbeatAt is the schema descriptor for heartbeat_at field.
+	wecomsyncDescHeartbeatAt := wecomsyncFields[11].Descriptor()
+	// wecomsync.DefaultHeartbeatAt holds the default value on creation for the heartbeat_at field.
+	wecomsync.DefaultHeartbeatAt = wecomsyncDescHeartbeatAt.Default.(func() time.Time)
+	wecomtoken.Policy = privacy.NewPolicies(schema.WecomToken{})
+	wecomtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomtoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomtokenFields := schema.WecomToken{}.Fields()
+	_ = wecomtokenFields
+	// wecomtokenDescKey is the schema descriptor for key field.
+	wecomtokenDescKey := wecomtokenFields[0].Descriptor()
+	// wecomtoken.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	wecomtoken.KeyValidator = func() func(string) error {
+		validators := wecomtokenDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomtokenDescToken is the schema descriptor for token field.
+	wecomtokenDescToken := wecomtokenFields[1].Descriptor()
+	// wecomtoken.TokenValidator is a validator for the "token" field. It is called by the builders before save.
+	wecomtoken.TokenValidator = wecomtokenDescToken.Validators[0].(func(string) error)
+	// wecomtokenDescVersion is the schema descriptor for version field.
+	wecomtokenDescVersion := wecomtokenFields[3].Descriptor()
+	// wecomtoken.DefaultVersion holds the default value on creation for the version field.
+	wecomtoken.DefaultVersion = wecomtokenDescVersion.Default.(int)
+	// wecomtokenDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomtokenDescUpdatedAt := wecomtokenFields[4].Descriptor()
+	// wecomtoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomtoken.DefaultUpdatedAt = wecomtokenDescUpdatedAt.Default.(func() time.Time)
 }
 
 const (

@@ -382,3 +382,46 @@ func (ScorecardSnapshot) Policy() ent.Policy {
 			rule.AllowPartnerQuery(), privacy.AlwaysDenyRule()},
 	}
 }
+
+// Policy of the WecomToken: only the WeCom client, as the system, reads
+// and writes access tokens.
+func (WecomToken) Policy() ent.Policy { return systemOnly() }
+
+// wecomPolicy is the policy of the WeCom mirror tables: staff read them,
+// editors and the sync change them, nothing is deleted, and partner users
+// never see them.
+func wecomPolicy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			rule.DenyIfNoViewer(),
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpDelete|ent.OpDeleteOne),
+			rule.DenyPartner(),
+			rule.AllowEditorMutation(),
+			privacy.AlwaysDenyRule(),
+		},
+		Query: privacy.QueryPolicy{
+			rule.DenyIfNoViewer(),
+			rule.DenyPartner(),
+			rule.AllowIfSystem(),
+			rule.AllowStaffQuery(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the WecomContact.
+func (WecomContact) Policy() ent.Policy { return wecomPolicy() }
+
+// Policy of the WecomFollow.
+func (WecomFollow) Policy() ent.Policy { return wecomPolicy() }
+
+// Policy of the WecomSync.
+func (WecomSync) Policy() ent.Policy { return wecomPolicy() }
+
+// Policy of the WecomCorpMapping: a mapping may be removed by an editor.
+func (WecomCorpMapping) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowEditorMutation(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}

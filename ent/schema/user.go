@@ -30,6 +30,9 @@ func (User) Fields() []ent.Field {
 		field.Int("partner_id").Optional().Nillable().Immutable(),
 		field.Int("contact_id").Optional().Nillable().Immutable(),
 		field.Time("last_login_at").Optional().Nillable(),
+		// wecom_userid links a staff user to their WeCom member (企业微信
+		// userid), matched by e-mail or mobile on sync or set by hand.
+		field.String("wecom_userid").Optional().Nillable().MaxLen(64),
 	}
 }
 
@@ -46,5 +49,6 @@ func (User) Indexes() []ent.Index {
 		index.Fields("email").Unique(),
 		index.Fields("role", "active"),
 		index.Fields("partner_id"),
+		index.Fields("wecom_userid").Unique(),
 	}
 }

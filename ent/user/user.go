@@ -42,6 +42,8 @@ const (
 	FieldContactID = "contact_id"
 	// FieldLastLoginAt holds the string denoting the last_login_at field in the database.
 	FieldLastLoginAt = "last_login_at"
+	// FieldWecomUserid holds the string denoting the wecom_userid field in the database.
+	FieldWecomUserid = "wecom_userid"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// Table holds the table name of the user in the database.
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldPartnerID,
 	FieldContactID,
 	FieldLastLoginAt,
+	FieldWecomUserid,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -111,6 +114,8 @@ var (
 	TimeZoneValidator func(string) error
 	// DefaultActive holds the default value on creation for the "active" field.
 	DefaultActive bool
+	// WecomUseridValidator is a validator for the "wecom_userid" field. It is called by the builders before save.
+	WecomUseridValidator func(string) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -209,6 +214,11 @@ func ByContactID(opts ...sql.OrderTermOption) OrderOption {
 // ByLastLoginAt orders the results by the last_login_at field.
 func ByLastLoginAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastLoginAt, opts...).ToFunc()
+}
+
+// ByWecomUserid orders the results by the wecom_userid field.
+func ByWecomUserid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWecomUserid, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

@@ -115,6 +115,11 @@ func LastLoginAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldLastLoginAt, v))
 }
 
+// WecomUserid applies equality check predicate on the "wecom_userid" field. It's identical to WecomUseridEQ.
+func WecomUserid(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldWecomUserid, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -758,6 +763,81 @@ func LastLoginAtIsNil() predicate.User {
 // LastLoginAtNotNil applies the NotNil predicate on the "last_login_at" field.
 func LastLoginAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldLastLoginAt))
+}
+
+// WecomUseridEQ applies the EQ predicate on the "wecom_userid" field.
+func WecomUseridEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldWecomUserid, v))
+}
+
+// WecomUseridNEQ applies the NEQ predicate on the "wecom_userid" field.
+func WecomUseridNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldWecomUserid, v))
+}
+
+// WecomUseridIn applies the In predicate on the "wecom_userid" field.
+func WecomUseridIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldWecomUserid, vs...))
+}
+
+// WecomUseridNotIn applies the NotIn predicate on the "wecom_userid" field.
+func WecomUseridNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldWecomUserid, vs...))
+}
+
+// WecomUseridGT applies the GT predicate on the "wecom_userid" field.
+func WecomUseridGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldWecomUserid, v))
+}
+
+// WecomUseridGTE applies the GTE predicate on the "wecom_userid" field.
+func WecomUseridGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldWecomUserid, v))
+}
+
+// WecomUseridLT applies the LT predicate on the "wecom_userid" field.
+func WecomUseridLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldWecomUserid, v))
+}
+
+// WecomUseridLTE applies the LTE predicate on the "wecom_userid" field.
+func WecomUseridLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldWecomUserid, v))
+}
+
+// WecomUseridContains applies the Contains predicate on the "wecom_userid" field.
+func WecomUseridContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldWecomUserid, v))
+}
+
+// WecomUseridHasPrefix applies the HasPrefix predicate on the "wecom_userid" field.
+func WecomUseridHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldWecomUserid, v))
+}
+
+// WecomUseridHasSuffix applies the HasSuffix predicate on the "wecom_userid" field.
+func WecomUseridHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldWecomUserid, v))
+}
+
+// WecomUseridIsNil applies the IsNil predicate on the "wecom_userid" field.
+func WecomUseridIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldWecomUserid))
+}
+
+// WecomUseridNotNil applies the NotNil predicate on the "wecom_userid" field.
+func WecomUseridNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldWecomUserid))
+}
+
+// WecomUseridEqualFold applies the EqualFold predicate on the "wecom_userid" field.
+func WecomUseridEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldWecomUserid, v))
+}
+
+// WecomUseridContainsFold applies the ContainsFold predicate on the "wecom_userid" field.
+func WecomUseridContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldWecomUserid, v))
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

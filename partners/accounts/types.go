@@ -23,6 +23,8 @@ type User struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	LastLoginAt   *time.Time `json:"last_login_at"`
 	DeactivatedAt *time.Time `json:"deactivated_at"`
+	// WecomUserID is the staff user's WeCom userid, once linked.
+	WecomUserID *string `json:"wecom_userid"`
 }
 
 // UserInput creates a staff user.

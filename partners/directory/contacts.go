@@ -17,28 +17,38 @@ func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, 
 	}
 	var id int
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		c := tx.Client()
-		if _, err := c.Partner.Get(ctx, in.PartnerID); err != nil {
-			return partners.Ref("partner_id", "no such partner", err)
+		ct, err := AddContact(ctx, tx.Client(), in)
+		if ct != nil {
+			id = ct.ID
 		}
-		if _, err := ActiveStaff(ctx, c, in.OwnerID, "owner_id"); err != nil {
-			return err
-		}
-		ct, err := c.Contact.Create().SetPartnerID(in.PartnerID).SetName(in.Name).
-			SetSortKey(partners.SortKey(in.Name)).SetSearchText(contactSearch(in.Name, in.Title, in.Email, in.Phone)).
-			SetTitle(in.Title).SetEmail(strings.ToLower(in.Email)).SetPhone(in.Phone).
-			SetLanguage(cmpStr(in.Language, "zh-CN")).SetOwnerID(in.OwnerID).Save(ctx)
-		if err != nil {
-			return err
-		}
-		id = ct.ID
-		return partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.create", EntityType: "contact", EntityID: ct.ID,
-			PartnerID: &ct.PartnerID, After: contactAudit(ct)})
+		return err
 	})
 	if err != nil {
 		return Contact{}, err
 	}
 	return s.Contact(ctx, id)
+}
+
+// AddContact adds a contact through c, the client of the caller's
+// transaction, with its audit entry; in is already validated. Other
+// domains that create contacts (the WeCom sync) use it, so there is one
+// way a contact comes to be.
+func AddContact(ctx context.Context, c *ent.Client, in ContactInput) (*ent.Contact, error) {
+	if _, err := c.Partner.Get(ctx, in.PartnerID); err != nil {
+		return nil, partners.Ref("partner_id", "no such partner", err)
+	}
+	if _, err := ActiveStaff(ctx, c, in.OwnerID, "owner_id"); err != nil {
+		return nil, err
+	}
+	ct, err := c.Contact.Create().SetPartnerID(in.PartnerID).SetName(in.Name).
+		SetSortKey(partners.SortKey(in.Name)).SetSearchText(contactSearch(in.Name, in.Title, in.Email, in.Phone)).
+		SetTitle(in.Title).SetEmail(strings.ToLower(in.Email)).SetPhone(in.Phone).
+		SetLanguage(cmpStr(in.Language, "zh-CN")).SetOwnerID(in.OwnerID).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ct, partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.create", EntityType: "contact", EntityID: ct.ID,
+		PartnerID: &ct.PartnerID, After: contactAudit(ct)})
 }
 
 // UpdateContact changes a contact's details (not its owner).

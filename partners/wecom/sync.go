@@ -631,6 +631,11 @@ func (s *Service) LinkStaff(ctx context.Context, userID int, wecomUserID string)
 	if len(wecomUserID) > 64 {
 		return partners.InvalidBecause("wecom_userid", partners.R("max_chars", "Max", 64))
 	}
+	// The user is named by the path: one that does not exist is not
+	// found; one that is not an active staff user cannot be linked.
+	if _, err := s.db.User.Get(ctx, userID); err != nil {
+		return err
+	}
 	u, err := directory.ActiveStaff(ctx, s.db, userID, "user_id")
 	if err != nil {
 		return err
@@ -727,7 +732,7 @@ type Contact struct {
 // UnmatchedFilter pages the unmatched inbox.
 type UnmatchedFilter struct {
 	Cursor string `query:"cursor" validate:"max=600"`
-	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // ContactPage is one page of WeCom contacts.

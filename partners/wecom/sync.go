@@ -349,7 +349,7 @@ func (s *Service) finish(ctx context.Context, runID int, res *SyncResult) error 
 	if err != nil {
 		return err
 	}
-	if err := s.reconcile(ctx, res, fmt.Sprintf("wecom-sync-%d-%s", runID, randHex())); err != nil {
+	if err := s.reconcile(ctx, runID, res, fmt.Sprintf("wecom-sync-%d-%s", runID, randHex())); err != nil {
 		return err
 	}
 	run, err := s.db.WecomSync.UpdateOneID(runID).SetState(wecomsync.StateDone).SetFinishedAt(s.now()).SetHeartbeatAt(s.now()).
@@ -461,7 +461,7 @@ func (m partnerMatcher) match(wc *ent.WecomContact, follows []*ent.WecomFollow) 
 
 // reconcile brings every active WeCom contact's partner, owner and
 // directory link in line with its follows, writing only what differs.
-func (s *Service) reconcile(ctx context.Context, res *SyncResult, batch string) error {
+func (s *Service) reconcile(ctx context.Context, runID int, res *SyncResult, batch string) error {
 	staff, err := s.staff(ctx)
 	if err != nil {
 		return err
@@ -489,7 +489,8 @@ func (s *Service) reconcile(ctx context.Context, res *SyncResult, batch string) 
 					return fmt.Errorf("contact %s: %w", wc.ExternalUserid, err)
 				}
 			}
-			return nil
+			// Still alive: no other instance takes the run over.
+			return tx.WecomSync.UpdateOneID(runID).SetHeartbeatAt(s.now()).Exec(ctx)
 		})
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
@@ -47,7 +48,13 @@ type env struct {
 // by e-mail). withAgent gives the client the app secret user/get needs.
 func newEnv(t *testing.T, members, linked int, withAgent bool) *env {
 	t.Helper()
-	f := partnerstest.New(t, dialect.SQLite)
+	return newEnvOn(t, dialect.SQLite, members, linked, withAgent)
+}
+
+// newEnvOn is newEnv on a database of dialect d.
+func newEnvOn(t *testing.T, d string, members, linked int, withAgent bool) *env {
+	t.Helper()
+	f := partnerstest.New(t, d)
 	sim := wecomsim.New(corpID, contactSecret, agentSecret)
 	t.Cleanup(sim.Close)
 	e := &env{f: f, sim: sim, staff: map[string]int{}}
@@ -143,8 +150,14 @@ func (e *env) contactByExt(t *testing.T, x string) *ent.WecomContact {
 }
 
 func TestSync5000ContactsOver20Staff(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { testSync5000(t, d) })
+	}
+}
+
+func testSync5000(t *testing.T, d string) {
 	const n, members, linked = 5000, 20, 12
-	e := newEnv(t, members, linked, true)
+	e := newEnvOn(t, d, members, linked, true)
 	e.seed(n, members)
 	if err := e.svc.MapCorp(e.f.System(), "  BRAVO Holdings (Shenzhen) Co., Ltd. ", e.f.PartnerB.ID); err != nil {
 		t.Fatal(err)

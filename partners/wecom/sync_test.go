@@ -12,8 +12,8 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
-	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomfollow"

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/silenceper/wechat/v2/work/externalcontact"
-
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
@@ -199,7 +197,7 @@ func kindOf(t int64) wecomcontact.Kind {
 
 // applyPage upserts one page of entries and moves the run's cursor, in
 // one transaction.
-func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []externalcontact.ExternalUserForBatch, batch int, cursor string,
+func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []BatchContact, batch int, cursor string,
 	tagNames map[string]string) error {
 	now, runID := s.now(), run.ID
 	// A contact created earlier in this run (on another page) is new,

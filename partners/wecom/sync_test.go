@@ -110,6 +110,10 @@ func (e *env) seed(n, members int) {
 		switch i % 4 {
 		case 0:
 			c.CorpName, c.CorpFullName = "华星", e.f.PartnerA.Name
+			// A WeCom user with a public profile: external_profile is
+			// an object (which the SDK's batch type cannot read).
+			c.ExternalProfile = &wecomsim.ExternalProfile{ExternalAttr: []wecomsim.ExternalAttr{
+				{Type: 0, Name: "工号", Text: map[string]string{"value": fmt.Sprint(i)}}}}
 		case 1:
 			c.CorpName = strings.ToUpper(e.f.PartnerB.Name)
 		case 2:

@@ -93,7 +93,25 @@ type Contact struct {
 	CorpName       string
 	CorpFullName   string
 	UnionID        string
-	Follows        []Follow
+	// ExternalProfile is a WeCom user's public profile (对外属性),
+	// answered as the documented external_profile object.
+	ExternalProfile *ExternalProfile
+	Follows         []Follow
+}
+
+// ExternalProfile is external_profile: a list of text, web and
+// mini-program attributes.
+type ExternalProfile struct {
+	ExternalAttr []ExternalAttr `json:"external_attr"`
+}
+
+// ExternalAttr is one attribute of an external profile (type 0 text, 1
+// web, 2 mini program).
+type ExternalAttr struct {
+	Type int               `json:"type"`
+	Name string            `json:"name"`
+	Text map[string]string `json:"text,omitempty"`
+	Web  map[string]string `json:"web,omitempty"`
 }
 
 type token struct {
@@ -439,6 +457,9 @@ type ExternalContact struct {
 	Type           int    `json:"type"`
 	Gender         int    `json:"gender"`
 	UnionID        string `json:"unionid,omitempty"`
+	// ExternalProfile is an object, as WeCom documents it (an SDK that
+	// reads it as a string cannot decode such a page).
+	ExternalProfile *ExternalProfile `json:"external_profile,omitempty"`
 }
 
 // FollowInfo is follow_info as batch/get_by_user returns it.
@@ -461,7 +482,7 @@ type batchItem struct {
 
 func externalContact(c *Contact) ExternalContact {
 	return ExternalContact{ExternalUserID: c.ExternalUserID, Name: c.Name, Position: c.Position, CorpName: c.CorpName,
-		CorpFullName: c.CorpFullName, Type: c.Type, Gender: c.Gender, UnionID: c.UnionID,
+		CorpFullName: c.CorpFullName, Type: c.Type, Gender: c.Gender, UnionID: c.UnionID, ExternalProfile: c.ExternalProfile,
 		Avatar: "https://wework.qpic.cn/wwhead/" + c.ExternalUserID + "/0"}
 }
 

@@ -132,6 +132,28 @@ func TestSimulatorWithSDK(t *testing.T) {
 		}
 	})
 
+	// WeCom documents external_profile as an object; the SDK's batch
+	// response type reads it as a string, so a page with a profiled
+	// WeCom user cannot be decoded by the SDK. This is why Tierlink's
+	// client writes batch/get_by_user by hand; if this ever passes, the
+	// SDK call can be used again.
+	t.Run("SDKBatchTypeCannotReadExternalProfile", func(t *testing.T) {
+		sim.AddMember(wecomsim.Member{UserID: "p0", Follow: true})
+		sim.AddContact(wecomsim.Contact{ExternalUserID: "wmPROFILE", Name: "李四", Type: 2, CorpName: "腾讯",
+			ExternalProfile: &wecomsim.ExternalProfile{ExternalAttr: []wecomsim.ExternalAttr{{Type: 0, Name: "文本名称", Text: map[string]string{"value": "文本"}}}},
+			Follows:         []wecomsim.Follow{{UserID: "p0", CreateTime: 1525779812}}})
+		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
+		_, _, err := ec.BatchGetExternalUserDetails(externalcontact.BatchGetExternalUserDetailsRequest{UserIDList: []string{"p0"}})
+		if err == nil || !strings.Contains(err.Error(), "Unmarshal") {
+			t.Fatalf("err = %v: the SDK now reads external_profile; consider using it again", err)
+		}
+		// The single-contact call types it as an object and reads it.
+		d, err := ec.GetExternalUserDetail("wmPROFILE")
+		if err != nil || d.ExternalContact.ExternalProfile == nil || len(d.ExternalContact.ExternalProfile.ExternalAttr) != 1 {
+			t.Fatalf("get with profile: %+v, %v", d, err)
+		}
+	})
+
 	t.Run("ExternalContactGet", func(t *testing.T) {
 		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
 		d, err := ec.GetExternalUserDetail("wm0001")

@@ -101,6 +101,7 @@ func concrete(e *env, p string) string {
 	case strings.HasPrefix(p, "/api/v1/deliveries/"):
 		id = e.orderVars()["DEAD"]
 	}
+	p = strings.ReplaceAll(p, ":external_userid", "wmMATRIX")
 	return strings.ReplaceAll(strings.ReplaceAll(p, ":id", id), ":name", "session-purge")
 }
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -285,21 +286,94 @@ const (
 	MaxBatchLimit = 100
 )
 
+// BatchContact is one entry of batch/get_by_user: an external contact
+// and one member's follow of it.
+type BatchContact struct {
+	ExternalContact struct {
+		ExternalUserID string `json:"external_userid"`
+		Name           string `json:"name"`
+		Position       string `json:"position"`
+		CorpName       string `json:"corp_name"`
+		CorpFullName   string `json:"corp_full_name"`
+		Type           int64  `json:"type"`
+		// ExternalProfile is kept raw: Tierlink does not use it, and
+		// it is an object (see ContactsPage).
+		ExternalProfile json.RawMessage `json:"external_profile,omitempty"`
+	} `json:"external_contact"`
+	FollowInfo struct {
+		UserID         string   `json:"userid"`
+		Remark         string   `json:"remark"`
+		Description    string   `json:"description"`
+		CreateTime     int64    `json:"createtime"`
+		TagID          []string `json:"tag_id"`
+		RemarkCorpName string   `json:"remark_corp_name"`
+		OperUserID     string   `json:"oper_userid"`
+		AddWay         int64    `json:"add_way"`
+	} `json:"follow_info"`
+}
+
+type batchAnswer struct {
+	util.CommonError
+	ExternalContactList []BatchContact `json:"external_contact_list"`
+	NextCursor          string         `json:"next_cursor"`
+}
+
 // ContactsPage reads one page of the external contacts that userIDs (at
 // most 100) follow (externalcontact/batch/get_by_user).
-func (c *Client) ContactsPage(ctx context.Context, userIDs []string, cursor string, limit int) ([]externalcontact.ExternalUserForBatch, string, error) {
+//
+// Written by hand although the SDK has BatchGetExternalUserDetails: its
+// response type declares external_contact.external_profile a string,
+// while WeCom documents (and sends, for WeCom users with a profile) an
+// object, so a page holding one such contact fails to decode and the
+// sync could never pass it. The token, retries and back-off are the
+// same as for SDK calls (Do), and so is the HTTP client.
+func (c *Client) ContactsPage(ctx context.Context, userIDs []string, cursor string, limit int) ([]BatchContact, string, error) {
 	if len(userIDs) == 0 || len(userIDs) > MaxBatchUsers {
 		return nil, "", fmt.Errorf("wecom batch/get_by_user: %d userids, want 1 to %d", len(userIDs), MaxBatchUsers)
 	}
-	var items []externalcontact.ExternalUserForBatch
-	var next string
-	err := c.Do(ctx, ContactSecret, "batch/get_by_user", func(sdk *workctx.Context) error {
+	body, err := json.Marshal(struct {
+		UserIDList []string `json:"userid_list"`
+		Cursor     string   `json:"cursor"`
+		Limit      int      `json:"limit,omitempty"`
+	}{userIDs, cursor, limit})
+	if err != nil {
+		return nil, "", err
+	}
+	var out batchAnswer
+	err = c.Do(ctx, ContactSecret, "batch/get_by_user", func(sdk *workctx.Context) error {
+		tok, err := sdk.GetAccessToken()
+		if err != nil {
+			return err
+		}
+		raw, err := util.HTTPPostContext(ctx, "https://"+wecomHost+"/cgi-bin/externalcontact/batch/get_by_user?access_token="+
+			url.QueryEscape(tok), body, map[string]string{"Content-Type": "application/json; charset=utf-8"})
+		if err != nil {
+			return err
+		}
+		out = batchAnswer{}
+		return util.DecodeWithError(raw, &out, "batch/get_by_user")
+	})
+	return out.ExternalContactList, out.NextCursor, err
+}
+
+// TagNames maps the corp's customer tag ids to their names
+// (externalcontact/get_corp_tag_list).
+func (c *Client) TagNames(ctx context.Context) (map[string]string, error) {
+	var groups []externalcontact.TagGroup
+	err := c.Do(ctx, ContactSecret, "get_corp_tag_list", func(sdk *workctx.Context) error {
 		var err error
-		items, next, err = externalcontact.NewClient(sdk).BatchGetExternalUserDetails(
-			externalcontact.BatchGetExternalUserDetailsRequest{UserIDList: userIDs, Cursor: cursor, Limit: limit})
+		groups, err = externalcontact.NewClient(sdk).GetCropTagList(externalcontact.GetCropTagRequest{})
 		return err
 	})
-	return items, next, err
+	out := map[string]string{}
+	for _, g := range groups {
+		for _, t := range g.Tag {
+			if !t.Deleted {
+				out[t.ID] = t.Name
+			}
+		}
+	}
+	return out, err
 }
 
 // Member reads a staff member (user/get) with the app's secret.

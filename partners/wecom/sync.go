@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/silenceper/wechat/v2/work/externalcontact"
-
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
@@ -106,6 +104,15 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 			return res, s.pause(ctx, run.ID, err)
 		}
 	}
+	// Follows keep their tags by name; a tag the corp list does not name
+	// (or a list WeCom will not give) keeps its id.
+	tags, err := s.api.TagNames(ctx)
+	if err != nil {
+		if Code(err) == 0 {
+			return res, s.pause(ctx, run.ID, err)
+		}
+		s.log.WarnContext(ctx, "wecom sync: corp tags not readable; keeping tag ids", "errcode", Code(err))
+	}
 	users := run.FollowUsers
 	batch, cursor := run.Batch, run.Cursor
 	for batch*MaxBatchUsers < len(users) {
@@ -119,7 +126,7 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 		} else {
 			cursor = next
 		}
-		if err := s.applyPage(ctx, run, items, batch, cursor); err != nil {
+		if err := s.applyPage(ctx, run, items, batch, cursor, tags); err != nil {
 			return res, s.pause(ctx, run.ID, err)
 		}
 	}
@@ -199,7 +206,8 @@ func kindOf(t int64) wecomcontact.Kind {
 
 // applyPage upserts one page of entries and moves the run's cursor, in
 // one transaction.
-func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []externalcontact.ExternalUserForBatch, batch int, cursor string) error {
+func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []BatchContact, batch int, cursor string,
+	tagNames map[string]string) error {
 	now, runID := s.now(), run.ID
 	// A contact created earlier in this run (on another page) is new,
 	// not changed, when more of its follows arrive.
@@ -277,7 +285,10 @@ func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []ext
 			}
 			k := fkey{wc.ID, fi.UserID}
 			added := time.Unix(fi.CreateTime, 0).UTC()
-			tags := nonNil(slices.Clone(fi.TagID))
+			tags := make([]string, 0, len(fi.TagID))
+			for _, id := range fi.TagID {
+				tags = append(tags, clip(cmp.Or(tagNames[id], id), 100))
+			}
 			slices.Sort(tags)
 			f := follows[k]
 			if f == nil {
@@ -345,7 +356,7 @@ func (s *Service) finish(ctx context.Context, runID int, res *SyncResult) error 
 	if err != nil {
 		return err
 	}
-	if err := s.reconcile(ctx, res, fmt.Sprintf("wecom-sync-%d-%s", runID, randHex())); err != nil {
+	if err := s.reconcile(ctx, runID, res, fmt.Sprintf("wecom-sync-%d-%s", runID, randHex())); err != nil {
 		return err
 	}
 	run, err := s.db.WecomSync.UpdateOneID(runID).SetState(wecomsync.StateDone).SetFinishedAt(s.now()).SetHeartbeatAt(s.now()).
@@ -457,7 +468,7 @@ func (m partnerMatcher) match(wc *ent.WecomContact, follows []*ent.WecomFollow) 
 
 // reconcile brings every active WeCom contact's partner, owner and
 // directory link in line with its follows, writing only what differs.
-func (s *Service) reconcile(ctx context.Context, res *SyncResult, batch string) error {
+func (s *Service) reconcile(ctx context.Context, runID int, res *SyncResult, batch string) error {
 	staff, err := s.staff(ctx)
 	if err != nil {
 		return err
@@ -485,7 +496,8 @@ func (s *Service) reconcile(ctx context.Context, res *SyncResult, batch string) 
 					return fmt.Errorf("contact %s: %w", wc.ExternalUserid, err)
 				}
 			}
-			return nil
+			// Still alive: no other instance takes the run over.
+			return tx.WecomSync.UpdateOneID(runID).SetHeartbeatAt(s.now()).Exec(ctx)
 		})
 		if err != nil {
 			return err
@@ -627,6 +639,11 @@ func (s *Service) LinkStaff(ctx context.Context, userID int, wecomUserID string)
 	if len(wecomUserID) > 64 {
 		return partners.InvalidBecause("wecom_userid", partners.R("max_chars", "Max", 64))
 	}
+	// The user is named by the path: one that does not exist is not
+	// found; one that is not an active staff user cannot be linked.
+	if _, err := s.db.User.Get(ctx, userID); err != nil {
+		return err
+	}
 	u, err := directory.ActiveStaff(ctx, s.db, userID, "user_id")
 	if err != nil {
 		return err
@@ -723,7 +740,7 @@ type Contact struct {
 // UnmatchedFilter pages the unmatched inbox.
 type UnmatchedFilter struct {
 	Cursor string `query:"cursor" validate:"max=600"`
-	Limit  int    `query:"limit" validate:"omitempty,min=1,max=500"`
+	Limit  int    `query:"limit" validate:"omitempty,min=1,max=200"`
 }
 
 // ContactPage is one page of WeCom contacts.

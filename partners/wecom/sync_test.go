@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
@@ -47,7 +48,13 @@ type env struct {
 // by e-mail). withAgent gives the client the app secret user/get needs.
 func newEnv(t *testing.T, members, linked int, withAgent bool) *env {
 	t.Helper()
-	f := partnerstest.New(t, dialect.SQLite)
+	return newEnvOn(t, dialect.SQLite, members, linked, withAgent)
+}
+
+// newEnvOn is newEnv on a database of dialect d.
+func newEnvOn(t *testing.T, d string, members, linked int, withAgent bool) *env {
+	t.Helper()
+	f := partnerstest.New(t, d)
 	sim := wecomsim.New(corpID, contactSecret, agentSecret)
 	t.Cleanup(sim.Close)
 	e := &env{f: f, sim: sim, staff: map[string]int{}}
@@ -93,6 +100,9 @@ func (e *env) sync(t *testing.T) wecom.SyncResult {
 // with no corp (unmatched).
 func (e *env) seed(n, members int) {
 	base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	// Tags etTAG0 and etTAG1 are named in the corp list; etTAG2 is not.
+	e.sim.AddTagGroup(wecomsim.TagGroup{GroupID: "etGROUP", GroupName: "客户等级", Tag: []wecomsim.Tag{
+		{ID: "etTAG0", Name: "重点供应商"}, {ID: "etTAG1", Name: "新客户"}}})
 	for i := range n {
 		c := wecomsim.Contact{ExternalUserID: ext(i), Name: fmt.Sprintf("联系人%d", i), Type: 2, Position: "销售经理",
 			Follows: []wecomsim.Follow{{UserID: fmt.Sprintf("u%02d", i%members), CreateTime: base.Add(time.Duration(i) * time.Minute).Unix(),
@@ -100,6 +110,10 @@ func (e *env) seed(n, members int) {
 		switch i % 4 {
 		case 0:
 			c.CorpName, c.CorpFullName = "华星", e.f.PartnerA.Name
+			// A WeCom user with a public profile: external_profile is
+			// an object (which the SDK's batch type cannot read).
+			c.ExternalProfile = &wecomsim.ExternalProfile{ExternalAttr: []wecomsim.ExternalAttr{
+				{Type: 0, Name: "工号", Text: map[string]string{"value": fmt.Sprint(i)}}}}
 		case 1:
 			c.CorpName = strings.ToUpper(e.f.PartnerB.Name)
 		case 2:
@@ -140,8 +154,14 @@ func (e *env) contactByExt(t *testing.T, x string) *ent.WecomContact {
 }
 
 func TestSync5000ContactsOver20Staff(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { testSync5000(t, d) })
+	}
+}
+
+func testSync5000(t *testing.T, d string) {
 	const n, members, linked = 5000, 20, 12
-	e := newEnv(t, members, linked, true)
+	e := newEnvOn(t, d, members, linked, true)
 	e.seed(n, members)
 	if err := e.svc.MapCorp(e.f.System(), "  BRAVO Holdings (Shenzhen) Co., Ltd. ", e.f.PartnerB.ID); err != nil {
 		t.Fatal(err)
@@ -219,6 +239,11 @@ func TestSync5000ContactsOver20Staff(t *testing.T) {
 		// tagless, when it owns a doubly followed contact).
 		if len(wc.Edges.Follows) != 1+btoi(i%10 == 0) || wc.AddedAt == nil || (len(wc.Tags) == 0) != (i%10 == 0 && owner != 0 && owner == e.staff[fmt.Sprintf("u%02d", (i+7)%members)]) {
 			t.Fatalf("%s follows %d, added %v, tags %v", wc.ExternalUserid, len(wc.Edges.Follows), wc.AddedAt, wc.Tags)
+		}
+	}
+	for i, want := range map[int]string{1: "新客户", 3: "重点供应商", 5: "etTAG2"} {
+		if f := e.contactByExt(t, ext(i)).Edges.Follows[0]; len(f.Tags) != 1 || f.Tags[0] != want {
+			t.Fatalf("contact %d follow tags %v, want [%s]", i, f.Tags, want)
 		}
 	}
 	if res.Linked != linkedWant || res.Unmatched != unmatched || unmatched != n/4 {

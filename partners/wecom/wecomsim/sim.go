@@ -20,6 +20,9 @@
 //   - GET /cgi-bin/externalcontact/get: one contact with follow_user; 84061
 //     when it is not an external contact of the corp.
 //   - GET /cgi-bin/user/get: a member; 60111 for an unknown userid.
+//   - POST /cgi-bin/externalcontact/get_corp_tag_list: the corp's tag
+//     groups (tag_group with group_id, group_name and tag), filtered by
+//     tag_id or group_id when given.
 //   - 45009 (frequency limit) on demand: FailNext.
 package wecomsim
 
@@ -90,7 +93,25 @@ type Contact struct {
 	CorpName       string
 	CorpFullName   string
 	UnionID        string
-	Follows        []Follow
+	// ExternalProfile is a WeCom user's public profile (对外属性),
+	// answered as the documented external_profile object.
+	ExternalProfile *ExternalProfile
+	Follows         []Follow
+}
+
+// ExternalProfile is external_profile: a list of text, web and
+// mini-program attributes.
+type ExternalProfile struct {
+	ExternalAttr []ExternalAttr `json:"external_attr"`
+}
+
+// ExternalAttr is one attribute of an external profile (type 0 text, 1
+// web, 2 mini program).
+type ExternalAttr struct {
+	Type int               `json:"type"`
+	Name string            `json:"name"`
+	Text map[string]string `json:"text,omitempty"`
+	Web  map[string]string `json:"web,omitempty"`
 }
 
 type token struct {
@@ -118,6 +139,7 @@ type Server struct {
 	order    []string // members in the order added
 	contacts map[string]*Contact
 	corder   []string // contacts in the order added
+	tags     []TagGroup
 	fail     map[string]*failure
 	calls    map[string]int
 	issued   int
@@ -138,6 +160,7 @@ func New(corpID string, secrets ...string) *Server {
 	mux.HandleFunc("POST /cgi-bin/externalcontact/batch/get_by_user", s.authed(s.batchGetByUser))
 	mux.HandleFunc("GET /cgi-bin/externalcontact/get", s.authed(s.getContact))
 	mux.HandleFunc("GET /cgi-bin/user/get", s.authed(s.getUser))
+	mux.HandleFunc("POST /cgi-bin/externalcontact/get_corp_tag_list", s.authed(s.corpTags))
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -177,6 +200,30 @@ func (s *Server) AddContact(c Contact) {
 	}
 	c.Follows = slices.Clone(c.Follows)
 	s.contacts[c.ExternalUserID] = &c
+}
+
+// Tag is one of the corp's customer tags.
+type Tag struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	CreateTime int64  `json:"create_time"`
+	Order      int    `json:"order"`
+}
+
+// TagGroup is a group of the corp's customer tags (企业客户标签).
+type TagGroup struct {
+	GroupID    string `json:"group_id"`
+	GroupName  string `json:"group_name"`
+	CreateTime int64  `json:"create_time"`
+	Order      int    `json:"order"`
+	Tag        []Tag  `json:"tag"`
+}
+
+// AddTagGroup adds a group of corp tags.
+func (s *Server) AddTagGroup(g TagGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tags = append(s.tags, g)
 }
 
 // EditContact changes a contact in place.
@@ -410,6 +457,9 @@ type ExternalContact struct {
 	Type           int    `json:"type"`
 	Gender         int    `json:"gender"`
 	UnionID        string `json:"unionid,omitempty"`
+	// ExternalProfile is an object, as WeCom documents it (an SDK that
+	// reads it as a string cannot decode such a page).
+	ExternalProfile *ExternalProfile `json:"external_profile,omitempty"`
 }
 
 // FollowInfo is follow_info as batch/get_by_user returns it.
@@ -432,7 +482,7 @@ type batchItem struct {
 
 func externalContact(c *Contact) ExternalContact {
 	return ExternalContact{ExternalUserID: c.ExternalUserID, Name: c.Name, Position: c.Position, CorpName: c.CorpName,
-		CorpFullName: c.CorpFullName, Type: c.Type, Gender: c.Gender, UnionID: c.UnionID,
+		CorpFullName: c.CorpFullName, Type: c.Type, Gender: c.Gender, UnionID: c.UnionID, ExternalProfile: c.ExternalProfile,
 		Avatar: "https://wework.qpic.cn/wwhead/" + c.ExternalUserID + "/0"}
 }
 
@@ -533,6 +583,43 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 		ExternalContact ExternalContact `json:"external_contact"`
 		FollowUser      []followUser    `json:"follow_user"`
 	}{ok(), externalContact(c), fs})
+}
+
+func (s *Server) corpTags(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		TagID   []string `json:"tag_id"`
+		GroupID []string `json:"group_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeErr(w, ErrInvalidParameter)
+		return
+	}
+	out := []TagGroup{}
+	for _, g := range s.tags {
+		switch {
+		case len(req.TagID) > 0:
+			var ts []Tag
+			for _, t := range g.Tag {
+				if slices.Contains(req.TagID, t.ID) {
+					ts = append(ts, t)
+				}
+			}
+			if len(ts) > 0 {
+				g.Tag = ts
+				out = append(out, g)
+			}
+		case len(req.GroupID) > 0:
+			if slices.Contains(req.GroupID, g.GroupID) {
+				out = append(out, g)
+			}
+		default:
+			out = append(out, g)
+		}
+	}
+	writeJSON(w, struct {
+		errBody
+		TagGroup []TagGroup `json:"tag_group"`
+	}{ok(), out})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {

@@ -119,6 +119,41 @@ func TestSimulatorWithSDK(t *testing.T) {
 		}
 	})
 
+	t.Run("CorpTagList", func(t *testing.T) {
+		sim.AddTagGroup(wecomsim.TagGroup{GroupID: "g1", GroupName: "等级", Tag: []wecomsim.Tag{{ID: "t1", Name: "重点"}, {ID: "t2", Name: "普通"}}})
+		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
+		groups, err := ec.GetCropTagList(externalcontact.GetCropTagRequest{})
+		if err != nil || len(groups) != 1 || groups[0].GroupName != "等级" || len(groups[0].Tag) != 2 || groups[0].Tag[0].Name != "重点" {
+			t.Fatalf("tags %+v, %v", groups, err)
+		}
+		groups, err = ec.GetCropTagList(externalcontact.GetCropTagRequest{TagID: []string{"t2"}})
+		if err != nil || len(groups) != 1 || len(groups[0].Tag) != 1 || groups[0].Tag[0].ID != "t2" {
+			t.Fatalf("tag filter %+v, %v", groups, err)
+		}
+	})
+
+	// WeCom documents external_profile as an object; the SDK's batch
+	// response type reads it as a string, so a page with a profiled
+	// WeCom user cannot be decoded by the SDK. This is why Tierlink's
+	// client writes batch/get_by_user by hand; if this ever passes, the
+	// SDK call can be used again.
+	t.Run("SDKBatchTypeCannotReadExternalProfile", func(t *testing.T) {
+		sim.AddMember(wecomsim.Member{UserID: "p0", Follow: true})
+		sim.AddContact(wecomsim.Contact{ExternalUserID: "wmPROFILE", Name: "李四", Type: 2, CorpName: "腾讯",
+			ExternalProfile: &wecomsim.ExternalProfile{ExternalAttr: []wecomsim.ExternalAttr{{Type: 0, Name: "文本名称", Text: map[string]string{"value": "文本"}}}},
+			Follows:         []wecomsim.Follow{{UserID: "p0", CreateTime: 1525779812}}})
+		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
+		_, _, err := ec.BatchGetExternalUserDetails(externalcontact.BatchGetExternalUserDetailsRequest{UserIDList: []string{"p0"}})
+		if err == nil || !strings.Contains(err.Error(), "Unmarshal") {
+			t.Fatalf("err = %v: the SDK now reads external_profile; consider using it again", err)
+		}
+		// The single-contact call types it as an object and reads it.
+		d, err := ec.GetExternalUserDetail("wmPROFILE")
+		if err != nil || d.ExternalContact.ExternalProfile == nil || len(d.ExternalContact.ExternalProfile.ExternalAttr) != 1 {
+			t.Fatalf("get with profile: %+v, %v", d, err)
+		}
+	})
+
 	t.Run("ExternalContactGet", func(t *testing.T) {
 		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
 		d, err := ec.GetExternalUserDetail("wm0001")

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -31,7 +33,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 		return Bridge{}, err
 	}
 	if err := s.guard.CheckURL(ctx, in.URL); err != nil {
-		return Bridge{}, partners.InvalidBecause("url", partners.R("url_refused", "Why", err.Error()))
+		return Bridge{}, urlRefused(ctx, err)
 	}
 	generated := ""
 	if in.Kind == bridges.Webhook {
@@ -42,7 +44,8 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 			generated = in.Secret
 		}
 		if _, err := bridges.SignWebhook(in.Secret, "x", "0", nil); err != nil {
-			return Bridge{}, partners.InvalidBecause("secret", partners.R("secret_refused", "Why", err.Error()))
+			slog.InfoContext(ctx, "bridge secret refused", "err", err)
+			return Bridge{}, partners.InvalidBecause("secret", partners.R("bridge_secret_not_base64"))
 		}
 	}
 	rate := in.RatePerMinute
@@ -66,6 +69,31 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 	out, err := s.toBridge(ctx, b)
 	out.Secret = generated
 	return out, err
+}
+
+// urlRefused is the field error of a refused bridge URL: a catalogue
+// reason per refusal, in the reader's words; the resolver's own error
+// and the setting that allows internal networks are for the log.
+func urlRefused(ctx context.Context, err error) error {
+	slog.InfoContext(ctx, "bridge url refused", "err", err)
+	var ue *bridges.URLError
+	if !errors.As(err, &ue) {
+		return partners.InvalidBecause("url", partners.R("bridge_url_not_absolute"))
+	}
+	var m i18n.Message
+	switch ue.Why {
+	case bridges.URLNotHTTP:
+		m = partners.R("bridge_url_not_http")
+	case bridges.URLUserinfo:
+		m = partners.R("bridge_url_userinfo")
+	case bridges.URLUnresolved:
+		m = partners.R("bridge_url_unresolved", "Host", ue.Host)
+	case bridges.URLInternal:
+		m = partners.R("bridge_url_internal", "Host", ue.Host)
+	default:
+		m = partners.R("bridge_url_not_absolute")
+	}
+	return partners.InvalidBecause("url", m)
 }
 
 // Bridges lists a group's bridges with their outbox counts, oldest

@@ -131,3 +131,23 @@ func TestOrderImportRefusedInChinese(t *testing.T) {
 		t.Fatalf("orders stored: %d, %v", n, err)
 	}
 }
+
+// A digest schedule Tierlink cannot read is refused in Chinese, with an
+// example rather than the cron parser's English.
+func TestDigestScheduleRefusedInChinese(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	grp := e.orderVars()["GRP"]
+	status, body, _ := e.callIn(wBuyer, "zh-CN", "PATCH", "/api/v1/groups/"+grp, `{"digest_schedule":"61 * * * *"}`, nil)
+	if status != 422 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	p := decode[zhProblem](t, []byte(body))
+	if len(p.Errors) != 1 || p.Errors[0].Field != "digest_schedule" {
+		t.Fatalf("errors: %s", body)
+	}
+	checkChinese(t, "reason", p.Errors[0].Reason, "cron")
+	g, err := e.f.Groups.Group(e.f.System(), mustAtoi(t, grp))
+	if err != nil || g.Digest.Schedule != "" {
+		t.Fatalf("stored schedule %q, %v", g.Digest.Schedule, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
@@ -223,7 +224,8 @@ func (s *Service) SendTest(ctx context.Context, id int) (Delivery, error) {
 		return Delivery{}, err
 	}
 	// In the group's language, like everything its bridges send.
-	text := i18n.For(g.Language).T("chat.test_message", map[string]any{"Actor": v.Label, "Time": s.now().UTC().Format(time.RFC3339)})
+	actor := newPeople(system(ctx), s.client).author(&v.UserID, v.Label)
+	text := i18n.For(g.Language).T("chat.test_message", map[string]any{"Actor": actor, "Time": s.now().UTC().Format(time.RFC3339)})
 	d, err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
 		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))})
 	if err != nil {
@@ -263,10 +265,51 @@ func (s *Service) Deliveries(ctx context.Context, bridgeID int, f DeliveryFilter
 	var p DeliveryPage
 	rows, p.NextCursor = partners.Trim(rows, limit, func(d *ent.Delivery) int { return d.ID })
 	p.Items = make([]Delivery, 0, len(rows))
+	shown := s.deliveryText(ctx)
 	for _, d := range rows {
-		p.Items = append(p.Items, toDelivery(d))
+		out := toDelivery(d)
+		out.Text = shown(d)
+		p.Items = append(p.Items, out)
 	}
 	return p, nil
+}
+
+// deliveryText shows what a delivery says with people by name: a post's
+// delivery is its post as the bridge would send it now (in the group's
+// language, the author and actors named), any other (a test message) is
+// the stored text with addresses replaced by names. What was sent stays
+// in the outbox as it was.
+func (s *Service) deliveryText(ctx context.Context) func(*ent.Delivery) string {
+	sys := system(ctx)
+	pp := newPeople(sys, s.client)
+	groups := map[int]*ent.Group{}
+	return func(d *ent.Delivery) string {
+		if d.PostID == nil {
+			return pp.text(d.Text)
+		}
+		r, err := s.client.Post.Get(sys, *d.PostID)
+		if err != nil {
+			return pp.text(d.Text)
+		}
+		g := groups[r.GroupID]
+		if g == nil {
+			if g, err = s.client.Group.Get(sys, r.GroupID); err != nil {
+				return pp.text(d.Text)
+			}
+			groups[r.GroupID] = g
+		}
+		text, err := postText(i18n.WithLanguage(sys, g.Language), s.client, pp, r)
+		if err != nil {
+			return pp.text(d.Text)
+		}
+		if r.Kind == post.KindMessage {
+			text = pp.author(r.AuthorID, r.Author) + ": " + text
+			if n := len(r.DocumentIds); n > 0 {
+				text = i18n.For(g.Language).N("feed.documents", n, map[string]any{"Text": text})
+			}
+		}
+		return text
+	}
 }
 
 // RetryDelivery puts a dead letter back in the outbox for a fresh round

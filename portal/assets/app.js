@@ -22,6 +22,15 @@ document.addEventListener("DOMContentLoaded", function () {
       var input = form.querySelector("input[type=file]");
       var file = input && input.files[0];
       if (!file) { return; }
+      // An import's problems are named "line 3: quantity"; the page
+      // says "line" in its own language (data-line-label, "{line}" for
+      // the number) and keeps the column's name, a code.
+      var lineLabel = form.getAttribute("data-line-label");
+      var where = function (field) {
+        var m = /^line (\d+)(?:: (.*))?$/.exec(field);
+        if (!m || !lineLabel) { return field; }
+        return lineLabel.replace("{line}", m[1]) + (m[2] ? " " + m[2] : "");
+      };
       var params = new URLSearchParams();
       form.querySelectorAll("[data-param]").forEach(function (el) {
         if (el.type === "checkbox" && !el.checked) { return; }
@@ -45,7 +54,7 @@ document.addEventListener("DOMContentLoaded", function () {
         var msg = xhr.status + " " + xhr.statusText;
         try {
           var p = JSON.parse(xhr.responseText);
-          msg = p.detail + (p.errors ? ": " + p.errors.map(function (e) { return e.field + " " + e.reason; }).join("; ") : "");
+          msg = p.detail + (p.errors ? ": " + p.errors.map(function (e) { return where(e.field) + " " + e.reason; }).join("; ") : "");
         } catch (e) { /* not problem+json */ }
         out.textContent = msg; out.hidden = false; bar.hidden = true;
       };

@@ -232,7 +232,8 @@ function liveFeed(feed) {
       });
     });
   }
-  if (!window.EventSource) { return; }
+  // Older posts are history: only the live end of the feed follows it.
+  if (!window.EventSource || feed.hasAttribute("data-archive")) { return; }
   var status = document.getElementById("live-status");
   var es = new EventSource("/api/v1/groups/" + group + "/stream?after=" + feed.getAttribute("data-after"));
   es.addEventListener("post", function (e) { upsert(JSON.parse(e.data)); });

@@ -26,13 +26,7 @@ func TestGroupPageOlderPosts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bodies := func(page string) []string {
-		var out []string
-		for _, m := range regexp.MustCompile(`message \d\d`).FindAllString(page, -1) {
-			out = append(out, m)
-		}
-		return out
-	}
+	bodies := func(page string) []string { return regexp.MustCompile(`message \d\d`).FindAllString(page, -1) }
 	latest := e.pageAs(t, wPartner, fmt.Sprintf("/groups/%d", g.ID), "en")
 	got := bodies(latest)
 	if len(got) != 50 || got[0] != "message 11" || got[49] != "message 60" {

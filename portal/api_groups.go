@@ -184,7 +184,8 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return err
 	}
 	v, _ := viewer.FromContext(ctx)
-	vctx := viewer.NewContext(i18n.WithLanguage(context.Background(), i18n.FromContext(ctx).Lang()), v)
+	lang := i18n.FromContext(ctx).Lang()
+	vctx := viewer.NewContext(i18n.WithLanguage(context.Background(), lang), v)
 	conn := c.Context().Conn()
 	beat := s.cfg.StreamHeartbeat
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
@@ -239,13 +240,13 @@ func (s *Server) stream(c *fiber.Ctx) error {
 				if ev.Seq <= last {
 					continue
 				}
-				send(ev.Seq, ev.Data)
+				send(ev.Seq, ev.For(lang))
 				// Send what else is already queued before flushing.
 				for more := true; more; {
 					select {
 					case ev := <-sub.C:
 						if ev.Seq > last {
-							send(ev.Seq, ev.Data)
+							send(ev.Seq, ev.For(lang))
 						}
 					default:
 						more = false

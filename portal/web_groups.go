@@ -73,8 +73,17 @@ func (s *Server) groupSubmit(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/groups/%d?msg=group_created", g.ID), fiber.StatusSeeOther)
 }
 
+// groupFeedQuery pages the group page's feed back in time.
+type groupFeedQuery struct {
+	Cursor string `query:"cursor" validate:"max=200"`
+}
+
 type groupData struct {
-	G           groups.Group
+	G groups.Group
+	// Older is the cursor of the posts before these; Archive is set when
+	// the page shows older posts rather than the live end of the feed.
+	Older       string
+	Archive     bool
 	PartnerName string
 	Members     []groups.Member
 	Posts       []groups.Post
@@ -149,13 +158,19 @@ func (s *Server) groupPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	feed, err := s.deps.Groups.Posts(ctx, id, groups.PostFilter{Limit: 50})
+	// The page shows the latest 50 posts; older ones are a page back
+	// each, by the same cursor the API pages with.
+	q, err := bindQuery[groupFeedQuery](c)
+	if err != nil {
+		return err
+	}
+	feed, err := s.deps.Groups.Posts(ctx, id, groups.PostFilter{Cursor: q.Cursor, Limit: 50})
 	if err != nil {
 		return err
 	}
 	slices.Reverse(feed.Items)
 	v := currentViewer(c)
-	d := groupData{G: g, Members: ms.Items, Posts: feed.Items, Side: "staff"}
+	d := groupData{G: g, Members: ms.Items, Posts: feed.Items, Side: "staff", Older: feed.NextCursor, Archive: q.Cursor != ""}
 	if v.IsPartner() {
 		d.Side = "partner"
 	}

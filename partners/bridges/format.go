@@ -94,9 +94,9 @@ func Format(kind bridge.Kind, rawURL, secret string, m Message, now time.Time) (
 	var body any
 	switch kind {
 	case WeCom:
-		body = map[string]any{"msgtype": "markdown", "markdown": map[string]any{"content": fit(markdown(m), m.Link, sp)}}
+		body = map[string]any{"msgtype": "markdown", "markdown": map[string]any{"content": fit(markdown(m), m.Link, m.Lang, sp)}}
 	case DingTalk:
-		body = map[string]any{"msgtype": "markdown", "markdown": map[string]any{"title": title(m), "text": fit(markdown(m), m.Link, sp)}}
+		body = map[string]any{"msgtype": "markdown", "markdown": map[string]any{"title": title(m), "text": fit(markdown(m), m.Link, m.Lang, sp)}}
 		if secret != "" {
 			ts := strconv.FormatInt(now.UnixMilli(), 10)
 			u, err := url.Parse(rawURL)
@@ -110,7 +110,7 @@ func Format(kind bridge.Kind, rawURL, secret string, m Message, now time.Time) (
 			r.URL = u.String()
 		}
 	case Feishu:
-		b := map[string]any{"msg_type": "text", "content": map[string]any{"text": fit(plain(m), m.Link, sp)}}
+		b := map[string]any{"msg_type": "text", "content": map[string]any{"text": fit(plain(m), m.Link, m.Lang, sp)}}
 		if secret != "" {
 			ts := strconv.FormatInt(now.Unix(), 10)
 			b["timestamp"] = ts
@@ -118,7 +118,7 @@ func Format(kind bridge.Kind, rawURL, secret string, m Message, now time.Time) (
 		}
 		body = b
 	case Slack:
-		body = map[string]any{"text": fit(slackText(m), m.Link, sp)}
+		body = map[string]any{"text": fit(slackText(m), m.Link, m.Lang, sp)}
 	case Webhook:
 		body = webhookBody(m)
 	}
@@ -237,7 +237,7 @@ func escapeMD(s string) string {
 
 // fit truncates text to the kind's limit, ending with a pointer to the
 // whole message, so the far end never refuses it for its size.
-func fit(text, link string, sp spec) string {
+func fit(text, link, lang string, sp spec) string {
 	size := len(text)
 	if sp.limitRune {
 		size = utf8.RuneCountInString(text)
@@ -247,7 +247,7 @@ func fit(text, link string, sp spec) string {
 	}
 	tail := "\n…"
 	if link != "" {
-		tail = "\n… (full text: " + link + ")"
+		tail = "\n… " + i18n.For(lang).T("chat.full_text", map[string]any{"Link": link})
 	}
 	budget := sp.limit - len(tail)
 	if sp.limitRune {

@@ -2,7 +2,6 @@ package bridges
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -38,18 +37,57 @@ func (g Guard) Permitted(ip netip.Addr) bool {
 	return !internal
 }
 
-// CheckURL says why raw may not be a bridge URL, or nil. Names are
-// resolved with r; a name that does not resolve is refused.
+// URL refusals, the Why of a URLError: each has its catalogue reason
+// in partners/groups (urlRefused).
+const (
+	URLNotAbsolute = "not_absolute" // not an absolute URL with a host
+	URLNotHTTP     = "not_http"     // another scheme than http or https
+	URLUserinfo    = "userinfo"     // carries a user name or password
+	URLUnresolved  = "unresolved"   // the host name does not resolve
+	URLInternal    = "internal"     // the host is an internal address
+)
+
+// URLError says why a URL may not be a bridge URL: Why is one of the
+// URL refusals, Host the host named, IP the internal address it is or
+// resolves to. Error is the English text, for logs.
+type URLError struct {
+	Why  string
+	Host string
+	IP   netip.Addr
+	Err  error // the resolver's error, for unresolved
+}
+
+func (e *URLError) Error() string {
+	switch e.Why {
+	case URLNotAbsolute:
+		return "must be an absolute http or https URL"
+	case URLNotHTTP:
+		return "must be an http or https URL"
+	case URLUserinfo:
+		return "must not carry a user name or password"
+	case URLUnresolved:
+		if e.Err != nil {
+			return fmt.Sprintf("host %s does not resolve: %v", e.Host, e.Err)
+		}
+		return fmt.Sprintf("host %s does not resolve", e.Host)
+	}
+	return fmt.Sprintf("host %s is an internal address (%s); an administrator may allow its network in TIERLINK_BRIDGE_ALLOW_NETS", e.Host, e.IP)
+}
+
+func (e *URLError) Unwrap() error { return e.Err }
+
+// CheckURL says why raw may not be a bridge URL (a *URLError), or nil.
+// Names are resolved; a name that does not resolve is refused.
 func (g Guard) CheckURL(ctx context.Context, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return errors.New("must be an absolute http or https URL")
+		return &URLError{Why: URLNotAbsolute}
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return errors.New("must be an http or https URL")
+		return &URLError{Why: URLNotHTTP}
 	}
 	if u.User != nil {
-		return errors.New("must not carry a user name or password")
+		return &URLError{Why: URLUserinfo}
 	}
 	host := u.Hostname()
 	var addrs []netip.Addr
@@ -59,12 +97,12 @@ func (g Guard) CheckURL(ctx context.Context, raw string) error {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil || len(addrs) == 0 {
-			return fmt.Errorf("host %s does not resolve", host)
+			return &URLError{Why: URLUnresolved, Host: host, Err: err}
 		}
 	}
 	for _, ip := range addrs {
 		if !g.Permitted(ip) {
-			return fmt.Errorf("host %s is an internal address (%s); an administrator may allow its network in TIERLINK_BRIDGE_ALLOW_NETS", host, ip)
+			return &URLError{Why: URLInternal, Host: host, IP: ip}
 		}
 	}
 	return nil

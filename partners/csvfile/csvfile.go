@@ -62,10 +62,6 @@ var (
 	gb18030BOM = []byte{0x84, 0x31, 0x95, 0x33}
 )
 
-// howToName tells the reader of an ambiguity or a refusal how to choose.
-const howToName = "name the encoding: --encoding utf-8 or --encoding gb18030 on the command line, " +
-	"?encoding=utf-8 or ?encoding=gb18030 in the API"
-
 // RowError is one problem in an import file, by line and column.
 type RowError struct {
 	Line   int
@@ -86,7 +82,8 @@ func rowError(line int, col string, m i18n.Message) RowError {
 // so the API's single status table and the command line report it like
 // any other invalid input.
 func Refused(rows []RowError) *partners.Error {
-	e := &partners.Error{Code: partners.EInvalid, Message: fmt.Sprintf("import refused, nothing stored: %d problem(s)", len(rows))}
+	m := i18n.N("problem.import_refused", len(rows))
+	e := &partners.Error{Code: partners.EInvalid, Message: i18n.For(i18n.English).Render(m), Msg: m}
 	for _, r := range rows {
 		field := fmt.Sprintf("line %d", r.Line)
 		if r.Column != "" {
@@ -184,13 +181,13 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 	case bytes.HasPrefix(data, utf8BOM):
 		data = data[len(utf8BOM):]
 		if enc == GB18030 {
-			return nil, one(1, "1 (byte-order mark)", "the file begins with a UTF-8 byte-order mark, but gb18030 was named; name utf-8 or leave the encoding out")
+			return nil, one(1, "1 (byte-order mark)", partners.R("csv_bom_utf8_named_gb18030"))
 		}
 		t.Encoding, t.How = UTF8, "byte-order mark"
 	case bytes.HasPrefix(data, gb18030BOM):
 		data = data[len(gb18030BOM):]
 		if enc == UTF8 {
-			return nil, one(1, "1 (byte-order mark)", "the file begins with a GB18030 byte-order mark, but utf-8 was named; name gb18030 or leave the encoding out")
+			return nil, one(1, "1 (byte-order mark)", partners.R("csv_bom_gb18030_named_utf8"))
 		}
 		t.Encoding, t.How = GB18030, "byte-order mark"
 	}
@@ -212,7 +209,7 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 		if err != nil {
 			line, col := len(records)+1, "1"
 			var pe *csv.ParseError
-			reason := "malformed CSV: " + err.Error()
+			reason := partners.R("csv_malformed")
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 				n := fieldAt(data, pe.Line, pe.Column)
@@ -220,7 +217,7 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 				if len(records) > 0 && n < len(records[0]) {
 					col = strings.ToLower(strings.TrimSpace(records[0][n]))
 				}
-				reason = fmt.Sprintf("malformed CSV at line %d, byte %d: %s", pe.Line, pe.Column, pe.Err)
+				reason = malformed(pe)
 			}
 			return nil, one(line, col, reason)
 		}
@@ -236,7 +233,7 @@ func Read(r io.Reader, columns, required []string) (*Table, error) {
 		lines = append(lines, line)
 	}
 	if len(records) == 0 {
-		return nil, one(1, "", "the file is empty; expected a header row")
+		return nil, one(1, "", partners.R("csv_empty"))
 	}
 	colName := func(f field) string {
 		if f.record == 0 {
@@ -325,9 +322,12 @@ func decide(t *Table, fields []field, colName func(field) string) error {
 	switch t.Encoding {
 	case UTF8:
 		if notUTF8 {
-			reason := "is not valid UTF-8, the encoding " + map[bool]string{true: "its byte-order mark declares", false: "named"}[t.How == "byte-order mark"]
+			reason := partners.R("csv_not_utf8_named")
+			if t.How == "byte-order mark" {
+				reason = partners.R("csv_not_utf8_bom")
+			}
 			if !notGB {
-				reason += fmt.Sprintf(`; it reads as %q in GB18030, as Chinese Excel saves "CSV (逗号分隔)": name gb18030`, preview(decodeGB(badUTF8.raw)))
+				reason = partners.R("csv_try_gb18030", "Reason", reason, "Text", preview(decodeGB(badUTF8.raw)))
 			}
 			return one(badUTF8.line, colName(badUTF8), reason)
 		}
@@ -337,17 +337,19 @@ func decide(t *Table, fields []field, colName func(field) string) error {
 			// than store it.
 			for _, f := range fields {
 				if gb, _ := decodeGB(f.raw); !isASCII(f.raw) && misread(string(f.raw)) && allChinese(gb) {
-					return one(f.line, colName(f), fmt.Sprintf("reads as %q in UTF-8, which is what GB18030 text (%q) looks like read as UTF-8; "+
-						"the file is valid in both: if it was saved by Chinese Excel, name gb18030", preview(string(f.raw), nil), preview(gb, nil)))
+					return one(f.line, colName(f), partners.R("csv_misread", "UTF8", preview(string(f.raw), nil), "GB", preview(gb, nil)))
 				}
 			}
 		}
 		return nil
 	case GB18030:
 		if notGB {
-			reason := "is not valid GB18030, the encoding " + map[bool]string{true: "its byte-order mark declares", false: "named"}[t.How == "byte-order mark"]
+			reason := partners.R("csv_not_gb18030_named")
+			if t.How == "byte-order mark" {
+				reason = partners.R("csv_not_gb18030_bom")
+			}
 			if !notUTF8 {
-				reason += fmt.Sprintf("; it reads as %q in UTF-8: name utf-8", preview(string(badGB.raw), nil))
+				reason = partners.R("csv_try_utf8", "Reason", reason, "Text", preview(string(badGB.raw), nil))
 			}
 			return one(badGB.line, colName(badGB), reason)
 		}
@@ -360,8 +362,8 @@ func decide(t *Table, fields []field, colName func(field) string) error {
 		if badGB.record < f.record || (badGB.record == f.record && badGB.col < f.col) {
 			f = badGB
 		}
-		return one(f.line, colName(f), fmt.Sprintf("the file is neither UTF-8 nor GB18030 (GBK): line %d, column %s is not UTF-8 and line %d, column %s is not GB18030; "+
-			`save it from Excel as "CSV UTF-8" or "CSV (逗号分隔)"`, badUTF8.line, colName(badUTF8), badGB.line, colName(badGB)))
+		return one(f.line, colName(f), partners.R("csv_neither", "LineUTF8", badUTF8.line, "ColumnUTF8", colName(badUTF8),
+			"LineGB", badGB.line, "ColumnGB", colName(badGB)))
 	case notUTF8:
 		t.Encoding = GB18030
 		return nil
@@ -382,8 +384,7 @@ func decide(t *Table, fields []field, colName func(field) string) error {
 	for _, f := range fields {
 		if !isASCII(f.raw) {
 			gb, _ := decodeGB(f.raw)
-			return one(f.line, colName(f), fmt.Sprintf("reads as %q in GB18030 but as %q in UTF-8, and the file is valid in both, so its encoding cannot be told for certain; %s",
-				preview(gb, nil), preview(string(f.raw), nil), howToName))
+			return one(f.line, colName(f), partners.R("csv_ambiguous", "GB", preview(gb, nil), "UTF8", preview(string(f.raw), nil)))
 		}
 	}
 	t.Encoding, t.How = UTF8, "ASCII only"
@@ -457,8 +458,22 @@ func anyMisread(fields []field) bool {
 	return false
 }
 
-func one(line int, col, reason string) *partners.Error {
-	return Refused([]RowError{{Line: line, Column: col, Reason: reason}})
+// one refuses a file for one problem, whose reason is the catalogue
+// message m.
+func one(line int, col string, m i18n.Message) *partners.Error {
+	return Refused([]RowError{rowError(line, col, m)})
+}
+
+// malformed is the reason for a line the CSV reader refused, without
+// the reader's own English: what is wrong, and where.
+func malformed(pe *csv.ParseError) i18n.Message {
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return partners.R("csv_bare_quote", "Line", pe.Line, "Byte", pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return partners.R("csv_open_quote", "Line", pe.Line, "Byte", pe.Column)
+	}
+	return partners.R("csv_malformed_at", "Line", pe.Line, "Byte", pe.Column)
 }
 
 func isASCII(b []byte) bool {

@@ -160,7 +160,8 @@ func (s *Service) put(ctx context.Context, partnerID int, filename string, b Bod
 	br := bufio.NewReaderSize(b.R, sniffLen)
 	head, err := br.Peek(int(min(b.Size, sniffLen)))
 	if err != nil && !errors.Is(err, io.EOF) {
-		return stored{}, partners.InvalidBecause("file", partners.R("file_unreadable", "Why", err.Error()))
+		s.log.InfoContext(ctx, "upload unreadable", "err", err)
+		return stored{}, partners.InvalidBecause("file", partners.R("file_unreadable_again"))
 	}
 	ct, err := decideType(head, b.ClaimedType, name)
 	if err != nil {

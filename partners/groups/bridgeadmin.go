@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/bridge"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/bridges"
@@ -31,7 +34,7 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 		return Bridge{}, err
 	}
 	if err := s.guard.CheckURL(ctx, in.URL); err != nil {
-		return Bridge{}, partners.InvalidBecause("url", partners.R("url_refused", "Why", err.Error()))
+		return Bridge{}, urlRefused(ctx, err)
 	}
 	generated := ""
 	if in.Kind == bridges.Webhook {
@@ -42,7 +45,8 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 			generated = in.Secret
 		}
 		if _, err := bridges.SignWebhook(in.Secret, "x", "0", nil); err != nil {
-			return Bridge{}, partners.InvalidBecause("secret", partners.R("secret_refused", "Why", err.Error()))
+			slog.InfoContext(ctx, "bridge secret refused", "err", err)
+			return Bridge{}, partners.InvalidBecause("secret", partners.R("bridge_secret_not_base64"))
 		}
 	}
 	rate := in.RatePerMinute
@@ -66,6 +70,31 @@ func (s *Service) CreateBridge(ctx context.Context, groupID int, in BridgeInput)
 	out, err := s.toBridge(ctx, b)
 	out.Secret = generated
 	return out, err
+}
+
+// urlRefused is the field error of a refused bridge URL: a catalogue
+// reason per refusal, in the reader's words; the resolver's own error
+// and the setting that allows internal networks are for the log.
+func urlRefused(ctx context.Context, err error) error {
+	slog.InfoContext(ctx, "bridge url refused", "err", err)
+	var ue *bridges.URLError
+	if !errors.As(err, &ue) {
+		return partners.InvalidBecause("url", partners.R("bridge_url_not_absolute"))
+	}
+	var m i18n.Message
+	switch ue.Why {
+	case bridges.URLNotHTTP:
+		m = partners.R("bridge_url_not_http")
+	case bridges.URLUserinfo:
+		m = partners.R("bridge_url_userinfo")
+	case bridges.URLUnresolved:
+		m = partners.R("bridge_url_unresolved", "Host", ue.Host)
+	case bridges.URLInternal:
+		m = partners.R("bridge_url_internal", "Host", ue.Host)
+	default:
+		m = partners.R("bridge_url_not_absolute")
+	}
+	return partners.InvalidBecause("url", m)
 }
 
 // Bridges lists a group's bridges with their outbox counts, oldest
@@ -195,7 +224,8 @@ func (s *Service) SendTest(ctx context.Context, id int) (Delivery, error) {
 		return Delivery{}, err
 	}
 	// In the group's language, like everything its bridges send.
-	text := i18n.For(g.Language).T("chat.test_message", map[string]any{"Actor": v.Label, "Time": s.now().UTC().Format(time.RFC3339)})
+	actor := newPeople(system(ctx), s.client).author(&v.UserID, v.Label)
+	text := i18n.For(g.Language).T("chat.test_message", map[string]any{"Actor": actor, "Time": s.now().UTC().Format(time.RFC3339)})
 	d, err := bridges.EnqueueTo(ctx, s.client, b.ID, bridges.Outgoing{GroupID: g.ID, Title: g.Name, Text: text,
 		Link: s.link(fmt.Sprintf("/groups/%d", g.ID))})
 	if err != nil {
@@ -235,10 +265,51 @@ func (s *Service) Deliveries(ctx context.Context, bridgeID int, f DeliveryFilter
 	var p DeliveryPage
 	rows, p.NextCursor = partners.Trim(rows, limit, func(d *ent.Delivery) int { return d.ID })
 	p.Items = make([]Delivery, 0, len(rows))
+	shown := s.deliveryText(ctx)
 	for _, d := range rows {
-		p.Items = append(p.Items, toDelivery(d))
+		out := toDelivery(d)
+		out.Text = shown(d)
+		p.Items = append(p.Items, out)
 	}
 	return p, nil
+}
+
+// deliveryText shows what a delivery says with people by name: a post's
+// delivery is its post as the bridge would send it now (in the group's
+// language, the author and actors named), any other (a test message) is
+// the stored text with addresses replaced by names. What was sent stays
+// in the outbox as it was.
+func (s *Service) deliveryText(ctx context.Context) func(*ent.Delivery) string {
+	sys := system(ctx)
+	pp := newPeople(sys, s.client)
+	groups := map[int]*ent.Group{}
+	return func(d *ent.Delivery) string {
+		if d.PostID == nil {
+			return pp.text(d.Text)
+		}
+		r, err := s.client.Post.Get(sys, *d.PostID)
+		if err != nil {
+			return pp.text(d.Text)
+		}
+		g := groups[r.GroupID]
+		if g == nil {
+			if g, err = s.client.Group.Get(sys, r.GroupID); err != nil {
+				return pp.text(d.Text)
+			}
+			groups[r.GroupID] = g
+		}
+		text, err := postText(i18n.WithLanguage(sys, g.Language), s.client, pp, r)
+		if err != nil {
+			return pp.text(d.Text)
+		}
+		if r.Kind == post.KindMessage {
+			text = pp.author(r.AuthorID, r.Author) + ": " + text
+			if n := len(r.DocumentIds); n > 0 {
+				text = i18n.For(g.Language).N("feed.documents", n, map[string]any{"Text": text})
+			}
+		}
+		return text
+	}
 }
 
 // RetryDelivery puts a dead letter back in the outbox for a fresh round

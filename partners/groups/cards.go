@@ -12,6 +12,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/shipments"
 )
@@ -140,12 +141,25 @@ func (s *Service) alreadyDone(ctx context.Context, id int) error {
 	if card.CardState == nil || *card.CardState != post.CardStateDone {
 		return nil
 	}
+	var m i18n.Message
+	switch card.CardOutcome {
+	case "answered":
+		m = i18n.M("problem.card_done_answered")
+	case "approved":
+		m = i18n.M("problem.card_done_approved")
+	case "rejected":
+		m = i18n.M("problem.card_done_rejected")
+	case "received":
+		m = i18n.M("problem.card_done_received")
+	default:
+		m = i18n.M("problem.card_done_cancelled")
+	}
 	when := ""
 	if card.ActedAt != nil {
-		when = " at " + card.ActedAt.UTC().Format("2006-01-02 15:04 MST")
+		when = card.ActedAt.UTC().Format("2006-01-02 15:04 MST")
 	}
-	return &partners.Error{Code: partners.EConflict,
-		Message: fmt.Sprintf("already %s by %s%s", card.CardOutcome, card.ActedBy, when)}
+	by := newPeople(system(ctx), s.client).label(card.ActedBy)
+	return partners.Fail(partners.EConflict, m.With("Actor", by).With("Time", when))
 }
 
 // acknowledgeAll accepts every line still awaiting an answer.

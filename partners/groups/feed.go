@@ -192,7 +192,7 @@ func (s *Service) Post(ctx context.Context, groupID int, in PostInput) (Post, er
 		if v.UserID != 0 {
 			uid := v.UserID
 			p.authorID = &uid
-			if u, err := c.User.Query().Where(user.ID(uid)).Only(sys); err == nil {
+			if u, err := c.User.Query().Where(user.ID(uid)).Only(sys); err == nil && u.Name != "" {
 				p.author = u.Name
 			}
 		}
@@ -335,8 +335,9 @@ func (s *Service) head(ctx context.Context, groupID int) (int64, error) {
 
 func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error) {
 	out := make([]Post, 0, len(rows))
+	pp := newPeople(ctx, s.client)
 	for _, r := range rows {
-		p, err := s.toPost(ctx, r)
+		p, err := s.toPostWith(ctx, r, pp)
 		if err != nil {
 			return nil, err
 		}
@@ -346,11 +347,16 @@ func (s *Service) toPosts(ctx context.Context, rows []*ent.Post) ([]Post, error)
 }
 
 func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
-	body, err := postText(ctx, r)
+	return s.toPostWith(ctx, r, newPeople(ctx, s.client))
+}
+
+// toPostWith shows a post, naming people through pp.
+func (s *Service) toPostWith(ctx context.Context, r *ent.Post, pp *people) (Post, error) {
+	body, err := postText(ctx, s.client, pp, r)
 	if err != nil {
 		return Post{}, err
 	}
-	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: r.Kind, Author: r.Author, Body: body,
+	p := Post{ID: r.ID, GroupID: r.GroupID, Seq: r.Seq, Kind: r.Kind, Author: pp.author(r.AuthorID, r.Author), Body: body,
 		EventKind: r.EventKind, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, AuthorSide: "staff",
 		Link: subjectLink(r)}
 	switch {
@@ -372,7 +378,7 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 		}
 	}
 	if r.CardKind != "" {
-		p.Card = &Card{Kind: r.CardKind, Outcome: r.CardOutcome, ActedBy: r.ActedBy, ActedAt: r.ActedAt, SubjectType: r.SubjectType,
+		p.Card = &Card{Kind: r.CardKind, Outcome: r.CardOutcome, ActedBy: pp.label(r.ActedBy), ActedAt: r.ActedAt, SubjectType: r.SubjectType,
 			Actions: []CardAction{}}
 		if r.CardState != nil {
 			p.Card.State = *r.CardState
@@ -393,21 +399,33 @@ func (s *Service) toPost(ctx context.Context, r *ent.Post) (Post, error) {
 	return p, nil
 }
 
-// postText is a post's text in the reader's language (from ctx). Posts
-// written before texts were stored by key show the text they stored.
-func postText(ctx context.Context, r *ent.Post) (string, error) {
+// postText is a post's text in the reader's language (from ctx), people
+// named by pp. A post written before texts were stored by key is read
+// back from its event where it has one, in the reader's language with
+// the actor's name; otherwise it shows the text it stored, Tierlink's
+// own texts with addresses replaced by names (a member's message is
+// shown as written).
+func postText(ctx context.Context, c *ent.Client, pp *people, r *ent.Post) (string, error) {
 	l := i18n.FromContext(ctx)
 	ls, err := i18n.DecodeLines(r.Message)
 	if err != nil {
 		return "", fmt.Errorf("post %d: %w", r.ID, err)
 	}
 	if len(ls) > 0 {
-		return l.RenderLines(ls), nil
+		return l.RenderLines(pp.lines(ls)), nil
+	}
+	if r.Kind == post.KindMessage {
+		return r.Body, nil
+	}
+	if r.EventID != nil {
+		if m, ok := eventText(ctx, c, pp, *r.EventID); ok {
+			return l.Render(m), nil
+		}
 	}
 	if l.Lang() == i18n.Chinese && r.BodyZh != "" {
-		return r.BodyZh, nil
+		return pp.text(r.BodyZh), nil
 	}
-	return r.Body, nil
+	return pp.text(r.Body), nil
 }
 
 // closeCards marks the open cards about a subject as done, in every

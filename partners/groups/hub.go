@@ -7,13 +7,27 @@ import (
 	"sync"
 
 	"github.com/tierlink/tierlink/ent/viewer"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Event is one feed change on a stream: the post's latest state under
 // its feed number.
 type Event struct {
 	Seq  int64
-	Data []byte // the Post as JSON
+	Data []byte // the Post as JSON, in English
+	// byLang is the Post as JSON in each catalogue language: a system
+	// post's body is rendered in the reader's language, and a live post
+	// must read as the same post does after a reload.
+	byLang map[string][]byte
+}
+
+// For is the post as JSON in lang (English when lang is not one of the
+// catalogue's).
+func (e Event) For(lang string) []byte {
+	if b, ok := e.byLang[lang]; ok {
+		return b
+	}
+	return e.Data
 }
 
 // Hub fans feed changes out to stream subscribers. A change is loaded
@@ -192,7 +206,26 @@ func (h *Hub) fetch(groupID int, r *room) {
 		evs := make([]Event, 0, len(posts))
 		for _, p := range posts {
 			data, _ := json.Marshal(p)
-			evs = append(evs, Event{Seq: p.Seq, Data: data})
+			evs = append(evs, Event{Seq: p.Seq, Data: data, byLang: map[string][]byte{i18n.English: data}})
+		}
+		// The same posts in every other language, loaded as one batch
+		// each; a post that changed in between (and so moved to a later
+		// number) goes out in English this once and comes again.
+		for _, lang := range i18n.Languages() {
+			if lang == i18n.English || err != nil || len(posts) == 0 {
+				continue
+			}
+			var local []Post
+			local, err = h.load(i18n.WithLanguage(ctx, lang), groupID, after, len(posts))
+			bySeq := make(map[int64]Post, len(local))
+			for _, p := range local {
+				bySeq[p.Seq] = p
+			}
+			for i := range evs {
+				if p, ok := bySeq[evs[i].Seq]; ok {
+					evs[i].byLang[lang], _ = json.Marshal(p)
+				}
+			}
 		}
 		h.mu.Lock()
 		for _, ev := range evs {

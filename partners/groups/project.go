@@ -5,12 +5,12 @@ import (
 	"fmt"
 
 	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/domainevent"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/shipment"
-	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/i18n"
 )
@@ -60,75 +60,46 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 	}
 	sys := system(ctx)
 	at := ev.CreatedAt
-	actor := actorName(sys, c, ev.Actor)
+	actor := newPeople(sys, c).label(ev.Actor)
 	n, dir := subjectNumber(sys, c, ev)
+	msg, ok := eventMessage(pl, actor, dir)
+	if !ok {
+		return nil
+	}
 	p := newPost{kind: post.KindSystem, event: ev}
 	card := func(kind, subjectType string, subjectID int) {
 		p.kind, p.cardKind, p.subjectType, p.subjectID = post.KindCard, kind, subjectType, subjectID
 	}
-	var msg i18n.Message
+	// What the event settles (cards it closes) and asks (cards it opens).
 	switch pl := pl.(type) {
 	case partners.OrderPublished:
-		if dir == order.DirectionDownstream {
-			msg = i18n.M("feed.delivery_order_published")
-			break
+		if dir != order.DirectionDownstream {
+			card(CardOrderAck, "order", ev.SubjectID)
 		}
-		card(CardOrderAck, "order", ev.SubjectID)
-		msg = i18n.M("feed.order_published")
 	case partners.OrderAcknowledged:
-		if err := s.closeCards(sys, c, "order", ev.SubjectID, "answered", actor, at); err != nil {
-			return err
-		}
-		msg = i18n.N("feed.order_acknowledged", pl.Lines).With("Actor", actor).With("Changes", pl.Changes)
+		err = s.closeCards(sys, c, "order", ev.SubjectID, "answered", actor, at)
 	case partners.OrderCancelled:
-		if err := s.closeCards(sys, c, "order", ev.SubjectID, "cancelled", actor, at); err != nil {
-			return err
-		}
-		msg = i18n.M("feed.order_cancelled").With("Reason", pl.Reason)
+		err = s.closeCards(sys, c, "order", ev.SubjectID, "cancelled", actor, at)
 	case partners.ChangeRequested:
 		card(CardChangeRequest, "change_request", pl.ChangeRequestID)
-		msg = i18n.N("feed.change_requested", pl.Lines)
 	case partners.ChangeApproved:
-		if err := s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "approved", actor, at); err != nil {
-			return err
-		}
-		msg = i18n.M("feed.change_approved").With("Actor", actor).With("Revision", pl.Revision)
+		err = s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "approved", actor, at)
 	case partners.ChangeRejected:
-		if err := s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "rejected", actor, at); err != nil {
-			return err
-		}
+		err = s.closeCards(sys, c, "change_request", pl.ChangeRequestID, "rejected", actor, at)
 		// The lines go back to the supplier, who must answer again.
 		card(CardOrderAck, "order", ev.SubjectID)
-		msg = i18n.M("feed.change_rejected").With("Actor", actor)
-	case partners.ShipmentCreated:
-		msg = i18n.N("feed.shipment_created", pl.Lines)
-		if pl.ETA != "" {
-			msg = i18n.N("feed.shipment_created_eta", pl.Lines).With("ETA", pl.ETA)
-		}
-	case partners.ShipmentShipped:
-		msg = i18n.M("feed.shipment_shipped")
-	case partners.ShipmentInTransit:
-		msg = i18n.M("feed.shipment_in_transit")
-	case partners.ShipmentDelayed:
-		msg = i18n.M("feed.shipment_delayed").With("Reason", pl.Reason).With("ETA", pl.NewETA)
 	case partners.ShipmentDelivered:
 		card(CardReceipt, "shipment", ev.SubjectID)
 		if dir == order.DirectionDownstream {
 			p.cardKind = CardDeliveryRcpt
 		}
-		msg = i18n.M("feed.shipment_delivered")
 	case partners.ShipmentReceived:
-		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, "received", actor, at); err != nil {
-			return err
-		}
-		msg = i18n.M("feed.shipment_received").With("Actor", actor)
+		err = s.closeCards(sys, c, "shipment", ev.SubjectID, "received", actor, at)
 	case partners.ShipmentCancelled:
-		if err := s.closeCards(sys, c, "shipment", ev.SubjectID, "cancelled", actor, at); err != nil {
-			return err
-		}
-		msg = i18n.M("feed.shipment_cancelled")
-	default:
-		return nil
+		err = s.closeCards(sys, c, "shipment", ev.SubjectID, "cancelled", actor, at)
+	}
+	if err != nil {
+		return err
 	}
 	p.message = i18n.Lines{msg.With("Number", n)}
 	gs, err := statusGroups(sys, c, ev.PartnerID)
@@ -141,6 +112,64 @@ func (s *Service) project(ctx context.Context, c *ent.Client, ev *ent.DomainEven
 		}
 	}
 	return nil
+}
+
+// eventMessage is what the feed says about an event (without its
+// subject's number), actor the name of who acted; false for an event the
+// feed does not show. Posts are written with it, and posts written
+// before texts were stored by key are read back with it.
+func eventMessage(pl any, actor string, dir order.Direction) (i18n.Message, bool) {
+	switch pl := pl.(type) {
+	case partners.OrderPublished:
+		if dir == order.DirectionDownstream {
+			return i18n.M("feed.delivery_order_published"), true
+		}
+		return i18n.M("feed.order_published"), true
+	case partners.OrderAcknowledged:
+		return i18n.N("feed.order_acknowledged", pl.Lines).With("Actor", actor).With("Changes", pl.Changes), true
+	case partners.OrderCancelled:
+		return i18n.M("feed.order_cancelled").With("Reason", pl.Reason), true
+	case partners.ChangeRequested:
+		return i18n.N("feed.change_requested", pl.Lines), true
+	case partners.ChangeApproved:
+		return i18n.M("feed.change_approved").With("Actor", actor).With("Revision", pl.Revision), true
+	case partners.ChangeRejected:
+		return i18n.M("feed.change_rejected").With("Actor", actor), true
+	case partners.ShipmentCreated:
+		if pl.ETA != "" {
+			return i18n.N("feed.shipment_created_eta", pl.Lines).With("ETA", pl.ETA), true
+		}
+		return i18n.N("feed.shipment_created", pl.Lines), true
+	case partners.ShipmentShipped:
+		return i18n.M("feed.shipment_shipped"), true
+	case partners.ShipmentInTransit:
+		return i18n.M("feed.shipment_in_transit"), true
+	case partners.ShipmentDelayed:
+		return i18n.M("feed.shipment_delayed").With("Reason", pl.Reason).With("ETA", pl.NewETA), true
+	case partners.ShipmentDelivered:
+		return i18n.M("feed.shipment_delivered"), true
+	case partners.ShipmentReceived:
+		return i18n.M("feed.shipment_received").With("Actor", actor), true
+	case partners.ShipmentCancelled:
+		return i18n.M("feed.shipment_cancelled"), true
+	}
+	return i18n.Message{}, false
+}
+
+// eventText is an event post's message read back from its event, for
+// posts that stored only their text (with the actor's address in it).
+func eventText(ctx context.Context, c *ent.Client, pp *people, eventID int) (i18n.Message, bool) {
+	ev, err := c.DomainEvent.Query().Where(domainevent.ID(eventID)).Only(ctx)
+	if err != nil {
+		return i18n.Message{}, false
+	}
+	pl, err := partners.Decode(ev.Kind, ev.Payload)
+	if err != nil {
+		return i18n.Message{}, false
+	}
+	n, dir := subjectNumber(ctx, c, ev)
+	m, ok := eventMessage(pl, pp.label(ev.Actor), dir)
+	return m.With("Number", n), ok
 }
 
 // subjectNumber names an event's order or shipment by its number, with
@@ -161,14 +190,4 @@ func subjectNumber(ctx context.Context, c *ent.Client, ev *ent.DomainEvent) (str
 		}
 	}
 	return fmt.Sprintf("#%d", ev.SubjectID), ""
-}
-
-// actorName is how the feed names who acted: the user's name, never the
-// e-mail address events record as their actor label. A label that names
-// no user (a job, the demo) is shown as it is.
-func actorName(ctx context.Context, c *ent.Client, label string) string {
-	if u, err := c.User.Query().Where(user.Email(label)).First(ctx); err == nil && u.Name != "" {
-		return u.Name
-	}
-	return label
 }

@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
@@ -448,7 +449,8 @@ func (s *Service) Update(ctx context.Context, id int, p GroupPatch) (Group, erro
 			spec := strings.TrimSpace(*p.DigestSchedule)
 			if spec != "" {
 				if _, err := schedule.Parse(spec, s.loc); err != nil {
-					return partners.InvalidBecause("digest_schedule", partners.R("schedule_refused", "Why", err.Error()))
+					slog.InfoContext(ctx, "digest schedule refused", "spec", spec, "err", err)
+					return partners.InvalidBecause("digest_schedule", partners.R("schedule_unreadable", "Example", DefaultDigestSchedule))
 				}
 			}
 			u.SetDigestSpec(spec)

@@ -315,10 +315,13 @@ type DeliveryFilter struct {
 
 // Delivery is one outbox entry as shown.
 type Delivery struct {
-	ID            int            `json:"id"`
-	BridgeID      int            `json:"bridge_id"`
-	PostID        *int           `json:"post_id"`
-	MsgID         string         `json:"msg_id"`
+	ID       int    `json:"id"`
+	BridgeID int    `json:"bridge_id"`
+	PostID   *int   `json:"post_id"`
+	MsgID    string `json:"msg_id"`
+	// Text is what the delivery says, people by name: a post's delivery
+	// as its post reads now in the group's language (older deliveries
+	// stored addresses), any other as stored, addresses named.
 	Text          string         `json:"text"`
 	State         delivery.State `json:"state"`
 	Attempts      int            `json:"attempts"`

@@ -3,7 +3,6 @@ package orders
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/csvfile"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // CSVColumns are the columns of an order import: one row per order line,
@@ -69,14 +69,14 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		return ImportResult{}, err
 	}
 	var errs []csvfile.RowError
-	add := func(line int, col, reason string) {
-		errs = append(errs, csvfile.RowError{Line: line, Column: col, Reason: reason})
+	add := func(line int, col string, m i18n.Message) {
+		errs = append(errs, csvfile.RowError{Line: line, Column: col, Reason: i18n.For(i18n.English).Render(m), Msg: m})
 	}
 	// addErr reports a typed refusal with its catalogue message.
 	addErr := func(line int, col string, err error) {
 		var de *DecimalError
 		if !errors.As(err, &de) {
-			add(line, col, err.Error())
+			add(line, col, partners.R("decimal_invalid"))
 			return
 		}
 		errs = append(errs, csvfile.RowError{Line: line, Column: col, Reason: de.Error(), Msg: de.Msg()})
@@ -96,7 +96,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		get := func(c string) string { return t.Get(row, c) }
 		p, ok := byCode[get("partner_code")]
 		if !ok {
-			add(line, "partner_code", fmt.Sprintf("no partner has code %q", get("partner_code")))
+			add(line, "partner_code", partners.R("csv_no_partner_code", "Code", get("partner_code")))
 			continue
 		}
 		// An empty cell takes the partner's direction, as the API does;
@@ -114,10 +114,10 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			list = append(list, o)
 		} else {
 			if direction != o.in.Direction {
-				add(line, "direction", fmt.Sprintf("differs from line %d of the same order", o.first))
+				add(line, "direction", partners.R("csv_differs_from_line", "Line", o.first))
 			}
 			if !strings.EqualFold(get("currency"), o.in.Currency) {
-				add(line, "currency", fmt.Sprintf("differs from line %d of the same order", o.first))
+				add(line, "currency", partners.R("csv_differs_from_line", "Line", o.first))
 			}
 		}
 		l := LineInput{ItemCode: get("item_code"), Description: get("description"), Unit: get("unit"), RequiredDate: get("required_date")}
@@ -136,7 +136,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		}
 		d, err := time.Parse("2006-01-02", l.RequiredDate)
 		if err != nil && l.RequiredDate != "" {
-			add(line, "required_date", "must be a date like 2026-12-31")
+			add(line, "required_date", partners.R("date"))
 		}
 		o.in.Lines = append(o.in.Lines, l)
 		o.dates = append(o.dates, d)
@@ -162,7 +162,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 			errs = append(errs, csvfile.RowError{Line: o.first, Column: col, Reason: ferr.Reason, Msg: ferr.Msg})
 		}
 		if len(o.in.Lines) > 500 {
-			add(o.first, "order_number", "has more than 500 lines")
+			add(o.first, "order_number", partners.R("csv_order_too_many_lines", "Max", 500))
 		}
 		old, err := s.client.Order.Query().Where(order.PartnerID(o.in.PartnerID), order.Number(o.in.Number)).
 			WithLines(func(q *ent.OrderLineQuery) { q.Order(ent.Asc(orderline.FieldLineNo)) }).Only(ctx)
@@ -174,8 +174,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, publish bool) (Imp
 		case sameOrder(old, o):
 			unchanged++
 		default:
-			add(o.first, "order_number", fmt.Sprintf("order %s already exists for this partner and differs from the file; "+
-				"an order is changed by editing its draft or through a change request, not by import", o.in.Number))
+			add(o.first, "order_number", partners.R("csv_order_exists_differs", "Number", o.in.Number))
 		}
 	}
 	if len(errs) > 0 {

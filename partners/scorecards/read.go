@@ -305,7 +305,7 @@ func (s *Service) Recompute(ctx context.Context, in RecomputeInput, now time.Tim
 	}
 	p, err := PeriodOf(in.Period, day, s.loc)
 	if err != nil {
-		return RecomputeResult{}, partners.InvalidBecause("period", partners.R("period_refused", "Why", err.Error()))
+		return RecomputeResult{}, partners.InvalidBecause("period", partners.R("period_kind"))
 	}
 	if p.End.After(now) {
 		return RecomputeResult{}, partners.InvalidBecause("day", partners.R("period_open", "Period", p.Label()))

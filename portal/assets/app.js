@@ -22,6 +22,15 @@ document.addEventListener("DOMContentLoaded", function () {
       var input = form.querySelector("input[type=file]");
       var file = input && input.files[0];
       if (!file) { return; }
+      // An import's problems are named "line 3: quantity"; the page
+      // says "line" in its own language (data-line-label, "{line}" for
+      // the number) and keeps the column's name, a code.
+      var lineLabel = form.getAttribute("data-line-label");
+      var where = function (field) {
+        var m = /^line (\d+)(?:: (.*))?$/.exec(field);
+        if (!m || !lineLabel) { return field; }
+        return lineLabel.replace("{line}", m[1]) + (m[2] ? " " + m[2] : "");
+      };
       var params = new URLSearchParams();
       form.querySelectorAll("[data-param]").forEach(function (el) {
         if (el.type === "checkbox" && !el.checked) { return; }
@@ -45,7 +54,7 @@ document.addEventListener("DOMContentLoaded", function () {
         var msg = xhr.status + " " + xhr.statusText;
         try {
           var p = JSON.parse(xhr.responseText);
-          msg = p.detail + (p.errors ? ": " + p.errors.map(function (e) { return e.field + " " + e.reason; }).join("; ") : "");
+          msg = p.detail + (p.errors ? ": " + p.errors.map(function (e) { return where(e.field) + " " + e.reason; }).join("; ") : "");
         } catch (e) { /* not problem+json */ }
         out.textContent = msg; out.hidden = false; bar.hidden = true;
       };
@@ -87,24 +96,27 @@ function liveFeed(feed) {
   // in data-zone, never in the browser's own zone.
   var zone = feed.getAttribute("data-zone") || undefined;
   var clock = new Intl.DateTimeFormat("en-US", {timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"});
-  function fmt(t) {
-    if (!t) { return ""; }
+  // stamp is t as timeHTML writes it: the text ("2026-12-03 10:30
+  // UTC+8") and the datetime attribute (RFC 3339 in the reader's zone).
+  function stamp(t) {
     var d = new Date(t), v = {};
     clock.formatToParts(d).forEach(function (x) { v[x.type] = x.value; });
     var h = +v.hour % 24, p = function (n) { return n < 10 ? "0" + n : "" + n; };
     var wall = Date.UTC(+v.year, +v.month - 1, +v.day, h, +v.minute, +v.second);
-    var off = Math.round((wall - Math.floor(d.getTime() / 1000) * 1000) / 60000), name = "UTC";
+    var off = Math.round((wall - Math.floor(d.getTime() / 1000) * 1000) / 60000), name = "UTC", rfc = "Z";
     if (off !== 0) {
       var sign = off < 0 ? "-" : "+", a = Math.abs(off);
       name = "UTC" + sign + Math.floor(a / 60) + (a % 60 ? ":" + p(a % 60) : "");
+      rfc = sign + p(Math.floor(a / 60)) + ":" + p(a % 60);
     }
-    return v.year + "-" + v.month + "-" + v.day + " " + p(h) + ":" + v.minute + " " + name;
+    var day = v.year + "-" + v.month + "-" + v.day;
+    return {text: day + " " + p(h) + ":" + v.minute + " " + name, datetime: day + "T" + p(h) + ":" + v.minute + ":" + v.second + rfc};
   }
   function setTime(el, t) {
     el.textContent = "";
     if (!t) { return; }
-    var tm = document.createElement("time");
-    tm.className = "nw"; tm.setAttribute("datetime", t); tm.textContent = fmt(t);
+    var s = stamp(t), tm = document.createElement("time");
+    tm.className = "nw"; tm.setAttribute("datetime", s.datetime); tm.textContent = s.text;
     el.appendChild(tm);
   }
   function render(p) {
@@ -220,7 +232,8 @@ function liveFeed(feed) {
       });
     });
   }
-  if (!window.EventSource) { return; }
+  // Older posts are history: only the live end of the feed follows it.
+  if (!window.EventSource || feed.hasAttribute("data-archive")) { return; }
   var status = document.getElementById("live-status");
   var es = new EventSource("/api/v1/groups/" + group + "/stream?after=" + feed.getAttribute("data-after"));
   es.addEventListener("post", function (e) { upsert(JSON.parse(e.data)); });

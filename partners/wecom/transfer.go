@@ -808,3 +808,25 @@ func (r TransferRun) Message() i18n.Lines {
 		With("Recovered", r.Recovered).With("Checked", r.Checked).With("Settled", r.Settled).
 		With("Groups", r.Groups).With("GroupsFailed", r.GroupsFailed)}
 }
+
+// TransferFailed applies a transfer_fail callback (change_external_contact
+// with ChangeType transfer_fail): the waiting hand-over of externalUserID
+// to the taker takeoverUserID ends refused by the customer
+// ("customer_refused") or with the taker over their limit
+// ("customer_limit_exceed"). It reports whether a row changed; an event
+// for a hand-over Tierlink did not request, or one already settled (the
+// poll got there first, or the event is a duplicate), changes nothing.
+// The callback slice calls it; the poll reaches the same state without it.
+func (t *Transfers) TransferFailed(ctx context.Context, takeoverUserID, externalUserID, reason string) (bool, error) {
+	st := wecomtransfer.StateRefused
+	status := statusRefused
+	if reason == "customer_limit_exceed" {
+		st, status = wecomtransfer.StateTakerLimit, statusTakerLimit
+	}
+	ctx = partners.AsSystem(ctx, "wecom transfer")
+	now := t.now()
+	n, err := t.db.WecomTransfer.Update().Where(wecomtransfer.ExternalUserid(externalUserID),
+		wecomtransfer.TakeoverUserid(takeoverUserID), wecomtransfer.StateIn(wecomtransfer.StateWaiting, wecomtransfer.StateSending)).
+		SetState(st).SetStatus(status).SetCheckedAt(now).SetUpdatedAt(now).Save(ctx)
+	return n > 0, err
+}

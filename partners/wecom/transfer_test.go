@@ -478,3 +478,32 @@ func TestWecomTransferNotSentBack(t *testing.T) {
 		t.Fatalf("%d WeCom hand-over rows for a change that came from WeCom", m)
 	}
 }
+
+// TestWecomTransferFailCallback: a transfer_fail event settles the
+// waiting hand-over at once (refused, or the taker over their limit); a
+// duplicate or an event for a hand-over Tierlink did not request
+// changes nothing.
+func TestWecomTransferFailCallback(t *testing.T) {
+	e := newXferEnv(t, 3)
+	e.hand(t, "u01", "", 0, 1)
+	e.run(t)
+	ctx := e.f.System()
+	for _, c := range []struct {
+		ext, reason string
+		want        bool
+	}{{ext(0), "customer_refused", true}, {ext(0), "customer_refused", false}, {ext(1), "customer_limit_exceed", true}, {ext(2), "customer_refused", false}} {
+		got, err := e.xf.TransferFailed(ctx, "u01", c.ext, c.reason)
+		if err != nil || got != c.want {
+			t.Fatalf("TransferFailed(%s, %s) = %v, %v; want %v", c.ext, c.reason, got, err, c.want)
+		}
+	}
+	if r := e.row(t, 0); r.State != wecomtransfer.StateRefused {
+		t.Fatalf("contact 0: %s", r.State)
+	}
+	if r := e.row(t, 1); r.State != wecomtransfer.StateTakerLimit {
+		t.Fatalf("contact 1: %s", r.State)
+	}
+	if n, _ := e.f.DB.Client.WecomTransfer.Query().Count(ctx); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+}

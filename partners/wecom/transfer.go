@@ -71,6 +71,11 @@ type Transfers struct {
 	api *Client
 	now func() time.Time
 	log *slog.Logger
+	// StaleAfter is how long a request may stay unanswered before a run
+	// settles it from transfer_result: longer than any call with its
+	// back-off lasts, so a run never settles a request another instance
+	// is still making.
+	StaleAfter time.Duration
 	// crash, in tests, stops a send before (before=true) or after the
 	// call to WeCom, as a killed process would.
 	crash func(before bool, key string) error
@@ -82,7 +87,7 @@ func NewTransfers(db *ent.Client, api *Client, log *slog.Logger) *Transfers {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Transfers{db: db, api: api, now: time.Now, log: log}
+	return &Transfers{db: db, api: api, now: time.Now, log: log, StaleAfter: 15 * time.Minute}
 }
 
 // SetClock replaces the service's clock, for tests.
@@ -395,10 +400,11 @@ func (t *Transfers) settle(ctx context.Context, rows []*ent.WecomTransfer, got m
 }
 
 // recover settles rows left sending by a run that died between writing
-// its request key and recording WeCom's answer.
+// its request key and recording WeCom's answer, once StaleAfter has
+// passed since the request.
 func (t *Transfers) recover(ctx context.Context, res *TransferRun) error {
-	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateEQ(wecomtransfer.StateSending)).
-		Order(ent.Asc(wecomtransfer.FieldID)).All(ctx)
+	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateEQ(wecomtransfer.StateSending),
+		wecomtransfer.RequestedAtLTE(t.now().Add(-t.StaleAfter))).Order(ent.Asc(wecomtransfer.FieldID)).All(ctx)
 	if err != nil {
 		return err
 	}

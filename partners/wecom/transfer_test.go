@@ -339,15 +339,29 @@ func TestWecomTransferCrashNeverTwice(t *testing.T) {
 			if sending != 100 {
 				t.Fatalf("%d rows sending after the kill, want the first call's 100", sending)
 			}
-			// A fresh process.
+			// A fresh process, at once: the request may still be under
+			// way in another instance, so it is left alone.
 			xf := wecom.NewTransfers(e.f.DB.Client, e.api, nil)
 			xf.SetClock(e.clk.now)
 			res, err := xf.Run(e.f.System())
 			if err != nil {
 				t.Fatal(err)
 			}
+			if res.Recovered != 0 || res.Calls != 1 {
+				t.Fatalf("a run right after the kill: %+v, want only the other 50 sent", res)
+			}
+			// Once the request is stale, it is settled from WeCom's
+			// records.
+			e.clk.add(16 * time.Minute)
+			res, err = xf.Run(e.f.System())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if res.Recovered != 100 {
 				t.Fatalf("recovered %d, want 100 (run %+v)", res.Recovered, res)
+			}
+			if before && res.Calls != 1 || !before && res.Calls != 0 {
+				t.Fatalf("run after the request went stale: %+v", res)
 			}
 			seen := map[string]int{}
 			for _, r := range e.sim.Transfers() {

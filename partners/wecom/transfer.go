@@ -271,6 +271,9 @@ type TransferRun struct {
 	// carried; Recovered the contacts of requests a crash left
 	// unrecorded, settled from transfer_result.
 	Calls, Sent, Recovered int
+	// Unblocked counts blocked hand-overs queued again once WeCom's rules
+	// allow them.
+	Unblocked int
 	// Checked counts waiting contacts polled; Settled those that left
 	// waiting (done, refused, over the limit, no record).
 	Checked, Settled int
@@ -281,15 +284,16 @@ type TransferRun struct {
 
 // Report is the run's summary in English, for logs.
 func (r TransferRun) Report() string {
-	return fmt.Sprintf("%d call(s) carrying %d contact(s), %d recovered; %d checked, %d settled; %d group(s) moved, %d refused",
-		r.Calls, r.Sent, r.Recovered, r.Checked, r.Settled, r.Groups, r.GroupsFailed)
+	return fmt.Sprintf("%d call(s) carrying %d contact(s), %d recovered, %d unblocked; %d checked, %d settled; %d group(s) moved, %d refused",
+		r.Calls, r.Sent, r.Recovered, r.Unblocked, r.Checked, r.Settled, r.Groups, r.GroupsFailed)
 }
 
 // Run carries queued hand-overs out in WeCom and checks waiting ones:
 // first it settles requests a crash left unrecorded (asking
-// transfer_result, never sending twice), then sends queued rows in calls
-// of at most 100, then polls transfer_result for waiting rows, then
-// hands over leavers' customer groups.
+// transfer_result, never sending twice), queues again blocked ones whose
+// date has come, then sends queued rows in calls of at most 100, then
+// polls transfer_result for waiting rows, then hands over leavers'
+// customer groups.
 func (t *Transfers) Run(ctx context.Context) (TransferRun, error) {
 	var res TransferRun
 	if !t.api.Config().Configured() {
@@ -297,6 +301,9 @@ func (t *Transfers) Run(ctx context.Context) (TransferRun, error) {
 	}
 	ctx = partners.AsSystem(ctx, "wecom transfer")
 	if err := t.recover(ctx, &res); err != nil {
+		return res, err
+	}
+	if err := t.unblock(ctx, &res); err != nil {
 		return res, err
 	}
 	if err := t.send(ctx, &res); err != nil {
@@ -307,6 +314,52 @@ func (t *Transfers) Run(ctx context.Context) (TransferRun, error) {
 	}
 	err := t.groups(ctx, &res)
 	return res, err
+}
+
+// unblock queues again the blocked hand-overs whose date has come, when
+// each is still its contact's latest and Tierlink's owner is still its
+// taker; the rules are applied again first (a date WeCom gave without
+// Tierlink knowing why is checked by WeCom itself).
+func (t *Transfers) unblock(ctx context.Context, res *TransferRun) error {
+	now := t.now()
+	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateEQ(wecomtransfer.StateBlocked),
+		wecomtransfer.PossibleAtLTE(now)).Order(ent.Asc(wecomtransfer.FieldID)).Limit(5000).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		err := partners.WithTx(ctx, t.db, func(tx *ent.Tx) error {
+			c := tx.Client()
+			past, err := c.WecomTransfer.Query().Where(wecomtransfer.ContactID(r.ContactID), wecomtransfer.IDNEQ(r.ID)).All(ctx)
+			if err != nil {
+				return err
+			}
+			if slices.ContainsFunc(past, func(p *ent.WecomTransfer) bool { return p.ID > r.ID }) {
+				return nil // a later hand-over of the contact supersedes it
+			}
+			lt, err := c.ContactTransfer.Get(ctx, r.TransferID)
+			if err != nil {
+				return err
+			}
+			ct, err := c.Contact.Get(ctx, r.ContactID)
+			if err != nil {
+				return err
+			}
+			if ct.OwnerID != lt.ToOwnerID {
+				return nil
+			}
+			q := c.WecomTransfer.UpdateOne(r).SetUpdatedAt(now)
+			if at, code := PossibleAt(past, r.Kind, now); code != 0 {
+				return q.SetErrcode(code).SetPossibleAt(at).Exec(ctx)
+			}
+			res.Unblocked++
+			return q.SetState(wecomtransfer.StateQueued).SetErrcode(0).ClearPossibleAt().Exec(ctx)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pair is one handover → takeover direction of one API.

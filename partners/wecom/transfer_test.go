@@ -298,6 +298,14 @@ func TestWecomTransferNinetyDayRule(t *testing.T) {
 	if n := len(e.sim.Transfers()); n != 2 {
 		t.Fatalf("WeCom has %d hand-overs of the contact, want 2", n)
 	}
+	// On the day it becomes possible, the job sends it, and WeCom takes it.
+	e.clk.add(r.PossibleAt.Sub(e.clk.now()))
+	if res := e.run(t); res.Unblocked != 1 || res.Calls != 1 {
+		t.Fatalf("run on the day: %+v, want it unblocked and sent", res)
+	}
+	if r := e.row(t, 0); r.State != wecomtransfer.StateWaiting || r.PossibleAt != nil {
+		t.Fatalf("after its day: %+v", r)
+	}
 	// A hand-over while the last is waiting: blocked until it completes.
 	e.hand(t, "u01", "", 1)
 	e.run(t)

@@ -49,8 +49,10 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
+	"github.com/tierlink/tierlink/ent/wecomtransfer"
 
 	stdsql "database/sql"
 )
@@ -128,10 +130,14 @@ type Client struct {
 	WecomCorpMapping *WecomCorpMappingClient
 	// WecomFollow is the client for interacting with the WecomFollow builders.
 	WecomFollow *WecomFollowClient
+	// WecomGroupTransfer is the client for interacting with the WecomGroupTransfer builders.
+	WecomGroupTransfer *WecomGroupTransferClient
 	// WecomSync is the client for interacting with the WecomSync builders.
 	WecomSync *WecomSyncClient
 	// WecomToken is the client for interacting with the WecomToken builders.
 	WecomToken *WecomTokenClient
+	// WecomTransfer is the client for interacting with the WecomTransfer builders.
+	WecomTransfer *WecomTransferClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -177,8 +183,10 @@ func (c *Client) init() {
 	c.WecomContact = NewWecomContactClient(c.config)
 	c.WecomCorpMapping = NewWecomCorpMappingClient(c.config)
 	c.WecomFollow = NewWecomFollowClient(c.config)
+	c.WecomGroupTransfer = NewWecomGroupTransferClient(c.config)
 	c.WecomSync = NewWecomSyncClient(c.config)
 	c.WecomToken = NewWecomTokenClient(c.config)
+	c.WecomTransfer = NewWecomTransferClient(c.config)
 }
 
 type (
@@ -269,44 +277,46 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIToken:          NewAPITokenClient(cfg),
-		Acknowledgement:   NewAcknowledgementClient(cfg),
-		AuditEntry:        NewAuditEntryClient(cfg),
-		Bridge:            NewBridgeClient(cfg),
-		ChangeRequest:     NewChangeRequestClient(cfg),
-		Contact:           NewContactClient(cfg),
-		ContactTransfer:   NewContactTransferClient(cfg),
-		Delivery:          NewDeliveryClient(cfg),
-		Document:          NewDocumentClient(cfg),
-		DocumentDownload:  NewDocumentDownloadClient(cfg),
-		DocumentVersion:   NewDocumentVersionClient(cfg),
-		DomainEvent:       NewDomainEventClient(cfg),
-		Group:             NewGroupClient(cfg),
-		GroupMember:       NewGroupMemberClient(cfg),
-		IdempotencyKey:    NewIdempotencyKeyClient(cfg),
-		Invitation:        NewInvitationClient(cfg),
-		JobRun:            NewJobRunClient(cfg),
-		JobState:          NewJobStateClient(cfg),
-		LoginThrottle:     NewLoginThrottleClient(cfg),
-		Notice:            NewNoticeClient(cfg),
-		Order:             NewOrderClient(cfg),
-		OrderLine:         NewOrderLineClient(cfg),
-		OrderRevision:     NewOrderRevisionClient(cfg),
-		Partner:           NewPartnerClient(cfg),
-		Post:              NewPostClient(cfg),
-		ScorecardSnapshot: NewScorecardSnapshotClient(cfg),
-		Session:           NewSessionClient(cfg),
-		Shipment:          NewShipmentClient(cfg),
-		ShipmentEvent:     NewShipmentEventClient(cfg),
-		ShipmentLine:      NewShipmentLineClient(cfg),
-		User:              NewUserClient(cfg),
-		WecomContact:      NewWecomContactClient(cfg),
-		WecomCorpMapping:  NewWecomCorpMappingClient(cfg),
-		WecomFollow:       NewWecomFollowClient(cfg),
-		WecomSync:         NewWecomSyncClient(cfg),
-		WecomToken:        NewWecomTokenClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIToken:           NewAPITokenClient(cfg),
+		Acknowledgement:    NewAcknowledgementClient(cfg),
+		AuditEntry:         NewAuditEntryClient(cfg),
+		Bridge:             NewBridgeClient(cfg),
+		ChangeRequest:      NewChangeRequestClient(cfg),
+		Contact:            NewContactClient(cfg),
+		ContactTransfer:    NewContactTransferClient(cfg),
+		Delivery:           NewDeliveryClient(cfg),
+		Document:           NewDocumentClient(cfg),
+		DocumentDownload:   NewDocumentDownloadClient(cfg),
+		DocumentVersion:    NewDocumentVersionClient(cfg),
+		DomainEvent:        NewDomainEventClient(cfg),
+		Group:              NewGroupClient(cfg),
+		GroupMember:        NewGroupMemberClient(cfg),
+		IdempotencyKey:     NewIdempotencyKeyClient(cfg),
+		Invitation:         NewInvitationClient(cfg),
+		JobRun:             NewJobRunClient(cfg),
+		JobState:           NewJobStateClient(cfg),
+		LoginThrottle:      NewLoginThrottleClient(cfg),
+		Notice:             NewNoticeClient(cfg),
+		Order:              NewOrderClient(cfg),
+		OrderLine:          NewOrderLineClient(cfg),
+		OrderRevision:      NewOrderRevisionClient(cfg),
+		Partner:            NewPartnerClient(cfg),
+		Post:               NewPostClient(cfg),
+		ScorecardSnapshot:  NewScorecardSnapshotClient(cfg),
+		Session:            NewSessionClient(cfg),
+		Shipment:           NewShipmentClient(cfg),
+		ShipmentEvent:      NewShipmentEventClient(cfg),
+		ShipmentLine:       NewShipmentLineClient(cfg),
+		User:               NewUserClient(cfg),
+		WecomContact:       NewWecomContactClient(cfg),
+		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
+		WecomFollow:        NewWecomFollowClient(cfg),
+		WecomGroupTransfer: NewWecomGroupTransferClient(cfg),
+		WecomSync:          NewWecomSyncClient(cfg),
+		WecomToken:         NewWecomTokenClient(cfg),
+		WecomTransfer:      NewWecomTransferClient(cfg),
 	}, nil
 }
 
@@ -324,44 +334,46 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIToken:          NewAPITokenClient(cfg),
-		Acknowledgement:   NewAcknowledgementClient(cfg),
-		AuditEntry:        NewAuditEntryClient(cfg),
-		Bridge:            NewBridgeClient(cfg),
-		ChangeRequest:     NewChangeRequestClient(cfg),
-		Contact:           NewContactClient(cfg),
-		ContactTransfer:   NewContactTransferClient(cfg),
-		Delivery:          NewDeliveryClient(cfg),
-		Document:          NewDocumentClient(cfg),
-		DocumentDownload:  NewDocumentDownloadClient(cfg),
-		DocumentVersion:   NewDocumentVersionClient(cfg),
-		DomainEvent:       NewDomainEventClient(cfg),
-		Group:             NewGroupClient(cfg),
-		GroupMember:       NewGroupMemberClient(cfg),
-		IdempotencyKey:    NewIdempotencyKeyClient(cfg),
-		Invitation:        NewInvitationClient(cfg),
-		JobRun:            NewJobRunClient(cfg),
-		JobState:          NewJobStateClient(cfg),
-		LoginThrottle:     NewLoginThrottleClient(cfg),
-		Notice:            NewNoticeClient(cfg),
-		Order:             NewOrderClient(cfg),
-		OrderLine:         NewOrderLineClient(cfg),
-		OrderRevision:     NewOrderRevisionClient(cfg),
-		Partner:           NewPartnerClient(cfg),
-		Post:              NewPostClient(cfg),
-		ScorecardSnapshot: NewScorecardSnapshotClient(cfg),
-		Session:           NewSessionClient(cfg),
-		Shipment:          NewShipmentClient(cfg),
-		ShipmentEvent:     NewShipmentEventClient(cfg),
-		ShipmentLine:      NewShipmentLineClient(cfg),
-		User:              NewUserClient(cfg),
-		WecomContact:      NewWecomContactClient(cfg),
-		WecomCorpMapping:  NewWecomCorpMappingClient(cfg),
-		WecomFollow:       NewWecomFollowClient(cfg),
-		WecomSync:         NewWecomSyncClient(cfg),
-		WecomToken:        NewWecomTokenClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIToken:           NewAPITokenClient(cfg),
+		Acknowledgement:    NewAcknowledgementClient(cfg),
+		AuditEntry:         NewAuditEntryClient(cfg),
+		Bridge:             NewBridgeClient(cfg),
+		ChangeRequest:      NewChangeRequestClient(cfg),
+		Contact:            NewContactClient(cfg),
+		ContactTransfer:    NewContactTransferClient(cfg),
+		Delivery:           NewDeliveryClient(cfg),
+		Document:           NewDocumentClient(cfg),
+		DocumentDownload:   NewDocumentDownloadClient(cfg),
+		DocumentVersion:    NewDocumentVersionClient(cfg),
+		DomainEvent:        NewDomainEventClient(cfg),
+		Group:              NewGroupClient(cfg),
+		GroupMember:        NewGroupMemberClient(cfg),
+		IdempotencyKey:     NewIdempotencyKeyClient(cfg),
+		Invitation:         NewInvitationClient(cfg),
+		JobRun:             NewJobRunClient(cfg),
+		JobState:           NewJobStateClient(cfg),
+		LoginThrottle:      NewLoginThrottleClient(cfg),
+		Notice:             NewNoticeClient(cfg),
+		Order:              NewOrderClient(cfg),
+		OrderLine:          NewOrderLineClient(cfg),
+		OrderRevision:      NewOrderRevisionClient(cfg),
+		Partner:            NewPartnerClient(cfg),
+		Post:               NewPostClient(cfg),
+		ScorecardSnapshot:  NewScorecardSnapshotClient(cfg),
+		Session:            NewSessionClient(cfg),
+		Shipment:           NewShipmentClient(cfg),
+		ShipmentEvent:      NewShipmentEventClient(cfg),
+		ShipmentLine:       NewShipmentLineClient(cfg),
+		User:               NewUserClient(cfg),
+		WecomContact:       NewWecomContactClient(cfg),
+		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
+		WecomFollow:        NewWecomFollowClient(cfg),
+		WecomGroupTransfer: NewWecomGroupTransferClient(cfg),
+		WecomSync:          NewWecomSyncClient(cfg),
+		WecomToken:         NewWecomTokenClient(cfg),
+		WecomTransfer:      NewWecomTransferClient(cfg),
 	}, nil
 }
 
@@ -397,7 +409,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomContact,
-		c.WecomCorpMapping, c.WecomFollow, c.WecomSync, c.WecomToken,
+		c.WecomCorpMapping, c.WecomFollow, c.WecomGroupTransfer, c.WecomSync,
+		c.WecomToken, c.WecomTransfer,
 	} {
 		n.Use(hooks...)
 	}
@@ -413,7 +426,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomContact,
-		c.WecomCorpMapping, c.WecomFollow, c.WecomSync, c.WecomToken,
+		c.WecomCorpMapping, c.WecomFollow, c.WecomGroupTransfer, c.WecomSync,
+		c.WecomToken, c.WecomTransfer,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -490,10 +504,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.WecomCorpMapping.mutate(ctx, m)
 	case *WecomFollowMutation:
 		return c.WecomFollow.mutate(ctx, m)
+	case *WecomGroupTransferMutation:
+		return c.WecomGroupTransfer.mutate(ctx, m)
 	case *WecomSyncMutation:
 		return c.WecomSync.mutate(ctx, m)
 	case *WecomTokenMutation:
 		return c.WecomToken.mutate(ctx, m)
+	case *WecomTransferMutation:
+		return c.WecomTransfer.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -5423,6 +5441,140 @@ func (c *WecomFollowClient) mutate(ctx context.Context, m *WecomFollowMutation) 
 	}
 }
 
+// WecomGroupTransferClient is a client for the WecomGroupTransfer schema.
+type WecomGroupTransferClient struct {
+	config
+}
+
+// NewWecomGroupTransferClient returns a client for the WecomGroupTransfer from the given config.
+func NewWecomGroupTransferClient(c config) *WecomGroupTransferClient {
+	return &WecomGroupTransferClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomgrouptransfer.Hooks(f(g(h())))`.
+func (c *WecomGroupTransferClient) Use(hooks ...Hook) {
+	c.hooks.WecomGroupTransfer = append(c.hooks.WecomGroupTransfer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomgrouptransfer.Intercept(f(g(h())))`.
+func (c *WecomGroupTransferClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomGroupTransfer = append(c.inters.WecomGroupTransfer, interceptors...)
+}
+
+// Create returns a builder for creating a WecomGroupTransfer entity.
+func (c *WecomGroupTransferClient) Create() *WecomGroupTransferCreate {
+	mutation := newWecomGroupTransferMutation(c.config, OpCreate)
+	return &WecomGroupTransferCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomGroupTransfer entities.
+func (c *WecomGroupTransferClient) CreateBulk(builders ...*WecomGroupTransferCreate) *WecomGroupTransferCreateBulk {
+	return &WecomGroupTransferCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomGroupTransferClient) MapCreateBulk(slice any, setFunc func(*WecomGroupTransferCreate, int)) *WecomGroupTransferCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomGroupTransferCreateBulk{err: fmt.Errorf("calling to WecomGroupTransferClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomGroupTransferCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomGroupTransferCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomGroupTransfer.
+func (c *WecomGroupTransferClient) Update() *WecomGroupTransferUpdate {
+	mutation := newWecomGroupTransferMutation(c.config, OpUpdate)
+	return &WecomGroupTransferUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomGroupTransferClient) UpdateOne(_m *WecomGroupTransfer) *WecomGroupTransferUpdateOne {
+	mutation := newWecomGroupTransferMutation(c.config, OpUpdateOne, withWecomGroupTransfer(_m))
+	return &WecomGroupTransferUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomGroupTransferClient) UpdateOneID(id int) *WecomGroupTransferUpdateOne {
+	mutation := newWecomGroupTransferMutation(c.config, OpUpdateOne, withWecomGroupTransferID(id))
+	return &WecomGroupTransferUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomGroupTransfer.
+func (c *WecomGroupTransferClient) Delete() *WecomGroupTransferDelete {
+	mutation := newWecomGroupTransferMutation(c.config, OpDelete)
+	return &WecomGroupTransferDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomGroupTransferClient) DeleteOne(_m *WecomGroupTransfer) *WecomGroupTransferDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomGroupTransferClient) DeleteOneID(id int) *WecomGroupTransferDeleteOne {
+	builder := c.Delete().Where(wecomgrouptransfer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomGroupTransferDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomGroupTransfer.
+func (c *WecomGroupTransferClient) Query() *WecomGroupTransferQuery {
+	return &WecomGroupTransferQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomGroupTransfer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomGroupTransfer entity by its id.
+func (c *WecomGroupTransferClient) Get(ctx context.Context, id int) (*WecomGroupTransfer, error) {
+	return c.Query().Where(wecomgrouptransfer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomGroupTransferClient) GetX(ctx context.Context, id int) *WecomGroupTransfer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomGroupTransferClient) Hooks() []Hook {
+	hooks := c.hooks.WecomGroupTransfer
+	return append(hooks[:len(hooks):len(hooks)], wecomgrouptransfer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomGroupTransferClient) Interceptors() []Interceptor {
+	return c.inters.WecomGroupTransfer
+}
+
+func (c *WecomGroupTransferClient) mutate(ctx context.Context, m *WecomGroupTransferMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomGroupTransferCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomGroupTransferUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomGroupTransferUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomGroupTransferDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomGroupTransfer mutation op: %q", m.Op())
+	}
+}
+
 // WecomSyncClient is a client for the WecomSync schema.
 type WecomSyncClient struct {
 	config
@@ -5691,6 +5843,140 @@ func (c *WecomTokenClient) mutate(ctx context.Context, m *WecomTokenMutation) (V
 	}
 }
 
+// WecomTransferClient is a client for the WecomTransfer schema.
+type WecomTransferClient struct {
+	config
+}
+
+// NewWecomTransferClient returns a client for the WecomTransfer from the given config.
+func NewWecomTransferClient(c config) *WecomTransferClient {
+	return &WecomTransferClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomtransfer.Hooks(f(g(h())))`.
+func (c *WecomTransferClient) Use(hooks ...Hook) {
+	c.hooks.WecomTransfer = append(c.hooks.WecomTransfer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomtransfer.Intercept(f(g(h())))`.
+func (c *WecomTransferClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomTransfer = append(c.inters.WecomTransfer, interceptors...)
+}
+
+// Create returns a builder for creating a WecomTransfer entity.
+func (c *WecomTransferClient) Create() *WecomTransferCreate {
+	mutation := newWecomTransferMutation(c.config, OpCreate)
+	return &WecomTransferCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomTransfer entities.
+func (c *WecomTransferClient) CreateBulk(builders ...*WecomTransferCreate) *WecomTransferCreateBulk {
+	return &WecomTransferCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomTransferClient) MapCreateBulk(slice any, setFunc func(*WecomTransferCreate, int)) *WecomTransferCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomTransferCreateBulk{err: fmt.Errorf("calling to WecomTransferClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomTransferCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomTransferCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomTransfer.
+func (c *WecomTransferClient) Update() *WecomTransferUpdate {
+	mutation := newWecomTransferMutation(c.config, OpUpdate)
+	return &WecomTransferUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomTransferClient) UpdateOne(_m *WecomTransfer) *WecomTransferUpdateOne {
+	mutation := newWecomTransferMutation(c.config, OpUpdateOne, withWecomTransfer(_m))
+	return &WecomTransferUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomTransferClient) UpdateOneID(id int) *WecomTransferUpdateOne {
+	mutation := newWecomTransferMutation(c.config, OpUpdateOne, withWecomTransferID(id))
+	return &WecomTransferUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomTransfer.
+func (c *WecomTransferClient) Delete() *WecomTransferDelete {
+	mutation := newWecomTransferMutation(c.config, OpDelete)
+	return &WecomTransferDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomTransferClient) DeleteOne(_m *WecomTransfer) *WecomTransferDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomTransferClient) DeleteOneID(id int) *WecomTransferDeleteOne {
+	builder := c.Delete().Where(wecomtransfer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomTransferDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomTransfer.
+func (c *WecomTransferClient) Query() *WecomTransferQuery {
+	return &WecomTransferQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomTransfer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomTransfer entity by its id.
+func (c *WecomTransferClient) Get(ctx context.Context, id int) (*WecomTransfer, error) {
+	return c.Query().Where(wecomtransfer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomTransferClient) GetX(ctx context.Context, id int) *WecomTransfer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomTransferClient) Hooks() []Hook {
+	hooks := c.hooks.WecomTransfer
+	return append(hooks[:len(hooks):len(hooks)], wecomtransfer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomTransferClient) Interceptors() []Interceptor {
+	return c.inters.WecomTransfer
+}
+
+func (c *WecomTransferClient) mutate(ctx context.Context, m *WecomTransferMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomTransferCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomTransferUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomTransferUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomTransferDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomTransfer mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
@@ -5699,7 +5985,8 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomContact, WecomCorpMapping, WecomFollow, WecomSync, WecomToken []ent.Hook
+		WecomContact, WecomCorpMapping, WecomFollow, WecomGroupTransfer, WecomSync,
+		WecomToken, WecomTransfer []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
@@ -5707,8 +5994,8 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomContact, WecomCorpMapping, WecomFollow, WecomSync,
-		WecomToken []ent.Interceptor
+		WecomContact, WecomCorpMapping, WecomFollow, WecomGroupTransfer, WecomSync,
+		WecomToken, WecomTransfer []ent.Interceptor
 	}
 )
 

@@ -46,8 +46,10 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
+	"github.com/tierlink/tierlink/ent/wecomtransfer"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -108,42 +110,44 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:          apitoken.ValidColumn,
-			acknowledgement.Table:   acknowledgement.ValidColumn,
-			auditentry.Table:        auditentry.ValidColumn,
-			bridge.Table:            bridge.ValidColumn,
-			changerequest.Table:     changerequest.ValidColumn,
-			contact.Table:           contact.ValidColumn,
-			contacttransfer.Table:   contacttransfer.ValidColumn,
-			delivery.Table:          delivery.ValidColumn,
-			document.Table:          document.ValidColumn,
-			documentdownload.Table:  documentdownload.ValidColumn,
-			documentversion.Table:   documentversion.ValidColumn,
-			domainevent.Table:       domainevent.ValidColumn,
-			group.Table:             group.ValidColumn,
-			groupmember.Table:       groupmember.ValidColumn,
-			idempotencykey.Table:    idempotencykey.ValidColumn,
-			invitation.Table:        invitation.ValidColumn,
-			jobrun.Table:            jobrun.ValidColumn,
-			jobstate.Table:          jobstate.ValidColumn,
-			loginthrottle.Table:     loginthrottle.ValidColumn,
-			notice.Table:            notice.ValidColumn,
-			order.Table:             order.ValidColumn,
-			orderline.Table:         orderline.ValidColumn,
-			orderrevision.Table:     orderrevision.ValidColumn,
-			partner.Table:           partner.ValidColumn,
-			post.Table:              post.ValidColumn,
-			scorecardsnapshot.Table: scorecardsnapshot.ValidColumn,
-			session.Table:           session.ValidColumn,
-			shipment.Table:          shipment.ValidColumn,
-			shipmentevent.Table:     shipmentevent.ValidColumn,
-			shipmentline.Table:      shipmentline.ValidColumn,
-			user.Table:              user.ValidColumn,
-			wecomcontact.Table:      wecomcontact.ValidColumn,
-			wecomcorpmapping.Table:  wecomcorpmapping.ValidColumn,
-			wecomfollow.Table:       wecomfollow.ValidColumn,
-			wecomsync.Table:         wecomsync.ValidColumn,
-			wecomtoken.Table:        wecomtoken.ValidColumn,
+			apitoken.Table:           apitoken.ValidColumn,
+			acknowledgement.Table:    acknowledgement.ValidColumn,
+			auditentry.Table:         auditentry.ValidColumn,
+			bridge.Table:             bridge.ValidColumn,
+			changerequest.Table:      changerequest.ValidColumn,
+			contact.Table:            contact.ValidColumn,
+			contacttransfer.Table:    contacttransfer.ValidColumn,
+			delivery.Table:           delivery.ValidColumn,
+			document.Table:           document.ValidColumn,
+			documentdownload.Table:   documentdownload.ValidColumn,
+			documentversion.Table:    documentversion.ValidColumn,
+			domainevent.Table:        domainevent.ValidColumn,
+			group.Table:              group.ValidColumn,
+			groupmember.Table:        groupmember.ValidColumn,
+			idempotencykey.Table:     idempotencykey.ValidColumn,
+			invitation.Table:         invitation.ValidColumn,
+			jobrun.Table:             jobrun.ValidColumn,
+			jobstate.Table:           jobstate.ValidColumn,
+			loginthrottle.Table:      loginthrottle.ValidColumn,
+			notice.Table:             notice.ValidColumn,
+			order.Table:              order.ValidColumn,
+			orderline.Table:          orderline.ValidColumn,
+			orderrevision.Table:      orderrevision.ValidColumn,
+			partner.Table:            partner.ValidColumn,
+			post.Table:               post.ValidColumn,
+			scorecardsnapshot.Table:  scorecardsnapshot.ValidColumn,
+			session.Table:            session.ValidColumn,
+			shipment.Table:           shipment.ValidColumn,
+			shipmentevent.Table:      shipmentevent.ValidColumn,
+			shipmentline.Table:       shipmentline.ValidColumn,
+			user.Table:               user.ValidColumn,
+			wecomcontact.Table:       wecomcontact.ValidColumn,
+			wecomcorpmapping.Table:   wecomcorpmapping.ValidColumn,
+			wecomfollow.Table:        wecomfollow.ValidColumn,
+			wecomgrouptransfer.Table: wecomgrouptransfer.ValidColumn,
+			wecomsync.Table:          wecomsync.ValidColumn,
+			wecomtoken.Table:         wecomtoken.ValidColumn,
+			wecomtransfer.Table:      wecomtransfer.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -38,8 +38,10 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
+	"github.com/tierlink/tierlink/ent/wecomtransfer"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -49,7 +51,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 36)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 38)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -856,6 +858,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomgrouptransfer.Table,
+			Columns: wecomgrouptransfer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomgrouptransfer.FieldID,
+			},
+		},
+		Type: "WecomGroupTransfer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomgrouptransfer.FieldBatch:      {Type: field.TypeString, Column: wecomgrouptransfer.FieldBatch},
+			wecomgrouptransfer.FieldChatID:     {Type: field.TypeString, Column: wecomgrouptransfer.FieldChatID},
+			wecomgrouptransfer.FieldFromUserid: {Type: field.TypeString, Column: wecomgrouptransfer.FieldFromUserid},
+			wecomgrouptransfer.FieldToUserid:   {Type: field.TypeString, Column: wecomgrouptransfer.FieldToUserid},
+			wecomgrouptransfer.FieldKind:       {Type: field.TypeEnum, Column: wecomgrouptransfer.FieldKind},
+			wecomgrouptransfer.FieldState:      {Type: field.TypeEnum, Column: wecomgrouptransfer.FieldState},
+			wecomgrouptransfer.FieldErrcode:    {Type: field.TypeInt, Column: wecomgrouptransfer.FieldErrcode},
+			wecomgrouptransfer.FieldErrmsg:     {Type: field.TypeString, Column: wecomgrouptransfer.FieldErrmsg},
+			wecomgrouptransfer.FieldCreatedAt:  {Type: field.TypeTime, Column: wecomgrouptransfer.FieldCreatedAt},
+			wecomgrouptransfer.FieldUpdatedAt:  {Type: field.TypeTime, Column: wecomgrouptransfer.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[35] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsync.Table,
 			Columns: wecomsync.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -880,7 +905,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtoken.Table,
 			Columns: wecomtoken.Columns,
@@ -896,6 +921,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomtoken.FieldExpiresAt: {Type: field.TypeTime, Column: wecomtoken.FieldExpiresAt},
 			wecomtoken.FieldVersion:   {Type: field.TypeInt, Column: wecomtoken.FieldVersion},
 			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[37] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomtransfer.Table,
+			Columns: wecomtransfer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomtransfer.FieldID,
+			},
+		},
+		Type: "WecomTransfer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomtransfer.FieldTransferID:     {Type: field.TypeInt, Column: wecomtransfer.FieldTransferID},
+			wecomtransfer.FieldContactID:      {Type: field.TypeInt, Column: wecomtransfer.FieldContactID},
+			wecomtransfer.FieldExternalUserid: {Type: field.TypeString, Column: wecomtransfer.FieldExternalUserid},
+			wecomtransfer.FieldHandoverUserid: {Type: field.TypeString, Column: wecomtransfer.FieldHandoverUserid},
+			wecomtransfer.FieldTakeoverUserid: {Type: field.TypeString, Column: wecomtransfer.FieldTakeoverUserid},
+			wecomtransfer.FieldKind:           {Type: field.TypeEnum, Column: wecomtransfer.FieldKind},
+			wecomtransfer.FieldMessage:        {Type: field.TypeString, Column: wecomtransfer.FieldMessage},
+			wecomtransfer.FieldState:          {Type: field.TypeEnum, Column: wecomtransfer.FieldState},
+			wecomtransfer.FieldErrcode:        {Type: field.TypeInt, Column: wecomtransfer.FieldErrcode},
+			wecomtransfer.FieldStatus:         {Type: field.TypeInt, Column: wecomtransfer.FieldStatus},
+			wecomtransfer.FieldRequestKey:     {Type: field.TypeString, Column: wecomtransfer.FieldRequestKey},
+			wecomtransfer.FieldPossibleAt:     {Type: field.TypeTime, Column: wecomtransfer.FieldPossibleAt},
+			wecomtransfer.FieldRequestedAt:    {Type: field.TypeTime, Column: wecomtransfer.FieldRequestedAt},
+			wecomtransfer.FieldCompletesAt:    {Type: field.TypeTime, Column: wecomtransfer.FieldCompletesAt},
+			wecomtransfer.FieldCheckedAt:      {Type: field.TypeTime, Column: wecomtransfer.FieldCheckedAt},
+			wecomtransfer.FieldCreatedAt:      {Type: field.TypeTime, Column: wecomtransfer.FieldCreatedAt},
+			wecomtransfer.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomtransfer.FieldUpdatedAt},
 		},
 	}
 	graph.MustAddE(
@@ -4676,6 +4731,96 @@ func (f *WecomFollowFilter) WhereHasContactWith(preds ...predicate.WecomContact)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *WecomGroupTransferQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomGroupTransferQuery builder.
+func (_q *WecomGroupTransferQuery) Filter() *WecomGroupTransferFilter {
+	return &WecomGroupTransferFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomGroupTransferMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomGroupTransferMutation builder.
+func (m *WecomGroupTransferMutation) Filter() *WecomGroupTransferFilter {
+	return &WecomGroupTransferFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomGroupTransferFilter provides a generic filtering capability at runtime for WecomGroupTransferQuery.
+type WecomGroupTransferFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomGroupTransferFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomGroupTransferFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldID))
+}
+
+// WhereBatch applies the entql string predicate on the batch field.
+func (f *WecomGroupTransferFilter) WhereBatch(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldBatch))
+}
+
+// WhereChatID applies the entql string predicate on the chat_id field.
+func (f *WecomGroupTransferFilter) WhereChatID(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldChatID))
+}
+
+// WhereFromUserid applies the entql string predicate on the from_userid field.
+func (f *WecomGroupTransferFilter) WhereFromUserid(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldFromUserid))
+}
+
+// WhereToUserid applies the entql string predicate on the to_userid field.
+func (f *WecomGroupTransferFilter) WhereToUserid(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldToUserid))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WecomGroupTransferFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldKind))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *WecomGroupTransferFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldState))
+}
+
+// WhereErrcode applies the entql int predicate on the errcode field.
+func (f *WecomGroupTransferFilter) WhereErrcode(p entql.IntP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldErrcode))
+}
+
+// WhereErrmsg applies the entql string predicate on the errmsg field.
+func (f *WecomGroupTransferFilter) WhereErrmsg(p entql.StringP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldErrmsg))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomGroupTransferFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomGroupTransferFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomgrouptransfer.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WecomSyncQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4704,7 +4849,7 @@ type WecomSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4809,7 +4954,7 @@ type WecomTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4843,4 +4988,129 @@ func (f *WecomTokenFilter) WhereVersion(p entql.IntP) {
 // WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
 func (f *WecomTokenFilter) WhereUpdatedAt(p entql.TimeP) {
 	f.Where(p.Field(wecomtoken.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WecomTransferQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomTransferQuery builder.
+func (_q *WecomTransferQuery) Filter() *WecomTransferFilter {
+	return &WecomTransferFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomTransferMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomTransferMutation builder.
+func (m *WecomTransferMutation) Filter() *WecomTransferFilter {
+	return &WecomTransferFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomTransferFilter provides a generic filtering capability at runtime for WecomTransferQuery.
+type WecomTransferFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomTransferFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomTransferFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomtransfer.FieldID))
+}
+
+// WhereTransferID applies the entql int predicate on the transfer_id field.
+func (f *WecomTransferFilter) WhereTransferID(p entql.IntP) {
+	f.Where(p.Field(wecomtransfer.FieldTransferID))
+}
+
+// WhereContactID applies the entql int predicate on the contact_id field.
+func (f *WecomTransferFilter) WhereContactID(p entql.IntP) {
+	f.Where(p.Field(wecomtransfer.FieldContactID))
+}
+
+// WhereExternalUserid applies the entql string predicate on the external_userid field.
+func (f *WecomTransferFilter) WhereExternalUserid(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldExternalUserid))
+}
+
+// WhereHandoverUserid applies the entql string predicate on the handover_userid field.
+func (f *WecomTransferFilter) WhereHandoverUserid(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldHandoverUserid))
+}
+
+// WhereTakeoverUserid applies the entql string predicate on the takeover_userid field.
+func (f *WecomTransferFilter) WhereTakeoverUserid(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldTakeoverUserid))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WecomTransferFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldKind))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *WecomTransferFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldMessage))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *WecomTransferFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldState))
+}
+
+// WhereErrcode applies the entql int predicate on the errcode field.
+func (f *WecomTransferFilter) WhereErrcode(p entql.IntP) {
+	f.Where(p.Field(wecomtransfer.FieldErrcode))
+}
+
+// WhereStatus applies the entql int predicate on the status field.
+func (f *WecomTransferFilter) WhereStatus(p entql.IntP) {
+	f.Where(p.Field(wecomtransfer.FieldStatus))
+}
+
+// WhereRequestKey applies the entql string predicate on the request_key field.
+func (f *WecomTransferFilter) WhereRequestKey(p entql.StringP) {
+	f.Where(p.Field(wecomtransfer.FieldRequestKey))
+}
+
+// WherePossibleAt applies the entql time.Time predicate on the possible_at field.
+func (f *WecomTransferFilter) WherePossibleAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtransfer.FieldPossibleAt))
+}
+
+// WhereRequestedAt applies the entql time.Time predicate on the requested_at field.
+func (f *WecomTransferFilter) WhereRequestedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtransfer.FieldRequestedAt))
+}
+
+// WhereCompletesAt applies the entql time.Time predicate on the completes_at field.
+func (f *WecomTransferFilter) WhereCompletesAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtransfer.FieldCompletesAt))
+}
+
+// WhereCheckedAt applies the entql time.Time predicate on the checked_at field.
+func (f *WecomTransferFilter) WhereCheckedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtransfer.FieldCheckedAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomTransferFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtransfer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomTransferFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomtransfer.FieldUpdatedAt))
 }

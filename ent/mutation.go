@@ -48,8 +48,10 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
+	"github.com/tierlink/tierlink/ent/wecomtransfer"
 )
 
 const (
@@ -61,42 +63,44 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken          = "APIToken"
-	TypeAcknowledgement   = "Acknowledgement"
-	TypeAuditEntry        = "AuditEntry"
-	TypeBridge            = "Bridge"
-	TypeChangeRequest     = "ChangeRequest"
-	TypeContact           = "Contact"
-	TypeContactTransfer   = "ContactTransfer"
-	TypeDelivery          = "Delivery"
-	TypeDocument          = "Document"
-	TypeDocumentDownload  = "DocumentDownload"
-	TypeDocumentVersion   = "DocumentVersion"
-	TypeDomainEvent       = "DomainEvent"
-	TypeGroup             = "Group"
-	TypeGroupMember       = "GroupMember"
-	TypeIdempotencyKey    = "IdempotencyKey"
-	TypeInvitation        = "Invitation"
-	TypeJobRun            = "JobRun"
-	TypeJobState          = "JobState"
-	TypeLoginThrottle     = "LoginThrottle"
-	TypeNotice            = "Notice"
-	TypeOrder             = "Order"
-	TypeOrderLine         = "OrderLine"
-	TypeOrderRevision     = "OrderRevision"
-	TypePartner           = "Partner"
-	TypePost              = "Post"
-	TypeScorecardSnapshot = "ScorecardSnapshot"
-	TypeSession           = "Session"
-	TypeShipment          = "Shipment"
-	TypeShipmentEvent     = "ShipmentEvent"
-	TypeShipmentLine      = "ShipmentLine"
-	TypeUser              = "User"
-	TypeWecomContact      = "WecomContact"
-	TypeWecomCorpMapping  = "WecomCorpMapping"
-	TypeWecomFollow       = "WecomFollow"
-	TypeWecomSync         = "WecomSync"
-	TypeWecomToken        = "WecomToken"
+	TypeAPIToken           = "APIToken"
+	TypeAcknowledgement    = "Acknowledgement"
+	TypeAuditEntry         = "AuditEntry"
+	TypeBridge             = "Bridge"
+	TypeChangeRequest      = "ChangeRequest"
+	TypeContact            = "Contact"
+	TypeContactTransfer    = "ContactTransfer"
+	TypeDelivery           = "Delivery"
+	TypeDocument           = "Document"
+	TypeDocumentDownload   = "DocumentDownload"
+	TypeDocumentVersion    = "DocumentVersion"
+	TypeDomainEvent        = "DomainEvent"
+	TypeGroup              = "Group"
+	TypeGroupMember        = "GroupMember"
+	TypeIdempotencyKey     = "IdempotencyKey"
+	TypeInvitation         = "Invitation"
+	TypeJobRun             = "JobRun"
+	TypeJobState           = "JobState"
+	TypeLoginThrottle      = "LoginThrottle"
+	TypeNotice             = "Notice"
+	TypeOrder              = "Order"
+	TypeOrderLine          = "OrderLine"
+	TypeOrderRevision      = "OrderRevision"
+	TypePartner            = "Partner"
+	TypePost               = "Post"
+	TypeScorecardSnapshot  = "ScorecardSnapshot"
+	TypeSession            = "Session"
+	TypeShipment           = "Shipment"
+	TypeShipmentEvent      = "ShipmentEvent"
+	TypeShipmentLine       = "ShipmentLine"
+	TypeUser               = "User"
+	TypeWecomContact       = "WecomContact"
+	TypeWecomCorpMapping   = "WecomCorpMapping"
+	TypeWecomFollow        = "WecomFollow"
+	TypeWecomGroupTransfer = "WecomGroupTransfer"
+	TypeWecomSync          = "WecomSync"
+	TypeWecomToken         = "WecomToken"
+	TypeWecomTransfer      = "WecomTransfer"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -35441,6 +35445,854 @@ func (m *WecomFollowMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown WecomFollow edge %s", name)
 }
 
+// WecomGroupTransferMutation represents an operation that mutates the WecomGroupTransfer nodes in the graph.
+type WecomGroupTransferMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	batch         *string
+	chat_id       *string
+	from_userid   *string
+	to_userid     *string
+	kind          *wecomgrouptransfer.Kind
+	state         *wecomgrouptransfer.State
+	errcode       *int
+	adderrcode    *int
+	errmsg        *string
+	created_at    *time.Time
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*WecomGroupTransfer, error)
+	predicates    []predicate.WecomGroupTransfer
+}
+
+var _ ent.Mutation = (*WecomGroupTransferMutation)(nil)
+
+// wecomgrouptransferOption allows management of the mutation configuration using functional options.
+type wecomgrouptransferOption func(*WecomGroupTransferMutation)
+
+// newWecomGroupTransferMutation creates new mutation for the WecomGroupTransfer entity.
+func newWecomGroupTransferMutation(c config, op Op, opts ...wecomgrouptransferOption) *WecomGroupTransferMutation {
+	m := &WecomGroupTransferMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomGroupTransfer,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomGroupTransferID sets the ID field of the mutation.
+func withWecomGroupTransferID(id int) wecomgrouptransferOption {
+	return func(m *WecomGroupTransferMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomGroupTransfer
+		)
+		m.oldValue = func(ctx context.Context) (*WecomGroupTransfer, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomGroupTransfer.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomGroupTransfer sets the old WecomGroupTransfer of the mutation.
+func withWecomGroupTransfer(node *WecomGroupTransfer) wecomgrouptransferOption {
+	return func(m *WecomGroupTransferMutation) {
+		m.oldValue = func(context.Context) (*WecomGroupTransfer, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomGroupTransferMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomGroupTransferMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomGroupTransferMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomGroupTransferMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomGroupTransfer.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetBatch sets the "batch" field.
+func (m *WecomGroupTransferMutation) SetBatch(s string) {
+	m.batch = &s
+}
+
+// Batch returns the value of the "batch" field in the mutation.
+func (m *WecomGroupTransferMutation) Batch() (r string, exists bool) {
+	v := m.batch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatch returns the old "batch" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldBatch(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatch: %w", err)
+	}
+	return oldValue.Batch, nil
+}
+
+// ResetBatch resets all changes to the "batch" field.
+func (m *WecomGroupTransferMutation) ResetBatch() {
+	m.batch = nil
+}
+
+// SetChatID sets the "chat_id" field.
+func (m *WecomGroupTransferMutation) SetChatID(s string) {
+	m.chat_id = &s
+}
+
+// ChatID returns the value of the "chat_id" field in the mutation.
+func (m *WecomGroupTransferMutation) ChatID() (r string, exists bool) {
+	v := m.chat_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChatID returns the old "chat_id" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldChatID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChatID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChatID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChatID: %w", err)
+	}
+	return oldValue.ChatID, nil
+}
+
+// ResetChatID resets all changes to the "chat_id" field.
+func (m *WecomGroupTransferMutation) ResetChatID() {
+	m.chat_id = nil
+}
+
+// SetFromUserid sets the "from_userid" field.
+func (m *WecomGroupTransferMutation) SetFromUserid(s string) {
+	m.from_userid = &s
+}
+
+// FromUserid returns the value of the "from_userid" field in the mutation.
+func (m *WecomGroupTransferMutation) FromUserid() (r string, exists bool) {
+	v := m.from_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromUserid returns the old "from_userid" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldFromUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromUserid: %w", err)
+	}
+	return oldValue.FromUserid, nil
+}
+
+// ResetFromUserid resets all changes to the "from_userid" field.
+func (m *WecomGroupTransferMutation) ResetFromUserid() {
+	m.from_userid = nil
+}
+
+// SetToUserid sets the "to_userid" field.
+func (m *WecomGroupTransferMutation) SetToUserid(s string) {
+	m.to_userid = &s
+}
+
+// ToUserid returns the value of the "to_userid" field in the mutation.
+func (m *WecomGroupTransferMutation) ToUserid() (r string, exists bool) {
+	v := m.to_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToUserid returns the old "to_userid" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldToUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToUserid: %w", err)
+	}
+	return oldValue.ToUserid, nil
+}
+
+// ResetToUserid resets all changes to the "to_userid" field.
+func (m *WecomGroupTransferMutation) ResetToUserid() {
+	m.to_userid = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *WecomGroupTransferMutation) SetKind(w wecomgrouptransfer.Kind) {
+	m.kind = &w
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *WecomGroupTransferMutation) Kind() (r wecomgrouptransfer.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldKind(ctx context.Context) (v wecomgrouptransfer.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *WecomGroupTransferMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetState sets the "state" field.
+func (m *WecomGroupTransferMutation) SetState(w wecomgrouptransfer.State) {
+	m.state = &w
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *WecomGroupTransferMutation) State() (r wecomgrouptransfer.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldState(ctx context.Context) (v wecomgrouptransfer.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *WecomGroupTransferMutation) ResetState() {
+	m.state = nil
+}
+
+// SetErrcode sets the "errcode" field.
+func (m *WecomGroupTransferMutation) SetErrcode(i int) {
+	m.errcode = &i
+	m.adderrcode = nil
+}
+
+// Errcode returns the value of the "errcode" field in the mutation.
+func (m *WecomGroupTransferMutation) Errcode() (r int, exists bool) {
+	v := m.errcode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrcode returns the old "errcode" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldErrcode(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrcode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrcode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrcode: %w", err)
+	}
+	return oldValue.Errcode, nil
+}
+
+// AddErrcode adds i to the "errcode" field.
+func (m *WecomGroupTransferMutation) AddErrcode(i int) {
+	if m.adderrcode != nil {
+		*m.adderrcode += i
+	} else {
+		m.adderrcode = &i
+	}
+}
+
+// AddedErrcode returns the value that was added to the "errcode" field in this mutation.
+func (m *WecomGroupTransferMutation) AddedErrcode() (r int, exists bool) {
+	v := m.adderrcode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetErrcode resets all changes to the "errcode" field.
+func (m *WecomGroupTransferMutation) ResetErrcode() {
+	m.errcode = nil
+	m.adderrcode = nil
+}
+
+// SetErrmsg sets the "errmsg" field.
+func (m *WecomGroupTransferMutation) SetErrmsg(s string) {
+	m.errmsg = &s
+}
+
+// Errmsg returns the value of the "errmsg" field in the mutation.
+func (m *WecomGroupTransferMutation) Errmsg() (r string, exists bool) {
+	v := m.errmsg
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrmsg returns the old "errmsg" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldErrmsg(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrmsg is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrmsg requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrmsg: %w", err)
+	}
+	return oldValue.Errmsg, nil
+}
+
+// ResetErrmsg resets all changes to the "errmsg" field.
+func (m *WecomGroupTransferMutation) ResetErrmsg() {
+	m.errmsg = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomGroupTransferMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomGroupTransferMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomGroupTransferMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomGroupTransferMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomGroupTransferMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomGroupTransfer entity.
+// If the WecomGroupTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomGroupTransferMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomGroupTransferMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the WecomGroupTransferMutation builder.
+func (m *WecomGroupTransferMutation) Where(ps ...predicate.WecomGroupTransfer) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomGroupTransferMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomGroupTransferMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomGroupTransfer, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomGroupTransferMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomGroupTransferMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomGroupTransfer).
+func (m *WecomGroupTransferMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomGroupTransferMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.batch != nil {
+		fields = append(fields, wecomgrouptransfer.FieldBatch)
+	}
+	if m.chat_id != nil {
+		fields = append(fields, wecomgrouptransfer.FieldChatID)
+	}
+	if m.from_userid != nil {
+		fields = append(fields, wecomgrouptransfer.FieldFromUserid)
+	}
+	if m.to_userid != nil {
+		fields = append(fields, wecomgrouptransfer.FieldToUserid)
+	}
+	if m.kind != nil {
+		fields = append(fields, wecomgrouptransfer.FieldKind)
+	}
+	if m.state != nil {
+		fields = append(fields, wecomgrouptransfer.FieldState)
+	}
+	if m.errcode != nil {
+		fields = append(fields, wecomgrouptransfer.FieldErrcode)
+	}
+	if m.errmsg != nil {
+		fields = append(fields, wecomgrouptransfer.FieldErrmsg)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wecomgrouptransfer.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomgrouptransfer.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomGroupTransferMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomgrouptransfer.FieldBatch:
+		return m.Batch()
+	case wecomgrouptransfer.FieldChatID:
+		return m.ChatID()
+	case wecomgrouptransfer.FieldFromUserid:
+		return m.FromUserid()
+	case wecomgrouptransfer.FieldToUserid:
+		return m.ToUserid()
+	case wecomgrouptransfer.FieldKind:
+		return m.Kind()
+	case wecomgrouptransfer.FieldState:
+		return m.State()
+	case wecomgrouptransfer.FieldErrcode:
+		return m.Errcode()
+	case wecomgrouptransfer.FieldErrmsg:
+		return m.Errmsg()
+	case wecomgrouptransfer.FieldCreatedAt:
+		return m.CreatedAt()
+	case wecomgrouptransfer.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomGroupTransferMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomgrouptransfer.FieldBatch:
+		return m.OldBatch(ctx)
+	case wecomgrouptransfer.FieldChatID:
+		return m.OldChatID(ctx)
+	case wecomgrouptransfer.FieldFromUserid:
+		return m.OldFromUserid(ctx)
+	case wecomgrouptransfer.FieldToUserid:
+		return m.OldToUserid(ctx)
+	case wecomgrouptransfer.FieldKind:
+		return m.OldKind(ctx)
+	case wecomgrouptransfer.FieldState:
+		return m.OldState(ctx)
+	case wecomgrouptransfer.FieldErrcode:
+		return m.OldErrcode(ctx)
+	case wecomgrouptransfer.FieldErrmsg:
+		return m.OldErrmsg(ctx)
+	case wecomgrouptransfer.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wecomgrouptransfer.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomGroupTransfer field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomGroupTransferMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomgrouptransfer.FieldBatch:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatch(v)
+		return nil
+	case wecomgrouptransfer.FieldChatID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChatID(v)
+		return nil
+	case wecomgrouptransfer.FieldFromUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromUserid(v)
+		return nil
+	case wecomgrouptransfer.FieldToUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToUserid(v)
+		return nil
+	case wecomgrouptransfer.FieldKind:
+		v, ok := value.(wecomgrouptransfer.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case wecomgrouptransfer.FieldState:
+		v, ok := value.(wecomgrouptransfer.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case wecomgrouptransfer.FieldErrcode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrcode(v)
+		return nil
+	case wecomgrouptransfer.FieldErrmsg:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrmsg(v)
+		return nil
+	case wecomgrouptransfer.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wecomgrouptransfer.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomGroupTransfer field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomGroupTransferMutation) AddedFields() []string {
+	var fields []string
+	if m.adderrcode != nil {
+		fields = append(fields, wecomgrouptransfer.FieldErrcode)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomGroupTransferMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomgrouptransfer.FieldErrcode:
+		return m.AddedErrcode()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomGroupTransferMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomgrouptransfer.FieldErrcode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddErrcode(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomGroupTransfer numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomGroupTransferMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomGroupTransferMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomGroupTransferMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown WecomGroupTransfer nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomGroupTransferMutation) ResetField(name string) error {
+	switch name {
+	case wecomgrouptransfer.FieldBatch:
+		m.ResetBatch()
+		return nil
+	case wecomgrouptransfer.FieldChatID:
+		m.ResetChatID()
+		return nil
+	case wecomgrouptransfer.FieldFromUserid:
+		m.ResetFromUserid()
+		return nil
+	case wecomgrouptransfer.FieldToUserid:
+		m.ResetToUserid()
+		return nil
+	case wecomgrouptransfer.FieldKind:
+		m.ResetKind()
+		return nil
+	case wecomgrouptransfer.FieldState:
+		m.ResetState()
+		return nil
+	case wecomgrouptransfer.FieldErrcode:
+		m.ResetErrcode()
+		return nil
+	case wecomgrouptransfer.FieldErrmsg:
+		m.ResetErrmsg()
+		return nil
+	case wecomgrouptransfer.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wecomgrouptransfer.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomGroupTransfer field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomGroupTransferMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomGroupTransferMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomGroupTransferMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomGroupTransferMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomGroupTransferMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomGroupTransferMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomGroupTransferMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomGroupTransfer unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomGroupTransferMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomGroupTransfer edge %s", name)
+}
+
 // WecomSyncMutation represents an operation that mutates the WecomSync nodes in the graph.
 type WecomSyncMutation struct {
 	config
@@ -37230,4 +38082,1408 @@ func (m *WecomTokenMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *WecomTokenMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown WecomToken edge %s", name)
+}
+
+// WecomTransferMutation represents an operation that mutates the WecomTransfer nodes in the graph.
+type WecomTransferMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	transfer_id     *int
+	addtransfer_id  *int
+	contact_id      *int
+	addcontact_id   *int
+	external_userid *string
+	handover_userid *string
+	takeover_userid *string
+	kind            *wecomtransfer.Kind
+	message         *string
+	state           *wecomtransfer.State
+	errcode         *int
+	adderrcode      *int
+	status          *int
+	addstatus       *int
+	request_key     *string
+	possible_at     *time.Time
+	requested_at    *time.Time
+	completes_at    *time.Time
+	checked_at      *time.Time
+	created_at      *time.Time
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*WecomTransfer, error)
+	predicates      []predicate.WecomTransfer
+}
+
+var _ ent.Mutation = (*WecomTransferMutation)(nil)
+
+// wecomtransferOption allows management of the mutation configuration using functional options.
+type wecomtransferOption func(*WecomTransferMutation)
+
+// newWecomTransferMutation creates new mutation for the WecomTransfer entity.
+func newWecomTransferMutation(c config, op Op, opts ...wecomtransferOption) *WecomTransferMutation {
+	m := &WecomTransferMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomTransfer,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomTransferID sets the ID field of the mutation.
+func withWecomTransferID(id int) wecomtransferOption {
+	return func(m *WecomTransferMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomTransfer
+		)
+		m.oldValue = func(ctx context.Context) (*WecomTransfer, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomTransfer.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomTransfer sets the old WecomTransfer of the mutation.
+func withWecomTransfer(node *WecomTransfer) wecomtransferOption {
+	return func(m *WecomTransferMutation) {
+		m.oldValue = func(context.Context) (*WecomTransfer, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomTransferMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomTransferMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomTransferMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomTransferMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomTransfer.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTransferID sets the "transfer_id" field.
+func (m *WecomTransferMutation) SetTransferID(i int) {
+	m.transfer_id = &i
+	m.addtransfer_id = nil
+}
+
+// TransferID returns the value of the "transfer_id" field in the mutation.
+func (m *WecomTransferMutation) TransferID() (r int, exists bool) {
+	v := m.transfer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransferID returns the old "transfer_id" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldTransferID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransferID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransferID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransferID: %w", err)
+	}
+	return oldValue.TransferID, nil
+}
+
+// AddTransferID adds i to the "transfer_id" field.
+func (m *WecomTransferMutation) AddTransferID(i int) {
+	if m.addtransfer_id != nil {
+		*m.addtransfer_id += i
+	} else {
+		m.addtransfer_id = &i
+	}
+}
+
+// AddedTransferID returns the value that was added to the "transfer_id" field in this mutation.
+func (m *WecomTransferMutation) AddedTransferID() (r int, exists bool) {
+	v := m.addtransfer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTransferID resets all changes to the "transfer_id" field.
+func (m *WecomTransferMutation) ResetTransferID() {
+	m.transfer_id = nil
+	m.addtransfer_id = nil
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *WecomTransferMutation) SetContactID(i int) {
+	m.contact_id = &i
+	m.addcontact_id = nil
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *WecomTransferMutation) ContactID() (r int, exists bool) {
+	v := m.contact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldContactID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// AddContactID adds i to the "contact_id" field.
+func (m *WecomTransferMutation) AddContactID(i int) {
+	if m.addcontact_id != nil {
+		*m.addcontact_id += i
+	} else {
+		m.addcontact_id = &i
+	}
+}
+
+// AddedContactID returns the value that was added to the "contact_id" field in this mutation.
+func (m *WecomTransferMutation) AddedContactID() (r int, exists bool) {
+	v := m.addcontact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *WecomTransferMutation) ResetContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+}
+
+// SetExternalUserid sets the "external_userid" field.
+func (m *WecomTransferMutation) SetExternalUserid(s string) {
+	m.external_userid = &s
+}
+
+// ExternalUserid returns the value of the "external_userid" field in the mutation.
+func (m *WecomTransferMutation) ExternalUserid() (r string, exists bool) {
+	v := m.external_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalUserid returns the old "external_userid" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldExternalUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalUserid: %w", err)
+	}
+	return oldValue.ExternalUserid, nil
+}
+
+// ResetExternalUserid resets all changes to the "external_userid" field.
+func (m *WecomTransferMutation) ResetExternalUserid() {
+	m.external_userid = nil
+}
+
+// SetHandoverUserid sets the "handover_userid" field.
+func (m *WecomTransferMutation) SetHandoverUserid(s string) {
+	m.handover_userid = &s
+}
+
+// HandoverUserid returns the value of the "handover_userid" field in the mutation.
+func (m *WecomTransferMutation) HandoverUserid() (r string, exists bool) {
+	v := m.handover_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandoverUserid returns the old "handover_userid" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldHandoverUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandoverUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandoverUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandoverUserid: %w", err)
+	}
+	return oldValue.HandoverUserid, nil
+}
+
+// ResetHandoverUserid resets all changes to the "handover_userid" field.
+func (m *WecomTransferMutation) ResetHandoverUserid() {
+	m.handover_userid = nil
+}
+
+// SetTakeoverUserid sets the "takeover_userid" field.
+func (m *WecomTransferMutation) SetTakeoverUserid(s string) {
+	m.takeover_userid = &s
+}
+
+// TakeoverUserid returns the value of the "takeover_userid" field in the mutation.
+func (m *WecomTransferMutation) TakeoverUserid() (r string, exists bool) {
+	v := m.takeover_userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTakeoverUserid returns the old "takeover_userid" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldTakeoverUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTakeoverUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTakeoverUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTakeoverUserid: %w", err)
+	}
+	return oldValue.TakeoverUserid, nil
+}
+
+// ResetTakeoverUserid resets all changes to the "takeover_userid" field.
+func (m *WecomTransferMutation) ResetTakeoverUserid() {
+	m.takeover_userid = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *WecomTransferMutation) SetKind(w wecomtransfer.Kind) {
+	m.kind = &w
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *WecomTransferMutation) Kind() (r wecomtransfer.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldKind(ctx context.Context) (v wecomtransfer.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *WecomTransferMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *WecomTransferMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *WecomTransferMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *WecomTransferMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetState sets the "state" field.
+func (m *WecomTransferMutation) SetState(w wecomtransfer.State) {
+	m.state = &w
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *WecomTransferMutation) State() (r wecomtransfer.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldState(ctx context.Context) (v wecomtransfer.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *WecomTransferMutation) ResetState() {
+	m.state = nil
+}
+
+// SetErrcode sets the "errcode" field.
+func (m *WecomTransferMutation) SetErrcode(i int) {
+	m.errcode = &i
+	m.adderrcode = nil
+}
+
+// Errcode returns the value of the "errcode" field in the mutation.
+func (m *WecomTransferMutation) Errcode() (r int, exists bool) {
+	v := m.errcode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrcode returns the old "errcode" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldErrcode(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrcode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrcode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrcode: %w", err)
+	}
+	return oldValue.Errcode, nil
+}
+
+// AddErrcode adds i to the "errcode" field.
+func (m *WecomTransferMutation) AddErrcode(i int) {
+	if m.adderrcode != nil {
+		*m.adderrcode += i
+	} else {
+		m.adderrcode = &i
+	}
+}
+
+// AddedErrcode returns the value that was added to the "errcode" field in this mutation.
+func (m *WecomTransferMutation) AddedErrcode() (r int, exists bool) {
+	v := m.adderrcode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetErrcode resets all changes to the "errcode" field.
+func (m *WecomTransferMutation) ResetErrcode() {
+	m.errcode = nil
+	m.adderrcode = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *WecomTransferMutation) SetStatus(i int) {
+	m.status = &i
+	m.addstatus = nil
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *WecomTransferMutation) Status() (r int, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldStatus(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// AddStatus adds i to the "status" field.
+func (m *WecomTransferMutation) AddStatus(i int) {
+	if m.addstatus != nil {
+		*m.addstatus += i
+	} else {
+		m.addstatus = &i
+	}
+}
+
+// AddedStatus returns the value that was added to the "status" field in this mutation.
+func (m *WecomTransferMutation) AddedStatus() (r int, exists bool) {
+	v := m.addstatus
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *WecomTransferMutation) ResetStatus() {
+	m.status = nil
+	m.addstatus = nil
+}
+
+// SetRequestKey sets the "request_key" field.
+func (m *WecomTransferMutation) SetRequestKey(s string) {
+	m.request_key = &s
+}
+
+// RequestKey returns the value of the "request_key" field in the mutation.
+func (m *WecomTransferMutation) RequestKey() (r string, exists bool) {
+	v := m.request_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestKey returns the old "request_key" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldRequestKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestKey: %w", err)
+	}
+	return oldValue.RequestKey, nil
+}
+
+// ResetRequestKey resets all changes to the "request_key" field.
+func (m *WecomTransferMutation) ResetRequestKey() {
+	m.request_key = nil
+}
+
+// SetPossibleAt sets the "possible_at" field.
+func (m *WecomTransferMutation) SetPossibleAt(t time.Time) {
+	m.possible_at = &t
+}
+
+// PossibleAt returns the value of the "possible_at" field in the mutation.
+func (m *WecomTransferMutation) PossibleAt() (r time.Time, exists bool) {
+	v := m.possible_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPossibleAt returns the old "possible_at" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldPossibleAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPossibleAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPossibleAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPossibleAt: %w", err)
+	}
+	return oldValue.PossibleAt, nil
+}
+
+// ClearPossibleAt clears the value of the "possible_at" field.
+func (m *WecomTransferMutation) ClearPossibleAt() {
+	m.possible_at = nil
+	m.clearedFields[wecomtransfer.FieldPossibleAt] = struct{}{}
+}
+
+// PossibleAtCleared returns if the "possible_at" field was cleared in this mutation.
+func (m *WecomTransferMutation) PossibleAtCleared() bool {
+	_, ok := m.clearedFields[wecomtransfer.FieldPossibleAt]
+	return ok
+}
+
+// ResetPossibleAt resets all changes to the "possible_at" field.
+func (m *WecomTransferMutation) ResetPossibleAt() {
+	m.possible_at = nil
+	delete(m.clearedFields, wecomtransfer.FieldPossibleAt)
+}
+
+// SetRequestedAt sets the "requested_at" field.
+func (m *WecomTransferMutation) SetRequestedAt(t time.Time) {
+	m.requested_at = &t
+}
+
+// RequestedAt returns the value of the "requested_at" field in the mutation.
+func (m *WecomTransferMutation) RequestedAt() (r time.Time, exists bool) {
+	v := m.requested_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedAt returns the old "requested_at" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldRequestedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedAt: %w", err)
+	}
+	return oldValue.RequestedAt, nil
+}
+
+// ClearRequestedAt clears the value of the "requested_at" field.
+func (m *WecomTransferMutation) ClearRequestedAt() {
+	m.requested_at = nil
+	m.clearedFields[wecomtransfer.FieldRequestedAt] = struct{}{}
+}
+
+// RequestedAtCleared returns if the "requested_at" field was cleared in this mutation.
+func (m *WecomTransferMutation) RequestedAtCleared() bool {
+	_, ok := m.clearedFields[wecomtransfer.FieldRequestedAt]
+	return ok
+}
+
+// ResetRequestedAt resets all changes to the "requested_at" field.
+func (m *WecomTransferMutation) ResetRequestedAt() {
+	m.requested_at = nil
+	delete(m.clearedFields, wecomtransfer.FieldRequestedAt)
+}
+
+// SetCompletesAt sets the "completes_at" field.
+func (m *WecomTransferMutation) SetCompletesAt(t time.Time) {
+	m.completes_at = &t
+}
+
+// CompletesAt returns the value of the "completes_at" field in the mutation.
+func (m *WecomTransferMutation) CompletesAt() (r time.Time, exists bool) {
+	v := m.completes_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletesAt returns the old "completes_at" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldCompletesAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletesAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletesAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletesAt: %w", err)
+	}
+	return oldValue.CompletesAt, nil
+}
+
+// ClearCompletesAt clears the value of the "completes_at" field.
+func (m *WecomTransferMutation) ClearCompletesAt() {
+	m.completes_at = nil
+	m.clearedFields[wecomtransfer.FieldCompletesAt] = struct{}{}
+}
+
+// CompletesAtCleared returns if the "completes_at" field was cleared in this mutation.
+func (m *WecomTransferMutation) CompletesAtCleared() bool {
+	_, ok := m.clearedFields[wecomtransfer.FieldCompletesAt]
+	return ok
+}
+
+// ResetCompletesAt resets all changes to the "completes_at" field.
+func (m *WecomTransferMutation) ResetCompletesAt() {
+	m.completes_at = nil
+	delete(m.clearedFields, wecomtransfer.FieldCompletesAt)
+}
+
+// SetCheckedAt sets the "checked_at" field.
+func (m *WecomTransferMutation) SetCheckedAt(t time.Time) {
+	m.checked_at = &t
+}
+
+// CheckedAt returns the value of the "checked_at" field in the mutation.
+func (m *WecomTransferMutation) CheckedAt() (r time.Time, exists bool) {
+	v := m.checked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckedAt returns the old "checked_at" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldCheckedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckedAt: %w", err)
+	}
+	return oldValue.CheckedAt, nil
+}
+
+// ClearCheckedAt clears the value of the "checked_at" field.
+func (m *WecomTransferMutation) ClearCheckedAt() {
+	m.checked_at = nil
+	m.clearedFields[wecomtransfer.FieldCheckedAt] = struct{}{}
+}
+
+// CheckedAtCleared returns if the "checked_at" field was cleared in this mutation.
+func (m *WecomTransferMutation) CheckedAtCleared() bool {
+	_, ok := m.clearedFields[wecomtransfer.FieldCheckedAt]
+	return ok
+}
+
+// ResetCheckedAt resets all changes to the "checked_at" field.
+func (m *WecomTransferMutation) ResetCheckedAt() {
+	m.checked_at = nil
+	delete(m.clearedFields, wecomtransfer.FieldCheckedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomTransferMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomTransferMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomTransferMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomTransferMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomTransferMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomTransfer entity.
+// If the WecomTransfer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomTransferMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomTransferMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the WecomTransferMutation builder.
+func (m *WecomTransferMutation) Where(ps ...predicate.WecomTransfer) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomTransferMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomTransferMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomTransfer, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomTransferMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomTransferMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomTransfer).
+func (m *WecomTransferMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomTransferMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.transfer_id != nil {
+		fields = append(fields, wecomtransfer.FieldTransferID)
+	}
+	if m.contact_id != nil {
+		fields = append(fields, wecomtransfer.FieldContactID)
+	}
+	if m.external_userid != nil {
+		fields = append(fields, wecomtransfer.FieldExternalUserid)
+	}
+	if m.handover_userid != nil {
+		fields = append(fields, wecomtransfer.FieldHandoverUserid)
+	}
+	if m.takeover_userid != nil {
+		fields = append(fields, wecomtransfer.FieldTakeoverUserid)
+	}
+	if m.kind != nil {
+		fields = append(fields, wecomtransfer.FieldKind)
+	}
+	if m.message != nil {
+		fields = append(fields, wecomtransfer.FieldMessage)
+	}
+	if m.state != nil {
+		fields = append(fields, wecomtransfer.FieldState)
+	}
+	if m.errcode != nil {
+		fields = append(fields, wecomtransfer.FieldErrcode)
+	}
+	if m.status != nil {
+		fields = append(fields, wecomtransfer.FieldStatus)
+	}
+	if m.request_key != nil {
+		fields = append(fields, wecomtransfer.FieldRequestKey)
+	}
+	if m.possible_at != nil {
+		fields = append(fields, wecomtransfer.FieldPossibleAt)
+	}
+	if m.requested_at != nil {
+		fields = append(fields, wecomtransfer.FieldRequestedAt)
+	}
+	if m.completes_at != nil {
+		fields = append(fields, wecomtransfer.FieldCompletesAt)
+	}
+	if m.checked_at != nil {
+		fields = append(fields, wecomtransfer.FieldCheckedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wecomtransfer.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomtransfer.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomTransferMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomtransfer.FieldTransferID:
+		return m.TransferID()
+	case wecomtransfer.FieldContactID:
+		return m.ContactID()
+	case wecomtransfer.FieldExternalUserid:
+		return m.ExternalUserid()
+	case wecomtransfer.FieldHandoverUserid:
+		return m.HandoverUserid()
+	case wecomtransfer.FieldTakeoverUserid:
+		return m.TakeoverUserid()
+	case wecomtransfer.FieldKind:
+		return m.Kind()
+	case wecomtransfer.FieldMessage:
+		return m.Message()
+	case wecomtransfer.FieldState:
+		return m.State()
+	case wecomtransfer.FieldErrcode:
+		return m.Errcode()
+	case wecomtransfer.FieldStatus:
+		return m.Status()
+	case wecomtransfer.FieldRequestKey:
+		return m.RequestKey()
+	case wecomtransfer.FieldPossibleAt:
+		return m.PossibleAt()
+	case wecomtransfer.FieldRequestedAt:
+		return m.RequestedAt()
+	case wecomtransfer.FieldCompletesAt:
+		return m.CompletesAt()
+	case wecomtransfer.FieldCheckedAt:
+		return m.CheckedAt()
+	case wecomtransfer.FieldCreatedAt:
+		return m.CreatedAt()
+	case wecomtransfer.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomTransferMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomtransfer.FieldTransferID:
+		return m.OldTransferID(ctx)
+	case wecomtransfer.FieldContactID:
+		return m.OldContactID(ctx)
+	case wecomtransfer.FieldExternalUserid:
+		return m.OldExternalUserid(ctx)
+	case wecomtransfer.FieldHandoverUserid:
+		return m.OldHandoverUserid(ctx)
+	case wecomtransfer.FieldTakeoverUserid:
+		return m.OldTakeoverUserid(ctx)
+	case wecomtransfer.FieldKind:
+		return m.OldKind(ctx)
+	case wecomtransfer.FieldMessage:
+		return m.OldMessage(ctx)
+	case wecomtransfer.FieldState:
+		return m.OldState(ctx)
+	case wecomtransfer.FieldErrcode:
+		return m.OldErrcode(ctx)
+	case wecomtransfer.FieldStatus:
+		return m.OldStatus(ctx)
+	case wecomtransfer.FieldRequestKey:
+		return m.OldRequestKey(ctx)
+	case wecomtransfer.FieldPossibleAt:
+		return m.OldPossibleAt(ctx)
+	case wecomtransfer.FieldRequestedAt:
+		return m.OldRequestedAt(ctx)
+	case wecomtransfer.FieldCompletesAt:
+		return m.OldCompletesAt(ctx)
+	case wecomtransfer.FieldCheckedAt:
+		return m.OldCheckedAt(ctx)
+	case wecomtransfer.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wecomtransfer.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomTransfer field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomTransferMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomtransfer.FieldTransferID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransferID(v)
+		return nil
+	case wecomtransfer.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case wecomtransfer.FieldExternalUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalUserid(v)
+		return nil
+	case wecomtransfer.FieldHandoverUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandoverUserid(v)
+		return nil
+	case wecomtransfer.FieldTakeoverUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTakeoverUserid(v)
+		return nil
+	case wecomtransfer.FieldKind:
+		v, ok := value.(wecomtransfer.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case wecomtransfer.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case wecomtransfer.FieldState:
+		v, ok := value.(wecomtransfer.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case wecomtransfer.FieldErrcode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrcode(v)
+		return nil
+	case wecomtransfer.FieldStatus:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case wecomtransfer.FieldRequestKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestKey(v)
+		return nil
+	case wecomtransfer.FieldPossibleAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPossibleAt(v)
+		return nil
+	case wecomtransfer.FieldRequestedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedAt(v)
+		return nil
+	case wecomtransfer.FieldCompletesAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletesAt(v)
+		return nil
+	case wecomtransfer.FieldCheckedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckedAt(v)
+		return nil
+	case wecomtransfer.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wecomtransfer.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomTransfer field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomTransferMutation) AddedFields() []string {
+	var fields []string
+	if m.addtransfer_id != nil {
+		fields = append(fields, wecomtransfer.FieldTransferID)
+	}
+	if m.addcontact_id != nil {
+		fields = append(fields, wecomtransfer.FieldContactID)
+	}
+	if m.adderrcode != nil {
+		fields = append(fields, wecomtransfer.FieldErrcode)
+	}
+	if m.addstatus != nil {
+		fields = append(fields, wecomtransfer.FieldStatus)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomTransferMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomtransfer.FieldTransferID:
+		return m.AddedTransferID()
+	case wecomtransfer.FieldContactID:
+		return m.AddedContactID()
+	case wecomtransfer.FieldErrcode:
+		return m.AddedErrcode()
+	case wecomtransfer.FieldStatus:
+		return m.AddedStatus()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomTransferMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomtransfer.FieldTransferID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTransferID(v)
+		return nil
+	case wecomtransfer.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddContactID(v)
+		return nil
+	case wecomtransfer.FieldErrcode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddErrcode(v)
+		return nil
+	case wecomtransfer.FieldStatus:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatus(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomTransfer numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomTransferMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecomtransfer.FieldPossibleAt) {
+		fields = append(fields, wecomtransfer.FieldPossibleAt)
+	}
+	if m.FieldCleared(wecomtransfer.FieldRequestedAt) {
+		fields = append(fields, wecomtransfer.FieldRequestedAt)
+	}
+	if m.FieldCleared(wecomtransfer.FieldCompletesAt) {
+		fields = append(fields, wecomtransfer.FieldCompletesAt)
+	}
+	if m.FieldCleared(wecomtransfer.FieldCheckedAt) {
+		fields = append(fields, wecomtransfer.FieldCheckedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomTransferMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomTransferMutation) ClearField(name string) error {
+	switch name {
+	case wecomtransfer.FieldPossibleAt:
+		m.ClearPossibleAt()
+		return nil
+	case wecomtransfer.FieldRequestedAt:
+		m.ClearRequestedAt()
+		return nil
+	case wecomtransfer.FieldCompletesAt:
+		m.ClearCompletesAt()
+		return nil
+	case wecomtransfer.FieldCheckedAt:
+		m.ClearCheckedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomTransfer nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomTransferMutation) ResetField(name string) error {
+	switch name {
+	case wecomtransfer.FieldTransferID:
+		m.ResetTransferID()
+		return nil
+	case wecomtransfer.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case wecomtransfer.FieldExternalUserid:
+		m.ResetExternalUserid()
+		return nil
+	case wecomtransfer.FieldHandoverUserid:
+		m.ResetHandoverUserid()
+		return nil
+	case wecomtransfer.FieldTakeoverUserid:
+		m.ResetTakeoverUserid()
+		return nil
+	case wecomtransfer.FieldKind:
+		m.ResetKind()
+		return nil
+	case wecomtransfer.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case wecomtransfer.FieldState:
+		m.ResetState()
+		return nil
+	case wecomtransfer.FieldErrcode:
+		m.ResetErrcode()
+		return nil
+	case wecomtransfer.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case wecomtransfer.FieldRequestKey:
+		m.ResetRequestKey()
+		return nil
+	case wecomtransfer.FieldPossibleAt:
+		m.ResetPossibleAt()
+		return nil
+	case wecomtransfer.FieldRequestedAt:
+		m.ResetRequestedAt()
+		return nil
+	case wecomtransfer.FieldCompletesAt:
+		m.ResetCompletesAt()
+		return nil
+	case wecomtransfer.FieldCheckedAt:
+		m.ResetCheckedAt()
+		return nil
+	case wecomtransfer.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wecomtransfer.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomTransfer field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomTransferMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomTransferMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomTransferMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomTransferMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomTransferMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomTransferMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomTransferMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomTransfer unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomTransferMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomTransfer edge %s", name)
 }

@@ -82,10 +82,14 @@ type Tx struct {
 	WecomCorpMapping *WecomCorpMappingClient
 	// WecomFollow is the client for interacting with the WecomFollow builders.
 	WecomFollow *WecomFollowClient
+	// WecomGroupTransfer is the client for interacting with the WecomGroupTransfer builders.
+	WecomGroupTransfer *WecomGroupTransferClient
 	// WecomSync is the client for interacting with the WecomSync builders.
 	WecomSync *WecomSyncClient
 	// WecomToken is the client for interacting with the WecomToken builders.
 	WecomToken *WecomTokenClient
+	// WecomTransfer is the client for interacting with the WecomTransfer builders.
+	WecomTransfer *WecomTransferClient
 
 	// lazily loaded.
 	client     *Client
@@ -251,8 +255,10 @@ func (tx *Tx) init() {
 	tx.WecomContact = NewWecomContactClient(tx.config)
 	tx.WecomCorpMapping = NewWecomCorpMappingClient(tx.config)
 	tx.WecomFollow = NewWecomFollowClient(tx.config)
+	tx.WecomGroupTransfer = NewWecomGroupTransferClient(tx.config)
 	tx.WecomSync = NewWecomSyncClient(tx.config)
 	tx.WecomToken = NewWecomTokenClient(tx.config)
+	tx.WecomTransfer = NewWecomTransferClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

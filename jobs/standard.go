@@ -31,6 +31,8 @@ type Services struct {
 	Scorecards *scorecards.Service
 	// WeCom syncs external contacts; nil when WeCom is not configured.
 	WeCom *wecom.Service
+	// WeComTransfers carries hand-overs out in WeCom; nil likewise.
+	WeComTransfers *wecom.Transfers
 }
 
 // Ledger retention.
@@ -83,6 +85,15 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 				}
 				r, err := svc.WeCom.Sync(ctx)
 				return Result{Items: r.Created + r.Changed + r.Removed, Message: r.Message()}, err
+			}},
+		{Name: "wecom-transfers", Spec: "*/10 * * * *", Missed: CatchUp,
+			About: "Carries contact hand-overs out in WeCom (at most 100 a call), checks waiting ones and moves leavers' customer groups; a batch cut short is settled from WeCom's records, never sent twice",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				if svc.WeComTransfers == nil {
+					return Result{Message: i18n.Lines{i18n.M("job_report.wecom_off")}}, nil
+				}
+				r, err := svc.WeComTransfers.Run(ctx)
+				return Result{Items: r.Sent + r.Settled + r.Groups, Message: r.Message()}, err
 			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",

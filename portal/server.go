@@ -87,6 +87,8 @@ type Deps struct {
 	Scorecards *scorecards.Service
 	// WeCom is the WeCom contact sync and its inbox.
 	WeCom *wecom.Service
+	// WeComTransfers carries hand-overs out in WeCom; nil without WeCom.
+	WeComTransfers *wecom.Transfers
 }
 
 // Server is the portal's HTTP server.

@@ -13,6 +13,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/i18n"
+	"github.com/tierlink/tierlink/partners/wecom"
 )
 
 func (s *Server) directoryPages() []pageRoute {
@@ -153,6 +154,7 @@ type partnerData struct {
 	// invitation; only editors, who may invite, get it.
 	Access    map[int]accounts.ContactAccess
 	Transfers []directory.Transfer
+	WeCom     map[int]*wecom.TransferState
 	Audit     []auditRow
 	InviteURL string
 	// Blocked says why new orders to the partner are refused.
@@ -198,6 +200,9 @@ func (s *Server) partnerPage(c *fiber.Ctx) error {
 			return err
 		}
 		d.Transfers = ts.Items
+		if d.WeCom, err = s.wecomStates(ctx, ts.Items); err != nil {
+			return err
+		}
 		for _, l := range lines {
 			d.Audit = append(d.Audit, auditRow{AuditLine: l, Link: auditLink(l)})
 		}
@@ -221,6 +226,7 @@ type contactData struct {
 	C         directory.Contact
 	Staff     []accounts.User
 	Transfers []directory.Transfer
+	WeCom     map[int]*wecom.TransferState
 	Access    accounts.ContactAccess
 	Documents []documents.Document
 }
@@ -253,7 +259,11 @@ func (s *Server) contactPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "contact", ct.Name, contactData{C: ct, Staff: staffUsers, Transfers: ts.Items, Access: acc[id], Documents: ds.Items})
+	wst, err := s.wecomStates(ctx, ts.Items)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "contact", ct.Name, contactData{C: ct, Staff: staffUsers, Transfers: ts.Items, WeCom: wst, Access: acc[id], Documents: ds.Items})
 }
 
 func (s *Server) contactTransferSubmit(c *fiber.Ctx) error {
@@ -333,6 +343,8 @@ type bulkData struct {
 	F        directory.ContactFilter
 	Contacts []directory.Contact
 	Staff    []accounts.User
+	// WeComFailures are hand-overs WeCom refused or will refuse.
+	WeComFailures []wecom.Failure
 }
 
 func (s *Server) bulkTransferPage(c *fiber.Ctx) error {
@@ -351,7 +363,11 @@ func (s *Server) bulkTransferPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "transfer_new", "transfer_contacts", bulkData{F: f, Contacts: cs.Items, Staff: staffUsers})
+	fails, err := s.wecomFailures(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.render(c, "transfer_new", "transfer_contacts", bulkData{F: f, Contacts: cs.Items, Staff: staffUsers, WeComFailures: fails})
 }
 
 func (s *Server) bulkTransferSubmit(c *fiber.Ctx) error {

@@ -189,6 +189,8 @@ type app struct {
 	cards *scorecards.Service
 	jobs  *jobs.Scheduler
 	wecom *wecom.Service
+	// wecomXfer carries hand-overs out in WeCom; nil when not configured.
+	wecomXfer *wecom.Transfers
 	// instance names this process in the run ledger, outbox leases and
 	// relay messages.
 	instance string
@@ -266,8 +268,12 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	if cfg.WeCom.Configured() {
 		syncer = a.wecom
 		log.Info("wecom connection configured", "wecom", cfg.WeCom)
+		// Hand-overs are queued for WeCom in their own transaction.
+		a.wecomXfer = wecom.NewTransfers(db.Client, wapi, log)
+		dir.OnHandedOver(a.wecomXfer.Plan)
 	}
-	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer}, cfg.JobSchedules)
+	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,
+		WeComTransfers: a.wecomXfer}, cfg.JobSchedules)
 	if err != nil {
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
@@ -339,7 +345,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log, DisplayZone: a.cfg.TimeZone,
 		CompanyName: a.cfg.CompanyName, Logo: a.cfg.Logo, LogoType: a.cfg.LogoType},
 		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
-			Jobs: a.jobs, Scorecards: a.cards, WeCom: a.wecom})
+			Jobs: a.jobs, Scorecards: a.cards, WeCom: a.wecom, WeComTransfers: a.wecomXfer})
 	if err != nil {
 		return err
 	}

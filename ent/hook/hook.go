@@ -417,6 +417,18 @@ func (f WecomFollowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomFollowMutation", m)
 }
 
+// The WecomGroupTransferFunc type is an adapter to allow the use of ordinary
+// function as WecomGroupTransfer mutator.
+type WecomGroupTransferFunc func(context.Context, *ent.WecomGroupTransferMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomGroupTransferFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomGroupTransferMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomGroupTransferMutation", m)
+}
+
 // The WecomSyncFunc type is an adapter to allow the use of ordinary
 // function as WecomSync mutator.
 type WecomSyncFunc func(context.Context, *ent.WecomSyncMutation) (ent.Value, error)
@@ -439,6 +451,18 @@ func (f WecomTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomTokenMutation", m)
+}
+
+// The WecomTransferFunc type is an adapter to allow the use of ordinary
+// function as WecomTransfer mutator.
+type WecomTransferFunc func(context.Context, *ent.WecomTransferMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomTransferFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomTransferMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomTransferMutation", m)
 }
 
 // Condition is a hook condition function.

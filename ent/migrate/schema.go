@@ -1343,6 +1343,38 @@ var (
 			},
 		},
 	}
+	// WecomGroupTransfersColumns holds the columns for the "wecom_group_transfers" table.
+	WecomGroupTransfersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "batch", Type: field.TypeString, Size: 64},
+		{Name: "chat_id", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "from_userid", Type: field.TypeString, Size: 64},
+		{Name: "to_userid", Type: field.TypeString, Size: 64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"onjob", "resigned"}, Default: "resigned"},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"pending", "done", "failed"}, Default: "pending"},
+		{Name: "errcode", Type: field.TypeInt, Default: 0},
+		{Name: "errmsg", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WecomGroupTransfersTable holds the schema information for the "wecom_group_transfers" table.
+	WecomGroupTransfersTable = &schema.Table{
+		Name:       "wecom_group_transfers",
+		Columns:    WecomGroupTransfersColumns,
+		PrimaryKey: []*schema.Column{WecomGroupTransfersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomgrouptransfer_batch_chat_id",
+				Unique:  true,
+				Columns: []*schema.Column{WecomGroupTransfersColumns[1], WecomGroupTransfersColumns[2]},
+			},
+			{
+				Name:    "wecomgrouptransfer_state_id",
+				Unique:  false,
+				Columns: []*schema.Column{WecomGroupTransfersColumns[6], WecomGroupTransfersColumns[0]},
+			},
+		},
+	}
 	// WecomSyncsColumns holds the columns for the "wecom_syncs" table.
 	WecomSyncsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1395,6 +1427,60 @@ var (
 			},
 		},
 	}
+	// WecomTransfersColumns holds the columns for the "wecom_transfers" table.
+	WecomTransfersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "transfer_id", Type: field.TypeInt},
+		{Name: "contact_id", Type: field.TypeInt},
+		{Name: "external_userid", Type: field.TypeString, Size: 128},
+		{Name: "handover_userid", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "takeover_userid", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"onjob", "resigned"}},
+		{Name: "message", Type: field.TypeString, Default: ""},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "sending", "blocked", "skipped", "waiting", "done", "refused", "taker_limit", "no_record", "failed"}, Default: "queued"},
+		{Name: "errcode", Type: field.TypeInt, Default: 0},
+		{Name: "status", Type: field.TypeInt, Default: 0},
+		{Name: "request_key", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "possible_at", Type: field.TypeTime, Nullable: true},
+		{Name: "requested_at", Type: field.TypeTime, Nullable: true},
+		{Name: "completes_at", Type: field.TypeTime, Nullable: true},
+		{Name: "checked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WecomTransfersTable holds the schema information for the "wecom_transfers" table.
+	WecomTransfersTable = &schema.Table{
+		Name:       "wecom_transfers",
+		Columns:    WecomTransfersColumns,
+		PrimaryKey: []*schema.Column{WecomTransfersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomtransfer_transfer_id",
+				Unique:  true,
+				Columns: []*schema.Column{WecomTransfersColumns[1]},
+			},
+			{
+				Name:    "wecomtransfer_state_id",
+				Unique:  false,
+				Columns: []*schema.Column{WecomTransfersColumns[8], WecomTransfersColumns[0]},
+			},
+			{
+				Name:    "wecomtransfer_external_userid_requested_at",
+				Unique:  false,
+				Columns: []*schema.Column{WecomTransfersColumns[3], WecomTransfersColumns[13]},
+			},
+			{
+				Name:    "wecomtransfer_contact_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{WecomTransfersColumns[2], WecomTransfersColumns[0]},
+			},
+			{
+				Name:    "wecomtransfer_request_key",
+				Unique:  false,
+				Columns: []*schema.Column{WecomTransfersColumns[11]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
@@ -1431,8 +1517,10 @@ var (
 		WecomContactsTable,
 		WecomCorpMappingsTable,
 		WecomFollowsTable,
+		WecomGroupTransfersTable,
 		WecomSyncsTable,
 		WecomTokensTable,
+		WecomTransfersTable,
 	}
 )
 

@@ -108,8 +108,14 @@ type WecomCorpMapping func(*sql.Selector)
 // WecomFollow is the predicate function for wecomfollow builders.
 type WecomFollow func(*sql.Selector)
 
+// WecomGroupTransfer is the predicate function for wecomgrouptransfer builders.
+type WecomGroupTransfer func(*sql.Selector)
+
 // WecomSync is the predicate function for wecomsync builders.
 type WecomSync func(*sql.Selector)
 
 // WecomToken is the predicate function for wecomtoken builders.
 type WecomToken func(*sql.Selector)
+
+// WecomTransfer is the predicate function for wecomtransfer builders.
+type WecomTransfer func(*sql.Selector)

@@ -927,6 +927,30 @@ func (f WecomFollowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomFollowMutation", m)
 }
 
+// The WecomGroupTransferQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomGroupTransferQueryRuleFunc func(context.Context, *ent.WecomGroupTransferQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomGroupTransferQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomGroupTransferQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomGroupTransferQuery", q)
+}
+
+// The WecomGroupTransferMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomGroupTransferMutationRuleFunc func(context.Context, *ent.WecomGroupTransferMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomGroupTransferMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomGroupTransferMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomGroupTransferMutation", m)
+}
+
 // The WecomSyncQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WecomSyncQueryRuleFunc func(context.Context, *ent.WecomSyncQuery) error
@@ -973,6 +997,30 @@ func (f WecomTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomTokenMutation", m)
+}
+
+// The WecomTransferQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomTransferQueryRuleFunc func(context.Context, *ent.WecomTransferQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomTransferQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomTransferQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomTransferQuery", q)
+}
+
+// The WecomTransferMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomTransferMutationRuleFunc func(context.Context, *ent.WecomTransferMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomTransferMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomTransferMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomTransferMutation", m)
 }
 
 type (
@@ -1078,9 +1126,13 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.WecomFollowQuery:
 		return q.Filter(), nil
+	case *ent.WecomGroupTransferQuery:
+		return q.Filter(), nil
 	case *ent.WecomSyncQuery:
 		return q.Filter(), nil
 	case *ent.WecomTokenQuery:
+		return q.Filter(), nil
+	case *ent.WecomTransferQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -1157,9 +1209,13 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.WecomFollowMutation:
 		return m.Filter(), nil
+	case *ent.WecomGroupTransferMutation:
+		return m.Filter(), nil
 	case *ent.WecomSyncMutation:
 		return m.Filter(), nil
 	case *ent.WecomTokenMutation:
+		return m.Filter(), nil
+	case *ent.WecomTransferMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

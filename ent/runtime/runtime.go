@@ -41,8 +41,10 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
+	"github.com/tierlink/tierlink/ent/wecomtransfer"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -1757,6 +1759,67 @@ func init() {
 	wecomfollowDescUpdatedAt := wecomfollowFields[12].Descriptor()
 	// wecomfollow.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	wecomfollow.DefaultUpdatedAt = wecomfollowDescUpdatedAt.Default.(func() time.Time)
+	wecomgrouptransfer.Policy = privacy.NewPolicies(schema.WecomGroupTransfer{})
+	wecomgrouptransfer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomgrouptransfer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomgrouptransferFields := schema.WecomGroupTransfer{}.Fields()
+	_ = wecomgrouptransferFields
+	// wecomgrouptransferDescBatch is the schema descriptor for batch field.
+	wecomgrouptransferDescBatch := wecomgrouptransferFields[0].Descriptor()
+	// wecomgrouptransfer.BatchValidator is a validator for the "batch" field. It is called by the builders before save.
+	wecomgrouptransfer.BatchValidator = func() func(string) error {
+		validators := wecomgrouptransferDescBatch.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(batch string) error {
+			for _, fn := range fns {
+				if err := fn(batch); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomgrouptransferDescChatID is the schema descriptor for chat_id field.
+	wecomgrouptransferDescChatID := wecomgrouptransferFields[1].Descriptor()
+	// wecomgrouptransfer.DefaultChatID holds the default value on creation for the chat_id field.
+	wecomgrouptransfer.DefaultChatID = wecomgrouptransferDescChatID.Default.(string)
+	// wecomgrouptransfer.ChatIDValidator is a validator for the "chat_id" field. It is called by the builders before save.
+	wecomgrouptransfer.ChatIDValidator = wecomgrouptransferDescChatID.Validators[0].(func(string) error)
+	// wecomgrouptransferDescFromUserid is the schema descriptor for from_userid field.
+	wecomgrouptransferDescFromUserid := wecomgrouptransferFields[2].Descriptor()
+	// wecomgrouptransfer.FromUseridValidator is a validator for the "from_userid" field. It is called by the builders before save.
+	wecomgrouptransfer.FromUseridValidator = wecomgrouptransferDescFromUserid.Validators[0].(func(string) error)
+	// wecomgrouptransferDescToUserid is the schema descriptor for to_userid field.
+	wecomgrouptransferDescToUserid := wecomgrouptransferFields[3].Descriptor()
+	// wecomgrouptransfer.ToUseridValidator is a validator for the "to_userid" field. It is called by the builders before save.
+	wecomgrouptransfer.ToUseridValidator = wecomgrouptransferDescToUserid.Validators[0].(func(string) error)
+	// wecomgrouptransferDescErrcode is the schema descriptor for errcode field.
+	wecomgrouptransferDescErrcode := wecomgrouptransferFields[6].Descriptor()
+	// wecomgrouptransfer.DefaultErrcode holds the default value on creation for the errcode field.
+	wecomgrouptransfer.DefaultErrcode = wecomgrouptransferDescErrcode.Default.(int)
+	// wecomgrouptransferDescErrmsg is the schema descriptor for errmsg field.
+	wecomgrouptransferDescErrmsg := wecomgrouptransferFields[7].Descriptor()
+	// wecomgrouptransfer.DefaultErrmsg holds the default value on creation for the errmsg field.
+	wecomgrouptransfer.DefaultErrmsg = wecomgrouptransferDescErrmsg.Default.(string)
+	// wecomgrouptransfer.ErrmsgValidator is a validator for the "errmsg" field. It is called by the builders before save.
+	wecomgrouptransfer.ErrmsgValidator = wecomgrouptransferDescErrmsg.Validators[0].(func(string) error)
+	// wecomgrouptransferDescCreatedAt is the schema descriptor for created_at field.
+	wecomgrouptransferDescCreatedAt := wecomgrouptransferFields[8].Descriptor()
+	// wecomgrouptransfer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecomgrouptransfer.DefaultCreatedAt = wecomgrouptransferDescCreatedAt.Default.(func() time.Time)
+	// wecomgrouptransferDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomgrouptransferDescUpdatedAt := wecomgrouptransferFields[9].Descriptor()
+	// wecomgrouptransfer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomgrouptransfer.DefaultUpdatedAt = wecomgrouptransferDescUpdatedAt.Default.(func() time.Time)
 	wecomsync.Policy = privacy.NewPolicies(schema.WecomSync{})
 	wecomsync.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1857,6 +1920,75 @@ func init() {
 	wecomtokenDescUpdatedAt := wecomtokenFields[4].Descriptor()
 	// wecomtoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	wecomtoken.DefaultUpdatedAt = wecomtokenDescUpdatedAt.Default.(func() time.Time)
+	wecomtransfer.Policy = privacy.NewPolicies(schema.WecomTransfer{})
+	wecomtransfer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomtransfer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomtransferFields := schema.WecomTransfer{}.Fields()
+	_ = wecomtransferFields
+	// wecomtransferDescExternalUserid is the schema descriptor for external_userid field.
+	wecomtransferDescExternalUserid := wecomtransferFields[2].Descriptor()
+	// wecomtransfer.ExternalUseridValidator is a validator for the "external_userid" field. It is called by the builders before save.
+	wecomtransfer.ExternalUseridValidator = func() func(string) error {
+		validators := wecomtransferDescExternalUserid.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_userid string) error {
+			for _, fn := range fns {
+				if err := fn(external_userid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomtransferDescHandoverUserid is the schema descriptor for handover_userid field.
+	wecomtransferDescHandoverUserid := wecomtransferFields[3].Descriptor()
+	// wecomtransfer.DefaultHandoverUserid holds the default value on creation for the handover_userid field.
+	wecomtransfer.DefaultHandoverUserid = wecomtransferDescHandoverUserid.Default.(string)
+	// wecomtransfer.HandoverUseridValidator is a validator for the "handover_userid" field. It is called by the builders before save.
+	wecomtransfer.HandoverUseridValidator = wecomtransferDescHandoverUserid.Validators[0].(func(string) error)
+	// wecomtransferDescTakeoverUserid is the schema descriptor for takeover_userid field.
+	wecomtransferDescTakeoverUserid := wecomtransferFields[4].Descriptor()
+	// wecomtransfer.DefaultTakeoverUserid holds the default value on creation for the takeover_userid field.
+	wecomtransfer.DefaultTakeoverUserid = wecomtransferDescTakeoverUserid.Default.(string)
+	// wecomtransfer.TakeoverUseridValidator is a validator for the "takeover_userid" field. It is called by the builders before save.
+	wecomtransfer.TakeoverUseridValidator = wecomtransferDescTakeoverUserid.Validators[0].(func(string) error)
+	// wecomtransferDescMessage is the schema descriptor for message field.
+	wecomtransferDescMessage := wecomtransferFields[6].Descriptor()
+	// wecomtransfer.DefaultMessage holds the default value on creation for the message field.
+	wecomtransfer.DefaultMessage = wecomtransferDescMessage.Default.(string)
+	// wecomtransfer.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	wecomtransfer.MessageValidator = wecomtransferDescMessage.Validators[0].(func(string) error)
+	// wecomtransferDescErrcode is the schema descriptor for errcode field.
+	wecomtransferDescErrcode := wecomtransferFields[8].Descriptor()
+	// wecomtransfer.DefaultErrcode holds the default value on creation for the errcode field.
+	wecomtransfer.DefaultErrcode = wecomtransferDescErrcode.Default.(int)
+	// wecomtransferDescStatus is the schema descriptor for status field.
+	wecomtransferDescStatus := wecomtransferFields[9].Descriptor()
+	// wecomtransfer.DefaultStatus holds the default value on creation for the status field.
+	wecomtransfer.DefaultStatus = wecomtransferDescStatus.Default.(int)
+	// wecomtransferDescRequestKey is the schema descriptor for request_key field.
+	wecomtransferDescRequestKey := wecomtransferFields[10].Descriptor()
+	// wecomtransfer.DefaultRequestKey holds the default value on creation for the request_key field.
+	wecomtransfer.DefaultRequestKey = wecomtransferDescRequestKey.Default.(string)
+	// wecomtransfer.RequestKeyValidator is a validator for the "request_key" field. It is called by the builders before save.
+	wecomtransfer.RequestKeyValidator = wecomtransferDescRequestKey.Validators[0].(func(string) error)
+	// wecomtransferDescCreatedAt is the schema descriptor for created_at field.
+	wecomtransferDescCreatedAt := wecomtransferFields[15].Descriptor()
+	// wecomtransfer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecomtransfer.DefaultCreatedAt = wecomtransferDescCreatedAt.Default.(func() time.Time)
+	// wecomtransferDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomtransferDescUpdatedAt := wecomtransferFields[16].Descriptor()
+	// wecomtransfer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomtransfer.DefaultUpdatedAt = wecomtransferDescUpdatedAt.Default.(func() time.Time)
 }
 
 const (

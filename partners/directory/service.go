@@ -24,6 +24,9 @@ import (
 type Service struct {
 	client *ent.Client
 	now    func() time.Time
+	// handedOver, when set, runs in the transaction of every hand-over
+	// that moved contacts (see OnHandedOver).
+	handedOver HandedOverFunc
 }
 
 // New returns a directory service over client.

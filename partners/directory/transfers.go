@@ -53,6 +53,15 @@ func (t Transfer) Scheduled() bool {
 	return contacttransfer.State(t.State) == contacttransfer.StatePending
 }
 
+// HandedOverFunc is told, in the hand-over's own transaction (c), which
+// ledger entries just moved their contacts, now or when a scheduled one
+// came due. An error rolls the hand-over back.
+type HandedOverFunc func(ctx context.Context, c *ent.Client, transferIDs []int) error
+
+// OnHandedOver sets what runs after each completed hand-over: WeCom's
+// hand-over queues its calls there, so they commit with the ledger.
+func (s *Service) OnHandedOver(fn HandedOverFunc) { s.handedOver = fn }
+
 // Handover is one hand-over request, resolved to contacts and an heir.
 type Handover struct {
 	ContactIDs  []int
@@ -172,6 +181,11 @@ func (s *Service) HandOver(ctx context.Context, c *ent.Client, h Handover) ([]in
 			return nil, err
 		}
 	}
+	if s.handedOver != nil {
+		if err := s.handedOver(ctx, c, out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -222,9 +236,15 @@ func (s *Service) RunDueTransfers(ctx context.Context) (done, failed int, err er
 				return err
 			}
 			pid := ct.PartnerID
-			return partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.transfer", EntityType: "contact", EntityID: ct.ID,
+			if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "contact.transfer", EntityType: "contact", EntityID: ct.ID,
 				PartnerID: &pid, Before: map[string]any{"owner_id": ct.OwnerID},
-				After: map[string]any{"owner_id": t.ToOwnerID, "reason": string(t.Reason), "batch": t.Batch, "scheduled": true}})
+				After: map[string]any{"owner_id": t.ToOwnerID, "reason": string(t.Reason), "batch": t.Batch, "scheduled": true}}); err != nil {
+				return err
+			}
+			if s.handedOver != nil {
+				return s.handedOver(ctx, c, []int{t.ID})
+			}
+			return nil
 		})
 		switch {
 		case err != nil:

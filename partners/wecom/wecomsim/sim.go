@@ -161,6 +161,7 @@ func New(corpID string, secrets ...string) *Server {
 	mux.HandleFunc("GET /cgi-bin/externalcontact/get", s.authed(s.getContact))
 	mux.HandleFunc("GET /cgi-bin/user/get", s.authed(s.getUser))
 	mux.HandleFunc("POST /cgi-bin/externalcontact/get_corp_tag_list", s.authed(s.corpTags))
+	s.routeTransfer(mux)
 	s.srv = httptest.NewServer(mux)
 	return s
 }

@@ -138,6 +138,7 @@ func New(corpID string, secrets ...string) *Server {
 	mux.HandleFunc("POST /cgi-bin/externalcontact/batch/get_by_user", s.authed(s.batchGetByUser))
 	mux.HandleFunc("GET /cgi-bin/externalcontact/get", s.authed(s.getContact))
 	mux.HandleFunc("GET /cgi-bin/user/get", s.authed(s.getUser))
+	s.routeOAuth(mux)
 	s.srv = httptest.NewServer(mux)
 	return s
 }

@@ -57,6 +57,12 @@ func (s *Server) wecomLogin(c *fiber.Ctx) error {
 		return err
 	}
 	next := safeNext(q.Next)
+	if q.Lang != "" {
+		// A workbench entry may name the language; the refusal page and
+		// the pages after sign-in read it as the login page's switch.
+		c.Cookie(&fiber.Cookie{Name: langCookie, Value: q.Lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: s.secureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+	}
 	if currentViewer(c).UserID != 0 {
 		return c.Redirect(next, fiber.StatusSeeOther)
 	}

@@ -10,16 +10,25 @@ import (
 	"github.com/tierlink/tierlink/partners/wecom/wecomsim"
 )
 
-// On a phone, a buyer opens Tierlink from the WeCom workbench (the app's
-// entry is /wecom/login): WeCom's OAuth2 page (the simulator) vouches for
-// them and they land on the home page signed in, without a password;
-// the page fits the phone.
+// On a phone, a buyer signs in through WeCom (the login page's button
+// leads to /wecom/login, the app's workbench entry): WeCom's OAuth2 page
+// (the simulator) vouches for them and they land on the home page signed
+// in, without a password; the pages fit the phone.
 func TestBrowserWeComWorkbenchSignIn(t *testing.T) {
 	w := newWeComEnv(t)
 	w.sim.AuthorizeAs("bo.buyer")
-	ctx := browser(t, 390, 844)
+	ctx := browser(t, 360, 780)
+	// The login page offers WeCom with a control a thumb can hit.
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.base+"/login"), chromedp.WaitVisible(chromedp.ID("wecom-login"))); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("wecom-login").getBoundingClientRect().height`))
+	lw, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+	if h < 40 || lw > 2 {
+		t.Fatalf("WeCom button %.0f px tall, page %d px too wide", h, lw)
+	}
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(w.base+"/wecom/login"),
+		chromedp.Click(chromedp.ID("wecom-login")),
 		chromedp.WaitReady(chromedp.ID("logout")),
 	)
 	if err != nil {
@@ -47,9 +56,9 @@ func TestBrowserWeComWorkbenchSignIn(t *testing.T) {
 	}
 
 	// A colleague whose WeCom account is linked to nobody sees why, in
-	// their language, with the way on, on the same phone.
+	// their language, with the way on, on a phone.
 	t.Run("ErrUnknownUser", func(t *testing.T) {
-		ctx := browser(t, 390, 844)
+		ctx := browser(t, 360, 780)
 		w.sim.AuthorizeAs("ghost")
 		w.sim.AddMember(wecomsim.Member{UserID: "ghost", Name: "Ghost"})
 		var why string

@@ -334,7 +334,7 @@ func loadWeCom(getenv func(string) string) (wecom.Config, error) {
 		return w, configError{"TIERLINK_WECOM_API_BASE", "plain http is allowed only for a simulator on loopback"}
 	}
 	w.AuthorizeBase = or(strings.TrimSpace(getenv("TIERLINK_WECOM_AUTHORIZE_BASE")), wecom.DefaultAuthorizeBase)
-	if a, err := url.Parse(w.AuthorizeBase); err != nil || (a.Scheme != "https" && !(a.Scheme == "http" && isLoopback(a.Hostname()))) || a.Host == "" || a.RawQuery != "" {
+	if a, err := url.Parse(w.AuthorizeBase); err != nil || (a.Scheme != "https" && (a.Scheme != "http" || !isLoopback(a.Hostname()))) || a.Host == "" || a.RawQuery != "" {
 		return w, configError{"TIERLINK_WECOM_AUTHORIZE_BASE", "must be an https URL like https://open.weixin.qq.com (plain http only on loopback)"}
 	}
 	if w.CorpID == "" {

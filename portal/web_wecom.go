@@ -169,9 +169,12 @@ type wecomAdminData struct {
 // secret, only whether it is set), the last sync and a "sync now"
 // button, and what to enter in WeCom's console.
 func (s *Server) wecomAdminPage(c *fiber.Ctx) error {
-	st, err := s.deps.WeCom.Status(c.UserContext())
-	if err != nil {
-		return err
+	var st wecom.Status
+	if s.deps.WeCom != nil {
+		var err error
+		if st, err = s.deps.WeCom.Status(c.UserContext()); err != nil {
+			return err
+		}
 	}
 	return s.render(c, "wecom_admin", "wecom_admin_title", wecomAdminData{St: st,
 		CallbackURL: s.cfg.BaseURL.JoinPath("/wecom/callback").String(), RedirectDomain: s.cfg.BaseURL.Host,

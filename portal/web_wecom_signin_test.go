@@ -276,6 +276,28 @@ func TestWeComSignIn(t *testing.T) {
 		})
 	})
 
+	t.Run("EndsAnotherSessionInTheBrowser", func(t *testing.T) {
+		p := newPhone(t, "en")
+		ret := w.back(t, p, w.toWeCom(t, p, ""), "bo.buyer")
+		// Meanwhile, in another tab, the admin signed in in this browser.
+		tok, _, err := w.f.Acc.Login(context.Background(), accounts.LoginInput{Email: w.f.Admin.Email, Password: partnerstest.Password}, "127.0.0.1", "tab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := url.Parse(w.base)
+		p.c.Jar.SetCookies(b, []*http.Cookie{{Name: w.srv.cookieName, Value: tok, Path: "/"}})
+		admins, buyers := w.sessionsOf(w.f.Admin.ID), w.sessionsOf(buyer)
+		if resp, _ := p.get(ret.String()); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+			t.Fatalf("%d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if w.sessionsOf(w.f.Admin.ID) != admins-1 || w.sessionsOf(buyer) != buyers+1 {
+			t.Fatal("the browser's earlier session was kept beside the new one")
+		}
+		if _, body := p.get(w.base + "/settings"); !strings.Contains(body, "Bo Buyer") || strings.Contains(body, "Ada Admin") {
+			t.Fatal("the browser is not Bo Buyer's now")
+		}
+	})
+
 	t.Run("ErrForgedState", func(t *testing.T) {
 		n, audits := w.sessionsOf(buyer), w.signInAudits()
 		victim, attacker := newPhone(t, "en"), newPhone(t, "zh-CN")

@@ -74,6 +74,7 @@ var auditSentences = map[string]string{
 	"user.wecom_link":      "audit.user_wecom_link",
 	"wecom_contact.assign": "audit.wecom_contact_assign",
 	"wecom_corp.map":       "audit.wecom_corp_map",
+	"user.wecom_signin":    "audit.user_wecom_signin",
 }
 
 // valueKind says how a field's stored value is shown.

@@ -282,6 +282,12 @@ var matrix = map[string]matrixRow{
 	"POST /deliveries/:id/retry":    {path: "/deliveries/{DEAD}/retry", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
 	"GET /settings":                 {path: "/settings", want: "303 200 200 200 200 200"},
 	"POST /settings":                {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
+	// WeCom sign-in (web_wecom.go): not configured here, so both steps
+	// send everyone to the refusal page (a signed-in reader to next).
+	"GET /wecom/login":   {path: "/wecom/login", want: "303 303 303 303 303 303"},
+	"GET /wecom/oauth":   {path: "/wecom/oauth?code=c0de&state=5747e", want: "303 303 303 303 303 303"},
+	"GET /wecom/refused": {path: "/wecom/refused?reason=bad_code", want: "200 200 200 200 200 200"},
+	"GET /admin/wecom":   {path: "/admin/wecom", want: "303 403 403 200 403 403"},
 }
 
 func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }

@@ -27,6 +27,7 @@ import (
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/shipment"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/partners/wecom"
 )
 
 // TestPageChecks walks every GET page of the portal, over the demo
@@ -232,6 +233,17 @@ var walkPaths = map[string]walkPath{
 	"/shipments/:id": {roles: []who{wBuyer, wPartner}, fill: func(_ *demoEnv, ids *demoIDs, w who) []variant {
 		return ids.variants("/shipments/%d", ids.shipments, w)
 	}},
+	// WeCom sign-in and settings (web_wecom.go).
+	"/wecom/login": {skip: "a redirect to WeCom (or, unconfigured, to /wecom/refused, walked below)"},
+	"/wecom/oauth": {skip: "WeCom's return: a redirect home or to /wecom/refused, walked below"},
+	"/wecom/refused": {fill: func(*demoEnv, *demoIDs, who) []variant {
+		var out []variant
+		for _, r := range wecom.Refusals {
+			out = append(out, variant{string(r), "/wecom/refused?reason=" + string(r)})
+		}
+		return out
+	}},
+	"/admin/wecom": {fill: fixed("/admin/wecom")},
 }
 
 func fixed(p string) func(*demoEnv, *demoIDs, who) []variant {

@@ -39,7 +39,11 @@ func (s *Server) logoutSubmit(c *fiber.Ctx) error {
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-type loginData struct{ Next, Email string }
+type loginData struct {
+	Next, Email string
+	// WeCom offers the sign-in through WeCom (web_wecom.go).
+	WeCom bool
+}
 
 // nextQuery is where to go after logging in.
 type nextQuery struct {
@@ -63,7 +67,7 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 		c.Cookie(&fiber.Cookie{Name: langCookie, Value: q.Lang, Path: "/", MaxAge: 365 * 24 * 3600,
 			Secure: s.secureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
 	}
-	return s.render(c, "login", "login", loginData{Next: safeNext(q.Next)})
+	return s.render(c, "login", "login", loginData{Next: safeNext(q.Next), WeCom: s.wecomSignInOn()})
 }
 
 // loginExtra is the login form's own field beside the credentials.
@@ -93,7 +97,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	if code != partners.ERateLimited {
 		p.Detail = pickLocale(c, "").T("wrong_login")
 	}
-	return s.renderStatus(c, p.Status, "login", "login", loginData{Next: next, Email: in.Email}, &p)
+	return s.renderStatus(c, p.Status, "login", "login", loginData{Next: next, Email: in.Email, WeCom: s.wecomSignInOn()}, &p)
 }
 
 // safeNext keeps post-login redirects on this site.

@@ -139,6 +139,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_WECOM_CALLBACK_TOKEN", "", "WeCom callback Token (never logged or shown)"},
 	{"TIERLINK_WECOM_CALLBACK_AES_KEY", "", "WeCom callback EncodingAESKey, 43 characters (never logged or shown)"},
 	{"TIERLINK_WECOM_API_BASE", "https://qyapi.weixin.qq.com", "WeCom API base URL (a simulator in tests)"},
+	{"TIERLINK_WECOM_AUTHORIZE_BASE", "https://open.weixin.qq.com", "WeCom OAuth2 authorize page's base URL, for the workbench sign-in (a simulator in tests)"},
 }
 
 type configFlags struct {
@@ -331,6 +332,10 @@ func loadWeCom(getenv func(string) string) (wecom.Config, error) {
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return w, configError{"TIERLINK_WECOM_API_BASE", "plain http is allowed only for a simulator on loopback"}
+	}
+	w.AuthorizeBase = or(strings.TrimSpace(getenv("TIERLINK_WECOM_AUTHORIZE_BASE")), wecom.DefaultAuthorizeBase)
+	if a, err := url.Parse(w.AuthorizeBase); err != nil || (a.Scheme != "https" && (a.Scheme != "http" || !isLoopback(a.Hostname()))) || a.Host == "" || a.RawQuery != "" {
+		return w, configError{"TIERLINK_WECOM_AUTHORIZE_BASE", "must be an https URL like https://open.weixin.qq.com (plain http only on loopback)"}
 	}
 	if w.CorpID == "" {
 		for _, name := range []string{"TIERLINK_WECOM_AGENT_SECRET", "TIERLINK_WECOM_CONTACT_SECRET", "TIERLINK_WECOM_AGENT_ID"} {

@@ -71,20 +71,16 @@ func (s *Service) Login(ctx context.Context, in LoginInput, ip, userAgent string
 		}
 		return "", Session{}, partners.Errorf(partners.EUnauthenticated, "wrong e-mail or password")
 	}
-	token = randomToken(32)
-	csrf := randomToken(24)
+	var csrf string
 	now := s.now()
 	err = partners.WithTx(sys, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		if _, err := c.LoginThrottle.Delete().Where(loginthrottle.Key(keys[0].key)).Exec(sys); err != nil {
 			return err
 		}
-		if err := c.Session.Create().SetTokenHash(hashToken(token)).SetUserID(u.ID).SetCsrfToken(csrf).
-			SetCreatedAt(now).SetLastSeenAt(now).SetExpiresAt(now.Add(s.SessionTTL)).SetIP(trunc(ip, 64)).
-			SetUserAgent(trunc(userAgent, 300)).Exec(sys); err != nil {
-			return err
-		}
-		return c.User.UpdateOne(u).SetLastLoginAt(now).Exec(sys)
+		var serr error
+		token, csrf, serr = s.createSession(sys, c, u, now, ip, userAgent)
+		return serr
 	})
 	if err != nil {
 		return "", Session{}, err

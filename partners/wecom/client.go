@@ -49,6 +49,9 @@ type Config struct {
 	// APIBase is where WeCom's API is reached (DefaultAPIBase, or a
 	// simulator on loopback in tests).
 	APIBase string
+	// AuthorizeBase is where browsers are sent to sign in through WeCom
+	// (DefaultAuthorizeBase, or the simulator in tests).
+	AuthorizeBase string
 }
 
 // Configured reports whether the contact sync can run: a corp and the

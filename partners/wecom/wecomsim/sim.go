@@ -162,6 +162,7 @@ func New(corpID string, secrets ...string) *Server {
 	mux.HandleFunc("GET /cgi-bin/user/get", s.authed(s.getUser))
 	mux.HandleFunc("POST /cgi-bin/externalcontact/get_corp_tag_list", s.authed(s.corpTags))
 	s.routeTransfer(mux)
+	s.routeOAuth(mux)
 	s.srv = httptest.NewServer(mux)
 	return s
 }

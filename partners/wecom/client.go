@@ -302,6 +302,26 @@ func (c *Client) ContactsPage(ctx context.Context, userIDs []string, cursor stri
 	return items, next, err
 }
 
+// TagNames maps the corp's customer tag ids to their names
+// (externalcontact/get_corp_tag_list).
+func (c *Client) TagNames(ctx context.Context) (map[string]string, error) {
+	var groups []externalcontact.TagGroup
+	err := c.Do(ctx, ContactSecret, "get_corp_tag_list", func(sdk *workctx.Context) error {
+		var err error
+		groups, err = externalcontact.NewClient(sdk).GetCropTagList(externalcontact.GetCropTagRequest{})
+		return err
+	})
+	out := map[string]string{}
+	for _, g := range groups {
+		for _, t := range g.Tag {
+			if !t.Deleted {
+				out[t.ID] = t.Name
+			}
+		}
+	}
+	return out, err
+}
+
 // Member reads a staff member (user/get) with the app's secret.
 func (c *Client) Member(ctx context.Context, userID string) (*addresslist.UserGetResponse, error) {
 	var out *addresslist.UserGetResponse

@@ -106,6 +106,15 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 			return res, s.pause(ctx, run.ID, err)
 		}
 	}
+	// Follows keep their tags by name; a tag the corp list does not name
+	// (or a list WeCom will not give) keeps its id.
+	tags, err := s.api.TagNames(ctx)
+	if err != nil {
+		if Code(err) == 0 {
+			return res, s.pause(ctx, run.ID, err)
+		}
+		s.log.WarnContext(ctx, "wecom sync: corp tags not readable; keeping tag ids", "errcode", Code(err))
+	}
 	users := run.FollowUsers
 	batch, cursor := run.Batch, run.Cursor
 	for batch*MaxBatchUsers < len(users) {
@@ -119,7 +128,7 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 		} else {
 			cursor = next
 		}
-		if err := s.applyPage(ctx, run, items, batch, cursor); err != nil {
+		if err := s.applyPage(ctx, run, items, batch, cursor, tags); err != nil {
 			return res, s.pause(ctx, run.ID, err)
 		}
 	}
@@ -199,7 +208,8 @@ func kindOf(t int64) wecomcontact.Kind {
 
 // applyPage upserts one page of entries and moves the run's cursor, in
 // one transaction.
-func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []externalcontact.ExternalUserForBatch, batch int, cursor string) error {
+func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []externalcontact.ExternalUserForBatch, batch int, cursor string,
+	tagNames map[string]string) error {
 	now, runID := s.now(), run.ID
 	// A contact created earlier in this run (on another page) is new,
 	// not changed, when more of its follows arrive.
@@ -277,7 +287,10 @@ func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []ext
 			}
 			k := fkey{wc.ID, fi.UserID}
 			added := time.Unix(fi.CreateTime, 0).UTC()
-			tags := nonNil(slices.Clone(fi.TagID))
+			tags := make([]string, 0, len(fi.TagID))
+			for _, id := range fi.TagID {
+				tags = append(tags, clip(cmp.Or(tagNames[id], id), 100))
+			}
 			slices.Sort(tags)
 			f := follows[k]
 			if f == nil {

@@ -93,6 +93,9 @@ func (e *env) sync(t *testing.T) wecom.SyncResult {
 // with no corp (unmatched).
 func (e *env) seed(n, members int) {
 	base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	// Tags etTAG0 and etTAG1 are named in the corp list; etTAG2 is not.
+	e.sim.AddTagGroup(wecomsim.TagGroup{GroupID: "etGROUP", GroupName: "客户等级", Tag: []wecomsim.Tag{
+		{ID: "etTAG0", Name: "重点供应商"}, {ID: "etTAG1", Name: "新客户"}}})
 	for i := range n {
 		c := wecomsim.Contact{ExternalUserID: ext(i), Name: fmt.Sprintf("联系人%d", i), Type: 2, Position: "销售经理",
 			Follows: []wecomsim.Follow{{UserID: fmt.Sprintf("u%02d", i%members), CreateTime: base.Add(time.Duration(i) * time.Minute).Unix(),
@@ -219,6 +222,11 @@ func TestSync5000ContactsOver20Staff(t *testing.T) {
 		// tagless, when it owns a doubly followed contact).
 		if len(wc.Edges.Follows) != 1+btoi(i%10 == 0) || wc.AddedAt == nil || (len(wc.Tags) == 0) != (i%10 == 0 && owner != 0 && owner == e.staff[fmt.Sprintf("u%02d", (i+7)%members)]) {
 			t.Fatalf("%s follows %d, added %v, tags %v", wc.ExternalUserid, len(wc.Edges.Follows), wc.AddedAt, wc.Tags)
+		}
+	}
+	for i, want := range map[int]string{1: "新客户", 3: "重点供应商", 5: "etTAG2"} {
+		if f := e.contactByExt(t, ext(i)).Edges.Follows[0]; len(f.Tags) != 1 || f.Tags[0] != want {
+			t.Fatalf("contact %d follow tags %v, want [%s]", i, f.Tags, want)
 		}
 	}
 	if res.Linked != linkedWant || res.Unmatched != unmatched || unmatched != n/4 {

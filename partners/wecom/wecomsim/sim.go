@@ -20,6 +20,9 @@
 //   - GET /cgi-bin/externalcontact/get: one contact with follow_user; 84061
 //     when it is not an external contact of the corp.
 //   - GET /cgi-bin/user/get: a member; 60111 for an unknown userid.
+//   - POST /cgi-bin/externalcontact/get_corp_tag_list: the corp's tag
+//     groups (tag_group with group_id, group_name and tag), filtered by
+//     tag_id or group_id when given.
 //   - 45009 (frequency limit) on demand: FailNext.
 package wecomsim
 
@@ -118,6 +121,7 @@ type Server struct {
 	order    []string // members in the order added
 	contacts map[string]*Contact
 	corder   []string // contacts in the order added
+	tags     []TagGroup
 	fail     map[string]*failure
 	calls    map[string]int
 	issued   int
@@ -138,6 +142,7 @@ func New(corpID string, secrets ...string) *Server {
 	mux.HandleFunc("POST /cgi-bin/externalcontact/batch/get_by_user", s.authed(s.batchGetByUser))
 	mux.HandleFunc("GET /cgi-bin/externalcontact/get", s.authed(s.getContact))
 	mux.HandleFunc("GET /cgi-bin/user/get", s.authed(s.getUser))
+	mux.HandleFunc("POST /cgi-bin/externalcontact/get_corp_tag_list", s.authed(s.corpTags))
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -177,6 +182,30 @@ func (s *Server) AddContact(c Contact) {
 	}
 	c.Follows = slices.Clone(c.Follows)
 	s.contacts[c.ExternalUserID] = &c
+}
+
+// Tag is one of the corp's customer tags.
+type Tag struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	CreateTime int64  `json:"create_time"`
+	Order      int    `json:"order"`
+}
+
+// TagGroup is a group of the corp's customer tags (企业客户标签).
+type TagGroup struct {
+	GroupID    string `json:"group_id"`
+	GroupName  string `json:"group_name"`
+	CreateTime int64  `json:"create_time"`
+	Order      int    `json:"order"`
+	Tag        []Tag  `json:"tag"`
+}
+
+// AddTagGroup adds a group of corp tags.
+func (s *Server) AddTagGroup(g TagGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tags = append(s.tags, g)
 }
 
 // EditContact changes a contact in place.
@@ -533,6 +562,43 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 		ExternalContact ExternalContact `json:"external_contact"`
 		FollowUser      []followUser    `json:"follow_user"`
 	}{ok(), externalContact(c), fs})
+}
+
+func (s *Server) corpTags(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		TagID   []string `json:"tag_id"`
+		GroupID []string `json:"group_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeErr(w, ErrInvalidParameter)
+		return
+	}
+	out := []TagGroup{}
+	for _, g := range s.tags {
+		switch {
+		case len(req.TagID) > 0:
+			var ts []Tag
+			for _, t := range g.Tag {
+				if slices.Contains(req.TagID, t.ID) {
+					ts = append(ts, t)
+				}
+			}
+			if len(ts) > 0 {
+				g.Tag = ts
+				out = append(out, g)
+			}
+		case len(req.GroupID) > 0:
+			if slices.Contains(req.GroupID, g.GroupID) {
+				out = append(out, g)
+			}
+		default:
+			out = append(out, g)
+		}
+	}
+	writeJSON(w, struct {
+		errBody
+		TagGroup []TagGroup `json:"tag_group"`
+	}{ok(), out})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {

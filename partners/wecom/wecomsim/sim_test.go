@@ -119,6 +119,19 @@ func TestSimulatorWithSDK(t *testing.T) {
 		}
 	})
 
+	t.Run("CorpTagList", func(t *testing.T) {
+		sim.AddTagGroup(wecomsim.TagGroup{GroupID: "g1", GroupName: "等级", Tag: []wecomsim.Tag{{ID: "t1", Name: "重点"}, {ID: "t2", Name: "普通"}}})
+		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
+		groups, err := ec.GetCropTagList(externalcontact.GetCropTagRequest{})
+		if err != nil || len(groups) != 1 || groups[0].GroupName != "等级" || len(groups[0].Tag) != 2 || groups[0].Tag[0].Name != "重点" {
+			t.Fatalf("tags %+v, %v", groups, err)
+		}
+		groups, err = ec.GetCropTagList(externalcontact.GetCropTagRequest{TagID: []string{"t2"}})
+		if err != nil || len(groups) != 1 || len(groups[0].Tag) != 1 || groups[0].Tag[0].ID != "t2" {
+			t.Fatalf("tag filter %+v, %v", groups, err)
+		}
+	})
+
 	t.Run("ExternalContactGet", func(t *testing.T) {
 		ec := sdkOn(t, sim, "contact-secret").GetExternalContact()
 		d, err := ec.GetExternalUserDetail("wm0001")

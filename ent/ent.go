@@ -45,7 +45,9 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
+	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 )
@@ -141,7 +143,9 @@ func checkColumn(t, c string) error {
 			user.Table:              user.ValidColumn,
 			wecomcontact.Table:      wecomcontact.ValidColumn,
 			wecomcorpmapping.Table:  wecomcorpmapping.ValidColumn,
+			wecomevent.Table:        wecomevent.ValidColumn,
 			wecomfollow.Table:       wecomfollow.ValidColumn,
+			wecomlease.Table:        wecomlease.ValidColumn,
 			wecomsync.Table:         wecomsync.ValidColumn,
 			wecomtoken.Table:        wecomtoken.ValidColumn,
 		})

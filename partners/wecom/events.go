@@ -13,8 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/silenceper/wechat/v2/work/externalcontact"
 	workctx "github.com/silenceper/wechat/v2/work/context"
+	"github.com/silenceper/wechat/v2/work/externalcontact"
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/viewer"

@@ -280,8 +280,11 @@ var matrix = map[string]matrixRow{
 	"POST /admin/jobs/:name/resume": {path: "/admin/jobs/session-purge/resume", body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
 	"POST /admin/jobs/:name/run":    {path: "/admin/jobs/session-purge/run", body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
 	"POST /deliveries/:id/retry":    {path: "/deliveries/{DEAD}/retry", setup: groupSetup, body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
-	"GET /settings":                 {path: "/settings", want: "303 200 200 200 200 200"},
-	"POST /settings":                {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
+	"GET /wecom/callback":           {path: "/wecom/callback?{VQ}", setup: weComCallbackRoutes, want: "200 200 200 200 200 200"},
+	"POST /wecom/callback": {path: "/wecom/callback?{CBQ}", setup: weComCallbackRoutes, body: func(e *env, _ who) string { return e.vars["CBBODY"] },
+		want: "200 200 200 200 200 200"},
+	"GET /settings":  {path: "/settings", want: "303 200 200 200 200 200"},
+	"POST /settings": {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
 }
 
 func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }

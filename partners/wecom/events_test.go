@@ -147,3 +147,29 @@ func TestEventRemovalsAndOrder(t *testing.T) {
 }
 
 type wecomFollowState struct{ removed bool }
+
+// The nightly reconcile reports what callbacks missed as drift (and
+// corrects it), with the events not applied; a second run finds none.
+func TestReconcileReportsDrift(t *testing.T) {
+	e := newEnv(t, 2, 2, true)
+	sys := e.f.System()
+	e.seed(4, 2)
+	e.sync(t)
+	e.sim.AddContact(wecomsim.Contact{ExternalUserID: "wmMISSED", Name: "漏掉的", Type: 1,
+		Follows: []wecomsim.Follow{{UserID: "u00", CreateTime: time.Now().Unix()}}})
+	e.sim.EditContact(ext(1), func(c *wecomsim.Contact) { c.Position = "总经理" })
+	e.store(t, event(t, callback.EditExternalContact, "u00", ext(2), time.Now(), ""))
+	r, err := e.svc.Reconcile(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sync.Created != 1 || r.Sync.Changed != 1 || r.Drift() != 2 || r.Events.Pending != 1 || r.Events.Dead != 0 {
+		t.Fatalf("drift %d: %s; events %+v", r.Drift(), r.Sync.Report(), r.Events)
+	}
+	if got := e.contactByExt(t, ext(1)).Position; got != "总经理" {
+		t.Fatalf("drift not corrected: position %q", got)
+	}
+	if r, err = e.svc.Reconcile(sys); err != nil || r.Drift() != 0 {
+		t.Fatalf("second reconcile: drift %d (%s), %v", r.Drift(), r.Sync.Report(), err)
+	}
+}

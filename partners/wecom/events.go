@@ -224,8 +224,10 @@ type EventWorker struct {
 	log *slog.Logger
 	// Instance names this process in the lease.
 	Instance string
-	// Lease is how long the lease lasts without renewal; after a crash
-	// another instance takes over once it runs out.
+	// Lease is how long the lease lasts without renewal (it is renewed
+	// between events); after a crash another instance takes over once it
+	// runs out. It outlasts one call's back-off on WeCom's frequency
+	// limits, so a slow event does not let a second instance in.
 	Lease time.Duration
 	// Poll is how often stored events are looked at without a wake-up
 	// (retries, other instances' events).
@@ -259,7 +261,7 @@ func NewEventWorker(svc *Service, log *slog.Logger) *EventWorker {
 		log = svc.log
 	}
 	host, _ := os.Hostname()
-	w := &EventWorker{svc: svc, log: log, Instance: host + "-" + randHex(), Lease: 30 * time.Second, Poll: 3 * time.Second,
+	w := &EventWorker{svc: svc, log: log, Instance: host + "-" + randHex(), Lease: 2 * time.Minute, Poll: 3 * time.Second,
 		Backoff: EventBackoff, MaxAttempts: MaxEventAttempts, now: svc.now, wake: make(chan struct{}, 1),
 		handlers: map[EventKind]EventHandler{}}
 	w.handlers[EventAddContact] = w.applyFetched
@@ -429,7 +431,10 @@ func (w *EventWorker) failed(ctx context.Context, ev *ent.WecomEvent, cause erro
 		msg = msg[:1000]
 	}
 	now := w.now()
-	q := w.svc.db.WecomEvent.UpdateOneID(ev.ID).SetAttempts(attempts).SetLastError(string(msg))
+	// Only a still-pending event: one another instance applied meanwhile
+	// keeps its record.
+	q := w.svc.db.WecomEvent.Update().Where(wecomevent.ID(ev.ID), wecomevent.StateEQ(wecomevent.StatePending)).
+		SetAttempts(attempts).SetLastError(string(msg))
 	if attempts >= w.MaxAttempts {
 		q.SetState(wecomevent.StateDead)
 		w.log.ErrorContext(ctx, "wecom event given up", "event", ev.ID, "kind", ev.Kind, "external_userid", ev.ExternalUserid,

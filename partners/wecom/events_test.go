@@ -72,24 +72,24 @@ func TestEventRemovalsAndOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	follow := func(uid string) *wecomFollowState {
-		f := db.WecomFollow.Query().Where(wecomfollow.WecomContactID(wc.ID), wecomfollow.Userid(uid)).OnlyX(sys)
-		return &wecomFollowState{removed: f.RemovedAt != nil}
+	// removed tells whether uid's follow of the contact is marked removed.
+	removed := func(uid string) bool {
+		return db.WecomFollow.Query().Where(wecomfollow.WecomContactID(wc.ID), wecomfollow.Userid(uid)).OnlyX(sys).RemovedAt != nil
 	}
 
 	t.Run("OlderRemovalSuperseded", func(t *testing.T) {
 		// u01 deleted the contact half an hour before adding it again.
 		e.store(t, event(t, callback.DelFollowUser, "u01", "wmORD", t0.Add(30*time.Minute), ""))
 		apply()
-		if r := e.lastResult(t); r.state != "applied" || r.result != wecom.ResultSuperseded || follow("u01").removed {
-			t.Fatalf("%+v, u01 removed %v", r, follow("u01").removed)
+		if r := e.lastResult(t); r.state != "applied" || r.result != wecom.ResultSuperseded || removed("u01") {
+			t.Fatalf("%+v, u01 removed %v", r, removed("u01"))
 		}
 	})
 	t.Run("OwnerRemovedHandsOver", func(t *testing.T) {
 		e.sim.RemoveFollow("wmORD", "u00")
 		e.store(t, event(t, callback.DelExternalContact, "u00", "wmORD", time.Now(), ""))
 		apply()
-		if r := e.lastResult(t); r.result != wecom.ResultFollowRemoved || !follow("u00").removed {
+		if r := e.lastResult(t); r.result != wecom.ResultFollowRemoved || !removed("u00") {
 			t.Fatalf("%+v", r)
 		}
 		if got := db.Contact.GetX(sys, *wc.ContactID).OwnerID; got != e.staff["u01"] {
@@ -105,8 +105,8 @@ func TestEventRemovalsAndOrder(t *testing.T) {
 		// lists u00, so nothing comes back.
 		e.store(t, event(t, callback.AddExternalContact, "u00", "wmORD", t0, ""))
 		apply()
-		if r := e.lastResult(t); r.result != wecom.ResultUpserted || !follow("u00").removed {
-			t.Fatalf("%+v, u00 removed %v", r, follow("u00").removed)
+		if r := e.lastResult(t); r.result != wecom.ResultUpserted || !removed("u00") {
+			t.Fatalf("%+v, u00 removed %v", r, removed("u00"))
 		}
 		if got := db.Contact.GetX(sys, *wc.ContactID).OwnerID; got != e.staff["u01"] {
 			t.Fatalf("owner %d", got)
@@ -145,8 +145,6 @@ func TestEventRemovalsAndOrder(t *testing.T) {
 		}
 	})
 }
-
-type wecomFollowState struct{ removed bool }
 
 // The nightly reconcile reports what callbacks missed as drift (and
 // corrects it), with the events not applied; a second run finds none.

@@ -48,8 +48,10 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
+	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -128,10 +130,14 @@ type Client struct {
 	WecomContact *WecomContactClient
 	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
 	WecomCorpMapping *WecomCorpMappingClient
+	// WecomEvent is the client for interacting with the WecomEvent builders.
+	WecomEvent *WecomEventClient
 	// WecomFollow is the client for interacting with the WecomFollow builders.
 	WecomFollow *WecomFollowClient
 	// WecomGroupTransfer is the client for interacting with the WecomGroupTransfer builders.
 	WecomGroupTransfer *WecomGroupTransferClient
+	// WecomLease is the client for interacting with the WecomLease builders.
+	WecomLease *WecomLeaseClient
 	// WecomSync is the client for interacting with the WecomSync builders.
 	WecomSync *WecomSyncClient
 	// WecomToken is the client for interacting with the WecomToken builders.
@@ -182,8 +188,10 @@ func (c *Client) init() {
 	c.User = NewUserClient(c.config)
 	c.WecomContact = NewWecomContactClient(c.config)
 	c.WecomCorpMapping = NewWecomCorpMappingClient(c.config)
+	c.WecomEvent = NewWecomEventClient(c.config)
 	c.WecomFollow = NewWecomFollowClient(c.config)
 	c.WecomGroupTransfer = NewWecomGroupTransferClient(c.config)
+	c.WecomLease = NewWecomLeaseClient(c.config)
 	c.WecomSync = NewWecomSyncClient(c.config)
 	c.WecomToken = NewWecomTokenClient(c.config)
 	c.WecomTransfer = NewWecomTransferClient(c.config)
@@ -312,8 +320,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		User:               NewUserClient(cfg),
 		WecomContact:       NewWecomContactClient(cfg),
 		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
+		WecomEvent:         NewWecomEventClient(cfg),
 		WecomFollow:        NewWecomFollowClient(cfg),
 		WecomGroupTransfer: NewWecomGroupTransferClient(cfg),
+		WecomLease:         NewWecomLeaseClient(cfg),
 		WecomSync:          NewWecomSyncClient(cfg),
 		WecomToken:         NewWecomTokenClient(cfg),
 		WecomTransfer:      NewWecomTransferClient(cfg),
@@ -369,8 +379,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		User:               NewUserClient(cfg),
 		WecomContact:       NewWecomContactClient(cfg),
 		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
+		WecomEvent:         NewWecomEventClient(cfg),
 		WecomFollow:        NewWecomFollowClient(cfg),
 		WecomGroupTransfer: NewWecomGroupTransferClient(cfg),
+		WecomLease:         NewWecomLeaseClient(cfg),
 		WecomSync:          NewWecomSyncClient(cfg),
 		WecomToken:         NewWecomTokenClient(cfg),
 		WecomTransfer:      NewWecomTransferClient(cfg),
@@ -409,8 +421,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomContact,
-		c.WecomCorpMapping, c.WecomFollow, c.WecomGroupTransfer, c.WecomSync,
-		c.WecomToken, c.WecomTransfer,
+		c.WecomCorpMapping, c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer,
+		c.WecomLease, c.WecomSync, c.WecomToken, c.WecomTransfer,
 	} {
 		n.Use(hooks...)
 	}
@@ -426,8 +438,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomContact,
-		c.WecomCorpMapping, c.WecomFollow, c.WecomGroupTransfer, c.WecomSync,
-		c.WecomToken, c.WecomTransfer,
+		c.WecomCorpMapping, c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer,
+		c.WecomLease, c.WecomSync, c.WecomToken, c.WecomTransfer,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -502,10 +514,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.WecomContact.mutate(ctx, m)
 	case *WecomCorpMappingMutation:
 		return c.WecomCorpMapping.mutate(ctx, m)
+	case *WecomEventMutation:
+		return c.WecomEvent.mutate(ctx, m)
 	case *WecomFollowMutation:
 		return c.WecomFollow.mutate(ctx, m)
 	case *WecomGroupTransferMutation:
 		return c.WecomGroupTransfer.mutate(ctx, m)
+	case *WecomLeaseMutation:
+		return c.WecomLease.mutate(ctx, m)
 	case *WecomSyncMutation:
 		return c.WecomSync.mutate(ctx, m)
 	case *WecomTokenMutation:
@@ -5291,6 +5307,140 @@ func (c *WecomCorpMappingClient) mutate(ctx context.Context, m *WecomCorpMapping
 	}
 }
 
+// WecomEventClient is a client for the WecomEvent schema.
+type WecomEventClient struct {
+	config
+}
+
+// NewWecomEventClient returns a client for the WecomEvent from the given config.
+func NewWecomEventClient(c config) *WecomEventClient {
+	return &WecomEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomevent.Hooks(f(g(h())))`.
+func (c *WecomEventClient) Use(hooks ...Hook) {
+	c.hooks.WecomEvent = append(c.hooks.WecomEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomevent.Intercept(f(g(h())))`.
+func (c *WecomEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomEvent = append(c.inters.WecomEvent, interceptors...)
+}
+
+// Create returns a builder for creating a WecomEvent entity.
+func (c *WecomEventClient) Create() *WecomEventCreate {
+	mutation := newWecomEventMutation(c.config, OpCreate)
+	return &WecomEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomEvent entities.
+func (c *WecomEventClient) CreateBulk(builders ...*WecomEventCreate) *WecomEventCreateBulk {
+	return &WecomEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomEventClient) MapCreateBulk(slice any, setFunc func(*WecomEventCreate, int)) *WecomEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomEventCreateBulk{err: fmt.Errorf("calling to WecomEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomEvent.
+func (c *WecomEventClient) Update() *WecomEventUpdate {
+	mutation := newWecomEventMutation(c.config, OpUpdate)
+	return &WecomEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomEventClient) UpdateOne(_m *WecomEvent) *WecomEventUpdateOne {
+	mutation := newWecomEventMutation(c.config, OpUpdateOne, withWecomEvent(_m))
+	return &WecomEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomEventClient) UpdateOneID(id int) *WecomEventUpdateOne {
+	mutation := newWecomEventMutation(c.config, OpUpdateOne, withWecomEventID(id))
+	return &WecomEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomEvent.
+func (c *WecomEventClient) Delete() *WecomEventDelete {
+	mutation := newWecomEventMutation(c.config, OpDelete)
+	return &WecomEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomEventClient) DeleteOne(_m *WecomEvent) *WecomEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomEventClient) DeleteOneID(id int) *WecomEventDeleteOne {
+	builder := c.Delete().Where(wecomevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomEventDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomEvent.
+func (c *WecomEventClient) Query() *WecomEventQuery {
+	return &WecomEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomEvent entity by its id.
+func (c *WecomEventClient) Get(ctx context.Context, id int) (*WecomEvent, error) {
+	return c.Query().Where(wecomevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomEventClient) GetX(ctx context.Context, id int) *WecomEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomEventClient) Hooks() []Hook {
+	hooks := c.hooks.WecomEvent
+	return append(hooks[:len(hooks):len(hooks)], wecomevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomEventClient) Interceptors() []Interceptor {
+	return c.inters.WecomEvent
+}
+
+func (c *WecomEventClient) mutate(ctx context.Context, m *WecomEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomEvent mutation op: %q", m.Op())
+	}
+}
+
 // WecomFollowClient is a client for the WecomFollow schema.
 type WecomFollowClient struct {
 	config
@@ -5572,6 +5722,140 @@ func (c *WecomGroupTransferClient) mutate(ctx context.Context, m *WecomGroupTran
 		return (&WecomGroupTransferDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown WecomGroupTransfer mutation op: %q", m.Op())
+	}
+}
+
+// WecomLeaseClient is a client for the WecomLease schema.
+type WecomLeaseClient struct {
+	config
+}
+
+// NewWecomLeaseClient returns a client for the WecomLease from the given config.
+func NewWecomLeaseClient(c config) *WecomLeaseClient {
+	return &WecomLeaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomlease.Hooks(f(g(h())))`.
+func (c *WecomLeaseClient) Use(hooks ...Hook) {
+	c.hooks.WecomLease = append(c.hooks.WecomLease, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomlease.Intercept(f(g(h())))`.
+func (c *WecomLeaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomLease = append(c.inters.WecomLease, interceptors...)
+}
+
+// Create returns a builder for creating a WecomLease entity.
+func (c *WecomLeaseClient) Create() *WecomLeaseCreate {
+	mutation := newWecomLeaseMutation(c.config, OpCreate)
+	return &WecomLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomLease entities.
+func (c *WecomLeaseClient) CreateBulk(builders ...*WecomLeaseCreate) *WecomLeaseCreateBulk {
+	return &WecomLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomLeaseClient) MapCreateBulk(slice any, setFunc func(*WecomLeaseCreate, int)) *WecomLeaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomLeaseCreateBulk{err: fmt.Errorf("calling to WecomLeaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomLeaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomLease.
+func (c *WecomLeaseClient) Update() *WecomLeaseUpdate {
+	mutation := newWecomLeaseMutation(c.config, OpUpdate)
+	return &WecomLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomLeaseClient) UpdateOne(_m *WecomLease) *WecomLeaseUpdateOne {
+	mutation := newWecomLeaseMutation(c.config, OpUpdateOne, withWecomLease(_m))
+	return &WecomLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomLeaseClient) UpdateOneID(id int) *WecomLeaseUpdateOne {
+	mutation := newWecomLeaseMutation(c.config, OpUpdateOne, withWecomLeaseID(id))
+	return &WecomLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomLease.
+func (c *WecomLeaseClient) Delete() *WecomLeaseDelete {
+	mutation := newWecomLeaseMutation(c.config, OpDelete)
+	return &WecomLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomLeaseClient) DeleteOne(_m *WecomLease) *WecomLeaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomLeaseClient) DeleteOneID(id int) *WecomLeaseDeleteOne {
+	builder := c.Delete().Where(wecomlease.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomLeaseDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomLease.
+func (c *WecomLeaseClient) Query() *WecomLeaseQuery {
+	return &WecomLeaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomLease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomLease entity by its id.
+func (c *WecomLeaseClient) Get(ctx context.Context, id int) (*WecomLease, error) {
+	return c.Query().Where(wecomlease.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomLeaseClient) GetX(ctx context.Context, id int) *WecomLease {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomLeaseClient) Hooks() []Hook {
+	hooks := c.hooks.WecomLease
+	return append(hooks[:len(hooks):len(hooks)], wecomlease.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomLeaseClient) Interceptors() []Interceptor {
+	return c.inters.WecomLease
+}
+
+func (c *WecomLeaseClient) mutate(ctx context.Context, m *WecomLeaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomLease mutation op: %q", m.Op())
 	}
 }
 
@@ -5985,8 +6269,8 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomContact, WecomCorpMapping, WecomFollow, WecomGroupTransfer, WecomSync,
-		WecomToken, WecomTransfer []ent.Hook
+		WecomContact, WecomCorpMapping, WecomEvent, WecomFollow, WecomGroupTransfer,
+		WecomLease, WecomSync, WecomToken, WecomTransfer []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
@@ -5994,8 +6278,8 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomContact, WecomCorpMapping, WecomFollow, WecomGroupTransfer, WecomSync,
-		WecomToken, WecomTransfer []ent.Interceptor
+		WecomContact, WecomCorpMapping, WecomEvent, WecomFollow, WecomGroupTransfer,
+		WecomLease, WecomSync, WecomToken, WecomTransfer []ent.Interceptor
 	}
 )
 

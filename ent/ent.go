@@ -45,8 +45,10 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
+	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -143,8 +145,10 @@ func checkColumn(t, c string) error {
 			user.Table:               user.ValidColumn,
 			wecomcontact.Table:       wecomcontact.ValidColumn,
 			wecomcorpmapping.Table:   wecomcorpmapping.ValidColumn,
+			wecomevent.Table:         wecomevent.ValidColumn,
 			wecomfollow.Table:        wecomfollow.ValidColumn,
 			wecomgrouptransfer.Table: wecomgrouptransfer.ValidColumn,
+			wecomlease.Table:         wecomlease.ValidColumn,
 			wecomsync.Table:          wecomsync.ValidColumn,
 			wecomtoken.Table:         wecomtoken.ValidColumn,
 			wecomtransfer.Table:      wecomtransfer.ValidColumn,

@@ -37,8 +37,10 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
+	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -51,7 +53,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 38)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 40)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -832,6 +834,33 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomevent.Table,
+			Columns: wecomevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomevent.FieldID,
+			},
+		},
+		Type: "WecomEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomevent.FieldIdentity:       {Type: field.TypeString, Column: wecomevent.FieldIdentity},
+			wecomevent.FieldKind:           {Type: field.TypeString, Column: wecomevent.FieldKind},
+			wecomevent.FieldExternalUserid: {Type: field.TypeString, Column: wecomevent.FieldExternalUserid},
+			wecomevent.FieldUserid:         {Type: field.TypeString, Column: wecomevent.FieldUserid},
+			wecomevent.FieldFailReason:     {Type: field.TypeString, Column: wecomevent.FieldFailReason},
+			wecomevent.FieldEventTime:      {Type: field.TypeTime, Column: wecomevent.FieldEventTime},
+			wecomevent.FieldPayload:        {Type: field.TypeString, Column: wecomevent.FieldPayload},
+			wecomevent.FieldState:          {Type: field.TypeEnum, Column: wecomevent.FieldState},
+			wecomevent.FieldResult:         {Type: field.TypeString, Column: wecomevent.FieldResult},
+			wecomevent.FieldAttempts:       {Type: field.TypeInt, Column: wecomevent.FieldAttempts},
+			wecomevent.FieldLastError:      {Type: field.TypeString, Column: wecomevent.FieldLastError},
+			wecomevent.FieldNextAttemptAt:  {Type: field.TypeTime, Column: wecomevent.FieldNextAttemptAt},
+			wecomevent.FieldReceivedAt:     {Type: field.TypeTime, Column: wecomevent.FieldReceivedAt},
+			wecomevent.FieldAppliedAt:      {Type: field.TypeTime, Column: wecomevent.FieldAppliedAt},
+		},
+	}
+	graph.Nodes[34] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomfollow.Table,
 			Columns: wecomfollow.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -856,7 +885,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomfollow.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomgrouptransfer.Table,
 			Columns: wecomgrouptransfer.Columns,
@@ -879,7 +908,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomgrouptransfer.FieldUpdatedAt:  {Type: field.TypeTime, Column: wecomgrouptransfer.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomlease.Table,
+			Columns: wecomlease.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomlease.FieldID,
+			},
+		},
+		Type: "WecomLease",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomlease.FieldName:  {Type: field.TypeString, Column: wecomlease.FieldName},
+			wecomlease.FieldOwner: {Type: field.TypeString, Column: wecomlease.FieldOwner},
+			wecomlease.FieldUntil: {Type: field.TypeTime, Column: wecomlease.FieldUntil},
+		},
+	}
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsync.Table,
 			Columns: wecomsync.Columns,
@@ -905,7 +950,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtoken.Table,
 			Columns: wecomtoken.Columns,
@@ -923,7 +968,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtransfer.Table,
 			Columns: wecomtransfer.Columns,
@@ -4612,6 +4657,116 @@ func (f *WecomCorpMappingFilter) WhereHasPartnerWith(preds ...predicate.Partner)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *WecomEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomEventQuery builder.
+func (_q *WecomEventQuery) Filter() *WecomEventFilter {
+	return &WecomEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomEventMutation builder.
+func (m *WecomEventMutation) Filter() *WecomEventFilter {
+	return &WecomEventFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomEventFilter provides a generic filtering capability at runtime for WecomEventQuery.
+type WecomEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomevent.FieldID))
+}
+
+// WhereIdentity applies the entql string predicate on the identity field.
+func (f *WecomEventFilter) WhereIdentity(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldIdentity))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WecomEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldKind))
+}
+
+// WhereExternalUserid applies the entql string predicate on the external_userid field.
+func (f *WecomEventFilter) WhereExternalUserid(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldExternalUserid))
+}
+
+// WhereUserid applies the entql string predicate on the userid field.
+func (f *WecomEventFilter) WhereUserid(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldUserid))
+}
+
+// WhereFailReason applies the entql string predicate on the fail_reason field.
+func (f *WecomEventFilter) WhereFailReason(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldFailReason))
+}
+
+// WhereEventTime applies the entql time.Time predicate on the event_time field.
+func (f *WecomEventFilter) WhereEventTime(p entql.TimeP) {
+	f.Where(p.Field(wecomevent.FieldEventTime))
+}
+
+// WherePayload applies the entql string predicate on the payload field.
+func (f *WecomEventFilter) WherePayload(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldPayload))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *WecomEventFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldState))
+}
+
+// WhereResult applies the entql string predicate on the result field.
+func (f *WecomEventFilter) WhereResult(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldResult))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *WecomEventFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(wecomevent.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *WecomEventFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(wecomevent.FieldLastError))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *WecomEventFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(wecomevent.FieldNextAttemptAt))
+}
+
+// WhereReceivedAt applies the entql time.Time predicate on the received_at field.
+func (f *WecomEventFilter) WhereReceivedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomevent.FieldReceivedAt))
+}
+
+// WhereAppliedAt applies the entql time.Time predicate on the applied_at field.
+func (f *WecomEventFilter) WhereAppliedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomevent.FieldAppliedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WecomFollowQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4640,7 +4795,7 @@ type WecomFollowFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomFollowFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4759,7 +4914,7 @@ type WecomGroupTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomGroupTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4821,6 +4976,61 @@ func (f *WecomGroupTransferFilter) WhereUpdatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *WecomLeaseQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomLeaseQuery builder.
+func (_q *WecomLeaseQuery) Filter() *WecomLeaseFilter {
+	return &WecomLeaseFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomLeaseMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomLeaseMutation builder.
+func (m *WecomLeaseMutation) Filter() *WecomLeaseFilter {
+	return &WecomLeaseFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomLeaseFilter provides a generic filtering capability at runtime for WecomLeaseQuery.
+type WecomLeaseFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomLeaseFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomLeaseFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomlease.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *WecomLeaseFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(wecomlease.FieldName))
+}
+
+// WhereOwner applies the entql string predicate on the owner field.
+func (f *WecomLeaseFilter) WhereOwner(p entql.StringP) {
+	f.Where(p.Field(wecomlease.FieldOwner))
+}
+
+// WhereUntil applies the entql time.Time predicate on the until field.
+func (f *WecomLeaseFilter) WhereUntil(p entql.TimeP) {
+	f.Where(p.Field(wecomlease.FieldUntil))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WecomSyncQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4849,7 +5059,7 @@ type WecomSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4954,7 +5164,7 @@ type WecomTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5019,7 +5229,7 @@ type WecomTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

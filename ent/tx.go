@@ -80,10 +80,14 @@ type Tx struct {
 	WecomContact *WecomContactClient
 	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
 	WecomCorpMapping *WecomCorpMappingClient
+	// WecomEvent is the client for interacting with the WecomEvent builders.
+	WecomEvent *WecomEventClient
 	// WecomFollow is the client for interacting with the WecomFollow builders.
 	WecomFollow *WecomFollowClient
 	// WecomGroupTransfer is the client for interacting with the WecomGroupTransfer builders.
 	WecomGroupTransfer *WecomGroupTransferClient
+	// WecomLease is the client for interacting with the WecomLease builders.
+	WecomLease *WecomLeaseClient
 	// WecomSync is the client for interacting with the WecomSync builders.
 	WecomSync *WecomSyncClient
 	// WecomToken is the client for interacting with the WecomToken builders.
@@ -254,8 +258,10 @@ func (tx *Tx) init() {
 	tx.User = NewUserClient(tx.config)
 	tx.WecomContact = NewWecomContactClient(tx.config)
 	tx.WecomCorpMapping = NewWecomCorpMappingClient(tx.config)
+	tx.WecomEvent = NewWecomEventClient(tx.config)
 	tx.WecomFollow = NewWecomFollowClient(tx.config)
 	tx.WecomGroupTransfer = NewWecomGroupTransferClient(tx.config)
+	tx.WecomLease = NewWecomLeaseClient(tx.config)
 	tx.WecomSync = NewWecomSyncClient(tx.config)
 	tx.WecomToken = NewWecomTokenClient(tx.config)
 	tx.WecomTransfer = NewWecomTransferClient(tx.config)

@@ -95,6 +95,15 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 				r, err := svc.WeComTransfers.Run(ctx)
 				return Result{Items: r.Sent + r.Settled + r.Groups, Message: r.Message()}, err
 			}},
+		{Name: "wecom-reconcile", Spec: "40 2 * * *", Missed: CatchUp,
+			About: "Nightly: compares WeCom's external contacts with what the callbacks applied (a full, idempotent sync) and reports the drift and the callback events still pending or given up on",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				if svc.WeCom == nil {
+					return Result{Message: i18n.Lines{i18n.M("job_report.wecom_off")}}, nil
+				}
+				r, err := svc.WeCom.Reconcile(ctx)
+				return Result{Items: r.Drift(), Message: r.Message()}, err
+			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {

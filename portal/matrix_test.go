@@ -284,10 +284,13 @@ var matrix = map[string]matrixRow{
 	"POST /settings":                {path: "/settings", body: jsonBody("locale=zh-CN"), want: "303 303 303 303 303 303"},
 	// WeCom sign-in (web_wecom.go): not configured here, so both steps
 	// send everyone to the refusal page (a signed-in reader to next).
-	"GET /wecom/login":   {path: "/wecom/login", want: "303 303 303 303 303 303"},
-	"GET /wecom/oauth":   {path: "/wecom/oauth?code=c0de&state=5747e", want: "303 303 303 303 303 303"},
-	"GET /wecom/refused": {path: "/wecom/refused?reason=bad_code", want: "200 200 200 200 200 200"},
-	"GET /admin/wecom":   {path: "/admin/wecom", want: "303 403 403 200 403 403"},
+	"GET /wecom/login":    {path: "/wecom/login", want: "303 303 303 303 303 303"},
+	"GET /wecom/oauth":    {path: "/wecom/oauth?code=c0de&state=5747e", want: "303 303 303 303 303 303"},
+	"GET /wecom/refused":  {path: "/wecom/refused?reason=bad_code", want: "200 200 200 200 200 200"},
+	"GET /admin/wecom":    {path: "/admin/wecom", want: "303 403 403 200 403 403"},
+	"GET /wecom/callback": {path: "/wecom/callback?{VQ}", setup: weComCallbackRoutes, want: "200 200 200 200 200 200"},
+	"POST /wecom/callback": {path: "/wecom/callback?{CBQ}", setup: weComCallbackRoutes, body: func(e *env, _ who) string { return e.vars["CBBODY"] },
+		want: "200 200 200 200 200 200"},
 }
 
 func rawPDF(*env, who) string { return "application/pdf\x00" + string(pdf) }

@@ -188,6 +188,9 @@ func (s *Server) routes() {
 	s.registerAssets()
 
 	s.app.Use(s.limitBodies)
+	// WeCom calls its callback URL without a session; each request is
+	// verified by its signature instead.
+	s.registerWeComCallback()
 	// Everything registered after this point knows who is calling.
 	s.app.Use(s.authenticate)
 	v1 := api{s: s, router: s.app.Group("/api/v1"), prefix: "/api/v1"}

@@ -371,6 +371,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	dispatched := make(chan struct{})
 	go func() { defer close(dispatched); disp.Run(dctx) }()
+	// The WeCom event worker applies stored callbacks (woken as each is
+	// stored); stopped with the dispatcher.
+	wecomDone := make(chan struct{})
+	if a.cfg.WeCom.Configured() && a.cfg.WeCom.CallbackToken != "" {
+		ew := wecom.NewEventWorker(a.wecom, a.log)
+		ew.Instance = a.instance
+		go func() { defer close(wecomDone); ew.Run(dctx) }()
+	} else {
+		close(wecomDone)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
@@ -400,6 +410,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	stopDispatch()
 	select {
 	case <-dispatched:
+	case <-sctx.Done():
+	}
+	select {
+	case <-wecomDone:
 	case <-sctx.Done():
 	}
 	a.log.Info("shutdown: outbox dispatcher stopped")

@@ -405,6 +405,18 @@ func (f WecomCorpMappingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomCorpMappingMutation", m)
 }
 
+// The WecomEventFunc type is an adapter to allow the use of ordinary
+// function as WecomEvent mutator.
+type WecomEventFunc func(context.Context, *ent.WecomEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomEventMutation", m)
+}
+
 // The WecomFollowFunc type is an adapter to allow the use of ordinary
 // function as WecomFollow mutator.
 type WecomFollowFunc func(context.Context, *ent.WecomFollowMutation) (ent.Value, error)
@@ -427,6 +439,18 @@ func (f WecomGroupTransferFunc) Mutate(ctx context.Context, m ent.Mutation) (ent
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomGroupTransferMutation", m)
+}
+
+// The WecomLeaseFunc type is an adapter to allow the use of ordinary
+// function as WecomLease mutator.
+type WecomLeaseFunc func(context.Context, *ent.WecomLeaseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomLeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomLeaseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomLeaseMutation", m)
 }
 
 // The WecomSyncFunc type is an adapter to allow the use of ordinary

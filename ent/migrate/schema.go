@@ -1295,6 +1295,52 @@ var (
 			},
 		},
 	}
+	// WecomEventsColumns holds the columns for the "wecom_events" table.
+	WecomEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "identity", Type: field.TypeString, Size: 128},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "external_userid", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "userid", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "fail_reason", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "event_time", Type: field.TypeTime},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"pending", "applied", "ignored", "dead"}, Default: "pending"},
+		{Name: "result", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "received_at", Type: field.TypeTime},
+		{Name: "applied_at", Type: field.TypeTime, Nullable: true},
+	}
+	// WecomEventsTable holds the schema information for the "wecom_events" table.
+	WecomEventsTable = &schema.Table{
+		Name:       "wecom_events",
+		Columns:    WecomEventsColumns,
+		PrimaryKey: []*schema.Column{WecomEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomevent_identity",
+				Unique:  true,
+				Columns: []*schema.Column{WecomEventsColumns[1]},
+			},
+			{
+				Name:    "wecomevent_state_event_time",
+				Unique:  false,
+				Columns: []*schema.Column{WecomEventsColumns[8], WecomEventsColumns[6]},
+			},
+			{
+				Name:    "wecomevent_external_userid_userid_event_time",
+				Unique:  false,
+				Columns: []*schema.Column{WecomEventsColumns[3], WecomEventsColumns[4], WecomEventsColumns[6]},
+			},
+			{
+				Name:    "wecomevent_kind_state",
+				Unique:  false,
+				Columns: []*schema.Column{WecomEventsColumns[2], WecomEventsColumns[8]},
+			},
+		},
+	}
 	// WecomFollowsColumns holds the columns for the "wecom_follows" table.
 	WecomFollowsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1372,6 +1418,26 @@ var (
 				Name:    "wecomgrouptransfer_state_id",
 				Unique:  false,
 				Columns: []*schema.Column{WecomGroupTransfersColumns[6], WecomGroupTransfersColumns[0]},
+			},
+		},
+	}
+	// WecomLeasesColumns holds the columns for the "wecom_leases" table.
+	WecomLeasesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "owner", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "until", Type: field.TypeTime},
+	}
+	// WecomLeasesTable holds the schema information for the "wecom_leases" table.
+	WecomLeasesTable = &schema.Table{
+		Name:       "wecom_leases",
+		Columns:    WecomLeasesColumns,
+		PrimaryKey: []*schema.Column{WecomLeasesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomlease_name",
+				Unique:  true,
+				Columns: []*schema.Column{WecomLeasesColumns[1]},
 			},
 		},
 	}
@@ -1516,8 +1582,10 @@ var (
 		UsersTable,
 		WecomContactsTable,
 		WecomCorpMappingsTable,
+		WecomEventsTable,
 		WecomFollowsTable,
 		WecomGroupTransfersTable,
+		WecomLeasesTable,
 		WecomSyncsTable,
 		WecomTokensTable,
 		WecomTransfersTable,

@@ -105,11 +105,17 @@ type WecomContact func(*sql.Selector)
 // WecomCorpMapping is the predicate function for wecomcorpmapping builders.
 type WecomCorpMapping func(*sql.Selector)
 
+// WecomEvent is the predicate function for wecomevent builders.
+type WecomEvent func(*sql.Selector)
+
 // WecomFollow is the predicate function for wecomfollow builders.
 type WecomFollow func(*sql.Selector)
 
 // WecomGroupTransfer is the predicate function for wecomgrouptransfer builders.
 type WecomGroupTransfer func(*sql.Selector)
+
+// WecomLease is the predicate function for wecomlease builders.
+type WecomLease func(*sql.Selector)
 
 // WecomSync is the predicate function for wecomsync builders.
 type WecomSync func(*sql.Selector)

@@ -903,6 +903,30 @@ func (f WecomCorpMappingMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomCorpMappingMutation", m)
 }
 
+// The WecomEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomEventQueryRuleFunc func(context.Context, *ent.WecomEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomEventQuery", q)
+}
+
+// The WecomEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomEventMutationRuleFunc func(context.Context, *ent.WecomEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomEventMutation", m)
+}
+
 // The WecomFollowQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WecomFollowQueryRuleFunc func(context.Context, *ent.WecomFollowQuery) error
@@ -949,6 +973,30 @@ func (f WecomGroupTransferMutationRuleFunc) EvalMutation(ctx context.Context, m 
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomGroupTransferMutation", m)
+}
+
+// The WecomLeaseQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomLeaseQueryRuleFunc func(context.Context, *ent.WecomLeaseQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomLeaseQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomLeaseQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomLeaseQuery", q)
+}
+
+// The WecomLeaseMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomLeaseMutationRuleFunc func(context.Context, *ent.WecomLeaseMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomLeaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomLeaseMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomLeaseMutation", m)
 }
 
 // The WecomSyncQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -1124,9 +1172,13 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.WecomCorpMappingQuery:
 		return q.Filter(), nil
+	case *ent.WecomEventQuery:
+		return q.Filter(), nil
 	case *ent.WecomFollowQuery:
 		return q.Filter(), nil
 	case *ent.WecomGroupTransferQuery:
+		return q.Filter(), nil
+	case *ent.WecomLeaseQuery:
 		return q.Filter(), nil
 	case *ent.WecomSyncQuery:
 		return q.Filter(), nil
@@ -1207,9 +1259,13 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.WecomCorpMappingMutation:
 		return m.Filter(), nil
+	case *ent.WecomEventMutation:
+		return m.Filter(), nil
 	case *ent.WecomFollowMutation:
 		return m.Filter(), nil
 	case *ent.WecomGroupTransferMutation:
+		return m.Filter(), nil
+	case *ent.WecomLeaseMutation:
 		return m.Filter(), nil
 	case *ent.WecomSyncMutation:
 		return m.Filter(), nil

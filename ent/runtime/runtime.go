@@ -40,8 +40,10 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
+	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
+	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -1686,6 +1688,95 @@ func init() {
 	wecomcorpmappingDescCreatedAt := wecomcorpmappingFields[2].Descriptor()
 	// wecomcorpmapping.DefaultCreatedAt holds the default value on creation for the created_at field.
 	wecomcorpmapping.DefaultCreatedAt = wecomcorpmappingDescCreatedAt.Default.(func() time.Time)
+	wecomevent.Policy = privacy.NewPolicies(schema.WecomEvent{})
+	wecomevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomeventFields := schema.WecomEvent{}.Fields()
+	_ = wecomeventFields
+	// wecomeventDescIdentity is the schema descriptor for identity field.
+	wecomeventDescIdentity := wecomeventFields[0].Descriptor()
+	// wecomevent.IdentityValidator is a validator for the "identity" field. It is called by the builders before save.
+	wecomevent.IdentityValidator = func() func(string) error {
+		validators := wecomeventDescIdentity.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(identity string) error {
+			for _, fn := range fns {
+				if err := fn(identity); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomeventDescKind is the schema descriptor for kind field.
+	wecomeventDescKind := wecomeventFields[1].Descriptor()
+	// wecomevent.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	wecomevent.KindValidator = func() func(string) error {
+		validators := wecomeventDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomeventDescExternalUserid is the schema descriptor for external_userid field.
+	wecomeventDescExternalUserid := wecomeventFields[2].Descriptor()
+	// wecomevent.DefaultExternalUserid holds the default value on creation for the external_userid field.
+	wecomevent.DefaultExternalUserid = wecomeventDescExternalUserid.Default.(string)
+	// wecomevent.ExternalUseridValidator is a validator for the "external_userid" field. It is called by the builders before save.
+	wecomevent.ExternalUseridValidator = wecomeventDescExternalUserid.Validators[0].(func(string) error)
+	// wecomeventDescUserid is the schema descriptor for userid field.
+	wecomeventDescUserid := wecomeventFields[3].Descriptor()
+	// wecomevent.DefaultUserid holds the default value on creation for the userid field.
+	wecomevent.DefaultUserid = wecomeventDescUserid.Default.(string)
+	// wecomevent.UseridValidator is a validator for the "userid" field. It is called by the builders before save.
+	wecomevent.UseridValidator = wecomeventDescUserid.Validators[0].(func(string) error)
+	// wecomeventDescFailReason is the schema descriptor for fail_reason field.
+	wecomeventDescFailReason := wecomeventFields[4].Descriptor()
+	// wecomevent.DefaultFailReason holds the default value on creation for the fail_reason field.
+	wecomevent.DefaultFailReason = wecomeventDescFailReason.Default.(string)
+	// wecomevent.FailReasonValidator is a validator for the "fail_reason" field. It is called by the builders before save.
+	wecomevent.FailReasonValidator = wecomeventDescFailReason.Validators[0].(func(string) error)
+	// wecomeventDescResult is the schema descriptor for result field.
+	wecomeventDescResult := wecomeventFields[8].Descriptor()
+	// wecomevent.DefaultResult holds the default value on creation for the result field.
+	wecomevent.DefaultResult = wecomeventDescResult.Default.(string)
+	// wecomevent.ResultValidator is a validator for the "result" field. It is called by the builders before save.
+	wecomevent.ResultValidator = wecomeventDescResult.Validators[0].(func(string) error)
+	// wecomeventDescAttempts is the schema descriptor for attempts field.
+	wecomeventDescAttempts := wecomeventFields[9].Descriptor()
+	// wecomevent.DefaultAttempts holds the default value on creation for the attempts field.
+	wecomevent.DefaultAttempts = wecomeventDescAttempts.Default.(int)
+	// wecomeventDescLastError is the schema descriptor for last_error field.
+	wecomeventDescLastError := wecomeventFields[10].Descriptor()
+	// wecomevent.DefaultLastError holds the default value on creation for the last_error field.
+	wecomevent.DefaultLastError = wecomeventDescLastError.Default.(string)
+	// wecomevent.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	wecomevent.LastErrorValidator = wecomeventDescLastError.Validators[0].(func(string) error)
+	// wecomeventDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	wecomeventDescNextAttemptAt := wecomeventFields[11].Descriptor()
+	// wecomevent.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	wecomevent.DefaultNextAttemptAt = wecomeventDescNextAttemptAt.Default.(func() time.Time)
+	// wecomeventDescReceivedAt is the schema descriptor for received_at field.
+	wecomeventDescReceivedAt := wecomeventFields[12].Descriptor()
+	// wecomevent.DefaultReceivedAt holds the default value on creation for the received_at field.
+	wecomevent.DefaultReceivedAt = wecomeventDescReceivedAt.Default.(func() time.Time)
 	wecomfollow.Policy = privacy.NewPolicies(schema.WecomFollow{})
 	wecomfollow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1820,6 +1911,41 @@ func init() {
 	wecomgrouptransferDescUpdatedAt := wecomgrouptransferFields[9].Descriptor()
 	// wecomgrouptransfer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	wecomgrouptransfer.DefaultUpdatedAt = wecomgrouptransferDescUpdatedAt.Default.(func() time.Time)
+	wecomlease.Policy = privacy.NewPolicies(schema.WecomLease{})
+	wecomlease.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomlease.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomleaseFields := schema.WecomLease{}.Fields()
+	_ = wecomleaseFields
+	// wecomleaseDescName is the schema descriptor for name field.
+	wecomleaseDescName := wecomleaseFields[0].Descriptor()
+	// wecomlease.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	wecomlease.NameValidator = func() func(string) error {
+		validators := wecomleaseDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomleaseDescOwner is the schema descriptor for owner field.
+	wecomleaseDescOwner := wecomleaseFields[1].Descriptor()
+	// wecomlease.DefaultOwner holds the default value on creation for the owner field.
+	wecomlease.DefaultOwner = wecomleaseDescOwner.Default.(string)
+	// wecomlease.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	wecomlease.OwnerValidator = wecomleaseDescOwner.Validators[0].(func(string) error)
 	wecomsync.Policy = privacy.NewPolicies(schema.WecomSync{})
 	wecomsync.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

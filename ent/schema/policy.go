@@ -425,3 +425,10 @@ func (WecomCorpMapping) Policy() ent.Policy {
 		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
 	}
 }
+
+// Policy of the WecomEvent: the callback endpoint stores events and the
+// event worker applies them, both as the system.
+func (WecomEvent) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the WecomLease: only the event worker, as the system.
+func (WecomLease) Policy() ent.Policy { return systemOnly() }

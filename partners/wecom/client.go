@@ -315,6 +315,16 @@ type BatchContact struct {
 	} `json:"follow_info"`
 }
 
+// sdk is the entry in the SDK's types, which the per-contact upsert
+// shares with externalcontact/get (the profile, unused, left out).
+func (b BatchContact) sdk() (externalcontact.ExternalContact, externalcontact.FollowInfo) {
+	c, f := b.ExternalContact, b.FollowInfo
+	return externalcontact.ExternalContact{ExternalUserID: c.ExternalUserID, Name: c.Name, Position: c.Position,
+			CorpName: c.CorpName, CorpFullName: c.CorpFullName, Type: c.Type},
+		externalcontact.FollowInfo{UserID: f.UserID, Remark: f.Remark, Description: f.Description, CreateTime: f.CreateTime,
+			TagID: f.TagID, RemarkCorpName: f.RemarkCorpName, OperUserID: f.OperUserID, AddWay: f.AddWay}
+}
+
 type batchAnswer struct {
 	util.CommonError
 	ExternalContactList []BatchContact `json:"external_contact_list"`

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/silenceper/wechat/v2/work/externalcontact"
+
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
@@ -39,6 +41,8 @@ type Service struct {
 	// before another start takes it over and resumes it (its instance
 	// died).
 	StaleAfter time.Duration
+	// stored is called after a callback event is stored (events.go).
+	stored func()
 }
 
 // NewService returns the sync over db, calling WeCom through api and
@@ -212,129 +216,189 @@ func (s *Service) applyPage(ctx context.Context, run *ent.WecomSync, items []Bat
 	// A contact created earlier in this run (on another page) is new,
 	// not changed, when more of its follows arrive.
 	isNew := func(wc *ent.WecomContact) bool { return !wc.CreatedAt.Before(run.StartedAt) }
+	// The page's entries, one per (contact, follower), grouped by
+	// contact in the order WeCom gave them.
+	var order []string
+	byContact := map[string]*reported{}
+	for _, it := range items {
+		x := it.ExternalContact.ExternalUserID
+		if x == "" {
+			continue
+		}
+		contact, follow := it.sdk()
+		r := byContact[x]
+		if r == nil {
+			r = &reported{Contact: contact, Tags: tagNames}
+			byContact[x] = r
+			order = append(order, x)
+		}
+		r.Follows = append(r.Follows, follow)
+	}
 	return partners.WithTx(ctx, s.db, func(tx *ent.Tx) error {
 		c := tx.Client()
-		var ext []string
-		for _, it := range items {
-			ext = append(ext, it.ExternalContact.ExternalUserID)
-		}
-		slices.Sort(ext)
-		ext = slices.Compact(ext)
-		rows, err := c.WecomContact.Query().Where(wecomcontact.ExternalUseridIn(ext...)).All(ctx)
+		rows, err := c.WecomContact.Query().Where(wecomcontact.ExternalUseridIn(order...)).All(ctx)
 		if err != nil {
 			return err
 		}
 		byExt := map[string]*ent.WecomContact{}
+		var ids []int
 		for _, r := range rows {
 			byExt[r.ExternalUserid] = r
+			ids = append(ids, r.ID)
 		}
-		created, changed := map[string]bool{}, map[string]bool{}
-		for _, it := range items {
-			ec := it.ExternalContact
-			if ec.ExternalUserID == "" {
-				continue
-			}
-			wc := byExt[ec.ExternalUserID]
-			kind := kindOf(ec.Type)
-			if wc == nil {
-				wc, err = c.WecomContact.Create().SetExternalUserid(ec.ExternalUserID).SetKind(kind).SetName(clip(ec.Name, 200)).
-					SetPosition(clip(ec.Position, 200)).SetCorpName(clip(ec.CorpName, 200)).SetCorpFullName(clip(ec.CorpFullName, 400)).
-					SetSeenSyncID(runID).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
-				if err != nil {
-					return err
-				}
-				byExt[ec.ExternalUserID], created[ec.ExternalUserID] = wc, true
-				continue
-			}
-			if wc.Kind == kind && wc.Name == clip(ec.Name, 200) && wc.Position == clip(ec.Position, 200) &&
-				wc.CorpName == clip(ec.CorpName, 200) && wc.CorpFullName == clip(ec.CorpFullName, 400) && wc.RemovedAt == nil {
-				continue
-			}
-			wc, err = c.WecomContact.UpdateOne(wc).SetKind(kind).SetName(clip(ec.Name, 200)).SetPosition(clip(ec.Position, 200)).
-				SetCorpName(clip(ec.CorpName, 200)).SetCorpFullName(clip(ec.CorpFullName, 400)).ClearRemovedAt().
-				SetUpdatedAt(now).Save(ctx)
-			if err != nil {
-				return err
-			}
-			byExt[ec.ExternalUserID] = wc
-			if !created[ec.ExternalUserID] && !isNew(wc) {
-				changed[ec.ExternalUserID] = true
-			}
-		}
-		var cids []int
-		for _, wc := range byExt {
-			cids = append(cids, wc.ID)
-		}
-		fs, err := c.WecomFollow.Query().Where(wecomfollow.WecomContactIDIn(cids...)).All(ctx)
+		fs, err := c.WecomFollow.Query().Where(wecomfollow.WecomContactIDIn(ids...)).All(ctx)
 		if err != nil {
 			return err
 		}
-		type fkey struct {
-			cid int
-			uid string
-		}
-		follows := map[fkey]*ent.WecomFollow{}
+		follows := map[int]map[string]*ent.WecomFollow{}
 		for _, f := range fs {
-			follows[fkey{f.WecomContactID, f.Userid}] = f
+			if follows[f.WecomContactID] == nil {
+				follows[f.WecomContactID] = map[string]*ent.WecomFollow{}
+			}
+			follows[f.WecomContactID][f.Userid] = f
 		}
-		var fids []int
-		for _, it := range items {
-			fi, wc := it.FollowInfo, byExt[it.ExternalContact.ExternalUserID]
-			if wc == nil || fi.UserID == "" {
-				continue
+		var created, changed int
+		var cids, fids []int
+		for _, x := range order {
+			wc := byExt[x]
+			var stored map[string]*ent.WecomFollow
+			if wc != nil {
+				stored = follows[wc.ID]
 			}
-			k := fkey{wc.ID, fi.UserID}
-			added := time.Unix(fi.CreateTime, 0).UTC()
-			tags := make([]string, 0, len(fi.TagID))
-			for _, id := range fi.TagID {
-				tags = append(tags, clip(cmp.Or(tagNames[id], id), 100))
-			}
-			slices.Sort(tags)
-			f := follows[k]
-			if f == nil {
-				f, err = c.WecomFollow.Create().SetWecomContactID(wc.ID).SetUserid(fi.UserID).SetRemark(clip(fi.Remark, 200)).
-					SetDescription(clip(fi.Description, 400)).SetRemarkCorpName(clip(fi.RemarkCorpName, 200)).SetTags(tags).
-					SetAddWay(int(fi.AddWay)).SetOperUserid(clip(fi.OperUserID, 64)).SetAddedAt(added).SetSeenSyncID(runID).
-					SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
-				if err != nil {
-					return err
-				}
-				follows[k] = f
-				if !created[wc.ExternalUserid] && !isNew(wc) {
-					changed[wc.ExternalUserid] = true
-				}
-				continue
-			}
-			fids = append(fids, f.ID)
-			if f.Remark == clip(fi.Remark, 200) && f.Description == clip(fi.Description, 400) &&
-				f.RemarkCorpName == clip(fi.RemarkCorpName, 200) && slices.Equal(f.Tags, tags) && f.AddWay == int(fi.AddWay) &&
-				f.OperUserid == clip(fi.OperUserID, 64) && f.AddedAt.Equal(added) && f.RemovedAt == nil {
-				continue
-			}
-			f, err = c.WecomFollow.UpdateOne(f).SetRemark(clip(fi.Remark, 200)).SetDescription(clip(fi.Description, 400)).
-				SetRemarkCorpName(clip(fi.RemarkCorpName, 200)).SetTags(tags).SetAddWay(int(fi.AddWay)).
-				SetOperUserid(clip(fi.OperUserID, 64)).SetAddedAt(added).ClearRemovedAt().SetUpdatedAt(now).Save(ctx)
+			u, err := upsertContact(ctx, c, wc, stored, byContact[x], runID, now)
 			if err != nil {
 				return err
 			}
-			follows[k] = f
-			if !isNew(wc) {
-				changed[wc.ExternalUserid] = true
+			cids, fids = append(cids, u.Contact.ID), append(fids, u.Seen...)
+			switch {
+			case u.Created:
+				created++
+			case u.Changed && !isNew(u.Contact):
+				changed++
 			}
 		}
-		// Mark what this run saw; the mark is bookkeeping, not a change,
-		// so updated_at stays.
-		if _, err := c.WecomContact.Update().Where(wecomcontact.IDIn(cids...), wecomcontact.SeenSyncIDNEQ(runID)).
-			SetSeenSyncID(runID).Save(ctx); err != nil {
-			return err
-		}
-		if _, err := c.WecomFollow.Update().Where(wecomfollow.IDIn(fids...), wecomfollow.SeenSyncIDNEQ(runID)).
-			SetSeenSyncID(runID).Save(ctx); err != nil {
+		if err := markSeen(ctx, c, runID, cids, fids); err != nil {
 			return err
 		}
 		return c.WecomSync.UpdateOneID(runID).SetBatch(batch).SetCursor(cursor).AddPages(1).AddContacts(len(items)).
-			AddCreated(len(created)).AddChanged(len(changed)).SetHeartbeatAt(now).Exec(ctx)
+			AddCreated(created).AddChanged(changed).SetHeartbeatAt(now).Exec(ctx)
 	})
+}
+
+// reported is one external contact as WeCom reported it, with the
+// follows of it that the call returned (batch/get_by_user gives one
+// entry per follower; externalcontact/get all of them at once). Tags
+// maps tag ids to names; an id it does not name is kept as the id.
+type reported struct {
+	Contact externalcontact.ExternalContact
+	Follows []externalcontact.FollowInfo
+	Tags    map[string]string
+}
+
+// upserted is what upsertContact wrote.
+type upserted struct {
+	Contact *ent.WecomContact
+	// Created: the contact is new. Changed: the contact or one of its
+	// follows was written (new follows included).
+	Created, Changed bool
+	// Seen are the stored follows the report named that existed before
+	// (new ones are created seen).
+	Seen []int
+	// Follows are the reported follows as stored now, by userid.
+	Follows map[string]*ent.WecomFollow
+}
+
+// upsertContact writes one reported contact and its reported follows,
+// the one way both the sync and the callbacks do: fields clipped, tags
+// by name, a contact or follow WeCom reports again brought back from
+// removed, nothing written where nothing differs. wc is the stored
+// contact (nil when new) and stored its stored follows by userid. New
+// rows are marked seen by seenID; existing ones are left to markSeen.
+func upsertContact(ctx context.Context, c *ent.Client, wc *ent.WecomContact, stored map[string]*ent.WecomFollow, r *reported,
+	seenID int, now time.Time) (upserted, error) {
+	ec := r.Contact
+	kind := kindOf(ec.Type)
+	out := upserted{Follows: map[string]*ent.WecomFollow{}}
+	var err error
+	switch {
+	case wc == nil:
+		wc, err = c.WecomContact.Create().SetExternalUserid(ec.ExternalUserID).SetKind(kind).SetName(clip(ec.Name, 200)).
+			SetPosition(clip(ec.Position, 200)).SetCorpName(clip(ec.CorpName, 200)).SetCorpFullName(clip(ec.CorpFullName, 400)).
+			SetSeenSyncID(seenID).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.Created = true
+	case wc.Kind == kind && wc.Name == clip(ec.Name, 200) && wc.Position == clip(ec.Position, 200) &&
+		wc.CorpName == clip(ec.CorpName, 200) && wc.CorpFullName == clip(ec.CorpFullName, 400) && wc.RemovedAt == nil:
+	default:
+		wc, err = c.WecomContact.UpdateOne(wc).SetKind(kind).SetName(clip(ec.Name, 200)).SetPosition(clip(ec.Position, 200)).
+			SetCorpName(clip(ec.CorpName, 200)).SetCorpFullName(clip(ec.CorpFullName, 400)).ClearRemovedAt().
+			SetUpdatedAt(now).Save(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.Changed = true
+	}
+	out.Contact = wc
+	for _, fi := range r.Follows {
+		if fi.UserID == "" {
+			continue
+		}
+		added := time.Unix(fi.CreateTime, 0).UTC()
+		tags := make([]string, 0, len(fi.TagID))
+		for _, id := range fi.TagID {
+			tags = append(tags, clip(cmp.Or(r.Tags[id], id), 100))
+		}
+		slices.Sort(tags)
+		f := out.Follows[fi.UserID]
+		if f == nil {
+			f = stored[fi.UserID]
+			if f != nil {
+				out.Seen = append(out.Seen, f.ID)
+			}
+		}
+		if f == nil {
+			f, err = c.WecomFollow.Create().SetWecomContactID(wc.ID).SetUserid(fi.UserID).SetRemark(clip(fi.Remark, 200)).
+				SetDescription(clip(fi.Description, 400)).SetRemarkCorpName(clip(fi.RemarkCorpName, 200)).SetTags(tags).
+				SetAddWay(int(fi.AddWay)).SetOperUserid(clip(fi.OperUserID, 64)).SetAddedAt(added).SetSeenSyncID(seenID).
+				SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
+			if err != nil {
+				return out, err
+			}
+			out.Follows[fi.UserID], out.Changed = f, true
+			continue
+		}
+		out.Follows[fi.UserID] = f
+		if f.Remark == clip(fi.Remark, 200) && f.Description == clip(fi.Description, 400) &&
+			f.RemarkCorpName == clip(fi.RemarkCorpName, 200) && slices.Equal(f.Tags, tags) && f.AddWay == int(fi.AddWay) &&
+			f.OperUserid == clip(fi.OperUserID, 64) && f.AddedAt.Equal(added) && f.RemovedAt == nil {
+			continue
+		}
+		f, err = c.WecomFollow.UpdateOne(f).SetRemark(clip(fi.Remark, 200)).SetDescription(clip(fi.Description, 400)).
+			SetRemarkCorpName(clip(fi.RemarkCorpName, 200)).SetTags(tags).SetAddWay(int(fi.AddWay)).
+			SetOperUserid(clip(fi.OperUserID, 64)).SetAddedAt(added).ClearRemovedAt().SetUpdatedAt(now).Save(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.Follows[fi.UserID], out.Changed = f, true
+	}
+	return out, nil
+}
+
+// markSeen records that sync run runID saw these contacts and follows;
+// the mark is bookkeeping, not a change, so updated_at stays.
+func markSeen(ctx context.Context, c *ent.Client, runID int, contactIDs, followIDs []int) error {
+	if runID == 0 {
+		return nil
+	}
+	if _, err := c.WecomContact.Update().Where(wecomcontact.IDIn(contactIDs...), wecomcontact.SeenSyncIDNEQ(runID)).
+		SetSeenSyncID(runID).Save(ctx); err != nil {
+		return err
+	}
+	_, err := c.WecomFollow.Update().Where(wecomfollow.IDIn(followIDs...), wecomfollow.SeenSyncIDNEQ(runID)).
+		SetSeenSyncID(runID).Save(ctx)
+	return err
 }
 
 // finish marks what the run did not see as removed, then matches

@@ -574,11 +574,11 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 	}
 	type followUser struct {
 		FollowInfo
-		Tags []struct{} `json:"tags"`
+		Tags []FollowTag `json:"tags"`
 	}
 	var fs []followUser
 	for _, f := range c.Follows {
-		fs = append(fs, followUser{FollowInfo: followInfo(f), Tags: []struct{}{}})
+		fs = append(fs, followUser{FollowInfo: followInfo(f), Tags: s.followTags(f.TagIDs)})
 	}
 	writeJSON(w, struct {
 		errBody

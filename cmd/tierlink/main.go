@@ -377,6 +377,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if a.cfg.WeCom.Configured() && a.cfg.WeCom.CallbackToken != "" {
 		ew := wecom.NewEventWorker(a.wecom, a.log)
 		ew.Instance = a.instance
+		if a.wecomXfer != nil {
+			ew.Handle(wecom.EventTransferFail, a.wecomXfer.FailHandler())
+		}
 		go func() { defer close(wecomDone); ew.Run(dctx) }()
 	} else {
 		close(wecomDone)

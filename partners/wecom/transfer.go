@@ -889,3 +889,15 @@ func (t *Transfers) TransferFailed(ctx context.Context, takeoverUserID, external
 		SetState(st).SetStatus(status).SetCheckedAt(now).SetUpdatedAt(now).Save(ctx)
 	return n > 0, err
 }
+
+// FailHandler applies stored transfer_fail callbacks (the event worker's
+// handler for EventTransferFail): the waiting row takes WeCom's refusal at
+// once instead of at the next poll.
+func (t *Transfers) FailHandler() EventHandler {
+	return func(ctx context.Context, ev *ent.WecomEvent) (EventWrite, error) {
+		if _, err := t.TransferFailed(ctx, ev.Userid, ev.ExternalUserid, ev.FailReason); err != nil {
+			return nil, err
+		}
+		return func(context.Context, *ent.Client) (string, error) { return ResultRecorded, nil }, nil
+	}
+}

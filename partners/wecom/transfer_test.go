@@ -528,4 +528,17 @@ func TestWecomTransferFailCallback(t *testing.T) {
 	if n, _ := e.f.DB.Client.WecomTransfer.Query().Count(ctx); n != 2 {
 		t.Fatalf("%d rows, want 2", n)
 	}
+	// The event worker's handler applies a stored callback the same way.
+	e.hand(t, "u01", "", 2)
+	e.run(t)
+	write, err := e.xf.FailHandler()(ctx, &ent.WecomEvent{Userid: "u01", ExternalUserid: ext(2), FailReason: "customer_refused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := write(ctx, e.f.DB.Client); err != nil || res != wecom.ResultRecorded {
+		t.Fatalf("write: %q, %v", res, err)
+	}
+	if r := e.row(t, 2); r.State != wecomtransfer.StateRefused {
+		t.Fatalf("contact 2 after the handler: %s", r.State)
+	}
 }

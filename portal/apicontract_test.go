@@ -3,8 +3,6 @@ package portal
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -35,28 +33,10 @@ const apiClientDir = "testdata/apiclient"
 // tools skip the test, or fail it under CI=true.
 func npmTools(t *testing.T) string {
 	t.Helper()
-	h := sha256.New()
-	for _, f := range []string{"package.json", "package-lock.json"} {
-		b, err := os.ReadFile(filepath.Join(apiClientDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write(b)
+	if _, err := exec.LookPath("node"); err != nil {
+		dbtest.Require(t, "Node.js, for the pinned npm tools (run .ci/npm-tools.sh)", true)
 	}
-	cache := os.Getenv("TIERLINK_TOOLS_CACHE")
-	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cache = filepath.Join(home, ".cache", "tierlink-tools")
-	}
-	dir := filepath.Join(cache, "npm-"+hex.EncodeToString(h.Sum(nil))[:16])
-	_, err := os.Stat(filepath.Join(dir, ".installed"))
-	if _, nerr := exec.LookPath("node"); err != nil || nerr != nil {
-		dbtest.Require(t, "Node.js and the pinned npm tools in "+dir+" (run .ci/npm-tools.sh)", true)
-	}
-	return dir
+	return npmPackage(t, apiClientDir)
 }
 
 // served writes the document the server serves into dir.

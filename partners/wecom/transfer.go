@@ -20,6 +20,7 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
+	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/i18n"
@@ -456,8 +457,14 @@ func (t *Transfers) settle(ctx context.Context, rows []*ent.WecomTransfer, got m
 // its request key and recording WeCom's answer, once StaleAfter has
 // passed since the request.
 func (t *Transfers) recover(ctx context.Context, res *TransferRun) error {
-	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateEQ(wecomtransfer.StateSending),
-		wecomtransfer.RequestedAtLTE(t.now().Add(-t.StaleAfter))).Order(ent.Asc(wecomtransfer.FieldID)).All(ctx)
+	return t.settleFrom(ctx, true, res, wecomtransfer.StateEQ(wecomtransfer.StateSending),
+		wecomtransfer.RequestedAtLTE(t.now().Add(-t.StaleAfter)))
+}
+
+// settleFrom asks transfer_result about the rows where selects, per
+// (handover, takeover) pair, and settles them with WeCom's answer.
+func (t *Transfers) settleFrom(ctx context.Context, recovering bool, res *TransferRun, where ...predicate.WecomTransfer) error {
+	rows, err := t.db.WecomTransfer.Query().Where(where...).Order(ent.Asc(wecomtransfer.FieldID)).All(ctx)
 	if err != nil {
 		return err
 	}
@@ -466,7 +473,7 @@ func (t *Transfers) recover(ctx context.Context, res *TransferRun) error {
 		if err != nil {
 			return err
 		}
-		if err := t.settle(ctx, rs, got, true, res); err != nil {
+		if err := t.settle(ctx, rs, got, recovering, res); err != nil {
 			return err
 		}
 	}
@@ -622,21 +629,7 @@ func (t *Transfers) sendChunk(ctx context.Context, p pair, msg string, rows []*e
 
 // poll asks transfer_result about every waiting row.
 func (t *Transfers) poll(ctx context.Context, res *TransferRun) error {
-	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateEQ(wecomtransfer.StateWaiting)).
-		Order(ent.Asc(wecomtransfer.FieldID)).All(ctx)
-	if err != nil {
-		return err
-	}
-	for p, rs := range byPair(rows) {
-		got, err := t.results(ctx, p)
-		if err != nil {
-			return err
-		}
-		if err := t.settle(ctx, rs, got, false, res); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.settleFrom(ctx, false, res, wecomtransfer.StateEQ(wecomtransfer.StateWaiting))
 }
 
 // groups hands each leaver's customer groups to the heir: for every

@@ -784,7 +784,7 @@ func (c *Client) UpdateCardButton(ctx context.Context, userID, responseCode, lab
 		if err != nil {
 			return err
 		}
-		var out util.CommonError
+		var out struct{ util.CommonError }
 		return util.DecodeWithError(raw, &out, "message/update_template_card")
 	})
 }

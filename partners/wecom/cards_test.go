@@ -17,6 +17,7 @@ import (
 	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/domainevent"
 	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/partners"
@@ -24,6 +25,7 @@ import (
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
+	"github.com/tierlink/tierlink/partners/shipments"
 	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/partners/wecom/callback"
 	"github.com/tierlink/tierlink/partners/wecom/wecomsim"
@@ -399,5 +401,95 @@ func TestCardExpiredResponseCodeReplaced(t *testing.T) {
 	r := e.rows(t, cr.ID)["li.lei"]
 	if c, _ := e.sim.CardOf(r.TaskID); r.State != wecomcard.StateClosed || !strings.HasPrefix(c.Replaced, "Approved · ") {
 		t.Fatalf("after the late click: %s, card %q", r.State, c.Replaced)
+	}
+}
+
+// A delivery to confirm goes to the deciders with one button; a click
+// confirms the receipt through the same service as the portal.
+func TestCardReceiptConfirmedFromWeCom(t *testing.T) {
+	e := newCardsEnv(t)
+	f := e.f
+	o, err := f.Orders.Create(f.Ctx(f.Buyer), orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-RC", Currency: "CNY",
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Orders.Publish(f.Ctx(f.Buyer), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	pa := f.Ctx(f.UserA)
+	sh, err := f.Shipments.Create(pa, shipments.Input{PartnerID: f.PartnerA.ID, ETA: "2026-12-08",
+		Lines: []shipments.LineInput{{OrderID: o.ID, LineNo: 1, Quantity: partnerstest.Qty("60")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []shipmentevent.Kind{shipmentevent.KindShipped, shipmentevent.KindDelivered} {
+		if _, err := f.Shipments.AddEvent(pa, sh.ID, shipments.EventInput{Kind: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.dispatch(t)
+	rows := f.DB.Client.WecomCard.Query().Where(wecomcard.SubjectType("shipment"), wecomcard.SubjectID(sh.ID)).AllX(sysCtx())
+	if len(rows) != 2 {
+		t.Fatalf("%d receipt cards", len(rows))
+	}
+	var fang *ent.WecomCard
+	for _, r := range rows {
+		if r.Userid == "wang.fang" {
+			fang = r
+		}
+	}
+	c, _ := e.sim.CardOf(fang.TaskID)
+	if c.Card.MainTitle.Title != "到货待确认收货" || len(c.Card.ButtonList) != 1 || c.Card.ButtonList[0].Key != "confirm_receipt" {
+		t.Fatalf("receipt card %+v", c.Card)
+	}
+	e.click(t, "wang.fang", fang.TaskID, "confirm_receipt")
+	e.apply(t)
+	if ev := e.lastEvent(t); ev.Result != wecom.ClickActed {
+		t.Fatalf("click: %s (%s)", ev.Result, ev.LastError)
+	}
+	got, err := f.Shipments.Shipment(f.Ctx(f.Buyer), sh.ID)
+	if err != nil || got.Status != "received" {
+		t.Fatalf("shipment %+v, %v", got, err)
+	}
+	e.dispatch(t)
+	if c, _ := e.sim.CardOf(fang.TaskID); !strings.HasPrefix(c.Replaced, "已收货 · "+f.Buyer.Name) {
+		t.Fatalf("card shows %q", c.Replaced)
+	}
+}
+
+// An order unacknowledged past twice its SLA escalates: the staff it
+// names get a WeCom card linking to it (no decision is theirs to make),
+// and the card shows the answer once the partner acknowledges.
+func TestCardEscalationUntilAcknowledged(t *testing.T) {
+	e := newCardsEnv(t)
+	f := e.f
+	o, err := f.Orders.Create(f.Ctx(f.Buyer), orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-ESC", Currency: "CNY",
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("100"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Orders.Publish(f.Ctx(f.Buyer), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Status.AckReminders(sysCtx(), time.Now().Add(49*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e.dispatch(t)
+	rows := f.DB.Client.WecomCard.Query().Where(wecomcard.SubjectType("order"), wecomcard.SubjectID(o.ID)).AllX(sysCtx())
+	if len(rows) != 1 || rows[0].Userid != "wang.fang" || rows[0].CardKind != "ack_escalation" || rows[0].State != wecomcard.StateSent {
+		t.Fatalf("escalation cards %+v", rows)
+	}
+	c, _ := e.sim.CardOf(rows[0].TaskID)
+	if c.Card.MainTitle.Title != "订单超时未确认" || len(c.Card.ButtonList) != 1 || c.Card.ButtonList[0].Type != 1 ||
+		!strings.Contains(c.Card.ButtonList[0].URL, "/groups/") {
+		t.Fatalf("escalation card %+v", c.Card)
+	}
+	if _, err := f.Orders.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{{LineNo: 1, Action: "accept"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.dispatch(t)
+	if c, _ := e.sim.CardOf(rows[0].TaskID); !strings.HasPrefix(c.Replaced, "已确认 · "+f.ContactA.Name) {
+		t.Fatalf("escalation card shows %q", c.Replaced)
 	}
 }

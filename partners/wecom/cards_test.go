@@ -15,6 +15,7 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/domainevent"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/shipmentevent"
@@ -56,7 +57,13 @@ type cardsEnv struct {
 
 func newCardsEnv(t *testing.T) *cardsEnv {
 	t.Helper()
-	f := partnerstest.New(t, dialect.SQLite)
+	return newCardsEnvOn(t, dialect.SQLite)
+}
+
+// newCardsEnvOn is newCardsEnv on a database of dialect d.
+func newCardsEnvOn(t *testing.T, d string) *cardsEnv {
+	t.Helper()
+	f := partnerstest.New(t, d)
 	sim := wecomsim.New(corpID, contactSecret, agentSecret)
 	t.Cleanup(sim.Close)
 	sys := f.System()
@@ -311,53 +318,59 @@ func TestCardClickFromUnknownOrInactiveMember(t *testing.T) {
 // exactly one wins, the request is decided once, and every WeCom card
 // ends showing the same result.
 func TestCardClickRacesPortalApproval(t *testing.T) {
-	for i := range 4 {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			e := newCardsEnv(t)
-			cr := e.changeRequest(t, fmt.Sprintf("PO-R%d", i))
-			e.dispatch(t)
-			rows := e.rows(t, cr.ID)
-			e.click(t, "li.lei", rows["li.lei"].TaskID, changeApprove)
-			cardID := e.cardPost(t, cr.ID)
-			var wg sync.WaitGroup
-			var portalErr error
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				_, portalErr = e.f.Groups.Act(e.f.Ctx(e.f.Buyer), cardID, groups.ActionInput{Action: changeApprove})
-			}()
-			go func() {
-				defer wg.Done()
-				e.apply(t)
-			}()
-			wg.Wait()
-			click := e.lastEvent(t).Result
-			switch {
-			case portalErr == nil && click == wecom.ClickConflict:
-			case partners.ErrorCode(portalErr) == partners.EConflict && click == wecom.ClickActed:
-			default:
-				t.Fatalf("portal %v, click %s: want exactly one winner", portalErr, click)
-			}
-			if n := e.approvals(t, cr); n != 1 {
-				t.Fatalf("%d approvals", n)
-			}
-			got := e.f.DB.Client.ChangeRequest.GetX(sysCtx(), cr.ID)
-			winner, winnerID := e.f.Buyer.Name, e.f.Buyer.ID
-			if click == wecom.ClickActed {
-				winner, winnerID = e.f.Buyer2.Name, e.f.Buyer2.ID
-			}
-			if got.State != changerequest.StateApproved || got.DecidedByID == nil || *got.DecidedByID != winnerID {
-				t.Fatalf("change request %s by %v, want approved by %d", got.State, got.DecidedByID, winnerID)
-			}
-			e.dispatch(t)
-			for uid, want := range map[string]string{"wang.fang": "已批准 · " + winner, "li.lei": "Approved · " + winner} {
-				r := e.rows(t, cr.ID)[uid]
-				c, _ := e.sim.CardOf(r.TaskID)
-				if r.State != wecomcard.StateClosed || !strings.HasPrefix(c.Replaced, want) {
-					t.Fatalf("%s: %s, card shows %q, want %q…", uid, r.State, c.Replaced, want)
-				}
-			}
-		})
+	for _, d := range dbtest.Dialects(t) {
+		for i := range 4 {
+			t.Run(fmt.Sprintf("%s_%d", d, i), func(t *testing.T) {
+				testCardRace(t, d, i)
+			})
+		}
+	}
+}
+
+func testCardRace(t *testing.T, d string, i int) {
+	e := newCardsEnvOn(t, d)
+	cr := e.changeRequest(t, fmt.Sprintf("PO-R%d", i))
+	e.dispatch(t)
+	rows := e.rows(t, cr.ID)
+	e.click(t, "li.lei", rows["li.lei"].TaskID, changeApprove)
+	cardID := e.cardPost(t, cr.ID)
+	var wg sync.WaitGroup
+	var portalErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, portalErr = e.f.Groups.Act(e.f.Ctx(e.f.Buyer), cardID, groups.ActionInput{Action: changeApprove})
+	}()
+	go func() {
+		defer wg.Done()
+		e.apply(t)
+	}()
+	wg.Wait()
+	click := e.lastEvent(t).Result
+	switch {
+	case portalErr == nil && click == wecom.ClickConflict:
+	case partners.ErrorCode(portalErr) == partners.EConflict && click == wecom.ClickActed:
+	default:
+		t.Fatalf("portal %v, click %s: want exactly one winner", portalErr, click)
+	}
+	if n := e.approvals(t, cr); n != 1 {
+		t.Fatalf("%d approvals", n)
+	}
+	got := e.f.DB.Client.ChangeRequest.GetX(sysCtx(), cr.ID)
+	winner, winnerID := e.f.Buyer.Name, e.f.Buyer.ID
+	if click == wecom.ClickActed {
+		winner, winnerID = e.f.Buyer2.Name, e.f.Buyer2.ID
+	}
+	if got.State != changerequest.StateApproved || got.DecidedByID == nil || *got.DecidedByID != winnerID {
+		t.Fatalf("change request %s by %v, want approved by %d", got.State, got.DecidedByID, winnerID)
+	}
+	e.dispatch(t)
+	for uid, want := range map[string]string{"wang.fang": "已批准 · " + winner, "li.lei": "Approved · " + winner} {
+		r := e.rows(t, cr.ID)[uid]
+		c, _ := e.sim.CardOf(r.TaskID)
+		if r.State != wecomcard.StateClosed || !strings.HasPrefix(c.Replaced, want) {
+			t.Fatalf("%s: %s, card shows %q, want %q…", uid, r.State, c.Replaced, want)
+		}
 	}
 }
 

@@ -444,8 +444,12 @@ func (c *Cards) deliver(ctx context.Context, r *ent.WecomCard) error {
 			return err
 		}
 	}
+	p, err := c.db.Post.Get(ctx, r.PostID)
+	if err != nil {
+		return err
+	}
 	text := l.Render(i18n.M("wecom_card.replacement").With("Title", c.title(r, l)).With("Result", result).
-		With("Link", c.link(r)))
+		With("Link", c.postLink(p)))
 	if _, err := c.api.SendText(ctx, r.Userid, text); err != nil {
 		return err
 	}
@@ -500,16 +504,12 @@ func (c *Cards) title(r *ent.WecomCard, l *i18n.Localizer) string {
 	return l.T("wecom_card.title_ack_escalation", nil)
 }
 
-func (c *Cards) link(r *ent.WecomCard) string { return c.postLink(r.PostID) }
-
-// postLink is where a card post is shown: its group's feed.
-func (c *Cards) postLink(postID int) string {
+// postLink is where a card post is shown: its place in its group's feed.
+func (c *Cards) postLink(p *ent.Post) string {
 	u := *c.base
-	u.RawQuery, u.Fragment = "", ""
-	if p, err := c.db.Post.Get(sysCtx(context.Background()), postID); err == nil {
-		u.Path = strings.TrimSuffix(c.base.Path, "/") + "/groups/" + strconv.Itoa(p.GroupID)
-		u.Fragment = "post-" + strconv.Itoa(p.ID)
-	}
+	u.RawQuery = ""
+	u.Path = strings.TrimSuffix(c.base.Path, "/") + "/groups/" + strconv.Itoa(p.GroupID)
+	u.Fragment = "post-" + strconv.Itoa(p.ID)
 	return u.String()
 }
 
@@ -521,7 +521,7 @@ func (c *Cards) templateCard(r *ent.WecomCard, p *ent.Post, l *i18n.Localizer) T
 	if ls, err := i18n.DecodeLines(p.Message); err == nil && len(ls) > 0 {
 		tc.SubTitleText = l.RenderLines(ls)
 	}
-	link := c.postLink(p.ID)
+	link := c.postLink(p)
 	tc.CardAction = &CardAction{Type: 1, URL: link}
 	for _, a := range CardActions(r.CardKind) {
 		b := CardButton{Type: 0, Key: a, Style: 1}

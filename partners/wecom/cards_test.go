@@ -399,7 +399,7 @@ func TestCardExpiredResponseCodeReplaced(t *testing.T) {
 		}
 		ms := e.sim.Messages(uid)
 		last := ms[len(ms)-1]
-		if last.MsgType != "text" || !strings.Contains(last.Text, want) {
+		if last.MsgType != "text" || !strings.Contains(last.Text, want) || !strings.Contains(last.Text, "/groups/") {
 			t.Fatalf("%s's last message %+v, want it to say %q", uid, last, want)
 		}
 	}

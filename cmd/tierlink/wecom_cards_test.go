@@ -130,19 +130,19 @@ func TestServeCardClickRacesPortalApproval(t *testing.T) {
 
 	var wg sync.WaitGroup
 	var portal int
-	var clickErr error
+	var portalErr, clickErr error
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		portal, err = apiDo(base, tok.Secret, "POST", fmt.Sprintf("/api/v1/cards/%d/actions", cardID), `{"action":"approve"}`, nil)
+		portal, portalErr = apiDo(base, tok.Secret, "POST", fmt.Sprintf("/api/v1/cards/%d/actions", cardID), `{"action":"approve"}`, nil)
 	}()
 	go func() {
 		defer wg.Done()
 		_, _, clickErr = sim.Click("li.lei", rs["li.lei"].TaskID, "approve")
 	}()
 	wg.Wait()
-	if err != nil || clickErr != nil {
-		t.Fatalf("portal %v, click %v", err, clickErr)
+	if portalErr != nil || clickErr != nil {
+		t.Fatalf("portal %v, click %v", portalErr, clickErr)
 	}
 	var click *ent.WecomEvent
 	waitFor("the click applied", func() bool {

@@ -99,6 +99,9 @@ type ShipmentLine func(*sql.Selector)
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
 
+// WecomCard is the predicate function for wecomcard builders.
+type WecomCard func(*sql.Selector)
+
 // WecomContact is the predicate function for wecomcontact builders.
 type WecomContact func(*sql.Selector)
 

@@ -35,8 +35,8 @@ import (
 //   - POST /cgi-bin/message/update_template_card: agentid, userids,
 //     response_code and button.replace_name (the buttons become one
 //     greyed-out label) or a whole template_card. A response_code works
-//     once and for 72 hours: a used one answers ErrResponseCodeUsed, an
-//     old one ErrResponseCodeExpired.
+//     once and for 72 hours: a used or an old one answers 40058, its
+//     errmsg saying which.
 //   - a click (Click): WeCom posts an encrypted template_card_event to
 //     the app's callback URL with EventKey, TaskId, CardType,
 //     ResponseCode (a fresh one each click), FromUserName and AgentID.
@@ -44,25 +44,24 @@ import (
 
 // Errcodes of app messages and cards. 40056 (invalid agentid), 40058
 // (invalid parameter) and 81013 (no valid receiver) are WeCom's global
-// errcodes. The errcodes WeCom gives for a used or an expired
-// response_code could not be confirmed from its published list, so the
-// two below are this simulator's own values; Tierlink does not depend on
-// them: every errcode of update_template_card other than the token and
-// frequency ones means "this card cannot be updated" to it, and it sends
-// a fresh message instead.
+// errcodes. WeCom's published lists give no errcode of its own for a used
+// or an expired response_code, so the simulator answers both with the
+// documented generic 40058 (invalid parameter) and says which in errmsg;
+// Tierlink does not tell them apart either: every errcode of
+// update_template_card other than the token and frequency ones means
+// "this card cannot be updated" to it, and it sends a fresh message
+// instead.
 const (
 	ErrInvalidAgentID      = 40056
 	ErrNoValidReceiver     = 81013
-	ErrResponseCodeUsed    = 840001
-	ErrResponseCodeExpired = 840002
+	ErrResponseCodeUsed    = ErrInvalidParameter
+	ErrResponseCodeExpired = ErrInvalidParameter
 	// ResponseCodeLifetime is how long a response_code may update a card.
 	ResponseCodeLifetime = 72 * time.Hour
 )
 
 func init() {
 	errMsgs[ErrInvalidAgentID] = "invalid agentid"
-	errMsgs[ErrResponseCodeUsed] = "response_code has been used"
-	errMsgs[ErrResponseCodeExpired] = "response_code expired"
 	errMsgs[ErrNoValidReceiver] = "all touser, toparty, totag invalid"
 }
 
@@ -356,10 +355,10 @@ func (s *Server) updateTemplateCard(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, ErrInvalidParameter)
 		return
 	case rc.used:
-		writeErr(w, ErrResponseCodeUsed)
+		writeJSON(w, errBody{ErrCode: ErrResponseCodeUsed, ErrMsg: "invalid response_code: already used, hint: [wecomsim]"})
 		return
 	case s.now().Sub(rc.issued) > ResponseCodeLifetime:
-		writeErr(w, ErrResponseCodeExpired)
+		writeJSON(w, errBody{ErrCode: ErrResponseCodeExpired, ErrMsg: "invalid response_code: older than 72 hours, hint: [wecomsim]"})
 		return
 	case (in.Button == nil || in.Button.ReplaceName == "") && in.TemplateCard == nil:
 		writeErr(w, ErrInvalidParameter)

@@ -552,13 +552,17 @@ func (s *Server) batchGetByUser(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, id := range s.corder {
 		c := s.contacts[id]
-		for i, f := range c.Follows {
-			if b, ok := buckets[f.UserID]; ok {
-				buckets[f.UserID] = append(b, pair{c, i})
+		for i := range c.Follows {
+			if b, ok := buckets[c.Follows[i].UserID]; ok {
+				buckets[c.Follows[i].UserID] = append(b, pair{c, i})
 			}
 		}
 	}
-	var pairs []pair
+	n := 0
+	for _, uid := range req.UserIDList {
+		n += len(buckets[uid])
+	}
+	pairs := make([]pair, 0, n)
 	for _, uid := range req.UserIDList {
 		pairs = append(pairs, buckets[uid]...)
 	}

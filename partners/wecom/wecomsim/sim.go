@@ -36,6 +36,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -494,22 +495,35 @@ func followInfo(f Follow) FollowInfo {
 		OperUserID: f.OperUserID, AddWay: f.AddWay}
 }
 
-// batchCursor is the simulator's opaque cursor: an offset into the
-// (member, contact) pairs of a request.
-func batchCursor(off int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("wecomsim:" + strconv.Itoa(off)))
+// batchCursor is the simulator's opaque cursor: where the next page's
+// scan resumes (the member's place in the request, the contact's in the
+// corp's order, the follow's in the contact), so that each page costs
+// what it answers and not every pair of the request.
+func batchCursor(k, p, f int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("wecomsim:%d.%d.%d", k, p, f)))
 }
 
-func parseCursor(c string) (int, bool) {
+func parseCursor(c string) (k, p, f int, ok bool) {
 	if c == "" {
-		return 0, true
+		return 0, 0, 0, true
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) < 9 || string(b[:9]) != "wecomsim:" {
-		return 0, false
+		return 0, 0, 0, false
 	}
-	n, err := strconv.Atoi(string(b[9:]))
-	return n, err == nil && n >= 0
+	var v [3]int
+	parts := strings.Split(string(b[9:]), ".")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	for i, x := range parts {
+		n, err := strconv.Atoi(x)
+		if err != nil || n < 0 {
+			return 0, 0, 0, false
+		}
+		v[i] = n
+	}
+	return v[0], v[1], v[2], true
 }
 
 func (s *Server) batchGetByUser(w http.ResponseWriter, r *http.Request) {
@@ -530,50 +544,38 @@ func (s *Server) batchGetByUser(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 50
 	}
-	off, okc := parseCursor(req.Cursor)
+	k, p, fi, okc := parseCursor(req.Cursor)
 	if !okc {
 		writeErr(w, ErrInvalidParameter)
 		return
 	}
-	// One pass over the contacts buckets the (contact, follow) pairs by
-	// member; only the page's pairs are built (a page cost O(all pairs)
-	// items otherwise, which made a 100,000-contact sync quadratic).
-	type pair struct {
-		c *Contact
-		f int
-	}
-	buckets := map[string][]pair{}
 	for _, uid := range req.UserIDList {
 		if s.members[uid] == nil {
 			writeErr(w, ErrUnknownUser)
 			return
 		}
-		buckets[uid] = nil
 	}
-	for _, id := range s.corder {
-		c := s.contacts[id]
-		for i := range c.Follows {
-			if b, ok := buckets[c.Follows[i].UserID]; ok {
-				buckets[c.Follows[i].UserID] = append(b, pair{c, i})
+	// The pairs are each member's, in the request's order, each in the
+	// corp's contact order; the scan resumes at the cursor and stops at
+	// the first pair past the page, which the next cursor names.
+	page := []batchItem{}
+	next := ""
+scan:
+	for ; k < len(req.UserIDList); k, p, fi = k+1, 0, 0 {
+		uid := req.UserIDList[k]
+		for ; p < len(s.corder); p, fi = p+1, 0 {
+			c := s.contacts[s.corder[p]]
+			for ; fi < len(c.Follows); fi++ {
+				if c.Follows[fi].UserID != uid {
+					continue
+				}
+				if len(page) == limit {
+					next = batchCursor(k, p, fi)
+					break scan
+				}
+				page = append(page, batchItem{externalContact(c), followInfo(c.Follows[fi])})
 			}
 		}
-	}
-	n := 0
-	for _, uid := range req.UserIDList {
-		n += len(buckets[uid])
-	}
-	pairs := make([]pair, 0, n)
-	for _, uid := range req.UserIDList {
-		pairs = append(pairs, buckets[uid]...)
-	}
-	end := min(off+limit, len(pairs))
-	page := []batchItem{}
-	for _, p := range pairs[min(off, end):end] {
-		page = append(page, batchItem{externalContact(p.c), followInfo(p.c.Follows[p.f])})
-	}
-	next := ""
-	if end < len(pairs) {
-		next = batchCursor(end)
 	}
 	writeJSON(w, struct {
 		errBody

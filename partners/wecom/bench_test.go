@@ -17,11 +17,12 @@ import (
 	"github.com/tierlink/tierlink/partners/wecom/wecomsim"
 )
 
-// WeCom's published base frequency limits for a corp's own app: each
-// cgi/api at most 10,000 calls a minute and 150,000 an hour per corp
-// (20,000 and 600,000 per IP); a corp over a minute's limit is blocked
-// for 60 seconds, over an hour's for 60 minutes. (developer.work.weixin.qq.com
-// document path 90312, 访问频率限制 / "Frequency limits".)
+// WeCom's published base frequency limits (基础频率): each cgi/api at
+// most 10,000 calls a minute and 150,000 an hour per corp (20,000 and
+// 600,000 per IP); a corp over a minute's limit is blocked for 60
+// seconds, over an hour's for 60 minutes. Source: 访问频率限制,
+// https://developer.work.weixin.qq.com/document/path/90454 (updated
+// 2023-08-28); see docs/benchmarks.md.
 const (
 	corpPerMinute = 10000
 	corpPerHour   = 150000

@@ -455,7 +455,8 @@ func (c e2eCompany) check(e *wecomE2E) {
 // Through `tierlink serve`, an admin's "run now" of wecom-sync reads
 // 5,000 external contacts of 20 members page by page (cursor, 100 a
 // page) and stores each contact, its followers, its partner and its
-// owner exactly; a second run changes nothing.
+// owner exactly, though its access token expires after the 30th page
+// and WeCom answers 45009 to the 50th; a second run changes nothing.
 func TestServeWeComSync5000(t *testing.T) {
 	bin := buildBinary(t)
 	e := newWeComE2E(t, bin)
@@ -463,15 +464,26 @@ func TestServeWeComSync5000(t *testing.T) {
 	c.populate(e)
 	e.start()
 	c.linkStaff(e)
+	// The follow-user list, 20 member lookups (app secret), the tag list
+	// and 30 pages are answered; then every token expires, so the 31st
+	// page is refused (42001) and asked again with a new token. A later
+	// page is refused once with 45009 and asked again after the
+	// back-off.
+	e.sim.ExpireTokensAfter(1 + c.members + 1 + 30)
+	e.sim.FailAfter(batchAPI, 49, wecomsim.ErrFrequencyLimit, 1)
 	start := time.Now()
 	_, outcome, report := e.runJob("wecom-sync", true, 90*time.Second)
 	if outcome != "ok" {
 		t.Fatalf("wecom-sync: %s: %s\n%s", outcome, report, e.p.logs)
 	}
 	t.Logf("synced in %v: %s", time.Since(start), report)
-	// 5,000 contacts, a third followed twice: 6,667 entries, 100 a page.
-	if pages := e.sim.Calls(batchAPI); pages != 67 {
-		t.Fatalf("%d batch/get_by_user calls, want 67 pages of 100", pages)
+	// 5,000 contacts, a third followed twice: 6,667 entries, 100 a page;
+	// one call more for the expired token, one for the 45009.
+	if pages := e.sim.Calls(batchAPI); pages != 67+2 {
+		t.Fatalf("%d batch/get_by_user calls, want 67 pages of 100 and 2 refused", pages)
+	}
+	if n := e.sim.TokensIssued(); n != 3 {
+		t.Fatalf("%d access tokens issued, want 3 (the app's, the contact secret's, and that one again after it expired)", n)
 	}
 	c.check(e)
 	// A second run over the same data changes nothing.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,6 +252,18 @@ func TestKillMidWeComTransferBatch(t *testing.T) {
 		}
 	}
 
+	// Each contact's page shows its ledger entry waiting in WeCom.
+	pageStates := func(state string) {
+		t.Helper()
+		for _, id := range cts {
+			html := e.page(fmt.Sprintf("/contacts/%d", id))
+			if k := strings.Count(html, `class="wecom-xfer ws-`); k != 1 || !strings.Contains(html, `class="wecom-xfer ws-`+state+`"`) {
+				t.Fatalf("contact %d's page shows %d WeCom hand-over states, want one %s", id, k, state)
+			}
+		}
+	}
+	pageStates("waiting")
+
 	// WeCom's 24 hours pass: the next run reads the hand-overs done,
 	// and the customers follow m01 in WeCom.
 	e.sim.SetClock(func() time.Time { return time.Now().Add(25 * time.Hour) })
@@ -267,4 +280,5 @@ func TestKillMidWeComTransferBatch(t *testing.T) {
 			t.Fatalf("contact %d followed by %v in WeCom, want m01", i, fs)
 		}
 	}
+	pageStates("done")
 }

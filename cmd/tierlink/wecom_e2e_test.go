@@ -143,6 +143,9 @@ type wecomE2E struct {
 	admin string
 	staff map[string]int
 	p     *proc
+	// session is the admin's page session on server sessionFor.
+	session    []*http.Cookie
+	sessionFor *proc
 }
 
 // neverSchedule keeps the WeCom jobs off their schedule, so only the
@@ -281,6 +284,34 @@ func (e *wecomE2E) runJob(name string, wait bool, timeout time.Duration) (int, s
 			e.t.Fatalf("job %s run %d did not end in %v\n%s", name, run.ID, timeout, e.p.logs)
 		}
 	}
+}
+
+// page logs the admin in (once per server) and returns a page's HTML.
+func (e *wecomE2E) page(path string) string {
+	e.t.Helper()
+	if e.session == nil || e.sessionFor != e.p {
+		resp, err := http.Post(e.p.base+"/api/v1/auth/login", "application/json",
+			strings.NewReader(`{"email":"admin@co.test","password":"`+e2ePassword+`"}`))
+		if err != nil || resp.StatusCode != 200 {
+			e.t.Fatalf("login: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		e.session, e.sessionFor = resp.Cookies(), e.p
+	}
+	req, _ := http.NewRequest("GET", e.p.base+path, nil)
+	for _, c := range e.session {
+		req.AddCookie(c)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("GET %s: %d: %s", path, resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 // db opens the server's database beside it (SQLite allows readers while

@@ -65,6 +65,10 @@ func newHookProxy(t testing.TB, sim *wecomsim.Server) *hookProxy {
 	}
 	p := &hookProxy{transferred: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	// A connection of its own per call: no pooled connection is shared
+	// with anything else in the test process, and a held call (closed by
+	// the kill) leaves nothing behind to reuse.
+	rp.Transport = &http.Transport{DisableKeepAlives: true}
 	type bodyKey struct{}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		req := resp.Request

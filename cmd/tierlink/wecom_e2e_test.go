@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -52,8 +53,8 @@ type hookProxy struct {
 	mu  sync.Mutex
 	// Before and After decide whether to hold a call.
 	Before, After func(path string, body []byte) bool
-	// transferred counts each external_userid in transfer_customer
-	// requests WeCom answered.
+	// transferred counts each external_userid in the transfer_customer
+	// calls WeCom took (answered errcode 0).
 	transferred map[string]int
 }
 
@@ -74,15 +75,28 @@ func newHookProxy(t testing.TB, sim *wecomsim.Server) *hookProxy {
 		req := resp.Request
 		body, _ := req.Context().Value(bodyKey{}).([]byte)
 		if req.URL.Path == transferAPI {
+			// Counted when WeCom took the call (errcode 0), not when it
+			// refused it whole (an expired token, say).
+			answer, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(answer))
+			if err != nil {
+				return err
+			}
 			var in struct {
 				ExternalUserID []string `json:"external_userid"`
 			}
-			_ = json.Unmarshal(body, &in)
-			p.mu.Lock()
-			for _, x := range in.ExternalUserID {
-				p.transferred[x]++
+			var out struct {
+				ErrCode int `json:"errcode"`
 			}
-			p.mu.Unlock()
+			_ = json.Unmarshal(body, &in)
+			if json.Unmarshal(answer, &out) == nil && out.ErrCode == 0 {
+				p.mu.Lock()
+				for _, x := range in.ExternalUserID {
+					p.transferred[x]++
+				}
+				p.mu.Unlock()
+			}
 		}
 		p.mu.Lock()
 		after := p.After
@@ -117,20 +131,12 @@ func (p *hookProxy) SetHooks(before, after func(path string, body []byte) bool) 
 	p.Before, p.After = before, after
 }
 
-// Transferred is how many transfer_customer calls WeCom answered carried
+// Transferred is how many transfer_customer calls WeCom took carried
 // each external contact.
 func (p *hookProxy) Transferred() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return maps(p.transferred)
-}
-
-func maps(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.transferred)
 }
 
 // wecomE2E is one company: a data dir, a simulator with members, the

@@ -36,6 +36,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -495,22 +496,35 @@ func followInfo(f Follow) FollowInfo {
 		OperUserID: f.OperUserID, AddWay: f.AddWay}
 }
 
-// batchCursor is the simulator's opaque cursor: an offset into the
-// (member, contact) pairs of a request.
-func batchCursor(off int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("wecomsim:" + strconv.Itoa(off)))
+// batchCursor is the simulator's opaque cursor: where the next page's
+// scan resumes (the member's place in the request, the contact's in the
+// corp's order, the follow's in the contact), so that each page costs
+// what it answers and not every pair of the request.
+func batchCursor(k, p, f int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("wecomsim:%d.%d.%d", k, p, f)))
 }
 
-func parseCursor(c string) (int, bool) {
+func parseCursor(c string) (k, p, f int, ok bool) {
 	if c == "" {
-		return 0, true
+		return 0, 0, 0, true
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) < 9 || string(b[:9]) != "wecomsim:" {
-		return 0, false
+		return 0, 0, 0, false
 	}
-	n, err := strconv.Atoi(string(b[9:]))
-	return n, err == nil && n >= 0
+	var v [3]int
+	parts := strings.Split(string(b[9:]), ".")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	for i, x := range parts {
+		n, err := strconv.Atoi(x)
+		if err != nil || n < 0 {
+			return 0, 0, 0, false
+		}
+		v[i] = n
+	}
+	return v[0], v[1], v[2], true
 }
 
 func (s *Server) batchGetByUser(w http.ResponseWriter, r *http.Request) {
@@ -531,34 +545,38 @@ func (s *Server) batchGetByUser(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 50
 	}
-	off, okc := parseCursor(req.Cursor)
+	k, p, fi, okc := parseCursor(req.Cursor)
 	if !okc {
 		writeErr(w, ErrInvalidParameter)
 		return
 	}
-	var pairs []batchItem
 	for _, uid := range req.UserIDList {
 		if s.members[uid] == nil {
 			writeErr(w, ErrUnknownUser)
 			return
 		}
-		for _, id := range s.corder {
-			c := s.contacts[id]
-			for _, f := range c.Follows {
-				if f.UserID == uid {
-					pairs = append(pairs, batchItem{externalContact(c), followInfo(f)})
+	}
+	// The pairs are each member's, in the request's order, each in the
+	// corp's contact order; the scan resumes at the cursor and stops at
+	// the first pair past the page, which the next cursor names.
+	page := []batchItem{}
+	next := ""
+scan:
+	for ; k < len(req.UserIDList); k, p, fi = k+1, 0, 0 {
+		uid := req.UserIDList[k]
+		for ; p < len(s.corder); p, fi = p+1, 0 {
+			c := s.contacts[s.corder[p]]
+			for ; fi < len(c.Follows); fi++ {
+				if c.Follows[fi].UserID != uid {
+					continue
 				}
+				if len(page) == limit {
+					next = batchCursor(k, p, fi)
+					break scan
+				}
+				page = append(page, batchItem{externalContact(c), followInfo(c.Follows[fi])})
 			}
 		}
-	}
-	end := min(off+limit, len(pairs))
-	page := []batchItem{}
-	if off < len(pairs) {
-		page = pairs[off:end]
-	}
-	next := ""
-	if end < len(pairs) {
-		next = batchCursor(end)
 	}
 	writeJSON(w, struct {
 		errBody

@@ -76,6 +76,8 @@ type Tx struct {
 	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WecomBehaviour is the client for interacting with the WecomBehaviour builders.
+	WecomBehaviour *WecomBehaviourClient
 	// WecomContact is the client for interacting with the WecomContact builders.
 	WecomContact *WecomContactClient
 	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
@@ -256,6 +258,7 @@ func (tx *Tx) init() {
 	tx.ShipmentEvent = NewShipmentEventClient(tx.config)
 	tx.ShipmentLine = NewShipmentLineClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WecomBehaviour = NewWecomBehaviourClient(tx.config)
 	tx.WecomContact = NewWecomContactClient(tx.config)
 	tx.WecomCorpMapping = NewWecomCorpMappingClient(tx.config)
 	tx.WecomEvent = NewWecomEventClient(tx.config)

@@ -226,7 +226,7 @@ func (b *Behaviour) Run(ctx context.Context) (BehaviourRun, error) {
 			from[m] = max(from[m], oldest)
 		}
 	}
-	first := yesterday
+	first := addDays(yesterday, 1)
 	for _, m := range members {
 		first = min(first, from[m])
 	}
@@ -367,10 +367,10 @@ func (r BehaviourRun) Message() i18n.Lines {
 	lines := i18n.Lines{read, i18n.N("job_report.wecom_transfer_failures", len(r.Failures))}
 	for _, f := range r.Failures {
 		m := i18n.M("job_report.wecom_transfer_failure").With("Contact", f.ContactName).
-			With("State", i18n.M("page."+f.Key())).With("Errcode", f.Errcode)
+			With("State", i18n.M("page.wecom_transfer_state."+f.State)).With("Errcode", f.Errcode)
 		if f.PossibleAt != nil {
 			m = i18n.M("job_report.wecom_transfer_failure_until").With("Contact", f.ContactName).
-				With("State", i18n.M("page."+f.Key())).With("Errcode", f.Errcode).With("Possible", f.PossibleAt.In(wecomZone).Format(DayLayout))
+				With("State", i18n.M("page.wecom_transfer_state."+f.State)).With("Errcode", f.Errcode).With("Possible", f.PossibleAt.In(wecomZone).Format(DayLayout))
 		}
 		lines = append(lines, m)
 	}

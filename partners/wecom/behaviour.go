@@ -355,6 +355,9 @@ func (b *Behaviour) failures(ctx context.Context, now time.Time) ([]Failure, err
 	return out, nil
 }
 
+// pageKeyPrefix makes a page key of TransferState.Key.
+const pageKeyPrefix = "page."
+
 // Message is the run's report for the job ledger, in the reader's
 // language: what was read, then the digest of yesterday's failed
 // hand-overs, one line each.
@@ -366,11 +369,12 @@ func (r BehaviourRun) Message() i18n.Lines {
 	}
 	lines := i18n.Lines{read, i18n.N("job_report.wecom_transfer_failures", len(r.Failures))}
 	for _, f := range r.Failures {
-		m := i18n.M("job_report.wecom_transfer_failure").With("Contact", f.ContactName).
-			With("State", i18n.M("page.wecom_transfer_state."+f.State)).With("Errcode", f.Errcode)
+		// The state reads as on the contact's page.
+		state := i18n.M(pageKeyPrefix + f.Key())
+		m := i18n.M("job_report.wecom_transfer_failure").With("Contact", f.ContactName).With("State", state).With("Errcode", f.Errcode)
 		if f.PossibleAt != nil {
-			m = i18n.M("job_report.wecom_transfer_failure_until").With("Contact", f.ContactName).
-				With("State", i18n.M("page.wecom_transfer_state."+f.State)).With("Errcode", f.Errcode).With("Possible", f.PossibleAt.In(wecomZone).Format(DayLayout))
+			m = i18n.M("job_report.wecom_transfer_failure_until").With("Contact", f.ContactName).With("State", state).
+				With("Errcode", f.Errcode).With("Possible", f.PossibleAt.In(wecomZone).Format(DayLayout))
 		}
 		lines = append(lines, m)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
@@ -172,6 +173,11 @@ type BehaviourRun struct {
 	// First and Last are the days read (empty when none was due).
 	First, Last string
 	Calls, Days int
+	// Unknown are the linked userids WeCom does not know (60111: the
+	// member left, or the link is wrong); they are skipped, so one
+	// wrong link does not stop everyone's figures, and tried again the
+	// next night.
+	Unknown []string
 	// Failures are the hand-overs whose WeCom state turned to a
 	// failure in the 24 hours before the run.
 	Failures []Failure
@@ -252,23 +258,22 @@ func (b *Behaviour) window(ctx context.Context, members []string, from map[strin
 			}
 		}
 		for chunk := range slices.Chunk(due, MaxStatUsers) {
-			res.Calls++
-			stats, err := b.api.GroupStats(ctx, chunk, d)
-			if err != nil {
-				return err
-			}
-			if err := b.storeGroups(ctx, chunk, d, stats); err != nil {
+			if err := b.groupDay(ctx, chunk, d, res); err != nil {
 				return err
 			}
 		}
 	}
 	for _, m := range members {
 		start := max(w, from[m])
-		if start > end {
+		if start > end || slices.Contains(res.Unknown, m) {
 			continue
 		}
 		res.Calls++
 		days, err := b.api.UserBehaviour(ctx, m, start, end)
+		if Code(err) == codeUnknownUser {
+			res.unknown(m)
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -279,6 +284,43 @@ func (b *Behaviour) window(ctx context.Context, members []string, from map[strin
 		res.Days += n
 	}
 	return nil
+}
+
+// codeUnknownUser is WeCom's answer for a userid that is not a member.
+const codeUnknownUser = 60111
+
+func (r *BehaviourRun) unknown(userID string) {
+	if !slices.Contains(r.Unknown, userID) {
+		r.Unknown = append(r.Unknown, userID)
+	}
+}
+
+// groupDay reads and stores one day's group figures of owners. WeCom
+// refuses the whole request for one userid it does not know (60111), so
+// then each owner is asked alone and the unknown ones are skipped.
+func (b *Behaviour) groupDay(ctx context.Context, owners []string, day string, res *BehaviourRun) error {
+	owners = slices.DeleteFunc(slices.Clone(owners), func(o string) bool { return slices.Contains(res.Unknown, o) })
+	if len(owners) == 0 {
+		return nil
+	}
+	res.Calls++
+	stats, err := b.api.GroupStats(ctx, owners, day)
+	if Code(err) == codeUnknownUser {
+		if len(owners) == 1 {
+			res.unknown(owners[0])
+			return nil
+		}
+		for _, o := range owners {
+			if err := b.groupDay(ctx, []string{o}, day, res); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return b.storeGroups(ctx, owners, day, stats)
 }
 
 func (b *Behaviour) storeGroups(ctx context.Context, owners []string, day string, stats map[string]externalcontact.GroupChatStatItemData) error {
@@ -367,7 +409,11 @@ func (r BehaviourRun) Message() i18n.Lines {
 		read = i18n.N("job_report.wecom_behaviour", r.Days).With("Members", r.Members).With("First", r.First).
 			With("Last", r.Last).With("Calls", r.Calls)
 	}
-	lines := i18n.Lines{read, i18n.N("job_report.wecom_transfer_failures", len(r.Failures))}
+	lines := i18n.Lines{read}
+	if len(r.Unknown) > 0 {
+		lines = append(lines, i18n.N("job_report.wecom_behaviour_unknown", len(r.Unknown)).With("Members", strings.Join(r.Unknown, ", ")))
+	}
+	lines = append(lines, i18n.N("job_report.wecom_transfer_failures", len(r.Failures)))
 	for _, f := range r.Failures {
 		// The state reads as on the contact's page.
 		state := i18n.M(pageKeyPrefix + f.Key())

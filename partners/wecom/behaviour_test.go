@@ -129,9 +129,9 @@ func TestBehaviourDailyRun(t *testing.T) {
 		e.clk.add(24 * time.Hour)
 		// u00's behaviour is read (group figures of both first), then
 		// u01's call fails: u01's day is stored only in part.
-		e.sim.FailAfter(behaviourPath, 1, wecomsim.ErrUnknownUser, 1)
-		if _, err := e.b.Run(e.f.System()); wecom.Code(err) != wecomsim.ErrUnknownUser {
-			t.Fatalf("run: %v, want errcode 60111", err)
+		e.sim.FailAfter(behaviourPath, 1, -1, 1) // -1: WeCom busy
+		if _, err := e.b.Run(e.f.System()); wecom.Code(err) != -1 {
+			t.Fatalf("run: %v, want errcode -1", err)
 		}
 		rows := e.rows(t)
 		if !rows["u00 2026-03-13"].Complete || rows["u01 2026-03-13"] == nil || rows["u01 2026-03-13"].Complete {
@@ -205,6 +205,36 @@ func TestBehaviourDigestsFailedTransfers(t *testing.T) {
 	for _, want := range []string{"过去 24 小时有 2 个企业微信交接失败", "刘洋：", "2026-04-20 起可再交接"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("Chinese report lacks %q:\n%s", want, zh)
+		}
+	}
+}
+
+// TestBehaviourSkipsUnknownMember: a staff user linked to a userid WeCom
+// does not know (60111) is skipped and named in the report, and the
+// others' figures are read all the same.
+func TestBehaviourSkipsUnknownMember(t *testing.T) {
+	e := newBehaviourEnv(t)
+	if err := e.f.DB.Client.User.UpdateOneID(e.f.Buyer.ID).SetWecomUserid("ghost").Exec(e.f.System()); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.SetGroupStat("u01", "2026-03-09", wecomsim.GroupStat{ChatTotal: 2})
+	r := e.run(t)
+	if len(r.Unknown) != 1 || r.Unknown[0] != "ghost" || r.Days != 6 {
+		t.Fatalf("run %+v, want ghost skipped and 2 members × 3 days read", r)
+	}
+	rows := e.rows(t)
+	if len(rows) != 6 || rows["u01 2026-03-09"].ChatTotal != 2 || !rows["u01 2026-03-09"].Complete {
+		t.Fatalf("%d rows (%+v), want u00's and u01's days only, complete", len(rows), rows["u01 2026-03-09"])
+	}
+	for k := range rows {
+		if strings.HasPrefix(k, "ghost ") {
+			t.Fatalf("a row for the unknown member: %s", k)
+		}
+	}
+	for lang, want := range map[string]string{i18n.English: "1 linked member unknown to WeCom skipped: ghost",
+		i18n.Chinese: "跳过 1 位企业微信中不存在的已关联成员：ghost"} {
+		if got := i18n.For(lang).RenderLines(r.Message()); !strings.Contains(got, want) {
+			t.Errorf("%s report lacks %q:\n%s", lang, want, got)
 		}
 	}
 }

@@ -273,6 +273,7 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 		a.wecomXfer = wecom.NewTransfers(db.Client, wapi, log)
 		dir.OnHandedOver(a.wecomXfer.Plan)
 		behaviour = wecom.NewBehaviour(db.Client, wapi, log)
+		behaviour.Groups = a.grps // the supervisors' digest of failed hand-overs
 	}
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,
 		WeComTransfers: a.wecomXfer, WeComBehaviour: behaviour}, cfg.JobSchedules)

@@ -17,10 +17,12 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/contact"
+	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/i18n"
 )
 
@@ -152,6 +154,10 @@ type Behaviour struct {
 	// Backfill is how many days a member never read before starts
 	// with (at most MaxStatAge).
 	Backfill int
+	// Groups, when set, gets the supervisors' digest of failed
+	// hand-overs as a post in every internal group an admin owns
+	// (digestPost); without it the digest is the run report only.
+	Groups *groups.Service
 }
 
 // NewBehaviour returns the daily figures' reader over db, calling WeCom
@@ -181,6 +187,8 @@ type BehaviourRun struct {
 	// Failures are the hand-overs whose WeCom state turned to a
 	// failure in the 24 hours before the run.
 	Failures []Failure
+	// Posted counts the groups the digest was posted in.
+	Posted int
 }
 
 // Run reads, for every staff user linked to a WeCom member, each day
@@ -244,8 +252,47 @@ func (b *Behaviour) Run(ctx context.Context) (BehaviourRun, error) {
 			}
 		}
 	}
-	res.Failures, err = b.failures(sys, now)
+	if res.Failures, err = b.failures(sys, now); err != nil || len(res.Failures) == 0 || b.Groups == nil {
+		return res, err
+	}
+	res.Posted, err = b.digestPost(sys, yesterday, res)
 	return res, err
+}
+
+// digestPost posts the digest of failed hand-overs in every internal
+// (staff-only) group an active admin owns, rendered in each reader's
+// language, once per WeCom day and group: the notice keys are written in
+// the post's transaction, so a second run of the day posts nothing.
+func (b *Behaviour) digestPost(ctx context.Context, day string, res BehaviourRun) (int, error) {
+	admins, err := b.db.User.Query().Where(user.RoleEQ(user.RoleAdmin), user.Active(true)).IDs(ctx)
+	if err != nil || len(admins) == 0 {
+		return 0, err
+	}
+	gs, err := b.db.Group.Query().Where(group.KindEQ(group.KindInternal), group.Archived(false), group.OwnerIDIn(admins...)).
+		Order(ent.Asc(group.FieldID)).All(ctx)
+	if err != nil || len(gs) == 0 {
+		return 0, err
+	}
+	msg := res.digest()
+	posted := 0
+	for _, g := range gs {
+		err := partners.WithTx(ctx, b.db, func(tx *ent.Tx) error {
+			c := tx.Client()
+			if err := c.Notice.Create().SetKey(fmt.Sprintf("wecom-digest:%s:g%d", day, g.ID)).SetKind("wecom_digest").Exec(ctx); err != nil {
+				return err
+			}
+			_, err := b.Groups.Announce(ctx, c, g, groups.Announcement{Kind: "wecom_digest", Message: msg})
+			return err
+		})
+		if ent.IsConstraintError(err) {
+			continue // posted by an earlier run of the day
+		}
+		if err != nil {
+			return posted, err
+		}
+		posted++
+	}
+	return posted, nil
 }
 
 // window reads the days from w to end (at most 30) for the members due.
@@ -413,7 +460,17 @@ func (r BehaviourRun) Message() i18n.Lines {
 	if len(r.Unknown) > 0 {
 		lines = append(lines, i18n.N("job_report.wecom_behaviour_unknown", len(r.Unknown)).With("Members", strings.Join(r.Unknown, ", ")))
 	}
-	lines = append(lines, i18n.N("job_report.wecom_transfer_failures", len(r.Failures)))
+	lines = append(lines, r.digest()...)
+	if r.Posted > 0 {
+		lines = append(lines, i18n.N("job_report.wecom_digest_posted", r.Posted))
+	}
+	return lines
+}
+
+// digest is the supervisors' digest: how many hand-overs failed in
+// WeCom in the last day, then one line each.
+func (r BehaviourRun) digest() i18n.Lines {
+	lines := i18n.Lines{i18n.N("job_report.wecom_transfer_failures", len(r.Failures))}
 	for _, f := range r.Failures {
 		// The state reads as on the contact's page.
 		state := i18n.M(pageKeyPrefix + f.Key())

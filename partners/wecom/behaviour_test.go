@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
+	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/partners/wecom/wecomsim"
@@ -171,9 +173,10 @@ func TestBehaviourDailyRun(t *testing.T) {
 	})
 }
 
-// TestBehaviourDigestsFailedTransfers lists, in the run's report, the
-// hand-overs that failed in WeCom in the 24 hours before the run, in the
-// reader's language, and not older ones.
+// TestBehaviourDigestsFailedTransfers lists, in the run's report and in
+// a post in the internal groups admins own, the hand-overs that failed
+// in WeCom in the 24 hours before the run, in the reader's language, and
+// not older ones; a second run of the day posts nothing more.
 func TestBehaviourDigestsFailedTransfers(t *testing.T) {
 	e := newBehaviourEnv(t)
 	now := e.clk.now()
@@ -190,9 +193,55 @@ func TestBehaviourDigestsFailedTransfers(t *testing.T) {
 	mk(2, wecomtransfer.StateBlocked, wecom.CodeTransferTooOften, now.Add(-time.Hour), &possible)
 	mk(3, wecomtransfer.StateTakerLimit, 0, now.Add(-30*time.Hour), nil) // the day before: not in this digest
 	mk(4, wecomtransfer.StateDone, 0, now.Add(-time.Hour), nil)
+	// The digest is posted in the internal group the admin owns, not in
+	// a buyer's internal group nor in a partner's group.
+	sys := e.f.System()
+	mkGroup := func(name string, kind group.Kind, owner int) int {
+		t.Helper()
+		in := groups.GroupInput{Name: name, Kind: kind, OwnerID: owner, UserIDs: []int{owner}}
+		if kind == group.KindPartner {
+			in.PartnerID = e.f.PartnerA.ID
+		}
+		g, err := e.f.Groups.Create(sys, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.ID
+	}
+	supervisors := mkGroup("Supervisors", group.KindInternal, e.f.Admin.ID)
+	buyers := mkGroup("Buyers", group.KindInternal, e.f.Buyer.ID)
+	partnerGroup := mkGroup("Alpha", group.KindPartner, e.f.Admin.ID)
+	e.b.Groups = e.f.Groups
 	r := e.run(t)
-	if len(r.Failures) != 2 || r.Failures[0].TransferID != 1 || r.Failures[1].TransferID != 2 {
-		t.Fatalf("failures %+v, want transfers 1 and 2", r.Failures)
+	if len(r.Failures) != 2 || r.Failures[0].TransferID != 1 || r.Failures[1].TransferID != 2 || r.Posted != 1 {
+		t.Fatalf("failures %+v posted in %d groups, want transfers 1 and 2 posted in 1", r.Failures, r.Posted)
+	}
+	posts := func(gid int, lang string) []string {
+		t.Helper()
+		p, err := e.f.Groups.Posts(i18n.WithLanguage(sys, lang), gid, groups.PostFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range p.Items {
+			if it.EventKind == "wecom_digest" {
+				out = append(out, it.Body)
+			}
+		}
+		return out
+	}
+	for lang, want := range map[string]string{i18n.English: "刘洋: refused by WeCom's rules for now (errcode 40128); possible from 2026-04-20",
+		i18n.Chinese: "过去 24 小时有 2 个企业微信交接失败"} {
+		if got := posts(supervisors, lang); len(got) != 1 || !strings.Contains(got[0], want) {
+			t.Fatalf("%s: the supervisors' group has %q, want one digest with %q", lang, got, want)
+		}
+	}
+	if got := append(posts(buyers, i18n.English), posts(partnerGroup, i18n.English)...); len(got) != 0 {
+		t.Fatalf("the digest went to other groups: %q", got)
+	}
+	// A second run of the day posts nothing more.
+	if r2 := e.run(t); r2.Posted != 0 || len(posts(supervisors, i18n.English)) != 1 {
+		t.Fatalf("second run posted again: %d", r2.Posted)
 	}
 	en := i18n.For(i18n.English).RenderLines(r.Message())
 	zh := i18n.For(i18n.Chinese).RenderLines(r.Message())

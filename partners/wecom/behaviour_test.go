@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/database/dbtest"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -31,7 +34,12 @@ type behaviourEnv struct {
 
 func newBehaviourEnv(t *testing.T) *behaviourEnv {
 	t.Helper()
-	e := newEnv(t, 3, 2, false)
+	return newBehaviourEnvOn(t, dialect.SQLite)
+}
+
+func newBehaviourEnvOn(t *testing.T, d string) *behaviourEnv {
+	t.Helper()
+	e := newEnvOn(t, d, 3, 2, false)
 	for uid, id := range e.staff {
 		if err := e.f.DB.Client.User.UpdateOneID(id).SetWecomUserid(uid).Exec(e.f.System()); err != nil {
 			t.Fatal(err)
@@ -74,9 +82,16 @@ func ip(v int) *int         { return &v }
 // TestBehaviourDailyRun reads the figures of the linked members only,
 // day by day with missed days caught up, stores one row per member and
 // day, and reads nothing twice: a second run the same day calls WeCom for
-// nothing, a day cut short is read again, and a 45009 is waited out.
+// nothing, a day cut short is read again, and a 45009 is waited out. On
+// every dialect: the upserts and the last-day aggregate are SQL.
 func TestBehaviourDailyRun(t *testing.T) {
-	e := newBehaviourEnv(t)
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { testBehaviourDailyRun(t, d) })
+	}
+}
+
+func testBehaviourDailyRun(t *testing.T, d string) {
+	e := newBehaviourEnvOn(t, d)
 	e.sim.SetBehaviour("u00", "2026-03-08", wecomsim.BehaviourDay{ChatCnt: 4, MessageCnt: 20, ReplyPercentage: fp(50),
 		AvgReplyTime: ip(30), NewContactCnt: 2, NegativeFeedbackCnt: 1, NewApplyCnt: 3})
 	e.sim.SetBehaviour("u00", "2026-03-09", wecomsim.BehaviourDay{ChatCnt: 1, MessageCnt: 2, ReplyPercentage: fp(100), AvgReplyTime: ip(5)})

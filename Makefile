@@ -9,9 +9,19 @@ GOLANGCI_VERSION := v2.15.0
 ## test: vet, then the whole suite with the race detector. PostgreSQL
 ## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
 ## starts one); browser tests need Debian's chromium.
+## The browser tests (journeys and page checks) spend their time in
+## Chromium, not in Go, so they run as a second process beside the rest
+## of the suite instead of last in the portal package's serial queue; the
+## portal package alone otherwise takes half of CI. Their output follows
+## the suite's.
+BROWSER_TESTS := ^(TestBrowser.*|TestPageChecks)$$
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 30m ./...
+	@log=$$(mktemp); \
+	$(GO) test -race -count=1 -timeout 30m -run '$(BROWSER_TESTS)' ./portal >$$log 2>&1 & pid=$$!; \
+	$(GO) test -race -count=1 -timeout 30m -skip '$(BROWSER_TESTS)' ./...; rc=$$?; \
+	wait $$pid; brc=$$?; echo "--- browser tests (portal)"; cat $$log; rm -f $$log; \
+	test $$rc = 0 -a $$brc = 0
 
 ## test-cluster: three tierlink serve instances over one PostgreSQL and a
 ## four-node MinIO in distributed, erasure-coded mode (needs

@@ -47,6 +47,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
+	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomevent"
@@ -129,6 +130,8 @@ type Client struct {
 	User *UserClient
 	// WecomBehaviour is the client for interacting with the WecomBehaviour builders.
 	WecomBehaviour *WecomBehaviourClient
+	// WecomCard is the client for interacting with the WecomCard builders.
+	WecomCard *WecomCardClient
 	// WecomContact is the client for interacting with the WecomContact builders.
 	WecomContact *WecomContactClient
 	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
@@ -190,6 +193,7 @@ func (c *Client) init() {
 	c.ShipmentLine = NewShipmentLineClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.WecomBehaviour = NewWecomBehaviourClient(c.config)
+	c.WecomCard = NewWecomCardClient(c.config)
 	c.WecomContact = NewWecomContactClient(c.config)
 	c.WecomCorpMapping = NewWecomCorpMappingClient(c.config)
 	c.WecomEvent = NewWecomEventClient(c.config)
@@ -323,6 +327,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ShipmentLine:       NewShipmentLineClient(cfg),
 		User:               NewUserClient(cfg),
 		WecomBehaviour:     NewWecomBehaviourClient(cfg),
+		WecomCard:          NewWecomCardClient(cfg),
 		WecomContact:       NewWecomContactClient(cfg),
 		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
 		WecomEvent:         NewWecomEventClient(cfg),
@@ -383,6 +388,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ShipmentLine:       NewShipmentLineClient(cfg),
 		User:               NewUserClient(cfg),
 		WecomBehaviour:     NewWecomBehaviourClient(cfg),
+		WecomCard:          NewWecomCardClient(cfg),
 		WecomContact:       NewWecomContactClient(cfg),
 		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
 		WecomEvent:         NewWecomEventClient(cfg),
@@ -427,9 +433,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
-		c.WecomBehaviour, c.WecomContact, c.WecomCorpMapping, c.WecomEvent,
-		c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync, c.WecomToken,
-		c.WecomTransfer,
+		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
+		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync,
+		c.WecomToken, c.WecomTransfer,
 	} {
 		n.Use(hooks...)
 	}
@@ -445,9 +451,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
-		c.WecomBehaviour, c.WecomContact, c.WecomCorpMapping, c.WecomEvent,
-		c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync, c.WecomToken,
-		c.WecomTransfer,
+		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
+		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync,
+		c.WecomToken, c.WecomTransfer,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -520,6 +526,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	case *WecomBehaviourMutation:
 		return c.WecomBehaviour.mutate(ctx, m)
+	case *WecomCardMutation:
+		return c.WecomCard.mutate(ctx, m)
 	case *WecomContactMutation:
 		return c.WecomContact.mutate(ctx, m)
 	case *WecomCorpMappingMutation:
@@ -5119,6 +5127,140 @@ func (c *WecomBehaviourClient) mutate(ctx context.Context, m *WecomBehaviourMuta
 	}
 }
 
+// WecomCardClient is a client for the WecomCard schema.
+type WecomCardClient struct {
+	config
+}
+
+// NewWecomCardClient returns a client for the WecomCard from the given config.
+func NewWecomCardClient(c config) *WecomCardClient {
+	return &WecomCardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomcard.Hooks(f(g(h())))`.
+func (c *WecomCardClient) Use(hooks ...Hook) {
+	c.hooks.WecomCard = append(c.hooks.WecomCard, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomcard.Intercept(f(g(h())))`.
+func (c *WecomCardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomCard = append(c.inters.WecomCard, interceptors...)
+}
+
+// Create returns a builder for creating a WecomCard entity.
+func (c *WecomCardClient) Create() *WecomCardCreate {
+	mutation := newWecomCardMutation(c.config, OpCreate)
+	return &WecomCardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomCard entities.
+func (c *WecomCardClient) CreateBulk(builders ...*WecomCardCreate) *WecomCardCreateBulk {
+	return &WecomCardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomCardClient) MapCreateBulk(slice any, setFunc func(*WecomCardCreate, int)) *WecomCardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomCardCreateBulk{err: fmt.Errorf("calling to WecomCardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomCardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomCardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomCard.
+func (c *WecomCardClient) Update() *WecomCardUpdate {
+	mutation := newWecomCardMutation(c.config, OpUpdate)
+	return &WecomCardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomCardClient) UpdateOne(_m *WecomCard) *WecomCardUpdateOne {
+	mutation := newWecomCardMutation(c.config, OpUpdateOne, withWecomCard(_m))
+	return &WecomCardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomCardClient) UpdateOneID(id int) *WecomCardUpdateOne {
+	mutation := newWecomCardMutation(c.config, OpUpdateOne, withWecomCardID(id))
+	return &WecomCardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomCard.
+func (c *WecomCardClient) Delete() *WecomCardDelete {
+	mutation := newWecomCardMutation(c.config, OpDelete)
+	return &WecomCardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomCardClient) DeleteOne(_m *WecomCard) *WecomCardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomCardClient) DeleteOneID(id int) *WecomCardDeleteOne {
+	builder := c.Delete().Where(wecomcard.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomCardDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomCard.
+func (c *WecomCardClient) Query() *WecomCardQuery {
+	return &WecomCardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomCard},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomCard entity by its id.
+func (c *WecomCardClient) Get(ctx context.Context, id int) (*WecomCard, error) {
+	return c.Query().Where(wecomcard.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomCardClient) GetX(ctx context.Context, id int) *WecomCard {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomCardClient) Hooks() []Hook {
+	hooks := c.hooks.WecomCard
+	return append(hooks[:len(hooks):len(hooks)], wecomcard.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomCardClient) Interceptors() []Interceptor {
+	return c.inters.WecomCard
+}
+
+func (c *WecomCardClient) mutate(ctx context.Context, m *WecomCardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomCardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomCardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomCardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomCardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomCard mutation op: %q", m.Op())
+	}
+}
+
 // WecomContactClient is a client for the WecomContact schema.
 type WecomContactClient struct {
 	config
@@ -6413,8 +6555,9 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomBehaviour, WecomContact, WecomCorpMapping, WecomEvent, WecomFollow,
-		WecomGroupTransfer, WecomLease, WecomSync, WecomToken, WecomTransfer []ent.Hook
+		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
+		WecomFollow, WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
+		WecomTransfer []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
@@ -6422,8 +6565,8 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomBehaviour, WecomContact, WecomCorpMapping, WecomEvent, WecomFollow,
-		WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
+		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
+		WecomFollow, WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
 		WecomTransfer []ent.Interceptor
 	}
 )

@@ -44,6 +44,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
+	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomevent"
@@ -145,6 +146,7 @@ func checkColumn(t, c string) error {
 			shipmentline.Table:       shipmentline.ValidColumn,
 			user.Table:               user.ValidColumn,
 			wecombehaviour.Table:     wecombehaviour.ValidColumn,
+			wecomcard.Table:          wecomcard.ValidColumn,
 			wecomcontact.Table:       wecomcontact.ValidColumn,
 			wecomcorpmapping.Table:   wecomcorpmapping.ValidColumn,
 			wecomevent.Table:         wecomevent.ValidColumn,

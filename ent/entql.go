@@ -36,6 +36,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
+	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomevent"
@@ -54,7 +55,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 41)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 42)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -822,6 +823,40 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomcard.Table,
+			Columns: wecomcard.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomcard.FieldID,
+			},
+		},
+		Type: "WecomCard",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomcard.FieldCreatedAt:     {Type: field.TypeTime, Column: wecomcard.FieldCreatedAt},
+			wecomcard.FieldUpdatedAt:     {Type: field.TypeTime, Column: wecomcard.FieldUpdatedAt},
+			wecomcard.FieldPostID:        {Type: field.TypeInt, Column: wecomcard.FieldPostID},
+			wecomcard.FieldCardKind:      {Type: field.TypeString, Column: wecomcard.FieldCardKind},
+			wecomcard.FieldSubjectType:   {Type: field.TypeString, Column: wecomcard.FieldSubjectType},
+			wecomcard.FieldSubjectID:     {Type: field.TypeInt, Column: wecomcard.FieldSubjectID},
+			wecomcard.FieldUserID:        {Type: field.TypeInt, Column: wecomcard.FieldUserID},
+			wecomcard.FieldUserid:        {Type: field.TypeString, Column: wecomcard.FieldUserid},
+			wecomcard.FieldLanguage:      {Type: field.TypeString, Column: wecomcard.FieldLanguage},
+			wecomcard.FieldTaskID:        {Type: field.TypeString, Column: wecomcard.FieldTaskID},
+			wecomcard.FieldState:         {Type: field.TypeEnum, Column: wecomcard.FieldState},
+			wecomcard.FieldMsgid:         {Type: field.TypeString, Column: wecomcard.FieldMsgid},
+			wecomcard.FieldResponseCode:  {Type: field.TypeString, Column: wecomcard.FieldResponseCode},
+			wecomcard.FieldCodeIssuedAt:  {Type: field.TypeTime, Column: wecomcard.FieldCodeIssuedAt},
+			wecomcard.FieldCodeUsed:      {Type: field.TypeBool, Column: wecomcard.FieldCodeUsed},
+			wecomcard.FieldOutcome:       {Type: field.TypeString, Column: wecomcard.FieldOutcome},
+			wecomcard.FieldActedBy:       {Type: field.TypeString, Column: wecomcard.FieldActedBy},
+			wecomcard.FieldActedAt:       {Type: field.TypeTime, Column: wecomcard.FieldActedAt},
+			wecomcard.FieldAttempts:      {Type: field.TypeInt, Column: wecomcard.FieldAttempts},
+			wecomcard.FieldLastError:     {Type: field.TypeString, Column: wecomcard.FieldLastError},
+			wecomcard.FieldNextAttemptAt: {Type: field.TypeTime, Column: wecomcard.FieldNextAttemptAt},
+		},
+	}
+	graph.Nodes[33] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcontact.Table,
 			Columns: wecomcontact.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -849,7 +884,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcontact.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomcontact.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcorpmapping.Table,
 			Columns: wecomcorpmapping.Columns,
@@ -865,7 +900,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcorpmapping.FieldCreatedAt: {Type: field.TypeTime, Column: wecomcorpmapping.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomevent.Table,
 			Columns: wecomevent.Columns,
@@ -892,7 +927,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomevent.FieldAppliedAt:      {Type: field.TypeTime, Column: wecomevent.FieldAppliedAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomfollow.Table,
 			Columns: wecomfollow.Columns,
@@ -918,7 +953,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomfollow.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomgrouptransfer.Table,
 			Columns: wecomgrouptransfer.Columns,
@@ -941,7 +976,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomgrouptransfer.FieldUpdatedAt:  {Type: field.TypeTime, Column: wecomgrouptransfer.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomlease.Table,
 			Columns: wecomlease.Columns,
@@ -957,7 +992,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomlease.FieldUntil: {Type: field.TypeTime, Column: wecomlease.FieldUntil},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsync.Table,
 			Columns: wecomsync.Columns,
@@ -983,7 +1018,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtoken.Table,
 			Columns: wecomtoken.Columns,
@@ -1001,7 +1036,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtransfer.Table,
 			Columns: wecomtransfer.Columns,
@@ -4594,6 +4629,151 @@ func (f *WecomBehaviourFilter) WhereUpdatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *WecomCardQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomCardQuery builder.
+func (_q *WecomCardQuery) Filter() *WecomCardFilter {
+	return &WecomCardFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomCardMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomCardMutation builder.
+func (m *WecomCardMutation) Filter() *WecomCardFilter {
+	return &WecomCardFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomCardFilter provides a generic filtering capability at runtime for WecomCardQuery.
+type WecomCardFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomCardFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomCardFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomcard.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomCardFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcard.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomCardFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcard.FieldUpdatedAt))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *WecomCardFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(wecomcard.FieldPostID))
+}
+
+// WhereCardKind applies the entql string predicate on the card_kind field.
+func (f *WecomCardFilter) WhereCardKind(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldCardKind))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *WecomCardFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldSubjectType))
+}
+
+// WhereSubjectID applies the entql int predicate on the subject_id field.
+func (f *WecomCardFilter) WhereSubjectID(p entql.IntP) {
+	f.Where(p.Field(wecomcard.FieldSubjectID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *WecomCardFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(wecomcard.FieldUserID))
+}
+
+// WhereUserid applies the entql string predicate on the userid field.
+func (f *WecomCardFilter) WhereUserid(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldUserid))
+}
+
+// WhereLanguage applies the entql string predicate on the language field.
+func (f *WecomCardFilter) WhereLanguage(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldLanguage))
+}
+
+// WhereTaskID applies the entql string predicate on the task_id field.
+func (f *WecomCardFilter) WhereTaskID(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldTaskID))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *WecomCardFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldState))
+}
+
+// WhereMsgid applies the entql string predicate on the msgid field.
+func (f *WecomCardFilter) WhereMsgid(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldMsgid))
+}
+
+// WhereResponseCode applies the entql string predicate on the response_code field.
+func (f *WecomCardFilter) WhereResponseCode(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldResponseCode))
+}
+
+// WhereCodeIssuedAt applies the entql time.Time predicate on the code_issued_at field.
+func (f *WecomCardFilter) WhereCodeIssuedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcard.FieldCodeIssuedAt))
+}
+
+// WhereCodeUsed applies the entql bool predicate on the code_used field.
+func (f *WecomCardFilter) WhereCodeUsed(p entql.BoolP) {
+	f.Where(p.Field(wecomcard.FieldCodeUsed))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *WecomCardFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldOutcome))
+}
+
+// WhereActedBy applies the entql string predicate on the acted_by field.
+func (f *WecomCardFilter) WhereActedBy(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldActedBy))
+}
+
+// WhereActedAt applies the entql time.Time predicate on the acted_at field.
+func (f *WecomCardFilter) WhereActedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcard.FieldActedAt))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *WecomCardFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(wecomcard.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *WecomCardFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(wecomcard.FieldLastError))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *WecomCardFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(wecomcard.FieldNextAttemptAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WecomContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4622,7 +4802,7 @@ type WecomContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4784,7 +4964,7 @@ type WecomCorpMappingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomCorpMappingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4853,7 +5033,7 @@ type WecomEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4963,7 +5143,7 @@ type WecomFollowFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomFollowFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5082,7 +5262,7 @@ type WecomGroupTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomGroupTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5172,7 +5352,7 @@ type WecomLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5227,7 +5407,7 @@ type WecomSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5332,7 +5512,7 @@ type WecomTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5397,7 +5577,7 @@ type WecomTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

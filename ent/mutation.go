@@ -46,6 +46,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
+	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomevent"
@@ -98,6 +99,7 @@ const (
 	TypeShipmentLine       = "ShipmentLine"
 	TypeUser               = "User"
 	TypeWecomBehaviour     = "WecomBehaviour"
+	TypeWecomCard          = "WecomCard"
 	TypeWecomContact       = "WecomContact"
 	TypeWecomCorpMapping   = "WecomCorpMapping"
 	TypeWecomEvent         = "WecomEvent"
@@ -34164,6 +34166,1588 @@ func (m *WecomBehaviourMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *WecomBehaviourMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown WecomBehaviour edge %s", name)
+}
+
+// WecomCardMutation represents an operation that mutates the WecomCard nodes in the graph.
+type WecomCardMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	post_id         *int
+	addpost_id      *int
+	card_kind       *string
+	subject_type    *string
+	subject_id      *int
+	addsubject_id   *int
+	user_id         *int
+	adduser_id      *int
+	userid          *string
+	language        *string
+	task_id         *string
+	state           *wecomcard.State
+	msgid           *string
+	response_code   *string
+	code_issued_at  *time.Time
+	code_used       *bool
+	outcome         *string
+	acted_by        *string
+	acted_at        *time.Time
+	attempts        *int
+	addattempts     *int
+	last_error      *string
+	next_attempt_at *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*WecomCard, error)
+	predicates      []predicate.WecomCard
+}
+
+var _ ent.Mutation = (*WecomCardMutation)(nil)
+
+// wecomcardOption allows management of the mutation configuration using functional options.
+type wecomcardOption func(*WecomCardMutation)
+
+// newWecomCardMutation creates new mutation for the WecomCard entity.
+func newWecomCardMutation(c config, op Op, opts ...wecomcardOption) *WecomCardMutation {
+	m := &WecomCardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomCard,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomCardID sets the ID field of the mutation.
+func withWecomCardID(id int) wecomcardOption {
+	return func(m *WecomCardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomCard
+		)
+		m.oldValue = func(ctx context.Context) (*WecomCard, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomCard.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomCard sets the old WecomCard of the mutation.
+func withWecomCard(node *WecomCard) wecomcardOption {
+	return func(m *WecomCardMutation) {
+		m.oldValue = func(context.Context) (*WecomCard, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomCardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomCardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomCardMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomCardMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomCard.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomCardMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomCardMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomCardMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomCardMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomCardMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomCardMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPostID sets the "post_id" field.
+func (m *WecomCardMutation) SetPostID(i int) {
+	m.post_id = &i
+	m.addpost_id = nil
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *WecomCardMutation) PostID() (r int, exists bool) {
+	v := m.post_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldPostID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// AddPostID adds i to the "post_id" field.
+func (m *WecomCardMutation) AddPostID(i int) {
+	if m.addpost_id != nil {
+		*m.addpost_id += i
+	} else {
+		m.addpost_id = &i
+	}
+}
+
+// AddedPostID returns the value that was added to the "post_id" field in this mutation.
+func (m *WecomCardMutation) AddedPostID() (r int, exists bool) {
+	v := m.addpost_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *WecomCardMutation) ResetPostID() {
+	m.post_id = nil
+	m.addpost_id = nil
+}
+
+// SetCardKind sets the "card_kind" field.
+func (m *WecomCardMutation) SetCardKind(s string) {
+	m.card_kind = &s
+}
+
+// CardKind returns the value of the "card_kind" field in the mutation.
+func (m *WecomCardMutation) CardKind() (r string, exists bool) {
+	v := m.card_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCardKind returns the old "card_kind" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldCardKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCardKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCardKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCardKind: %w", err)
+	}
+	return oldValue.CardKind, nil
+}
+
+// ResetCardKind resets all changes to the "card_kind" field.
+func (m *WecomCardMutation) ResetCardKind() {
+	m.card_kind = nil
+}
+
+// SetSubjectType sets the "subject_type" field.
+func (m *WecomCardMutation) SetSubjectType(s string) {
+	m.subject_type = &s
+}
+
+// SubjectType returns the value of the "subject_type" field in the mutation.
+func (m *WecomCardMutation) SubjectType() (r string, exists bool) {
+	v := m.subject_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectType returns the old "subject_type" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldSubjectType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectType: %w", err)
+	}
+	return oldValue.SubjectType, nil
+}
+
+// ResetSubjectType resets all changes to the "subject_type" field.
+func (m *WecomCardMutation) ResetSubjectType() {
+	m.subject_type = nil
+}
+
+// SetSubjectID sets the "subject_id" field.
+func (m *WecomCardMutation) SetSubjectID(i int) {
+	m.subject_id = &i
+	m.addsubject_id = nil
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *WecomCardMutation) SubjectID() (r int, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldSubjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// AddSubjectID adds i to the "subject_id" field.
+func (m *WecomCardMutation) AddSubjectID(i int) {
+	if m.addsubject_id != nil {
+		*m.addsubject_id += i
+	} else {
+		m.addsubject_id = &i
+	}
+}
+
+// AddedSubjectID returns the value that was added to the "subject_id" field in this mutation.
+func (m *WecomCardMutation) AddedSubjectID() (r int, exists bool) {
+	v := m.addsubject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *WecomCardMutation) ResetSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *WecomCardMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *WecomCardMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *WecomCardMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *WecomCardMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *WecomCardMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetUserid sets the "userid" field.
+func (m *WecomCardMutation) SetUserid(s string) {
+	m.userid = &s
+}
+
+// Userid returns the value of the "userid" field in the mutation.
+func (m *WecomCardMutation) Userid() (r string, exists bool) {
+	v := m.userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserid returns the old "userid" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserid: %w", err)
+	}
+	return oldValue.Userid, nil
+}
+
+// ResetUserid resets all changes to the "userid" field.
+func (m *WecomCardMutation) ResetUserid() {
+	m.userid = nil
+}
+
+// SetLanguage sets the "language" field.
+func (m *WecomCardMutation) SetLanguage(s string) {
+	m.language = &s
+}
+
+// Language returns the value of the "language" field in the mutation.
+func (m *WecomCardMutation) Language() (r string, exists bool) {
+	v := m.language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguage returns the old "language" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguage: %w", err)
+	}
+	return oldValue.Language, nil
+}
+
+// ResetLanguage resets all changes to the "language" field.
+func (m *WecomCardMutation) ResetLanguage() {
+	m.language = nil
+}
+
+// SetTaskID sets the "task_id" field.
+func (m *WecomCardMutation) SetTaskID(s string) {
+	m.task_id = &s
+}
+
+// TaskID returns the value of the "task_id" field in the mutation.
+func (m *WecomCardMutation) TaskID() (r string, exists bool) {
+	v := m.task_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaskID returns the old "task_id" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldTaskID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaskID: %w", err)
+	}
+	return oldValue.TaskID, nil
+}
+
+// ResetTaskID resets all changes to the "task_id" field.
+func (m *WecomCardMutation) ResetTaskID() {
+	m.task_id = nil
+}
+
+// SetState sets the "state" field.
+func (m *WecomCardMutation) SetState(w wecomcard.State) {
+	m.state = &w
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *WecomCardMutation) State() (r wecomcard.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldState(ctx context.Context) (v wecomcard.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *WecomCardMutation) ResetState() {
+	m.state = nil
+}
+
+// SetMsgid sets the "msgid" field.
+func (m *WecomCardMutation) SetMsgid(s string) {
+	m.msgid = &s
+}
+
+// Msgid returns the value of the "msgid" field in the mutation.
+func (m *WecomCardMutation) Msgid() (r string, exists bool) {
+	v := m.msgid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMsgid returns the old "msgid" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldMsgid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMsgid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMsgid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMsgid: %w", err)
+	}
+	return oldValue.Msgid, nil
+}
+
+// ResetMsgid resets all changes to the "msgid" field.
+func (m *WecomCardMutation) ResetMsgid() {
+	m.msgid = nil
+}
+
+// SetResponseCode sets the "response_code" field.
+func (m *WecomCardMutation) SetResponseCode(s string) {
+	m.response_code = &s
+}
+
+// ResponseCode returns the value of the "response_code" field in the mutation.
+func (m *WecomCardMutation) ResponseCode() (r string, exists bool) {
+	v := m.response_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResponseCode returns the old "response_code" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldResponseCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResponseCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResponseCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResponseCode: %w", err)
+	}
+	return oldValue.ResponseCode, nil
+}
+
+// ResetResponseCode resets all changes to the "response_code" field.
+func (m *WecomCardMutation) ResetResponseCode() {
+	m.response_code = nil
+}
+
+// SetCodeIssuedAt sets the "code_issued_at" field.
+func (m *WecomCardMutation) SetCodeIssuedAt(t time.Time) {
+	m.code_issued_at = &t
+}
+
+// CodeIssuedAt returns the value of the "code_issued_at" field in the mutation.
+func (m *WecomCardMutation) CodeIssuedAt() (r time.Time, exists bool) {
+	v := m.code_issued_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeIssuedAt returns the old "code_issued_at" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldCodeIssuedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeIssuedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeIssuedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeIssuedAt: %w", err)
+	}
+	return oldValue.CodeIssuedAt, nil
+}
+
+// ClearCodeIssuedAt clears the value of the "code_issued_at" field.
+func (m *WecomCardMutation) ClearCodeIssuedAt() {
+	m.code_issued_at = nil
+	m.clearedFields[wecomcard.FieldCodeIssuedAt] = struct{}{}
+}
+
+// CodeIssuedAtCleared returns if the "code_issued_at" field was cleared in this mutation.
+func (m *WecomCardMutation) CodeIssuedAtCleared() bool {
+	_, ok := m.clearedFields[wecomcard.FieldCodeIssuedAt]
+	return ok
+}
+
+// ResetCodeIssuedAt resets all changes to the "code_issued_at" field.
+func (m *WecomCardMutation) ResetCodeIssuedAt() {
+	m.code_issued_at = nil
+	delete(m.clearedFields, wecomcard.FieldCodeIssuedAt)
+}
+
+// SetCodeUsed sets the "code_used" field.
+func (m *WecomCardMutation) SetCodeUsed(b bool) {
+	m.code_used = &b
+}
+
+// CodeUsed returns the value of the "code_used" field in the mutation.
+func (m *WecomCardMutation) CodeUsed() (r bool, exists bool) {
+	v := m.code_used
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeUsed returns the old "code_used" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldCodeUsed(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeUsed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeUsed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeUsed: %w", err)
+	}
+	return oldValue.CodeUsed, nil
+}
+
+// ResetCodeUsed resets all changes to the "code_used" field.
+func (m *WecomCardMutation) ResetCodeUsed() {
+	m.code_used = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *WecomCardMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *WecomCardMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *WecomCardMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetActedBy sets the "acted_by" field.
+func (m *WecomCardMutation) SetActedBy(s string) {
+	m.acted_by = &s
+}
+
+// ActedBy returns the value of the "acted_by" field in the mutation.
+func (m *WecomCardMutation) ActedBy() (r string, exists bool) {
+	v := m.acted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActedBy returns the old "acted_by" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldActedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActedBy: %w", err)
+	}
+	return oldValue.ActedBy, nil
+}
+
+// ResetActedBy resets all changes to the "acted_by" field.
+func (m *WecomCardMutation) ResetActedBy() {
+	m.acted_by = nil
+}
+
+// SetActedAt sets the "acted_at" field.
+func (m *WecomCardMutation) SetActedAt(t time.Time) {
+	m.acted_at = &t
+}
+
+// ActedAt returns the value of the "acted_at" field in the mutation.
+func (m *WecomCardMutation) ActedAt() (r time.Time, exists bool) {
+	v := m.acted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActedAt returns the old "acted_at" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldActedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActedAt: %w", err)
+	}
+	return oldValue.ActedAt, nil
+}
+
+// ClearActedAt clears the value of the "acted_at" field.
+func (m *WecomCardMutation) ClearActedAt() {
+	m.acted_at = nil
+	m.clearedFields[wecomcard.FieldActedAt] = struct{}{}
+}
+
+// ActedAtCleared returns if the "acted_at" field was cleared in this mutation.
+func (m *WecomCardMutation) ActedAtCleared() bool {
+	_, ok := m.clearedFields[wecomcard.FieldActedAt]
+	return ok
+}
+
+// ResetActedAt resets all changes to the "acted_at" field.
+func (m *WecomCardMutation) ResetActedAt() {
+	m.acted_at = nil
+	delete(m.clearedFields, wecomcard.FieldActedAt)
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *WecomCardMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *WecomCardMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *WecomCardMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *WecomCardMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *WecomCardMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *WecomCardMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *WecomCardMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *WecomCardMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *WecomCardMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *WecomCardMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the WecomCard entity.
+// If the WecomCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomCardMutation) OldNextAttemptAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *WecomCardMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+}
+
+// Where appends a list predicates to the WecomCardMutation builder.
+func (m *WecomCardMutation) Where(ps ...predicate.WecomCard) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomCardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomCardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomCard, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomCardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomCardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomCard).
+func (m *WecomCardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomCardMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, wecomcard.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomcard.FieldUpdatedAt)
+	}
+	if m.post_id != nil {
+		fields = append(fields, wecomcard.FieldPostID)
+	}
+	if m.card_kind != nil {
+		fields = append(fields, wecomcard.FieldCardKind)
+	}
+	if m.subject_type != nil {
+		fields = append(fields, wecomcard.FieldSubjectType)
+	}
+	if m.subject_id != nil {
+		fields = append(fields, wecomcard.FieldSubjectID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, wecomcard.FieldUserID)
+	}
+	if m.userid != nil {
+		fields = append(fields, wecomcard.FieldUserid)
+	}
+	if m.language != nil {
+		fields = append(fields, wecomcard.FieldLanguage)
+	}
+	if m.task_id != nil {
+		fields = append(fields, wecomcard.FieldTaskID)
+	}
+	if m.state != nil {
+		fields = append(fields, wecomcard.FieldState)
+	}
+	if m.msgid != nil {
+		fields = append(fields, wecomcard.FieldMsgid)
+	}
+	if m.response_code != nil {
+		fields = append(fields, wecomcard.FieldResponseCode)
+	}
+	if m.code_issued_at != nil {
+		fields = append(fields, wecomcard.FieldCodeIssuedAt)
+	}
+	if m.code_used != nil {
+		fields = append(fields, wecomcard.FieldCodeUsed)
+	}
+	if m.outcome != nil {
+		fields = append(fields, wecomcard.FieldOutcome)
+	}
+	if m.acted_by != nil {
+		fields = append(fields, wecomcard.FieldActedBy)
+	}
+	if m.acted_at != nil {
+		fields = append(fields, wecomcard.FieldActedAt)
+	}
+	if m.attempts != nil {
+		fields = append(fields, wecomcard.FieldAttempts)
+	}
+	if m.last_error != nil {
+		fields = append(fields, wecomcard.FieldLastError)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, wecomcard.FieldNextAttemptAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomCardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomcard.FieldCreatedAt:
+		return m.CreatedAt()
+	case wecomcard.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case wecomcard.FieldPostID:
+		return m.PostID()
+	case wecomcard.FieldCardKind:
+		return m.CardKind()
+	case wecomcard.FieldSubjectType:
+		return m.SubjectType()
+	case wecomcard.FieldSubjectID:
+		return m.SubjectID()
+	case wecomcard.FieldUserID:
+		return m.UserID()
+	case wecomcard.FieldUserid:
+		return m.Userid()
+	case wecomcard.FieldLanguage:
+		return m.Language()
+	case wecomcard.FieldTaskID:
+		return m.TaskID()
+	case wecomcard.FieldState:
+		return m.State()
+	case wecomcard.FieldMsgid:
+		return m.Msgid()
+	case wecomcard.FieldResponseCode:
+		return m.ResponseCode()
+	case wecomcard.FieldCodeIssuedAt:
+		return m.CodeIssuedAt()
+	case wecomcard.FieldCodeUsed:
+		return m.CodeUsed()
+	case wecomcard.FieldOutcome:
+		return m.Outcome()
+	case wecomcard.FieldActedBy:
+		return m.ActedBy()
+	case wecomcard.FieldActedAt:
+		return m.ActedAt()
+	case wecomcard.FieldAttempts:
+		return m.Attempts()
+	case wecomcard.FieldLastError:
+		return m.LastError()
+	case wecomcard.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomCardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomcard.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wecomcard.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case wecomcard.FieldPostID:
+		return m.OldPostID(ctx)
+	case wecomcard.FieldCardKind:
+		return m.OldCardKind(ctx)
+	case wecomcard.FieldSubjectType:
+		return m.OldSubjectType(ctx)
+	case wecomcard.FieldSubjectID:
+		return m.OldSubjectID(ctx)
+	case wecomcard.FieldUserID:
+		return m.OldUserID(ctx)
+	case wecomcard.FieldUserid:
+		return m.OldUserid(ctx)
+	case wecomcard.FieldLanguage:
+		return m.OldLanguage(ctx)
+	case wecomcard.FieldTaskID:
+		return m.OldTaskID(ctx)
+	case wecomcard.FieldState:
+		return m.OldState(ctx)
+	case wecomcard.FieldMsgid:
+		return m.OldMsgid(ctx)
+	case wecomcard.FieldResponseCode:
+		return m.OldResponseCode(ctx)
+	case wecomcard.FieldCodeIssuedAt:
+		return m.OldCodeIssuedAt(ctx)
+	case wecomcard.FieldCodeUsed:
+		return m.OldCodeUsed(ctx)
+	case wecomcard.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case wecomcard.FieldActedBy:
+		return m.OldActedBy(ctx)
+	case wecomcard.FieldActedAt:
+		return m.OldActedAt(ctx)
+	case wecomcard.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case wecomcard.FieldLastError:
+		return m.OldLastError(ctx)
+	case wecomcard.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomCard field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomCardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomcard.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wecomcard.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case wecomcard.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case wecomcard.FieldCardKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCardKind(v)
+		return nil
+	case wecomcard.FieldSubjectType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectType(v)
+		return nil
+	case wecomcard.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
+	case wecomcard.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case wecomcard.FieldUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserid(v)
+		return nil
+	case wecomcard.FieldLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguage(v)
+		return nil
+	case wecomcard.FieldTaskID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaskID(v)
+		return nil
+	case wecomcard.FieldState:
+		v, ok := value.(wecomcard.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case wecomcard.FieldMsgid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMsgid(v)
+		return nil
+	case wecomcard.FieldResponseCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResponseCode(v)
+		return nil
+	case wecomcard.FieldCodeIssuedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeIssuedAt(v)
+		return nil
+	case wecomcard.FieldCodeUsed:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeUsed(v)
+		return nil
+	case wecomcard.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case wecomcard.FieldActedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActedBy(v)
+		return nil
+	case wecomcard.FieldActedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActedAt(v)
+		return nil
+	case wecomcard.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case wecomcard.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case wecomcard.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCard field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomCardMutation) AddedFields() []string {
+	var fields []string
+	if m.addpost_id != nil {
+		fields = append(fields, wecomcard.FieldPostID)
+	}
+	if m.addsubject_id != nil {
+		fields = append(fields, wecomcard.FieldSubjectID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, wecomcard.FieldUserID)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, wecomcard.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomCardMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomcard.FieldPostID:
+		return m.AddedPostID()
+	case wecomcard.FieldSubjectID:
+		return m.AddedSubjectID()
+	case wecomcard.FieldUserID:
+		return m.AddedUserID()
+	case wecomcard.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomCardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomcard.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPostID(v)
+		return nil
+	case wecomcard.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectID(v)
+		return nil
+	case wecomcard.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case wecomcard.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCard numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomCardMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecomcard.FieldCodeIssuedAt) {
+		fields = append(fields, wecomcard.FieldCodeIssuedAt)
+	}
+	if m.FieldCleared(wecomcard.FieldActedAt) {
+		fields = append(fields, wecomcard.FieldActedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomCardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomCardMutation) ClearField(name string) error {
+	switch name {
+	case wecomcard.FieldCodeIssuedAt:
+		m.ClearCodeIssuedAt()
+		return nil
+	case wecomcard.FieldActedAt:
+		m.ClearActedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCard nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomCardMutation) ResetField(name string) error {
+	switch name {
+	case wecomcard.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wecomcard.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case wecomcard.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case wecomcard.FieldCardKind:
+		m.ResetCardKind()
+		return nil
+	case wecomcard.FieldSubjectType:
+		m.ResetSubjectType()
+		return nil
+	case wecomcard.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
+	case wecomcard.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case wecomcard.FieldUserid:
+		m.ResetUserid()
+		return nil
+	case wecomcard.FieldLanguage:
+		m.ResetLanguage()
+		return nil
+	case wecomcard.FieldTaskID:
+		m.ResetTaskID()
+		return nil
+	case wecomcard.FieldState:
+		m.ResetState()
+		return nil
+	case wecomcard.FieldMsgid:
+		m.ResetMsgid()
+		return nil
+	case wecomcard.FieldResponseCode:
+		m.ResetResponseCode()
+		return nil
+	case wecomcard.FieldCodeIssuedAt:
+		m.ResetCodeIssuedAt()
+		return nil
+	case wecomcard.FieldCodeUsed:
+		m.ResetCodeUsed()
+		return nil
+	case wecomcard.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case wecomcard.FieldActedBy:
+		m.ResetActedBy()
+		return nil
+	case wecomcard.FieldActedAt:
+		m.ResetActedAt()
+		return nil
+	case wecomcard.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case wecomcard.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case wecomcard.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomCard field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomCardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomCardMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomCardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomCardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomCardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomCardMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomCardMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomCard unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomCardMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomCard edge %s", name)
 }
 
 // WecomContactMutation represents an operation that mutates the WecomContact nodes in the graph.

@@ -78,6 +78,8 @@ type Tx struct {
 	User *UserClient
 	// WecomBehaviour is the client for interacting with the WecomBehaviour builders.
 	WecomBehaviour *WecomBehaviourClient
+	// WecomCard is the client for interacting with the WecomCard builders.
+	WecomCard *WecomCardClient
 	// WecomContact is the client for interacting with the WecomContact builders.
 	WecomContact *WecomContactClient
 	// WecomCorpMapping is the client for interacting with the WecomCorpMapping builders.
@@ -259,6 +261,7 @@ func (tx *Tx) init() {
 	tx.ShipmentLine = NewShipmentLineClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WecomBehaviour = NewWecomBehaviourClient(tx.config)
+	tx.WecomCard = NewWecomCardClient(tx.config)
 	tx.WecomContact = NewWecomContactClient(tx.config)
 	tx.WecomCorpMapping = NewWecomCorpMappingClient(tx.config)
 	tx.WecomEvent = NewWecomEventClient(tx.config)

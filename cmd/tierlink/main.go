@@ -191,6 +191,8 @@ type app struct {
 	wecom *wecom.Service
 	// wecomXfer carries hand-overs out in WeCom; nil when not configured.
 	wecomXfer *wecom.Transfers
+	// wecomCards sends staff cards to WeCom; nil without the app's agent.
+	wecomCards *wecom.Cards
 	// instance names this process in the run ledger, outbox leases and
 	// relay messages.
 	instance string
@@ -274,6 +276,11 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 		dir.OnHandedOver(a.wecomXfer.Plan)
 		behaviour = wecom.NewBehaviour(db.Client, wapi, log)
 		behaviour.Groups = a.grps // the supervisors' digest of failed hand-overs
+		// Cards are queued for WeCom in the transaction that posts them.
+		if cfg.WeCom.AgentSecret != "" && cfg.WeCom.AgentID != "" {
+			a.wecomCards = wecom.NewCards(db.Client, wapi, a.grps, cfg.BaseURL, log)
+			a.wecomCards.Loc = cfg.TimeZone
+		}
 	}
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,
 		WeComTransfers: a.wecomXfer, WeComBehaviour: behaviour}, cfg.JobSchedules)
@@ -383,9 +390,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		if a.wecomXfer != nil {
 			ew.Handle(wecom.EventTransferFail, a.wecomXfer.FailHandler())
 		}
+		if a.wecomCards != nil {
+			ew.Handle(wecom.EventTemplateCard, a.wecomCards.ClickHandler())
+		}
 		go func() { defer close(wecomDone); ew.Run(dctx) }()
 	} else {
 		close(wecomDone)
+	}
+	cardsDone := make(chan struct{})
+	if a.wecomCards != nil {
+		a.wecomCards.Instance = a.instance
+		go func() { defer close(cardsDone); a.wecomCards.RunDispatcher(dctx) }()
+	} else {
+		close(cardsDone)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -420,6 +437,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	select {
 	case <-wecomDone:
+	case <-sctx.Done():
+	}
+	select {
+	case <-cardsDone:
 	case <-sctx.Done():
 	}
 	a.log.Info("shutdown: outbox dispatcher stopped")

@@ -393,6 +393,18 @@ func (f WecomBehaviourFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomBehaviourMutation", m)
 }
 
+// The WecomCardFunc type is an adapter to allow the use of ordinary
+// function as WecomCard mutator.
+type WecomCardFunc func(context.Context, *ent.WecomCardMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomCardFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomCardMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomCardMutation", m)
+}
+
 // The WecomContactFunc type is an adapter to allow the use of ordinary
 // function as WecomContact mutator.
 type WecomContactFunc func(context.Context, *ent.WecomContactMutation) (ent.Value, error)

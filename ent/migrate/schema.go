@@ -1246,6 +1246,59 @@ var (
 			},
 		},
 	}
+	// WecomCardsColumns holds the columns for the "wecom_cards" table.
+	WecomCardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "post_id", Type: field.TypeInt},
+		{Name: "card_kind", Type: field.TypeString, Size: 32},
+		{Name: "subject_type", Type: field.TypeString, Size: 32},
+		{Name: "subject_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "userid", Type: field.TypeString, Size: 64},
+		{Name: "language", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "task_id", Type: field.TypeString, Size: 128},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "sent", "closing", "closed", "replaced", "skipped", "dead"}, Default: "queued"},
+		{Name: "msgid", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "response_code", Type: field.TypeString, Size: 256, Default: ""},
+		{Name: "code_issued_at", Type: field.TypeTime, Nullable: true},
+		{Name: "code_used", Type: field.TypeBool, Default: false},
+		{Name: "outcome", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "acted_by", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "acted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+	}
+	// WecomCardsTable holds the schema information for the "wecom_cards" table.
+	WecomCardsTable = &schema.Table{
+		Name:       "wecom_cards",
+		Columns:    WecomCardsColumns,
+		PrimaryKey: []*schema.Column{WecomCardsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomcard_task_id",
+				Unique:  true,
+				Columns: []*schema.Column{WecomCardsColumns[10]},
+			},
+			{
+				Name:    "wecomcard_state_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WecomCardsColumns[11], WecomCardsColumns[21]},
+			},
+			{
+				Name:    "wecomcard_subject_type_subject_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{WecomCardsColumns[5], WecomCardsColumns[6], WecomCardsColumns[11]},
+			},
+			{
+				Name:    "wecomcard_post_id",
+				Unique:  false,
+				Columns: []*schema.Column{WecomCardsColumns[3]},
+			},
+		},
+	}
 	// WecomContactsColumns holds the columns for the "wecom_contacts" table.
 	WecomContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1622,6 +1675,7 @@ var (
 		ShipmentLinesTable,
 		UsersTable,
 		WecomBehavioursTable,
+		WecomCardsTable,
 		WecomContactsTable,
 		WecomCorpMappingsTable,
 		WecomEventsTable,

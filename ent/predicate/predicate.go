@@ -102,6 +102,9 @@ type User func(*sql.Selector)
 // WecomBehaviour is the predicate function for wecombehaviour builders.
 type WecomBehaviour func(*sql.Selector)
 
+// WecomCard is the predicate function for wecomcard builders.
+type WecomCard func(*sql.Selector)
+
 // WecomContact is the predicate function for wecomcontact builders.
 type WecomContact func(*sql.Selector)
 

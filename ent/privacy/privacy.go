@@ -879,6 +879,30 @@ func (f WecomBehaviourMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomBehaviourMutation", m)
 }
 
+// The WecomCardQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomCardQueryRuleFunc func(context.Context, *ent.WecomCardQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomCardQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomCardQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomCardQuery", q)
+}
+
+// The WecomCardMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomCardMutationRuleFunc func(context.Context, *ent.WecomCardMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomCardMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomCardMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomCardMutation", m)
+}
+
 // The WecomContactQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WecomContactQueryRuleFunc func(context.Context, *ent.WecomContactQuery) error
@@ -1194,6 +1218,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.WecomBehaviourQuery:
 		return q.Filter(), nil
+	case *ent.WecomCardQuery:
+		return q.Filter(), nil
 	case *ent.WecomContactQuery:
 		return q.Filter(), nil
 	case *ent.WecomCorpMappingQuery:
@@ -1282,6 +1308,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.UserMutation:
 		return m.Filter(), nil
 	case *ent.WecomBehaviourMutation:
+		return m.Filter(), nil
+	case *ent.WecomCardMutation:
 		return m.Filter(), nil
 	case *ent.WecomContactMutation:
 		return m.Filter(), nil

@@ -39,6 +39,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/wecombehaviour"
+	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
 	"github.com/tierlink/tierlink/ent/wecomevent"
@@ -1682,6 +1683,150 @@ func init() {
 	wecombehaviourDescUpdatedAt := wecombehaviourFields[18].Descriptor()
 	// wecombehaviour.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	wecombehaviour.DefaultUpdatedAt = wecombehaviourDescUpdatedAt.Default.(func() time.Time)
+	wecomcardMixin := schema.WecomCard{}.Mixin()
+	wecomcard.Policy = privacy.NewPolicies(schema.WecomCard{})
+	wecomcard.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomcard.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomcardMixinFields0 := wecomcardMixin[0].Fields()
+	_ = wecomcardMixinFields0
+	wecomcardFields := schema.WecomCard{}.Fields()
+	_ = wecomcardFields
+	// wecomcardDescCreatedAt is the schema descriptor for created_at field.
+	wecomcardDescCreatedAt := wecomcardMixinFields0[0].Descriptor()
+	// wecomcard.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecomcard.DefaultCreatedAt = wecomcardDescCreatedAt.Default.(func() time.Time)
+	// wecomcardDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomcardDescUpdatedAt := wecomcardMixinFields0[1].Descriptor()
+	// wecomcard.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomcard.DefaultUpdatedAt = wecomcardDescUpdatedAt.Default.(func() time.Time)
+	// wecomcard.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	wecomcard.UpdateDefaultUpdatedAt = wecomcardDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// wecomcardDescCardKind is the schema descriptor for card_kind field.
+	wecomcardDescCardKind := wecomcardFields[1].Descriptor()
+	// wecomcard.CardKindValidator is a validator for the "card_kind" field. It is called by the builders before save.
+	wecomcard.CardKindValidator = func() func(string) error {
+		validators := wecomcardDescCardKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(card_kind string) error {
+			for _, fn := range fns {
+				if err := fn(card_kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomcardDescSubjectType is the schema descriptor for subject_type field.
+	wecomcardDescSubjectType := wecomcardFields[2].Descriptor()
+	// wecomcard.SubjectTypeValidator is a validator for the "subject_type" field. It is called by the builders before save.
+	wecomcard.SubjectTypeValidator = func() func(string) error {
+		validators := wecomcardDescSubjectType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject_type string) error {
+			for _, fn := range fns {
+				if err := fn(subject_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomcardDescUserid is the schema descriptor for userid field.
+	wecomcardDescUserid := wecomcardFields[5].Descriptor()
+	// wecomcard.UseridValidator is a validator for the "userid" field. It is called by the builders before save.
+	wecomcard.UseridValidator = func() func(string) error {
+		validators := wecomcardDescUserid.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(userid string) error {
+			for _, fn := range fns {
+				if err := fn(userid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomcardDescLanguage is the schema descriptor for language field.
+	wecomcardDescLanguage := wecomcardFields[6].Descriptor()
+	// wecomcard.DefaultLanguage holds the default value on creation for the language field.
+	wecomcard.DefaultLanguage = wecomcardDescLanguage.Default.(string)
+	// wecomcard.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	wecomcard.LanguageValidator = wecomcardDescLanguage.Validators[0].(func(string) error)
+	// wecomcardDescTaskID is the schema descriptor for task_id field.
+	wecomcardDescTaskID := wecomcardFields[7].Descriptor()
+	// wecomcard.TaskIDValidator is a validator for the "task_id" field. It is called by the builders before save.
+	wecomcard.TaskIDValidator = func() func(string) error {
+		validators := wecomcardDescTaskID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(task_id string) error {
+			for _, fn := range fns {
+				if err := fn(task_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomcardDescMsgid is the schema descriptor for msgid field.
+	wecomcardDescMsgid := wecomcardFields[9].Descriptor()
+	// wecomcard.DefaultMsgid holds the default value on creation for the msgid field.
+	wecomcard.DefaultMsgid = wecomcardDescMsgid.Default.(string)
+	// wecomcard.MsgidValidator is a validator for the "msgid" field. It is called by the builders before save.
+	wecomcard.MsgidValidator = wecomcardDescMsgid.Validators[0].(func(string) error)
+	// wecomcardDescResponseCode is the schema descriptor for response_code field.
+	wecomcardDescResponseCode := wecomcardFields[10].Descriptor()
+	// wecomcard.DefaultResponseCode holds the default value on creation for the response_code field.
+	wecomcard.DefaultResponseCode = wecomcardDescResponseCode.Default.(string)
+	// wecomcard.ResponseCodeValidator is a validator for the "response_code" field. It is called by the builders before save.
+	wecomcard.ResponseCodeValidator = wecomcardDescResponseCode.Validators[0].(func(string) error)
+	// wecomcardDescCodeUsed is the schema descriptor for code_used field.
+	wecomcardDescCodeUsed := wecomcardFields[12].Descriptor()
+	// wecomcard.DefaultCodeUsed holds the default value on creation for the code_used field.
+	wecomcard.DefaultCodeUsed = wecomcardDescCodeUsed.Default.(bool)
+	// wecomcardDescOutcome is the schema descriptor for outcome field.
+	wecomcardDescOutcome := wecomcardFields[13].Descriptor()
+	// wecomcard.DefaultOutcome holds the default value on creation for the outcome field.
+	wecomcard.DefaultOutcome = wecomcardDescOutcome.Default.(string)
+	// wecomcard.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	wecomcard.OutcomeValidator = wecomcardDescOutcome.Validators[0].(func(string) error)
+	// wecomcardDescActedBy is the schema descriptor for acted_by field.
+	wecomcardDescActedBy := wecomcardFields[14].Descriptor()
+	// wecomcard.DefaultActedBy holds the default value on creation for the acted_by field.
+	wecomcard.DefaultActedBy = wecomcardDescActedBy.Default.(string)
+	// wecomcard.ActedByValidator is a validator for the "acted_by" field. It is called by the builders before save.
+	wecomcard.ActedByValidator = wecomcardDescActedBy.Validators[0].(func(string) error)
+	// wecomcardDescAttempts is the schema descriptor for attempts field.
+	wecomcardDescAttempts := wecomcardFields[16].Descriptor()
+	// wecomcard.DefaultAttempts holds the default value on creation for the attempts field.
+	wecomcard.DefaultAttempts = wecomcardDescAttempts.Default.(int)
+	// wecomcardDescLastError is the schema descriptor for last_error field.
+	wecomcardDescLastError := wecomcardFields[17].Descriptor()
+	// wecomcard.DefaultLastError holds the default value on creation for the last_error field.
+	wecomcard.DefaultLastError = wecomcardDescLastError.Default.(string)
+	// wecomcard.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	wecomcard.LastErrorValidator = wecomcardDescLastError.Validators[0].(func(string) error)
+	// wecomcardDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	wecomcardDescNextAttemptAt := wecomcardFields[18].Descriptor()
+	// wecomcard.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	wecomcard.DefaultNextAttemptAt = wecomcardDescNextAttemptAt.Default.(func() time.Time)
 	wecomcontact.Policy = privacy.NewPolicies(schema.WecomContact{})
 	wecomcontact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -164,6 +164,7 @@ func New(corpID string, secrets ...string) *Server {
 	s.routeTransfer(mux)
 	s.routeOAuth(mux)
 	s.routeBehaviour(mux)
+	s.routeCards(mux)
 	s.srv = httptest.NewServer(mux)
 	return s
 }

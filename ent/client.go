@@ -46,6 +46,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
@@ -127,6 +128,8 @@ type Client struct {
 	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WecomBehaviour is the client for interacting with the WecomBehaviour builders.
+	WecomBehaviour *WecomBehaviourClient
 	// WecomCard is the client for interacting with the WecomCard builders.
 	WecomCard *WecomCardClient
 	// WecomContact is the client for interacting with the WecomContact builders.
@@ -189,6 +192,7 @@ func (c *Client) init() {
 	c.ShipmentEvent = NewShipmentEventClient(c.config)
 	c.ShipmentLine = NewShipmentLineClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.WecomBehaviour = NewWecomBehaviourClient(c.config)
 	c.WecomCard = NewWecomCardClient(c.config)
 	c.WecomContact = NewWecomContactClient(c.config)
 	c.WecomCorpMapping = NewWecomCorpMappingClient(c.config)
@@ -322,6 +326,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ShipmentEvent:      NewShipmentEventClient(cfg),
 		ShipmentLine:       NewShipmentLineClient(cfg),
 		User:               NewUserClient(cfg),
+		WecomBehaviour:     NewWecomBehaviourClient(cfg),
 		WecomCard:          NewWecomCardClient(cfg),
 		WecomContact:       NewWecomContactClient(cfg),
 		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
@@ -382,6 +387,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ShipmentEvent:      NewShipmentEventClient(cfg),
 		ShipmentLine:       NewShipmentLineClient(cfg),
 		User:               NewUserClient(cfg),
+		WecomBehaviour:     NewWecomBehaviourClient(cfg),
 		WecomCard:          NewWecomCardClient(cfg),
 		WecomContact:       NewWecomContactClient(cfg),
 		WecomCorpMapping:   NewWecomCorpMappingClient(cfg),
@@ -426,9 +432,10 @@ func (c *Client) Use(hooks ...Hook) {
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
-		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomCard,
-		c.WecomContact, c.WecomCorpMapping, c.WecomEvent, c.WecomFollow,
-		c.WecomGroupTransfer, c.WecomLease, c.WecomSync, c.WecomToken, c.WecomTransfer,
+		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
+		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync,
+		c.WecomToken, c.WecomTransfer,
 	} {
 		n.Use(hooks...)
 	}
@@ -443,9 +450,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
 		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
-		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomCard,
-		c.WecomContact, c.WecomCorpMapping, c.WecomEvent, c.WecomFollow,
-		c.WecomGroupTransfer, c.WecomLease, c.WecomSync, c.WecomToken, c.WecomTransfer,
+		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
+		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
+		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync,
+		c.WecomToken, c.WecomTransfer,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -516,6 +524,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ShipmentLine.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WecomBehaviourMutation:
+		return c.WecomBehaviour.mutate(ctx, m)
 	case *WecomCardMutation:
 		return c.WecomCard.mutate(ctx, m)
 	case *WecomContactMutation:
@@ -4983,6 +4993,140 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WecomBehaviourClient is a client for the WecomBehaviour schema.
+type WecomBehaviourClient struct {
+	config
+}
+
+// NewWecomBehaviourClient returns a client for the WecomBehaviour from the given config.
+func NewWecomBehaviourClient(c config) *WecomBehaviourClient {
+	return &WecomBehaviourClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecombehaviour.Hooks(f(g(h())))`.
+func (c *WecomBehaviourClient) Use(hooks ...Hook) {
+	c.hooks.WecomBehaviour = append(c.hooks.WecomBehaviour, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecombehaviour.Intercept(f(g(h())))`.
+func (c *WecomBehaviourClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomBehaviour = append(c.inters.WecomBehaviour, interceptors...)
+}
+
+// Create returns a builder for creating a WecomBehaviour entity.
+func (c *WecomBehaviourClient) Create() *WecomBehaviourCreate {
+	mutation := newWecomBehaviourMutation(c.config, OpCreate)
+	return &WecomBehaviourCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomBehaviour entities.
+func (c *WecomBehaviourClient) CreateBulk(builders ...*WecomBehaviourCreate) *WecomBehaviourCreateBulk {
+	return &WecomBehaviourCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomBehaviourClient) MapCreateBulk(slice any, setFunc func(*WecomBehaviourCreate, int)) *WecomBehaviourCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomBehaviourCreateBulk{err: fmt.Errorf("calling to WecomBehaviourClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomBehaviourCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomBehaviourCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomBehaviour.
+func (c *WecomBehaviourClient) Update() *WecomBehaviourUpdate {
+	mutation := newWecomBehaviourMutation(c.config, OpUpdate)
+	return &WecomBehaviourUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomBehaviourClient) UpdateOne(_m *WecomBehaviour) *WecomBehaviourUpdateOne {
+	mutation := newWecomBehaviourMutation(c.config, OpUpdateOne, withWecomBehaviour(_m))
+	return &WecomBehaviourUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomBehaviourClient) UpdateOneID(id int) *WecomBehaviourUpdateOne {
+	mutation := newWecomBehaviourMutation(c.config, OpUpdateOne, withWecomBehaviourID(id))
+	return &WecomBehaviourUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomBehaviour.
+func (c *WecomBehaviourClient) Delete() *WecomBehaviourDelete {
+	mutation := newWecomBehaviourMutation(c.config, OpDelete)
+	return &WecomBehaviourDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomBehaviourClient) DeleteOne(_m *WecomBehaviour) *WecomBehaviourDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomBehaviourClient) DeleteOneID(id int) *WecomBehaviourDeleteOne {
+	builder := c.Delete().Where(wecombehaviour.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomBehaviourDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomBehaviour.
+func (c *WecomBehaviourClient) Query() *WecomBehaviourQuery {
+	return &WecomBehaviourQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomBehaviour},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomBehaviour entity by its id.
+func (c *WecomBehaviourClient) Get(ctx context.Context, id int) (*WecomBehaviour, error) {
+	return c.Query().Where(wecombehaviour.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomBehaviourClient) GetX(ctx context.Context, id int) *WecomBehaviour {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomBehaviourClient) Hooks() []Hook {
+	hooks := c.hooks.WecomBehaviour
+	return append(hooks[:len(hooks):len(hooks)], wecombehaviour.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomBehaviourClient) Interceptors() []Interceptor {
+	return c.inters.WecomBehaviour
+}
+
+func (c *WecomBehaviourClient) mutate(ctx context.Context, m *WecomBehaviourMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomBehaviourCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomBehaviourUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomBehaviourUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomBehaviourDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomBehaviour mutation op: %q", m.Op())
+	}
+}
+
 // WecomCardClient is a client for the WecomCard schema.
 type WecomCardClient struct {
 	config
@@ -6411,8 +6555,9 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomCard, WecomContact, WecomCorpMapping, WecomEvent, WecomFollow,
-		WecomGroupTransfer, WecomLease, WecomSync, WecomToken, WecomTransfer []ent.Hook
+		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
+		WecomFollow, WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
+		WecomTransfer []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
@@ -6420,8 +6565,8 @@ type (
 		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomCard, WecomContact, WecomCorpMapping, WecomEvent, WecomFollow,
-		WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
+		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
+		WecomFollow, WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
 		WecomTransfer []ent.Interceptor
 	}
 )

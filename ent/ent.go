@@ -43,6 +43,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
@@ -144,6 +145,7 @@ func checkColumn(t, c string) error {
 			shipmentevent.Table:      shipmentevent.ValidColumn,
 			shipmentline.Table:       shipmentline.ValidColumn,
 			user.Table:               user.ValidColumn,
+			wecombehaviour.Table:     wecombehaviour.ValidColumn,
 			wecomcard.Table:          wecomcard.ValidColumn,
 			wecomcontact.Table:       wecomcontact.ValidColumn,
 			wecomcorpmapping.Table:   wecomcorpmapping.ValidColumn,

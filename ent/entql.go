@@ -35,6 +35,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
@@ -54,7 +55,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 41)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 42)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -790,6 +791,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecombehaviour.Table,
+			Columns: wecombehaviour.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecombehaviour.FieldID,
+			},
+		},
+		Type: "WecomBehaviour",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecombehaviour.FieldUserid:              {Type: field.TypeString, Column: wecombehaviour.FieldUserid},
+			wecombehaviour.FieldDay:                 {Type: field.TypeString, Column: wecombehaviour.FieldDay},
+			wecombehaviour.FieldChatCnt:             {Type: field.TypeInt, Column: wecombehaviour.FieldChatCnt},
+			wecombehaviour.FieldMessageCnt:          {Type: field.TypeInt, Column: wecombehaviour.FieldMessageCnt},
+			wecombehaviour.FieldNewApplyCnt:         {Type: field.TypeInt, Column: wecombehaviour.FieldNewApplyCnt},
+			wecombehaviour.FieldNewContactCnt:       {Type: field.TypeInt, Column: wecombehaviour.FieldNewContactCnt},
+			wecombehaviour.FieldNegativeFeedbackCnt: {Type: field.TypeInt, Column: wecombehaviour.FieldNegativeFeedbackCnt},
+			wecombehaviour.FieldReplyPercentage:     {Type: field.TypeFloat64, Column: wecombehaviour.FieldReplyPercentage},
+			wecombehaviour.FieldAvgReplyTime:        {Type: field.TypeInt, Column: wecombehaviour.FieldAvgReplyTime},
+			wecombehaviour.FieldNewChatCnt:          {Type: field.TypeInt, Column: wecombehaviour.FieldNewChatCnt},
+			wecombehaviour.FieldChatTotal:           {Type: field.TypeInt, Column: wecombehaviour.FieldChatTotal},
+			wecombehaviour.FieldChatHasMsg:          {Type: field.TypeInt, Column: wecombehaviour.FieldChatHasMsg},
+			wecombehaviour.FieldNewMemberCnt:        {Type: field.TypeInt, Column: wecombehaviour.FieldNewMemberCnt},
+			wecombehaviour.FieldMemberTotal:         {Type: field.TypeInt, Column: wecombehaviour.FieldMemberTotal},
+			wecombehaviour.FieldMemberHasMsg:        {Type: field.TypeInt, Column: wecombehaviour.FieldMemberHasMsg},
+			wecombehaviour.FieldMsgTotal:            {Type: field.TypeInt, Column: wecombehaviour.FieldMsgTotal},
+			wecombehaviour.FieldComplete:            {Type: field.TypeBool, Column: wecombehaviour.FieldComplete},
+			wecombehaviour.FieldCreatedAt:           {Type: field.TypeTime, Column: wecombehaviour.FieldCreatedAt},
+			wecombehaviour.FieldUpdatedAt:           {Type: field.TypeTime, Column: wecombehaviour.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[32] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcard.Table,
 			Columns: wecomcard.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -822,7 +855,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcard.FieldNextAttemptAt: {Type: field.TypeTime, Column: wecomcard.FieldNextAttemptAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcontact.Table,
 			Columns: wecomcontact.Columns,
@@ -851,7 +884,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcontact.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomcontact.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcorpmapping.Table,
 			Columns: wecomcorpmapping.Columns,
@@ -867,7 +900,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcorpmapping.FieldCreatedAt: {Type: field.TypeTime, Column: wecomcorpmapping.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomevent.Table,
 			Columns: wecomevent.Columns,
@@ -894,7 +927,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomevent.FieldAppliedAt:      {Type: field.TypeTime, Column: wecomevent.FieldAppliedAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomfollow.Table,
 			Columns: wecomfollow.Columns,
@@ -920,7 +953,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomfollow.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomgrouptransfer.Table,
 			Columns: wecomgrouptransfer.Columns,
@@ -943,7 +976,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomgrouptransfer.FieldUpdatedAt:  {Type: field.TypeTime, Column: wecomgrouptransfer.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomlease.Table,
 			Columns: wecomlease.Columns,
@@ -959,7 +992,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomlease.FieldUntil: {Type: field.TypeTime, Column: wecomlease.FieldUntil},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsync.Table,
 			Columns: wecomsync.Columns,
@@ -985,7 +1018,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtoken.Table,
 			Columns: wecomtoken.Columns,
@@ -1003,7 +1036,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtransfer.Table,
 			Columns: wecomtransfer.Columns,
@@ -4461,6 +4494,141 @@ func (f *UserFilter) WhereHasContactsWith(preds ...predicate.Contact) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *WecomBehaviourQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomBehaviourQuery builder.
+func (_q *WecomBehaviourQuery) Filter() *WecomBehaviourFilter {
+	return &WecomBehaviourFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomBehaviourMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomBehaviourMutation builder.
+func (m *WecomBehaviourMutation) Filter() *WecomBehaviourFilter {
+	return &WecomBehaviourFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomBehaviourFilter provides a generic filtering capability at runtime for WecomBehaviourQuery.
+type WecomBehaviourFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomBehaviourFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomBehaviourFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldID))
+}
+
+// WhereUserid applies the entql string predicate on the userid field.
+func (f *WecomBehaviourFilter) WhereUserid(p entql.StringP) {
+	f.Where(p.Field(wecombehaviour.FieldUserid))
+}
+
+// WhereDay applies the entql string predicate on the day field.
+func (f *WecomBehaviourFilter) WhereDay(p entql.StringP) {
+	f.Where(p.Field(wecombehaviour.FieldDay))
+}
+
+// WhereChatCnt applies the entql int predicate on the chat_cnt field.
+func (f *WecomBehaviourFilter) WhereChatCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldChatCnt))
+}
+
+// WhereMessageCnt applies the entql int predicate on the message_cnt field.
+func (f *WecomBehaviourFilter) WhereMessageCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldMessageCnt))
+}
+
+// WhereNewApplyCnt applies the entql int predicate on the new_apply_cnt field.
+func (f *WecomBehaviourFilter) WhereNewApplyCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldNewApplyCnt))
+}
+
+// WhereNewContactCnt applies the entql int predicate on the new_contact_cnt field.
+func (f *WecomBehaviourFilter) WhereNewContactCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldNewContactCnt))
+}
+
+// WhereNegativeFeedbackCnt applies the entql int predicate on the negative_feedback_cnt field.
+func (f *WecomBehaviourFilter) WhereNegativeFeedbackCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldNegativeFeedbackCnt))
+}
+
+// WhereReplyPercentage applies the entql float64 predicate on the reply_percentage field.
+func (f *WecomBehaviourFilter) WhereReplyPercentage(p entql.Float64P) {
+	f.Where(p.Field(wecombehaviour.FieldReplyPercentage))
+}
+
+// WhereAvgReplyTime applies the entql int predicate on the avg_reply_time field.
+func (f *WecomBehaviourFilter) WhereAvgReplyTime(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldAvgReplyTime))
+}
+
+// WhereNewChatCnt applies the entql int predicate on the new_chat_cnt field.
+func (f *WecomBehaviourFilter) WhereNewChatCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldNewChatCnt))
+}
+
+// WhereChatTotal applies the entql int predicate on the chat_total field.
+func (f *WecomBehaviourFilter) WhereChatTotal(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldChatTotal))
+}
+
+// WhereChatHasMsg applies the entql int predicate on the chat_has_msg field.
+func (f *WecomBehaviourFilter) WhereChatHasMsg(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldChatHasMsg))
+}
+
+// WhereNewMemberCnt applies the entql int predicate on the new_member_cnt field.
+func (f *WecomBehaviourFilter) WhereNewMemberCnt(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldNewMemberCnt))
+}
+
+// WhereMemberTotal applies the entql int predicate on the member_total field.
+func (f *WecomBehaviourFilter) WhereMemberTotal(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldMemberTotal))
+}
+
+// WhereMemberHasMsg applies the entql int predicate on the member_has_msg field.
+func (f *WecomBehaviourFilter) WhereMemberHasMsg(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldMemberHasMsg))
+}
+
+// WhereMsgTotal applies the entql int predicate on the msg_total field.
+func (f *WecomBehaviourFilter) WhereMsgTotal(p entql.IntP) {
+	f.Where(p.Field(wecombehaviour.FieldMsgTotal))
+}
+
+// WhereComplete applies the entql bool predicate on the complete field.
+func (f *WecomBehaviourFilter) WhereComplete(p entql.BoolP) {
+	f.Where(p.Field(wecombehaviour.FieldComplete))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WecomBehaviourFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecombehaviour.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomBehaviourFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecombehaviour.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WecomCardQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4489,7 +4657,7 @@ type WecomCardFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomCardFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4634,7 +4802,7 @@ type WecomContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4796,7 +4964,7 @@ type WecomCorpMappingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomCorpMappingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4865,7 +5033,7 @@ type WecomEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4975,7 +5143,7 @@ type WecomFollowFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomFollowFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5094,7 +5262,7 @@ type WecomGroupTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomGroupTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5184,7 +5352,7 @@ type WecomLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5239,7 +5407,7 @@ type WecomSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5344,7 +5512,7 @@ type WecomTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5409,7 +5577,7 @@ type WecomTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -45,6 +45,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
@@ -97,6 +98,7 @@ const (
 	TypeShipmentEvent      = "ShipmentEvent"
 	TypeShipmentLine       = "ShipmentLine"
 	TypeUser               = "User"
+	TypeWecomBehaviour     = "WecomBehaviour"
 	TypeWecomCard          = "WecomCard"
 	TypeWecomContact       = "WecomContact"
 	TypeWecomCorpMapping   = "WecomCorpMapping"
@@ -32358,6 +32360,1812 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// WecomBehaviourMutation represents an operation that mutates the WecomBehaviour nodes in the graph.
+type WecomBehaviourMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *int
+	userid                   *string
+	day                      *string
+	chat_cnt                 *int
+	addchat_cnt              *int
+	message_cnt              *int
+	addmessage_cnt           *int
+	new_apply_cnt            *int
+	addnew_apply_cnt         *int
+	new_contact_cnt          *int
+	addnew_contact_cnt       *int
+	negative_feedback_cnt    *int
+	addnegative_feedback_cnt *int
+	reply_percentage         *float64
+	addreply_percentage      *float64
+	avg_reply_time           *int
+	addavg_reply_time        *int
+	new_chat_cnt             *int
+	addnew_chat_cnt          *int
+	chat_total               *int
+	addchat_total            *int
+	chat_has_msg             *int
+	addchat_has_msg          *int
+	new_member_cnt           *int
+	addnew_member_cnt        *int
+	member_total             *int
+	addmember_total          *int
+	member_has_msg           *int
+	addmember_has_msg        *int
+	msg_total                *int
+	addmsg_total             *int
+	complete                 *bool
+	created_at               *time.Time
+	updated_at               *time.Time
+	clearedFields            map[string]struct{}
+	done                     bool
+	oldValue                 func(context.Context) (*WecomBehaviour, error)
+	predicates               []predicate.WecomBehaviour
+}
+
+var _ ent.Mutation = (*WecomBehaviourMutation)(nil)
+
+// wecombehaviourOption allows management of the mutation configuration using functional options.
+type wecombehaviourOption func(*WecomBehaviourMutation)
+
+// newWecomBehaviourMutation creates new mutation for the WecomBehaviour entity.
+func newWecomBehaviourMutation(c config, op Op, opts ...wecombehaviourOption) *WecomBehaviourMutation {
+	m := &WecomBehaviourMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomBehaviour,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomBehaviourID sets the ID field of the mutation.
+func withWecomBehaviourID(id int) wecombehaviourOption {
+	return func(m *WecomBehaviourMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomBehaviour
+		)
+		m.oldValue = func(ctx context.Context) (*WecomBehaviour, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomBehaviour.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomBehaviour sets the old WecomBehaviour of the mutation.
+func withWecomBehaviour(node *WecomBehaviour) wecombehaviourOption {
+	return func(m *WecomBehaviourMutation) {
+		m.oldValue = func(context.Context) (*WecomBehaviour, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomBehaviourMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomBehaviourMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomBehaviourMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomBehaviourMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomBehaviour.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserid sets the "userid" field.
+func (m *WecomBehaviourMutation) SetUserid(s string) {
+	m.userid = &s
+}
+
+// Userid returns the value of the "userid" field in the mutation.
+func (m *WecomBehaviourMutation) Userid() (r string, exists bool) {
+	v := m.userid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserid returns the old "userid" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldUserid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserid: %w", err)
+	}
+	return oldValue.Userid, nil
+}
+
+// ResetUserid resets all changes to the "userid" field.
+func (m *WecomBehaviourMutation) ResetUserid() {
+	m.userid = nil
+}
+
+// SetDay sets the "day" field.
+func (m *WecomBehaviourMutation) SetDay(s string) {
+	m.day = &s
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *WecomBehaviourMutation) Day() (r string, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldDay(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *WecomBehaviourMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetChatCnt sets the "chat_cnt" field.
+func (m *WecomBehaviourMutation) SetChatCnt(i int) {
+	m.chat_cnt = &i
+	m.addchat_cnt = nil
+}
+
+// ChatCnt returns the value of the "chat_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) ChatCnt() (r int, exists bool) {
+	v := m.chat_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChatCnt returns the old "chat_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldChatCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChatCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChatCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChatCnt: %w", err)
+	}
+	return oldValue.ChatCnt, nil
+}
+
+// AddChatCnt adds i to the "chat_cnt" field.
+func (m *WecomBehaviourMutation) AddChatCnt(i int) {
+	if m.addchat_cnt != nil {
+		*m.addchat_cnt += i
+	} else {
+		m.addchat_cnt = &i
+	}
+}
+
+// AddedChatCnt returns the value that was added to the "chat_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedChatCnt() (r int, exists bool) {
+	v := m.addchat_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChatCnt resets all changes to the "chat_cnt" field.
+func (m *WecomBehaviourMutation) ResetChatCnt() {
+	m.chat_cnt = nil
+	m.addchat_cnt = nil
+}
+
+// SetMessageCnt sets the "message_cnt" field.
+func (m *WecomBehaviourMutation) SetMessageCnt(i int) {
+	m.message_cnt = &i
+	m.addmessage_cnt = nil
+}
+
+// MessageCnt returns the value of the "message_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) MessageCnt() (r int, exists bool) {
+	v := m.message_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageCnt returns the old "message_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldMessageCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageCnt: %w", err)
+	}
+	return oldValue.MessageCnt, nil
+}
+
+// AddMessageCnt adds i to the "message_cnt" field.
+func (m *WecomBehaviourMutation) AddMessageCnt(i int) {
+	if m.addmessage_cnt != nil {
+		*m.addmessage_cnt += i
+	} else {
+		m.addmessage_cnt = &i
+	}
+}
+
+// AddedMessageCnt returns the value that was added to the "message_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedMessageCnt() (r int, exists bool) {
+	v := m.addmessage_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMessageCnt resets all changes to the "message_cnt" field.
+func (m *WecomBehaviourMutation) ResetMessageCnt() {
+	m.message_cnt = nil
+	m.addmessage_cnt = nil
+}
+
+// SetNewApplyCnt sets the "new_apply_cnt" field.
+func (m *WecomBehaviourMutation) SetNewApplyCnt(i int) {
+	m.new_apply_cnt = &i
+	m.addnew_apply_cnt = nil
+}
+
+// NewApplyCnt returns the value of the "new_apply_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) NewApplyCnt() (r int, exists bool) {
+	v := m.new_apply_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewApplyCnt returns the old "new_apply_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldNewApplyCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewApplyCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewApplyCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewApplyCnt: %w", err)
+	}
+	return oldValue.NewApplyCnt, nil
+}
+
+// AddNewApplyCnt adds i to the "new_apply_cnt" field.
+func (m *WecomBehaviourMutation) AddNewApplyCnt(i int) {
+	if m.addnew_apply_cnt != nil {
+		*m.addnew_apply_cnt += i
+	} else {
+		m.addnew_apply_cnt = &i
+	}
+}
+
+// AddedNewApplyCnt returns the value that was added to the "new_apply_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedNewApplyCnt() (r int, exists bool) {
+	v := m.addnew_apply_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNewApplyCnt resets all changes to the "new_apply_cnt" field.
+func (m *WecomBehaviourMutation) ResetNewApplyCnt() {
+	m.new_apply_cnt = nil
+	m.addnew_apply_cnt = nil
+}
+
+// SetNewContactCnt sets the "new_contact_cnt" field.
+func (m *WecomBehaviourMutation) SetNewContactCnt(i int) {
+	m.new_contact_cnt = &i
+	m.addnew_contact_cnt = nil
+}
+
+// NewContactCnt returns the value of the "new_contact_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) NewContactCnt() (r int, exists bool) {
+	v := m.new_contact_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewContactCnt returns the old "new_contact_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldNewContactCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewContactCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewContactCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewContactCnt: %w", err)
+	}
+	return oldValue.NewContactCnt, nil
+}
+
+// AddNewContactCnt adds i to the "new_contact_cnt" field.
+func (m *WecomBehaviourMutation) AddNewContactCnt(i int) {
+	if m.addnew_contact_cnt != nil {
+		*m.addnew_contact_cnt += i
+	} else {
+		m.addnew_contact_cnt = &i
+	}
+}
+
+// AddedNewContactCnt returns the value that was added to the "new_contact_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedNewContactCnt() (r int, exists bool) {
+	v := m.addnew_contact_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNewContactCnt resets all changes to the "new_contact_cnt" field.
+func (m *WecomBehaviourMutation) ResetNewContactCnt() {
+	m.new_contact_cnt = nil
+	m.addnew_contact_cnt = nil
+}
+
+// SetNegativeFeedbackCnt sets the "negative_feedback_cnt" field.
+func (m *WecomBehaviourMutation) SetNegativeFeedbackCnt(i int) {
+	m.negative_feedback_cnt = &i
+	m.addnegative_feedback_cnt = nil
+}
+
+// NegativeFeedbackCnt returns the value of the "negative_feedback_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) NegativeFeedbackCnt() (r int, exists bool) {
+	v := m.negative_feedback_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNegativeFeedbackCnt returns the old "negative_feedback_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldNegativeFeedbackCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNegativeFeedbackCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNegativeFeedbackCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNegativeFeedbackCnt: %w", err)
+	}
+	return oldValue.NegativeFeedbackCnt, nil
+}
+
+// AddNegativeFeedbackCnt adds i to the "negative_feedback_cnt" field.
+func (m *WecomBehaviourMutation) AddNegativeFeedbackCnt(i int) {
+	if m.addnegative_feedback_cnt != nil {
+		*m.addnegative_feedback_cnt += i
+	} else {
+		m.addnegative_feedback_cnt = &i
+	}
+}
+
+// AddedNegativeFeedbackCnt returns the value that was added to the "negative_feedback_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedNegativeFeedbackCnt() (r int, exists bool) {
+	v := m.addnegative_feedback_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNegativeFeedbackCnt resets all changes to the "negative_feedback_cnt" field.
+func (m *WecomBehaviourMutation) ResetNegativeFeedbackCnt() {
+	m.negative_feedback_cnt = nil
+	m.addnegative_feedback_cnt = nil
+}
+
+// SetReplyPercentage sets the "reply_percentage" field.
+func (m *WecomBehaviourMutation) SetReplyPercentage(f float64) {
+	m.reply_percentage = &f
+	m.addreply_percentage = nil
+}
+
+// ReplyPercentage returns the value of the "reply_percentage" field in the mutation.
+func (m *WecomBehaviourMutation) ReplyPercentage() (r float64, exists bool) {
+	v := m.reply_percentage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyPercentage returns the old "reply_percentage" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldReplyPercentage(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyPercentage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyPercentage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyPercentage: %w", err)
+	}
+	return oldValue.ReplyPercentage, nil
+}
+
+// AddReplyPercentage adds f to the "reply_percentage" field.
+func (m *WecomBehaviourMutation) AddReplyPercentage(f float64) {
+	if m.addreply_percentage != nil {
+		*m.addreply_percentage += f
+	} else {
+		m.addreply_percentage = &f
+	}
+}
+
+// AddedReplyPercentage returns the value that was added to the "reply_percentage" field in this mutation.
+func (m *WecomBehaviourMutation) AddedReplyPercentage() (r float64, exists bool) {
+	v := m.addreply_percentage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReplyPercentage clears the value of the "reply_percentage" field.
+func (m *WecomBehaviourMutation) ClearReplyPercentage() {
+	m.reply_percentage = nil
+	m.addreply_percentage = nil
+	m.clearedFields[wecombehaviour.FieldReplyPercentage] = struct{}{}
+}
+
+// ReplyPercentageCleared returns if the "reply_percentage" field was cleared in this mutation.
+func (m *WecomBehaviourMutation) ReplyPercentageCleared() bool {
+	_, ok := m.clearedFields[wecombehaviour.FieldReplyPercentage]
+	return ok
+}
+
+// ResetReplyPercentage resets all changes to the "reply_percentage" field.
+func (m *WecomBehaviourMutation) ResetReplyPercentage() {
+	m.reply_percentage = nil
+	m.addreply_percentage = nil
+	delete(m.clearedFields, wecombehaviour.FieldReplyPercentage)
+}
+
+// SetAvgReplyTime sets the "avg_reply_time" field.
+func (m *WecomBehaviourMutation) SetAvgReplyTime(i int) {
+	m.avg_reply_time = &i
+	m.addavg_reply_time = nil
+}
+
+// AvgReplyTime returns the value of the "avg_reply_time" field in the mutation.
+func (m *WecomBehaviourMutation) AvgReplyTime() (r int, exists bool) {
+	v := m.avg_reply_time
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAvgReplyTime returns the old "avg_reply_time" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldAvgReplyTime(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAvgReplyTime is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAvgReplyTime requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAvgReplyTime: %w", err)
+	}
+	return oldValue.AvgReplyTime, nil
+}
+
+// AddAvgReplyTime adds i to the "avg_reply_time" field.
+func (m *WecomBehaviourMutation) AddAvgReplyTime(i int) {
+	if m.addavg_reply_time != nil {
+		*m.addavg_reply_time += i
+	} else {
+		m.addavg_reply_time = &i
+	}
+}
+
+// AddedAvgReplyTime returns the value that was added to the "avg_reply_time" field in this mutation.
+func (m *WecomBehaviourMutation) AddedAvgReplyTime() (r int, exists bool) {
+	v := m.addavg_reply_time
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAvgReplyTime clears the value of the "avg_reply_time" field.
+func (m *WecomBehaviourMutation) ClearAvgReplyTime() {
+	m.avg_reply_time = nil
+	m.addavg_reply_time = nil
+	m.clearedFields[wecombehaviour.FieldAvgReplyTime] = struct{}{}
+}
+
+// AvgReplyTimeCleared returns if the "avg_reply_time" field was cleared in this mutation.
+func (m *WecomBehaviourMutation) AvgReplyTimeCleared() bool {
+	_, ok := m.clearedFields[wecombehaviour.FieldAvgReplyTime]
+	return ok
+}
+
+// ResetAvgReplyTime resets all changes to the "avg_reply_time" field.
+func (m *WecomBehaviourMutation) ResetAvgReplyTime() {
+	m.avg_reply_time = nil
+	m.addavg_reply_time = nil
+	delete(m.clearedFields, wecombehaviour.FieldAvgReplyTime)
+}
+
+// SetNewChatCnt sets the "new_chat_cnt" field.
+func (m *WecomBehaviourMutation) SetNewChatCnt(i int) {
+	m.new_chat_cnt = &i
+	m.addnew_chat_cnt = nil
+}
+
+// NewChatCnt returns the value of the "new_chat_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) NewChatCnt() (r int, exists bool) {
+	v := m.new_chat_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewChatCnt returns the old "new_chat_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldNewChatCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewChatCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewChatCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewChatCnt: %w", err)
+	}
+	return oldValue.NewChatCnt, nil
+}
+
+// AddNewChatCnt adds i to the "new_chat_cnt" field.
+func (m *WecomBehaviourMutation) AddNewChatCnt(i int) {
+	if m.addnew_chat_cnt != nil {
+		*m.addnew_chat_cnt += i
+	} else {
+		m.addnew_chat_cnt = &i
+	}
+}
+
+// AddedNewChatCnt returns the value that was added to the "new_chat_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedNewChatCnt() (r int, exists bool) {
+	v := m.addnew_chat_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNewChatCnt resets all changes to the "new_chat_cnt" field.
+func (m *WecomBehaviourMutation) ResetNewChatCnt() {
+	m.new_chat_cnt = nil
+	m.addnew_chat_cnt = nil
+}
+
+// SetChatTotal sets the "chat_total" field.
+func (m *WecomBehaviourMutation) SetChatTotal(i int) {
+	m.chat_total = &i
+	m.addchat_total = nil
+}
+
+// ChatTotal returns the value of the "chat_total" field in the mutation.
+func (m *WecomBehaviourMutation) ChatTotal() (r int, exists bool) {
+	v := m.chat_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChatTotal returns the old "chat_total" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldChatTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChatTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChatTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChatTotal: %w", err)
+	}
+	return oldValue.ChatTotal, nil
+}
+
+// AddChatTotal adds i to the "chat_total" field.
+func (m *WecomBehaviourMutation) AddChatTotal(i int) {
+	if m.addchat_total != nil {
+		*m.addchat_total += i
+	} else {
+		m.addchat_total = &i
+	}
+}
+
+// AddedChatTotal returns the value that was added to the "chat_total" field in this mutation.
+func (m *WecomBehaviourMutation) AddedChatTotal() (r int, exists bool) {
+	v := m.addchat_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChatTotal resets all changes to the "chat_total" field.
+func (m *WecomBehaviourMutation) ResetChatTotal() {
+	m.chat_total = nil
+	m.addchat_total = nil
+}
+
+// SetChatHasMsg sets the "chat_has_msg" field.
+func (m *WecomBehaviourMutation) SetChatHasMsg(i int) {
+	m.chat_has_msg = &i
+	m.addchat_has_msg = nil
+}
+
+// ChatHasMsg returns the value of the "chat_has_msg" field in the mutation.
+func (m *WecomBehaviourMutation) ChatHasMsg() (r int, exists bool) {
+	v := m.chat_has_msg
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChatHasMsg returns the old "chat_has_msg" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldChatHasMsg(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChatHasMsg is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChatHasMsg requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChatHasMsg: %w", err)
+	}
+	return oldValue.ChatHasMsg, nil
+}
+
+// AddChatHasMsg adds i to the "chat_has_msg" field.
+func (m *WecomBehaviourMutation) AddChatHasMsg(i int) {
+	if m.addchat_has_msg != nil {
+		*m.addchat_has_msg += i
+	} else {
+		m.addchat_has_msg = &i
+	}
+}
+
+// AddedChatHasMsg returns the value that was added to the "chat_has_msg" field in this mutation.
+func (m *WecomBehaviourMutation) AddedChatHasMsg() (r int, exists bool) {
+	v := m.addchat_has_msg
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChatHasMsg resets all changes to the "chat_has_msg" field.
+func (m *WecomBehaviourMutation) ResetChatHasMsg() {
+	m.chat_has_msg = nil
+	m.addchat_has_msg = nil
+}
+
+// SetNewMemberCnt sets the "new_member_cnt" field.
+func (m *WecomBehaviourMutation) SetNewMemberCnt(i int) {
+	m.new_member_cnt = &i
+	m.addnew_member_cnt = nil
+}
+
+// NewMemberCnt returns the value of the "new_member_cnt" field in the mutation.
+func (m *WecomBehaviourMutation) NewMemberCnt() (r int, exists bool) {
+	v := m.new_member_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewMemberCnt returns the old "new_member_cnt" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldNewMemberCnt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewMemberCnt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewMemberCnt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewMemberCnt: %w", err)
+	}
+	return oldValue.NewMemberCnt, nil
+}
+
+// AddNewMemberCnt adds i to the "new_member_cnt" field.
+func (m *WecomBehaviourMutation) AddNewMemberCnt(i int) {
+	if m.addnew_member_cnt != nil {
+		*m.addnew_member_cnt += i
+	} else {
+		m.addnew_member_cnt = &i
+	}
+}
+
+// AddedNewMemberCnt returns the value that was added to the "new_member_cnt" field in this mutation.
+func (m *WecomBehaviourMutation) AddedNewMemberCnt() (r int, exists bool) {
+	v := m.addnew_member_cnt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNewMemberCnt resets all changes to the "new_member_cnt" field.
+func (m *WecomBehaviourMutation) ResetNewMemberCnt() {
+	m.new_member_cnt = nil
+	m.addnew_member_cnt = nil
+}
+
+// SetMemberTotal sets the "member_total" field.
+func (m *WecomBehaviourMutation) SetMemberTotal(i int) {
+	m.member_total = &i
+	m.addmember_total = nil
+}
+
+// MemberTotal returns the value of the "member_total" field in the mutation.
+func (m *WecomBehaviourMutation) MemberTotal() (r int, exists bool) {
+	v := m.member_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberTotal returns the old "member_total" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldMemberTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberTotal: %w", err)
+	}
+	return oldValue.MemberTotal, nil
+}
+
+// AddMemberTotal adds i to the "member_total" field.
+func (m *WecomBehaviourMutation) AddMemberTotal(i int) {
+	if m.addmember_total != nil {
+		*m.addmember_total += i
+	} else {
+		m.addmember_total = &i
+	}
+}
+
+// AddedMemberTotal returns the value that was added to the "member_total" field in this mutation.
+func (m *WecomBehaviourMutation) AddedMemberTotal() (r int, exists bool) {
+	v := m.addmember_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMemberTotal resets all changes to the "member_total" field.
+func (m *WecomBehaviourMutation) ResetMemberTotal() {
+	m.member_total = nil
+	m.addmember_total = nil
+}
+
+// SetMemberHasMsg sets the "member_has_msg" field.
+func (m *WecomBehaviourMutation) SetMemberHasMsg(i int) {
+	m.member_has_msg = &i
+	m.addmember_has_msg = nil
+}
+
+// MemberHasMsg returns the value of the "member_has_msg" field in the mutation.
+func (m *WecomBehaviourMutation) MemberHasMsg() (r int, exists bool) {
+	v := m.member_has_msg
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberHasMsg returns the old "member_has_msg" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldMemberHasMsg(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberHasMsg is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberHasMsg requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberHasMsg: %w", err)
+	}
+	return oldValue.MemberHasMsg, nil
+}
+
+// AddMemberHasMsg adds i to the "member_has_msg" field.
+func (m *WecomBehaviourMutation) AddMemberHasMsg(i int) {
+	if m.addmember_has_msg != nil {
+		*m.addmember_has_msg += i
+	} else {
+		m.addmember_has_msg = &i
+	}
+}
+
+// AddedMemberHasMsg returns the value that was added to the "member_has_msg" field in this mutation.
+func (m *WecomBehaviourMutation) AddedMemberHasMsg() (r int, exists bool) {
+	v := m.addmember_has_msg
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMemberHasMsg resets all changes to the "member_has_msg" field.
+func (m *WecomBehaviourMutation) ResetMemberHasMsg() {
+	m.member_has_msg = nil
+	m.addmember_has_msg = nil
+}
+
+// SetMsgTotal sets the "msg_total" field.
+func (m *WecomBehaviourMutation) SetMsgTotal(i int) {
+	m.msg_total = &i
+	m.addmsg_total = nil
+}
+
+// MsgTotal returns the value of the "msg_total" field in the mutation.
+func (m *WecomBehaviourMutation) MsgTotal() (r int, exists bool) {
+	v := m.msg_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMsgTotal returns the old "msg_total" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldMsgTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMsgTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMsgTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMsgTotal: %w", err)
+	}
+	return oldValue.MsgTotal, nil
+}
+
+// AddMsgTotal adds i to the "msg_total" field.
+func (m *WecomBehaviourMutation) AddMsgTotal(i int) {
+	if m.addmsg_total != nil {
+		*m.addmsg_total += i
+	} else {
+		m.addmsg_total = &i
+	}
+}
+
+// AddedMsgTotal returns the value that was added to the "msg_total" field in this mutation.
+func (m *WecomBehaviourMutation) AddedMsgTotal() (r int, exists bool) {
+	v := m.addmsg_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMsgTotal resets all changes to the "msg_total" field.
+func (m *WecomBehaviourMutation) ResetMsgTotal() {
+	m.msg_total = nil
+	m.addmsg_total = nil
+}
+
+// SetComplete sets the "complete" field.
+func (m *WecomBehaviourMutation) SetComplete(b bool) {
+	m.complete = &b
+}
+
+// Complete returns the value of the "complete" field in the mutation.
+func (m *WecomBehaviourMutation) Complete() (r bool, exists bool) {
+	v := m.complete
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComplete returns the old "complete" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldComplete(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComplete is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComplete requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComplete: %w", err)
+	}
+	return oldValue.Complete, nil
+}
+
+// ResetComplete resets all changes to the "complete" field.
+func (m *WecomBehaviourMutation) ResetComplete() {
+	m.complete = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WecomBehaviourMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WecomBehaviourMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WecomBehaviourMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomBehaviourMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomBehaviourMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomBehaviour entity.
+// If the WecomBehaviour object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomBehaviourMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomBehaviourMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the WecomBehaviourMutation builder.
+func (m *WecomBehaviourMutation) Where(ps ...predicate.WecomBehaviour) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomBehaviourMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomBehaviourMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomBehaviour, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomBehaviourMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomBehaviourMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomBehaviour).
+func (m *WecomBehaviourMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomBehaviourMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.userid != nil {
+		fields = append(fields, wecombehaviour.FieldUserid)
+	}
+	if m.day != nil {
+		fields = append(fields, wecombehaviour.FieldDay)
+	}
+	if m.chat_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldChatCnt)
+	}
+	if m.message_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldMessageCnt)
+	}
+	if m.new_apply_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewApplyCnt)
+	}
+	if m.new_contact_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewContactCnt)
+	}
+	if m.negative_feedback_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNegativeFeedbackCnt)
+	}
+	if m.reply_percentage != nil {
+		fields = append(fields, wecombehaviour.FieldReplyPercentage)
+	}
+	if m.avg_reply_time != nil {
+		fields = append(fields, wecombehaviour.FieldAvgReplyTime)
+	}
+	if m.new_chat_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewChatCnt)
+	}
+	if m.chat_total != nil {
+		fields = append(fields, wecombehaviour.FieldChatTotal)
+	}
+	if m.chat_has_msg != nil {
+		fields = append(fields, wecombehaviour.FieldChatHasMsg)
+	}
+	if m.new_member_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewMemberCnt)
+	}
+	if m.member_total != nil {
+		fields = append(fields, wecombehaviour.FieldMemberTotal)
+	}
+	if m.member_has_msg != nil {
+		fields = append(fields, wecombehaviour.FieldMemberHasMsg)
+	}
+	if m.msg_total != nil {
+		fields = append(fields, wecombehaviour.FieldMsgTotal)
+	}
+	if m.complete != nil {
+		fields = append(fields, wecombehaviour.FieldComplete)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wecombehaviour.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecombehaviour.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomBehaviourMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecombehaviour.FieldUserid:
+		return m.Userid()
+	case wecombehaviour.FieldDay:
+		return m.Day()
+	case wecombehaviour.FieldChatCnt:
+		return m.ChatCnt()
+	case wecombehaviour.FieldMessageCnt:
+		return m.MessageCnt()
+	case wecombehaviour.FieldNewApplyCnt:
+		return m.NewApplyCnt()
+	case wecombehaviour.FieldNewContactCnt:
+		return m.NewContactCnt()
+	case wecombehaviour.FieldNegativeFeedbackCnt:
+		return m.NegativeFeedbackCnt()
+	case wecombehaviour.FieldReplyPercentage:
+		return m.ReplyPercentage()
+	case wecombehaviour.FieldAvgReplyTime:
+		return m.AvgReplyTime()
+	case wecombehaviour.FieldNewChatCnt:
+		return m.NewChatCnt()
+	case wecombehaviour.FieldChatTotal:
+		return m.ChatTotal()
+	case wecombehaviour.FieldChatHasMsg:
+		return m.ChatHasMsg()
+	case wecombehaviour.FieldNewMemberCnt:
+		return m.NewMemberCnt()
+	case wecombehaviour.FieldMemberTotal:
+		return m.MemberTotal()
+	case wecombehaviour.FieldMemberHasMsg:
+		return m.MemberHasMsg()
+	case wecombehaviour.FieldMsgTotal:
+		return m.MsgTotal()
+	case wecombehaviour.FieldComplete:
+		return m.Complete()
+	case wecombehaviour.FieldCreatedAt:
+		return m.CreatedAt()
+	case wecombehaviour.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomBehaviourMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecombehaviour.FieldUserid:
+		return m.OldUserid(ctx)
+	case wecombehaviour.FieldDay:
+		return m.OldDay(ctx)
+	case wecombehaviour.FieldChatCnt:
+		return m.OldChatCnt(ctx)
+	case wecombehaviour.FieldMessageCnt:
+		return m.OldMessageCnt(ctx)
+	case wecombehaviour.FieldNewApplyCnt:
+		return m.OldNewApplyCnt(ctx)
+	case wecombehaviour.FieldNewContactCnt:
+		return m.OldNewContactCnt(ctx)
+	case wecombehaviour.FieldNegativeFeedbackCnt:
+		return m.OldNegativeFeedbackCnt(ctx)
+	case wecombehaviour.FieldReplyPercentage:
+		return m.OldReplyPercentage(ctx)
+	case wecombehaviour.FieldAvgReplyTime:
+		return m.OldAvgReplyTime(ctx)
+	case wecombehaviour.FieldNewChatCnt:
+		return m.OldNewChatCnt(ctx)
+	case wecombehaviour.FieldChatTotal:
+		return m.OldChatTotal(ctx)
+	case wecombehaviour.FieldChatHasMsg:
+		return m.OldChatHasMsg(ctx)
+	case wecombehaviour.FieldNewMemberCnt:
+		return m.OldNewMemberCnt(ctx)
+	case wecombehaviour.FieldMemberTotal:
+		return m.OldMemberTotal(ctx)
+	case wecombehaviour.FieldMemberHasMsg:
+		return m.OldMemberHasMsg(ctx)
+	case wecombehaviour.FieldMsgTotal:
+		return m.OldMsgTotal(ctx)
+	case wecombehaviour.FieldComplete:
+		return m.OldComplete(ctx)
+	case wecombehaviour.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case wecombehaviour.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomBehaviour field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomBehaviourMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecombehaviour.FieldUserid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserid(v)
+		return nil
+	case wecombehaviour.FieldDay:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case wecombehaviour.FieldChatCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChatCnt(v)
+		return nil
+	case wecombehaviour.FieldMessageCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageCnt(v)
+		return nil
+	case wecombehaviour.FieldNewApplyCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewApplyCnt(v)
+		return nil
+	case wecombehaviour.FieldNewContactCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewContactCnt(v)
+		return nil
+	case wecombehaviour.FieldNegativeFeedbackCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNegativeFeedbackCnt(v)
+		return nil
+	case wecombehaviour.FieldReplyPercentage:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyPercentage(v)
+		return nil
+	case wecombehaviour.FieldAvgReplyTime:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAvgReplyTime(v)
+		return nil
+	case wecombehaviour.FieldNewChatCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewChatCnt(v)
+		return nil
+	case wecombehaviour.FieldChatTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChatTotal(v)
+		return nil
+	case wecombehaviour.FieldChatHasMsg:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChatHasMsg(v)
+		return nil
+	case wecombehaviour.FieldNewMemberCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewMemberCnt(v)
+		return nil
+	case wecombehaviour.FieldMemberTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberTotal(v)
+		return nil
+	case wecombehaviour.FieldMemberHasMsg:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberHasMsg(v)
+		return nil
+	case wecombehaviour.FieldMsgTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMsgTotal(v)
+		return nil
+	case wecombehaviour.FieldComplete:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComplete(v)
+		return nil
+	case wecombehaviour.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case wecombehaviour.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomBehaviour field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomBehaviourMutation) AddedFields() []string {
+	var fields []string
+	if m.addchat_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldChatCnt)
+	}
+	if m.addmessage_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldMessageCnt)
+	}
+	if m.addnew_apply_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewApplyCnt)
+	}
+	if m.addnew_contact_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewContactCnt)
+	}
+	if m.addnegative_feedback_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNegativeFeedbackCnt)
+	}
+	if m.addreply_percentage != nil {
+		fields = append(fields, wecombehaviour.FieldReplyPercentage)
+	}
+	if m.addavg_reply_time != nil {
+		fields = append(fields, wecombehaviour.FieldAvgReplyTime)
+	}
+	if m.addnew_chat_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewChatCnt)
+	}
+	if m.addchat_total != nil {
+		fields = append(fields, wecombehaviour.FieldChatTotal)
+	}
+	if m.addchat_has_msg != nil {
+		fields = append(fields, wecombehaviour.FieldChatHasMsg)
+	}
+	if m.addnew_member_cnt != nil {
+		fields = append(fields, wecombehaviour.FieldNewMemberCnt)
+	}
+	if m.addmember_total != nil {
+		fields = append(fields, wecombehaviour.FieldMemberTotal)
+	}
+	if m.addmember_has_msg != nil {
+		fields = append(fields, wecombehaviour.FieldMemberHasMsg)
+	}
+	if m.addmsg_total != nil {
+		fields = append(fields, wecombehaviour.FieldMsgTotal)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomBehaviourMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecombehaviour.FieldChatCnt:
+		return m.AddedChatCnt()
+	case wecombehaviour.FieldMessageCnt:
+		return m.AddedMessageCnt()
+	case wecombehaviour.FieldNewApplyCnt:
+		return m.AddedNewApplyCnt()
+	case wecombehaviour.FieldNewContactCnt:
+		return m.AddedNewContactCnt()
+	case wecombehaviour.FieldNegativeFeedbackCnt:
+		return m.AddedNegativeFeedbackCnt()
+	case wecombehaviour.FieldReplyPercentage:
+		return m.AddedReplyPercentage()
+	case wecombehaviour.FieldAvgReplyTime:
+		return m.AddedAvgReplyTime()
+	case wecombehaviour.FieldNewChatCnt:
+		return m.AddedNewChatCnt()
+	case wecombehaviour.FieldChatTotal:
+		return m.AddedChatTotal()
+	case wecombehaviour.FieldChatHasMsg:
+		return m.AddedChatHasMsg()
+	case wecombehaviour.FieldNewMemberCnt:
+		return m.AddedNewMemberCnt()
+	case wecombehaviour.FieldMemberTotal:
+		return m.AddedMemberTotal()
+	case wecombehaviour.FieldMemberHasMsg:
+		return m.AddedMemberHasMsg()
+	case wecombehaviour.FieldMsgTotal:
+		return m.AddedMsgTotal()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomBehaviourMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecombehaviour.FieldChatCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChatCnt(v)
+		return nil
+	case wecombehaviour.FieldMessageCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMessageCnt(v)
+		return nil
+	case wecombehaviour.FieldNewApplyCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNewApplyCnt(v)
+		return nil
+	case wecombehaviour.FieldNewContactCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNewContactCnt(v)
+		return nil
+	case wecombehaviour.FieldNegativeFeedbackCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNegativeFeedbackCnt(v)
+		return nil
+	case wecombehaviour.FieldReplyPercentage:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReplyPercentage(v)
+		return nil
+	case wecombehaviour.FieldAvgReplyTime:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAvgReplyTime(v)
+		return nil
+	case wecombehaviour.FieldNewChatCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNewChatCnt(v)
+		return nil
+	case wecombehaviour.FieldChatTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChatTotal(v)
+		return nil
+	case wecombehaviour.FieldChatHasMsg:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChatHasMsg(v)
+		return nil
+	case wecombehaviour.FieldNewMemberCnt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNewMemberCnt(v)
+		return nil
+	case wecombehaviour.FieldMemberTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemberTotal(v)
+		return nil
+	case wecombehaviour.FieldMemberHasMsg:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemberHasMsg(v)
+		return nil
+	case wecombehaviour.FieldMsgTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMsgTotal(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomBehaviour numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomBehaviourMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecombehaviour.FieldReplyPercentage) {
+		fields = append(fields, wecombehaviour.FieldReplyPercentage)
+	}
+	if m.FieldCleared(wecombehaviour.FieldAvgReplyTime) {
+		fields = append(fields, wecombehaviour.FieldAvgReplyTime)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomBehaviourMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomBehaviourMutation) ClearField(name string) error {
+	switch name {
+	case wecombehaviour.FieldReplyPercentage:
+		m.ClearReplyPercentage()
+		return nil
+	case wecombehaviour.FieldAvgReplyTime:
+		m.ClearAvgReplyTime()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomBehaviour nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomBehaviourMutation) ResetField(name string) error {
+	switch name {
+	case wecombehaviour.FieldUserid:
+		m.ResetUserid()
+		return nil
+	case wecombehaviour.FieldDay:
+		m.ResetDay()
+		return nil
+	case wecombehaviour.FieldChatCnt:
+		m.ResetChatCnt()
+		return nil
+	case wecombehaviour.FieldMessageCnt:
+		m.ResetMessageCnt()
+		return nil
+	case wecombehaviour.FieldNewApplyCnt:
+		m.ResetNewApplyCnt()
+		return nil
+	case wecombehaviour.FieldNewContactCnt:
+		m.ResetNewContactCnt()
+		return nil
+	case wecombehaviour.FieldNegativeFeedbackCnt:
+		m.ResetNegativeFeedbackCnt()
+		return nil
+	case wecombehaviour.FieldReplyPercentage:
+		m.ResetReplyPercentage()
+		return nil
+	case wecombehaviour.FieldAvgReplyTime:
+		m.ResetAvgReplyTime()
+		return nil
+	case wecombehaviour.FieldNewChatCnt:
+		m.ResetNewChatCnt()
+		return nil
+	case wecombehaviour.FieldChatTotal:
+		m.ResetChatTotal()
+		return nil
+	case wecombehaviour.FieldChatHasMsg:
+		m.ResetChatHasMsg()
+		return nil
+	case wecombehaviour.FieldNewMemberCnt:
+		m.ResetNewMemberCnt()
+		return nil
+	case wecombehaviour.FieldMemberTotal:
+		m.ResetMemberTotal()
+		return nil
+	case wecombehaviour.FieldMemberHasMsg:
+		m.ResetMemberHasMsg()
+		return nil
+	case wecombehaviour.FieldMsgTotal:
+		m.ResetMsgTotal()
+		return nil
+	case wecombehaviour.FieldComplete:
+		m.ResetComplete()
+		return nil
+	case wecombehaviour.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case wecombehaviour.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomBehaviour field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomBehaviourMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomBehaviourMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomBehaviourMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomBehaviourMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomBehaviourMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomBehaviourMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomBehaviourMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomBehaviour unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomBehaviourMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomBehaviour edge %s", name)
 }
 
 // WecomCardMutation represents an operation that mutates the WecomCard nodes in the graph.

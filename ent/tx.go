@@ -76,6 +76,8 @@ type Tx struct {
 	ShipmentLine *ShipmentLineClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WecomBehaviour is the client for interacting with the WecomBehaviour builders.
+	WecomBehaviour *WecomBehaviourClient
 	// WecomCard is the client for interacting with the WecomCard builders.
 	WecomCard *WecomCardClient
 	// WecomContact is the client for interacting with the WecomContact builders.
@@ -258,6 +260,7 @@ func (tx *Tx) init() {
 	tx.ShipmentEvent = NewShipmentEventClient(tx.config)
 	tx.ShipmentLine = NewShipmentLineClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WecomBehaviour = NewWecomBehaviourClient(tx.config)
 	tx.WecomCard = NewWecomCardClient(tx.config)
 	tx.WecomContact = NewWecomContactClient(tx.config)
 	tx.WecomCorpMapping = NewWecomCorpMappingClient(tx.config)

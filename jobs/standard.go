@@ -33,6 +33,8 @@ type Services struct {
 	WeCom *wecom.Service
 	// WeComTransfers carries hand-overs out in WeCom; nil likewise.
 	WeComTransfers *wecom.Transfers
+	// WeComBehaviour reads WeCom's daily figures; nil likewise.
+	WeComBehaviour *wecom.Behaviour
 }
 
 // Ledger retention.
@@ -103,6 +105,15 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 				}
 				r, err := svc.WeCom.Reconcile(ctx)
 				return Result{Items: r.Drift(), Message: r.Message()}, err
+			}},
+		{Name: "wecom-behaviour", Spec: "50 2 * * *", Missed: CatchUp,
+			About: "Daily: reads WeCom's figures of each staff member linked to WeCom for the days since the last complete one (contact statistics and customer-group statistics), and reports the hand-overs WeCom refused in the last 24 hours",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				if svc.WeComBehaviour == nil {
+					return Result{Message: i18n.Lines{i18n.M("job_report.wecom_off")}}, nil
+				}
+				r, err := svc.WeComBehaviour.Run(ctx)
+				return Result{Items: r.Days + len(r.Failures), Message: r.Message()}, err
 			}},
 		{Name: "storage-sweep", Spec: "17 3 * * *", Missed: CatchUp,
 			About: "Removes stored objects no document version refers to (left by crashed uploads)",

@@ -23,7 +23,10 @@ func (s *Server) registerScorecardRoutes(r api) {
 		}))
 	r.list("/owners", op{Summary: "Supervisors' view: each staff owner's contacts, active partners and their partners' figures, pooled",
 		Description: "Each staff user who owns contacts, in name order, a page at a time: how many contacts and active partners they own and " +
-			"their partners' figures for the current period, pooled (numerators and denominators summed, not rates averaged). Staff only.",
+			"their partners' figures for the current period, pooled (numerators and denominators summed, not rates averaged), and beside them " +
+			"WeCom's own figures of the owner for the period's days (wecom: counts summed; reply_percentage and avg_reply_minutes averaged over " +
+			"the days weighted by each day's chat_cnt; chat_total and member_total as on the last day reported), null when the owner is not " +
+			"linked to a WeCom member (wecom_userid absent) or WeCom reported no day of the period. Staff only.",
 		Tag: "scorecards", Access: staff, Query: scorecards.OwnerFilter{}, Resp: scorecards.OwnerList{}},
 		listOf(func(ctx context.Context, q scorecards.OwnerFilter) (scorecards.OwnerList, error) {
 			return sc.Owners(ctx, q, time.Now())

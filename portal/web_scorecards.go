@@ -231,5 +231,5 @@ func (s *Server) ownersPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "scorecard_owners", "scorecards", l)
+	return s.render(c, "scorecard_owners", "scorecards", newOwnersData(l))
 }

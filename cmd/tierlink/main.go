@@ -267,12 +267,15 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	}
 	a.wecom = wecom.NewService(db.Client, wapi, dir, log)
 	var syncer *wecom.Service
+	var behaviour *wecom.Behaviour
 	if cfg.WeCom.Configured() {
 		syncer = a.wecom
 		log.Info("wecom connection configured", "wecom", cfg.WeCom)
 		// Hand-overs are queued for WeCom in their own transaction.
 		a.wecomXfer = wecom.NewTransfers(db.Client, wapi, log)
 		dir.OnHandedOver(a.wecomXfer.Plan)
+		behaviour = wecom.NewBehaviour(db.Client, wapi, log)
+		behaviour.Groups = a.grps // the supervisors' digest of failed hand-overs
 		// Cards are queued for WeCom in the transaction that posts them.
 		if cfg.WeCom.AgentSecret != "" && cfg.WeCom.AgentID != "" {
 			a.wecomCards = wecom.NewCards(db.Client, wapi, a.grps, cfg.BaseURL, log)
@@ -280,7 +283,7 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 		}
 	}
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,
-		WeComTransfers: a.wecomXfer}, cfg.JobSchedules)
+		WeComTransfers: a.wecomXfer, WeComBehaviour: behaviour}, cfg.JobSchedules)
 	if err != nil {
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}

@@ -381,6 +381,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
 }
 
+// The WecomBehaviourFunc type is an adapter to allow the use of ordinary
+// function as WecomBehaviour mutator.
+type WecomBehaviourFunc func(context.Context, *ent.WecomBehaviourMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomBehaviourFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomBehaviourMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomBehaviourMutation", m)
+}
+
 // The WecomCardFunc type is an adapter to allow the use of ordinary
 // function as WecomCard mutator.
 type WecomCardFunc func(context.Context, *ent.WecomCardMutation) (ent.Value, error)

@@ -1205,6 +1205,47 @@ var (
 			},
 		},
 	}
+	// WecomBehavioursColumns holds the columns for the "wecom_behaviours" table.
+	WecomBehavioursColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "userid", Type: field.TypeString, Size: 64},
+		{Name: "day", Type: field.TypeString, Size: 10},
+		{Name: "chat_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "message_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "new_apply_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "new_contact_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "negative_feedback_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "reply_percentage", Type: field.TypeFloat64, Nullable: true},
+		{Name: "avg_reply_time", Type: field.TypeInt, Nullable: true},
+		{Name: "new_chat_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "chat_total", Type: field.TypeInt, Default: 0},
+		{Name: "chat_has_msg", Type: field.TypeInt, Default: 0},
+		{Name: "new_member_cnt", Type: field.TypeInt, Default: 0},
+		{Name: "member_total", Type: field.TypeInt, Default: 0},
+		{Name: "member_has_msg", Type: field.TypeInt, Default: 0},
+		{Name: "msg_total", Type: field.TypeInt, Default: 0},
+		{Name: "complete", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WecomBehavioursTable holds the schema information for the "wecom_behaviours" table.
+	WecomBehavioursTable = &schema.Table{
+		Name:       "wecom_behaviours",
+		Columns:    WecomBehavioursColumns,
+		PrimaryKey: []*schema.Column{WecomBehavioursColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecombehaviour_userid_day",
+				Unique:  true,
+				Columns: []*schema.Column{WecomBehavioursColumns[1], WecomBehavioursColumns[2]},
+			},
+			{
+				Name:    "wecombehaviour_day",
+				Unique:  false,
+				Columns: []*schema.Column{WecomBehavioursColumns[2]},
+			},
+		},
+	}
 	// WecomCardsColumns holds the columns for the "wecom_cards" table.
 	WecomCardsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1633,6 +1674,7 @@ var (
 		ShipmentEventsTable,
 		ShipmentLinesTable,
 		UsersTable,
+		WecomBehavioursTable,
 		WecomCardsTable,
 		WecomContactsTable,
 		WecomCorpMappingsTable,

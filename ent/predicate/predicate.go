@@ -99,6 +99,9 @@ type ShipmentLine func(*sql.Selector)
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
 
+// WecomBehaviour is the predicate function for wecombehaviour builders.
+type WecomBehaviour func(*sql.Selector)
+
 // WecomCard is the predicate function for wecomcard builders.
 type WecomCard func(*sql.Selector)
 

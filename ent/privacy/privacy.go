@@ -855,6 +855,30 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The WecomBehaviourQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomBehaviourQueryRuleFunc func(context.Context, *ent.WecomBehaviourQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomBehaviourQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomBehaviourQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomBehaviourQuery", q)
+}
+
+// The WecomBehaviourMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomBehaviourMutationRuleFunc func(context.Context, *ent.WecomBehaviourMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomBehaviourMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomBehaviourMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomBehaviourMutation", m)
+}
+
 // The WecomCardQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WecomCardQueryRuleFunc func(context.Context, *ent.WecomCardQuery) error
@@ -1192,6 +1216,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
+	case *ent.WecomBehaviourQuery:
+		return q.Filter(), nil
 	case *ent.WecomCardQuery:
 		return q.Filter(), nil
 	case *ent.WecomContactQuery:
@@ -1280,6 +1306,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ShipmentLineMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.WecomBehaviourMutation:
 		return m.Filter(), nil
 	case *ent.WecomCardMutation:
 		return m.Filter(), nil

@@ -38,6 +38,7 @@ import (
 	"github.com/tierlink/tierlink/ent/shipmentevent"
 	"github.com/tierlink/tierlink/ent/shipmentline"
 	"github.com/tierlink/tierlink/ent/user"
+	"github.com/tierlink/tierlink/ent/wecombehaviour"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomcorpmapping"
@@ -1575,6 +1576,113 @@ func init() {
 	userDescWecomUserid := userFields[11].Descriptor()
 	// user.WecomUseridValidator is a validator for the "wecom_userid" field. It is called by the builders before save.
 	user.WecomUseridValidator = userDescWecomUserid.Validators[0].(func(string) error)
+	wecombehaviour.Policy = privacy.NewPolicies(schema.WecomBehaviour{})
+	wecombehaviour.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecombehaviour.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecombehaviourFields := schema.WecomBehaviour{}.Fields()
+	_ = wecombehaviourFields
+	// wecombehaviourDescUserid is the schema descriptor for userid field.
+	wecombehaviourDescUserid := wecombehaviourFields[0].Descriptor()
+	// wecombehaviour.UseridValidator is a validator for the "userid" field. It is called by the builders before save.
+	wecombehaviour.UseridValidator = func() func(string) error {
+		validators := wecombehaviourDescUserid.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(userid string) error {
+			for _, fn := range fns {
+				if err := fn(userid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecombehaviourDescDay is the schema descriptor for day field.
+	wecombehaviourDescDay := wecombehaviourFields[1].Descriptor()
+	// wecombehaviour.DayValidator is a validator for the "day" field. It is called by the builders before save.
+	wecombehaviour.DayValidator = func() func(string) error {
+		validators := wecombehaviourDescDay.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(day string) error {
+			for _, fn := range fns {
+				if err := fn(day); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecombehaviourDescChatCnt is the schema descriptor for chat_cnt field.
+	wecombehaviourDescChatCnt := wecombehaviourFields[2].Descriptor()
+	// wecombehaviour.DefaultChatCnt holds the default value on creation for the chat_cnt field.
+	wecombehaviour.DefaultChatCnt = wecombehaviourDescChatCnt.Default.(int)
+	// wecombehaviourDescMessageCnt is the schema descriptor for message_cnt field.
+	wecombehaviourDescMessageCnt := wecombehaviourFields[3].Descriptor()
+	// wecombehaviour.DefaultMessageCnt holds the default value on creation for the message_cnt field.
+	wecombehaviour.DefaultMessageCnt = wecombehaviourDescMessageCnt.Default.(int)
+	// wecombehaviourDescNewApplyCnt is the schema descriptor for new_apply_cnt field.
+	wecombehaviourDescNewApplyCnt := wecombehaviourFields[4].Descriptor()
+	// wecombehaviour.DefaultNewApplyCnt holds the default value on creation for the new_apply_cnt field.
+	wecombehaviour.DefaultNewApplyCnt = wecombehaviourDescNewApplyCnt.Default.(int)
+	// wecombehaviourDescNewContactCnt is the schema descriptor for new_contact_cnt field.
+	wecombehaviourDescNewContactCnt := wecombehaviourFields[5].Descriptor()
+	// wecombehaviour.DefaultNewContactCnt holds the default value on creation for the new_contact_cnt field.
+	wecombehaviour.DefaultNewContactCnt = wecombehaviourDescNewContactCnt.Default.(int)
+	// wecombehaviourDescNegativeFeedbackCnt is the schema descriptor for negative_feedback_cnt field.
+	wecombehaviourDescNegativeFeedbackCnt := wecombehaviourFields[6].Descriptor()
+	// wecombehaviour.DefaultNegativeFeedbackCnt holds the default value on creation for the negative_feedback_cnt field.
+	wecombehaviour.DefaultNegativeFeedbackCnt = wecombehaviourDescNegativeFeedbackCnt.Default.(int)
+	// wecombehaviourDescNewChatCnt is the schema descriptor for new_chat_cnt field.
+	wecombehaviourDescNewChatCnt := wecombehaviourFields[9].Descriptor()
+	// wecombehaviour.DefaultNewChatCnt holds the default value on creation for the new_chat_cnt field.
+	wecombehaviour.DefaultNewChatCnt = wecombehaviourDescNewChatCnt.Default.(int)
+	// wecombehaviourDescChatTotal is the schema descriptor for chat_total field.
+	wecombehaviourDescChatTotal := wecombehaviourFields[10].Descriptor()
+	// wecombehaviour.DefaultChatTotal holds the default value on creation for the chat_total field.
+	wecombehaviour.DefaultChatTotal = wecombehaviourDescChatTotal.Default.(int)
+	// wecombehaviourDescChatHasMsg is the schema descriptor for chat_has_msg field.
+	wecombehaviourDescChatHasMsg := wecombehaviourFields[11].Descriptor()
+	// wecombehaviour.DefaultChatHasMsg holds the default value on creation for the chat_has_msg field.
+	wecombehaviour.DefaultChatHasMsg = wecombehaviourDescChatHasMsg.Default.(int)
+	// wecombehaviourDescNewMemberCnt is the schema descriptor for new_member_cnt field.
+	wecombehaviourDescNewMemberCnt := wecombehaviourFields[12].Descriptor()
+	// wecombehaviour.DefaultNewMemberCnt holds the default value on creation for the new_member_cnt field.
+	wecombehaviour.DefaultNewMemberCnt = wecombehaviourDescNewMemberCnt.Default.(int)
+	// wecombehaviourDescMemberTotal is the schema descriptor for member_total field.
+	wecombehaviourDescMemberTotal := wecombehaviourFields[13].Descriptor()
+	// wecombehaviour.DefaultMemberTotal holds the default value on creation for the member_total field.
+	wecombehaviour.DefaultMemberTotal = wecombehaviourDescMemberTotal.Default.(int)
+	// wecombehaviourDescMemberHasMsg is the schema descriptor for member_has_msg field.
+	wecombehaviourDescMemberHasMsg := wecombehaviourFields[14].Descriptor()
+	// wecombehaviour.DefaultMemberHasMsg holds the default value on creation for the member_has_msg field.
+	wecombehaviour.DefaultMemberHasMsg = wecombehaviourDescMemberHasMsg.Default.(int)
+	// wecombehaviourDescMsgTotal is the schema descriptor for msg_total field.
+	wecombehaviourDescMsgTotal := wecombehaviourFields[15].Descriptor()
+	// wecombehaviour.DefaultMsgTotal holds the default value on creation for the msg_total field.
+	wecombehaviour.DefaultMsgTotal = wecombehaviourDescMsgTotal.Default.(int)
+	// wecombehaviourDescComplete is the schema descriptor for complete field.
+	wecombehaviourDescComplete := wecombehaviourFields[16].Descriptor()
+	// wecombehaviour.DefaultComplete holds the default value on creation for the complete field.
+	wecombehaviour.DefaultComplete = wecombehaviourDescComplete.Default.(bool)
+	// wecombehaviourDescCreatedAt is the schema descriptor for created_at field.
+	wecombehaviourDescCreatedAt := wecombehaviourFields[17].Descriptor()
+	// wecombehaviour.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wecombehaviour.DefaultCreatedAt = wecombehaviourDescCreatedAt.Default.(func() time.Time)
+	// wecombehaviourDescUpdatedAt is the schema descriptor for updated_at field.
+	wecombehaviourDescUpdatedAt := wecombehaviourFields[18].Descriptor()
+	// wecombehaviour.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecombehaviour.DefaultUpdatedAt = wecombehaviourDescUpdatedAt.Default.(func() time.Time)
 	wecomcardMixin := schema.WecomCard{}.Mixin()
 	wecomcard.Policy = privacy.NewPolicies(schema.WecomCard{})
 	wecomcard.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -11,6 +11,7 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
+	"github.com/tierlink/tierlink/partners/wecom"
 )
 
 // Owner is one staff owner's portfolio as supervisors see it: the
@@ -25,6 +26,11 @@ type Owner struct {
 	OTIF            Ratio    `json:"otif"`
 	Replies         Ratio    `json:"replies_same_day"`
 	FirstReplyHours *float64 `json:"first_reply_hours"`
+	// WeComUserID is the owner's WeCom member, empty when not linked;
+	// WeCom is WeCom's own figures of them for the period, null when not
+	// linked or WeCom reported no day of it (wecom.go).
+	WeComUserID string         `json:"wecom_userid,omitempty"`
+	WeCom       *wecom.Figures `json:"wecom"`
 }
 
 // OwnerFilter picks the period of the owners' view and pages it.
@@ -116,6 +122,9 @@ func (s *Service) Owners(ctx context.Context, q OwnerFilter, now time.Time) (Own
 			a.o.FirstReplyHours = &h
 		}
 		out.Items = append(out.Items, a.o)
+	}
+	if err := s.withWeCom(ctx, p, out.Items, us); err != nil {
+		return OwnerList{}, err
 	}
 	slices.SortFunc(out.Items, func(x, y Owner) int {
 		if r := strings.Compare(partners.SortKey(x.Name), partners.SortKey(y.Name)); r != 0 {

@@ -164,6 +164,7 @@ func New(corpID string, secrets ...string) *Server {
 	mux.HandleFunc("POST /cgi-bin/externalcontact/get_corp_tag_list", s.authed(s.corpTags))
 	s.routeTransfer(mux)
 	s.routeOAuth(mux)
+	s.routeBehaviour(mux)
 	s.routeCards(mux)
 	s.srv = httptest.NewServer(mux)
 	return s

@@ -785,6 +785,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldContactID:     {Type: field.TypeInt, Column: user.FieldContactID},
 			user.FieldLastLoginAt:   {Type: field.TypeTime, Column: user.FieldLastLoginAt},
 			user.FieldWecomUserid:   {Type: field.TypeString, Column: user.FieldWecomUserid},
+			user.FieldMobile:        {Type: field.TypeString, Column: user.FieldMobile},
 		},
 	}
 	graph.Nodes[31] = &sqlgraph.Node{
@@ -4409,6 +4410,11 @@ func (f *UserFilter) WhereLastLoginAt(p entql.TimeP) {
 // WhereWecomUserid applies the entql string predicate on the wecom_userid field.
 func (f *UserFilter) WhereWecomUserid(p entql.StringP) {
 	f.Where(p.Field(user.FieldWecomUserid))
+}
+
+// WhereMobile applies the entql string predicate on the mobile field.
+func (f *UserFilter) WhereMobile(p entql.StringP) {
+	f.Where(p.Field(user.FieldMobile))
 }
 
 // WhereHasContacts applies a predicate to check if query has an edge contacts.

@@ -31071,6 +31071,7 @@ type UserMutation struct {
 	addcontact_id   *int
 	last_login_at   *time.Time
 	wecom_userid    *string
+	mobile          *string
 	clearedFields   map[string]struct{}
 	contacts        map[int]struct{}
 	removedcontacts map[int]struct{}
@@ -31802,6 +31803,42 @@ func (m *UserMutation) ResetWecomUserid() {
 	delete(m.clearedFields, user.FieldWecomUserid)
 }
 
+// SetMobile sets the "mobile" field.
+func (m *UserMutation) SetMobile(s string) {
+	m.mobile = &s
+}
+
+// Mobile returns the value of the "mobile" field in the mutation.
+func (m *UserMutation) Mobile() (r string, exists bool) {
+	v := m.mobile
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobile returns the old "mobile" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldMobile(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobile: %w", err)
+	}
+	return oldValue.Mobile, nil
+}
+
+// ResetMobile resets all changes to the "mobile" field.
+func (m *UserMutation) ResetMobile() {
+	m.mobile = nil
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *UserMutation) AddContactIDs(ids ...int) {
 	if m.contacts == nil {
@@ -31890,7 +31927,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -31933,6 +31970,9 @@ func (m *UserMutation) Fields() []string {
 	if m.wecom_userid != nil {
 		fields = append(fields, user.FieldWecomUserid)
 	}
+	if m.mobile != nil {
+		fields = append(fields, user.FieldMobile)
+	}
 	return fields
 }
 
@@ -31969,6 +32009,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.LastLoginAt()
 	case user.FieldWecomUserid:
 		return m.WecomUserid()
+	case user.FieldMobile:
+		return m.Mobile()
 	}
 	return nil, false
 }
@@ -32006,6 +32048,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldLastLoginAt(ctx)
 	case user.FieldWecomUserid:
 		return m.OldWecomUserid(ctx)
+	case user.FieldMobile:
+		return m.OldMobile(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -32112,6 +32156,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWecomUserid(v)
+		return nil
+	case user.FieldMobile:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobile(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -32269,6 +32320,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldWecomUserid:
 		m.ResetWecomUserid()
+		return nil
+	case user.FieldMobile:
+		m.ResetMobile()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -1176,6 +1176,7 @@ var (
 		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "wecom_userid", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "mobile", Type: field.TypeString, Default: ""},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{

@@ -1574,6 +1574,12 @@ func init() {
 	userDescWecomUserid := userFields[11].Descriptor()
 	// user.WecomUseridValidator is a validator for the "wecom_userid" field. It is called by the builders before save.
 	user.WecomUseridValidator = userDescWecomUserid.Validators[0].(func(string) error)
+	// userDescMobile is the schema descriptor for mobile field.
+	userDescMobile := userFields[12].Descriptor()
+	// user.DefaultMobile holds the default value on creation for the mobile field.
+	user.DefaultMobile = userDescMobile.Default.(string)
+	// user.MobileValidator is a validator for the "mobile" field. It is called by the builders before save.
+	user.MobileValidator = userDescMobile.Validators[0].(func(string) error)
 	wecomcontact.Policy = privacy.NewPolicies(schema.WecomContact{})
 	wecomcontact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

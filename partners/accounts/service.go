@@ -357,7 +357,7 @@ func (s *Service) Reactivate(ctx context.Context, id int) (User, error) {
 func toUser(u *ent.User) User {
 	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Locale: u.Locale, TimeZone: u.TimeZone, Active: u.Active,
 		PartnerID: u.PartnerID, ContactID: u.ContactID, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt, DeactivatedAt: u.DeactivatedAt,
-		WecomUserID: u.WecomUserid}
+		WecomUserID: u.WecomUserid, Mobile: u.Mobile}
 }
 
 // CreateInvitation invites a contact (who must have an e-mail) to log in.

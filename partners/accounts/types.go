@@ -25,6 +25,9 @@ type User struct {
 	DeactivatedAt *time.Time `json:"deactivated_at"`
 	// WecomUserID is the staff user's WeCom userid, once linked.
 	WecomUserID *string `json:"wecom_userid"`
+	// Mobile is the staff user's mobile number, as entered; the WeCom
+	// sync links a member by it when the e-mail does not match.
+	Mobile string `json:"mobile"`
 }
 
 // UserInput creates a staff user.

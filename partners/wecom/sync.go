@@ -1004,9 +1004,67 @@ func (s *Service) OwnerOf(ctx context.Context, externalUserID string) (int, erro
 	return ct.OwnerID, nil
 }
 
+// MapCorpInput maps a corp name, as WeCom gives it, to a partner.
+type MapCorpInput struct {
+	CorpName  string `json:"corp_name" validate:"required,max=200"`
+	PartnerID int    `json:"partner_id" validate:"required,min=1"`
+}
+
+// CorpMapping is a stored corp-name mapping and how many unmatched
+// contacts it matched at once.
+type CorpMapping struct {
+	CorpName  string `json:"corp_name"`
+	PartnerID int    `json:"partner_id"`
+	Matched   int    `json:"matched"`
+}
+
+// SaveCorpMapping is MapCorp in the shape of an API call: the mapping is
+// stored (or moved to another partner), and the unmatched contacts of
+// that corp are matched at once, as the next sync would.
+func (s *Service) SaveCorpMapping(ctx context.Context, in MapCorpInput) (CorpMapping, error) {
+	if err := partners.Validate(in); err != nil {
+		return CorpMapping{}, err
+	}
+	staff, err := s.staff(ctx)
+	if err != nil {
+		return CorpMapping{}, err
+	}
+	k := fold(in.CorpName)
+	var res SyncResult
+	err = s.mapCorp(ctx, in.CorpName, in.PartnerID, func(c *ent.Client) error {
+		wcs, err := c.WecomContact.Query().Where(wecomcontact.PartnerIDIsNil(), wecomcontact.RemovedAtIsNil()).
+			WithFollows(func(q *ent.WecomFollowQuery) { q.Where(wecomfollow.RemovedAtIsNil()) }).All(ctx)
+		if err != nil {
+			return err
+		}
+		m := partnerMatcher{mapping: map[string]int{k: in.PartnerID}, byName: map[string]int{}}
+		batch := "wecom-map-" + randHex()
+		for _, wc := range wcs {
+			if id, _ := m.match(wc, wc.Edges.Follows); id == 0 {
+				continue
+			}
+			if err := s.reconcileOne(ctx, c, wc, staff, m, &res, batch); err != nil {
+				return err
+			}
+			res.Unmatched++ // counts the contacts matched here
+		}
+		return nil
+	})
+	if err != nil {
+		return CorpMapping{}, err
+	}
+	return CorpMapping{CorpName: k, PartnerID: in.PartnerID, Matched: res.Unmatched}, nil
+}
+
 // MapCorp records that contacts of corp (as WeCom names it) belong to a
 // partner; the next sync matches them.
 func (s *Service) MapCorp(ctx context.Context, corp string, partnerID int) error {
+	return s.mapCorp(ctx, corp, partnerID, nil)
+}
+
+// mapCorp stores the mapping and runs then (when not nil) in the same
+// transaction.
+func (s *Service) mapCorp(ctx context.Context, corp string, partnerID int, then func(c *ent.Client) error) error {
 	k := fold(corp)
 	if k == "" {
 		return partners.Invalid("corp_name", "must not be empty")
@@ -1022,8 +1080,14 @@ func (s *Service) MapCorp(ctx context.Context, corp string, partnerID int) error
 			return err
 		}
 		pid := partnerID
-		return partners.Audit(ctx, c, partners.AuditRecord{Action: "wecom_corp.map", EntityType: "wecom_corp_mapping", EntityID: id,
-			PartnerID: &pid, After: map[string]any{"name": k, "corp_name": k, "partner_id": partnerID}})
+		if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "wecom_corp.map", EntityType: "wecom_corp_mapping", EntityID: id,
+			PartnerID: &pid, After: map[string]any{"name": k, "corp_name": k, "partner_id": partnerID}}); err != nil {
+			return err
+		}
+		if then == nil {
+			return nil
+		}
+		return then(c)
 	})
 }
 

@@ -1522,9 +1522,9 @@ var (
 		PrimaryKey: []*schema.Column{WecomTransfersColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "wecomtransfer_transfer_id",
+				Name:    "wecomtransfer_transfer_id_kind",
 				Unique:  true,
-				Columns: []*schema.Column{WecomTransfersColumns[1]},
+				Columns: []*schema.Column{WecomTransfersColumns[1], WecomTransfersColumns[6]},
 			},
 			{
 				Name:    "wecomtransfer_state_id",

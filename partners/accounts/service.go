@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ func New(client *ent.Client, dir *directory.Service) *Service {
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 func system(ctx context.Context) context.Context { return partners.AsSystem(ctx, "accounts") }
+
+// mobileRE is what a mobile number may look like as typed.
+var mobileRE = regexp.MustCompile(`^\+?[0-9][0-9 ().-]{3,30}$`)
 
 // CreateUser adds a staff user.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
@@ -190,6 +194,13 @@ func (s *Service) UpdateMe(ctx context.Context, in MeInput) (User, error) {
 			z = ""
 		}
 		q.SetTimeZone(z)
+	}
+	if in.Mobile != nil {
+		m := strings.TrimSpace(*in.Mobile)
+		if m != "" && !mobileRE.MatchString(m) {
+			return User{}, partners.Invalid("mobile", "must be a phone number: digits, with spaces, dashes or a leading +")
+		}
+		q.SetMobile(m)
 	}
 	// A user may change their own settings whatever their role: the
 	// check above pins the row to the caller.

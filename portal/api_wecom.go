@@ -59,4 +59,5 @@ func (s *Server) registerWeComRoutes(r api) {
 		Description: "Sets (or, with an empty wecom_userid, clears) the WeCom userid of an active staff user, for members the sync could not " +
 			"match by e-mail. A userid already linked to another user is 409. Admins only; audited.",
 		Body: wecom.StaffLinkInput{}, Resp: wecom.StaffLink{}}, updateByID(wc.SetStaffLink))
+	s.registerWeComSettingsRoutes(r)
 }

@@ -1442,6 +1442,27 @@ var (
 			},
 		},
 	}
+	// WecomSettingsColumns holds the columns for the "wecom_settings" table.
+	WecomSettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 40},
+		{Name: "value", Type: field.TypeString, Size: 512},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "updated_by", Type: field.TypeInt, Nullable: true},
+	}
+	// WecomSettingsTable holds the schema information for the "wecom_settings" table.
+	WecomSettingsTable = &schema.Table{
+		Name:       "wecom_settings",
+		Columns:    WecomSettingsColumns,
+		PrimaryKey: []*schema.Column{WecomSettingsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomsetting_key",
+				Unique:  true,
+				Columns: []*schema.Column{WecomSettingsColumns[1]},
+			},
+		},
+	}
 	// WecomSyncsColumns holds the columns for the "wecom_syncs" table.
 	WecomSyncsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1587,6 +1608,7 @@ var (
 		WecomFollowsTable,
 		WecomGroupTransfersTable,
 		WecomLeasesTable,
+		WecomSettingsTable,
 		WecomSyncsTable,
 		WecomTokensTable,
 		WecomTransfersTable,

@@ -43,6 +43,9 @@ type Service struct {
 	StaleAfter time.Duration
 	// stored is called after a callback event is stored (events.go).
 	stored func()
+	// env is the configuration the TIERLINK_WECOM_* variables gave
+	// (settings.go).
+	env Config
 }
 
 // NewService returns the sync over db, calling WeCom through api and

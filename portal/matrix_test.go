@@ -190,7 +190,10 @@ var matrix = map[string]matrixRow{
 		body: func(e *env, _ who) string {
 			return fmt.Sprintf(`{"corp_name":"Acme","partner_id":%d}`, e.f.PartnerA.ID)
 		}, want: "401 403 200 200 403 403"},
-	"GET /wecom/unmatched": {path: "/wecom/unmatched", setup: unmatchedWeComContact, want: "303 200 200 200 403 403"},
+	"GET /api/v1/wecom/settings": {path: "/api/v1/wecom/settings", want: "401 403 403 200 403 403"},
+	"PUT /api/v1/wecom/settings": {path: "/api/v1/wecom/settings", body: jsonBody(`{"corp_id":"wwmatrix"}`), want: "401 403 403 200 403 403"},
+	"POST /admin/wecom/settings": {path: "/admin/wecom/settings", body: jsonBody("corp_id=wwmatrix"), want: "303 403 403 303 403 403"},
+	"GET /wecom/unmatched":       {path: "/wecom/unmatched", setup: unmatchedWeComContact, want: "303 200 200 200 403 403"},
 	"POST /wecom/unmatched/assign": {path: "/wecom/unmatched/assign", setup: unmatchedWeComContact,
 		body: func(e *env, _ who) string {
 			return fmt.Sprintf("external_userid=wmMATRIX&partner_id=%d", e.f.PartnerA.ID)

@@ -198,7 +198,7 @@ func (s *Service) UpdateMe(ctx context.Context, in MeInput) (User, error) {
 	if in.Mobile != nil {
 		m := strings.TrimSpace(*in.Mobile)
 		if m != "" && !mobileRE.MatchString(m) {
-			return User{}, partners.Invalid("mobile", "must be a phone number: digits, with spaces, dashes or a leading +")
+			return User{}, partners.InvalidBecause("mobile", partners.R("phone_number"))
 		}
 		q.SetMobile(m)
 	}

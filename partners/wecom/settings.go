@@ -170,24 +170,34 @@ func (s *Service) SaveSettings(ctx context.Context, in SettingsInput) (Settings,
 			continue
 		}
 		if slices.Contains(in.Clear, k) {
-			fields = append(fields, partners.FieldError{Field: k, Reason: "cannot be set and cleared at once"})
+			fields = append(fields, partners.Because(k, partners.R("set_and_cleared")))
 			continue
 		}
-		ok := true
+		var bad *partners.FieldError
 		switch k {
 		case "corp_id":
-			ok = corpIDRE.MatchString(x)
+			if !corpIDRE.MatchString(x) {
+				bad = ptr(partners.Because(k, partners.R("wecom_corp_id")))
+			}
 		case "agent_id":
-			ok = agentIDRE.MatchString(x)
+			if !agentIDRE.MatchString(x) {
+				bad = ptr(partners.Because(k, partners.R("wecom_agent_id")))
+			}
 		case "callback_token":
-			ok = tokenRE.MatchString(x)
+			if !tokenRE.MatchString(x) {
+				bad = ptr(partners.Because(k, partners.R("wecom_token")))
+			}
 		case "callback_aes_key":
-			ok = aesKeyRE.MatchString(x)
+			if !aesKeyRE.MatchString(x) {
+				bad = ptr(partners.Because(k, partners.R("wecom_aes_key")))
+			}
 		default:
-			ok = secretRE.MatchString(x)
+			if !secretRE.MatchString(x) {
+				bad = ptr(partners.Because(k, partners.R("wecom_secret")))
+			}
 		}
-		if !ok {
-			fields = append(fields, partners.FieldError{Field: k, Reason: settingRule[k]})
+		if bad != nil {
+			fields = append(fields, *bad)
 		}
 	}
 	if len(fields) > 0 {
@@ -229,12 +239,4 @@ func (s *Service) SaveSettings(ctx context.Context, in SettingsInput) (Settings,
 	return s.Settings(ctx)
 }
 
-// settingRule says what each setting must look like.
-var settingRule = map[string]string{
-	"corp_id":          "must be a WeCom corp id: letters, digits, - or _",
-	"agent_id":         "must be the app's numeric AgentId",
-	"agent_secret":     "must be printable characters without spaces",
-	"contact_secret":   "must be printable characters without spaces",
-	"callback_token":   "must be letters and digits, at most 64",
-	"callback_aes_key": "must be the 43 letters and digits of the EncodingAESKey",
-}
+func ptr[T any](v T) *T { return &v }

@@ -57,8 +57,13 @@ type wecomInboxData struct {
 	RowShown  bool
 }
 
-// inboxPartnerLimit is how many partners each row's list offers.
-const inboxPartnerLimit = 200
+// inboxPartnerLimit is how many partners each row's lists offer, and
+// inboxPageSize how many contacts a page shows: each row carries two
+// partner lists, so both stay small and the search narrows the lists.
+const (
+	inboxPartnerLimit = 100
+	inboxPageSize     = 10
+)
 
 func (s *Server) wecomInboxPage(c *fiber.Ctx) error {
 	q, err := bindQuery[inboxQuery](c)
@@ -69,7 +74,7 @@ func (s *Server) wecomInboxPage(c *fiber.Ctx) error {
 		return partners.NotFound("WeCom")
 	}
 	ctx := c.UserContext()
-	page, err := s.deps.WeCom.Unmatched(ctx, wecom.UnmatchedFilter{Cursor: q.Cursor, Limit: 25})
+	page, err := s.deps.WeCom.Unmatched(ctx, wecom.UnmatchedFilter{Cursor: q.Cursor, Limit: inboxPageSize})
 	if err != nil {
 		return err
 	}

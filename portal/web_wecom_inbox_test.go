@@ -61,6 +61,16 @@ func TestWeComInboxPage(t *testing.T) {
 			t.Error("a viewer is offered the assign form")
 		}
 	})
+	t.Run("SearchNarrowsPartnerLists", func(t *testing.T) {
+		resp, b := e.call(wBuyer, "GET", "/wecom/unmatched?q="+url.QueryEscape(e.f.PartnerB.Name), "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+		row := inboxRowHTML(t, b, "wmACME1")
+		if !strings.Contains(row, fmt.Sprintf(`<option value="%d">`, e.f.PartnerB.ID)) || strings.Contains(row, fmt.Sprintf(`<option value="%d">`, e.f.PartnerA.ID)) {
+			t.Fatalf("the lists are not narrowed to partner B:\n%s", row)
+		}
+	})
 	t.Run("Linked", func(t *testing.T) {
 		for path, who := range map[string]who{"/partners": wBuyer, "/admin/wecom": wAdmin} {
 			_, b := e.call(who, "GET", path, "")

@@ -45,6 +45,8 @@ type User struct {
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	// WecomUserid holds the value of the "wecom_userid" field.
 	WecomUserid *string `json:"wecom_userid,omitempty"`
+	// Mobile holds the value of the "mobile" field.
+	Mobile string `json:"mobile,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -78,7 +80,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldPartnerID, user.FieldContactID:
 			values[i] = new(sql.NullInt64)
-		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldLocale, user.FieldTimeZone, user.FieldWecomUserid:
+		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldLocale, user.FieldTimeZone, user.FieldWecomUserid, user.FieldMobile:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldDeactivatedAt, user.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -192,6 +194,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.WecomUserid = new(string)
 				*_m.WecomUserid = value.String
 			}
+		case user.FieldMobile:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field mobile", values[i])
+			} else if value.Valid {
+				_m.Mobile = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -283,6 +291,9 @@ func (_m *User) String() string {
 		builder.WriteString("wecom_userid=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("mobile=")
+	builder.WriteString(_m.Mobile)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -195,6 +195,20 @@ func (_c *UserCreate) SetNillableWecomUserid(v *string) *UserCreate {
 	return _c
 }
 
+// SetMobile sets the "mobile" field.
+func (_c *UserCreate) SetMobile(v string) *UserCreate {
+	_c.mutation.SetMobile(v)
+	return _c
+}
+
+// SetNillableMobile sets the "mobile" field if the given value is not nil.
+func (_c *UserCreate) SetNillableMobile(v *string) *UserCreate {
+	if v != nil {
+		_c.SetMobile(*v)
+	}
+	return _c
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_c *UserCreate) AddContactIDs(ids ...int) *UserCreate {
 	_c.mutation.AddContactIDs(ids...)
@@ -273,6 +287,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultActive
 		_c.mutation.SetActive(v)
 	}
+	if _, ok := _c.mutation.Mobile(); !ok {
+		v := user.DefaultMobile
+		_c.mutation.SetMobile(v)
+	}
 	return nil
 }
 
@@ -330,6 +348,14 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.WecomUserid(); ok {
 		if err := user.WecomUseridValidator(v); err != nil {
 			return &ValidationError{Name: "wecom_userid", err: fmt.Errorf(`ent: validator failed for field "User.wecom_userid": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Mobile(); !ok {
+		return &ValidationError{Name: "mobile", err: errors.New(`ent: missing required field "User.mobile"`)}
+	}
+	if v, ok := _c.mutation.Mobile(); ok {
+		if err := user.MobileValidator(v); err != nil {
+			return &ValidationError{Name: "mobile", err: fmt.Errorf(`ent: validator failed for field "User.mobile": %w`, err)}
 		}
 	}
 	return nil
@@ -414,6 +440,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WecomUserid(); ok {
 		_spec.SetField(user.FieldWecomUserid, field.TypeString, value)
 		_node.WecomUserid = &value
+	}
+	if value, ok := _c.mutation.Mobile(); ok {
+		_spec.SetField(user.FieldMobile, field.TypeString, value)
+		_node.Mobile = value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -636,6 +666,18 @@ func (u *UserUpsert) UpdateWecomUserid() *UserUpsert {
 // ClearWecomUserid clears the value of the "wecom_userid" field.
 func (u *UserUpsert) ClearWecomUserid() *UserUpsert {
 	u.SetNull(user.FieldWecomUserid)
+	return u
+}
+
+// SetMobile sets the "mobile" field.
+func (u *UserUpsert) SetMobile(v string) *UserUpsert {
+	u.Set(user.FieldMobile, v)
+	return u
+}
+
+// UpdateMobile sets the "mobile" field to the value that was provided on create.
+func (u *UserUpsert) UpdateMobile() *UserUpsert {
+	u.SetExcluded(user.FieldMobile)
 	return u
 }
 
@@ -869,6 +911,20 @@ func (u *UserUpsertOne) UpdateWecomUserid() *UserUpsertOne {
 func (u *UserUpsertOne) ClearWecomUserid() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearWecomUserid()
+	})
+}
+
+// SetMobile sets the "mobile" field.
+func (u *UserUpsertOne) SetMobile(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMobile(v)
+	})
+}
+
+// UpdateMobile sets the "mobile" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateMobile() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMobile()
 	})
 }
 
@@ -1268,6 +1324,20 @@ func (u *UserUpsertBulk) UpdateWecomUserid() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearWecomUserid() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearWecomUserid()
+	})
+}
+
+// SetMobile sets the "mobile" field.
+func (u *UserUpsertBulk) SetMobile(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMobile(v)
+	})
+}
+
+// UpdateMobile sets the "mobile" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateMobile() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMobile()
 	})
 }
 

@@ -200,6 +200,20 @@ func (_u *UserUpdate) ClearWecomUserid() *UserUpdate {
 	return _u
 }
 
+// SetMobile sets the "mobile" field.
+func (_u *UserUpdate) SetMobile(v string) *UserUpdate {
+	_u.mutation.SetMobile(v)
+	return _u
+}
+
+// SetNillableMobile sets the "mobile" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableMobile(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetMobile(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *UserUpdate) AddContactIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -315,6 +329,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "wecom_userid", err: fmt.Errorf(`ent: validator failed for field "User.wecom_userid": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Mobile(); ok {
+		if err := user.MobileValidator(v); err != nil {
+			return &ValidationError{Name: "mobile", err: fmt.Errorf(`ent: validator failed for field "User.mobile": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -386,6 +405,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.WecomUseridCleared() {
 		_spec.ClearField(user.FieldWecomUserid, field.TypeString)
+	}
+	if value, ok := _u.mutation.Mobile(); ok {
+		_spec.SetField(user.FieldMobile, field.TypeString, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -624,6 +646,20 @@ func (_u *UserUpdateOne) ClearWecomUserid() *UserUpdateOne {
 	return _u
 }
 
+// SetMobile sets the "mobile" field.
+func (_u *UserUpdateOne) SetMobile(v string) *UserUpdateOne {
+	_u.mutation.SetMobile(v)
+	return _u
+}
+
+// SetNillableMobile sets the "mobile" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableMobile(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetMobile(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *UserUpdateOne) AddContactIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -752,6 +788,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "wecom_userid", err: fmt.Errorf(`ent: validator failed for field "User.wecom_userid": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Mobile(); ok {
+		if err := user.MobileValidator(v); err != nil {
+			return &ValidationError{Name: "mobile", err: fmt.Errorf(`ent: validator failed for field "User.mobile": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -840,6 +881,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.WecomUseridCleared() {
 		_spec.ClearField(user.FieldWecomUserid, field.TypeString)
+	}
+	if value, ok := _u.mutation.Mobile(); ok {
+		_spec.SetField(user.FieldMobile, field.TypeString, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

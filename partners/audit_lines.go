@@ -75,6 +75,7 @@ var auditSentences = map[string]string{
 	"wecom_contact.assign": "audit.wecom_contact_assign",
 	"wecom_corp.map":       "audit.wecom_corp_map",
 	"user.wecom_signin":    "audit.user_wecom_signin",
+	"wecom.settings":       "audit.wecom_settings",
 }
 
 // valueKind says how a field's stored value is shown.

@@ -40,8 +40,24 @@ func (s *Server) registerWeComRoutes(r api) {
 		}
 		return c.JSON(out)
 	})
+	r.handle("POST", "/corp-mappings", op{Summary: "Map a WeCom corp name to a partner", Tag: "wecom", Access: editor,
+		Description: "Records that WeCom contacts of this corp name (compared case- and space-insensitively) belong to the partner, so " +
+			"the sync matches them; a name mapped before moves to the new partner. The unmatched contacts of that corp are matched at once, " +
+			"and `matched` says how many. Buyers and admins; audited.",
+		Body: wecom.MapCorpInput{}, Resp: wecom.CorpMapping{}}, func(c *fiber.Ctx) error {
+		in, err := bind[wecom.MapCorpInput](c)
+		if err != nil {
+			return err
+		}
+		out, err := wc.SaveCorpMapping(c.UserContext(), in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	})
 	r.handle("PUT", "/staff/:id", op{Summary: "Link a staff user to their WeCom userid", Tag: "wecom", Access: admin, Errors: []int{409},
 		Description: "Sets (or, with an empty wecom_userid, clears) the WeCom userid of an active staff user, for members the sync could not " +
 			"match by e-mail. A userid already linked to another user is 409. Admins only; audited.",
 		Body: wecom.StaffLinkInput{}, Resp: wecom.StaffLink{}}, updateByID(wc.SetStaffLink))
+	s.registerWeComSettingsRoutes(r)
 }

@@ -130,6 +130,9 @@ func idKind(name string) (string, bool) {
 }
 
 func idLike(name string) bool {
+	if name == "corp_id" || name == "agent_id" {
+		return false // WeCom's own ids (the WeCom settings), no Tierlink record
+	}
 	return name == "id" || strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "_ids")
 }
 

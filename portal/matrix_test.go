@@ -186,6 +186,20 @@ var matrix = map[string]matrixRow{
 	"GET /api/v1/wecom/unmatched":        {path: "/api/v1/wecom/unmatched", setup: unmatchedWeComContact, want: "401 200 200 200 403 403"},
 	"POST /api/v1/wecom/unmatched/:external_userid/assign": {path: "/api/v1/wecom/unmatched/wmMATRIX/assign", setup: unmatchedWeComContact,
 		body: func(e *env, _ who) string { return fmt.Sprintf(`{"partner_id":%d}`, e.f.PartnerA.ID) }, want: "401 403 200 409 403 403"},
+	"POST /api/v1/wecom/corp-mappings": {path: "/api/v1/wecom/corp-mappings",
+		body: func(e *env, _ who) string {
+			return fmt.Sprintf(`{"corp_name":"Acme","partner_id":%d}`, e.f.PartnerA.ID)
+		}, want: "401 403 200 200 403 403"},
+	"GET /api/v1/wecom/settings": {path: "/api/v1/wecom/settings", want: "401 403 403 200 403 403"},
+	"PUT /api/v1/wecom/settings": {path: "/api/v1/wecom/settings", body: jsonBody(`{"corp_id":"wwmatrix"}`), want: "401 403 403 200 403 403"},
+	"POST /admin/wecom/settings": {path: "/admin/wecom/settings", body: jsonBody("corp_id=wwmatrix"), want: "303 403 403 303 403 403"},
+	"GET /wecom/unmatched":       {path: "/wecom/unmatched", setup: unmatchedWeComContact, want: "303 200 200 200 403 403"},
+	"POST /wecom/unmatched/assign": {path: "/wecom/unmatched/assign", setup: unmatchedWeComContact,
+		body: func(e *env, _ who) string {
+			return fmt.Sprintf("external_userid=wmMATRIX&partner_id=%d", e.f.PartnerA.ID)
+		}, want: "303 403 303 409 403 403"},
+	"POST /wecom/unmatched/map": {path: "/wecom/unmatched/map",
+		body: func(e *env, _ who) string { return fmt.Sprintf("corp_name=Acme&partner_id=%d", e.f.PartnerA.ID) }, want: "303 403 303 303 403 403"},
 	"PUT /api/v1/wecom/staff/:id": {path: "/api/v1/wecom/staff/{B2}", body: func(_ *env, w who) string { return fmt.Sprintf(`{"wecom_userid":"u-%s"}`, w) },
 		want: "401 403 403 200 403 403"},
 	"POST /api/v1/jobs/:name/pause":     {path: "/api/v1/jobs/session-purge/pause", want: "401 403 403 200 403 403"},

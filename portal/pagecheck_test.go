@@ -244,6 +244,9 @@ var walkPaths = map[string]walkPath{
 		return out
 	}},
 	"/admin/wecom": {fill: fixed("/admin/wecom")},
+	// The unmatched WeCom inbox (web_wecom_inbox.go): forms for buyers,
+	// none for viewers.
+	"/wecom/unmatched": {roles: []who{wViewer}, fill: fixed("/wecom/unmatched")},
 }
 
 func fixed(p string) func(*demoEnv, *demoIDs, who) []variant {

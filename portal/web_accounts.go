@@ -248,6 +248,8 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 
 type settingsData struct {
 	Locale, TimeZone string
+	// Mobile is the staff user's mobile number, for the WeCom sync.
+	Mobile string
 	// Now shows the time as the reader will see times, zone named.
 	Now time.Time
 	// Zones are the zones offered, the user's own among them.
@@ -290,7 +292,7 @@ func (s *Server) settingsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Now: time.Now(), Zones: zoneChoices(u.TimeZone, time.Now())})
+	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Mobile: u.Mobile, Now: time.Now(), Zones: zoneChoices(u.TimeZone, time.Now())})
 }
 
 // settingsSubmit saves the settings form, and the header's language

@@ -163,6 +163,9 @@ type wecomAdminData struct {
 	// console: the app's callback (接收消息) URL and its trusted domain
 	// for web sign-in (网页授权及JS-SDK可信域名).
 	CallbackURL, RedirectDomain, WorkbenchURL string
+	// Settings are the stored settings the form edits
+	// (web_wecom_settings.go).
+	Settings wecom.Settings
 }
 
 // wecomAdminPage shows the WeCom connection: what is configured (never a
@@ -170,13 +173,17 @@ type wecomAdminData struct {
 // button, and what to enter in WeCom's console.
 func (s *Server) wecomAdminPage(c *fiber.Ctx) error {
 	var st wecom.Status
+	var set wecom.Settings
 	if s.deps.WeCom != nil {
 		var err error
 		if st, err = s.deps.WeCom.Status(c.UserContext()); err != nil {
 			return err
 		}
+		if set, err = s.deps.WeCom.Settings(c.UserContext()); err != nil {
+			return err
+		}
 	}
-	return s.render(c, "wecom_admin", "wecom_admin_title", wecomAdminData{St: st,
+	return s.render(c, "wecom_admin", "wecom_admin_title", wecomAdminData{St: st, Settings: set,
 		CallbackURL: s.cfg.BaseURL.JoinPath("/wecom/callback").String(), RedirectDomain: s.cfg.BaseURL.Host,
 		WorkbenchURL: s.cfg.BaseURL.JoinPath("/wecom/login").String()})
 }

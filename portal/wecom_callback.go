@@ -2,11 +2,11 @@ package portal
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/wecom/callback"
 )
 
@@ -42,13 +42,12 @@ type callbackRoute struct {
 type weComCallback struct {
 	s      *Server
 	crypto *callback.Crypto
-	limit  *failLimiter
 }
 
 // registerWeComCallback registers the callback routes. Without a
 // configured callback token and key they answer 404.
 func (s *Server) registerWeComCallback() {
-	h := &weComCallback{s: s, limit: newFailLimiter(60, time.Second)}
+	h := &weComCallback{s: s}
 	if s.deps.WeCom != nil {
 		c, err := s.deps.WeCom.CallbackCrypto()
 		if err != nil {
@@ -87,7 +86,7 @@ func (h *weComCallback) receive(c *fiber.Ctx) error {
 		return err
 	}
 	if c.Request().Header.ContentLength() > callbackBodyLimit || len(c.Body()) > callbackBodyLimit {
-		h.limit.failed(h.s.clientIP(c))
+		h.failed(c)
 		return h.answer(c, fiber.StatusRequestEntityTooLarge, "body too large")
 	}
 	ev, err := h.crypto.Receive(params(c), c.Body())
@@ -112,7 +111,12 @@ func (h *weComCallback) admit(c *fiber.Ctx) (bool, error) {
 	if h.crypto == nil {
 		return false, h.answer(c, fiber.StatusNotFound, "WeCom callbacks are not configured")
 	}
-	if !h.limit.allow(h.s.clientIP(c)) {
+	refused, err := h.throttled(c)
+	if err != nil {
+		h.s.log.Error("wecom callback: reading the throttle failed", "request_id", requestID(c), "err", err)
+		return false, h.answer(c, fiber.StatusInternalServerError, "internal error")
+	}
+	if refused {
 		c.Set(fiber.HeaderRetryAfter, "60")
 		return false, h.answer(c, fiber.StatusTooManyRequests, "too many failed callbacks")
 	}
@@ -123,7 +127,7 @@ func (h *weComCallback) admit(c *fiber.Ctx) (bool, error) {
 // cannot be read, 401 for a bad signature or a timestamp outside the
 // window, 403 for a ciphertext addressed to another corp.
 func (h *weComCallback) refuse(c *fiber.Ctx, err error) error {
-	h.limit.failed(h.s.clientIP(c))
+	h.failed(c)
 	status := fiber.StatusBadRequest
 	switch callback.KindOf(err) {
 	case callback.KindSignature, callback.KindStale:
@@ -140,53 +144,28 @@ func (h *weComCallback) answer(c *fiber.Ctx, status int, text string) error {
 	return c.Status(status).SendString(text)
 }
 
-// failLimiter refuses callers whose requests keep failing verification:
-// each failure spends a token of a per-address bucket of burst tokens
-// refilled one per interval. WeCom's own requests do not fail, so its
-// bursts are never slowed; a flood of forgeries is turned away before
-// any decryption.
-type failLimiter struct {
-	mu       sync.Mutex
-	burst    float64
-	interval time.Duration
-	buckets  map[string]*bucket
-	now      func() time.Time
+// callbackFailures bounds the requests of one address that fail
+// verification: at 60 within a minute the address is turned away for a
+// minute. They are counted in the database, in the throttle table the
+// login uses, so every instance behind the load balancer shares the
+// count: a flood of forgeries spread over instances is refused as
+// surely as one aimed at one. WeCom's own requests do not fail, so its
+// bursts are never slowed, and a refused address costs one indexed read
+// before any decryption.
+var callbackFailures = accounts.FailureLimit{Max: 60, Window: time.Minute, Lock: time.Minute}
+
+// callbackThrottleKey is an address's key in the shared throttle table.
+func callbackThrottleKey(ip string) string { return "wecom-callback:" + ip }
+
+// throttled says whether the caller's address is turned away.
+func (h *weComCallback) throttled(c *fiber.Ctx) (bool, error) {
+	return h.s.deps.Accounts.Throttled(c.UserContext(), callbackThrottleKey(h.s.clientIP(c)))
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newFailLimiter(burst int, interval time.Duration) *failLimiter {
-	return &failLimiter{burst: float64(burst), interval: interval, buckets: map[string]*bucket{}, now: time.Now}
-}
-
-func (l *failLimiter) refill(ip string) *bucket {
-	now := l.now()
-	b := l.buckets[ip]
-	if b == nil {
-		// Forget full buckets before the map grows without bound.
-		if len(l.buckets) > 10000 {
-			l.buckets = map[string]*bucket{}
-		}
-		b = &bucket{tokens: l.burst, at: now}
-		l.buckets[ip] = b
+// failed counts one failed request of the caller's address. Counting is
+// best effort: a database hiccup must not turn a refusal into a 500.
+func (h *weComCallback) failed(c *fiber.Ctx) {
+	if err := h.s.deps.Accounts.CountFailure(c.UserContext(), callbackThrottleKey(h.s.clientIP(c)), callbackFailures); err != nil {
+		h.s.log.Error("wecom callback: counting a failure failed", "request_id", requestID(c), "err", err)
 	}
-	b.tokens = min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.interval))
-	b.at = now
-	return b
-}
-
-func (l *failLimiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.refill(ip).tokens >= 1
-}
-
-func (l *failLimiter) failed(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(ip)
-	b.tokens = max(0, b.tokens-1)
 }

@@ -235,6 +235,12 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	} else if n > 0 {
 		log.Info("search keys refreshed", "rows", n)
 	}
+	// WeCom settings an admin stored on /admin/wecom fill what the
+	// TIERLINK_WECOM_* variables leave empty; a variable always wins.
+	envWeCom := cfg.WeCom
+	if cfg.WeCom, err = wecom.WithStored(ctx, db.Client, cfg.WeCom); err != nil {
+		return nil, err
+	}
 	dir := directory.New(db.Client)
 	var store storage.Store
 	if cfg.S3 != nil {
@@ -266,6 +272,7 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 		return nil, configError{"TIERLINK_WECOM_API_BASE", err.Error()}
 	}
 	a.wecom = wecom.NewService(db.Client, wapi, dir, log)
+	a.wecom.SetEnv(envWeCom)
 	var syncer *wecom.Service
 	var behaviour *wecom.Behaviour
 	if cfg.WeCom.Configured() {

@@ -477,6 +477,18 @@ func (f WecomLeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomLeaseMutation", m)
 }
 
+// The WecomSettingFunc type is an adapter to allow the use of ordinary
+// function as WecomSetting mutator.
+type WecomSettingFunc func(context.Context, *ent.WecomSettingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WecomSettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WecomSettingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WecomSettingMutation", m)
+}
+
 // The WecomSyncFunc type is an adapter to allow the use of ordinary
 // function as WecomSync mutator.
 type WecomSyncFunc func(context.Context, *ent.WecomSyncMutation) (ent.Value, error)

@@ -1176,6 +1176,7 @@ var (
 		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "wecom_userid", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "mobile", Type: field.TypeString, Default: ""},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -1535,6 +1536,27 @@ var (
 			},
 		},
 	}
+	// WecomSettingsColumns holds the columns for the "wecom_settings" table.
+	WecomSettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 40},
+		{Name: "value", Type: field.TypeString, Size: 512},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "updated_by", Type: field.TypeInt, Nullable: true},
+	}
+	// WecomSettingsTable holds the schema information for the "wecom_settings" table.
+	WecomSettingsTable = &schema.Table{
+		Name:       "wecom_settings",
+		Columns:    WecomSettingsColumns,
+		PrimaryKey: []*schema.Column{WecomSettingsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wecomsetting_key",
+				Unique:  true,
+				Columns: []*schema.Column{WecomSettingsColumns[1]},
+			},
+		},
+	}
 	// WecomSyncsColumns holds the columns for the "wecom_syncs" table.
 	WecomSyncsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1615,9 +1637,9 @@ var (
 		PrimaryKey: []*schema.Column{WecomTransfersColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "wecomtransfer_transfer_id",
+				Name:    "wecomtransfer_transfer_id_kind",
 				Unique:  true,
-				Columns: []*schema.Column{WecomTransfersColumns[1]},
+				Columns: []*schema.Column{WecomTransfersColumns[1], WecomTransfersColumns[6]},
 			},
 			{
 				Name:    "wecomtransfer_state_id",
@@ -1682,6 +1704,7 @@ var (
 		WecomFollowsTable,
 		WecomGroupTransfersTable,
 		WecomLeasesTable,
+		WecomSettingsTable,
 		WecomSyncsTable,
 		WecomTokensTable,
 		WecomTransfersTable,

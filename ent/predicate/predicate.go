@@ -123,6 +123,9 @@ type WecomGroupTransfer func(*sql.Selector)
 // WecomLease is the predicate function for wecomlease builders.
 type WecomLease func(*sql.Selector)
 
+// WecomSetting is the predicate function for wecomsetting builders.
+type WecomSetting func(*sql.Selector)
+
 // WecomSync is the predicate function for wecomsync builders.
 type WecomSync func(*sql.Selector)
 

@@ -1047,6 +1047,30 @@ func (f WecomLeaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomLeaseMutation", m)
 }
 
+// The WecomSettingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WecomSettingQueryRuleFunc func(context.Context, *ent.WecomSettingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WecomSettingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WecomSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WecomSettingQuery", q)
+}
+
+// The WecomSettingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WecomSettingMutationRuleFunc func(context.Context, *ent.WecomSettingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WecomSettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WecomSettingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WecomSettingMutation", m)
+}
+
 // The WecomSyncQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WecomSyncQueryRuleFunc func(context.Context, *ent.WecomSyncQuery) error
@@ -1232,6 +1256,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.WecomLeaseQuery:
 		return q.Filter(), nil
+	case *ent.WecomSettingQuery:
+		return q.Filter(), nil
 	case *ent.WecomSyncQuery:
 		return q.Filter(), nil
 	case *ent.WecomTokenQuery:
@@ -1322,6 +1348,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.WecomGroupTransferMutation:
 		return m.Filter(), nil
 	case *ent.WecomLeaseMutation:
+		return m.Filter(), nil
+	case *ent.WecomSettingMutation:
 		return m.Filter(), nil
 	case *ent.WecomSyncMutation:
 		return m.Filter(), nil

@@ -33,6 +33,10 @@ func (User) Fields() []ent.Field {
 		// wecom_userid links a staff user to their WeCom member (企业微信
 		// userid), matched by e-mail or mobile on sync or set by hand.
 		field.String("wecom_userid").Optional().Nillable().MaxLen(64),
+		// mobile is the staff user's mobile number as they entered it;
+		// the WeCom sync links a member by it when the e-mail does not
+		// match (both compared normalised: digits only, no +86).
+		field.String("mobile").Default("").Validate(maxRunes(32)),
 	}
 }
 

@@ -65,7 +65,10 @@ func (WecomTransfer) Fields() []ent.Field {
 // Indexes of the WecomTransfer.
 func (WecomTransfer) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("transfer_id").Unique(),
+		// One row per ledger entry and API: a departure WeCom refuses
+		// because the leaver is still a member (40097) gets an on-job
+		// row beside its refused one.
+		index.Fields("transfer_id", "kind").Unique(),
 		// The dispatcher and the poller work by state.
 		index.Fields("state", "id"),
 		// The 90-day rule counts a contact's transfers.

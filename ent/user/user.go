@@ -44,6 +44,8 @@ const (
 	FieldLastLoginAt = "last_login_at"
 	// FieldWecomUserid holds the string denoting the wecom_userid field in the database.
 	FieldWecomUserid = "wecom_userid"
+	// FieldMobile holds the string denoting the mobile field in the database.
+	FieldMobile = "mobile"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// Table holds the table name of the user in the database.
@@ -74,6 +76,7 @@ var Columns = []string{
 	FieldContactID,
 	FieldLastLoginAt,
 	FieldWecomUserid,
+	FieldMobile,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -116,6 +119,10 @@ var (
 	DefaultActive bool
 	// WecomUseridValidator is a validator for the "wecom_userid" field. It is called by the builders before save.
 	WecomUseridValidator func(string) error
+	// DefaultMobile holds the default value on creation for the "mobile" field.
+	DefaultMobile string
+	// MobileValidator is a validator for the "mobile" field. It is called by the builders before save.
+	MobileValidator func(string) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -219,6 +226,11 @@ func ByLastLoginAt(opts ...sql.OrderTermOption) OrderOption {
 // ByWecomUserid orders the results by the wecom_userid field.
 func ByWecomUserid(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWecomUserid, opts...).ToFunc()
+}
+
+// ByMobile orders the results by the mobile field.
+func ByMobile(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMobile, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

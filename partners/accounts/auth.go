@@ -316,6 +316,12 @@ func (s *Service) locked(ctx context.Context, keys []throttleKey) (bool, error) 
 // instances share the counters. Each step is one atomic statement, so
 // concurrent failures are all counted.
 func (s *Service) fail(ctx context.Context, keys []throttleKey) error {
+	return s.countFailures(ctx, keys, s.Throttle.Window, s.Throttle.Lock)
+}
+
+// countFailures counts a failure against every key with the given
+// window and lock time.
+func (s *Service) countFailures(ctx context.Context, keys []throttleKey, window, lock time.Duration) error {
 	now := s.now()
 	return partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		for _, k := range keys {
@@ -324,7 +330,7 @@ func (s *Service) fail(ctx context.Context, keys []throttleKey) error {
 				OnConflictColumns(loginthrottle.FieldKey).Ignore().Exec(ctx); err != nil {
 				return err
 			}
-			if _, err := tx.LoginThrottle.Update().Where(loginthrottle.Key(key), loginthrottle.WindowStartLT(now.Add(-s.Throttle.Window))).
+			if _, err := tx.LoginThrottle.Update().Where(loginthrottle.Key(key), loginthrottle.WindowStartLT(now.Add(-window))).
 				SetFailures(0).SetWindowStart(now).ClearLockedUntil().Save(ctx); err != nil {
 				return err
 			}
@@ -332,7 +338,7 @@ func (s *Service) fail(ctx context.Context, keys []throttleKey) error {
 				return err
 			}
 			if _, err := tx.LoginThrottle.Update().Where(loginthrottle.Key(key), loginthrottle.FailuresGTE(k.limit)).
-				SetLockedUntil(now.Add(s.Throttle.Lock)).Save(ctx); err != nil {
+				SetLockedUntil(now.Add(lock)).Save(ctx); err != nil {
 				return err
 			}
 		}

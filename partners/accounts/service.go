@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ func New(client *ent.Client, dir *directory.Service) *Service {
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 func system(ctx context.Context) context.Context { return partners.AsSystem(ctx, "accounts") }
+
+// mobileRE is what a mobile number may look like as typed.
+var mobileRE = regexp.MustCompile(`^\+?[0-9][0-9 ().-]{3,30}$`)
 
 // CreateUser adds a staff user.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
@@ -190,6 +194,13 @@ func (s *Service) UpdateMe(ctx context.Context, in MeInput) (User, error) {
 			z = ""
 		}
 		q.SetTimeZone(z)
+	}
+	if in.Mobile != nil {
+		m := strings.TrimSpace(*in.Mobile)
+		if m != "" && !mobileRE.MatchString(m) {
+			return User{}, partners.InvalidBecause("mobile", partners.R("phone_number"))
+		}
+		q.SetMobile(m)
 	}
 	// A user may change their own settings whatever their role: the
 	// check above pins the row to the caller.
@@ -357,7 +368,7 @@ func (s *Service) Reactivate(ctx context.Context, id int) (User, error) {
 func toUser(u *ent.User) User {
 	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Locale: u.Locale, TimeZone: u.TimeZone, Active: u.Active,
 		PartnerID: u.PartnerID, ContactID: u.ContactID, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt, DeactivatedAt: u.DeactivatedAt,
-		WecomUserID: u.WecomUserid}
+		WecomUserID: u.WecomUserid, Mobile: u.Mobile}
 }
 
 // CreateInvitation invites a contact (who must have an e-mail) to log in.

@@ -25,6 +25,9 @@ type User struct {
 	DeactivatedAt *time.Time `json:"deactivated_at"`
 	// WecomUserID is the staff user's WeCom userid, once linked.
 	WecomUserID *string `json:"wecom_userid"`
+	// Mobile is the staff user's mobile number, as entered; the WeCom
+	// sync links a member by it when the e-mail does not match.
+	Mobile string `json:"mobile"`
 }
 
 // UserInput creates a staff user.
@@ -60,6 +63,9 @@ type MeInput struct {
 	// TimeZone is an IANA zone such as Asia/Shanghai, or auto to follow
 	// the partner's zone, then the company's (like locale's auto).
 	TimeZone *string `json:"time_zone" validate:"omitempty,max=64,timezone|eq=auto"`
+	// Mobile is the user's mobile number (empty clears it); the WeCom
+	// sync links a staff user to their WeCom member by it.
+	Mobile *string `json:"mobile" validate:"omitempty,max=32"`
 }
 
 // PartnerHeir names who takes over one partner's contacts.

@@ -43,6 +43,9 @@ type Service struct {
 	StaleAfter time.Duration
 	// stored is called after a callback event is stored (events.go).
 	stored func()
+	// env is the configuration the TIERLINK_WECOM_* variables gave
+	// (settings.go).
+	env Config
 }
 
 // NewService returns the sync over db, calling WeCom through api and
@@ -643,9 +646,10 @@ func (s *Service) reconcileOne(ctx context.Context, c *ent.Client, wc *ent.Wecom
 }
 
 // linkStaff links staff users to the follow users not linked yet, by the
-// e-mail WeCom reports for the member (user/get with the app's secret).
-// Members WeCom does not describe, or whose e-mail it withholds, are left
-// to be linked by hand.
+// e-mail WeCom reports for the member (user/get with the app's secret),
+// then by the mobile. Only users with no link are linked, so a link set
+// by hand is never overridden. Members WeCom does not describe, or whose
+// e-mail and mobile it withholds, are left to be linked by hand.
 func (s *Service) linkStaff(ctx context.Context, userIDs []string) (int, error) {
 	if s.api.Config().AgentSecret == "" || len(userIDs) == 0 {
 		return 0, nil
@@ -659,6 +663,8 @@ func (s *Service) linkStaff(ctx context.Context, userIDs []string) (int, error) 
 		known[*u.WecomUserid] = true
 	}
 	n := 0
+	var byMobile map[string]*ent.User
+	done := map[int]bool{}
 	for _, uid := range userIDs {
 		if known[uid] {
 			continue
@@ -677,23 +683,102 @@ func (s *Service) linkStaff(ctx context.Context, userIDs []string) (int, error) 
 				emails = append(emails, e)
 			}
 		}
-		if len(emails) == 0 {
+		how := "e-mail"
+		var u *ent.User
+		if len(emails) > 0 {
+			u, err = s.db.User.Query().Where(user.EmailIn(emails...), user.WecomUseridIsNil(),
+				user.RoleIn(user.RoleAdmin, user.RoleBuyer, user.RoleViewer)).First(ctx)
+			if err != nil && !ent.IsNotFound(err) {
+				return n, err
+			}
+		}
+		// Then the mobile: WeCom gives it only to an app granted the
+		// members' sensitive information, so it is often empty.
+		if u == nil {
+			if m := NormalizeMobile(mem.Mobile); m != "" {
+				if byMobile == nil {
+					if byMobile, err = s.staffByMobile(ctx); err != nil {
+						return n, err
+					}
+				}
+				u, how = byMobile[m], "mobile"
+			}
+		}
+		if u == nil || done[u.ID] {
 			continue
 		}
-		u, err := s.db.User.Query().Where(user.EmailIn(emails...), user.WecomUseridIsNil(),
-			user.RoleIn(user.RoleAdmin, user.RoleBuyer, user.RoleViewer)).First(ctx)
-		if ent.IsNotFound(err) {
+		if err := s.setUserLink(ctx, u, uid, how); partners.ErrorCode(err) == partners.ENotFound || partners.ErrorCode(err) == partners.EConflict {
+			// Linked by hand meanwhile (the user, or the userid to
+			// someone else): the hand's link stands.
 			continue
-		}
-		if err != nil {
+		} else if err != nil {
 			return n, err
 		}
-		if err := s.setUserLink(ctx, u, uid, "e-mail"); err != nil {
-			return n, err
-		}
+		// Linked now: the same user is not matched to another member.
+		done[u.ID] = true
 		n++
 	}
 	return n, nil
+}
+
+// staffByMobile maps normalised mobiles to the staff users not linked to
+// WeCom yet. A number two users share names neither: a guess would link
+// the wrong person.
+func (s *Service) staffByMobile(ctx context.Context) (map[string]*ent.User, error) {
+	us, err := s.db.User.Query().Where(user.MobileNEQ(""), user.WecomUseridIsNil(),
+		user.RoleIn(user.RoleAdmin, user.RoleBuyer, user.RoleViewer)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*ent.User{}
+	shared := map[string]bool{}
+	for _, u := range us {
+		m := NormalizeMobile(u.Mobile)
+		if m == "" {
+			continue
+		}
+		if _, dup := out[m]; dup {
+			shared[m] = true
+		}
+		out[m] = u
+	}
+	for m := range shared {
+		delete(out, m)
+	}
+	return out, nil
+}
+
+// NormalizeMobile is the form mobiles are compared in: spaces, dashes,
+// dots and brackets dropped, and mainland China's country code (+86,
+// 0086 or 86 before an 11-digit number) removed, so "+86 138-0013-8000"
+// and "13800138000" are the same number. Anything left that is not
+// digits (after a leading + for another country) is no number: "".
+func NormalizeMobile(s string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '\u00a0':
+		default:
+			return ""
+		}
+	}
+	m := b.String()
+	switch {
+	case strings.HasPrefix(m, "+86"):
+		m = m[3:]
+	case strings.HasPrefix(m, "0086") && len(m) == 15:
+		m = m[4:]
+	case strings.HasPrefix(m, "86") && len(m) == 13:
+		m = m[2:]
+	}
+	if len(strings.TrimPrefix(m, "+")) < 5 {
+		return ""
+	}
+	return m
 }
 
 // LinkStaff links a staff user to a WeCom userid by hand; an empty
@@ -719,6 +804,11 @@ func (s *Service) setUserLink(ctx context.Context, u *ent.User, wecomUserID, how
 	return partners.WithTx(ctx, s.db, func(tx *ent.Tx) error {
 		c := tx.Client()
 		q := c.User.UpdateOne(u)
+		if how != "manual" {
+			// A match never overrides a link: one set by hand since the
+			// user was read stays.
+			q.Where(user.WecomUseridIsNil())
+		}
 		if wecomUserID == "" {
 			q.ClearWecomUserid()
 		} else {
@@ -917,9 +1007,67 @@ func (s *Service) OwnerOf(ctx context.Context, externalUserID string) (int, erro
 	return ct.OwnerID, nil
 }
 
+// MapCorpInput maps a corp name, as WeCom gives it, to a partner.
+type MapCorpInput struct {
+	CorpName  string `json:"corp_name" validate:"required,max=200"`
+	PartnerID int    `json:"partner_id" validate:"required,min=1"`
+}
+
+// CorpMapping is a stored corp-name mapping and how many unmatched
+// contacts it matched at once.
+type CorpMapping struct {
+	CorpName  string `json:"corp_name"`
+	PartnerID int    `json:"partner_id"`
+	Matched   int    `json:"matched"`
+}
+
+// SaveCorpMapping is MapCorp in the shape of an API call: the mapping is
+// stored (or moved to another partner), and the unmatched contacts of
+// that corp are matched at once, as the next sync would.
+func (s *Service) SaveCorpMapping(ctx context.Context, in MapCorpInput) (CorpMapping, error) {
+	if err := partners.Validate(in); err != nil {
+		return CorpMapping{}, err
+	}
+	staff, err := s.staff(ctx)
+	if err != nil {
+		return CorpMapping{}, err
+	}
+	k := fold(in.CorpName)
+	var res SyncResult
+	err = s.mapCorp(ctx, in.CorpName, in.PartnerID, func(c *ent.Client) error {
+		wcs, err := c.WecomContact.Query().Where(wecomcontact.PartnerIDIsNil(), wecomcontact.RemovedAtIsNil()).
+			WithFollows(func(q *ent.WecomFollowQuery) { q.Where(wecomfollow.RemovedAtIsNil()) }).All(ctx)
+		if err != nil {
+			return err
+		}
+		m := partnerMatcher{mapping: map[string]int{k: in.PartnerID}, byName: map[string]int{}}
+		batch := "wecom-map-" + randHex()
+		for _, wc := range wcs {
+			if id, _ := m.match(wc, wc.Edges.Follows); id == 0 {
+				continue
+			}
+			if err := s.reconcileOne(ctx, c, wc, staff, m, &res, batch); err != nil {
+				return err
+			}
+			res.Unmatched++ // counts the contacts matched here
+		}
+		return nil
+	})
+	if err != nil {
+		return CorpMapping{}, err
+	}
+	return CorpMapping{CorpName: k, PartnerID: in.PartnerID, Matched: res.Unmatched}, nil
+}
+
 // MapCorp records that contacts of corp (as WeCom names it) belong to a
 // partner; the next sync matches them.
 func (s *Service) MapCorp(ctx context.Context, corp string, partnerID int) error {
+	return s.mapCorp(ctx, corp, partnerID, nil)
+}
+
+// mapCorp stores the mapping and runs then (when not nil) in the same
+// transaction.
+func (s *Service) mapCorp(ctx context.Context, corp string, partnerID int, then func(c *ent.Client) error) error {
 	k := fold(corp)
 	if k == "" {
 		return partners.Invalid("corp_name", "must not be empty")
@@ -935,8 +1083,14 @@ func (s *Service) MapCorp(ctx context.Context, corp string, partnerID int) error
 			return err
 		}
 		pid := partnerID
-		return partners.Audit(ctx, c, partners.AuditRecord{Action: "wecom_corp.map", EntityType: "wecom_corp_mapping", EntityID: id,
-			PartnerID: &pid, After: map[string]any{"name": k, "corp_name": k, "partner_id": partnerID}})
+		if err := partners.Audit(ctx, c, partners.AuditRecord{Action: "wecom_corp.map", EntityType: "wecom_corp_mapping", EntityID: id,
+			PartnerID: &pid, After: map[string]any{"name": k, "corp_name": k, "partner_id": partnerID}}); err != nil {
+			return err
+		}
+		if then == nil {
+			return nil
+		}
+		return then(c)
 	})
 }
 

@@ -281,12 +281,15 @@ type TransferRun struct {
 	// Groups counts customer groups handed over; GroupsFailed those
 	// WeCom refused.
 	Groups, GroupsFailed int
+	// FellBack counts departures WeCom refused because the leaver is
+	// still a member (40097), handed over on the job instead.
+	FellBack int
 }
 
 // Report is the run's summary in English, for logs.
 func (r TransferRun) Report() string {
-	return fmt.Sprintf("%d call(s) carrying %d contact(s), %d recovered, %d unblocked; %d checked, %d settled; %d group(s) moved, %d refused",
-		r.Calls, r.Sent, r.Recovered, r.Unblocked, r.Checked, r.Settled, r.Groups, r.GroupsFailed)
+	return fmt.Sprintf("%d call(s) carrying %d contact(s), %d recovered, %d unblocked, %d departure(s) handed over on the job; %d checked, %d settled; %d group(s) moved, %d refused",
+		r.Calls, r.Sent, r.Recovered, r.Unblocked, r.FellBack, r.Checked, r.Settled, r.Groups, r.GroupsFailed)
 }
 
 // Run carries queued hand-overs out in WeCom and checks waiting ones:
@@ -494,6 +497,17 @@ func byPair(rows []*ent.WecomTransfer) map[pair][]*ent.WecomTransfer {
 // sending) in a committed transaction before the call, and WeCom's
 // answer afterwards.
 func (t *Transfers) send(ctx context.Context, res *TransferRun) error {
+	before := res.FellBack
+	if err := t.sendQueued(ctx, res); err != nil || res.FellBack == before {
+		return err
+	}
+	// The on-job hand-overs that replace refused departures go out in
+	// the same run (once: they cannot fall back again).
+	return t.sendQueued(ctx, res)
+}
+
+// sendQueued sends the rows queued now.
+func (t *Transfers) sendQueued(ctx context.Context, res *TransferRun) error {
 	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateEQ(wecomtransfer.StateQueued)).
 		Order(ent.Asc(wecomtransfer.FieldID)).Limit(10000).All(ctx)
 	if err != nil {
@@ -584,10 +598,18 @@ func (t *Transfers) sendChunk(ctx context.Context, p pair, msg string, rows []*e
 		}
 		// WeCom refused the whole call: every row carries its errcode.
 		now := t.now()
-		_, uerr := t.db.WecomTransfer.Update().Where(wecomtransfer.RequestKey(key), wecomtransfer.StateEQ(wecomtransfer.StateSending)).
-			SetState(stateForCode(int(code))).SetErrcode(int(code)).SetCheckedAt(now).SetUpdatedAt(now).Save(ctx)
 		t.log.WarnContext(ctx, "wecom transfer refused", "api", api, "errcode", code, "contacts", len(mine))
-		return uerr
+		return partners.WithTx(ctx, t.db, func(tx *ent.Tx) error {
+			c := tx.Client()
+			if _, err := c.WecomTransfer.Update().Where(wecomtransfer.RequestKey(key), wecomtransfer.StateEQ(wecomtransfer.StateSending)).
+				SetState(stateForCode(int(code))).SetErrcode(int(code)).SetCheckedAt(now).SetUpdatedAt(now).Save(ctx); err != nil {
+				return err
+			}
+			if p.kind != wecomtransfer.KindResigned || code != CodeNotResigned {
+				return nil
+			}
+			return t.fallBack(ctx, c, mine, now, res)
+		})
 	}
 	codes := map[string]int{}
 	for _, a := range answer {
@@ -597,11 +619,15 @@ func (t *Transfers) sendChunk(ctx context.Context, p pair, msg string, rows []*e
 	res.Sent += len(mine)
 	return partners.WithTx(ctx, t.db, func(tx *ent.Tx) error {
 		c := tx.Client()
+		var onJob []*ent.WecomTransfer
 		for _, r := range mine {
 			code, found := codes[r.ExternalUserid]
 			if !found {
 				// Not in the answer: left for the next run to ask about.
 				continue
+			}
+			if code == CodeNotResigned && r.Kind == wecomtransfer.KindResigned {
+				onJob = append(onJob, r)
 			}
 			q := c.WecomTransfer.UpdateOne(r).SetErrcode(code).SetState(stateForCode(code)).SetCheckedAt(now).SetUpdatedAt(now)
 			if code == 0 {
@@ -623,8 +649,48 @@ func (t *Transfers) sendChunk(ctx context.Context, p pair, msg string, rows []*e
 				return err
 			}
 		}
-		return nil
+		return t.fallBack(ctx, c, onJob, now, res)
 	})
+}
+
+// fallBack queues an on-job hand-over (externalcontact/transfer_customer)
+// for each departure row WeCom refused with 40097: the leaver is still a
+// member of WeCom (deactivated in Tierlink before being removed from
+// WeCom's address book), and resigned/transfer_customer only takes
+// members who have left. The refused row stays as it is, failed with
+// 40097, and the new row hangs off the same ledger entry, so the ledger
+// shows both the refusal and the hand-over that followed. The on-job
+// API's rules apply to the new row: one WeCom will refuse is written
+// blocked with the date it becomes possible. No transfer message is
+// sent: a departure's note is for Tierlink's staff, and WeCom then shows
+// the customer its own default text.
+func (t *Transfers) fallBack(ctx context.Context, c *ent.Client, rows []*ent.WecomTransfer, now time.Time, res *TransferRun) error {
+	for _, r := range rows {
+		if exists, err := c.WecomTransfer.Query().Where(wecomtransfer.TransferID(r.TransferID),
+			wecomtransfer.KindEQ(wecomtransfer.KindOnjob)).Exist(ctx); err != nil {
+			return err
+		} else if exists {
+			continue // fallen back already (a resend after a crash)
+		}
+		past, err := c.WecomTransfer.Query().Where(wecomtransfer.ExternalUserid(r.ExternalUserid), wecomtransfer.IDNEQ(r.ID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		b := c.WecomTransfer.Create().SetTransferID(r.TransferID).SetContactID(r.ContactID).SetExternalUserid(r.ExternalUserid).
+			SetHandoverUserid(r.HandoverUserid).SetTakeoverUserid(r.TakeoverUserid).SetKind(wecomtransfer.KindOnjob).
+			SetCreatedAt(now).SetUpdatedAt(now)
+		if at, code := PossibleAt(past, wecomtransfer.KindOnjob, now); code != 0 {
+			b.SetState(wecomtransfer.StateBlocked).SetErrcode(code).SetPossibleAt(at)
+		}
+		if err := b.Exec(ctx); err != nil {
+			return err
+		}
+		res.FellBack++
+	}
+	if len(rows) > 0 {
+		t.log.InfoContext(ctx, "wecom transfer: leavers still in WeCom; handing over on the job", "contacts", len(rows))
+	}
+	return nil
 }
 
 // poll asks transfer_result about every waiting row.
@@ -790,7 +856,9 @@ func (t *Transfers) States(ctx context.Context, transferIDs []int) (map[int]Tran
 	if len(transferIDs) == 0 {
 		return out, nil
 	}
-	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.TransferIDIn(transferIDs...)).All(ctx)
+	// In id order, so a ledger entry's latest row (an on-job hand-over
+	// replacing a refused departure) is the one shown.
+	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.TransferIDIn(transferIDs...)).Order(ent.Asc(wecomtransfer.FieldID)).All(ctx)
 	for _, r := range rows {
 		out[r.TransferID] = toTransferState(r)
 	}
@@ -811,8 +879,11 @@ func (t *Transfers) ForContact(ctx context.Context, contactID int) ([]TransferSt
 // Failures returns the hand-overs WeCom refused or will refuse, newest
 // first: the supervisor's list.
 func (t *Transfers) Failures(ctx context.Context, limit int) ([]TransferState, error) {
+	// A departure refused because the leaver is still in WeCom is no
+	// failure: its on-job hand-over (its own row) tells how it went.
 	rows, err := t.db.WecomTransfer.Query().Where(wecomtransfer.StateIn(wecomtransfer.StateBlocked, wecomtransfer.StateRefused,
-		wecomtransfer.StateTakerLimit, wecomtransfer.StateNoRecord, wecomtransfer.StateFailed)).
+		wecomtransfer.StateTakerLimit, wecomtransfer.StateNoRecord, wecomtransfer.StateFailed),
+		wecomtransfer.Not(wecomtransfer.And(wecomtransfer.KindEQ(wecomtransfer.KindResigned), wecomtransfer.Errcode(CodeNotResigned)))).
 		Order(ent.Desc(wecomtransfer.FieldUpdatedAt), ent.Desc(wecomtransfer.FieldID)).Limit(cmp.Or(limit, 50)).All(ctx)
 	out := make([]TransferState, 0, len(rows))
 	for _, r := range rows {

@@ -400,8 +400,9 @@ func TestWecomTransferCrashNeverTwice(t *testing.T) {
 
 // TestWecomTransferDeparture hands a leaver's customers over with the
 // resigned API and their customer groups with groupchat/transfer; a
-// leaver WeCom still lists as a member gets 40097 for customers
-// (recorded failed) and their groups move with groupchat/onjob_transfer.
+// leaver WeCom still lists as a member gets 40097 for customers, who
+// are then handed over on the job (transfer_fallback_test.go), and their
+// groups move with groupchat/onjob_transfer.
 func TestWecomTransferDeparture(t *testing.T) {
 	for _, resigned := range []bool{true, false} {
 		t.Run(fmt.Sprintf("resigned=%v", resigned), func(t *testing.T) {
@@ -430,10 +431,7 @@ func TestWecomTransferDeparture(t *testing.T) {
 			if got := e.sim.Calls(resignedPath); got != 1 {
 				t.Fatalf("resigned/transfer_customer calls = %d, want 1", got)
 			}
-			wantState := wecomtransfer.StateWaiting
-			if !resigned {
-				wantState = wecomtransfer.StateFailed
-			}
+			wantState := wecomtransfer.StateWaiting // on the job when not resigned
 			for i := range 3 {
 				if r := e.row(t, i); r.State != wantState {
 					t.Fatalf("contact %d: %s (errcode %d), want %s", i, r.State, r.Errcode, wantState)

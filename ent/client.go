@@ -54,6 +54,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomlease"
+	"github.com/tierlink/tierlink/ent/wecomsetting"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -144,6 +145,8 @@ type Client struct {
 	WecomGroupTransfer *WecomGroupTransferClient
 	// WecomLease is the client for interacting with the WecomLease builders.
 	WecomLease *WecomLeaseClient
+	// WecomSetting is the client for interacting with the WecomSetting builders.
+	WecomSetting *WecomSettingClient
 	// WecomSync is the client for interacting with the WecomSync builders.
 	WecomSync *WecomSyncClient
 	// WecomToken is the client for interacting with the WecomToken builders.
@@ -200,6 +203,7 @@ func (c *Client) init() {
 	c.WecomFollow = NewWecomFollowClient(c.config)
 	c.WecomGroupTransfer = NewWecomGroupTransferClient(c.config)
 	c.WecomLease = NewWecomLeaseClient(c.config)
+	c.WecomSetting = NewWecomSettingClient(c.config)
 	c.WecomSync = NewWecomSyncClient(c.config)
 	c.WecomToken = NewWecomTokenClient(c.config)
 	c.WecomTransfer = NewWecomTransferClient(c.config)
@@ -334,6 +338,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		WecomFollow:        NewWecomFollowClient(cfg),
 		WecomGroupTransfer: NewWecomGroupTransferClient(cfg),
 		WecomLease:         NewWecomLeaseClient(cfg),
+		WecomSetting:       NewWecomSettingClient(cfg),
 		WecomSync:          NewWecomSyncClient(cfg),
 		WecomToken:         NewWecomTokenClient(cfg),
 		WecomTransfer:      NewWecomTransferClient(cfg),
@@ -395,6 +400,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		WecomFollow:        NewWecomFollowClient(cfg),
 		WecomGroupTransfer: NewWecomGroupTransferClient(cfg),
 		WecomLease:         NewWecomLeaseClient(cfg),
+		WecomSetting:       NewWecomSettingClient(cfg),
 		WecomSync:          NewWecomSyncClient(cfg),
 		WecomToken:         NewWecomTokenClient(cfg),
 		WecomTransfer:      NewWecomTransferClient(cfg),
@@ -434,8 +440,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
 		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
-		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync,
-		c.WecomToken, c.WecomTransfer,
+		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease,
+		c.WecomSetting, c.WecomSync, c.WecomToken, c.WecomTransfer,
 	} {
 		n.Use(hooks...)
 	}
@@ -452,8 +458,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
 		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
 		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
-		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease, c.WecomSync,
-		c.WecomToken, c.WecomTransfer,
+		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease,
+		c.WecomSetting, c.WecomSync, c.WecomToken, c.WecomTransfer,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -540,6 +546,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.WecomGroupTransfer.mutate(ctx, m)
 	case *WecomLeaseMutation:
 		return c.WecomLease.mutate(ctx, m)
+	case *WecomSettingMutation:
+		return c.WecomSetting.mutate(ctx, m)
 	case *WecomSyncMutation:
 		return c.WecomSync.mutate(ctx, m)
 	case *WecomTokenMutation:
@@ -6145,6 +6153,140 @@ func (c *WecomLeaseClient) mutate(ctx context.Context, m *WecomLeaseMutation) (V
 	}
 }
 
+// WecomSettingClient is a client for the WecomSetting schema.
+type WecomSettingClient struct {
+	config
+}
+
+// NewWecomSettingClient returns a client for the WecomSetting from the given config.
+func NewWecomSettingClient(c config) *WecomSettingClient {
+	return &WecomSettingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wecomsetting.Hooks(f(g(h())))`.
+func (c *WecomSettingClient) Use(hooks ...Hook) {
+	c.hooks.WecomSetting = append(c.hooks.WecomSetting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wecomsetting.Intercept(f(g(h())))`.
+func (c *WecomSettingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WecomSetting = append(c.inters.WecomSetting, interceptors...)
+}
+
+// Create returns a builder for creating a WecomSetting entity.
+func (c *WecomSettingClient) Create() *WecomSettingCreate {
+	mutation := newWecomSettingMutation(c.config, OpCreate)
+	return &WecomSettingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WecomSetting entities.
+func (c *WecomSettingClient) CreateBulk(builders ...*WecomSettingCreate) *WecomSettingCreateBulk {
+	return &WecomSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WecomSettingClient) MapCreateBulk(slice any, setFunc func(*WecomSettingCreate, int)) *WecomSettingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WecomSettingCreateBulk{err: fmt.Errorf("calling to WecomSettingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WecomSettingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WecomSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WecomSetting.
+func (c *WecomSettingClient) Update() *WecomSettingUpdate {
+	mutation := newWecomSettingMutation(c.config, OpUpdate)
+	return &WecomSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WecomSettingClient) UpdateOne(_m *WecomSetting) *WecomSettingUpdateOne {
+	mutation := newWecomSettingMutation(c.config, OpUpdateOne, withWecomSetting(_m))
+	return &WecomSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WecomSettingClient) UpdateOneID(id int) *WecomSettingUpdateOne {
+	mutation := newWecomSettingMutation(c.config, OpUpdateOne, withWecomSettingID(id))
+	return &WecomSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WecomSetting.
+func (c *WecomSettingClient) Delete() *WecomSettingDelete {
+	mutation := newWecomSettingMutation(c.config, OpDelete)
+	return &WecomSettingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WecomSettingClient) DeleteOne(_m *WecomSetting) *WecomSettingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WecomSettingClient) DeleteOneID(id int) *WecomSettingDeleteOne {
+	builder := c.Delete().Where(wecomsetting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WecomSettingDeleteOne{builder}
+}
+
+// Query returns a query builder for WecomSetting.
+func (c *WecomSettingClient) Query() *WecomSettingQuery {
+	return &WecomSettingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWecomSetting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WecomSetting entity by its id.
+func (c *WecomSettingClient) Get(ctx context.Context, id int) (*WecomSetting, error) {
+	return c.Query().Where(wecomsetting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WecomSettingClient) GetX(ctx context.Context, id int) *WecomSetting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WecomSettingClient) Hooks() []Hook {
+	hooks := c.hooks.WecomSetting
+	return append(hooks[:len(hooks):len(hooks)], wecomsetting.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WecomSettingClient) Interceptors() []Interceptor {
+	return c.inters.WecomSetting
+}
+
+func (c *WecomSettingClient) mutate(ctx context.Context, m *WecomSettingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WecomSettingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WecomSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WecomSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WecomSettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WecomSetting mutation op: %q", m.Op())
+	}
+}
+
 // WecomSyncClient is a client for the WecomSync schema.
 type WecomSyncClient struct {
 	config
@@ -6556,8 +6698,8 @@ type (
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
 		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
-		WecomFollow, WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
-		WecomTransfer []ent.Hook
+		WecomFollow, WecomGroupTransfer, WecomLease, WecomSetting, WecomSync,
+		WecomToken, WecomTransfer []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
@@ -6566,8 +6708,8 @@ type (
 		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
 		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
 		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
-		WecomFollow, WecomGroupTransfer, WecomLease, WecomSync, WecomToken,
-		WecomTransfer []ent.Interceptor
+		WecomFollow, WecomGroupTransfer, WecomLease, WecomSetting, WecomSync,
+		WecomToken, WecomTransfer []ent.Interceptor
 	}
 )
 

@@ -51,6 +51,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomlease"
+	"github.com/tierlink/tierlink/ent/wecomsetting"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -153,6 +154,7 @@ func checkColumn(t, c string) error {
 			wecomfollow.Table:        wecomfollow.ValidColumn,
 			wecomgrouptransfer.Table: wecomgrouptransfer.ValidColumn,
 			wecomlease.Table:         wecomlease.ValidColumn,
+			wecomsetting.Table:       wecomsetting.ValidColumn,
 			wecomsync.Table:          wecomsync.ValidColumn,
 			wecomtoken.Table:         wecomtoken.ValidColumn,
 			wecomtransfer.Table:      wecomtransfer.ValidColumn,

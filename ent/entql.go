@@ -43,6 +43,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomlease"
+	"github.com/tierlink/tierlink/ent/wecomsetting"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -55,7 +56,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 42)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 43)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -787,6 +788,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldContactID:     {Type: field.TypeInt, Column: user.FieldContactID},
 			user.FieldLastLoginAt:   {Type: field.TypeTime, Column: user.FieldLastLoginAt},
 			user.FieldWecomUserid:   {Type: field.TypeString, Column: user.FieldWecomUserid},
+			user.FieldMobile:        {Type: field.TypeString, Column: user.FieldMobile},
 		},
 	}
 	graph.Nodes[31] = &sqlgraph.Node{
@@ -994,6 +996,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   wecomsetting.Table,
+			Columns: wecomsetting.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: wecomsetting.FieldID,
+			},
+		},
+		Type: "WecomSetting",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			wecomsetting.FieldKey:       {Type: field.TypeString, Column: wecomsetting.FieldKey},
+			wecomsetting.FieldValue:     {Type: field.TypeString, Column: wecomsetting.FieldValue},
+			wecomsetting.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomsetting.FieldUpdatedAt},
+			wecomsetting.FieldUpdatedBy: {Type: field.TypeInt, Column: wecomsetting.FieldUpdatedBy},
+		},
+	}
+	graph.Nodes[40] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsync.Table,
 			Columns: wecomsync.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -1018,7 +1037,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtoken.Table,
 			Columns: wecomtoken.Columns,
@@ -1036,7 +1055,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[41] = &sqlgraph.Node{
+	graph.Nodes[42] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtransfer.Table,
 			Columns: wecomtransfer.Columns,
@@ -4479,6 +4498,11 @@ func (f *UserFilter) WhereWecomUserid(p entql.StringP) {
 	f.Where(p.Field(user.FieldWecomUserid))
 }
 
+// WhereMobile applies the entql string predicate on the mobile field.
+func (f *UserFilter) WhereMobile(p entql.StringP) {
+	f.Where(p.Field(user.FieldMobile))
+}
+
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
 func (f *UserFilter) WhereHasContacts() {
 	f.Where(entql.HasEdge("contacts"))
@@ -5379,6 +5403,66 @@ func (f *WecomLeaseFilter) WhereUntil(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *WecomSettingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WecomSettingQuery builder.
+func (_q *WecomSettingQuery) Filter() *WecomSettingFilter {
+	return &WecomSettingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WecomSettingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WecomSettingMutation builder.
+func (m *WecomSettingMutation) Filter() *WecomSettingFilter {
+	return &WecomSettingFilter{config: m.config, predicateAdder: m}
+}
+
+// WecomSettingFilter provides a generic filtering capability at runtime for WecomSettingQuery.
+type WecomSettingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WecomSettingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WecomSettingFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(wecomsetting.FieldID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *WecomSettingFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(wecomsetting.FieldKey))
+}
+
+// WhereValue applies the entql string predicate on the value field.
+func (f *WecomSettingFilter) WhereValue(p entql.StringP) {
+	f.Where(p.Field(wecomsetting.FieldValue))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WecomSettingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(wecomsetting.FieldUpdatedAt))
+}
+
+// WhereUpdatedBy applies the entql int predicate on the updated_by field.
+func (f *WecomSettingFilter) WhereUpdatedBy(p entql.IntP) {
+	f.Where(p.Field(wecomsetting.FieldUpdatedBy))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *WecomSyncQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -5407,7 +5491,7 @@ type WecomSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5512,7 +5596,7 @@ type WecomTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5577,7 +5661,7 @@ type WecomTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

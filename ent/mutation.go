@@ -53,6 +53,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomlease"
+	"github.com/tierlink/tierlink/ent/wecomsetting"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -106,6 +107,7 @@ const (
 	TypeWecomFollow        = "WecomFollow"
 	TypeWecomGroupTransfer = "WecomGroupTransfer"
 	TypeWecomLease         = "WecomLease"
+	TypeWecomSetting       = "WecomSetting"
 	TypeWecomSync          = "WecomSync"
 	TypeWecomToken         = "WecomToken"
 	TypeWecomTransfer      = "WecomTransfer"
@@ -31075,6 +31077,7 @@ type UserMutation struct {
 	addcontact_id   *int
 	last_login_at   *time.Time
 	wecom_userid    *string
+	mobile          *string
 	clearedFields   map[string]struct{}
 	contacts        map[int]struct{}
 	removedcontacts map[int]struct{}
@@ -31806,6 +31809,42 @@ func (m *UserMutation) ResetWecomUserid() {
 	delete(m.clearedFields, user.FieldWecomUserid)
 }
 
+// SetMobile sets the "mobile" field.
+func (m *UserMutation) SetMobile(s string) {
+	m.mobile = &s
+}
+
+// Mobile returns the value of the "mobile" field in the mutation.
+func (m *UserMutation) Mobile() (r string, exists bool) {
+	v := m.mobile
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobile returns the old "mobile" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldMobile(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobile: %w", err)
+	}
+	return oldValue.Mobile, nil
+}
+
+// ResetMobile resets all changes to the "mobile" field.
+func (m *UserMutation) ResetMobile() {
+	m.mobile = nil
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *UserMutation) AddContactIDs(ids ...int) {
 	if m.contacts == nil {
@@ -31894,7 +31933,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -31937,6 +31976,9 @@ func (m *UserMutation) Fields() []string {
 	if m.wecom_userid != nil {
 		fields = append(fields, user.FieldWecomUserid)
 	}
+	if m.mobile != nil {
+		fields = append(fields, user.FieldMobile)
+	}
 	return fields
 }
 
@@ -31973,6 +32015,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.LastLoginAt()
 	case user.FieldWecomUserid:
 		return m.WecomUserid()
+	case user.FieldMobile:
+		return m.Mobile()
 	}
 	return nil, false
 }
@@ -32010,6 +32054,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldLastLoginAt(ctx)
 	case user.FieldWecomUserid:
 		return m.OldWecomUserid(ctx)
+	case user.FieldMobile:
+		return m.OldMobile(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -32116,6 +32162,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWecomUserid(v)
+		return nil
+	case user.FieldMobile:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobile(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -32273,6 +32326,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldWecomUserid:
 		m.ResetWecomUserid()
+		return nil
+	case user.FieldMobile:
+		m.ResetMobile()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -41207,6 +41263,553 @@ func (m *WecomLeaseMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *WecomLeaseMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown WecomLease edge %s", name)
+}
+
+// WecomSettingMutation represents an operation that mutates the WecomSetting nodes in the graph.
+type WecomSettingMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	key           *string
+	value         *string
+	updated_at    *time.Time
+	updated_by    *int
+	addupdated_by *int
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*WecomSetting, error)
+	predicates    []predicate.WecomSetting
+}
+
+var _ ent.Mutation = (*WecomSettingMutation)(nil)
+
+// wecomsettingOption allows management of the mutation configuration using functional options.
+type wecomsettingOption func(*WecomSettingMutation)
+
+// newWecomSettingMutation creates new mutation for the WecomSetting entity.
+func newWecomSettingMutation(c config, op Op, opts ...wecomsettingOption) *WecomSettingMutation {
+	m := &WecomSettingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWecomSetting,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWecomSettingID sets the ID field of the mutation.
+func withWecomSettingID(id int) wecomsettingOption {
+	return func(m *WecomSettingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WecomSetting
+		)
+		m.oldValue = func(ctx context.Context) (*WecomSetting, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WecomSetting.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWecomSetting sets the old WecomSetting of the mutation.
+func withWecomSetting(node *WecomSetting) wecomsettingOption {
+	return func(m *WecomSettingMutation) {
+		m.oldValue = func(context.Context) (*WecomSetting, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WecomSettingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WecomSettingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WecomSettingMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WecomSettingMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WecomSetting.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKey sets the "key" field.
+func (m *WecomSettingMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *WecomSettingMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the WecomSetting entity.
+// If the WecomSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSettingMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *WecomSettingMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetValue sets the "value" field.
+func (m *WecomSettingMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *WecomSettingMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the WecomSetting entity.
+// If the WecomSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSettingMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *WecomSettingMutation) ResetValue() {
+	m.value = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WecomSettingMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WecomSettingMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WecomSetting entity.
+// If the WecomSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSettingMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WecomSettingMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (m *WecomSettingMutation) SetUpdatedBy(i int) {
+	m.updated_by = &i
+	m.addupdated_by = nil
+}
+
+// UpdatedBy returns the value of the "updated_by" field in the mutation.
+func (m *WecomSettingMutation) UpdatedBy() (r int, exists bool) {
+	v := m.updated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedBy returns the old "updated_by" field's value of the WecomSetting entity.
+// If the WecomSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WecomSettingMutation) OldUpdatedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedBy: %w", err)
+	}
+	return oldValue.UpdatedBy, nil
+}
+
+// AddUpdatedBy adds i to the "updated_by" field.
+func (m *WecomSettingMutation) AddUpdatedBy(i int) {
+	if m.addupdated_by != nil {
+		*m.addupdated_by += i
+	} else {
+		m.addupdated_by = &i
+	}
+}
+
+// AddedUpdatedBy returns the value that was added to the "updated_by" field in this mutation.
+func (m *WecomSettingMutation) AddedUpdatedBy() (r int, exists bool) {
+	v := m.addupdated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUpdatedBy clears the value of the "updated_by" field.
+func (m *WecomSettingMutation) ClearUpdatedBy() {
+	m.updated_by = nil
+	m.addupdated_by = nil
+	m.clearedFields[wecomsetting.FieldUpdatedBy] = struct{}{}
+}
+
+// UpdatedByCleared returns if the "updated_by" field was cleared in this mutation.
+func (m *WecomSettingMutation) UpdatedByCleared() bool {
+	_, ok := m.clearedFields[wecomsetting.FieldUpdatedBy]
+	return ok
+}
+
+// ResetUpdatedBy resets all changes to the "updated_by" field.
+func (m *WecomSettingMutation) ResetUpdatedBy() {
+	m.updated_by = nil
+	m.addupdated_by = nil
+	delete(m.clearedFields, wecomsetting.FieldUpdatedBy)
+}
+
+// Where appends a list predicates to the WecomSettingMutation builder.
+func (m *WecomSettingMutation) Where(ps ...predicate.WecomSetting) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WecomSettingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WecomSettingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WecomSetting, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WecomSettingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WecomSettingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WecomSetting).
+func (m *WecomSettingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WecomSettingMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.key != nil {
+		fields = append(fields, wecomsetting.FieldKey)
+	}
+	if m.value != nil {
+		fields = append(fields, wecomsetting.FieldValue)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, wecomsetting.FieldUpdatedAt)
+	}
+	if m.updated_by != nil {
+		fields = append(fields, wecomsetting.FieldUpdatedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WecomSettingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wecomsetting.FieldKey:
+		return m.Key()
+	case wecomsetting.FieldValue:
+		return m.Value()
+	case wecomsetting.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case wecomsetting.FieldUpdatedBy:
+		return m.UpdatedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WecomSettingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wecomsetting.FieldKey:
+		return m.OldKey(ctx)
+	case wecomsetting.FieldValue:
+		return m.OldValue(ctx)
+	case wecomsetting.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case wecomsetting.FieldUpdatedBy:
+		return m.OldUpdatedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown WecomSetting field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomSettingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wecomsetting.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case wecomsetting.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case wecomsetting.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case wecomsetting.FieldUpdatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSetting field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WecomSettingMutation) AddedFields() []string {
+	var fields []string
+	if m.addupdated_by != nil {
+		fields = append(fields, wecomsetting.FieldUpdatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WecomSettingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wecomsetting.FieldUpdatedBy:
+		return m.AddedUpdatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WecomSettingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wecomsetting.FieldUpdatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpdatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSetting numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WecomSettingMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(wecomsetting.FieldUpdatedBy) {
+		fields = append(fields, wecomsetting.FieldUpdatedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WecomSettingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WecomSettingMutation) ClearField(name string) error {
+	switch name {
+	case wecomsetting.FieldUpdatedBy:
+		m.ClearUpdatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSetting nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WecomSettingMutation) ResetField(name string) error {
+	switch name {
+	case wecomsetting.FieldKey:
+		m.ResetKey()
+		return nil
+	case wecomsetting.FieldValue:
+		m.ResetValue()
+		return nil
+	case wecomsetting.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case wecomsetting.FieldUpdatedBy:
+		m.ResetUpdatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown WecomSetting field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WecomSettingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WecomSettingMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WecomSettingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WecomSettingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WecomSettingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WecomSettingMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WecomSettingMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown WecomSetting unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WecomSettingMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown WecomSetting edge %s", name)
 }
 
 // WecomSyncMutation represents an operation that mutates the WecomSync nodes in the graph.

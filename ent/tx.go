@@ -92,6 +92,8 @@ type Tx struct {
 	WecomGroupTransfer *WecomGroupTransferClient
 	// WecomLease is the client for interacting with the WecomLease builders.
 	WecomLease *WecomLeaseClient
+	// WecomSetting is the client for interacting with the WecomSetting builders.
+	WecomSetting *WecomSettingClient
 	// WecomSync is the client for interacting with the WecomSync builders.
 	WecomSync *WecomSyncClient
 	// WecomToken is the client for interacting with the WecomToken builders.
@@ -268,6 +270,7 @@ func (tx *Tx) init() {
 	tx.WecomFollow = NewWecomFollowClient(tx.config)
 	tx.WecomGroupTransfer = NewWecomGroupTransferClient(tx.config)
 	tx.WecomLease = NewWecomLeaseClient(tx.config)
+	tx.WecomSetting = NewWecomSettingClient(tx.config)
 	tx.WecomSync = NewWecomSyncClient(tx.config)
 	tx.WecomToken = NewWecomTokenClient(tx.config)
 	tx.WecomTransfer = NewWecomTransferClient(tx.config)

@@ -46,6 +46,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomfollow"
 	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomlease"
+	"github.com/tierlink/tierlink/ent/wecomsetting"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/ent/wecomtoken"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
@@ -1576,6 +1577,12 @@ func init() {
 	userDescWecomUserid := userFields[11].Descriptor()
 	// user.WecomUseridValidator is a validator for the "wecom_userid" field. It is called by the builders before save.
 	user.WecomUseridValidator = userDescWecomUserid.Validators[0].(func(string) error)
+	// userDescMobile is the schema descriptor for mobile field.
+	userDescMobile := userFields[12].Descriptor()
+	// user.DefaultMobile holds the default value on creation for the mobile field.
+	user.DefaultMobile = userDescMobile.Default.(string)
+	// user.MobileValidator is a validator for the "mobile" field. It is called by the builders before save.
+	user.MobileValidator = userDescMobile.Validators[0].(func(string) error)
 	wecombehaviour.Policy = privacy.NewPolicies(schema.WecomBehaviour{})
 	wecombehaviour.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -2199,6 +2206,43 @@ func init() {
 	wecomlease.DefaultOwner = wecomleaseDescOwner.Default.(string)
 	// wecomlease.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
 	wecomlease.OwnerValidator = wecomleaseDescOwner.Validators[0].(func(string) error)
+	wecomsetting.Policy = privacy.NewPolicies(schema.WecomSetting{})
+	wecomsetting.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := wecomsetting.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	wecomsettingFields := schema.WecomSetting{}.Fields()
+	_ = wecomsettingFields
+	// wecomsettingDescKey is the schema descriptor for key field.
+	wecomsettingDescKey := wecomsettingFields[0].Descriptor()
+	// wecomsetting.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	wecomsetting.KeyValidator = func() func(string) error {
+		validators := wecomsettingDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// wecomsettingDescValue is the schema descriptor for value field.
+	wecomsettingDescValue := wecomsettingFields[1].Descriptor()
+	// wecomsetting.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	wecomsetting.ValueValidator = wecomsettingDescValue.Validators[0].(func(string) error)
+	// wecomsettingDescUpdatedAt is the schema descriptor for updated_at field.
+	wecomsettingDescUpdatedAt := wecomsettingFields[2].Descriptor()
+	// wecomsetting.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	wecomsetting.DefaultUpdatedAt = wecomsettingDescUpdatedAt.Default.(func() time.Time)
 	wecomsync.Policy = privacy.NewPolicies(schema.WecomSync{})
 	wecomsync.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

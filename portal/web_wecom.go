@@ -168,6 +168,14 @@ type wecomAdminData struct {
 	Settings wecom.Settings
 }
 
+// Console names each setting as WeCom's admin console labels it, shown
+// in <code> beside the label so an admin finds the value to copy; the
+// console uses these words in both of its languages.
+func (wecomAdminData) Console(key string) string {
+	return map[string]string{"corp_id": "CorpID", "agent_id": "AgentId", "agent_secret": "Secret",
+		"contact_secret": "Secret", "callback_token": "Token", "callback_aes_key": "EncodingAESKey"}[key]
+}
+
 // wecomAdminPage shows the WeCom connection: what is configured (never a
 // secret, only whether it is set), the last sync and a "sync now"
 // button, and what to enter in WeCom's console.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,22 +76,8 @@ func BenchmarkServeWeComCallbacks(b *testing.B) {
 		env := map[string]string{"TIERLINK_DATA_DIR": dir, "TIERLINK_ADDR": "127.0.0.1:0", "TIERLINK_LOG_LEVEL": "warn",
 			"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": secret, "TIERLINK_WECOM_CALLBACK_TOKEN": token,
 			"TIERLINK_WECOM_CALLBACK_AES_KEY": key, "TIERLINK_WECOM_API_BASE": sim.URL(), "TIERLINK_JOB_SCHEDULES": neverSchedule}
-		ctx, cancel := context.WithCancel(context.Background())
-		addrc := make(chan string, 1)
-		var out, errb bytes.Buffer
-		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
-			Ready: func(a string) { addrc <- a }}
-		done := make(chan int, 1)
-		go func() { done <- m.Run(ctx, []string{"serve"}) }()
-		var base string
-		select {
-		case a := <-addrc:
-			base = "http://" + a
-		case code := <-done:
-			b.Fatalf("serve exited %d: %s", code, errb.String())
-		case <-time.After(60 * time.Second):
-			b.Fatal("serve did not start")
-		}
+		srv := serveInProcess(b, env)
+		base := srv.Base
 		db, err := database.Open(context.Background(), database.Target{Dialect: dialect.SQLite, Path: filepath.Join(dir, "tierlink.db")})
 		if err != nil {
 			b.Fatal(err)
@@ -143,7 +128,7 @@ func BenchmarkServeWeComCallbacks(b *testing.B) {
 				break
 			}
 			if time.Now().After(deadline) {
-				b.Fatalf("%d of %d events applied\n%s", n, benchEvents, errb.String())
+				b.Fatalf("%d of %d events applied\n%s", n, benchEvents, srv.Log())
 			}
 		}
 		applied += time.Since(start)
@@ -166,10 +151,7 @@ func BenchmarkServeWeComCallbacks(b *testing.B) {
 			}
 		}
 		raw += time.Since(start)
-		cancel()
-		if code := <-done; code != 0 {
-			b.Fatalf("serve exit %d: %s", code, errb.String())
-		}
+		srv.Stop(b)
 		db.Close()
 		sim.Close()
 		b.StartTimer()

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,23 +32,8 @@ func TestServeAppliesWeComCallbacks(t *testing.T) {
 	env := map[string]string{"TIERLINK_DATA_DIR": dir, "TIERLINK_ADDR": "127.0.0.1:0", "TIERLINK_LOG_LEVEL": "warn",
 		"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": secret, "TIERLINK_WECOM_CALLBACK_TOKEN": token,
 		"TIERLINK_WECOM_CALLBACK_AES_KEY": key, "TIERLINK_WECOM_API_BASE": sim.URL()}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
-		Ready: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, errb.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	srv := serveInProcess(t, env)
+	base := srv.Base
 	c, err := callback.New(callback.Config{Token: token, EncodingAESKey: key, ReceiveID: corp})
 	if err != nil {
 		t.Fatal(err)
@@ -90,14 +74,11 @@ func TestServeAppliesWeComCallbacks(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the event was never applied\n%s", errb.String())
+			t.Fatalf("the event was never applied\n%s", srv.Log())
 		}
 	}
 	t.Logf("callback answered and applied in %v", time.Since(start))
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
+	srv.Stop(t)
 	wc, err := db.Client.WecomContact.Query().Where(wecomcontact.ExternalUserid("wmSERVE")).Only(sys)
 	if err != nil || wc.Name != "王芳" || wc.RemovedAt != nil {
 		t.Fatalf("contact %+v, %v", wc, err)

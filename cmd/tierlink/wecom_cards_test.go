@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -45,23 +44,8 @@ func TestServeCardClickRacesPortalApproval(t *testing.T) {
 		"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": contactSec, "TIERLINK_WECOM_AGENT_SECRET": agentSec,
 		"TIERLINK_WECOM_AGENT_ID": agent, "TIERLINK_WECOM_CALLBACK_TOKEN": token, "TIERLINK_WECOM_CALLBACK_AES_KEY": key,
 		"TIERLINK_WECOM_API_BASE": sim.URL()}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
-		Ready: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, errb.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	srv := serveInProcess(t, env)
+	base := srv.Base
 	c, err := callback.New(callback.Config{Token: token, EncodingAESKey: key, ReceiveID: corp})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +102,7 @@ func TestServeCardClickRacesPortalApproval(t *testing.T) {
 		t.Helper()
 		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never happened\n%s", what, errb.String())
+				t.Fatalf("%s never happened\n%s", what, srv.Log())
 			}
 		}
 	}
@@ -176,8 +160,5 @@ func TestServeCardClickRacesPortalApproval(t *testing.T) {
 		}
 	}
 	t.Logf("portal %d, click %s", portal, click.Result)
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
+	srv.Stop(t)
 }

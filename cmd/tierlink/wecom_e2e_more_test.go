@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/ent/wecomcontact"
+	"github.com/tierlink/tierlink/ent/wecomevent"
+	"github.com/tierlink/tierlink/partners/partnerstest"
+	"github.com/tierlink/tierlink/partners/wecom/callback"
+	"github.com/tierlink/tierlink/partners/wecom/wecomsim"
+)
+
+// The rest of issue 17's "end to end through `tierlink serve`": a
+// callback storm, hand-overs ending in every WeCom state, and a card
+// whose response_code expired.
+
+const (
+	moreToken = "callback-token"
+	moreKey   = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+// inProcServe runs `tierlink serve` in this process (Main) with env and
+// returns its base URL, a second client on its database (the fixture's
+// company made on it) and a stop function that checks the exit code.
+type inProcServe struct {
+	base string
+	f    *partnerstest.Fixture
+	errb *bytes.Buffer
+	stop func()
+}
+
+func startInProc(t *testing.T, env map[string]string) *inProcServe {
+	t.Helper()
+	dir := t.TempDir()
+	env["TIERLINK_DATA_DIR"], env["TIERLINK_ADDR"], env["TIERLINK_LOG_LEVEL"] = dir, "127.0.0.1:0", "warn"
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
+		Ready: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	s := &inProcServe{errb: &errb}
+	select {
+	case a := <-addrc:
+		s.base = "http://" + a
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited %d: %s", code, errb.String())
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	stopped := false
+	s.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exit %d: %s", code, errb.String())
+		}
+	}
+	t.Cleanup(s.stop)
+	db, err := database.Open(context.Background(), database.Target{Dialect: dialect.SQLite, Path: filepath.Join(dir, "tierlink.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s.f = partnerstest.NewOn(t, db)
+	return s
+}
+
+// waitFor polls ok for up to d.
+func (s *inProcServe) waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never happened\n%s", what, s.errb.String())
+		}
+	}
+}
+
+func stormChange(corp string, kind callback.ChangeType, user, ext string, at int64) *callback.ExternalContactChange {
+	return &callback.ExternalContactChange{Header: callback.Header{ToUserName: corp, FromUserName: "sys", CreateTime: at,
+		MsgType: "event", Event: string(callback.TypeExternalContact)}, ChangeType: kind, UserID: user, ExternalUserID: ext}
+}
+
+// Through `tierlink serve`: 1,000 encrypted change_external_contact
+// callbacks (800 distinct events: add, edit, del_follow_user,
+// del_external_contact over 100 contacts and 5 members, 200 of them
+// sent twice), shuffled and posted by 16 senders at once. Each is
+// answered "success" within WeCom's 5 s; every distinct event is stored
+// once and applied; and the stored contacts and follows are exactly what
+// WeCom holds at the end.
+func TestServeWeComCallbackStorm(t *testing.T) {
+	const corp, secret = "wwstorm", "contact-secret-storm"
+	sim := wecomsim.New(corp, secret)
+	defer sim.Close()
+	s := startInProc(t, map[string]string{"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": secret,
+		"TIERLINK_WECOM_CALLBACK_TOKEN": moreToken, "TIERLINK_WECOM_CALLBACK_AES_KEY": moreKey, "TIERLINK_WECOM_API_BASE": sim.URL(),
+		"TIERLINK_JOB_SCHEDULES": neverSchedule})
+	f := s.f
+	sys := f.System()
+	db := f.DB.Client
+	members := []string{"m0", "m1", "m2", "m3", "m4"}
+	for _, m := range members {
+		sim.AddMember(wecomsim.Member{UserID: m, Name: m, Follow: true})
+	}
+	for uid, u := range map[string]int{"m0": f.Buyer.ID, "m1": f.Buyer2.ID, "m2": f.Admin.ID} {
+		db.User.UpdateOneID(u).SetWecomUserid(uid).ExecX(sys)
+	}
+	rng := rand.New(rand.NewPCG(17, 71))
+	base := time.Now().Add(-2 * time.Hour).Unix()
+	type follow struct {
+		at     int64
+		remark string
+	}
+	var events []callback.Event
+	final := map[string]map[string]follow{}
+	for i := range 100 {
+		ext := fmt.Sprintf("wmSSTORM%03d", i)
+		state := map[string]follow{}
+		for k := range 8 {
+			at := base + int64(i*10+k)
+			m := members[rng.IntN(len(members))]
+			_, follows := state[m]
+			switch {
+			case !follows:
+				state[m] = follow{at: at, remark: fmt.Sprintf("r%d", k)}
+				events = append(events, stormChange(corp, callback.AddExternalContact, m, ext, at))
+			case rng.IntN(2) == 0:
+				fl := state[m]
+				fl.remark = fmt.Sprintf("r%d", k)
+				state[m] = fl
+				events = append(events, stormChange(corp, callback.EditExternalContact, m, ext, at))
+			default:
+				delete(state, m)
+				kind := callback.DelFollowUser
+				if rng.IntN(2) == 0 {
+					kind = callback.DelExternalContact
+				}
+				events = append(events, stormChange(corp, kind, m, ext, at))
+			}
+		}
+		final[ext] = state
+		if len(state) == 0 {
+			continue
+		}
+		c := wecomsim.Contact{ExternalUserID: ext, Name: "联系人 " + ext, Type: 2, CorpName: "华星", CorpFullName: f.PartnerA.Name}
+		for _, m := range members {
+			if fl, ok := state[m]; ok {
+				c.Follows = append(c.Follows, wecomsim.Follow{UserID: m, CreateTime: fl.at, Remark: fl.remark})
+			}
+		}
+		sim.AddContact(c)
+	}
+	if len(events) != 800 {
+		t.Fatalf("%d events", len(events))
+	}
+	posts := slices.Clone(events)
+	for _, i := range rng.Perm(len(events))[:200] {
+		posts = append(posts, events[i])
+	}
+	rng.Shuffle(len(posts), func(i, j int) { posts[i], posts[j] = posts[j], posts[i] })
+
+	crypto, err := callback.New(callback.Config{Token: moreToken, EncodingAESKey: moreKey, ReceiveID: corp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sealed struct {
+		query string
+		body  []byte
+	}
+	bodies := make([]sealed, len(posts))
+	// A resend is posted once its first copy has been answered, as WeCom
+	// resends a callback it got no answer to: answered[i] closes when
+	// post i is answered, and after[i] is the first copy's index (or -1).
+	answered := make([]chan struct{}, len(posts))
+	after := make([]int, len(posts))
+	first := map[callback.Event]int{}
+	for i, ev := range posts {
+		answered[i] = make(chan struct{})
+		after[i] = -1
+		if j, ok := first[ev]; ok {
+			after[i] = j
+		} else {
+			first[ev] = i
+		}
+		msg, err := callback.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv, err := crypto.Encrypt(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[i] = sealed{sv.Params().Query().Encode(), sv.Envelope(corp, "1000002")}
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	var mu sync.Mutex
+	var slowest time.Duration
+	var failures []string
+	next := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if j := after[i]; j >= 0 {
+					<-answered[j]
+				}
+				t0 := time.Now()
+				resp, err := client.Post(s.base+"/wecom/callback?"+bodies[i].query, "text/xml", bytes.NewReader(bodies[i].body))
+				took := time.Since(t0)
+				var text string
+				status := 0
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					text, status = string(b), resp.StatusCode
+				}
+				mu.Lock()
+				slowest = max(slowest, took)
+				if err != nil || status != http.StatusOK || text != "success" || took > 5*time.Second {
+					failures = append(failures, fmt.Sprintf("post %d: %d %q %v in %v", i, status, text, err, took))
+				}
+				mu.Unlock()
+				close(answered[i])
+			}
+		}()
+	}
+	for i := range bodies {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	posted := time.Since(start)
+	if len(failures) > 0 {
+		t.Fatalf("%d of 1,000 callbacks not answered success within 5 s, first: %s\n%s", len(failures), failures[0], s.errb.String())
+	}
+	s.waitFor(t, "every event applied", 30*time.Second, func() bool {
+		n, err := db.WecomEvent.Query().Where(wecomevent.StateNEQ(wecomevent.StateApplied)).Count(sys)
+		return err == nil && n == 0 && db.WecomEvent.Query().CountX(sys) == 800
+	})
+	t.Logf("1,000 callbacks posted in %v (slowest answer %v), all applied after %v", posted, slowest, time.Since(start))
+
+	if n := db.WecomEvent.Query().CountX(sys); n != 800 {
+		t.Fatalf("%d events stored, want the 800 distinct ones (a duplicate stores nothing)", n)
+	}
+	staff := map[string]bool{"m0": true, "m1": true, "m2": true}
+	held := 0
+	for ext, state := range final {
+		wc, err := db.WecomContact.Query().Where(wecomcontact.ExternalUserid(ext)).WithFollows().Only(sys)
+		if len(state) == 0 {
+			if err == nil && wc.RemovedAt == nil {
+				t.Errorf("%s: no follower left in WeCom, but the contact is active here", ext)
+			}
+			if err == nil {
+				for _, fl := range wc.Edges.Follows {
+					if fl.RemovedAt == nil {
+						t.Errorf("%s: follow %s still active", ext, fl.Userid)
+					}
+				}
+			}
+			continue
+		}
+		held++
+		if err != nil {
+			t.Fatalf("%s: %v", ext, err)
+		}
+		if wc.RemovedAt != nil || wc.PartnerID == nil || *wc.PartnerID != f.PartnerA.ID {
+			t.Errorf("%s: removed %v, partner %v", ext, wc.RemovedAt, wc.PartnerID)
+		}
+		// WeCom's final word, read from the simulator itself.
+		want := sim.Followers(ext)
+		var got []string
+		byStaff := false
+		for _, fl := range wc.Edges.Follows {
+			if fl.RemovedAt != nil {
+				continue
+			}
+			got = append(got, fl.Userid)
+			byStaff = byStaff || staff[fl.Userid]
+			if w := state[fl.Userid]; fl.Remark != w.remark || fl.AddedAt.Unix() != w.at {
+				t.Errorf("%s/%s: remark %q added %d, want %q %d", ext, fl.Userid, fl.Remark, fl.AddedAt.Unix(), w.remark, w.at)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: followed by %v here, by %v in WeCom", ext, got, want)
+		}
+		if byStaff && wc.ContactID == nil {
+			t.Errorf("%s: followed by staff but not in the directory", ext)
+		}
+	}
+	if n := db.WecomContact.Query().Where(wecomcontact.RemovedAtIsNil()).CountX(sys); n != held {
+		t.Errorf("%d active contacts on file, want the %d WeCom holds", n, held)
+	}
+	s.stop()
+}

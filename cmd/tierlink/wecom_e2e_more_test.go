@@ -16,10 +16,18 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/changerequest"
 	"github.com/tierlink/tierlink/ent/database"
+	"github.com/tierlink/tierlink/ent/post"
+	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomevent"
+	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/partnerstest"
+	"github.com/tierlink/tierlink/partners/wecom"
 	"github.com/tierlink/tierlink/partners/wecom/callback"
 	"github.com/tierlink/tierlink/partners/wecom/wecomsim"
 )
@@ -385,4 +393,140 @@ func TestServeWeComCallbackDuplicateRace(t *testing.T) {
 	if k := s.f.DB.Client.WecomEvent.Query().CountX(sys); k != n {
 		t.Fatalf("%d events stored, want %d", k, n)
 	}
+}
+
+// Through `tierlink serve`: a change request's cards reach its two
+// deciders' WeCom; then more than 72 hours pass — for wang.fang by
+// Tierlink's own record of when her response_code was issued, for li.lei
+// only by WeCom's clock (WeCom refuses the old code). The request is
+// approved in the portal (the API). Neither card can be updated any
+// more, so each recipient gets a fresh text message stating the result,
+// in their language, with the link; the stored cards are "replaced" with
+// their codes spent. A later click on li.lei's card brings a fresh code,
+// and that card then shows the result too.
+func TestServeCardExpiredResponseCode(t *testing.T) {
+	const corp, contactSec, agentSec, agent = "wwexpired", "contact-secret-exp", "agent-secret-exp", "1000002"
+	sim := wecomsim.New(corp, contactSec, agentSec)
+	defer sim.Close()
+	sim.AddMember(wecomsim.Member{UserID: "wang.fang"})
+	sim.AddMember(wecomsim.Member{UserID: "li.lei"})
+	s := startInProc(t, map[string]string{"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": contactSec,
+		"TIERLINK_WECOM_AGENT_SECRET": agentSec, "TIERLINK_WECOM_AGENT_ID": agent, "TIERLINK_WECOM_CALLBACK_TOKEN": moreToken,
+		"TIERLINK_WECOM_CALLBACK_AES_KEY": moreKey, "TIERLINK_WECOM_API_BASE": sim.URL(), "TIERLINK_JOB_SCHEDULES": neverSchedule})
+	crypto, err := callback.New(callback.Config{Token: moreToken, EncodingAESKey: moreKey, ReceiveID: corp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.SetApp(agent, s.base+"/wecom/callback", crypto)
+	f := s.f
+	db := f.DB.Client
+	sys := f.System()
+	// This second instance's hooks queue the cards; the serving
+	// instance's dispatcher sends them.
+	api, err := wecom.NewClient(wecom.Config{CorpID: corp, AgentID: agent, AgentSecret: agentSec, ContactSecret: contactSec, APIBase: sim.URL()}, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wecom.NewCards(db, api, f.Groups, nil, nil)
+	db.User.UpdateOneID(f.Buyer.ID).SetWecomUserid("wang.fang").SetLocale("zh-CN").ExecX(sys)
+	db.User.UpdateOneID(f.Buyer2.ID).SetWecomUserid("li.lei").SetLocale("en").ExecX(sys)
+	if _, err := f.Groups.Create(f.Ctx(f.Buyer), groups.GroupInput{Name: "华星", Kind: "partner", PartnerID: f.PartnerA.ID,
+		ContactIDs: []int{f.ContactA.ID}, UserIDs: []int{f.Buyer2.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.Orders.Create(f.Ctx(f.Buyer), orders.OrderInput{PartnerID: f.PartnerA.ID, Direction: "upstream", Number: "PO-EXPIRED", Currency: "CNY",
+		Lines: []orders.LineInput{{ItemCode: "A", Quantity: partnerstest.Qty("10"), UnitPrice: 1, RequiredDate: "2026-12-10"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Orders.Publish(f.Ctx(f.Buyer), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Orders.Acknowledge(f.Ctx(f.UserA), o.ID, orders.AckInput{Lines: []orders.AckLine{
+		{LineNo: 1, Action: "change", PromisedDate: "2026-12-15"}}}); err != nil {
+		t.Fatal(err)
+	}
+	cr := db.ChangeRequest.Query().Where(changerequest.OrderID(o.ID)).OnlyX(sys)
+	cardID := db.Post.Query().Where(post.CardKind(groups.CardChangeRequest), post.SubjectID(cr.ID)).FirstIDX(sys)
+	tok, err := f.Acc.CreateToken(f.Ctx(f.Buyer), accounts.TokenInput{Name: "expired"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards := func() map[string]*ent.WecomCard {
+		out := map[string]*ent.WecomCard{}
+		for _, r := range db.WecomCard.Query().Where(wecomcard.SubjectID(cr.ID)).AllX(sys) {
+			out[r.Userid] = r
+		}
+		return out
+	}
+	s.waitFor(t, "both cards sent", 30*time.Second, func() bool {
+		rs := cards()
+		return len(rs) == 2 && rs["wang.fang"].State == wecomcard.StateSent && rs["li.lei"].State == wecomcard.StateSent
+	})
+	rs := cards()
+	sent := map[string]int{}
+	for uid := range rs {
+		sent[uid] = len(sim.Messages(uid))
+		if ms := sim.Messages(uid); len(ms) != 1 || ms[0].MsgType != "template_card" {
+			t.Fatalf("%s got %+v, want one template card", uid, ms)
+		}
+	}
+	// 73 hours: by our record for wang.fang (so Tierlink does not even
+	// try her code), by WeCom's clock for both.
+	db.WecomCard.UpdateOne(rs["wang.fang"]).SetCodeIssuedAt(time.Now().Add(-73 * time.Hour)).ExecX(sys)
+	sim.AgeResponseCodes(wecomsim.ResponseCodeLifetime + time.Hour)
+
+	if code, err := apiDo(s.base, tok.Secret, "POST", fmt.Sprintf("/api/v1/cards/%d/actions", cardID), `{"action":"approve"}`, nil); err != nil || code != http.StatusOK {
+		t.Fatalf("approving in the portal: %d %v\n%s", code, err, s.errb.String())
+	}
+	if got := db.ChangeRequest.GetX(sys, cr.ID); got.State != changerequest.StateApproved || got.DecidedByID == nil || *got.DecidedByID != f.Buyer.ID {
+		t.Fatalf("change request %s by %v", got.State, got.DecidedByID)
+	}
+	s.waitFor(t, "both cards replaced by a message", 30*time.Second, func() bool {
+		rs := cards()
+		return rs["wang.fang"].State == wecomcard.StateReplaced && rs["li.lei"].State == wecomcard.StateReplaced
+	})
+	rs = cards()
+	for uid, want := range map[string]string{"wang.fang": "已批准 · " + f.Buyer.Name, "li.lei": "Approved · " + f.Buyer.Name} {
+		r := rs[uid]
+		if !r.CodeUsed {
+			t.Errorf("%s's card replaced but its code not marked spent", uid)
+		}
+		ms := sim.Messages(uid)
+		if len(ms) != sent[uid]+1 {
+			t.Fatalf("%s got %d messages after the decision, want one more: %+v", uid, len(ms)-sent[uid], ms)
+		}
+		last := ms[len(ms)-1]
+		if last.MsgType != "text" || !strings.Contains(last.Text, want) || !strings.Contains(last.Text, "/groups/") {
+			t.Fatalf("%s's fresh message %+v, want a text saying %q with the link", uid, last, want)
+		}
+		if c, _ := sim.CardOf(r.TaskID); c.Replaced != "" {
+			t.Fatalf("%s's card was updated with an expired code: %q", uid, c.Replaced)
+		}
+	}
+
+	// li.lei clicks his old card: the click comes with a fresh code; the
+	// request is decided already (conflict), and his card now shows it.
+	if _, _, err := sim.Click("li.lei", rs["li.lei"].TaskID, "approve"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, "the late click applied and li.lei's card updated", 30*time.Second, func() bool {
+		ev, _ := db.WecomEvent.Query().Where(wecomevent.Kind(string(wecom.EventTemplateCard))).Only(sys)
+		return ev != nil && ev.State == wecomevent.StateApplied && cards()["li.lei"].State == wecomcard.StateClosed
+	})
+	ev := db.WecomEvent.Query().Where(wecomevent.Kind(string(wecom.EventTemplateCard))).OnlyX(sys)
+	if ev.Result != wecom.ClickConflict {
+		t.Fatalf("late click: %s, want %s", ev.Result, wecom.ClickConflict)
+	}
+	r := cards()["li.lei"]
+	if c, _ := sim.CardOf(r.TaskID); !strings.HasPrefix(c.Replaced, "Approved · "+f.Buyer.Name) {
+		t.Fatalf("li.lei's card after the late click shows %q", c.Replaced)
+	}
+	if got := db.ChangeRequest.GetX(sys, cr.ID); got.State != changerequest.StateApproved || *got.DecidedByID != f.Buyer.ID {
+		t.Fatalf("the late click changed the decision: %s by %v", got.State, got.DecidedByID)
+	}
+	if c := cards()["wang.fang"]; c.State != wecomcard.StateReplaced {
+		t.Fatalf("wang.fang's card went %s", c.State)
+	}
+	s.stop()
 }

@@ -18,11 +18,13 @@ import (
 
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/changerequest"
+	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/database"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomevent"
+	"github.com/tierlink/tierlink/ent/wecomtransfer"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/orders"
@@ -527,6 +529,158 @@ func TestServeCardExpiredResponseCode(t *testing.T) {
 	}
 	if c := cards()["wang.fang"]; c.State != wecomcard.StateReplaced {
 		t.Fatalf("wang.fang's card went %s", c.State)
+	}
+	s.stop()
+}
+
+// Through `tierlink serve`: hand-overs made with POST /api/v1/transfers
+// and carried out in WeCom by the wecom-transfers job end in every
+// WeCom state. m00's six customers go to m01 (and one to m02); WeCom
+// accepts them all (waiting); then the customer of 1 refuses, WeCom
+// loses its record of 3, m02 reaches the limit, and WeCom's 24 hours
+// pass: 0 done, 1 refused, 2 taker over the limit, 3 no record. Contact
+// 5 is handed over after that and stays waiting. Contact 4, handed over
+// twice already, is handed over a third time within 90 days: Tierlink
+// knows WeCom would refuse it (40128), records it blocked until the day
+// it becomes possible, and does not call WeCom. In every case the
+// Tierlink owner moved, and each ledger entry carries its WeCom state.
+func TestServeWeComTransfersEveryState(t *testing.T) {
+	const corp, contactSec, agentSec = "wwxfer", "contact-secret-xfer", "agent-secret-xfer"
+	sim := wecomsim.New(corp, contactSec, agentSec)
+	defer sim.Close()
+	s := startInProc(t, map[string]string{"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": contactSec,
+		"TIERLINK_WECOM_AGENT_SECRET": agentSec, "TIERLINK_WECOM_AGENT_ID": "1000002", "TIERLINK_WECOM_API_BASE": sim.URL(),
+		"TIERLINK_JOB_SCHEDULES": neverSchedule})
+	f := s.f
+	db := f.DB.Client
+	sys := f.System()
+	tok, err := f.Acc.CreateToken(f.Ctx(f.Admin), accounts.TokenInput{Name: "xfer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sync-, job- and API helpers of the subprocess tests, pointed at
+	// this in-process server.
+	e := &wecomE2E{t: t, sim: sim, staff: map[string]int{}, admin: tok.Secret, p: &proc{base: s.base, logs: s.errb}}
+	for _, uid := range []string{"m00", "m01", "m02"} {
+		sim.AddMember(wecomsim.Member{UserID: uid, Name: "Member " + uid, Email: uid + "@co.test", Follow: true})
+	}
+	ext := func(i int) string { return fmt.Sprintf("wmEVERY%02d", i) }
+	base := time.Now().Add(-200 * 24 * time.Hour).Unix()
+	for i := range 6 {
+		sim.AddContact(wecomsim.Contact{ExternalUserID: ext(i), Name: fmt.Sprintf("供应商联系人 %d", i), Type: 2,
+			CorpName: f.PartnerA.Name, Follows: []wecomsim.Follow{{UserID: "m00", CreateTime: base + int64(i)}}})
+	}
+	e.addStaff("m00", "m01", "m02")
+	if _, outcome, report := e.runJob("wecom-sync", true, 30*time.Second); outcome != "ok" {
+		t.Fatalf("wecom-sync: %s: %s", outcome, report)
+	}
+	ct := map[int]int{}
+	for i := range 6 {
+		wc := db.WecomContact.Query().Where(wecomcontact.ExternalUserid(ext(i))).OnlyX(sys)
+		if wc.ContactID == nil {
+			t.Fatalf("%s not linked to the directory after the sync", ext(i))
+		}
+		ct[i] = *wc.ContactID
+		if o := db.Contact.GetX(sys, ct[i]).OwnerID; o != e.staff["m00"] {
+			t.Fatalf("contact %d owned by %d, want m00's user %d", i, o, e.staff["m00"])
+		}
+	}
+	hand := func(to string, note string, is ...int) {
+		t.Helper()
+		var ids []int
+		for _, i := range is {
+			ids = append(ids, ct[i])
+		}
+		e.call("POST", "/api/v1/transfers", map[string]any{"contact_ids": ids, "to_owner_id": e.staff[to], "note": note}, nil, 201)
+	}
+	run := func() string {
+		t.Helper()
+		_, outcome, report := e.runJob("wecom-transfers", true, 30*time.Second)
+		if outcome != "ok" {
+			t.Fatalf("wecom-transfers: %s: %s\n%s", outcome, report, s.errb.String())
+		}
+		return report
+	}
+	// latest is contact i's last WeCom hand-over row.
+	latest := func(i int) *ent.WecomTransfer {
+		t.Helper()
+		r, err := db.WecomTransfer.Query().Where(wecomtransfer.ContactID(ct[i])).Order(ent.Desc(wecomtransfer.FieldID)).First(sys)
+		if err != nil {
+			t.Fatalf("contact %d: %v", i, err)
+		}
+		return r
+	}
+
+	hand("m01", "王芳调岗，客户交由李雷跟进", 0, 1, 3, 4)
+	hand("m02", "交接", 2)
+	run()
+	for _, i := range []int{0, 1, 2, 3, 4} {
+		if r := latest(i); r.State != wecomtransfer.StateWaiting {
+			t.Fatalf("contact %d: %s (errcode %d), want waiting", i, r.State, r.Errcode)
+		}
+	}
+	sim.RefuseTransfer(ext(1))
+	sim.ForgetTransfers(ext(3))
+	sim.SetCustomerLimit("m02", 0)
+	sim.SetClock(func() time.Time { return time.Now().Add(25 * time.Hour) })
+	run()
+	// Contact 4 goes back to m00 (its second hand-over in 90 days, which
+	// WeCom takes) and 5 to m01.
+	hand("m00", "", 4)
+	hand("m01", "", 5)
+	run()
+	if r := latest(4); r.State != wecomtransfer.StateWaiting {
+		t.Fatalf("contact 4's second hand-over: %s (errcode %d), want waiting", r.State, r.Errcode)
+	}
+	first := db.WecomTransfer.Query().Where(wecomtransfer.ContactID(ct[4])).Order(ent.Asc(wecomtransfer.FieldID)).FirstX(sys)
+	// The third, within 90 days: blocked up front; WeCom is not called.
+	calls := sim.Calls(transferAPI)
+	hand("m01", "", 4)
+	run()
+	if got := sim.Calls(transferAPI); got != calls {
+		t.Fatalf("WeCom was called %d more time(s) for a hand-over it would refuse", got-calls)
+	}
+
+	want := map[int]wecomtransfer.State{0: wecomtransfer.StateDone, 1: wecomtransfer.StateRefused, 2: wecomtransfer.StateTakerLimit,
+		3: wecomtransfer.StateNoRecord, 4: wecomtransfer.StateBlocked, 5: wecomtransfer.StateWaiting}
+	for i, st := range want {
+		if r := latest(i); r.State != st {
+			t.Errorf("contact %d: WeCom state %s (errcode %d, status %d), want %s", i, r.State, r.Errcode, r.Status, st)
+		}
+	}
+	if r := latest(2); r.Status != wecomsim.StatusTakerLimit {
+		t.Errorf("contact 2: status %d, want %d", r.Status, wecomsim.StatusTakerLimit)
+	}
+	if r := latest(4); r.Errcode != wecomsim.ErrTransferTooOften || r.PossibleAt == nil || first.RequestedAt == nil ||
+		!r.PossibleAt.Equal(first.RequestedAt.Add(90*24*time.Hour)) {
+		t.Errorf("contact 4's third hand-over: errcode %d possible %v, want 40128 possible 90 days after %v", r.Errcode, r.PossibleAt, first.RequestedAt)
+	}
+	// WeCom's side: the refused customer stays with m00, the done one
+	// follows m01.
+	if fs := sim.Followers(ext(1)); !slices.Equal(fs, []string{"m00"}) {
+		t.Errorf("refused contact followed by %v in WeCom, want [m00]", fs)
+	}
+	if fs := sim.Followers(ext(0)); !slices.Equal(fs, []string{"m01"}) {
+		t.Errorf("handed-over contact followed by %v in WeCom, want [m01]", fs)
+	}
+	// Tierlink's ownership moved in every case, and the ledger has one
+	// entry per hand-over, each with its WeCom row.
+	for i, to := range map[int]string{0: "m01", 1: "m01", 2: "m02", 3: "m01", 4: "m01", 5: "m01"} {
+		if o := db.Contact.GetX(sys, ct[i]).OwnerID; o != e.staff[to] {
+			t.Errorf("contact %d owned by %d in Tierlink, want %s's user %d: ownership moves even when WeCom refuses", i, o, to, e.staff[to])
+		}
+	}
+	for i, n := range map[int]int{0: 1, 1: 1, 2: 1, 3: 1, 4: 3, 5: 1} {
+		entries := db.ContactTransfer.Query().Where(contacttransfer.ContactID(ct[i])).IDsX(sys)
+		rows := db.WecomTransfer.Query().Where(wecomtransfer.ContactID(ct[i])).AllX(sys)
+		if len(entries) != n || len(rows) != n {
+			t.Errorf("contact %d: %d ledger entries and %d WeCom rows, want %d each", i, len(entries), len(rows), n)
+		}
+		for _, r := range rows {
+			if !slices.Contains(entries, r.TransferID) {
+				t.Errorf("contact %d: WeCom row %d for ledger entry %d, not one of %v", i, r.ID, r.TransferID, entries)
+			}
+		}
 	}
 	s.stop()
 }

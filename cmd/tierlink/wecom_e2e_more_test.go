@@ -684,3 +684,123 @@ func TestServeWeComTransfersEveryState(t *testing.T) {
 	}
 	s.stop()
 }
+
+// Through `tierlink serve`: WeCom's transfer_fail callback settles a
+// waiting hand-over at once, before any poll — refused by the customer
+// (customer_refused) or the taker over their limit
+// (customer_limit_exceed). A resent callback changes nothing, and the
+// next poll of transfer_result, which says the same, leaves the states
+// as they are. Tierlink's owner stays the taker.
+func TestServeWeComTransferFailCallback(t *testing.T) {
+	const corp, contactSec, agentSec = "wwxfail", "contact-secret-xfail", "agent-secret-xfail"
+	sim := wecomsim.New(corp, contactSec, agentSec)
+	defer sim.Close()
+	s := startInProc(t, map[string]string{"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": contactSec,
+		"TIERLINK_WECOM_AGENT_SECRET": agentSec, "TIERLINK_WECOM_AGENT_ID": "1000002", "TIERLINK_WECOM_API_BASE": sim.URL(),
+		"TIERLINK_WECOM_CALLBACK_TOKEN": moreToken, "TIERLINK_WECOM_CALLBACK_AES_KEY": moreKey, "TIERLINK_JOB_SCHEDULES": neverSchedule})
+	f := s.f
+	db := f.DB.Client
+	sys := f.System()
+	tok, err := f.Acc.CreateToken(f.Ctx(f.Admin), accounts.TokenInput{Name: "xfail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &wecomE2E{t: t, sim: sim, staff: map[string]int{}, admin: tok.Secret, p: &proc{base: s.base, logs: s.errb}}
+	for _, uid := range []string{"m00", "m01"} {
+		sim.AddMember(wecomsim.Member{UserID: uid, Name: "Member " + uid, Email: uid + "@co.test", Follow: true})
+	}
+	exts := []string{"wmFAIL00", "wmFAIL01", "wmFAIL02"}
+	for i, x := range exts {
+		sim.AddContact(wecomsim.Contact{ExternalUserID: x, Name: x, Type: 2, CorpName: f.PartnerA.Name,
+			Follows: []wecomsim.Follow{{UserID: "m00", CreateTime: time.Now().Add(-time.Hour).Unix() + int64(i)}}})
+	}
+	e.addStaff("m00", "m01")
+	if _, outcome, report := e.runJob("wecom-sync", true, 30*time.Second); outcome != "ok" {
+		t.Fatalf("wecom-sync: %s: %s", outcome, report)
+	}
+	var ids []int
+	for _, x := range exts {
+		wc := db.WecomContact.Query().Where(wecomcontact.ExternalUserid(x)).OnlyX(sys)
+		if wc.ContactID == nil {
+			t.Fatalf("%s not linked", x)
+		}
+		ids = append(ids, *wc.ContactID)
+	}
+	e.call("POST", "/api/v1/transfers", map[string]any{"contact_ids": ids, "to_owner_id": e.staff["m01"], "note": "交接"}, nil, 201)
+	if _, outcome, report := e.runJob("wecom-transfers", true, 30*time.Second); outcome != "ok" {
+		t.Fatalf("wecom-transfers: %s: %s", outcome, report)
+	}
+	state := func(x string) *ent.WecomTransfer {
+		return db.WecomTransfer.Query().Where(wecomtransfer.ExternalUserid(x)).OnlyX(sys)
+	}
+	for _, x := range exts {
+		if r := state(x); r.State != wecomtransfer.StateWaiting {
+			t.Fatalf("%s: %s, want waiting", x, r.State)
+		}
+	}
+	// WeCom's side: the first customer refuses; m01 is at the limit for
+	// the second. WeCom posts transfer_fail for each (twice for the first).
+	sim.RefuseTransfer(exts[0])
+	crypto, err := callback.New(callback.Config{Token: moreToken, EncodingAESKey: moreKey, ReceiveID: corp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(x string, reason callback.FailReason) {
+		t.Helper()
+		ev := stormChange(corp, callback.TransferFail, "m01", x, time.Now().Unix())
+		ev.FailReason = reason
+		msg, err := callback.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv, err := crypto.Encrypt(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post(s.base+"/wecom/callback?"+sv.Params().Query().Encode(), "text/xml", bytes.NewReader(sv.Envelope(corp, "1000002")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "success" {
+			t.Fatalf("transfer_fail callback: %d %q", resp.StatusCode, b)
+		}
+	}
+	calls := sim.Calls("/cgi-bin/externalcontact/transfer_result")
+	post(exts[0], callback.CustomerRefused)
+	post(exts[1], callback.CustomerLimitExceed)
+	post(exts[0], callback.CustomerRefused)
+	s.waitFor(t, "both transfer_fail callbacks applied", 20*time.Second, func() bool {
+		return state(exts[0]).State == wecomtransfer.StateRefused && state(exts[1]).State == wecomtransfer.StateTakerLimit
+	})
+	if got := sim.Calls("/cgi-bin/externalcontact/transfer_result"); got != calls {
+		t.Fatalf("transfer_result was asked %d time(s): the callback alone must settle the hand-overs", got-calls)
+	}
+	if r := state(exts[2]); r.State != wecomtransfer.StateWaiting {
+		t.Fatalf("%s: %s, want still waiting", exts[2], r.State)
+	}
+	if n := db.WecomEvent.Query().Where(wecomevent.Kind(string(wecom.EventTransferFail))).CountX(sys); n != 2 {
+		t.Fatalf("%d transfer_fail events stored, want 2 (the resend stores nothing)", n)
+	}
+	// The next poll agrees with the callbacks for the refused customer
+	// and leaves both settled.
+	if _, outcome, report := e.runJob("wecom-transfers", true, 30*time.Second); outcome != "ok" {
+		t.Fatalf("wecom-transfers: %s: %s", outcome, report)
+	}
+	if got := sim.Calls("/cgi-bin/externalcontact/transfer_result"); got == calls {
+		t.Fatal("the poll never asked transfer_result")
+	}
+	if r := state(exts[0]); r.State != wecomtransfer.StateRefused || r.Status != wecomsim.StatusRefused {
+		t.Fatalf("%s after the poll: %s status %d", exts[0], r.State, r.Status)
+	}
+	if r := state(exts[1]); r.State != wecomtransfer.StateTakerLimit || r.Status != wecomsim.StatusTakerLimit {
+		t.Fatalf("%s after the poll: %s status %d", exts[1], r.State, r.Status)
+	}
+	for i, id := range ids {
+		if o := db.Contact.GetX(sys, id).OwnerID; o != e.staff["m01"] {
+			t.Errorf("contact %s owned by %d, want m01's user %d", exts[i], o, e.staff["m01"])
+		}
+	}
+	s.stop()
+}

@@ -325,6 +325,18 @@ func TestServeWeComCallbackStorm(t *testing.T) {
 	if n := db.WecomContact.Query().Where(wecomcontact.RemovedAtIsNil()).CountX(sys); n != held {
 		t.Errorf("%d active contacts on file, want the %d WeCom holds", n, held)
 	}
+	// The nightly reconcile, run now through the job API, is a full sync
+	// against WeCom: after the storm it has nothing to correct.
+	tok, err := f.Acc.CreateToken(f.Ctx(f.Admin), accounts.TokenInput{Name: "storm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &wecomE2E{t: t, sim: sim, admin: tok.Secret, p: &proc{base: s.base, logs: s.errb}}
+	_, outcome, report := e.runJob("wecom-reconcile", true, 30*time.Second)
+	if outcome != "ok" || !strings.Contains(report, "0 contacts had drifted") || !strings.Contains(report, "0 pending (0 failing), 0 given up") {
+		t.Fatalf("wecom-reconcile after the storm: %s: %s", outcome, report)
+	}
+	t.Logf("reconcile: %s", report)
 	s.stop()
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomevent"
+	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
 	"github.com/tierlink/tierlink/partners/accounts"
 	"github.com/tierlink/tierlink/partners/groups"
@@ -815,4 +816,70 @@ func TestServeWeComTransferFailCallback(t *testing.T) {
 		}
 	}
 	s.stop()
+}
+
+// While another instance holds the WeCom event and card leases (its row
+// in wecom_lease owned by it, not expired), this instance's passes must
+// simply wait their turn: no error. After the holder lets go, the
+// pending callback is applied here.
+//
+// Skipped: it fails today. EventWorker.claim (partners/wecom/events.go,
+// the WecomLease Create...OnConflictColumns(...).DoNothing().Exec near
+// line 465) and Cards.claim (partners/wecom/cards.go near line 387)
+// insert the lease row whenever the update took nothing; the row exists,
+// ent answers sql.ErrNoRows for the skipped insert, and claim returns it
+// as an error, so every instance without the lease logs "wecom events:
+// pass failed ... sql: no rows in result set" (and "wecom cards: pass
+// failed") at ERROR level on every poll. Treating sql.ErrNoRows there as
+// "row kept" (as transfer.go's kept() does) fixes it; then remove the
+// Skip.
+func TestServeWeComLeaseHeldElsewhere(t *testing.T) {
+	t.Skip("bug: a pass without the lease fails with sql.ErrNoRows (partners/wecom/events.go and cards.go claim)")
+	const corp, secret, agentSec = "wwlease", "contact-secret-lease", "agent-secret-lease"
+	sim := wecomsim.New(corp, secret, agentSec)
+	defer sim.Close()
+	s := startInProc(t, map[string]string{"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": secret,
+		"TIERLINK_WECOM_AGENT_SECRET": agentSec, "TIERLINK_WECOM_AGENT_ID": "1000002",
+		"TIERLINK_WECOM_CALLBACK_TOKEN": moreToken, "TIERLINK_WECOM_CALLBACK_AES_KEY": moreKey, "TIERLINK_WECOM_API_BASE": sim.URL(),
+		"TIERLINK_JOB_SCHEDULES": neverSchedule})
+	db := s.f.DB.Client
+	sys := s.f.System()
+	sim.AddMember(wecomsim.Member{UserID: "m0", Follow: true})
+	sim.AddContact(wecomsim.Contact{ExternalUserID: "wmLEASE", Name: "王芳", Type: 1,
+		Follows: []wecomsim.Follow{{UserID: "m0", CreateTime: time.Now().Unix()}}})
+	// Another instance holds both leases for the next 3 seconds.
+	until := time.Now().Add(3 * time.Second)
+	for _, name := range []string{"wecom-events", "wecom-cards"} {
+		if err := db.WecomLease.Create().SetName(name).SetOwner("other-instance").SetUntil(until).
+			OnConflictColumns(wecomlease.FieldName).UpdateNewValues().Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crypto, err := callback.New(callback.Config{Token: moreToken, EncodingAESKey: moreKey, ReceiveID: corp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := callback.Marshal(stormChange(corp, callback.AddExternalContact, "m0", "wmLEASE", time.Now().Unix()))
+	sv, err := crypto.Encrypt(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(s.base+"/wecom/callback?"+sv.Params().Query().Encode(), "text/xml", bytes.NewReader(sv.Envelope(corp, "1000002")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("callback: %d", resp.StatusCode)
+	}
+	time.Sleep(time.Until(until))
+	if n := db.WecomEvent.Query().Where(wecomevent.StateEQ(wecomevent.StateApplied)).CountX(sys); n != 0 {
+		t.Fatalf("%d events applied while another instance held the lease", n)
+	}
+	s.waitFor(t, "the event applied once the lease was free", 20*time.Second, func() bool {
+		return db.WecomEvent.Query().Where(wecomevent.StateEQ(wecomevent.StateApplied)).CountX(sys) == 1
+	})
+	if strings.Contains(s.errb.String(), "pass failed") {
+		t.Fatalf("a pass without the lease failed:\n%s", s.errb.String())
+	}
 }

@@ -683,6 +683,21 @@ func TestServeWeComTransfersEveryState(t *testing.T) {
 			t.Errorf("contact %d owned by %d in Tierlink, want %s's user %d: ownership moves even when WeCom refuses", i, o, to, e.staff[to])
 		}
 	}
+	// Each contact's page shows its hand-over's WeCom state: a refusal is
+	// visible, never hidden.
+	resp, err := http.Post(s.base+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"email":"admin@co.test","password":"`+partnerstest.Password+`"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	e.session, e.sessionFor = resp.Cookies(), e.p
+	for i, st := range want {
+		html := e.page(fmt.Sprintf("/contacts/%d", ct[i]))
+		if !strings.Contains(html, `class="wecom-xfer ws-`+string(st)+`"`) {
+			t.Errorf("contact %d's page does not show its WeCom hand-over %s", i, st)
+		}
+	}
 	for i, n := range map[int]int{0: 1, 1: 1, 2: 1, 3: 1, 4: 3, 5: 1} {
 		entries := db.ContactTransfer.Query().Where(contacttransfer.ContactID(ct[i])).IDsX(sys)
 		rows := db.WecomTransfer.Query().Where(wecomtransfer.ContactID(ct[i])).AllX(sys)

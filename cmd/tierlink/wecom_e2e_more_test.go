@@ -698,6 +698,20 @@ func TestServeWeComTransfersEveryState(t *testing.T) {
 			t.Errorf("contact %d's page does not show its WeCom hand-over %s", i, st)
 		}
 	}
+	// The supervisor's list of failing hand-overs (on the hand-over page)
+	// holds exactly the refused, over-the-limit, lost and blocked ones.
+	html := e.page("/transfers/new")
+	at := strings.Index(html, `class="wecom-failures"`)
+	if at < 0 {
+		t.Fatal("the hand-over page lists no failing WeCom hand-overs")
+	}
+	sec, _, _ := strings.Cut(html[at:], "</section>")
+	for i := range 6 {
+		listed := strings.Contains(sec, fmt.Sprintf(`href="/contacts/%d"`, ct[i]))
+		if failing := i >= 1 && i <= 4; listed != failing {
+			t.Errorf("contact %d (%s) listed among the failing hand-overs: %v", i, want[i], listed)
+		}
+	}
 	for i, n := range map[int]int{0: 1, 1: 1, 2: 1, 3: 1, 4: 3, 5: 1} {
 		entries := db.ContactTransfer.Query().Where(contacttransfer.ContactID(ct[i])).IDsX(sys)
 		rows := db.WecomTransfer.Query().Where(wecomtransfer.ContactID(ct[i])).AllX(sys)

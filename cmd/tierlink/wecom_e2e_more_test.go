@@ -24,6 +24,7 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcard"
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomevent"
+	"github.com/tierlink/tierlink/ent/wecomgrouptransfer"
 	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomtransfer"
 	"github.com/tierlink/tierlink/partners/accounts"
@@ -911,4 +912,99 @@ func TestServeWeComLeaseHeldElsewhere(t *testing.T) {
 	if strings.Contains(s.errb.String(), "pass failed") {
 		t.Fatalf("a pass without the lease failed:\n%s", s.errb.String())
 	}
+}
+
+// Through `tierlink serve`: a buyer who left WeCom (离职) is deactivated
+// with POST /api/v1/users/{id}/deactivate, their heir named. Tierlink
+// hands their contacts over at once; the wecom-transfers job carries
+// them out with resigned/transfer_customer (one call) and moves the
+// leaver's customer groups to the heir (groupchat/transfer), an internal
+// group refused (90501) and another member's group untouched. A second
+// run calls nothing again; after WeCom's 24 hours the hand-overs are
+// done and the customers follow the heir.
+func TestServeWeComDepartureMovesGroups(t *testing.T) {
+	const corp, contactSec, agentSec = "wwleave", "contact-secret-leave", "agent-secret-leave"
+	const resignedAPI = "/cgi-bin/externalcontact/resigned/transfer_customer"
+	sim := wecomsim.New(corp, contactSec, agentSec)
+	defer sim.Close()
+	s := startInProc(t, map[string]string{"TIERLINK_WECOM_CORP_ID": corp, "TIERLINK_WECOM_CONTACT_SECRET": contactSec,
+		"TIERLINK_WECOM_AGENT_SECRET": agentSec, "TIERLINK_WECOM_AGENT_ID": "1000002", "TIERLINK_WECOM_API_BASE": sim.URL(),
+		"TIERLINK_JOB_SCHEDULES": neverSchedule})
+	f := s.f
+	db := f.DB.Client
+	sys := f.System()
+	tok, err := f.Acc.CreateToken(f.Ctx(f.Admin), accounts.TokenInput{Name: "leave"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &wecomE2E{t: t, sim: sim, staff: map[string]int{}, admin: tok.Secret, p: &proc{base: s.base, logs: s.errb}}
+	for _, uid := range []string{"m00", "m01", "m02"} {
+		sim.AddMember(wecomsim.Member{UserID: uid, Name: "Member " + uid, Email: uid + "@co.test", Follow: true})
+	}
+	exts := []string{"wmLEAVE0", "wmLEAVE1", "wmLEAVE2"}
+	for i, x := range exts {
+		sim.AddContact(wecomsim.Contact{ExternalUserID: x, Name: x, Type: 2, CorpName: f.PartnerA.Name,
+			Follows: []wecomsim.Follow{{UserID: "m00", CreateTime: time.Now().Add(-time.Hour).Unix() + int64(i)}}})
+	}
+	sim.AddGroupChat(wecomsim.GroupChat{ChatID: "wrLEAVE1", Owner: "m00"})
+	sim.AddGroupChat(wecomsim.GroupChat{ChatID: "wrLEAVE2", Owner: "m00"})
+	sim.AddGroupChat(wecomsim.GroupChat{ChatID: "wrINTERNAL", Owner: "m00", Internal: true})
+	sim.AddGroupChat(wecomsim.GroupChat{ChatID: "wrOTHER", Owner: "m02"})
+	e.addStaff("m00", "m01", "m02")
+	if _, outcome, report := e.runJob("wecom-sync", true, 30*time.Second); outcome != "ok" {
+		t.Fatalf("wecom-sync: %s: %s", outcome, report)
+	}
+	sim.Resign("m00")
+	e.call("POST", fmt.Sprintf("/api/v1/users/%d/deactivate", e.staff["m00"]), map[string]any{"heir_id": e.staff["m01"], "note": "离职"}, nil, 200)
+	for range 2 {
+		if _, outcome, report := e.runJob("wecom-transfers", true, 30*time.Second); outcome != "ok" {
+			t.Fatalf("wecom-transfers: %s: %s\n%s", outcome, report, s.errb.String())
+		}
+	}
+	if got := sim.Calls(resignedAPI); got != 1 {
+		t.Fatalf("resigned/transfer_customer called %d times, want once", got)
+	}
+	for _, x := range exts {
+		r := db.WecomTransfer.Query().Where(wecomtransfer.ExternalUserid(x)).OnlyX(sys)
+		if r.Kind != wecomtransfer.KindResigned || r.State != wecomtransfer.StateWaiting || r.TakeoverUserid != "m01" {
+			t.Fatalf("%s: %s %s to %s (errcode %d), want resigned, waiting, to m01", x, r.Kind, r.State, r.TakeoverUserid, r.Errcode)
+		}
+		wc := db.WecomContact.Query().Where(wecomcontact.ExternalUserid(x)).OnlyX(sys)
+		if o := db.Contact.GetX(sys, *wc.ContactID).OwnerID; o != e.staff["m01"] {
+			t.Fatalf("%s owned by %d in Tierlink, want the heir %d", x, o, e.staff["m01"])
+		}
+	}
+	for g, want := range map[string]string{"wrLEAVE1": "m01", "wrLEAVE2": "m01", "wrINTERNAL": "m00", "wrOTHER": "m02"} {
+		if o := sim.GroupOwner(g); o != want {
+			t.Errorf("group %s owned by %s in WeCom, want %s", g, o, want)
+		}
+	}
+	gs := db.WecomGroupTransfer.Query().Where(wecomgrouptransfer.ChatIDNEQ("")).AllX(sys)
+	if len(gs) != 3 {
+		t.Fatalf("%d group hand-over rows, want the leaver's 3", len(gs))
+	}
+	for _, g := range gs {
+		switch {
+		case g.ChatID == "wrINTERNAL" && (g.State != wecomgrouptransfer.StateFailed || g.Errcode != wecomsim.ErrNotCustomerGroup):
+			t.Errorf("internal group: %s errcode %d, want failed 90501", g.State, g.Errcode)
+		case g.ChatID != "wrINTERNAL" && (g.State != wecomgrouptransfer.StateDone || g.ToUserid != "m01"):
+			t.Errorf("group %s: %s to %s", g.ChatID, g.State, g.ToUserid)
+		}
+	}
+	sim.SetClock(func() time.Time { return time.Now().Add(25 * time.Hour) })
+	if _, outcome, report := e.runJob("wecom-transfers", true, 30*time.Second); outcome != "ok" {
+		t.Fatalf("wecom-transfers a day later: %s: %s", outcome, report)
+	}
+	for _, x := range exts {
+		if r := db.WecomTransfer.Query().Where(wecomtransfer.ExternalUserid(x)).OnlyX(sys); r.State != wecomtransfer.StateDone {
+			t.Errorf("%s a day later: %s", x, r.State)
+		}
+		if fs := sim.Followers(x); !slices.Equal(fs, []string{"m01"}) {
+			t.Errorf("%s followed by %v in WeCom, want the heir", x, fs)
+		}
+	}
+	if got := sim.Calls(resignedAPI); got != 1 {
+		t.Fatalf("resigned/transfer_customer called %d times in all, want once", got)
+	}
+	s.stop()
 }

@@ -345,16 +345,9 @@ func TestServeWeComCallbackStorm(t *testing.T) {
 // Two copies of one callback arriving at the same moment (WeCom's resend
 // racing the original, or two instances behind a load balancer) must
 // both be answered "success" and store the event once.
-//
-// Skipped: it fails today. wecom.Service.StoreEvent
-// (partners/wecom/events.go, the OnConflictColumns(...).DoNothing().Exec
-// near line 127) gets sql.ErrNoRows from ent when the racing copy's
-// insert hits the conflict, so the endpoint answers 500 "internal error"
-// (logged "wecom callback: storing the event failed ... sql: no rows in
-// result set"). Treating sql.ErrNoRows there as "already stored"
-// (return false, nil) fixes it; then remove the Skip.
+// (ent reports the racing copy's skipped insert as sql.ErrNoRows, which
+// StoreEvent once answered with a 500.)
 func TestServeWeComCallbackDuplicateRace(t *testing.T) {
-	t.Skip("bug: a duplicate callback racing its original is answered 500 (partners/wecom/events.go StoreEvent, ErrNoRows from DoNothing)")
 	const corp, secret = "wwrace", "contact-secret-race"
 	sim := wecomsim.New(corp, secret)
 	defer sim.Close()
@@ -852,19 +845,9 @@ func TestServeWeComTransferFailCallback(t *testing.T) {
 // in wecom_lease owned by it, not expired), this instance's passes must
 // simply wait their turn: no error. After the holder lets go, the
 // pending callback is applied here.
-//
-// Skipped: it fails today. EventWorker.claim (partners/wecom/events.go,
-// the WecomLease Create...OnConflictColumns(...).DoNothing().Exec near
-// line 465) and Cards.claim (partners/wecom/cards.go near line 387)
-// insert the lease row whenever the update took nothing; the row exists,
-// ent answers sql.ErrNoRows for the skipped insert, and claim returns it
-// as an error, so every instance without the lease logs "wecom events:
-// pass failed ... sql: no rows in result set" (and "wecom cards: pass
-// failed") at ERROR level on every poll. Treating sql.ErrNoRows there as
-// "row kept" (as transfer.go's kept() does) fixes it; then remove the
-// Skip.
+// (ent reports the skipped lease-row insert as sql.ErrNoRows, which
+// claim once returned, logging an error on every poll.)
 func TestServeWeComLeaseHeldElsewhere(t *testing.T) {
-	t.Skip("bug: a pass without the lease fails with sql.ErrNoRows (partners/wecom/events.go and cards.go claim)")
 	const corp, secret, agentSec = "wwlease", "contact-secret-lease", "agent-secret-lease"
 	sim := wecomsim.New(corp, secret, agentSec)
 	defer sim.Close()

@@ -385,7 +385,7 @@ func (c *Cards) claim(ctx context.Context) (bool, error) {
 		return n == 1, err
 	}
 	if err := c.db.WecomLease.Create().SetName(cardLeaseName).SetOwner("").SetUntil(time.Unix(0, 0)).
-		OnConflictColumns(wecomlease.FieldName).DoNothing().Exec(ctx); err != nil {
+		OnConflictColumns(wecomlease.FieldName).DoNothing().Exec(ctx); kept(err) != nil {
 		return false, err
 	}
 	n, err = take()

@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,8 +124,11 @@ func (s *Service) StoreEvent(ctx context.Context, ev callback.Event) (bool, erro
 	if kind == EventOther {
 		q.SetState(wecomevent.StateIgnored).SetResult(ResultIgnored).SetAppliedAt(now)
 	}
-	// A resend racing this one inserts nothing.
-	if err := q.OnConflictColumns(wecomevent.FieldIdentity).DoNothing().Exec(sys); err != nil {
+	// A resend racing this one inserts nothing, which ent reports as
+	// sql.ErrNoRows: the event is stored, by the other copy.
+	if err := q.OnConflictColumns(wecomevent.FieldIdentity).DoNothing().Exec(sys); errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
 	if s.stored != nil && kind != EventOther {
@@ -463,7 +467,7 @@ func (w *EventWorker) claim(ctx context.Context) (bool, error) {
 	// The first claim ever creates the lease row; of two instances
 	// racing, one insert wins and the other's does nothing.
 	if err := w.svc.db.WecomLease.Create().SetName(eventLeaseName).SetOwner("").SetUntil(time.Unix(0, 0)).
-		OnConflictColumns(wecomlease.FieldName).DoNothing().Exec(ctx); err != nil {
+		OnConflictColumns(wecomlease.FieldName).DoNothing().Exec(ctx); kept(err) != nil {
 		return false, err
 	}
 	n, err = take()

@@ -52,14 +52,16 @@ func TestBrowserWeComCardApprove(t *testing.T) {
 	ew := wecom.NewEventWorker(deps.WeCom, quiet)
 	ew.Poll = 100 * time.Millisecond
 	ew.Handle(wecom.EventTemplateCard, cards.ClickHandler())
-	ctx, stop := context.WithCancel(context.Background())
-	t.Cleanup(stop)
-	go ew.Run(ctx)
-	go cards.RunDispatcher(ctx)
+	// The server first, as serve does: New installs ent hooks on the
+	// client, which must not change under running workers.
 	srv, err := New(Config{BaseURL: base, QuietAccessLog: true, Logger: quiet}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go ew.Run(ctx)
+	go cards.RunDispatcher(ctx)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 	crypto, err := deps.WeCom.CallbackCrypto()

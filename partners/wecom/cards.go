@@ -25,7 +25,6 @@ import (
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/ent/wecomcard"
-	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/i18n"
@@ -374,27 +373,11 @@ func (c *Cards) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (c *Cards) claim(ctx context.Context) (bool, error) {
-	now := c.now()
-	take := func() (int, error) {
-		return c.db.WecomLease.Update().Where(wecomlease.Name(cardLeaseName),
-			wecomlease.Or(wecomlease.UntilLT(now), wecomlease.Owner(c.Instance))).
-			SetOwner(c.Instance).SetUntil(now.Add(c.Lease)).Save(ctx)
-	}
-	n, err := take()
-	if err != nil || n == 1 {
-		return n == 1, err
-	}
-	if err := c.db.WecomLease.Create().SetName(cardLeaseName).SetOwner("").SetUntil(time.Unix(0, 0)).
-		OnConflictColumns(wecomlease.FieldName).DoNothing().Exec(ctx); kept(err) != nil {
-		return false, err
-	}
-	n, err = take()
-	return n == 1, err
+	return claimLease(ctx, c.db, cardLeaseName, c.Instance, c.Lease, c.now())
 }
 
 func (c *Cards) release(ctx context.Context) {
-	if err := c.db.WecomLease.Update().Where(wecomlease.Name(cardLeaseName), wecomlease.Owner(c.Instance)).
-		SetUntil(c.now()).Exec(context.WithoutCancel(ctx)); err != nil {
+	if err := releaseLease(ctx, c.db, cardLeaseName, c.Instance, c.now()); err != nil {
 		c.log.WarnContext(ctx, "wecom cards: releasing the lease", "err", err)
 	}
 }

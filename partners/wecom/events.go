@@ -22,7 +22,6 @@ import (
 	"github.com/tierlink/tierlink/ent/wecomcontact"
 	"github.com/tierlink/tierlink/ent/wecomevent"
 	"github.com/tierlink/tierlink/ent/wecomfollow"
-	"github.com/tierlink/tierlink/ent/wecomlease"
 	"github.com/tierlink/tierlink/ent/wecomsync"
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/i18n"
@@ -454,29 +453,11 @@ func (w *EventWorker) failed(ctx context.Context, ev *ent.WecomEvent, cause erro
 
 // claim takes or renews the lease.
 func (w *EventWorker) claim(ctx context.Context) (bool, error) {
-	now := w.now()
-	take := func() (int, error) {
-		return w.svc.db.WecomLease.Update().Where(wecomlease.Name(eventLeaseName),
-			wecomlease.Or(wecomlease.UntilLT(now), wecomlease.Owner(w.Instance))).
-			SetOwner(w.Instance).SetUntil(now.Add(w.Lease)).Save(ctx)
-	}
-	n, err := take()
-	if err != nil || n == 1 {
-		return n == 1, err
-	}
-	// The first claim ever creates the lease row; of two instances
-	// racing, one insert wins and the other's does nothing.
-	if err := w.svc.db.WecomLease.Create().SetName(eventLeaseName).SetOwner("").SetUntil(time.Unix(0, 0)).
-		OnConflictColumns(wecomlease.FieldName).DoNothing().Exec(ctx); kept(err) != nil {
-		return false, err
-	}
-	n, err = take()
-	return n == 1, err
+	return claimLease(ctx, w.svc.db, eventLeaseName, w.Instance, w.Lease, w.now())
 }
 
 func (w *EventWorker) release(ctx context.Context) {
-	if err := w.svc.db.WecomLease.Update().Where(wecomlease.Name(eventLeaseName), wecomlease.Owner(w.Instance)).
-		SetUntil(w.now()).Exec(context.WithoutCancel(ctx)); err != nil {
+	if err := releaseLease(ctx, w.svc.db, eventLeaseName, w.Instance, w.now()); err != nil {
 		w.log.WarnContext(ctx, "wecom events: releasing the lease", "err", err)
 	}
 }

@@ -23,10 +23,12 @@ import (
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/digestitem"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/emailchange"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
@@ -34,11 +36,16 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/mailinbound"
+	"github.com/tierlink/tierlink/ent/mailoutbox"
+	"github.com/tierlink/tierlink/ent/mailsetting"
 	"github.com/tierlink/tierlink/ent/notice"
+	"github.com/tierlink/tierlink/ent/notificationpref"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/passwordreset"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
@@ -83,6 +90,8 @@ type Client struct {
 	ContactTransfer *ContactTransferClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// DigestItem is the client for interacting with the DigestItem builders.
+	DigestItem *DigestItemClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// DocumentDownload is the client for interacting with the DocumentDownload builders.
@@ -91,6 +100,8 @@ type Client struct {
 	DocumentVersion *DocumentVersionClient
 	// DomainEvent is the client for interacting with the DomainEvent builders.
 	DomainEvent *DomainEventClient
+	// EmailChange is the client for interacting with the EmailChange builders.
+	EmailChange *EmailChangeClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// GroupMember is the client for interacting with the GroupMember builders.
@@ -105,8 +116,16 @@ type Client struct {
 	JobState *JobStateClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// MailInbound is the client for interacting with the MailInbound builders.
+	MailInbound *MailInboundClient
+	// MailOutbox is the client for interacting with the MailOutbox builders.
+	MailOutbox *MailOutboxClient
+	// MailSetting is the client for interacting with the MailSetting builders.
+	MailSetting *MailSettingClient
 	// Notice is the client for interacting with the Notice builders.
 	Notice *NoticeClient
+	// NotificationPref is the client for interacting with the NotificationPref builders.
+	NotificationPref *NotificationPrefClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderLine is the client for interacting with the OrderLine builders.
@@ -115,6 +134,8 @@ type Client struct {
 	OrderRevision *OrderRevisionClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
+	// PasswordReset is the client for interacting with the PasswordReset builders.
+	PasswordReset *PasswordResetClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
 	// ScorecardSnapshot is the client for interacting with the ScorecardSnapshot builders.
@@ -172,10 +193,12 @@ func (c *Client) init() {
 	c.Contact = NewContactClient(c.config)
 	c.ContactTransfer = NewContactTransferClient(c.config)
 	c.Delivery = NewDeliveryClient(c.config)
+	c.DigestItem = NewDigestItemClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.DocumentDownload = NewDocumentDownloadClient(c.config)
 	c.DocumentVersion = NewDocumentVersionClient(c.config)
 	c.DomainEvent = NewDomainEventClient(c.config)
+	c.EmailChange = NewEmailChangeClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.GroupMember = NewGroupMemberClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
@@ -183,11 +206,16 @@ func (c *Client) init() {
 	c.JobRun = NewJobRunClient(c.config)
 	c.JobState = NewJobStateClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
+	c.MailInbound = NewMailInboundClient(c.config)
+	c.MailOutbox = NewMailOutboxClient(c.config)
+	c.MailSetting = NewMailSettingClient(c.config)
 	c.Notice = NewNoticeClient(c.config)
+	c.NotificationPref = NewNotificationPrefClient(c.config)
 	c.Order = NewOrderClient(c.config)
 	c.OrderLine = NewOrderLineClient(c.config)
 	c.OrderRevision = NewOrderRevisionClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
+	c.PasswordReset = NewPasswordResetClient(c.config)
 	c.Post = NewPostClient(c.config)
 	c.ScorecardSnapshot = NewScorecardSnapshotClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -307,10 +335,12 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Contact:            NewContactClient(cfg),
 		ContactTransfer:    NewContactTransferClient(cfg),
 		Delivery:           NewDeliveryClient(cfg),
+		DigestItem:         NewDigestItemClient(cfg),
 		Document:           NewDocumentClient(cfg),
 		DocumentDownload:   NewDocumentDownloadClient(cfg),
 		DocumentVersion:    NewDocumentVersionClient(cfg),
 		DomainEvent:        NewDomainEventClient(cfg),
+		EmailChange:        NewEmailChangeClient(cfg),
 		Group:              NewGroupClient(cfg),
 		GroupMember:        NewGroupMemberClient(cfg),
 		IdempotencyKey:     NewIdempotencyKeyClient(cfg),
@@ -318,11 +348,16 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		JobRun:             NewJobRunClient(cfg),
 		JobState:           NewJobStateClient(cfg),
 		LoginThrottle:      NewLoginThrottleClient(cfg),
+		MailInbound:        NewMailInboundClient(cfg),
+		MailOutbox:         NewMailOutboxClient(cfg),
+		MailSetting:        NewMailSettingClient(cfg),
 		Notice:             NewNoticeClient(cfg),
+		NotificationPref:   NewNotificationPrefClient(cfg),
 		Order:              NewOrderClient(cfg),
 		OrderLine:          NewOrderLineClient(cfg),
 		OrderRevision:      NewOrderRevisionClient(cfg),
 		Partner:            NewPartnerClient(cfg),
+		PasswordReset:      NewPasswordResetClient(cfg),
 		Post:               NewPostClient(cfg),
 		ScorecardSnapshot:  NewScorecardSnapshotClient(cfg),
 		Session:            NewSessionClient(cfg),
@@ -369,10 +404,12 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Contact:            NewContactClient(cfg),
 		ContactTransfer:    NewContactTransferClient(cfg),
 		Delivery:           NewDeliveryClient(cfg),
+		DigestItem:         NewDigestItemClient(cfg),
 		Document:           NewDocumentClient(cfg),
 		DocumentDownload:   NewDocumentDownloadClient(cfg),
 		DocumentVersion:    NewDocumentVersionClient(cfg),
 		DomainEvent:        NewDomainEventClient(cfg),
+		EmailChange:        NewEmailChangeClient(cfg),
 		Group:              NewGroupClient(cfg),
 		GroupMember:        NewGroupMemberClient(cfg),
 		IdempotencyKey:     NewIdempotencyKeyClient(cfg),
@@ -380,11 +417,16 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		JobRun:             NewJobRunClient(cfg),
 		JobState:           NewJobStateClient(cfg),
 		LoginThrottle:      NewLoginThrottleClient(cfg),
+		MailInbound:        NewMailInboundClient(cfg),
+		MailOutbox:         NewMailOutboxClient(cfg),
+		MailSetting:        NewMailSettingClient(cfg),
 		Notice:             NewNoticeClient(cfg),
+		NotificationPref:   NewNotificationPrefClient(cfg),
 		Order:              NewOrderClient(cfg),
 		OrderLine:          NewOrderLineClient(cfg),
 		OrderRevision:      NewOrderRevisionClient(cfg),
 		Partner:            NewPartnerClient(cfg),
+		PasswordReset:      NewPasswordResetClient(cfg),
 		Post:               NewPostClient(cfg),
 		ScorecardSnapshot:  NewScorecardSnapshotClient(cfg),
 		Session:            NewSessionClient(cfg),
@@ -434,14 +476,16 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Acknowledgement, c.AuditEntry, c.Bridge, c.ChangeRequest,
-		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
-		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
-		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
-		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
-		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
-		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
-		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease,
-		c.WecomSetting, c.WecomSync, c.WecomToken, c.WecomTransfer,
+		c.Contact, c.ContactTransfer, c.Delivery, c.DigestItem, c.Document,
+		c.DocumentDownload, c.DocumentVersion, c.DomainEvent, c.EmailChange, c.Group,
+		c.GroupMember, c.IdempotencyKey, c.Invitation, c.JobRun, c.JobState,
+		c.LoginThrottle, c.MailInbound, c.MailOutbox, c.MailSetting, c.Notice,
+		c.NotificationPref, c.Order, c.OrderLine, c.OrderRevision, c.Partner,
+		c.PasswordReset, c.Post, c.ScorecardSnapshot, c.Session, c.Shipment,
+		c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomBehaviour, c.WecomCard,
+		c.WecomContact, c.WecomCorpMapping, c.WecomEvent, c.WecomFollow,
+		c.WecomGroupTransfer, c.WecomLease, c.WecomSetting, c.WecomSync, c.WecomToken,
+		c.WecomTransfer,
 	} {
 		n.Use(hooks...)
 	}
@@ -452,14 +496,16 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Acknowledgement, c.AuditEntry, c.Bridge, c.ChangeRequest,
-		c.Contact, c.ContactTransfer, c.Delivery, c.Document, c.DocumentDownload,
-		c.DocumentVersion, c.DomainEvent, c.Group, c.GroupMember, c.IdempotencyKey,
-		c.Invitation, c.JobRun, c.JobState, c.LoginThrottle, c.Notice, c.Order,
-		c.OrderLine, c.OrderRevision, c.Partner, c.Post, c.ScorecardSnapshot,
-		c.Session, c.Shipment, c.ShipmentEvent, c.ShipmentLine, c.User,
-		c.WecomBehaviour, c.WecomCard, c.WecomContact, c.WecomCorpMapping,
-		c.WecomEvent, c.WecomFollow, c.WecomGroupTransfer, c.WecomLease,
-		c.WecomSetting, c.WecomSync, c.WecomToken, c.WecomTransfer,
+		c.Contact, c.ContactTransfer, c.Delivery, c.DigestItem, c.Document,
+		c.DocumentDownload, c.DocumentVersion, c.DomainEvent, c.EmailChange, c.Group,
+		c.GroupMember, c.IdempotencyKey, c.Invitation, c.JobRun, c.JobState,
+		c.LoginThrottle, c.MailInbound, c.MailOutbox, c.MailSetting, c.Notice,
+		c.NotificationPref, c.Order, c.OrderLine, c.OrderRevision, c.Partner,
+		c.PasswordReset, c.Post, c.ScorecardSnapshot, c.Session, c.Shipment,
+		c.ShipmentEvent, c.ShipmentLine, c.User, c.WecomBehaviour, c.WecomCard,
+		c.WecomContact, c.WecomCorpMapping, c.WecomEvent, c.WecomFollow,
+		c.WecomGroupTransfer, c.WecomLease, c.WecomSetting, c.WecomSync, c.WecomToken,
+		c.WecomTransfer,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -484,6 +530,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ContactTransfer.mutate(ctx, m)
 	case *DeliveryMutation:
 		return c.Delivery.mutate(ctx, m)
+	case *DigestItemMutation:
+		return c.DigestItem.mutate(ctx, m)
 	case *DocumentMutation:
 		return c.Document.mutate(ctx, m)
 	case *DocumentDownloadMutation:
@@ -492,6 +540,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.DocumentVersion.mutate(ctx, m)
 	case *DomainEventMutation:
 		return c.DomainEvent.mutate(ctx, m)
+	case *EmailChangeMutation:
+		return c.EmailChange.mutate(ctx, m)
 	case *GroupMutation:
 		return c.Group.mutate(ctx, m)
 	case *GroupMemberMutation:
@@ -506,8 +556,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.JobState.mutate(ctx, m)
 	case *LoginThrottleMutation:
 		return c.LoginThrottle.mutate(ctx, m)
+	case *MailInboundMutation:
+		return c.MailInbound.mutate(ctx, m)
+	case *MailOutboxMutation:
+		return c.MailOutbox.mutate(ctx, m)
+	case *MailSettingMutation:
+		return c.MailSetting.mutate(ctx, m)
 	case *NoticeMutation:
 		return c.Notice.mutate(ctx, m)
+	case *NotificationPrefMutation:
+		return c.NotificationPref.mutate(ctx, m)
 	case *OrderMutation:
 		return c.Order.mutate(ctx, m)
 	case *OrderLineMutation:
@@ -516,6 +574,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OrderRevision.mutate(ctx, m)
 	case *PartnerMutation:
 		return c.Partner.mutate(ctx, m)
+	case *PasswordResetMutation:
+		return c.PasswordReset.mutate(ctx, m)
 	case *PostMutation:
 		return c.Post.mutate(ctx, m)
 	case *ScorecardSnapshotMutation:
@@ -1695,6 +1755,140 @@ func (c *DeliveryClient) mutate(ctx context.Context, m *DeliveryMutation) (Value
 	}
 }
 
+// DigestItemClient is a client for the DigestItem schema.
+type DigestItemClient struct {
+	config
+}
+
+// NewDigestItemClient returns a client for the DigestItem from the given config.
+func NewDigestItemClient(c config) *DigestItemClient {
+	return &DigestItemClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `digestitem.Hooks(f(g(h())))`.
+func (c *DigestItemClient) Use(hooks ...Hook) {
+	c.hooks.DigestItem = append(c.hooks.DigestItem, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `digestitem.Intercept(f(g(h())))`.
+func (c *DigestItemClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DigestItem = append(c.inters.DigestItem, interceptors...)
+}
+
+// Create returns a builder for creating a DigestItem entity.
+func (c *DigestItemClient) Create() *DigestItemCreate {
+	mutation := newDigestItemMutation(c.config, OpCreate)
+	return &DigestItemCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DigestItem entities.
+func (c *DigestItemClient) CreateBulk(builders ...*DigestItemCreate) *DigestItemCreateBulk {
+	return &DigestItemCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DigestItemClient) MapCreateBulk(slice any, setFunc func(*DigestItemCreate, int)) *DigestItemCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DigestItemCreateBulk{err: fmt.Errorf("calling to DigestItemClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DigestItemCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DigestItemCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DigestItem.
+func (c *DigestItemClient) Update() *DigestItemUpdate {
+	mutation := newDigestItemMutation(c.config, OpUpdate)
+	return &DigestItemUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DigestItemClient) UpdateOne(_m *DigestItem) *DigestItemUpdateOne {
+	mutation := newDigestItemMutation(c.config, OpUpdateOne, withDigestItem(_m))
+	return &DigestItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DigestItemClient) UpdateOneID(id int) *DigestItemUpdateOne {
+	mutation := newDigestItemMutation(c.config, OpUpdateOne, withDigestItemID(id))
+	return &DigestItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DigestItem.
+func (c *DigestItemClient) Delete() *DigestItemDelete {
+	mutation := newDigestItemMutation(c.config, OpDelete)
+	return &DigestItemDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DigestItemClient) DeleteOne(_m *DigestItem) *DigestItemDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DigestItemClient) DeleteOneID(id int) *DigestItemDeleteOne {
+	builder := c.Delete().Where(digestitem.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DigestItemDeleteOne{builder}
+}
+
+// Query returns a query builder for DigestItem.
+func (c *DigestItemClient) Query() *DigestItemQuery {
+	return &DigestItemQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDigestItem},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DigestItem entity by its id.
+func (c *DigestItemClient) Get(ctx context.Context, id int) (*DigestItem, error) {
+	return c.Query().Where(digestitem.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DigestItemClient) GetX(ctx context.Context, id int) *DigestItem {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DigestItemClient) Hooks() []Hook {
+	hooks := c.hooks.DigestItem
+	return append(hooks[:len(hooks):len(hooks)], digestitem.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DigestItemClient) Interceptors() []Interceptor {
+	return c.inters.DigestItem
+}
+
+func (c *DigestItemClient) mutate(ctx context.Context, m *DigestItemMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DigestItemCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DigestItemUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DigestItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DigestItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DigestItem mutation op: %q", m.Op())
+	}
+}
+
 // DocumentClient is a client for the Document schema.
 type DocumentClient struct {
 	config
@@ -2260,6 +2454,140 @@ func (c *DomainEventClient) mutate(ctx context.Context, m *DomainEventMutation) 
 		return (&DomainEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DomainEvent mutation op: %q", m.Op())
+	}
+}
+
+// EmailChangeClient is a client for the EmailChange schema.
+type EmailChangeClient struct {
+	config
+}
+
+// NewEmailChangeClient returns a client for the EmailChange from the given config.
+func NewEmailChangeClient(c config) *EmailChangeClient {
+	return &EmailChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emailchange.Hooks(f(g(h())))`.
+func (c *EmailChangeClient) Use(hooks ...Hook) {
+	c.hooks.EmailChange = append(c.hooks.EmailChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emailchange.Intercept(f(g(h())))`.
+func (c *EmailChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmailChange = append(c.inters.EmailChange, interceptors...)
+}
+
+// Create returns a builder for creating a EmailChange entity.
+func (c *EmailChangeClient) Create() *EmailChangeCreate {
+	mutation := newEmailChangeMutation(c.config, OpCreate)
+	return &EmailChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmailChange entities.
+func (c *EmailChangeClient) CreateBulk(builders ...*EmailChangeCreate) *EmailChangeCreateBulk {
+	return &EmailChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmailChangeClient) MapCreateBulk(slice any, setFunc func(*EmailChangeCreate, int)) *EmailChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmailChangeCreateBulk{err: fmt.Errorf("calling to EmailChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmailChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmailChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmailChange.
+func (c *EmailChangeClient) Update() *EmailChangeUpdate {
+	mutation := newEmailChangeMutation(c.config, OpUpdate)
+	return &EmailChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmailChangeClient) UpdateOne(_m *EmailChange) *EmailChangeUpdateOne {
+	mutation := newEmailChangeMutation(c.config, OpUpdateOne, withEmailChange(_m))
+	return &EmailChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmailChangeClient) UpdateOneID(id int) *EmailChangeUpdateOne {
+	mutation := newEmailChangeMutation(c.config, OpUpdateOne, withEmailChangeID(id))
+	return &EmailChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmailChange.
+func (c *EmailChangeClient) Delete() *EmailChangeDelete {
+	mutation := newEmailChangeMutation(c.config, OpDelete)
+	return &EmailChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmailChangeClient) DeleteOne(_m *EmailChange) *EmailChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmailChangeClient) DeleteOneID(id int) *EmailChangeDeleteOne {
+	builder := c.Delete().Where(emailchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmailChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for EmailChange.
+func (c *EmailChangeClient) Query() *EmailChangeQuery {
+	return &EmailChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmailChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmailChange entity by its id.
+func (c *EmailChangeClient) Get(ctx context.Context, id int) (*EmailChange, error) {
+	return c.Query().Where(emailchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmailChangeClient) GetX(ctx context.Context, id int) *EmailChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EmailChangeClient) Hooks() []Hook {
+	hooks := c.hooks.EmailChange
+	return append(hooks[:len(hooks):len(hooks)], emailchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmailChangeClient) Interceptors() []Interceptor {
+	return c.inters.EmailChange
+}
+
+func (c *EmailChangeClient) mutate(ctx context.Context, m *EmailChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmailChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmailChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmailChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmailChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmailChange mutation op: %q", m.Op())
 	}
 }
 
@@ -3249,6 +3577,408 @@ func (c *LoginThrottleClient) mutate(ctx context.Context, m *LoginThrottleMutati
 	}
 }
 
+// MailInboundClient is a client for the MailInbound schema.
+type MailInboundClient struct {
+	config
+}
+
+// NewMailInboundClient returns a client for the MailInbound from the given config.
+func NewMailInboundClient(c config) *MailInboundClient {
+	return &MailInboundClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mailinbound.Hooks(f(g(h())))`.
+func (c *MailInboundClient) Use(hooks ...Hook) {
+	c.hooks.MailInbound = append(c.hooks.MailInbound, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mailinbound.Intercept(f(g(h())))`.
+func (c *MailInboundClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MailInbound = append(c.inters.MailInbound, interceptors...)
+}
+
+// Create returns a builder for creating a MailInbound entity.
+func (c *MailInboundClient) Create() *MailInboundCreate {
+	mutation := newMailInboundMutation(c.config, OpCreate)
+	return &MailInboundCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MailInbound entities.
+func (c *MailInboundClient) CreateBulk(builders ...*MailInboundCreate) *MailInboundCreateBulk {
+	return &MailInboundCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MailInboundClient) MapCreateBulk(slice any, setFunc func(*MailInboundCreate, int)) *MailInboundCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MailInboundCreateBulk{err: fmt.Errorf("calling to MailInboundClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MailInboundCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MailInboundCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MailInbound.
+func (c *MailInboundClient) Update() *MailInboundUpdate {
+	mutation := newMailInboundMutation(c.config, OpUpdate)
+	return &MailInboundUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MailInboundClient) UpdateOne(_m *MailInbound) *MailInboundUpdateOne {
+	mutation := newMailInboundMutation(c.config, OpUpdateOne, withMailInbound(_m))
+	return &MailInboundUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MailInboundClient) UpdateOneID(id int) *MailInboundUpdateOne {
+	mutation := newMailInboundMutation(c.config, OpUpdateOne, withMailInboundID(id))
+	return &MailInboundUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MailInbound.
+func (c *MailInboundClient) Delete() *MailInboundDelete {
+	mutation := newMailInboundMutation(c.config, OpDelete)
+	return &MailInboundDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MailInboundClient) DeleteOne(_m *MailInbound) *MailInboundDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MailInboundClient) DeleteOneID(id int) *MailInboundDeleteOne {
+	builder := c.Delete().Where(mailinbound.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MailInboundDeleteOne{builder}
+}
+
+// Query returns a query builder for MailInbound.
+func (c *MailInboundClient) Query() *MailInboundQuery {
+	return &MailInboundQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMailInbound},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MailInbound entity by its id.
+func (c *MailInboundClient) Get(ctx context.Context, id int) (*MailInbound, error) {
+	return c.Query().Where(mailinbound.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MailInboundClient) GetX(ctx context.Context, id int) *MailInbound {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MailInboundClient) Hooks() []Hook {
+	hooks := c.hooks.MailInbound
+	return append(hooks[:len(hooks):len(hooks)], mailinbound.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MailInboundClient) Interceptors() []Interceptor {
+	return c.inters.MailInbound
+}
+
+func (c *MailInboundClient) mutate(ctx context.Context, m *MailInboundMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MailInboundCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MailInboundUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MailInboundUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MailInboundDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MailInbound mutation op: %q", m.Op())
+	}
+}
+
+// MailOutboxClient is a client for the MailOutbox schema.
+type MailOutboxClient struct {
+	config
+}
+
+// NewMailOutboxClient returns a client for the MailOutbox from the given config.
+func NewMailOutboxClient(c config) *MailOutboxClient {
+	return &MailOutboxClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mailoutbox.Hooks(f(g(h())))`.
+func (c *MailOutboxClient) Use(hooks ...Hook) {
+	c.hooks.MailOutbox = append(c.hooks.MailOutbox, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mailoutbox.Intercept(f(g(h())))`.
+func (c *MailOutboxClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MailOutbox = append(c.inters.MailOutbox, interceptors...)
+}
+
+// Create returns a builder for creating a MailOutbox entity.
+func (c *MailOutboxClient) Create() *MailOutboxCreate {
+	mutation := newMailOutboxMutation(c.config, OpCreate)
+	return &MailOutboxCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MailOutbox entities.
+func (c *MailOutboxClient) CreateBulk(builders ...*MailOutboxCreate) *MailOutboxCreateBulk {
+	return &MailOutboxCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MailOutboxClient) MapCreateBulk(slice any, setFunc func(*MailOutboxCreate, int)) *MailOutboxCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MailOutboxCreateBulk{err: fmt.Errorf("calling to MailOutboxClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MailOutboxCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MailOutboxCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MailOutbox.
+func (c *MailOutboxClient) Update() *MailOutboxUpdate {
+	mutation := newMailOutboxMutation(c.config, OpUpdate)
+	return &MailOutboxUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MailOutboxClient) UpdateOne(_m *MailOutbox) *MailOutboxUpdateOne {
+	mutation := newMailOutboxMutation(c.config, OpUpdateOne, withMailOutbox(_m))
+	return &MailOutboxUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MailOutboxClient) UpdateOneID(id int) *MailOutboxUpdateOne {
+	mutation := newMailOutboxMutation(c.config, OpUpdateOne, withMailOutboxID(id))
+	return &MailOutboxUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MailOutbox.
+func (c *MailOutboxClient) Delete() *MailOutboxDelete {
+	mutation := newMailOutboxMutation(c.config, OpDelete)
+	return &MailOutboxDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MailOutboxClient) DeleteOne(_m *MailOutbox) *MailOutboxDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MailOutboxClient) DeleteOneID(id int) *MailOutboxDeleteOne {
+	builder := c.Delete().Where(mailoutbox.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MailOutboxDeleteOne{builder}
+}
+
+// Query returns a query builder for MailOutbox.
+func (c *MailOutboxClient) Query() *MailOutboxQuery {
+	return &MailOutboxQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMailOutbox},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MailOutbox entity by its id.
+func (c *MailOutboxClient) Get(ctx context.Context, id int) (*MailOutbox, error) {
+	return c.Query().Where(mailoutbox.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MailOutboxClient) GetX(ctx context.Context, id int) *MailOutbox {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MailOutboxClient) Hooks() []Hook {
+	hooks := c.hooks.MailOutbox
+	return append(hooks[:len(hooks):len(hooks)], mailoutbox.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MailOutboxClient) Interceptors() []Interceptor {
+	return c.inters.MailOutbox
+}
+
+func (c *MailOutboxClient) mutate(ctx context.Context, m *MailOutboxMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MailOutboxCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MailOutboxUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MailOutboxUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MailOutboxDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MailOutbox mutation op: %q", m.Op())
+	}
+}
+
+// MailSettingClient is a client for the MailSetting schema.
+type MailSettingClient struct {
+	config
+}
+
+// NewMailSettingClient returns a client for the MailSetting from the given config.
+func NewMailSettingClient(c config) *MailSettingClient {
+	return &MailSettingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mailsetting.Hooks(f(g(h())))`.
+func (c *MailSettingClient) Use(hooks ...Hook) {
+	c.hooks.MailSetting = append(c.hooks.MailSetting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mailsetting.Intercept(f(g(h())))`.
+func (c *MailSettingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MailSetting = append(c.inters.MailSetting, interceptors...)
+}
+
+// Create returns a builder for creating a MailSetting entity.
+func (c *MailSettingClient) Create() *MailSettingCreate {
+	mutation := newMailSettingMutation(c.config, OpCreate)
+	return &MailSettingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MailSetting entities.
+func (c *MailSettingClient) CreateBulk(builders ...*MailSettingCreate) *MailSettingCreateBulk {
+	return &MailSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MailSettingClient) MapCreateBulk(slice any, setFunc func(*MailSettingCreate, int)) *MailSettingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MailSettingCreateBulk{err: fmt.Errorf("calling to MailSettingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MailSettingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MailSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MailSetting.
+func (c *MailSettingClient) Update() *MailSettingUpdate {
+	mutation := newMailSettingMutation(c.config, OpUpdate)
+	return &MailSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MailSettingClient) UpdateOne(_m *MailSetting) *MailSettingUpdateOne {
+	mutation := newMailSettingMutation(c.config, OpUpdateOne, withMailSetting(_m))
+	return &MailSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MailSettingClient) UpdateOneID(id int) *MailSettingUpdateOne {
+	mutation := newMailSettingMutation(c.config, OpUpdateOne, withMailSettingID(id))
+	return &MailSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MailSetting.
+func (c *MailSettingClient) Delete() *MailSettingDelete {
+	mutation := newMailSettingMutation(c.config, OpDelete)
+	return &MailSettingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MailSettingClient) DeleteOne(_m *MailSetting) *MailSettingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MailSettingClient) DeleteOneID(id int) *MailSettingDeleteOne {
+	builder := c.Delete().Where(mailsetting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MailSettingDeleteOne{builder}
+}
+
+// Query returns a query builder for MailSetting.
+func (c *MailSettingClient) Query() *MailSettingQuery {
+	return &MailSettingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMailSetting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MailSetting entity by its id.
+func (c *MailSettingClient) Get(ctx context.Context, id int) (*MailSetting, error) {
+	return c.Query().Where(mailsetting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MailSettingClient) GetX(ctx context.Context, id int) *MailSetting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MailSettingClient) Hooks() []Hook {
+	hooks := c.hooks.MailSetting
+	return append(hooks[:len(hooks):len(hooks)], mailsetting.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MailSettingClient) Interceptors() []Interceptor {
+	return c.inters.MailSetting
+}
+
+func (c *MailSettingClient) mutate(ctx context.Context, m *MailSettingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MailSettingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MailSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MailSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MailSettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MailSetting mutation op: %q", m.Op())
+	}
+}
+
 // NoticeClient is a client for the Notice schema.
 type NoticeClient struct {
 	config
@@ -3380,6 +4110,140 @@ func (c *NoticeClient) mutate(ctx context.Context, m *NoticeMutation) (Value, er
 		return (&NoticeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Notice mutation op: %q", m.Op())
+	}
+}
+
+// NotificationPrefClient is a client for the NotificationPref schema.
+type NotificationPrefClient struct {
+	config
+}
+
+// NewNotificationPrefClient returns a client for the NotificationPref from the given config.
+func NewNotificationPrefClient(c config) *NotificationPrefClient {
+	return &NotificationPrefClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notificationpref.Hooks(f(g(h())))`.
+func (c *NotificationPrefClient) Use(hooks ...Hook) {
+	c.hooks.NotificationPref = append(c.hooks.NotificationPref, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notificationpref.Intercept(f(g(h())))`.
+func (c *NotificationPrefClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NotificationPref = append(c.inters.NotificationPref, interceptors...)
+}
+
+// Create returns a builder for creating a NotificationPref entity.
+func (c *NotificationPrefClient) Create() *NotificationPrefCreate {
+	mutation := newNotificationPrefMutation(c.config, OpCreate)
+	return &NotificationPrefCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NotificationPref entities.
+func (c *NotificationPrefClient) CreateBulk(builders ...*NotificationPrefCreate) *NotificationPrefCreateBulk {
+	return &NotificationPrefCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NotificationPrefClient) MapCreateBulk(slice any, setFunc func(*NotificationPrefCreate, int)) *NotificationPrefCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NotificationPrefCreateBulk{err: fmt.Errorf("calling to NotificationPrefClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NotificationPrefCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NotificationPrefCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NotificationPref.
+func (c *NotificationPrefClient) Update() *NotificationPrefUpdate {
+	mutation := newNotificationPrefMutation(c.config, OpUpdate)
+	return &NotificationPrefUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NotificationPrefClient) UpdateOne(_m *NotificationPref) *NotificationPrefUpdateOne {
+	mutation := newNotificationPrefMutation(c.config, OpUpdateOne, withNotificationPref(_m))
+	return &NotificationPrefUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NotificationPrefClient) UpdateOneID(id int) *NotificationPrefUpdateOne {
+	mutation := newNotificationPrefMutation(c.config, OpUpdateOne, withNotificationPrefID(id))
+	return &NotificationPrefUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NotificationPref.
+func (c *NotificationPrefClient) Delete() *NotificationPrefDelete {
+	mutation := newNotificationPrefMutation(c.config, OpDelete)
+	return &NotificationPrefDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NotificationPrefClient) DeleteOne(_m *NotificationPref) *NotificationPrefDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NotificationPrefClient) DeleteOneID(id int) *NotificationPrefDeleteOne {
+	builder := c.Delete().Where(notificationpref.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NotificationPrefDeleteOne{builder}
+}
+
+// Query returns a query builder for NotificationPref.
+func (c *NotificationPrefClient) Query() *NotificationPrefQuery {
+	return &NotificationPrefQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotificationPref},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NotificationPref entity by its id.
+func (c *NotificationPrefClient) Get(ctx context.Context, id int) (*NotificationPref, error) {
+	return c.Query().Where(notificationpref.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NotificationPrefClient) GetX(ctx context.Context, id int) *NotificationPref {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NotificationPrefClient) Hooks() []Hook {
+	hooks := c.hooks.NotificationPref
+	return append(hooks[:len(hooks):len(hooks)], notificationpref.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NotificationPrefClient) Interceptors() []Interceptor {
+	return c.inters.NotificationPref
+}
+
+func (c *NotificationPrefClient) mutate(ctx context.Context, m *NotificationPrefMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NotificationPrefCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NotificationPrefUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NotificationPrefUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NotificationPrefDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NotificationPref mutation op: %q", m.Op())
 	}
 }
 
@@ -3964,6 +4828,140 @@ func (c *PartnerClient) mutate(ctx context.Context, m *PartnerMutation) (Value, 
 		return (&PartnerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Partner mutation op: %q", m.Op())
+	}
+}
+
+// PasswordResetClient is a client for the PasswordReset schema.
+type PasswordResetClient struct {
+	config
+}
+
+// NewPasswordResetClient returns a client for the PasswordReset from the given config.
+func NewPasswordResetClient(c config) *PasswordResetClient {
+	return &PasswordResetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passwordreset.Hooks(f(g(h())))`.
+func (c *PasswordResetClient) Use(hooks ...Hook) {
+	c.hooks.PasswordReset = append(c.hooks.PasswordReset, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passwordreset.Intercept(f(g(h())))`.
+func (c *PasswordResetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PasswordReset = append(c.inters.PasswordReset, interceptors...)
+}
+
+// Create returns a builder for creating a PasswordReset entity.
+func (c *PasswordResetClient) Create() *PasswordResetCreate {
+	mutation := newPasswordResetMutation(c.config, OpCreate)
+	return &PasswordResetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PasswordReset entities.
+func (c *PasswordResetClient) CreateBulk(builders ...*PasswordResetCreate) *PasswordResetCreateBulk {
+	return &PasswordResetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PasswordResetClient) MapCreateBulk(slice any, setFunc func(*PasswordResetCreate, int)) *PasswordResetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PasswordResetCreateBulk{err: fmt.Errorf("calling to PasswordResetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PasswordResetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PasswordResetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PasswordReset.
+func (c *PasswordResetClient) Update() *PasswordResetUpdate {
+	mutation := newPasswordResetMutation(c.config, OpUpdate)
+	return &PasswordResetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PasswordResetClient) UpdateOne(_m *PasswordReset) *PasswordResetUpdateOne {
+	mutation := newPasswordResetMutation(c.config, OpUpdateOne, withPasswordReset(_m))
+	return &PasswordResetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PasswordResetClient) UpdateOneID(id int) *PasswordResetUpdateOne {
+	mutation := newPasswordResetMutation(c.config, OpUpdateOne, withPasswordResetID(id))
+	return &PasswordResetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PasswordReset.
+func (c *PasswordResetClient) Delete() *PasswordResetDelete {
+	mutation := newPasswordResetMutation(c.config, OpDelete)
+	return &PasswordResetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PasswordResetClient) DeleteOne(_m *PasswordReset) *PasswordResetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PasswordResetClient) DeleteOneID(id int) *PasswordResetDeleteOne {
+	builder := c.Delete().Where(passwordreset.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PasswordResetDeleteOne{builder}
+}
+
+// Query returns a query builder for PasswordReset.
+func (c *PasswordResetClient) Query() *PasswordResetQuery {
+	return &PasswordResetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePasswordReset},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PasswordReset entity by its id.
+func (c *PasswordResetClient) Get(ctx context.Context, id int) (*PasswordReset, error) {
+	return c.Query().Where(passwordreset.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PasswordResetClient) GetX(ctx context.Context, id int) *PasswordReset {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PasswordResetClient) Hooks() []Hook {
+	hooks := c.hooks.PasswordReset
+	return append(hooks[:len(hooks):len(hooks)], passwordreset.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PasswordResetClient) Interceptors() []Interceptor {
+	return c.inters.PasswordReset
+}
+
+func (c *PasswordResetClient) mutate(ctx context.Context, m *PasswordResetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PasswordResetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PasswordResetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PasswordResetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PasswordResetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PasswordReset mutation op: %q", m.Op())
 	}
 }
 
@@ -6693,23 +7691,25 @@ func (c *WecomTransferClient) mutate(ctx context.Context, m *WecomTransferMutati
 type (
 	hooks struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
-		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
-		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
-		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
-		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
-		WecomFollow, WecomGroupTransfer, WecomLease, WecomSetting, WecomSync,
-		WecomToken, WecomTransfer []ent.Hook
+		ContactTransfer, Delivery, DigestItem, Document, DocumentDownload,
+		DocumentVersion, DomainEvent, EmailChange, Group, GroupMember, IdempotencyKey,
+		Invitation, JobRun, JobState, LoginThrottle, MailInbound, MailOutbox,
+		MailSetting, Notice, NotificationPref, Order, OrderLine, OrderRevision,
+		Partner, PasswordReset, Post, ScorecardSnapshot, Session, Shipment,
+		ShipmentEvent, ShipmentLine, User, WecomBehaviour, WecomCard, WecomContact,
+		WecomCorpMapping, WecomEvent, WecomFollow, WecomGroupTransfer, WecomLease,
+		WecomSetting, WecomSync, WecomToken, WecomTransfer []ent.Hook
 	}
 	inters struct {
 		APIToken, Acknowledgement, AuditEntry, Bridge, ChangeRequest, Contact,
-		ContactTransfer, Delivery, Document, DocumentDownload, DocumentVersion,
-		DomainEvent, Group, GroupMember, IdempotencyKey, Invitation, JobRun, JobState,
-		LoginThrottle, Notice, Order, OrderLine, OrderRevision, Partner, Post,
-		ScorecardSnapshot, Session, Shipment, ShipmentEvent, ShipmentLine, User,
-		WecomBehaviour, WecomCard, WecomContact, WecomCorpMapping, WecomEvent,
-		WecomFollow, WecomGroupTransfer, WecomLease, WecomSetting, WecomSync,
-		WecomToken, WecomTransfer []ent.Interceptor
+		ContactTransfer, Delivery, DigestItem, Document, DocumentDownload,
+		DocumentVersion, DomainEvent, EmailChange, Group, GroupMember, IdempotencyKey,
+		Invitation, JobRun, JobState, LoginThrottle, MailInbound, MailOutbox,
+		MailSetting, Notice, NotificationPref, Order, OrderLine, OrderRevision,
+		Partner, PasswordReset, Post, ScorecardSnapshot, Session, Shipment,
+		ShipmentEvent, ShipmentLine, User, WecomBehaviour, WecomCard, WecomContact,
+		WecomCorpMapping, WecomEvent, WecomFollow, WecomGroupTransfer, WecomLease,
+		WecomSetting, WecomSync, WecomToken, WecomTransfer []ent.Interceptor
 	}
 )
 

@@ -41,6 +41,12 @@ type Contact struct {
 	Language string `json:"language,omitempty"`
 	// OwnerID holds the value of the "owner_id" field.
 	OwnerID int `json:"owner_id,omitempty"`
+	// EmailBouncingAt holds the value of the "email_bouncing_at" field.
+	EmailBouncingAt *time.Time `json:"email_bouncing_at,omitempty"`
+	// EmailBounceReason holds the value of the "email_bounce_reason" field.
+	EmailBounceReason string `json:"email_bounce_reason,omitempty"`
+	// MailOptOut holds the value of the "mail_opt_out" field.
+	MailOptOut bool `json:"mail_opt_out,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.
 	Edges        ContactEdges `json:"edges"`
@@ -96,11 +102,13 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case contact.FieldMailOptOut:
+			values[i] = new(sql.NullBool)
 		case contact.FieldID, contact.FieldPartnerID, contact.FieldOwnerID:
 			values[i] = new(sql.NullInt64)
-		case contact.FieldName, contact.FieldSortKey, contact.FieldSearchText, contact.FieldTitle, contact.FieldEmail, contact.FieldPhone, contact.FieldLanguage:
+		case contact.FieldName, contact.FieldSortKey, contact.FieldSearchText, contact.FieldTitle, contact.FieldEmail, contact.FieldPhone, contact.FieldLanguage, contact.FieldEmailBounceReason:
 			values[i] = new(sql.NullString)
-		case contact.FieldCreatedAt, contact.FieldUpdatedAt:
+		case contact.FieldCreatedAt, contact.FieldUpdatedAt, contact.FieldEmailBouncingAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -189,6 +197,25 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.OwnerID = int(value.Int64)
 			}
+		case contact.FieldEmailBouncingAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bouncing_at", values[i])
+			} else if value.Valid {
+				_m.EmailBouncingAt = new(time.Time)
+				*_m.EmailBouncingAt = value.Time
+			}
+		case contact.FieldEmailBounceReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bounce_reason", values[i])
+			} else if value.Valid {
+				_m.EmailBounceReason = value.String
+			}
+		case contact.FieldMailOptOut:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field mail_opt_out", values[i])
+			} else if value.Valid {
+				_m.MailOptOut = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -272,6 +299,17 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("owner_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.OwnerID))
+	builder.WriteString(", ")
+	if v := _m.EmailBouncingAt; v != nil {
+		builder.WriteString("email_bouncing_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("email_bounce_reason=")
+	builder.WriteString(_m.EmailBounceReason)
+	builder.WriteString(", ")
+	builder.WriteString("mail_opt_out=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MailOptOut))
 	builder.WriteByte(')')
 	return builder.String()
 }

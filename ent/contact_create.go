@@ -139,6 +139,48 @@ func (_c *ContactCreate) SetOwnerID(v int) *ContactCreate {
 	return _c
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (_c *ContactCreate) SetEmailBouncingAt(v time.Time) *ContactCreate {
+	_c.mutation.SetEmailBouncingAt(v)
+	return _c
+}
+
+// SetNillableEmailBouncingAt sets the "email_bouncing_at" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableEmailBouncingAt(v *time.Time) *ContactCreate {
+	if v != nil {
+		_c.SetEmailBouncingAt(*v)
+	}
+	return _c
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (_c *ContactCreate) SetEmailBounceReason(v string) *ContactCreate {
+	_c.mutation.SetEmailBounceReason(v)
+	return _c
+}
+
+// SetNillableEmailBounceReason sets the "email_bounce_reason" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableEmailBounceReason(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetEmailBounceReason(*v)
+	}
+	return _c
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (_c *ContactCreate) SetMailOptOut(v bool) *ContactCreate {
+	_c.mutation.SetMailOptOut(v)
+	return _c
+}
+
+// SetNillableMailOptOut sets the "mail_opt_out" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableMailOptOut(v *bool) *ContactCreate {
+	if v != nil {
+		_c.SetMailOptOut(*v)
+	}
+	return _c
+}
+
 // SetPartner sets the "partner" edge to the Partner entity.
 func (_c *ContactCreate) SetPartner(v *Partner) *ContactCreate {
 	return _c.SetPartnerID(v.ID)
@@ -231,6 +273,14 @@ func (_c *ContactCreate) defaults() error {
 		v := contact.DefaultLanguage
 		_c.mutation.SetLanguage(v)
 	}
+	if _, ok := _c.mutation.EmailBounceReason(); !ok {
+		v := contact.DefaultEmailBounceReason
+		_c.mutation.SetEmailBounceReason(v)
+	}
+	if _, ok := _c.mutation.MailOptOut(); !ok {
+		v := contact.DefaultMailOptOut
+		_c.mutation.SetMailOptOut(v)
+	}
 	return nil
 }
 
@@ -298,6 +348,17 @@ func (_c *ContactCreate) check() error {
 	}
 	if _, ok := _c.mutation.OwnerID(); !ok {
 		return &ValidationError{Name: "owner_id", err: errors.New(`ent: missing required field "Contact.owner_id"`)}
+	}
+	if _, ok := _c.mutation.EmailBounceReason(); !ok {
+		return &ValidationError{Name: "email_bounce_reason", err: errors.New(`ent: missing required field "Contact.email_bounce_reason"`)}
+	}
+	if v, ok := _c.mutation.EmailBounceReason(); ok {
+		if err := contact.EmailBounceReasonValidator(v); err != nil {
+			return &ValidationError{Name: "email_bounce_reason", err: fmt.Errorf(`ent: validator failed for field "Contact.email_bounce_reason": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.MailOptOut(); !ok {
+		return &ValidationError{Name: "mail_opt_out", err: errors.New(`ent: missing required field "Contact.mail_opt_out"`)}
 	}
 	if len(_c.mutation.PartnerIDs()) == 0 {
 		return &ValidationError{Name: "partner", err: errors.New(`ent: missing required edge "Contact.partner"`)}
@@ -367,6 +428,18 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Language(); ok {
 		_spec.SetField(contact.FieldLanguage, field.TypeString, value)
 		_node.Language = value
+	}
+	if value, ok := _c.mutation.EmailBouncingAt(); ok {
+		_spec.SetField(contact.FieldEmailBouncingAt, field.TypeTime, value)
+		_node.EmailBouncingAt = &value
+	}
+	if value, ok := _c.mutation.EmailBounceReason(); ok {
+		_spec.SetField(contact.FieldEmailBounceReason, field.TypeString, value)
+		_node.EmailBounceReason = value
+	}
+	if value, ok := _c.mutation.MailOptOut(); ok {
+		_spec.SetField(contact.FieldMailOptOut, field.TypeBool, value)
+		_node.MailOptOut = value
 	}
 	if nodes := _c.mutation.PartnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -578,6 +651,48 @@ func (u *ContactUpsert) UpdateOwnerID() *ContactUpsert {
 	return u
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (u *ContactUpsert) SetEmailBouncingAt(v time.Time) *ContactUpsert {
+	u.Set(contact.FieldEmailBouncingAt, v)
+	return u
+}
+
+// UpdateEmailBouncingAt sets the "email_bouncing_at" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateEmailBouncingAt() *ContactUpsert {
+	u.SetExcluded(contact.FieldEmailBouncingAt)
+	return u
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (u *ContactUpsert) ClearEmailBouncingAt() *ContactUpsert {
+	u.SetNull(contact.FieldEmailBouncingAt)
+	return u
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (u *ContactUpsert) SetEmailBounceReason(v string) *ContactUpsert {
+	u.Set(contact.FieldEmailBounceReason, v)
+	return u
+}
+
+// UpdateEmailBounceReason sets the "email_bounce_reason" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateEmailBounceReason() *ContactUpsert {
+	u.SetExcluded(contact.FieldEmailBounceReason)
+	return u
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (u *ContactUpsert) SetMailOptOut(v bool) *ContactUpsert {
+	u.Set(contact.FieldMailOptOut, v)
+	return u
+}
+
+// UpdateMailOptOut sets the "mail_opt_out" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateMailOptOut() *ContactUpsert {
+	u.SetExcluded(contact.FieldMailOptOut)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -749,6 +864,55 @@ func (u *ContactUpsertOne) SetOwnerID(v int) *ContactUpsertOne {
 func (u *ContactUpsertOne) UpdateOwnerID() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateOwnerID()
+	})
+}
+
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (u *ContactUpsertOne) SetEmailBouncingAt(v time.Time) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetEmailBouncingAt(v)
+	})
+}
+
+// UpdateEmailBouncingAt sets the "email_bouncing_at" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateEmailBouncingAt() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateEmailBouncingAt()
+	})
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (u *ContactUpsertOne) ClearEmailBouncingAt() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearEmailBouncingAt()
+	})
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (u *ContactUpsertOne) SetEmailBounceReason(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetEmailBounceReason(v)
+	})
+}
+
+// UpdateEmailBounceReason sets the "email_bounce_reason" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateEmailBounceReason() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateEmailBounceReason()
+	})
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (u *ContactUpsertOne) SetMailOptOut(v bool) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetMailOptOut(v)
+	})
+}
+
+// UpdateMailOptOut sets the "mail_opt_out" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateMailOptOut() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateMailOptOut()
 	})
 }
 
@@ -1089,6 +1253,55 @@ func (u *ContactUpsertBulk) SetOwnerID(v int) *ContactUpsertBulk {
 func (u *ContactUpsertBulk) UpdateOwnerID() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateOwnerID()
+	})
+}
+
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (u *ContactUpsertBulk) SetEmailBouncingAt(v time.Time) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetEmailBouncingAt(v)
+	})
+}
+
+// UpdateEmailBouncingAt sets the "email_bouncing_at" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateEmailBouncingAt() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateEmailBouncingAt()
+	})
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (u *ContactUpsertBulk) ClearEmailBouncingAt() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearEmailBouncingAt()
+	})
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (u *ContactUpsertBulk) SetEmailBounceReason(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetEmailBounceReason(v)
+	})
+}
+
+// UpdateEmailBounceReason sets the "email_bounce_reason" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateEmailBounceReason() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateEmailBounceReason()
+	})
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (u *ContactUpsertBulk) SetMailOptOut(v bool) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetMailOptOut(v)
+	})
+}
+
+// UpdateMailOptOut sets the "mail_opt_out" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateMailOptOut() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateMailOptOut()
 	})
 }
 

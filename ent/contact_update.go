@@ -149,6 +149,54 @@ func (_u *ContactUpdate) SetNillableOwnerID(v *int) *ContactUpdate {
 	return _u
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (_u *ContactUpdate) SetEmailBouncingAt(v time.Time) *ContactUpdate {
+	_u.mutation.SetEmailBouncingAt(v)
+	return _u
+}
+
+// SetNillableEmailBouncingAt sets the "email_bouncing_at" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableEmailBouncingAt(v *time.Time) *ContactUpdate {
+	if v != nil {
+		_u.SetEmailBouncingAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (_u *ContactUpdate) ClearEmailBouncingAt() *ContactUpdate {
+	_u.mutation.ClearEmailBouncingAt()
+	return _u
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (_u *ContactUpdate) SetEmailBounceReason(v string) *ContactUpdate {
+	_u.mutation.SetEmailBounceReason(v)
+	return _u
+}
+
+// SetNillableEmailBounceReason sets the "email_bounce_reason" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableEmailBounceReason(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetEmailBounceReason(*v)
+	}
+	return _u
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (_u *ContactUpdate) SetMailOptOut(v bool) *ContactUpdate {
+	_u.mutation.SetMailOptOut(v)
+	return _u
+}
+
+// SetNillableMailOptOut sets the "mail_opt_out" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableMailOptOut(v *bool) *ContactUpdate {
+	if v != nil {
+		_u.SetMailOptOut(*v)
+	}
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *ContactUpdate) SetOwner(v *User) *ContactUpdate {
 	return _u.SetOwnerID(v.ID)
@@ -275,6 +323,11 @@ func (_u *ContactUpdate) check() error {
 			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Contact.language": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmailBounceReason(); ok {
+		if err := contact.EmailBounceReasonValidator(v); err != nil {
+			return &ValidationError{Name: "email_bounce_reason", err: fmt.Errorf(`ent: validator failed for field "Contact.email_bounce_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.PartnerCleared() && len(_u.mutation.PartnerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Contact.partner"`)
 	}
@@ -325,6 +378,18 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Language(); ok {
 		_spec.SetField(contact.FieldLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EmailBouncingAt(); ok {
+		_spec.SetField(contact.FieldEmailBouncingAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailBouncingAtCleared() {
+		_spec.ClearField(contact.FieldEmailBouncingAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailBounceReason(); ok {
+		_spec.SetField(contact.FieldEmailBounceReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MailOptOut(); ok {
+		_spec.SetField(contact.FieldMailOptOut, field.TypeBool, value)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -540,6 +605,54 @@ func (_u *ContactUpdateOne) SetNillableOwnerID(v *int) *ContactUpdateOne {
 	return _u
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (_u *ContactUpdateOne) SetEmailBouncingAt(v time.Time) *ContactUpdateOne {
+	_u.mutation.SetEmailBouncingAt(v)
+	return _u
+}
+
+// SetNillableEmailBouncingAt sets the "email_bouncing_at" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableEmailBouncingAt(v *time.Time) *ContactUpdateOne {
+	if v != nil {
+		_u.SetEmailBouncingAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (_u *ContactUpdateOne) ClearEmailBouncingAt() *ContactUpdateOne {
+	_u.mutation.ClearEmailBouncingAt()
+	return _u
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (_u *ContactUpdateOne) SetEmailBounceReason(v string) *ContactUpdateOne {
+	_u.mutation.SetEmailBounceReason(v)
+	return _u
+}
+
+// SetNillableEmailBounceReason sets the "email_bounce_reason" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableEmailBounceReason(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetEmailBounceReason(*v)
+	}
+	return _u
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (_u *ContactUpdateOne) SetMailOptOut(v bool) *ContactUpdateOne {
+	_u.mutation.SetMailOptOut(v)
+	return _u
+}
+
+// SetNillableMailOptOut sets the "mail_opt_out" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableMailOptOut(v *bool) *ContactUpdateOne {
+	if v != nil {
+		_u.SetMailOptOut(*v)
+	}
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *ContactUpdateOne) SetOwner(v *User) *ContactUpdateOne {
 	return _u.SetOwnerID(v.ID)
@@ -679,6 +792,11 @@ func (_u *ContactUpdateOne) check() error {
 			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Contact.language": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmailBounceReason(); ok {
+		if err := contact.EmailBounceReasonValidator(v); err != nil {
+			return &ValidationError{Name: "email_bounce_reason", err: fmt.Errorf(`ent: validator failed for field "Contact.email_bounce_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.PartnerCleared() && len(_u.mutation.PartnerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Contact.partner"`)
 	}
@@ -746,6 +864,18 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if value, ok := _u.mutation.Language(); ok {
 		_spec.SetField(contact.FieldLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EmailBouncingAt(); ok {
+		_spec.SetField(contact.FieldEmailBouncingAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailBouncingAtCleared() {
+		_spec.ClearField(contact.FieldEmailBouncingAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailBounceReason(); ok {
+		_spec.SetField(contact.FieldEmailBounceReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.MailOptOut(); ok {
+		_spec.SetField(contact.FieldMailOptOut, field.TypeBool, value)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{

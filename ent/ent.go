@@ -20,10 +20,12 @@ import (
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/digestitem"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/emailchange"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
@@ -31,11 +33,16 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/mailinbound"
+	"github.com/tierlink/tierlink/ent/mailoutbox"
+	"github.com/tierlink/tierlink/ent/mailsetting"
 	"github.com/tierlink/tierlink/ent/notice"
+	"github.com/tierlink/tierlink/ent/notificationpref"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/passwordreset"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
 	"github.com/tierlink/tierlink/ent/session"
@@ -123,10 +130,12 @@ func checkColumn(t, c string) error {
 			contact.Table:            contact.ValidColumn,
 			contacttransfer.Table:    contacttransfer.ValidColumn,
 			delivery.Table:           delivery.ValidColumn,
+			digestitem.Table:         digestitem.ValidColumn,
 			document.Table:           document.ValidColumn,
 			documentdownload.Table:   documentdownload.ValidColumn,
 			documentversion.Table:    documentversion.ValidColumn,
 			domainevent.Table:        domainevent.ValidColumn,
+			emailchange.Table:        emailchange.ValidColumn,
 			group.Table:              group.ValidColumn,
 			groupmember.Table:        groupmember.ValidColumn,
 			idempotencykey.Table:     idempotencykey.ValidColumn,
@@ -134,11 +143,16 @@ func checkColumn(t, c string) error {
 			jobrun.Table:             jobrun.ValidColumn,
 			jobstate.Table:           jobstate.ValidColumn,
 			loginthrottle.Table:      loginthrottle.ValidColumn,
+			mailinbound.Table:        mailinbound.ValidColumn,
+			mailoutbox.Table:         mailoutbox.ValidColumn,
+			mailsetting.Table:        mailsetting.ValidColumn,
 			notice.Table:             notice.ValidColumn,
+			notificationpref.Table:   notificationpref.ValidColumn,
 			order.Table:              order.ValidColumn,
 			orderline.Table:          orderline.ValidColumn,
 			orderrevision.Table:      orderrevision.ValidColumn,
 			partner.Table:            partner.ValidColumn,
+			passwordreset.Table:      passwordreset.ValidColumn,
 			post.Table:               post.ValidColumn,
 			scorecardsnapshot.Table:  scorecardsnapshot.ValidColumn,
 			session.Table:            session.ValidColumn,

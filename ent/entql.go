@@ -11,10 +11,12 @@ import (
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/digestitem"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/emailchange"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
@@ -22,11 +24,16 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/mailinbound"
+	"github.com/tierlink/tierlink/ent/mailoutbox"
+	"github.com/tierlink/tierlink/ent/mailsetting"
 	"github.com/tierlink/tierlink/ent/notice"
+	"github.com/tierlink/tierlink/ent/notificationpref"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/passwordreset"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
@@ -56,7 +63,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 43)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 50)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -182,17 +189,20 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Contact",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			contact.FieldCreatedAt:  {Type: field.TypeTime, Column: contact.FieldCreatedAt},
-			contact.FieldUpdatedAt:  {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
-			contact.FieldPartnerID:  {Type: field.TypeInt, Column: contact.FieldPartnerID},
-			contact.FieldName:       {Type: field.TypeString, Column: contact.FieldName},
-			contact.FieldSortKey:    {Type: field.TypeString, Column: contact.FieldSortKey},
-			contact.FieldSearchText: {Type: field.TypeString, Column: contact.FieldSearchText},
-			contact.FieldTitle:      {Type: field.TypeString, Column: contact.FieldTitle},
-			contact.FieldEmail:      {Type: field.TypeString, Column: contact.FieldEmail},
-			contact.FieldPhone:      {Type: field.TypeString, Column: contact.FieldPhone},
-			contact.FieldLanguage:   {Type: field.TypeString, Column: contact.FieldLanguage},
-			contact.FieldOwnerID:    {Type: field.TypeInt, Column: contact.FieldOwnerID},
+			contact.FieldCreatedAt:         {Type: field.TypeTime, Column: contact.FieldCreatedAt},
+			contact.FieldUpdatedAt:         {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
+			contact.FieldPartnerID:         {Type: field.TypeInt, Column: contact.FieldPartnerID},
+			contact.FieldName:              {Type: field.TypeString, Column: contact.FieldName},
+			contact.FieldSortKey:           {Type: field.TypeString, Column: contact.FieldSortKey},
+			contact.FieldSearchText:        {Type: field.TypeString, Column: contact.FieldSearchText},
+			contact.FieldTitle:             {Type: field.TypeString, Column: contact.FieldTitle},
+			contact.FieldEmail:             {Type: field.TypeString, Column: contact.FieldEmail},
+			contact.FieldPhone:             {Type: field.TypeString, Column: contact.FieldPhone},
+			contact.FieldLanguage:          {Type: field.TypeString, Column: contact.FieldLanguage},
+			contact.FieldOwnerID:           {Type: field.TypeInt, Column: contact.FieldOwnerID},
+			contact.FieldEmailBouncingAt:   {Type: field.TypeTime, Column: contact.FieldEmailBouncingAt},
+			contact.FieldEmailBounceReason: {Type: field.TypeString, Column: contact.FieldEmailBounceReason},
+			contact.FieldMailOptOut:        {Type: field.TypeBool, Column: contact.FieldMailOptOut},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -251,6 +261,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   digestitem.Table,
+			Columns: digestitem.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: digestitem.FieldID,
+			},
+		},
+		Type: "DigestItem",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			digestitem.FieldUserID:          {Type: field.TypeInt, Column: digestitem.FieldUserID},
+			digestitem.FieldKind:            {Type: field.TypeString, Column: digestitem.FieldKind},
+			digestitem.FieldPostID:          {Type: field.TypeInt, Column: digestitem.FieldPostID},
+			digestitem.FieldCreatedAt:       {Type: field.TypeTime, Column: digestitem.FieldCreatedAt},
+			digestitem.FieldDigestMessageID: {Type: field.TypeString, Column: digestitem.FieldDigestMessageID},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   document.Table,
 			Columns: document.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -279,7 +307,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			document.FieldCreatedByID:    {Type: field.TypeInt, Column: document.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   documentdownload.Table,
 			Columns: documentdownload.Columns,
@@ -301,7 +329,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			documentdownload.FieldCreatedAt:  {Type: field.TypeTime, Column: documentdownload.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   documentversion.Table,
 			Columns: documentversion.Columns,
@@ -325,7 +353,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			documentversion.FieldCreatedAt:    {Type: field.TypeTime, Column: documentversion.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   domainevent.Table,
 			Columns: domainevent.Columns,
@@ -345,7 +373,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			domainevent.FieldCreatedAt:   {Type: field.TypeTime, Column: domainevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   emailchange.Table,
+			Columns: emailchange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: emailchange.FieldID,
+			},
+		},
+		Type: "EmailChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			emailchange.FieldUserID:    {Type: field.TypeInt, Column: emailchange.FieldUserID},
+			emailchange.FieldNewEmail:  {Type: field.TypeString, Column: emailchange.FieldNewEmail},
+			emailchange.FieldTokenHash: {Type: field.TypeString, Column: emailchange.FieldTokenHash},
+			emailchange.FieldCreatedAt: {Type: field.TypeTime, Column: emailchange.FieldCreatedAt},
+			emailchange.FieldExpiresAt: {Type: field.TypeTime, Column: emailchange.FieldExpiresAt},
+			emailchange.FieldUsedAt:    {Type: field.TypeTime, Column: emailchange.FieldUsedAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -372,7 +419,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDigestLastTick: {Type: field.TypeTime, Column: group.FieldDigestLastTick},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   groupmember.Table,
 			Columns: groupmember.Columns,
@@ -391,7 +438,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			groupmember.FieldCreatedAt: {Type: field.TypeTime, Column: groupmember.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   idempotencykey.Table,
 			Columns: idempotencykey.Columns,
@@ -414,7 +461,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			idempotencykey.FieldExpiresAt:   {Type: field.TypeTime, Column: idempotencykey.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -434,9 +481,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldExpiresAt:   {Type: field.TypeTime, Column: invitation.FieldExpiresAt},
 			invitation.FieldUsedAt:      {Type: field.TypeTime, Column: invitation.FieldUsedAt},
 			invitation.FieldUserID:      {Type: field.TypeInt, Column: invitation.FieldUserID},
+			invitation.FieldMailedAt:    {Type: field.TypeTime, Column: invitation.FieldMailedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jobrun.Table,
 			Columns: jobrun.Columns,
@@ -461,7 +509,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobrun.FieldRequestedBy: {Type: field.TypeString, Column: jobrun.FieldRequestedBy},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jobstate.Table,
 			Columns: jobstate.Columns,
@@ -478,7 +526,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobstate.FieldChangedAt: {Type: field.TypeTime, Column: jobstate.FieldChangedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -495,7 +543,86 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldLockedUntil: {Type: field.TypeTime, Column: loginthrottle.FieldLockedUntil},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailinbound.Table,
+			Columns: mailinbound.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: mailinbound.FieldID,
+			},
+		},
+		Type: "MailInbound",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailinbound.FieldMessageIDHash: {Type: field.TypeString, Column: mailinbound.FieldMessageIDHash},
+			mailinbound.FieldEnvelopeFrom:  {Type: field.TypeString, Column: mailinbound.FieldEnvelopeFrom},
+			mailinbound.FieldHeaderFrom:    {Type: field.TypeString, Column: mailinbound.FieldHeaderFrom},
+			mailinbound.FieldRcpt:          {Type: field.TypeString, Column: mailinbound.FieldRcpt},
+			mailinbound.FieldGroupID:       {Type: field.TypeInt, Column: mailinbound.FieldGroupID},
+			mailinbound.FieldContactID:     {Type: field.TypeInt, Column: mailinbound.FieldContactID},
+			mailinbound.FieldUserID:        {Type: field.TypeInt, Column: mailinbound.FieldUserID},
+			mailinbound.FieldSize:          {Type: field.TypeInt64, Column: mailinbound.FieldSize},
+			mailinbound.FieldState:         {Type: field.TypeEnum, Column: mailinbound.FieldState},
+			mailinbound.FieldReason:        {Type: field.TypeString, Column: mailinbound.FieldReason},
+			mailinbound.FieldPostID:        {Type: field.TypeInt, Column: mailinbound.FieldPostID},
+			mailinbound.FieldCreatedAt:     {Type: field.TypeTime, Column: mailinbound.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailoutbox.Table,
+			Columns: mailoutbox.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: mailoutbox.FieldID,
+			},
+		},
+		Type: "MailOutbox",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailoutbox.FieldKind:           {Type: field.TypeEnum, Column: mailoutbox.FieldKind},
+			mailoutbox.FieldSecurity:       {Type: field.TypeBool, Column: mailoutbox.FieldSecurity},
+			mailoutbox.FieldToAddr:         {Type: field.TypeString, Column: mailoutbox.FieldToAddr},
+			mailoutbox.FieldToName:         {Type: field.TypeString, Column: mailoutbox.FieldToName},
+			mailoutbox.FieldLang:           {Type: field.TypeString, Column: mailoutbox.FieldLang},
+			mailoutbox.FieldUserID:         {Type: field.TypeInt, Column: mailoutbox.FieldUserID},
+			mailoutbox.FieldContactID:      {Type: field.TypeInt, Column: mailoutbox.FieldContactID},
+			mailoutbox.FieldSubject:        {Type: field.TypeString, Column: mailoutbox.FieldSubject},
+			mailoutbox.FieldText:           {Type: field.TypeString, Column: mailoutbox.FieldText},
+			mailoutbox.FieldHTML:           {Type: field.TypeString, Column: mailoutbox.FieldHTML},
+			mailoutbox.FieldThreadKey:      {Type: field.TypeString, Column: mailoutbox.FieldThreadKey},
+			mailoutbox.FieldReplyTo:        {Type: field.TypeString, Column: mailoutbox.FieldReplyTo},
+			mailoutbox.FieldUnsubscribeURL: {Type: field.TypeString, Column: mailoutbox.FieldUnsubscribeURL},
+			mailoutbox.FieldSecretKind:     {Type: field.TypeString, Column: mailoutbox.FieldSecretKind},
+			mailoutbox.FieldSecretRef:      {Type: field.TypeInt, Column: mailoutbox.FieldSecretRef},
+			mailoutbox.FieldMessageID:      {Type: field.TypeString, Column: mailoutbox.FieldMessageID},
+			mailoutbox.FieldState:          {Type: field.TypeEnum, Column: mailoutbox.FieldState},
+			mailoutbox.FieldAttempts:       {Type: field.TypeInt, Column: mailoutbox.FieldAttempts},
+			mailoutbox.FieldNextAttemptAt:  {Type: field.TypeTime, Column: mailoutbox.FieldNextAttemptAt},
+			mailoutbox.FieldLeaseOwner:     {Type: field.TypeString, Column: mailoutbox.FieldLeaseOwner},
+			mailoutbox.FieldLeaseUntil:     {Type: field.TypeTime, Column: mailoutbox.FieldLeaseUntil},
+			mailoutbox.FieldLastError:      {Type: field.TypeString, Column: mailoutbox.FieldLastError},
+			mailoutbox.FieldSMTPCode:       {Type: field.TypeInt, Column: mailoutbox.FieldSMTPCode},
+			mailoutbox.FieldSentAt:         {Type: field.TypeTime, Column: mailoutbox.FieldSentAt},
+			mailoutbox.FieldDeadAt:         {Type: field.TypeTime, Column: mailoutbox.FieldDeadAt},
+			mailoutbox.FieldCreatedAt:      {Type: field.TypeTime, Column: mailoutbox.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[23] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   mailsetting.Table,
+			Columns: mailsetting.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: mailsetting.FieldID,
+			},
+		},
+		Type: "MailSetting",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			mailsetting.FieldSigningKey: {Type: field.TypeBytes, Column: mailsetting.FieldSigningKey},
+			mailsetting.FieldCreatedAt:  {Type: field.TypeTime, Column: mailsetting.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notice.Table,
 			Columns: notice.Columns,
@@ -512,7 +639,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notice.FieldCreatedAt: {Type: field.TypeTime, Column: notice.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notificationpref.Table,
+			Columns: notificationpref.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notificationpref.FieldID,
+			},
+		},
+		Type: "NotificationPref",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notificationpref.FieldUserID: {Type: field.TypeInt, Column: notificationpref.FieldUserID},
+			notificationpref.FieldKind:   {Type: field.TypeEnum, Column: notificationpref.FieldKind},
+			notificationpref.FieldMode:   {Type: field.TypeEnum, Column: notificationpref.FieldMode},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -537,7 +680,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldAcknowledgedAt: {Type: field.TypeTime, Column: order.FieldAcknowledgedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderline.Table,
 			Columns: orderline.Columns,
@@ -563,7 +706,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderline.FieldRejectReason: {Type: field.TypeString, Column: orderline.FieldRejectReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   orderrevision.Table,
 			Columns: orderrevision.Columns,
@@ -583,7 +726,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			orderrevision.FieldCreatedAt: {Type: field.TypeTime, Column: orderrevision.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partner.Table,
 			Columns: partner.Columns,
@@ -610,9 +753,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partner.FieldAckSLAHours:              {Type: field.TypeInt, Column: partner.FieldAckSLAHours},
 			partner.FieldOverDeliveryPct:          {Type: field.TypeInt, Column: partner.FieldOverDeliveryPct},
 			partner.FieldBlockOnLapsedCertificate: {Type: field.TypeBool, Column: partner.FieldBlockOnLapsedCertificate},
+			partner.FieldMailContacts:             {Type: field.TypeBool, Column: partner.FieldMailContacts},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   passwordreset.Table,
+			Columns: passwordreset.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: passwordreset.FieldID,
+			},
+		},
+		Type: "PasswordReset",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			passwordreset.FieldUserID:    {Type: field.TypeInt, Column: passwordreset.FieldUserID},
+			passwordreset.FieldEmail:     {Type: field.TypeString, Column: passwordreset.FieldEmail},
+			passwordreset.FieldTokenHash: {Type: field.TypeString, Column: passwordreset.FieldTokenHash},
+			passwordreset.FieldClient:    {Type: field.TypeString, Column: passwordreset.FieldClient},
+			passwordreset.FieldCreatedAt: {Type: field.TypeTime, Column: passwordreset.FieldCreatedAt},
+			passwordreset.FieldExpiresAt: {Type: field.TypeTime, Column: passwordreset.FieldExpiresAt},
+			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
+		},
+	}
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   post.Table,
 			Columns: post.Columns,
@@ -653,7 +817,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			post.FieldUpdatedAt:          {Type: field.TypeTime, Column: post.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scorecardsnapshot.Table,
 			Columns: scorecardsnapshot.Columns,
@@ -674,7 +838,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scorecardsnapshot.FieldComputedAt:  {Type: field.TypeTime, Column: scorecardsnapshot.FieldComputedAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -695,7 +859,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipment.Table,
 			Columns: shipment.Columns,
@@ -723,7 +887,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipment.FieldCarrierPartnerID: {Type: field.TypeInt, Column: shipment.FieldCarrierPartnerID},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentevent.Table,
 			Columns: shipmentevent.Columns,
@@ -744,7 +908,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentevent.FieldCreatedAt:  {Type: field.TypeTime, Column: shipmentevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   shipmentline.Table,
 			Columns: shipmentline.Columns,
@@ -763,7 +927,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			shipmentline.FieldReceived:    {Type: field.TypeInt64, Column: shipmentline.FieldReceived},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -774,24 +938,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldCreatedAt:     {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:     {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:         {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldName:          {Type: field.TypeString, Column: user.FieldName},
-			user.FieldRole:          {Type: field.TypeEnum, Column: user.FieldRole},
-			user.FieldPasswordHash:  {Type: field.TypeString, Column: user.FieldPasswordHash},
-			user.FieldLocale:        {Type: field.TypeString, Column: user.FieldLocale},
-			user.FieldTimeZone:      {Type: field.TypeString, Column: user.FieldTimeZone},
-			user.FieldActive:        {Type: field.TypeBool, Column: user.FieldActive},
-			user.FieldDeactivatedAt: {Type: field.TypeTime, Column: user.FieldDeactivatedAt},
-			user.FieldPartnerID:     {Type: field.TypeInt, Column: user.FieldPartnerID},
-			user.FieldContactID:     {Type: field.TypeInt, Column: user.FieldContactID},
-			user.FieldLastLoginAt:   {Type: field.TypeTime, Column: user.FieldLastLoginAt},
-			user.FieldWecomUserid:   {Type: field.TypeString, Column: user.FieldWecomUserid},
-			user.FieldMobile:        {Type: field.TypeString, Column: user.FieldMobile},
+			user.FieldCreatedAt:         {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:         {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:             {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldName:              {Type: field.TypeString, Column: user.FieldName},
+			user.FieldRole:              {Type: field.TypeEnum, Column: user.FieldRole},
+			user.FieldPasswordHash:      {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldLocale:            {Type: field.TypeString, Column: user.FieldLocale},
+			user.FieldTimeZone:          {Type: field.TypeString, Column: user.FieldTimeZone},
+			user.FieldActive:            {Type: field.TypeBool, Column: user.FieldActive},
+			user.FieldDeactivatedAt:     {Type: field.TypeTime, Column: user.FieldDeactivatedAt},
+			user.FieldPartnerID:         {Type: field.TypeInt, Column: user.FieldPartnerID},
+			user.FieldContactID:         {Type: field.TypeInt, Column: user.FieldContactID},
+			user.FieldLastLoginAt:       {Type: field.TypeTime, Column: user.FieldLastLoginAt},
+			user.FieldWecomUserid:       {Type: field.TypeString, Column: user.FieldWecomUserid},
+			user.FieldMobile:            {Type: field.TypeString, Column: user.FieldMobile},
+			user.FieldEmailBouncingAt:   {Type: field.TypeTime, Column: user.FieldEmailBouncingAt},
+			user.FieldEmailBounceReason: {Type: field.TypeString, Column: user.FieldEmailBounceReason},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecombehaviour.Table,
 			Columns: wecombehaviour.Columns,
@@ -823,7 +989,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecombehaviour.FieldUpdatedAt:           {Type: field.TypeTime, Column: wecombehaviour.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcard.Table,
 			Columns: wecomcard.Columns,
@@ -857,7 +1023,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcard.FieldNextAttemptAt: {Type: field.TypeTime, Column: wecomcard.FieldNextAttemptAt},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcontact.Table,
 			Columns: wecomcontact.Columns,
@@ -886,7 +1052,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcontact.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomcontact.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomcorpmapping.Table,
 			Columns: wecomcorpmapping.Columns,
@@ -902,7 +1068,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomcorpmapping.FieldCreatedAt: {Type: field.TypeTime, Column: wecomcorpmapping.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[42] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomevent.Table,
 			Columns: wecomevent.Columns,
@@ -929,7 +1095,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomevent.FieldAppliedAt:      {Type: field.TypeTime, Column: wecomevent.FieldAppliedAt},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[43] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomfollow.Table,
 			Columns: wecomfollow.Columns,
@@ -955,7 +1121,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomfollow.FieldUpdatedAt:      {Type: field.TypeTime, Column: wecomfollow.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[44] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomgrouptransfer.Table,
 			Columns: wecomgrouptransfer.Columns,
@@ -978,7 +1144,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomgrouptransfer.FieldUpdatedAt:  {Type: field.TypeTime, Column: wecomgrouptransfer.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[45] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomlease.Table,
 			Columns: wecomlease.Columns,
@@ -994,7 +1160,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomlease.FieldUntil: {Type: field.TypeTime, Column: wecomlease.FieldUntil},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[46] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsetting.Table,
 			Columns: wecomsetting.Columns,
@@ -1011,7 +1177,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsetting.FieldUpdatedBy: {Type: field.TypeInt, Column: wecomsetting.FieldUpdatedBy},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[47] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomsync.Table,
 			Columns: wecomsync.Columns,
@@ -1037,7 +1203,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomsync.FieldFinishedAt:  {Type: field.TypeTime, Column: wecomsync.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[41] = &sqlgraph.Node{
+	graph.Nodes[48] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtoken.Table,
 			Columns: wecomtoken.Columns,
@@ -1055,7 +1221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			wecomtoken.FieldUpdatedAt: {Type: field.TypeTime, Column: wecomtoken.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[42] = &sqlgraph.Node{
+	graph.Nodes[49] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   wecomtransfer.Table,
 			Columns: wecomtransfer.Columns,
@@ -1910,6 +2076,21 @@ func (f *ContactFilter) WhereOwnerID(p entql.IntP) {
 	f.Where(p.Field(contact.FieldOwnerID))
 }
 
+// WhereEmailBouncingAt applies the entql time.Time predicate on the email_bouncing_at field.
+func (f *ContactFilter) WhereEmailBouncingAt(p entql.TimeP) {
+	f.Where(p.Field(contact.FieldEmailBouncingAt))
+}
+
+// WhereEmailBounceReason applies the entql string predicate on the email_bounce_reason field.
+func (f *ContactFilter) WhereEmailBounceReason(p entql.StringP) {
+	f.Where(p.Field(contact.FieldEmailBounceReason))
+}
+
+// WhereMailOptOut applies the entql bool predicate on the mail_opt_out field.
+func (f *ContactFilter) WhereMailOptOut(p entql.BoolP) {
+	f.Where(p.Field(contact.FieldMailOptOut))
+}
+
 // WhereHasPartner applies a predicate to check if query has an edge partner.
 func (f *ContactFilter) WhereHasPartner() {
 	f.Where(entql.HasEdge("partner"))
@@ -2187,6 +2368,71 @@ func (f *DeliveryFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DigestItemQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DigestItemQuery builder.
+func (_q *DigestItemQuery) Filter() *DigestItemFilter {
+	return &DigestItemFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DigestItemMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DigestItemMutation builder.
+func (m *DigestItemMutation) Filter() *DigestItemFilter {
+	return &DigestItemFilter{config: m.config, predicateAdder: m}
+}
+
+// DigestItemFilter provides a generic filtering capability at runtime for DigestItemQuery.
+type DigestItemFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DigestItemFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DigestItemFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(digestitem.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *DigestItemFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(digestitem.FieldUserID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *DigestItemFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(digestitem.FieldKind))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *DigestItemFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(digestitem.FieldPostID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DigestItemFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(digestitem.FieldCreatedAt))
+}
+
+// WhereDigestMessageID applies the entql string predicate on the digest_message_id field.
+func (f *DigestItemFilter) WhereDigestMessageID(p entql.StringP) {
+	f.Where(p.Field(digestitem.FieldDigestMessageID))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DocumentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2215,7 +2461,7 @@ type DocumentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2354,7 +2600,7 @@ type DocumentDownloadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentDownloadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2439,7 +2685,7 @@ type DocumentVersionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DocumentVersionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2548,7 +2794,7 @@ type DomainEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DomainEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2595,6 +2841,76 @@ func (f *DomainEventFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EmailChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EmailChangeQuery builder.
+func (_q *EmailChangeQuery) Filter() *EmailChangeFilter {
+	return &EmailChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EmailChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EmailChangeMutation builder.
+func (m *EmailChangeMutation) Filter() *EmailChangeFilter {
+	return &EmailChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// EmailChangeFilter provides a generic filtering capability at runtime for EmailChangeQuery.
+type EmailChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EmailChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EmailChangeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(emailchange.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *EmailChangeFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(emailchange.FieldUserID))
+}
+
+// WhereNewEmail applies the entql string predicate on the new_email field.
+func (f *EmailChangeFilter) WhereNewEmail(p entql.StringP) {
+	f.Where(p.Field(emailchange.FieldNewEmail))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *EmailChangeFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(emailchange.FieldTokenHash))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EmailChangeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(emailchange.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *EmailChangeFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(emailchange.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *EmailChangeFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(emailchange.FieldUsedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *GroupQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2623,7 +2939,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2761,7 +3077,7 @@ type GroupMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2845,7 +3161,7 @@ type IdempotencyKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdempotencyKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2935,7 +3251,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2991,6 +3307,11 @@ func (f *InvitationFilter) WhereUserID(p entql.IntP) {
 	f.Where(p.Field(invitation.FieldUserID))
 }
 
+// WhereMailedAt applies the entql time.Time predicate on the mailed_at field.
+func (f *InvitationFilter) WhereMailedAt(p entql.TimeP) {
+	f.Where(p.Field(invitation.FieldMailedAt))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *JobRunQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3020,7 +3341,7 @@ type JobRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3120,7 +3441,7 @@ type JobStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3180,7 +3501,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3212,6 +3533,326 @@ func (f *LoginThrottleFilter) WhereLockedUntil(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MailInboundQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailInboundQuery builder.
+func (_q *MailInboundQuery) Filter() *MailInboundFilter {
+	return &MailInboundFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailInboundMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailInboundMutation builder.
+func (m *MailInboundMutation) Filter() *MailInboundFilter {
+	return &MailInboundFilter{config: m.config, predicateAdder: m}
+}
+
+// MailInboundFilter provides a generic filtering capability at runtime for MailInboundQuery.
+type MailInboundFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailInboundFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MailInboundFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(mailinbound.FieldID))
+}
+
+// WhereMessageIDHash applies the entql string predicate on the message_id_hash field.
+func (f *MailInboundFilter) WhereMessageIDHash(p entql.StringP) {
+	f.Where(p.Field(mailinbound.FieldMessageIDHash))
+}
+
+// WhereEnvelopeFrom applies the entql string predicate on the envelope_from field.
+func (f *MailInboundFilter) WhereEnvelopeFrom(p entql.StringP) {
+	f.Where(p.Field(mailinbound.FieldEnvelopeFrom))
+}
+
+// WhereHeaderFrom applies the entql string predicate on the header_from field.
+func (f *MailInboundFilter) WhereHeaderFrom(p entql.StringP) {
+	f.Where(p.Field(mailinbound.FieldHeaderFrom))
+}
+
+// WhereRcpt applies the entql string predicate on the rcpt field.
+func (f *MailInboundFilter) WhereRcpt(p entql.StringP) {
+	f.Where(p.Field(mailinbound.FieldRcpt))
+}
+
+// WhereGroupID applies the entql int predicate on the group_id field.
+func (f *MailInboundFilter) WhereGroupID(p entql.IntP) {
+	f.Where(p.Field(mailinbound.FieldGroupID))
+}
+
+// WhereContactID applies the entql int predicate on the contact_id field.
+func (f *MailInboundFilter) WhereContactID(p entql.IntP) {
+	f.Where(p.Field(mailinbound.FieldContactID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *MailInboundFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(mailinbound.FieldUserID))
+}
+
+// WhereSize applies the entql int64 predicate on the size field.
+func (f *MailInboundFilter) WhereSize(p entql.Int64P) {
+	f.Where(p.Field(mailinbound.FieldSize))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *MailInboundFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(mailinbound.FieldState))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *MailInboundFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(mailinbound.FieldReason))
+}
+
+// WherePostID applies the entql int predicate on the post_id field.
+func (f *MailInboundFilter) WherePostID(p entql.IntP) {
+	f.Where(p.Field(mailinbound.FieldPostID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailInboundFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailinbound.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MailOutboxQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailOutboxQuery builder.
+func (_q *MailOutboxQuery) Filter() *MailOutboxFilter {
+	return &MailOutboxFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailOutboxMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailOutboxMutation builder.
+func (m *MailOutboxMutation) Filter() *MailOutboxFilter {
+	return &MailOutboxFilter{config: m.config, predicateAdder: m}
+}
+
+// MailOutboxFilter provides a generic filtering capability at runtime for MailOutboxQuery.
+type MailOutboxFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailOutboxFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MailOutboxFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(mailoutbox.FieldID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *MailOutboxFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldKind))
+}
+
+// WhereSecurity applies the entql bool predicate on the security field.
+func (f *MailOutboxFilter) WhereSecurity(p entql.BoolP) {
+	f.Where(p.Field(mailoutbox.FieldSecurity))
+}
+
+// WhereToAddr applies the entql string predicate on the to_addr field.
+func (f *MailOutboxFilter) WhereToAddr(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldToAddr))
+}
+
+// WhereToName applies the entql string predicate on the to_name field.
+func (f *MailOutboxFilter) WhereToName(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldToName))
+}
+
+// WhereLang applies the entql string predicate on the lang field.
+func (f *MailOutboxFilter) WhereLang(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldLang))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *MailOutboxFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(mailoutbox.FieldUserID))
+}
+
+// WhereContactID applies the entql int predicate on the contact_id field.
+func (f *MailOutboxFilter) WhereContactID(p entql.IntP) {
+	f.Where(p.Field(mailoutbox.FieldContactID))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *MailOutboxFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldSubject))
+}
+
+// WhereText applies the entql string predicate on the text field.
+func (f *MailOutboxFilter) WhereText(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldText))
+}
+
+// WhereHTML applies the entql string predicate on the html field.
+func (f *MailOutboxFilter) WhereHTML(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldHTML))
+}
+
+// WhereThreadKey applies the entql string predicate on the thread_key field.
+func (f *MailOutboxFilter) WhereThreadKey(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldThreadKey))
+}
+
+// WhereReplyTo applies the entql string predicate on the reply_to field.
+func (f *MailOutboxFilter) WhereReplyTo(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldReplyTo))
+}
+
+// WhereUnsubscribeURL applies the entql string predicate on the unsubscribe_url field.
+func (f *MailOutboxFilter) WhereUnsubscribeURL(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldUnsubscribeURL))
+}
+
+// WhereSecretKind applies the entql string predicate on the secret_kind field.
+func (f *MailOutboxFilter) WhereSecretKind(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldSecretKind))
+}
+
+// WhereSecretRef applies the entql int predicate on the secret_ref field.
+func (f *MailOutboxFilter) WhereSecretRef(p entql.IntP) {
+	f.Where(p.Field(mailoutbox.FieldSecretRef))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *MailOutboxFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldMessageID))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *MailOutboxFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldState))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *MailOutboxFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(mailoutbox.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *MailOutboxFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(mailoutbox.FieldNextAttemptAt))
+}
+
+// WhereLeaseOwner applies the entql string predicate on the lease_owner field.
+func (f *MailOutboxFilter) WhereLeaseOwner(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldLeaseOwner))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *MailOutboxFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(mailoutbox.FieldLeaseUntil))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *MailOutboxFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(mailoutbox.FieldLastError))
+}
+
+// WhereSMTPCode applies the entql int predicate on the smtp_code field.
+func (f *MailOutboxFilter) WhereSMTPCode(p entql.IntP) {
+	f.Where(p.Field(mailoutbox.FieldSMTPCode))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *MailOutboxFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(mailoutbox.FieldSentAt))
+}
+
+// WhereDeadAt applies the entql time.Time predicate on the dead_at field.
+func (f *MailOutboxFilter) WhereDeadAt(p entql.TimeP) {
+	f.Where(p.Field(mailoutbox.FieldDeadAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailOutboxFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailoutbox.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MailSettingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MailSettingQuery builder.
+func (_q *MailSettingQuery) Filter() *MailSettingFilter {
+	return &MailSettingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MailSettingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MailSettingMutation builder.
+func (m *MailSettingMutation) Filter() *MailSettingFilter {
+	return &MailSettingFilter{config: m.config, predicateAdder: m}
+}
+
+// MailSettingFilter provides a generic filtering capability at runtime for MailSettingQuery.
+type MailSettingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MailSettingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MailSettingFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(mailsetting.FieldID))
+}
+
+// WhereSigningKey applies the entql []byte predicate on the signing_key field.
+func (f *MailSettingFilter) WhereSigningKey(p entql.BytesP) {
+	f.Where(p.Field(mailsetting.FieldSigningKey))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MailSettingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(mailsetting.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *NoticeQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3240,7 +3881,7 @@ type NoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3272,6 +3913,61 @@ func (f *NoticeFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NotificationPrefQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationPrefQuery builder.
+func (_q *NotificationPrefQuery) Filter() *NotificationPrefFilter {
+	return &NotificationPrefFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationPrefMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationPrefMutation builder.
+func (m *NotificationPrefMutation) Filter() *NotificationPrefFilter {
+	return &NotificationPrefFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationPrefFilter provides a generic filtering capability at runtime for NotificationPrefQuery.
+type NotificationPrefFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationPrefFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationPrefFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notificationpref.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *NotificationPrefFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(notificationpref.FieldUserID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationPrefFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notificationpref.FieldKind))
+}
+
+// WhereMode applies the entql string predicate on the mode field.
+func (f *NotificationPrefFilter) WhereMode(p entql.StringP) {
+	f.Where(p.Field(notificationpref.FieldMode))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrderQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3300,7 +3996,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3414,7 +4110,7 @@ type OrderLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3533,7 +4229,7 @@ type OrderRevisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderRevisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3608,7 +4304,7 @@ type PartnerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3699,6 +4395,11 @@ func (f *PartnerFilter) WhereBlockOnLapsedCertificate(p entql.BoolP) {
 	f.Where(p.Field(partner.FieldBlockOnLapsedCertificate))
 }
 
+// WhereMailContacts applies the entql bool predicate on the mail_contacts field.
+func (f *PartnerFilter) WhereMailContacts(p entql.BoolP) {
+	f.Where(p.Field(partner.FieldMailContacts))
+}
+
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
 func (f *PartnerFilter) WhereHasContacts() {
 	f.Where(entql.HasEdge("contacts"))
@@ -3711,6 +4412,81 @@ func (f *PartnerFilter) WhereHasContactsWith(preds ...predicate.Contact) {
 			p(s)
 		}
 	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PasswordResetQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PasswordResetQuery builder.
+func (_q *PasswordResetQuery) Filter() *PasswordResetFilter {
+	return &PasswordResetFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PasswordResetMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PasswordResetMutation builder.
+func (m *PasswordResetMutation) Filter() *PasswordResetFilter {
+	return &PasswordResetFilter{config: m.config, predicateAdder: m}
+}
+
+// PasswordResetFilter provides a generic filtering capability at runtime for PasswordResetQuery.
+type PasswordResetFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PasswordResetFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PasswordResetFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(passwordreset.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *PasswordResetFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(passwordreset.FieldUserID))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *PasswordResetFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(passwordreset.FieldEmail))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *PasswordResetFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(passwordreset.FieldTokenHash))
+}
+
+// WhereClient applies the entql string predicate on the client field.
+func (f *PasswordResetFilter) WhereClient(p entql.StringP) {
+	f.Where(p.Field(passwordreset.FieldClient))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PasswordResetFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(passwordreset.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PasswordResetFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(passwordreset.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *PasswordResetFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(passwordreset.FieldUsedAt))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -3742,7 +4518,7 @@ type PostFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PostFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3936,7 +4712,7 @@ type ScorecardSnapshotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScorecardSnapshotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4016,7 +4792,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4096,7 +4872,7 @@ type ShipmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4239,7 +5015,7 @@ type ShipmentEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4333,7 +5109,7 @@ type ShipmentLineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ShipmentLineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4417,7 +5193,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4503,6 +5279,16 @@ func (f *UserFilter) WhereMobile(p entql.StringP) {
 	f.Where(p.Field(user.FieldMobile))
 }
 
+// WhereEmailBouncingAt applies the entql time.Time predicate on the email_bouncing_at field.
+func (f *UserFilter) WhereEmailBouncingAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldEmailBouncingAt))
+}
+
+// WhereEmailBounceReason applies the entql string predicate on the email_bounce_reason field.
+func (f *UserFilter) WhereEmailBounceReason(p entql.StringP) {
+	f.Where(p.Field(user.FieldEmailBounceReason))
+}
+
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
 func (f *UserFilter) WhereHasContacts() {
 	f.Where(entql.HasEdge("contacts"))
@@ -4546,7 +5332,7 @@ type WecomBehaviourFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomBehaviourFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4681,7 +5467,7 @@ type WecomCardFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomCardFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4826,7 +5612,7 @@ type WecomContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4988,7 +5774,7 @@ type WecomCorpMappingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomCorpMappingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5057,7 +5843,7 @@ type WecomEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5167,7 +5953,7 @@ type WecomFollowFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomFollowFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[43].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5286,7 +6072,7 @@ type WecomGroupTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomGroupTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[44].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5376,7 +6162,7 @@ type WecomLeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomLeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[45].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5431,7 +6217,7 @@ type WecomSettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[46].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5491,7 +6277,7 @@ type WecomSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[47].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5596,7 +6382,7 @@ type WecomTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[48].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5661,7 +6447,7 @@ type WecomTransferFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WecomTransferFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[49].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

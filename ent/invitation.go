@@ -34,7 +34,9 @@ type Invitation struct {
 	// UsedAt holds the value of the "used_at" field.
 	UsedAt *time.Time `json:"used_at,omitempty"`
 	// UserID holds the value of the "user_id" field.
-	UserID       *int `json:"user_id,omitempty"`
+	UserID *int `json:"user_id,omitempty"`
+	// MailedAt holds the value of the "mailed_at" field.
+	MailedAt     *time.Time `json:"mailed_at,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -47,7 +49,7 @@ func (*Invitation) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case invitation.FieldEmail, invitation.FieldTokenHash:
 			values[i] = new(sql.NullString)
-		case invitation.FieldCreatedAt, invitation.FieldExpiresAt, invitation.FieldUsedAt:
+		case invitation.FieldCreatedAt, invitation.FieldExpiresAt, invitation.FieldUsedAt, invitation.FieldMailedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -126,6 +128,13 @@ func (_m *Invitation) assignValues(columns []string, values []any) error {
 				_m.UserID = new(int)
 				*_m.UserID = int(value.Int64)
 			}
+		case invitation.FieldMailedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field mailed_at", values[i])
+			} else if value.Valid {
+				_m.MailedAt = new(time.Time)
+				*_m.MailedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -190,6 +199,11 @@ func (_m *Invitation) String() string {
 	if v := _m.UserID; v != nil {
 		builder.WriteString("user_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.MailedAt; v != nil {
+		builder.WriteString("mailed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -100,6 +100,20 @@ func (_c *InvitationCreate) SetNillableUserID(v *int) *InvitationCreate {
 	return _c
 }
 
+// SetMailedAt sets the "mailed_at" field.
+func (_c *InvitationCreate) SetMailedAt(v time.Time) *InvitationCreate {
+	_c.mutation.SetMailedAt(v)
+	return _c
+}
+
+// SetNillableMailedAt sets the "mailed_at" field if the given value is not nil.
+func (_c *InvitationCreate) SetNillableMailedAt(v *time.Time) *InvitationCreate {
+	if v != nil {
+		_c.SetMailedAt(*v)
+	}
+	return _c
+}
+
 // Mutation returns the InvitationMutation object of the builder.
 func (_c *InvitationCreate) Mutation() *InvitationMutation {
 	return _c.mutation
@@ -243,6 +257,10 @@ func (_c *InvitationCreate) createSpec() (*Invitation, *sqlgraph.CreateSpec) {
 		_spec.SetField(invitation.FieldUserID, field.TypeInt, value)
 		_node.UserID = &value
 	}
+	if value, ok := _c.mutation.MailedAt(); ok {
+		_spec.SetField(invitation.FieldMailedAt, field.TypeTime, value)
+		_node.MailedAt = &value
+	}
 	return _node, _spec
 }
 
@@ -295,6 +313,30 @@ type (
 	}
 )
 
+// SetTokenHash sets the "token_hash" field.
+func (u *InvitationUpsert) SetTokenHash(v string) *InvitationUpsert {
+	u.Set(invitation.FieldTokenHash, v)
+	return u
+}
+
+// UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
+func (u *InvitationUpsert) UpdateTokenHash() *InvitationUpsert {
+	u.SetExcluded(invitation.FieldTokenHash)
+	return u
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (u *InvitationUpsert) SetExpiresAt(v time.Time) *InvitationUpsert {
+	u.Set(invitation.FieldExpiresAt, v)
+	return u
+}
+
+// UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
+func (u *InvitationUpsert) UpdateExpiresAt() *InvitationUpsert {
+	u.SetExcluded(invitation.FieldExpiresAt)
+	return u
+}
+
 // SetUsedAt sets the "used_at" field.
 func (u *InvitationUpsert) SetUsedAt(v time.Time) *InvitationUpsert {
 	u.Set(invitation.FieldUsedAt, v)
@@ -337,6 +379,24 @@ func (u *InvitationUpsert) ClearUserID() *InvitationUpsert {
 	return u
 }
 
+// SetMailedAt sets the "mailed_at" field.
+func (u *InvitationUpsert) SetMailedAt(v time.Time) *InvitationUpsert {
+	u.Set(invitation.FieldMailedAt, v)
+	return u
+}
+
+// UpdateMailedAt sets the "mailed_at" field to the value that was provided on create.
+func (u *InvitationUpsert) UpdateMailedAt() *InvitationUpsert {
+	u.SetExcluded(invitation.FieldMailedAt)
+	return u
+}
+
+// ClearMailedAt clears the value of the "mailed_at" field.
+func (u *InvitationUpsert) ClearMailedAt() *InvitationUpsert {
+	u.SetNull(invitation.FieldMailedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -357,17 +417,11 @@ func (u *InvitationUpsertOne) UpdateNewValues() *InvitationUpsertOne {
 		if _, exists := u.create.mutation.Email(); exists {
 			s.SetIgnore(invitation.FieldEmail)
 		}
-		if _, exists := u.create.mutation.TokenHash(); exists {
-			s.SetIgnore(invitation.FieldTokenHash)
-		}
 		if _, exists := u.create.mutation.InvitedByID(); exists {
 			s.SetIgnore(invitation.FieldInvitedByID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(invitation.FieldCreatedAt)
-		}
-		if _, exists := u.create.mutation.ExpiresAt(); exists {
-			s.SetIgnore(invitation.FieldExpiresAt)
 		}
 	}))
 	return u
@@ -398,6 +452,34 @@ func (u *InvitationUpsertOne) Update(set func(*InvitationUpsert)) *InvitationUps
 		set(&InvitationUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (u *InvitationUpsertOne) SetTokenHash(v string) *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetTokenHash(v)
+	})
+}
+
+// UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
+func (u *InvitationUpsertOne) UpdateTokenHash() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateTokenHash()
+	})
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (u *InvitationUpsertOne) SetExpiresAt(v time.Time) *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetExpiresAt(v)
+	})
+}
+
+// UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
+func (u *InvitationUpsertOne) UpdateExpiresAt() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateExpiresAt()
+	})
 }
 
 // SetUsedAt sets the "used_at" field.
@@ -446,6 +528,27 @@ func (u *InvitationUpsertOne) UpdateUserID() *InvitationUpsertOne {
 func (u *InvitationUpsertOne) ClearUserID() *InvitationUpsertOne {
 	return u.Update(func(s *InvitationUpsert) {
 		s.ClearUserID()
+	})
+}
+
+// SetMailedAt sets the "mailed_at" field.
+func (u *InvitationUpsertOne) SetMailedAt(v time.Time) *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetMailedAt(v)
+	})
+}
+
+// UpdateMailedAt sets the "mailed_at" field to the value that was provided on create.
+func (u *InvitationUpsertOne) UpdateMailedAt() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateMailedAt()
+	})
+}
+
+// ClearMailedAt clears the value of the "mailed_at" field.
+func (u *InvitationUpsertOne) ClearMailedAt() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.ClearMailedAt()
 	})
 }
 
@@ -634,17 +737,11 @@ func (u *InvitationUpsertBulk) UpdateNewValues() *InvitationUpsertBulk {
 			if _, exists := b.mutation.Email(); exists {
 				s.SetIgnore(invitation.FieldEmail)
 			}
-			if _, exists := b.mutation.TokenHash(); exists {
-				s.SetIgnore(invitation.FieldTokenHash)
-			}
 			if _, exists := b.mutation.InvitedByID(); exists {
 				s.SetIgnore(invitation.FieldInvitedByID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(invitation.FieldCreatedAt)
-			}
-			if _, exists := b.mutation.ExpiresAt(); exists {
-				s.SetIgnore(invitation.FieldExpiresAt)
 			}
 		}
 	}))
@@ -676,6 +773,34 @@ func (u *InvitationUpsertBulk) Update(set func(*InvitationUpsert)) *InvitationUp
 		set(&InvitationUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (u *InvitationUpsertBulk) SetTokenHash(v string) *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetTokenHash(v)
+	})
+}
+
+// UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
+func (u *InvitationUpsertBulk) UpdateTokenHash() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateTokenHash()
+	})
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (u *InvitationUpsertBulk) SetExpiresAt(v time.Time) *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetExpiresAt(v)
+	})
+}
+
+// UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
+func (u *InvitationUpsertBulk) UpdateExpiresAt() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateExpiresAt()
+	})
 }
 
 // SetUsedAt sets the "used_at" field.
@@ -724,6 +849,27 @@ func (u *InvitationUpsertBulk) UpdateUserID() *InvitationUpsertBulk {
 func (u *InvitationUpsertBulk) ClearUserID() *InvitationUpsertBulk {
 	return u.Update(func(s *InvitationUpsert) {
 		s.ClearUserID()
+	})
+}
+
+// SetMailedAt sets the "mailed_at" field.
+func (u *InvitationUpsertBulk) SetMailedAt(v time.Time) *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetMailedAt(v)
+	})
+}
+
+// UpdateMailedAt sets the "mailed_at" field to the value that was provided on create.
+func (u *InvitationUpsertBulk) UpdateMailedAt() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateMailedAt()
+	})
+}
+
+// ClearMailedAt clears the value of the "mailed_at" field.
+func (u *InvitationUpsertBulk) ClearMailedAt() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.ClearMailedAt()
 	})
 }
 

@@ -29,6 +29,34 @@ func (_u *InvitationUpdate) Where(ps ...predicate.Invitation) *InvitationUpdate 
 	return _u
 }
 
+// SetTokenHash sets the "token_hash" field.
+func (_u *InvitationUpdate) SetTokenHash(v string) *InvitationUpdate {
+	_u.mutation.SetTokenHash(v)
+	return _u
+}
+
+// SetNillableTokenHash sets the "token_hash" field if the given value is not nil.
+func (_u *InvitationUpdate) SetNillableTokenHash(v *string) *InvitationUpdate {
+	if v != nil {
+		_u.SetTokenHash(*v)
+	}
+	return _u
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (_u *InvitationUpdate) SetExpiresAt(v time.Time) *InvitationUpdate {
+	_u.mutation.SetExpiresAt(v)
+	return _u
+}
+
+// SetNillableExpiresAt sets the "expires_at" field if the given value is not nil.
+func (_u *InvitationUpdate) SetNillableExpiresAt(v *time.Time) *InvitationUpdate {
+	if v != nil {
+		_u.SetExpiresAt(*v)
+	}
+	return _u
+}
+
 // SetUsedAt sets the "used_at" field.
 func (_u *InvitationUpdate) SetUsedAt(v time.Time) *InvitationUpdate {
 	_u.mutation.SetUsedAt(v)
@@ -76,6 +104,26 @@ func (_u *InvitationUpdate) ClearUserID() *InvitationUpdate {
 	return _u
 }
 
+// SetMailedAt sets the "mailed_at" field.
+func (_u *InvitationUpdate) SetMailedAt(v time.Time) *InvitationUpdate {
+	_u.mutation.SetMailedAt(v)
+	return _u
+}
+
+// SetNillableMailedAt sets the "mailed_at" field if the given value is not nil.
+func (_u *InvitationUpdate) SetNillableMailedAt(v *time.Time) *InvitationUpdate {
+	if v != nil {
+		_u.SetMailedAt(*v)
+	}
+	return _u
+}
+
+// ClearMailedAt clears the value of the "mailed_at" field.
+func (_u *InvitationUpdate) ClearMailedAt() *InvitationUpdate {
+	_u.mutation.ClearMailedAt()
+	return _u
+}
+
 // Mutation returns the InvitationMutation object of the builder.
 func (_u *InvitationUpdate) Mutation() *InvitationMutation {
 	return _u.mutation
@@ -108,6 +156,16 @@ func (_u *InvitationUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *InvitationUpdate) check() error {
+	if v, ok := _u.mutation.TokenHash(); ok {
+		if err := invitation.TokenHashValidator(v); err != nil {
+			return &ValidationError{Name: "token_hash", err: fmt.Errorf(`ent: validator failed for field "Invitation.token_hash": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *InvitationUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InvitationUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -115,6 +173,9 @@ func (_u *InvitationUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *Inv
 }
 
 func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(invitation.Table, invitation.Columns, sqlgraph.NewFieldSpec(invitation.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -122,6 +183,12 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.TokenHash(); ok {
+		_spec.SetField(invitation.FieldTokenHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExpiresAt(); ok {
+		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.UsedAt(); ok {
 		_spec.SetField(invitation.FieldUsedAt, field.TypeTime, value)
@@ -137,6 +204,12 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.UserIDCleared() {
 		_spec.ClearField(invitation.FieldUserID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.MailedAt(); ok {
+		_spec.SetField(invitation.FieldMailedAt, field.TypeTime, value)
+	}
+	if _u.mutation.MailedAtCleared() {
+		_spec.ClearField(invitation.FieldMailedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -158,6 +231,34 @@ type InvitationUpdateOne struct {
 	hooks     []Hook
 	mutation  *InvitationMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (_u *InvitationUpdateOne) SetTokenHash(v string) *InvitationUpdateOne {
+	_u.mutation.SetTokenHash(v)
+	return _u
+}
+
+// SetNillableTokenHash sets the "token_hash" field if the given value is not nil.
+func (_u *InvitationUpdateOne) SetNillableTokenHash(v *string) *InvitationUpdateOne {
+	if v != nil {
+		_u.SetTokenHash(*v)
+	}
+	return _u
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (_u *InvitationUpdateOne) SetExpiresAt(v time.Time) *InvitationUpdateOne {
+	_u.mutation.SetExpiresAt(v)
+	return _u
+}
+
+// SetNillableExpiresAt sets the "expires_at" field if the given value is not nil.
+func (_u *InvitationUpdateOne) SetNillableExpiresAt(v *time.Time) *InvitationUpdateOne {
+	if v != nil {
+		_u.SetExpiresAt(*v)
+	}
+	return _u
 }
 
 // SetUsedAt sets the "used_at" field.
@@ -207,6 +308,26 @@ func (_u *InvitationUpdateOne) ClearUserID() *InvitationUpdateOne {
 	return _u
 }
 
+// SetMailedAt sets the "mailed_at" field.
+func (_u *InvitationUpdateOne) SetMailedAt(v time.Time) *InvitationUpdateOne {
+	_u.mutation.SetMailedAt(v)
+	return _u
+}
+
+// SetNillableMailedAt sets the "mailed_at" field if the given value is not nil.
+func (_u *InvitationUpdateOne) SetNillableMailedAt(v *time.Time) *InvitationUpdateOne {
+	if v != nil {
+		_u.SetMailedAt(*v)
+	}
+	return _u
+}
+
+// ClearMailedAt clears the value of the "mailed_at" field.
+func (_u *InvitationUpdateOne) ClearMailedAt() *InvitationUpdateOne {
+	_u.mutation.ClearMailedAt()
+	return _u
+}
+
 // Mutation returns the InvitationMutation object of the builder.
 func (_u *InvitationUpdateOne) Mutation() *InvitationMutation {
 	return _u.mutation
@@ -252,6 +373,16 @@ func (_u *InvitationUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *InvitationUpdateOne) check() error {
+	if v, ok := _u.mutation.TokenHash(); ok {
+		if err := invitation.TokenHashValidator(v); err != nil {
+			return &ValidationError{Name: "token_hash", err: fmt.Errorf(`ent: validator failed for field "Invitation.token_hash": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *InvitationUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InvitationUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -259,6 +390,9 @@ func (_u *InvitationUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *
 }
 
 func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(invitation.Table, invitation.Columns, sqlgraph.NewFieldSpec(invitation.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -284,6 +418,12 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 			}
 		}
 	}
+	if value, ok := _u.mutation.TokenHash(); ok {
+		_spec.SetField(invitation.FieldTokenHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExpiresAt(); ok {
+		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
+	}
 	if value, ok := _u.mutation.UsedAt(); ok {
 		_spec.SetField(invitation.FieldUsedAt, field.TypeTime, value)
 	}
@@ -298,6 +438,12 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 	}
 	if _u.mutation.UserIDCleared() {
 		_spec.ClearField(invitation.FieldUserID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.MailedAt(); ok {
+		_spec.SetField(invitation.FieldMailedAt, field.TypeTime, value)
+	}
+	if _u.mutation.MailedAtCleared() {
+		_spec.ClearField(invitation.FieldMailedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Invitation{config: _u.config}

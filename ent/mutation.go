@@ -20,10 +20,12 @@ import (
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/digestitem"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/emailchange"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
@@ -31,11 +33,16 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/mailinbound"
+	"github.com/tierlink/tierlink/ent/mailoutbox"
+	"github.com/tierlink/tierlink/ent/mailsetting"
 	"github.com/tierlink/tierlink/ent/notice"
+	"github.com/tierlink/tierlink/ent/notificationpref"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/passwordreset"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/predicate"
 	"github.com/tierlink/tierlink/ent/schematype"
@@ -76,10 +83,12 @@ const (
 	TypeContact            = "Contact"
 	TypeContactTransfer    = "ContactTransfer"
 	TypeDelivery           = "Delivery"
+	TypeDigestItem         = "DigestItem"
 	TypeDocument           = "Document"
 	TypeDocumentDownload   = "DocumentDownload"
 	TypeDocumentVersion    = "DocumentVersion"
 	TypeDomainEvent        = "DomainEvent"
+	TypeEmailChange        = "EmailChange"
 	TypeGroup              = "Group"
 	TypeGroupMember        = "GroupMember"
 	TypeIdempotencyKey     = "IdempotencyKey"
@@ -87,11 +96,16 @@ const (
 	TypeJobRun             = "JobRun"
 	TypeJobState           = "JobState"
 	TypeLoginThrottle      = "LoginThrottle"
+	TypeMailInbound        = "MailInbound"
+	TypeMailOutbox         = "MailOutbox"
+	TypeMailSetting        = "MailSetting"
 	TypeNotice             = "Notice"
+	TypeNotificationPref   = "NotificationPref"
 	TypeOrder              = "Order"
 	TypeOrderLine          = "OrderLine"
 	TypeOrderRevision      = "OrderRevision"
 	TypePartner            = "Partner"
+	TypePasswordReset      = "PasswordReset"
 	TypePost               = "Post"
 	TypeScorecardSnapshot  = "ScorecardSnapshot"
 	TypeSession            = "Session"
@@ -4892,29 +4906,32 @@ func (m *ChangeRequestMutation) ResetEdge(name string) error {
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.
 type ContactMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	created_at       *time.Time
-	updated_at       *time.Time
-	name             *string
-	sort_key         *string
-	search_text      *string
-	title            *string
-	email            *string
-	phone            *string
-	language         *string
-	clearedFields    map[string]struct{}
-	partner          *int
-	clearedpartner   bool
-	owner            *int
-	clearedowner     bool
-	transfers        map[int]struct{}
-	removedtransfers map[int]struct{}
-	clearedtransfers bool
-	done             bool
-	oldValue         func(context.Context) (*Contact, error)
-	predicates       []predicate.Contact
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	sort_key            *string
+	search_text         *string
+	title               *string
+	email               *string
+	phone               *string
+	language            *string
+	email_bouncing_at   *time.Time
+	email_bounce_reason *string
+	mail_opt_out        *bool
+	clearedFields       map[string]struct{}
+	partner             *int
+	clearedpartner      bool
+	owner               *int
+	clearedowner        bool
+	transfers           map[int]struct{}
+	removedtransfers    map[int]struct{}
+	clearedtransfers    bool
+	done                bool
+	oldValue            func(context.Context) (*Contact, error)
+	predicates          []predicate.Contact
 }
 
 var _ ent.Mutation = (*ContactMutation)(nil)
@@ -5411,6 +5428,127 @@ func (m *ContactMutation) ResetOwnerID() {
 	m.owner = nil
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (m *ContactMutation) SetEmailBouncingAt(t time.Time) {
+	m.email_bouncing_at = &t
+}
+
+// EmailBouncingAt returns the value of the "email_bouncing_at" field in the mutation.
+func (m *ContactMutation) EmailBouncingAt() (r time.Time, exists bool) {
+	v := m.email_bouncing_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBouncingAt returns the old "email_bouncing_at" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldEmailBouncingAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBouncingAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBouncingAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBouncingAt: %w", err)
+	}
+	return oldValue.EmailBouncingAt, nil
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (m *ContactMutation) ClearEmailBouncingAt() {
+	m.email_bouncing_at = nil
+	m.clearedFields[contact.FieldEmailBouncingAt] = struct{}{}
+}
+
+// EmailBouncingAtCleared returns if the "email_bouncing_at" field was cleared in this mutation.
+func (m *ContactMutation) EmailBouncingAtCleared() bool {
+	_, ok := m.clearedFields[contact.FieldEmailBouncingAt]
+	return ok
+}
+
+// ResetEmailBouncingAt resets all changes to the "email_bouncing_at" field.
+func (m *ContactMutation) ResetEmailBouncingAt() {
+	m.email_bouncing_at = nil
+	delete(m.clearedFields, contact.FieldEmailBouncingAt)
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (m *ContactMutation) SetEmailBounceReason(s string) {
+	m.email_bounce_reason = &s
+}
+
+// EmailBounceReason returns the value of the "email_bounce_reason" field in the mutation.
+func (m *ContactMutation) EmailBounceReason() (r string, exists bool) {
+	v := m.email_bounce_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBounceReason returns the old "email_bounce_reason" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldEmailBounceReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBounceReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBounceReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBounceReason: %w", err)
+	}
+	return oldValue.EmailBounceReason, nil
+}
+
+// ResetEmailBounceReason resets all changes to the "email_bounce_reason" field.
+func (m *ContactMutation) ResetEmailBounceReason() {
+	m.email_bounce_reason = nil
+}
+
+// SetMailOptOut sets the "mail_opt_out" field.
+func (m *ContactMutation) SetMailOptOut(b bool) {
+	m.mail_opt_out = &b
+}
+
+// MailOptOut returns the value of the "mail_opt_out" field in the mutation.
+func (m *ContactMutation) MailOptOut() (r bool, exists bool) {
+	v := m.mail_opt_out
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailOptOut returns the old "mail_opt_out" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldMailOptOut(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailOptOut is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailOptOut requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailOptOut: %w", err)
+	}
+	return oldValue.MailOptOut, nil
+}
+
+// ResetMailOptOut resets all changes to the "mail_opt_out" field.
+func (m *ContactMutation) ResetMailOptOut() {
+	m.mail_opt_out = nil
+}
+
 // ClearPartner clears the "partner" edge to the Partner entity.
 func (m *ContactMutation) ClearPartner() {
 	m.clearedpartner = true
@@ -5553,7 +5691,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -5587,6 +5725,15 @@ func (m *ContactMutation) Fields() []string {
 	if m.owner != nil {
 		fields = append(fields, contact.FieldOwnerID)
 	}
+	if m.email_bouncing_at != nil {
+		fields = append(fields, contact.FieldEmailBouncingAt)
+	}
+	if m.email_bounce_reason != nil {
+		fields = append(fields, contact.FieldEmailBounceReason)
+	}
+	if m.mail_opt_out != nil {
+		fields = append(fields, contact.FieldMailOptOut)
+	}
 	return fields
 }
 
@@ -5617,6 +5764,12 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.Language()
 	case contact.FieldOwnerID:
 		return m.OwnerID()
+	case contact.FieldEmailBouncingAt:
+		return m.EmailBouncingAt()
+	case contact.FieldEmailBounceReason:
+		return m.EmailBounceReason()
+	case contact.FieldMailOptOut:
+		return m.MailOptOut()
 	}
 	return nil, false
 }
@@ -5648,6 +5801,12 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldLanguage(ctx)
 	case contact.FieldOwnerID:
 		return m.OldOwnerID(ctx)
+	case contact.FieldEmailBouncingAt:
+		return m.OldEmailBouncingAt(ctx)
+	case contact.FieldEmailBounceReason:
+		return m.OldEmailBounceReason(ctx)
+	case contact.FieldMailOptOut:
+		return m.OldMailOptOut(ctx)
 	}
 	return nil, fmt.Errorf("unknown Contact field %s", name)
 }
@@ -5734,6 +5893,27 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetOwnerID(v)
 		return nil
+	case contact.FieldEmailBouncingAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBouncingAt(v)
+		return nil
+	case contact.FieldEmailBounceReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBounceReason(v)
+		return nil
+	case contact.FieldMailOptOut:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailOptOut(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
 }
@@ -5766,7 +5946,11 @@ func (m *ContactMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ContactMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(contact.FieldEmailBouncingAt) {
+		fields = append(fields, contact.FieldEmailBouncingAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -5779,6 +5963,11 @@ func (m *ContactMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ContactMutation) ClearField(name string) error {
+	switch name {
+	case contact.FieldEmailBouncingAt:
+		m.ClearEmailBouncingAt()
+		return nil
+	}
 	return fmt.Errorf("unknown Contact nullable field %s", name)
 }
 
@@ -5818,6 +6007,15 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldOwnerID:
 		m.ResetOwnerID()
+		return nil
+	case contact.FieldEmailBouncingAt:
+		m.ResetEmailBouncingAt()
+		return nil
+	case contact.FieldEmailBounceReason:
+		m.ResetEmailBounceReason()
+		return nil
+	case contact.FieldMailOptOut:
+		m.ResetMailOptOut()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
@@ -8424,6 +8622,639 @@ func (m *DeliveryMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *DeliveryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Delivery edge %s", name)
+}
+
+// DigestItemMutation represents an operation that mutates the DigestItem nodes in the graph.
+type DigestItemMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	user_id           *int
+	adduser_id        *int
+	kind              *string
+	post_id           *int
+	addpost_id        *int
+	created_at        *time.Time
+	digest_message_id *string
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*DigestItem, error)
+	predicates        []predicate.DigestItem
+}
+
+var _ ent.Mutation = (*DigestItemMutation)(nil)
+
+// digestitemOption allows management of the mutation configuration using functional options.
+type digestitemOption func(*DigestItemMutation)
+
+// newDigestItemMutation creates new mutation for the DigestItem entity.
+func newDigestItemMutation(c config, op Op, opts ...digestitemOption) *DigestItemMutation {
+	m := &DigestItemMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDigestItem,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDigestItemID sets the ID field of the mutation.
+func withDigestItemID(id int) digestitemOption {
+	return func(m *DigestItemMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DigestItem
+		)
+		m.oldValue = func(ctx context.Context) (*DigestItem, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DigestItem.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDigestItem sets the old DigestItem of the mutation.
+func withDigestItem(node *DigestItem) digestitemOption {
+	return func(m *DigestItemMutation) {
+		m.oldValue = func(context.Context) (*DigestItem, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DigestItemMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DigestItemMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DigestItemMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DigestItemMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DigestItem.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *DigestItemMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *DigestItemMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the DigestItem entity.
+// If the DigestItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DigestItemMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *DigestItemMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *DigestItemMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *DigestItemMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DigestItemMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DigestItemMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the DigestItem entity.
+// If the DigestItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DigestItemMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DigestItemMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetPostID sets the "post_id" field.
+func (m *DigestItemMutation) SetPostID(i int) {
+	m.post_id = &i
+	m.addpost_id = nil
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *DigestItemMutation) PostID() (r int, exists bool) {
+	v := m.post_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the DigestItem entity.
+// If the DigestItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DigestItemMutation) OldPostID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// AddPostID adds i to the "post_id" field.
+func (m *DigestItemMutation) AddPostID(i int) {
+	if m.addpost_id != nil {
+		*m.addpost_id += i
+	} else {
+		m.addpost_id = &i
+	}
+}
+
+// AddedPostID returns the value that was added to the "post_id" field in this mutation.
+func (m *DigestItemMutation) AddedPostID() (r int, exists bool) {
+	v := m.addpost_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *DigestItemMutation) ResetPostID() {
+	m.post_id = nil
+	m.addpost_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DigestItemMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DigestItemMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DigestItem entity.
+// If the DigestItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DigestItemMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DigestItemMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetDigestMessageID sets the "digest_message_id" field.
+func (m *DigestItemMutation) SetDigestMessageID(s string) {
+	m.digest_message_id = &s
+}
+
+// DigestMessageID returns the value of the "digest_message_id" field in the mutation.
+func (m *DigestItemMutation) DigestMessageID() (r string, exists bool) {
+	v := m.digest_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestMessageID returns the old "digest_message_id" field's value of the DigestItem entity.
+// If the DigestItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DigestItemMutation) OldDigestMessageID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestMessageID: %w", err)
+	}
+	return oldValue.DigestMessageID, nil
+}
+
+// ClearDigestMessageID clears the value of the "digest_message_id" field.
+func (m *DigestItemMutation) ClearDigestMessageID() {
+	m.digest_message_id = nil
+	m.clearedFields[digestitem.FieldDigestMessageID] = struct{}{}
+}
+
+// DigestMessageIDCleared returns if the "digest_message_id" field was cleared in this mutation.
+func (m *DigestItemMutation) DigestMessageIDCleared() bool {
+	_, ok := m.clearedFields[digestitem.FieldDigestMessageID]
+	return ok
+}
+
+// ResetDigestMessageID resets all changes to the "digest_message_id" field.
+func (m *DigestItemMutation) ResetDigestMessageID() {
+	m.digest_message_id = nil
+	delete(m.clearedFields, digestitem.FieldDigestMessageID)
+}
+
+// Where appends a list predicates to the DigestItemMutation builder.
+func (m *DigestItemMutation) Where(ps ...predicate.DigestItem) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DigestItemMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DigestItemMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DigestItem, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DigestItemMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DigestItemMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DigestItem).
+func (m *DigestItemMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DigestItemMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.user_id != nil {
+		fields = append(fields, digestitem.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, digestitem.FieldKind)
+	}
+	if m.post_id != nil {
+		fields = append(fields, digestitem.FieldPostID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, digestitem.FieldCreatedAt)
+	}
+	if m.digest_message_id != nil {
+		fields = append(fields, digestitem.FieldDigestMessageID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DigestItemMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case digestitem.FieldUserID:
+		return m.UserID()
+	case digestitem.FieldKind:
+		return m.Kind()
+	case digestitem.FieldPostID:
+		return m.PostID()
+	case digestitem.FieldCreatedAt:
+		return m.CreatedAt()
+	case digestitem.FieldDigestMessageID:
+		return m.DigestMessageID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DigestItemMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case digestitem.FieldUserID:
+		return m.OldUserID(ctx)
+	case digestitem.FieldKind:
+		return m.OldKind(ctx)
+	case digestitem.FieldPostID:
+		return m.OldPostID(ctx)
+	case digestitem.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case digestitem.FieldDigestMessageID:
+		return m.OldDigestMessageID(ctx)
+	}
+	return nil, fmt.Errorf("unknown DigestItem field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DigestItemMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case digestitem.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case digestitem.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case digestitem.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case digestitem.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case digestitem.FieldDigestMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestMessageID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DigestItem field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DigestItemMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, digestitem.FieldUserID)
+	}
+	if m.addpost_id != nil {
+		fields = append(fields, digestitem.FieldPostID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DigestItemMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case digestitem.FieldUserID:
+		return m.AddedUserID()
+	case digestitem.FieldPostID:
+		return m.AddedPostID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DigestItemMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case digestitem.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case digestitem.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPostID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DigestItem numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DigestItemMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(digestitem.FieldDigestMessageID) {
+		fields = append(fields, digestitem.FieldDigestMessageID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DigestItemMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DigestItemMutation) ClearField(name string) error {
+	switch name {
+	case digestitem.FieldDigestMessageID:
+		m.ClearDigestMessageID()
+		return nil
+	}
+	return fmt.Errorf("unknown DigestItem nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DigestItemMutation) ResetField(name string) error {
+	switch name {
+	case digestitem.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case digestitem.FieldKind:
+		m.ResetKind()
+		return nil
+	case digestitem.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case digestitem.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case digestitem.FieldDigestMessageID:
+		m.ResetDigestMessageID()
+		return nil
+	}
+	return fmt.Errorf("unknown DigestItem field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DigestItemMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DigestItemMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DigestItemMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DigestItemMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DigestItemMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DigestItemMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DigestItemMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DigestItem unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DigestItemMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DigestItem edge %s", name)
 }
 
 // DocumentMutation represents an operation that mutates the Document nodes in the graph.
@@ -12832,6 +13663,679 @@ func (m *DomainEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown DomainEvent edge %s", name)
 }
 
+// EmailChangeMutation represents an operation that mutates the EmailChange nodes in the graph.
+type EmailChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	user_id       *int
+	adduser_id    *int
+	new_email     *string
+	token_hash    *string
+	created_at    *time.Time
+	expires_at    *time.Time
+	used_at       *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*EmailChange, error)
+	predicates    []predicate.EmailChange
+}
+
+var _ ent.Mutation = (*EmailChangeMutation)(nil)
+
+// emailchangeOption allows management of the mutation configuration using functional options.
+type emailchangeOption func(*EmailChangeMutation)
+
+// newEmailChangeMutation creates new mutation for the EmailChange entity.
+func newEmailChangeMutation(c config, op Op, opts ...emailchangeOption) *EmailChangeMutation {
+	m := &EmailChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEmailChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEmailChangeID sets the ID field of the mutation.
+func withEmailChangeID(id int) emailchangeOption {
+	return func(m *EmailChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EmailChange
+		)
+		m.oldValue = func(ctx context.Context) (*EmailChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EmailChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEmailChange sets the old EmailChange of the mutation.
+func withEmailChange(node *EmailChange) emailchangeOption {
+	return func(m *EmailChangeMutation) {
+		m.oldValue = func(context.Context) (*EmailChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EmailChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EmailChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EmailChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EmailChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EmailChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *EmailChangeMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *EmailChangeMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *EmailChangeMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *EmailChangeMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *EmailChangeMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetNewEmail sets the "new_email" field.
+func (m *EmailChangeMutation) SetNewEmail(s string) {
+	m.new_email = &s
+}
+
+// NewEmail returns the value of the "new_email" field in the mutation.
+func (m *EmailChangeMutation) NewEmail() (r string, exists bool) {
+	v := m.new_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewEmail returns the old "new_email" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldNewEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewEmail: %w", err)
+	}
+	return oldValue.NewEmail, nil
+}
+
+// ResetNewEmail resets all changes to the "new_email" field.
+func (m *EmailChangeMutation) ResetNewEmail() {
+	m.new_email = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *EmailChangeMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *EmailChangeMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldTokenHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ClearTokenHash clears the value of the "token_hash" field.
+func (m *EmailChangeMutation) ClearTokenHash() {
+	m.token_hash = nil
+	m.clearedFields[emailchange.FieldTokenHash] = struct{}{}
+}
+
+// TokenHashCleared returns if the "token_hash" field was cleared in this mutation.
+func (m *EmailChangeMutation) TokenHashCleared() bool {
+	_, ok := m.clearedFields[emailchange.FieldTokenHash]
+	return ok
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *EmailChangeMutation) ResetTokenHash() {
+	m.token_hash = nil
+	delete(m.clearedFields, emailchange.FieldTokenHash)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EmailChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EmailChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EmailChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *EmailChangeMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *EmailChangeMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *EmailChangeMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *EmailChangeMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *EmailChangeMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *EmailChangeMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[emailchange.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *EmailChangeMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[emailchange.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *EmailChangeMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, emailchange.FieldUsedAt)
+}
+
+// Where appends a list predicates to the EmailChangeMutation builder.
+func (m *EmailChangeMutation) Where(ps ...predicate.EmailChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EmailChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EmailChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EmailChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EmailChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EmailChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EmailChange).
+func (m *EmailChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EmailChangeMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.user_id != nil {
+		fields = append(fields, emailchange.FieldUserID)
+	}
+	if m.new_email != nil {
+		fields = append(fields, emailchange.FieldNewEmail)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, emailchange.FieldTokenHash)
+	}
+	if m.created_at != nil {
+		fields = append(fields, emailchange.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, emailchange.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, emailchange.FieldUsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EmailChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case emailchange.FieldUserID:
+		return m.UserID()
+	case emailchange.FieldNewEmail:
+		return m.NewEmail()
+	case emailchange.FieldTokenHash:
+		return m.TokenHash()
+	case emailchange.FieldCreatedAt:
+		return m.CreatedAt()
+	case emailchange.FieldExpiresAt:
+		return m.ExpiresAt()
+	case emailchange.FieldUsedAt:
+		return m.UsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EmailChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case emailchange.FieldUserID:
+		return m.OldUserID(ctx)
+	case emailchange.FieldNewEmail:
+		return m.OldNewEmail(ctx)
+	case emailchange.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case emailchange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case emailchange.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case emailchange.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EmailChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case emailchange.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case emailchange.FieldNewEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewEmail(v)
+		return nil
+	case emailchange.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case emailchange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case emailchange.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case emailchange.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EmailChangeMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, emailchange.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EmailChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case emailchange.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case emailchange.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EmailChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(emailchange.FieldTokenHash) {
+		fields = append(fields, emailchange.FieldTokenHash)
+	}
+	if m.FieldCleared(emailchange.FieldUsedAt) {
+		fields = append(fields, emailchange.FieldUsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EmailChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EmailChangeMutation) ClearField(name string) error {
+	switch name {
+	case emailchange.FieldTokenHash:
+		m.ClearTokenHash()
+		return nil
+	case emailchange.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EmailChangeMutation) ResetField(name string) error {
+	switch name {
+	case emailchange.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case emailchange.FieldNewEmail:
+		m.ResetNewEmail()
+		return nil
+	case emailchange.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case emailchange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case emailchange.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case emailchange.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EmailChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EmailChangeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EmailChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EmailChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EmailChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EmailChangeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EmailChangeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EmailChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EmailChangeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EmailChange edge %s", name)
+}
+
 // GroupMutation represents an operation that mutates the Group nodes in the graph.
 type GroupMutation struct {
 	config
@@ -15937,6 +17441,7 @@ type InvitationMutation struct {
 	used_at          *time.Time
 	user_id          *int
 	adduser_id       *int
+	mailed_at        *time.Time
 	clearedFields    map[string]struct{}
 	done             bool
 	oldValue         func(context.Context) (*Invitation, error)
@@ -16472,6 +17977,55 @@ func (m *InvitationMutation) ResetUserID() {
 	delete(m.clearedFields, invitation.FieldUserID)
 }
 
+// SetMailedAt sets the "mailed_at" field.
+func (m *InvitationMutation) SetMailedAt(t time.Time) {
+	m.mailed_at = &t
+}
+
+// MailedAt returns the value of the "mailed_at" field in the mutation.
+func (m *InvitationMutation) MailedAt() (r time.Time, exists bool) {
+	v := m.mailed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailedAt returns the old "mailed_at" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldMailedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailedAt: %w", err)
+	}
+	return oldValue.MailedAt, nil
+}
+
+// ClearMailedAt clears the value of the "mailed_at" field.
+func (m *InvitationMutation) ClearMailedAt() {
+	m.mailed_at = nil
+	m.clearedFields[invitation.FieldMailedAt] = struct{}{}
+}
+
+// MailedAtCleared returns if the "mailed_at" field was cleared in this mutation.
+func (m *InvitationMutation) MailedAtCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldMailedAt]
+	return ok
+}
+
+// ResetMailedAt resets all changes to the "mailed_at" field.
+func (m *InvitationMutation) ResetMailedAt() {
+	m.mailed_at = nil
+	delete(m.clearedFields, invitation.FieldMailedAt)
+}
+
 // Where appends a list predicates to the InvitationMutation builder.
 func (m *InvitationMutation) Where(ps ...predicate.Invitation) {
 	m.predicates = append(m.predicates, ps...)
@@ -16506,7 +18060,7 @@ func (m *InvitationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvitationMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.contact_id != nil {
 		fields = append(fields, invitation.FieldContactID)
 	}
@@ -16534,6 +18088,9 @@ func (m *InvitationMutation) Fields() []string {
 	if m.user_id != nil {
 		fields = append(fields, invitation.FieldUserID)
 	}
+	if m.mailed_at != nil {
+		fields = append(fields, invitation.FieldMailedAt)
+	}
 	return fields
 }
 
@@ -16560,6 +18117,8 @@ func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
 		return m.UsedAt()
 	case invitation.FieldUserID:
 		return m.UserID()
+	case invitation.FieldMailedAt:
+		return m.MailedAt()
 	}
 	return nil, false
 }
@@ -16587,6 +18146,8 @@ func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldUsedAt(ctx)
 	case invitation.FieldUserID:
 		return m.OldUserID(ctx)
+	case invitation.FieldMailedAt:
+		return m.OldMailedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Invitation field %s", name)
 }
@@ -16658,6 +18219,13 @@ func (m *InvitationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUserID(v)
+		return nil
+	case invitation.FieldMailedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailedAt(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation field %s", name)
@@ -16746,6 +18314,9 @@ func (m *InvitationMutation) ClearedFields() []string {
 	if m.FieldCleared(invitation.FieldUserID) {
 		fields = append(fields, invitation.FieldUserID)
 	}
+	if m.FieldCleared(invitation.FieldMailedAt) {
+		fields = append(fields, invitation.FieldMailedAt)
+	}
 	return fields
 }
 
@@ -16765,6 +18336,9 @@ func (m *InvitationMutation) ClearField(name string) error {
 		return nil
 	case invitation.FieldUserID:
 		m.ClearUserID()
+		return nil
+	case invitation.FieldMailedAt:
+		m.ClearMailedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation nullable field %s", name)
@@ -16800,6 +18374,9 @@ func (m *InvitationMutation) ResetField(name string) error {
 		return nil
 	case invitation.FieldUserID:
 		m.ResetUserID()
+		return nil
+	case invitation.FieldMailedAt:
+		m.ResetMailedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation field %s", name)
@@ -18901,6 +20478,3527 @@ func (m *LoginThrottleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LoginThrottle edge %s", name)
 }
 
+// MailInboundMutation represents an operation that mutates the MailInbound nodes in the graph.
+type MailInboundMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	message_id_hash *string
+	envelope_from   *string
+	header_from     *string
+	rcpt            *string
+	group_id        *int
+	addgroup_id     *int
+	contact_id      *int
+	addcontact_id   *int
+	user_id         *int
+	adduser_id      *int
+	size            *int64
+	addsize         *int64
+	state           *mailinbound.State
+	reason          *string
+	post_id         *int
+	addpost_id      *int
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*MailInbound, error)
+	predicates      []predicate.MailInbound
+}
+
+var _ ent.Mutation = (*MailInboundMutation)(nil)
+
+// mailinboundOption allows management of the mutation configuration using functional options.
+type mailinboundOption func(*MailInboundMutation)
+
+// newMailInboundMutation creates new mutation for the MailInbound entity.
+func newMailInboundMutation(c config, op Op, opts ...mailinboundOption) *MailInboundMutation {
+	m := &MailInboundMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMailInbound,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMailInboundID sets the ID field of the mutation.
+func withMailInboundID(id int) mailinboundOption {
+	return func(m *MailInboundMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MailInbound
+		)
+		m.oldValue = func(ctx context.Context) (*MailInbound, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MailInbound.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMailInbound sets the old MailInbound of the mutation.
+func withMailInbound(node *MailInbound) mailinboundOption {
+	return func(m *MailInboundMutation) {
+		m.oldValue = func(context.Context) (*MailInbound, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MailInboundMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MailInboundMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MailInboundMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MailInboundMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MailInbound.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMessageIDHash sets the "message_id_hash" field.
+func (m *MailInboundMutation) SetMessageIDHash(s string) {
+	m.message_id_hash = &s
+}
+
+// MessageIDHash returns the value of the "message_id_hash" field in the mutation.
+func (m *MailInboundMutation) MessageIDHash() (r string, exists bool) {
+	v := m.message_id_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageIDHash returns the old "message_id_hash" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldMessageIDHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageIDHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageIDHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageIDHash: %w", err)
+	}
+	return oldValue.MessageIDHash, nil
+}
+
+// ResetMessageIDHash resets all changes to the "message_id_hash" field.
+func (m *MailInboundMutation) ResetMessageIDHash() {
+	m.message_id_hash = nil
+}
+
+// SetEnvelopeFrom sets the "envelope_from" field.
+func (m *MailInboundMutation) SetEnvelopeFrom(s string) {
+	m.envelope_from = &s
+}
+
+// EnvelopeFrom returns the value of the "envelope_from" field in the mutation.
+func (m *MailInboundMutation) EnvelopeFrom() (r string, exists bool) {
+	v := m.envelope_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvelopeFrom returns the old "envelope_from" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldEnvelopeFrom(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvelopeFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvelopeFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvelopeFrom: %w", err)
+	}
+	return oldValue.EnvelopeFrom, nil
+}
+
+// ResetEnvelopeFrom resets all changes to the "envelope_from" field.
+func (m *MailInboundMutation) ResetEnvelopeFrom() {
+	m.envelope_from = nil
+}
+
+// SetHeaderFrom sets the "header_from" field.
+func (m *MailInboundMutation) SetHeaderFrom(s string) {
+	m.header_from = &s
+}
+
+// HeaderFrom returns the value of the "header_from" field in the mutation.
+func (m *MailInboundMutation) HeaderFrom() (r string, exists bool) {
+	v := m.header_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeaderFrom returns the old "header_from" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldHeaderFrom(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeaderFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeaderFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeaderFrom: %w", err)
+	}
+	return oldValue.HeaderFrom, nil
+}
+
+// ResetHeaderFrom resets all changes to the "header_from" field.
+func (m *MailInboundMutation) ResetHeaderFrom() {
+	m.header_from = nil
+}
+
+// SetRcpt sets the "rcpt" field.
+func (m *MailInboundMutation) SetRcpt(s string) {
+	m.rcpt = &s
+}
+
+// Rcpt returns the value of the "rcpt" field in the mutation.
+func (m *MailInboundMutation) Rcpt() (r string, exists bool) {
+	v := m.rcpt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRcpt returns the old "rcpt" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldRcpt(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRcpt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRcpt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRcpt: %w", err)
+	}
+	return oldValue.Rcpt, nil
+}
+
+// ResetRcpt resets all changes to the "rcpt" field.
+func (m *MailInboundMutation) ResetRcpt() {
+	m.rcpt = nil
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *MailInboundMutation) SetGroupID(i int) {
+	m.group_id = &i
+	m.addgroup_id = nil
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *MailInboundMutation) GroupID() (r int, exists bool) {
+	v := m.group_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldGroupID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// AddGroupID adds i to the "group_id" field.
+func (m *MailInboundMutation) AddGroupID(i int) {
+	if m.addgroup_id != nil {
+		*m.addgroup_id += i
+	} else {
+		m.addgroup_id = &i
+	}
+}
+
+// AddedGroupID returns the value that was added to the "group_id" field in this mutation.
+func (m *MailInboundMutation) AddedGroupID() (r int, exists bool) {
+	v := m.addgroup_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (m *MailInboundMutation) ClearGroupID() {
+	m.group_id = nil
+	m.addgroup_id = nil
+	m.clearedFields[mailinbound.FieldGroupID] = struct{}{}
+}
+
+// GroupIDCleared returns if the "group_id" field was cleared in this mutation.
+func (m *MailInboundMutation) GroupIDCleared() bool {
+	_, ok := m.clearedFields[mailinbound.FieldGroupID]
+	return ok
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *MailInboundMutation) ResetGroupID() {
+	m.group_id = nil
+	m.addgroup_id = nil
+	delete(m.clearedFields, mailinbound.FieldGroupID)
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *MailInboundMutation) SetContactID(i int) {
+	m.contact_id = &i
+	m.addcontact_id = nil
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *MailInboundMutation) ContactID() (r int, exists bool) {
+	v := m.contact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldContactID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// AddContactID adds i to the "contact_id" field.
+func (m *MailInboundMutation) AddContactID(i int) {
+	if m.addcontact_id != nil {
+		*m.addcontact_id += i
+	} else {
+		m.addcontact_id = &i
+	}
+}
+
+// AddedContactID returns the value that was added to the "contact_id" field in this mutation.
+func (m *MailInboundMutation) AddedContactID() (r int, exists bool) {
+	v := m.addcontact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *MailInboundMutation) ClearContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+	m.clearedFields[mailinbound.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *MailInboundMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[mailinbound.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *MailInboundMutation) ResetContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+	delete(m.clearedFields, mailinbound.FieldContactID)
+}
+
+// SetUserID sets the "user_id" field.
+func (m *MailInboundMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *MailInboundMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *MailInboundMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *MailInboundMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *MailInboundMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[mailinbound.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *MailInboundMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[mailinbound.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *MailInboundMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, mailinbound.FieldUserID)
+}
+
+// SetSize sets the "size" field.
+func (m *MailInboundMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *MailInboundMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *MailInboundMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *MailInboundMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *MailInboundMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetState sets the "state" field.
+func (m *MailInboundMutation) SetState(value mailinbound.State) {
+	m.state = &value
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *MailInboundMutation) State() (r mailinbound.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldState(ctx context.Context) (v mailinbound.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *MailInboundMutation) ResetState() {
+	m.state = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *MailInboundMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *MailInboundMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *MailInboundMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetPostID sets the "post_id" field.
+func (m *MailInboundMutation) SetPostID(i int) {
+	m.post_id = &i
+	m.addpost_id = nil
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *MailInboundMutation) PostID() (r int, exists bool) {
+	v := m.post_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldPostID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// AddPostID adds i to the "post_id" field.
+func (m *MailInboundMutation) AddPostID(i int) {
+	if m.addpost_id != nil {
+		*m.addpost_id += i
+	} else {
+		m.addpost_id = &i
+	}
+}
+
+// AddedPostID returns the value that was added to the "post_id" field in this mutation.
+func (m *MailInboundMutation) AddedPostID() (r int, exists bool) {
+	v := m.addpost_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPostID clears the value of the "post_id" field.
+func (m *MailInboundMutation) ClearPostID() {
+	m.post_id = nil
+	m.addpost_id = nil
+	m.clearedFields[mailinbound.FieldPostID] = struct{}{}
+}
+
+// PostIDCleared returns if the "post_id" field was cleared in this mutation.
+func (m *MailInboundMutation) PostIDCleared() bool {
+	_, ok := m.clearedFields[mailinbound.FieldPostID]
+	return ok
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *MailInboundMutation) ResetPostID() {
+	m.post_id = nil
+	m.addpost_id = nil
+	delete(m.clearedFields, mailinbound.FieldPostID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MailInboundMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MailInboundMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MailInbound entity.
+// If the MailInbound object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailInboundMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MailInboundMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the MailInboundMutation builder.
+func (m *MailInboundMutation) Where(ps ...predicate.MailInbound) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MailInboundMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MailInboundMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MailInbound, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MailInboundMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MailInboundMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MailInbound).
+func (m *MailInboundMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MailInboundMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.message_id_hash != nil {
+		fields = append(fields, mailinbound.FieldMessageIDHash)
+	}
+	if m.envelope_from != nil {
+		fields = append(fields, mailinbound.FieldEnvelopeFrom)
+	}
+	if m.header_from != nil {
+		fields = append(fields, mailinbound.FieldHeaderFrom)
+	}
+	if m.rcpt != nil {
+		fields = append(fields, mailinbound.FieldRcpt)
+	}
+	if m.group_id != nil {
+		fields = append(fields, mailinbound.FieldGroupID)
+	}
+	if m.contact_id != nil {
+		fields = append(fields, mailinbound.FieldContactID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, mailinbound.FieldUserID)
+	}
+	if m.size != nil {
+		fields = append(fields, mailinbound.FieldSize)
+	}
+	if m.state != nil {
+		fields = append(fields, mailinbound.FieldState)
+	}
+	if m.reason != nil {
+		fields = append(fields, mailinbound.FieldReason)
+	}
+	if m.post_id != nil {
+		fields = append(fields, mailinbound.FieldPostID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, mailinbound.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MailInboundMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mailinbound.FieldMessageIDHash:
+		return m.MessageIDHash()
+	case mailinbound.FieldEnvelopeFrom:
+		return m.EnvelopeFrom()
+	case mailinbound.FieldHeaderFrom:
+		return m.HeaderFrom()
+	case mailinbound.FieldRcpt:
+		return m.Rcpt()
+	case mailinbound.FieldGroupID:
+		return m.GroupID()
+	case mailinbound.FieldContactID:
+		return m.ContactID()
+	case mailinbound.FieldUserID:
+		return m.UserID()
+	case mailinbound.FieldSize:
+		return m.Size()
+	case mailinbound.FieldState:
+		return m.State()
+	case mailinbound.FieldReason:
+		return m.Reason()
+	case mailinbound.FieldPostID:
+		return m.PostID()
+	case mailinbound.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MailInboundMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mailinbound.FieldMessageIDHash:
+		return m.OldMessageIDHash(ctx)
+	case mailinbound.FieldEnvelopeFrom:
+		return m.OldEnvelopeFrom(ctx)
+	case mailinbound.FieldHeaderFrom:
+		return m.OldHeaderFrom(ctx)
+	case mailinbound.FieldRcpt:
+		return m.OldRcpt(ctx)
+	case mailinbound.FieldGroupID:
+		return m.OldGroupID(ctx)
+	case mailinbound.FieldContactID:
+		return m.OldContactID(ctx)
+	case mailinbound.FieldUserID:
+		return m.OldUserID(ctx)
+	case mailinbound.FieldSize:
+		return m.OldSize(ctx)
+	case mailinbound.FieldState:
+		return m.OldState(ctx)
+	case mailinbound.FieldReason:
+		return m.OldReason(ctx)
+	case mailinbound.FieldPostID:
+		return m.OldPostID(ctx)
+	case mailinbound.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MailInbound field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailInboundMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mailinbound.FieldMessageIDHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageIDHash(v)
+		return nil
+	case mailinbound.FieldEnvelopeFrom:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvelopeFrom(v)
+		return nil
+	case mailinbound.FieldHeaderFrom:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeaderFrom(v)
+		return nil
+	case mailinbound.FieldRcpt:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRcpt(v)
+		return nil
+	case mailinbound.FieldGroupID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case mailinbound.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case mailinbound.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case mailinbound.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case mailinbound.FieldState:
+		v, ok := value.(mailinbound.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case mailinbound.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case mailinbound.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case mailinbound.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailInbound field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MailInboundMutation) AddedFields() []string {
+	var fields []string
+	if m.addgroup_id != nil {
+		fields = append(fields, mailinbound.FieldGroupID)
+	}
+	if m.addcontact_id != nil {
+		fields = append(fields, mailinbound.FieldContactID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, mailinbound.FieldUserID)
+	}
+	if m.addsize != nil {
+		fields = append(fields, mailinbound.FieldSize)
+	}
+	if m.addpost_id != nil {
+		fields = append(fields, mailinbound.FieldPostID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MailInboundMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case mailinbound.FieldGroupID:
+		return m.AddedGroupID()
+	case mailinbound.FieldContactID:
+		return m.AddedContactID()
+	case mailinbound.FieldUserID:
+		return m.AddedUserID()
+	case mailinbound.FieldSize:
+		return m.AddedSize()
+	case mailinbound.FieldPostID:
+		return m.AddedPostID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailInboundMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case mailinbound.FieldGroupID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGroupID(v)
+		return nil
+	case mailinbound.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddContactID(v)
+		return nil
+	case mailinbound.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case mailinbound.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	case mailinbound.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPostID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailInbound numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MailInboundMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(mailinbound.FieldGroupID) {
+		fields = append(fields, mailinbound.FieldGroupID)
+	}
+	if m.FieldCleared(mailinbound.FieldContactID) {
+		fields = append(fields, mailinbound.FieldContactID)
+	}
+	if m.FieldCleared(mailinbound.FieldUserID) {
+		fields = append(fields, mailinbound.FieldUserID)
+	}
+	if m.FieldCleared(mailinbound.FieldPostID) {
+		fields = append(fields, mailinbound.FieldPostID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MailInboundMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MailInboundMutation) ClearField(name string) error {
+	switch name {
+	case mailinbound.FieldGroupID:
+		m.ClearGroupID()
+		return nil
+	case mailinbound.FieldContactID:
+		m.ClearContactID()
+		return nil
+	case mailinbound.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case mailinbound.FieldPostID:
+		m.ClearPostID()
+		return nil
+	}
+	return fmt.Errorf("unknown MailInbound nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MailInboundMutation) ResetField(name string) error {
+	switch name {
+	case mailinbound.FieldMessageIDHash:
+		m.ResetMessageIDHash()
+		return nil
+	case mailinbound.FieldEnvelopeFrom:
+		m.ResetEnvelopeFrom()
+		return nil
+	case mailinbound.FieldHeaderFrom:
+		m.ResetHeaderFrom()
+		return nil
+	case mailinbound.FieldRcpt:
+		m.ResetRcpt()
+		return nil
+	case mailinbound.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case mailinbound.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case mailinbound.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case mailinbound.FieldSize:
+		m.ResetSize()
+		return nil
+	case mailinbound.FieldState:
+		m.ResetState()
+		return nil
+	case mailinbound.FieldReason:
+		m.ResetReason()
+		return nil
+	case mailinbound.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case mailinbound.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MailInbound field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MailInboundMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MailInboundMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MailInboundMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MailInboundMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MailInboundMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MailInboundMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MailInboundMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MailInbound unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MailInboundMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MailInbound edge %s", name)
+}
+
+// MailOutboxMutation represents an operation that mutates the MailOutbox nodes in the graph.
+type MailOutboxMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	kind            *mailoutbox.Kind
+	security        *bool
+	to_addr         *string
+	to_name         *string
+	lang            *string
+	user_id         *int
+	adduser_id      *int
+	contact_id      *int
+	addcontact_id   *int
+	subject         *string
+	text            *string
+	html            *string
+	thread_key      *string
+	reply_to        *string
+	unsubscribe_url *string
+	secret_kind     *string
+	secret_ref      *int
+	addsecret_ref   *int
+	message_id      *string
+	state           *mailoutbox.State
+	attempts        *int
+	addattempts     *int
+	next_attempt_at *time.Time
+	lease_owner     *string
+	lease_until     *time.Time
+	last_error      *string
+	smtp_code       *int
+	addsmtp_code    *int
+	sent_at         *time.Time
+	dead_at         *time.Time
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*MailOutbox, error)
+	predicates      []predicate.MailOutbox
+}
+
+var _ ent.Mutation = (*MailOutboxMutation)(nil)
+
+// mailoutboxOption allows management of the mutation configuration using functional options.
+type mailoutboxOption func(*MailOutboxMutation)
+
+// newMailOutboxMutation creates new mutation for the MailOutbox entity.
+func newMailOutboxMutation(c config, op Op, opts ...mailoutboxOption) *MailOutboxMutation {
+	m := &MailOutboxMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMailOutbox,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMailOutboxID sets the ID field of the mutation.
+func withMailOutboxID(id int) mailoutboxOption {
+	return func(m *MailOutboxMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MailOutbox
+		)
+		m.oldValue = func(ctx context.Context) (*MailOutbox, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MailOutbox.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMailOutbox sets the old MailOutbox of the mutation.
+func withMailOutbox(node *MailOutbox) mailoutboxOption {
+	return func(m *MailOutboxMutation) {
+		m.oldValue = func(context.Context) (*MailOutbox, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MailOutboxMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MailOutboxMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MailOutboxMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MailOutboxMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MailOutbox.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKind sets the "kind" field.
+func (m *MailOutboxMutation) SetKind(value mailoutbox.Kind) {
+	m.kind = &value
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *MailOutboxMutation) Kind() (r mailoutbox.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldKind(ctx context.Context) (v mailoutbox.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *MailOutboxMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetSecurity sets the "security" field.
+func (m *MailOutboxMutation) SetSecurity(b bool) {
+	m.security = &b
+}
+
+// Security returns the value of the "security" field in the mutation.
+func (m *MailOutboxMutation) Security() (r bool, exists bool) {
+	v := m.security
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecurity returns the old "security" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldSecurity(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecurity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecurity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecurity: %w", err)
+	}
+	return oldValue.Security, nil
+}
+
+// ResetSecurity resets all changes to the "security" field.
+func (m *MailOutboxMutation) ResetSecurity() {
+	m.security = nil
+}
+
+// SetToAddr sets the "to_addr" field.
+func (m *MailOutboxMutation) SetToAddr(s string) {
+	m.to_addr = &s
+}
+
+// ToAddr returns the value of the "to_addr" field in the mutation.
+func (m *MailOutboxMutation) ToAddr() (r string, exists bool) {
+	v := m.to_addr
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToAddr returns the old "to_addr" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldToAddr(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToAddr is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToAddr requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToAddr: %w", err)
+	}
+	return oldValue.ToAddr, nil
+}
+
+// ResetToAddr resets all changes to the "to_addr" field.
+func (m *MailOutboxMutation) ResetToAddr() {
+	m.to_addr = nil
+}
+
+// SetToName sets the "to_name" field.
+func (m *MailOutboxMutation) SetToName(s string) {
+	m.to_name = &s
+}
+
+// ToName returns the value of the "to_name" field in the mutation.
+func (m *MailOutboxMutation) ToName() (r string, exists bool) {
+	v := m.to_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToName returns the old "to_name" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldToName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToName: %w", err)
+	}
+	return oldValue.ToName, nil
+}
+
+// ResetToName resets all changes to the "to_name" field.
+func (m *MailOutboxMutation) ResetToName() {
+	m.to_name = nil
+}
+
+// SetLang sets the "lang" field.
+func (m *MailOutboxMutation) SetLang(s string) {
+	m.lang = &s
+}
+
+// Lang returns the value of the "lang" field in the mutation.
+func (m *MailOutboxMutation) Lang() (r string, exists bool) {
+	v := m.lang
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLang returns the old "lang" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldLang(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLang is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLang requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLang: %w", err)
+	}
+	return oldValue.Lang, nil
+}
+
+// ResetLang resets all changes to the "lang" field.
+func (m *MailOutboxMutation) ResetLang() {
+	m.lang = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *MailOutboxMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *MailOutboxMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *MailOutboxMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *MailOutboxMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *MailOutboxMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[mailoutbox.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *MailOutboxMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[mailoutbox.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *MailOutboxMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, mailoutbox.FieldUserID)
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *MailOutboxMutation) SetContactID(i int) {
+	m.contact_id = &i
+	m.addcontact_id = nil
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *MailOutboxMutation) ContactID() (r int, exists bool) {
+	v := m.contact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldContactID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// AddContactID adds i to the "contact_id" field.
+func (m *MailOutboxMutation) AddContactID(i int) {
+	if m.addcontact_id != nil {
+		*m.addcontact_id += i
+	} else {
+		m.addcontact_id = &i
+	}
+}
+
+// AddedContactID returns the value that was added to the "contact_id" field in this mutation.
+func (m *MailOutboxMutation) AddedContactID() (r int, exists bool) {
+	v := m.addcontact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *MailOutboxMutation) ClearContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+	m.clearedFields[mailoutbox.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *MailOutboxMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[mailoutbox.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *MailOutboxMutation) ResetContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+	delete(m.clearedFields, mailoutbox.FieldContactID)
+}
+
+// SetSubject sets the "subject" field.
+func (m *MailOutboxMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *MailOutboxMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *MailOutboxMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetText sets the "text" field.
+func (m *MailOutboxMutation) SetText(s string) {
+	m.text = &s
+}
+
+// Text returns the value of the "text" field in the mutation.
+func (m *MailOutboxMutation) Text() (r string, exists bool) {
+	v := m.text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldText returns the old "text" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldText: %w", err)
+	}
+	return oldValue.Text, nil
+}
+
+// ResetText resets all changes to the "text" field.
+func (m *MailOutboxMutation) ResetText() {
+	m.text = nil
+}
+
+// SetHTML sets the "html" field.
+func (m *MailOutboxMutation) SetHTML(s string) {
+	m.html = &s
+}
+
+// HTML returns the value of the "html" field in the mutation.
+func (m *MailOutboxMutation) HTML() (r string, exists bool) {
+	v := m.html
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHTML returns the old "html" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldHTML(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHTML is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHTML requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHTML: %w", err)
+	}
+	return oldValue.HTML, nil
+}
+
+// ResetHTML resets all changes to the "html" field.
+func (m *MailOutboxMutation) ResetHTML() {
+	m.html = nil
+}
+
+// SetThreadKey sets the "thread_key" field.
+func (m *MailOutboxMutation) SetThreadKey(s string) {
+	m.thread_key = &s
+}
+
+// ThreadKey returns the value of the "thread_key" field in the mutation.
+func (m *MailOutboxMutation) ThreadKey() (r string, exists bool) {
+	v := m.thread_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldThreadKey returns the old "thread_key" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldThreadKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldThreadKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldThreadKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldThreadKey: %w", err)
+	}
+	return oldValue.ThreadKey, nil
+}
+
+// ResetThreadKey resets all changes to the "thread_key" field.
+func (m *MailOutboxMutation) ResetThreadKey() {
+	m.thread_key = nil
+}
+
+// SetReplyTo sets the "reply_to" field.
+func (m *MailOutboxMutation) SetReplyTo(s string) {
+	m.reply_to = &s
+}
+
+// ReplyTo returns the value of the "reply_to" field in the mutation.
+func (m *MailOutboxMutation) ReplyTo() (r string, exists bool) {
+	v := m.reply_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyTo returns the old "reply_to" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldReplyTo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyTo: %w", err)
+	}
+	return oldValue.ReplyTo, nil
+}
+
+// ResetReplyTo resets all changes to the "reply_to" field.
+func (m *MailOutboxMutation) ResetReplyTo() {
+	m.reply_to = nil
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (m *MailOutboxMutation) SetUnsubscribeURL(s string) {
+	m.unsubscribe_url = &s
+}
+
+// UnsubscribeURL returns the value of the "unsubscribe_url" field in the mutation.
+func (m *MailOutboxMutation) UnsubscribeURL() (r string, exists bool) {
+	v := m.unsubscribe_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnsubscribeURL returns the old "unsubscribe_url" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldUnsubscribeURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnsubscribeURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnsubscribeURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnsubscribeURL: %w", err)
+	}
+	return oldValue.UnsubscribeURL, nil
+}
+
+// ResetUnsubscribeURL resets all changes to the "unsubscribe_url" field.
+func (m *MailOutboxMutation) ResetUnsubscribeURL() {
+	m.unsubscribe_url = nil
+}
+
+// SetSecretKind sets the "secret_kind" field.
+func (m *MailOutboxMutation) SetSecretKind(s string) {
+	m.secret_kind = &s
+}
+
+// SecretKind returns the value of the "secret_kind" field in the mutation.
+func (m *MailOutboxMutation) SecretKind() (r string, exists bool) {
+	v := m.secret_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretKind returns the old "secret_kind" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldSecretKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretKind: %w", err)
+	}
+	return oldValue.SecretKind, nil
+}
+
+// ResetSecretKind resets all changes to the "secret_kind" field.
+func (m *MailOutboxMutation) ResetSecretKind() {
+	m.secret_kind = nil
+}
+
+// SetSecretRef sets the "secret_ref" field.
+func (m *MailOutboxMutation) SetSecretRef(i int) {
+	m.secret_ref = &i
+	m.addsecret_ref = nil
+}
+
+// SecretRef returns the value of the "secret_ref" field in the mutation.
+func (m *MailOutboxMutation) SecretRef() (r int, exists bool) {
+	v := m.secret_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretRef returns the old "secret_ref" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldSecretRef(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretRef: %w", err)
+	}
+	return oldValue.SecretRef, nil
+}
+
+// AddSecretRef adds i to the "secret_ref" field.
+func (m *MailOutboxMutation) AddSecretRef(i int) {
+	if m.addsecret_ref != nil {
+		*m.addsecret_ref += i
+	} else {
+		m.addsecret_ref = &i
+	}
+}
+
+// AddedSecretRef returns the value that was added to the "secret_ref" field in this mutation.
+func (m *MailOutboxMutation) AddedSecretRef() (r int, exists bool) {
+	v := m.addsecret_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSecretRef clears the value of the "secret_ref" field.
+func (m *MailOutboxMutation) ClearSecretRef() {
+	m.secret_ref = nil
+	m.addsecret_ref = nil
+	m.clearedFields[mailoutbox.FieldSecretRef] = struct{}{}
+}
+
+// SecretRefCleared returns if the "secret_ref" field was cleared in this mutation.
+func (m *MailOutboxMutation) SecretRefCleared() bool {
+	_, ok := m.clearedFields[mailoutbox.FieldSecretRef]
+	return ok
+}
+
+// ResetSecretRef resets all changes to the "secret_ref" field.
+func (m *MailOutboxMutation) ResetSecretRef() {
+	m.secret_ref = nil
+	m.addsecret_ref = nil
+	delete(m.clearedFields, mailoutbox.FieldSecretRef)
+}
+
+// SetMessageID sets the "message_id" field.
+func (m *MailOutboxMutation) SetMessageID(s string) {
+	m.message_id = &s
+}
+
+// MessageID returns the value of the "message_id" field in the mutation.
+func (m *MailOutboxMutation) MessageID() (r string, exists bool) {
+	v := m.message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageID returns the old "message_id" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldMessageID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageID: %w", err)
+	}
+	return oldValue.MessageID, nil
+}
+
+// ResetMessageID resets all changes to the "message_id" field.
+func (m *MailOutboxMutation) ResetMessageID() {
+	m.message_id = nil
+}
+
+// SetState sets the "state" field.
+func (m *MailOutboxMutation) SetState(value mailoutbox.State) {
+	m.state = &value
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *MailOutboxMutation) State() (r mailoutbox.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldState(ctx context.Context) (v mailoutbox.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *MailOutboxMutation) ResetState() {
+	m.state = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *MailOutboxMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *MailOutboxMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *MailOutboxMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *MailOutboxMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *MailOutboxMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *MailOutboxMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *MailOutboxMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldNextAttemptAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *MailOutboxMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (m *MailOutboxMutation) SetLeaseOwner(s string) {
+	m.lease_owner = &s
+}
+
+// LeaseOwner returns the value of the "lease_owner" field in the mutation.
+func (m *MailOutboxMutation) LeaseOwner() (r string, exists bool) {
+	v := m.lease_owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseOwner returns the old "lease_owner" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldLeaseOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseOwner: %w", err)
+	}
+	return oldValue.LeaseOwner, nil
+}
+
+// ResetLeaseOwner resets all changes to the "lease_owner" field.
+func (m *MailOutboxMutation) ResetLeaseOwner() {
+	m.lease_owner = nil
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (m *MailOutboxMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *MailOutboxMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *MailOutboxMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[mailoutbox.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *MailOutboxMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[mailoutbox.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *MailOutboxMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, mailoutbox.FieldLeaseUntil)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *MailOutboxMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *MailOutboxMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *MailOutboxMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetSMTPCode sets the "smtp_code" field.
+func (m *MailOutboxMutation) SetSMTPCode(i int) {
+	m.smtp_code = &i
+	m.addsmtp_code = nil
+}
+
+// SMTPCode returns the value of the "smtp_code" field in the mutation.
+func (m *MailOutboxMutation) SMTPCode() (r int, exists bool) {
+	v := m.smtp_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSMTPCode returns the old "smtp_code" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldSMTPCode(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSMTPCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSMTPCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSMTPCode: %w", err)
+	}
+	return oldValue.SMTPCode, nil
+}
+
+// AddSMTPCode adds i to the "smtp_code" field.
+func (m *MailOutboxMutation) AddSMTPCode(i int) {
+	if m.addsmtp_code != nil {
+		*m.addsmtp_code += i
+	} else {
+		m.addsmtp_code = &i
+	}
+}
+
+// AddedSMTPCode returns the value that was added to the "smtp_code" field in this mutation.
+func (m *MailOutboxMutation) AddedSMTPCode() (r int, exists bool) {
+	v := m.addsmtp_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSMTPCode resets all changes to the "smtp_code" field.
+func (m *MailOutboxMutation) ResetSMTPCode() {
+	m.smtp_code = nil
+	m.addsmtp_code = nil
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *MailOutboxMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *MailOutboxMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *MailOutboxMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[mailoutbox.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *MailOutboxMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[mailoutbox.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *MailOutboxMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, mailoutbox.FieldSentAt)
+}
+
+// SetDeadAt sets the "dead_at" field.
+func (m *MailOutboxMutation) SetDeadAt(t time.Time) {
+	m.dead_at = &t
+}
+
+// DeadAt returns the value of the "dead_at" field in the mutation.
+func (m *MailOutboxMutation) DeadAt() (r time.Time, exists bool) {
+	v := m.dead_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeadAt returns the old "dead_at" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldDeadAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeadAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeadAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeadAt: %w", err)
+	}
+	return oldValue.DeadAt, nil
+}
+
+// ClearDeadAt clears the value of the "dead_at" field.
+func (m *MailOutboxMutation) ClearDeadAt() {
+	m.dead_at = nil
+	m.clearedFields[mailoutbox.FieldDeadAt] = struct{}{}
+}
+
+// DeadAtCleared returns if the "dead_at" field was cleared in this mutation.
+func (m *MailOutboxMutation) DeadAtCleared() bool {
+	_, ok := m.clearedFields[mailoutbox.FieldDeadAt]
+	return ok
+}
+
+// ResetDeadAt resets all changes to the "dead_at" field.
+func (m *MailOutboxMutation) ResetDeadAt() {
+	m.dead_at = nil
+	delete(m.clearedFields, mailoutbox.FieldDeadAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MailOutboxMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MailOutboxMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MailOutbox entity.
+// If the MailOutbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailOutboxMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MailOutboxMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the MailOutboxMutation builder.
+func (m *MailOutboxMutation) Where(ps ...predicate.MailOutbox) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MailOutboxMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MailOutboxMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MailOutbox, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MailOutboxMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MailOutboxMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MailOutbox).
+func (m *MailOutboxMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MailOutboxMutation) Fields() []string {
+	fields := make([]string, 0, 26)
+	if m.kind != nil {
+		fields = append(fields, mailoutbox.FieldKind)
+	}
+	if m.security != nil {
+		fields = append(fields, mailoutbox.FieldSecurity)
+	}
+	if m.to_addr != nil {
+		fields = append(fields, mailoutbox.FieldToAddr)
+	}
+	if m.to_name != nil {
+		fields = append(fields, mailoutbox.FieldToName)
+	}
+	if m.lang != nil {
+		fields = append(fields, mailoutbox.FieldLang)
+	}
+	if m.user_id != nil {
+		fields = append(fields, mailoutbox.FieldUserID)
+	}
+	if m.contact_id != nil {
+		fields = append(fields, mailoutbox.FieldContactID)
+	}
+	if m.subject != nil {
+		fields = append(fields, mailoutbox.FieldSubject)
+	}
+	if m.text != nil {
+		fields = append(fields, mailoutbox.FieldText)
+	}
+	if m.html != nil {
+		fields = append(fields, mailoutbox.FieldHTML)
+	}
+	if m.thread_key != nil {
+		fields = append(fields, mailoutbox.FieldThreadKey)
+	}
+	if m.reply_to != nil {
+		fields = append(fields, mailoutbox.FieldReplyTo)
+	}
+	if m.unsubscribe_url != nil {
+		fields = append(fields, mailoutbox.FieldUnsubscribeURL)
+	}
+	if m.secret_kind != nil {
+		fields = append(fields, mailoutbox.FieldSecretKind)
+	}
+	if m.secret_ref != nil {
+		fields = append(fields, mailoutbox.FieldSecretRef)
+	}
+	if m.message_id != nil {
+		fields = append(fields, mailoutbox.FieldMessageID)
+	}
+	if m.state != nil {
+		fields = append(fields, mailoutbox.FieldState)
+	}
+	if m.attempts != nil {
+		fields = append(fields, mailoutbox.FieldAttempts)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, mailoutbox.FieldNextAttemptAt)
+	}
+	if m.lease_owner != nil {
+		fields = append(fields, mailoutbox.FieldLeaseOwner)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, mailoutbox.FieldLeaseUntil)
+	}
+	if m.last_error != nil {
+		fields = append(fields, mailoutbox.FieldLastError)
+	}
+	if m.smtp_code != nil {
+		fields = append(fields, mailoutbox.FieldSMTPCode)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, mailoutbox.FieldSentAt)
+	}
+	if m.dead_at != nil {
+		fields = append(fields, mailoutbox.FieldDeadAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, mailoutbox.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MailOutboxMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mailoutbox.FieldKind:
+		return m.Kind()
+	case mailoutbox.FieldSecurity:
+		return m.Security()
+	case mailoutbox.FieldToAddr:
+		return m.ToAddr()
+	case mailoutbox.FieldToName:
+		return m.ToName()
+	case mailoutbox.FieldLang:
+		return m.Lang()
+	case mailoutbox.FieldUserID:
+		return m.UserID()
+	case mailoutbox.FieldContactID:
+		return m.ContactID()
+	case mailoutbox.FieldSubject:
+		return m.Subject()
+	case mailoutbox.FieldText:
+		return m.Text()
+	case mailoutbox.FieldHTML:
+		return m.HTML()
+	case mailoutbox.FieldThreadKey:
+		return m.ThreadKey()
+	case mailoutbox.FieldReplyTo:
+		return m.ReplyTo()
+	case mailoutbox.FieldUnsubscribeURL:
+		return m.UnsubscribeURL()
+	case mailoutbox.FieldSecretKind:
+		return m.SecretKind()
+	case mailoutbox.FieldSecretRef:
+		return m.SecretRef()
+	case mailoutbox.FieldMessageID:
+		return m.MessageID()
+	case mailoutbox.FieldState:
+		return m.State()
+	case mailoutbox.FieldAttempts:
+		return m.Attempts()
+	case mailoutbox.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case mailoutbox.FieldLeaseOwner:
+		return m.LeaseOwner()
+	case mailoutbox.FieldLeaseUntil:
+		return m.LeaseUntil()
+	case mailoutbox.FieldLastError:
+		return m.LastError()
+	case mailoutbox.FieldSMTPCode:
+		return m.SMTPCode()
+	case mailoutbox.FieldSentAt:
+		return m.SentAt()
+	case mailoutbox.FieldDeadAt:
+		return m.DeadAt()
+	case mailoutbox.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MailOutboxMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mailoutbox.FieldKind:
+		return m.OldKind(ctx)
+	case mailoutbox.FieldSecurity:
+		return m.OldSecurity(ctx)
+	case mailoutbox.FieldToAddr:
+		return m.OldToAddr(ctx)
+	case mailoutbox.FieldToName:
+		return m.OldToName(ctx)
+	case mailoutbox.FieldLang:
+		return m.OldLang(ctx)
+	case mailoutbox.FieldUserID:
+		return m.OldUserID(ctx)
+	case mailoutbox.FieldContactID:
+		return m.OldContactID(ctx)
+	case mailoutbox.FieldSubject:
+		return m.OldSubject(ctx)
+	case mailoutbox.FieldText:
+		return m.OldText(ctx)
+	case mailoutbox.FieldHTML:
+		return m.OldHTML(ctx)
+	case mailoutbox.FieldThreadKey:
+		return m.OldThreadKey(ctx)
+	case mailoutbox.FieldReplyTo:
+		return m.OldReplyTo(ctx)
+	case mailoutbox.FieldUnsubscribeURL:
+		return m.OldUnsubscribeURL(ctx)
+	case mailoutbox.FieldSecretKind:
+		return m.OldSecretKind(ctx)
+	case mailoutbox.FieldSecretRef:
+		return m.OldSecretRef(ctx)
+	case mailoutbox.FieldMessageID:
+		return m.OldMessageID(ctx)
+	case mailoutbox.FieldState:
+		return m.OldState(ctx)
+	case mailoutbox.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case mailoutbox.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case mailoutbox.FieldLeaseOwner:
+		return m.OldLeaseOwner(ctx)
+	case mailoutbox.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
+	case mailoutbox.FieldLastError:
+		return m.OldLastError(ctx)
+	case mailoutbox.FieldSMTPCode:
+		return m.OldSMTPCode(ctx)
+	case mailoutbox.FieldSentAt:
+		return m.OldSentAt(ctx)
+	case mailoutbox.FieldDeadAt:
+		return m.OldDeadAt(ctx)
+	case mailoutbox.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MailOutbox field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailOutboxMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mailoutbox.FieldKind:
+		v, ok := value.(mailoutbox.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case mailoutbox.FieldSecurity:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecurity(v)
+		return nil
+	case mailoutbox.FieldToAddr:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToAddr(v)
+		return nil
+	case mailoutbox.FieldToName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToName(v)
+		return nil
+	case mailoutbox.FieldLang:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLang(v)
+		return nil
+	case mailoutbox.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case mailoutbox.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case mailoutbox.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case mailoutbox.FieldText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetText(v)
+		return nil
+	case mailoutbox.FieldHTML:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHTML(v)
+		return nil
+	case mailoutbox.FieldThreadKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetThreadKey(v)
+		return nil
+	case mailoutbox.FieldReplyTo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyTo(v)
+		return nil
+	case mailoutbox.FieldUnsubscribeURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnsubscribeURL(v)
+		return nil
+	case mailoutbox.FieldSecretKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretKind(v)
+		return nil
+	case mailoutbox.FieldSecretRef:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretRef(v)
+		return nil
+	case mailoutbox.FieldMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageID(v)
+		return nil
+	case mailoutbox.FieldState:
+		v, ok := value.(mailoutbox.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case mailoutbox.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case mailoutbox.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case mailoutbox.FieldLeaseOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseOwner(v)
+		return nil
+	case mailoutbox.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
+	case mailoutbox.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case mailoutbox.FieldSMTPCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSMTPCode(v)
+		return nil
+	case mailoutbox.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
+	case mailoutbox.FieldDeadAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeadAt(v)
+		return nil
+	case mailoutbox.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailOutbox field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MailOutboxMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, mailoutbox.FieldUserID)
+	}
+	if m.addcontact_id != nil {
+		fields = append(fields, mailoutbox.FieldContactID)
+	}
+	if m.addsecret_ref != nil {
+		fields = append(fields, mailoutbox.FieldSecretRef)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, mailoutbox.FieldAttempts)
+	}
+	if m.addsmtp_code != nil {
+		fields = append(fields, mailoutbox.FieldSMTPCode)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MailOutboxMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case mailoutbox.FieldUserID:
+		return m.AddedUserID()
+	case mailoutbox.FieldContactID:
+		return m.AddedContactID()
+	case mailoutbox.FieldSecretRef:
+		return m.AddedSecretRef()
+	case mailoutbox.FieldAttempts:
+		return m.AddedAttempts()
+	case mailoutbox.FieldSMTPCode:
+		return m.AddedSMTPCode()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailOutboxMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case mailoutbox.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case mailoutbox.FieldContactID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddContactID(v)
+		return nil
+	case mailoutbox.FieldSecretRef:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSecretRef(v)
+		return nil
+	case mailoutbox.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	case mailoutbox.FieldSMTPCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSMTPCode(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailOutbox numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MailOutboxMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(mailoutbox.FieldUserID) {
+		fields = append(fields, mailoutbox.FieldUserID)
+	}
+	if m.FieldCleared(mailoutbox.FieldContactID) {
+		fields = append(fields, mailoutbox.FieldContactID)
+	}
+	if m.FieldCleared(mailoutbox.FieldSecretRef) {
+		fields = append(fields, mailoutbox.FieldSecretRef)
+	}
+	if m.FieldCleared(mailoutbox.FieldLeaseUntil) {
+		fields = append(fields, mailoutbox.FieldLeaseUntil)
+	}
+	if m.FieldCleared(mailoutbox.FieldSentAt) {
+		fields = append(fields, mailoutbox.FieldSentAt)
+	}
+	if m.FieldCleared(mailoutbox.FieldDeadAt) {
+		fields = append(fields, mailoutbox.FieldDeadAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MailOutboxMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MailOutboxMutation) ClearField(name string) error {
+	switch name {
+	case mailoutbox.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case mailoutbox.FieldContactID:
+		m.ClearContactID()
+		return nil
+	case mailoutbox.FieldSecretRef:
+		m.ClearSecretRef()
+		return nil
+	case mailoutbox.FieldLeaseUntil:
+		m.ClearLeaseUntil()
+		return nil
+	case mailoutbox.FieldSentAt:
+		m.ClearSentAt()
+		return nil
+	case mailoutbox.FieldDeadAt:
+		m.ClearDeadAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MailOutbox nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MailOutboxMutation) ResetField(name string) error {
+	switch name {
+	case mailoutbox.FieldKind:
+		m.ResetKind()
+		return nil
+	case mailoutbox.FieldSecurity:
+		m.ResetSecurity()
+		return nil
+	case mailoutbox.FieldToAddr:
+		m.ResetToAddr()
+		return nil
+	case mailoutbox.FieldToName:
+		m.ResetToName()
+		return nil
+	case mailoutbox.FieldLang:
+		m.ResetLang()
+		return nil
+	case mailoutbox.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case mailoutbox.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case mailoutbox.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case mailoutbox.FieldText:
+		m.ResetText()
+		return nil
+	case mailoutbox.FieldHTML:
+		m.ResetHTML()
+		return nil
+	case mailoutbox.FieldThreadKey:
+		m.ResetThreadKey()
+		return nil
+	case mailoutbox.FieldReplyTo:
+		m.ResetReplyTo()
+		return nil
+	case mailoutbox.FieldUnsubscribeURL:
+		m.ResetUnsubscribeURL()
+		return nil
+	case mailoutbox.FieldSecretKind:
+		m.ResetSecretKind()
+		return nil
+	case mailoutbox.FieldSecretRef:
+		m.ResetSecretRef()
+		return nil
+	case mailoutbox.FieldMessageID:
+		m.ResetMessageID()
+		return nil
+	case mailoutbox.FieldState:
+		m.ResetState()
+		return nil
+	case mailoutbox.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case mailoutbox.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case mailoutbox.FieldLeaseOwner:
+		m.ResetLeaseOwner()
+		return nil
+	case mailoutbox.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
+	case mailoutbox.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case mailoutbox.FieldSMTPCode:
+		m.ResetSMTPCode()
+		return nil
+	case mailoutbox.FieldSentAt:
+		m.ResetSentAt()
+		return nil
+	case mailoutbox.FieldDeadAt:
+		m.ResetDeadAt()
+		return nil
+	case mailoutbox.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MailOutbox field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MailOutboxMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MailOutboxMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MailOutboxMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MailOutboxMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MailOutboxMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MailOutboxMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MailOutboxMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MailOutbox unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MailOutboxMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MailOutbox edge %s", name)
+}
+
+// MailSettingMutation represents an operation that mutates the MailSetting nodes in the graph.
+type MailSettingMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	signing_key   *[]byte
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*MailSetting, error)
+	predicates    []predicate.MailSetting
+}
+
+var _ ent.Mutation = (*MailSettingMutation)(nil)
+
+// mailsettingOption allows management of the mutation configuration using functional options.
+type mailsettingOption func(*MailSettingMutation)
+
+// newMailSettingMutation creates new mutation for the MailSetting entity.
+func newMailSettingMutation(c config, op Op, opts ...mailsettingOption) *MailSettingMutation {
+	m := &MailSettingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMailSetting,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMailSettingID sets the ID field of the mutation.
+func withMailSettingID(id int) mailsettingOption {
+	return func(m *MailSettingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MailSetting
+		)
+		m.oldValue = func(ctx context.Context) (*MailSetting, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MailSetting.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMailSetting sets the old MailSetting of the mutation.
+func withMailSetting(node *MailSetting) mailsettingOption {
+	return func(m *MailSettingMutation) {
+		m.oldValue = func(context.Context) (*MailSetting, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MailSettingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MailSettingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MailSetting entities.
+func (m *MailSettingMutation) SetID(id int) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MailSettingMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MailSettingMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MailSetting.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSigningKey sets the "signing_key" field.
+func (m *MailSettingMutation) SetSigningKey(b []byte) {
+	m.signing_key = &b
+}
+
+// SigningKey returns the value of the "signing_key" field in the mutation.
+func (m *MailSettingMutation) SigningKey() (r []byte, exists bool) {
+	v := m.signing_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSigningKey returns the old "signing_key" field's value of the MailSetting entity.
+// If the MailSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailSettingMutation) OldSigningKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSigningKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSigningKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSigningKey: %w", err)
+	}
+	return oldValue.SigningKey, nil
+}
+
+// ResetSigningKey resets all changes to the "signing_key" field.
+func (m *MailSettingMutation) ResetSigningKey() {
+	m.signing_key = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MailSettingMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MailSettingMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MailSetting entity.
+// If the MailSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailSettingMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MailSettingMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the MailSettingMutation builder.
+func (m *MailSettingMutation) Where(ps ...predicate.MailSetting) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MailSettingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MailSettingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MailSetting, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MailSettingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MailSettingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MailSetting).
+func (m *MailSettingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MailSettingMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.signing_key != nil {
+		fields = append(fields, mailsetting.FieldSigningKey)
+	}
+	if m.created_at != nil {
+		fields = append(fields, mailsetting.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MailSettingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case mailsetting.FieldSigningKey:
+		return m.SigningKey()
+	case mailsetting.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MailSettingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case mailsetting.FieldSigningKey:
+		return m.OldSigningKey(ctx)
+	case mailsetting.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MailSetting field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailSettingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case mailsetting.FieldSigningKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSigningKey(v)
+		return nil
+	case mailsetting.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MailSetting field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MailSettingMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MailSettingMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MailSettingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MailSetting numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MailSettingMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MailSettingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MailSettingMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MailSetting nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MailSettingMutation) ResetField(name string) error {
+	switch name {
+	case mailsetting.FieldSigningKey:
+		m.ResetSigningKey()
+		return nil
+	case mailsetting.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MailSetting field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MailSettingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MailSettingMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MailSettingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MailSettingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MailSettingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MailSettingMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MailSettingMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MailSetting unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MailSettingMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MailSetting edge %s", name)
+}
+
 // NoticeMutation represents an operation that mutates the Notice nodes in the graph.
 type NoticeMutation struct {
 	config
@@ -19446,6 +24544,476 @@ func (m *NoticeMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *NoticeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Notice edge %s", name)
+}
+
+// NotificationPrefMutation represents an operation that mutates the NotificationPref nodes in the graph.
+type NotificationPrefMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	user_id       *int
+	adduser_id    *int
+	kind          *notificationpref.Kind
+	mode          *notificationpref.Mode
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*NotificationPref, error)
+	predicates    []predicate.NotificationPref
+}
+
+var _ ent.Mutation = (*NotificationPrefMutation)(nil)
+
+// notificationprefOption allows management of the mutation configuration using functional options.
+type notificationprefOption func(*NotificationPrefMutation)
+
+// newNotificationPrefMutation creates new mutation for the NotificationPref entity.
+func newNotificationPrefMutation(c config, op Op, opts ...notificationprefOption) *NotificationPrefMutation {
+	m := &NotificationPrefMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNotificationPref,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNotificationPrefID sets the ID field of the mutation.
+func withNotificationPrefID(id int) notificationprefOption {
+	return func(m *NotificationPrefMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *NotificationPref
+		)
+		m.oldValue = func(ctx context.Context) (*NotificationPref, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().NotificationPref.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNotificationPref sets the old NotificationPref of the mutation.
+func withNotificationPref(node *NotificationPref) notificationprefOption {
+	return func(m *NotificationPrefMutation) {
+		m.oldValue = func(context.Context) (*NotificationPref, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NotificationPrefMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NotificationPrefMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NotificationPrefMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NotificationPrefMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().NotificationPref.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *NotificationPrefMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *NotificationPrefMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the NotificationPref entity.
+// If the NotificationPref object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationPrefMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *NotificationPrefMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *NotificationPrefMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *NotificationPrefMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *NotificationPrefMutation) SetKind(n notificationpref.Kind) {
+	m.kind = &n
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *NotificationPrefMutation) Kind() (r notificationpref.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the NotificationPref entity.
+// If the NotificationPref object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationPrefMutation) OldKind(ctx context.Context) (v notificationpref.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *NotificationPrefMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetMode sets the "mode" field.
+func (m *NotificationPrefMutation) SetMode(n notificationpref.Mode) {
+	m.mode = &n
+}
+
+// Mode returns the value of the "mode" field in the mutation.
+func (m *NotificationPrefMutation) Mode() (r notificationpref.Mode, exists bool) {
+	v := m.mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMode returns the old "mode" field's value of the NotificationPref entity.
+// If the NotificationPref object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationPrefMutation) OldMode(ctx context.Context) (v notificationpref.Mode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMode: %w", err)
+	}
+	return oldValue.Mode, nil
+}
+
+// ResetMode resets all changes to the "mode" field.
+func (m *NotificationPrefMutation) ResetMode() {
+	m.mode = nil
+}
+
+// Where appends a list predicates to the NotificationPrefMutation builder.
+func (m *NotificationPrefMutation) Where(ps ...predicate.NotificationPref) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NotificationPrefMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NotificationPrefMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.NotificationPref, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NotificationPrefMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NotificationPrefMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (NotificationPref).
+func (m *NotificationPrefMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NotificationPrefMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.user_id != nil {
+		fields = append(fields, notificationpref.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, notificationpref.FieldKind)
+	}
+	if m.mode != nil {
+		fields = append(fields, notificationpref.FieldMode)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NotificationPrefMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case notificationpref.FieldUserID:
+		return m.UserID()
+	case notificationpref.FieldKind:
+		return m.Kind()
+	case notificationpref.FieldMode:
+		return m.Mode()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NotificationPrefMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case notificationpref.FieldUserID:
+		return m.OldUserID(ctx)
+	case notificationpref.FieldKind:
+		return m.OldKind(ctx)
+	case notificationpref.FieldMode:
+		return m.OldMode(ctx)
+	}
+	return nil, fmt.Errorf("unknown NotificationPref field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationPrefMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case notificationpref.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case notificationpref.FieldKind:
+		v, ok := value.(notificationpref.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case notificationpref.FieldMode:
+		v, ok := value.(notificationpref.Mode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMode(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NotificationPref field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NotificationPrefMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, notificationpref.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NotificationPrefMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case notificationpref.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationPrefMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case notificationpref.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NotificationPref numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NotificationPrefMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NotificationPrefMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NotificationPrefMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown NotificationPref nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NotificationPrefMutation) ResetField(name string) error {
+	switch name {
+	case notificationpref.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case notificationpref.FieldKind:
+		m.ResetKind()
+		return nil
+	case notificationpref.FieldMode:
+		m.ResetMode()
+		return nil
+	}
+	return fmt.Errorf("unknown NotificationPref field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NotificationPrefMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NotificationPrefMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NotificationPrefMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NotificationPrefMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NotificationPrefMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NotificationPrefMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NotificationPrefMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown NotificationPref unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NotificationPrefMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown NotificationPref edge %s", name)
 }
 
 // OrderMutation represents an operation that mutates the Order nodes in the graph.
@@ -22587,6 +28155,7 @@ type PartnerMutation struct {
 	over_delivery_pct           *int
 	addover_delivery_pct        *int
 	block_on_lapsed_certificate *bool
+	mail_contacts               *bool
 	clearedFields               map[string]struct{}
 	contacts                    map[int]struct{}
 	removedcontacts             map[int]struct{}
@@ -23374,6 +28943,42 @@ func (m *PartnerMutation) ResetBlockOnLapsedCertificate() {
 	m.block_on_lapsed_certificate = nil
 }
 
+// SetMailContacts sets the "mail_contacts" field.
+func (m *PartnerMutation) SetMailContacts(b bool) {
+	m.mail_contacts = &b
+}
+
+// MailContacts returns the value of the "mail_contacts" field in the mutation.
+func (m *PartnerMutation) MailContacts() (r bool, exists bool) {
+	v := m.mail_contacts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailContacts returns the old "mail_contacts" field's value of the Partner entity.
+// If the Partner object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerMutation) OldMailContacts(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailContacts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailContacts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailContacts: %w", err)
+	}
+	return oldValue.MailContacts, nil
+}
+
+// ResetMailContacts resets all changes to the "mail_contacts" field.
+func (m *PartnerMutation) ResetMailContacts() {
+	m.mail_contacts = nil
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *PartnerMutation) AddContactIDs(ids ...int) {
 	if m.contacts == nil {
@@ -23462,7 +29067,7 @@ func (m *PartnerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PartnerMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, partner.FieldCreatedAt)
 	}
@@ -23511,6 +29116,9 @@ func (m *PartnerMutation) Fields() []string {
 	if m.block_on_lapsed_certificate != nil {
 		fields = append(fields, partner.FieldBlockOnLapsedCertificate)
 	}
+	if m.mail_contacts != nil {
+		fields = append(fields, partner.FieldMailContacts)
+	}
 	return fields
 }
 
@@ -23551,6 +29159,8 @@ func (m *PartnerMutation) Field(name string) (ent.Value, bool) {
 		return m.OverDeliveryPct()
 	case partner.FieldBlockOnLapsedCertificate:
 		return m.BlockOnLapsedCertificate()
+	case partner.FieldMailContacts:
+		return m.MailContacts()
 	}
 	return nil, false
 }
@@ -23592,6 +29202,8 @@ func (m *PartnerMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldOverDeliveryPct(ctx)
 	case partner.FieldBlockOnLapsedCertificate:
 		return m.OldBlockOnLapsedCertificate(ctx)
+	case partner.FieldMailContacts:
+		return m.OldMailContacts(ctx)
 	}
 	return nil, fmt.Errorf("unknown Partner field %s", name)
 }
@@ -23712,6 +29324,13 @@ func (m *PartnerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBlockOnLapsedCertificate(v)
+		return nil
+	case partner.FieldMailContacts:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailContacts(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Partner field %s", name)
@@ -23858,6 +29477,9 @@ func (m *PartnerMutation) ResetField(name string) error {
 	case partner.FieldBlockOnLapsedCertificate:
 		m.ResetBlockOnLapsedCertificate()
 		return nil
+	case partner.FieldMailContacts:
+		m.ResetMailContacts()
+		return nil
 	}
 	return fmt.Errorf("unknown Partner field %s", name)
 }
@@ -23944,6 +29566,753 @@ func (m *PartnerMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Partner edge %s", name)
+}
+
+// PasswordResetMutation represents an operation that mutates the PasswordReset nodes in the graph.
+type PasswordResetMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	user_id       *int
+	adduser_id    *int
+	email         *string
+	token_hash    *string
+	client        *string
+	created_at    *time.Time
+	expires_at    *time.Time
+	used_at       *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*PasswordReset, error)
+	predicates    []predicate.PasswordReset
+}
+
+var _ ent.Mutation = (*PasswordResetMutation)(nil)
+
+// passwordresetOption allows management of the mutation configuration using functional options.
+type passwordresetOption func(*PasswordResetMutation)
+
+// newPasswordResetMutation creates new mutation for the PasswordReset entity.
+func newPasswordResetMutation(c config, op Op, opts ...passwordresetOption) *PasswordResetMutation {
+	m := &PasswordResetMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePasswordReset,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPasswordResetID sets the ID field of the mutation.
+func withPasswordResetID(id int) passwordresetOption {
+	return func(m *PasswordResetMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PasswordReset
+		)
+		m.oldValue = func(ctx context.Context) (*PasswordReset, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PasswordReset.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPasswordReset sets the old PasswordReset of the mutation.
+func withPasswordReset(node *PasswordReset) passwordresetOption {
+	return func(m *PasswordResetMutation) {
+		m.oldValue = func(context.Context) (*PasswordReset, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PasswordResetMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PasswordResetMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PasswordResetMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PasswordResetMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PasswordReset.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *PasswordResetMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *PasswordResetMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *PasswordResetMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *PasswordResetMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *PasswordResetMutation) ClearUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	m.clearedFields[passwordreset.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *PasswordResetMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[passwordreset.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *PasswordResetMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+	delete(m.clearedFields, passwordreset.FieldUserID)
+}
+
+// SetEmail sets the "email" field.
+func (m *PasswordResetMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *PasswordResetMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *PasswordResetMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *PasswordResetMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *PasswordResetMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldTokenHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ClearTokenHash clears the value of the "token_hash" field.
+func (m *PasswordResetMutation) ClearTokenHash() {
+	m.token_hash = nil
+	m.clearedFields[passwordreset.FieldTokenHash] = struct{}{}
+}
+
+// TokenHashCleared returns if the "token_hash" field was cleared in this mutation.
+func (m *PasswordResetMutation) TokenHashCleared() bool {
+	_, ok := m.clearedFields[passwordreset.FieldTokenHash]
+	return ok
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *PasswordResetMutation) ResetTokenHash() {
+	m.token_hash = nil
+	delete(m.clearedFields, passwordreset.FieldTokenHash)
+}
+
+// SetClient sets the "client" field.
+func (m *PasswordResetMutation) SetClient(s string) {
+	m.client = &s
+}
+
+// GetClient returns the value of the "client" field in the mutation.
+func (m *PasswordResetMutation) GetClient() (r string, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClient returns the old "client" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldClient(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClient is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClient requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClient: %w", err)
+	}
+	return oldValue.Client, nil
+}
+
+// ResetClient resets all changes to the "client" field.
+func (m *PasswordResetMutation) ResetClient() {
+	m.client = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PasswordResetMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PasswordResetMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PasswordResetMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *PasswordResetMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *PasswordResetMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *PasswordResetMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *PasswordResetMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *PasswordResetMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the PasswordReset entity.
+// If the PasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *PasswordResetMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[passwordreset.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *PasswordResetMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[passwordreset.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *PasswordResetMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, passwordreset.FieldUsedAt)
+}
+
+// Where appends a list predicates to the PasswordResetMutation builder.
+func (m *PasswordResetMutation) Where(ps ...predicate.PasswordReset) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PasswordResetMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PasswordResetMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PasswordReset, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PasswordResetMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PasswordResetMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PasswordReset).
+func (m *PasswordResetMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PasswordResetMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.user_id != nil {
+		fields = append(fields, passwordreset.FieldUserID)
+	}
+	if m.email != nil {
+		fields = append(fields, passwordreset.FieldEmail)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, passwordreset.FieldTokenHash)
+	}
+	if m.client != nil {
+		fields = append(fields, passwordreset.FieldClient)
+	}
+	if m.created_at != nil {
+		fields = append(fields, passwordreset.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, passwordreset.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, passwordreset.FieldUsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PasswordResetMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case passwordreset.FieldUserID:
+		return m.UserID()
+	case passwordreset.FieldEmail:
+		return m.Email()
+	case passwordreset.FieldTokenHash:
+		return m.TokenHash()
+	case passwordreset.FieldClient:
+		return m.GetClient()
+	case passwordreset.FieldCreatedAt:
+		return m.CreatedAt()
+	case passwordreset.FieldExpiresAt:
+		return m.ExpiresAt()
+	case passwordreset.FieldUsedAt:
+		return m.UsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PasswordResetMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case passwordreset.FieldUserID:
+		return m.OldUserID(ctx)
+	case passwordreset.FieldEmail:
+		return m.OldEmail(ctx)
+	case passwordreset.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case passwordreset.FieldClient:
+		return m.OldClient(ctx)
+	case passwordreset.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case passwordreset.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case passwordreset.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PasswordReset field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PasswordResetMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case passwordreset.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case passwordreset.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case passwordreset.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case passwordreset.FieldClient:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClient(v)
+		return nil
+	case passwordreset.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case passwordreset.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case passwordreset.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordReset field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PasswordResetMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, passwordreset.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PasswordResetMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case passwordreset.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PasswordResetMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case passwordreset.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordReset numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PasswordResetMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(passwordreset.FieldUserID) {
+		fields = append(fields, passwordreset.FieldUserID)
+	}
+	if m.FieldCleared(passwordreset.FieldTokenHash) {
+		fields = append(fields, passwordreset.FieldTokenHash)
+	}
+	if m.FieldCleared(passwordreset.FieldUsedAt) {
+		fields = append(fields, passwordreset.FieldUsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PasswordResetMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PasswordResetMutation) ClearField(name string) error {
+	switch name {
+	case passwordreset.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case passwordreset.FieldTokenHash:
+		m.ClearTokenHash()
+		return nil
+	case passwordreset.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordReset nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PasswordResetMutation) ResetField(name string) error {
+	switch name {
+	case passwordreset.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case passwordreset.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case passwordreset.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case passwordreset.FieldClient:
+		m.ResetClient()
+		return nil
+	case passwordreset.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case passwordreset.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case passwordreset.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordReset field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PasswordResetMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PasswordResetMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PasswordResetMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PasswordResetMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PasswordResetMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PasswordResetMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PasswordResetMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PasswordReset unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PasswordResetMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PasswordReset edge %s", name)
 }
 
 // PostMutation represents an operation that mutates the Post nodes in the graph.
@@ -31058,33 +37427,35 @@ func (m *ShipmentLineMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	created_at      *time.Time
-	updated_at      *time.Time
-	email           *string
-	name            *string
-	role            *user.Role
-	password_hash   *string
-	locale          *string
-	time_zone       *string
-	active          *bool
-	deactivated_at  *time.Time
-	partner_id      *int
-	addpartner_id   *int
-	contact_id      *int
-	addcontact_id   *int
-	last_login_at   *time.Time
-	wecom_userid    *string
-	mobile          *string
-	clearedFields   map[string]struct{}
-	contacts        map[int]struct{}
-	removedcontacts map[int]struct{}
-	clearedcontacts bool
-	done            bool
-	oldValue        func(context.Context) (*User, error)
-	predicates      []predicate.User
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	updated_at          *time.Time
+	email               *string
+	name                *string
+	role                *user.Role
+	password_hash       *string
+	locale              *string
+	time_zone           *string
+	active              *bool
+	deactivated_at      *time.Time
+	partner_id          *int
+	addpartner_id       *int
+	contact_id          *int
+	addcontact_id       *int
+	last_login_at       *time.Time
+	wecom_userid        *string
+	mobile              *string
+	email_bouncing_at   *time.Time
+	email_bounce_reason *string
+	clearedFields       map[string]struct{}
+	contacts            map[int]struct{}
+	removedcontacts     map[int]struct{}
+	clearedcontacts     bool
+	done                bool
+	oldValue            func(context.Context) (*User, error)
+	predicates          []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -31845,6 +38216,91 @@ func (m *UserMutation) ResetMobile() {
 	m.mobile = nil
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (m *UserMutation) SetEmailBouncingAt(t time.Time) {
+	m.email_bouncing_at = &t
+}
+
+// EmailBouncingAt returns the value of the "email_bouncing_at" field in the mutation.
+func (m *UserMutation) EmailBouncingAt() (r time.Time, exists bool) {
+	v := m.email_bouncing_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBouncingAt returns the old "email_bouncing_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldEmailBouncingAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBouncingAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBouncingAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBouncingAt: %w", err)
+	}
+	return oldValue.EmailBouncingAt, nil
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (m *UserMutation) ClearEmailBouncingAt() {
+	m.email_bouncing_at = nil
+	m.clearedFields[user.FieldEmailBouncingAt] = struct{}{}
+}
+
+// EmailBouncingAtCleared returns if the "email_bouncing_at" field was cleared in this mutation.
+func (m *UserMutation) EmailBouncingAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldEmailBouncingAt]
+	return ok
+}
+
+// ResetEmailBouncingAt resets all changes to the "email_bouncing_at" field.
+func (m *UserMutation) ResetEmailBouncingAt() {
+	m.email_bouncing_at = nil
+	delete(m.clearedFields, user.FieldEmailBouncingAt)
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (m *UserMutation) SetEmailBounceReason(s string) {
+	m.email_bounce_reason = &s
+}
+
+// EmailBounceReason returns the value of the "email_bounce_reason" field in the mutation.
+func (m *UserMutation) EmailBounceReason() (r string, exists bool) {
+	v := m.email_bounce_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBounceReason returns the old "email_bounce_reason" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldEmailBounceReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBounceReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBounceReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBounceReason: %w", err)
+	}
+	return oldValue.EmailBounceReason, nil
+}
+
+// ResetEmailBounceReason resets all changes to the "email_bounce_reason" field.
+func (m *UserMutation) ResetEmailBounceReason() {
+	m.email_bounce_reason = nil
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
 func (m *UserMutation) AddContactIDs(ids ...int) {
 	if m.contacts == nil {
@@ -31933,7 +38389,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -31979,6 +38435,12 @@ func (m *UserMutation) Fields() []string {
 	if m.mobile != nil {
 		fields = append(fields, user.FieldMobile)
 	}
+	if m.email_bouncing_at != nil {
+		fields = append(fields, user.FieldEmailBouncingAt)
+	}
+	if m.email_bounce_reason != nil {
+		fields = append(fields, user.FieldEmailBounceReason)
+	}
 	return fields
 }
 
@@ -32017,6 +38479,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.WecomUserid()
 	case user.FieldMobile:
 		return m.Mobile()
+	case user.FieldEmailBouncingAt:
+		return m.EmailBouncingAt()
+	case user.FieldEmailBounceReason:
+		return m.EmailBounceReason()
 	}
 	return nil, false
 }
@@ -32056,6 +38522,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldWecomUserid(ctx)
 	case user.FieldMobile:
 		return m.OldMobile(ctx)
+	case user.FieldEmailBouncingAt:
+		return m.OldEmailBouncingAt(ctx)
+	case user.FieldEmailBounceReason:
+		return m.OldEmailBounceReason(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -32170,6 +38640,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMobile(v)
 		return nil
+	case user.FieldEmailBouncingAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBouncingAt(v)
+		return nil
+	case user.FieldEmailBounceReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBounceReason(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -32245,6 +38729,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldWecomUserid) {
 		fields = append(fields, user.FieldWecomUserid)
 	}
+	if m.FieldCleared(user.FieldEmailBouncingAt) {
+		fields = append(fields, user.FieldEmailBouncingAt)
+	}
 	return fields
 }
 
@@ -32276,6 +38763,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldWecomUserid:
 		m.ClearWecomUserid()
+		return nil
+	case user.FieldEmailBouncingAt:
+		m.ClearEmailBouncingAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -32329,6 +38819,12 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldMobile:
 		m.ResetMobile()
+		return nil
+	case user.FieldEmailBouncingAt:
+		m.ResetEmailBouncingAt()
+		return nil
+	case user.FieldEmailBounceReason:
+		m.ResetEmailBounceReason()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

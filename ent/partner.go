@@ -50,6 +50,8 @@ type Partner struct {
 	OverDeliveryPct int `json:"over_delivery_pct,omitempty"`
 	// BlockOnLapsedCertificate holds the value of the "block_on_lapsed_certificate" field.
 	BlockOnLapsedCertificate bool `json:"block_on_lapsed_certificate,omitempty"`
+	// MailContacts holds the value of the "mail_contacts" field.
+	MailContacts bool `json:"mail_contacts,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PartnerQuery when eager-loading is set.
 	Edges        PartnerEdges `json:"edges"`
@@ -81,7 +83,7 @@ func (*Partner) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case partner.FieldTags, partner.FieldCategories:
 			values[i] = new([]byte)
-		case partner.FieldBlockOnLapsedCertificate:
+		case partner.FieldBlockOnLapsedCertificate, partner.FieldMailContacts:
 			values[i] = new(sql.NullBool)
 		case partner.FieldID, partner.FieldTier, partner.FieldAckSLAHours, partner.FieldOverDeliveryPct:
 			values[i] = new(sql.NullInt64)
@@ -211,6 +213,12 @@ func (_m *Partner) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.BlockOnLapsedCertificate = value.Bool
 			}
+		case partner.FieldMailContacts:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field mail_contacts", values[i])
+			} else if value.Valid {
+				_m.MailContacts = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -301,6 +309,9 @@ func (_m *Partner) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("block_on_lapsed_certificate=")
 	builder.WriteString(fmt.Sprintf("%v", _m.BlockOnLapsedCertificate))
+	builder.WriteString(", ")
+	builder.WriteString("mail_contacts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MailContacts))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -191,6 +191,20 @@ func (_c *PartnerCreate) SetNillableBlockOnLapsedCertificate(v *bool) *PartnerCr
 	return _c
 }
 
+// SetMailContacts sets the "mail_contacts" field.
+func (_c *PartnerCreate) SetMailContacts(v bool) *PartnerCreate {
+	_c.mutation.SetMailContacts(v)
+	return _c
+}
+
+// SetNillableMailContacts sets the "mail_contacts" field if the given value is not nil.
+func (_c *PartnerCreate) SetNillableMailContacts(v *bool) *PartnerCreate {
+	if v != nil {
+		_c.SetMailContacts(*v)
+	}
+	return _c
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_c *PartnerCreate) AddContactIDs(ids ...int) *PartnerCreate {
 	_c.mutation.AddContactIDs(ids...)
@@ -288,6 +302,10 @@ func (_c *PartnerCreate) defaults() error {
 	if _, ok := _c.mutation.BlockOnLapsedCertificate(); !ok {
 		v := partner.DefaultBlockOnLapsedCertificate
 		_c.mutation.SetBlockOnLapsedCertificate(v)
+	}
+	if _, ok := _c.mutation.MailContacts(); !ok {
+		v := partner.DefaultMailContacts
+		_c.mutation.SetMailContacts(v)
 	}
 	return nil
 }
@@ -389,6 +407,9 @@ func (_c *PartnerCreate) check() error {
 	if _, ok := _c.mutation.BlockOnLapsedCertificate(); !ok {
 		return &ValidationError{Name: "block_on_lapsed_certificate", err: errors.New(`ent: missing required field "Partner.block_on_lapsed_certificate"`)}
 	}
+	if _, ok := _c.mutation.MailContacts(); !ok {
+		return &ValidationError{Name: "mail_contacts", err: errors.New(`ent: missing required field "Partner.mail_contacts"`)}
+	}
 	return nil
 }
 
@@ -479,6 +500,10 @@ func (_c *PartnerCreate) createSpec() (*Partner, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BlockOnLapsedCertificate(); ok {
 		_spec.SetField(partner.FieldBlockOnLapsedCertificate, field.TypeBool, value)
 		_node.BlockOnLapsedCertificate = value
+	}
+	if value, ok := _c.mutation.MailContacts(); ok {
+		_spec.SetField(partner.FieldMailContacts, field.TypeBool, value)
+		_node.MailContacts = value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -749,6 +774,18 @@ func (u *PartnerUpsert) SetBlockOnLapsedCertificate(v bool) *PartnerUpsert {
 // UpdateBlockOnLapsedCertificate sets the "block_on_lapsed_certificate" field to the value that was provided on create.
 func (u *PartnerUpsert) UpdateBlockOnLapsedCertificate() *PartnerUpsert {
 	u.SetExcluded(partner.FieldBlockOnLapsedCertificate)
+	return u
+}
+
+// SetMailContacts sets the "mail_contacts" field.
+func (u *PartnerUpsert) SetMailContacts(v bool) *PartnerUpsert {
+	u.Set(partner.FieldMailContacts, v)
+	return u
+}
+
+// UpdateMailContacts sets the "mail_contacts" field to the value that was provided on create.
+func (u *PartnerUpsert) UpdateMailContacts() *PartnerUpsert {
+	u.SetExcluded(partner.FieldMailContacts)
 	return u
 }
 
@@ -1032,6 +1069,20 @@ func (u *PartnerUpsertOne) SetBlockOnLapsedCertificate(v bool) *PartnerUpsertOne
 func (u *PartnerUpsertOne) UpdateBlockOnLapsedCertificate() *PartnerUpsertOne {
 	return u.Update(func(s *PartnerUpsert) {
 		s.UpdateBlockOnLapsedCertificate()
+	})
+}
+
+// SetMailContacts sets the "mail_contacts" field.
+func (u *PartnerUpsertOne) SetMailContacts(v bool) *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.SetMailContacts(v)
+	})
+}
+
+// UpdateMailContacts sets the "mail_contacts" field to the value that was provided on create.
+func (u *PartnerUpsertOne) UpdateMailContacts() *PartnerUpsertOne {
+	return u.Update(func(s *PartnerUpsert) {
+		s.UpdateMailContacts()
 	})
 }
 
@@ -1481,6 +1532,20 @@ func (u *PartnerUpsertBulk) SetBlockOnLapsedCertificate(v bool) *PartnerUpsertBu
 func (u *PartnerUpsertBulk) UpdateBlockOnLapsedCertificate() *PartnerUpsertBulk {
 	return u.Update(func(s *PartnerUpsert) {
 		s.UpdateBlockOnLapsedCertificate()
+	})
+}
+
+// SetMailContacts sets the "mail_contacts" field.
+func (u *PartnerUpsertBulk) SetMailContacts(v bool) *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.SetMailContacts(v)
+	})
+}
+
+// UpdateMailContacts sets the "mail_contacts" field to the value that was provided on create.
+func (u *PartnerUpsertBulk) UpdateMailContacts() *PartnerUpsertBulk {
+	return u.Update(func(s *PartnerUpsert) {
+		s.UpdateMailContacts()
 	})
 }
 

@@ -256,6 +256,20 @@ func (_u *PartnerUpdate) SetNillableBlockOnLapsedCertificate(v *bool) *PartnerUp
 	return _u
 }
 
+// SetMailContacts sets the "mail_contacts" field.
+func (_u *PartnerUpdate) SetMailContacts(v bool) *PartnerUpdate {
+	_u.mutation.SetMailContacts(v)
+	return _u
+}
+
+// SetNillableMailContacts sets the "mail_contacts" field if the given value is not nil.
+func (_u *PartnerUpdate) SetNillableMailContacts(v *bool) *PartnerUpdate {
+	if v != nil {
+		_u.SetMailContacts(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *PartnerUpdate) AddContactIDs(ids ...int) *PartnerUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -478,6 +492,9 @@ func (_u *PartnerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.BlockOnLapsedCertificate(); ok {
 		_spec.SetField(partner.FieldBlockOnLapsedCertificate, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.MailContacts(); ok {
+		_spec.SetField(partner.FieldMailContacts, field.TypeBool, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -771,6 +788,20 @@ func (_u *PartnerUpdateOne) SetNillableBlockOnLapsedCertificate(v *bool) *Partne
 	return _u
 }
 
+// SetMailContacts sets the "mail_contacts" field.
+func (_u *PartnerUpdateOne) SetMailContacts(v bool) *PartnerUpdateOne {
+	_u.mutation.SetMailContacts(v)
+	return _u
+}
+
+// SetNillableMailContacts sets the "mail_contacts" field if the given value is not nil.
+func (_u *PartnerUpdateOne) SetNillableMailContacts(v *bool) *PartnerUpdateOne {
+	if v != nil {
+		_u.SetMailContacts(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *PartnerUpdateOne) AddContactIDs(ids ...int) *PartnerUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -1023,6 +1054,9 @@ func (_u *PartnerUpdateOne) sqlSave(ctx context.Context) (_node *Partner, err er
 	}
 	if value, ok := _u.mutation.BlockOnLapsedCertificate(); ok {
 		_spec.SetField(partner.FieldBlockOnLapsedCertificate, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.MailContacts(); ok {
+		_spec.SetField(partner.FieldMailContacts, field.TypeBool, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -30,6 +30,8 @@ type Tx struct {
 	ContactTransfer *ContactTransferClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// DigestItem is the client for interacting with the DigestItem builders.
+	DigestItem *DigestItemClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
 	// DocumentDownload is the client for interacting with the DocumentDownload builders.
@@ -38,6 +40,8 @@ type Tx struct {
 	DocumentVersion *DocumentVersionClient
 	// DomainEvent is the client for interacting with the DomainEvent builders.
 	DomainEvent *DomainEventClient
+	// EmailChange is the client for interacting with the EmailChange builders.
+	EmailChange *EmailChangeClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// GroupMember is the client for interacting with the GroupMember builders.
@@ -52,8 +56,16 @@ type Tx struct {
 	JobState *JobStateClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// MailInbound is the client for interacting with the MailInbound builders.
+	MailInbound *MailInboundClient
+	// MailOutbox is the client for interacting with the MailOutbox builders.
+	MailOutbox *MailOutboxClient
+	// MailSetting is the client for interacting with the MailSetting builders.
+	MailSetting *MailSettingClient
 	// Notice is the client for interacting with the Notice builders.
 	Notice *NoticeClient
+	// NotificationPref is the client for interacting with the NotificationPref builders.
+	NotificationPref *NotificationPrefClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderLine is the client for interacting with the OrderLine builders.
@@ -62,6 +74,8 @@ type Tx struct {
 	OrderRevision *OrderRevisionClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
+	// PasswordReset is the client for interacting with the PasswordReset builders.
+	PasswordReset *PasswordResetClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
 	// ScorecardSnapshot is the client for interacting with the ScorecardSnapshot builders.
@@ -239,10 +253,12 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.ContactTransfer = NewContactTransferClient(tx.config)
 	tx.Delivery = NewDeliveryClient(tx.config)
+	tx.DigestItem = NewDigestItemClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.DocumentDownload = NewDocumentDownloadClient(tx.config)
 	tx.DocumentVersion = NewDocumentVersionClient(tx.config)
 	tx.DomainEvent = NewDomainEventClient(tx.config)
+	tx.EmailChange = NewEmailChangeClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.GroupMember = NewGroupMemberClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
@@ -250,11 +266,16 @@ func (tx *Tx) init() {
 	tx.JobRun = NewJobRunClient(tx.config)
 	tx.JobState = NewJobStateClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.MailInbound = NewMailInboundClient(tx.config)
+	tx.MailOutbox = NewMailOutboxClient(tx.config)
+	tx.MailSetting = NewMailSettingClient(tx.config)
 	tx.Notice = NewNoticeClient(tx.config)
+	tx.NotificationPref = NewNotificationPrefClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderLine = NewOrderLineClient(tx.config)
 	tx.OrderRevision = NewOrderRevisionClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
+	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.ScorecardSnapshot = NewScorecardSnapshotClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

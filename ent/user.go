@@ -47,6 +47,10 @@ type User struct {
 	WecomUserid *string `json:"wecom_userid,omitempty"`
 	// Mobile holds the value of the "mobile" field.
 	Mobile string `json:"mobile,omitempty"`
+	// EmailBouncingAt holds the value of the "email_bouncing_at" field.
+	EmailBouncingAt *time.Time `json:"email_bouncing_at,omitempty"`
+	// EmailBounceReason holds the value of the "email_bounce_reason" field.
+	EmailBounceReason string `json:"email_bounce_reason,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -80,9 +84,9 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldPartnerID, user.FieldContactID:
 			values[i] = new(sql.NullInt64)
-		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldLocale, user.FieldTimeZone, user.FieldWecomUserid, user.FieldMobile:
+		case user.FieldEmail, user.FieldName, user.FieldRole, user.FieldPasswordHash, user.FieldLocale, user.FieldTimeZone, user.FieldWecomUserid, user.FieldMobile, user.FieldEmailBounceReason:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldDeactivatedAt, user.FieldLastLoginAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldDeactivatedAt, user.FieldLastLoginAt, user.FieldEmailBouncingAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -200,6 +204,19 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Mobile = value.String
 			}
+		case user.FieldEmailBouncingAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bouncing_at", values[i])
+			} else if value.Valid {
+				_m.EmailBouncingAt = new(time.Time)
+				*_m.EmailBouncingAt = value.Time
+			}
+		case user.FieldEmailBounceReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bounce_reason", values[i])
+			} else if value.Valid {
+				_m.EmailBounceReason = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -294,6 +311,14 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("mobile=")
 	builder.WriteString(_m.Mobile)
+	builder.WriteString(", ")
+	if v := _m.EmailBouncingAt; v != nil {
+		builder.WriteString("email_bouncing_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("email_bounce_reason=")
+	builder.WriteString(_m.EmailBounceReason)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -209,6 +209,34 @@ func (_c *UserCreate) SetNillableMobile(v *string) *UserCreate {
 	return _c
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (_c *UserCreate) SetEmailBouncingAt(v time.Time) *UserCreate {
+	_c.mutation.SetEmailBouncingAt(v)
+	return _c
+}
+
+// SetNillableEmailBouncingAt sets the "email_bouncing_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmailBouncingAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetEmailBouncingAt(*v)
+	}
+	return _c
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (_c *UserCreate) SetEmailBounceReason(v string) *UserCreate {
+	_c.mutation.SetEmailBounceReason(v)
+	return _c
+}
+
+// SetNillableEmailBounceReason sets the "email_bounce_reason" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmailBounceReason(v *string) *UserCreate {
+	if v != nil {
+		_c.SetEmailBounceReason(*v)
+	}
+	return _c
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_c *UserCreate) AddContactIDs(ids ...int) *UserCreate {
 	_c.mutation.AddContactIDs(ids...)
@@ -291,6 +319,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultMobile
 		_c.mutation.SetMobile(v)
 	}
+	if _, ok := _c.mutation.EmailBounceReason(); !ok {
+		v := user.DefaultEmailBounceReason
+		_c.mutation.SetEmailBounceReason(v)
+	}
 	return nil
 }
 
@@ -356,6 +388,14 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.Mobile(); ok {
 		if err := user.MobileValidator(v); err != nil {
 			return &ValidationError{Name: "mobile", err: fmt.Errorf(`ent: validator failed for field "User.mobile": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.EmailBounceReason(); !ok {
+		return &ValidationError{Name: "email_bounce_reason", err: errors.New(`ent: missing required field "User.email_bounce_reason"`)}
+	}
+	if v, ok := _c.mutation.EmailBounceReason(); ok {
+		if err := user.EmailBounceReasonValidator(v); err != nil {
+			return &ValidationError{Name: "email_bounce_reason", err: fmt.Errorf(`ent: validator failed for field "User.email_bounce_reason": %w`, err)}
 		}
 	}
 	return nil
@@ -444,6 +484,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Mobile(); ok {
 		_spec.SetField(user.FieldMobile, field.TypeString, value)
 		_node.Mobile = value
+	}
+	if value, ok := _c.mutation.EmailBouncingAt(); ok {
+		_spec.SetField(user.FieldEmailBouncingAt, field.TypeTime, value)
+		_node.EmailBouncingAt = &value
+	}
+	if value, ok := _c.mutation.EmailBounceReason(); ok {
+		_spec.SetField(user.FieldEmailBounceReason, field.TypeString, value)
+		_node.EmailBounceReason = value
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -678,6 +726,36 @@ func (u *UserUpsert) SetMobile(v string) *UserUpsert {
 // UpdateMobile sets the "mobile" field to the value that was provided on create.
 func (u *UserUpsert) UpdateMobile() *UserUpsert {
 	u.SetExcluded(user.FieldMobile)
+	return u
+}
+
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (u *UserUpsert) SetEmailBouncingAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldEmailBouncingAt, v)
+	return u
+}
+
+// UpdateEmailBouncingAt sets the "email_bouncing_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailBouncingAt() *UserUpsert {
+	u.SetExcluded(user.FieldEmailBouncingAt)
+	return u
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (u *UserUpsert) ClearEmailBouncingAt() *UserUpsert {
+	u.SetNull(user.FieldEmailBouncingAt)
+	return u
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (u *UserUpsert) SetEmailBounceReason(v string) *UserUpsert {
+	u.Set(user.FieldEmailBounceReason, v)
+	return u
+}
+
+// UpdateEmailBounceReason sets the "email_bounce_reason" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailBounceReason() *UserUpsert {
+	u.SetExcluded(user.FieldEmailBounceReason)
 	return u
 }
 
@@ -925,6 +1003,41 @@ func (u *UserUpsertOne) SetMobile(v string) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateMobile() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMobile()
+	})
+}
+
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (u *UserUpsertOne) SetEmailBouncingAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailBouncingAt(v)
+	})
+}
+
+// UpdateEmailBouncingAt sets the "email_bouncing_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailBouncingAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBouncingAt()
+	})
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (u *UserUpsertOne) ClearEmailBouncingAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailBouncingAt()
+	})
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (u *UserUpsertOne) SetEmailBounceReason(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailBounceReason(v)
+	})
+}
+
+// UpdateEmailBounceReason sets the "email_bounce_reason" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailBounceReason() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBounceReason()
 	})
 }
 
@@ -1338,6 +1451,41 @@ func (u *UserUpsertBulk) SetMobile(v string) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateMobile() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMobile()
+	})
+}
+
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (u *UserUpsertBulk) SetEmailBouncingAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailBouncingAt(v)
+	})
+}
+
+// UpdateEmailBouncingAt sets the "email_bouncing_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailBouncingAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBouncingAt()
+	})
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (u *UserUpsertBulk) ClearEmailBouncingAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailBouncingAt()
+	})
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (u *UserUpsertBulk) SetEmailBounceReason(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailBounceReason(v)
+	})
+}
+
+// UpdateEmailBounceReason sets the "email_bounce_reason" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailBounceReason() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBounceReason()
 	})
 }
 

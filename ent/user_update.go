@@ -214,6 +214,40 @@ func (_u *UserUpdate) SetNillableMobile(v *string) *UserUpdate {
 	return _u
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (_u *UserUpdate) SetEmailBouncingAt(v time.Time) *UserUpdate {
+	_u.mutation.SetEmailBouncingAt(v)
+	return _u
+}
+
+// SetNillableEmailBouncingAt sets the "email_bouncing_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableEmailBouncingAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetEmailBouncingAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (_u *UserUpdate) ClearEmailBouncingAt() *UserUpdate {
+	_u.mutation.ClearEmailBouncingAt()
+	return _u
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (_u *UserUpdate) SetEmailBounceReason(v string) *UserUpdate {
+	_u.mutation.SetEmailBounceReason(v)
+	return _u
+}
+
+// SetNillableEmailBounceReason sets the "email_bounce_reason" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableEmailBounceReason(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetEmailBounceReason(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *UserUpdate) AddContactIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddContactIDs(ids...)
@@ -334,6 +368,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "mobile", err: fmt.Errorf(`ent: validator failed for field "User.mobile": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmailBounceReason(); ok {
+		if err := user.EmailBounceReasonValidator(v); err != nil {
+			return &ValidationError{Name: "email_bounce_reason", err: fmt.Errorf(`ent: validator failed for field "User.email_bounce_reason": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -408,6 +447,15 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Mobile(); ok {
 		_spec.SetField(user.FieldMobile, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EmailBouncingAt(); ok {
+		_spec.SetField(user.FieldEmailBouncingAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailBouncingAtCleared() {
+		_spec.ClearField(user.FieldEmailBouncingAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailBounceReason(); ok {
+		_spec.SetField(user.FieldEmailBounceReason, field.TypeString, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -660,6 +708,40 @@ func (_u *UserUpdateOne) SetNillableMobile(v *string) *UserUpdateOne {
 	return _u
 }
 
+// SetEmailBouncingAt sets the "email_bouncing_at" field.
+func (_u *UserUpdateOne) SetEmailBouncingAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetEmailBouncingAt(v)
+	return _u
+}
+
+// SetNillableEmailBouncingAt sets the "email_bouncing_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableEmailBouncingAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetEmailBouncingAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailBouncingAt clears the value of the "email_bouncing_at" field.
+func (_u *UserUpdateOne) ClearEmailBouncingAt() *UserUpdateOne {
+	_u.mutation.ClearEmailBouncingAt()
+	return _u
+}
+
+// SetEmailBounceReason sets the "email_bounce_reason" field.
+func (_u *UserUpdateOne) SetEmailBounceReason(v string) *UserUpdateOne {
+	_u.mutation.SetEmailBounceReason(v)
+	return _u
+}
+
+// SetNillableEmailBounceReason sets the "email_bounce_reason" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableEmailBounceReason(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetEmailBounceReason(*v)
+	}
+	return _u
+}
+
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
 func (_u *UserUpdateOne) AddContactIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddContactIDs(ids...)
@@ -793,6 +875,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "mobile", err: fmt.Errorf(`ent: validator failed for field "User.mobile": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmailBounceReason(); ok {
+		if err := user.EmailBounceReasonValidator(v); err != nil {
+			return &ValidationError{Name: "email_bounce_reason", err: fmt.Errorf(`ent: validator failed for field "User.email_bounce_reason": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -884,6 +971,15 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.Mobile(); ok {
 		_spec.SetField(user.FieldMobile, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EmailBouncingAt(); ok {
+		_spec.SetField(user.FieldEmailBouncingAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailBouncingAtCleared() {
+		_spec.ClearField(user.FieldEmailBouncingAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailBounceReason(); ok {
+		_spec.SetField(user.FieldEmailBounceReason, field.TypeString, value)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/i18n"
+	"github.com/tierlink/tierlink/partners/notify"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/status"
@@ -35,6 +36,8 @@ type Services struct {
 	WeComTransfers *wecom.Transfers
 	// WeComBehaviour reads WeCom's daily figures; nil likewise.
 	WeComBehaviour *wecom.Behaviour
+	// Notify sends the daily notification digests.
+	Notify *notify.Service
 }
 
 // Ledger retention.

@@ -28,6 +28,8 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/mail"
+	"github.com/tierlink/tierlink/partners/notify"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -89,6 +91,11 @@ type Deps struct {
 	WeCom *wecom.Service
 	// WeComTransfers carries hand-overs out in WeCom; nil without WeCom.
 	WeComTransfers *wecom.Transfers
+	// Mail queues and sends e-mail; Mail.Configured() is false without
+	// SMTP, and the pages then show links to copy.
+	Mail *mail.Outbox
+	// Notify sends notification mail and answers its one-click links.
+	Notify *notify.Service
 }
 
 // Server is the portal's HTTP server.
@@ -217,6 +224,9 @@ func (s *Server) routes() {
 	s.registerJobRoutes(v1.group("/jobs"))
 	s.registerScorecardRoutes(v1.group("/scorecards"))
 	s.registerWeComRoutes(v1.group("/wecom"))
+	s.registerMailRoutes(v1.group("/mail"))
+	s.registerPasswordRoutes(v1.group("/password"))
+	s.registerNotifyRoutes(v1.group("/me/notifications"))
 	// Anything else under /api is a problem+json, never a page: 405
 	// with Allow for a known path asked with another method, else 404.
 	s.app.Use("/api", func(c *fiber.Ctx) error {

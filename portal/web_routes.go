@@ -29,7 +29,8 @@ type pageRoute struct {
 // record is a 404 before its form is judged.
 func (s *Server) pageRoutes() []pageRoute {
 	return slices.Concat(s.homePages(), s.accountPages(), s.directoryPages(), s.documentPages(), s.orderPages(), s.shipmentPages(),
-		s.groupPages(), s.jobPages(), s.scorecardPages(), s.wecomPages(), s.wecomInboxPages(), s.wecomSettingsPages())
+		s.groupPages(), s.jobPages(), s.scorecardPages(), s.wecomPages(), s.wecomInboxPages(), s.wecomSettingsPages(),
+		s.mailAdminPages(), s.accountMailPages(), s.notifyPages(), s.mailActionPages())
 }
 
 func (s *Server) registerPages() {

@@ -16,6 +16,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database"
 	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/mail"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/wecom"
@@ -52,6 +53,8 @@ type Config struct {
 	// WeCom is the WeCom self-built app; WeCom.Configured() is false
 	// when it is not set up.
 	WeCom wecom.Config
+	// Mail is how mail is sent; Mail.URL is empty without SMTP.
+	Mail mail.Config
 }
 
 // parseNets reads a comma-separated list of addresses and CIDRs.
@@ -139,6 +142,10 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_WECOM_CALLBACK_TOKEN", "", "WeCom callback Token (never logged or shown)"},
 	{"TIERLINK_WECOM_CALLBACK_AES_KEY", "", "WeCom callback EncodingAESKey, 43 characters (never logged or shown)"},
 	{"TIERLINK_WECOM_API_BASE", "https://qyapi.weixin.qq.com", "WeCom API base URL (a simulator in tests)"},
+	{"TIERLINK_SMTP_URL", "", "SMTP server: smtp://[user:pass@]host[:587][?tls=mandatory|opportunistic|none] or smtps://host[:465]; empty sends no mail (admins copy links instead)"},
+	{"TIERLINK_SMTP_USER", "", "SMTP user, instead of the one in the URL"},
+	{"TIERLINK_SMTP_PASSWORD", "", "SMTP password, instead of the one in the URL (never logged or shown)"},
+	{"TIERLINK_MAIL_FROM", "", "sender of Tierlink's mail, e.g. Tierlink <noreply@example.com>; needed with TIERLINK_SMTP_URL"},
 	{"TIERLINK_WECOM_AUTHORIZE_BASE", "https://open.weixin.qq.com", "WeCom OAuth2 authorize page's base URL, for the workbench sign-in (a simulator in tests)"},
 }
 
@@ -316,6 +323,9 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 	if c.WeCom, err = loadWeCom(getenv); err != nil {
 		return c, err
 	}
+	if c.Mail, err = loadMail(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -388,4 +398,15 @@ func isLoopback(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// loadMail reads the TIERLINK_SMTP_* and TIERLINK_MAIL_* variables.
+// Errors name the variable, never its value. (Slice M1 validates the URL.)
+func loadMail(getenv func(string) string) (mail.Config, error) {
+	m := mail.Config{URL: strings.TrimSpace(getenv("TIERLINK_SMTP_URL")), User: getenv("TIERLINK_SMTP_USER"),
+		Password: getenv("TIERLINK_SMTP_PASSWORD"), From: strings.TrimSpace(getenv("TIERLINK_MAIL_FROM"))}
+	if m.URL != "" && m.From == "" {
+		return m, configError{"TIERLINK_MAIL_FROM", "needs a sender address when TIERLINK_SMTP_URL is set"}
+	}
+	return m, nil
 }

@@ -36,6 +36,8 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/mail"
+	"github.com/tierlink/tierlink/partners/notify"
 	"github.com/tierlink/tierlink/partners/orders"
 	"github.com/tierlink/tierlink/partners/scorecards"
 	"github.com/tierlink/tierlink/partners/shipments"
@@ -193,6 +195,10 @@ type app struct {
 	wecomXfer *wecom.Transfers
 	// wecomCards sends staff cards to WeCom; nil without the app's agent.
 	wecomCards *wecom.Cards
+	// mail queues and sends e-mail (rows wait while SMTP is not set).
+	mail *mail.Outbox
+	// notify turns posts into notification mail.
+	notify *notify.Service
 	// instance names this process in the run ledger, outbox leases and
 	// relay messages.
 	instance string
@@ -289,12 +295,19 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 			a.wecomCards.Loc = cfg.TimeZone
 		}
 	}
+	a.instance = instanceName()
+	mcfg := cfg.Mail
+	mcfg.Instance, mcfg.Logger = a.instance, log
+	if a.mail, err = mail.New(ctx, db.Client, mcfg); err != nil {
+		return nil, configError{"TIERLINK_MAIL_FROM", err.Error()}
+	}
+	// Notifications are queued in the transaction of the post.
+	a.notify = notify.New(db.Client, a.grps, a.mail, cfg.BaseURL)
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,
-		WeComTransfers: a.wecomXfer, WeComBehaviour: behaviour}, cfg.JobSchedules)
+		WeComTransfers: a.wecomXfer, WeComBehaviour: behaviour, Notify: a.notify}, cfg.JobSchedules)
 	if err != nil {
 		return nil, configError{"TIERLINK_JOB_SCHEDULES", err.Error()}
 	}
-	a.instance = instanceName()
 	a.jobs = jobs.New(db.Client, log, cfg.TimeZone, a.instance)
 	for _, j := range js {
 		if err := a.jobs.Add(j); err != nil {
@@ -362,7 +375,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv, err := portal.New(portal.Config{BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies, Logger: a.log, DisplayZone: a.cfg.TimeZone,
 		CompanyName: a.cfg.CompanyName, Logo: a.cfg.Logo, LogoType: a.cfg.LogoType},
 		portal.Deps{DB: a.db, Directory: a.dir, Accounts: a.acc, Documents: a.docs, Orders: ords, Shipments: ships, Groups: grps,
-			Jobs: a.jobs, Scorecards: a.cards, WeCom: a.wecom, WeComTransfers: a.wecomXfer})
+			Jobs: a.jobs, Scorecards: a.cards, WeCom: a.wecom, WeComTransfers: a.wecomXfer, Mail: a.mail, Notify: a.notify})
 	if err != nil {
 		return err
 	}
@@ -411,6 +424,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	} else {
 		close(cardsDone)
 	}
+	// The mail dispatcher (slice M1) and the inbound mail listener
+	// (slice M4) start here and stop after the jobs, as the outbox does.
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); a.mail.Run(dctx) }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
@@ -448,6 +465,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	select {
 	case <-cardsDone:
+	case <-sctx.Done():
+	}
+	select {
+	case <-mailDone:
 	case <-sctx.Done():
 	}
 	a.log.Info("shutdown: outbox dispatcher stopped")

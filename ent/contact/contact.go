@@ -37,6 +37,12 @@ const (
 	FieldLanguage = "language"
 	// FieldOwnerID holds the string denoting the owner_id field in the database.
 	FieldOwnerID = "owner_id"
+	// FieldEmailBouncingAt holds the string denoting the email_bouncing_at field in the database.
+	FieldEmailBouncingAt = "email_bouncing_at"
+	// FieldEmailBounceReason holds the string denoting the email_bounce_reason field in the database.
+	FieldEmailBounceReason = "email_bounce_reason"
+	// FieldMailOptOut holds the string denoting the mail_opt_out field in the database.
+	FieldMailOptOut = "mail_opt_out"
 	// EdgePartner holds the string denoting the partner edge name in mutations.
 	EdgePartner = "partner"
 	// EdgeOwner holds the string denoting the owner edge name in mutations.
@@ -82,6 +88,9 @@ var Columns = []string{
 	FieldPhone,
 	FieldLanguage,
 	FieldOwnerID,
+	FieldEmailBouncingAt,
+	FieldEmailBounceReason,
+	FieldMailOptOut,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -128,6 +137,12 @@ var (
 	DefaultLanguage string
 	// LanguageValidator is a validator for the "language" field. It is called by the builders before save.
 	LanguageValidator func(string) error
+	// DefaultEmailBounceReason holds the default value on creation for the "email_bounce_reason" field.
+	DefaultEmailBounceReason string
+	// EmailBounceReasonValidator is a validator for the "email_bounce_reason" field. It is called by the builders before save.
+	EmailBounceReasonValidator func(string) error
+	// DefaultMailOptOut holds the default value on creation for the "mail_opt_out" field.
+	DefaultMailOptOut bool
 )
 
 // OrderOption defines the ordering options for the Contact queries.
@@ -191,6 +206,21 @@ func ByLanguage(opts ...sql.OrderTermOption) OrderOption {
 // ByOwnerID orders the results by the owner_id field.
 func ByOwnerID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOwnerID, opts...).ToFunc()
+}
+
+// ByEmailBouncingAt orders the results by the email_bouncing_at field.
+func ByEmailBouncingAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailBouncingAt, opts...).ToFunc()
+}
+
+// ByEmailBounceReason orders the results by the email_bounce_reason field.
+func ByEmailBounceReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailBounceReason, opts...).ToFunc()
+}
+
+// ByMailOptOut orders the results by the mail_opt_out field.
+func ByMailOptOut(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMailOptOut, opts...).ToFunc()
 }
 
 // ByPartnerField orders the results by partner field.

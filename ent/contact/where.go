@@ -110,6 +110,21 @@ func OwnerID(v int) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldOwnerID, v))
 }
 
+// EmailBouncingAt applies equality check predicate on the "email_bouncing_at" field. It's identical to EmailBouncingAtEQ.
+func EmailBouncingAt(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldEmailBouncingAt, v))
+}
+
+// EmailBounceReason applies equality check predicate on the "email_bounce_reason" field. It's identical to EmailBounceReasonEQ.
+func EmailBounceReason(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldEmailBounceReason, v))
+}
+
+// MailOptOut applies equality check predicate on the "mail_opt_out" field. It's identical to MailOptOutEQ.
+func MailOptOut(v bool) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldMailOptOut, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldCreatedAt, v))
@@ -683,6 +698,131 @@ func OwnerIDIn(vs ...int) predicate.Contact {
 // OwnerIDNotIn applies the NotIn predicate on the "owner_id" field.
 func OwnerIDNotIn(vs ...int) predicate.Contact {
 	return predicate.Contact(sql.FieldNotIn(FieldOwnerID, vs...))
+}
+
+// EmailBouncingAtEQ applies the EQ predicate on the "email_bouncing_at" field.
+func EmailBouncingAtEQ(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtNEQ applies the NEQ predicate on the "email_bouncing_at" field.
+func EmailBouncingAtNEQ(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtIn applies the In predicate on the "email_bouncing_at" field.
+func EmailBouncingAtIn(vs ...time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldEmailBouncingAt, vs...))
+}
+
+// EmailBouncingAtNotIn applies the NotIn predicate on the "email_bouncing_at" field.
+func EmailBouncingAtNotIn(vs ...time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldEmailBouncingAt, vs...))
+}
+
+// EmailBouncingAtGT applies the GT predicate on the "email_bouncing_at" field.
+func EmailBouncingAtGT(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtGTE applies the GTE predicate on the "email_bouncing_at" field.
+func EmailBouncingAtGTE(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtLT applies the LT predicate on the "email_bouncing_at" field.
+func EmailBouncingAtLT(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtLTE applies the LTE predicate on the "email_bouncing_at" field.
+func EmailBouncingAtLTE(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtIsNil applies the IsNil predicate on the "email_bouncing_at" field.
+func EmailBouncingAtIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldEmailBouncingAt))
+}
+
+// EmailBouncingAtNotNil applies the NotNil predicate on the "email_bouncing_at" field.
+func EmailBouncingAtNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldEmailBouncingAt))
+}
+
+// EmailBounceReasonEQ applies the EQ predicate on the "email_bounce_reason" field.
+func EmailBounceReasonEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonNEQ applies the NEQ predicate on the "email_bounce_reason" field.
+func EmailBounceReasonNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonIn applies the In predicate on the "email_bounce_reason" field.
+func EmailBounceReasonIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldEmailBounceReason, vs...))
+}
+
+// EmailBounceReasonNotIn applies the NotIn predicate on the "email_bounce_reason" field.
+func EmailBounceReasonNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldEmailBounceReason, vs...))
+}
+
+// EmailBounceReasonGT applies the GT predicate on the "email_bounce_reason" field.
+func EmailBounceReasonGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonGTE applies the GTE predicate on the "email_bounce_reason" field.
+func EmailBounceReasonGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonLT applies the LT predicate on the "email_bounce_reason" field.
+func EmailBounceReasonLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonLTE applies the LTE predicate on the "email_bounce_reason" field.
+func EmailBounceReasonLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonContains applies the Contains predicate on the "email_bounce_reason" field.
+func EmailBounceReasonContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonHasPrefix applies the HasPrefix predicate on the "email_bounce_reason" field.
+func EmailBounceReasonHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonHasSuffix applies the HasSuffix predicate on the "email_bounce_reason" field.
+func EmailBounceReasonHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonEqualFold applies the EqualFold predicate on the "email_bounce_reason" field.
+func EmailBounceReasonEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonContainsFold applies the ContainsFold predicate on the "email_bounce_reason" field.
+func EmailBounceReasonContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldEmailBounceReason, v))
+}
+
+// MailOptOutEQ applies the EQ predicate on the "mail_opt_out" field.
+func MailOptOutEQ(v bool) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldMailOptOut, v))
+}
+
+// MailOptOutNEQ applies the NEQ predicate on the "mail_opt_out" field.
+func MailOptOutNEQ(v bool) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldMailOptOut, v))
 }
 
 // HasPartner applies the HasEdge predicate on the "partner" edge.

@@ -105,6 +105,18 @@ func (f DeliveryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeliveryMutation", m)
 }
 
+// The DigestItemFunc type is an adapter to allow the use of ordinary
+// function as DigestItem mutator.
+type DigestItemFunc func(context.Context, *ent.DigestItemMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DigestItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DigestItemMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DigestItemMutation", m)
+}
+
 // The DocumentFunc type is an adapter to allow the use of ordinary
 // function as Document mutator.
 type DocumentFunc func(context.Context, *ent.DocumentMutation) (ent.Value, error)
@@ -151,6 +163,18 @@ func (f DomainEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DomainEventMutation", m)
+}
+
+// The EmailChangeFunc type is an adapter to allow the use of ordinary
+// function as EmailChange mutator.
+type EmailChangeFunc func(context.Context, *ent.EmailChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EmailChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EmailChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EmailChangeMutation", m)
 }
 
 // The GroupFunc type is an adapter to allow the use of ordinary
@@ -237,6 +261,42 @@ func (f LoginThrottleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginThrottleMutation", m)
 }
 
+// The MailInboundFunc type is an adapter to allow the use of ordinary
+// function as MailInbound mutator.
+type MailInboundFunc func(context.Context, *ent.MailInboundMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MailInboundFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MailInboundMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MailInboundMutation", m)
+}
+
+// The MailOutboxFunc type is an adapter to allow the use of ordinary
+// function as MailOutbox mutator.
+type MailOutboxFunc func(context.Context, *ent.MailOutboxMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MailOutboxFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MailOutboxMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MailOutboxMutation", m)
+}
+
+// The MailSettingFunc type is an adapter to allow the use of ordinary
+// function as MailSetting mutator.
+type MailSettingFunc func(context.Context, *ent.MailSettingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MailSettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MailSettingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MailSettingMutation", m)
+}
+
 // The NoticeFunc type is an adapter to allow the use of ordinary
 // function as Notice mutator.
 type NoticeFunc func(context.Context, *ent.NoticeMutation) (ent.Value, error)
@@ -247,6 +307,18 @@ func (f NoticeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NoticeMutation", m)
+}
+
+// The NotificationPrefFunc type is an adapter to allow the use of ordinary
+// function as NotificationPref mutator.
+type NotificationPrefFunc func(context.Context, *ent.NotificationPrefMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f NotificationPrefFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.NotificationPrefMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NotificationPrefMutation", m)
 }
 
 // The OrderFunc type is an adapter to allow the use of ordinary
@@ -295,6 +367,18 @@ func (f PartnerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerMutation", m)
+}
+
+// The PasswordResetFunc type is an adapter to allow the use of ordinary
+// function as PasswordReset mutator.
+type PasswordResetFunc func(context.Context, *ent.PasswordResetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PasswordResetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PasswordResetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PasswordResetMutation", m)
 }
 
 // The PostFunc type is an adapter to allow the use of ordinary

@@ -32,6 +32,8 @@ const (
 	FieldUsedAt = "used_at"
 	// FieldUserID holds the string denoting the user_id field in the database.
 	FieldUserID = "user_id"
+	// FieldMailedAt holds the string denoting the mailed_at field in the database.
+	FieldMailedAt = "mailed_at"
 	// Table holds the table name of the invitation in the database.
 	Table = "invitations"
 )
@@ -48,6 +50,7 @@ var Columns = []string{
 	FieldExpiresAt,
 	FieldUsedAt,
 	FieldUserID,
+	FieldMailedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -127,4 +130,9 @@ func ByUsedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUserID orders the results by the user_id field.
 func ByUserID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserID, opts...).ToFunc()
+}
+
+// ByMailedAt orders the results by the mailed_at field.
+func ByMailedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMailedAt, opts...).ToFunc()
 }

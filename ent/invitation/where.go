@@ -99,6 +99,11 @@ func UserID(v int) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldUserID, v))
 }
 
+// MailedAt applies equality check predicate on the "mailed_at" field. It's identical to MailedAtEQ.
+func MailedAt(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldMailedAt, v))
+}
+
 // ContactIDEQ applies the EQ predicate on the "contact_id" field.
 func ContactIDEQ(v int) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldContactID, v))
@@ -527,6 +532,56 @@ func UserIDIsNil() predicate.Invitation {
 // UserIDNotNil applies the NotNil predicate on the "user_id" field.
 func UserIDNotNil() predicate.Invitation {
 	return predicate.Invitation(sql.FieldNotNull(FieldUserID))
+}
+
+// MailedAtEQ applies the EQ predicate on the "mailed_at" field.
+func MailedAtEQ(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldMailedAt, v))
+}
+
+// MailedAtNEQ applies the NEQ predicate on the "mailed_at" field.
+func MailedAtNEQ(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNEQ(FieldMailedAt, v))
+}
+
+// MailedAtIn applies the In predicate on the "mailed_at" field.
+func MailedAtIn(vs ...time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldIn(FieldMailedAt, vs...))
+}
+
+// MailedAtNotIn applies the NotIn predicate on the "mailed_at" field.
+func MailedAtNotIn(vs ...time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotIn(FieldMailedAt, vs...))
+}
+
+// MailedAtGT applies the GT predicate on the "mailed_at" field.
+func MailedAtGT(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGT(FieldMailedAt, v))
+}
+
+// MailedAtGTE applies the GTE predicate on the "mailed_at" field.
+func MailedAtGTE(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGTE(FieldMailedAt, v))
+}
+
+// MailedAtLT applies the LT predicate on the "mailed_at" field.
+func MailedAtLT(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLT(FieldMailedAt, v))
+}
+
+// MailedAtLTE applies the LTE predicate on the "mailed_at" field.
+func MailedAtLTE(v time.Time) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLTE(FieldMailedAt, v))
+}
+
+// MailedAtIsNil applies the IsNil predicate on the "mailed_at" field.
+func MailedAtIsNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldIsNull(FieldMailedAt))
+}
+
+// MailedAtNotNil applies the NotNil predicate on the "mailed_at" field.
+func MailedAtNotNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotNull(FieldMailedAt))
 }
 
 // And groups predicates with the AND operator between them.

@@ -174,6 +174,9 @@ var (
 		{Name: "email", Type: field.TypeString, Default: ""},
 		{Name: "phone", Type: field.TypeString, Default: ""},
 		{Name: "language", Type: field.TypeString, Default: "zh-CN"},
+		{Name: "email_bouncing_at", Type: field.TypeTime, Nullable: true},
+		{Name: "email_bounce_reason", Type: field.TypeString, Default: ""},
+		{Name: "mail_opt_out", Type: field.TypeBool, Default: false},
 		{Name: "partner_id", Type: field.TypeInt},
 		{Name: "owner_id", Type: field.TypeInt},
 	}
@@ -185,13 +188,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_partners_contacts",
-				Columns:    []*schema.Column{ContactsColumns[10]},
+				Columns:    []*schema.Column{ContactsColumns[13]},
 				RefColumns: []*schema.Column{PartnersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_users_contacts",
-				Columns:    []*schema.Column{ContactsColumns[11]},
+				Columns:    []*schema.Column{ContactsColumns[14]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -200,17 +203,17 @@ var (
 			{
 				Name:    "contact_partner_id_sort_key_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[4], ContactsColumns[0]},
+				Columns: []*schema.Column{ContactsColumns[13], ContactsColumns[4], ContactsColumns[0]},
 			},
 			{
 				Name:    "contact_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11]},
+				Columns: []*schema.Column{ContactsColumns[14]},
 			},
 			{
 				Name:    "contact_partner_id_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[11]},
+				Columns: []*schema.Column{ContactsColumns[13], ContactsColumns[14]},
 			},
 			{
 				Name:    "contact_sort_key_id",
@@ -220,7 +223,7 @@ var (
 			{
 				Name:    "contact_partner_id_email",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[7]},
+				Columns: []*schema.Column{ContactsColumns[13], ContactsColumns[7]},
 			},
 		},
 	}
@@ -326,6 +329,28 @@ var (
 				Name:    "delivery_msg_id",
 				Unique:  true,
 				Columns: []*schema.Column{DeliveriesColumns[4]},
+			},
+		},
+	}
+	// DigestItemsColumns holds the columns for the "digest_items" table.
+	DigestItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "post_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "digest_message_id", Type: field.TypeString, Nullable: true, Size: 250},
+	}
+	// DigestItemsTable holds the schema information for the "digest_items" table.
+	DigestItemsTable = &schema.Table{
+		Name:       "digest_items",
+		Columns:    DigestItemsColumns,
+		PrimaryKey: []*schema.Column{DigestItemsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "digestitem_user_id_digest_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{DigestItemsColumns[1], DigestItemsColumns[5]},
 			},
 		},
 	}
@@ -494,6 +519,34 @@ var (
 			},
 		},
 	}
+	// EmailChangesColumns holds the columns for the "email_changes" table.
+	EmailChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "new_email", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// EmailChangesTable holds the schema information for the "email_changes" table.
+	EmailChangesTable = &schema.Table{
+		Name:       "email_changes",
+		Columns:    EmailChangesColumns,
+		PrimaryKey: []*schema.Column{EmailChangesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emailchange_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{EmailChangesColumns[3]},
+			},
+			{
+				Name:    "emailchange_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{EmailChangesColumns[1]},
+			},
+		},
+	}
 	// GroupsColumns holds the columns for the "groups" table.
 	GroupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -620,6 +673,7 @@ var (
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "mailed_at", Type: field.TypeTime, Nullable: true},
 	}
 	// InvitationsTable holds the schema information for the "invitations" table.
 	InvitationsTable = &schema.Table{
@@ -720,6 +774,120 @@ var (
 			},
 		},
 	}
+	// MailInboundsColumns holds the columns for the "mail_inbounds" table.
+	MailInboundsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "message_id_hash", Type: field.TypeString, Size: 64},
+		{Name: "envelope_from", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "header_from", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "rcpt", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
+		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "size", Type: field.TypeInt64, Default: 0},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"processing", "posted", "refused"}, Default: "processing"},
+		{Name: "reason", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// MailInboundsTable holds the schema information for the "mail_inbounds" table.
+	MailInboundsTable = &schema.Table{
+		Name:       "mail_inbounds",
+		Columns:    MailInboundsColumns,
+		PrimaryKey: []*schema.Column{MailInboundsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mailinbound_message_id_hash",
+				Unique:  true,
+				Columns: []*schema.Column{MailInboundsColumns[1]},
+			},
+			{
+				Name:    "mailinbound_state_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MailInboundsColumns[9], MailInboundsColumns[12]},
+			},
+		},
+	}
+	// MailOutboxesColumns holds the columns for the "mail_outboxes" table.
+	MailOutboxesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"invitation", "password_reset", "email_change", "email_change_notice", "notification", "digest", "test"}},
+		{Name: "security", Type: field.TypeBool, Default: false},
+		{Name: "to_addr", Type: field.TypeString},
+		{Name: "to_name", Type: field.TypeString, Default: ""},
+		{Name: "lang", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "contact_id", Type: field.TypeInt, Nullable: true},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "text", Type: field.TypeString, Size: 2147483647},
+		{Name: "html", Type: field.TypeString, Size: 2147483647},
+		{Name: "thread_key", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "reply_to", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "unsubscribe_url", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "secret_kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "secret_ref", Type: field.TypeInt, Nullable: true},
+		{Name: "message_id", Type: field.TypeString, Size: 250},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"pending", "sending", "sent", "dead", "skipped"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "lease_owner", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "smtp_code", Type: field.TypeInt, Default: 0},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "dead_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// MailOutboxesTable holds the schema information for the "mail_outboxes" table.
+	MailOutboxesTable = &schema.Table{
+		Name:       "mail_outboxes",
+		Columns:    MailOutboxesColumns,
+		PrimaryKey: []*schema.Column{MailOutboxesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mailoutbox_message_id",
+				Unique:  true,
+				Columns: []*schema.Column{MailOutboxesColumns[16]},
+			},
+			{
+				Name:    "mailoutbox_state_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{MailOutboxesColumns[17], MailOutboxesColumns[19]},
+			},
+			{
+				Name:    "mailoutbox_state_lease_until",
+				Unique:  false,
+				Columns: []*schema.Column{MailOutboxesColumns[17], MailOutboxesColumns[21]},
+			},
+			{
+				Name:    "mailoutbox_state_dead_at",
+				Unique:  false,
+				Columns: []*schema.Column{MailOutboxesColumns[17], MailOutboxesColumns[25]},
+			},
+			{
+				Name:    "mailoutbox_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{MailOutboxesColumns[6]},
+			},
+			{
+				Name:    "mailoutbox_contact_id",
+				Unique:  false,
+				Columns: []*schema.Column{MailOutboxesColumns[7]},
+			},
+		},
+	}
+	// MailSettingsColumns holds the columns for the "mail_settings" table.
+	MailSettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "signing_key", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// MailSettingsTable holds the schema information for the "mail_settings" table.
+	MailSettingsTable = &schema.Table{
+		Name:       "mail_settings",
+		Columns:    MailSettingsColumns,
+		PrimaryKey: []*schema.Column{MailSettingsColumns[0]},
+	}
 	// NoticesColumns holds the columns for the "notices" table.
 	NoticesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -743,6 +911,26 @@ var (
 				Name:    "notice_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{NoticesColumns[4]},
+			},
+		},
+	}
+	// NotificationPrefsColumns holds the columns for the "notification_prefs" table.
+	NotificationPrefsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"order_ack", "change_request", "receipt", "shipment_update", "certificate_expiry", "mention"}},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"immediately", "digest", "off"}, Default: "immediately"},
+	}
+	// NotificationPrefsTable holds the schema information for the "notification_prefs" table.
+	NotificationPrefsTable = &schema.Table{
+		Name:       "notification_prefs",
+		Columns:    NotificationPrefsColumns,
+		PrimaryKey: []*schema.Column{NotificationPrefsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notificationpref_user_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationPrefsColumns[1], NotificationPrefsColumns[2]},
 			},
 		},
 	}
@@ -881,6 +1069,7 @@ var (
 		{Name: "ack_sla_hours", Type: field.TypeInt, Default: 24},
 		{Name: "over_delivery_pct", Type: field.TypeInt, Default: 0},
 		{Name: "block_on_lapsed_certificate", Type: field.TypeBool, Default: false},
+		{Name: "mail_contacts", Type: field.TypeBool, Default: false},
 	}
 	// PartnersTable holds the schema information for the "partners" table.
 	PartnersTable = &schema.Table{
@@ -902,6 +1091,35 @@ var (
 				Name:    "partner_kind_sort_key_id",
 				Unique:  false,
 				Columns: []*schema.Column{PartnersColumns[7], PartnersColumns[5], PartnersColumns[0]},
+			},
+		},
+	}
+	// PasswordResetsColumns holds the columns for the "password_resets" table.
+	PasswordResetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "email", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeString, Nullable: true},
+		{Name: "client", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// PasswordResetsTable holds the schema information for the "password_resets" table.
+	PasswordResetsTable = &schema.Table{
+		Name:       "password_resets",
+		Columns:    PasswordResetsColumns,
+		PrimaryKey: []*schema.Column{PasswordResetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passwordreset_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{PasswordResetsColumns[3]},
+			},
+			{
+				Name:    "passwordreset_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{PasswordResetsColumns[1]},
 			},
 		},
 	}
@@ -1177,6 +1395,8 @@ var (
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "wecom_userid", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "mobile", Type: field.TypeString, Default: ""},
+		{Name: "email_bouncing_at", Type: field.TypeTime, Nullable: true},
+		{Name: "email_bounce_reason", Type: field.TypeString, Default: ""},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -1673,10 +1893,12 @@ var (
 		ContactsTable,
 		ContactTransfersTable,
 		DeliveriesTable,
+		DigestItemsTable,
 		DocumentsTable,
 		DocumentDownloadsTable,
 		DocumentVersionsTable,
 		DomainEventsTable,
+		EmailChangesTable,
 		GroupsTable,
 		GroupMembersTable,
 		IdempotencyKeysTable,
@@ -1684,11 +1906,16 @@ var (
 		JobRunsTable,
 		JobStatesTable,
 		LoginThrottlesTable,
+		MailInboundsTable,
+		MailOutboxesTable,
+		MailSettingsTable,
 		NoticesTable,
+		NotificationPrefsTable,
 		OrdersTable,
 		OrderLinesTable,
 		OrderRevisionsTable,
 		PartnersTable,
+		PasswordResetsTable,
 		PostsTable,
 		ScorecardSnapshotsTable,
 		SessionsTable,

@@ -48,6 +48,8 @@ const (
 	FieldOverDeliveryPct = "over_delivery_pct"
 	// FieldBlockOnLapsedCertificate holds the string denoting the block_on_lapsed_certificate field in the database.
 	FieldBlockOnLapsedCertificate = "block_on_lapsed_certificate"
+	// FieldMailContacts holds the string denoting the mail_contacts field in the database.
+	FieldMailContacts = "mail_contacts"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// Table holds the table name of the partner in the database.
@@ -80,6 +82,7 @@ var Columns = []string{
 	FieldAckSLAHours,
 	FieldOverDeliveryPct,
 	FieldBlockOnLapsedCertificate,
+	FieldMailContacts,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -136,6 +139,8 @@ var (
 	OverDeliveryPctValidator func(int) error
 	// DefaultBlockOnLapsedCertificate holds the default value on creation for the "block_on_lapsed_certificate" field.
 	DefaultBlockOnLapsedCertificate bool
+	// DefaultMailContacts holds the default value on creation for the "mail_contacts" field.
+	DefaultMailContacts bool
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -267,6 +272,11 @@ func ByOverDeliveryPct(opts ...sql.OrderTermOption) OrderOption {
 // ByBlockOnLapsedCertificate orders the results by the block_on_lapsed_certificate field.
 func ByBlockOnLapsedCertificate(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBlockOnLapsedCertificate, opts...).ToFunc()
+}
+
+// ByMailContacts orders the results by the mail_contacts field.
+func ByMailContacts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMailContacts, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

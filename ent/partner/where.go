@@ -115,6 +115,11 @@ func BlockOnLapsedCertificate(v bool) predicate.Partner {
 	return predicate.Partner(sql.FieldEQ(FieldBlockOnLapsedCertificate, v))
 }
 
+// MailContacts applies equality check predicate on the "mail_contacts" field. It's identical to MailContactsEQ.
+func MailContacts(v bool) predicate.Partner {
+	return predicate.Partner(sql.FieldEQ(FieldMailContacts, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Partner {
 	return predicate.Partner(sql.FieldEQ(FieldCreatedAt, v))
@@ -763,6 +768,16 @@ func BlockOnLapsedCertificateEQ(v bool) predicate.Partner {
 // BlockOnLapsedCertificateNEQ applies the NEQ predicate on the "block_on_lapsed_certificate" field.
 func BlockOnLapsedCertificateNEQ(v bool) predicate.Partner {
 	return predicate.Partner(sql.FieldNEQ(FieldBlockOnLapsedCertificate, v))
+}
+
+// MailContactsEQ applies the EQ predicate on the "mail_contacts" field.
+func MailContactsEQ(v bool) predicate.Partner {
+	return predicate.Partner(sql.FieldEQ(FieldMailContacts, v))
+}
+
+// MailContactsNEQ applies the NEQ predicate on the "mail_contacts" field.
+func MailContactsNEQ(v bool) predicate.Partner {
+	return predicate.Partner(sql.FieldNEQ(FieldMailContacts, v))
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

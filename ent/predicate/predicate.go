@@ -30,6 +30,9 @@ type ContactTransfer func(*sql.Selector)
 // Delivery is the predicate function for delivery builders.
 type Delivery func(*sql.Selector)
 
+// DigestItem is the predicate function for digestitem builders.
+type DigestItem func(*sql.Selector)
+
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
 
@@ -41,6 +44,9 @@ type DocumentVersion func(*sql.Selector)
 
 // DomainEvent is the predicate function for domainevent builders.
 type DomainEvent func(*sql.Selector)
+
+// EmailChange is the predicate function for emailchange builders.
+type EmailChange func(*sql.Selector)
 
 // Group is the predicate function for group builders.
 type Group func(*sql.Selector)
@@ -63,8 +69,20 @@ type JobState func(*sql.Selector)
 // LoginThrottle is the predicate function for loginthrottle builders.
 type LoginThrottle func(*sql.Selector)
 
+// MailInbound is the predicate function for mailinbound builders.
+type MailInbound func(*sql.Selector)
+
+// MailOutbox is the predicate function for mailoutbox builders.
+type MailOutbox func(*sql.Selector)
+
+// MailSetting is the predicate function for mailsetting builders.
+type MailSetting func(*sql.Selector)
+
 // Notice is the predicate function for notice builders.
 type Notice func(*sql.Selector)
+
+// NotificationPref is the predicate function for notificationpref builders.
+type NotificationPref func(*sql.Selector)
 
 // Order is the predicate function for order builders.
 type Order func(*sql.Selector)
@@ -77,6 +95,9 @@ type OrderRevision func(*sql.Selector)
 
 // Partner is the predicate function for partner builders.
 type Partner func(*sql.Selector)
+
+// PasswordReset is the predicate function for passwordreset builders.
+type PasswordReset func(*sql.Selector)
 
 // Post is the predicate function for post builders.
 type Post func(*sql.Selector)

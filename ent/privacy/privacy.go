@@ -303,6 +303,30 @@ func (f DeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeliveryMutation", m)
 }
 
+// The DigestItemQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DigestItemQueryRuleFunc func(context.Context, *ent.DigestItemQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DigestItemQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DigestItemQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DigestItemQuery", q)
+}
+
+// The DigestItemMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DigestItemMutationRuleFunc func(context.Context, *ent.DigestItemMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DigestItemMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DigestItemMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DigestItemMutation", m)
+}
+
 // The DocumentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DocumentQueryRuleFunc func(context.Context, *ent.DocumentQuery) error
@@ -397,6 +421,30 @@ func (f DomainEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DomainEventMutation", m)
+}
+
+// The EmailChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EmailChangeQueryRuleFunc func(context.Context, *ent.EmailChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EmailChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EmailChangeQuery", q)
+}
+
+// The EmailChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EmailChangeMutationRuleFunc func(context.Context, *ent.EmailChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EmailChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EmailChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailChangeMutation", m)
 }
 
 // The GroupQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -567,6 +615,78 @@ func (f LoginThrottleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginThrottleMutation", m)
 }
 
+// The MailInboundQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MailInboundQueryRuleFunc func(context.Context, *ent.MailInboundQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MailInboundQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailInboundQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MailInboundQuery", q)
+}
+
+// The MailInboundMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MailInboundMutationRuleFunc func(context.Context, *ent.MailInboundMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MailInboundMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MailInboundMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MailInboundMutation", m)
+}
+
+// The MailOutboxQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MailOutboxQueryRuleFunc func(context.Context, *ent.MailOutboxQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MailOutboxQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailOutboxQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MailOutboxQuery", q)
+}
+
+// The MailOutboxMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MailOutboxMutationRuleFunc func(context.Context, *ent.MailOutboxMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MailOutboxMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MailOutboxMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MailOutboxMutation", m)
+}
+
+// The MailSettingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MailSettingQueryRuleFunc func(context.Context, *ent.MailSettingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MailSettingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MailSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MailSettingQuery", q)
+}
+
+// The MailSettingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MailSettingMutationRuleFunc func(context.Context, *ent.MailSettingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MailSettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MailSettingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MailSettingMutation", m)
+}
+
 // The NoticeQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type NoticeQueryRuleFunc func(context.Context, *ent.NoticeQuery) error
@@ -589,6 +709,30 @@ func (f NoticeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NoticeMutation", m)
+}
+
+// The NotificationPrefQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type NotificationPrefQueryRuleFunc func(context.Context, *ent.NotificationPrefQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f NotificationPrefQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationPrefQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.NotificationPrefQuery", q)
+}
+
+// The NotificationPrefMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type NotificationPrefMutationRuleFunc func(context.Context, *ent.NotificationPrefMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f NotificationPrefMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.NotificationPrefMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NotificationPrefMutation", m)
 }
 
 // The OrderQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -685,6 +829,30 @@ func (f PartnerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerMutation", m)
+}
+
+// The PasswordResetQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PasswordResetQueryRuleFunc func(context.Context, *ent.PasswordResetQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PasswordResetQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PasswordResetQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PasswordResetQuery", q)
+}
+
+// The PasswordResetMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PasswordResetMutationRuleFunc func(context.Context, *ent.PasswordResetMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PasswordResetMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PasswordResetMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PasswordResetMutation", m)
 }
 
 // The PostQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -1194,6 +1362,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DeliveryQuery:
 		return q.Filter(), nil
+	case *ent.DigestItemQuery:
+		return q.Filter(), nil
 	case *ent.DocumentQuery:
 		return q.Filter(), nil
 	case *ent.DocumentDownloadQuery:
@@ -1201,6 +1371,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.DocumentVersionQuery:
 		return q.Filter(), nil
 	case *ent.DomainEventQuery:
+		return q.Filter(), nil
+	case *ent.EmailChangeQuery:
 		return q.Filter(), nil
 	case *ent.GroupQuery:
 		return q.Filter(), nil
@@ -1216,7 +1388,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LoginThrottleQuery:
 		return q.Filter(), nil
+	case *ent.MailInboundQuery:
+		return q.Filter(), nil
+	case *ent.MailOutboxQuery:
+		return q.Filter(), nil
+	case *ent.MailSettingQuery:
+		return q.Filter(), nil
 	case *ent.NoticeQuery:
+		return q.Filter(), nil
+	case *ent.NotificationPrefQuery:
 		return q.Filter(), nil
 	case *ent.OrderQuery:
 		return q.Filter(), nil
@@ -1225,6 +1405,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.OrderRevisionQuery:
 		return q.Filter(), nil
 	case *ent.PartnerQuery:
+		return q.Filter(), nil
+	case *ent.PasswordResetQuery:
 		return q.Filter(), nil
 	case *ent.PostQuery:
 		return q.Filter(), nil
@@ -1287,6 +1469,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.DeliveryMutation:
 		return m.Filter(), nil
+	case *ent.DigestItemMutation:
+		return m.Filter(), nil
 	case *ent.DocumentMutation:
 		return m.Filter(), nil
 	case *ent.DocumentDownloadMutation:
@@ -1294,6 +1478,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DocumentVersionMutation:
 		return m.Filter(), nil
 	case *ent.DomainEventMutation:
+		return m.Filter(), nil
+	case *ent.EmailChangeMutation:
 		return m.Filter(), nil
 	case *ent.GroupMutation:
 		return m.Filter(), nil
@@ -1309,7 +1495,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.LoginThrottleMutation:
 		return m.Filter(), nil
+	case *ent.MailInboundMutation:
+		return m.Filter(), nil
+	case *ent.MailOutboxMutation:
+		return m.Filter(), nil
+	case *ent.MailSettingMutation:
+		return m.Filter(), nil
 	case *ent.NoticeMutation:
+		return m.Filter(), nil
+	case *ent.NotificationPrefMutation:
 		return m.Filter(), nil
 	case *ent.OrderMutation:
 		return m.Filter(), nil
@@ -1318,6 +1512,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OrderRevisionMutation:
 		return m.Filter(), nil
 	case *ent.PartnerMutation:
+		return m.Filter(), nil
+	case *ent.PasswordResetMutation:
 		return m.Filter(), nil
 	case *ent.PostMutation:
 		return m.Filter(), nil

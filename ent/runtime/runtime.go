@@ -14,10 +14,12 @@ import (
 	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/contacttransfer"
 	"github.com/tierlink/tierlink/ent/delivery"
+	"github.com/tierlink/tierlink/ent/digestitem"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/documentdownload"
 	"github.com/tierlink/tierlink/ent/documentversion"
 	"github.com/tierlink/tierlink/ent/domainevent"
+	"github.com/tierlink/tierlink/ent/emailchange"
 	"github.com/tierlink/tierlink/ent/group"
 	"github.com/tierlink/tierlink/ent/groupmember"
 	"github.com/tierlink/tierlink/ent/idempotencykey"
@@ -25,11 +27,16 @@ import (
 	"github.com/tierlink/tierlink/ent/jobrun"
 	"github.com/tierlink/tierlink/ent/jobstate"
 	"github.com/tierlink/tierlink/ent/loginthrottle"
+	"github.com/tierlink/tierlink/ent/mailinbound"
+	"github.com/tierlink/tierlink/ent/mailoutbox"
+	"github.com/tierlink/tierlink/ent/mailsetting"
 	"github.com/tierlink/tierlink/ent/notice"
+	"github.com/tierlink/tierlink/ent/notificationpref"
 	"github.com/tierlink/tierlink/ent/order"
 	"github.com/tierlink/tierlink/ent/orderline"
 	"github.com/tierlink/tierlink/ent/orderrevision"
 	"github.com/tierlink/tierlink/ent/partner"
+	"github.com/tierlink/tierlink/ent/passwordreset"
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/schema"
 	"github.com/tierlink/tierlink/ent/scorecardsnapshot"
@@ -341,6 +348,16 @@ func init() {
 	contact.DefaultLanguage = contactDescLanguage.Default.(string)
 	// contact.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
 	contact.LanguageValidator = contactDescLanguage.Validators[0].(func(string) error)
+	// contactDescEmailBounceReason is the schema descriptor for email_bounce_reason field.
+	contactDescEmailBounceReason := contactFields[10].Descriptor()
+	// contact.DefaultEmailBounceReason holds the default value on creation for the email_bounce_reason field.
+	contact.DefaultEmailBounceReason = contactDescEmailBounceReason.Default.(string)
+	// contact.EmailBounceReasonValidator is a validator for the "email_bounce_reason" field. It is called by the builders before save.
+	contact.EmailBounceReasonValidator = contactDescEmailBounceReason.Validators[0].(func(string) error)
+	// contactDescMailOptOut is the schema descriptor for mail_opt_out field.
+	contactDescMailOptOut := contactFields[11].Descriptor()
+	// contact.DefaultMailOptOut holds the default value on creation for the mail_opt_out field.
+	contact.DefaultMailOptOut = contactDescMailOptOut.Default.(bool)
 	contacttransfer.Policy = privacy.NewPolicies(schema.ContactTransfer{})
 	contacttransfer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -435,6 +452,43 @@ func init() {
 	deliveryDescCreatedAt := deliveryFields[14].Descriptor()
 	// delivery.DefaultCreatedAt holds the default value on creation for the created_at field.
 	delivery.DefaultCreatedAt = deliveryDescCreatedAt.Default.(func() time.Time)
+	digestitem.Policy = privacy.NewPolicies(schema.DigestItem{})
+	digestitem.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := digestitem.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	digestitemFields := schema.DigestItem{}.Fields()
+	_ = digestitemFields
+	// digestitemDescKind is the schema descriptor for kind field.
+	digestitemDescKind := digestitemFields[1].Descriptor()
+	// digestitem.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	digestitem.KindValidator = func() func(string) error {
+		validators := digestitemDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// digestitemDescCreatedAt is the schema descriptor for created_at field.
+	digestitemDescCreatedAt := digestitemFields[3].Descriptor()
+	// digestitem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	digestitem.DefaultCreatedAt = digestitemDescCreatedAt.Default.(func() time.Time)
+	// digestitemDescDigestMessageID is the schema descriptor for digest_message_id field.
+	digestitemDescDigestMessageID := digestitemFields[4].Descriptor()
+	// digestitem.DigestMessageIDValidator is a validator for the "digest_message_id" field. It is called by the builders before save.
+	digestitem.DigestMessageIDValidator = digestitemDescDigestMessageID.Validators[0].(func(string) error)
 	documentMixin := schema.Document{}.Mixin()
 	document.Policy = privacy.NewPolicies(schema.Document{})
 	document.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -608,6 +662,39 @@ func init() {
 	domaineventDescCreatedAt := domaineventFields[6].Descriptor()
 	// domainevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	domainevent.DefaultCreatedAt = domaineventDescCreatedAt.Default.(func() time.Time)
+	emailchange.Policy = privacy.NewPolicies(schema.EmailChange{})
+	emailchange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := emailchange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	emailchangeFields := schema.EmailChange{}.Fields()
+	_ = emailchangeFields
+	// emailchangeDescNewEmail is the schema descriptor for new_email field.
+	emailchangeDescNewEmail := emailchangeFields[1].Descriptor()
+	// emailchange.NewEmailValidator is a validator for the "new_email" field. It is called by the builders before save.
+	emailchange.NewEmailValidator = func() func(string) error {
+		validators := emailchangeDescNewEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(new_email string) error {
+			for _, fn := range fns {
+				if err := fn(new_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// emailchangeDescCreatedAt is the schema descriptor for created_at field.
+	emailchangeDescCreatedAt := emailchangeFields[3].Descriptor()
+	// emailchange.DefaultCreatedAt holds the default value on creation for the created_at field.
+	emailchange.DefaultCreatedAt = emailchangeDescCreatedAt.Default.(func() time.Time)
 	groupMixin := schema.Group{}.Mixin()
 	group.Policy = privacy.NewPolicies(schema.Group{})
 	group.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -945,6 +1032,201 @@ func init() {
 	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
 	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
 	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
+	mailinbound.Policy = privacy.NewPolicies(schema.MailInbound{})
+	mailinbound.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mailinbound.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mailinboundFields := schema.MailInbound{}.Fields()
+	_ = mailinboundFields
+	// mailinboundDescMessageIDHash is the schema descriptor for message_id_hash field.
+	mailinboundDescMessageIDHash := mailinboundFields[0].Descriptor()
+	// mailinbound.MessageIDHashValidator is a validator for the "message_id_hash" field. It is called by the builders before save.
+	mailinbound.MessageIDHashValidator = func() func(string) error {
+		validators := mailinboundDescMessageIDHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(message_id_hash string) error {
+			for _, fn := range fns {
+				if err := fn(message_id_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mailinboundDescEnvelopeFrom is the schema descriptor for envelope_from field.
+	mailinboundDescEnvelopeFrom := mailinboundFields[1].Descriptor()
+	// mailinbound.DefaultEnvelopeFrom holds the default value on creation for the envelope_from field.
+	mailinbound.DefaultEnvelopeFrom = mailinboundDescEnvelopeFrom.Default.(string)
+	// mailinbound.EnvelopeFromValidator is a validator for the "envelope_from" field. It is called by the builders before save.
+	mailinbound.EnvelopeFromValidator = mailinboundDescEnvelopeFrom.Validators[0].(func(string) error)
+	// mailinboundDescHeaderFrom is the schema descriptor for header_from field.
+	mailinboundDescHeaderFrom := mailinboundFields[2].Descriptor()
+	// mailinbound.DefaultHeaderFrom holds the default value on creation for the header_from field.
+	mailinbound.DefaultHeaderFrom = mailinboundDescHeaderFrom.Default.(string)
+	// mailinbound.HeaderFromValidator is a validator for the "header_from" field. It is called by the builders before save.
+	mailinbound.HeaderFromValidator = mailinboundDescHeaderFrom.Validators[0].(func(string) error)
+	// mailinboundDescRcpt is the schema descriptor for rcpt field.
+	mailinboundDescRcpt := mailinboundFields[3].Descriptor()
+	// mailinbound.DefaultRcpt holds the default value on creation for the rcpt field.
+	mailinbound.DefaultRcpt = mailinboundDescRcpt.Default.(string)
+	// mailinbound.RcptValidator is a validator for the "rcpt" field. It is called by the builders before save.
+	mailinbound.RcptValidator = mailinboundDescRcpt.Validators[0].(func(string) error)
+	// mailinboundDescSize is the schema descriptor for size field.
+	mailinboundDescSize := mailinboundFields[7].Descriptor()
+	// mailinbound.DefaultSize holds the default value on creation for the size field.
+	mailinbound.DefaultSize = mailinboundDescSize.Default.(int64)
+	// mailinboundDescReason is the schema descriptor for reason field.
+	mailinboundDescReason := mailinboundFields[9].Descriptor()
+	// mailinbound.DefaultReason holds the default value on creation for the reason field.
+	mailinbound.DefaultReason = mailinboundDescReason.Default.(string)
+	// mailinbound.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	mailinbound.ReasonValidator = mailinboundDescReason.Validators[0].(func(string) error)
+	// mailinboundDescCreatedAt is the schema descriptor for created_at field.
+	mailinboundDescCreatedAt := mailinboundFields[11].Descriptor()
+	// mailinbound.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mailinbound.DefaultCreatedAt = mailinboundDescCreatedAt.Default.(func() time.Time)
+	mailoutbox.Policy = privacy.NewPolicies(schema.MailOutbox{})
+	mailoutbox.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mailoutbox.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mailoutboxFields := schema.MailOutbox{}.Fields()
+	_ = mailoutboxFields
+	// mailoutboxDescSecurity is the schema descriptor for security field.
+	mailoutboxDescSecurity := mailoutboxFields[1].Descriptor()
+	// mailoutbox.DefaultSecurity holds the default value on creation for the security field.
+	mailoutbox.DefaultSecurity = mailoutboxDescSecurity.Default.(bool)
+	// mailoutboxDescToAddr is the schema descriptor for to_addr field.
+	mailoutboxDescToAddr := mailoutboxFields[2].Descriptor()
+	// mailoutbox.ToAddrValidator is a validator for the "to_addr" field. It is called by the builders before save.
+	mailoutbox.ToAddrValidator = func() func(string) error {
+		validators := mailoutboxDescToAddr.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(to_addr string) error {
+			for _, fn := range fns {
+				if err := fn(to_addr); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mailoutboxDescToName is the schema descriptor for to_name field.
+	mailoutboxDescToName := mailoutboxFields[3].Descriptor()
+	// mailoutbox.DefaultToName holds the default value on creation for the to_name field.
+	mailoutbox.DefaultToName = mailoutboxDescToName.Default.(string)
+	// mailoutbox.ToNameValidator is a validator for the "to_name" field. It is called by the builders before save.
+	mailoutbox.ToNameValidator = mailoutboxDescToName.Validators[0].(func(string) error)
+	// mailoutboxDescLang is the schema descriptor for lang field.
+	mailoutboxDescLang := mailoutboxFields[4].Descriptor()
+	// mailoutbox.DefaultLang holds the default value on creation for the lang field.
+	mailoutbox.DefaultLang = mailoutboxDescLang.Default.(string)
+	// mailoutbox.LangValidator is a validator for the "lang" field. It is called by the builders before save.
+	mailoutbox.LangValidator = mailoutboxDescLang.Validators[0].(func(string) error)
+	// mailoutboxDescSubject is the schema descriptor for subject field.
+	mailoutboxDescSubject := mailoutboxFields[7].Descriptor()
+	// mailoutbox.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	mailoutbox.SubjectValidator = mailoutboxDescSubject.Validators[0].(func(string) error)
+	// mailoutboxDescThreadKey is the schema descriptor for thread_key field.
+	mailoutboxDescThreadKey := mailoutboxFields[10].Descriptor()
+	// mailoutbox.DefaultThreadKey holds the default value on creation for the thread_key field.
+	mailoutbox.DefaultThreadKey = mailoutboxDescThreadKey.Default.(string)
+	// mailoutbox.ThreadKeyValidator is a validator for the "thread_key" field. It is called by the builders before save.
+	mailoutbox.ThreadKeyValidator = mailoutboxDescThreadKey.Validators[0].(func(string) error)
+	// mailoutboxDescReplyTo is the schema descriptor for reply_to field.
+	mailoutboxDescReplyTo := mailoutboxFields[11].Descriptor()
+	// mailoutbox.DefaultReplyTo holds the default value on creation for the reply_to field.
+	mailoutbox.DefaultReplyTo = mailoutboxDescReplyTo.Default.(string)
+	// mailoutbox.ReplyToValidator is a validator for the "reply_to" field. It is called by the builders before save.
+	mailoutbox.ReplyToValidator = mailoutboxDescReplyTo.Validators[0].(func(string) error)
+	// mailoutboxDescUnsubscribeURL is the schema descriptor for unsubscribe_url field.
+	mailoutboxDescUnsubscribeURL := mailoutboxFields[12].Descriptor()
+	// mailoutbox.DefaultUnsubscribeURL holds the default value on creation for the unsubscribe_url field.
+	mailoutbox.DefaultUnsubscribeURL = mailoutboxDescUnsubscribeURL.Default.(string)
+	// mailoutbox.UnsubscribeURLValidator is a validator for the "unsubscribe_url" field. It is called by the builders before save.
+	mailoutbox.UnsubscribeURLValidator = mailoutboxDescUnsubscribeURL.Validators[0].(func(string) error)
+	// mailoutboxDescSecretKind is the schema descriptor for secret_kind field.
+	mailoutboxDescSecretKind := mailoutboxFields[13].Descriptor()
+	// mailoutbox.DefaultSecretKind holds the default value on creation for the secret_kind field.
+	mailoutbox.DefaultSecretKind = mailoutboxDescSecretKind.Default.(string)
+	// mailoutbox.SecretKindValidator is a validator for the "secret_kind" field. It is called by the builders before save.
+	mailoutbox.SecretKindValidator = mailoutboxDescSecretKind.Validators[0].(func(string) error)
+	// mailoutboxDescMessageID is the schema descriptor for message_id field.
+	mailoutboxDescMessageID := mailoutboxFields[15].Descriptor()
+	// mailoutbox.MessageIDValidator is a validator for the "message_id" field. It is called by the builders before save.
+	mailoutbox.MessageIDValidator = func() func(string) error {
+		validators := mailoutboxDescMessageID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(message_id string) error {
+			for _, fn := range fns {
+				if err := fn(message_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// mailoutboxDescAttempts is the schema descriptor for attempts field.
+	mailoutboxDescAttempts := mailoutboxFields[17].Descriptor()
+	// mailoutbox.DefaultAttempts holds the default value on creation for the attempts field.
+	mailoutbox.DefaultAttempts = mailoutboxDescAttempts.Default.(int)
+	// mailoutboxDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	mailoutboxDescNextAttemptAt := mailoutboxFields[18].Descriptor()
+	// mailoutbox.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	mailoutbox.DefaultNextAttemptAt = mailoutboxDescNextAttemptAt.Default.(func() time.Time)
+	// mailoutboxDescLeaseOwner is the schema descriptor for lease_owner field.
+	mailoutboxDescLeaseOwner := mailoutboxFields[19].Descriptor()
+	// mailoutbox.DefaultLeaseOwner holds the default value on creation for the lease_owner field.
+	mailoutbox.DefaultLeaseOwner = mailoutboxDescLeaseOwner.Default.(string)
+	// mailoutbox.LeaseOwnerValidator is a validator for the "lease_owner" field. It is called by the builders before save.
+	mailoutbox.LeaseOwnerValidator = mailoutboxDescLeaseOwner.Validators[0].(func(string) error)
+	// mailoutboxDescLastError is the schema descriptor for last_error field.
+	mailoutboxDescLastError := mailoutboxFields[21].Descriptor()
+	// mailoutbox.DefaultLastError holds the default value on creation for the last_error field.
+	mailoutbox.DefaultLastError = mailoutboxDescLastError.Default.(string)
+	// mailoutbox.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	mailoutbox.LastErrorValidator = mailoutboxDescLastError.Validators[0].(func(string) error)
+	// mailoutboxDescSMTPCode is the schema descriptor for smtp_code field.
+	mailoutboxDescSMTPCode := mailoutboxFields[22].Descriptor()
+	// mailoutbox.DefaultSMTPCode holds the default value on creation for the smtp_code field.
+	mailoutbox.DefaultSMTPCode = mailoutboxDescSMTPCode.Default.(int)
+	// mailoutboxDescCreatedAt is the schema descriptor for created_at field.
+	mailoutboxDescCreatedAt := mailoutboxFields[25].Descriptor()
+	// mailoutbox.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mailoutbox.DefaultCreatedAt = mailoutboxDescCreatedAt.Default.(func() time.Time)
+	mailsetting.Policy = privacy.NewPolicies(schema.MailSetting{})
+	mailsetting.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := mailsetting.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	mailsettingFields := schema.MailSetting{}.Fields()
+	_ = mailsettingFields
+	// mailsettingDescCreatedAt is the schema descriptor for created_at field.
+	mailsettingDescCreatedAt := mailsettingFields[2].Descriptor()
+	// mailsetting.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mailsetting.DefaultCreatedAt = mailsettingDescCreatedAt.Default.(func() time.Time)
 	notice.Policy = privacy.NewPolicies(schema.Notice{})
 	notice.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -996,6 +1278,17 @@ func init() {
 	noticeDescCreatedAt := noticeFields[3].Descriptor()
 	// notice.DefaultCreatedAt holds the default value on creation for the created_at field.
 	notice.DefaultCreatedAt = noticeDescCreatedAt.Default.(func() time.Time)
+	notificationpref.Policy = privacy.NewPolicies(schema.NotificationPref{})
+	notificationpref.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notificationpref.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationprefFields := schema.NotificationPref{}.Fields()
+	_ = notificationprefFields
 	orderMixin := schema.Order{}.Mixin()
 	order.Policy = privacy.NewPolicies(schema.Order{})
 	order.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1282,6 +1575,35 @@ func init() {
 	partnerDescBlockOnLapsedCertificate := partnerFields[13].Descriptor()
 	// partner.DefaultBlockOnLapsedCertificate holds the default value on creation for the block_on_lapsed_certificate field.
 	partner.DefaultBlockOnLapsedCertificate = partnerDescBlockOnLapsedCertificate.Default.(bool)
+	// partnerDescMailContacts is the schema descriptor for mail_contacts field.
+	partnerDescMailContacts := partnerFields[14].Descriptor()
+	// partner.DefaultMailContacts holds the default value on creation for the mail_contacts field.
+	partner.DefaultMailContacts = partnerDescMailContacts.Default.(bool)
+	passwordreset.Policy = privacy.NewPolicies(schema.PasswordReset{})
+	passwordreset.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := passwordreset.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	passwordresetFields := schema.PasswordReset{}.Fields()
+	_ = passwordresetFields
+	// passwordresetDescEmail is the schema descriptor for email field.
+	passwordresetDescEmail := passwordresetFields[1].Descriptor()
+	// passwordreset.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	passwordreset.EmailValidator = passwordresetDescEmail.Validators[0].(func(string) error)
+	// passwordresetDescClient is the schema descriptor for client field.
+	passwordresetDescClient := passwordresetFields[3].Descriptor()
+	// passwordreset.DefaultClient holds the default value on creation for the client field.
+	passwordreset.DefaultClient = passwordresetDescClient.Default.(string)
+	// passwordreset.ClientValidator is a validator for the "client" field. It is called by the builders before save.
+	passwordreset.ClientValidator = passwordresetDescClient.Validators[0].(func(string) error)
+	// passwordresetDescCreatedAt is the schema descriptor for created_at field.
+	passwordresetDescCreatedAt := passwordresetFields[4].Descriptor()
+	// passwordreset.DefaultCreatedAt holds the default value on creation for the created_at field.
+	passwordreset.DefaultCreatedAt = passwordresetDescCreatedAt.Default.(func() time.Time)
 	post.Policy = privacy.NewPolicies(schema.Post{})
 	post.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1583,6 +1905,12 @@ func init() {
 	user.DefaultMobile = userDescMobile.Default.(string)
 	// user.MobileValidator is a validator for the "mobile" field. It is called by the builders before save.
 	user.MobileValidator = userDescMobile.Validators[0].(func(string) error)
+	// userDescEmailBounceReason is the schema descriptor for email_bounce_reason field.
+	userDescEmailBounceReason := userFields[14].Descriptor()
+	// user.DefaultEmailBounceReason holds the default value on creation for the email_bounce_reason field.
+	user.DefaultEmailBounceReason = userDescEmailBounceReason.Default.(string)
+	// user.EmailBounceReasonValidator is a validator for the "email_bounce_reason" field. It is called by the builders before save.
+	user.EmailBounceReasonValidator = userDescEmailBounceReason.Validators[0].(func(string) error)
 	wecombehaviour.Policy = privacy.NewPolicies(schema.WecomBehaviour{})
 	wecombehaviour.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -62,12 +62,16 @@ func (Invitation) Fields() []ent.Field {
 		field.Int("contact_id").Immutable(),
 		field.Int("partner_id").Immutable(),
 		field.String("email").Validate(notEmpty).Validate(maxRunes(254)).Immutable(),
-		field.String("token_hash").Validate(notEmpty).Sensitive().Immutable(),
+		// token_hash changes when the invitation is mailed or mailed
+		// again: the token is minted at send time, so no usable link is
+		// ever stored.
+		field.String("token_hash").Validate(notEmpty).Sensitive(),
 		field.Int("invited_by_id").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
-		field.Time("expires_at").Immutable(),
+		field.Time("expires_at"),
 		field.Time("used_at").Optional().Nillable(),
 		field.Int("user_id").Optional().Nillable(),
+		field.Time("mailed_at").Optional().Nillable(),
 	}
 }
 

@@ -28,6 +28,14 @@ func (Contact) Fields() []ent.Field {
 		field.String("phone").Default("").Validate(maxRunes(64)),
 		field.String("language").Default("zh-CN").Validate(maxRunes(16)),
 		field.Int("owner_id"),
+		// email_bouncing_at is set when the mail server refused this
+		// address for good (a 5xx); notifications skip it until a later
+		// send succeeds or the address changes.
+		field.Time("email_bouncing_at").Optional().Nillable(),
+		field.String("email_bounce_reason").Default("").Validate(maxRunes(500)),
+		// mail_opt_out is set by the unsubscribe link in an order notice
+		// to a contact without a login.
+		field.Bool("mail_opt_out").Default(false),
 	}
 }
 

@@ -47,6 +47,9 @@ func (Partner) Fields() []ent.Field {
 		// Refuse new orders while one of the partner's mandatory
 		// certificates has lapsed.
 		field.Bool("block_on_lapsed_certificate").Default(false),
+		// mail_contacts sends order notices by e-mail to the partner's
+		// contacts who have no login (they cannot act, only read).
+		field.Bool("mail_contacts").Default(false),
 	}
 }
 

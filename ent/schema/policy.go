@@ -432,3 +432,39 @@ func (WecomEvent) Policy() ent.Policy { return systemOnly() }
 
 // Policy of the WecomLease: only the event worker, as the system.
 func (WecomLease) Policy() ent.Policy { return systemOnly() }
+
+// mailPolicy keeps the mail outbox and the inbound record with staff
+// (admins act on them through the mail service); only the dispatcher and
+// the listener, as the system, write them.
+func mailPolicy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.AllowAdminMutation(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.DenyPartner(), rule.AllowIfSystem(), rule.AllowStaffQuery(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the MailOutbox.
+func (MailOutbox) Policy() ent.Policy { return mailPolicy() }
+
+// Policy of the MailInbound.
+func (MailInbound) Policy() ent.Policy { return mailPolicy() }
+
+// Policy of the MailSetting: its signing key is read only by the system.
+func (MailSetting) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the PasswordReset.
+func (PasswordReset) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the EmailChange.
+func (EmailChange) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the DigestItem.
+func (DigestItem) Policy() ent.Policy { return systemOnly() }
+
+// Policy of the NotificationPref: each user reads and sets their own.
+func (NotificationPref) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.OwnUserOnCreate(), rule.FilterOwnUserID(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.AllowIfSystem(), rule.FilterOwnUserID(), rule.AllowAuthenticated(), privacy.AlwaysDenyRule()},
+	}
+}

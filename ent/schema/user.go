@@ -37,6 +37,11 @@ func (User) Fields() []ent.Field {
 		// the WeCom sync links a member by it when the e-mail does not
 		// match (both compared normalised: digits only, no +86).
 		field.String("mobile").Default("").Validate(maxRunes(32)),
+		// email_bouncing_at is set when the mail server refused this
+		// address for good (a 5xx); notifications skip it until a later
+		// send succeeds or the address changes.
+		field.Time("email_bouncing_at").Optional().Nillable(),
+		field.String("email_bounce_reason").Default("").Validate(maxRunes(500)),
 	}
 }
 

@@ -46,6 +46,10 @@ const (
 	FieldWecomUserid = "wecom_userid"
 	// FieldMobile holds the string denoting the mobile field in the database.
 	FieldMobile = "mobile"
+	// FieldEmailBouncingAt holds the string denoting the email_bouncing_at field in the database.
+	FieldEmailBouncingAt = "email_bouncing_at"
+	// FieldEmailBounceReason holds the string denoting the email_bounce_reason field in the database.
+	FieldEmailBounceReason = "email_bounce_reason"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// Table holds the table name of the user in the database.
@@ -77,6 +81,8 @@ var Columns = []string{
 	FieldLastLoginAt,
 	FieldWecomUserid,
 	FieldMobile,
+	FieldEmailBouncingAt,
+	FieldEmailBounceReason,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -123,6 +129,10 @@ var (
 	DefaultMobile string
 	// MobileValidator is a validator for the "mobile" field. It is called by the builders before save.
 	MobileValidator func(string) error
+	// DefaultEmailBounceReason holds the default value on creation for the "email_bounce_reason" field.
+	DefaultEmailBounceReason string
+	// EmailBounceReasonValidator is a validator for the "email_bounce_reason" field. It is called by the builders before save.
+	EmailBounceReasonValidator func(string) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -231,6 +241,16 @@ func ByWecomUserid(opts ...sql.OrderTermOption) OrderOption {
 // ByMobile orders the results by the mobile field.
 func ByMobile(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMobile, opts...).ToFunc()
+}
+
+// ByEmailBouncingAt orders the results by the email_bouncing_at field.
+func ByEmailBouncingAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailBouncingAt, opts...).ToFunc()
+}
+
+// ByEmailBounceReason orders the results by the email_bounce_reason field.
+func ByEmailBounceReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailBounceReason, opts...).ToFunc()
 }
 
 // ByContactsCount orders the results by contacts count.

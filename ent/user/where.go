@@ -125,6 +125,16 @@ func Mobile(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldMobile, v))
 }
 
+// EmailBouncingAt applies equality check predicate on the "email_bouncing_at" field. It's identical to EmailBouncingAtEQ.
+func EmailBouncingAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBouncingAt, v))
+}
+
+// EmailBounceReason applies equality check predicate on the "email_bounce_reason" field. It's identical to EmailBounceReasonEQ.
+func EmailBounceReason(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBounceReason, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -908,6 +918,121 @@ func MobileEqualFold(v string) predicate.User {
 // MobileContainsFold applies the ContainsFold predicate on the "mobile" field.
 func MobileContainsFold(v string) predicate.User {
 	return predicate.User(sql.FieldContainsFold(FieldMobile, v))
+}
+
+// EmailBouncingAtEQ applies the EQ predicate on the "email_bouncing_at" field.
+func EmailBouncingAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtNEQ applies the NEQ predicate on the "email_bouncing_at" field.
+func EmailBouncingAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtIn applies the In predicate on the "email_bouncing_at" field.
+func EmailBouncingAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldEmailBouncingAt, vs...))
+}
+
+// EmailBouncingAtNotIn applies the NotIn predicate on the "email_bouncing_at" field.
+func EmailBouncingAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldEmailBouncingAt, vs...))
+}
+
+// EmailBouncingAtGT applies the GT predicate on the "email_bouncing_at" field.
+func EmailBouncingAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtGTE applies the GTE predicate on the "email_bouncing_at" field.
+func EmailBouncingAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtLT applies the LT predicate on the "email_bouncing_at" field.
+func EmailBouncingAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtLTE applies the LTE predicate on the "email_bouncing_at" field.
+func EmailBouncingAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldEmailBouncingAt, v))
+}
+
+// EmailBouncingAtIsNil applies the IsNil predicate on the "email_bouncing_at" field.
+func EmailBouncingAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldEmailBouncingAt))
+}
+
+// EmailBouncingAtNotNil applies the NotNil predicate on the "email_bouncing_at" field.
+func EmailBouncingAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldEmailBouncingAt))
+}
+
+// EmailBounceReasonEQ applies the EQ predicate on the "email_bounce_reason" field.
+func EmailBounceReasonEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonNEQ applies the NEQ predicate on the "email_bounce_reason" field.
+func EmailBounceReasonNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonIn applies the In predicate on the "email_bounce_reason" field.
+func EmailBounceReasonIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldEmailBounceReason, vs...))
+}
+
+// EmailBounceReasonNotIn applies the NotIn predicate on the "email_bounce_reason" field.
+func EmailBounceReasonNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldEmailBounceReason, vs...))
+}
+
+// EmailBounceReasonGT applies the GT predicate on the "email_bounce_reason" field.
+func EmailBounceReasonGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonGTE applies the GTE predicate on the "email_bounce_reason" field.
+func EmailBounceReasonGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonLT applies the LT predicate on the "email_bounce_reason" field.
+func EmailBounceReasonLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonLTE applies the LTE predicate on the "email_bounce_reason" field.
+func EmailBounceReasonLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonContains applies the Contains predicate on the "email_bounce_reason" field.
+func EmailBounceReasonContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonHasPrefix applies the HasPrefix predicate on the "email_bounce_reason" field.
+func EmailBounceReasonHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonHasSuffix applies the HasSuffix predicate on the "email_bounce_reason" field.
+func EmailBounceReasonHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonEqualFold applies the EqualFold predicate on the "email_bounce_reason" field.
+func EmailBounceReasonEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldEmailBounceReason, v))
+}
+
+// EmailBounceReasonContainsFold applies the ContainsFold predicate on the "email_bounce_reason" field.
+func EmailBounceReasonContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldEmailBounceReason, v))
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

@@ -76,6 +76,8 @@ var auditSentences = map[string]string{
 	"wecom_corp.map":       "audit.wecom_corp_map",
 	"user.wecom_signin":    "audit.user_wecom_signin",
 	"wecom.settings":       "audit.wecom_settings",
+	// Mail (partners/mail).
+	"mail_outbox.retry": "audit.mail_retry",
 }
 
 // valueKind says how a field's stored value is shown.

@@ -121,6 +121,7 @@ var tagDescriptions = []struct{ name, desc string }{
 	{"jobs", "Scheduled jobs: digests, reminders, certificate warnings, and their run history."},
 	{"scorecards", "Partner responsiveness and delivery scorecards."},
 	{"wecom", "WeCom (企业微信): external contacts synced into the directory, the unmatched inbox, and staff users' WeCom userids."},
+	{"mail", "E-mail: the outbox of mail the portal sends, its dead letters and their retry."},
 }
 
 // problemResponses are the shared error answers, by status.

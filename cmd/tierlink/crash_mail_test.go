@@ -140,7 +140,7 @@ func enqueueMail(t *testing.T, path, from string, n int) []string {
 					lang = "zh-CN"
 				}
 				if _, err := out.Enqueue(ctx, tx.Client(), mail.Message{Kind: mailoutbox.KindNotification,
-					To: mail.Recipient{Addr: fmt.Sprintf("buyer%04d@partner.test", i), Name: fmt.Sprintf("Buyer %d", i), Lang: lang},
+					To:     mail.Recipient{Addr: fmt.Sprintf("buyer%04d@partner.test", i), Name: fmt.Sprintf("Buyer %d", i), Lang: lang},
 					Thread: fmt.Sprintf("order:%d", i%50+1),
 					Content: mail.Content{Subject: i18n.M("mail.test_subject"), Title: i18n.M("mail.test_title"),
 						Paras: []i18n.Message{i18n.M("mail.test_body").With("Actor", "crash test").With("Time", fmt.Sprint(i))}}}); err != nil {

@@ -118,8 +118,8 @@ func TestMailAdminPage(t *testing.T) {
 		e.srv.deps.Mail = o
 		defer func() { e.srv.deps.Mail = old }()
 		page := e.pageIn(t, wAdmin, "/admin/mail", "en")
-		for _, want := range []string{`id="mail-configured"`, "smtp://smtp.co.test:587?tls=mandatory", "portal@co.test",
-			"with a user name and password"} {
+		for _, want := range []string{`id="mail-configured"`, `id="mail-server"><code>smtp.co.test:587</code>`, "portal@co.test",
+			"STARTTLS required", "with a user name and password (the password is never shown) <code>plain</code>"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %q", want)
 			}

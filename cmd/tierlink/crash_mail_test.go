@@ -143,7 +143,7 @@ func enqueueMail(t *testing.T, path, from string, n int) []string {
 					To:     mail.Recipient{Addr: fmt.Sprintf("buyer%04d@partner.test", i), Name: fmt.Sprintf("Buyer %d", i), Lang: lang},
 					Thread: fmt.Sprintf("order:%d", i%50+1),
 					Content: mail.Content{Subject: i18n.M("mail.test_subject"), Title: i18n.M("mail.test_title"),
-						Paras: []i18n.Message{i18n.M("mail.test_body").With("Actor", "crash test").With("Time", fmt.Sprint(i))}}}); err != nil {
+						Paras: []i18n.Message{i18n.M("mail.test_body").With("Name", "crash test").With("Addr", fmt.Sprint(i))}}}); err != nil {
 					return err
 				}
 			}

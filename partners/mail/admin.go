@@ -2,7 +2,8 @@ package mail
 
 import (
 	"context"
-	"net/url"
+	"net"
+	"strconv"
 	"sort"
 	"strings"
 	"time"
@@ -26,11 +27,15 @@ type SendingStatus struct {
 	// Configured is false when TIERLINK_SMTP_URL is unset: mail queues
 	// and waits, and the portal shows links to copy.
 	Configured bool `json:"configured"`
-	// Server is the SMTP server as scheme://host:port, with the tls
-	// setting when one is given, and without its user or password.
+	// Server is the SMTP server as host:port, without its user or
+	// password.
 	Server string `json:"server,omitempty"`
-	// Auth tells whether a user name is configured.
-	Auth bool `json:"auth"`
+	// TLS is how the connection is protected: mandatory (STARTTLS),
+	// opportunistic, none or implicit (smtps://).
+	TLS string `json:"tls,omitempty"`
+	// Auth is the sign-in mechanism (plain, login, cram-md5), empty
+	// without a user.
+	Auth string `json:"auth,omitempty"`
 	// From is the sender every mail carries.
 	From string `json:"from,omitempty"`
 }
@@ -40,16 +45,16 @@ func (o *Outbox) Status(ctx context.Context) (SendingStatus, error) {
 	if err := requireMailAdmin(ctx); err != nil {
 		return SendingStatus{}, err
 	}
-	st := SendingStatus{Configured: o.Configured(), Auth: o.cfg.User != ""}
+	st := SendingStatus{Configured: o.Configured()}
 	if o.from != nil {
 		st.From = o.from.String()
 	}
-	if u, err := url.Parse(o.cfg.URL); err == nil && o.cfg.URL != "" {
-		st.Server = u.Scheme + "://" + u.Host
-		if t := u.Query().Get("tls"); t != "" {
-			st.Server += "?tls=" + url.QueryEscape(t)
+	if st.Configured {
+		st.Server = net.JoinHostPort(o.srv.Host, strconv.Itoa(o.srv.Port))
+		st.TLS, st.Auth = string(o.srv.TLS), o.srv.Auth
+		if o.srv.User != "" && st.Auth == "" {
+			st.Auth = "plain"
 		}
-		st.Auth = st.Auth || u.User != nil && u.User.Username() != ""
 	}
 	return st, nil
 }
@@ -277,12 +282,17 @@ func (o *Outbox) SendTest(ctx context.Context, to Recipient) (OutboxItem, error)
 	if strings.TrimSpace(to.Addr) == "" {
 		return OutboxItem{}, partners.Errorf(partners.EInvalid, "no address to send the test mail to")
 	}
+	// Named as the admin who asked: the session's label, else the name
+	// the mail goes to.
 	v, _ := viewer.FromContext(ctx)
-	when := time.Now().UTC().Format(time.RFC3339)
+	who := v.Label
+	if who == "" {
+		who = to.Name
+	}
 	content := Content{
 		Subject: i18n.M("mail.test_subject"),
 		Title:   i18n.M("mail.test_title"),
-		Paras:   []i18n.Message{i18n.M("mail.test_body").With("Actor", v.Label).With("Time", when)},
+		Paras:   []i18n.Message{i18n.M("mail.test_body").With("Name", who).With("Addr", to.Addr)},
 		Footer:  []i18n.Message{i18n.M("mail.test_footer")},
 	}
 	var out *ent.MailOutbox

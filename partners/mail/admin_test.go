@@ -201,11 +201,11 @@ func TestAdminStatusNeverShowsThePassword(t *testing.T) {
 	}{
 		{"NotConfigured", mail.Config{}, mail.SendingStatus{}},
 		{"UserInURL", mail.Config{URL: "smtps://mailer:s3cr3t-pass@smtp.co.test:465", From: "Tierlink <portal@co.test>"},
-			mail.SendingStatus{Configured: true, Server: "smtps://smtp.co.test:465", Auth: true, From: `"Tierlink" <portal@co.test>`}},
+			mail.SendingStatus{Configured: true, Server: "smtp.co.test:465", TLS: "implicit", Auth: "plain", From: `"Tierlink" <portal@co.test>`}},
 		{"UserInVariables", mail.Config{URL: "smtp://smtp.co.test/?tls=opportunistic", User: "mailer", Password: "s3cr3t-pass", From: "portal@co.test"},
-			mail.SendingStatus{Configured: true, Server: "smtp://smtp.co.test?tls=opportunistic", Auth: true, From: "<portal@co.test>"}},
-		{"NoAuth", mail.Config{URL: "smtp://127.0.0.1:1025/?tls=none"},
-			mail.SendingStatus{Configured: true, Server: "smtp://127.0.0.1:1025?tls=none"}},
+			mail.SendingStatus{Configured: true, Server: "smtp.co.test:587", TLS: "opportunistic", Auth: "plain", From: "<portal@co.test>"}},
+		{"NoAuth", mail.Config{URL: "smtp://127.0.0.1:1025/?tls=none", From: "portal@co.test"},
+			mail.SendingStatus{Configured: true, Server: "127.0.0.1:1025", TLS: "none", From: "<portal@co.test>"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, err := newAdminOutbox(t, f, c.cfg).Status(admin)
@@ -227,8 +227,8 @@ func TestAdminSendTest(t *testing.T) {
 	o := newAdminOutbox(t, f, mail.Config{From: "Tierlink <portal@co.test>"})
 	admin, sys := f.Ctx(f.Admin), f.System()
 	for _, c := range []struct{ lang, subject, body string }{
-		{"en", "[Tierlink] Test mail", "asked for this test mail"},
-		{"zh-CN", "[Tierlink] 测试邮件", "请求了这封测试邮件"},
+		{"en", "[Tierlink] Test mail", "sent this test from the mail settings page"},
+		{"zh-CN", "[Tierlink] 测试邮件", "在邮件设置页发送了这封测试邮件"},
 	} {
 		it, err := o.SendTest(admin, mail.Recipient{Addr: f.Admin.Email, Name: f.Admin.Name, Lang: c.lang, UserID: f.Admin.ID})
 		if err != nil {

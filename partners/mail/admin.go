@@ -3,8 +3,8 @@ package mail
 import (
 	"context"
 	"net"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 

@@ -45,6 +45,8 @@ type pageData struct {
 	Company string
 	// Logo is set when the company has a logo at /branding/logo.
 	Logo bool
+	// MailOff asks the admin pages to say that mail is not configured.
+	MailOff bool
 	Data any
 }
 
@@ -234,6 +236,7 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 	if sess != nil {
 		pd.CSRF = sess.CSRF
 		pd.Staff, pd.Editor, pd.Admin = sess.Viewer.IsStaff(), sess.Viewer.CanEdit(), sess.Viewer.Role == viewer.RoleAdmin
+		pd.MailOff = pd.Admin && s.deps.Mail != nil && !s.deps.Mail.Configured() && strings.HasPrefix(pd.Path, "/admin/") && pd.Path != "/admin/mail"
 	}
 	pd.Title = pd.L.T(title)
 	if f := c.Query("msg"); f != "" && len(f) < 40 {

@@ -285,3 +285,32 @@ func TestMailOutboxAPI(t *testing.T) {
 		}
 	})
 }
+
+// The admin pages say when mail is not configured, and link the mail
+// page; nobody else sees it, and it goes once SMTP is set.
+func TestMailOffBanner(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	for _, c := range []struct{ lang, text string }{{"en", "Mail is not configured"}, {"zh-CN", "尚未配置邮件"}} {
+		page := e.pageIn(t, wAdmin, "/admin/jobs", c.lang)
+		if !strings.Contains(page, `id="mail-off-banner"`) || !strings.Contains(page, c.text) {
+			t.Errorf("%s: /admin/jobs has no banner", c.lang)
+		}
+	}
+	if page := e.pageIn(t, wBuyer, "/admin/jobs", "en"); strings.Contains(page, "mail-off-banner") {
+		t.Error("a buyer sees the mail banner")
+	}
+	if page := e.pageIn(t, wAdmin, "/orders", "en"); strings.Contains(page, "mail-off-banner") {
+		t.Error("the banner shows outside the admin pages")
+	}
+	if page := e.pageIn(t, wAdmin, "/admin/mail", "en"); strings.Contains(page, "mail-off-banner") {
+		t.Error("the mail page repeats the banner")
+	}
+	o, err := mail.New(context.Background(), e.f.DB.Client, mail.Config{URL: "smtp://127.0.0.1:2525/?tls=none", From: "portal@co.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.deps.Mail = o
+	if page := e.pageIn(t, wAdmin, "/admin/jobs", "en"); strings.Contains(page, "mail-off-banner") {
+		t.Error("the banner stays once mail is configured")
+	}
+}

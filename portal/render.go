@@ -47,7 +47,7 @@ type pageData struct {
 	Logo bool
 	// MailOff asks the admin pages to say that mail is not configured.
 	MailOff bool
-	Data any
+	Data    any
 }
 
 // loadPages parses every page with the shared templates; times show in

@@ -116,7 +116,7 @@ func benchMessage(i int) mail.Message {
 		lang = i18n.Chinese
 	}
 	return mail.Message{Kind: mailoutbox.KindNotification, Thread: fmt.Sprintf("order:%d", i%500+1),
-		To: mail.Recipient{Addr: fmt.Sprintf("buyer%05d@partner.test", i), Name: fmt.Sprintf("Buyer %d", i), Lang: lang},
+		To:          mail.Recipient{Addr: fmt.Sprintf("buyer%05d@partner.test", i), Name: fmt.Sprintf("Buyer %d", i), Lang: lang},
 		Unsubscribe: fmt.Sprintf("http://127.0.0.1:8080/unsubscribe/tok%05d", i),
 		Content: mail.Content{Subject: i18n.M("mail.test_subject"), Title: i18n.M("mail.test_title"),
 			Paras:   []i18n.Message{i18n.M("mail.test_body").With("Name", "Ada Admin").With("Addr", fmt.Sprintf("buyer%05d@partner.test", i))},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -524,5 +525,100 @@ func TestUnconfiguredKeepsRows(t *testing.T) {
 	r, err := f.DB.Client.MailOutbox.Get(sys, id)
 	if err != nil || r.State != mailoutbox.StatePending || r.Attempts != 0 || r.Lang != "en" {
 		t.Fatalf("row = %+v, %v", r, err)
+	}
+}
+
+// TestExpiredLeaseResends: a row left sending by a process that died
+// before its 250 is sent again after its lease, with the same
+// Message-ID; a row whose lease still runs is left alone.
+func TestExpiredLeaseResends(t *testing.T) {
+	e := newEnv(t)
+	msg := mail.Message{Kind: mailoutbox.KindNotification, Content: testContent("http://127.0.0.1/x"), To: mail.Recipient{Addr: "r@b.test", Lang: "en"}}
+	dead, live := e.enqueue(t, msg), e.enqueue(t, msg)
+	c := e.f.DB.Client.MailOutbox
+	if err := c.UpdateOneID(dead).SetState(mailoutbox.StateSending).SetAttempts(1).SetLeaseOwner("gone/1").SetLeaseUntil(time.Now().Add(-time.Second)).Exec(e.sys); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UpdateOneID(live).SetState(mailoutbox.StateSending).SetAttempts(1).SetLeaseOwner("other/1").SetLeaseUntil(time.Now().Add(time.Minute)).Exec(e.sys); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.runOnce(t); got != 1 {
+		t.Fatalf("RunOnce = %d, want 1", got)
+	}
+	r := e.row(t, dead)
+	if r.State != mailoutbox.StateSent || r.Attempts != 2 {
+		t.Fatalf("expired row: state %s attempts %d", r.State, r.Attempts)
+	}
+	e.mp.WaitFor(t, "message-id:"+r.MessageID, 1, 10*time.Second)
+	if l := e.row(t, live); l.State != mailoutbox.StateSending || l.LeaseOwner != "other/1" {
+		t.Fatalf("a row under another's lease was touched: %s %q", l.State, l.LeaseOwner)
+	}
+}
+
+// TestShutdownReleasesRows: rows claimed when the context ends go back
+// to pending with no attempt spent, both those in a worker's hands and
+// those not yet handed out. The server here accepts and never greets.
+func TestShutdownReleasesRows(t *testing.T) {
+	f := partnerstest.New(t, dialect.SQLite)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conns := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c
+		}
+	}()
+	o, err := mail.New(context.Background(), f.DB.Client, mail.Config{URL: "smtp://" + ln.Addr().String() + "?tls=none", From: "noreply@co.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := viewer.NewContext(context.Background(), viewer.System("test"))
+	for range 10 {
+		if _, err := o.Enqueue(sys, f.DB.Client, mail.Message{Kind: mailoutbox.KindNotification, Content: testContent("http://127.0.0.1/x"),
+			To: mail.Recipient{Addr: "r@b.test", Lang: "en"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := o.RunOnce(ctx); done <- err }()
+	var held []net.Conn
+	for range mail.Workers {
+		select {
+		case c := <-conns:
+			held = append(held, c)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the workers did not connect")
+		}
+	}
+	cancel()
+	// The server hangs up: the workers' greetings fail after the cancel.
+	for _, c := range held {
+		c.Close()
+	}
+	var err2 error
+	select {
+	case err2 = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("RunOnce did not return after cancel")
+	}
+	if !errors.Is(err2, context.Canceled) {
+		t.Fatalf("RunOnce: %v", err2)
+	}
+	rows, err := f.DB.Client.MailOutbox.Query().All(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.State != mailoutbox.StatePending || r.Attempts != 0 || r.LeaseOwner != "" || r.NextAttemptAt.After(time.Now()) {
+			t.Errorf("row %d after shutdown: state %s attempts %d lease %q next %s", r.ID, r.State, r.Attempts, r.LeaseOwner, r.NextAttemptAt)
+		}
 	}
 }

@@ -104,5 +104,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 type errorLog struct{ l *slog.Logger }
 
-func (e errorLog) Printf(format string, v ...any) { e.l.Warn("smtp", "msg", strings.TrimSpace(fmt.Sprintf(format, v...))) }
-func (e errorLog) Println(v ...any)               { e.l.Warn("smtp", "msg", strings.TrimSpace(fmt.Sprintln(v...))) }
+func (e errorLog) Printf(format string, v ...any) {
+	e.l.Warn("smtp", "msg", strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+func (e errorLog) Println(v ...any) { e.l.Warn("smtp", "msg", strings.TrimSpace(fmt.Sprintln(v...))) }

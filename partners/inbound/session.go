@@ -21,6 +21,7 @@ import (
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Reasons a reply is refused, stored in mail_inbound.reason (the admin
@@ -453,4 +454,24 @@ func ascii(s string, n int) string {
 		s = s[:n]
 	}
 	return s
+}
+
+// ReasonText is a stored refusal reason as a catalogue message, for the
+// admin to read in their language.
+func ReasonText(reason string) i18n.Message { return i18n.M(reasonKeys[reason]) }
+
+var reasonKeys = map[string]string{
+	ReasonBadToken:           "reason.reply_bad_token",
+	ReasonTooLarge:           "reason.reply_too_large",
+	ReasonMalformed:          "reason.reply_malformed",
+	ReasonTooManyParts:       "reason.reply_too_many_parts",
+	ReasonAutoReply:          "reason.reply_auto_reply",
+	ReasonSenderMismatch:     "reason.reply_sender_mismatch",
+	ReasonUserInactive:       "reason.reply_user_inactive",
+	ReasonEmptyReply:         "reason.reply_empty_reply",
+	ReasonBodyTooLong:        "reason.reply_body_too_long",
+	ReasonAttachmentRefused:  "reason.reply_attachment_refused",
+	ReasonAttachmentTooLarge: "reason.reply_attachment_too_large",
+	ReasonPostRefused:        "reason.reply_post_refused",
+	ReasonTemporary:          "reason.reply_temporary_failure",
 }

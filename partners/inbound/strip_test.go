@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tierlink/tierlink/partners/i18n"
 )
 
 // Replies as the common clients write them, in English and Chinese.
@@ -150,4 +152,17 @@ func FuzzStripReply(f *testing.F) {
 		}
 		_ = StripReply(HTMLText(in))
 	})
+}
+
+// Every stored reason reads in both languages.
+func TestReasonTexts(t *testing.T) {
+	for _, r := range []string{ReasonBadToken, ReasonTooLarge, ReasonMalformed, ReasonTooManyParts, ReasonAutoReply, ReasonSenderMismatch,
+		ReasonUserInactive, ReasonEmptyReply, ReasonBodyTooLong, ReasonAttachmentRefused, ReasonAttachmentTooLarge, ReasonPostRefused, ReasonTemporary} {
+		for _, lang := range []string{i18n.English, "zh-CN"} {
+			m := ReasonText(r)
+			if got := i18n.For(lang).Render(m); got == "" || got == m.Key {
+				t.Errorf("%s in %s: %q", r, lang, got)
+			}
+		}
+	}
 }

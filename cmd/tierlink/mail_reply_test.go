@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -207,6 +209,35 @@ func TestServeReplyByMail(t *testing.T) {
 			t.Fatalf("posts %d bad_token rows %d", posts(), refusals("bad_token"))
 		}
 	})
+	t.Run("EmptyReply", func(t *testing.T) {
+		err := send(reply{from: "liu@a.test", to: addr, id: "empty@a.test", body: "On Thu, Dec 3, 2026 at 9:14 AM Tierlink <x@example.com> wrote:\n> hello\n"})
+		if c := code(err); c != 554 || posts() != before || refusals("empty_reply") != 1 {
+			t.Fatalf("empty reply: %v, posts %d, rows %d", err, posts(), refusals("empty_reply"))
+		}
+	})
+	t.Run("BeingPostedIsTemporary", func(t *testing.T) {
+		// Another delivery of this Message-ID is being posted right now:
+		// the sender is told to try later, and nothing posts twice.
+		sum := sha256.Sum256([]byte("busy@a.test"))
+		if err := f.DB.Client.MailInbound.Create().SetMessageIDHash(hex.EncodeToString(sum[:])).Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		err := send(reply{from: "liu@a.test", to: addr, id: "busy@a.test", body: "hello"})
+		var se *gomail.SendError
+		if !errors.As(err, &se) || !se.IsTemp() || posts() != before {
+			t.Fatalf("busy: %v, posts %d", err, posts())
+		}
+	})
+	t.Run("StaffReply", func(t *testing.T) {
+		staff := keys.ReplyAddress("reply.test", g.ID, mail.Recipient{UserID: f.Buyer.ID})
+		if err := send(reply{from: f.Buyer.Email, to: staff, id: "staff1@co.test", body: "We will pick it up.\n\nSent from my iPhone"}); err != nil {
+			t.Fatalf("staff reply: %v", err)
+		}
+		p, err := f.DB.Client.Post.Query().Where(post.GroupID(g.ID), post.AuthorID(f.Buyer.ID)).Only(sys)
+		if err != nil || p.Body != "We will pick it up." || p.AuthorContactID != nil {
+			t.Fatalf("staff post %+v %v", p, err)
+		}
+	})
 	t.Run("AutoReplyDropped", func(t *testing.T) {
 		m := "From: liu@a.test\r\nTo: " + addr + "\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\nMessage-ID: <ooo@a.test>\r\n\r\nI am away.\r\n"
 		if err := rawSend(t, port, "liu@a.test", addr, m); err != nil {
@@ -253,4 +284,42 @@ func rawSend(t *testing.T, port int, from, to, msg string) error {
 		}
 	}
 	return nil
+}
+
+func TestConfigInbound(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	c, err := loadInbound(env(), "")
+	if err != nil || c.Addr != "" {
+		t.Fatalf("off by default: %+v %v", c, err)
+	}
+	c, err = loadInbound(env("TIERLINK_MAIL_INBOUND_ADDR", ":2525"), "Tierlink <noreply@Mail.Example.com>")
+	if err != nil || c.Domain != "mail.example.com" || c.MaxBytes != 25<<20 {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = loadInbound(env("TIERLINK_MAIL_INBOUND_ADDR", ":2525", "TIERLINK_MAIL_REPLY_DOMAIN", "Reply.Example.com", "TIERLINK_MAIL_INBOUND_MAX", "10MiB"), "noreply@example.com")
+	if err != nil || c.Domain != "reply.example.com" || c.MaxBytes != 10<<20 {
+		t.Fatalf("set: %+v %v", c, err)
+	}
+	for name, getenv := range map[string]func(string) string{
+		"TIERLINK_MAIL_REPLY_DOMAIN":     env("TIERLINK_MAIL_INBOUND_ADDR", ":2525"),
+		"TIERLINK_MAIL_INBOUND_ADDR":     env("TIERLINK_MAIL_INBOUND_ADDR", "2525", "TIERLINK_MAIL_REPLY_DOMAIN", "x.test"),
+		"TIERLINK_MAIL_INBOUND_MAX":      env("TIERLINK_MAIL_INBOUND_MAX", "1KiB"),
+		"TIERLINK_MAIL_INBOUND_TLS_CERT": env("TIERLINK_MAIL_INBOUND_TLS_KEY", "/k.pem"),
+	} {
+		var ce configError
+		if _, err := loadInbound(getenv, ""); !asConfigError(err, &ce) || ce.name != name {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+	var ce configError
+	if _, err := loadInbound(env("TIERLINK_MAIL_INBOUND_ADDR", ":2525", "TIERLINK_MAIL_REPLY_DOMAIN", "x.test",
+		"TIERLINK_MAIL_INBOUND_TLS_CERT", "/missing.pem", "TIERLINK_MAIL_INBOUND_TLS_KEY", "/missing-key.pem"), ""); !asConfigError(err, &ce) || ce.name != "TIERLINK_MAIL_INBOUND_TLS_CERT" {
+		t.Errorf("missing cert: %v", err)
+	}
 }

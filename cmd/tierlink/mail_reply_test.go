@@ -154,7 +154,12 @@ func TestServeReplyByMail(t *testing.T) {
 		if c := code(err); c != 550 {
 			t.Fatalf("forged sender: %v (code %d)", err, c)
 		}
-		if posts() != before || refusals("sender_mismatch") != 1 {
+		// The envelope sender right, the header From forged.
+		m := "From: Liu Yang <liu@evil.test>\r\nTo: " + addr + "\r\nSubject: Re\r\nMessage-ID: <forged2@evil.test>\r\n\r\nPlease change the bank account.\r\n"
+		if err := rawSend(t, port, "liu@a.test", addr, m); err == nil || !strings.Contains(err.Error(), "550 5.7.1") {
+			t.Fatalf("forged header From: %v", err)
+		}
+		if posts() != before || refusals("sender_mismatch") != 2 {
 			t.Fatalf("posts %d, sender_mismatch rows %d", posts(), refusals("sender_mismatch"))
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -69,7 +68,7 @@ func (m *Message) Close() {
 // dir (the system's temporary directory if empty). On error nothing is
 // left in dir.
 func ReadMessage(r io.Reader, dir string) (_ *Message, err error) {
-	mr, err := mail.CreateReader(r)
+	e, err := message.Read(r)
 	if err != nil && !message.IsUnknownCharset(err) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
@@ -79,7 +78,7 @@ func ReadMessage(r io.Reader, dir string) (_ *Message, err error) {
 			m.Close()
 		}
 	}()
-	h := mr.Header
+	h := mail.Header{Header: e.Header}
 	if l, err := h.AddressList("From"); err == nil && len(l) > 0 {
 		m.From = strings.ToLower(strings.TrimSpace(l[0].Address))
 	}
@@ -92,28 +91,17 @@ func ReadMessage(r io.Reader, dir string) (_ *Message, err error) {
 	m.Subject, _ = h.Subject()
 	m.AutoReply = autoReply(h)
 	var plain, htmlText string
-	parts := 0
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && !message.IsUnknownCharset(err) {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		if parts++; parts > MaxParts {
-			return nil, ErrTooManyParts
-		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+	leaf := func(p *message.Entity) error {
+		ct, _, _ := p.Header.ContentType()
 		ct = strings.ToLower(ct)
-		disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-		name := filename(p)
+		disp, _, _ := p.Header.ContentDisposition()
+		name := filename(p.Header)
 		isText := ct == "" || ct == "text/plain" || ct == "text/html"
 		switch {
 		case disp != "attachment" && isText && name == "":
 			b, err := io.ReadAll(io.LimitReader(p.Body, maxText))
 			if err != nil && !message.IsUnknownCharset(err) {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+				return fmt.Errorf("%w: %v", ErrMalformed, err)
 			}
 			if ct == "text/html" {
 				if htmlText == "" {
@@ -126,14 +114,21 @@ func ReadMessage(r io.Reader, dir string) (_ *Message, err error) {
 			// A picture the HTML shows (a signature logo), not a file sent.
 		case disp == "attachment" || name != "":
 			if len(m.Attachments) == MaxAttachments {
-				return nil, ErrTooManyParts
+				return ErrTooManyParts
 			}
 			a, err := spool(p.Body, dir, name, ct)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			m.Attachments = append(m.Attachments, a)
 		}
+		return nil
+	}
+	// The walk is go-message's mail.Reader with a cap on nesting: every
+	// level wraps the reader of the one above, so each byte costs one
+	// step per level, and unbounded nesting makes reading quadratic.
+	if err := walk(e, leaf); err != nil {
+		return nil, err
 	}
 	m.Text = plain
 	if strings.TrimSpace(m.Text) == "" {
@@ -145,21 +140,47 @@ func ReadMessage(r io.Reader, dir string) (_ *Message, err error) {
 	return m, nil
 }
 
-func filename(p *mail.Part) string {
-	var name string
-	switch h := p.Header.(type) {
-	case *mail.AttachmentHeader:
-		name, _ = h.Filename()
-	case *mail.InlineHeader:
-		if _, params, err := h.ContentDisposition(); err == nil {
-			name = params["filename"]
+// maxDepth is the deepest multipart nesting read; real mail nests three
+// or four levels (mixed, related, alternative).
+const maxDepth = 8
+
+// walk calls leaf for each part of e that is not multipart, in order,
+// at most MaxParts parts in all.
+func walk(e *message.Entity, leaf func(*message.Entity) error) error {
+	mr := e.MultipartReader()
+	if mr == nil {
+		return leaf(e)
+	}
+	stack := []message.MultipartReader{mr}
+	parts := 0
+	for len(stack) > 0 {
+		p, err := stack[len(stack)-1].NextPart()
+		if errors.Is(err, io.EOF) {
+			stack = stack[:len(stack)-1]
+			continue
 		}
-		if name == "" {
-			if _, params, err := h.ContentType(); err == nil {
-				name = params["name"]
+		if err != nil && !message.IsUnknownCharset(err) {
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		if parts++; parts > MaxParts {
+			return ErrTooManyParts
+		}
+		if pmr := p.MultipartReader(); pmr != nil {
+			if len(stack) == maxDepth {
+				return ErrTooManyParts
 			}
+			stack = append(stack, pmr)
+			continue
+		}
+		if err := leaf(p); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+func filename(h message.Header) string {
+	name, _ := (&mail.AttachmentHeader{Header: h}).Filename()
 	name = strings.TrimSpace(strings.ToValidUTF8(name, ""))
 	if utf8.RuneCountInString(name) > 255 {
 		name = string([]rune(name)[:255])

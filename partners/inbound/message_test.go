@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const gbkReply = "From: =?GBK?B?wO7OsA==?= <li@supplier.cn>\r\n" +
@@ -84,6 +85,22 @@ func TestReadMessage(t *testing.T) {
 		}
 		if left, _ := os.ReadDir(dir); len(left) != 0 {
 			t.Fatalf("spool left %d files", len(left))
+		}
+	})
+	t.Run("DeepNesting", func(t *testing.T) {
+		// Unbounded nesting made reading quadratic: 5,000 levels took
+		// seconds; 25 MiB of them would take hours.
+		var b strings.Builder
+		b.WriteString("From: a@b.c\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
+		for i := range 5000 {
+			fmt.Fprintf(&b, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i, i+1)
+		}
+		start := time.Now()
+		if _, err := ReadMessage(strings.NewReader(b.String()), dir); err != ErrTooManyParts {
+			t.Fatalf("got %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("took %v", d)
 		}
 	})
 	t.Run("HTMLOnly", func(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/partners/groups"
 	"github.com/tierlink/tierlink/partners/mail"
+	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
 // Issue 18, "reply by e-mail", end to end through `tierlink serve`: go-mail
@@ -138,6 +141,39 @@ func TestServeReplyByMail(t *testing.T) {
 		row, err := f.DB.Client.MailInbound.Query().Where(mailinbound.StateEQ(mailinbound.StatePosted)).Only(sys)
 		if err != nil || row.PostID == nil || *row.PostID != p.ID || *row.ContactID != f.ContactA.ID {
 			t.Fatalf("inbound row %+v %v", row, err)
+		}
+	})
+	t.Run("ShownInBothLanguages", func(t *testing.T) {
+		resp, err := http.Post(s.base+"/api/v1/auth/login", "application/json",
+			strings.NewReader(`{"email":"buyer@co.test","password":"`+partnerstest.Password+`"}`))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("login: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		for _, lang := range []string{"en", "zh-CN"} {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/groups/%d", s.base, g.ID), nil)
+			req.Header.Set("Accept-Language", lang)
+			for _, c := range resp.Cookies() {
+				req.AddCookie(c)
+			}
+			page, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(page.Body)
+			page.Body.Close()
+			html := string(b)
+			if page.StatusCode != 200 || !strings.Contains(html, `lang="`+lang+`"`) {
+				t.Fatalf("%s: %d %.300s", lang, page.StatusCode, html)
+			}
+			for _, want := range []string{"Shipping Friday; the quality report is attached.", "谢谢", "刘洋", "report.pdf"} {
+				if !strings.Contains(html, want) {
+					t.Errorf("%s page lacks %q", lang, want)
+				}
+			}
+			if strings.Contains(html, "Reply above this line") || strings.Contains(html, "Huaxing Precision") {
+				t.Errorf("%s page shows the quoted mail or the signature", lang)
+			}
 		}
 	})
 	before, beforeDocs := posts(), docs()

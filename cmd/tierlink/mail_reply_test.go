@@ -288,6 +288,28 @@ func TestServeReplyByMail(t *testing.T) {
 			t.Fatalf("posts %d auto_reply rows %d", posts(), refusals("auto_reply"))
 		}
 	})
+	t.Run("ShutdownWithIdleClient", func(t *testing.T) {
+		// A client that connected and says nothing must not hold up the
+		// shutdown (go-smtp's Shutdown would wait for it).
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		buf := make([]byte, 512)
+		if n, err := c.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "220") {
+			t.Fatalf("greeting %q %v", buf[:n], err)
+		}
+		start := time.Now()
+		s.stop()
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("shutdown took %v", d)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := c.Read(buf); err == nil {
+			t.Errorf("idle connection still open after shutdown: %q", buf[:n])
+		}
+	})
 }
 
 // rawSend speaks SMTP by hand, for a message go-mail would not write.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -48,6 +49,13 @@ type Server struct {
 	log  *slog.Logger
 	smtp *smtp.Server
 	now  func() time.Time
+
+	// delivering is read-held by each mail being posted; Shutdown takes
+	// it to wait for them. closed (under it) refuses what comes after.
+	delivering sync.RWMutex
+	closed     bool
+	lnMu       sync.Mutex
+	lns        []net.Listener
 }
 
 // New returns a listener delivering into db's groups; keys check the
@@ -85,22 +93,58 @@ func (s *Server) SetClock(now func() time.Time) { s.now = now }
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.lnMu.Lock()
+	s.lns = append(s.lns, ln)
+	s.lnMu.Unlock()
 	err := s.smtp.Serve(ln)
-	if errors.Is(err, smtp.ErrServerClosed) {
+	s.delivering.RLock()
+	closed := s.closed
+	s.delivering.RUnlock()
+	if closed || errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
 
-// Shutdown stops accepting and waits for sessions in progress (a reply
-// being posted finishes) until ctx ends.
+// Shutdown stops accepting, lets each mail being posted finish (until
+// ctx ends), then closes every connection. go-smtp's own Shutdown would
+// also wait for idle clients, which may hold a connection for minutes.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.smtp.Shutdown(ctx)
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
+	s.lnMu.Lock()
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	s.lnMu.Unlock()
+	locked := make(chan struct{})
+	go func() {
+		s.delivering.Lock()
+		s.closed = true
+		s.delivering.Unlock()
+		close(locked)
+	}()
+	var err error
+	select {
+	case <-locked:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if cerr := s.smtp.Close(); cerr != nil && !errors.Is(cerr, smtp.ErrServerClosed) && !errors.Is(cerr, net.ErrClosed) && err == nil {
+		err = cerr
 	}
 	return err
 }
+
+// begin marks a mail as being delivered; false once shutting down.
+func (s *Server) begin() bool {
+	s.delivering.RLock()
+	if s.closed {
+		s.delivering.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (s *Server) end() { s.delivering.RUnlock() }
 
 type errorLog struct{ l *slog.Logger }
 

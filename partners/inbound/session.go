@@ -63,6 +63,7 @@ var (
 	errParts     = replyErr(552, smtp.EnhancedCode{5, 3, 4}, "Too many parts or attachments (at most 20 attachments)")
 	errMalformed = replyErr(554, smtp.EnhancedCode{5, 6, 0}, "The message could not be read")
 	errTemporary = replyErr(451, smtp.EnhancedCode{4, 3, 0}, "Temporary failure, try again later")
+	errShutdown  = replyErr(421, smtp.EnhancedCode{4, 3, 2}, "Shutting down, try again later")
 	errBusy      = replyErr(451, smtp.EnhancedCode{4, 3, 0}, "This message is being delivered; try again later")
 )
 
@@ -134,6 +135,12 @@ func (ss *session) Data(r io.Reader) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return errTemporary
 	}
+	// Shutdown waits for mail from here on (it is being posted), not for
+	// mail still arriving.
+	if !ss.s.begin() {
+		return errShutdown
+	}
+	defer ss.s.end()
 	return ss.s.deliver(ctx, rw, f, bodyHash)
 }
 

@@ -255,6 +255,15 @@ func TestServeReplyByMail(t *testing.T) {
 		if c := code(err); c != 554 || posts() != before || refusals("empty_reply") != 1 {
 			t.Fatalf("empty reply: %v, posts %d, rows %d", err, posts(), refusals("empty_reply"))
 		}
+		// The same Message-ID sent again with text is tried again (a
+		// refused mail does not block its ID), and posts once.
+		if err := send(reply{from: "liu@a.test", to: addr, id: "empty@a.test", body: "Now with text."}); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		if posts() != before+1 || refusals("empty_reply") != 0 {
+			t.Fatalf("after retry: posts %d, empty_reply rows %d", posts(), refusals("empty_reply"))
+		}
+		before++
 	})
 	t.Run("BeingPostedIsTemporary", func(t *testing.T) {
 		// Another delivery of this Message-ID is being posted right now:

@@ -357,7 +357,8 @@ func (s *Server) upload(vctx context.Context, g *ent.Group, a Attachment) (int, 
 
 // claim records the mail under its Message-ID hash before anything is
 // posted. dup is a mail already posted; errBusy one being posted now.
-// A refused mail sent again is tried again on its row.
+// A refused mail sent again is tried again, as is one whose delivery
+// stopped half-way more than staleClaim ago.
 func (s *Server) claim(ctx context.Context, rw *row, hash string) (dup bool, err error) {
 	sys := s.sys()
 	q := s.db.MailInbound.Create().SetMessageIDHash(hash).SetState(mailinbound.StateProcessing)
@@ -380,24 +381,24 @@ func (s *Server) claim(ctx context.Context, rw *row, hash string) (dup bool, err
 	case old.State == mailinbound.StateProcessing && s.now().Sub(old.CreatedAt) < staleClaim:
 		return false, errBusy
 	}
-	u := s.db.MailInbound.Update().Where(mailinbound.ID(old.ID), mailinbound.StateEQ(old.State)).
-		SetState(mailinbound.StateProcessing).SetReason("").SetEnvelopeFrom(clip(rw.envelopeFrom)).SetHeaderFrom(clip(rw.headerFrom)).
-		SetRcpt(clip(rw.rcpt)).SetSize(rw.size)
-	if rw.groupID != 0 {
-		u.SetGroupID(rw.groupID)
-	}
-	if rw.contactID != 0 {
-		u.SetContactID(rw.contactID)
-	}
-	if rw.userID != 0 {
-		u.SetUserID(rw.userID)
-	}
-	if k, err := u.Save(ctx); err != nil {
+	// Tried again: the old row makes way for a new one, so its
+	// created_at says when this attempt began (the refusal before it is
+	// in the log). Of two deliveries racing here, one deletes the row.
+	k, err := s.db.MailInbound.Delete().Where(mailinbound.ID(old.ID), mailinbound.StateEQ(old.State)).Exec(sys)
+	if err != nil {
 		return false, err
-	} else if k == 0 {
+	}
+	if k == 0 {
 		return false, errBusy
 	}
-	rw.id = old.ID
+	n, err = s.fill(s.db.MailInbound.Create().SetMessageIDHash(hash).SetState(mailinbound.StateProcessing), *rw).Save(sys)
+	if ent.IsConstraintError(err) {
+		return false, errBusy
+	}
+	if err != nil {
+		return false, err
+	}
+	rw.id = n.ID
 	return false, nil
 }
 

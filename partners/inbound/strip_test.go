@@ -166,3 +166,16 @@ func TestReasonTexts(t *testing.T) {
 		}
 	}
 }
+
+// The marker notifications carry is the catalogue's, in both languages;
+// stripping must recognise what Render writes, quoted or not.
+func TestStripCatalogueMarker(t *testing.T) {
+	for _, lang := range []string{i18n.English, "zh-CN"} {
+		marker := i18n.For(lang).T("mail.reply_marker", nil)
+		for _, in := range []string{"ok\n\n" + marker + "\nold text", "ok\n\n> " + marker + "\n> old text", "ok\n\n>  " + marker} {
+			if got := StripReply(in); got != "ok" {
+				t.Errorf("%s: %q gave %q", lang, in, got)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -56,6 +57,7 @@ type Server struct {
 	closed     bool
 	lnMu       sync.Mutex
 	lns        []net.Listener
+	stopping   atomic.Bool
 }
 
 // New returns a listener delivering into db's groups; keys check the
@@ -94,13 +96,14 @@ func (s *Server) SetClock(now func() time.Time) { s.now = now }
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.lnMu.Lock()
+	if s.stopping.Load() {
+		s.lnMu.Unlock()
+		return ln.Close()
+	}
 	s.lns = append(s.lns, ln)
 	s.lnMu.Unlock()
 	err := s.smtp.Serve(ln)
-	s.delivering.RLock()
-	closed := s.closed
-	s.delivering.RUnlock()
-	if closed || errors.Is(err, smtp.ErrServerClosed) {
+	if s.stopping.Load() || errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
 	return err
@@ -110,6 +113,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // ctx ends), then closes every connection. go-smtp's own Shutdown would
 // also wait for idle clients, which may hold a connection for minutes.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
 	s.lnMu.Lock()
 	for _, ln := range s.lns {
 		ln.Close()

@@ -101,7 +101,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		err = ss.s.exists(ctx, g, c, u)
 	}
 	if err != nil {
-		ss.s.refused(ctx, row{envelopeFrom: ss.from, rcpt: to}, ReasonBadToken, "rcpt", to, "remote", ss.remote, "err", err)
+		ss.s.refused(ctx, row{envelopeFrom: ss.from, rcpt: to}, ReasonBadToken, "remote", ss.remote, "err", err)
 		return errBadRcpt
 	}
 	ss.rcpt, ss.groupID, ss.contactID, ss.userID = to, g, c, u

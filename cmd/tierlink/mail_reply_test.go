@@ -185,6 +185,30 @@ func TestServeReplyByMail(t *testing.T) {
 			t.Fatalf("posts %d after a duplicate, want %d", n, before)
 		}
 	})
+	t.Run("PostedBeforeCrash", func(t *testing.T) {
+		// The process died after the post committed but before its row was
+		// marked posted: the row is left "processing" and goes stale. The
+		// sender's retry meets the post's idempotency key and posts nothing.
+		sum := sha256.Sum256([]byte("r1@a.test"))
+		row, err := f.DB.Client.MailInbound.Query().Where(mailinbound.MessageIDHash(hex.EncodeToString(sum[:]))).Only(sys)
+		if err != nil || row.PostID == nil {
+			t.Fatalf("posted row: %+v %v", row, err)
+		}
+		if _, err := f.DB.Writer.Exec(`UPDATE mail_inbounds SET state = 'processing', post_id = NULL, created_at = ? WHERE id = ?`,
+			time.Now().Add(-time.Hour).UTC(), row.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := send(reply{from: "liu@a.test", to: addr, id: "r1@a.test", body: body}); err != nil {
+			t.Fatalf("retry after a crash: %v", err)
+		}
+		if n := posts(); n != before {
+			t.Fatalf("posts %d after the retry, want %d", n, before)
+		}
+		again, err := f.DB.Client.MailInbound.Query().Where(mailinbound.MessageIDHash(hex.EncodeToString(sum[:]))).Only(sys)
+		if err != nil || again.State != mailinbound.StatePosted || again.PostID == nil || *again.PostID != *row.PostID {
+			t.Fatalf("row after the retry: %+v %v (first post %d)", again, err, *row.PostID)
+		}
+	})
 	t.Run("ForgedFrom", func(t *testing.T) {
 		err := send(reply{from: "Liu Yang <liu@evil.test>", to: addr, id: "forged@evil.test", body: "Please change the bank account."})
 		if c := code(err); c != 550 {

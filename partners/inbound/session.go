@@ -16,6 +16,7 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/document"
 	"github.com/tierlink/tierlink/ent/group"
+	"github.com/tierlink/tierlink/ent/idempotencykey"
 	"github.com/tierlink/tierlink/ent/mailinbound"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -48,6 +49,13 @@ const maxBody = 10000
 // staleClaim is how long a row may stay "processing" before a new
 // delivery of the same mail takes it over (the first one crashed).
 const staleClaim = 15 * time.Minute
+
+// replyScope and replyKeyTTL are the idempotency key a reply's post
+// commits with, keyed by the mail's Message-ID hash.
+const (
+	replyScope  = "mail-reply"
+	replyKeyTTL = 30 * 24 * time.Hour
+)
 
 // replyErr is a refusal: the SMTP answer and the stored reason.
 func replyErr(code int, enh smtp.EnhancedCode, msg string) *smtp.SMTPError {
@@ -215,7 +223,8 @@ func (s *Server) deliver(ctx context.Context, rw row, f *os.File, bodyHash strin
 		key = "body:" + bodyHash
 	}
 	sum := sha256.Sum256([]byte(key))
-	dup, err := s.claim(ctx, &rw, hex.EncodeToString(sum[:]))
+	msgHash := hex.EncodeToString(sum[:])
+	dup, err := s.claim(ctx, &rw, msgHash)
 	if err != nil {
 		if err == errBusy {
 			return err
@@ -267,7 +276,28 @@ func (s *Server) deliver(ctx context.Context, rw row, f *os.File, bodyHash strin
 		}
 		docIDs = append(docIDs, id)
 	}
-	p, err := s.grps.Post(vctx, g.ID, groups.PostInput{Body: body, DocumentIDs: docIDs})
+	// The post commits with an idempotency key of the mail: if the
+	// process dies after the post but before the row below is marked, a
+	// resend of the same mail finds the key and posts nothing.
+	pctx, _ := partners.WithIdempotencyKey(vctx, partners.IdempotencyClaim{Scope: replyScope, Key: msgHash, Hash: msgHash,
+		ExpiresAt: time.Now().Add(replyKeyTTL), RecordType: "Post"})
+	p, err := s.grps.Post(pctx, g.ID, groups.PostInput{Body: body, DocumentIDs: docIDs})
+	if errors.Is(err, partners.ErrIdempotencyTaken) {
+		undo()
+		postID := 0
+		if k, kerr := s.db.IdempotencyKey.Query().Where(idempotencykey.Scope(replyScope), idempotencykey.Key(msgHash)).Only(s.sys()); kerr == nil && k.RecordID != nil {
+			postID = *k.RecordID
+		}
+		q := s.db.MailInbound.UpdateOneID(rw.id).SetState(mailinbound.StatePosted).SetReason("")
+		if postID != 0 {
+			q.SetPostID(postID)
+		}
+		if err := q.Exec(s.sys()); err != nil {
+			s.log.Error("posted reply not marked", "row", rw.id, "err", err)
+		}
+		s.log.Info("reply posted before a restart; duplicate accepted without a post", "message_id", m.MessageID, "row", rw.id, "post", postID)
+		return nil
+	}
 	if err != nil {
 		undo()
 		if partners.ErrorCode(err) == partners.EInternal {
@@ -279,7 +309,7 @@ func (s *Server) deliver(ctx context.Context, rw row, f *os.File, bodyHash strin
 	}
 	// The post has committed; if this update is lost, a resend of the
 	// same mail finds the row still "processing" and waits (451) until
-	// staleClaim, which is the rare window for a second post.
+	// staleClaim, then meets the post's idempotency key above.
 	if err := s.db.MailInbound.UpdateOneID(rw.id).SetState(mailinbound.StatePosted).SetPostID(p.ID).SetReason("").Exec(s.sys()); err != nil {
 		s.log.Error("posted reply not marked", "row", rw.id, "post", p.ID, "err", err)
 	}

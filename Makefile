@@ -4,7 +4,7 @@ TOOLS    ?= $(HOME)/.cache/tierlink-tools/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: test test-cluster test-short lint vuln fmt bench run generate migrations tools fuzz screenshots pagecheck
+.PHONY: test test-cluster test-short lint vuln fmt bench run generate migrations tools mailpit fuzz screenshots pagecheck
 
 ## test: vet, then the whole suite with the race detector. PostgreSQL
 ## tests run when TIERLINK_TEST_POSTGRES_URL is set (.ci/postgres.sh
@@ -43,6 +43,11 @@ $(GOLANGCI):
 
 ## tools: build the linters once into the tool cache.
 tools: $(GOLANGCI)
+
+## mailpit: build the pinned Mailpit the mail tests start once into the
+## tool cache (the tests would build it themselves, inside their timeout).
+mailpit:
+	$(GO) run ./partners/mail/mailpittest/build
 
 ## vuln: govulncheck ./... against a vulnerability database built from the
 ## golang.org/x/vulndb module (.ci/vuln.sh explains why).

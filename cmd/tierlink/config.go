@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/tierlink/tierlink/ent/database"
 	"github.com/tierlink/tierlink/jobs"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/inbound"
 	"github.com/tierlink/tierlink/partners/mail"
 	"github.com/tierlink/tierlink/partners/schedule"
 	"github.com/tierlink/tierlink/partners/scorecards"
@@ -57,6 +59,9 @@ type Config struct {
 	WeCom wecom.Config
 	// Mail is how mail is sent; Mail.URL is empty without SMTP.
 	Mail mail.Config
+	// Inbound is the reply-by-mail listener; Inbound.Addr is empty when
+	// it is off.
+	Inbound inbound.Config
 }
 
 // parseNets reads a comma-separated list of addresses and CIDRs.
@@ -148,6 +153,11 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"TIERLINK_SMTP_USER", "", "SMTP user, instead of the one in the URL"},
 	{"TIERLINK_SMTP_PASSWORD", "", "SMTP password, instead of the one in the URL (never logged or shown)"},
 	{"TIERLINK_MAIL_FROM", "", "sender of Tierlink's mail, e.g. Tierlink <noreply@example.com>; needed with TIERLINK_SMTP_URL"},
+	{"TIERLINK_MAIL_INBOUND_ADDR", "", "host:port of the SMTP listener for replies by e-mail (reply+…@domain); empty turns replies by e-mail off"},
+	{"TIERLINK_MAIL_REPLY_DOMAIN", "", "domain of the reply addresses, whose MX (or relay) forwards reply+* to the listener; default: the domain of TIERLINK_MAIL_FROM"},
+	{"TIERLINK_MAIL_INBOUND_MAX", "25MiB", "largest reply mail accepted, attachments included (SIZE; 552 past it)"},
+	{"TIERLINK_MAIL_INBOUND_TLS_CERT", "", "PEM certificate the listener offers through STARTTLS (with TIERLINK_MAIL_INBOUND_TLS_KEY)"},
+	{"TIERLINK_MAIL_INBOUND_TLS_KEY", "", "PEM private key of TIERLINK_MAIL_INBOUND_TLS_CERT"},
 	{"TIERLINK_WECOM_AUTHORIZE_BASE", "https://open.weixin.qq.com", "WeCom OAuth2 authorize page's base URL, for the workbench sign-in (a simulator in tests)"},
 }
 
@@ -328,6 +338,9 @@ func loadConfig(cf configFlags, getenv func(string) string) (Config, error) {
 	if c.Mail, err = loadMail(getenv); err != nil {
 		return c, err
 	}
+	if c.Inbound, err = loadInbound(getenv, c.Mail.From); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -430,4 +443,44 @@ func loadMail(getenv func(string) string) (mail.Config, error) {
 		return m, configError{"TIERLINK_MAIL_FROM", "needs a sender address when TIERLINK_SMTP_URL is set"}
 	}
 	return m, nil
+}
+
+// loadInbound reads the TIERLINK_MAIL_INBOUND_* variables and the reply
+// domain (by default the sender's domain, from).
+func loadInbound(getenv func(string) string, from string) (inbound.Config, error) {
+	in := inbound.Config{Addr: strings.TrimSpace(getenv("TIERLINK_MAIL_INBOUND_ADDR")), MaxBytes: inbound.DefaultMaxBytes,
+		Domain: strings.ToLower(strings.TrimSpace(getenv("TIERLINK_MAIL_REPLY_DOMAIN")))}
+	if v := getenv("TIERLINK_MAIL_INBOUND_MAX"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 64<<10 {
+			return in, configError{"TIERLINK_MAIL_INBOUND_MAX", "must be a size of at least 64KiB, like 25MiB"}
+		}
+		in.MaxBytes = n
+	}
+	cert, key := strings.TrimSpace(getenv("TIERLINK_MAIL_INBOUND_TLS_CERT")), strings.TrimSpace(getenv("TIERLINK_MAIL_INBOUND_TLS_KEY"))
+	if (cert == "") != (key == "") {
+		return in, configError{"TIERLINK_MAIL_INBOUND_TLS_CERT", "needs TIERLINK_MAIL_INBOUND_TLS_KEY too, and the other way round"}
+	}
+	if in.Addr == "" {
+		return in, nil
+	}
+	if _, _, err := net.SplitHostPort(in.Addr); err != nil {
+		return in, configError{"TIERLINK_MAIL_INBOUND_ADDR", "must be host:port, like :2525"}
+	}
+	if in.Domain == "" && from != "" {
+		if a, err := netmail.ParseAddress(from); err == nil {
+			_, in.Domain, _ = strings.Cut(strings.ToLower(a.Address), "@")
+		}
+	}
+	if in.Domain == "" {
+		return in, configError{"TIERLINK_MAIL_REPLY_DOMAIN", "needs a domain (or TIERLINK_MAIL_FROM) when TIERLINK_MAIL_INBOUND_ADDR is set"}
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return in, configError{"TIERLINK_MAIL_INBOUND_TLS_CERT", "cannot load the certificate and key: " + err.Error()}
+		}
+		in.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	return in, nil
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/documents"
 	"github.com/tierlink/tierlink/partners/groups"
+	"github.com/tierlink/tierlink/partners/inbound"
 	"github.com/tierlink/tierlink/partners/mail"
 	"github.com/tierlink/tierlink/partners/notify"
 	"github.com/tierlink/tierlink/partners/orders"
@@ -299,7 +300,11 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	mcfg := cfg.Mail
 	mcfg.Instance, mcfg.Logger = a.instance, log
 	if a.mail, err = mail.New(ctx, db.Client, mcfg); err != nil {
-		return nil, configError{"TIERLINK_MAIL_FROM", err.Error()}
+		var ce *mail.ConfigError
+		if errors.As(err, &ce) {
+			return nil, configError{ce.Var, ce.Reason}
+		}
+		return nil, fmt.Errorf("mail: %w", err)
 	}
 	// Notifications are queued in the transaction of the post.
 	a.notify = notify.New(db.Client, a.grps, a.mail, cfg.BaseURL)
@@ -383,6 +388,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return configError{"TIERLINK_ADDR", err.Error()}
 	}
+	var iln net.Listener // the reply mail listener's, bound before anything starts
+	if a.cfg.Inbound.Addr != "" {
+		if iln, err = net.Listen("tcp", a.cfg.Inbound.Addr); err != nil {
+			ln.Close()
+			return configError{"TIERLINK_MAIL_INBOUND_ADDR", err.Error()}
+		}
+	}
 	sched := a.jobs
 	sched.Start()
 	// The outbox dispatcher wakes on every committed feed change and
@@ -428,6 +440,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// (slice M4) start here and stop after the jobs, as the outbox does.
 	mailDone := make(chan struct{})
 	go func() { defer close(mailDone); a.mail.Run(dctx) }()
+	// Replies by e-mail (slice M4): an SMTP listener, off without
+	// TIERLINK_MAIL_INBOUND_ADDR; stopped right after HTTP.
+	var replies *inbound.Server
+	repliesDone := make(chan error, 1)
+	if ic := a.cfg.Inbound; iln != nil {
+		replies = inbound.New(ic, a.db.Client, a.mail.Keys(), grps, a.docs, a.log)
+		go func() { repliesDone <- replies.Serve(iln) }()
+		a.log.Info("reply mail listener", "addr", iln.Addr().String(), "domain", ic.Domain, "max_bytes", ic.MaxBytes)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
@@ -450,6 +471,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	herr := srv.Shutdown(sctx)
 	a.log.Info("shutdown: requests drained", "err", herr)
+	if replies != nil {
+		// A reply being posted finishes; new mail waits for another
+		// instance or a retry by the sending server.
+		herr = errors.Join(herr, replies.Shutdown(sctx))
+		<-repliesDone
+		a.log.Info("shutdown: reply mail listener stopped")
+	}
 	jerr := sched.Stop(sctx)
 	a.log.Info("shutdown: jobs stopped", "err", jerr)
 	// A send cut off here is sent again after restart, with the same

@@ -53,6 +53,12 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return db.migrate(ctx, ms)
+}
+
+// migrate applies ms in order; tests stop part-way to check that later
+// migrations keep data written under earlier ones.
+func (db *DB) migrate(ctx context.Context, ms []Migration) ([]string, error) {
 	if _, err := db.Writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS tierlink_migrations (version VARCHAR(255) PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create migration table: %w", err)
 	}
@@ -70,7 +76,24 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 }
 
 func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
-	tx, err := db.Writer.BeginTx(ctx, nil)
+	// SQLite changes a column by rebuilding the table (create new_t, copy,
+	// drop t, rename). With foreign keys enforced, dropping a table other
+	// rows refer to fails, so — as SQLite's own procedure for altering a
+	// table says — keys are switched off for the migration (a no-op
+	// inside a transaction, hence on the connection before BEGIN) and
+	// checked with foreign_key_check before the commit instead.
+	conn, err := db.Writer.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if db.Dialect == dialect.SQLite {
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return false, err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`) //nolint:errcheck // checked by every later write's constraint tests
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
@@ -94,6 +117,21 @@ func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
 	for _, stmt := range Statements(m.SQL) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return false, fmt.Errorf("%w\n%s", err, stmt)
+		}
+	}
+	if db.Dialect == dialect.SQLite {
+		rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+		if err != nil {
+			return false, err
+		}
+		bad := rows.Next()
+		var table string
+		if bad {
+			_ = rows.Scan(&table)
+		}
+		rows.Close()
+		if bad {
+			return false, fmt.Errorf("foreign key broken in table %s after the migration", table)
 		}
 	}
 	ins := `INSERT INTO tierlink_migrations (version, applied_at) VALUES (?, ?)`

@@ -112,10 +112,15 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 			}()
 		}
 	feed:
-		for _, r := range rows {
+		for i, r := range rows {
 			select {
 			case jobs <- r:
 			case <-ctx.Done():
+				// Shutting down: hand the rest back now rather than
+				// leave them to their lease.
+				for _, r := range rows[i:] {
+					o.release(sys, r)
+				}
 				break feed
 			}
 		}
@@ -220,6 +225,11 @@ func (w *worker) handle(ctx context.Context, r *ent.MailOutbox) bool {
 	}
 	if err == nil {
 		err = errors.New("not delivered")
+	}
+	if ctx.Err() != nil {
+		// Cut off by shutdown, not refused: no attempt is spent.
+		o.release(ctx, r)
+		return false
 	}
 	return o.failed(ctx, r, false, 0, err.Error())
 }
@@ -448,6 +458,16 @@ func (o *Outbox) failed(ctx context.Context, r *ent.MailOutbox, final bool, code
 		o.log.Error("mail: recording a failure", "id", r.ID, "err", err)
 	}
 	return dead
+}
+
+// release hands a claimed row back untried: pending, due now, the
+// attempt counted at claim taken back.
+func (o *Outbox) release(ctx context.Context, r *ent.MailOutbox) {
+	if err := o.db.MailOutbox.Update().Where(mailoutbox.ID(r.ID), mailoutbox.LeaseOwner(r.LeaseOwner)).
+		SetState(mailoutbox.StatePending).SetAttempts(max(r.Attempts-1, 0)).SetNextAttemptAt(time.Now()).
+		SetLeaseOwner("").ClearLeaseUntil().Exec(context.WithoutCancel(ctx)); err != nil {
+		o.log.Error("mail: releasing a row", "id", r.ID, "err", err)
+	}
 }
 
 // finish ends r in state without a send (skipped).

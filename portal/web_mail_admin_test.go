@@ -24,6 +24,10 @@ func init() {
 		matrix[k] = v
 	}
 	walkPaths["/admin/mail"] = walkPath{fill: fixed("/admin/mail")}
+	// Protocol names, the same on Chinese pages.
+	for _, w := range []string{"SMTP", "STARTTLS", "TLS", "smtps"} {
+		allowWords[w] = true
+	}
 }
 
 var mailAdminMatrix = map[string]matrixRow{

@@ -176,8 +176,14 @@ func (s *Service) refusal(ctx context.Context, link ActionLink, card groups.Post
 func doneRefusal(c *groups.Card) *partners.Error {
 	key := "problem.card_done_cancelled"
 	switch c.Outcome {
-	case "answered", "approved", "rejected", "received":
-		key = "problem.card_done_" + c.Outcome
+	case "answered":
+		key = "problem.card_done_answered"
+	case "approved":
+		key = "problem.card_done_approved"
+	case "rejected":
+		key = "problem.card_done_rejected"
+	case "received":
+		key = "problem.card_done_received"
 	}
 	when := ""
 	if c.ActedAt != nil {

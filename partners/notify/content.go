@@ -15,6 +15,24 @@ import (
 	"github.com/tierlink/tierlink/partners/mail"
 )
 
+// kindKeys are the catalogue keys of each kind's mail and name.
+var kindKeys = map[Kind]struct{ subject, title, name string }{
+	notificationpref.KindOrderAck:          {"notify.subject_order_ack", "notify.title_order_ack", "notify.kind_order_ack"},
+	notificationpref.KindChangeRequest:     {"notify.subject_change_request", "notify.title_change_request", "notify.kind_change_request"},
+	notificationpref.KindReceipt:           {"notify.subject_receipt", "notify.title_receipt", "notify.kind_receipt"},
+	notificationpref.KindShipmentUpdate:    {"notify.subject_shipment_update", "notify.title_shipment_update", "notify.kind_shipment_update"},
+	notificationpref.KindCertificateExpiry: {"notify.subject_certificate_expiry", "notify.title_certificate_expiry", "notify.kind_certificate_expiry"},
+	notificationpref.KindMention:           {"notify.subject_mention", "notify.title_mention", "notify.kind_mention"},
+}
+
+// actionButtons label each one-click action.
+var actionButtons = map[string]string{"acknowledge": "notify.button_acknowledge", "approve": "notify.button_approve",
+	"reject": "notify.button_reject", "confirm_receipt": "notify.button_confirm_receipt"}
+
+// changeFields name the fields a change request changes.
+var changeFields = map[string]string{"promised_date": "notify.field_promised_date", "quantity": "notify.field_quantity",
+	"unit_price": "notify.field_unit_price"}
+
 // maxMentionRunes is how much of a message a mention mail quotes.
 const maxMentionRunes = 2000
 
@@ -69,9 +87,9 @@ func (s *Service) content(ctx context.Context, c *ent.Client, n notice, u *ent.U
 	if err != nil {
 		return mail.Content{}, "", err
 	}
-	k := string(n.kind)
-	ct := mail.Content{Subject: i18n.M("notify.subject_"+k).With("Ref", sub.Ref).With("Author", authorName(ctx, c, n.p)),
-		Title: i18n.M("notify.title_" + k)}
+	keys := kindKeys[n.kind]
+	ct := mail.Content{Subject: i18n.M(keys.subject).With("Ref", sub.Ref).With("Author", authorName(ctx, c, n.p)),
+		Title: i18n.M(keys.title)}
 	paras, err := s.paras(ctx, c, n)
 	if err != nil {
 		return mail.Content{}, "", err
@@ -80,7 +98,7 @@ func (s *Service) content(ctx context.Context, c *ent.Client, n notice, u *ent.U
 	if u != nil {
 		for _, a := range actionsFor(n.p, u) {
 			tok := s.signAction(u, n.p, a)
-			ct.Buttons = append(ct.Buttons, mail.Button{Label: i18n.M("notify.button_" + a), URL: s.link("/mail/act/" + tok)})
+			ct.Buttons = append(ct.Buttons, mail.Button{Label: i18n.M(actionButtons[a]), URL: s.link("/mail/act/" + tok)})
 		}
 		ct.Buttons = append(ct.Buttons, mail.Button{Label: i18n.M("notify.button_open"), URL: s.link(sub.Path)})
 		ct.Footer = []i18n.Message{i18n.M("notify.footer_user").With("URL", s.link("/settings/notifications"))}
@@ -114,7 +132,7 @@ func (s *Service) paras(ctx context.Context, c *ent.Client, n notice) ([]i18n.Me
 		}
 		for _, ch := range chs {
 			m := i18n.M("notify.change_line").With("Line", ch.LineNo).With("Item", ch.ItemCode).
-				With("Field", i18n.M("notify.field_"+ch.Field)).With("Old", ch.Old).With("New", ch.New)
+				With("Field", i18n.M(changeFields[ch.Field])).With("Old", ch.Old).With("New", ch.New)
 			out = append(out, m)
 			if ch.Reason != "" {
 				out = append(out, i18n.M("notify.change_reason").With("Reason", ch.Reason))

@@ -193,4 +193,4 @@ func (s *Service) parseUnsub(tok string) (who string, id int, kind string, err e
 }
 
 // KindName is a kind's name in the catalogue.
-func KindName(k string) i18n.Message { return i18n.M("notify.kind_" + k) }
+func KindName(k string) i18n.Message { return i18n.M(kindKeys[Kind(k)].name) }

@@ -20,13 +20,13 @@ func (s *Server) registerNotifyRoutes(r api) {
 		}
 		return c.JSON(p)
 	})
-	r.handle("PUT", "/", op{Summary: "Change my notification e-mail settings", Tag: "auth", Access: authed, Body: notify.Prefs{}, Resp: notify.Prefs{},
+	r.handle("PUT", "/", op{Summary: "Change my notification e-mail settings", Tag: "auth", Access: authed, Body: notify.PrefsInput{}, Resp: notify.Prefs{},
 		Description: "Sets the caller's choice for the kinds given (immediately, digest or off); kinds left out or empty are kept. " +
 			"Answers with every kind's choice."}, func(c *fiber.Ctx) error {
 		if s.deps.Notify == nil {
 			return fiber.NewError(fiber.StatusNotFound, "notifications are not set up")
 		}
-		in, err := bind[notify.Prefs](c)
+		in, err := bind[notify.PrefsInput](c)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ import (
 func (s *Server) notifyPages() []pageRoute {
 	return []pageRoute{
 		{Method: "GET", Path: "/settings/notifications", Access: authed, Handler: s.notifySettingsPage},
-		{Method: "POST", Path: "/settings/notifications", Access: authed, Handler: s.notifySettingsSubmit, Form: notify.Prefs{}, Back: s.notifySettingsPage},
+		{Method: "POST", Path: "/settings/notifications", Access: authed, Handler: s.notifySettingsSubmit, Form: notify.PrefsInput{}, Back: s.notifySettingsPage},
 		{Method: "GET", Path: "/mail/unsubscribe/:token", Access: anyone, Handler: s.unsubscribePage},
 		{Method: "POST", Path: "/mail/unsubscribe/:token", Access: anyone, Handler: s.unsubscribeSubmit, Form: unsubscribeForm{}, Back: s.unsubscribePage},
 	}
@@ -67,7 +67,7 @@ func (s *Server) notifySettingsSubmit(c *fiber.Ctx) error {
 	if s.deps.Notify == nil {
 		return fiber.NewError(fiber.StatusNotFound, "no such page")
 	}
-	in, err := bindForm[notify.Prefs](c, s.zoneOf(c), formOptions{})
+	in, err := bindForm[notify.PrefsInput](c, s.zoneOf(c), formOptions{})
 	if err != nil {
 		return err
 	}

@@ -236,20 +236,20 @@ func directoryPatch(on bool) directory.PartnerPatch { return directory.PartnerPa
 // immediately (the default) mails at once.
 func TestPreferences(t *testing.T) {
 	w := newWorld(t)
-	_, err := w.svc.SetPrefs(w.Ctx(w.Buyer), notify.Prefs{ChangeRequest: "off"})
+	_, err := w.svc.SetPrefs(w.Ctx(w.Buyer), notify.PrefsInput{ChangeRequest: "off"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := w.svc.SetPrefs(w.Ctx(w.Buyer2), notify.Prefs{ChangeRequest: "digest", Mention: "off"})
+	p, err := w.svc.SetPrefs(w.Ctx(w.Buyer2), notify.PrefsInput{ChangeRequest: "digest", Mention: "off"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.ChangeRequest != "digest" || p.Mention != "off" || p.OrderAck != "immediately" {
 		t.Fatalf("prefs = %+v", p)
 	}
-	_, err = w.svc.SetPrefs(w.Ctx(w.Buyer2), notify.Prefs{Mention: "sometimes"})
+	_, err = w.svc.SetPrefs(w.Ctx(w.Buyer2), notify.PrefsInput{Mention: "sometimes"})
 	partnerstest.WantField(t, err, partners.EInvalid, "mention")
-	_, err = w.svc.SetPrefs(w.System(), notify.Prefs{Mention: "off"})
+	_, err = w.svc.SetPrefs(w.System(), notify.PrefsInput{Mention: "off"})
 	partnerstest.WantCode(t, err, partners.EForbidden)
 
 	o := w.publish(t, "PO-P1")
@@ -272,7 +272,7 @@ func TestPreferences(t *testing.T) {
 // A digest goes out once at 08:00 local time, however often the job runs.
 func TestDigestSentOnceAcrossRuns(t *testing.T) {
 	w := newWorld(t)
-	if _, err := w.svc.SetPrefs(w.Ctx(w.Buyer2), notify.Prefs{ChangeRequest: "digest", Mention: "digest"}); err != nil {
+	if _, err := w.svc.SetPrefs(w.Ctx(w.Buyer2), notify.PrefsInput{ChangeRequest: "digest", Mention: "digest"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.DB.Client.User.UpdateOneID(w.Buyer2.ID).SetTimeZone("Asia/Shanghai").SetLocale("zh-CN").Exec(w.sys()); err != nil {

@@ -14,8 +14,10 @@ import (
 
 // Prefs are a user's choices, one per kind of notification: immediately
 // (the default), digest (in the daily digest at 08:00 their time) or off.
-// A field left empty in an update is kept.
-type Prefs struct {
+type Prefs PrefsInput
+
+// PrefsInput changes a user's choices; a kind left empty is kept.
+type PrefsInput struct {
 	OrderAck          string `json:"order_ack" validate:"omitempty,oneof=immediately digest off" doc:"An order to acknowledge."`
 	ChangeRequest     string `json:"change_request" validate:"omitempty,oneof=immediately digest off" doc:"A change request to decide."`
 	Receipt           string `json:"receipt" validate:"omitempty,oneof=immediately digest off" doc:"A receipt to confirm."`
@@ -25,14 +27,17 @@ type Prefs struct {
 }
 
 // fields are Prefs' fields by kind.
-func (p *Prefs) fields() map[Kind]*string {
+func (p *PrefsInput) fields() map[Kind]*string {
 	return map[Kind]*string{notificationpref.KindOrderAck: &p.OrderAck, notificationpref.KindChangeRequest: &p.ChangeRequest,
 		notificationpref.KindReceipt: &p.Receipt, notificationpref.KindShipmentUpdate: &p.ShipmentUpdate,
 		notificationpref.KindCertificateExpiry: &p.CertificateExpiry, notificationpref.KindMention: &p.Mention}
 }
 
 // Get is the mode of kind.
-func (p Prefs) Get(k Kind) string { return *p.fields()[k] }
+func (p Prefs) Get(k Kind) string {
+	in := PrefsInput(p)
+	return *in.fields()[k]
+}
 
 func me(ctx context.Context) (int, error) {
 	v, _ := viewer.FromContext(ctx)
@@ -56,7 +61,7 @@ func (s *Service) prefsOf(ctx context.Context, uid int) (Prefs, error) {
 	if err != nil {
 		return Prefs{}, err
 	}
-	var p Prefs
+	var p PrefsInput
 	f := p.fields()
 	for _, k := range Kinds {
 		*f[k] = string(notificationpref.ModeImmediately)
@@ -64,11 +69,11 @@ func (s *Service) prefsOf(ctx context.Context, uid int) (Prefs, error) {
 	for _, r := range rows {
 		*f[r.Kind] = string(r.Mode)
 	}
-	return p, nil
+	return Prefs(p), nil
 }
 
 // SetPrefs changes the caller's choices; kinds left empty are kept.
-func (s *Service) SetPrefs(ctx context.Context, in Prefs) (Prefs, error) {
+func (s *Service) SetPrefs(ctx context.Context, in PrefsInput) (Prefs, error) {
 	if err := partners.Validate(in); err != nil {
 		return Prefs{}, err
 	}

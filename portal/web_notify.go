@@ -91,7 +91,9 @@ type unsubscribeData struct {
 	Done    bool
 }
 
-func (s *Server) unsubscribePage(c *fiber.Ctx) error { return s.renderUnsubscribe(c, notify.Unsubscription{}, false) }
+func (s *Server) unsubscribePage(c *fiber.Ctx) error {
+	return s.renderUnsubscribe(c, notify.Unsubscription{}, false)
+}
 
 func (s *Server) renderUnsubscribe(c *fiber.Ctx, u notify.Unsubscription, done bool) error {
 	if s.deps.Notify == nil {

@@ -50,7 +50,11 @@ var notifyMatrix = map[string]matrixRow{
 	"GET /mail/act/:token":  {path: "/mail/act/{ACT}", setup: actSetup, want: "200 403 403 403 200 403"},
 	"POST /mail/act/:token": {path: "/mail/act/{ACT}", setup: actSetup, want: "200 403 403 403 409 403"},
 	// Unsubscribing needs no session; doing it twice is harmless.
-	"GET /mail/unsubscribe/:token":  {path: "/mail/unsubscribe/{UNSUB}", setup: actSetup, want: "200 200 200 200 200 200"},
+	"GET /mail/unsubscribe/:token": {path: "/mail/unsubscribe/{UNSUB}", setup: actSetup, want: "200 200 200 200 200 200"},
+	"POST /api/v1/mail-links/act/:token": {path: "/api/v1/mail-links/act/{ACT}", setup: actSetup, body: jsonBody(`{"reason":""}`),
+		want: "200 403 403 403 409 403"},
+	"POST /api/v1/mail-links/unsubscribe/:token": {path: "/api/v1/mail-links/unsubscribe/{UNSUB}", setup: actSetup,
+		body: jsonBody(`{"List-Unsubscribe":"One-Click"}`), want: "200 200 200 200 200 200"},
 	"POST /mail/unsubscribe/:token": {path: "/mail/unsubscribe/{UNSUB}", setup: actSetup, body: jsonBody("List-Unsubscribe=One-Click"), want: "200 200 200 200 200 200"},
 }
 

@@ -110,11 +110,11 @@ const kindAll = "all"
 // Unsubscription is what an unsubscribe link turns off, for its page.
 type Unsubscription struct {
 	// Name is whose mail it is (a user's or a contact's name).
-	Name string
+	Name string `json:"name"`
 	// Kind is the kind turned off; empty for every kind.
-	Kind string
+	Kind string `json:"kind"`
 	// Contact is a contact without a login, who gets order notices only.
-	Contact bool
+	Contact bool `json:"contact"`
 }
 
 // Unsubscribed reads an unsubscribe link for its page; it changes

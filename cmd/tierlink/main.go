@@ -299,7 +299,11 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	mcfg := cfg.Mail
 	mcfg.Instance, mcfg.Logger = a.instance, log
 	if a.mail, err = mail.New(ctx, db.Client, mcfg); err != nil {
-		return nil, configError{"TIERLINK_MAIL_FROM", err.Error()}
+		var ce *mail.ConfigError
+		if errors.As(err, &ce) {
+			return nil, configError{ce.Var, ce.Reason}
+		}
+		return nil, fmt.Errorf("mail: %w", err)
 	}
 	// Notifications are queued in the transaction of the post.
 	a.notify = notify.New(db.Client, a.grps, a.mail, cfg.BaseURL)

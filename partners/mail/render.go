@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"strings"
 
@@ -21,7 +22,13 @@ func Render(lang string, c Content) (subject, text, html string, err error) {
 		v.Paras = append(v.Paras, l.Render(p))
 	}
 	for _, b := range c.Buttons {
-		v.Buttons = append(v.Buttons, viewButton{Label: l.Render(b.Label), URL: b.URL})
+		vb := viewButton{Label: l.Render(b.Label), URL: b.URL}
+		if b.URL == LinkPlaceholder {
+			// html/template would blank the unknown scheme; the
+			// dispatcher swaps in the real (escaped) link at send.
+			vb.URL = template.URL(LinkPlaceholder)
+		}
+		v.Buttons = append(v.Buttons, vb)
 	}
 	for _, f := range c.Footer {
 		v.Footer = append(v.Footer, l.Render(f))
@@ -35,7 +42,7 @@ func Render(lang string, c Content) (subject, text, html string, err error) {
 		t.WriteString(p + "\n\n")
 	}
 	for _, b := range v.Buttons {
-		t.WriteString(b.Label + ": " + b.URL + "\n")
+		t.WriteString(fmt.Sprint(b.Label, ": ", b.URL, "\n"))
 	}
 	if len(v.Buttons) > 0 {
 		t.WriteString("\n")
@@ -59,7 +66,12 @@ type view struct {
 	Buttons             []viewButton
 }
 
-type viewButton struct{ Label, URL string }
+// viewButton's URL is a string, sanitized by html/template, or the
+// trusted LinkPlaceholder.
+type viewButton struct {
+	Label string
+	URL   any
+}
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -133,6 +133,15 @@ func Standard(svc Services, specs map[string]string) ([]Job, error) {
 				n, err := svc.Scorecards.SnapshotClosed(ctx, time.Now())
 				return Result{Items: n, Message: i18n.Lines{i18n.N("job_report.periods_snapshotted", n)}}, err
 			}},
+		{Name: "mail-digest", Spec: "2 * * * *", Missed: Skip,
+			About: "Hourly: queues the daily notification digest of each user whose local time is 08:00, at most one a day",
+			Run: func(ctx context.Context, _ Tick) (Result, error) {
+				if svc.Notify == nil {
+					return Result{}, nil
+				}
+				r, err := svc.Notify.Digests(ctx, time.Now())
+				return Result{Items: r.Sent, Message: r.Message()}, err
+			}},
 		{Name: "session-purge", Spec: "@hourly", Missed: Skip,
 			About: "Deletes expired sessions",
 			Run: func(ctx context.Context, _ Tick) (Result, error) {

@@ -230,6 +230,6 @@ func testDeps(t testing.TB, f *partnerstest.Fixture) Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched, Scorecards: f.Scorecards,
-		WeCom: wecom.NewService(f.DB.Client, wapi, f.Dir, nil), Mail: testMail(t, f)}
+	return withNotify(t, f, Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched, Scorecards: f.Scorecards,
+		WeCom: wecom.NewService(f.DB.Client, wapi, f.Dir, nil)})
 }

@@ -27,6 +27,9 @@ func pagePath(e *env, p string) string {
 			id = val
 		}
 	}
+	if strings.HasPrefix(p, "/mail/") {
+		return mailPagePath(e, p) // web_notify_test.go: mailed links
+	}
 	if strings.Contains(p, ":token") {
 		vars := map[string]string{}
 		invitation(e, vars)

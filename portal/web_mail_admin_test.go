@@ -13,7 +13,6 @@ import (
 	"github.com/tierlink/tierlink/ent/mailoutbox"
 	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/mail"
-	"github.com/tierlink/tierlink/partners/partnerstest"
 )
 
 // The admin's mail pages and the outbox API (web_mail_admin.go,
@@ -38,17 +37,6 @@ var mailAdminMatrix = map[string]matrixRow{
 	"POST /admin/mail/test": {path: "/admin/mail/test", body: jsonBody("x=1"), want: "303 403 403 303 403 403"},
 	"POST /admin/mail/:id/retry": {path: "/admin/mail/{DEADMAIL}/retry", setup: deadMailSetup, body: jsonBody("x=1"),
 		want: "303 403 403 303 403 403"},
-}
-
-// testMail is the test server's outbox: not configured, so mail queues
-// and nothing is sent.
-func testMail(t testing.TB, f *partnerstest.Fixture) *mail.Outbox {
-	t.Helper()
-	o, err := mail.New(context.Background(), f.DB.Client, mail.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
 }
 
 func deadMailSetup(e *env, vars map[string]string) {

@@ -71,7 +71,7 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (Partner, 
 		if in.AckSLAHours != 0 {
 			q.SetAckSLAHours(in.AckSLAHours)
 		}
-		q.SetOverDeliveryPct(in.OverDeliveryPct).SetBlockOnLapsedCertificate(in.BlockOnLapsedCertificate)
+		q.SetOverDeliveryPct(in.OverDeliveryPct).SetBlockOnLapsedCertificate(in.BlockOnLapsedCertificate).SetMailContacts(in.MailContacts)
 		p, err := q.Save(ctx)
 		if err != nil {
 			return err
@@ -142,6 +142,9 @@ func (s *Service) UpdatePartner(ctx context.Context, id int, in PartnerPatch) (P
 		}
 		if in.BlockOnLapsedCertificate != nil {
 			q.SetBlockOnLapsedCertificate(*in.BlockOnLapsedCertificate)
+		}
+		if in.MailContacts != nil {
+			q.SetMailContacts(*in.MailContacts)
 		}
 		after, err := q.Save(ctx)
 		if err != nil {
@@ -282,7 +285,7 @@ func (s *Service) partnersOut(ctx context.Context, rows []*ent.Partner) ([]Partn
 		out = append(out, Partner{ID: p.ID, Code: p.Code, Name: p.Name, Kind: p.Kind, Tier: p.Tier,
 			Tags: nonNil(p.Tags), Categories: nonNil(p.Categories), Status: p.Status, Address: p.Address,
 			TimeZone: p.TimeZone, AckSLAHours: p.AckSLAHours, OverDeliveryPct: p.OverDeliveryPct,
-			BlockOnLapsedCertificate: p.BlockOnLapsedCertificate, ContactCount: counts[p.ID], Owners: os,
+			BlockOnLapsedCertificate: p.BlockOnLapsedCertificate, MailContacts: p.MailContacts, ContactCount: counts[p.ID], Owners: os,
 			CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt})
 	}
 	return out, nil
@@ -320,7 +323,8 @@ func ActiveStaff(ctx context.Context, c *ent.Client, id int, field string) (*ent
 func partnerAudit(p *ent.Partner) map[string]any {
 	return map[string]any{"code": p.Code, "name": p.Name, "kind": p.Kind, "tier": p.Tier, "tags": p.Tags,
 		"categories": p.Categories, "status": p.Status, "address": p.Address, "time_zone": p.TimeZone, "ack_sla_hours": p.AckSLAHours,
-		"over_delivery_pct": p.OverDeliveryPct, "block_on_lapsed_certificate": p.BlockOnLapsedCertificate}
+		"over_delivery_pct": p.OverDeliveryPct, "block_on_lapsed_certificate": p.BlockOnLapsedCertificate,
+		"mail_contacts": p.MailContacts}
 }
 
 func nonNil(s []string) []string {

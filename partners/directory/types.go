@@ -47,11 +47,14 @@ type Partner struct {
 	OverDeliveryPct int `json:"over_delivery_pct"`
 	// BlockOnLapsedCertificate refuses new orders while a mandatory
 	// certificate of the partner has expired.
-	BlockOnLapsedCertificate bool      `json:"block_on_lapsed_certificate"`
-	ContactCount             int       `json:"contact_count"`
-	Owners                   []UserRef `json:"owners"`
-	CreatedAt                time.Time `json:"created_at"`
-	UpdatedAt                time.Time `json:"updated_at"`
+	BlockOnLapsedCertificate bool `json:"block_on_lapsed_certificate"`
+	// MailContacts e-mails order notices to the partner's contacts who
+	// have no login.
+	MailContacts bool      `json:"mail_contacts"`
+	ContactCount int       `json:"contact_count"`
+	Owners       []UserRef `json:"owners"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // PartnerInput creates a partner.
@@ -68,6 +71,7 @@ type PartnerInput struct {
 	AckSLAHours              int            `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
 	OverDeliveryPct          int            `json:"over_delivery_pct" validate:"min=0,max=100"`
 	BlockOnLapsedCertificate bool           `json:"block_on_lapsed_certificate"`
+	MailContacts             bool           `json:"mail_contacts"`
 }
 
 // PartnerPatch changes some fields of a partner; absent fields stay.
@@ -83,6 +87,7 @@ type PartnerPatch struct {
 	AckSLAHours              *int            `json:"ack_sla_hours" validate:"omitempty,min=1,max=720"`
 	OverDeliveryPct          *int            `json:"over_delivery_pct" validate:"omitempty,min=0,max=100"`
 	BlockOnLapsedCertificate *bool           `json:"block_on_lapsed_certificate"`
+	MailContacts             *bool           `json:"mail_contacts"`
 }
 
 // PartnerFilter narrows and pages a partner search.

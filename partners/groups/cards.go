@@ -207,51 +207,5 @@ func (s *Service) CardExists(ctx context.Context, id int) (bool, error) {
 // cardChanges reads what a change request asks, old value beside new,
 // for its card.
 func (s *Service) cardChanges(ctx context.Context, crID int) ([]CardChange, error) {
-	cr, err := s.client.ChangeRequest.Query().Where(changerequest.ID(crID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	o, err := s.client.Order.Get(ctx, cr.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	ls, err := s.client.OrderLine.Query().Where(orderline.OrderID(cr.OrderID)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lines := make(map[int]*ent.OrderLine, len(ls))
-	for _, l := range ls {
-		lines[l.LineNo] = l
-	}
-	var out []CardChange
-	for _, c := range cr.Changes {
-		l := lines[c.LineNo]
-		if l == nil {
-			continue
-		}
-		base := CardChange{LineNo: c.LineNo, ItemCode: l.ItemCode, Reason: c.Reason}
-		if c.PromisedDate != "" {
-			old := l.RequiredDate
-			if l.PromisedDate != nil {
-				old = *l.PromisedDate
-			}
-			ch := base
-			ch.Field, ch.Old, ch.New = "promised_date", old.Format("2006-01-02"), c.PromisedDate
-			out = append(out, ch)
-		}
-		if c.QuantityMilli != nil {
-			ch := base
-			ch.Field, ch.Old, ch.New = "quantity", orders.Qty(l.Quantity).String()+" "+l.Unit, orders.Qty(*c.QuantityMilli).String()+" "+l.Unit
-			out = append(out, ch)
-		}
-		if c.UnitPriceE4 != nil {
-			ch := base
-			ch.Field, ch.Old, ch.New = "unit_price", orders.Price(l.UnitPrice).String()+" "+o.Currency, orders.Price(*c.UnitPriceE4).String()+" "+o.Currency
-			out = append(out, ch)
-		}
-	}
-	return out, nil
+	return CardChanges(ctx, s.client, crID)
 }

@@ -309,6 +309,9 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	// Notifications are queued in the transaction of the post.
 	a.notify = notify.New(db.Client, a.grps, a.mail, cfg.BaseURL)
 	a.notify.Loc = cfg.TimeZone
+	if cfg.Inbound.Addr != "" {
+		a.notify.ReplyDomain = cfg.Inbound.Domain
+	}
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,
 		WeComTransfers: a.wecomXfer, WeComBehaviour: behaviour, Notify: a.notify}, cfg.JobSchedules)
 	if err != nil {

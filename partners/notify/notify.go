@@ -57,6 +57,10 @@ type Service struct {
 	// Loc is the company's zone: a digest goes out at 08:00 in it for a
 	// user whose own zone and partner's zone are unknown.
 	Loc *time.Location
+	// ReplyDomain is the domain the inbound mail listener receives
+	// replies for; empty (no listener) sends no reply address, so nobody
+	// replies into a void.
+	ReplyDomain string
 }
 
 // New returns the notification service; it installs the hook that queues
@@ -325,7 +329,10 @@ func (s *Service) toUser(ctx context.Context, c *ent.Client, n notice, u *ent.Us
 // replyTo sets the per-recipient reply address into the post's group,
 // when the inbound listener gives one.
 func (s *Service) replyTo(m *mail.Message, groupID int) {
-	if addr := s.out.Keys().ReplyAddress(s.out.Domain(), groupID, m.To); addr != "" {
+	if s.ReplyDomain == "" {
+		return
+	}
+	if addr := s.out.Keys().ReplyAddress(s.ReplyDomain, groupID, m.To); addr != "" {
 		m.ReplyTo, m.Content.ReplyMarker = addr, true
 	}
 }

@@ -350,3 +350,32 @@ func TestContactsGatedByPartnerSwitch(t *testing.T) {
 		t.Errorf("after opting out the contact has %d mails, want 1", n)
 	}
 }
+
+// A notice carries a reply address (and the reply marker) only when the
+// inbound listener receives replies; the address names the group and
+// the recipient, under the listener's domain.
+func TestReplyAddressOnlyWithListener(t *testing.T) {
+	w := newWorld(t)
+	w.publish(t, "PO-R1")
+	rows := w.mails(t, w.UserA.Email)
+	if len(rows) != 1 || rows[0].ReplyTo != "" || strings.Contains(rows[0].Text, i18n.For(rows[0].Lang).T("mail.reply_marker", nil)) {
+		t.Fatalf("without a listener: %d rows, reply-to %q", len(rows), rows[0].ReplyTo)
+	}
+	w.svc.ReplyDomain = "reply.co.test"
+	w.publish(t, "PO-R2")
+	rows = w.mails(t, w.UserA.Email)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	r := rows[1]
+	if !strings.HasPrefix(r.ReplyTo, "reply+") || !strings.HasSuffix(r.ReplyTo, "@reply.co.test") {
+		t.Fatalf("reply-to %q", r.ReplyTo)
+	}
+	g, _, u, err := w.out.Keys().ParseReplyAddress(r.ReplyTo)
+	if err != nil || g != w.G.ID || u != w.UserA.ID {
+		t.Fatalf("reply address names group %d user %d (%v), want %d and %d", g, u, err, w.G.ID, w.UserA.ID)
+	}
+	if !strings.Contains(r.Text, i18n.For(r.Lang).T("mail.reply_marker", nil)) {
+		t.Fatalf("no reply marker:\n%s", r.Text)
+	}
+}

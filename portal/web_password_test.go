@@ -2,6 +2,8 @@ package portal
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -52,6 +54,30 @@ func init() {
 	for k, v := range accountMailMatrix {
 		matrix[k] = v
 	}
+	for k, v := range accountMailWalk {
+		walkPaths[k] = v
+	}
+}
+
+// accountMailWalk fills the page walk's paths of the account mail pages.
+var accountMailWalk = map[string]walkPath{
+	"/password/forgot": {fill: fixed("/password/forgot")},
+	"/password/reset/:token": {fill: func(e *demoEnv, ids *demoIDs, _ who) []variant {
+		l, err := e.f.Acc.ResetLinkFor(e.f.Ctx(e.users[wAdmin]), ids.staffUser)
+		if err != nil {
+			panic(err)
+		}
+		return []variant{{"an admin's reset link", "/password/reset/" + l.Token}}
+	}},
+	"/email/confirm/:token": {fill: func(e *demoEnv, ids *demoIDs, _ who) []variant {
+		tok := fmt.Sprintf("walk-%d", time.Now().UnixNano())
+		h := sha256.Sum256([]byte(tok))
+		if err := e.f.DB.Client.EmailChange.Create().SetUserID(ids.staffUser).SetNewEmail("a.rather.long.new.address@demo.tierlink.local").
+			SetTokenHash(hex.EncodeToString(h[:])).SetExpiresAt(time.Now().Add(time.Hour)).Exec(e.f.System()); err != nil {
+			panic(err)
+		}
+		return []variant{{"a pending e-mail change", "/email/confirm/" + tok}}
+	}},
 }
 
 func invitationID(e *env, vars map[string]string) {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -401,11 +403,30 @@ func isLoopback(host string) bool {
 }
 
 // loadMail reads the TIERLINK_SMTP_* and TIERLINK_MAIL_* variables.
-// Errors name the variable, never its value. (Slice M1 validates the URL.)
+// Errors name the variable, never its value (the URL may hold a
+// password).
 func loadMail(getenv func(string) string) (mail.Config, error) {
 	m := mail.Config{URL: strings.TrimSpace(getenv("TIERLINK_SMTP_URL")), User: getenv("TIERLINK_SMTP_USER"),
 		Password: getenv("TIERLINK_SMTP_PASSWORD"), From: strings.TrimSpace(getenv("TIERLINK_MAIL_FROM"))}
-	if m.URL != "" && m.From == "" {
+	if m.From != "" {
+		if _, err := netmail.ParseAddress(m.From); err != nil {
+			return m, configError{"TIERLINK_MAIL_FROM", "is not an address like Tierlink <noreply@example.com>"}
+		}
+	}
+	if m.URL == "" {
+		if m.User != "" || m.Password != "" {
+			return m, configError{"TIERLINK_SMTP_URL", "is needed when TIERLINK_SMTP_USER or TIERLINK_SMTP_PASSWORD is set"}
+		}
+		return m, nil
+	}
+	if _, err := mail.ParseSMTPURL(m.URL, m.User, m.Password); err != nil {
+		var ce *mail.ConfigError
+		if errors.As(err, &ce) {
+			return m, configError{ce.Var, ce.Reason}
+		}
+		return m, configError{"TIERLINK_SMTP_URL", "is not valid"}
+	}
+	if m.From == "" {
 		return m, configError{"TIERLINK_MAIL_FROM", "needs a sender address when TIERLINK_SMTP_URL is set"}
 	}
 	return m, nil

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/tierlink/tierlink/ent"
+	"github.com/tierlink/tierlink/ent/contact"
 	"github.com/tierlink/tierlink/ent/mailoutbox"
+	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners/i18n"
 )
@@ -97,11 +99,51 @@ func (o *Outbox) Enqueue(ctx context.Context, c *ent.Client, m Message) (int, er
 	if m.Secret.Kind != "" {
 		q.SetSecretKind(m.Secret.Kind).SetSecretRef(m.Secret.ID)
 	}
+	if !m.Security {
+		// Only security mail goes to an address known to bounce; the
+		// rest is kept, skipped, so an admin can still retry it.
+		reason, err := bouncing(sys, c, m.To)
+		if err != nil {
+			return 0, err
+		}
+		if reason != "" {
+			q.SetState(mailoutbox.StateSkipped).SetLastError(clip("address bouncing: "+reason, 1000))
+		}
+	}
 	row, err := q.Save(sys)
 	if err != nil {
 		return 0, err
 	}
 	return row.ID, nil
+}
+
+// bouncing is the bounce reason of r's user or contact while their
+// address is still r.Addr; empty when it is not bouncing.
+func bouncing(ctx context.Context, c *ent.Client, r Recipient) (string, error) {
+	if r.UserID != 0 {
+		u, err := c.User.Query().Where(user.ID(r.UserID), user.EmailEqualFold(r.Addr), user.EmailBouncingAtNotNil()).Only(ctx)
+		if err == nil {
+			return orUnknown(u.EmailBounceReason), nil
+		} else if !ent.IsNotFound(err) {
+			return "", err
+		}
+	}
+	if r.ContactID != 0 {
+		k, err := c.Contact.Query().Where(contact.ID(r.ContactID), contact.EmailEqualFold(r.Addr), contact.EmailBouncingAtNotNil()).Only(ctx)
+		if err == nil {
+			return orUnknown(k.EmailBounceReason), nil
+		} else if !ent.IsNotFound(err) {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+func orUnknown(reason string) string {
+	if reason == "" {
+		return "refused earlier"
+	}
+	return reason
 }
 
 // newMessageID is a Message-ID without its angle brackets, fixed at

@@ -35,6 +35,7 @@ type Outbox struct {
 	cfg  Config
 	keys Keys
 	from *mail.Address
+	srv  SMTPServer
 	log  *slog.Logger
 
 	mu      sync.Mutex
@@ -54,8 +55,19 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Outbox, error) {
 	}
 	if cfg.From != "" {
 		if o.from, err = mail.ParseAddress(cfg.From); err != nil {
+			return nil, &ConfigError{"TIERLINK_MAIL_FROM", "is not an address like Name <noreply@example.com>"}
+		}
+	}
+	if cfg.URL != "" {
+		if o.srv, err = ParseSMTPURL(cfg.URL, cfg.User, cfg.Password); err != nil {
 			return nil, err
 		}
+		if o.from == nil {
+			return nil, &ConfigError{"TIERLINK_MAIL_FROM", "needs a sender address when TIERLINK_SMTP_URL is set"}
+		}
+	}
+	if o.cfg.Instance == "" {
+		o.cfg.Instance = "tierlink"
 	}
 	return o, nil
 }
@@ -93,8 +105,13 @@ func (o *Outbox) Wake() {
 	}
 }
 
-// Run sends due mail until ctx ends. (Slice M1.)
-func (o *Outbox) Run(ctx context.Context) { <-ctx.Done() }
+// Server is the SMTP server mail goes to, without its password, for
+// the admin page; the zero value when mail is not configured.
+func (o *Outbox) Server() SMTPServer {
+	s := o.srv
+	s.Password = ""
+	return s
+}
 
-// RunOnce sends the mail due now and returns how many it handled. (Slice M1.)
-func (o *Outbox) RunOnce(ctx context.Context) (int, error) { return 0, nil }
+// Addr is the server's host:port.
+func (s SMTPServer) Addr() string { return s.addr() }

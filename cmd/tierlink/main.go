@@ -301,7 +301,9 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 	if a.mail, err = mail.New(ctx, db.Client, mcfg); err != nil {
 		return nil, configError{"TIERLINK_MAIL_FROM", err.Error()}
 	}
-	a.acc.UseMail(a.mail, cfg.BaseURL.String())
+	if cfg.BaseURL != nil {
+		a.acc.UseMail(a.mail, cfg.BaseURL.String())
+	}
 	// Notifications are queued in the transaction of the post.
 	a.notify = notify.New(db.Client, a.grps, a.mail, cfg.BaseURL)
 	js, err := jobs.Standard(jobs.Services{Client: db.Client, Directory: dir, Accounts: a.acc, Documents: docs, Status: st, Scorecards: a.cards, WeCom: syncer,

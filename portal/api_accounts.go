@@ -136,15 +136,24 @@ func (s *Server) registerInvitationRoutes(r api) {
 		Description: "Invitations newest first, a page at a time, optionally of one partner (partner_id), with when each expires and whether it was used. " +
 			"Staff only; the one-time link itself is never listed.",
 		Resp: accounts.InvitationPage{}}, listOf(acc.ListInvitations))
-	r.handle("POST", "/", op{Summary: "Invite a contact to log in; returns the one-time link", Tag: "invitations",
-		Description: "Creates an invitation for a partner's contact and returns the one-time link (shown once, nothing is mailed) " +
-			"with which the contact sets a password and becomes a partner user logging in with the contact's e-mail; " +
-			"the link works for 7 days. Buyers and admins. " +
+	r.handle("POST", "/", op{Summary: "Invite a contact to log in, by mail or with a link to copy", Tag: "invitations",
+		Description: "Creates an invitation for a partner's contact, with which the contact sets a password and becomes a partner user logging in " +
+			"with the contact's e-mail; the link works for 7 days. When the portal sends mail, the link is mailed to the contact " +
+			"(mailed is true; token and url are left out). Otherwise the answer carries the one-time link to hand over (shown once). Buyers and admins. " +
 			"A contact without an e-mail is 422; a contact who can already log in (a user made from the contact, or an account with its e-mail) is 409.",
 		Access: editor, Body: accounts.InvitationInput{}, Resp: invitationResult{}, Status: 201, Errors: []int{409}},
 		create(func(ctx context.Context, in accounts.InvitationInput) (invitationResult, error) {
 			inv, err := acc.CreateInvitation(ctx, in)
-			return invitationResult{NewInvitation: inv, URL: s.inviteURL(inv.Token)}, err
+			return s.invitationResult(inv), err
+		}))
+	r.handle("POST", "/:id/resend", op{Summary: "Send an invitation again, with a new expiry", Tag: "invitations",
+		Description: "Gives an unused invitation 7 more days and a new link, which replaces the old one: mailed when the portal sends mail " +
+			"(mailed is true), else returned to hand over (token and url, shown once). Buyers and admins. A used invitation, or one whose contact's " +
+			"e-mail changed since, is 409.",
+		Access: editor, Resp: invitationResult{}, Errors: []int{409}},
+		byID(func(ctx context.Context, id int) (invitationResult, error) {
+			inv, err := acc.ResendInvitation(ctx, id)
+			return s.invitationResult(inv), err
 		}))
 	r.handle("POST", "/accept", op{Summary: "Accept an invitation, creating a partner user", Tag: "invitations",
 		Description: "Turns an invitation's token into a partner user account with the given name and password (at least 12 characters); " +
@@ -159,10 +168,18 @@ func (s *Server) acceptInvitation(ctx context.Context, in acceptRequest) (accoun
 	return s.deps.Accounts.AcceptInvitation(ctx, in.Token, accounts.AcceptInput{Name: in.Name, Password: in.Password})
 }
 
-// invitationResult carries the invitation link.
+// invitationResult carries the invitation link, unless it was mailed.
 type invitationResult struct {
 	accounts.NewInvitation
-	URL string `json:"url"`
+	URL string `json:"url,omitempty"`
+}
+
+func (s *Server) invitationResult(inv accounts.NewInvitation) invitationResult {
+	r := invitationResult{NewInvitation: inv}
+	if inv.Token != "" {
+		r.URL = s.inviteURL(inv.Token)
+	}
+	return r
 }
 
 func (s *Server) inviteURL(token string) string {

@@ -231,5 +231,5 @@ func testDeps(t testing.TB, f *partnerstest.Fixture) Deps {
 		t.Fatal(err)
 	}
 	return withNotify(t, f, Deps{DB: f.DB, Directory: f.Dir, Accounts: f.Acc, Documents: f.Docs, Orders: f.Orders, Shipments: f.Shipments, Groups: f.Groups, Jobs: sched, Scorecards: f.Scorecards,
-		WeCom: wecom.NewService(f.DB.Client, wapi, f.Dir, nil)})
+		WeCom: wecom.NewService(f.DB.Client, wapi, f.Dir, nil), Mail: f.Acc.Mail})
 }

@@ -130,6 +130,8 @@ type staffUserData struct {
 	// Self is the admin looking at their own account, which they cannot
 	// deactivate.
 	Self bool
+	// Mailing: reset links are mailed, so no link to copy is offered.
+	Mailing bool
 }
 
 // staffUserPage shows one account and what may be done with it:
@@ -144,7 +146,7 @@ func (s *Server) staffUserPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "staff_user", "staff_user", staffUserData{U: u, Self: id == currentViewer(c).UserID})
+	return s.render(c, "staff_user", "staff_user", staffUserData{U: u, Self: id == currentViewer(c).UserID, Mailing: s.mailing()})
 }
 
 // deactivatePage is deactivation's confirmation: it says what will
@@ -254,6 +256,9 @@ type settingsData struct {
 	Now time.Time
 	// Zones are the zones offered, the user's own among them.
 	Zones []zoneChoice
+	// Email and Mailing: the e-mail change form (web_password.go).
+	Email   string
+	Mailing bool
 }
 
 // zoneChoice is one time zone in the settings' list.
@@ -292,7 +297,7 @@ func (s *Server) settingsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Mobile: u.Mobile, Now: time.Now(), Zones: zoneChoices(u.TimeZone, time.Now())})
+	return s.render(c, "settings", "settings", settingsData{Locale: u.Locale, TimeZone: u.TimeZone, Mobile: u.Mobile, Now: time.Now(), Zones: zoneChoices(u.TimeZone, time.Now()), Email: u.Email, Mailing: s.mailing()})
 }
 
 // settingsSubmit saves the settings form, and the header's language

@@ -300,6 +300,9 @@ func (s *Server) inviteSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if inv.Mailed {
+		return c.Redirect("/partners/"+itoa(inv.PartnerID)+"?msg=password_invite_mailed", fiber.StatusSeeOther)
+	}
 	return c.Redirect("/partners/"+itoa(inv.PartnerID)+"?invite="+inv.Token, fiber.StatusSeeOther)
 }
 

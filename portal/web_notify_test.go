@@ -30,9 +30,12 @@ import (
 // and the notification service to the test server's dependencies.
 func withNotify(t testing.TB, f *partnerstest.Fixture, d Deps) Deps {
 	t.Helper()
-	out, err := mail.New(context.Background(), f.DB.Client, mail.Config{From: "Tierlink <portal@co.test>"})
-	if err != nil {
-		t.Fatal(err)
+	out := d.Mail
+	if out == nil {
+		var err error
+		if out, err = mail.New(context.Background(), f.DB.Client, mail.Config{From: "Tierlink <portal@co.test>"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	base, _ := url.Parse("http://127.0.0.1:8080")
 	d.Mail, d.Notify = out, notify.New(f.DB.Client, f.Groups, out, base)

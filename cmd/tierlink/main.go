@@ -306,6 +306,9 @@ func (m *Main) open(ctx context.Context, cf configFlags) (_ *app, err error) {
 		}
 		return nil, fmt.Errorf("mail: %w", err)
 	}
+	if cfg.BaseURL != nil {
+		a.acc.UseMail(a.mail, cfg.BaseURL.String())
+	}
 	// Notifications are queued in the transaction of the post.
 	a.notify = notify.New(db.Client, a.grps, a.mail, cfg.BaseURL)
 	a.notify.Loc = cfg.TimeZone

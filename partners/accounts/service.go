@@ -19,6 +19,7 @@ import (
 	"github.com/tierlink/tierlink/partners"
 	"github.com/tierlink/tierlink/partners/directory"
 	"github.com/tierlink/tierlink/partners/i18n"
+	"github.com/tierlink/tierlink/partners/mail"
 )
 
 // Service manages accounts and authentication.
@@ -33,7 +34,13 @@ type Service struct {
 	// InvitationTTL is how long an invitation link works.
 	InvitationTTL time.Duration
 	// Throttle limits failed logins.
-	Throttle  ThrottleLimits
+	Throttle ThrottleLimits
+	// Mail queues account mail (invitations, resets, e-mail changes);
+	// nil or not configured means links are shown to copy (UseMail).
+	Mail *mail.Outbox
+	// Reset limits password-reset requests (reset.go).
+	Reset     ResetLimits
+	base      string
 	dummyHash string
 	dummyOnce sync.Once
 }
@@ -41,7 +48,7 @@ type Service struct {
 // New returns an accounts service.
 func New(client *ent.Client, dir *directory.Service) *Service {
 	s := &Service{client: client, dir: dir, now: time.Now, Params: OWASPParams,
-		SessionTTL: 12 * time.Hour, InvitationTTL: 7 * 24 * time.Hour, Throttle: DefaultThrottle}
+		SessionTTL: 12 * time.Hour, InvitationTTL: 7 * 24 * time.Hour, Throttle: DefaultThrottle, Reset: DefaultResetLimits}
 	return s
 }
 
@@ -379,6 +386,7 @@ func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (New
 	v, _ := viewer.FromContext(ctx)
 	token := randomToken(32)
 	var inv *ent.Invitation
+	var mailed bool
 	err := partners.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c := tx.Client()
 		ct, err := c.Contact.Get(ctx, in.ContactID)
@@ -403,11 +411,19 @@ func (s *Service) CreateInvitation(ctx context.Context, in InvitationInput) (New
 		} else if n > 0 {
 			return partners.Errorf(partners.EConflict, "the contact can already log in")
 		}
+		if mailed, err = s.mailInvitation(ctx, c, inv, ct); err != nil {
+			return err
+		}
 		return partners.Audit(ctx, c, partners.AuditRecord{Action: "invitation.create", EntityType: "invitation",
 			EntityID: inv.ID, PartnerID: &ct.PartnerID, After: map[string]any{"contact_id": ct.ID, "email": ct.Email}})
 	})
 	if err != nil {
 		return NewInvitation{}, err
+	}
+	if mailed {
+		// The mailed link is minted at send; this token never works.
+		s.Mail.Wake()
+		return NewInvitation{Invitation: toInvitation(inv), Mailed: true}, nil
 	}
 	return NewInvitation{Invitation: toInvitation(inv), Token: token}, nil
 }

@@ -163,7 +163,9 @@ type InvitationInput struct {
 // token, shown once.
 type NewInvitation struct {
 	Invitation
-	Token string `json:"token"`
+	// Token is empty when the link was mailed instead (Mailed).
+	Token  string `json:"token,omitempty"`
+	Mailed bool   `json:"mailed"`
 }
 
 // AcceptInput turns an invitation into a partner user account.

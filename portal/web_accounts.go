@@ -50,6 +50,9 @@ type nextQuery struct {
 	Next string `query:"next" validate:"max=2000"`
 	// Lang picks the page's language (pickLocale reads it).
 	Lang string `query:"lang" validate:"omitempty,oneof=zh-CN en"`
+	// Msg is the flash of the page that sent the reader here (an
+	// account created, a password reset); render shows it.
+	Msg string `query:"msg" validate:"omitempty,max=40"`
 }
 
 func (s *Server) loginPage(c *fiber.Ctx) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -20,6 +21,7 @@ import (
 	"github.com/tierlink/tierlink/ent/mailoutbox"
 	"github.com/tierlink/tierlink/ent/session"
 	"github.com/tierlink/tierlink/partners/accounts"
+	"github.com/tierlink/tierlink/partners/i18n"
 	"github.com/tierlink/tierlink/partners/mail"
 	"github.com/tierlink/tierlink/partners/partnerstest"
 )
@@ -426,5 +428,19 @@ func TestInvitationMailedPagesAndAPI(t *testing.T) {
 	}
 	if resp, _ := e.call(wBuyer, "POST", "/api/v1/invitations/x/resend", ""); resp.StatusCode != 422 && resp.StatusCode != 404 {
 		t.Fatalf("resend bad id: %d", resp.StatusCode)
+	}
+}
+
+// The pages that end at the login page (a password reset, an accepted
+// invitation) say so there: the login page takes their msg and shows it,
+// instead of refusing it as an unknown parameter.
+func TestLoginShowsTheFlashOfWhereItCameFrom(t *testing.T) {
+	e := newEnv(t, dialect.SQLite)
+	for msg, want := range map[string]string{"password_reset_done": "password_reset_done", "account_created": "account_created"} {
+		resp, b := e.call(anon, "GET", "/login?msg="+msg, "")
+		text := i18n.For("en").T("page."+want, nil)
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `class="flash"`) || !strings.Contains(string(b), html.EscapeString(text)) {
+			t.Fatalf("/login?msg=%s: %d, want the flash %q\n%.2000s", msg, resp.StatusCode, text, b)
+		}
 	}
 }

@@ -482,8 +482,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		// A reply being posted finishes; new mail waits for another
 		// instance or a retry by the sending server.
 		herr = errors.Join(herr, replies.Shutdown(sctx))
-		<-repliesDone
-		a.log.Info("shutdown: reply mail listener stopped")
+		a.log.Info("shutdown: reply mail listener stopped", "err", <-repliesDone)
 	}
 	jerr := sched.Stop(sctx)
 	a.log.Info("shutdown: jobs stopped", "err", jerr)

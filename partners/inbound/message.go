@@ -60,7 +60,7 @@ type Attachment struct {
 // Close removes the spooled attachments.
 func (m *Message) Close() {
 	for _, a := range m.Attachments {
-		os.Remove(a.Path)
+		_ = os.Remove(a.Path) // a temp file; the OS temp cleaner gets any left
 	}
 }
 
@@ -202,7 +202,7 @@ func spool(r io.Reader, dir, name, ct string) (Attachment, error) {
 		err = cerr
 	}
 	if err != nil && !message.IsUnknownCharset(err) {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 		if pe := (*os.PathError)(nil); errors.As(err, &pe) {
 			return Attachment{}, err // the disk, not the mail
 		}

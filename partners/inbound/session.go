@@ -127,7 +127,7 @@ func (ss *session) Data(r io.Reader) error {
 		ss.s.log.Error("spool", "err", err)
 		return errTemporary
 	}
-	defer func() { f.Close(); os.Remove(f.Name()) }()
+	defer func() { _ = f.Close(); _ = os.Remove(f.Name()) }()
 	h := sha256.New()
 	rw.size, err = io.Copy(f, io.TeeReader(r, h))
 	if err != nil {

@@ -42,7 +42,7 @@ func Render(lang string, c Content) (subject, text, html string, err error) {
 		t.WriteString(p + "\n\n")
 	}
 	for _, b := range v.Buttons {
-		t.WriteString(fmt.Sprint(b.Label, ": ", b.URL, "\n"))
+		fmt.Fprint(&t, b.Label, ": ", b.URL, "\n")
 	}
 	if len(v.Buttons) > 0 {
 		t.WriteString("\n")

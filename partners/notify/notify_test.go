@@ -14,7 +14,6 @@ import (
 	"github.com/tierlink/tierlink/ent"
 	"github.com/tierlink/tierlink/ent/digestitem"
 	"github.com/tierlink/tierlink/ent/mailoutbox"
-	"github.com/tierlink/tierlink/ent/post"
 	"github.com/tierlink/tierlink/ent/user"
 	"github.com/tierlink/tierlink/ent/viewer"
 	"github.com/tierlink/tierlink/partners"
@@ -97,16 +96,6 @@ func (w *world) askChange(t *testing.T, o orders.Order) int {
 		t.Fatal(err)
 	}
 	return got.ChangeRequests[0].ID
-}
-
-// card is the open card of kind about subject in the world's group.
-func (w *world) card(t *testing.T, kind string, subject int) *ent.Post {
-	t.Helper()
-	p, err := w.DB.Client.Post.Query().Where(post.GroupID(w.G.ID), post.CardKind(kind), post.SubjectID(subject)).Only(w.sys())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // wantMail checks one notification row: rendered in lang, with the thread,

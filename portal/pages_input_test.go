@@ -30,6 +30,15 @@ func pagePath(e *env, p string) string {
 	if strings.HasPrefix(p, "/mail/") {
 		return mailPagePath(e, p) // web_notify_test.go: mailed links
 	}
+	if strings.HasPrefix(p, "/password/reset/") {
+		// A refused reset form is shown again only for a link that
+		// still works: a real, unused one.
+		l, err := e.f.Acc.ResetLinkFor(e.f.Ctx(e.f.Admin), e.f.Viewer.ID)
+		if err != nil {
+			panic(err)
+		}
+		return strings.ReplaceAll(p, ":token", l.Token)
+	}
 	if strings.Contains(p, ":token") {
 		vars := map[string]string{}
 		invitation(e, vars)

@@ -48,6 +48,11 @@ func readerLanguage(ctx context.Context, c *fiber.Ctx, saved string) context.Con
 	return i18n.WithLanguage(ctx, pickLocale(c, saved).Lang)
 }
 
+// localeHintKey holds, in a request's locals, the language a page about
+// someone else's link should be in when the reader has none of their own
+// (a mailed link's user's).
+type localeHintKey struct{}
+
 // langCookie remembers the language a visitor chose with the language
 // switch, before (or without) logging in.
 const langCookie = "tierlink_lang"

@@ -223,6 +223,8 @@ func (s *Server) renderStatus(c *fiber.Ctx, status int, name, title string, data
 	saved := ""
 	if sess != nil {
 		saved = sess.Locale
+	} else if hint, _ := c.Locals(localeHintKey{}).(string); hint != "" {
+		saved = hint
 	}
 	l := *pickLocale(c, saved) // a copy: the zone is the reader's
 	l.Zone = s.zoneOf(c)

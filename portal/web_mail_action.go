@@ -48,6 +48,7 @@ func (s *Server) renderMailAction(c *fiber.Ctx, done bool) error {
 		return fiber.NewError(fiber.StatusNotFound, "no such page")
 	}
 	tok := c.Params("token")
+	s.linkLanguage(c, tok)
 	view, err := s.deps.Notify.Action(c.UserContext(), tok)
 	if err != nil {
 		return err
@@ -91,6 +92,7 @@ func (s *Server) mailActionSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	tok := c.Params("token")
+	s.linkLanguage(c, tok)
 	view, err := s.deps.Notify.Action(c.UserContext(), tok)
 	if err != nil {
 		return err
@@ -102,4 +104,18 @@ func (s *Server) mailActionSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return s.renderMailAction(c, true)
+}
+
+// linkLanguage puts a mailed link's page in the language of the link's
+// user: it is usually opened in a browser with no session, and the mail
+// was in that language. A reader's own choice (a session, ?lang, the
+// language cookie) still wins.
+func (s *Server) linkLanguage(c *fiber.Ctx, tok string) {
+	if currentSession(c) != nil || c.Query("lang") != "" || c.Cookies(langCookie) != "" {
+		return
+	}
+	if lang := s.deps.Notify.LinkLanguage(c.UserContext(), tok); locales[lang] != nil {
+		c.SetUserContext(i18n.WithLanguage(c.UserContext(), lang))
+		c.Locals(localeHintKey{}, lang)
+	}
 }

@@ -191,3 +191,18 @@ func doneRefusal(c *groups.Card) *partners.Error {
 	}
 	return partners.Fail(partners.EConflict, i18n.M(key).With("Actor", c.ActedBy).With("Time", when))
 }
+
+// LinkLanguage is the language of the user a one-click link is for (their
+// saved setting), or "" for a bad link or a user with none: the link's
+// page greets them in the language their mail was in.
+func (s *Service) LinkLanguage(ctx context.Context, tok string) string {
+	link, err := s.parseAction(tok)
+	if err != nil {
+		return ""
+	}
+	u, err := s.db.User.Get(viewer.NewContext(ctx, viewer.System("notify")), link.UserID)
+	if err != nil {
+		return ""
+	}
+	return u.Locale
+}

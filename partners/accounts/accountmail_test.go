@@ -64,52 +64,6 @@ func issue(t *testing.T, f *partnerstest.Fixture, row *ent.MailOutbox) string {
 
 func tokenOf(link string) string { return link[strings.LastIndex(link, "/")+1:] }
 
-// dbContains reports the tables where s appears in any row, read with
-// plain SQL so no privacy rule hides a row.
-func dbContains(t *testing.T, f *partnerstest.Fixture, s string) []string {
-	t.Helper()
-	list := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
-	if f.DB.Dialect == "postgres" {
-		list = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	rows, err := f.DB.Reader.Query(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var found []string
-	for _, table := range tables {
-		rs, err := f.DB.Reader.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rs.Columns()
-		for rs.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains(fmt.Sprintf("%q", vals), s) {
-				found = append(found, table)
-			}
-		}
-		rs.Close()
-	}
-	return found
-}
-
 func sessionsOf(t *testing.T, f *partnerstest.Fixture, id int) int {
 	t.Helper()
 	n, err := f.DB.Client.Session.Query().Where(session.UserID(id)).Count(f.System())
@@ -141,7 +95,7 @@ func TestResetPassword(t *testing.T) {
 		}
 		// Expiry runs from the send, for 30 minutes.
 		tok := tokenOf(issue(t, f, rows[0]))
-		if where := dbContains(t, f, tok); len(where) > 0 {
+		if where := f.TablesHolding(t, tok); len(where) > 0 {
 			t.Fatalf("the plain token is stored in %v", where)
 		}
 		*now = now.Add(30*time.Minute + time.Second)
@@ -177,7 +131,7 @@ func TestResetPassword(t *testing.T) {
 		if _, _, err := f.Acc.Login(ctx, accounts.LoginInput{Email: f.UserA.Email, Password: "a brand new password"}, "10.0.0.2", "t"); err != nil {
 			t.Fatalf("new password: %v", err)
 		}
-		if where := dbContains(t, f, tok); len(where) > 0 {
+		if where := f.TablesHolding(t, tok); len(where) > 0 {
 			t.Fatalf("the plain token is stored in %v", where)
 		}
 	})
@@ -242,7 +196,7 @@ func TestResetLinkByAdmin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if where := dbContains(t, f, l.Token); len(where) > 0 {
+		if where := f.TablesHolding(t, l.Token); len(where) > 0 {
 			t.Fatalf("the plain token is stored in %v", where)
 		}
 		if time.Until(l.ExpiresAt) > 30*time.Minute || time.Until(l.ExpiresAt) < 29*time.Minute {
@@ -278,7 +232,7 @@ func TestEmailChange(t *testing.T) {
 			t.Fatalf("confirm %+v notice %+v", confirm, notice)
 		}
 		tok := tokenOf(issue(t, f, confirm[0]))
-		if where := dbContains(t, f, tok); len(where) > 0 {
+		if where := f.TablesHolding(t, tok); len(where) > 0 {
 			t.Fatalf("the plain token is stored in %v", where)
 		}
 		if got, err := f.Acc.PendingEmailChange(context.Background(), tok); err != nil || got != "new.me@a.test" {
@@ -378,7 +332,7 @@ func TestInvitationMail(t *testing.T) {
 			t.Fatalf("resend used: %v", err)
 		}
 		for _, tok := range []string{first, second} {
-			if where := dbContains(t, f, tok); len(where) > 0 {
+			if where := f.TablesHolding(t, tok); len(where) > 0 {
 				t.Fatalf("the plain token is stored in %v", where)
 			}
 		}
